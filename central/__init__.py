@@ -1,0 +1,1 @@
+"""Central: the circulation store, the device-facing MQTT service and the staff tools."""
