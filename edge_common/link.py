@@ -1,0 +1,187 @@
+"""The MQTT 5 link: fixed client id, persistent session, TCP_NODELAY, reconnect with full jitter.
+
+Callbacks run on the link's network thread and must only hand work to a coordinator.
+"""
+
+import logging
+import random
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from edge_common.config import MqttConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One received message, as the link hands it over."""
+
+    topic: str
+    payload: bytes
+    response_topic: str | None
+    correlation: bytes | None
+    mid: int
+    qos: int
+
+
+def publish_properties(response_topic: str | None = None, correlation: bytes | None = None):
+    """PUBLISH properties carrying MQTT 5 request/response fields, or None."""
+    if response_topic is None and correlation is None:
+        return None
+    props = Properties(PacketTypes.PUBLISH)
+    if response_topic is not None:
+        props.ResponseTopic = response_topic
+    if correlation is not None:
+        props.CorrelationData = correlation
+    return props
+
+
+class MqttLink:
+    """A paho client on its own network thread that keeps reconnecting until stopped."""
+
+    def __init__(
+        self,
+        client_id: str,
+        cfg: MqttConfig,
+        *,
+        subscriptions: list[tuple[str, int]],
+        on_message: Callable[[Incoming], None],
+        on_state: Callable[[bool], None] = lambda up: None,
+        will: Callable[[], tuple[str, bytes]] | None = None,
+        manual_ack: bool = False,
+        receive_maximum: int = 1000,
+        max_inflight: int = 1000,
+    ):
+        self.client_id = client_id
+        self.cfg = cfg
+        self.subscriptions = subscriptions
+        self._on_message = on_message
+        self._on_state = on_state
+        self._will = will
+        self._receive_maximum = receive_maximum
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failures = 0
+        self.connected = False
+        c = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+            reconnect_on_failure=False,
+            manual_ack=manual_ack,
+        )
+        if cfg.username:
+            c.username_pw_set(cfg.username, cfg.secret())
+        if cfg.tls:
+            c.tls_set(ca_certs=cfg.ca_file or None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        c.max_inflight_messages_set(max_inflight)
+        c.max_queued_messages_set(0)
+        c.on_socket_open = self._socket_open
+        c.on_connect = self._connected
+        c.on_disconnect = self._disconnected
+        c.on_message = self._message
+        self.client = c
+
+    def start(self) -> None:
+        """Start the network thread; it connects and reconnects by itself."""
+        self._thread = threading.Thread(target=self._run, name=f"mqtt-{self.client_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Disconnect cleanly (no will) and stop the network thread."""
+        self._stop.set()
+        try:
+            self.client.disconnect()
+        except Exception:  # noqa: BLE001 - a socket already gone is fine when stopping
+            pass
+        if self._thread:
+            self._thread.join(timeout)
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False,
+                properties=None) -> bool:
+        """Hand a message to paho if the link is up; False (nothing queued) when it is down."""
+        if not self.connected:
+            return False
+        info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        return info.rc == mqtt.MQTT_ERR_SUCCESS
+
+    def ack(self, mid: int, qos: int) -> None:
+        """Acknowledge a message received with manual_ack, after its effect is committed."""
+        if qos > 0:
+            self.client.ack(mid, qos)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._connect()
+            except (OSError, ssl.SSLError) as exc:
+                log.info("%s: broker unreachable (%s)", self.client_id, exc)
+                self._backoff()
+                continue
+            while not self._stop.is_set():
+                rc = self.client.loop(timeout=0.5)
+                if rc != mqtt.MQTT_ERR_SUCCESS:
+                    break
+            self._set_state(False)
+            if not self._stop.is_set():
+                self._backoff()
+        self._set_state(False)
+
+    def _connect(self) -> None:
+        if self._will:
+            topic, payload = self._will()
+            self.client.will_set(topic, payload, qos=1, retain=True)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.cfg.session_expiry
+        props.ReceiveMaximum = self._receive_maximum
+        self.client.connect(
+            self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive,
+            clean_start=False, properties=props,
+        )
+
+    def _backoff(self) -> None:
+        """Sleep a full-jitter exponential backoff, so a fleet does not reconnect in lockstep."""
+        self._failures += 1
+        cap = min(self.cfg.reconnect_max, self.cfg.reconnect_min * 2 ** min(self._failures, 16))
+        self._stop.wait(random.uniform(self.cfg.reconnect_min / 2, cap))
+
+    def _set_state(self, up: bool) -> None:
+        if self.connected != up:
+            self.connected = up
+            self._on_state(up)
+
+    def _socket_open(self, client, userdata, sock) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _connected(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("%s: broker refused the connection: %s", self.client_id, reason_code)
+            return
+        self._failures = 0
+        if self.subscriptions:
+            client.subscribe(self.subscriptions)
+        self._set_state(True)
+
+    def _disconnected(self, client, userdata, flags, reason_code, properties) -> None:
+        if not self._stop.is_set():
+            log.info("%s: disconnected (%s)", self.client_id, reason_code)
+        self._set_state(False)
+
+    def _message(self, client, userdata, msg) -> None:
+        props = msg.properties
+        self._on_message(Incoming(
+            msg.topic,
+            msg.payload,
+            getattr(props, "ResponseTopic", None),
+            getattr(props, "CorrelationData", None),
+            msg.mid,
+            msg.qos,
+        ))

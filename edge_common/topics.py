@@ -1,0 +1,32 @@
+"""MQTT topic names of the libedge wire (DESIGN §2)."""
+
+import re
+
+ROOT = "lib/v1"
+DEVICE_CHANNELS = ("evt", "ack", "req", "res", "cmd", "status")
+_DEVICE_TOPIC = re.compile(r"^lib/v1/dev/([^/+#]+)/(evt|ack|req|res|cmd|status)$")
+_SYNC_TOPIC = re.compile(r"^lib/v1/site/([^/+#]+)/sync/([^/+#]+)$")
+
+
+def device(dev: str, channel: str) -> str:
+    """`lib/v1/dev/{dev}/{channel}`."""
+    if channel not in DEVICE_CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    return f"{ROOT}/dev/{dev}/{channel}"
+
+
+def sync(site: str, dataset: str) -> str:
+    """`lib/v1/site/{site}/sync/{dataset}`."""
+    return f"{ROOT}/site/{site}/sync/{dataset}"
+
+
+def parse_device(topic: str) -> tuple[str, str] | None:
+    """(dev, channel) of a device topic, or None."""
+    m = _DEVICE_TOPIC.match(topic)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def parse_sync(topic: str) -> tuple[str, str] | None:
+    """(site, dataset) of a sync topic, or None."""
+    m = _SYNC_TOPIC.match(topic)
+    return (m.group(1), m.group(2)) if m else None

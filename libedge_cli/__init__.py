@@ -1,0 +1,1 @@
+"""libedge_cli package."""

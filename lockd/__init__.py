@@ -1,0 +1,1 @@
+"""lockd package."""

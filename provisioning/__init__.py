@@ -1,0 +1,1 @@
+"""Provisioning: device enrolment, credentials and the broker's users and ACL."""

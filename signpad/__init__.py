@@ -1,0 +1,1 @@
+"""signpad package."""
