@@ -1,7 +1,7 @@
 """The registry of device message handlers: one function per message type, applied exactly once."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ class Context:
     message_id: str
     sent_at: datetime
     now: datetime
-    dataset_changes: list = field(default_factory=list)
+    seq: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,23 @@
+"""Central's declared configuration."""
+
+from typing import Annotated
+
+import msgspec
+
+from edge_common.config import MqttConfig, Schema
+
+
+class CentralSection(Schema):
+    """Where the store is and how this worker consumes."""
+
+    db: str
+    worker: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = "central-1"
+    batch_max: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 1000
+    poll_interval: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.1
+
+
+class CentralConfig(Schema):
+    """The whole central config file."""
+
+    central: CentralSection
+    mqtt: MqttConfig = MqttConfig()

@@ -1,0 +1,83 @@
+"""Versioned datasets central replicates to devices: a compacted change log per site and dataset."""
+
+from dataclasses import dataclass
+
+import msgspec
+
+_json = msgspec.json.Encoder()
+_decode = msgspec.json.Decoder()
+
+
+@dataclass(frozen=True)
+class Delta:
+    """One published version of a dataset at a site."""
+
+    site: str
+    dataset: str
+    version: int
+    changes: list
+
+
+def record(db, site: str, dataset: str, changes: dict[str, dict | None]) -> int | None:
+    """Write changes (value None deletes) as the next version, in the caller's transaction."""
+    if not changes:
+        return None
+    conn = db.conn
+    row = conn.execute(
+        "SELECT version FROM dataset_heads WHERE site = ? AND dataset = ?", (site, dataset)
+    ).fetchone()
+    version = (row[0] if row else 0) + 1
+    conn.execute(
+        "INSERT INTO dataset_heads VALUES (?, ?, ?) ON CONFLICT (site, dataset)"
+        " DO UPDATE SET version = excluded.version", (site, dataset, version),
+    )
+    encoded = [(k, None if v is None else _json.encode(v)) for k, v in changes.items()]
+    conn.executemany(
+        "INSERT INTO dataset_rows VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, dataset, key)"
+        " DO UPDATE SET version = excluded.version, value = excluded.value",
+        [(site, dataset, k, version, v) for k, v in encoded],
+    )
+    conn.execute(
+        "INSERT INTO dataset_deltas (site, dataset, version, changes) VALUES (?, ?, ?, ?)",
+        (site, dataset, version, _json.encode([[k, v] for k, v in changes.items()])),
+    )
+    return version
+
+
+def head(db, site: str, dataset: str) -> int:
+    """The current version of a dataset at a site (0: empty)."""
+    row = db.conn.execute(
+        "SELECT version FROM dataset_heads WHERE site = ? AND dataset = ?", (site, dataset)
+    ).fetchone()
+    return row[0] if row else 0
+
+
+def pull(db, site: str, dataset: str, since: int, after: str, limit: int) -> dict:
+    """Latest value of every key changed after (since, after), paged in (version, key) order."""
+    rows = db.conn.execute(
+        "SELECT key, version, value FROM dataset_rows WHERE site = ? AND dataset = ?"
+        " AND (version > ? OR (? != '' AND version = ? AND key > ?))"
+        " ORDER BY version, key LIMIT ?",
+        (site, dataset, since, after, since, after, limit),
+    ).fetchall()
+    changes = [[k, None if v is None else msgspec.Raw(v)] for k, _, v in rows]
+    nxt = {"since": rows[-1][1], "after": rows[-1][0]} if len(rows) == limit else None
+    return {"dataset": dataset, "head": head(db, site, dataset), "changes": changes, "next": nxt}
+
+
+def unpublished(db, limit: int = 500) -> list[Delta]:
+    """Deltas not yet published, in version order per dataset."""
+    rows = db.conn.execute(
+        "SELECT site, dataset, version, changes FROM dataset_deltas"
+        " ORDER BY site, dataset, version LIMIT ?", (limit,),
+    ).fetchall()
+    return [Delta(s, d, v, _decode.decode(c)) for s, d, v, c in rows]
+
+
+def mark_published(db, deltas: list[Delta]) -> None:
+    """Forget deltas that went out: a device that missed one pulls from dataset_rows."""
+    with db.atomic():
+        db.conn.executemany(
+            "DELETE FROM dataset_deltas WHERE site = ? AND dataset = ? AND version = ?",
+            [(d.site, d.dataset, d.version) for d in deltas],
+        )

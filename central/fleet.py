@@ -1,0 +1,38 @@
+"""The devices central talks to, and the per-site card keys they hash with."""
+
+import secrets
+from datetime import UTC, datetime
+
+from central import allowlist
+
+
+def enrol(db, dev: str, site: str, kind: str) -> None:
+    """Register a device (or re-enrol a revoked one) at a site."""
+    with db.atomic():
+        db.execute(
+            "INSERT INTO devices VALUES (?, ?, ?, ?, NULL) ON CONFLICT (id) DO UPDATE SET"
+            " site = excluded.site, kind = excluded.kind, revoked_at = NULL",
+            [dev, site, kind, datetime.now(UTC).isoformat()],
+        )
+
+
+def revoke(db, dev: str) -> bool:
+    """Stop accepting a device's messages; False when it is unknown."""
+    with db.atomic():
+        cur = db.execute(
+            "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            [datetime.now(UTC).isoformat(), dev],
+        )
+    return cur.rowcount == 1
+
+
+def site_key(db, site: str) -> str:
+    """The site's card key (hex), created and published to the site on first use."""
+    row = db.execute("SELECT key_hex FROM site_keys WHERE site = ?", [site]).fetchone()
+    if row:
+        return row[0]
+    key = secrets.token_hex(32)
+    with db.atomic():
+        db.execute("INSERT INTO site_keys VALUES (?, ?)", [site, key])
+        allowlist.publish_site(db, site)
+    return key

@@ -1,0 +1,148 @@
+"""Exactly-once application of device messages: each effect commits with its (dev, id) row."""
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import msgspec
+
+from central.handlers import REGISTRY, Context, Device, decode_body
+from edge_common.envelope import Envelope
+from edge_common.errors import EdgeError
+
+log = logging.getLogger(__name__)
+_json = msgspec.json.Encoder()
+_decode = msgspec.json.Decoder()
+
+
+@dataclass
+class Message:
+    """A decoded device message and where it came from."""
+
+    dev: str
+    channel: str
+    env: Envelope
+    payload: bytes
+    response_topic: str | None = None
+    correlation: bytes | None = None
+
+
+@dataclass
+class Outcome:
+    """What to tell devices after a batch commits."""
+
+    acks: dict[str, list[str]] = field(default_factory=dict)
+    rejected: dict[str, list[dict]] = field(default_factory=dict)
+    responses: list[tuple[Message, dict]] = field(default_factory=list)
+    applied: int = 0
+    duplicates: int = 0
+
+
+def _ok(result: dict | None) -> dict:
+    return {"ok": True, "result": result or {}}
+
+
+def _error(code: str, message: str) -> dict:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+class Applier:
+    """Applies batches of device messages in one transaction each."""
+
+    def __init__(self, db, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.db = db
+        self.clock = clock
+        self._devices: dict[str, Device | None] = {}
+
+    def device(self, dev: str) -> Device | None:
+        """The enrolled, unrevoked device with this id (cached; re-read when unknown)."""
+        if self._devices.get(dev) is None:
+            row = self.db.conn.execute(
+                "SELECT id, site, kind FROM devices WHERE id = ? AND revoked_at IS NULL", (dev,)
+            ).fetchone()
+            self._devices[dev] = Device(*row) if row else None
+        return self._devices[dev]
+
+    def forget_devices(self) -> None:
+        """Drop the device cache (after an enrolment or a revocation)."""
+        self._devices.clear()
+
+    def apply(self, batch: Sequence[Message]) -> Outcome:
+        """Apply a batch atomically; duplicates get their stored answer, not a second effect."""
+        out = Outcome()
+        now = self.clock()
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for msg in batch:
+                body = self._one(conn, msg, now, out)
+                if msg.channel == "evt":
+                    if body["ok"]:
+                        out.acks.setdefault(msg.dev, []).append(msg.env.id)
+                    else:
+                        out.rejected.setdefault(msg.dev, []).append(
+                            {"id": msg.env.id, "code": body["error"]["code"]})
+                elif msg.response_topic:
+                    out.responses.append((msg, {"re": msg.env.id, **body}))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return out
+
+    def _one(self, conn, msg: Message, now: datetime, out: Outcome) -> dict:
+        env = msg.env
+        stored = conn.execute(
+            "SELECT response FROM processed WHERE dev = ? AND id = ?", (msg.dev, env.id)
+        ).fetchone()
+        if stored is not None:
+            out.duplicates += 1
+            return _decode.decode(stored[0])
+        h = REGISTRY.get(env.type)
+        device = self.device(msg.dev)
+        if env.dev != msg.dev:
+            body = _error("dev_mismatch", "envelope dev differs from the topic")
+        elif device is None:
+            body = _error("device_unknown", "device is not enrolled or was revoked")
+        elif h is None:
+            body = _error("type_unknown", f"no handler for {env.type}")
+        elif h.kinds is not None and device.kind not in h.kinds:
+            body = _error("type_not_allowed", f"{device.kind} may not send {env.type}")
+        else:
+            body = self._run(conn, h, Context(self.db, device, env.id, env.at, now, env.seq), env)
+            if h.read_only:
+                return body
+        out.applied += 1
+        encoded = _json.encode(body)
+        conn.execute(
+            "INSERT INTO processed VALUES (?, ?, ?, ?, ?)",
+            (msg.dev, env.id, env.type, now.isoformat(), encoded),
+        )
+        if not body["ok"] and msg.channel == "evt":
+            err = body["error"]
+            conn.execute(
+                "INSERT INTO rejected VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (msg.dev, env.id, env.type, err["code"], err["message"], msg.payload,
+                 now.isoformat()),
+            )
+            log.warning("rejected %s from %s: %s", env.type, msg.dev, err["code"])
+        return body
+
+    def _run(self, conn, h, ctx: Context, env: Envelope) -> dict:
+        """Run one handler inside a savepoint so that a refusal undoes only its own writes."""
+        conn.execute("SAVEPOINT msg")
+        try:
+            result = h.fn(ctx, decode_body(h, env.body))
+            conn.execute("RELEASE msg")
+            return _ok(result)
+        except EdgeError as exc:
+            conn.execute("ROLLBACK TO msg")
+            conn.execute("RELEASE msg")
+            return _error(exc.code, str(exc))
+        except Exception:  # noqa: BLE001 - a handler bug must not stop the service
+            conn.execute("ROLLBACK TO msg")
+            conn.execute("RELEASE msg")
+            log.exception("handler %s failed on %s from %s", env.type, env.id, env.dev)
+            return _error("internal_error", "central could not apply this message")
+

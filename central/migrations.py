@@ -1,0 +1,74 @@
+"""Central's schema, as named append-only migrations (the circulation domain adds its own after)."""
+
+
+def _messaging(db) -> None:
+    db.execute(
+        "CREATE TABLE devices (id TEXT PRIMARY KEY, site TEXT NOT NULL, kind TEXT NOT NULL,"
+        " enrolled_at TEXT NOT NULL, revoked_at TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE processed (dev TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,"
+        " received_at TEXT NOT NULL, response BLOB, PRIMARY KEY (dev, id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX processed_age ON processed (received_at)")
+    db.execute(
+        "CREATE TABLE rejected (dev TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,"
+        " code TEXT NOT NULL, message TEXT NOT NULL, payload BLOB NOT NULL,"
+        " received_at TEXT NOT NULL)"
+    )
+
+
+def _datasets(db) -> None:
+    db.execute("CREATE TABLE site_keys (site TEXT PRIMARY KEY, key_hex TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE dataset_heads (site TEXT NOT NULL, dataset TEXT NOT NULL,"
+        " version INTEGER NOT NULL, PRIMARY KEY (site, dataset)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE dataset_rows (site TEXT NOT NULL, dataset TEXT NOT NULL, key TEXT NOT NULL,"
+        " version INTEGER NOT NULL, value BLOB, PRIMARY KEY (site, dataset, key)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX dataset_rows_version ON dataset_rows (site, dataset, version, key)")
+    db.execute(
+        "CREATE TABLE dataset_deltas (site TEXT NOT NULL, dataset TEXT NOT NULL,"
+        " version INTEGER NOT NULL, changes BLOB NOT NULL,"
+        " PRIMARY KEY (site, dataset, version)) WITHOUT ROWID"
+    )
+
+
+def _patrons_cards(db) -> None:
+    db.execute(
+        "CREATE TABLE patrons (id INTEGER PRIMARY KEY, category TEXT NOT NULL,"
+        " blocked INTEGER NOT NULL DEFAULT 0, valid_until TEXT,"
+        " is_staff INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute(
+        "CREATE TABLE cards (uid TEXT PRIMARY KEY, patron_id INTEGER NOT NULL"
+        " REFERENCES patrons(id), kind TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1)"
+    )
+    db.execute("CREATE INDEX cards_patron ON cards (patron_id)")
+
+
+def _access_log(db) -> None:
+    db.execute(
+        "CREATE TABLE access_log (dev TEXT NOT NULL, site TEXT NOT NULL, door TEXT NOT NULL,"
+        " card TEXT NOT NULL, result TEXT NOT NULL, at TEXT NOT NULL, seq INTEGER NOT NULL,"
+        " received_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX access_log_at ON access_log (site, at)")
+
+
+def _device_status(db) -> None:
+    db.execute(
+        "CREATE TABLE device_status (dev TEXT PRIMARY KEY, online INTEGER NOT NULL,"
+        " body BLOB NOT NULL, updated_at TEXT NOT NULL)"
+    )
+
+
+MIGRATIONS = [
+    ("0001_messaging", _messaging),
+    ("0002_datasets", _datasets),
+    ("0003_patrons_cards", _patrons_cards),
+    ("0004_access_log", _access_log),
+    ("0005_device_status", _device_status),
+]

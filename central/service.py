@@ -1,0 +1,180 @@
+"""The device-facing MQTT service: shared subscriptions, manual acks after commit, delta publishing."""
+
+import logging
+import queue
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+
+import click
+
+from central import access, sync_api  # noqa: F401 - registers their handlers
+from central import datasets
+from central.config import CentralConfig
+from central.ingest import Applier, Message
+from central.store import open_store
+from edge_common import config as config_mod
+from edge_common import envelope, topics
+from edge_common.errors import EdgeError, InvalidMessage
+from edge_common.link import Incoming, MqttLink, publish_properties
+
+log = logging.getLogger(__name__)
+SHARE = "$share/central/"
+
+
+class CentralService:
+    """One central worker; several may share the load through the `$share/central` group."""
+
+    def __init__(self, cfg: CentralConfig):
+        self.cfg = cfg
+        self.worker = cfg.central.worker
+        self.db = open_store(cfg.central.db)
+        self.applier = Applier(self.db)
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._data_version = None
+        self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0}
+        subs = [(SHARE + "lib/v1/dev/+/" + c, 1) for c in ("evt", "req", "status")]
+        self.link = MqttLink(
+            self.worker, cfg.mqtt, subscriptions=subs, on_message=self._inbox.put,
+            manual_ack=True, receive_maximum=cfg.central.batch_max * 2,
+        )
+        self._thread = threading.Thread(target=self._run, name="central-worker", daemon=True)
+
+    def start(self) -> None:
+        """Start consuming."""
+        self._thread.start()
+        self.link.start()
+
+    def stop(self) -> None:
+        """Finish the batch in hand, then disconnect."""
+        self._stop.set()
+        self._thread.join(10)
+        self.link.stop()
+        self.db.conn.close()
+
+    def _run(self) -> None:
+        poll = self.cfg.central.poll_interval
+        while not self._stop.is_set():
+            batch = self._take(poll)
+            try:
+                if batch:
+                    self._process(batch)
+                self._publish_deltas(force=bool(batch))
+            except Exception:  # noqa: BLE001 - the worker must survive; unacked messages return
+                log.exception("central batch failed; its messages will be redelivered")
+                time.sleep(poll)
+
+    def _take(self, timeout: float) -> list[Incoming]:
+        try:
+            first = self._inbox.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < self.cfg.central.batch_max:
+            try:
+                batch.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _process(self, batch: list[Incoming]) -> None:
+        messages, statuses = [], []
+        for inc in batch:
+            parsed = topics.parse_device(inc.topic)
+            try:
+                env = envelope.decode(inc.payload)
+            except InvalidMessage as exc:
+                self._invalid(inc, parsed, exc)
+                continue
+            if parsed and parsed[1] == "status":
+                statuses.append((parsed[0], env))
+            elif parsed:
+                messages.append(Message(parsed[0], parsed[1], env, inc.payload,
+                                        inc.response_topic, inc.correlation))
+        out = self.applier.apply(messages) if messages else None
+        if statuses:
+            self._record_statuses(statuses)
+        for inc in batch:
+            self.link.ack(inc.mid, inc.qos)
+        self.stats["batches"] += 1
+        if out is None:
+            return
+        self.stats["applied"] += out.applied
+        self.stats["duplicates"] += out.duplicates
+        for dev in out.acks.keys() | out.rejected.keys():
+            body = {"ids": out.acks.get(dev, []), "rejected": out.rejected.get(dev, [])}
+            self._send(topics.device(dev, "ack"), "ack", body)
+        for msg, body in out.responses:
+            self._respond(msg.response_topic, msg.correlation, body)
+
+    def _invalid(self, inc: Incoming, parsed, exc: EdgeError) -> None:
+        """Log a message that is not a valid envelope, answer a request with its code, ack it."""
+        self.stats["invalid"] += 1
+        log.warning("invalid message on %s: %s (%s)", inc.topic, exc.code, exc)
+        if parsed and parsed[1] == "req" and inc.response_topic == topics.device(parsed[0], "res"):
+            re = inc.correlation.decode("ascii", "replace") if inc.correlation else ""
+            self._respond(inc.response_topic, inc.correlation,
+                          {"re": re, "ok": False, "error": {"code": exc.code, "message": str(exc)}})
+        self.link.ack(inc.mid, inc.qos)
+
+    def _respond(self, topic: str | None, correlation: bytes | None, body: dict) -> None:
+        if not topic or not topic.endswith("/res") or topics.parse_device(topic) is None:
+            return
+        self._send(topic, "response", body, publish_properties(correlation=correlation))
+
+    def _send(self, topic: str, type: str, body: dict, properties=None) -> None:
+        env = envelope.make(type, self.worker, body)
+        self.link.publish(topic, envelope.encode(env), qos=1, properties=properties)
+
+    def _record_statuses(self, statuses) -> None:
+        now = datetime.now(UTC).isoformat()
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT INTO device_status VALUES (?, ?, ?, ?) ON CONFLICT (dev) DO UPDATE SET"
+                " online = excluded.online, body = excluded.body, updated_at = excluded.updated_at",
+                [(dev, bool(env.body.get("online")), envelope.encode(env), now)
+                 for dev, env in statuses if env.dev == dev],
+            )
+
+    def _publish_deltas(self, force: bool) -> None:
+        """Publish committed dataset changes, from this worker (force) or any other process."""
+        version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
+        if (version == self._data_version and not force) or not self.link.connected:
+            return
+        while True:
+            deltas = datasets.unpublished(self.db)
+            for d in deltas:
+                self._send(topics.sync(d.site, d.dataset), "sync.delta",
+                           {"dataset": d.dataset, "version": d.version, "changes": d.changes})
+            if not deltas:
+                break
+            datasets.mark_published(self.db, deltas)
+            self.stats["deltas"] += len(deltas)
+        self._data_version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+@click.command()
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="Central's TOML configuration file.")
+@click.option("--check-config", is_flag=True, help="Check the configuration and exit.")
+def main(config_path: str, check_config: bool) -> None:
+    """Run central's device-facing MQTT service until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        cfg = config_mod.load(config_path, CentralConfig)
+    except EdgeError as exc:
+        raise click.ClickException(f"{exc.code}: {exc}") from exc
+    if check_config:
+        click.echo(f"{config_path}: ok")
+        return
+    service = CentralService(cfg)
+    stopped = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopped.set())
+    service.start()
+    log.info("central worker %s consuming from %s:%s", service.worker, cfg.mqtt.host,
+             cfg.mqtt.port)
+    stopped.wait()
+    service.stop()

@@ -1,0 +1,357 @@
+"""The device coordinator: one thread that sends the outbox, answers the link and keeps replicas.
+
+MQTT callbacks and application threads only post work to its queue (DESIGN §9).
+"""
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from edge_common import envelope, topics
+from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
+from edge_common.errors import EdgeError, InvalidMessage, OfflineError
+from edge_common.link import Incoming, MqttLink, publish_properties
+from edge_common.outbox import Outbox, Priority
+from edge_common.replica import Replicas, Verdict, classify
+from edge_common.requests import Requests
+from edge_common.sendplan import SendPlan
+
+log = logging.getLogger(__name__)
+PULL_PAGE = 5000
+
+
+class DeviceRuntime:
+    """Outbox, requests, replicated datasets, commands and status of one device."""
+
+    def __init__(
+        self,
+        device: DeviceSection,
+        mqtt: MqttConfig,
+        outbox: OutboxConfig,
+        *,
+        version: str,
+        datasets: Sequence[str] = (),
+        on_command: Callable[[envelope.Envelope], None] | None = None,
+        status_extra: Callable[[], dict] | None = None,
+        sync_check_interval: float = 60.0,
+    ):
+        self.device = device
+        self.version = version
+        self.datasets = tuple(datasets)
+        Path(device.data_dir).mkdir(parents=True, exist_ok=True)
+        self.outbox = Outbox(str(Path(device.data_dir) / "outbox.db"), device.id, outbox)
+        self.replicas = Replicas(str(Path(device.data_dir) / "replica.db"))
+        self.plan = SendPlan(outbox)
+        self.requests = Requests()
+        self.alarms: set[str] = set()
+        self._on_command = on_command
+        self._status_extra = status_extra or dict
+        self._sync_check_interval = sync_check_interval
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._pulling: set[str] = set()
+        self._next_status = 0.0
+        self._next_sync_check = 0.0
+        self._last_status: dict | None = None
+        self.stats = {"invalid": 0, "sent": 0, "resent": 0, "acked": 0, "rejected": 0}
+        dev = device.id
+        subs = [(topics.device(dev, c), 1) for c in ("ack", "res", "cmd")]
+        subs += [(topics.sync(device.site, d), 1) for d in self.datasets]
+        self.link = MqttLink(
+            dev, mqtt, subscriptions=subs, on_message=self._post_message,
+            on_state=lambda up: self._queue.put(("link", up)), will=self._will,
+        )
+        self._thread = threading.Thread(target=self._run, name=f"coord-{dev}", daemon=True)
+
+    # --- public API (any thread) -------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the coordinator and the link."""
+        self._thread.start()
+        self.link.start()
+
+    def stop(self) -> None:
+        """Publish offline status, stop the link and the coordinator, close the databases."""
+        self._stopping.set()
+        self._queue.put(("stop", None))
+        self._thread.join(10)
+        if self.link.connected:
+            self.link.publish(*self._status_message(online=False), retain=True)
+        self.link.stop()
+        self.outbox.close()
+        self.replicas.close()
+
+    def emit(self, type: str, body: dict, priority: Priority = Priority.KEEP) -> str:
+        """Commit an event to the outbox (durable on return) and schedule its sending."""
+        env = self.outbox.add(type, body, priority)
+        self._poke()
+        return env.id
+
+    def emit_many(self, events: Sequence[tuple[str, dict, Priority]]) -> list[str]:
+        """Commit several events with one fsync."""
+        envs = self.outbox.add_many(events)
+        self._poke()
+        return [e.id for e in envs]
+
+    def request(self, type: str, body: dict, timeout: float | None = None,
+                id: str | None = None) -> dict:
+        """Ask central and wait; raises OfflineError, RequestTimeout or RemoteError (with a code).
+
+        Retrying with the same `id` returns central's stored answer, never a second effect.
+        """
+        if not self.link.connected:
+            raise OfflineError("no link to central")
+        timeout = timeout or self.device.request_timeout
+        env = envelope.make(type, self.device.id, body, id=id)
+        fut = self.requests.future(env.id, time.monotonic() + timeout)
+        self._publish_request(env)
+        return fut.result(timeout + 1)
+
+    def call(self, fn: Callable[[], Any]) -> None:
+        """Run `fn` on the coordinator thread."""
+        self._queue.put(("call", fn))
+
+    def set_alarm(self, name: str, active: bool) -> None:
+        """Raise or clear an alarm shown in the retained status."""
+        self.call(lambda: self._alarm(name, active))
+
+    def lookup(self, dataset: str, key: str) -> bytes | None:
+        """A replicated row's raw JSON, or None."""
+        return self.replicas.get(dataset, key)
+
+    # --- coordinator thread ------------------------------------------------------------
+
+    def _poke(self) -> None:
+        if not self._wake.is_set():
+            self._wake.set()
+            self._queue.put(("wake", None))
+
+    def _post_message(self, msg: Incoming) -> None:
+        self._queue.put(("msg", msg))
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                item = self._queue.get(timeout=self._wait())
+            except queue.Empty:
+                item = None
+            while item is not None:
+                if item[0] == "stop":
+                    return
+                self._handle(*item)
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    item = None
+            try:
+                self._tick()
+            except Exception:  # noqa: BLE001 - the coordinator must outlive any bug in a step
+                log.exception("coordinator step failed")
+
+    def _wait(self) -> float:
+        now = time.monotonic()
+        waits = [self._next_status - now, 1.0]
+        nxt = self.plan.next_wakeup(now)
+        if nxt is not None:
+            waits.append(nxt)
+        deadline = self.requests.next_deadline()
+        if deadline is not None:
+            waits.append(deadline - now)
+        if self.link.connected and self.plan.new_capacity(now) == 0 and self.plan.inflight:
+            waits.append(0.05)
+        return max(0.001, min(waits))
+
+    def _handle(self, kind: str, arg: Any) -> None:
+        try:
+            if kind == "msg":
+                self._message(arg)
+            elif kind == "link":
+                self._link_changed(arg)
+            elif kind == "call":
+                arg()
+            elif kind == "wake":
+                self._wake.clear()
+        except Exception:  # noqa: BLE001 - one bad message or callback must not stop the device
+            log.exception("coordinator failed handling %s", kind)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        self.requests.expire(now)
+        if not self.link.connected:
+            return
+        self._pump(now)
+        if now >= self._next_status:
+            self._publish_status()
+        if now >= self._next_sync_check:
+            self._next_sync_check = now + self._sync_check_interval
+            for d in self.datasets:
+                self._pull(d)
+
+    def _pump(self, now: float) -> None:
+        due = self.plan.due(now)
+        if due:
+            found = self.outbox.get(due)
+            self.plan.forget(set(due) - {p.id for p in found})
+            for p in found:
+                if not self._send(p, now):
+                    return
+                self.stats["resent"] += 1
+        room = self.plan.new_capacity(now)
+        if room:
+            for p in self.outbox.after(self.plan.cursor, room):
+                if not self._send(p, now):
+                    return
+                self.stats["sent"] += 1
+
+    def _send(self, p, now: float) -> bool:
+        if not self.link.publish(topics.device(self.device.id, "evt"), p.payload, qos=1):
+            return False
+        self.plan.sent(p.id, p.seq, now)
+        return True
+
+    def _link_changed(self, up: bool) -> None:
+        log.info("%s: link %s", self.device.id, "up" if up else "down")
+        if up:
+            self.plan.link_up(time.monotonic())
+            self._next_status = 0.0
+            self._next_sync_check = 0.0
+
+    def _message(self, msg: Incoming) -> None:
+        try:
+            env = envelope.decode(msg.payload)
+        except InvalidMessage as exc:
+            self.stats["invalid"] += 1
+            log.warning("%s: dropped message on %s: %s", self.device.id, msg.topic, exc.code)
+            return
+        parsed = topics.parse_device(msg.topic)
+        if parsed and parsed[1] == "ack":
+            self._acked(env)
+        elif parsed and parsed[1] == "res":
+            re = env.body.get("re") if isinstance(env.body.get("re"), str) else None
+            corr = msg.correlation.decode("ascii", "replace") if msg.correlation else re
+            if corr is None or not self.requests.resolve(corr, env.body):
+                log.info("%s: response nobody waits for (%s)", self.device.id, corr)
+        elif parsed and parsed[1] == "cmd":
+            if self._on_command:
+                self._on_command(env)
+        elif topics.parse_sync(msg.topic):
+            self._delta(env)
+
+    def _acked(self, env: envelope.Envelope) -> None:
+        ids = [i for i in env.body.get("ids", []) if isinstance(i, str)]
+        rejected = [r for r in env.body.get("rejected", []) if isinstance(r, dict)]
+        for r in rejected:
+            log.warning("%s: central rejected event %s: %s", self.device.id, r.get("id"),
+                        r.get("code"))
+            if isinstance(r.get("id"), str):
+                ids.append(r["id"])
+        self.outbox.acked(ids)
+        self.plan.forget(ids)
+        self.stats["acked"] += len(ids)
+        self.stats["rejected"] += len(rejected)
+
+    def _delta(self, env: envelope.Envelope) -> None:
+        body = env.body
+        dataset, version, changes = body.get("dataset"), body.get("version"), body.get("changes")
+        if dataset not in self.datasets or not isinstance(version, int) or not isinstance(
+            changes, list
+        ):
+            self.stats["invalid"] += 1
+            log.warning("%s: malformed sync delta ignored (sync_delta_invalid)", self.device.id)
+            return
+        if dataset in self._pulling:
+            return
+        verdict = classify(self.replicas.version(dataset), version)
+        if verdict is Verdict.APPLY:
+            try:
+                self.replicas.apply(dataset, _changes(changes), version)
+            except ValueError:
+                self.stats["invalid"] += 1
+                log.warning("%s: malformed sync delta ignored (sync_delta_invalid)", self.device.id)
+        elif verdict is Verdict.GAP:
+            self._pull(dataset)
+
+    def _pull(self, dataset: str, since: int | None = None, after: str = "") -> None:
+        """Fetch the changes since our version from central, page by page."""
+        if since is None and dataset in self._pulling:
+            return
+        self._pulling.add(dataset)
+        since = self.replicas.version(dataset) if since is None else since
+        env = envelope.make("sync.pull", self.device.id,
+                            {"dataset": dataset, "since": since, "after": after,
+                             "limit": PULL_PAGE})
+
+        def done(result, error):
+            self.call(lambda: self._pulled(dataset, result, error))
+
+        self.requests.add(env.id, time.monotonic() + 30.0, done)
+        if not self._publish_request(env):
+            self.requests.cancel(env.id, OfflineError("link down"))
+
+    def _pulled(self, dataset: str, result: dict | None, error: EdgeError | None) -> None:
+        if error is not None:
+            self._pulling.discard(dataset)
+            log.info("%s: pull of %s failed: %s", self.device.id, dataset, error.code)
+            return
+        try:
+            changes = _changes(result["changes"])
+            head, nxt = int(result["head"]), result.get("next")
+        except (KeyError, TypeError, ValueError):
+            self._pulling.discard(dataset)
+            log.warning("%s: malformed pull result (sync_pull_invalid)", self.device.id)
+            return
+        if nxt:
+            self.replicas.apply(dataset, changes, None)
+            self._pull(dataset, int(nxt["since"]), str(nxt["after"]))
+        else:
+            self.replicas.apply(dataset, changes, head)
+            self._pulling.discard(dataset)
+
+    def _publish_request(self, env: envelope.Envelope) -> bool:
+        dev = self.device.id
+        props = publish_properties(topics.device(dev, "res"), env.id.encode())
+        return self.link.publish(topics.device(dev, "req"), envelope.encode(env), qos=1,
+                                 properties=props)
+
+    def _alarm(self, name: str, active: bool) -> None:
+        before = set(self.alarms)
+        (self.alarms.add if active else self.alarms.discard)(name)
+        if self.alarms != before:
+            self._next_status = 0.0
+
+    def _status_message(self, online: bool) -> tuple[str, bytes]:
+        body = {
+            "online": online, "kind": self.device.kind, "version": self.version,
+            "outbox": self.outbox.depth, "dropped": self.outbox.dropped,
+            "alarms": sorted(self.alarms | ({"outbox_over_capacity"}
+                                            if self.outbox.over_capacity else set())),
+            "datasets": {d: self.replicas.version(d) for d in self.datasets},
+        }
+        if online:
+            body.update(self._status_extra())
+        env = envelope.make("status", self.device.id, body)
+        return topics.device(self.device.id, "status"), envelope.encode(env)
+
+    def _publish_status(self) -> None:
+        self._next_status = time.monotonic() + self.device.status_interval
+        topic, payload = self._status_message(online=True)
+        self.link.publish(topic, payload, qos=1, retain=True)
+
+    def _will(self) -> tuple[str, bytes]:
+        return self._status_message(online=False)
+
+
+def _changes(raw: list) -> list[tuple[str, dict | None]]:
+    """Validate `[[key, value-or-null], ...]` from central."""
+    out = []
+    for item in raw:
+        if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str)
+                or not (item[1] is None or isinstance(item[1], dict))):
+            raise ValueError("malformed change")
+        out.append((item[0], item[1]))
+    return out

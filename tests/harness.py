@@ -1,0 +1,84 @@
+"""Building blocks for tests that run central and devices against a real private mosquitto."""
+
+import time
+from pathlib import Path
+
+from central import fleet
+from central.config import CentralConfig, CentralSection
+from central.service import CentralService
+from central.store import open_store
+from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
+from edge_common.runtime import DeviceRuntime
+from provisioning.broker import Account, Broker
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.01, what: str = "condition"):
+    """Poll until `predicate()` is truthy; fail the test with `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def central_config(broker: Broker, db: Path, worker: str = "central-1", **kw) -> CentralConfig:
+    """A central config for a worker account on the test broker."""
+    if worker not in broker.accounts:
+        broker.add(Account(worker, f"{worker}-pw", service=True))
+        broker.reload()
+    return CentralConfig(
+        central=CentralSection(db=str(db), worker=worker, **kw),
+        mqtt=MqttConfig(port=broker.port, username=worker, password=f"{worker}-pw",
+                        reconnect_min=0.1, reconnect_max=1.0),
+    )
+
+
+def device_parts(broker: Broker, root: Path, dev: str, site: str, kind: str, card_key: str,
+                 port: int | None = None, **outbox):
+    """Broker account plus (DeviceSection, MqttConfig, OutboxConfig) for a test device."""
+    if dev not in broker.accounts:
+        broker.add(Account(dev, f"{dev}-pw", site=site))
+        broker.reload()
+    return (
+        DeviceSection(id=dev, site=site, kind=kind, data_dir=str(root / dev), card_key=card_key),
+        MqttConfig(port=port or broker.port, username=dev, password=f"{dev}-pw",
+                   reconnect_min=0.1, reconnect_max=1.0),
+        OutboxConfig(**outbox),
+    )
+
+
+class Network:
+    """A broker, a central store and helpers to add devices: the whole backbone in one object."""
+
+    def __init__(self, root: Path, site: str = "main"):
+        self.root = root
+        self.site = site
+        self.broker = Broker(root / "broker")
+        self.broker.start()
+        self.db_path = root / "central.db"
+        self.db = open_store(str(self.db_path))
+        self.card_key = fleet.site_key(self.db, site)
+        self.central: CentralService | None = None
+
+    def start_central(self, **kw) -> CentralService:
+        """Start a central worker in this process."""
+        self.central = CentralService(central_config(self.broker, self.db_path, **kw))
+        self.central.start()
+        wait_for(lambda: self.central.link.connected, what="central connected")
+        return self.central
+
+    def device(self, dev: str, kind: str = "lockd", datasets=(), port=None, **outbox):
+        """Enrol a device and return its (unstarted) runtime."""
+        fleet.enrol(self.db, dev, self.site, kind)
+        parts = device_parts(self.broker, self.root, dev, self.site, kind, self.card_key,
+                             port=port, **outbox)
+        return DeviceRuntime(*parts, version="test", datasets=datasets)
+
+    def close(self) -> None:
+        """Stop central and the broker."""
+        if self.central:
+            self.central.stop()
+        self.broker.stop()
+        self.db.conn.close()
