@@ -1,4 +1,4 @@
-"""The door allow-list dataset, derived from patrons and cards, published per site as card hashes."""
+"""The door allow-list: patrons and cards published per site as card hashes."""
 
 from central import datasets
 from edge_common.cardid import card_hash

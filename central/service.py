@@ -1,4 +1,4 @@
-"""The device-facing MQTT service: shared subscriptions, manual acks after commit, delta publishing."""
+"""The device-facing MQTT service: shared subscriptions, acks after commit, delta publishing."""
 
 import logging
 import queue
@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 import click
 
-from central import access, sync_api  # noqa: F401 - registers their handlers
-from central import datasets
+from central import access, datasets, sync_api  # noqa: F401 - registers their handlers
 from central.config import CentralConfig
 from central.ingest import Applier, Message
 from central.store import open_store

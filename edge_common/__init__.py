@@ -1,2 +1,2 @@
-"""Shared device-side building blocks: MQTT link, durable outbox, replicas, config, card identity."""
+"""Device-side building blocks: MQTT link, durable outbox, replicas, config, card identity."""
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Declared TOML configuration: every file is checked against its schema at start, unknown keys refused."""
+"""Declared TOML configuration: checked against its schema at start, unknown keys refused."""
 
 import re
 import tomllib

@@ -92,7 +92,9 @@ class MqttLink:
 
     def start(self) -> None:
         """Start the network thread; it connects and reconnects by itself."""
-        self._thread = threading.Thread(target=self._run, name=f"mqtt-{self.client_id}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"mqtt-{self.client_id}", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:

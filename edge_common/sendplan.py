@@ -1,4 +1,4 @@
-"""When to send and re-send outbox events: in order, a bounded window, backoff with jitter, a rate cap."""
+"""When to send outbox events: in order, a bounded window, backoff with jitter, a rate cap."""
 
 import random
 from dataclasses import dataclass

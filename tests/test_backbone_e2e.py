@@ -10,7 +10,7 @@ def test_events_reach_central_once_and_leave_the_outbox(net):
     dev = net.device("lock-1")
     dev.start()
     try:
-        for i in range(50):
+        for _ in range(50):
             dev.emit("access.decision", {"door": "d1", "card": "a" * 64, "result": "granted"})
         wait_for(lambda: dev.outbox.depth == 0, what="outbox drained")
         rows = net.db.execute("SELECT count(*), count(DISTINCT seq) FROM access_log").fetchone()
