@@ -1,1 +1,1 @@
-"""lockd package."""
+"""lockd: the door daemon for toilets, reading rooms and evening-hours entry."""
