@@ -3,9 +3,9 @@
 from typing import Annotated, Literal
 
 import msgspec
+from edge_common.readers.config import ReaderConfig
 
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, Schema
-from edge_common.readers.config import ReaderConfig
 
 Pin = int | str
 

@@ -9,13 +9,13 @@ from importlib.metadata import entry_points
 
 import click
 import msgspec
+from edge_common.readers import CardRead, open_reader
 
 from edge_common import __version__
 from edge_common import config as config_mod
 from edge_common.cardid import card_hash
 from edge_common.errors import EdgeError
 from edge_common.outbox import Priority
-from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
 from lockd.config import LockdConfig
 from lockd.decision import decide
