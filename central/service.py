@@ -177,3 +177,7 @@ def main(config_path: str, check_config: bool) -> None:
              cfg.mqtt.port)
     stopped.wait()
     service.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,1 +1,1 @@
-"""libedge_cli package."""
+"""The umbrella `libedge` command."""

@@ -124,3 +124,7 @@ def main(config_path: str, check_config: bool) -> None:
     daemon.start()
     stopped.wait()
     daemon.stop()
+
+
+if __name__ == "__main__":
+    main()

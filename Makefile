@@ -1,0 +1,44 @@
+# libedge: `make demo` runs the whole system on embedded defaults; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := mosquitto mosquitto-clients socat gcc libpcsclite-dev pcscd vsmartcard-vpcd
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint sysdeps venv clean
+
+sysdeps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	  | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:" $$missing; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,hardware]'
+	touch $(STAMP)
+
+venv: sysdeps $(STAMP)
+
+demo: venv
+	$(BIN)/libedge demo
+
+test: venv
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+bench: venv
+	$(BIN)/python bench/run_all.py
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) demo-run .pytest_cache .ruff_cache

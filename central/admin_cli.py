@@ -1,0 +1,148 @@
+"""Staff commands for the backbone: devices, site keys, door cards and the access log."""
+
+import time
+
+import click
+import msgspec
+from edge_common.readers import normalise_uid
+
+from central import allowlist, fleet
+from central.store import open_store
+
+DB_OPTION = click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
+                         type=click.Path(dir_okay=False), help="Central's SQLite database.")
+
+
+@click.group()
+def admin() -> None:
+    """Manage central: devices, cards, logs."""
+
+
+@admin.group()
+def device() -> None:
+    """Enrol, revoke and list devices."""
+
+
+@device.command("enrol")
+@DB_OPTION
+@click.argument("dev")
+@click.option("--site", required=True, help="Branch id the device belongs to.")
+@click.option("--kind", required=True, type=click.Choice(
+    ["lockd", "kiosk", "returnbox", "signpad"]), help="What the device is.")
+def device_enrol(db_path: str, dev: str, site: str, kind: str) -> None:
+    """Register DEV at a site and print the site's card key for its config."""
+    db = open_store(db_path)
+    fleet.enrol(db, dev, site, kind)
+    click.echo(f"enrolled {dev} ({kind}) at {site}; card_key = {fleet.site_key(db, site)}")
+
+
+@device.command("revoke")
+@DB_OPTION
+@click.argument("dev")
+def device_revoke(db_path: str, dev: str) -> None:
+    """Stop accepting DEV's messages."""
+    if not fleet.revoke(open_store(db_path), dev):
+        raise click.ClickException(f"no active device {dev}")
+    click.echo(f"revoked {dev}")
+
+
+@device.command("list")
+@DB_OPTION
+def device_list(db_path: str) -> None:
+    """List devices with their last reported status."""
+    db = open_store(db_path)
+    rows = db.execute(
+        "SELECT d.id, d.site, d.kind, d.revoked_at, s.online, s.body, s.updated_at"
+        " FROM devices d LEFT JOIN device_status s ON s.dev = d.id ORDER BY d.id"
+    ).fetchall()
+    for dev, site, kind, revoked, online, body, updated in rows:
+        state = "revoked" if revoked else ("online" if online else "offline")
+        detail = _status_detail(msgspec.json.decode(body)["body"]) if body else "never seen"
+        click.echo(f"{dev:<16} {kind:<10} {site:<10} {state:<8} {detail} {updated or ''}")
+
+
+def _status_detail(body: dict) -> str:
+    parts = [f"outbox={body.get('outbox', '?')}", f"dropped={body.get('dropped', 0)}"]
+    if body.get("alarms"):
+        parts.append("alarms=" + ",".join(body["alarms"]))
+    for door, state in (body.get("doors") or {}).items():
+        opened = " (released)" if state.get("released") else ""
+        parts.append(f"{door}:{state.get('result', '-')}{opened}")
+    return " ".join(parts)
+
+
+@admin.group()
+def card() -> None:
+    """Door cards of patrons."""
+
+
+@card.command("add")
+@DB_OPTION
+@click.argument("uid")
+@click.option("--category", default="adult", show_default=True, help="Patron category.")
+@click.option("--valid-until", type=click.DateTime(["%Y-%m-%d"]), help="Membership end date.")
+@click.option("--staff", is_flag=True, help="A staff card.")
+def card_add(db_path: str, uid: str, category: str, valid_until, staff: bool) -> None:
+    """Give a new patron the card UID and publish it to every door."""
+    db = open_store(db_path)
+    uid = normalise_uid(uid)
+    until = valid_until.date().isoformat() if valid_until else None
+    with db.atomic():
+        pid = db.execute(
+            "INSERT INTO patrons (category, valid_until, is_staff) VALUES (?, ?, ?)",
+            [category, until, int(staff)],
+        ).lastrowid
+        db.execute("INSERT INTO cards VALUES (?, ?, 'city', 1)", [uid, pid])
+        allowlist.refresh_patron(db, pid)
+    click.echo(f"card {uid} → patron {pid}")
+
+
+def _set_blocked(db_path: str, uid: str, blocked: bool) -> None:
+    db = open_store(db_path)
+    row = db.execute("SELECT patron_id FROM cards WHERE uid = ?", [normalise_uid(uid)]).fetchone()
+    if not row:
+        raise click.ClickException(f"unknown card {uid}")
+    with db.atomic():
+        db.execute("UPDATE patrons SET blocked = ? WHERE id = ?", [int(blocked), row[0]])
+        allowlist.refresh_patron(db, row[0])
+    click.echo(f"patron {row[0]} {'blocked' if blocked else 'unblocked'}")
+
+
+@card.command("block")
+@DB_OPTION
+@click.argument("uid")
+def card_block(db_path: str, uid: str) -> None:
+    """Block the card holder everywhere (doors refuse within seconds)."""
+    _set_blocked(db_path, uid, True)
+
+
+@card.command("unblock")
+@DB_OPTION
+@click.argument("uid")
+def card_unblock(db_path: str, uid: str) -> None:
+    """Lift the card holder's block."""
+    _set_blocked(db_path, uid, False)
+
+
+@admin.command("access-log")
+@DB_OPTION
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new entries.")
+@click.option("--limit", default=20, show_default=True, help="How many recent entries first.")
+def access_log(db_path: str, follow: bool, limit: int) -> None:
+    """Show door decisions as central recorded them (card hashes, never UIDs)."""
+    db = open_store(db_path)
+    last = 0
+    rows = db.execute(
+        "SELECT rowid, at, site, dev, door, result, card FROM access_log"
+        " ORDER BY rowid DESC LIMIT ?", [limit]).fetchall()
+    while True:
+        for rowid, at, site, dev, door, result, hashed in sorted(rows):
+            click.echo(f"{at[:19]} {site}/{dev}/{door:<10} {result:<14} card {hashed[:12]}…")
+            last = max(last, rowid)
+        if not follow:
+            return
+        time.sleep(0.5)
+        rows = db.execute(
+            "SELECT rowid, at, site, dev, door, result, card FROM access_log WHERE rowid > ?"
+            " ORDER BY rowid", [last]).fetchall()
+

@@ -1,0 +1,133 @@
+"""`make demo`: a private broker, central on SQLite with sample cards, and two simulated locks."""
+
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import click
+
+from central import allowlist, fleet
+from central.store import open_store
+from provisioning.broker import Account, Broker
+
+SITE = "main"
+LOCKS = {"lock-1": [("toilet-1", "toilet", 17), ("reading-room", "reading_room", 27)],
+         "lock-2": [("entrance", "entrance", 17)]}
+CARDS = [  # uid, what it shows, category, blocked, valid_until offset in days, staff
+    ("04A1B2C3", "a member in good standing", "adult", 0, 365, 0),
+    ("04D4E5F6", "a blocked member", "adult", 1, 365, 0),
+    ("04AA0001", "an expired membership", "student", 0, -30, 0),
+    ("04FF0001", "a staff card", "staff", 0, None, 1),
+]
+
+
+def _sample_cards(db) -> None:
+    if db.execute("SELECT count(*) FROM cards").fetchone()[0]:
+        return
+    with db.atomic():
+        for uid, _, category, blocked, days, staff in CARDS:
+            until = (date.today() + timedelta(days=days)).isoformat() if days is not None else None
+            pid = db.execute(
+                "INSERT INTO patrons (category, blocked, valid_until, is_staff) VALUES (?,?,?,?)",
+                [category, blocked, until, staff]).lastrowid
+            db.execute("INSERT INTO cards VALUES (?, ?, 'city', 1)", [uid, pid])
+            allowlist.refresh_patron(db, pid)
+
+
+def _mqtt(broker: Broker, account: Account) -> str:
+    return (f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n'
+            f'username = "{account.username}"\npassword = "{account.password}"\n')
+
+
+def _lock_config(root: Path, broker: Broker, account: Account, key: str) -> Path:
+    dev = account.username
+    text = (f'[device]\nid = "{dev}"\nsite = "{SITE}"\nkind = "lockd"\n'
+            f'data_dir = "{root / "devices" / dev}"\ncard_key = "{key}"\nstatus_interval = 5.0\n\n'
+            + _mqtt(broker, account) + '\n[gpio]\npin_factory = "mock"\n')
+    for door, kind, pin in LOCKS[dev]:
+        text += (f'\n[[doors]]\nid = "{door}"\nkind = "{kind}"\nrelay_pin = {pin}\n'
+                 f'unlock_seconds = 3.0\nreader = {{ kind = "sim", socket = '
+                 f'"{root / "doors" / f"{door}.sock"}", name = "{door}" }}\n')
+    path = root / f"{dev}.toml"
+    path.write_text(text)
+    return path
+
+
+def run(root: Path, duration: float | None) -> None:
+    """Start everything under `root`, print how to use it, stop it all on Ctrl-C."""
+    root = root.resolve()
+    for sub in ("doors", "devices", "logs"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    broker = Broker(root / "broker")
+    central = broker.add(Account("central-1", secrets.token_urlsafe(16), service=True))
+    locks = [broker.add(Account(d, secrets.token_urlsafe(16), site=SITE)) for d in LOCKS]
+    broker.start()
+    db = open_store(str(root / "central.db"))
+    key = fleet.site_key(db, SITE)
+    for lock in locks:
+        fleet.enrol(db, lock.username, SITE, "lockd")
+    _sample_cards(db)
+    db.conn.close()
+    (root / "central.toml").write_text(
+        f'[central]\ndb = "{root / "central.db"}"\nworker = "central-1"\n\n'
+        + _mqtt(broker, central))
+    commands = {"central": ["central.service", "--config", str(root / "central.toml")]}
+    for lock in locks:
+        commands[lock.username] = ["lockd.daemon", "--config",
+                                   str(_lock_config(root, broker, lock, key))]
+    procs = {name: subprocess.Popen([sys.executable, "-m", *args],
+                                    stdout=open(root / "logs" / f"{name}.log", "ab"),
+                                    stderr=subprocess.STDOUT)
+             for name, args in commands.items()}
+    _banner(root, broker)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    try:
+        end = time.monotonic() + duration if duration else None
+        while not stopping and (end is None or time.monotonic() < end):
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    raise click.ClickException(
+                        f"{name} exited with {proc.returncode}; see {root}/logs/{name}.log")
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        click.echo("\nstopping…")
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        broker.stop()
+        click.echo("stopped")
+
+
+def _banner(root: Path, broker: Broker) -> None:
+    db = root / "central.db"
+    doors = ", ".join(d for ds in LOCKS.values() for d, _, _ in ds)
+    cards = "\n".join(f"    {uid}  {what}" for uid, what, *_ in CARDS)
+    click.echo(f"""
+libedge demo is running (state in {root})
+  broker   mosquitto on 127.0.0.1:{broker.port} (per-device passwords and ACL)
+  central  SQLite store {db}
+  locks    lock-1, lock-2 with simulated readers and relays (gpiozero MockFactory)
+  doors    {doors}
+
+Tap a card at a door (in another terminal, with .venv/bin on PATH):
+    libedge tap toilet-1 04A1B2C3
+Sample cards:
+{cards}
+Watch the access log:         libedge admin access-log --db {db} -f
+See the devices:              libedge status --db {db}
+Block a card (doors refuse within seconds):
+    libedge admin card block --db {db} 04A1B2C3
+Logs: {root}/logs/   Stop: Ctrl-C
+ready""", )

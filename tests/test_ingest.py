@@ -1,0 +1,147 @@
+"""Exactly-once application at central, without a broker."""
+
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+
+from central import access, datasets, fleet, sync_api  # noqa: F401 - registers handlers
+from central.handlers import REGISTRY, handler
+from central.ingest import Applier, Message
+from central.store import open_store
+from edge_common import envelope
+from edge_common.errors import EdgeError
+
+CARD = "c" * 64
+
+
+@pytest.fixture
+def db(tmp_path):
+    db = open_store(str(tmp_path / "central.db"))
+    fleet.enrol(db, "lock-1", "main", "lockd")
+    fleet.enrol(db, "kiosk-1", "main", "kiosk")
+    return db
+
+
+def msg(type, body, dev="lock-1", channel="evt", seq=1, **kw) -> Message:
+    env = envelope.make(type, dev, body, seq=seq)
+    return Message(dev, channel, env, envelope.encode(env), **kw)
+
+
+def access_msg(seq=1, dev="lock-1"):
+    return msg("access.decision", {"door": "d1", "card": CARD, "result": "granted"}, dev, seq=seq)
+
+
+def count(db, table):
+    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_duplicates_are_acked_not_reapplied(db):
+    a = Applier(db)
+    batch = [access_msg(i) for i in range(1, 4)]
+    out = a.apply(batch)
+    assert out.acks == {"lock-1": [m.env.id for m in batch]} and out.applied == 3
+    out = a.apply(batch + batch[:1])
+    assert out.duplicates == 4 and out.applied == 0
+    assert out.acks["lock-1"] == [m.env.id for m in batch + batch[:1]]
+    assert count(db, "access_log") == 3
+
+
+def test_refused_message_is_rejected_with_code_and_kept(db):
+    a = Applier(db)
+    bad = msg("access.decision", {"door": "d1", "card": "raw-uid", "result": "granted"})
+    unknown = msg("no.such", {})
+    wrong_kind = msg("access.decision", {"door": "d", "card": CARD, "result": "granted"},
+                     dev="kiosk-1")
+    stranger = msg("access.decision", {"door": "d", "card": CARD, "result": "granted"},
+                   dev="lock-9")
+    out = a.apply([bad, unknown, wrong_kind, stranger, access_msg(5)])
+    codes = {r["id"]: r["code"] for rs in out.rejected.values() for r in rs}
+    assert codes == {bad.env.id: "bad_body", unknown.env.id: "type_unknown",
+                     wrong_kind.env.id: "type_not_allowed", stranger.env.id: "device_unknown"}
+    assert count(db, "rejected") == 4 and count(db, "access_log") == 1
+    again = a.apply([bad])
+    assert again.rejected["lock-1"][0]["code"] == "bad_body" and count(db, "rejected") == 4
+
+
+def test_dev_in_envelope_must_match_topic(db):
+    m = access_msg()
+    spoof = Message("kiosk-1", "evt", m.env, m.payload)
+    out = Applier(db).apply([spoof])
+    assert out.rejected["kiosk-1"][0]["code"] == "dev_mismatch"
+
+
+def test_handler_failure_rolls_back_only_its_own_writes(db, caplog):
+    class Body(msgspec.Struct):
+        fail: str
+
+    @handler("test.partial", Body)
+    def partial(ctx, body):
+        ctx.db.execute("INSERT INTO patrons (category) VALUES ('adult')")
+        if body.fail == "refuse":
+            raise EdgeError("no", code="test_refused")
+        if body.fail == "crash":
+            raise RuntimeError("bug")
+        return {"done": True}
+
+    try:
+        out = Applier(db).apply([msg("test.partial", {"fail": "refuse"}),
+                                 msg("test.partial", {"fail": "crash"}),
+                                 msg("test.partial", {"fail": "no"}), access_msg(9)])
+    finally:
+        del REGISTRY["test.partial"]
+    assert [r["code"] for r in out.rejected["lock-1"]] == ["test_refused", "internal_error"]
+    assert count(db, "patrons") == 1 and count(db, "access_log") == 1
+    assert "bug" in caplog.text
+
+
+def test_request_retried_with_same_id_gets_stored_response(db):
+    class Body(msgspec.Struct):
+        n: int
+
+    calls = []
+
+    @handler("test.count", Body)
+    def counting(ctx, body):
+        calls.append(body.n)
+        return {"calls": len(calls)}
+
+    try:
+        m = msg("test.count", {"n": 1}, channel="req", response_topic="r")
+        first = Applier(db).apply([m]).responses[0][1]
+        second = Applier(db).apply([m]).responses[0][1]
+    finally:
+        del REGISTRY["test.count"]
+    assert first == second == {"re": m.env.id, "ok": True, "result": {"calls": 1}}
+    assert calls == [1]
+
+
+def test_read_only_requests_are_not_stored(db):
+    m = msg("sync.pull", {"dataset": "allowlist", "since": 0}, channel="req", response_topic="r")
+    out = Applier(db).apply([m])
+    assert out.responses[0][1]["ok"] is True
+    assert count(db, "processed") == 0
+
+
+def test_pull_pages_cover_every_key_once(db):
+    with db.atomic():
+        for i in range(25):
+            datasets.record(db, "main", "ds", {f"k{i % 10}": {"i": i}})
+        datasets.record(db, "main", "ds", {"k3": None})
+    seen, since, after = {}, 0, ""
+    while True:
+        page = datasets.pull(db, "main", "ds", since, after, 4)
+        for k, v in page["changes"]:
+            seen[k] = v
+        if not page["next"]:
+            break
+        since, after = page["next"]["since"], page["next"]["after"]
+    decoded = {k: None if v is None else msgspec.json.decode(bytes(v)) for k, v in seen.items()}
+    assert page["head"] == 26
+    assert decoded["k3"] is None and decoded["k5"] == {"i": 15} and len(decoded) == 10
+
+
+def test_clock_is_injectable(db):
+    fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    Applier(db, clock=lambda: fixed).apply([access_msg()])
+    assert db.execute("SELECT received_at FROM access_log").fetchone()[0] == fixed.isoformat()
