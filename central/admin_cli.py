@@ -1,12 +1,13 @@
 """Staff commands for the backbone: devices, site keys, door cards and the access log."""
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import click
 import msgspec
 from edge_common.readers import normalise_uid
 
-from central import allowlist, fleet
+from central import allowlist, fleet, ingest
 from central.store import open_store
 
 DB_OPTION = click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
@@ -122,6 +123,16 @@ def card_block(db_path: str, uid: str) -> None:
 def card_unblock(db_path: str, uid: str) -> None:
     """Lift the card holder's block."""
     _set_blocked(db_path, uid, False)
+
+
+@admin.command("prune")
+@DB_OPTION
+@click.option("--days", default=90, show_default=True, type=click.IntRange(min=7),
+              help="Keep the ids of messages received in the last DAYS days.")
+def prune_processed(db_path: str, days: int) -> None:
+    """Forget old processed-message ids (run daily, e.g. from a systemd timer)."""
+    before = datetime.now(UTC) - timedelta(days=days)
+    click.echo(f"forgot {ingest.prune(open_store(db_path), before)} processed ids")
 
 
 @admin.command("access-log")

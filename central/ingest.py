@@ -146,3 +146,14 @@ class Applier:
             log.exception("handler %s failed on %s from %s", env.type, env.id, env.dev)
             return _error("internal_error", "central could not apply this message")
 
+
+
+def prune(db, before: datetime) -> int:
+    """Forget processed ids received before `before`; return how many.
+
+    A device must not re-send an event older than this, so keep it well above the longest
+    offline period a device may have (default: 90 days).
+    """
+    with db.atomic():
+        cur = db.conn.execute("DELETE FROM processed WHERE received_at < ?", (before.isoformat(),))
+    return cur.rowcount

@@ -79,6 +79,18 @@ class CentralService:
         return batch
 
     def _process(self, batch: list[Incoming]) -> None:
+        """Apply a batch, then ack it at MQTT level whatever happened.
+
+        Acking a batch that failed is safe: the devices' outboxes re-send what central did
+        not acknowledge, while an unacked MQTT window would stall this worker.
+        """
+        try:
+            self._apply(batch)
+        finally:
+            for inc in batch:
+                self.link.ack(inc.mid, inc.qos)
+
+    def _apply(self, batch: list[Incoming]) -> None:
         messages, statuses = [], []
         for inc in batch:
             parsed = topics.parse_device(inc.topic)
@@ -95,8 +107,6 @@ class CentralService:
         out = self.applier.apply(messages) if messages else None
         if statuses:
             self._record_statuses(statuses)
-        for inc in batch:
-            self.link.ack(inc.mid, inc.qos)
         self.stats["batches"] += 1
         if out is None:
             return
@@ -109,14 +119,13 @@ class CentralService:
             self._respond(msg.response_topic, msg.correlation, body)
 
     def _invalid(self, inc: Incoming, parsed, exc: EdgeError) -> None:
-        """Log a message that is not a valid envelope, answer a request with its code, ack it."""
+        """Log a message that is not a valid envelope and answer a request with its code."""
         self.stats["invalid"] += 1
         log.warning("invalid message on %s: %s (%s)", inc.topic, exc.code, exc)
         if parsed and parsed[1] == "req" and inc.response_topic == topics.device(parsed[0], "res"):
             re = inc.correlation.decode("ascii", "replace") if inc.correlation else ""
             self._respond(inc.response_topic, inc.correlation,
                           {"re": re, "ok": False, "error": {"code": exc.code, "message": str(exc)}})
-        self.link.ack(inc.mid, inc.qos)
 
     def _respond(self, topic: str | None, correlation: bytes | None, body: dict) -> None:
         if not topic or not topic.endswith("/res") or topics.parse_device(topic) is None:

@@ -109,7 +109,8 @@ class DeviceRuntime:
         timeout = timeout or self.device.request_timeout
         env = envelope.make(type, self.device.id, body, id=id)
         fut = self.requests.future(env.id, time.monotonic() + timeout)
-        self._publish_request(env)
+        if not self._publish_request(env):
+            self.requests.cancel(env.id, OfflineError("no link to central"))
         return fut.result(timeout + 1)
 
     def call(self, fn: Callable[[], Any]) -> None:

@@ -145,3 +145,15 @@ def test_clock_is_injectable(db):
     fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     Applier(db, clock=lambda: fixed).apply([access_msg()])
     assert db.execute("SELECT received_at FROM access_log").fetchone()[0] == fixed.isoformat()
+
+
+def test_prune_forgets_old_ids_only(db):
+    from datetime import timedelta
+
+    from central.ingest import prune
+
+    old = datetime(2026, 1, 1, tzinfo=UTC)
+    Applier(db, clock=lambda: old).apply([access_msg(1)])
+    Applier(db, clock=lambda: old + timedelta(days=100)).apply([access_msg(2)])
+    assert prune(db, old + timedelta(days=10)) == 1
+    assert count(db, "processed") == 1
