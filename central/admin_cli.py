@@ -7,7 +7,7 @@ import click
 import msgspec
 from edge_common.readers import normalise_uid
 
-from central import allowlist, fleet, ingest
+from central import allowlist, commands, fleet, ingest
 from central.store import open_store
 
 DB_OPTION = click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
@@ -123,6 +123,22 @@ def card_block(db_path: str, uid: str) -> None:
 def card_unblock(db_path: str, uid: str) -> None:
     """Lift the card holder's block."""
     _set_blocked(db_path, uid, False)
+
+
+@admin.command("command")
+@DB_OPTION
+@click.argument("dev")
+@click.argument("name")
+@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="A command argument.")
+@click.option("--ttl", default=60.0, show_default=True, type=click.FloatRange(1, 900),
+              help="Seconds the command stays valid; a device refuses it afterwards.")
+def command(db_path: str, dev: str, name: str, args: tuple[str, ...], ttl: float) -> None:
+    """Send command NAME (e.g. resync, open) to device DEV."""
+    parsed = dict(a.split("=", 1) for a in args if "=" in a)
+    if len(parsed) != len(args):
+        raise click.BadParameter("use KEY=VALUE", param_hint="--arg")
+    nonce = commands.issue(open_store(db_path), dev, name, parsed, ttl)
+    click.echo(f"queued {name} for {dev} (nonce {nonce})")
 
 
 @admin.command("prune")

@@ -65,10 +65,23 @@ def _device_status(db) -> None:
     )
 
 
+def _commands(db) -> None:
+    db.execute(
+        "CREATE TABLE commands (nonce TEXT PRIMARY KEY, dev TEXT NOT NULL, name TEXT NOT NULL,"
+        " args BLOB NOT NULL, expires TEXT NOT NULL, issued_at TEXT NOT NULL, sent_at TEXT)"
+    )
+    db.execute("CREATE INDEX commands_unsent ON commands (issued_at) WHERE sent_at IS NULL")
+    db.execute(
+        "CREATE TABLE command_results (dev TEXT NOT NULL, nonce TEXT NOT NULL,"
+        " name TEXT NOT NULL, outcome TEXT NOT NULL, result BLOB NOT NULL, at TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
     ("0003_patrons_cards", _patrons_cards),
     ("0004_access_log", _access_log),
     ("0005_device_status", _device_status),
+    ("0006_commands", _commands),
 ]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import click
 
-from central import access, datasets, sync_api  # noqa: F401 - registers their handlers
+from central import access, commands, datasets, sync_api  # noqa: F401 - handlers register
 from central.config import CentralConfig
 from central.ingest import Applier, Message
 from central.store import open_store
@@ -147,7 +147,7 @@ class CentralService:
             )
 
     def _publish_deltas(self, force: bool) -> None:
-        """Publish committed dataset changes, from this worker (force) or any other process."""
+        """Publish committed dataset changes and queued commands, from any process."""
         version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
         if (version == self._data_version and not force) or not self.link.connected:
             return
@@ -160,6 +160,11 @@ class CentralService:
                 break
             datasets.mark_published(self.db, deltas)
             self.stats["deltas"] += len(deltas)
+        now = datetime.now(UTC)
+        queued = commands.due(self.db, now)
+        for dev, body in queued:
+            self._send(topics.device(dev, "cmd"), "cmd", body)
+        commands.mark_sent(self.db, [body["nonce"] for _, body in queued], now)
         self._data_version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
 
 

@@ -8,10 +8,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from edge_common import envelope, topics
+from edge_common.commands import Command, CommandGuard, CommandRefused
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
 from edge_common.errors import EdgeError, InvalidMessage, OfflineError
 from edge_common.link import Incoming, MqttLink, publish_properties
@@ -35,7 +37,7 @@ class DeviceRuntime:
         *,
         version: str,
         datasets: Sequence[str] = (),
-        on_command: Callable[[envelope.Envelope], None] | None = None,
+        on_command: Callable[[Command], dict | None] | None = None,
         status_extra: Callable[[], dict] | None = None,
         sync_check_interval: float = 60.0,
     ):
@@ -45,6 +47,7 @@ class DeviceRuntime:
         Path(device.data_dir).mkdir(parents=True, exist_ok=True)
         self.outbox = Outbox(str(Path(device.data_dir) / "outbox.db"), device.id, outbox)
         self.replicas = Replicas(str(Path(device.data_dir) / "replica.db"))
+        self.guard = CommandGuard(str(Path(device.data_dir) / "commands.db"))
         self.plan = SendPlan(outbox)
         self.requests = Requests()
         self.alarms: set[str] = set()
@@ -85,6 +88,7 @@ class DeviceRuntime:
         self.link.stop()
         self.outbox.close()
         self.replicas.close()
+        self.guard.close()
 
     def emit(self, type: str, body: dict, priority: Priority = Priority.KEEP) -> str:
         """Commit an event to the outbox (durable on return) and schedule its sending."""
@@ -238,10 +242,31 @@ class DeviceRuntime:
             if corr is None or not self.requests.resolve(corr, env.body):
                 log.info("%s: response nobody waits for (%s)", self.device.id, corr)
         elif parsed and parsed[1] == "cmd":
-            if self._on_command:
-                self._on_command(env)
+            self._command(env)
         elif topics.parse_sync(msg.topic):
             self._delta(env)
+
+    def _command(self, env: envelope.Envelope) -> None:
+        """Run a command from central once, before its expiry, and report the outcome."""
+        name, nonce = env.body.get("name"), env.body.get("nonce")
+        try:
+            cmd = self.guard.admit(env.body, datetime.now(UTC))
+            if cmd.name == "resync":
+                for d in self.datasets:
+                    self._pull(d, since=0)
+                result = {}
+            elif self._on_command is None:
+                raise CommandRefused(f"unknown command {cmd.name}", code="command_unknown")
+            else:
+                result = self._on_command(cmd) or {}
+            outcome = {"ok": True, "result": result}
+        except EdgeError as exc:
+            log.warning("%s: command %s refused: %s", self.device.id, name, exc.code)
+            outcome = {"ok": False, "code": exc.code}
+        except Exception:  # noqa: BLE001 - report a failing command instead of losing it
+            log.exception("%s: command %s failed", self.device.id, name)
+            outcome = {"ok": False, "code": "command_failed"}
+        self.emit("cmd.result", {"name": str(name)[:40], "nonce": str(nonce)[:64], **outcome})
 
     def _acked(self, env: envelope.Envelope) -> None:
         ids = [i for i in env.body.get("ids", []) if isinstance(i, str)]

@@ -1,0 +1,78 @@
+"""Commands from central: each carries an expiry and a nonce; stale or replayed ones are refused."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import msgspec
+
+from edge_common.errors import EdgeError
+from edge_common.migrations import apply, open_db
+
+MAX_TTL = timedelta(minutes=15)
+
+
+class CommandRefused(EdgeError, PermissionError):
+    """A command that must not run: expired, replayed, too far in the future or malformed."""
+
+    code = "command_refused"
+
+
+class Command(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """`cmd` body: what to do, until when, and a nonce that is never accepted twice."""
+
+    name: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.]{0,39}$")]
+    expires: Annotated[datetime, msgspec.Meta(tz=True)]
+    nonce: Annotated[str, msgspec.Meta(min_length=16, max_length=64)]
+    args: dict[str, Any] = {}
+
+
+def _schema(db) -> None:
+    db.execute("CREATE TABLE seen_nonces (nonce TEXT PRIMARY KEY, expires TEXT NOT NULL)")
+
+
+MIGRATIONS = [("commands_0001_nonces", _schema)]
+
+
+class CommandGuard:
+    """Remembers accepted nonces until their command expires, across restarts."""
+
+    def __init__(self, path: str):
+        self._db = open_db(path, synchronous="FULL")
+        apply(self._db, MIGRATIONS)
+        self._lock = threading.Lock()
+
+    def admit(self, body: dict, now: datetime) -> Command:
+        """Validate a command body and record its nonce, or raise CommandRefused with a code."""
+        try:
+            cmd = msgspec.convert(body, Command)
+        except msgspec.ValidationError as exc:
+            raise CommandRefused(str(exc), code="command_invalid") from exc
+        if cmd.expires <= now:
+            raise CommandRefused("command expired", code="command_expired")
+        if cmd.expires > now + MAX_TTL:
+            raise CommandRefused("command expiry too far ahead", code="command_invalid")
+        with self._lock:
+            conn = self._db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("DELETE FROM seen_nonces WHERE expires <= ?", (_utc(now),))
+                seen = conn.execute(
+                    "INSERT OR IGNORE INTO seen_nonces VALUES (?, ?)",
+                    (cmd.nonce, _utc(cmd.expires)),
+                ).rowcount == 0
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        if seen:
+            raise CommandRefused("command replayed", code="command_replayed")
+        return cmd
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.conn.close()
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
