@@ -6,6 +6,8 @@ import msgspec
 from edge_common.readers.config import ReaderConfig
 
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, Schema
+from lockd.decision import Policy
+from lockd.schedule import Schedule
 
 Pin = int | str
 
@@ -25,6 +27,8 @@ class DoorConfig(Schema):
     relay_active_high: bool = True
     unlock_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
     reader: ReaderConfig
+    policy: Policy = Policy()
+    schedule: Schedule = Schedule()
 
 
 class LockdConfig(Schema):

@@ -4,7 +4,8 @@ import logging
 import queue
 import signal
 import threading
-from datetime import date
+import time
+from datetime import UTC, date, datetime
 from importlib.metadata import entry_points
 
 import click
@@ -18,11 +19,12 @@ from edge_common.errors import EdgeError
 from edge_common.outbox import Priority
 from edge_common.runtime import DeviceRuntime
 from lockd.config import LockdConfig
-from lockd.decision import decide
+from lockd.decision import GRANTED, Situation, decide
 from lockd.door import Door
 
 log = logging.getLogger(__name__)
 ALLOWLIST = "allowlist"
+CALENDAR = "calendar"
 _decode = msgspec.json.Decoder()
 
 
@@ -37,18 +39,19 @@ def pin_factory(name: str):
 class LockDaemon:
     """Doors, their readers and the device runtime, with one thread deciding."""
 
-    def __init__(self, cfg: LockdConfig, factory=None, today=date.today):
+    def __init__(self, cfg: LockdConfig, factory=None, clock=lambda: datetime.now(UTC)):
         self.cfg = cfg
         self.key = bytes.fromhex(cfg.device.card_key)
-        self.today = today
+        self.clock = clock
         self.runtime = DeviceRuntime(
-            cfg.device, cfg.mqtt, cfg.outbox, version=__version__, datasets=[ALLOWLIST],
-            status_extra=self._status,
+            cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
+            datasets=[ALLOWLIST, CALENDAR], status_extra=self._status,
         )
         factory = factory if factory is not None else pin_factory(cfg.gpio.pin_factory)
         self.doors = {d.id: Door(d, factory) for d in cfg.doors}
         self.readers = {d.id: open_reader(d.reader) for d in cfg.doors}
         self.last: dict[str, dict] = {}
+        self._granted: dict[tuple[str, str], float] = {}
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="lockd", daemon=True)
 
@@ -89,14 +92,29 @@ class LockDaemon:
         """Decide on a presented card, release the door if granted, log the decision."""
         hashed = card_hash(self.key, read.uid)
         raw = self.runtime.lookup(ALLOWLIST, hashed)
-        result = decide(_decode.decode(raw) if raw else None, self.today())
-        if result == "granted":
-            self.doors[door_id].release()
+        door = self.doors[door_id]
+        now = self.clock()
+        last = self._granted.get((door_id, hashed))
+        synced = self.runtime.replicas.synced_at(ALLOWLIST)
+        situation = Situation(
+            today=now.astimezone(door.cfg.schedule.zone).date(),
+            open_now=door.cfg.schedule.is_open(now, self._closed_day),
+            list_age=None if synced is None else time.time() - synced,
+            since_last_grant=None if last is None else read.at - last,
+        )
+        result = decide(_decode.decode(raw) if raw else None, door.cfg.policy, situation)
+        if result == GRANTED:
+            self._granted[(door_id, hashed)] = read.at
+            door.release()
         self.runtime.emit("access.decision", {"door": door_id, "card": hashed, "result": result},
                           Priority.NORMAL)
         self.last[door_id] = {"result": result}
         log.info("door %s: %s", door_id, result)
         return result
+
+    def _closed_day(self, day: date) -> bool:
+        raw = self.runtime.lookup(CALENDAR, day.isoformat())
+        return bool(raw and _decode.decode(raw).get("closed"))
 
     def _status(self) -> dict:
         return {"doors": {d: {"released": door.released, **self.last.get(d, {})}
