@@ -1,0 +1,87 @@
+"""A door's state as pure data: releases, contact, exit, emergency, lockdown, alarms, deadlines.
+
+The relay follows `released(now)`; the daemon re-evaluates at `next_deadline(now)`.
+"""
+
+from dataclasses import dataclass, field
+
+FORCED = "door_forced"
+HELD_OPEN = "door_held_open"
+EMERGENCY = "emergency_release"
+
+
+@dataclass
+class DoorState:
+    """Everything that decides whether a door's lock is released right now."""
+
+    unlock_seconds: float
+    held_open_limit: float
+    emergency_release: bool = True
+    released_until: float | None = None
+    held_released: bool = False
+    lockdown: bool = False
+    emergency: bool = False
+    is_open: bool = False
+    opened_at: float | None = None
+    alarms: set[str] = field(default_factory=set)
+
+    def released(self, now: float) -> bool:
+        """Whether the lock should be released at monotonic time `now`."""
+        if self.emergency and self.emergency_release:
+            return True
+        if self.held_released and not self.lockdown:
+            return True
+        return self.released_until is not None and now < self.released_until
+
+    def grant(self, now: float, seconds: float | None = None) -> None:
+        """Release for the unlock time (a card, a remote open, the exit button)."""
+        until = now + (self.unlock_seconds if seconds is None else seconds)
+        self.released_until = max(self.released_until or 0.0, until)
+
+    def set_contact(self, is_open: bool, now: float) -> set[str]:
+        """The door contact changed; return the alarms this raised."""
+        raised = set()
+        if is_open and not self.is_open:
+            self.opened_at = now
+            if not self.released(now):
+                raised.add(FORCED)
+        elif not is_open and self.is_open:
+            self.opened_at = None
+            self.released_until = None
+            self.alarms.discard(HELD_OPEN)
+        self.is_open = is_open
+        self.alarms |= raised
+        return raised
+
+    def set_emergency(self, active: bool) -> None:
+        """The fire-alarm input changed."""
+        self.emergency = active
+        (self.alarms.add if active and self.emergency_release else self.alarms.discard)(EMERGENCY)
+
+    def set_lockdown(self, active: bool) -> None:
+        """Lockdown refuses every card and cancels releases; the exit button still works."""
+        self.lockdown = active
+        if active:
+            self.released_until = None
+            self.held_released = False
+
+    def clear(self, alarm: str) -> None:
+        """Acknowledge an alarm (e.g. door_forced after staff checked the door)."""
+        self.alarms.discard(alarm)
+
+    def tick(self, now: float) -> set[str]:
+        """Raise time-based alarms; return the new ones."""
+        if (self.is_open and self.opened_at is not None and HELD_OPEN not in self.alarms
+                and not self.released(now) and now - self.opened_at > self.held_open_limit):
+            self.alarms.add(HELD_OPEN)
+            return {HELD_OPEN}
+        return set()
+
+    def next_deadline(self, now: float) -> float | None:
+        """The next moment something may change without an input (release end, held-open)."""
+        times = []
+        if self.released_until is not None and self.released_until > now:
+            times.append(self.released_until)
+        if self.is_open and self.opened_at is not None and HELD_OPEN not in self.alarms:
+            times.append(max(now, self.opened_at + self.held_open_limit) + 0.001)
+        return min(times) if times else None

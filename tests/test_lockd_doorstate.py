@@ -1,0 +1,84 @@
+"""The pure door state: releases, forced and held-open alarms, emergency, lockdown."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lockd.doorstate import EMERGENCY, FORCED, HELD_OPEN, DoorState
+
+
+def door(**kw) -> DoorState:
+    return DoorState(**({"unlock_seconds": 5.0, "held_open_limit": 30.0} | kw))
+
+
+def test_grant_releases_for_unlock_time_and_regrant_extends():
+    d = door()
+    d.grant(100.0)
+    assert d.released(104.9) and not d.released(105.0)
+    d.grant(103.0)
+    assert d.released(107.9) and not d.released(108.0)
+    assert d.next_deadline(104.0) == 108.0
+
+
+def test_opening_without_release_is_forced():
+    d = door()
+    assert d.set_contact(True, 10.0) == {FORCED}
+    assert FORCED in d.alarms
+    d.set_contact(False, 11.0)
+    assert FORCED in d.alarms
+    d.clear(FORCED)
+    assert not d.alarms
+
+
+def test_opening_after_grant_is_fine_and_closing_relocks():
+    d = door()
+    d.grant(0.0)
+    assert d.set_contact(True, 1.0) == set()
+    d.set_contact(False, 2.0)
+    assert not d.released(2.5)
+
+
+def test_held_open_alarm_after_limit_and_cleared_on_close():
+    d = door()
+    d.grant(0.0)
+    d.set_contact(True, 1.0)
+    assert d.tick(30.0) == set()
+    assert d.next_deadline(30.0) > 31.0
+    assert d.tick(31.5) == {HELD_OPEN}
+    assert d.tick(40.0) == set()
+    d.set_contact(False, 41.0)
+    assert HELD_OPEN not in d.alarms
+
+
+def test_emergency_releases_only_doors_configured_to():
+    d = door()
+    d.set_emergency(True)
+    assert d.released(0.0) and EMERGENCY in d.alarms
+    d.set_emergency(False)
+    assert not d.released(0.0) and EMERGENCY not in d.alarms
+    secure = door(emergency_release=False)
+    secure.set_emergency(True)
+    assert not secure.released(0.0)
+
+
+def test_lockdown_cancels_releases_but_emergency_still_wins():
+    d = door()
+    d.held_released = True
+    d.grant(0.0)
+    d.set_lockdown(True)
+    assert not d.released(1.0)
+    d.set_emergency(True)
+    assert d.released(1.0)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["grant", "open", "close", "fire", "calm", "tick"]),
+                          st.floats(0, 100)), max_size=30))
+def test_a_closed_door_is_never_left_released_past_its_time(ops):
+    d = door()
+    now = 0.0
+    for op, dt in ops:
+        now += dt
+        {"grant": lambda: d.grant(now), "open": lambda: d.set_contact(True, now),
+         "close": lambda: d.set_contact(False, now), "fire": lambda: d.set_emergency(True),
+         "calm": lambda: d.set_emergency(False), "tick": lambda: d.tick(now)}[op]()
+    later = now + d.unlock_seconds
+    assert d.released(later) == d.emergency
