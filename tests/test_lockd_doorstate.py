@@ -75,10 +75,11 @@ def test_lockdown_cancels_releases_but_emergency_still_wins():
 def test_a_closed_door_is_never_left_released_past_its_time(ops):
     d = door()
     now = 0.0
+    actions = {"grant": d.grant, "open": lambda t: d.set_contact(True, t),
+               "close": lambda t: d.set_contact(False, t), "fire": lambda t: d.set_emergency(True),
+               "calm": lambda t: d.set_emergency(False), "tick": d.tick}
     for op, dt in ops:
         now += dt
-        {"grant": lambda: d.grant(now), "open": lambda: d.set_contact(True, now),
-         "close": lambda: d.set_contact(False, now), "fire": lambda: d.set_emergency(True),
-         "calm": lambda: d.set_emergency(False), "tick": lambda: d.tick(now)}[op]()
+        actions[op](now)
     later = now + d.unlock_seconds
     assert d.released(later) == d.emergency
