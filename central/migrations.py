@@ -77,6 +77,21 @@ def _commands(db) -> None:
     )
 
 
+def _doors(db) -> None:
+    db.execute(
+        "CREATE TABLE door_alarms (dev TEXT NOT NULL, site TEXT NOT NULL, door TEXT NOT NULL,"
+        " alarm TEXT NOT NULL, active INTEGER NOT NULL, at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE roster (site TEXT NOT NULL, room TEXT NOT NULL, card TEXT NOT NULL,"
+        " entered_at TEXT NOT NULL, PRIMARY KEY (site, room, card)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE sweeps (site TEXT NOT NULL, room TEXT NOT NULL, count INTEGER NOT NULL,"
+        " inside BLOB NOT NULL, at TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
@@ -84,4 +99,5 @@ MIGRATIONS = [
     ("0004_access_log", _access_log),
     ("0005_device_status", _device_status),
     ("0006_commands", _commands),
+    ("0007_doors", _doors),
 ]

@@ -13,20 +13,35 @@ Pin = int | str
 
 
 class GpioSection(Schema):
-    """Which gpiozero pin factory drives the pins ("" lets gpiozero choose, lgpio on a Pi)."""
+    """The pin factory ("" lets gpiozero choose: lgpio on a Pi) and the building's fire input."""
 
     pin_factory: Literal["", "mock", "lgpio", "rpigpio", "pigpio", "native"] = ""
+    emergency_pin: int | str | None = None
+
+
+Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 
 
 class DoorConfig(Schema):
-    """One door: its relay and its reader."""
+    """One door: relay, inputs, feedback, readers, rules (BCM pin numbers or gpiozero names)."""
 
-    id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+    id: Name
     kind: Literal["toilet", "reading_room", "entrance", "hatch"]
     relay_pin: Pin
     relay_active_high: bool = True
+    fail_mode: Literal["secure", "safe"] = "secure"
     unlock_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
+    held_open_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    contact_pin: Pin | None = None
+    exit_pin: Pin | None = None
+    emergency_release: bool = True
+    tamper_pin: Pin | None = None
+    green_led_pin: Pin | None = None
+    red_led_pin: Pin | None = None
+    buzzer_pin: Pin | None = None
+    room: Name | None = None
     reader: ReaderConfig
+    exit_reader: ReaderConfig | None = None
     policy: Policy = Policy()
     schedule: Schedule = Schedule()
 

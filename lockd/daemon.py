@@ -1,12 +1,18 @@
-"""The lock daemon: card read → local decision → relay → access event through the outbox."""
+"""The lock daemon: one thread turns card reads, pins and commands into door decisions.
+
+Every decision is local (replicated allow-list and calendar, per-door policy); every outcome
+goes to central through the outbox; the relay always follows the door state.
+"""
 
 import logging
 import queue
 import signal
 import threading
 import time
+from concurrent.futures import Future
 from datetime import UTC, date, datetime
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import click
 import msgspec
@@ -15,12 +21,15 @@ from edge_common.readers import CardRead, open_reader
 from edge_common import __version__
 from edge_common import config as config_mod
 from edge_common.cardid import card_hash
+from edge_common.commands import Command, CommandRefused
 from edge_common.errors import EdgeError
 from edge_common.outbox import Priority
 from edge_common.runtime import DeviceRuntime
-from lockd.config import LockdConfig
+from lockd.config import DoorConfig, LockdConfig
 from lockd.decision import GRANTED, Situation, decide
-from lockd.door import Door
+from lockd.door import DoorPins, input_pin
+from lockd.doorstate import DoorState
+from lockd.presence import Presence
 
 log = logging.getLogger(__name__)
 ALLOWLIST = "allowlist"
@@ -28,12 +37,21 @@ CALENDAR = "calendar"
 _decode = msgspec.json.Decoder()
 
 
-def pin_factory(name: str):
-    """The gpiozero pin factory named in the config (None: gpiozero's own choice)."""
-    if not name:
-        return None
-    (entry,) = entry_points(group="gpiozero_pin_factories", name=name)
-    return entry.load()()
+class Door:
+    """One door's config, pins, state, readers and what it last decided."""
+
+    def __init__(self, cfg: DoorConfig, post, factory):
+        self.cfg = cfg
+        self.room = cfg.room or cfg.id
+        self.state = DoorState(cfg.unlock_seconds, cfg.held_open_seconds, cfg.emergency_release)
+        self.pins = DoorPins(cfg, lambda kind, arg: post((kind, cfg.id, arg)), factory)
+        self.readers = {"in": open_reader(cfg.reader)}
+        if cfg.exit_reader is not None:
+            self.readers["out"] = open_reader(cfg.exit_reader)
+        self.last_grant: dict[str, float] = {}
+        self.last_result = "-"
+        self.was_open_hours = False
+        self.reported: set[str] = set()
 
 
 class LockDaemon:
@@ -43,82 +61,212 @@ class LockDaemon:
         self.cfg = cfg
         self.key = bytes.fromhex(cfg.device.card_key)
         self.clock = clock
+        self._events: queue.SimpleQueue = queue.SimpleQueue()
         self.runtime = DeviceRuntime(
             cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
-            datasets=[ALLOWLIST, CALENDAR], status_extra=self._status,
+            datasets=[ALLOWLIST, CALENDAR], status_extra=self._status, on_command=self._command,
         )
-        factory = factory if factory is not None else pin_factory(cfg.gpio.pin_factory)
-        self.doors = {d.id: Door(d, factory) for d in cfg.doors}
-        self.readers = {d.id: open_reader(d.reader) for d in cfg.doors}
-        self.last: dict[str, dict] = {}
-        self._granted: dict[tuple[str, str], float] = {}
-        self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self.presence = Presence(str(Path(cfg.device.data_dir) / "presence.db"))
+        self.doors = {d.id: Door(d, self._events.put, factory) for d in cfg.doors}
+        self._fire = input_pin(cfg.gpio.emergency_pin,
+                               lambda down: self._events.put(("emergency", None, down)), factory)
         self._thread = threading.Thread(target=self._run, name="lockd", daemon=True)
 
     def start(self) -> None:
         """Start the runtime, the deciding thread and every reader."""
         self.runtime.start()
+        for door in self.doors.values():
+            if door.pins.contact is not None:
+                door.state.set_contact(not door.pins.contact.is_pressed, time.monotonic())
+            if self._fire is not None:
+                door.state.set_emergency(self._fire.is_pressed)
         self._thread.start()
-        for door_id, reader in self.readers.items():
-            reader.start(
-                lambda read, d=door_id: self._events.put(("card", d, read)),
-                lambda state, detail, d=door_id: self._events.put(("reader", d, state)),
-            )
+        for door in self.doors.values():
+            for direction, reader in door.readers.items():
+                reader.start(
+                    lambda read, d=door.cfg.id, w=direction: self._events.put(
+                        ("card", d, (read, w))),
+                    lambda state, detail, d=door.cfg.id: self._events.put(("reader", d, state)),
+                )
 
     def stop(self) -> None:
-        """Stop readers, the deciding thread, the runtime; leave every relay de-energised."""
-        for reader in self.readers.values():
-            reader.stop()
+        """Stop readers, the deciding thread and the runtime; free the pins."""
+        for door in self.doors.values():
+            for reader in door.readers.values():
+                reader.stop()
         self._events.put(("stop", None, None))
         self._thread.join(5)
         self.runtime.stop()
+        self.presence.close()
         for door in self.doors.values():
-            door.close()
+            door.pins.close()
+        if self._fire is not None:
+            self._fire.close()
+
+    # --- the deciding thread ------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
-            kind, door_id, arg = self._events.get()
+            try:
+                kind, door_id, arg = self._events.get(timeout=self._wait())
+            except queue.Empty:
+                kind, door_id, arg = "tick", None, None
             if kind == "stop":
                 return
             try:
-                if kind == "card":
-                    self.present(door_id, arg)
-                else:
-                    self.runtime.set_alarm(f"reader_lost:{door_id}", arg != "ok")
-            except Exception:  # noqa: BLE001 - one bad read must not stop the door
-                log.exception("door %s: handling %s failed", door_id, kind)
+                self._handle(kind, door_id, arg)
+            except Exception:  # noqa: BLE001 - one bad event must not stop the doors
+                log.exception("lockd: handling %s for %s failed", kind, door_id)
+            self._reconcile()
 
-    def present(self, door_id: str, read: CardRead) -> str:
+    def _wait(self) -> float:
+        now = time.monotonic()
+        deadlines = [d.state.next_deadline(now) for d in self.doors.values()]
+        soonest = min((t for t in deadlines if t is not None), default=now + 1.0)
+        return min(1.0, max(0.0, soonest - now))
+
+    def _handle(self, kind: str, door_id: str | None, arg) -> None:
+        now = time.monotonic()
+        door = self.doors.get(door_id) if door_id else None
+        if kind == "card":
+            self.present(door_id, *arg)
+        elif kind == "contact":
+            door.state.set_contact(arg, now)
+        elif kind == "exit":
+            door.state.grant(now)
+            self.presence.leave(door.room, None)
+            self.runtime.emit("door.exit", {"door": door.cfg.id, "room": door.room},
+                              Priority.NORMAL)
+        elif kind == "emergency":
+            for d in self.doors.values():
+                d.state.set_emergency(arg)
+        elif kind == "tamper":
+            self._alarm(door, "tamper", arg)
+        elif kind == "reader":
+            self._alarm(door, "reader_lost", arg != "ok")
+        elif kind == "call":
+            arg()
+
+    def _reconcile(self) -> None:
+        """Drive every relay from its state, raise time alarms, report alarm changes, sweep."""
+        now = time.monotonic()
+        wall = self.clock()
+        for door in self.doors.values():
+            door.state.tick(now)
+            door.pins.set_released(door.state.released(now))
+            for alarm in door.state.alarms ^ (door.reported & _STATE_ALARMS):
+                self._alarm(door, alarm, alarm in door.state.alarms)
+            open_hours = door.cfg.schedule.is_open(wall, self._closed_day)
+            if door.was_open_hours and not open_hours:
+                self.sweep(door.room)
+            door.was_open_hours = open_hours
+
+    def _alarm(self, door: Door, alarm: str, active: bool) -> None:
+        if (alarm in door.reported) == active:
+            return
+        (door.reported.add if active else door.reported.discard)(alarm)
+        self.runtime.set_alarm(f"{door.cfg.id}:{alarm}", active)
+        self.runtime.emit("door.alarm", {"door": door.cfg.id, "alarm": alarm, "active": active})
+        log.warning("door %s: alarm %s %s", door.cfg.id, alarm, "raised" if active else "cleared")
+
+    def present(self, door_id: str, read: CardRead, direction: str = "in") -> str:
         """Decide on a presented card, release the door if granted, log the decision."""
+        door = self.doors[door_id]
         hashed = card_hash(self.key, read.uid)
         raw = self.runtime.lookup(ALLOWLIST, hashed)
-        door = self.doors[door_id]
         now = self.clock()
-        last = self._granted.get((door_id, hashed))
         synced = self.runtime.replicas.synced_at(ALLOWLIST)
+        last = door.last_grant.get(hashed)
         situation = Situation(
             today=now.astimezone(door.cfg.schedule.zone).date(),
-            open_now=door.cfg.schedule.is_open(now, self._closed_day),
+            open_now=direction == "out" or door.cfg.schedule.is_open(now, self._closed_day),
             list_age=None if synced is None else time.time() - synced,
             since_last_grant=None if last is None else read.at - last,
+            inside=self.presence.is_inside(door.room, hashed),
+            entering=direction == "in",
         )
-        result = decide(_decode.decode(raw) if raw else None, door.cfg.policy, situation)
+        result = "lockdown" if door.state.lockdown else decide(
+            _decode.decode(raw) if raw else None, door.cfg.policy, situation)
         if result == GRANTED:
-            self._granted[(door_id, hashed)] = read.at
-            door.release()
-        self.runtime.emit("access.decision", {"door": door_id, "card": hashed, "result": result},
+            door.state.grant(time.monotonic())
+            door.pins.set_released(True)
+            door.last_grant[hashed] = read.at
+            (self.presence.enter if direction == "in" else self.presence.leave)(door.room, hashed)
+        door.pins.signal(result)
+        self.runtime.emit("access.decision", {"door": door_id, "room": door.room, "card": hashed,
+                                              "result": result, "direction": direction},
                           Priority.NORMAL)
-        self.last[door_id] = {"result": result}
-        log.info("door %s: %s", door_id, result)
+        door.last_result = result
+        log.info("door %s (%s): %s", door_id, direction, result)
         return result
+
+    def sweep(self, room: str) -> dict:
+        """End of the evening: report who may still be inside a room and start it afresh."""
+        roster, count = self.presence.sweep(room)
+        body = {"room": room, "count": count, "inside": roster}
+        self.runtime.emit("presence.sweep", body)
+        return body
 
     def _closed_day(self, day: date) -> bool:
         raw = self.runtime.lookup(CALENDAR, day.isoformat())
         return bool(raw and _decode.decode(raw).get("closed"))
 
     def _status(self) -> dict:
-        return {"doors": {d: {"released": door.released, **self.last.get(d, {})}
-                          for d, door in self.doors.items()}}
+        now = time.monotonic()
+        return {"doors": {d.cfg.id: {"released": d.state.released(now), "open": d.state.is_open,
+                                     "lockdown": d.state.lockdown, "room": d.room,
+                                     "inside": self.presence.count(d.room),
+                                     "result": d.last_result}
+                          for d in self.doors.values()}}
+
+    # --- commands from central (run on the runtime's thread, executed on ours) ----------
+
+    def _command(self, cmd: Command) -> dict:
+        done: Future = Future()
+
+        def run():
+            try:
+                done.set_result(self._execute(cmd))
+            except BaseException as exc:  # noqa: BLE001 - handed back to the runtime
+                done.set_exception(exc)
+
+        self._events.put(("call", None, run))
+        return done.result(5)
+
+    def _execute(self, cmd: Command) -> dict:
+        args = cmd.args
+        if cmd.name == "sweep":
+            return self.sweep(str(args.get("room", "")))
+        targets = self._targets(args.get("door"))
+        now = time.monotonic()
+        for door in targets:
+            if cmd.name == "open":
+                if door.state.lockdown:
+                    raise CommandRefused("door is in lockdown", code="door_lockdown")
+                seconds = args.get("seconds", door.cfg.unlock_seconds)
+                if not isinstance(seconds, int | float) or not 0 < seconds <= 60:
+                    raise CommandRefused("seconds must be 0–60", code="command_invalid")
+                door.state.grant(now, float(seconds))
+            elif cmd.name == "lockdown":
+                door.state.set_lockdown(bool(args.get("active", True)))
+            elif cmd.name == "release":
+                door.state.held_released = bool(args.get("active", True))
+            elif cmd.name == "clear_alarm":
+                door.state.clear(str(args.get("alarm", "")))
+            else:
+                raise CommandRefused(f"unknown command {cmd.name}", code="command_unknown")
+        log.warning("command %s applied to %s", cmd.name, [d.cfg.id for d in targets])
+        return {"doors": [d.cfg.id for d in targets]}
+
+    def _targets(self, door_id) -> list[Door]:
+        if door_id is None:
+            return list(self.doors.values())
+        if door_id not in self.doors:
+            raise CommandRefused(f"no door {door_id}", code="door_unknown")
+        return [self.doors[door_id]]
+
+
+_STATE_ALARMS = {"door_forced", "door_held_open", "emergency_release"}
 
 
 @click.command()
@@ -135,13 +283,21 @@ def main(config_path: str, check_config: bool) -> None:
     if check_config:
         click.echo(f"{config_path}: ok ({len(cfg.doors)} doors)")
         return
-    daemon = LockDaemon(cfg)
+    daemon = LockDaemon(cfg, pin_factory(cfg.gpio.pin_factory))
     stopped = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopped.set())
     daemon.start()
     stopped.wait()
     daemon.stop()
+
+
+def pin_factory(name: str):
+    """The gpiozero pin factory named in the config (None: gpiozero's own choice)."""
+    if not name:
+        return None
+    (entry,) = entry_points(group="gpiozero_pin_factories", name=name)
+    return entry.load()()
 
 
 if __name__ == "__main__":

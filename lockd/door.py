@@ -1,34 +1,78 @@
-"""A door's relay, driven with gpiozero.
+"""A door's pins, driven with gpiozero; inputs only post events, outputs follow the door state.
 
-Wiring: the relay board's IN line on `relay_pin` (BCM numbering); many boards are
-active-low, set `relay_active_high = false` for those. The lock is released while the relay
-is energised.
+Wiring (BCM numbers): relay board IN on `relay_pin` (many boards are active-low:
+`relay_active_high = false`); door contact between `contact_pin` and GND, closed when the
+door is shut; exit button and fire-alarm contact likewise to GND (internal pull-ups); tamper
+switch closed while the housing is shut; LEDs and buzzer on their pins through resistors.
+`fail_mode = "secure"` means the relay is energised to unlock (strike); `"safe"` means it is
+energised to lock (maglock), so a power cut opens the door.
 """
 
-from gpiozero import DigitalOutputDevice
+from collections.abc import Callable
+
+from gpiozero import LED, Button, Buzzer, DigitalOutputDevice
 
 from lockd.config import DoorConfig
 
+FEEDBACK = {  # reason class → (LED, on seconds, beeps)
+    "granted": ("green", 1.5, 1),
+    "denied": ("red", 1.5, 2),
+    "fault": ("red", 0.2, 3),
+}
+FAULT_REASONS = {"list_stale", "card_data_invalid"}
 
-class Door:
-    """One door's relay: `release()` energises it for the configured unlock time."""
 
-    def __init__(self, cfg: DoorConfig, pin_factory=None):
+def input_pin(pin, report: Callable[[bool], object], factory, keep: list | None = None):
+    """A contact to GND on `pin` whose changes are reported as True (closed) / False (open)."""
+    if pin is None:
+        return None
+    button = Button(pin, pull_up=True, bounce_time=None, pin_factory=factory)
+    button.when_pressed = lambda: report(True)
+    button.when_released = lambda: report(False)
+    if keep is not None:
+        keep.append(button)
+    return button
+
+
+class DoorPins:
+    """The gpiozero devices of one door."""
+
+    def __init__(self, cfg: DoorConfig, post: Callable[[str, object], None], factory=None):
         self.cfg = cfg
-        self.relay = DigitalOutputDevice(
-            cfg.relay_pin, active_high=cfg.relay_active_high, initial_value=False,
-            pin_factory=pin_factory,
-        )
+        safe = cfg.fail_mode == "safe"
+        self.relay = DigitalOutputDevice(cfg.relay_pin, active_high=cfg.relay_active_high,
+                                         initial_value=safe, pin_factory=factory)
+        self.inputs: list[Button] = []
+        self.contact = input_pin(cfg.contact_pin, lambda down: post("contact", not down),
+                                   factory, self.inputs)
+        input_pin(cfg.exit_pin, lambda down: down and post("exit", None), factory,
+                  self.inputs)
+        input_pin(cfg.tamper_pin, lambda down: post("tamper", not down), factory,
+                  self.inputs)
+        self.leds = {name: LED(pin, pin_factory=factory) for name, pin in
+                     (("green", cfg.green_led_pin), ("red", cfg.red_led_pin)) if pin is not None}
+        self.buzzer = (Buzzer(cfg.buzzer_pin, pin_factory=factory)
+                       if cfg.buzzer_pin is not None else None)
 
-    def release(self) -> None:
-        """Energise the relay for `unlock_seconds`; a new release restarts the time."""
-        self.relay.blink(on_time=self.cfg.unlock_seconds, off_time=0, n=1)
+    def set_released(self, released: bool) -> None:
+        """Drive the relay so the lock is released or secured, per the fail mode."""
+        energised = released if self.cfg.fail_mode == "secure" else not released
+        if bool(self.relay.value) != energised:
+            self.relay.value = energised
 
-    @property
-    def released(self) -> bool:
-        """True while the relay is energised."""
-        return bool(self.relay.value)
+    def signal(self, reason: str) -> None:
+        """Show a decision to the person at the door: green for granted, red otherwise."""
+        kind = "granted" if reason == "granted" else (
+            "fault" if reason in FAULT_REASONS else "denied")
+        led, seconds, beeps = FEEDBACK[kind]
+        if led in self.leds:
+            self.leds[led].blink(on_time=seconds if beeps == 1 else seconds / beeps,
+                                 off_time=0.1, n=1 if kind != "fault" else beeps)
+        if self.buzzer:
+            self.buzzer.beep(on_time=0.1, off_time=0.1, n=beeps)
 
     def close(self) -> None:
-        """De-energise and free the pin."""
-        self.relay.close()
+        """Free every pin (a fail-safe lock opens, a fail-secure one stays locked)."""
+        for device in [self.relay, *self.inputs, *self.leds.values(), self.buzzer]:
+            if device is not None:
+                device.close()
