@@ -151,6 +151,39 @@ def prune_processed(db_path: str, days: int) -> None:
     click.echo(f"forgot {ingest.prune(open_store(db_path), before)} processed ids")
 
 
+@admin.command("alarms")
+@DB_OPTION
+@click.option("--all", "show_all", is_flag=True, help="Also alarms that were cleared.")
+def alarms(db_path: str, show_all: bool) -> None:
+    """Door alarms (forced, held open, tamper, reader lost, fire release), newest first."""
+    db = open_store(db_path)
+    rows = db.execute(
+        "SELECT a.site, a.dev, a.door, a.alarm, a.active, a.at FROM door_alarms a"
+        " WHERE a.rowid = (SELECT max(b.rowid) FROM door_alarms b WHERE b.dev = a.dev"
+        " AND b.door = a.door AND b.alarm = a.alarm) ORDER BY a.at DESC").fetchall()
+    shown = [r for r in rows if show_all or r[4]]
+    for site, dev, door, alarm, active, at in shown:
+        click.echo(f"{at[:19]} {site}/{dev}/{door:<12} {alarm:<18} "
+                   f"{'ACTIVE' if active else 'cleared'}")
+    if not shown:
+        click.echo("no open alarms")
+
+
+@admin.command("roster")
+@DB_OPTION
+@click.option("--site", help="Only this branch.")
+def roster(db_path: str, site: str | None) -> None:
+    """Who entered a room by card and has not left by card (card hashes), per room."""
+    db = open_store(db_path)
+    rows = db.execute(
+        "SELECT site, room, card, entered_at FROM roster WHERE ? IS NULL OR site = ?"
+        " ORDER BY site, room, entered_at", [site, site]).fetchall()
+    for s, room, hashed, at in rows:
+        click.echo(f"{s}/{room:<14} card {hashed[:12]}… since {at[:19]}")
+    if not rows:
+        click.echo("nobody recorded inside")
+
+
 @admin.command("access-log")
 @DB_OPTION
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new entries.")
