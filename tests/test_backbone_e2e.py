@@ -48,3 +48,62 @@ def test_request_gets_answer_and_retry_with_same_id_gets_same_answer(net):
         assert first["head"] >= 0 and first["next"] is None
     finally:
         dev.stop()
+
+
+def test_status_is_retained_and_the_will_says_offline(net):
+    import msgspec
+
+    from central.service import CentralService
+    from tests.harness import central_config
+
+    net.start_central()
+    dev = net.device("lock-1", datasets=["allowlist"])
+    dev.start()
+
+    def status():
+        row = net.db.execute("SELECT online, body FROM device_status WHERE dev = 'lock-1'")
+        row = row.fetchone()
+        return row and (row[0], msgspec.json.decode(row[1])["body"])
+
+    try:
+        online, body = wait_for(lambda: (s := status()) and s[0] and s, what="online status")
+        assert body["kind"] == "lockd" and body["outbox"] == 0 and "allowlist" in body["datasets"]
+        dev.link.client._sock.close()  # an unclean drop: the broker publishes the will
+        wait_for(lambda: status()[0] == 0, what="will published")
+        wait_for(lambda: status()[0] == 1, what="back online after reconnect")
+    finally:
+        dev.stop()
+    wait_for(lambda: status()[0] == 0, what="offline after a clean stop")
+    net.central.stop()
+    late = CentralService(central_config(net.broker, net.db_path, worker="central-2"))
+    late.start()
+    try:
+        net.db.execute("DELETE FROM device_status")
+        wait_for(lambda: status() and status()[0] == 0, what="retained status replayed")
+    finally:
+        late.stop()
+        net.central = None
+
+
+def test_two_central_workers_share_the_load_exactly_once(net):
+    from central.service import CentralService
+    from tests.harness import central_config
+
+    net.start_central()
+    second = CentralService(central_config(net.broker, net.db_path, worker="central-2"))
+    second.start()
+    devs = [net.device(f"lock-{i}") for i in range(3)]
+    for d in devs:
+        d.start()
+    try:
+        for d in devs:
+            d.emit_many([("access.decision", {"door": "d", "card": "b" * 64, "result": "granted"},
+                          1)] * 300)
+        for d in devs:
+            wait_for(lambda d=d: d.outbox.depth == 0, timeout=30, what="drained")
+        assert net.db.execute("SELECT count(*) FROM access_log").fetchone()[0] == 900
+        assert net.central.stats["applied"] > 0 and second.stats["applied"] > 0
+    finally:
+        for d in devs:
+            d.stop()
+        second.stop()
