@@ -159,16 +159,19 @@ class DeviceRuntime:
                 log.exception("coordinator step failed")
 
     def _wait(self) -> float:
+        """Seconds until the coordinator has something to do without being woken."""
         now = time.monotonic()
-        waits = [self._next_status - now, 1.0]
-        nxt = self.plan.next_wakeup(now)
-        if nxt is not None:
-            waits.append(nxt)
+        waits = [1.0]
         deadline = self.requests.next_deadline()
         if deadline is not None:
             waits.append(deadline - now)
-        if self.link.connected and self.plan.new_capacity(now) == 0 and self.plan.inflight:
-            waits.append(0.05)
+        if self.link.connected:
+            waits.append(self._next_status - now)
+            nxt = self.plan.next_wakeup(now)
+            if nxt is not None:
+                waits.append(nxt)
+            if self.plan.new_capacity(now) == 0 and self.plan.inflight:
+                waits.append(0.05)
         return max(0.001, min(waits))
 
     def _handle(self, kind: str, arg: Any) -> None:

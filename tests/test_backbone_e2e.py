@@ -107,3 +107,20 @@ def test_two_central_workers_share_the_load_exactly_once(net):
         for d in devs:
             d.stop()
         second.stop()
+
+
+def test_an_offline_device_does_not_spin(net, tmp_path):
+    import time
+
+    dev = net.device("lock-1", port=1)  # nothing listens there
+    dev.start()
+    try:
+        for _ in range(20):
+            dev.emit("access.decision", {"door": "d", "card": "b" * 64, "result": "granted"})
+        time.sleep(0.5)
+        cpu = time.process_time()
+        time.sleep(2.0)
+        assert time.process_time() - cpu < 0.03  # a 1 ms wake-up loop costs about 0.08 s
+        assert dev.outbox.depth == 20
+    finally:
+        dev.stop()
