@@ -1,0 +1,154 @@
+"""lockd through its real seams: simulated reader socket, gpiozero MockFactory pins, real broker."""
+
+import time
+
+import msgspec
+import pytest
+from edge_common.readers import CardRead, send_sim_tap
+from gpiozero.pins.mock import MockFactory
+
+from central import allowlist, commands, fleet
+from edge_common.cardid import card_hash
+from lockd.config import LockdConfig
+from lockd.daemon import LockDaemon
+from tests.harness import device_parts, wait_for
+
+RELAY, CONTACT, EXIT, FIRE, GREEN, RED = 17, 27, 22, 21, 5, 6
+
+
+def add_card(db, uid, **patron):
+    with db.atomic():
+        pid = db.execute(
+            "INSERT INTO patrons (category, blocked, valid_until, is_staff) VALUES (?,?,?,?)",
+            [patron.get("category", "adult"), patron.get("blocked", 0),
+             patron.get("valid_until"), patron.get("staff", 0)]).lastrowid
+        db.execute("INSERT INTO cards VALUES (?, ?, 'city', 1)", [uid, pid])
+        allowlist.refresh_patron(db, pid)
+    return pid
+
+
+@pytest.fixture
+def lock(net, tmp_path):
+    """A started lockd with one toilet door, its pins on a MockFactory, central running."""
+    net.start_central()
+    fleet.enrol(net.db, "lock-1", net.site, "lockd")
+    device, mqtt, outbox = device_parts(net.broker, tmp_path, "lock-1", net.site, "lockd",
+                                        net.card_key)
+    raw = {
+        "device": msgspec.to_builtins(device), "mqtt": msgspec.to_builtins(mqtt),
+        "outbox": msgspec.to_builtins(outbox), "gpio": {"emergency_pin": FIRE},
+        "doors": [{"id": "wc", "kind": "toilet", "relay_pin": RELAY, "contact_pin": CONTACT,
+                   "exit_pin": EXIT, "green_led_pin": GREEN, "red_led_pin": RED,
+                   "unlock_seconds": 0.5, "held_open_seconds": 1.0,
+                   "reader": {"kind": "sim", "socket": str(tmp_path / "wc.sock")},
+                   "policy": {"rate_limit_seconds": 0}}],
+    }
+    cfg = msgspec.convert(raw, LockdConfig)
+    factory = MockFactory()
+    factory.pin(CONTACT).drive_low()   # door shut
+    factory.pin(EXIT).drive_high()
+    factory.pin(FIRE).drive_high()
+    daemon = LockDaemon(cfg, factory)
+    daemon.start()
+    daemon.factory = factory
+    daemon.socket = str(tmp_path / "wc.sock")
+    wait_for(lambda: daemon.runtime.replicas.synced_at("allowlist"), what="allow-list synced")
+    yield daemon
+    daemon.stop()
+
+
+def relay(lock) -> bool:
+    return lock.factory.pin(RELAY).state == 1
+
+
+def decisions(net):
+    return [r[0] for r in net.db.execute("SELECT result FROM access_log ORDER BY rowid")]
+
+
+def test_tap_grants_pulses_the_relay_and_logs_at_central(net, lock):
+    add_card(net.db, "04A1B2C3")
+    key = card_hash(bytes.fromhex(net.card_key), "04A1B2C3")
+    wait_for(lambda: lock.runtime.lookup("allowlist", key), what="card replicated")
+    send_sim_tap(lock.socket, "04A1B2C3")
+    wait_for(lambda: relay(lock), what="relay energised")
+    wait_for(lambda: not relay(lock), timeout=3, what="relay released after unlock time")
+    wait_for(lambda: decisions(net) == ["granted"], what="decision at central")
+    send_sim_tap(lock.socket, "DEADBEEF")
+    wait_for(lambda: decisions(net) == ["granted", "unknown_card"])
+    assert not relay(lock)
+
+
+def test_card_blocked_at_central_is_refused_within_two_seconds(net, lock):
+    pid = add_card(net.db, "04D4E5F6")
+    send_sim_tap(lock.socket, "04D4E5F6")
+    wait_for(lambda: decisions(net) == ["granted"])
+    with net.db.atomic():
+        net.db.execute("UPDATE patrons SET blocked = 1 WHERE id = ?", [pid])
+        allowlist.refresh_patron(net.db, pid)
+    blocked_at = time.monotonic()
+    while time.monotonic() - blocked_at < 2.0:
+        if lock.present("wc", _read("04D4E5F6")) == "blocked":
+            break
+        time.sleep(0.02)
+    assert time.monotonic() - blocked_at < 2.0
+
+
+def _read(uid):
+    return CardRead(uid=uid, kind="uid", reader="test", at=time.monotonic())
+
+
+def test_forced_door_and_held_open_raise_alarms(net, lock):
+    lock.factory.pin(CONTACT).drive_high()   # opened without a grant
+    wait_for(lambda: net.db.execute(
+        "SELECT alarm FROM door_alarms WHERE active = 1").fetchall() == [("door_forced",)],
+        what="forced alarm at central")
+    wait_for(lambda: ("door_held_open",) in net.db.execute(
+        "SELECT alarm FROM door_alarms WHERE active = 1").fetchall(), timeout=5,
+        what="held-open alarm")
+    lock.factory.pin(CONTACT).drive_low()
+    wait_for(lambda: ("door_held_open", 0) in net.db.execute(
+        "SELECT alarm, active FROM door_alarms").fetchall(), what="held-open cleared")
+
+
+def test_exit_button_always_releases_even_in_lockdown(net, lock):
+    nonce = commands.issue(net.db, "lock-1", "lockdown", {"active": True})
+    wait_for(lambda: net.db.execute("SELECT outcome FROM command_results WHERE nonce = ?",
+                                    [nonce]).fetchall() == [("ok",)])
+    add_card(net.db, "04FF0001", staff=1)
+    wait_for(lambda: lock.present("wc", _read("04FF0001")) == "lockdown")
+    lock.factory.pin(EXIT).drive_low()
+    wait_for(lambda: relay(lock), what="exit releases the door")
+    lock.factory.pin(EXIT).drive_high()
+
+
+def test_fire_alarm_releases_and_is_reported(net, lock):
+    lock.factory.pin(FIRE).drive_low()
+    wait_for(lambda: relay(lock), what="released on fire alarm")
+    time.sleep(1.0)
+    assert relay(lock)
+    wait_for(lambda: ("emergency_release", 1) in net.db.execute(
+        "SELECT alarm, active FROM door_alarms").fetchall())
+    lock.factory.pin(FIRE).drive_high()
+    wait_for(lambda: not relay(lock), what="locked again after the alarm")
+
+
+def test_remote_open_once_and_replay_refused(net, lock):
+    nonce = commands.issue(net.db, "lock-1", "open", {"door": "wc", "seconds": 1})
+    wait_for(lambda: relay(lock), what="remote open")
+    wait_for(lambda: net.db.execute("SELECT outcome FROM command_results WHERE nonce = ?",
+                                    [nonce]).fetchall() == [("ok",)])
+    net.db.execute("UPDATE commands SET sent_at = NULL WHERE nonce = ?", [nonce])
+    wait_for(lambda: net.db.execute("SELECT outcome FROM command_results WHERE nonce = ?",
+                                    [nonce]).fetchall() == [("ok",), ("command_replayed",)])
+
+
+def test_status_shows_doors(net, lock):
+    add_card(net.db, "04A1B2C3")
+    send_sim_tap(lock.socket, "04A1B2C3")
+    wait_for(lambda: decisions(net) == ["granted"])
+    lock.runtime.call(lambda: setattr(lock.runtime, "_next_status", 0.0))
+    body = wait_for(lambda: (row := net.db.execute(
+        "SELECT body FROM device_status WHERE dev = 'lock-1'").fetchone()) and (
+        b := msgspec.json.decode(row[0])["body"]) and b.get("doors", {}).get("wc", {}).get(
+        "result") == "granted" and b)
+    assert body["doors"]["wc"]["inside"] == 1
