@@ -1,0 +1,317 @@
+"""The kiosk's state machine: one patron at a time, driven by touches, cards, scans and a clock.
+
+Pure Python (no Kivy): the UI renders `Session` fields and calls its methods from one thread.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from edge_common.errors import EdgeError
+from kiosk.backend import Backend
+from kiosk.models import Account, Borrowed, Patron, Renewal
+from kiosk.payment import PaymentResult, PaymentTerminal
+
+log = logging.getLogger(__name__)
+
+
+class Screen(StrEnum):
+    """Every screen the kiosk can show."""
+
+    IDLE = "idle"
+    PIN = "pin"
+    ACCOUNT = "account"
+    CHECKOUT = "checkout"
+    RENEW = "renew"
+    PAY = "pay"
+    PAYING = "paying"
+    RECEIPT = "receipt"
+    GOODBYE = "goodbye"
+    MAINTENANCE = "maintenance"
+
+
+PATRON_SCREENS = {Screen.ACCOUNT, Screen.CHECKOUT, Screen.RENEW, Screen.PAY}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for the patron: a stable code translated by the UI, with parameters."""
+
+    code: str
+    level: str = "info"
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Timing and limits of a kiosk session."""
+
+    warning_after: float = 45.0
+    logout_after: float = 60.0
+    goodbye_for: float = 5.0
+    pin_attempts: int = 3
+    languages: tuple[str, ...] = ("sl", "en", "cs", "hu", "zh")
+
+
+@dataclass
+class Paid:
+    """An approved payment in this session."""
+
+    amount: int
+    reference: str
+    debt_ids: list[str]
+
+
+class Session:
+    """Who is at the kiosk, what they did, and what the screen shows."""
+
+    def __init__(self, backend: Backend, terminal: PaymentTerminal,
+                 deliver_receipt: Callable[[str, "Session"], None],
+                 settings: Settings = Settings(), clock: Callable[[], float] = time.monotonic):
+        self.backend = backend
+        self.terminal = terminal
+        self.deliver_receipt = deliver_receipt
+        self.settings = settings
+        self.clock = clock
+        self.lang = settings.languages[0]
+        self._reset()
+
+    def _reset(self) -> None:
+        self.screen = Screen.IDLE
+        self.patron: Patron | None = None
+        self.account: Account | None = None
+        self.borrowed: list[Borrowed] = []
+        self.renewals: list[Renewal] = []
+        self.paid: list[Paid] = []
+        self.notice: Notice | None = None
+        self.pin_failures = 0
+        self.paying: list[str] = []
+        self._last_touch = self.clock()
+        self._goodbye_at: float | None = None
+
+    # --- inputs -----------------------------------------------------------------------
+
+    def touch(self) -> None:
+        """Any touch: the patron is still here."""
+        self._last_touch = self.clock()
+
+    def set_language(self, lang: str) -> None:
+        """Switch the UI language (idle screen or any time)."""
+        if lang in self.settings.languages:
+            self.lang = lang
+        self.touch()
+
+    def card(self, card: str, kind: str = "uid") -> None:
+        """A card was tapped or a library-card barcode scanned."""
+        self.touch()
+        if self.screen not in (Screen.IDLE, Screen.GOODBYE):
+            return
+        self._reset()
+        ok, patron = self._call(lambda: self.backend.identify(card, kind))
+        if not ok:
+            return
+        self.patron = patron
+        if patron.language in self.settings.languages:
+            self.lang = patron.language
+        if patron.staff:
+            self.screen = Screen.MAINTENANCE
+        elif patron.needs_pin:
+            self.screen = Screen.PIN
+        else:
+            self._open_account()
+
+    def enter_pin(self, pin: str) -> None:
+        """The patron typed their kiosk PIN."""
+        self.touch()
+        if self.screen != Screen.PIN:
+            return
+        if not pin.isdigit() or not 4 <= len(pin) <= 8:
+            self.notice = Notice("pin_format", "error")
+            return
+        try:
+            self.backend.verify_pin(self.patron, pin)
+        except EdgeError as exc:
+            self.pin_failures += 1
+            if exc.code == "pin_locked" or self.pin_failures >= self.settings.pin_attempts:
+                self._goodbye(Notice("pin_locked", "error"))
+            else:
+                left = self.settings.pin_attempts - self.pin_failures
+                self.notice = Notice(exc.code, "error", {"left": left})
+            return
+        self._open_account()
+
+    def show(self, screen: Screen) -> None:
+        """Navigate between the patron's screens."""
+        self.touch()
+        if self.patron is None or screen not in PATRON_SCREENS:
+            return
+        if self.screen in (Screen.PIN, Screen.PAYING, Screen.IDLE, Screen.GOODBYE):
+            return
+        if screen in (Screen.RENEW, Screen.PAY) and not self.backend.online:
+            self.notice = Notice("needs_connection", "warning")
+            return
+        self.notice = None
+        if screen == Screen.ACCOUNT:
+            self._refresh()
+        self.screen = screen
+
+    def scan(self, barcode: str) -> None:
+        """An item barcode was scanned on the checkout screen."""
+        self.touch()
+        if self.screen != Screen.CHECKOUT or self.patron is None:
+            return
+        if any(b.barcode == barcode for b in self.borrowed):
+            self.notice = Notice("already_borrowed_now", "info")
+            return
+        ok, done = self._call(lambda: self.backend.checkout(self.patron, barcode))
+        if not ok:
+            return
+        self.borrowed.append(done)
+        if done.queued:
+            self.notice = Notice("checkout_queued", "warning", {"title": done.title})
+        elif done.warnings:
+            self.notice = Notice(done.warnings[0], "warning", {"title": done.title})
+        else:
+            self.notice = Notice("checkout_ok", "info", {"title": done.title, "due": done.due})
+
+    def renew(self, loan_ids: list[str] | None = None) -> None:
+        """Renew the chosen loans, or every renewable one."""
+        self.touch()
+        if self.screen != Screen.RENEW or self.account is None:
+            return
+        ids = loan_ids if loan_ids is not None else [
+            loan.id for loan in self.account.loans if loan.renewable]
+        if not ids:
+            self.notice = Notice("nothing_to_renew", "info")
+            return
+        ok, results = self._call(lambda: self.backend.renew(self.patron, ids))
+        if not ok:
+            return
+        self.renewals.extend(results)
+        ok = sum(r.ok for r in results)
+        self.notice = Notice("renewed", "info" if ok == len(results) else "warning",
+                             {"ok": ok, "refused": len(results) - ok})
+        self._refresh()
+
+    def pay(self, debt_ids: list[str] | None = None) -> None:
+        """Send the chosen debts (default: all) to the payment terminal as one amount."""
+        self.touch()
+        if self.screen != Screen.PAY or self.account is None:
+            return
+        chosen = [d for d in self.account.debts if debt_ids is None or d.id in debt_ids]
+        amount = sum(d.amount for d in chosen)
+        if amount <= 0:
+            self.notice = Notice("nothing_to_pay", "info")
+            return
+        self.paying = [d.id for d in chosen]
+        self.screen = Screen.PAYING
+        self.notice = Notice("follow_terminal", "info", {"amount": amount})
+        self.terminal.start(amount, self.account.currency, self.payment_done)
+
+    def payment_done(self, result: PaymentResult) -> None:
+        """The terminal finished; an approved payment is recorded durably before anything else."""
+        self.touch()
+        if self.screen != Screen.PAYING:
+            log.error("payment result outside a payment: %s", result.outcome)
+            return
+        if result.outcome != "approved":
+            self.screen = Screen.PAY
+            self.notice = Notice(f"payment_{result.outcome}", "warning")
+            return
+        self.paid.append(Paid(result.amount, result.reference, self.paying))
+        self.screen = Screen.PAY
+        ok, _ = self._call(lambda: self.backend.record_payment(
+            self.patron, self.paying, result.amount, result.reference))
+        if not ok:
+            log.error("approved payment %s not recorded: %s", result.reference, self.notice.code)
+            self.notice = Notice("payment_not_recorded", "error", {"reference": result.reference})
+            return
+        self.notice = Notice("payment_approved", "info", {"amount": result.amount})
+        self._refresh()
+
+    def cancel_payment(self) -> None:
+        """The patron gave up at the terminal."""
+        if self.screen == Screen.PAYING:
+            self.terminal.cancel()
+
+    def logout(self) -> None:
+        """The patron is done: offer a receipt if anything happened, then say goodbye."""
+        self.touch()
+        if self.screen in (Screen.IDLE, Screen.GOODBYE, Screen.PAYING):
+            return
+        if self.borrowed or self.renewals or self.paid:
+            self.screen = Screen.RECEIPT
+            self.notice = None
+        else:
+            self._goodbye()
+
+    def receipt(self, how: str) -> None:
+        """Print, e-mail, or skip the receipt; then say goodbye."""
+        self.touch()
+        if self.screen != Screen.RECEIPT:
+            return
+        if how in ("print", "email"):
+            try:
+                self.deliver_receipt(how, self)
+            except EdgeError as exc:
+                self._goodbye(Notice(exc.code, "warning"))
+                return
+        self._goodbye(Notice(f"receipt_{how}", "info") if how != "none" else None)
+
+    def tick(self) -> None:
+        """Clock input: inactivity warning, automatic logout, goodbye back to idle."""
+        now = self.clock()
+        if self.screen == Screen.GOODBYE:
+            if self._goodbye_at is not None and now - self._goodbye_at >= self.settings.goodbye_for:
+                lang = self.settings.languages[0]
+                self._reset()
+                self.lang = lang
+            return
+        if self.screen in (Screen.IDLE, Screen.PAYING):
+            return
+        if now - self._last_touch >= self.settings.logout_after:
+            if self.screen == Screen.RECEIPT:
+                self._goodbye()
+            else:
+                self._goodbye(Notice("logged_out_inactive", "info"))
+
+    @property
+    def warning_left(self) -> int | None:
+        """Seconds before automatic logout, once the warning is due (None before)."""
+        if self.screen in (Screen.IDLE, Screen.GOODBYE, Screen.PAYING):
+            return None
+        idle = self.clock() - self._last_touch
+        if idle < self.settings.warning_after:
+            return None
+        return max(0, round(self.settings.logout_after - idle))
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _open_account(self) -> None:
+        self.screen = Screen.ACCOUNT
+        self._refresh()
+
+    def _refresh(self) -> None:
+        ok, account = self._call(lambda: self.backend.account(self.patron))
+        if ok:
+            self.account = account
+
+    def _goodbye(self, notice: Notice | None = None) -> None:
+        self.screen = Screen.GOODBYE
+        self.notice = notice
+        self.patron = None
+        self.account = None
+        self._goodbye_at = self.clock()
+
+    def _call(self, fn) -> tuple[bool, object]:
+        """Run a backend call; a failure becomes a notice with its code, never a traceback."""
+        try:
+            return True, fn()
+        except EdgeError as exc:
+            self.notice = Notice(exc.code, "error")
+        except Exception:  # noqa: BLE001 - the patron sees a message, staff see the log
+            log.exception("kiosk backend call failed")
+            self.notice = Notice("internal_error", "error")
+        return False, None

@@ -1,0 +1,263 @@
+"""The kiosk state machine, every path, driven without Kivy."""
+
+from datetime import date
+
+import pytest
+
+from edge_common.errors import EdgeError, OfflineError
+from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
+from kiosk.payment import PaymentResult
+from kiosk.session import Screen, Session, Settings
+
+ANA = Patron("p1", "Ana", "adult", language="en")
+PIN_PATRON = Patron("p2", "Bor", "child", needs_pin=True)
+STAFF = Patron("s1", "Staff", "staff", staff=True)
+LOANS = [Loan("l1", "Cankar", "B1", date(2026, 12, 1), True),
+         Loan("l2", "Prešeren", "B2", date(2026, 12, 2), False, "hold_waiting")]
+ACCOUNT = Account(LOANS, [Hold("h1", "Kosovel", "ready", pickup_by=date(2026, 11, 30))],
+                  [Debt("d1", "fine", 150), Debt("d2", "reminder_fee", 200)])
+
+
+class FakeBackend:
+    """A scripted central; each method can be made to raise an EdgeError."""
+
+    def __init__(self):
+        self.online = True
+        self.fail: dict[str, EdgeError] = {}
+        self.payments = []
+        self.cards = {"04A1": ANA, "04B2": PIN_PATRON, "04FF": STAFF}
+
+    def _check(self, name):
+        if name in self.fail:
+            raise self.fail[name]
+
+    def identify(self, card, kind):
+        self._check("identify")
+        if card not in self.cards:
+            raise EdgeError("unknown", code="unknown_card")
+        return self.cards[card]
+
+    def verify_pin(self, patron, pin):
+        self._check("verify_pin")
+        if pin != "1234":
+            raise EdgeError("wrong", code="pin_wrong")
+
+    def account(self, patron):
+        self._check("account")
+        return ACCOUNT
+
+    def checkout(self, patron, barcode):
+        self._check("checkout")
+        if barcode == "REF1":
+            raise EdgeError("ref", code="item_in_library_only")
+        if not self.online:
+            return Borrowed(barcode, "", None, queued=True)
+        warnings = ["attachment_cd"] if barcode == "CD1" else []
+        return Borrowed(barcode, f"Title {barcode}", date(2026, 12, 14), warnings)
+
+    def renew(self, patron, loan_ids):
+        self._check("renew")
+        return [Renewal(i, i, i == "l1", date(2026, 12, 20) if i == "l1" else None,
+                        None if i == "l1" else "hold_waiting") for i in loan_ids]
+
+    def record_payment(self, patron, debt_ids, amount, ref):
+        self._check("record_payment")
+        self.payments.append((debt_ids, amount, ref))
+
+
+class Terminal:
+    def __init__(self):
+        self.started = []
+        self.cancelled = 0
+
+    def start(self, amount, currency, on_done):
+        self.started.append((amount, currency))
+        self.on_done = on_done
+
+    def cancel(self):
+        self.cancelled += 1
+        self.on_done(PaymentResult("cancelled", self.started[-1][0]))
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+@pytest.fixture
+def kiosk():
+    receipts = []
+    s = Session(FakeBackend(), Terminal(), lambda how, sess: receipts.append((how, sess.borrowed)),
+                Settings(warning_after=45, logout_after=60, goodbye_for=5), clock=Clock())
+    s.receipts = receipts
+    return s
+
+
+def test_tap_opens_account_in_patrons_language(kiosk):
+    kiosk.card("04A1")
+    assert kiosk.screen == Screen.ACCOUNT and kiosk.lang == "en"
+    assert [h.id for h in kiosk.account.holds_in("ready")] == ["h1"]
+    assert kiosk.account.owed == 350
+
+
+def test_unknown_card_stays_idle_with_a_code(kiosk):
+    kiosk.card("9999")
+    assert kiosk.screen == Screen.IDLE and kiosk.notice.code == "unknown_card"
+
+
+def test_pin_flow_wrong_then_right_then_locked(kiosk):
+    kiosk.card("04B2")
+    assert kiosk.screen == Screen.PIN
+    kiosk.enter_pin("12")
+    assert kiosk.notice.code == "pin_format"
+    kiosk.enter_pin("0000")
+    assert kiosk.notice.code == "pin_wrong" and kiosk.notice.params["left"] == 2
+    kiosk.enter_pin("1234")
+    assert kiosk.screen == Screen.ACCOUNT
+    kiosk.logout()
+    kiosk.clock.t += 10
+    kiosk.tick()
+    kiosk.card("04B2")
+    for _ in range(3):
+        kiosk.enter_pin("0000")
+    assert kiosk.screen == Screen.GOODBYE and kiosk.notice.code == "pin_locked"
+
+
+def test_staff_card_opens_maintenance(kiosk):
+    kiosk.card("04FF")
+    assert kiosk.screen == Screen.MAINTENANCE
+
+
+def test_checkout_messages_and_running_list(kiosk):
+    kiosk.card("04A1")
+    kiosk.show(Screen.CHECKOUT)
+    kiosk.scan("B9")
+    assert kiosk.notice.code == "checkout_ok"
+    kiosk.scan("B9")
+    assert kiosk.notice.code == "already_borrowed_now"
+    kiosk.scan("CD1")
+    assert kiosk.notice.code == "attachment_cd"
+    kiosk.scan("REF1")
+    assert kiosk.notice.code == "item_in_library_only"
+    assert [b.barcode for b in kiosk.borrowed] == ["B9", "CD1"]
+
+
+def test_offline_checkout_is_queued_and_renew_pay_need_the_link(kiosk):
+    kiosk.card("04A1")
+    kiosk.backend.online = False
+    kiosk.show(Screen.CHECKOUT)
+    kiosk.scan("B7")
+    assert kiosk.notice.code == "checkout_queued" and kiosk.borrowed[0].queued
+    kiosk.show(Screen.RENEW)
+    assert kiosk.screen == Screen.CHECKOUT and kiosk.notice.code == "needs_connection"
+    kiosk.show(Screen.PAY)
+    assert kiosk.notice.code == "needs_connection"
+
+
+def test_link_lost_mid_transaction_is_a_message_not_a_crash(kiosk):
+    kiosk.card("04A1")
+    kiosk.show(Screen.CHECKOUT)
+    kiosk.backend.fail["checkout"] = OfflineError("down")
+    kiosk.scan("B1")
+    assert kiosk.notice.code == "offline" and kiosk.screen == Screen.CHECKOUT
+    kiosk.backend.fail["checkout"] = RuntimeError("bug")
+    kiosk.scan("B1")
+    assert kiosk.notice.code == "internal_error"
+
+
+def test_renew_all_and_refusals(kiosk):
+    kiosk.card("04A1")
+    kiosk.show(Screen.RENEW)
+    kiosk.renew()
+    assert [r.loan_id for r in kiosk.renewals] == ["l1"] and kiosk.notice.code == "renewed"
+    kiosk.renew(["l1", "l2"])
+    assert kiosk.notice.params == {"ok": 1, "refused": 1} and kiosk.notice.level == "warning"
+
+
+def test_partial_payment_approved_is_recorded_once(kiosk):
+    kiosk.card("04A1")
+    kiosk.show(Screen.PAY)
+    kiosk.pay(["d2"])
+    assert kiosk.screen == Screen.PAYING and kiosk.terminal.started == [(200, "EUR")]
+    kiosk.logout()
+    assert kiosk.screen == Screen.PAYING
+    kiosk.payment_done(PaymentResult("approved", 200, "T1"))
+    assert kiosk.backend.payments == [(["d2"], 200, "T1")]
+    assert kiosk.notice.code == "payment_approved" and kiosk.screen == Screen.PAY
+
+
+def test_payment_declined_or_cancelled(kiosk):
+    kiosk.card("04A1")
+    kiosk.show(Screen.PAY)
+    kiosk.pay()
+    assert kiosk.terminal.started == [(350, "EUR")]
+    kiosk.payment_done(PaymentResult("declined", 350))
+    assert kiosk.notice.code == "payment_declined" and not kiosk.backend.payments
+    kiosk.pay()
+    kiosk.cancel_payment()
+    assert kiosk.notice.code == "payment_cancelled" and kiosk.screen == Screen.PAY
+
+
+def test_payment_approved_but_not_recorded_tells_patron_and_staff(kiosk, caplog):
+    kiosk.card("04A1")
+    kiosk.show(Screen.PAY)
+    kiosk.pay()
+    kiosk.backend.fail["record_payment"] = EdgeError("disk", code="storage_failed")
+    kiosk.payment_done(PaymentResult("approved", 350, "T9"))
+    assert kiosk.notice.code == "payment_not_recorded" and "T9" in caplog.text
+
+
+def test_receipt_choice_then_goodbye_then_idle(kiosk):
+    kiosk.card("04A1")
+    kiosk.show(Screen.CHECKOUT)
+    kiosk.scan("B9")
+    kiosk.logout()
+    assert kiosk.screen == Screen.RECEIPT
+    kiosk.receipt("print")
+    assert kiosk.receipts[0][0] == "print" and kiosk.screen == Screen.GOODBYE
+    assert kiosk.patron is None and kiosk.account is None
+    kiosk.clock.t += 5
+    kiosk.tick()
+    assert kiosk.screen == Screen.IDLE and kiosk.lang == "sl" and kiosk.borrowed == []
+
+
+def test_logout_without_activity_skips_receipt(kiosk):
+    kiosk.card("04A1")
+    kiosk.logout()
+    assert kiosk.screen == Screen.GOODBYE
+
+
+def test_inactivity_warns_then_logs_out(kiosk):
+    kiosk.card("04A1")
+    kiosk.clock.t += 44
+    assert kiosk.warning_left is None
+    kiosk.clock.t += 2
+    assert kiosk.warning_left == 14
+    kiosk.touch()
+    assert kiosk.warning_left is None
+    kiosk.clock.t += 60
+    kiosk.tick()
+    assert kiosk.screen == Screen.GOODBYE and kiosk.notice.code == "logged_out_inactive"
+    assert kiosk.patron is None
+
+
+def test_no_inactivity_logout_while_paying(kiosk):
+    kiosk.card("04A1")
+    kiosk.show(Screen.PAY)
+    kiosk.pay()
+    kiosk.clock.t += 600
+    kiosk.tick()
+    assert kiosk.screen == Screen.PAYING
+
+
+def test_inputs_on_the_wrong_screen_are_ignored(kiosk):
+    kiosk.scan("B1")
+    kiosk.renew()
+    kiosk.pay()
+    kiosk.enter_pin("1234")
+    kiosk.receipt("print")
+    kiosk.show(Screen.PAY)
+    assert kiosk.screen == Screen.IDLE and kiosk.receipts == []
