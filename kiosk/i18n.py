@@ -1,0 +1,72 @@
+"""Translated kiosk texts, money and dates, from the gettext catalogues in kiosk/locale."""
+
+import gettext
+import io
+import logging
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+
+from kiosk.texts import FALLBACK, LABELS, NOTICES
+
+log = logging.getLogger(__name__)
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = {"en": "English", "sl": "Slovenščina", "cs": "Čeština", "hu": "Magyar", "zh": "中文"}
+BABEL_LOCALES = {"en": "en_GB", "sl": "sl_SI", "cs": "cs_CZ", "hu": "hu_HU", "zh": "zh_Hans_CN"}
+
+
+@cache
+def catalogue(lang: str) -> gettext.NullTranslations:
+    """The compiled catalogue of a language (English is the source and needs none)."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "kiosk.po"
+    if lang == "en" or not po.exists():
+        return gettext.NullTranslations()
+    with po.open("rb") as fh:
+        cat = read_po(fh, locale=lang, domain="kiosk")
+    buf = io.BytesIO()
+    write_mo(buf, cat)
+    buf.seek(0)
+    return gettext.GNUTranslations(buf)
+
+
+class Translator:
+    """Texts, amounts and dates for one UI language."""
+
+    def __init__(self, lang: str):
+        self.lang = lang if lang in LANGUAGES else "en"
+        self.locale = Locale.parse(BABEL_LOCALES[self.lang])
+        self._gettext = catalogue(self.lang).gettext
+
+    def label(self, key: str, **params) -> str:
+        """A UI label by key."""
+        return self._format(LABELS[key], params)
+
+    def notice(self, code: str, **params) -> str:
+        """The patron-facing message for a stable code; unknown codes get a safe fallback."""
+        text = NOTICES.get(code)
+        if text is None:
+            log.warning("no kiosk text for code %s", code)
+            text = FALLBACK
+        return self._format(text, params)
+
+    def money(self, minor: int, currency: str = "EUR") -> str:
+        """An amount in minor units, formatted for the language."""
+        return format_currency(minor / 100, currency, locale=self.locale)
+
+    def day(self, value: date) -> str:
+        """A date the way the language writes it."""
+        return format_date(value, format="medium", locale=self.locale)
+
+    def _format(self, text: str, params: dict) -> str:
+        shown = {k: self.day(v) if isinstance(v, date) else v for k, v in params.items()}
+        try:
+            return self._gettext(text).format(**shown)
+        except (KeyError, IndexError, ValueError):
+            log.warning("bad parameters for text %r", text)
+            return self._gettext(text)

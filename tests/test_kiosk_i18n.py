@@ -1,0 +1,59 @@
+"""Every kiosk text exists in every language, with the same placeholders."""
+
+import re
+import string
+from datetime import date
+
+import pytest
+from babel.messages.pofile import read_po
+
+from kiosk.i18n import LANGUAGES, LOCALE_DIR, Translator
+from kiosk.texts import FALLBACK, LABELS, NOTICES
+
+TEXTS = set(NOTICES.values()) | set(LABELS.values()) | {FALLBACK}
+
+
+def fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+@pytest.mark.parametrize("lang", sorted(set(LANGUAGES) - {"en"}))
+def test_catalogue_is_complete_and_placeholders_match(lang):
+    with (LOCALE_DIR / lang / "LC_MESSAGES" / "kiosk.po").open("rb") as fh:
+        cat = read_po(fh)
+    ids = {m.id for m in cat if m.id}
+    assert TEXTS <= ids, TEXTS - ids
+    for m in cat:
+        if m.id:
+            assert m.string, f"{lang}: untranslated {m.id!r}"
+            assert fields(m.string) == fields(m.id), (lang, m.id)
+
+
+def test_translations_are_used():
+    assert Translator("sl").label("logout") == "Odjava"
+    assert Translator("zh").notice("pin_wrong", left=2) == "密码错误。剩余尝试次数：2。"
+    assert Translator("en").notice("pin_wrong", left=2) == "Wrong PIN. Attempts left: 2."
+
+
+def test_money_and_dates_follow_the_language():
+    assert re.sub(r"\s", " ", Translator("sl").money(1250)) == "12,50 €"
+    assert Translator("en").money(1250) == "€12.50"
+    assert "2026" in Translator("hu").day(date(2026, 12, 1))
+    assert Translator("en").notice("checkout_ok", title="X", due=date(2026, 12, 1)) == (
+        "X: due 1 Dec 2026.")
+
+
+def test_unknown_code_and_bad_parameters_never_fail(caplog):
+    assert Translator("cs").notice("no_such_code") == "Obraťte se prosím na pult."
+    assert Translator("cs").notice("pin_wrong") == "Chybný PIN. Zbývající pokusy: {left}."
+    assert Translator("xx").lang == "en"
+
+
+def test_every_code_the_session_can_show_has_a_text():
+    from pathlib import Path
+
+    source = Path("kiosk/session.py").read_text()
+    codes = set(re.findall(r'Notice\("([a-z_]+)"', source))
+    codes |= {f"payment_{o}" for o in ("declined", "cancelled", "terminal_error")}
+    codes |= {f"receipt_{how}" for how in ("print", "email")}
+    assert codes - set(NOTICES) == set()
