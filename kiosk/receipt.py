@@ -1,0 +1,98 @@
+"""Receipts: composed as plain lines (no patron name), printed through python-escpos.
+
+Wiring: serial printers on a USB-serial adapter (`/dev/ttyUSB0`), USB printers by vendor and
+product id, network printers on port 9100.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from edge_common.config import Schema
+from edge_common.errors import EdgeError
+from kiosk.i18n import Translator
+
+Style = Literal["title", "heading", "text", "total"]
+
+
+class PrinterConfig(Schema):
+    """Which ESC/POS printer the kiosk has ("none" offers no printed receipt)."""
+
+    kind: Literal["none", "serial", "usb", "network", "dummy"] = "none"
+    device: str = "/dev/ttyUSB0"
+    baudrate: int = 19200
+    vendor_id: int = 0
+    product_id: int = 0
+    host: str = ""
+    width: int = 42
+
+
+class PrinterUnavailable(EdgeError, OSError):
+    """The printer is missing, offline or out of paper."""
+
+    code = "printer_unavailable"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One receipt line and how it is emphasised."""
+
+    style: Style
+    text: str
+
+
+def compose(t: Translator, library: str, branch: str, when: datetime, borrowed=(),
+            renewals=(), paid=(), currency: str = "EUR") -> list[Line]:
+    """The receipt of one kiosk session, in the patron's language."""
+    lines = [Line("title", library), Line("text", branch),
+             Line("text", f"{t.day(when.date())} {when:%H:%M}")]
+    if borrowed:
+        lines.append(Line("heading", t.label("borrowed_now")))
+        for b in borrowed:
+            due = t.label("due", date=b.due) if b.due else t.notice("checkout_queued", title="")
+            lines += [Line("text", b.title or b.barcode), Line("text", f"  {b.barcode}  {due}")]
+    ok = [r for r in renewals if r.ok]
+    if ok:
+        lines.append(Line("heading", t.label("renew")))
+        lines += [Line("text", f"{r.title}  {t.label('due', date=r.due)}") for r in ok]
+    if paid:
+        lines.append(Line("heading", t.label("pay")))
+        lines += [Line("text", f"{p.reference}  {t.money(p.amount, currency)}") for p in paid]
+        lines.append(Line("total", f"{t.label('total')}: "
+                                   f"{t.money(sum(p.amount for p in paid), currency)}"))
+    return lines
+
+
+def open_printer(cfg: PrinterConfig):
+    """A python-escpos printer for the config (imported lazily: an extra)."""
+    from escpos import printer
+
+    makers = {
+        "serial": lambda: printer.Serial(devfile=cfg.device, baudrate=cfg.baudrate),
+        "usb": lambda: printer.Usb(cfg.vendor_id, cfg.product_id),
+        "network": lambda: printer.Network(cfg.host),
+    }
+    if cfg.kind == "dummy":
+        return printer.Dummy()
+    if cfg.kind not in makers:
+        raise PrinterUnavailable("no printer configured")
+    try:
+        p = makers[cfg.kind]()
+        p.open(raise_not_found=True)
+        return p
+    except Exception as exc:  # noqa: BLE001 - every driver has its own error types
+        raise PrinterUnavailable(str(exc)) from exc
+
+
+def print_lines(p, lines: list[Line]) -> None:
+    """Send the lines to an escpos printer and cut."""
+    try:
+        for line in lines:
+            p.set(align="center" if line.style == "title" else "left",
+                  bold=line.style in ("title", "heading", "total"),
+                  double_height=line.style == "title")
+            p.textln(line.text)
+        p.set(normal_textsize=True)
+        p.cut()
+    except Exception as exc:  # noqa: BLE001 - a jammed or unplugged printer, any driver
+        raise PrinterUnavailable(str(exc)) from exc
