@@ -3,9 +3,9 @@
 from typing import Annotated, Literal
 
 import msgspec
-from edge_common.readers.config import ReaderConfig
 
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, Schema
+from edge_common.readers.config import ReaderConfig
 from lockd.decision import Policy
 from lockd.schedule import Schedule
 
@@ -28,6 +28,7 @@ class DoorConfig(Schema):
     id: Name
     kind: Literal["toilet", "reading_room", "entrance", "hatch"]
     relay_pin: Pin
+    reader: ReaderConfig
     relay_active_high: bool = True
     fail_mode: Literal["secure", "safe"] = "secure"
     unlock_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
@@ -40,7 +41,6 @@ class DoorConfig(Schema):
     red_led_pin: Pin | None = None
     buzzer_pin: Pin | None = None
     room: Name | None = None
-    reader: ReaderConfig
     exit_reader: ReaderConfig | None = None
     policy: Policy = Policy()
     schedule: Schedule = Schedule()

@@ -4,11 +4,11 @@ import time
 
 import msgspec
 import pytest
-from edge_common.readers import CardRead, send_sim_tap
 from gpiozero.pins.mock import MockFactory
 
 from central import allowlist, commands, fleet
 from edge_common.cardid import card_hash
+from edge_common.readers import CardRead, send_sim_tap
 from lockd.config import LockdConfig
 from lockd.daemon import LockDaemon
 from tests.harness import device_parts, wait_for
@@ -16,7 +16,8 @@ from tests.harness import device_parts, wait_for
 RELAY, CONTACT, EXIT, FIRE, GREEN, RED = 17, 27, 22, 21, 5, 6
 
 
-def add_card(db, uid, **patron):
+def add_card(db, uid, lock=None, **patron):
+    """Give a new patron a card; with `lock`, wait until the card reached its replica."""
     with db.atomic():
         pid = db.execute(
             "INSERT INTO patrons (category, blocked, valid_until, is_staff) VALUES (?,?,?,?)",
@@ -24,6 +25,9 @@ def add_card(db, uid, **patron):
              patron.get("valid_until"), patron.get("staff", 0)]).lastrowid
         db.execute("INSERT INTO cards VALUES (?, ?, 'city', 1)", [uid, pid])
         allowlist.refresh_patron(db, pid)
+    if lock is not None:
+        key = card_hash(lock.key, uid)
+        wait_for(lambda: lock.runtime.lookup("allowlist", key), what="card replicated")
     return pid
 
 
@@ -45,10 +49,8 @@ def lock(net, tmp_path):
     }
     cfg = msgspec.convert(raw, LockdConfig)
     factory = MockFactory()
-    factory.pin(CONTACT).drive_low()   # door shut
-    factory.pin(EXIT).drive_high()
-    factory.pin(FIRE).drive_high()
     daemon = LockDaemon(cfg, factory)
+    factory.pin(CONTACT).drive_low()   # door shut
     daemon.start()
     daemon.factory = factory
     daemon.socket = str(tmp_path / "wc.sock")
@@ -66,9 +68,7 @@ def decisions(net):
 
 
 def test_tap_grants_pulses_the_relay_and_logs_at_central(net, lock):
-    add_card(net.db, "04A1B2C3")
-    key = card_hash(bytes.fromhex(net.card_key), "04A1B2C3")
-    wait_for(lambda: lock.runtime.lookup("allowlist", key), what="card replicated")
+    add_card(net.db, "04A1B2C3", lock)
     send_sim_tap(lock.socket, "04A1B2C3")
     wait_for(lambda: relay(lock), what="relay energised")
     wait_for(lambda: not relay(lock), timeout=3, what="relay released after unlock time")
@@ -79,7 +79,7 @@ def test_tap_grants_pulses_the_relay_and_logs_at_central(net, lock):
 
 
 def test_card_blocked_at_central_is_refused_within_two_seconds(net, lock):
-    pid = add_card(net.db, "04D4E5F6")
+    pid = add_card(net.db, "04D4E5F6", lock)
     send_sim_tap(lock.socket, "04D4E5F6")
     wait_for(lambda: decisions(net) == ["granted"])
     with net.db.atomic():
@@ -114,7 +114,7 @@ def test_exit_button_always_releases_even_in_lockdown(net, lock):
     nonce = commands.issue(net.db, "lock-1", "lockdown", {"active": True})
     wait_for(lambda: net.db.execute("SELECT outcome FROM command_results WHERE nonce = ?",
                                     [nonce]).fetchall() == [("ok",)])
-    add_card(net.db, "04FF0001", staff=1)
+    add_card(net.db, "04FF0001", lock, staff=1)
     wait_for(lambda: lock.present("wc", _read("04FF0001")) == "lockdown")
     lock.factory.pin(EXIT).drive_low()
     wait_for(lambda: relay(lock), what="exit releases the door")
@@ -143,7 +143,7 @@ def test_remote_open_once_and_replay_refused(net, lock):
 
 
 def test_status_shows_doors(net, lock):
-    add_card(net.db, "04A1B2C3")
+    add_card(net.db, "04A1B2C3", lock)
     send_sim_tap(lock.socket, "04A1B2C3")
     wait_for(lambda: decisions(net) == ["granted"])
     lock.runtime.call(lambda: setattr(lock.runtime, "_next_status", 0.0))

@@ -1,0 +1,16 @@
+"""Card readers behind one protocol; hardware libraries are imported only by their drivers."""
+
+from edge_common.readers.base import CardRead, CardReader, InvalidCardData, normalise_uid
+from edge_common.readers.config import ReaderConfig, SimReaderConfig
+from edge_common.readers.sim import SimReader, send_sim_tap
+
+
+def open_reader(cfg: ReaderConfig) -> CardReader:
+    """The reader a config section describes."""
+    if isinstance(cfg, SimReaderConfig):
+        return SimReader(cfg)
+    raise TypeError(f"unsupported reader config {type(cfg).__name__}")
+
+
+__all__ = ["CardRead", "CardReader", "InvalidCardData", "normalise_uid", "open_reader",
+           "send_sim_tap"]
