@@ -1,0 +1,53 @@
+"""`make demo` end to end: start it, tap cards, block one, stop it with Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from tests.harness import wait_for
+
+CLI = [sys.executable, "-u", "-c", "from libedge_cli.main import cli; cli()"]
+
+
+def libedge(*args):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=30)
+
+
+def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
+    run = tmp_path / "demo-run"
+    out = open(tmp_path / "demo.out", "w+")
+    demo = subprocess.Popen([*CLI, "demo", "--run-dir", str(run)], stdout=out,
+                            stderr=subprocess.STDOUT, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    try:
+        wait_for(lambda: "ready" in (tmp_path / "demo.out").read_text(), timeout=30,
+                 what="demo ready")
+        db = str(run / "central.db")
+        wait_for(lambda: libedge("status", "--db", db).stdout.count(" online ") == 2,
+                 timeout=30, what="both locks online")
+        assert libedge("tap", "--run-dir", str(run), "toilet-1", "04A1B2C3").returncode == 0
+        assert libedge("tap", "--run-dir", str(run), "entrance", "04D4E5F6").returncode == 0
+
+        def log():
+            return libedge("admin", "access-log", "--db", db).stdout
+
+        wait_for(lambda: "granted" in log() and "blocked" in log(), timeout=15,
+                 what="decisions in the access log")
+        assert libedge("admin", "card", "block", "--db", db, "04A1B2C3").returncode == 0
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            libedge("tap", "--run-dir", str(run), "toilet-1", "04A1B2C3")
+            time.sleep(0.5)
+            last = libedge("admin", "access-log", "--db", db, "--limit", "1").stdout
+            if "toilet-1" in last and "blocked" in last:
+                break
+        else:
+            raise AssertionError("the blocked card was still admitted")
+        bad = libedge("tap", "--run-dir", str(run), "no-such-door", "04A1B2C3")
+        assert bad.returncode != 0 and "cannot reach the reader" in bad.stderr
+    finally:
+        demo.send_signal(signal.SIGINT)
+        code = demo.wait(30)
+    text = (tmp_path / "demo.out").read_text()
+    assert code == 0 and "stopped" in text and "Traceback" not in text, text
