@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import click
 import msgspec
-from edge_common.readers import normalise_uid
 
 from central import allowlist, commands, fleet, ingest
 from central.store import open_store
+from edge_common.readers import normalise_uid
 
 DB_OPTION = click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
                          type=click.Path(dir_okay=False), help="Central's SQLite database.")
@@ -64,6 +64,9 @@ def device_list(db_path: str) -> None:
 
 def _status_detail(body: dict) -> str:
     parts = [f"outbox={body.get('outbox', '?')}", f"dropped={body.get('dropped', 0)}"]
+    versions = body.get("datasets") or {}
+    if versions:
+        parts.append("lists=" + ",".join(f"{k}:v{v}" for k, v in sorted(versions.items())))
     if body.get("alarms"):
         parts.append("alarms=" + ",".join(body["alarms"]))
     for door, state in (body.get("doors") or {}).items():

@@ -338,8 +338,11 @@ class DeviceRuntime:
             self.replicas.apply(dataset, changes, None)
             self._pull(dataset, int(nxt["since"]), str(nxt["after"]))
         else:
+            before = self.replicas.version(dataset)
             self.replicas.apply(dataset, changes, head)
             self._pulling.discard(dataset)
+            if head != before:
+                self._next_status = 0.0
 
     def _publish_request(self, env: envelope.Envelope) -> bool:
         dev = self.device.id

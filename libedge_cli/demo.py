@@ -98,14 +98,15 @@ def run(root: Path, duration: float | None) -> None:
         pass
     finally:
         click.echo("\nstopping…")
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs.values():
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for group in ([n for n in procs if n != "central"], ["central"]):
+            for name in group:
+                if procs[name].poll() is None:
+                    procs[name].terminate()
+            for name in group:
+                try:
+                    procs[name].wait(10)
+                except subprocess.TimeoutExpired:
+                    procs[name].kill()
         broker.stop()
         click.echo("stopped")
 

@@ -24,8 +24,12 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
         wait_for(lambda: "ready" in (tmp_path / "demo.out").read_text(), timeout=30,
                  what="demo ready")
         db = str(run / "central.db")
-        wait_for(lambda: libedge("status", "--db", db).stdout.count(" online ") == 2,
-                 timeout=30, what="both locks online")
+        def synced():
+            lines = libedge("status", "--db", db).stdout.splitlines()
+            return len(lines) == 2 and all(" online " in x and "allowlist:v0" not in x
+                                           and "allowlist:v" in x for x in lines)
+
+        wait_for(synced, timeout=30, what="both locks online with their allow-lists")
         assert libedge("tap", "--run-dir", str(run), "toilet-1", "04A1B2C3").returncode == 0
         assert libedge("tap", "--run-dir", str(run), "entrance", "04D4E5F6").returncode == 0
 
