@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := mosquitto mosquitto-clients socat gcc libpcsclite-dev pcscd vsmartcard-vpcd
+APT_PACKAGES := mosquitto mosquitto-clients socat gcc libpcsclite-dev pcscd vsmartcard-vpcd \
+	libgl1 libegl1 libgl1-mesa-dri libmtdev1 fonts-wqy-microhei
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench lint sysdeps venv clean

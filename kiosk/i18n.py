@@ -64,7 +64,11 @@ class Translator:
         return format_date(value, format="medium", locale=self.locale)
 
     def _format(self, text: str, params: dict) -> str:
-        shown = {k: self.day(v) if isinstance(v, date) else v for k, v in params.items()}
+        """Fill placeholders: dates as dates, `amount` (minor units) as money."""
+        currency = params.get("currency", "EUR")
+        shown = {k: self.day(v) if isinstance(v, date) else
+                 self.money(v, currency) if k == "amount" and isinstance(v, int) else v
+                 for k, v in params.items()}
         try:
             return self._gettext(text).format(**shown)
         except (KeyError, IndexError, ValueError):

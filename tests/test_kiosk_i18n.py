@@ -57,3 +57,8 @@ def test_every_code_the_session_can_show_has_a_text():
     codes |= {f"payment_{o}" for o in ("declined", "cancelled", "terminal_error")}
     codes |= {f"receipt_{how}" for how in ("print", "email")}
     assert codes - set(NOTICES) == set()
+
+
+def test_amount_parameters_are_money():
+    assert Translator("en").notice("follow_terminal", amount=390) == (
+        "Please pay €3.90 on the card terminal.")

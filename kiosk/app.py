@@ -1,0 +1,204 @@
+"""The Kivy layer: renders the Session and turns touches, cards and scans into its inputs.
+
+Session methods run on one worker thread (they may wait on central); rendering happens on
+Kivy's main thread after each step.
+"""
+
+import logging
+import queue
+import threading
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.text import LabelBase
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
+from kivy.uix.button import Button
+from kivy.uix.screenmanager import Screen as KivyScreen
+
+from kiosk.i18n import LANGUAGES, Translator
+from kiosk.session import Screen, Session
+from kiosk.texts import LABELS
+
+log = logging.getLogger(__name__)
+CJK_FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"]
+KV = Path(__file__).with_name("kiosk.kv")
+
+
+class Frame(KivyScreen):
+    """A screen with the common header and notice bar around its body (kiosk.kv)."""
+
+    body_class = StringProperty("")
+
+    def on_kv_post(self, base_widget):
+        """Put the screen's body widget into the frame."""
+        self.ids.body.add_widget(Factory.get(self.body_class)())
+
+
+class Btn(Button):
+    """The kiosk's big touch button (styled in kiosk.kv)."""
+
+
+class LangButton(Btn):
+    """A language choice on the idle screen."""
+
+    code = StringProperty("")
+
+
+def register_fonts() -> str:
+    """Register a font with Chinese glyphs as "Kiosk" (Roboto otherwise); return its name."""
+    for path in CJK_FONTS:
+        if Path(path).exists():
+            LabelBase.register("Kiosk", path)
+            return "Kiosk"
+    log.warning("no CJK font found; Chinese will not render (install fonts-wqy-microhei)")
+    return "Roboto"
+
+
+class KioskApp(App):
+    """The touch UI of one kiosk."""
+
+    t = DictProperty({key: "" for key in LABELS})
+    notice = StringProperty("")
+    level = StringProperty("info")
+    warning = StringProperty("")
+    patron = StringProperty("")
+    loans = ListProperty()
+    holds = ListProperty()
+    debts = ListProperty()
+    borrowed = ListProperty()
+    pin = StringProperty("")
+    large = BooleanProperty(False)
+    contrast = BooleanProperty(False)
+    offline = BooleanProperty(False)
+    maintenance = ListProperty()
+    font = StringProperty("Roboto")
+    languages = ListProperty()
+
+    def __init__(self, session: Session, status=lambda: {}, **kw):
+        super().__init__(**kw)
+        self.session = session
+        self.status = status
+        self.selected: set[str] = set()
+        self._work: queue.SimpleQueue = queue.SimpleQueue()
+        self._worker = threading.Thread(target=self._serve, name="kiosk-session", daemon=True)
+
+    def build(self):
+        """Load the screens."""
+        self.font = register_fonts()
+        self.title = "libedge kiosk"
+        self.languages = [(code, name) for code, name in LANGUAGES.items()]
+        root = Builder.load_file(str(KV))
+        self._worker.start()
+        Clock.schedule_interval(lambda dt: self.act(self.session.tick), 0.5)
+        Clock.schedule_once(lambda dt: self.render(), 0)
+        return root
+
+    # --- inputs (any thread) -------------------------------------------------------------
+
+    def act(self, step) -> None:
+        """Run a session step on the session thread, then re-render."""
+        self._work.put(step)
+
+    def card(self, uid: str, kind: str = "uid") -> None:
+        """A card reader or the card-barcode scanner saw a card."""
+        self.act(lambda: self.session.card(uid, kind))
+
+    def scan(self, barcode: str) -> None:
+        """The item scanner read a barcode."""
+        self.act(lambda: self.session.scan(barcode))
+
+    def _serve(self) -> None:
+        while True:
+            step = self._work.get()
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - the patron must never see a traceback
+                log.exception("kiosk step failed")
+            Clock.schedule_once(lambda dt: self.render(), 0)
+
+    # --- touches (main thread) -----------------------------------------------------------
+
+    def go(self, screen: str) -> None:
+        """Navigate to one of the patron's screens."""
+        self.selected.clear()
+        self.act(lambda: self.session.show(Screen(screen)))
+
+    def language(self, code: str) -> None:
+        """Choose the UI language."""
+        self.act(lambda: self.session.set_language(code))
+
+    def key(self, digit: str) -> None:
+        """A PIN keypad key: a digit, "back" or "ok"."""
+        self.session.touch()
+        if digit == "back":
+            self.pin = self.pin[:-1]
+        elif digit == "ok":
+            pin, self.pin = self.pin, ""
+            self.act(lambda: self.session.enter_pin(pin))
+        elif len(self.pin) < 8:
+            self.pin += digit
+
+    def toggle(self, item_id: str, down: bool) -> None:
+        """Select or unselect a loan or a debt."""
+        self.session.touch()
+        (self.selected.add if down else self.selected.discard)(item_id)
+
+    def renew(self, everything: bool) -> None:
+        """Renew the selected loans or all."""
+        ids = None if everything else sorted(self.selected)
+        self.selected.clear()
+        self.act(lambda: self.session.renew(ids))
+
+    def pay(self, everything: bool) -> None:
+        """Pay the selected debts or all."""
+        ids = None if everything else sorted(self.selected)
+        self.selected.clear()
+        self.act(lambda: self.session.pay(ids))
+
+    def on_touch_anywhere(self) -> None:
+        """Any touch keeps the session alive."""
+        self.session.touch()
+
+    # --- rendering (main thread) ---------------------------------------------------------
+
+    def render(self) -> None:
+        """Show the session's current state."""
+        s = self.session
+        tr = Translator(s.lang)
+        self.t = {key: "" if "{" in text else tr.label(key) for key, text in LABELS.items()}
+        self.notice = tr.notice(s.notice.code, **s.notice.params) if s.notice else ""
+        self.level = s.notice.level if s.notice else "info"
+        left = s.warning_left
+        self.warning = tr.label("inactive_warning", seconds=left) if left is not None else ""
+        self.offline = not s.backend.online
+        self.patron = s.patron.display_name if s.patron else ""
+        account = s.account
+        self.loans = [{"id": x.id, "title": x.title, "detail": tr.label("due", date=x.due) + (
+            "" if x.renewable else f" · {tr.label('not_renewable')}"), "selectable": x.renewable}
+            for x in (account.loans if account else [])]
+        self.holds = [{"id": h.id, "title": h.title, "detail": self._hold(tr, h)}
+                      for h in (account.holds if account else [])]
+        self.debts = [{"id": d.id, "title": tr.label(d.kind) if d.kind in LABELS else d.kind,
+                       "detail": f"{d.description}  {tr.money(d.amount, account.currency)}",
+                       "selectable": True} for d in (account.debts if account else [])]
+        self.t["pay_all"] = tr.label("pay_all", amount=account.owed) if account else ""
+        self.borrowed = [{"id": b.barcode, "title": b.title or b.barcode,
+                          "detail": tr.label("due", date=b.due) if b.due else
+                          tr.label("offline_banner")} for b in s.borrowed]
+        if s.screen == Screen.MAINTENANCE:
+            self.maintenance = [f"{k}: {v}" for k, v in self.status().items()]
+        if self.root and self.root.current != s.screen.value:
+            self.root.current = s.screen.value
+
+    @staticmethod
+    def _hold(tr: Translator, h) -> str:
+        if h.state == "ready":
+            return f"{tr.label('holds_ready')} · {tr.label('pickup_by', date=h.pickup_by)}"
+        if h.state == "waiting":
+            pos = tr.label("position", position=h.position) if h.position else ""
+            return f"{tr.label('holds_waiting')} {pos}".strip()
+        return tr.label("holds_transit")

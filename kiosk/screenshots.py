@@ -1,0 +1,168 @@
+"""Drive the kiosk UI through every screen in every language with real touches; save PNGs.
+
+`python -m kiosk.screenshots --out DIR` (set SDL_VIDEODRIVER=offscreen without a display).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
+os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+
+import click  # noqa: E402
+
+
+def tour(app, out: Path, langs: list[str]):
+    """Steps (action, screenshot name or None) that visit every screen."""
+    s = app.session
+    backend = s.backend
+
+    def press(text):
+        return lambda: app.press(text)
+
+    for lang in langs:
+        yield (lambda lang=lang: app.language(lang)), f"{lang}-01-idle"
+        yield (lambda: app.card("04B2C3D4")), f"{lang}-02-pin"
+        for key in ("1", "2", "3", "4"):
+            yield press(key), None
+        yield press("OK"), None
+        yield press(app.t["logout"]), None
+        yield (lambda: app.act(lambda: skip(s))), None
+        yield (lambda lang=lang: app.language(lang)), None
+        yield (lambda: app.card("04A1B2C3")), f"{lang}-03-account"
+        yield press(app.t["borrow"]), None
+        yield (lambda: app.scan("40001")), None
+        yield (lambda: app.scan("40002")), f"{lang}-04-checkout"
+        yield press(app.t["renew"]), None
+        yield press(app.t["renew_all"]), f"{lang}-05-renew"
+        yield press(app.t["pay"]), f"{lang}-06-pay"
+        yield (lambda: setattr(app.session.terminal, "delay", 30)), None
+        yield (lambda: app.act(lambda: s.pay(None))), f"{lang}-07-paying"
+        yield (lambda: app.act(s.cancel_payment)), None
+        yield (lambda: setattr(backend, "online", False)), None
+        yield press(app.t["borrow"]), None
+        yield (lambda: app.scan("40004")), f"{lang}-08-offline"
+        yield (lambda: setattr(backend, "online", True)), None
+        yield press(app.t["logout"]), f"{lang}-09-receipt"
+        yield press(app.t["receipt_none"]), f"{lang}-10-goodbye"
+        yield (lambda: app.act(lambda: skip(s))), None
+        yield (lambda lang=lang: app.language(lang)), None
+        yield (lambda: app.card("04FF0001")), f"{lang}-11-maintenance"
+        yield (lambda: app.act(s.logout)), None
+        yield (lambda: app.act(lambda: skip(s))), None
+        yield (lambda lang=lang: app.language(lang)), None
+        yield (lambda: app.card("DEADBEEF")), f"{lang}-12-unknown-card"
+        yield (lambda: setattr(app, "large", True)), None
+        yield (lambda: setattr(app, "contrast", True)), f"{lang}-13-accessible"
+        yield (lambda: setattr(app, "large", False)), None
+        yield (lambda: setattr(app, "contrast", False)), None
+
+
+def skip(session) -> None:
+    """Jump past the goodbye screen (on the session thread)."""
+    session.clock.skip = 10
+    session.tick()
+
+
+class SkipClock:
+    """A monotonic clock that a tour can jump forward (to pass the goodbye screen)."""
+
+    def __init__(self):
+        import time
+
+        self._time = time.monotonic
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self._time() + self.offset
+
+    @property
+    def skip(self) -> float:
+        return self.offset
+
+    @skip.setter
+    def skip(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@click.command()
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for PNGs.")
+@click.option("--lang", "langs", multiple=True, help="Languages (default: all).")
+def main(out: str, langs: tuple[str, ...]) -> None:
+    """Take a screenshot of every kiosk screen in every language."""
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "1280")
+    Config.set("graphics", "height", "800")
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.tests.common import UnitTestTouch
+
+    from kiosk.app import KioskApp
+    from kiosk.i18n import LANGUAGES
+    from kiosk.payment import SimulatedTerminal
+    from kiosk.session import Session, Settings
+    from kiosk.simulator import SimulatedBackend
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    shots: list[str] = []
+
+    class TourApp(KioskApp):
+        def press(self, text: str) -> None:
+            """A real touch on the visible button labelled `text`."""
+            for w in self.root.current_screen.walk():
+                if getattr(w, "text", None) == text and hasattr(w, "trigger_action") and (
+                        w.width > 0 and w.opacity > 0):
+                    touch = UnitTestTouch(*w.to_window(*w.center))
+                    touch.touch_down()
+                    touch.touch_up()
+                    return
+            seen = [(w.text, w.width, w.opacity) for w in self.root.current_screen.walk()
+                    if hasattr(w, "trigger_action")]
+            raise LookupError(f"no button {text!r} on {self.root.current}: {seen}")
+
+    clock = SkipClock()
+    session = Session(SimulatedBackend(), SimulatedTerminal(delay=0.05),
+                      lambda how, sess: None, Settings(), clock=clock)
+    app = TourApp(session, status=lambda: {"link": "up", "outbox": 0, "printer": "ok"})
+    steps = tour(app, folder, list(langs) or list(LANGUAGES))
+
+    def shoot(name: str):
+        def on_flip(*_):
+            Window.unbind(on_flip=on_flip)
+            saved = Window.screenshot(name=str(folder / f"{name}.png"))
+            if saved:
+                os.replace(saved, folder / f"{name}.png")
+                shots.append(name)
+            Clock.schedule_once(step, 0)
+        Window.bind(on_flip=on_flip)
+        Window.canvas.ask_update()
+
+    def step(dt):
+        try:
+            action, name = next(steps)
+        except StopIteration:
+            app.stop()
+            return
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - report which step failed, then stop
+            print(f"tour step failed: {exc!r}", file=sys.stderr)
+            app.stop()
+            sys.exit(1)
+        if name:
+            Clock.schedule_once(lambda dt: shoot(name), 0.3)
+        else:
+            Clock.schedule_once(step, 0.15)
+
+    Clock.schedule_once(step, 1.0)
+    app.run()
+    print("\n".join(shots))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""A self-contained kiosk backend with sample data: for UI work, screenshots and offline demos."""
+
+from datetime import date, timedelta
+
+from edge_common.errors import EdgeError
+from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
+
+TODAY = date(2026, 11, 23)
+
+
+class SimulatedBackend:
+    """Central as a few patrons and items in memory; `online` can be switched off."""
+
+    def __init__(self):
+        self.online = True
+        self.payments: list[tuple[list[str], int, str]] = []
+        self.patrons = {
+            "04A1B2C3": Patron("p1", "Ana", "adult"),
+            "04B2C3D4": Patron("p2", "Bor", "child", needs_pin=True),
+            "04FF0001": Patron("s1", "Staff", "staff", staff=True),
+        }
+        self.accounts = {
+            "p1": Account(
+                loans=[Loan("l1", "Ivan Cankar: Na klancu", "30001", TODAY + timedelta(days=6),
+                            True),
+                       Loan("l2", "France Prešeren: Poezije", "30002", TODAY + timedelta(days=2),
+                            False, "hold_waiting"),
+                       Loan("l3", "Srečko Kosovel: Integrali", "30003", TODAY - timedelta(days=3),
+                            True)],
+                holds=[Hold("h1", "Drago Jančar: In ljubezen tudi", "ready", "Bežigrad",
+                            pickup_by=TODAY + timedelta(days=5)),
+                       Hold("h2", "Boris Pahor: Nekropola", "waiting", "Bežigrad", position=3),
+                       Hold("h3", "Alma Karlin: Sama", "in_transit", "Šiška")],
+                debts=[Debt("d1", "fine", 240, "Srečko Kosovel: Integrali"),
+                       Debt("d2", "reminder_fee", 150)]),
+            "p2": Account(),
+        }
+        self.items = {"40001": "Tone Pavček: Juri Muri v Afriki", "40002": "Zlata ribica (DVD)",
+                      "40003": "Slovar slovenskega knjižnega jezika",
+                      "40004": "Svetlana Makarovič: Pekarna Mišmaš"}
+
+    def identify(self, card: str, kind: str) -> Patron:
+        """Look up a sample card."""
+        if card not in self.patrons:
+            raise EdgeError("unknown card", code="unknown_card")
+        return self.patrons[card]
+
+    def verify_pin(self, patron: Patron, pin: str) -> None:
+        """Every sample PIN is 1234."""
+        if pin != "1234":
+            raise EdgeError("wrong PIN", code="pin_wrong")
+
+    def account(self, patron: Patron) -> Account:
+        """The sample account."""
+        return self.accounts.get(patron.ref, Account())
+
+    def checkout(self, patron: Patron, barcode: str) -> Borrowed:
+        """Lend a sample item; the reference dictionary is for in-library use only."""
+        if barcode not in self.items:
+            raise EdgeError("unknown item", code="item_not_found")
+        if barcode == "40003":
+            raise EdgeError("reference", code="item_in_library_only")
+        title = self.items[barcode]
+        if not self.online:
+            return Borrowed(barcode, title, None, queued=True)
+        warnings = ["attachment_cd"] if "DVD" in title else []
+        return Borrowed(barcode, title, TODAY + timedelta(days=21), warnings)
+
+    def renew(self, patron: Patron, loan_ids: list[str]) -> list[Renewal]:
+        """Renew renewable sample loans by three weeks."""
+        loans = {loan.id: loan for loan in self.account(patron).loans}
+        return [Renewal(i, loans[i].title, loans[i].renewable,
+                        loans[i].due + timedelta(days=21) if loans[i].renewable else None,
+                        loans[i].refusal) for i in loan_ids if i in loans]
+
+    def record_payment(self, patron: Patron, debt_ids: list[str], amount: int, ref: str) -> None:
+        """Remember the payment."""
+        self.payments.append((debt_ids, amount, ref))
