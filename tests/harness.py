@@ -82,3 +82,33 @@ class Network:
             self.central.stop()
         self.broker.stop()
         self.db.conn.close()
+
+
+def write_central_toml(broker: Broker, db: Path, path: Path, worker: str = "central-1") -> Path:
+    """A central config file, for running central as its own process."""
+    cfg = central_config(broker, db, worker)
+    path.write_text(
+        f'[central]\ndb = "{db}"\nworker = "{worker}"\n\n[mqtt]\nport = {broker.port}\n'
+        f'username = "{worker}"\npassword = "{cfg.mqtt.password}"\nreconnect_min = 0.1\n'
+        'reconnect_max = 1.0\n')
+    return path
+
+
+def device_json(broker: Broker, root: Path, dev: str, site: str, card_key: str,
+                **outbox) -> Path:
+    """A device's config as JSON, for the producer process."""
+    import json
+
+    import msgspec
+
+    parts = device_parts(broker, root, dev, site, "lockd", card_key, **outbox)
+    path = root / f"{dev}.json"
+    path.write_text(json.dumps({k: msgspec.to_builtins(v) for k, v in
+                                zip(("device", "mqtt", "outbox"), parts, strict=True)}))
+    return path
+
+
+def seqs(db, dev: str) -> list[int]:
+    """The sequence numbers of a device's access events at central, in order."""
+    return [r[0] for r in db.execute(
+        "SELECT seq FROM access_log WHERE dev = ? ORDER BY seq", [dev])]

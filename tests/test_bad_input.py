@@ -1,0 +1,175 @@
+"""Malformed, oversized and wrongly typed payloads on every topic, and the broker's ACL."""
+
+import json
+import queue
+import time
+
+import pytest
+
+from central import allowlist, fleet
+from edge_common import envelope, topics
+from edge_common.config import MqttConfig
+from edge_common.link import MqttLink, publish_properties
+from provisioning.broker import Account
+from tests.harness import wait_for
+
+GARBAGE = [b"", b"\x00\xff\xfe", b"{not json", b"[]", b'{"v": 1}', b"x" * (2 << 20 - 1),
+           json.dumps({"v": 1, "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "type": "access.decision",
+                       "dev": "lock-2", "at": "2026-01-01T00:00:00Z", "seq": "one",
+                       "body": {}}).encode()]
+
+
+def raw_client(net, user, subs=(), password=None):
+    """A plain MQTT client with a broker account, for sending what devices must not."""
+    account = net.broker.accounts.get(user)
+    if account is None:
+        account = net.broker.add(Account(user, f"{user}-pw", site=net.site))
+        net.broker.reload()
+    inbox = queue.Queue()
+    link = MqttLink(user, MqttConfig(port=net.broker.port, username=user,
+                                     password=password or account.password,
+                                     reconnect_min=0.1, reconnect_max=0.5),
+                    subscriptions=list(subs), on_message=inbox.put)
+    link.start()
+    link.inbox = inbox
+    return link
+
+
+def stop(*links):
+    for link in links:
+        link.stop()
+
+
+def valid(dev, type="access.decision", body=None):
+    body = body if body is not None else {"door": "d", "card": "c" * 64, "result": "granted"}
+    return envelope.encode(envelope.make(type, dev, body))
+
+
+def test_garbage_from_a_device_gets_codes_and_changes_nothing(net):
+    service = net.start_central()
+    fleet.enrol(net.db, "lock-2", net.site, "lockd")
+    res, ack = topics.device("lock-2", "res"), topics.device("lock-2", "ack")
+    evil = raw_client(net, "lock-2", [(res, 1), (ack, 1)])
+    try:
+        wait_for(lambda: evil.connected)
+        for payload in GARBAGE:
+            for channel in ("evt", "status"):
+                evil.publish(topics.device("lock-2", channel), payload)
+            evil.publish(topics.device("lock-2", "req"), payload,
+                         properties=publish_properties(res, b"corr-1"))
+        wait_for(lambda: service.stats["invalid"] >= 3 * len(GARBAGE) - 3, timeout=15,
+                 what="every bad payload seen")
+        codes = set()
+        while not evil.inbox.empty():
+            codes.add(envelope.decode(evil.inbox.get().payload).body["error"]["code"])
+        assert codes <= {"json_invalid", "envelope_invalid", "payload_too_large"} and codes
+        wrong = valid("lock-2", body={"door": "d", "card": "raw-uid", "result": 5})
+        evil.publish(topics.device("lock-2", "evt"), wrong)
+        evil.publish(topics.device("lock-2", "evt"), valid("lock-2"))
+        acks = []
+        while not any(a.get("ids") for a in acks):
+            acks.append(envelope.decode(evil.inbox.get(timeout=10).payload).body)
+        rejected = [r["code"] for a in acks for r in a.get("rejected", [])]
+        assert "bad_body" in rejected
+        assert net.db.execute("SELECT count(*) FROM access_log").fetchone()[0] == 1
+        assert service._thread.is_alive() and service.link.connected
+    finally:
+        stop(evil)
+
+
+def test_garbage_to_a_device_is_logged_and_the_device_keeps_working(net):
+    net.start_central()
+    dev = net.device("lock-1", datasets=["allowlist"])
+    dev.start()
+    evil = raw_client(net, "central-9")
+    net.broker.accounts["central-9"].service = True
+    net.broker.reload()
+    try:
+        wait_for(lambda: dev.link.connected and dev.replicas.synced_at("allowlist"))
+        wait_for(lambda: evil.connected)
+        for payload in GARBAGE:
+            for channel in ("ack", "res", "cmd"):
+                evil.publish(topics.device("lock-1", channel), payload)
+            evil.publish(topics.sync(net.site, "allowlist"), payload)
+        bad_delta = envelope.encode(envelope.make(
+            "sync.delta", "central-9", {"dataset": "allowlist", "version": "x", "changes": 3}))
+        evil.publish(topics.sync(net.site, "allowlist"), bad_delta)
+        bad_changes = envelope.encode(envelope.make(
+            "sync.delta", "central-9", {"dataset": "allowlist",
+                                        "version": dev.replicas.version("allowlist") + 1,
+                                        "changes": [[1, 2, 3]]}))
+        evil.publish(topics.sync(net.site, "allowlist"), bad_changes)
+        wait_for(lambda: dev.stats["invalid"] >= 3 * len(GARBAGE), timeout=15)
+        dev.emit("access.decision", {"door": "d", "card": "c" * 64, "result": "granted"})
+        wait_for(lambda: dev.outbox.depth == 0, what="device still delivers")
+        with net.db.atomic():
+            net.db.execute("INSERT INTO patrons (id, category) VALUES (5, 'adult')")
+            net.db.execute("INSERT INTO cards VALUES ('0405', 5, 'city', 1)")
+            allowlist.refresh_patron(net.db, 5)
+        wait_for(lambda: dev.replicas.count("allowlist") == 1, what="device still syncs")
+    finally:
+        stop(evil)
+        dev.stop()
+
+
+def test_a_device_cannot_touch_another_devices_topics(net):
+    net.start_central()
+    other = net.device("lock-1")
+    other.start()
+    spy = raw_client(net, "lock-2", [(topics.device("lock-1", c), 1)
+                                     for c in ("ack", "res", "cmd", "evt")]
+                     + [("lib/v1/site/other-branch/sync/#", 1), ("lib/v1/#", 1)])
+    try:
+        wait_for(lambda: spy.connected and other.link.connected)
+        other.emit("access.decision", {"door": "d", "card": "c" * 64, "result": "granted"})
+        wait_for(lambda: other.outbox.depth == 0)
+        spy.publish(topics.device("lock-1", "evt"), valid("lock-1"))
+        spy.publish(topics.device("lock-1", "cmd"), b"{}")
+        spy.publish(topics.sync(net.site, "allowlist"), b"{}")
+        time.sleep(1.0)
+        seen = []
+        while not spy.inbox.empty():
+            seen.append(spy.inbox.get().topic)
+        assert all(t.startswith("lib/v1/dev/lock-2/") or t.startswith(f"lib/v1/site/{net.site}/")
+                   for t in seen), seen
+        assert net.db.execute("SELECT count(*) FROM access_log").fetchone()[0] == 1
+    finally:
+        stop(spy)
+        other.stop()
+
+
+def test_wrong_password_and_revoked_accounts_are_refused(net):
+    net.start_central()
+    liar = raw_client(net, "lock-3", password="wrong")
+    try:
+        time.sleep(1.0)
+        assert not liar.connected
+    finally:
+        stop(liar)
+    dev = net.device("lock-1")
+    dev.start()
+    try:
+        wait_for(lambda: dev.link.connected)
+        net.broker.remove("lock-1")
+        net.broker.reload()
+        dev.link.client._sock.close()
+        time.sleep(2.0)
+        assert not dev.link.connected
+    finally:
+        dev.stop()
+
+
+@pytest.mark.parametrize("size", [envelope.MAX_PAYLOAD + 1])
+def test_oversized_request_gets_payload_too_large(net, size):
+    net.start_central()
+    res = topics.device("lock-2", "res")
+    fleet.enrol(net.db, "lock-2", net.site, "lockd")
+    evil = raw_client(net, "lock-2", [(res, 1)])
+    try:
+        wait_for(lambda: evil.connected)
+        evil.publish(topics.device("lock-2", "req"), b"{" + b" " * size + b"}",
+                     properties=publish_properties(res, b"big"))
+        msg = evil.inbox.get(timeout=10)
+        assert envelope.decode(msg.payload).body["error"]["code"] == "payload_too_large"
+    finally:
+        stop(evil)

@@ -1,0 +1,131 @@
+"""Fault injection against a real broker: kill -9 broker, device and central; cut the link."""
+
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from central import fleet
+from edge_common.outbox import Priority
+from tests.harness import device_json, seqs, wait_for, write_central_toml
+from tests.proxy import Proxy
+
+BODY = {"door": "d", "card": "a" * 64, "result": "granted"}
+pytestmark = pytest.mark.slow
+
+
+def produce(dev, total: int, batch: int = 50, pause: float = 0.002) -> threading.Thread:
+    """Emit `total` events from a background thread, as a busy door would."""
+    def run():
+        for start in range(0, total, batch):
+            dev.emit_many([("access.decision", BODY, Priority.NORMAL)] * min(batch, total - start))
+            time.sleep(pause)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def assert_exactly_once(db, dev: str, total: int) -> None:
+    got = seqs(db, dev)
+    assert len(got) == total and got == list(range(1, total + 1)), (
+        f"{len(got)} rows, {len(set(got))} distinct, missing "
+        f"{sorted(set(range(1, total + 1)) - set(got))[:10]}")
+
+
+def test_broker_killed_and_restarted_mid_stream(net):
+    net.start_central()
+    dev = net.device("lock-1", ack_timeout=2.0)
+    dev.start()
+    try:
+        producer = produce(dev, 10_000)
+        wait_for(lambda: dev.stats["acked"] > 2000, timeout=60, what="stream under way")
+        net.broker.kill()
+        time.sleep(1.0)
+        net.broker.start()
+        producer.join(120)
+        wait_for(lambda: dev.outbox.depth == 0, timeout=120, what="outbox drained")
+        assert_exactly_once(net.db, "lock-1", 10_000)
+        assert dev.stats["resent"] > 0, "the kill should have cost in-flight events"
+    finally:
+        dev.stop()
+
+
+def run_producer(cfg, total):
+    return subprocess.Popen([sys.executable, "-m", "tests.producer", str(cfg), str(total)])
+
+
+def test_device_killed_at_random_points_loses_and_repeats_nothing(net, tmp_path):
+    net.start_central()
+    fleet.enrol(net.db, "lock-1", net.site, "lockd")
+    cfg = device_json(net.broker, tmp_path, "lock-1", net.site, net.card_key, ack_timeout=2.0)
+    total, rng = 3000, random.Random(7)
+    for _ in range(4):
+        proc = run_producer(cfg, total)
+        time.sleep(rng.uniform(0.3, 1.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    final = run_producer(cfg, total)
+    assert final.wait(120) == 0
+    wait_for(lambda: len(seqs(net.db, "lock-1")) == total, timeout=60, what="all applied")
+    assert_exactly_once(net.db, "lock-1", total)
+
+
+def test_central_killed_mid_batch_loses_and_repeats_nothing(net, tmp_path):
+    conf = write_central_toml(net.broker, net.db_path, tmp_path / "central.toml")
+
+    def start_central():
+        return subprocess.Popen([sys.executable, "-m", "central.service", "--config", str(conf)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    central = start_central()
+    dev = net.device("lock-1", ack_timeout=2.0)
+    dev.start()
+    try:
+        producer = produce(dev, 5000, batch=20)
+        for _ in range(3):
+            wait_for(lambda: dev.stats["acked"] > 0, timeout=30, what="central applying")
+            time.sleep(random.uniform(0.2, 0.8))
+            central.send_signal(signal.SIGKILL)
+            central.wait()
+            dev.stats["acked"] = 0
+            central = start_central()
+        producer.join(60)
+        wait_for(lambda: dev.outbox.depth == 0, timeout=120, what="outbox drained")
+        assert_exactly_once(net.db, "lock-1", 5000)
+    finally:
+        dev.stop()
+        central.send_signal(signal.SIGTERM)
+        central.wait(10)
+
+
+def test_cut_link_keeps_queueing_and_delivers_everything_after(net):
+    net.start_central()
+    proxy = Proxy(net.broker.port)
+    dev = net.device("lock-1", port=proxy.port, ack_timeout=2.0)
+    dev.start()
+    try:
+        wait_for(lambda: dev.link.connected, what="connected through the proxy")
+        dev.emit_many([("access.decision", BODY, Priority.NORMAL)] * 100)
+        wait_for(lambda: dev.outbox.depth == 0, what="first events delivered")
+        proxy.cut("drop")
+        wait_for(lambda: not dev.link.connected, what="link noticed down")
+        for _ in range(10):
+            dev.emit_many([("access.decision", BODY, Priority.NORMAL)] * 100)
+            time.sleep(1.0)
+        proxy.cut("stall")
+        for _ in range(10):
+            dev.emit_many([("access.decision", BODY, Priority.NORMAL)] * 100)
+            time.sleep(1.0)
+        assert dev.outbox.depth >= 1000
+        restored = time.monotonic()
+        proxy.restore()
+        wait_for(lambda: dev.outbox.depth == 0, timeout=60, what="queue delivered")
+        assert time.monotonic() - restored < 30
+        assert_exactly_once(net.db, "lock-1", 2100)
+    finally:
+        dev.stop()
+        proxy.close()
