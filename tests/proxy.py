@@ -21,7 +21,7 @@ class Proxy:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def cut(self, mode: str = "drop") -> None:
-        """`drop`: close every connection and refuse new ones; `stall`: keep them, forward nothing."""
+        """`drop` closes every connection and refuses new ones; `stall` forwards nothing."""
         self.mode = mode
         if mode == "drop":
             self._close_all()
