@@ -11,8 +11,10 @@ import pytest
 
 from central import fleet
 from edge_common.outbox import Priority
+from edge_common.readers import send_sim_tap
 from tests.harness import device_json, seqs, wait_for, write_central_toml
 from tests.proxy import Proxy
+from tests.test_lockd_daemon import add_card, decisions, relay, start_lock
 
 BODY = {"door": "d", "card": "a" * 64, "result": "granted"}
 pytestmark = pytest.mark.slow
@@ -128,4 +130,26 @@ def test_cut_link_keeps_queueing_and_delivers_everything_after(net):
         assert_exactly_once(net.db, "lock-1", 2100)
     finally:
         dev.stop()
+        proxy.close()
+
+
+def test_lock_keeps_granting_from_its_list_while_cut(net, tmp_path):
+    net.start_central()
+    proxy = Proxy(net.broker.port)
+    lock = start_lock(net, tmp_path, port=proxy.port, policy={"max_list_age": 3600})
+    try:
+        add_card(net.db, "04A1B2C3", lock)
+        proxy.cut("drop")
+        wait_for(lambda: not lock.runtime.link.connected, what="lock offline")
+        for _ in range(20):
+            send_sim_tap(lock.socket, "04A1B2C3")
+            wait_for(lambda: relay(lock), what="granted while offline")
+            wait_for(lambda: not relay(lock), timeout=3)
+            time.sleep(0.5)
+        assert lock.runtime.outbox.depth == 20
+        proxy.restore()
+        wait_for(lambda: len(decisions(net)) == 20, timeout=30, what="offline decisions arrive")
+        assert set(decisions(net)) == {"granted"}
+    finally:
+        lock.stop()
         proxy.close()

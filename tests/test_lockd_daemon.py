@@ -31,30 +31,34 @@ def add_card(db, uid, lock=None, **patron):
     return pid
 
 
-@pytest.fixture
-def lock(net, tmp_path):
-    """A started lockd with one toilet door, its pins on a MockFactory, central running."""
-    net.start_central()
+def start_lock(net, tmp_path, port=None, **door):
+    """A started lockd with one toilet door on MockFactory pins, through `port` if given."""
     fleet.enrol(net.db, "lock-1", net.site, "lockd")
     device, mqtt, outbox = device_parts(net.broker, tmp_path, "lock-1", net.site, "lockd",
-                                        net.card_key)
+                                        net.card_key, port=port, ack_timeout=2.0)
     raw = {
         "device": msgspec.to_builtins(device), "mqtt": msgspec.to_builtins(mqtt),
         "outbox": msgspec.to_builtins(outbox), "gpio": {"emergency_pin": FIRE},
         "doors": [{"id": "wc", "kind": "toilet", "relay_pin": RELAY, "contact_pin": CONTACT,
                    "exit_pin": EXIT, "green_led_pin": GREEN, "red_led_pin": RED,
                    "unlock_seconds": 0.5, "held_open_seconds": 1.0,
-                   "reader": {"kind": "sim", "socket": str(tmp_path / "wc.sock")},
-                   "policy": {"rate_limit_seconds": 0}}],
+                   "reader": {"kind": "sim", "socket": str(tmp_path / "wc.sock")}, **door}],
     }
-    cfg = msgspec.convert(raw, LockdConfig)
     factory = MockFactory()
-    daemon = LockDaemon(cfg, factory)
+    daemon = LockDaemon(msgspec.convert(raw, LockdConfig), factory)
     factory.pin(CONTACT).drive_low()   # door shut
     daemon.start()
     daemon.factory = factory
     daemon.socket = str(tmp_path / "wc.sock")
     wait_for(lambda: daemon.runtime.replicas.synced_at("allowlist"), what="allow-list synced")
+    return daemon
+
+
+@pytest.fixture
+def lock(net, tmp_path):
+    """lockd with central running."""
+    net.start_central()
+    daemon = start_lock(net, tmp_path)
     yield daemon
     daemon.stop()
 
