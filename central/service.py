@@ -58,9 +58,8 @@ class CentralService:
         while not self._stop.is_set():
             batch = self._take(poll)
             try:
-                if batch:
-                    self._process(batch)
-                self._publish_deltas(force=bool(batch))
+                changed = self._process(batch) if batch else False
+                self._publish_deltas(force=changed)
             except Exception:  # noqa: BLE001 - the worker must survive; unacked messages return
                 log.exception("central batch failed; its messages will be redelivered")
                 time.sleep(poll)
@@ -78,19 +77,19 @@ class CentralService:
                 break
         return batch
 
-    def _process(self, batch: list[Incoming]) -> None:
-        """Apply a batch, then ack it at MQTT level whatever happened.
+    def _process(self, batch: list[Incoming]) -> bool:
+        """Apply a batch, then ack it at MQTT level whatever happened; True if it wrote.
 
         Acking a batch that failed is safe: the devices' outboxes re-send what central did
         not acknowledge, while an unacked MQTT window would stall this worker.
         """
         try:
-            self._apply(batch)
+            return self._apply(batch)
         finally:
             for inc in batch:
                 self.link.ack(inc.mid, inc.qos)
 
-    def _apply(self, batch: list[Incoming]) -> None:
+    def _apply(self, batch: list[Incoming]) -> bool:
         messages, statuses = [], []
         for inc in batch:
             parsed = topics.parse_device(inc.topic)
@@ -109,7 +108,7 @@ class CentralService:
             self._record_statuses(statuses)
         self.stats["batches"] += 1
         if out is None:
-            return
+            return False
         self.stats["applied"] += out.applied
         self.stats["duplicates"] += out.duplicates
         for dev in out.acks.keys() | out.rejected.keys():
@@ -117,6 +116,7 @@ class CentralService:
             self._send(topics.device(dev, "ack"), "ack", body)
         for msg, body in out.responses:
             self._respond(msg.response_topic, msg.correlation, body)
+        return out.applied > 0
 
     def _invalid(self, inc: Incoming, parsed, exc: EdgeError) -> None:
         """Log a message that is not a valid envelope and answer a request with its code."""
@@ -164,7 +164,8 @@ class CentralService:
         queued = commands.due(self.db, now)
         for dev, body in queued:
             self._send(topics.device(dev, "cmd"), "cmd", body)
-        commands.mark_sent(self.db, [body["nonce"] for _, body in queued], now)
+        if queued:
+            commands.mark_sent(self.db, [body["nonce"] for _, body in queued], now)
         self._data_version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
 
 

@@ -63,6 +63,7 @@ class DeviceRuntime:
         self._last_status: dict | None = None
         self.stats = {"invalid": 0, "sent": 0, "resent": 0, "acked": 0, "rejected": 0}
         dev = device.id
+        self._res_topic = topics.device(dev, "res")
         subs = [(topics.device(dev, c), 1) for c in ("ack", "res", "cmd")]
         subs += [(topics.sync(device.site, d), 1) for d in self.datasets]
         self.link = MqttLink(
@@ -137,7 +138,28 @@ class DeviceRuntime:
             self._queue.put(("wake", None))
 
     def _post_message(self, msg: Incoming) -> None:
-        self._queue.put(("msg", msg))
+        """Link callback: responses resolve their waiter at once, everything else is queued."""
+        if msg.topic == self._res_topic:
+            self._response(msg)
+        else:
+            self._queue.put(("msg", msg))
+
+    def _decode(self, msg: Incoming) -> envelope.Envelope | None:
+        try:
+            return envelope.decode(msg.payload)
+        except InvalidMessage as exc:
+            self.stats["invalid"] += 1
+            log.warning("%s: dropped message on %s: %s", self.device.id, msg.topic, exc.code)
+            return None
+
+    def _response(self, msg: Incoming) -> None:
+        env = self._decode(msg)
+        if env is None:
+            return
+        re = env.body.get("re") if isinstance(env.body.get("re"), str) else None
+        corr = msg.correlation.decode("ascii", "replace") if msg.correlation else re
+        if corr is None or not self.requests.resolve(corr, env.body):
+            log.info("%s: response nobody waits for (%s)", self.device.id, corr)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -230,20 +252,12 @@ class DeviceRuntime:
             self._next_sync_check = 0.0
 
     def _message(self, msg: Incoming) -> None:
-        try:
-            env = envelope.decode(msg.payload)
-        except InvalidMessage as exc:
-            self.stats["invalid"] += 1
-            log.warning("%s: dropped message on %s: %s", self.device.id, msg.topic, exc.code)
+        env = self._decode(msg)
+        if env is None:
             return
         parsed = topics.parse_device(msg.topic)
         if parsed and parsed[1] == "ack":
             self._acked(env)
-        elif parsed and parsed[1] == "res":
-            re = env.body.get("re") if isinstance(env.body.get("re"), str) else None
-            corr = msg.correlation.decode("ascii", "replace") if msg.correlation else re
-            if corr is None or not self.requests.resolve(corr, env.body):
-                log.info("%s: response nobody waits for (%s)", self.device.id, corr)
         elif parsed and parsed[1] == "cmd":
             self._command(env)
         elif topics.parse_sync(msg.topic):

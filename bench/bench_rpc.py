@@ -1,0 +1,97 @@
+"""Request/response through central vs raw MQTT 5 request/response on the same broker."""
+
+import queue
+import socket
+import time
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from bench.common import median, network, percentile, report, wait_for
+from provisioning.broker import Account
+
+
+def raw_round_trips(net, count: int) -> list[float]:
+    """Two plain paho clients: a requester and a responder answering in its callback."""
+    for name in ("raw-req", "raw-resp"):
+        net.broker.add(Account(name, "pw", service=True))
+    net.broker.reload()
+    answers: queue.SimpleQueue = queue.SimpleQueue()
+
+    def client(name):
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, protocol=mqtt.MQTTv5)
+        c.username_pw_set(name, "pw")
+        c.connect("127.0.0.1", net.broker.port)
+        c.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.loop_start()
+        return c
+
+    resp, req = client("raw-resp"), client("raw-req")
+
+    def answer(c, userdata, msg):
+        props = Properties(PacketTypes.PUBLISH)
+        props.CorrelationData = msg.properties.CorrelationData
+        c.publish(msg.properties.ResponseTopic, msg.payload, qos=1, properties=props)
+
+    resp.on_message = answer
+    req.on_message = lambda c, u, msg: answers.put(msg)
+    resp.subscribe("lib/v1/bench/req", qos=1)
+    req.subscribe("lib/v1/bench/res", qos=1)
+    time.sleep(0.5)
+    times = []
+    body = b'{"dataset":"allowlist","since":0}'
+    for i in range(count):
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = "lib/v1/bench/res"
+        props.CorrelationData = str(i).encode()
+        start = time.perf_counter()
+        req.publish("lib/v1/bench/req", body, qos=1, properties=props)
+        answers.get(timeout=5)
+        times.append(time.perf_counter() - start)
+    for c in (req, resp):
+        c.loop_stop()
+        c.disconnect()
+    return times
+
+
+def central_round_trips(net, dev, count: int) -> list[float]:
+    """`DeviceRuntime.request` of a read-only request through central."""
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        dev.request("sync.pull", {"dataset": "allowlist", "since": 10**9})
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main(quick: bool = False) -> None:
+    """Median p50 and p99 over several runs, each run on its own broker."""
+    count, repeats = (300, 2) if quick else (2000, 5)
+    p50s, p99s, raw50s, raw99s = [], [], [], []
+    for _ in range(repeats):
+        with network() as net:
+            net.start_central()
+            dev = net.device("bench-1")
+            dev.start()
+            wait_for(lambda: dev.link.connected)
+            central_round_trips(net, dev, 50)
+            ours = central_round_trips(net, dev, count)
+            raw = raw_round_trips(net, count)
+            dev.stop()
+        p50s.append(percentile(ours, 50))
+        p99s.append(percentile(ours, 99))
+        raw50s.append(percentile(raw, 50))
+        raw99s.append(percentile(raw, 99))
+    ms = 1000
+    p50, p99, r50, r99 = (median(x) * ms for x in (p50s, p99s, raw50s, raw99s))
+    report("request via central p50", p50, "ms", r50, "raw MQTT 5 p50", "≤ 1.5× raw",
+           p50 <= 1.5 * r50)
+    report("request via central p99", p99, "ms", r99, "raw MQTT 5 p99", "≤ 3× raw",
+           p99 <= 3 * r99)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main("--quick" in sys.argv)
