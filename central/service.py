@@ -37,7 +37,8 @@ class CentralService:
         subs = [(SHARE + "lib/v1/dev/+/" + c, 1) for c in ("evt", "req", "status")]
         self.link = MqttLink(
             self.worker, cfg.mqtt, subscriptions=subs, on_message=self._inbox.put,
-            manual_ack=True, receive_maximum=cfg.central.batch_max * 2,
+            on_state=self._announce, manual_ack=True, receive_maximum=cfg.central.batch_max * 2,
+            will=lambda: (topics.central_status(self.worker), self._presence(False)),
         )
         self._thread = threading.Thread(target=self._run, name="central-worker", daemon=True)
 
@@ -47,11 +48,23 @@ class CentralService:
         self.link.start()
 
     def stop(self) -> None:
-        """Finish the batch in hand, then disconnect."""
+        """Finish the batch in hand, say this worker is gone, then disconnect."""
         self._stop.set()
         self._thread.join(10)
+        if self.link.connected:
+            self.link.publish(topics.central_status(self.worker), self._presence(False),
+                              retain=True)
         self.link.stop()
         self.db.conn.close()
+
+    def _presence(self, online: bool) -> bytes:
+        return envelope.encode(envelope.make("status", self.worker, {"online": online}))
+
+    def _announce(self, up: bool) -> None:
+        """Tell devices this worker is serving (retained), so they pull and resend at once."""
+        if up:
+            self.link.client.publish(topics.central_status(self.worker), self._presence(True),
+                                     qos=1, retain=True)
 
     def _run(self) -> None:
         poll = self.cfg.central.poll_interval

@@ -24,6 +24,7 @@ from edge_common.sendplan import SendPlan
 
 log = logging.getLogger(__name__)
 PULL_PAGE = 5000
+PULL_TIMEOUT = 10.0
 
 
 class DeviceRuntime:
@@ -57,15 +58,18 @@ class DeviceRuntime:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._pulling: set[str] = set()
+        self._pulling: dict[str, str] = {}
         self._next_status = 0.0
         self._next_sync_check = 0.0
+        self._pull_failures = 0
         self._last_status: dict | None = None
         self.stats = {"invalid": 0, "sent": 0, "resent": 0, "acked": 0, "rejected": 0}
         dev = device.id
         self._res_topic = topics.device(dev, "res")
         subs = [(topics.device(dev, c), 1) for c in ("ack", "res", "cmd")]
         subs += [(topics.sync(device.site, d), 1) for d in self.datasets]
+        subs.append((topics.CENTRAL_STATUS_ALL, 1))
+        self.central_workers: set[str] = set()
         self.link = MqttLink(
             dev, mqtt, subscriptions=subs, on_message=self._post_message,
             on_state=lambda up: self._queue.put(("link", up)), will=self._will,
@@ -117,6 +121,11 @@ class DeviceRuntime:
         if not self._publish_request(env):
             self.requests.cancel(env.id, OfflineError("no link to central"))
         return fut.result(timeout + 1)
+
+    @property
+    def central_up(self) -> bool:
+        """Whether the broker is reachable and at least one central worker serves."""
+        return self.link.connected and bool(self.central_workers)
 
     def call(self, fn: Callable[[], Any]) -> None:
         """Run `fn` on the coordinator thread."""
@@ -262,6 +271,21 @@ class DeviceRuntime:
             self._command(env)
         elif topics.parse_sync(msg.topic):
             self._delta(env)
+        elif (worker := topics.parse_central_status(msg.topic)) is not None:
+            self._central_presence(worker, env.body.get("online") is True)
+
+    def _central_presence(self, worker: str, online: bool) -> None:
+        """A central worker came or went; when central is back, pull and resend now."""
+        was_up = bool(self.central_workers)
+        (self.central_workers.add if online else self.central_workers.discard)(worker)
+        if self.central_workers and not was_up:
+            log.info("%s: central is serving (%s)", self.device.id, worker)
+            self._pulling.clear()
+            self._next_sync_check = 0.0
+            self._pull_failures = 0
+            now = time.monotonic()
+            for flight in self.plan.inflight.values():
+                flight.deadline = min(flight.deadline, now)
 
     def _command(self, env: envelope.Envelope) -> None:
         """Run a command from central once, before its expiry, and report the outcome."""
@@ -323,29 +347,36 @@ class DeviceRuntime:
         """Fetch the changes since our version from central, page by page."""
         if since is None and dataset in self._pulling:
             return
-        self._pulling.add(dataset)
         since = self.replicas.version(dataset) if since is None else since
         env = envelope.make("sync.pull", self.device.id,
                             {"dataset": dataset, "since": since, "after": after,
                              "limit": PULL_PAGE})
+        self._pulling[dataset] = env.id
 
         def done(result, error):
-            self.call(lambda: self._pulled(dataset, result, error))
+            self.call(lambda: self._pulled(dataset, env.id, result, error))
 
-        self.requests.add(env.id, time.monotonic() + 30.0, done)
+        self.requests.add(env.id, time.monotonic() + PULL_TIMEOUT, done)
         if not self._publish_request(env):
             self.requests.cancel(env.id, OfflineError("link down"))
 
-    def _pulled(self, dataset: str, result: dict | None, error: EdgeError | None) -> None:
-        if error is not None:
-            self._pulling.discard(dataset)
-            log.info("%s: pull of %s failed: %s", self.device.id, dataset, error.code)
+    def _pulled(self, dataset: str, id: str, result: dict | None,
+                error: EdgeError | None) -> None:
+        if self._pulling.get(dataset) != id:
             return
+        del self._pulling[dataset]
+        if error is not None:
+            self._pull_failures += 1
+            retry = min(self._sync_check_interval, 2.0 ** self._pull_failures)
+            self._next_sync_check = min(self._next_sync_check, time.monotonic() + retry)
+            log.info("%s: pull of %s failed (%s); retrying in %.0f s", self.device.id, dataset,
+                     error.code, retry)
+            return
+        self._pull_failures = 0
         try:
             changes = _changes(result["changes"])
             head, nxt = int(result["head"]), result.get("next")
         except (KeyError, TypeError, ValueError):
-            self._pulling.discard(dataset)
             log.warning("%s: malformed pull result (sync_pull_invalid)", self.device.id)
             return
         if nxt:
@@ -354,7 +385,6 @@ class DeviceRuntime:
         else:
             before = self.replicas.version(dataset)
             self.replicas.apply(dataset, changes, head)
-            self._pulling.discard(dataset)
             if head != before:
                 self._next_status = 0.0
 

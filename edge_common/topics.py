@@ -6,6 +6,8 @@ ROOT = "lib/v1"
 DEVICE_CHANNELS = ("evt", "ack", "req", "res", "cmd", "status")
 _DEVICE_TOPIC = re.compile(r"^lib/v1/dev/([^/+#]+)/(evt|ack|req|res|cmd|status)$")
 _SYNC_TOPIC = re.compile(r"^lib/v1/site/([^/+#]+)/sync/([^/+#]+)$")
+_CENTRAL_TOPIC = re.compile(r"^lib/v1/central/([^/+#]+)/status$")
+CENTRAL_STATUS_ALL = f"{ROOT}/central/+/status"
 
 
 def device(dev: str, channel: str) -> str:
@@ -30,3 +32,14 @@ def parse_sync(topic: str) -> tuple[str, str] | None:
     """(site, dataset) of a sync topic, or None."""
     m = _SYNC_TOPIC.match(topic)
     return (m.group(1), m.group(2)) if m else None
+
+
+def central_status(worker: str) -> str:
+    """`lib/v1/central/{worker}/status`: retained, with a will saying the worker is gone."""
+    return f"{ROOT}/central/{worker}/status"
+
+
+def parse_central_status(topic: str) -> str | None:
+    """The worker id of a central status topic, or None."""
+    m = _CENTRAL_TOPIC.match(topic)
+    return m.group(1) if m else None

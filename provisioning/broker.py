@@ -22,6 +22,7 @@ pattern readwrite lib/v1/dev/%u/status
 pattern read lib/v1/dev/%u/ack
 pattern read lib/v1/dev/%u/res
 pattern read lib/v1/dev/%u/cmd
+pattern read lib/v1/central/+/status
 """
 
 

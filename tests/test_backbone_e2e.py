@@ -124,3 +124,23 @@ def test_an_offline_device_does_not_spin(net, tmp_path):
         assert dev.outbox.depth == 20
     finally:
         dev.stop()
+
+
+def test_device_started_before_central_gets_its_list_soon_after(net):
+    dev = net.device("lock-1", datasets=["allowlist"])
+    with net.db.atomic():
+        net.db.execute("INSERT INTO patrons (id, category) VALUES (1, 'adult')")
+        net.db.execute("INSERT INTO cards VALUES ('04A1B2C3', 1, 'city', 1)")
+        allowlist.refresh_patron(net.db, 1)
+    net.db.execute("DELETE FROM dataset_deltas")  # as if published while the device was away
+    dev.start()
+    try:
+        wait_for(lambda: dev.link.connected)
+        import time
+
+        time.sleep(1.0)  # its first pull goes unanswered
+        net.start_central()
+        wait_for(lambda: dev.replicas.count("allowlist") == 1, timeout=5,
+                 what="list pulled after central came up")
+    finally:
+        dev.stop()

@@ -79,9 +79,11 @@ def test_device_killed_at_random_points_loses_and_repeats_nothing(net, tmp_path)
 def test_central_killed_mid_batch_loses_and_repeats_nothing(net, tmp_path):
     conf = write_central_toml(net.broker, net.db_path, tmp_path / "central.toml")
 
+    log = open(tmp_path / "central.log", "ab")
+
     def start_central():
         return subprocess.Popen([sys.executable, "-m", "central.service", "--config", str(conf)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=log, stderr=subprocess.STDOUT)
 
     central = start_central()
     dev = net.device("lock-1", ack_timeout=2.0)
@@ -89,7 +91,8 @@ def test_central_killed_mid_batch_loses_and_repeats_nothing(net, tmp_path):
     try:
         producer = produce(dev, 5000, batch=20)
         for _ in range(3):
-            wait_for(lambda: dev.stats["acked"] > 0, timeout=30, what="central applying")
+            wait_for(lambda: dev.stats["acked"] > 0, timeout=30,
+                     what=f"central applying; its log: {(tmp_path / 'central.log').read_text()}")
             time.sleep(random.uniform(0.2, 0.8))
             central.send_signal(signal.SIGKILL)
             central.wait()
