@@ -74,7 +74,7 @@ def main(quick: bool = False) -> None:
             net.start_central()
             dev = net.device("bench-1")
             dev.start()
-            wait_for(lambda: dev.link.connected)
+            wait_for(lambda dev=dev: dev.central_up)
             central_round_trips(net, dev, 50)
             ours = central_round_trips(net, dev, count)
             raw = raw_round_trips(net, count)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 
 from edge_common.errors import EdgeError
-from edge_common.migrations import apply, open_db
+from edge_common.migrations import apply, connect
 
 MAX_TTL = timedelta(minutes=15)
 
@@ -38,7 +38,7 @@ class CommandGuard:
     """Remembers accepted nonces until their command expires, across restarts."""
 
     def __init__(self, path: str):
-        self._db = open_db(path, synchronous="FULL")
+        self._db = connect(path, synchronous="FULL")
         apply(self._db, MIGRATIONS)
         self._lock = threading.Lock()
 
@@ -53,7 +53,7 @@ class CommandGuard:
         if cmd.expires > now + MAX_TTL:
             raise CommandRefused("command expiry too far ahead", code="command_invalid")
         with self._lock:
-            conn = self._db.conn
+            conn = self._db
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute("DELETE FROM seen_nonces WHERE expires <= ?", (_utc(now),))
@@ -71,7 +71,7 @@ class CommandGuard:
 
     def close(self) -> None:
         """Close the database."""
-        self._db.conn.close()
+        self._db.close()
 
 
 def _utc(moment: datetime) -> str:

@@ -1,19 +1,42 @@
-"""Named, append-only schema migrations recorded in the database they change."""
+"""SQLite files the libedge way: WAL, chosen durability, named append-only migrations.
 
+Devices use plain sqlite3 connections (lean); central wraps them in sqlite-utils.
+"""
+
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-import sqlite_utils
-
-Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+Migration = tuple[str, Callable[[Any], None]]
 
 
-def apply(db: sqlite_utils.Database, migrations: Sequence[Migration]) -> list[str]:
-    """Apply the migrations not yet recorded in `_migrations`, in order; return their names."""
-    db.execute(
+def connect(path: str, *, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A WAL-mode connection usable from several threads (callers serialise their writes)."""
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def open_db(path: str, *, synchronous: str = "FULL"):
+    """A sqlite-utils Database over `connect(path)`, for central and staff tools."""
+    import sqlite_utils
+
+    return sqlite_utils.Database(connect(path, synchronous=synchronous))
+
+
+def apply(db, migrations: Sequence[Migration]) -> list[str]:
+    """Apply the migrations not yet recorded in `_migrations`, in order; return their names.
+
+    `db` is a sqlite3 connection or a sqlite-utils Database; each step gets it as given.
+    """
+    conn = getattr(db, "conn", db)
+    conn.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
-    done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    done = {row[0] for row in conn.execute("SELECT name FROM _migrations").fetchall()}
     names = [name for name, _ in migrations]
     if len(set(names)) != len(names):
         raise ValueError("duplicate migration name")
@@ -21,22 +44,14 @@ def apply(db: sqlite_utils.Database, migrations: Sequence[Migration]) -> list[st
     for name, step in migrations:
         if name in done:
             continue
-        with db.atomic():
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             step(db)
-            db.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-                [name, datetime.now(UTC).isoformat()],
-            )
+            conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                         [name, datetime.now(UTC).isoformat()])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         applied.append(name)
     return applied
-
-
-def open_db(path: str, *, synchronous: str = "FULL") -> sqlite_utils.Database:
-    """Open a SQLite file in WAL mode with the given durability, usable from several threads."""
-    import sqlite3
-
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("PRAGMA foreign_keys=ON")
-    return sqlite_utils.Database(conn)

@@ -8,7 +8,7 @@ from enum import IntEnum
 
 from edge_common import envelope
 from edge_common.config import OutboxConfig
-from edge_common.migrations import apply, open_db
+from edge_common.migrations import apply, connect
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,9 @@ class Outbox:
         self.dev = dev
         self.cfg = cfg
         self._lock = threading.Lock()
-        self._db = open_db(path, synchronous="FULL")
+        self._db = connect(path, synchronous="FULL")
         apply(self._db, MIGRATIONS)
-        conn = self._db.conn
+        conn = self._db
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='outbox'").fetchone()
         self._next_seq = (row[0] if row else 0) + 1
         self.depth, self.bytes = conn.execute(
@@ -83,7 +83,7 @@ class Outbox:
                 rows.append((seq, env.id, type, int(priority), len(payload), payload))
                 made.append(env)
                 seq += 1
-            conn = self._db.conn
+            conn = self._db
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?)", rows)
@@ -125,7 +125,7 @@ class Outbox:
             log.warning("outbox full: dropped %d low-priority events", dropped)
 
     def _recount(self) -> None:
-        self.depth, self.bytes = self._db.conn.execute(
+        self.depth, self.bytes = self._db.execute(
             "SELECT count(*), coalesce(sum(size), 0) FROM outbox"
         ).fetchone()
 
@@ -134,7 +134,7 @@ class Outbox:
         if not ids:
             return 0
         with self._lock:
-            conn = self._db.conn
+            conn = self._db
             conn.execute("BEGIN IMMEDIATE")
             gone = 0
             for chunk in range(0, len(ids), 500):
@@ -154,7 +154,7 @@ class Outbox:
     def after(self, seq: int, limit: int) -> list[Pending]:
         """The oldest events with a sequence number above `seq`."""
         with self._lock:
-            rows = self._db.conn.execute(
+            rows = self._db.execute(
                 "SELECT seq, id, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
                 (seq, limit),
             ).fetchall()
@@ -166,7 +166,7 @@ class Outbox:
             return []
         marks = ",".join("?" * len(ids))
         with self._lock:
-            rows = self._db.conn.execute(
+            rows = self._db.execute(
                 f"SELECT seq, id, payload FROM outbox WHERE id IN ({marks}) ORDER BY seq",
                 list(ids),
             ).fetchall()
@@ -175,4 +175,4 @@ class Outbox:
     def close(self) -> None:
         """Close the database."""
         with self._lock:
-            self._db.conn.close()
+            self._db.close()

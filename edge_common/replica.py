@@ -7,7 +7,7 @@ from enum import Enum
 
 import msgspec
 
-from edge_common.migrations import apply, open_db
+from edge_common.migrations import apply, connect
 
 Change = tuple[str, dict | None]
 
@@ -46,12 +46,12 @@ class Replicas:
     """The device's copy of central's datasets, one SQLite file."""
 
     def __init__(self, path: str, clock=time.time):
-        self._db = open_db(path, synchronous="NORMAL")
+        self._db = connect(path, synchronous="NORMAL")
         apply(self._db, MIGRATIONS)
         self._lock = threading.Lock()
         self._clock = clock
         self._versions = dict(
-            self._db.conn.execute("SELECT dataset, version FROM replica_meta").fetchall()
+            self._db.execute("SELECT dataset, version FROM replica_meta").fetchall()
         )
 
     def version(self, dataset: str) -> int:
@@ -60,7 +60,7 @@ class Replicas:
 
     def synced_at(self, dataset: str) -> float | None:
         """Wall-clock time the dataset was last confirmed current with central."""
-        row = self._db.conn.execute(
+        row = self._db.execute(
             "SELECT synced_at FROM replica_meta WHERE dataset = ?", (dataset,)
         ).fetchone()
         return row[0] if row else None
@@ -68,14 +68,14 @@ class Replicas:
     def get(self, dataset: str, key: str) -> bytes | None:
         """The raw JSON value of a key, or None."""
         with self._lock:
-            row = self._db.conn.execute(
+            row = self._db.execute(
                 "SELECT value FROM replica_rows WHERE dataset = ? AND key = ?", (dataset, key)
             ).fetchone()
         return row[0] if row else None
 
     def count(self, dataset: str) -> int:
         """How many keys the dataset holds."""
-        return self._db.conn.execute(
+        return self._db.execute(
             "SELECT count(*) FROM replica_rows WHERE dataset = ?", (dataset,)
         ).fetchone()[0]
 
@@ -88,7 +88,7 @@ class Replicas:
             else:
                 upserts.append((dataset, key, _json.encode(value)))
         with self._lock:
-            conn = self._db.conn
+            conn = self._db
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany(
@@ -116,4 +116,4 @@ class Replicas:
 
     def close(self) -> None:
         """Close the database."""
-        self._db.conn.close()
+        self._db.close()

@@ -2,7 +2,7 @@
 
 import time
 
-from edge_common.migrations import apply, open_db
+from edge_common.migrations import apply, connect
 
 
 def _schema(db) -> None:
@@ -20,26 +20,26 @@ class Presence:
     """A persistent roster per room, so a restart does not forget who is inside."""
 
     def __init__(self, path: str, clock=time.time):
-        self._db = open_db(path, synchronous="NORMAL")
+        self._db = connect(path, synchronous="NORMAL")
         apply(self._db, MIGRATIONS)
         self._clock = clock
 
     def is_inside(self, room: str, card: str) -> bool:
         """Whether the card entered the room and has not left."""
-        return self._db.conn.execute(
+        return self._db.execute(
             "SELECT 1 FROM inside WHERE room = ? AND card = ?", (room, card)
         ).fetchone() is not None
 
     def enter(self, room: str, card: str) -> None:
         """Record an entry by card."""
-        self._db.conn.execute(
+        self._db.execute(
             "INSERT INTO inside VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET"
             " entered_at = excluded.entered_at", (room, card, self._clock()),
         )
 
     def leave(self, room: str, card: str | None) -> None:
         """Record an exit: by card (exit reader) or anonymous (exit button)."""
-        conn = self._db.conn
+        conn = self._db
         if card is not None and conn.execute(
                 "DELETE FROM inside WHERE room = ? AND card = ?", (room, card)).rowcount:
             return
@@ -50,24 +50,25 @@ class Presence:
 
     def count(self, room: str) -> int:
         """People inside: card entries not matched by a card exit, less anonymous exits."""
-        conn = self._db.conn
+        conn = self._db
         entered = conn.execute("SELECT count(*) FROM inside WHERE room = ?", (room,)).fetchone()[0]
         row = conn.execute("SELECT count FROM anonymous_exits WHERE room = ?", (room,)).fetchone()
         return max(0, entered - (row[0] if row else 0))
 
     def roster(self, room: str) -> list[str]:
         """Card hashes that entered and did not leave by card, oldest first."""
-        return [r[0] for r in self._db.conn.execute(
+        return [r[0] for r in self._db.execute(
             "SELECT card FROM inside WHERE room = ? ORDER BY entered_at", (room,))]
 
     def sweep(self, room: str) -> tuple[list[str], int]:
         """End of the evening: return (roster, count) and start the room afresh."""
         roster, count = self.roster(room), self.count(room)
-        with self._db.atomic():
-            self._db.conn.execute("DELETE FROM inside WHERE room = ?", (room,))
-            self._db.conn.execute("DELETE FROM anonymous_exits WHERE room = ?", (room,))
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM inside WHERE room = ?", (room,))
+            self._db.execute("DELETE FROM anonymous_exits WHERE room = ?", (room,))
         return roster, count
 
     def close(self) -> None:
         """Close the database."""
-        self._db.conn.close()
+        self._db.close()

@@ -52,7 +52,7 @@ def test_expired_nonces_are_forgotten(guard):
     guard.admit(body(), NOW)
     later = NOW + timedelta(minutes=5)
     guard.admit(body(expires=(later + timedelta(seconds=30)).isoformat()), later)
-    assert guard._db.conn.execute("SELECT count(*) FROM seen_nonces").fetchone()[0] == 1
+    assert guard._db.execute("SELECT count(*) FROM seen_nonces").fetchone()[0] == 1
 
 
 def test_command_travels_to_the_device_and_its_result_back(net):

@@ -89,18 +89,19 @@ def test_central_killed_mid_batch_loses_and_repeats_nothing(net, tmp_path):
     dev = net.device("lock-1", ack_timeout=2.0)
     dev.start()
     try:
-        producer = produce(dev, 5000, batch=20)
+        producer = produce(dev, 10_000, batch=20, pause=0.02)
         for _ in range(3):
             wait_for(lambda: dev.stats["acked"] > 0, timeout=30,
                      what=f"central applying; its log: {(tmp_path / 'central.log').read_text()}")
             time.sleep(random.uniform(0.2, 0.8))
+            assert producer.is_alive(), "the stream ended before central was killed"
             central.send_signal(signal.SIGKILL)
             central.wait()
             dev.stats["acked"] = 0
             central = start_central()
         producer.join(60)
         wait_for(lambda: dev.outbox.depth == 0, timeout=120, what="outbox drained")
-        assert_exactly_once(net.db, "lock-1", 5000)
+        assert_exactly_once(net.db, "lock-1", 10_000)
     finally:
         dev.stop()
         central.send_signal(signal.SIGTERM)

@@ -69,6 +69,6 @@ def test_depth_and_bytes_match_the_table(tmp_path_factory, ops):
         elif ids:
             box.acked(ids[: n + 1])
             del ids[: n + 1]
-    depth, size = box._db.conn.execute(
+    depth, size = box._db.execute(
         "SELECT count(*), coalesce(sum(size), 0) FROM outbox").fetchone()
     assert (box.depth, box.bytes) == (depth, size)

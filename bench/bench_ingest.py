@@ -1,0 +1,106 @@
+"""Central ingest: events/s applied exactly once on SQLite, in process and through the broker."""
+
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import median, network, report, wait_for
+from central import access, fleet  # noqa: F401 - registers the access handler
+from central.ingest import Applier, Message
+from central.store import open_store
+from edge_common import envelope
+from tests.harness import device_json
+
+BODY = {"door": "d", "card": "a" * 64, "result": "granted"}
+
+
+def messages(count: int, devices: int = 10) -> list[Message]:
+    """Valid access events from several devices, as the service hands them to the applier."""
+    out = []
+    for i in range(count):
+        dev = f"lock-{i % devices}"
+        env = envelope.make("access.decision", dev, BODY, seq=i + 1)
+        out.append(Message(dev, "evt", env, envelope.encode(env)))
+    return out
+
+
+def in_process(count: int, batch: int = 1000) -> tuple[float, float]:
+    """(events/s through Applier.apply, raw sqlite3 rows/s of the same inserts)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = open_store(str(Path(tmp) / "central.db"))
+        for d in range(10):
+            fleet.enrol(db, f"lock-{d}", "main", "lockd")
+        msgs = messages(count)
+        applier = Applier(db)
+        start = time.perf_counter()
+        for i in range(0, count, batch):
+            applier.apply(msgs[i:i + batch])
+        ours = count / (time.perf_counter() - start)
+        assert db.execute("SELECT count(*) FROM access_log").fetchone()[0] == count
+        raw = sqlite3.connect(str(Path(tmp) / "raw.db"), isolation_level=None)
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.execute("PRAGMA synchronous=FULL")
+        raw.execute("CREATE TABLE log (dev, site, door, card, result, at, seq, received)")
+        rows = [(m.dev, "main", "d", "a" * 64, "granted", m.env.at.isoformat(), m.env.seq, "x")
+                for m in msgs]
+        start = time.perf_counter()
+        for i in range(0, count, batch):
+            raw.execute("BEGIN")
+            raw.executemany("INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows[i:i + batch])
+            raw.execute("COMMIT")
+        return ours, count / (time.perf_counter() - start)
+
+
+def through_broker(count: int, devices: int = 4) -> float:
+    """Events/s applied by central when `devices` device processes drain their outboxes."""
+    with network() as net:
+        procs = []
+        for i in range(devices):
+            dev = f"bench-{i}"
+            fleet.enrol(net.db, dev, net.site, "lockd")
+            cfg = device_json(net.broker, net.root, dev, net.site, net.card_key)
+            procs.append(subprocess.Popen([sys.executable, "-m", "tests.producer", str(cfg),
+                                           str(count // devices)]))
+        outboxes = [net.root / f"bench-{i}" / "outbox.db" for i in range(devices)]
+        wait_for(lambda: all(_queued(p) >= count // devices for p in outboxes), timeout=300,
+                 interval=0.2)
+        start = time.perf_counter()
+        net.start_central()
+        wait_for(lambda: net.db.execute("SELECT count(*) FROM access_log").fetchone()[0]
+                 >= count, timeout=600, interval=0.02)
+        rate = count / (time.perf_counter() - start)
+        for p in procs:
+            p.wait(60)
+        return rate
+
+
+def _queued(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path, timeout=5) as conn:
+        try:
+            return conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+
+def main(quick: bool = False) -> None:
+    """Medians of several runs."""
+    count, repeats = (20_000, 2) if quick else (100_000, 5)
+    results = [in_process(count) for _ in range(repeats)]
+    ours, raw = median([r[0] for r in results]), median([r[1] for r in results])
+    report("central ingest in process (SQLite)", ours, "events/s", raw,
+           "raw sqlite3 inserts of the same rows", "≥ 10,000/s", ours >= 10_000)
+    broker = median([through_broker(count // 2) for _ in range(max(1, repeats // 2))])
+    report("central ingest through the broker (4 device processes)", broker, "events/s", ours,
+           "in process",
+           "≥ 10,000/s", broker >= 10_000)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main("--quick" in sys.argv)
