@@ -36,7 +36,7 @@ test: venv
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: venv
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.run_all
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,7 +1,7 @@
 """Card readers behind one protocol; hardware libraries are imported only by their drivers."""
 
 from edge_common.readers.base import CardRead, CardReader, InvalidCardData, normalise_uid
-from edge_common.readers.config import ReaderConfig, SimReaderConfig
+from edge_common.readers.config import ReaderConfig, SerialReaderConfig, SimReaderConfig
 from edge_common.readers.sim import SimReader, send_sim_tap
 
 
@@ -9,6 +9,10 @@ def open_reader(cfg: ReaderConfig) -> CardReader:
     """The reader a config section describes."""
     if isinstance(cfg, SimReaderConfig):
         return SimReader(cfg)
+    if isinstance(cfg, SerialReaderConfig):
+        from edge_common.readers.serial_line import SerialLineReader
+
+        return SerialLineReader(cfg)
     raise TypeError(f"unsupported reader config {type(cfg).__name__}")
 
 

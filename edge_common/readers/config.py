@@ -1,6 +1,6 @@
 """Declared reader configuration, one tagged section per kind of reader."""
 
-
+from typing import Literal
 
 from edge_common.config import Schema
 
@@ -12,6 +12,14 @@ class SimReaderConfig(Schema, tag="sim", tag_field="kind"):
     name: str = "sim"
 
 
-ReaderConfig = SimReaderConfig
+class SerialReaderConfig(Schema, tag="serial", tag_field="kind"):
+    """A line-based reader on a serial port (a pyserial URL or a device path)."""
+
+    url: str
+    baudrate: int = 9600
+    name: str = "serial"
+    kind_of_data: Literal["uid", "barcode"] = "barcode"
+    max_line: int = 64
 
 
+ReaderConfig = SimReaderConfig | SerialReaderConfig

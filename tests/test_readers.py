@@ -1,0 +1,138 @@
+"""Card readers through their real seams: the simulator socket, pty pairs and pyserial loop://."""
+
+import os
+import queue
+import time
+import tty
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from edge_common.readers import InvalidCardData, normalise_uid, open_reader, send_sim_tap
+from edge_common.readers.config import SerialReaderConfig, SimReaderConfig
+from edge_common.readers.serial_line import LineFramer, parse_line
+from edge_common.readers.sim import parse_tap
+
+
+def collect(reader):
+    cards, states = queue.Queue(), queue.Queue()
+    reader.start(cards.put, lambda state, detail: states.put(state))
+    return cards, states
+
+
+@pytest.mark.parametrize("raw, uid", [
+    (b"\x04\xa1\xb2\xc3", "04A1B2C3"), ("04:a1:b2:c3", "04A1B2C3"), (" 04-A1 B2c3\n", "04A1B2C3"),
+])
+def test_normalise(raw, uid):
+    assert normalise_uid(raw) == uid
+
+
+@pytest.mark.parametrize("raw", ["", "xyz", "0", "00" * 11, b""])
+def test_not_uids(raw):
+    with pytest.raises(InvalidCardData) as err:
+        normalise_uid(raw)
+    assert err.value.code == "card_data_invalid"
+
+
+@given(st.one_of(st.binary(max_size=40), st.text(max_size=40)))
+def test_normalise_raises_only_its_code(raw):
+    try:
+        assert set(normalise_uid(raw)) <= set("0123456789ABCDEF")
+    except InvalidCardData:
+        pass
+
+
+def test_sim_reader_reads_uids_and_barcodes_and_skips_garbage(tmp_path):
+    reader = open_reader(SimReaderConfig(socket=str(tmp_path / "r.sock")))
+    cards, states = collect(reader)
+    try:
+        assert states.get(timeout=2) == "ok"
+        send_sim_tap(str(tmp_path / "r.sock"), "04:a1:b2:c3")
+        import socket
+
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.sendto(b"\xff\xfe", str(tmp_path / "r.sock"))
+        send_sim_tap(str(tmp_path / "r.sock"), "LIB-0042x")
+        first, second = cards.get(timeout=2), cards.get(timeout=2)
+        assert (first.uid, first.kind) == ("04A1B2C3", "uid")
+        assert (second.uid, second.kind) == ("LIB-0042x", "barcode")
+    finally:
+        reader.stop()
+    assert not (tmp_path / "r.sock").exists()
+
+
+@given(st.binary(max_size=300))
+def test_sim_parse_never_raises_anything_else(data):
+    try:
+        parse_tap(data, "sim")
+    except InvalidCardData:
+        pass
+
+
+def test_framer_handles_cr_lf_crlf_garbage_and_long_lines():
+    f = LineFramer(max_line=8)
+    got = list(f.feed(b"AB12\rCD34\nEF56\r\n\r\n"))
+    got += list(f.feed(b"TOO-LONG-LINE-HERE\nOK1"))
+    got += list(f.feed(b"\n"))
+    assert got == [b"AB12", b"CD34", b"EF56", b"OK1"]
+
+
+@given(st.lists(st.binary(max_size=50), max_size=10))
+def test_framer_lines_never_hold_terminators_or_exceed_the_limit(chunks):
+    f = LineFramer(max_line=16)
+    for chunk in chunks:
+        for line in f.feed(chunk):
+            assert line and len(line) <= 16 and b"\r" not in line and b"\n" not in line
+            try:
+                parse_line(line, "barcode", "s")
+            except InvalidCardData:
+                pass
+
+
+def test_serial_reader_over_loop_url():
+    reader = open_reader(SerialReaderConfig(url="loop://", kind_of_data="barcode"))
+    cards, states = collect(reader)
+    try:
+        assert states.get(timeout=2) == "ok"
+    finally:
+        reader.stop()
+
+
+def pty_pair(link):
+    """A raw pty; `link` (a symlink) names its device end, as socat's link= would."""
+    controller, device = os.openpty()
+    tty.setraw(controller)
+    tty.setraw(device)
+    if os.path.lexists(link):
+        os.unlink(link)
+    os.symlink(os.ttyname(device), link)
+    return controller, device
+
+
+def test_serial_reader_over_a_pty_survives_unplug_and_replug(tmp_path):
+    link = str(tmp_path / "ttyScanner")
+    controller, device = pty_pair(link)
+    reader = open_reader(SerialReaderConfig(url=link, kind_of_data="uid", name="scanner"))
+    cards, states = collect(reader)
+    try:
+        assert states.get(timeout=3) == "ok"
+        os.write(controller, b"04a1b2c3\r\nnot-hex\r\n04D4E5F6\n")
+        assert cards.get(timeout=3).uid == "04A1B2C3"
+        assert cards.get(timeout=3).uid == "04D4E5F6"
+        os.close(controller)
+        os.close(device)
+        os.unlink(link)
+        assert states.get(timeout=5) == "lost"
+        time.sleep(0.5)
+        controller, device = pty_pair(link)
+        assert states.get(timeout=10) == "ok"
+        os.write(controller, b"0A0B0C0D\r")
+        assert cards.get(timeout=3).uid == "0A0B0C0D"
+    finally:
+        reader.stop()
+        for fd in (controller, device):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
