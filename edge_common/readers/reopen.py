@@ -40,7 +40,7 @@ class ReopenLoop:
         while not self.stopping.is_set():
             opened = threading.Event()
 
-            def ready():
+            def ready(opened=opened):
                 opened.set()
                 self._on_state("ok", None)
 
