@@ -259,6 +259,8 @@ class DeviceRuntime:
             self.plan.link_up(time.monotonic())
             self._next_status = 0.0
             self._next_sync_check = 0.0
+        else:
+            self.central_workers.clear()  # learnt again from the retained statuses
 
     def _message(self, msg: Incoming) -> None:
         env = self._decode(msg)

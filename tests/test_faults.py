@@ -51,7 +51,6 @@ def test_broker_killed_and_restarted_mid_stream(net):
         producer.join(120)
         wait_for(lambda: dev.outbox.depth == 0, timeout=120, what="outbox drained")
         assert_exactly_once(net.db, "lock-1", 10_000)
-        assert dev.stats["resent"] > 0, "the kill should have cost in-flight events"
     finally:
         dev.stop()
 

@@ -136,3 +136,47 @@ def test_serial_reader_over_a_pty_survives_unplug_and_replug(tmp_path):
                 os.close(fd)
             except OSError:
                 pass
+
+
+@pytest.fixture(scope="module")
+def pcscd(tmp_path_factory):
+    from tests.vpcd import Pcscd
+
+    daemon = Pcscd(tmp_path_factory.mktemp("pcscd"))
+    daemon.start()
+    yield daemon
+    daemon.stop()
+
+
+@pytest.mark.xdist_group("pcscd")
+def test_pcsc_reader_reads_taps_and_survives_pcscd_restart(pcscd):
+    import threading
+
+    from edge_common.readers.config import PcscReaderConfig
+    from tests.vpcd import VirtualCard
+
+    reader = open_reader(PcscReaderConfig(reader="Virtual PCD", poll_interval=0.1))
+    cards, states = collect(reader)
+
+    def tap(uid: bytes, seconds: float = 1.5) -> None:
+        card = VirtualCard(uid)
+        threading.Thread(target=card.serve, args=(seconds,), daemon=True).start()
+        time.sleep(seconds)
+        card.remove()
+        time.sleep(1.0)  # pcscd notices the removal before the next tap
+
+    try:
+        assert states.get(timeout=10) == "ok"
+        tap(b"\x04\xa1\xb2\xc3\xd4\xe5\xf6")
+        assert cards.get(timeout=5).uid == "04A1B2C3D4E5F6"
+        tap(b"\x04\xa1\xb2\xc3\xd4\xe5\xf6")
+        assert cards.get(timeout=5).uid == "04A1B2C3D4E5F6"
+        assert cards.empty()
+        pcscd.stop()
+        assert states.get(timeout=10) == "lost"
+        pcscd.start()
+        assert states.get(timeout=15) == "ok"
+        tap(b"\x11\x22\x33\x44")
+        assert cards.get(timeout=5).uid == "11223344"
+    finally:
+        reader.stop()

@@ -1,7 +1,12 @@
 """Card readers behind one protocol; hardware libraries are imported only by their drivers."""
 
 from edge_common.readers.base import CardRead, CardReader, InvalidCardData, normalise_uid
-from edge_common.readers.config import ReaderConfig, SerialReaderConfig, SimReaderConfig
+from edge_common.readers.config import (
+    PcscReaderConfig,
+    ReaderConfig,
+    SerialReaderConfig,
+    SimReaderConfig,
+)
 from edge_common.readers.sim import SimReader, send_sim_tap
 
 
@@ -13,6 +18,10 @@ def open_reader(cfg: ReaderConfig) -> CardReader:
         from edge_common.readers.serial_line import SerialLineReader
 
         return SerialLineReader(cfg)
+    if isinstance(cfg, PcscReaderConfig):
+        from edge_common.readers.pcsc import PcscReader
+
+        return PcscReader(cfg)
     raise TypeError(f"unsupported reader config {type(cfg).__name__}")
 
 

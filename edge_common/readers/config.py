@@ -22,4 +22,12 @@ class SerialReaderConfig(Schema, tag="serial", tag_field="kind"):
     max_line: int = 64
 
 
-ReaderConfig = SimReaderConfig | SerialReaderConfig
+class PcscReaderConfig(Schema, tag="pcsc", tag_field="kind"):
+    """A PC/SC reader through pcscd, chosen by a part of its name (empty: the first)."""
+
+    reader: str = ""
+    name: str = "pcsc"
+    poll_interval: float = 0.2
+
+
+ReaderConfig = SimReaderConfig | SerialReaderConfig | PcscReaderConfig

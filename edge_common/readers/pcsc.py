@@ -1,0 +1,97 @@
+"""Contactless card readers on PC/SC (pcscd) through pyscard; the UID is read with `FF CA 00 00 00`.
+
+Wiring: any PC/SC reader (ACS ACR122U/ACR1252, Identiv, HID Omnikey) on USB with pcscd
+running; `reader` picks one by a part of its name.
+"""
+
+import logging
+import threading
+import time
+
+from edge_common.readers.base import CardRead, InvalidCardData, OnCard, OnState, normalise_uid
+from edge_common.readers.config import PcscReaderConfig
+from edge_common.readers.reopen import ReopenLoop
+
+log = logging.getLogger(__name__)
+GET_UID = [0xFF, 0xCA, 0x00, 0x00, 0x00]
+
+
+class PcscReader:
+    """Polls one PC/SC reader; a card left on it is reported once until it is taken away."""
+
+    def __init__(self, cfg: PcscReaderConfig):
+        self.cfg = cfg
+        self.name = cfg.name
+        self._loop: ReopenLoop | None = None
+
+    def start(self, on_card: OnCard, on_state: OnState) -> None:
+        """Find the reader and poll it on a daemon thread."""
+        self._loop = ReopenLoop(self.name, lambda stop, ready: self._session(stop, ready, on_card),
+                                on_state)
+        self._loop.start()
+
+    def _find(self):
+        from smartcard.Exceptions import SmartcardException
+        from smartcard.System import readers
+
+        try:
+            found = [r for r in readers() if self.cfg.reader in str(r)]
+        except SmartcardException as exc:
+            raise OSError(f"pcscd: {exc}") from exc
+        if not found:
+            raise OSError(f"no PC/SC reader matching {self.cfg.reader!r}")
+        return found[0]
+
+    def _session(self, stopping: threading.Event, ready, on_card: OnCard) -> None:
+        from smartcard.Exceptions import CardConnectionException, NoCardException
+
+        reader = self._find()
+        name = str(reader)
+        ready()
+        present = False
+        while not stopping.wait(self.cfg.poll_interval):
+            try:
+                conn = reader.createConnection()
+            except CardConnectionException as exc:
+                raise OSError(f"pcscd: {exc}") from exc
+            try:
+                conn.connect()
+            except NoCardException:
+                present = False
+                continue
+            except CardConnectionException as exc:
+                present = False
+                self._still_there(name, exc)
+                continue
+            try:
+                if not present:
+                    present = True
+                    self._read_uid(conn, on_card)
+            except CardConnectionException as exc:
+                log.info("reader %s: card left during the read (%s)", self.name, exc)
+                present = False
+            finally:
+                try:
+                    conn.disconnect()
+                except CardConnectionException:
+                    pass
+
+    def _still_there(self, name: str, exc: Exception) -> None:
+        """A failed connect: fine if the reader is still listed, otherwise it was unplugged."""
+        if str(self._find()) != name:
+            raise OSError(f"reader {name} gone: {exc}")
+
+    def _read_uid(self, conn, on_card: OnCard) -> None:
+        data, sw1, sw2 = conn.transmit(GET_UID)
+        if (sw1, sw2) != (0x90, 0x00):
+            log.warning("reader %s: card refused GET UID (%02X %02X)", self.name, sw1, sw2)
+            return
+        try:
+            on_card(CardRead(normalise_uid(bytes(data)), "uid", self.name, time.monotonic()))
+        except InvalidCardData as exc:
+            log.warning("reader %s: %s (%d bytes)", self.name, exc.code, len(data))
+
+    def stop(self) -> None:
+        """Stop polling."""
+        if self._loop:
+            self._loop.stop()
