@@ -180,3 +180,36 @@ def test_pcsc_reader_reads_taps_and_survives_pcscd_restart(pcscd):
         assert cards.get(timeout=5).uid == "11223344"
     finally:
         reader.stop()
+
+
+def test_nfc_reader_over_nfcpy_udp_reports_each_tap_once():
+    from edge_common.readers.config import NfcReaderConfig
+    from provisioning.broker import free_port
+    from tests.type2tag import Type2Card
+
+    port = free_port()
+    reader = open_reader(NfcReaderConfig(path=f"udp:127.0.0.1:{port}"))
+    cards, states = collect(reader)
+    try:
+        assert states.get(timeout=5) == "ok"
+        card = Type2Card(port, bytes.fromhex("04A1B2C3D4E5F6")).present()
+        assert cards.get(timeout=5).uid == "04A1B2C3D4E5F6"
+        time.sleep(1.0)
+        assert cards.empty(), "a card left on the reader is reported once"
+        card.remove()
+        time.sleep(0.5)
+        Type2Card(port, bytes.fromhex("04112233445566")).present()
+        assert cards.get(timeout=5).uid == "04112233445566"
+    finally:
+        reader.stop()
+
+
+def test_missing_nfc_front_end_is_reported_lost_and_retried():
+    from edge_common.readers.config import NfcReaderConfig
+
+    reader = open_reader(NfcReaderConfig(path="usb:999:999"))
+    cards, states = collect(reader)
+    try:
+        assert states.get(timeout=5) == "lost"
+    finally:
+        reader.stop()

@@ -2,6 +2,7 @@
 
 from edge_common.readers.base import CardRead, CardReader, InvalidCardData, normalise_uid
 from edge_common.readers.config import (
+    NfcReaderConfig,
     PcscReaderConfig,
     ReaderConfig,
     SerialReaderConfig,
@@ -22,6 +23,10 @@ def open_reader(cfg: ReaderConfig) -> CardReader:
         from edge_common.readers.pcsc import PcscReader
 
         return PcscReader(cfg)
+    if isinstance(cfg, NfcReaderConfig):
+        from edge_common.readers.nfc import NfcReader
+
+        return NfcReader(cfg)
     raise TypeError(f"unsupported reader config {type(cfg).__name__}")
 
 

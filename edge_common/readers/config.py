@@ -30,4 +30,11 @@ class PcscReaderConfig(Schema, tag="pcsc", tag_field="kind"):
     poll_interval: float = 0.2
 
 
-ReaderConfig = SimReaderConfig | SerialReaderConfig | PcscReaderConfig
+class NfcReaderConfig(Schema, tag="nfc", tag_field="kind"):
+    """An nfcpy front end: "usb", "usb:BUS:DEV" or "udp:HOST:PORT"."""
+
+    path: str = "usb"
+    name: str = "nfc"
+
+
+ReaderConfig = SimReaderConfig | SerialReaderConfig | PcscReaderConfig | NfcReaderConfig
