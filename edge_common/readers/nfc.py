@@ -1,4 +1,4 @@
-"""Contactless readers driven by nfcpy (USB NFC front ends such as the ACR122U, or its `udp` driver).
+"""Contactless readers driven by nfcpy (USB front ends such as the ACR122U, or its udp driver).
 
 Wiring: a supported NFC USB dongle (`path = "usb"`, or `usb:BUS:DEV`), or `udp:HOST:PORT`
 for nfcpy's simulated link.
