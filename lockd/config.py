@@ -41,6 +41,8 @@ class DoorConfig(Schema):
     red_led_pin: Pin | None = None
     buzzer_pin: Pin | None = None
     room: Name | None = None
+    relay_feedback_pin: Pin | None = None
+    relay_feedback_ms: Annotated[int, msgspec.Meta(ge=10, le=5000)] = 200
     exit_reader: ReaderConfig | None = None
     policy: Policy = Policy()
     schedule: Schedule = Schedule()

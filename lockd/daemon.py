@@ -16,7 +16,6 @@ from pathlib import Path
 
 import click
 import msgspec
-from edge_common.readers import CardRead, open_reader
 
 from edge_common import __version__
 from edge_common import config as config_mod
@@ -24,6 +23,7 @@ from edge_common.cardid import card_hash
 from edge_common.commands import Command, CommandRefused
 from edge_common.errors import EdgeError
 from edge_common.outbox import Priority
+from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
 from lockd.config import DoorConfig, LockdConfig
 from lockd.decision import GRANTED, Situation, decide
@@ -43,7 +43,8 @@ class Door:
     def __init__(self, cfg: DoorConfig, post, factory):
         self.cfg = cfg
         self.room = cfg.room or cfg.id
-        self.state = DoorState(cfg.unlock_seconds, cfg.held_open_seconds, cfg.emergency_release)
+        self.state = DoorState(cfg.unlock_seconds, cfg.held_open_seconds, cfg.emergency_release,
+                               feedback_settle=cfg.relay_feedback_ms / 1000)
         self.pins = DoorPins(cfg, lambda kind, arg: post((kind, cfg.id, arg)), factory)
         self.readers = {"in": open_reader(cfg.reader)}
         if cfg.exit_reader is not None:
@@ -140,6 +141,8 @@ class LockDaemon:
         elif kind == "emergency":
             for d in self.doors.values():
                 d.state.set_emergency(arg)
+        elif kind == "feedback":
+            door.state.set_feedback(arg, now)
         elif kind == "tamper":
             self._alarm(door, "tamper", arg)
         elif kind == "reader":
@@ -152,8 +155,8 @@ class LockDaemon:
         now = time.monotonic()
         wall = self.clock()
         for door in self.doors.values():
+            door.state.relay_driven(door.pins.set_released(door.state.released(now)), now)
             door.state.tick(now)
-            door.pins.set_released(door.state.released(now))
             for alarm in door.state.alarms ^ (door.reported & _STATE_ALARMS):
                 self._alarm(door, alarm, alarm in door.state.alarms)
             open_hours = door.cfg.schedule.is_open(wall, self._closed_day)
@@ -266,7 +269,7 @@ class LockDaemon:
         return [self.doors[door_id]]
 
 
-_STATE_ALARMS = {"door_forced", "door_held_open", "emergency_release"}
+_STATE_ALARMS = {"door_forced", "door_held_open", "emergency_release", "relay_fault"}
 
 
 @click.command()

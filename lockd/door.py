@@ -3,7 +3,9 @@
 Wiring (BCM numbers): relay board IN on `relay_pin` (many boards are active-low:
 `relay_active_high = false`); door contact between `contact_pin` and GND, closed when the
 door is shut; exit button and fire-alarm contact likewise to GND (internal pull-ups); tamper
-switch closed while the housing is shut; LEDs and buzzer on their pins through resistors.
+switch closed while the housing is shut; the relay's auxiliary contact (or a current sensor)
+to GND on `relay_feedback_pin`, closed while the relay is pulled in; LEDs and buzzer on
+their pins through resistors.
 `fail_mode = "secure"` means the relay is energised to unlock (strike); `"safe"` means it is
 energised to lock (maglock), so a power cut opens the door.
 """
@@ -49,16 +51,22 @@ class DoorPins:
                   self.inputs)
         input_pin(cfg.tamper_pin, lambda down: post("tamper", not down), factory,
                   self.inputs)
+        feedback = input_pin(cfg.relay_feedback_pin, lambda down: post("feedback", down),
+                             factory, self.inputs)
+        if feedback is not None:
+            post("feedback", feedback.is_pressed)
         self.leds = {name: LED(pin, pin_factory=factory) for name, pin in
                      (("green", cfg.green_led_pin), ("red", cfg.red_led_pin)) if pin is not None}
         self.buzzer = (Buzzer(cfg.buzzer_pin, pin_factory=factory)
                        if cfg.buzzer_pin is not None else None)
 
-    def set_released(self, released: bool) -> None:
-        """Drive the relay so the lock is released or secured, per the fail mode."""
+    def set_released(self, released: bool) -> bool:
+        """Drive the relay so the lock is released or secured, per the fail mode; return
+        whether it is energised."""
         energised = released if self.cfg.fail_mode == "secure" else not released
         if bool(self.relay.value) != energised:
             self.relay.value = energised
+        return energised
 
     def signal(self, reason: str) -> None:
         """Show a decision to the person at the door: green for granted, red otherwise."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 FORCED = "door_forced"
 HELD_OPEN = "door_held_open"
 EMERGENCY = "emergency_release"
+RELAY_FAULT = "relay_fault"
 
 
 @dataclass
@@ -24,6 +25,10 @@ class DoorState:
     is_open: bool = False
     opened_at: float | None = None
     alarms: set[str] = field(default_factory=set)
+    feedback_settle: float = 0.2
+    relay_on: bool = False
+    feedback: bool | None = None
+    changed_at: float = 0.0
 
     def released(self, now: float) -> bool:
         """Whether the lock should be released at monotonic time `now`."""
@@ -69,8 +74,26 @@ class DoorState:
         """Acknowledge an alarm (e.g. door_forced after staff checked the door)."""
         self.alarms.discard(alarm)
 
+    def relay_driven(self, on: bool, now: float) -> None:
+        """The relay was (or stays) energised or not."""
+        if on != self.relay_on:
+            self.relay_on, self.changed_at = on, now
+
+    def set_feedback(self, active: bool, now: float) -> None:
+        """The relay's auxiliary contact (or current sensor) reports whether it pulled in."""
+        if active != self.feedback:
+            self.feedback, self.changed_at = active, now
+
+    def _relay_disagrees(self) -> bool:
+        return self.feedback is not None and self.feedback != self.relay_on
+
     def tick(self, now: float) -> set[str]:
         """Raise time-based alarms; return the new ones."""
+        if not self._relay_disagrees():
+            self.alarms.discard(RELAY_FAULT)
+        elif RELAY_FAULT not in self.alarms and now - self.changed_at >= self.feedback_settle:
+            self.alarms.add(RELAY_FAULT)
+            return {RELAY_FAULT}
         if (self.is_open and self.opened_at is not None and HELD_OPEN not in self.alarms
                 and not self.released(now) and now - self.opened_at > self.held_open_limit):
             self.alarms.add(HELD_OPEN)
@@ -84,4 +107,6 @@ class DoorState:
             times.append(self.released_until)
         if self.is_open and self.opened_at is not None and HELD_OPEN not in self.alarms:
             times.append(max(now, self.opened_at + self.held_open_limit) + 0.001)
+        if self._relay_disagrees() and RELAY_FAULT not in self.alarms:
+            times.append(max(now, self.changed_at + self.feedback_settle))
         return min(times) if times else None

@@ -13,7 +13,7 @@ from lockd.config import LockdConfig
 from lockd.daemon import LockDaemon
 from tests.harness import device_parts, wait_for
 
-RELAY, CONTACT, EXIT, FIRE, GREEN, RED = 17, 27, 22, 21, 5, 6
+RELAY, CONTACT, EXIT, FIRE, GREEN, RED, FEEDBACK = 17, 27, 22, 21, 5, 6, 23
 
 
 def add_card(db, uid, lock=None, **patron):
@@ -156,3 +156,30 @@ def test_status_shows_doors(net, lock):
         b := msgspec.json.decode(row[0])["body"]) and b.get("doors", {}).get("wc", {}).get(
         "result") == "granted" and b)
     assert body["doors"]["wc"]["inside"] == 1
+
+
+def active_alarms(net):
+    return {a for (a,) in net.db.execute(
+        "SELECT a.alarm FROM door_alarms a WHERE a.active = 1 AND a.rowid = (SELECT max(b.rowid)"
+        " FROM door_alarms b WHERE b.alarm = a.alarm)")}
+
+
+def test_relay_fault_when_the_feedback_contact_disagrees(net, tmp_path):
+    net.start_central()
+    lock = start_lock(net, tmp_path, relay_feedback_pin=FEEDBACK, relay_feedback_ms=150)
+    try:
+        add_card(net.db, "04A1B2C3", lock)
+        time.sleep(0.5)
+        assert active_alarms(net) == set()                   # relay off, contact open: fine
+        lock.factory.pin(FEEDBACK).drive_low()               # contact closed: relay welded
+        wait_for(lambda: "relay_fault" in active_alarms(net), what="welded relay alarm")
+        assert "wc:relay_fault" in lock.runtime.alarms          # and in the retained status
+        lock.factory.pin(FEEDBACK).drive_high()
+        wait_for(lambda: "relay_fault" not in active_alarms(net), what="fault cleared")
+        send_sim_tap(lock.socket, "04A1B2C3")                # relay on, contact never closes
+        wait_for(lambda: relay(lock), what="relay energised")
+        wait_for(lambda: "relay_fault" in active_alarms(net), what="dead relay alarm")
+        wait_for(lambda: "relay_fault" not in active_alarms(net), timeout=3,
+                 what="cleared once the relay is off again")
+    finally:
+        lock.stop()

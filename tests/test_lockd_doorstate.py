@@ -1,5 +1,6 @@
 """The pure door state: releases, forced and held-open alarms, emergency, lockdown."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -83,3 +84,24 @@ def test_a_closed_door_is_never_left_released_past_its_time(ops):
         actions[op](now)
     later = now + d.unlock_seconds
     assert d.released(later) == d.emergency
+
+
+def test_relay_fault_needs_the_settle_time_and_clears_on_agreement():
+    s = DoorState(5, 30, feedback_settle=0.2)
+    s.set_feedback(False, 0.0)
+    s.relay_driven(True, 1.0)
+    assert s.tick(1.1) == set() and s.next_deadline(1.1) == pytest.approx(1.2)
+    s.set_feedback(True, 1.15)                  # pulled in within the settle time
+    assert s.tick(1.5) == set() and "relay_fault" not in s.alarms
+    s.relay_driven(False, 2.0)                  # released, but the contact stays closed
+    assert s.tick(2.1) == set()
+    assert s.tick(2.2) == {"relay_fault"}
+    s.set_feedback(False, 2.5)
+    s.tick(2.5)
+    assert "relay_fault" not in s.alarms
+
+
+def test_no_feedback_input_never_raises_a_relay_fault():
+    s = DoorState(5, 30)
+    s.relay_driven(True, 0.0)
+    assert s.tick(100.0) == set()
