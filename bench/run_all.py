@@ -8,10 +8,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_drain, bench_ingest, bench_rpc, bench_rss  # noqa: E402
+from bench import (  # noqa: E402
+    bench_circulation,
+    bench_drain,
+    bench_ingest,
+    bench_rpc,
+    bench_rss,
+)
 from bench.common import RESULTS  # noqa: E402
 
-BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss]
+BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation]
 
 
 def main() -> None:

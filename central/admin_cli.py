@@ -7,6 +7,7 @@ import click
 import msgspec
 
 from central import allowlist, commands, fleet, ingest
+from central.circulation import cli_admin, cli_desk, cli_setup
 from central.store import open_store
 from edge_common.readers import normalise_uid
 
@@ -209,3 +210,7 @@ def access_log(db_path: str, follow: bool, limit: int) -> None:
             "SELECT rowid, at, site, dev, door, result, card FROM access_log WHERE rowid > ?"
             " ORDER BY rowid", [last]).fetchall()
 
+
+
+for _cmd in cli_setup.COMMANDS + cli_desk.COMMANDS + cli_admin.COMMANDS:
+    admin.add_command(_cmd)

@@ -18,28 +18,39 @@ class Delta:
     changes: list
 
 
+DELTA_KEYS = 1000
+
+
 def record(db, site: str, dataset: str, changes: dict[str, dict | None]) -> int | None:
-    """Write changes (value None deletes) as the next version, in the caller's transaction."""
+    """Write changes (value None deletes) as the next versions, in the caller's transaction.
+
+    Large changes become several versions of at most DELTA_KEYS keys, so that every delta
+    stays a small MQTT message a device accepts.
+    """
     if not changes:
         return None
     conn = db.conn
     row = conn.execute(
         "SELECT version FROM dataset_heads WHERE site = ? AND dataset = ?", (site, dataset)
     ).fetchone()
-    version = (row[0] if row else 0) + 1
+    version = row[0] if row else 0
+    items = list(changes.items())
+    for start in range(0, len(items), DELTA_KEYS):
+        version += 1
+        part = items[start:start + DELTA_KEYS]
+        conn.executemany(
+            "INSERT INTO dataset_rows VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, dataset, key)"
+            " DO UPDATE SET version = excluded.version, value = excluded.value",
+            [(site, dataset, k, version, None if v is None else _json.encode(v))
+             for k, v in part],
+        )
+        conn.execute(
+            "INSERT INTO dataset_deltas (site, dataset, version, changes) VALUES (?, ?, ?, ?)",
+            (site, dataset, version, _json.encode([[k, v] for k, v in part])),
+        )
     conn.execute(
         "INSERT INTO dataset_heads VALUES (?, ?, ?) ON CONFLICT (site, dataset)"
         " DO UPDATE SET version = excluded.version", (site, dataset, version),
-    )
-    encoded = [(k, None if v is None else _json.encode(v)) for k, v in changes.items()]
-    conn.executemany(
-        "INSERT INTO dataset_rows VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, dataset, key)"
-        " DO UPDATE SET version = excluded.version, value = excluded.value",
-        [(site, dataset, k, version, v) for k, v in encoded],
-    )
-    conn.execute(
-        "INSERT INTO dataset_deltas (site, dataset, version, changes) VALUES (?, ?, ?, ?)",
-        (site, dataset, version, _json.encode([[k, v] for k, v in changes.items()])),
     )
     return version
 

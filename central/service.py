@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import click
 
 from central import access, commands, datasets, sync_api  # noqa: F401 - handlers register
+from central.circulation import device_api  # noqa: F401 - handlers register
 from central.config import CentralConfig
 from central.ingest import Applier, Message
 from central.store import open_store

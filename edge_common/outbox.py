@@ -66,19 +66,27 @@ class Outbox:
         """True when undroppable events alone exceed the configured cap."""
         return self.depth > self.cfg.max_rows or self.bytes > self.cfg.max_bytes
 
-    def add(self, type: str, body: dict, priority: Priority = Priority.KEEP) -> envelope.Envelope:
-        """Commit one event durably and return its envelope."""
-        return self.add_many([(type, body, priority)])[0]
+    def pending(self, type: str, containing: str) -> int:
+        """How many unacked events of `type` hold the text `containing` (e.g. a card hash)."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT count(*) FROM outbox WHERE type = ? AND instr(payload, ?) > 0",
+                (type, containing.encode())).fetchone()[0]
+
+    def add(self, type: str, body: dict, priority: Priority = Priority.KEEP,
+            id: str | None = None) -> envelope.Envelope:
+        """Commit one event durably and return its envelope (`id`: reuse a request's id)."""
+        return self.add_many([(type, body, priority, id)])[0]
 
     def add_many(
-        self, events: Iterable[tuple[str, dict, Priority]]
+        self, events: Iterable[tuple]
     ) -> list[envelope.Envelope]:
-        """Commit several events in one transaction (one fsync) and return their envelopes."""
+        """Commit several (type, body, priority[, id]) events in one transaction (one fsync)."""
         with self._lock:
             made, rows = [], []
             seq = self._next_seq
-            for type, body, priority in events:
-                env = envelope.make(type, self.dev, body, seq=seq)
+            for type, body, priority, *id in events:
+                env = envelope.make(type, self.dev, body, seq=seq, id=id[0] if id else None)
                 payload = envelope.encode(env)
                 rows.append((seq, env.id, type, int(priority), len(payload), payload))
                 made.append(env)

@@ -95,9 +95,10 @@ class DeviceRuntime:
         self.replicas.close()
         self.guard.close()
 
-    def emit(self, type: str, body: dict, priority: Priority = Priority.KEEP) -> str:
+    def emit(self, type: str, body: dict, priority: Priority = Priority.KEEP,
+             id: str | None = None) -> str:
         """Commit an event to the outbox (durable on return) and schedule its sending."""
-        env = self.outbox.add(type, body, priority)
+        env = self.outbox.add(type, body, priority, id)
         self._poke()
         return env.id
 

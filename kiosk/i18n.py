@@ -13,7 +13,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
-from kiosk.texts import FALLBACK, LABELS, NOTICES
+from kiosk.texts import FALLBACK, LABELS, NOTICES, SAME_AS
 
 log = logging.getLogger(__name__)
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -49,7 +49,7 @@ class Translator:
 
     def notice(self, code: str, **params) -> str:
         """The patron-facing message for a stable code; unknown codes get a safe fallback."""
-        text = NOTICES.get(code)
+        text = NOTICES.get(SAME_AS.get(code, code))
         if text is None:
             log.warning("no kiosk text for code %s", code)
             text = FALLBACK

@@ -51,6 +51,12 @@ NOTICES = {
     "logged_out_inactive": N_("You were logged out because nothing happened for a while."),
 }
 FALLBACK = N_("Please ask at the desk.")
+SAME_AS = {
+    "card_unknown": "unknown_card", "item_unknown": "item_not_found",
+    "in_library_only": "item_in_library_only", "reserved_for_other": "item_reserved",
+    "ib_other_patron": "item_reserved", "debt_limit": "debt_over_limit",
+    "attachments": "attachment_cd", "already_borrowed": "already_borrowed_now",
+}
 
 LABELS = {
     "welcome": N_("Welcome"),

@@ -5,37 +5,25 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import click
 
-from central import allowlist, fleet
+from central import fleet
+from central.circulation import sample
+from central.circulation.store import Store
 from central.store import open_store
 from provisioning.broker import Account, Broker
 
-SITE = "main"
+SITE = sample.DEMO_SITE
 LOCKS = {"lock-1": [("toilet-1", "toilet", 17), ("reading-room", "reading_room", 27)],
          "lock-2": [("entrance", "entrance", 17)]}
-CARDS = [  # uid, what it shows, category, blocked, valid_until offset in days, staff
-    ("04A1B2C3", "a member in good standing", "adult", 0, 365, 0),
-    ("04D4E5F6", "a blocked member", "adult", 1, 365, 0),
-    ("04AA0001", "an expired membership", "student", 0, -30, 0),
-    ("04FF0001", "a staff card", "staff", 0, None, 1),
-]
 
 
-def _sample_cards(db) -> None:
-    if db.execute("SELECT count(*) FROM cards").fetchone()[0]:
-        return
-    with db.atomic():
-        for uid, _, category, blocked, days, staff in CARDS:
-            until = (date.today() + timedelta(days=days)).isoformat() if days is not None else None
-            pid = db.execute(
-                "INSERT INTO patrons (category, blocked, valid_until, is_staff) VALUES (?,?,?,?)",
-                [category, blocked, until, staff]).lastrowid
-            db.execute("INSERT INTO cards VALUES (?, ?, 'city', 1)", [uid, pid])
-            allowlist.refresh_patron(db, pid)
+def _sample_library(db) -> None:
+    if not db.execute("SELECT count(*) FROM branches").fetchone()[0]:
+        sample.tiny(Store(db))
 
 
 def _mqtt(broker: Broker, account: Account) -> str:
@@ -70,7 +58,7 @@ def run(root: Path, duration: float | None) -> None:
     key = fleet.site_key(db, SITE)
     for lock in locks:
         fleet.enrol(db, lock.username, SITE, "lockd")
-    _sample_cards(db)
+    _sample_library(db)
     db.conn.close()
     (root / "central.toml").write_text(
         f'[central]\ndb = "{root / "central.db"}"\nworker = "central-1"\n\n'
@@ -114,7 +102,7 @@ def run(root: Path, duration: float | None) -> None:
 def _banner(root: Path, broker: Broker) -> None:
     db = root / "central.db"
     doors = ", ".join(d for ds in LOCKS.values() for d, _, _ in ds)
-    cards = "\n".join(f"    {uid}  {what}" for uid, what, *_ in CARDS)
+    cards = "\n".join(f"    {uid}  {what}" for uid, what, *_ in sample.DEMO_CARDS)
     click.echo(f"""
 libedge demo is running (state in {root})
   broker   mosquitto on 127.0.0.1:{broker.port} (per-device passwords and ACL)
@@ -130,5 +118,9 @@ Watch the access log:         libedge admin access-log --db {db} -f
 See the devices:              libedge status --db {db}
 Block a card (doors refuse within seconds):
     libedge admin card block --db {db} 04A1B2C3
+The circulation store (a small generated library, branch "center"):
+    libedge admin patron show 1 --branch center --db {db}
+    libedge admin stats --from {date.today().replace(day=1)} --to {date.today()} --db {db}
+    libedge admin --help
 Logs: {root}/logs/   Stop: Ctrl-C
 ready""", )

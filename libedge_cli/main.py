@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import click
-from edge_common.readers import send_sim_tap
 
 from central.admin_cli import admin, device_list
 from edge_common.errors import EdgeError
+from edge_common.readers import send_sim_tap
 
 
 @click.group()

@@ -157,3 +157,15 @@ def test_prune_forgets_old_ids_only(db):
     Applier(db, clock=lambda: old + timedelta(days=100)).apply([access_msg(2)])
     assert prune(db, old + timedelta(days=10)) == 1
     assert count(db, "processed") == 1
+
+
+def test_large_changes_become_small_consecutive_deltas(db):
+    with db.atomic():
+        last = datasets.record(db, "main", "ds", {f"k{i}": {"i": i} for i in range(2500)})
+    deltas = datasets.unpublished(db)
+    assert last == 3 and [d.version for d in deltas] == [1, 2, 3]
+    assert [len(d.changes) for d in deltas] == [1000, 1000, 500]
+    assert max(len(envelope.encode(envelope.make("sync.delta", "c", {"changes": d.changes})))
+               for d in deltas) < envelope.MAX_PAYLOAD
+    page = datasets.pull(db, "main", "ds", 0, "", 10_000)
+    assert len(page["changes"]) == 2500 and page["head"] == 3

@@ -1,0 +1,1 @@
+"""Central's circulation domain: branches, patrons, items, loans, holds, money, lifecycle."""

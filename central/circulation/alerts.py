@@ -1,0 +1,29 @@
+"""Alerts for staff: conflicts found when central applies what a device did offline."""
+
+import msgspec
+
+from central.circulation.store import Store
+
+
+def raise_alert(s: Store, branch: str, kind: str, code: str, dev: str | None = None,
+                message_id: str | None = None, **details) -> int:
+    """Record an alert for the branch's staff."""
+    return s.insert("staff_alerts", {
+        "branch_id": branch, "kind": kind, "code": code, "dev": dev, "message_id": message_id,
+        "details": msgspec.json.encode(details).decode(), "created_at": s.now().isoformat()})
+
+
+def open_alerts(s: Store, branch: str | None = None) -> list[dict]:
+    """Unresolved alerts, oldest first."""
+    rows = s.rows("SELECT * FROM staff_alerts WHERE resolved_at IS NULL"
+                  " AND (? IS NULL OR branch_id = ?) ORDER BY id", [branch, branch])
+    for r in rows:
+        r["details"] = msgspec.json.decode(r["details"])
+    return rows
+
+
+def resolve(s: Store, alert_id: int, staff_id: str) -> None:
+    """Mark an alert dealt with."""
+    with s.atomic():
+        s.update("staff_alerts", alert_id, {"resolved_at": s.now().isoformat(),
+                                            "resolved_by": staff_id})

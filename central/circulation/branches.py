@@ -1,0 +1,108 @@
+"""Branches, their rooms, opening hours and calendars, and the staff assigned to them."""
+
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from central.circulation.calendar import LIBRARY
+from central.circulation.errors import Forbidden, NotFound, Refused
+from central.circulation.store import Store
+
+ROLES = ("clerk", "cashier", "supervisor", "admin")
+WEEKDAYS = range(7)
+
+
+def add_branch(s: Store, id: str, name: str, tz: str, **details) -> None:
+    """Create a branch (details: address, phone, email, post_office, signatory, ib_max_items)."""
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Refused(f"unknown time zone {tz!r}", code="tz_unknown") from exc
+    with s.atomic():
+        s.insert("branches", {"id": id, "name": name, "tz": tz, **details})
+    s.forget()
+
+
+def add_room(s: Store, id: str, branch: str, name: str) -> None:
+    """A store or reading room; each belongs to exactly one branch."""
+    s.branch(branch)
+    with s.atomic():
+        s.insert("rooms", {"id": id, "branch_id": branch, "name": name})
+
+
+def set_hours(s: Store, branch: str, hours: dict[int, tuple[str, str]]) -> None:
+    """Replace the weekly opening hours (weekday 0 = Monday → (opens, closes)); others closed."""
+    s.branch(branch)
+    if not set(hours) <= set(WEEKDAYS):
+        raise Refused("weekdays are 0 (Monday) to 6", code="bad_weekday")
+    with s.atomic():
+        s.conn.execute("DELETE FROM opening_hours WHERE branch_id = ?", [branch])
+        s.conn.executemany("INSERT INTO opening_hours VALUES (?, ?, ?, ?)",
+                           [(branch, w, o, c) for w, (o, c) in sorted(hours.items())])
+    s.forget()
+
+
+def set_closed_days(s: Store, year: int, days: dict[date, str], branch: str = LIBRARY) -> None:
+    """Set a year's closed days, library-wide (branch "") or as the branch's own calendar."""
+    if branch:
+        s.branch(branch)
+    if any(d.year != year for d in days):
+        raise Refused(f"every day must fall in {year}", code="bad_day")
+    with s.atomic():
+        s.conn.execute("DELETE FROM closed_days WHERE branch_id = ? AND day LIKE ?",
+                       [branch, f"{year}-%"])
+        s.conn.executemany("INSERT INTO closed_days VALUES (?, ?, ?)",
+                           [(branch, d.isoformat(), why) for d, why in sorted(days.items())])
+        if branch:
+            s.conn.execute("INSERT OR IGNORE INTO calendars VALUES (?, ?)", [branch, year])
+    s.forget()
+
+
+def drop_own_calendar(s: Store, branch: str, year: int) -> None:
+    """Let a branch follow the library-wide calendar again for a year."""
+    with s.atomic():
+        s.conn.execute("DELETE FROM calendars WHERE branch_id = ? AND year = ?", [branch, year])
+        s.conn.execute("DELETE FROM closed_days WHERE branch_id = ? AND day LIKE ?",
+                       [branch, f"{year}-%"])
+    s.forget()
+
+
+def add_staff(s: Store, id: str, name: str, role: str, branches: list[str]) -> None:
+    """A staff account with a role, assigned to one or more branches."""
+    if role not in ROLES:
+        raise Refused(f"role must be one of {', '.join(ROLES)}", code="bad_role")
+    for b in branches:
+        s.branch(b)
+    with s.atomic():
+        s.insert("staff", {"id": id, "name": name, "role": role})
+        s.conn.executemany("INSERT INTO staff_branches VALUES (?, ?)", [(id, b) for b in branches])
+
+
+def staff(s: Store, id: str) -> dict:
+    """A staff account with its branches."""
+    found = s.row("SELECT * FROM staff WHERE id = ?", [id])
+    if found is None:
+        raise NotFound(f"no staff account {id!r}", code="staff_unknown")
+    found["branches"] = [b for (b,) in s.conn.execute(
+        "SELECT branch_id FROM staff_branches WHERE staff_id = ? ORDER BY branch_id", [id])]
+    return found
+
+
+def login(s: Store, staff_id: str, branch: str) -> list[str]:
+    """Choose the branch to work at; refuse unassigned branches, warn when it changed."""
+    account = staff(s, staff_id)
+    if branch not in account["branches"]:
+        raise Forbidden(f"{staff_id} is not assigned to {branch}", code="branch_not_assigned")
+    warnings = ["branch_changed"] if account["last_branch"] not in (None, branch) else []
+    with s.atomic():
+        s.update("staff", staff_id, {"last_branch": branch})
+    return warnings
+
+
+def require_role(s: Store, staff_id: str, branch: str, *roles: str) -> dict:
+    """The staff account if assigned to the branch with one of `roles`, else Forbidden."""
+    account = staff(s, staff_id)
+    if branch not in account["branches"]:
+        raise Forbidden(f"{staff_id} is not assigned to {branch}", code="branch_not_assigned")
+    if account["role"] not in roles:
+        raise Forbidden(f"{staff_id} ({account['role']}) may not do this", code="role_required")
+    return account

@@ -1,0 +1,135 @@
+"""Categories, the loan-rule matrix, titles and items, and resolving an item identifier."""
+
+from central.circulation.errors import NotFound, Refused
+from central.circulation.store import Store
+
+RULE_FIELDS = ("may_borrow", "loan_days", "max_items", "max_renewals", "fine_per_day",
+               "fine_cap", "hold_allowed", "ib_loan_days", "ib_max_items")
+ANY = "*"
+
+
+def add_patron_category(s: Store, code: str, name: str, **fields) -> None:
+    """A patron category (fields: max_items, membership_months, fee, legal_person)."""
+    with s.atomic():
+        s.insert("patron_categories", {"code": code, "name": name, **fields})
+
+
+def add_item_category(s: Store, code: str, name: str, in_library_only: bool = False) -> None:
+    """An item category (book, DVD, magazine, reference, ...)."""
+    with s.atomic():
+        s.insert("item_categories", {"code": code, "name": name,
+                                     "in_library_only": int(in_library_only)})
+
+
+def set_rule(s: Store, patron_category: str, item_category: str, **fields) -> None:
+    """Set one cell of the matrix; "*" on either side is the fallback for that side."""
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise Refused(f"unknown rule field {sorted(unknown)[0]!r}", code="bad_rule")
+    if any(type(v) is not int or v < 0 for v in fields.values()):
+        raise Refused("rule values are non-negative whole numbers", code="bad_rule")
+    with s.atomic():
+        s.conn.execute(
+            "INSERT INTO loan_rules (patron_category, item_category) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING", [patron_category, item_category])
+        if fields:
+            sets = ", ".join(f"{f} = ?" for f in fields)
+            s.conn.execute(f"UPDATE loan_rules SET {sets} WHERE patron_category = ?"
+                           " AND item_category = ?", [*fields.values(), patron_category,
+                                                      item_category])
+    s.forget()
+
+
+def rule(s: Store, patron_category: str, item_category: str) -> dict:
+    """The most specific rule for the pair (exact, then either side "*", then "*"/"*")."""
+    def find():
+        for pc, ic in ((patron_category, item_category), (patron_category, ANY),
+                       (ANY, item_category), (ANY, ANY)):
+            found = s.row("SELECT * FROM loan_rules WHERE patron_category = ?"
+                          " AND item_category = ?", [pc, ic])
+            if found:
+                return found
+        return None
+    found = s._cached(("rule", patron_category, item_category), find)
+    if found is None:
+        raise Refused(f"no loan rule for {patron_category}/{item_category}", code="no_rule")
+    return found
+
+
+def item_category(s: Store, code: str) -> dict:
+    """An item category's row."""
+    found = s._cached(("icat", code), lambda: s.row(
+        "SELECT * FROM item_categories WHERE code = ?", [code]))
+    if found is None:
+        raise NotFound(f"no item category {code!r}", code="category_unknown")
+    return found
+
+
+def patron_category(s: Store, code: str) -> dict:
+    """A patron category's row."""
+    found = s._cached(("pcat", code), lambda: s.row(
+        "SELECT * FROM patron_categories WHERE code = ?", [code]))
+    if found is None:
+        raise NotFound(f"no patron category {code!r}", code="category_unknown")
+    return found
+
+
+def add_title(s: Store, title: str, author: str | None = None, isbn: str | None = None,
+              quick: bool = False) -> int:
+    """A bibliographic record; items are its copies."""
+    with s.atomic():
+        return s.insert("titles", {"title": title, "author": author, "isbn": isbn,
+                                   "quick": int(quick)})
+
+
+def add_item(s: Store, barcode: str, title_id: int, category: str, branch: str,
+             accession: str | None = None, call_number: str | None = None,
+             attachments: str | None = None, generic: bool = False) -> int:
+    """A copy at its home branch."""
+    if not barcode or len(barcode) > 64:
+        raise Refused("a barcode is 1 to 64 characters", code="bad_barcode")
+    item_category(s, category)
+    s.branch(branch)
+    with s.atomic():
+        return s.insert("items", {
+            "barcode": barcode, "accession": accession, "call_number": call_number,
+            "title_id": title_id, "category": category, "home_branch": branch,
+            "at_branch": branch, "attachments": attachments, "generic": int(generic)})
+
+
+ITEM_SQL = ("SELECT i.*, t.title, t.author FROM items i JOIN titles t ON t.id = i.title_id"
+            " WHERE i.{} = ?")
+
+
+def resolve(s: Store, identifier: str) -> dict:
+    """The item a barcode, accession number or call number names (case-sensitive), or NotFound."""
+    found = s.row(ITEM_SQL.format("barcode"), [identifier])
+    found = found or s.row(ITEM_SQL.format("accession"), [identifier])
+    if found is None:
+        copies = s.rows(ITEM_SQL.format("call_number") + " LIMIT 2", [identifier])
+        if len(copies) > 1:
+            raise Refused(f"{identifier!r} is the call number of several copies",
+                          code="item_ambiguous")
+        found = copies[0] if copies else None
+    if found is None:
+        raise NotFound(f"no item {identifier!r}", code="item_unknown")
+    return found
+
+
+def item(s: Store, item_id: int) -> dict:
+    """An item by id."""
+    found = s.row(ITEM_SQL.format("id"), [item_id])
+    if found is None:
+        raise NotFound(f"no item {item_id}", code="item_unknown")
+    return found
+
+
+def change_home_branch(s: Store, identifier: str, branch: str) -> None:
+    """Move an item to another branch's collection: only while it is free (staff role checked
+    by the caller)."""
+    found = resolve(s, identifier)
+    s.branch(branch)
+    if found["status"] != "available" or found["at_branch"] != found["home_branch"]:
+        raise Refused("the item is not free", code="item_not_free")
+    with s.atomic():
+        s.update("items", found["id"], {"home_branch": branch, "at_branch": branch})

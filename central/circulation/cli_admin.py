@@ -1,0 +1,128 @@
+"""Staff commands for the back office: patron lifecycle, reminders, cleanup, import, statistics."""
+
+from pathlib import Path
+
+import click
+
+from central.circulation import imports, lifecycle, reminders, stats
+from central.circulation.cli_common import day, show, with_store
+
+
+@click.group("member")
+def member() -> None:
+    """Pre-registration, completion, renewal, archive, restore, anonymisation, erasure."""
+
+
+@member.command("preregister")
+@with_store
+@click.argument("surname")
+@click.option("--category", default="adult", show_default=True)
+@click.option("--branch", "branch_id", required=True, help="Where the patron will come.")
+@click.option("--first-name")
+@click.option("--email")
+def member_preregister(s, surname, category, branch_id, first_name, email) -> None:
+    """Register online ahead of the first visit (the fee is owed from now)."""
+    fields = {k: v for k, v in {"first_name": first_name, "email": email}.items() if v}
+    pid = lifecycle.preregister(s, surname, category, branch_id, **fields)
+    click.echo(f"pre-registered patron {pid}")
+
+
+@member.command("complete")
+@with_store
+@click.argument("patron_id", type=int)
+@click.option("--branch", "branch_id", required=True)
+@click.option("--staff", "staff_id", required=True)
+@click.option("--unsigned", is_flag=True, help="The registration form is not signed yet.")
+def member_complete(s, patron_id, branch_id, staff_id, unsigned) -> None:
+    """Finish a pre-registration at the desk."""
+    show(lifecycle.complete(s, patron_id, branch_id, staff_id, form_signed=not unsigned))
+
+
+@member.command("renew")
+@with_store
+@click.argument("patron_id", type=int)
+@click.option("--branch", "branch_id", required=True)
+def member_renew(s, patron_id, branch_id) -> None:
+    """Extend a membership by its category's period, with the fee."""
+    show(lifecycle.renew_membership(s, patron_id, branch_id))
+
+
+@member.command("archive")
+@with_store
+@click.argument("patron_id", type=int)
+@click.option("--restore", is_flag=True, help="Bring an archived patron back instead.")
+def member_archive(s, patron_id, restore) -> None:
+    """Delete a patron into the archive (all loans returned), or restore one."""
+    (lifecycle.restore if restore else lifecycle.archive)(s, patron_id)
+    click.echo(f"patron {patron_id} {'restored' if restore else 'archived'}")
+
+
+@member.command("erase")
+@with_store
+@click.argument("patron_id", type=int)
+@click.confirmation_option(prompt="Erase this patron's personal data for good?")
+def member_erase(s, patron_id) -> None:
+    """Remove a patron's personal data everywhere (devices forget their cards)."""
+    lifecycle.erase(s, patron_id)
+    click.echo(f"patron {patron_id} erased")
+
+
+@member.command("anonymise")
+@with_store
+@click.option("--before", help="Returned before this date (YYYY-MM-DD).")
+@click.option("--patron", "patron_id", type=int)
+def member_anonymise(s, before, patron_id) -> None:
+    """Cut returned loans from their borrowers."""
+    click.echo(f"{lifecycle.anonymise_loans(s, day(before), patron_id)} loans anonymised")
+
+
+@member.command("cleanup")
+@with_store
+@click.option("--days", type=int, help="Unfinished for more than DAYS (default: setting).")
+def member_cleanup(s, days) -> None:
+    """Delete stale unfinished registrations (never who completed, borrowed or paid)."""
+    show(lifecycle.cleanup(s, days))
+
+
+@click.command("reminders")
+@with_store
+@click.option("--branch", "branch_id", help="Only this branch (default: all).")
+def reminders_cmd(s, branch_id) -> None:
+    """Overdue notices with fees, due-date warnings and membership expiry (safe to re-run)."""
+    show({"overdue": reminders.run(s, branch_id),
+          "due_warnings": reminders.due_warnings(s, branch_id),
+          "memberships_charged": reminders.memberships(s)})
+
+
+@click.command("import")
+@with_store
+@click.argument("what", type=click.Choice(["patrons", "items"]))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Import nothing if any row is rejected.")
+def import_cmd(s, what, path, strict) -> None:
+    """Import patrons or items from a CSV file and report rejected rows."""
+    fn = imports.import_patrons if what == "patrons" else imports.import_items
+    report = fn(s, path.read_bytes(), strict=strict)
+    show(report)
+    if report.rejected:
+        raise SystemExit(1)
+
+
+@click.command("stats")
+@with_store
+@click.option("--from", "start", required=True)
+@click.option("--to", "end")
+@click.option("--branch", "branch_id", help="One branch (default: library-wide).")
+@click.option("--by-branch", is_flag=True, help="Each branch separately.")
+@click.option("--rooms", is_flag=True, help="Room access by card instead of circulation.")
+def stats_cmd(s, start, end, branch_id, by_branch, rooms) -> None:
+    """Loans, returns, renewals and new members per day, or room access for facilities."""
+    first, last = day(start), day(end or start)
+    if rooms:
+        show(stats.room_access(s, first, last, branch_id))
+        return
+    rows = stats.circulation(s, first, last, branch_id, by_branch)
+    show({"days": rows, "total": stats.totals(rows)})
+
+
+COMMANDS = [member, reminders_cmd, import_cmd, stats_cmd]

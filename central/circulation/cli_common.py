@@ -1,0 +1,45 @@
+"""What the staff commands share: opening the store, turning refusals into clear messages."""
+
+import functools
+import json
+from datetime import date
+
+import click
+import msgspec
+
+from central.circulation.errors import CirculationError
+from central.circulation.store import Store
+from central.store import open_store
+
+
+def with_store(fn):
+    """Add --db, open the store, and show a refusal as `error [code]: message`."""
+
+    @click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
+                  type=click.Path(dir_okay=False), help="Central's SQLite database.")
+    @functools.wraps(fn)
+    def run(db_path: str, **kw):
+        s = Store(open_store(db_path))
+        try:
+            return fn(s, **kw)
+        except CirculationError as exc:
+            raise click.ClickException(f"[{exc.code}] {exc}") from None
+        finally:
+            s.db.conn.close()
+
+    return run
+
+
+def show(value) -> None:
+    """Print a result as indented JSON (readable by people and by scripts)."""
+    click.echo(json.dumps(msgspec.to_builtins(value), indent=2, ensure_ascii=False))
+
+
+def day(value: str | None) -> date | None:
+    """Parse YYYY-MM-DD or fail with a clear message."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None

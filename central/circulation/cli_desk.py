@@ -1,0 +1,341 @@
+"""Staff commands at the desk: patrons, cards, items, loans, holds, inter-branch loans, money."""
+
+import click
+
+from central.circulation import (
+    accounts,
+    alerts,
+    catalogue,
+    holds,
+    interbranch,
+    loans,
+    patrons,
+    summary,
+)
+from central.circulation.cli_common import day, show, with_store
+
+BRANCH = click.option("--branch", "branch_id", required=True, help="The branch you work at.")
+
+
+@click.group("patron")
+def patron() -> None:
+    """Patrons, their cards, blocks and accounts."""
+
+
+@patron.command("add")
+@with_store
+@click.argument("surname")
+@click.option("--category", default="adult", show_default=True)
+@BRANCH
+@click.option("--first-name")
+@click.option("--birth-date")
+@click.option("--email")
+@click.option("--phone")
+@click.option("--language")
+@click.option("--library-card", help="Library card number.")
+@click.option("--city-card", help="City card UID (hex) to link.")
+def patron_add(s, surname, category, branch_id, library_card, city_card, **fields) -> None:
+    """Register a patron (only the surname is required)."""
+    pid = patrons.add_patron(s, surname, category, branch=branch_id, library_card=library_card,
+                             **{k: v for k, v in fields.items() if v})
+    if city_card:
+        patrons.add_card(s, pid, city_card, "city")
+    click.echo(f"patron {pid} registered")
+
+
+@patron.command("show")
+@with_store
+@click.argument("patron_id", type=int)
+@BRANCH
+def patron_show(s, patron_id, branch_id) -> None:
+    """A patron's account as the branch sees it."""
+    show(summary.summary(s, patron_id, branch_id))
+
+
+@patron.command("card")
+@with_store
+@click.argument("patron_id", type=int)
+@click.argument("card")
+@click.option("--kind", type=click.Choice(patrons.CARD_KINDS), default="city", show_default=True)
+@click.option("--remove", is_flag=True, help="Take the card away instead.")
+def patron_card(s, patron_id, card, kind, remove) -> None:
+    """Link a card to a patron (or remove it); doors and kiosks follow within seconds."""
+    if remove:
+        patrons.remove_card(s, card, kind)
+        click.echo("card removed")
+    else:
+        click.echo(f"card {patrons.add_card(s, patron_id, card, kind)} linked to {patron_id}")
+
+
+@patron.command("block")
+@with_store
+@click.argument("patron_id", type=int)
+@click.option("--lift", is_flag=True, help="Lift the block.")
+@click.option("--note", help="Why (e.g. legal action).")
+def patron_block(s, patron_id, lift, note) -> None:
+    """Block a patron at every branch and door (or lift the block)."""
+    patrons.set_blocked(s, patron_id, not lift, note)
+    click.echo(f"patron {patron_id} {'unblocked' if lift else 'blocked'}")
+
+
+@patron.command("pin")
+@with_store
+@click.argument("patron_id", type=int)
+@click.option("--clear", is_flag=True)
+def patron_pin(s, patron_id, clear) -> None:
+    """Set (asked for, hidden) or clear a patron's kiosk PIN."""
+    pin = None if clear else click.prompt("PIN", hide_input=True, confirmation_prompt=True)
+    patrons.set_pin(s, patron_id, pin)
+    click.echo("PIN cleared" if clear else "PIN set")
+
+
+@click.command("checkout")
+@with_store
+@click.argument("patron_id", type=int)
+@click.argument("items", nargs=-1, required=True)
+@BRANCH
+@click.option("--override", multiple=True, type=click.Choice(sorted(loans.OVERRIDABLE)),
+              help="A check you decided to pass.")
+def checkout(s, patron_id, items, branch_id, override) -> None:
+    """Lend ITEMS (barcode, accession or call number) to a patron."""
+    for item in items:
+        show(loans.checkout(s, patron_id, item, branch_id, overrides=frozenset(override)))
+
+
+@click.command("checkin")
+@with_store
+@click.argument("items", nargs=-1, required=True)
+@BRANCH
+def checkin(s, items, branch_id) -> None:
+    """Take ITEMS back; prints the fine and where each goes (shelf, hold shelf, transit)."""
+    for item in items:
+        show(loans.checkin(s, item, branch_id))
+
+
+@click.command("renew")
+@with_store
+@click.argument("patron_id", type=int)
+@click.option("--loan", "loan_ids", multiple=True, type=int, help="Only these loans.")
+@click.option("--branch", "branch_ids", multiple=True, help="Only loans of these branches.")
+@click.option("--days", type=int, help="Move due dates by N days instead of a new period.")
+def renew(s, patron_id, loan_ids, branch_ids, days) -> None:
+    """Renew a patron's loans (all, chosen ones, or those of chosen branches)."""
+    if loan_ids:
+        show([loans.renew(s, i, patron_id=patron_id, days=days) for i in loan_ids])
+    else:
+        show(loans.renew_all(s, patron_id, branches=list(branch_ids) or None, days=days))
+
+
+@click.group("hold")
+def hold() -> None:
+    """Holds, the hold shelf and expiry."""
+
+
+@hold.command("place")
+@with_store
+@click.argument("patron_id", type=int)
+@click.argument("item")
+@BRANCH
+def hold_place(s, patron_id, item, branch_id) -> None:
+    """Place a hold on the title of ITEM at the branch."""
+    show(holds.place(s, patron_id, item, branch_id))
+
+
+@hold.command("cancel")
+@with_store
+@click.argument("hold_id", type=int)
+def hold_cancel(s, hold_id) -> None:
+    """Cancel a hold (a set-aside copy goes to the next in line)."""
+    show(holds.cancel(s, hold_id) or {"cancelled": hold_id})
+
+
+@hold.command("shelf")
+@with_store
+@BRANCH
+def hold_shelf(s, branch_id) -> None:
+    """The branch's set-aside list."""
+    show(holds.shelf(s, branch_id))
+
+
+@hold.command("purge")
+@with_store
+def hold_purge(s) -> None:
+    """Expire uncollected and stale holds library-wide (run daily)."""
+    show(holds.purge_expired(s))
+
+
+@click.group("ib")
+def ib() -> None:
+    """Inter-branch loans."""
+
+
+@ib.command("request")
+@with_store
+@click.argument("patron_id", type=int)
+@click.argument("item")
+@BRANCH
+@click.option("--from", "from_branch", help="Ask this branch only.")
+def ib_request(s, patron_id, item, branch_id, from_branch) -> None:
+    """Ask other branches for ITEM's title for a patron of this branch."""
+    show(interbranch.request(s, patron_id, item, branch_id, from_branch))
+
+
+@ib.command("lend")
+@with_store
+@click.argument("ib_id", type=int)
+def ib_lend(s, ib_id) -> None:
+    """Send a set-aside copy to the requesting branch."""
+    show(interbranch.lend(s, ib_id))
+
+
+@ib.command("list")
+@with_store
+@click.option("--branch", "branch_id")
+@click.option("--history", is_flag=True, help="Closed ones instead of current ones.")
+@click.option("--overdue", is_flag=True)
+@click.option("--to-send", is_flag=True, help="Copies this branch must send.")
+def ib_list(s, branch_id, history, overdue, to_send) -> None:
+    """Inter-branch loans: current, historical, overdue, or to send."""
+    if to_send:
+        show(interbranch.requests_for(s, branch_id))
+    elif overdue:
+        show(interbranch.overdue(s, branch_id))
+    else:
+        show(interbranch.search(s, branch_id, current=not history))
+
+
+@click.group("money")
+def money() -> None:
+    """Debts, payments, credit, receipts and reports."""
+
+
+@money.command("pay")
+@with_store
+@click.argument("patron_id", type=int)
+@click.argument("amount", type=int)
+@BRANCH
+@click.option("--staff", "staff_id", required=True)
+@click.option("--debt", "debt_ids", multiple=True, type=int, help="Pay these debts only.")
+@click.option("--method", type=click.Choice(["cash", "card", "transfer"]), default="cash")
+def money_pay(s, patron_id, amount, branch_id, staff_id, debt_ids, method) -> None:
+    """Record a payment (minor units); the rest of the amount becomes credit."""
+    show(accounts.pay(s, patron_id, branch_id, amount, debt_ids=list(debt_ids) or None,
+                      method=method, staff_id=staff_id))
+
+
+@money.command("charge")
+@with_store
+@click.argument("patron_id", type=int)
+@click.argument("kind", type=click.Choice(accounts.KINDS))
+@click.argument("amount", type=int)
+@BRANCH
+@click.option("--note")
+def money_charge(s, patron_id, kind, amount, branch_id, note) -> None:
+    """Charge a patron (e.g. a replacement)."""
+    click.echo(f"debt {accounts.add_debt(s, patron_id, branch_id, kind, amount, note)}")
+
+
+@money.command("use-credit")
+@with_store
+@click.argument("patron_id", type=int)
+@BRANCH
+def money_credit(s, patron_id, branch_id) -> None:
+    """Settle the branch's open debts from the patron's credit."""
+    show(accounts.use_credit(s, patron_id, branch_id))
+
+
+@money.command("edit")
+@with_store
+@click.argument("payment_id", type=int)
+@click.option("--staff", "staff_id", required=True)
+@click.option("--amount", type=int)
+@click.option("--method", type=click.Choice(["cash", "card", "transfer"]))
+@click.option("--delete", is_flag=True)
+def money_edit(s, payment_id, staff_id, amount, method, delete) -> None:
+    """Correct or delete a payment (cashiers; a supervisor for an earlier day)."""
+    if delete:
+        accounts.delete_payment(s, payment_id, staff_id)
+        click.echo(f"payment {payment_id} deleted")
+    else:
+        show(accounts.edit_payment(s, payment_id, staff_id, amount=amount, method=method))
+
+
+@money.command("receipt")
+@with_store
+@click.argument("payment_id", type=int)
+def money_receipt(s, payment_id) -> None:
+    """A payment's receipt."""
+    show(accounts.receipt(s, payment_id))
+
+
+@money.command("report")
+@with_store
+@BRANCH
+@click.option("--from", "start", required=True)
+@click.option("--to", "end")
+def money_report(s, branch_id, start, end) -> None:
+    """Payments per day and method (a daily report without --to)."""
+    show(accounts.report(s, branch_id, day(start), day(end or start)))
+
+
+@click.group("alerts")
+def alert() -> None:
+    """Conflicts found when central applied what devices did offline."""
+
+
+@alert.command("list")
+@with_store
+@click.option("--branch", "branch_id")
+def alert_list(s, branch_id) -> None:
+    """Open alerts."""
+    show(alerts.open_alerts(s, branch_id))
+
+
+@alert.command("resolve")
+@with_store
+@click.argument("alert_id", type=int)
+@click.option("--staff", "staff_id", required=True)
+def alert_resolve(s, alert_id, staff_id) -> None:
+    """Mark an alert dealt with."""
+    alerts.resolve(s, alert_id, staff_id)
+    click.echo(f"alert {alert_id} resolved")
+
+
+@click.group("item")
+def item() -> None:
+    """Titles and copies."""
+
+
+@item.command("add")
+@with_store
+@click.argument("barcode")
+@click.argument("title")
+@BRANCH
+@click.option("--author")
+@click.option("--isbn")
+@click.option("--category", default="book", show_default=True)
+@click.option("--accession")
+@click.option("--call-number")
+@click.option("--attachments", help="e.g. CD, DVD: the desk is warned at checkout and return.")
+def item_add(s, barcode, title, branch_id, author, isbn, category, accession, call_number,
+             attachments) -> None:
+    """Add a copy (and its title when new) to a branch's collection."""
+    title_id = s.scalar("SELECT id FROM titles WHERE title = ? AND author IS ?", [title, author]) \
+        or catalogue.add_title(s, title, author, isbn)
+    catalogue.add_item(s, barcode, title_id, category, branch_id, accession=accession,
+                       call_number=call_number, attachments=attachments)
+    click.echo(f"item {barcode} added to {branch_id}")
+
+
+@item.command("show")
+@with_store
+@click.argument("identifier")
+@click.option("--move-to", help="Change the home branch (only while the item is free).")
+def item_show(s, identifier, move_to) -> None:
+    """Show an item (by barcode, accession or call number), or move it to another branch."""
+    if move_to:
+        catalogue.change_home_branch(s, identifier, move_to)
+    show(catalogue.resolve(s, identifier))
+
+
+COMMANDS = [patron, checkout, checkin, renew, hold, ib, money, alert, item]

@@ -1,0 +1,190 @@
+"""Staff commands that set the library up: branches, calendars, staff, categories, settings."""
+
+import json
+
+import click
+import msgspec
+
+from central.circulation import basics, branches, catalogue, settings
+from central.circulation.cli_common import day, show, with_store
+
+
+@click.group("branch")
+def branch() -> None:
+    """Branches, rooms, opening hours and closed-day calendars."""
+
+
+@branch.command("add")
+@with_store
+@click.argument("id")
+@click.argument("name")
+@click.option("--tz", default="Europe/Ljubljana", show_default=True, help="IANA time zone.")
+@click.option("--address")
+@click.option("--phone")
+@click.option("--email")
+@click.option("--post-office")
+@click.option("--signatory")
+def branch_add(s, id, name, tz, **details) -> None:
+    """Create branch ID called NAME."""
+    branches.add_branch(s, id, name, tz, **{k: v for k, v in details.items() if v})
+    click.echo(f"branch {id} added")
+
+
+@branch.command("list")
+@with_store
+def branch_list(s) -> None:
+    """Every branch with its time zone."""
+    show(s.rows("SELECT * FROM branches ORDER BY id"))
+
+
+@branch.command("hours")
+@with_store
+@click.argument("id")
+@click.argument("hours", nargs=-1, required=True)
+def branch_hours(s, id, hours) -> None:
+    """Set weekly hours as DAY=OPEN-CLOSE (day 0 = Monday), e.g. 0=08:00-20:00 5=08:00-13:00."""
+    parsed = {}
+    for h in hours:
+        try:
+            wd, span = h.split("=")
+            opens, closes = span.split("-")
+            parsed[int(wd)] = (opens, closes)
+        except ValueError:
+            raise click.BadParameter(f"{h!r}: use DAY=HH:MM-HH:MM") from None
+    branches.set_hours(s, id, parsed)
+    click.echo(f"hours of {id} set for {len(parsed)} days")
+
+
+@branch.command("closed")
+@with_store
+@click.argument("year", type=int)
+@click.argument("days", nargs=-1)
+@click.option("--branch", "branch_id", default="", help="The branch's own calendar (default: "
+              "the library-wide one).")
+def branch_closed(s, year, days, branch_id) -> None:
+    """Set YEAR's closed days (YYYY-MM-DD[=reason] ...)."""
+    parsed = {day(d.split("=")[0]): (d.split("=", 1)[1] if "=" in d else "") for d in days}
+    branches.set_closed_days(s, year, parsed, branch=branch_id)
+    click.echo(f"{len(parsed)} closed days in {year} for {branch_id or 'the library'}")
+
+
+@branch.command("room")
+@with_store
+@click.argument("id")
+@click.argument("branch_id")
+@click.argument("name")
+def branch_room(s, id, branch_id, name) -> None:
+    """Add a store or reading room to a branch."""
+    branches.add_room(s, id, branch_id, name)
+    click.echo(f"room {id} added to {branch_id}")
+
+
+@click.group("staff")
+def staff() -> None:
+    """Staff accounts and the branches they work at."""
+
+
+@staff.command("add")
+@with_store
+@click.argument("id")
+@click.argument("name")
+@click.option("--role", type=click.Choice(branches.ROLES), default="clerk", show_default=True)
+@click.option("--branch", "branch_ids", multiple=True, required=True, help="Assigned branch.")
+def staff_add(s, id, name, role, branch_ids) -> None:
+    """Create a staff account."""
+    branches.add_staff(s, id, name, role, list(branch_ids))
+    click.echo(f"staff {id} ({role}) at {', '.join(branch_ids)}")
+
+
+@staff.command("login")
+@with_store
+@click.argument("id")
+@click.argument("branch_id")
+def staff_login(s, id, branch_id) -> None:
+    """Choose the branch to work at (refused when not assigned)."""
+    for warning in branches.login(s, id, branch_id):
+        click.echo(f"warning: {warning}")
+    click.echo(f"{id} works at {branch_id}")
+
+
+@click.group("category")
+def category() -> None:
+    """Patron and item categories and the loan-rule matrix."""
+
+
+@category.command("install-basics")
+@with_store
+@click.option("--years", default="2026-2027", show_default=True, help="Holiday years.")
+def category_basics(s, years) -> None:
+    """Install the typical categories, rules and holidays of a city library."""
+    first, last = (int(y) for y in years.split("-"))
+    basics.install(s, range(first, last + 1))
+    click.echo("categories, rules and holidays installed")
+
+
+@category.command("patron")
+@with_store
+@click.argument("code")
+@click.argument("name")
+@click.option("--max-items", type=int, default=20, show_default=True)
+@click.option("--fee", type=int, default=0, show_default=True, help="Minor units.")
+@click.option("--months", type=int, default=12, show_default=True, help="Membership period.")
+def category_patron(s, code, name, max_items, fee, months) -> None:
+    """Add a patron category."""
+    catalogue.add_patron_category(s, code, name, max_items=max_items, fee=fee,
+                                  membership_months=months)
+    click.echo(f"patron category {code} added")
+
+
+@category.command("item")
+@with_store
+@click.argument("code")
+@click.argument("name")
+@click.option("--in-library-only", is_flag=True)
+def category_item(s, code, name, in_library_only) -> None:
+    """Add an item category."""
+    catalogue.add_item_category(s, code, name, in_library_only)
+    click.echo(f"item category {code} added")
+
+
+@category.command("rule")
+@with_store
+@click.argument("patron_category")
+@click.argument("item_category")
+@click.argument("fields", nargs=-1)
+def category_rule(s, patron_category, item_category, fields) -> None:
+    """Set a matrix cell: FIELD=N ... (fields: may_borrow loan_days max_items max_renewals
+    fine_per_day fine_cap hold_allowed ib_loan_days ib_max_items); "*" is the fallback."""
+    try:
+        parsed = {k: int(v) for k, v in (f.split("=") for f in fields)}
+    except ValueError:
+        raise click.BadParameter("use FIELD=NUMBER") from None
+    catalogue.set_rule(s, patron_category, item_category, **parsed)
+    show(catalogue.rule(s, patron_category, item_category))
+
+
+@category.command("rules")
+@with_store
+def category_rules(s) -> None:
+    """The whole loan-rule matrix."""
+    show(s.rows("SELECT * FROM loan_rules ORDER BY patron_category, item_category"))
+
+
+@click.command("settings")
+@with_store
+@click.argument("values", nargs=-1)
+def settings_cmd(s, values) -> None:
+    """Show the circulation settings, or change them with KEY=JSON (e.g. debt_limit=500)."""
+    try:
+        parsed = {k: json.loads(v) for k, v in (x.split("=", 1) for x in values)}
+    except ValueError:
+        raise click.BadParameter("use KEY=JSON-VALUE") from None
+    if parsed:
+        try:
+            settings.store(s.db, **parsed)
+        except (TypeError, ValueError, msgspec.ValidationError) as exc:
+            raise click.ClickException(f"[bad_setting] {exc}") from None
+    show(settings.load(s.db))
+
+
+COMMANDS = [branch, staff, category, settings_cmd]

@@ -1,0 +1,186 @@
+"""Holds: a queue per title and branch, the hold shelf with pickup windows, expiry and routing.
+
+As in TextLib a hold belongs to the branch that registered it and only that branch's own
+copies can fill it; an inter-branch hold (`for_branch`) is filled by sending the copy there.
+"""
+
+from datetime import timedelta
+
+from central.circulation import accounts, catalogue, notices, patrons
+from central.circulation.errors import NotFound, Refused
+from central.circulation.store import Store
+
+ACTIVE = ("waiting", "in_transit", "ready")
+
+
+def queue(s: Store, title_id: int, branch: str) -> list[dict]:
+    """Waiting holds on a title at a branch, first in line first."""
+    return s.rows("SELECT * FROM holds WHERE title_id = ? AND branch_id = ? AND state = 'waiting'"
+                  " ORDER BY placed_at, id", [title_id, branch])
+
+
+def position(s: Store, hold: dict) -> int:
+    """1-based place of a waiting hold in its queue."""
+    return 1 + s.scalar(
+        "SELECT count(*) FROM holds WHERE title_id = ? AND branch_id = ? AND state = 'waiting'"
+        " AND (placed_at < ? OR (placed_at = ? AND id < ?))",
+        [hold["title_id"], hold["branch_id"], hold["placed_at"], hold["placed_at"], hold["id"]])
+
+
+def patron_refusals(s: Store, p: dict, branch: str) -> list[str]:
+    """Every reason the patron may not borrow now (unfinished, blocked, expired, in debt)."""
+    st = s.settings
+    reasons = []
+    if p["status"] != "active":
+        reasons.append("registration_incomplete")
+    if st.check_blocked and p["blocked"]:
+        reasons.append("patron_blocked")
+    if st.check_membership and p["valid_until"] and p["valid_until"] < s.today(branch).isoformat():
+        reasons.append("membership_expired")
+    if st.debt_limit is not None and accounts.owed(s, p["id"]) > st.debt_limit:
+        reasons.append("debt_limit")
+    return reasons
+
+
+def check_patron(s: Store, p: dict, branch: str, overrides=frozenset()) -> None:
+    """Refuse a patron who may not borrow now, unless staff passed that check."""
+    for code in patron_refusals(s, p, branch):
+        if code not in overrides:
+            raise Refused(f"the patron may not borrow: {code}", code=code)
+
+
+def _title_of(s: Store, target: str | int, branch: str) -> int:
+    if isinstance(target, int):
+        if not s.scalar("SELECT 1 FROM titles WHERE id = ?", [target]):
+            raise NotFound(f"no title {target}", code="title_unknown")
+        return target
+    it = catalogue.resolve(s, target)
+    if s.scalar("SELECT 1 FROM ib_loans WHERE item_id = ? AND to_branch = ? AND state != 'closed'",
+                [it["id"], branch]):
+        raise Refused("holds cannot be placed on an inter-branch loan", code="ib_item_no_holds")
+    return it["title_id"]
+
+
+def place(s: Store, patron_id: int, target: str | int, branch: str,
+          for_branch: str | None = None) -> dict:
+    """Place a hold on a title (by title id or any copy's identifier) at a branch."""
+    p = patrons.patron(s, patron_id)
+    check_patron(s, p, branch)
+    title_id = _title_of(s, target, branch)
+    copies = s.rows("SELECT id, category, status, at_branch FROM items WHERE title_id = ?"
+                    " AND home_branch = ? AND status NOT IN ('lost', 'withdrawn')",
+                    [title_id, branch])
+    if not copies:
+        raise Refused("this branch has no copy of the title", code="no_copies_at_branch")
+    if not any(catalogue.rule(s, p["category"], c["category"])["hold_allowed"]
+               and not catalogue.item_category(s, c["category"])["in_library_only"]
+               for c in copies):
+        raise Refused("holds are not allowed on this title", code="hold_not_allowed")
+    if s.scalar("SELECT 1 FROM holds WHERE patron_id = ? AND title_id = ? AND state IN"
+                " ('waiting', 'in_transit', 'ready')", [patron_id, title_id]):
+        raise Refused("the patron already has a hold on this title", code="already_held")
+    if s.scalar("SELECT 1 FROM loans WHERE patron_id = ? AND title_id = ? AND returned_at IS NULL",
+                [patron_id, title_id]):
+        raise Refused("the patron has this title on loan", code="already_on_loan")
+    if for_branch is None and any(c["status"] == "available" and c["at_branch"] == branch
+                                  for c in copies):
+        raise Refused("a copy is on the shelf", code="copy_available")
+    now = s.now()
+    today = s.today(branch)
+    with s.atomic():
+        hold_id = s.insert("holds", {
+            "title_id": title_id, "patron_id": patron_id, "branch_id": branch,
+            "for_branch": for_branch, "placed_at": now.isoformat(), "state": "waiting",
+            "expires": (today + timedelta(days=s.settings.hold_expiry_days)).isoformat()})
+        s.count(branch, "holds")
+    return hold(s, hold_id)
+
+
+def hold(s: Store, hold_id: int) -> dict:
+    """A hold with its position when waiting."""
+    found = s.row("SELECT * FROM holds WHERE id = ?", [hold_id])
+    if found is None:
+        raise NotFound(f"no hold {hold_id}", code="hold_unknown")
+    found["position"] = position(s, found) if found["state"] == "waiting" else None
+    return found
+
+
+def cancel(s: Store, hold_id: int, patron_id: int | None = None) -> dict | None:
+    """Cancel an active hold; a set-aside copy goes to the next in line. Returns its routing."""
+    found = hold(s, hold_id)
+    if patron_id is not None and found["patron_id"] != patron_id:
+        raise NotFound(f"no hold {hold_id}", code="hold_unknown")
+    if found["state"] not in ACTIVE:
+        raise Refused("the hold is no longer active", code="hold_closed")
+    with s.atomic():
+        _close(s, found, "cancelled")
+        if found["state"] == "ready":
+            return item_back(s, catalogue.item(s, found["item_id"]), found["branch_id"])
+    return None
+
+
+def _close(s: Store, found: dict, state: str) -> None:
+    s.update("holds", found["id"], {"state": state, "closed_at": s.now().isoformat()})
+
+
+def set_aside(s: Store, found: dict, it: dict, branch: str) -> dict:
+    """Put a copy on the hold shelf for the hold's patron and queue the hold notice."""
+    today = s.today(branch)
+    pickup_by = s.calendar(branch).open_days_after(today, s.settings.pickup_days)
+    s.update("holds", found["id"], {"state": "ready", "item_id": it["id"],
+                                    "ready_at": s.now().isoformat(),
+                                    "pickup_by": pickup_by.isoformat()})
+    s.update("items", it["id"], {"status": "on_hold_shelf", "at_branch": branch})
+    p = patrons.patron(s, found["patron_id"])
+    notices.queue(s, p, branch, "hold_ready", f"hold_ready:{found['id']}:{it['id']}",
+                  title=it["title"], barcode=it["barcode"], pickup_by=pickup_by.isoformat())
+    return {"route": "hold_shelf", "to": branch, "hold_patron": found["patron_id"],
+            "hold": found["id"], "pickup_by": pickup_by.isoformat()}
+
+
+def item_back(s: Store, it: dict, branch: str) -> dict:
+    """Where a copy that is free again at its home branch goes: a waiting hold, or the shelf."""
+    from central.circulation import interbranch
+
+    for waiting in queue(s, it["title_id"], branch):
+        if waiting["for_branch"]:
+            return interbranch.send_for_hold(s, waiting, it)
+        return set_aside(s, waiting, it, branch)
+    s.update("items", it["id"], {"status": "available", "at_branch": branch})
+    return {"route": "reshelve", "to": branch}
+
+
+def shelf(s: Store, branch: str) -> list[dict]:
+    """The set-aside list of a branch: copies waiting for pickup, by pickup deadline."""
+    return s.rows(
+        "SELECT h.id AS hold, h.patron_id, h.pickup_by, i.barcode, i.call_number, t.title,"
+        " p.surname, p.first_name FROM holds h JOIN items i ON i.id = h.item_id"
+        " JOIN titles t ON t.id = h.title_id JOIN patrons p ON p.id = h.patron_id"
+        " WHERE h.state = 'ready' AND h.branch_id = ? ORDER BY h.pickup_by, p.surname",
+        [branch])
+
+
+def purge_expired(s: Store) -> dict:
+    """Library-wide: expire uncollected set-aside holds and stale waiting ones; route the copies."""
+    expired = {"ready": 0, "waiting": 0, "routes": []}
+    with s.atomic():
+        for found in s.rows("SELECT * FROM holds WHERE state IN ('ready', 'waiting')"):
+            today = s.today(found["branch_id"]).isoformat()
+            if found["state"] == "ready" and found["pickup_by"] < today:
+                _close(s, found, "expired")
+                route = item_back(s, catalogue.item(s, found["item_id"]), found["branch_id"])
+                expired["routes"].append({"hold": found["id"], **route})
+                expired["ready"] += 1
+            elif found["state"] == "waiting" and found["expires"] < today:
+                _close(s, found, "expired")
+                expired["waiting"] += 1
+    return expired
+
+
+def fulfil(s: Store, patron_id: int, it: dict, branch: str) -> None:
+    """Close the borrower's own hold that this checkout satisfies, if any."""
+    mine = s.row("SELECT * FROM holds WHERE patron_id = ? AND title_id = ? AND state IN"
+                 " ('waiting', 'ready') AND branch_id = ? ORDER BY state = 'ready' DESC LIMIT 1",
+                 [patron_id, it["title_id"], branch])
+    if mine:
+        _close(s, mine, "fulfilled")

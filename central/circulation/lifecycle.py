@@ -1,0 +1,159 @@
+"""A patron's life: online pre-registration, completion at a desk, renewal, cleanup of
+unfinished registrations, archive and restore, anonymised history, and erasure.
+
+Erasure keeps a tombstone row (status `erased`, every personal column emptied) so that the
+books still balance: debts and payments keep their amounts but name nobody.
+"""
+
+from datetime import date, timedelta
+
+from central import allowlist
+from central.circulation import accounts, branches, catalogue, holds, patrons
+from central.circulation.errors import Refused
+from central.circulation.store import Store
+
+PERSONAL = ("first_name", "birth_date", "email", "phone", "address", "language", "note",
+            "pin_hash", "library_card", "registered_at", "completed_at", "archived_at",
+            "valid_until", "home_branch")
+
+
+def _fee_once(s: Store, p: dict, branch: str, kind: str, ref: str) -> None:
+    fee = catalogue.patron_category(s, p["category"])["fee"]
+    if fee and not s.scalar("SELECT 1 FROM debts WHERE ref = ?", [ref]):
+        accounts.add_debt(s, p["id"], branch, kind, fee, note=f"{kind} fee", ref=ref)
+
+
+def preregister(s: Store, surname: str, category: str, branch: str, **fields) -> int:
+    """Register online, any category; the registration fee is owed from now on."""
+    with s.atomic():
+        pid = patrons.add_patron(s, surname, category, branch=branch, status="pre", **fields)
+        _fee_once(s, patrons.patron(s, pid), branch, "registration", f"registration:{pid}")
+    return pid
+
+
+def complete(s: Store, patron_id: int, branch: str, staff_id: str,
+             form_signed: bool = True) -> dict:
+    """Finish a pre-registration at the desk: membership starts, the card works at doors."""
+    branches.require_role(s, staff_id, branch, *branches.ROLES)
+    p = patrons.patron(s, patron_id)
+    if p["status"] != "pre":
+        raise Refused("the registration is already complete", code="not_preregistered")
+    months = catalogue.patron_category(s, p["category"])["membership_months"]
+    with s.atomic():
+        s.update("patrons", patron_id, {
+            "status": "active", "completed_at": s.now().isoformat(), "home_branch": branch,
+            "form_signed": int(form_signed),
+            "valid_until": patrons.add_months(s.today(branch), months).isoformat()})
+        _fee_once(s, p, branch, "registration", f"registration:{patron_id}")
+        allowlist.refresh_patron(s.db, patron_id)
+        s.count(branch, "new_members")
+    return patrons.patron(s, patron_id)
+
+
+def renew_membership(s: Store, patron_id: int, branch: str) -> dict:
+    """Extend the membership by the category's period from today or its end, with the fee
+    (none again if the expiry already charged it)."""
+    p = patrons.patron(s, patron_id)
+    if p["status"] != "active":
+        raise Refused("only active members can renew", code="not_active")
+    today = s.today(branch)
+    start = max(today, date.fromisoformat(p["valid_until"])) if p["valid_until"] else today
+    until = patrons.add_months(start, catalogue.patron_category(s, p["category"])
+                               ["membership_months"])
+    with s.atomic():
+        if not s.scalar("SELECT 1 FROM debts WHERE ref = ?",
+                        [f"membership:{patron_id}:{p['valid_until']}"]):
+            _fee_once(s, p, branch, "membership", f"membership:{patron_id}:renew:{until}")
+        s.update("patrons", patron_id, {"valid_until": until.isoformat()})
+        allowlist.refresh_patron(s.db, patron_id)
+        s.count(branch, "renewed_members")
+    return patrons.patron(s, patron_id)
+
+
+def _keep_reason(s: Store, p: dict) -> str | None:
+    if p["completed_at"]:
+        return "completed"
+    if s.scalar("SELECT 1 FROM loans WHERE patron_id = ?", [p["id"]]):
+        return "borrowed"
+    if s.scalar("SELECT 1 FROM payments WHERE patron_id = ?", [p["id"]]):
+        return "paid"
+    return None
+
+
+def _forget(s: Store, patron_id: int) -> None:
+    for (uid, kind) in s.conn.execute("SELECT uid, kind FROM cards WHERE patron_id = ?",
+                                      [patron_id]).fetchall():
+        patrons.remove_card(s, uid, kind)
+    for h in s.rows("SELECT id FROM holds WHERE patron_id = ? AND state IN"
+                    " ('waiting', 'in_transit', 'ready')", [patron_id]):
+        holds.cancel(s, h["id"])
+    s.conn.execute("DELETE FROM notices WHERE patron_id = ?", [patron_id])
+
+
+def cleanup(s: Store, older_than_days: int | None = None) -> dict:
+    """Delete unfinished registrations older than N days (default: the setting), never one
+    who completed registration, borrowed or paid; their unpaid fees go with them."""
+    days = older_than_days or s.settings.cleanup_after_days
+    cutoff = (s.now() - timedelta(days=days)).isoformat()
+    done = {"deleted": [], "skipped": []}
+    with s.atomic():
+        for p in s.rows("SELECT * FROM patrons WHERE status = 'pre' AND registered_at < ?",
+                        [cutoff]):
+            if reason := _keep_reason(s, p):
+                done["skipped"].append({"id": p["id"], "reason": reason})
+                continue
+            _forget(s, p["id"])
+            s.conn.execute("DELETE FROM debts WHERE patron_id = ?", [p["id"]])
+            s.conn.execute("DELETE FROM patrons WHERE id = ?", [p["id"]])
+            done["deleted"].append(p["id"])
+    return done
+
+
+def _no_open_loans(s: Store, patron_id: int) -> None:
+    if s.scalar("SELECT 1 FROM loans WHERE patron_id = ? AND returned_at IS NULL", [patron_id]):
+        raise Refused("the patron still has loans", code="loans_open")
+
+
+def archive(s: Store, patron_id: int) -> None:
+    """Delete a patron into the archive (only with every loan returned); cards stop working."""
+    p = patrons.patron(s, patron_id)
+    if p["status"] != "active":
+        raise Refused("only active patrons are archived", code="not_active")
+    _no_open_loans(s, patron_id)
+    with s.atomic():
+        for h in s.rows("SELECT id FROM holds WHERE patron_id = ? AND state IN"
+                        " ('waiting', 'in_transit', 'ready')", [patron_id]):
+            holds.cancel(s, h["id"])
+        s.update("patrons", patron_id, {"status": "archived", "archived_at": s.now().isoformat()})
+        allowlist.refresh_patron(s.db, patron_id)
+
+
+def restore(s: Store, patron_id: int) -> None:
+    """Bring an archived patron back with their cards."""
+    if patrons.patron(s, patron_id)["status"] != "archived":
+        raise Refused("the patron is not archived", code="not_archived")
+    with s.atomic():
+        s.update("patrons", patron_id, {"status": "active", "archived_at": None})
+        allowlist.refresh_patron(s.db, patron_id)
+
+
+def anonymise_loans(s: Store, before: date | None = None, patron_id: int | None = None) -> int:
+    """Cut returned loans from their borrower (all, older than `before`, or one patron's)."""
+    with s.atomic():
+        return s.conn.execute(
+            "UPDATE loans SET patron_id = NULL WHERE returned_at IS NOT NULL"
+            " AND patron_id IS NOT NULL AND (? IS NULL OR returned_at < ?)"
+            " AND (? IS NULL OR patron_id = ?)",
+            [before and before.isoformat(), before and before.isoformat(), patron_id,
+             patron_id]).rowcount
+
+
+def erase(s: Store, patron_id: int) -> None:
+    """Remove a patron's personal data everywhere; device caches drop their cards."""
+    patrons.patron(s, patron_id)
+    _no_open_loans(s, patron_id)
+    with s.atomic():
+        _forget(s, patron_id)
+        anonymise_loans(s, patron_id=patron_id)
+        s.update("patrons", patron_id, {c: None for c in PERSONAL} | {
+            "surname": "", "status": "erased", "blocked": 0, "agreement": 0, "form_signed": 0})

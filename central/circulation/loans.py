@@ -1,0 +1,263 @@
+"""Checkout, return and renewal with every check of the Verbis manual and TextLib's branch rules."""
+
+from datetime import date, timedelta
+
+from central import allowlist
+from central.circulation import catalogue, holds, interbranch, patrons
+from central.circulation.errors import NotFound, Refused
+from central.circulation.settings import Switch
+from central.circulation.store import Store
+
+OVERRIDABLE = frozenset({"in_library_only", "reserved_for_other", "same_title_now",
+                         "same_title_before", "loan_limit", "debt_limit"})
+
+
+def open_loan(s: Store, item_id: int) -> dict | None:
+    """The item's open loan, if it is out."""
+    return s.row("SELECT * FROM loans WHERE item_id = ? AND returned_at IS NULL", [item_id])
+
+
+def _switch(mode: Switch, hit: bool, code: str, overrides, warnings: list[str]) -> None:
+    if not hit or mode == "off":
+        return
+    if mode == "block" and code not in overrides:
+        raise Refused(f"check {code} refused the loan", code=code)
+    warnings.append(code)
+
+
+def _unknown_item(s: Store, identifier: str, branch: str, title: str | None) -> dict:
+    mode = s.settings.unknown_item
+    if mode == "error":
+        raise NotFound(f"no item {identifier!r}", code="item_unknown")
+    category = s.scalar("SELECT code FROM item_categories WHERE NOT in_library_only"
+                        " ORDER BY code = 'book' DESC, code LIMIT 1")
+    title_id = catalogue.add_title(s, title or f"[{identifier}]", quick=mode == "quick")
+    item_id = catalogue.add_item(s, identifier, title_id, category, branch,
+                                 generic=mode == "generic")
+    return catalogue.item(s, item_id)
+
+
+def _item_checks(s: Store, p: dict, it: dict, branch: str, overrides,
+                 warnings: list[str]) -> dict | None:
+    """Refuse an item this patron may not take here; return its inter-branch loan, if any."""
+    loan = open_loan(s, it["id"])
+    if loan:
+        code = "already_borrowed" if loan["patron_id"] == p["id"] else "item_on_loan"
+        raise Refused("the item is on loan", code=code)
+    if it["status"] in ("lost", "withdrawn"):
+        raise Refused("the item cannot be lent", code="item_unavailable")
+    ib = interbranch.open_for_item(s, it["id"])
+    if ib and ib["to_branch"] == branch and ib["state"] == "at_branch":
+        if ib["patron_id"] != p["id"]:
+            raise Refused("this inter-branch copy is for another patron", code="ib_other_patron")
+        return ib
+    if ib and ib["state"] == "requested" and branch == it["home_branch"]:
+        raise Refused("the copy is set aside for another branch", code="reserved_for_other")
+    if it["home_branch"] != branch:
+        raise Refused("the item belongs to another branch's collection",
+                      code="item_other_branch")
+    if it["status"] == "in_transit" or it["at_branch"] != branch:
+        raise Refused("the item is in transit", code="item_in_transit")
+    ready = s.row("SELECT * FROM holds WHERE item_id = ? AND state IN ('in_transit', 'ready')"
+                  " AND state = 'ready'", [it["id"]])
+    if ready and ready["patron_id"] != p["id"]:
+        if "reserved_for_other" not in overrides:
+            raise Refused("the item is set aside for another patron", code="reserved_for_other")
+        s.update("holds", ready["id"], {"state": "waiting", "item_id": None, "ready_at": None,
+                                        "pickup_by": None})
+        warnings.append("reserved_for_other")
+    return None
+
+
+def _limits(s: Store, p: dict, it: dict, rule: dict, overrides, warnings: list[str]) -> None:
+    st = s.settings
+    if st.check_may_borrow and not rule["may_borrow"]:
+        raise Refused("this patron category may not borrow this kind of item",
+                      code="category_not_allowed")
+    if catalogue.item_category(s, it["category"])["in_library_only"]:
+        if "in_library_only" not in overrides:
+            raise Refused("for use in the library only", code="in_library_only")
+        warnings.append("in_library_only")
+    if st.check_rules and "loan_limit" not in overrides:
+        total, same_cat = s.conn.execute(
+            "SELECT count(*), coalesce(sum(i.category = ?), 0) FROM loans l JOIN items i"
+            " ON i.id = l.item_id WHERE l.patron_id = ? AND l.returned_at IS NULL",
+            [it["category"], p["id"]]).fetchone()
+        if total >= catalogue.patron_category(s, p["category"])["max_items"] \
+                or same_cat >= rule["max_items"]:
+            raise Refused("the patron has reached the loan limit", code="loan_limit")
+    now = s.scalar("SELECT 1 FROM loans WHERE patron_id = ? AND title_id = ?"
+                   " AND returned_at IS NULL", [p["id"], it["title_id"]])
+    _switch(st.same_title_now, bool(now), "same_title_now", overrides, warnings)
+    if st.same_title_before != "off" and not now:
+        before = s.scalar("SELECT 1 FROM loans WHERE patron_id = ? AND title_id = ?",
+                          [p["id"], it["title_id"]])
+        _switch(st.same_title_before, bool(before), "same_title_before", overrides, warnings)
+
+
+def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
+             overrides: frozenset[str] = frozenset(), title: str | None = None) -> dict:
+    """Lend an item to a patron at a branch; refusals raise with a stable code.
+
+    `overrides` are checks a member of staff chose to pass (never for devices).
+    """
+    p = patrons.patron(s, patron_id)
+    warnings: list[str] = []
+    with s.atomic():
+        holds.check_patron(s, p, branch, overrides)
+        try:
+            it = catalogue.resolve(s, identifier)
+        except NotFound:
+            it = _unknown_item(s, identifier, branch, title)
+            warnings.append("quick_catalogued" if it["generic"] == 0 else "generic_item")
+        ib = _item_checks(s, p, it, branch, overrides, warnings)
+        rule = catalogue.rule(s, p["category"], it["category"])
+        _limits(s, p, it, rule, overrides, warnings)
+        if it["attachments"]:
+            warnings.append("attachments")
+        today = s.today(branch)
+        due = s.calendar(branch).due_date(today, rule["ib_loan_days" if ib else "loan_days"])
+        loan_id = s.insert("loans", {
+            "item_id": it["id"], "patron_id": p["id"], "title_id": it["title_id"],
+            "branch_id": branch, "out_at": s.now().isoformat(), "due": due.isoformat(),
+            "ib_loan_id": ib["id"] if ib else None})
+        s.update("items", it["id"], {"status": "on_loan"})
+        holds.fulfil(s, p["id"], it, branch)
+        if ib:
+            s.update("ib_loans", ib["id"], {"state": "on_loan"})
+        s.count(branch, "loans")
+    return {"loan": loan_id, "barcode": it["barcode"], "title": it["title"],
+            "author": it["author"], "due": due.isoformat(), "warnings": warnings,
+            "attachments": it["attachments"]}
+
+
+def fine_for(rule: dict, due: date, returned: date) -> int:
+    """The late-return fine: per day late, capped (0 = no cap)."""
+    days = (returned - due).days
+    if days <= 0 or not rule["fine_per_day"]:
+        return 0
+    fine = days * rule["fine_per_day"]
+    return min(fine, rule["fine_cap"]) if rule["fine_cap"] else fine
+
+
+def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = None) -> dict:
+    """Take an item back at a branch: close the loan, charge a late fine, route the copy."""
+    it = catalogue.resolve(s, identifier)
+    base = {"barcode": it["barcode"], "title": it["title"], "attachments": it["attachments"],
+            "fine": 0, "patron": None}
+    with s.atomic():
+        loan = open_loan(s, it["id"])
+        ib = interbranch.open_for_item(s, it["id"])
+        if loan is None:
+            return base | _arrival(s, it, ib, branch)
+        if ib:
+            route = interbranch.returned(s, ib, it, branch)
+        elif it["home_branch"] != branch:
+            s.update("items", it["id"], {"status": "in_transit", "at_branch": it["home_branch"]})
+            route = {"route": "transit", "to": it["home_branch"]}
+        else:
+            route = None
+        today = s.today(branch)
+        s.update("loans", loan["id"], {"returned_at": s.now().isoformat(),
+                                       "returned_branch": branch})
+        p = patrons.patron(s, loan["patron_id"])
+        fine = fine_for(catalogue.rule(s, p["category"], it["category"]),
+                        date.fromisoformat(loan["due"]), today)
+        if fine:
+            s.insert("debts", {"patron_id": p["id"], "branch_id": loan["branch_id"],
+                               "kind": "fine", "amount": fine, "loan_id": loan["id"],
+                               "created_at": s.now().isoformat(),
+                               "note": f"{it['barcode']} due {loan['due']}"})
+            allowlist.refresh_patron(s.db, p["id"])
+        route = route or holds.item_back(s, it, branch)
+        s.count(branch, "returns")
+    warnings = list(route.pop("warnings", []))
+    if patron_id is not None and patron_id != loan["patron_id"]:
+        warnings.append("returned_by_other")
+    if it["attachments"]:
+        warnings.append("attachments")
+    if route["route"] == "hold_shelf":
+        warnings.append("hold_waiting")
+    return base | route | {"fine": fine, "patron": loan["patron_id"], "warnings": warnings,
+                           "late_days": max(0, (today - date.fromisoformat(loan["due"])).days)}
+
+
+def _arrival(s: Store, it: dict, ib: dict | None, branch: str) -> dict:
+    if it["status"] != "in_transit":
+        raise Refused("the item is not on loan", code="not_on_loan")
+    if it["at_branch"] != branch:
+        return {"route": "transit", "to": it["at_branch"], "warnings": []}
+    route = interbranch.arrive(s, ib, it, branch) if ib else holds.item_back(s, it, branch)
+    return route | {"warnings": ["hold_waiting"] if route["route"] == "hold_shelf" else []}
+
+
+def renewal_refusal(s: Store, loan: dict, p: dict, it: dict, held: bool) -> str | None:
+    """Why a loan cannot be renewed now (None: it can)."""
+    st = s.settings
+    if st.check_blocked and p["blocked"]:
+        return "patron_blocked"
+    if st.check_membership and p["valid_until"] and \
+            p["valid_until"] < s.today(loan["branch_id"]).isoformat():
+        return "membership_expired"
+    if loan["renewals"] >= catalogue.rule(s, p["category"], it["category"])["max_renewals"]:
+        return "renewal_limit"
+    if held:
+        return "hold_waiting"
+    return None
+
+
+def titles_held(s: Store, loans: list[dict]) -> set[tuple[int, str]]:
+    """(title, home branch) pairs among these loans that have someone waiting."""
+    if not loans:
+        return set()
+    ids = sorted({loan["title_id"] for loan in loans})
+    marks = ",".join("?" * len(ids))
+    return set(s.conn.execute(
+        f"SELECT DISTINCT title_id, branch_id FROM holds WHERE state = 'waiting'"
+        f" AND title_id IN ({marks})", ids).fetchall())
+
+
+def renew(s: Store, loan_id: int, *, patron_id: int | None = None, branch: str | None = None,
+          days: int | None = None) -> dict:
+    """Renew one loan (or move its due date by `days`); refusals raise with a reason code."""
+    loan = s.row("SELECT * FROM loans WHERE id = ? AND returned_at IS NULL", [loan_id])
+    if loan is None or (patron_id is not None and loan["patron_id"] != patron_id):
+        raise NotFound(f"no open loan {loan_id}", code="loan_unknown")
+    it = catalogue.item(s, loan["item_id"])
+    if branch is not None and branch != loan["branch_id"]:
+        raise Refused("the item belongs to another branch's collection",
+                      code="item_other_branch")
+    p = patrons.patron(s, loan["patron_id"])
+    held = (it["title_id"], it["home_branch"]) in titles_held(s, [loan])
+    if code := renewal_refusal(s, loan, p, it, held):
+        raise Refused(f"renewal refused: {code}", code=code)
+    rule = catalogue.rule(s, p["category"], it["category"])
+    cal = s.calendar(loan["branch_id"])
+    if days is not None:
+        due = cal.next_open(date.fromisoformat(loan["due"]) + timedelta(days=days))
+    else:
+        period = rule["ib_loan_days" if loan["ib_loan_id"] else "loan_days"]
+        due = cal.due_date(s.today(loan["branch_id"]), period)
+    with s.atomic():
+        s.update("loans", loan_id, {"due": due.isoformat(), "renewals": loan["renewals"] + 1})
+        s.count(loan["branch_id"], "renewals")
+    return {"loan": loan_id, "ok": True, "due": due.isoformat(), "title": it["title"],
+            "barcode": it["barcode"], "refusal": None}
+
+
+def renew_all(s: Store, patron_id: int, *, branches: list[str] | None = None,
+              days: int | None = None) -> list[dict]:
+    """Renew every open loan of a patron (optionally only those of chosen branches, by N days)."""
+    patrons.patron(s, patron_id)
+    outcomes = []
+    for loan in s.rows("SELECT l.id, l.branch_id, t.title FROM loans l JOIN titles t"
+                       " ON t.id = l.title_id WHERE l.patron_id = ? AND l.returned_at IS NULL"
+                       " ORDER BY l.due, l.id", [patron_id]):
+        if branches is not None and loan["branch_id"] not in branches:
+            continue
+        try:
+            outcomes.append(renew(s, loan["id"], days=days))
+        except Refused as exc:
+            outcomes.append({"loan": loan["id"], "ok": False, "due": None,
+                             "title": loan["title"], "refusal": exc.code})
+    return outcomes

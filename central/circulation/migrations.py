@@ -1,0 +1,180 @@
+"""The circulation schema, as named append-only migrations after the backbone's."""
+
+PATRON_COLUMNS = [
+    ("surname", "TEXT NOT NULL DEFAULT ''"), ("first_name", "TEXT"), ("birth_date", "TEXT"),
+    ("legal_person", "INTEGER NOT NULL DEFAULT 0"), ("email", "TEXT"), ("phone", "TEXT"),
+    ("address", "TEXT"), ("language", "TEXT"), ("notify", "TEXT NOT NULL DEFAULT 'email'"),
+    ("status", "TEXT NOT NULL DEFAULT 'active'"), ("registered_at", "TEXT"),
+    ("completed_at", "TEXT"), ("archived_at", "TEXT"), ("home_branch", "TEXT"),
+    ("library_card", "TEXT"), ("pin_hash", "TEXT"), ("agreement", "INTEGER NOT NULL DEFAULT 0"),
+    ("form_signed", "INTEGER NOT NULL DEFAULT 0"), ("note", "TEXT"),
+]
+
+
+def _branches(db) -> None:
+    db.execute(
+        "CREATE TABLE branches (id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT,"
+        " phone TEXT, email TEXT, post_office TEXT, signatory TEXT, tz TEXT NOT NULL,"
+        " ib_max_items INTEGER NOT NULL DEFAULT 20)"
+    )
+    db.execute("CREATE TABLE rooms (id TEXT PRIMARY KEY, branch_id TEXT NOT NULL"
+               " REFERENCES branches(id), name TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE calendars (branch_id TEXT NOT NULL, year INTEGER NOT NULL,"
+        " PRIMARY KEY (branch_id, year)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE closed_days (branch_id TEXT NOT NULL, day TEXT NOT NULL, reason TEXT,"
+        " PRIMARY KEY (branch_id, day)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE opening_hours (branch_id TEXT NOT NULL, weekday INTEGER NOT NULL,"
+        " opens TEXT NOT NULL, closes TEXT NOT NULL, PRIMARY KEY (branch_id, weekday))"
+    )
+    db.execute("CREATE TABLE staff (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
+               " last_branch TEXT)")
+    db.execute("CREATE TABLE staff_branches (staff_id TEXT NOT NULL, branch_id TEXT NOT NULL,"
+               " PRIMARY KEY (staff_id, branch_id)) WITHOUT ROWID")
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def _categories(db) -> None:
+    db.execute(
+        "CREATE TABLE patron_categories (code TEXT PRIMARY KEY, name TEXT NOT NULL,"
+        " max_items INTEGER NOT NULL DEFAULT 20, membership_months INTEGER NOT NULL DEFAULT 12,"
+        " fee INTEGER NOT NULL DEFAULT 0, legal_person INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute(
+        "CREATE TABLE item_categories (code TEXT PRIMARY KEY, name TEXT NOT NULL,"
+        " in_library_only INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute(
+        "CREATE TABLE loan_rules (patron_category TEXT NOT NULL, item_category TEXT NOT NULL,"
+        " may_borrow INTEGER NOT NULL DEFAULT 1, loan_days INTEGER NOT NULL DEFAULT 21,"
+        " max_items INTEGER NOT NULL DEFAULT 10, max_renewals INTEGER NOT NULL DEFAULT 2,"
+        " fine_per_day INTEGER NOT NULL DEFAULT 0, fine_cap INTEGER NOT NULL DEFAULT 0,"
+        " hold_allowed INTEGER NOT NULL DEFAULT 1, ib_loan_days INTEGER NOT NULL DEFAULT 21,"
+        " ib_max_items INTEGER NOT NULL DEFAULT 5,"
+        " PRIMARY KEY (patron_category, item_category)) WITHOUT ROWID"
+    )
+
+
+def _patrons(db) -> None:
+    for name, decl in PATRON_COLUMNS:
+        db.execute(f"ALTER TABLE patrons ADD COLUMN {name} {decl}")
+    db.execute("CREATE UNIQUE INDEX patrons_library_card ON patrons (library_card)"
+               " WHERE library_card IS NOT NULL")
+    db.execute("CREATE INDEX patrons_status ON patrons (status, registered_at)")
+    db.execute(
+        "CREATE TABLE card_hashes (site TEXT NOT NULL, hash TEXT NOT NULL, uid TEXT NOT NULL,"
+        " PRIMARY KEY (site, hash)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX card_hashes_uid ON card_hashes (uid)")
+
+
+def _items(db) -> None:
+    db.execute("CREATE TABLE titles (id INTEGER PRIMARY KEY, title TEXT NOT NULL, author TEXT,"
+               " isbn TEXT, quick INTEGER NOT NULL DEFAULT 0)")
+    db.execute(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, barcode TEXT NOT NULL UNIQUE,"
+        " accession TEXT UNIQUE, call_number TEXT, title_id INTEGER NOT NULL REFERENCES titles(id),"
+        " category TEXT NOT NULL, home_branch TEXT NOT NULL, at_branch TEXT NOT NULL,"
+        " status TEXT NOT NULL DEFAULT 'available', attachments TEXT, generic INTEGER NOT NULL"
+        " DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX items_call_number ON items (call_number)")
+    db.execute("CREATE INDEX items_title ON items (title_id, home_branch, status)")
+
+
+def _loans(db) -> None:
+    db.execute(
+        "CREATE TABLE loans (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES items(id),"
+        " patron_id INTEGER, title_id INTEGER NOT NULL, branch_id TEXT NOT NULL,"
+        " out_at TEXT NOT NULL, due TEXT NOT NULL, renewals INTEGER NOT NULL DEFAULT 0,"
+        " returned_at TEXT, returned_branch TEXT, ib_loan_id INTEGER)"
+    )
+    db.execute("CREATE UNIQUE INDEX loans_open_item ON loans (item_id) WHERE returned_at IS NULL")
+    db.execute("CREATE INDEX loans_patron ON loans (patron_id, returned_at)")
+    db.execute("CREATE INDEX loans_open_due ON loans (due) WHERE returned_at IS NULL")
+    db.execute("CREATE INDEX loans_patron_title ON loans (patron_id, title_id)")
+    db.execute(
+        "CREATE TABLE holds (id INTEGER PRIMARY KEY, title_id INTEGER NOT NULL,"
+        " patron_id INTEGER NOT NULL, branch_id TEXT NOT NULL, for_branch TEXT,"
+        " placed_at TEXT NOT NULL, expires TEXT NOT NULL, state TEXT NOT NULL,"
+        " item_id INTEGER, ready_at TEXT, pickup_by TEXT, closed_at TEXT)"
+    )
+    db.execute("CREATE INDEX holds_queue ON holds (title_id, branch_id, state, placed_at, id)")
+    db.execute("CREATE INDEX holds_patron ON holds (patron_id, state)")
+    db.execute("CREATE UNIQUE INDEX holds_item ON holds (item_id) WHERE state IN"
+               " ('in_transit', 'ready')")
+    db.execute(
+        "CREATE TABLE ib_loans (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL,"
+        " home_branch TEXT NOT NULL, to_branch TEXT NOT NULL, patron_id INTEGER,"
+        " state TEXT NOT NULL, requested_at TEXT NOT NULL, lent_at TEXT, due TEXT,"
+        " closed_at TEXT)"
+    )
+    db.execute("CREATE UNIQUE INDEX ib_loans_open_item ON ib_loans (item_id)"
+               " WHERE state != 'closed'")
+    db.execute("CREATE INDEX ib_loans_branch ON ib_loans (to_branch, state)")
+
+
+def _money(db) -> None:
+    db.execute(
+        "CREATE TABLE debts (id INTEGER PRIMARY KEY, patron_id INTEGER NOT NULL,"
+        " branch_id TEXT NOT NULL, kind TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount > 0),"
+        " created_at TEXT NOT NULL, loan_id INTEGER, note TEXT, ref TEXT UNIQUE)"
+    )
+    db.execute("CREATE INDEX debts_patron ON debts (patron_id, branch_id)")
+    db.execute(
+        "CREATE TABLE payments (id INTEGER PRIMARY KEY, patron_id INTEGER NOT NULL,"
+        " branch_id TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount >= 0),"
+        " method TEXT NOT NULL, created_at TEXT NOT NULL, day TEXT NOT NULL, staff_id TEXT,"
+        " dev TEXT, ref TEXT UNIQUE, deleted_at TEXT, deleted_by TEXT)"
+    )
+    db.execute("CREATE INDEX payments_patron ON payments (patron_id)")
+    db.execute("CREATE INDEX payments_day ON payments (branch_id, day)")
+    db.execute(
+        "CREATE TABLE allocations (payment_id INTEGER NOT NULL REFERENCES payments(id),"
+        " debt_id INTEGER NOT NULL REFERENCES debts(id), amount INTEGER NOT NULL"
+        " CHECK (amount > 0), PRIMARY KEY (payment_id, debt_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX allocations_debt ON allocations (debt_id)")
+
+
+def _notices(db) -> None:
+    db.execute(
+        "CREATE TABLE notices (id INTEGER PRIMARY KEY, patron_id INTEGER, branch_id TEXT NOT NULL,"
+        " kind TEXT NOT NULL, key TEXT NOT NULL UNIQUE, channel TEXT NOT NULL,"
+        " body TEXT NOT NULL, created_at TEXT NOT NULL, sent_at TEXT)"
+    )
+    db.execute("CREATE INDEX notices_unsent ON notices (channel) WHERE sent_at IS NULL")
+
+
+def _statistics(db) -> None:
+    db.execute(
+        "CREATE TABLE circ_counts (day TEXT NOT NULL, branch_id TEXT NOT NULL, kind TEXT NOT NULL,"
+        " count INTEGER NOT NULL, PRIMARY KEY (day, branch_id, kind)) WITHOUT ROWID"
+    )
+
+
+def _alerts(db) -> None:
+    db.execute(
+        "CREATE TABLE staff_alerts (id INTEGER PRIMARY KEY, branch_id TEXT NOT NULL,"
+        " kind TEXT NOT NULL, code TEXT NOT NULL, dev TEXT, message_id TEXT, details TEXT NOT NULL,"
+        " created_at TEXT NOT NULL, resolved_at TEXT, resolved_by TEXT)"
+    )
+    db.execute("CREATE INDEX staff_alerts_open ON staff_alerts (branch_id)"
+               " WHERE resolved_at IS NULL")
+
+
+CIRCULATION_MIGRATIONS = [
+    ("0101_branches", _branches),
+    ("0102_categories", _categories),
+    ("0103_patrons", _patrons),
+    ("0104_items", _items),
+    ("0105_loans_holds", _loans),
+    ("0106_money", _money),
+    ("0107_notices", _notices),
+    ("0108_statistics", _statistics),
+    ("0120_staff_alerts", _alerts),
+]

@@ -1,0 +1,174 @@
+"""Patrons and their cards: the library identity, separate city-card identities, kiosk PINs."""
+
+import hashlib
+import hmac
+import os
+from datetime import date
+
+from central import allowlist
+from central.circulation import catalogue
+from central.circulation.errors import NotFound, Refused
+from central.circulation.store import Store
+from edge_common.readers import normalise_uid
+from edge_common.readers.base import InvalidCardData
+
+CARD_KINDS = ("city", "library")
+NOTIFY = ("email", "sms", "letter", "none")
+EDITABLE = {"surname", "first_name", "birth_date", "email", "phone", "address", "language",
+            "notify", "note", "agreement", "category"}
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` plus whole months, clamped to the month's last day."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _check(fields: dict) -> None:
+    if "surname" in fields and not (fields["surname"] or "").strip():
+        raise Refused("a surname is required", code="surname_required")
+    if fields.get("notify", "email") not in NOTIFY:
+        raise Refused(f"notify is one of {', '.join(NOTIFY)}", code="bad_notify")
+    if fields.get("birth_date"):
+        try:
+            date.fromisoformat(fields["birth_date"])
+        except (TypeError, ValueError) as exc:
+            raise Refused("birth_date is YYYY-MM-DD", code="bad_date") from exc
+    for name, value in fields.items():
+        if isinstance(value, str) and len(value) > 500:
+            raise Refused(f"{name} is too long", code="too_long")
+
+
+def add_patron(s: Store, surname: str, category: str, *, branch: str | None = None,
+               status: str = "active", library_card: str | None = None, **fields) -> int:
+    """A patron (only the surname is required); active patrons get a membership period."""
+    cat = catalogue.patron_category(s, category)
+    _check({"surname": surname, **fields})
+    if unknown := set(fields) - EDITABLE - {"is_staff", "legal_person", "blocked"}:
+        raise Refused(f"unknown patron field {sorted(unknown)[0]!r}", code="bad_field")
+    now = s.now()
+    today = s.today(branch) if branch else now.date()
+    values = {"surname": surname.strip(), "category": category, "status": status,
+              "home_branch": branch, "registered_at": now.isoformat(),
+              "legal_person": int(bool(cat["legal_person"])), **fields}
+    if status == "active":
+        values |= {"completed_at": now.isoformat(),
+                   "valid_until": add_months(today, cat["membership_months"]).isoformat()}
+    with s.atomic():
+        pid = s.insert("patrons", values)
+        if library_card:
+            s.update("patrons", pid, {"library_card": library_card})
+            add_card(s, pid, library_card, "library")
+        if branch:
+            s.count(branch, "new_members" if status == "active" else "preregistrations")
+    return pid
+
+
+def patron(s: Store, patron_id: int) -> dict:
+    """A patron's row, or NotFound."""
+    found = s.row("SELECT * FROM patrons WHERE id = ?", [patron_id])
+    if found is None:
+        raise NotFound(f"no patron {patron_id}", code="patron_unknown")
+    return found
+
+
+def update(s: Store, patron_id: int, **fields) -> None:
+    """Change a patron's details; doors and kiosks see the change through the allow-list."""
+    patron(s, patron_id)
+    if unknown := set(fields) - EDITABLE:
+        raise Refused(f"unknown patron field {sorted(unknown)[0]!r}", code="bad_field")
+    if "category" in fields:
+        catalogue.patron_category(s, fields["category"])
+    _check(fields)
+    with s.atomic():
+        s.update("patrons", patron_id, fields)
+        allowlist.refresh_patron(s.db, patron_id)
+
+
+def _uid(card: str, kind: str) -> str:
+    if kind not in CARD_KINDS:
+        raise Refused(f"card kind is one of {', '.join(CARD_KINDS)}", code="bad_card_kind")
+    if kind == "library":
+        if not card or len(card) > 64 or not card.isprintable():
+            raise Refused("a library card number is 1 to 64 printable characters",
+                          code="bad_card")
+        return card
+    try:
+        return normalise_uid(card)
+    except InvalidCardData as exc:
+        raise Refused(str(exc), code="bad_card") from exc
+
+
+def add_card(s: Store, patron_id: int, card: str, kind: str = "city") -> str:
+    """Give a patron a card (a city-card UID or a library-card number); return the stored id."""
+    uid = _uid(card, kind)
+    patron(s, patron_id)
+    if s.scalar("SELECT 1 FROM cards WHERE uid = ?", [uid]):
+        raise Refused("the card already belongs to a patron", code="card_taken")
+    with s.atomic():
+        s.conn.execute("INSERT INTO cards VALUES (?, ?, ?, 1)", [uid, patron_id, kind])
+        allowlist.refresh_patron(s.db, patron_id)
+    return uid
+
+
+def remove_card(s: Store, card: str, kind: str = "city") -> None:
+    """Take a card away (lost or replaced): doors and kiosks stop knowing it."""
+    uid = _uid(card, kind)
+    if not s.scalar("SELECT 1 FROM cards WHERE uid = ?", [uid]):
+        raise NotFound("unknown card", code="card_unknown")
+    with s.atomic():
+        allowlist.withdraw_card(s.db, uid)
+        s.conn.execute("DELETE FROM cards WHERE uid = ?", [uid])
+
+
+def by_card(s: Store, card: str, kind: str = "city") -> dict:
+    """The patron holding a card."""
+    pid = s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND active", [_uid(card, kind)])
+    if pid is None:
+        raise NotFound("unknown card", code="card_unknown")
+    return patron(s, pid)
+
+
+def by_card_hash(s: Store, site: str, hashed: str) -> dict:
+    """The patron behind a card hash sent by a device at `site`."""
+    uid = allowlist.card_of(s.db, site, hashed)
+    pid = uid and s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND active", [uid])
+    if not pid:
+        raise NotFound("unknown card", code="card_unknown")
+    return patron(s, pid)
+
+
+def set_blocked(s: Store, patron_id: int, blocked: bool, note: str | None = None) -> None:
+    """Block (e.g. legal action) or unblock a patron everywhere: every branch and every door."""
+    patron(s, patron_id)
+    with s.atomic():
+        s.update("patrons", patron_id, {"blocked": int(blocked), "note": note})
+        allowlist.refresh_patron(s.db, patron_id)
+
+
+def _pin_hash(pin: str, salt: bytes) -> str:
+    return salt.hex() + ":" + hashlib.scrypt(pin.encode(), salt=salt, n=2**14, r=8, p=1).hex()
+
+
+def set_pin(s: Store, patron_id: int, pin: str | None) -> None:
+    """Set (4–8 digits) or clear a patron's kiosk PIN, separate from any web password."""
+    if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise Refused("a PIN is 4 to 8 digits", code="bad_pin")
+    patron(s, patron_id)
+    with s.atomic():
+        s.update("patrons", patron_id,
+                 {"pin_hash": _pin_hash(pin, os.urandom(16)) if pin else None})
+
+
+def check_pin(s: Store, patron_id: int, pin: str) -> bool:
+    """Whether `pin` is the patron's kiosk PIN (no PIN set: any answer is wrong)."""
+    stored = patron(s, patron_id)["pin_hash"]
+    if not stored or not isinstance(pin, str):
+        return False
+    return hmac.compare_digest(stored, _pin_hash(pin, bytes.fromhex(stored.split(":")[0])))

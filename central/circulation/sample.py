@@ -1,0 +1,305 @@
+"""Sample data for a city library network: branches, patrons, items and a year of history.
+
+`generate()` writes a realistic network in bulk (tens of branches, hundreds of thousands of
+patrons, a million items) consistent with the domain's invariants; `tiny()` makes the small
+library `make demo` runs on, with the demo cards listed in DEMO_CARDS.
+Run `python -m central.circulation.sample --db PATH [--scale 0.01]`.
+"""
+
+import random
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+
+import click
+
+from central import allowlist
+from central.circulation import basics, branches, calendar, patrons
+from central.circulation.store import Store
+
+BRANCH_NAMES = [
+    "Center", "Šiška", "Bežigrad", "Moste", "Vič", "Polje", "Rudnik", "Trnovo", "Črnuče",
+    "Šentvid", "Dravlje", "Fužine", "Kodeljevo", "Jarše", "Savsko naselje", "Zalog", "Ig",
+    "Škofljica", "Brezovica", "Vodice", "Medvode", "Dobrova", "Horjul", "Velike Lašče",
+    "Grosuplje", "Domžale", "Kamnik", "Litija", "Vrhnika", "Logatec", "Borovnica", "Dol",
+]
+SURNAMES = ["Novak", "Horvat", "Kovačič", "Krajnc", "Zupančič", "Potočnik", "Kovač", "Mlakar",
+            "Kos", "Vidmar", "Golob", "Turk", "Božič", "Kralj", "Zupan", "Bizjak", "Hribar",
+            "Korošec", "Rozman", "Kotnik", "Dvořák", "Nagy", "Wang", "Li", "Tóth", "Svoboda"]
+FIRST = ["Ana", "Marko", "Maja", "Luka", "Eva", "Jan", "Nina", "Žiga", "Sara", "Tim",
+         "Petra", "Matej", "Špela", "Gregor", "Zala", "Jakub", "Eszter", "Mei", "Wei", "Lea"]
+WORDS = ["Na", "klancu", "Alamut", "Kekec", "Nekropola", "Sama", "Integrali", "Poezije",
+         "Juri", "Muri", "Pekarna", "Mišmaš", "Zlata", "ribica", "Cvetje", "jeseni", "Hlapci",
+         "Visoška", "kronika", "Čefurji", "raus", "Ljubezen", "tudi", "Modra", "ptica"]
+PATRON_MIX = [("adult", 55), ("child", 15), ("student", 15), ("senior", 12), ("staff", 1),
+              ("legal", 2)]
+ITEM_MIX = [("book", 85), ("dvd", 5), ("magazine", 5), ("audiobook", 3), ("reference", 2)]
+LANGUAGES = [("sl", 80), ("en", 8), ("cs", 4), ("hu", 4), ("zh", 4)]
+DEMO_CARDS = [  # uid, what it shows, category, blocked, membership days left, staff
+    ("04A1B2C3", "a member in good standing", "adult", 0, 365, 0),
+    ("04D4E5F6", "a blocked member", "adult", 1, 365, 0),
+    ("04AA0001", "an expired membership", "student", 0, -30, 0),
+    ("04FF0001", "a staff card", "staff", 0, 3650, 1),
+]
+DEMO_SITE = "center"
+CHUNK = 50_000
+
+
+def _pick(rng: random.Random, mix: list[tuple[str, int]], n: int) -> list[str]:
+    return rng.choices([k for k, _ in mix], weights=[w for _, w in mix], k=n)
+
+
+def _slug(name: str) -> str:
+    table = str.maketrans("čšžČŠŽ ", "cszcsz-")
+    return name.translate(table).lower()
+
+
+def _branches(s: Store, count: int, year: int) -> list[str]:
+    ids = []
+    for n, name in enumerate(islice(BRANCH_NAMES * 4, count)):
+        bid = _slug(name) + (f"-{n // len(BRANCH_NAMES)}" if n >= len(BRANCH_NAMES) else "")
+        basics.add_branch(s, bid, f"{name} Library")
+        if n % 5 == 4:   # every fifth branch keeps its own calendar
+            own = {date(year, m, d): why for m, d, why in basics.HOLIDAYS}
+            own[date(year, 8, 3)] = "summer inventory"
+            branches.set_closed_days(s, year, own, branch=bid)
+        ids.append(bid)
+    return ids
+
+
+def _chunks(rows, size: int = CHUNK):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _insert(s: Store, sql: str, rows) -> int:
+    n = 0
+    for batch in _chunks(rows):
+        s.conn.executemany(sql, batch)
+        n += len(batch)
+    return n
+
+
+class _Dates:
+    """Open-day lookups for every branch over the generated period."""
+
+    def __init__(self, s: Store, ids: list[str], first: date, last: date):
+        self.open_on: dict[str, list[date]] = {}
+        for bid in ids:
+            cal = calendar.load(s.db, bid, range(first.year, last.year + 2))
+            days = [first + timedelta(days=n) for n in range((last - first).days + 400)]
+            nxt, out = None, []
+            for d in reversed(days):
+                nxt = d if cal.is_open(d) else nxt
+                out.append(nxt)
+            self.open_on[bid] = list(reversed(out))
+        self.first = first
+
+    def due(self, branch: str, day: date) -> date:
+        """The first open day on or after `day` at the branch."""
+        return self.open_on[branch][(day - self.first).days]
+
+
+def generate(s: Store, branches: int = 30, patrons: int = 200_000, items: int = 1_000_000,
+             days: int = 365, seed: int = 1, progress=lambda msg: None) -> dict:
+    """Write a whole network in one transaction; return what was made."""
+    rng = random.Random(seed)
+    now = s.now()
+    today = now.date()
+    if not s.scalar("SELECT count(*) FROM patron_categories"):
+        basics.install(s, range(today.year - 1, today.year + 3))
+    with s.atomic():
+        ids = _branches(s, branches, today.year)
+        weights = [6 if n == 0 else 1 + (n % 3) for n in range(len(ids))]
+        dates = _Dates(s, ids, today - timedelta(days=days + 60), today)
+        progress(f"{len(ids)} branches")
+        made = {"branches": len(ids)}
+        made["patrons"] = _patrons(s, rng, patrons, ids, weights, today)
+        progress(f"{patrons} patrons")
+        made["items"] = _items(s, rng, items, ids, weights)
+        progress(f"{items} items")
+        made |= _history(s, rng, dates, today, days, now)
+        progress("history")
+        _counts(s)
+        for (site,) in s.conn.execute("SELECT site FROM site_keys").fetchall():
+            allowlist.publish_site(s.db, site)
+    return made
+
+
+def _patrons(s: Store, rng: random.Random, count: int, ids, weights, today: date) -> int:
+    cats = _pick(rng, PATRON_MIX, count)
+    langs = _pick(rng, LANGUAGES, count)
+    homes = rng.choices(ids, weights=weights, k=count)
+
+    def rows():
+        for n in range(count):
+            cat = cats[n]
+            age = rng.randint(6, 14) if cat == "child" else rng.randint(18, 85)
+            born = date(today.year - age, rng.randint(1, 12), rng.randint(1, 28))
+            status = "pre" if n % 67 == 66 else "active"
+            until = today + timedelta(days=rng.randint(-120, 365))
+            registered = datetime.combine(today - timedelta(days=rng.randint(1, 3000)), time(9))
+            yield (n + 1, cat, int(n % 199 == 198), until.isoformat() if status == "active"
+                   else None, int(cat == "staff"), rng.choice(SURNAMES), rng.choice(FIRST),
+                   born.isoformat(), int(cat == "legal"), f"reader{n + 1}@example.org",
+                   langs[n], status, registered.isoformat() + "+00:00",
+                   registered.isoformat() + "+00:00" if status == "active" else None,
+                   homes[n], f"L{n + 1:08d}")
+    _insert(s, "INSERT INTO patrons (id, category, blocked, valid_until, is_staff, surname,"
+            " first_name, birth_date, legal_person, email, language, status, registered_at,"
+            " completed_at, home_branch, library_card) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+    _insert(s, "INSERT INTO cards VALUES (?, ?, ?, 1)",
+            ((f"L{n:08d}", n, "library") for n in range(1, count + 1)))
+    _insert(s, "INSERT INTO cards VALUES (?, ?, ?, 1)",
+            ((f"04{n:012X}", n, "city") for n in range(1, count + 1) if n % 10 < 7))
+    return count
+
+
+def _items(s: Store, rng: random.Random, count: int, ids, weights) -> int:
+    titles = max(1, count // 3)
+    _insert(s, "INSERT INTO titles (id, title, author, isbn) VALUES (?, ?, ?, ?)",
+            ((n, " ".join(rng.sample(WORDS, 3)).capitalize() + f" {n}",
+              f"{rng.choice(FIRST)} {rng.choice(SURNAMES)}", f"978{n:010d}")
+             for n in range(1, titles + 1)))
+    cats = _pick(rng, ITEM_MIX, count)
+    homes = rng.choices(ids, weights=weights, k=count)
+
+    def rows():
+        for n in range(count):
+            cat = cats[n]
+            attach = "CD" if cat == "audiobook" else ("booklet" if cat == "dvd" and n % 3 else
+                                                      None)
+            yield (n + 1, f"3{n + 1:09d}", f"INV-{n + 1}", f"{800 + n % 100}.{n % 7} "
+                   f"{rng.choice(SURNAMES)[:3].upper()}", n % titles + 1, cat, homes[n],
+                   homes[n], attach)
+    return _insert(s, "INSERT INTO items (id, barcode, accession, call_number, title_id,"
+                   " category, home_branch, at_branch, attachments) VALUES"
+                   " (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+
+
+def _history(s: Store, rng: random.Random, dates: _Dates, today: date, days: int,
+             now: datetime) -> dict:
+    active = [pid for (pid,) in s.conn.execute(
+        "SELECT id FROM patrons WHERE status = 'active' AND NOT blocked AND category != 'child'")]
+    lendable = s.conn.execute(
+        "SELECT i.id, i.title_id, i.home_branch, i.category FROM items i JOIN item_categories c"
+        " ON c.code = i.category WHERE NOT c.in_library_only").fetchall()
+    loan_days = {"dvd": 7, "magazine": 14}
+    loans, fines, opened = [], [], set()
+    for item_id, title_id, home, cat in lendable:
+        for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
+            out = today - timedelta(days=rng.randint(min(100, days), days))
+            due = dates.due(home, out + timedelta(days=loan_days.get(cat, 21)))
+            late = rng.random() < 0.08
+            back = due + timedelta(days=rng.randint(1, 30)) if late else \
+                due - timedelta(days=rng.randint(0, 10))
+            pid = rng.choice(active)
+            loans.append((item_id, pid, title_id, home, _ts(out), due.isoformat(), _ts(back),
+                          home))
+            if late:
+                fines.append((pid, home, min(20 * (back - due).days, 1000), _ts(back)))
+        if rng.random() < 0.1:
+            out = today - timedelta(days=rng.randint(0, 45))
+            loans.append((item_id, rng.choice(active), title_id, home, _ts(out),
+                          dates.due(home, out + timedelta(days=loan_days.get(cat, 21)))
+                          .isoformat(), None, None))
+            opened.add(item_id)
+    n = _insert(s, "INSERT INTO loans (item_id, patron_id, title_id, branch_id, out_at, due,"
+                " returned_at, returned_branch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", loans)
+    s.conn.executemany("UPDATE items SET status = 'on_loan' WHERE id = ?",
+                       [(i,) for i in opened])
+    _insert(s, "INSERT INTO debts (patron_id, branch_id, kind, amount, created_at)"
+            " VALUES (?, ?, 'fine', ?, ?)", (f for f in fines if f[2] > 0))
+    paid = _payments(s, rng, now)
+    held = _holds(s, rng, now)
+    return {"loans": n, "open_loans": len(opened), "fines": len(fines), "payments": paid,
+            "holds": held}
+
+
+def _ts(day: date) -> str:
+    return datetime.combine(day, time(10)).isoformat() + "+00:00"
+
+
+def _payments(s: Store, rng: random.Random, now: datetime) -> int:
+    debts = s.conn.execute("SELECT id, patron_id, branch_id, amount, created_at FROM debts"
+                           ).fetchall()
+    count = 0
+    for debt_id, pid, branch, amount, at in debts:
+        if rng.random() < 0.6:
+            pay_id = s.conn.execute(
+                "INSERT INTO payments (patron_id, branch_id, amount, method, created_at, day)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (pid, branch, amount, rng.choice(("cash", "card")), at, at[:10])).lastrowid
+            s.conn.execute("INSERT INTO allocations VALUES (?, ?, ?)", (pay_id, debt_id, amount))
+            count += 1
+    return count
+
+
+def _holds(s: Store, rng: random.Random, now: datetime) -> int:
+    out = s.conn.execute(
+        "SELECT l.title_id, i.home_branch, l.patron_id FROM loans l JOIN items i"
+        " ON i.id = l.item_id WHERE l.returned_at IS NULL").fetchall()
+    active = [pid for (pid,) in s.conn.execute(
+        "SELECT id FROM patrons WHERE status = 'active' AND NOT blocked LIMIT 50000")]
+    rows, seen = [], set()
+    for title_id, branch, borrower in rng.sample(out, k=min(len(out), len(out) // 5)):
+        pid = rng.choice(active)
+        if pid == borrower or (pid, title_id) in seen:
+            continue
+        seen.add((pid, title_id))
+        placed = now - timedelta(days=rng.randint(0, 30), minutes=rng.randint(0, 600))
+        rows.append((title_id, pid, branch, placed.isoformat(),
+                     (placed.date() + timedelta(days=180)).isoformat()))
+    return _insert(s, "INSERT INTO holds (title_id, patron_id, branch_id, placed_at, expires,"
+                   " state) VALUES (?, ?, ?, ?, ?, 'waiting')", rows)
+
+
+def _counts(s: Store) -> None:
+    s.conn.execute("INSERT INTO circ_counts SELECT substr(out_at, 1, 10), branch_id, 'loans',"
+                   " count(*) FROM loans GROUP BY 1, 2")
+    s.conn.execute("INSERT INTO circ_counts SELECT substr(returned_at, 1, 10), returned_branch,"
+                   " 'returns', count(*) FROM loans WHERE returned_at IS NOT NULL GROUP BY 1, 2")
+    s.conn.execute("INSERT INTO circ_counts SELECT substr(completed_at, 1, 10), home_branch,"
+                   " 'new_members', count(*) FROM patrons WHERE completed_at IS NOT NULL"
+                   " GROUP BY 1, 2")
+
+
+def tiny(s: Store) -> dict:
+    """The demo library: Center (the devices' site) and Šiška, fifty patrons, 500 items, a
+    couple of months of history, and the demo cards at Center."""
+    made = generate(s, branches=2, patrons=50, items=500, days=60, seed=7)
+    site = DEMO_SITE
+    rng = random.Random(7)
+    with s.atomic():
+        for uid, _, category, blocked, left, staff in DEMO_CARDS:
+            pid = patrons.add_patron(s, rng.choice(SURNAMES), category, branch=site,
+                                     first_name=rng.choice(FIRST), is_staff=staff)
+            until = (s.now().date() + timedelta(days=left)).isoformat()
+            s.update("patrons", pid, {"valid_until": until, "blocked": blocked})
+            patrons.add_card(s, pid, uid)
+    return made | {"demo_cards": len(DEMO_CARDS)}
+
+
+@click.command()
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.0001, 1),
+              help="1 = 30 branches, 200,000 patrons, 1,000,000 items.")
+@click.option("--seed", default=1, show_default=True)
+def main(db_path: str, scale: float, seed: int) -> None:
+    """Fill a new central database with a generated city network."""
+    from central.store import open_store
+
+    s = Store(open_store(db_path))
+    made = generate(s, branches=max(2, round(30 * scale ** 0.5)), patrons=int(200_000 * scale),
+                    items=int(1_000_000 * scale), seed=seed, progress=click.echo)
+    click.echo(made)
+
+
+if __name__ == "__main__":
+    main()

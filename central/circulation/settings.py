@@ -1,0 +1,61 @@
+"""Library-wide circulation settings: which checks apply and the numbers they use."""
+
+from typing import Annotated, Literal
+
+import msgspec
+
+Switch = Literal["off", "warn", "block"]
+Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
+Money = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class ReminderLevel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An overdue notice sent `after_days` past the due date, with its fee."""
+
+    after_days: Annotated[int, msgspec.Meta(ge=1)]
+    fee: Money = 0
+
+
+class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Every switchable check of checkout, return, holds, reminders and cleanup."""
+
+    currency: str = "EUR"
+    check_may_borrow: bool = True
+    check_rules: bool = True
+    check_blocked: bool = True
+    check_membership: bool = True
+    debt_limit: Money | None = 1000
+    same_title_now: Switch = "warn"
+    same_title_before: Switch = "off"
+    unknown_item: Literal["error", "generic", "quick"] = "error"
+    pickup_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
+    hold_expiry_days: Annotated[int, msgspec.Meta(ge=1)] = 180
+    due_warning_days: Days = 3
+    reminders: tuple[ReminderLevel, ...] = (
+        ReminderLevel(7, 100), ReminderLevel(21, 200), ReminderLevel(35, 300),
+    )
+    cleanup_after_days: Annotated[int, msgspec.Meta(ge=1)] = 90
+    offline_max_items: Annotated[int, msgspec.Meta(ge=0)] = 5
+
+
+_decode = msgspec.json.Decoder()
+_encode = msgspec.json.Encoder()
+
+
+def load(db) -> Settings:
+    """The stored settings over the defaults."""
+    stored = {k: _decode.decode(v) for k, v in db.execute("SELECT key, value FROM settings")}
+    return msgspec.convert(stored, Settings)
+
+
+def store(db, **values) -> Settings:
+    """Validate and store changed settings; return the result."""
+    merged = msgspec.structs.replace(load(db), **values)
+    checked = msgspec.convert(msgspec.to_builtins(merged), Settings)
+    with db.atomic():
+        db.conn.executemany(
+            "INSERT INTO settings VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [(k, _encode.encode(v)) for k, v in values.items()],
+        )
+    return checked

@@ -1,0 +1,116 @@
+"""The store interface the circulation domain works through: rows, transactions, clock, caches."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from central.circulation import calendar, settings
+from central.circulation.clock import Clock, SystemClock
+from central.circulation.errors import NotFound
+
+CACHE_SECONDS = 30.0
+
+
+class Store:
+    """Central's database as the domain sees it, with the clock and short-lived caches."""
+
+    def __init__(self, db, clock: Clock | None = None):
+        self.db = db
+        self.conn = db.conn
+        self.clock = clock or SystemClock()
+        self._cache: dict = {}
+
+    @contextmanager
+    def atomic(self) -> Iterator["Store"]:
+        """A write transaction (BEGIN IMMEDIATE: a deferred one cannot wait for a busy writer
+        when it upgrades), or a savepoint inside the caller's."""
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def row(self, sql: str, params=()) -> dict | None:
+        """The first row as a dict, or None."""
+        cur = self.conn.execute(sql, params)
+        found = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], found, strict=True)) if found else None
+
+    def rows(self, sql: str, params=()) -> list[dict]:
+        """All rows as dicts."""
+        cur = self.conn.execute(sql, params)
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def scalar(self, sql: str, params=()):
+        """The first column of the first row, or None."""
+        found = self.conn.execute(sql, params).fetchone()
+        return found[0] if found else None
+
+    def insert(self, table: str, values: dict) -> int:
+        """Insert one row and return its rowid."""
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        return self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
+                                 list(values.values())).lastrowid
+
+    def update(self, table: str, key: int | str, values: dict, column: str = "id") -> None:
+        """Update one row by key."""
+        sets = ", ".join(f"{c} = ?" for c in values)
+        self.conn.execute(f"UPDATE {table} SET {sets} WHERE {column} = ?",
+                          [*values.values(), key])
+
+    def now(self) -> datetime:
+        """Central's current time (UTC)."""
+        return self.clock.now()
+
+    def _cached(self, key, make):
+        hit = self._cache.get(key)
+        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        value = make()
+        self._cache[key] = (time.monotonic(), value)
+        return value
+
+    def forget(self) -> None:
+        """Drop cached settings, branches and calendars after changing them."""
+        self._cache.clear()
+
+    @property
+    def settings(self) -> settings.Settings:
+        """The library's circulation settings."""
+        return self._cached("settings", lambda: settings.load(self.db))
+
+    def branch(self, branch_id: str) -> dict:
+        """A branch's row, or NotFound."""
+        found = self._cached(("branch", branch_id), lambda: self.row(
+            "SELECT * FROM branches WHERE id = ?", [branch_id]))
+        if found is None:
+            self._cache.pop(("branch", branch_id), None)
+            raise NotFound(f"no branch {branch_id!r}", code="branch_unknown")
+        return found
+
+    def today(self, branch_id: str) -> date:
+        """Today's date where the branch is."""
+        return self.now().astimezone(ZoneInfo(self.branch(branch_id)["tz"])).date()
+
+    def calendar(self, branch_id: str) -> calendar.BranchCalendar:
+        """The branch's open days around today (this year to two years ahead)."""
+        year = self.today(branch_id).year
+        return self._cached(("calendar", branch_id, year), lambda: calendar.load(
+            self.db, branch_id, range(year - 1, year + 3)))
+
+    def count(self, branch_id: str, kind: str, n: int = 1) -> None:
+        """Add to a per-day statistic of the branch."""
+        self.conn.execute(
+            "INSERT INTO circ_counts VALUES (?, ?, ?, ?) ON CONFLICT (day, branch_id, kind)"
+            " DO UPDATE SET count = count + excluded.count",
+            (self.today(branch_id).isoformat(), branch_id, kind, n))

@@ -1,0 +1,116 @@
+"""The kiosk's Backend over the device runtime: requests to central, offline loans through the
+outbox, identification from the replicated allow-list when central is out of reach."""
+
+from datetime import date
+
+import msgspec
+
+from edge_common.cardid import card_hash
+from edge_common.envelope import new_id
+from edge_common.errors import EdgeError, OfflineError, RequestTimeout
+from edge_common.readers import normalise_uid
+from edge_common.runtime import DeviceRuntime
+from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
+
+ALLOWLIST = "allowlist"
+OFFLINE_CHECKOUT = "loan.checkout_offline"
+UNREACHABLE = (OfflineError, RequestTimeout)
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+class CentralBackend:
+    """Central as the kiosk session sees it, through one DeviceRuntime."""
+
+    def __init__(self, runtime: DeviceRuntime, key: bytes, offline_max_items: int = 5):
+        self.runtime = runtime
+        self.key = key
+        self.offline_max_items = offline_max_items
+
+    @property
+    def online(self) -> bool:
+        """Whether a central worker answers now."""
+        return self.runtime.central_up
+
+    def _ask(self, type: str, body: dict, id: str | None = None) -> dict:
+        if not self.online:
+            raise OfflineError("no link to central")
+        return self.runtime.request(type, body, id=id)
+
+    def identify(self, card: str, kind: str) -> Patron:
+        """Who holds the card: from central, or from the door/kiosk list when offline."""
+        ref = card_hash(self.key, normalise_uid(card) if kind == "uid" else card)
+        try:
+            found = self._ask("patron.identify", {"card": ref})
+        except UNREACHABLE:
+            return self._identify_offline(ref)
+        if found["refusal"] in ("patron_blocked", "registration_incomplete"):
+            raise EdgeError("the patron may not use the kiosk", code=found["refusal"])
+        return Patron(ref, found["name"], found["category"], found["language"],
+                      found["needs_pin"], found["staff"])
+
+    def _identify_offline(self, ref: str) -> Patron:
+        raw = self.runtime.lookup(ALLOWLIST, ref)
+        if raw is None:
+            raise EdgeError("unknown card", code="card_unknown")
+        entry = msgspec.json.decode(raw)
+        if entry.get("blk"):
+            raise EdgeError("blocked", code="patron_blocked")
+        if entry.get("exp") and entry["exp"] < date.today().isoformat():
+            raise EdgeError("expired", code="membership_expired")
+        return Patron(ref, "", entry.get("cat", ""), staff=bool(entry.get("staff")))
+
+    def verify_pin(self, patron: Patron, pin: str) -> None:
+        """Central checks the PIN; offline nobody can, so the patron is told to come back."""
+        try:
+            self._ask("patron.verify_pin", {"card": patron.ref, "pin": pin})
+        except UNREACHABLE as exc:
+            raise EdgeError("no PIN check offline", code="needs_connection") from exc
+
+    def account(self, patron: Patron) -> Account:
+        """Loans, holds and this branch's debts."""
+        got = self._ask("account.summary", {"card": patron.ref})
+        return Account(
+            loans=[Loan(str(x["id"]), x["title"], x["barcode"], _day(x["due"]), x["renewable"],
+                        x["refusal"]) for x in got["loans"]],
+            holds=[Hold(str(h["id"]), h["title"], h["state"], h["branch"],
+                        _day(h["pickup_by"]), h["position"]) for h in got["holds"]],
+            debts=[Debt(str(d["id"]), d["kind"], d["amount"], d["note"]) for d in got["debts"]],
+            credit=got["credit"], currency=got["currency"])
+
+    def checkout(self, patron: Patron, barcode: str) -> Borrowed:
+        """Lend online; when central is out of reach, queue the loan within the offline limit.
+
+        The queued event reuses the request's id, so a request central did apply is not
+        applied a second time when the queue delivers it.
+        """
+        body = {"card": patron.ref, "item": barcode}
+        request_id = new_id()
+        try:
+            done = self._ask("loan.checkout", body, id=request_id)
+        except UNREACHABLE:
+            if self.runtime.outbox.pending(OFFLINE_CHECKOUT, patron.ref) \
+                    >= self.offline_max_items:
+                raise EdgeError("offline limit", code="offline_limit") from None
+            self.runtime.emit(OFFLINE_CHECKOUT, body, id=request_id)
+            return Borrowed(barcode, barcode, None, queued=True)
+        return Borrowed(done["barcode"], done["title"], _day(done["due"]), done["warnings"])
+
+    def renew(self, patron: Patron, loan_ids: list[str]) -> list[Renewal]:
+        """Renew chosen loans; renewal needs central."""
+        try:
+            got = self._ask("loan.renew", {"card": patron.ref,
+                                           "loans": [int(i) for i in loan_ids]})
+        except UNREACHABLE as exc:
+            raise EdgeError("renewal needs central", code="needs_connection") from exc
+        return [Renewal(str(r["loan"]), r.get("title", ""), r["ok"], _day(r["due"]),
+                        r["refusal"]) for r in got["renewals"]]
+
+    def record_payment(self, patron: Patron, debt_ids: list[str], amount: int,
+                       terminal_ref: str) -> None:
+        """Queue the approved payment durably; central applies it once, whenever it arrives."""
+        self.runtime.emit("payment.record", {
+            "card": patron.ref, "amount": amount, "ref": terminal_ref,
+            "debts": [int(i) for i in debt_ids] or None})

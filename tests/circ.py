@@ -1,0 +1,38 @@
+"""A small library for circulation tests: three branches, categories, titles, copies, patrons."""
+
+from datetime import UTC, datetime
+
+from central.circulation import basics, catalogue, patrons
+from central.circulation.clock import FixedClock
+from central.circulation.store import Store
+from central.store import open_store
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Ljubljana
+BRANCHES = [("center", "Central Library"), ("siska", "Šiška Library"),
+            ("bezigrad", "Bežigrad Library")]
+
+
+def install(s: Store, branches=BRANCHES) -> Store:
+    """The basics and branches in an existing store."""
+    basics.install(s, range(2026, 2028))
+    for id, name in branches:
+        basics.add_branch(s, id, name)
+    return s
+
+
+def library(path) -> Store:
+    """A fresh store at `path` with the basics, three branches and a fixed clock."""
+    return install(Store(open_store(str(path)), FixedClock(START)))
+
+
+def copy(s: Store, barcode: str, title: str, branch: str = "center", category: str = "book",
+         **extra) -> int:
+    """A new title with one copy (or another copy when the title exists)."""
+    title_id = s.scalar("SELECT id FROM titles WHERE title = ?", [title]) \
+        or catalogue.add_title(s, title, "Author")
+    return catalogue.add_item(s, barcode, title_id, category, branch, **extra)
+
+
+def patron(s: Store, surname: str = "Novak", category: str = "adult", **extra) -> int:
+    """An active patron with a city card UID derived from the surname."""
+    return patrons.add_patron(s, surname, category, branch="center", **extra)

@@ -1,0 +1,265 @@
+"""Verbis (SEEDS 002) checkout, return and renewal rules, step by step, with TextLib's branches."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from central.circulation import (
+    accounts,
+    branches,
+    catalogue,
+    holds,
+    loans,
+    patrons,
+    settings,
+    summary,
+)
+from central.circulation.errors import CirculationError, NotFound
+from tests.circ import copy, library, patron
+
+
+@pytest.fixture
+def s(tmp_path):
+    return library(tmp_path / "c.db")
+
+
+def refused(code, fn, *args, **kw):
+    with pytest.raises(CirculationError) as exc:
+        fn(*args, **kw)
+    assert exc.value.code == code
+
+
+def test_items_are_found_by_barcode_accession_or_call_number_case_sensitively(s):
+    copy(s, "Ab12", "Alamut", accession="INV-1", call_number="821.163.6 BARTOL")
+    assert catalogue.resolve(s, "Ab12")["title"] == "Alamut"
+    assert catalogue.resolve(s, "INV-1")["barcode"] == "Ab12"
+    assert catalogue.resolve(s, "821.163.6 BARTOL")["barcode"] == "Ab12"
+    with pytest.raises(NotFound):
+        catalogue.resolve(s, "AB12")
+    copy(s, "Ab13", "Alamut", call_number="821.163.6 BARTOL")
+    refused("item_ambiguous", catalogue.resolve, s, "821.163.6 BARTOL")
+
+
+def test_checkout_gives_a_due_date_on_an_open_day_of_the_branch(s):
+    copy(s, "B1", "Alamut")
+    pid = patron(s)
+    # 2026-03-02 + 21 days = Monday 23 March; closing it moves the due date to the 24th.
+    branches.set_closed_days(s, 2026, {date(2026, 3, 23): "inventory"}, branch="center")
+    done = loans.checkout(s, pid, "B1", "center")
+    assert done["due"] == "2026-03-24"
+    # the other branches keep the library-wide calendar
+    copy(s, "B2", "Alamut", "siska")
+    assert loans.checkout(s, patron(s, "Kos"), "B2", "siska")["due"] == "2026-03-23"
+
+
+def test_sunday_and_holiday_due_dates_move_to_the_next_open_day(s):
+    copy(s, "B1", "Alamut")
+    s.clock.advance(days=34)   # Monday 6 April 2026 + 21 = Monday 27 April, Resistance Day
+    assert loans.checkout(s, patron(s), "B1", "center")["due"] == "2026-04-28"
+
+
+def test_patron_checks_blocked_expired_unfinished_and_debt(s):
+    copy(s, "B1", "Alamut")
+    pid = patron(s)
+    patrons.set_blocked(s, pid, True)
+    refused("patron_blocked", loans.checkout, s, pid, "B1", "center")
+    patrons.set_blocked(s, pid, False)
+    accounts.add_debt(s, pid, "center", "fine", 1500)
+    refused("debt_limit", loans.checkout, s, pid, "B1", "center")
+    settings.store(s.db, debt_limit=None)
+    s.forget()
+    assert loans.checkout(s, pid, "B1", "center")["barcode"] == "B1"
+    pre = patrons.add_patron(s, "Zupan", "adult", branch="center", status="pre")
+    copy(s, "B2", "Other")
+    refused("registration_incomplete", loans.checkout, s, pre, "B2", "center")
+    old = patron(s, "Old")
+    s.clock.advance(days=400)
+    refused("membership_expired", loans.checkout, s, old, "B2", "center")
+
+
+def test_each_patron_check_can_be_switched_off(s):
+    copy(s, "B1", "Alamut")
+    pid = patron(s)
+    patrons.set_blocked(s, pid, True)
+    settings.store(s.db, check_blocked=False)
+    s.forget()
+    assert loans.checkout(s, pid, "B1", "center")
+
+
+def test_category_matrix_and_in_library_only_and_attachments(s):
+    copy(s, "D1", "Film", category="dvd", attachments="booklet")
+    copy(s, "R1", "Lexicon", category="reference")
+    child = patron(s, "Mali", "child")
+    refused("category_not_allowed", loans.checkout, s, child, "D1", "center")
+    adult = patron(s)
+    done = loans.checkout(s, adult, "D1", "center")
+    assert done["warnings"] == ["attachments"] and done["attachments"] == "booklet"
+    assert done["due"] == "2026-03-09"   # DVDs: 7 days
+    refused("in_library_only", loans.checkout, s, adult, "R1", "center")
+    staff_lent = loans.checkout(s, adult, "R1", "center", overrides=frozenset({"in_library_only"}))
+    assert "in_library_only" in staff_lent["warnings"]
+
+
+def test_loan_limits_per_item_category(s):
+    for n in range(6):
+        copy(s, f"D{n}", f"Film {n}", category="dvd")
+    pid = patron(s)
+    for n in range(5):
+        loans.checkout(s, pid, f"D{n}", "center")
+    refused("loan_limit", loans.checkout, s, pid, "D5", "center")
+
+
+def test_same_title_now_and_before_by_setting(s):
+    copy(s, "B1", "Alamut")
+    copy(s, "B2", "Alamut")
+    pid = patron(s)
+    loans.checkout(s, pid, "B1", "center")
+    assert loans.checkout(s, pid, "B2", "center")["warnings"] == ["same_title_now"]
+    loans.checkin(s, "B1", "center")
+    loans.checkin(s, "B2", "center")
+    settings.store(s.db, same_title_now="block", same_title_before="block")
+    s.forget()
+    refused("same_title_before", loans.checkout, s, pid, "B1", "center")
+    loans.checkout(s, pid, "B1", "center", overrides=frozenset({"same_title_before"}))
+    refused("same_title_now", loans.checkout, s, pid, "B2", "center")
+
+
+def test_unknown_item_error_generic_or_quick_catalogue(s):
+    pid = patron(s)
+    refused("item_unknown", loans.checkout, s, pid, "NEW1", "center")
+    settings.store(s.db, unknown_item="generic")
+    s.forget()
+    done = loans.checkout(s, pid, "NEW1", "center")
+    assert "generic_item" in done["warnings"] and catalogue.resolve(s, "NEW1")["generic"] == 1
+    settings.store(s.db, unknown_item="quick")
+    s.forget()
+    done = loans.checkout(s, pid, "NEW2", "center", title="Brand new novel")
+    assert done["title"] == "Brand new novel" and "quick_catalogued" in done["warnings"]
+    assert s.scalar("SELECT quick FROM titles WHERE title = 'Brand new novel'") == 1
+
+
+def test_only_the_branch_own_items_are_lent_there(s):
+    copy(s, "S1", "Alamut", "siska")
+    refused("item_other_branch", loans.checkout, s, patron(s), "S1", "center")
+
+
+def test_item_out_is_refused_and_offers_a_hold(s):
+    copy(s, "B1", "Alamut")
+    a, b = patron(s), patron(s, "Kos")
+    loans.checkout(s, a, "B1", "center")
+    refused("item_on_loan", loans.checkout, s, b, "B1", "center")
+    refused("already_borrowed", loans.checkout, s, a, "B1", "center")
+    assert holds.place(s, b, "B1", "center")["position"] == 1
+
+
+def test_return_goes_to_whoever_borrowed_it_with_a_late_fine(s):
+    copy(s, "B1", "Alamut")
+    a, b = patron(s), patron(s, "Kos")
+    loans.checkout(s, a, "B1", "center")
+    s.clock.advance(days=21 + 10)   # due 23 March, returned 2 April: 10 days late
+    back = loans.checkin(s, "B1", "center", patron_id=b)
+    assert back["patron"] == a and "returned_by_other" in back["warnings"]
+    assert back["fine"] == 200 and back["late_days"] == 10
+    assert [(d["kind"], d["open"]) for d in accounts.debts(s, a)] == [("fine", 200)]
+    assert back["route"] == "reshelve"
+
+
+def test_fines_are_capped(s):
+    copy(s, "B1", "Alamut")
+    a = patron(s)
+    loans.checkout(s, a, "B1", "center")
+    s.clock.advance(days=200)
+    assert loans.checkin(s, "B1", "center")["fine"] == 1000
+
+
+def test_return_with_waiting_hold_sets_it_aside_with_a_pickup_deadline_and_notice(s):
+    copy(s, "B1", "Alamut")
+    a, b, c = patron(s), patron(s, "Kos"), patron(s, "Bizjak")
+    loans.checkout(s, a, "B1", "center")
+    holds.place(s, b, "B1", "center")
+    s.clock.advance(hours=1)
+    holds.place(s, c, "B1", "center")
+    back = loans.checkin(s, "B1", "center")
+    assert back["route"] == "hold_shelf" and back["hold_patron"] == b and back["patron"] == a
+    assert "hold_waiting" in back["warnings"]
+    assert back["pickup_by"] == "2026-03-10"   # 7 open days after Monday 2 March
+    assert s.scalar("SELECT kind FROM notices WHERE patron_id = ?", [b]) == "hold_ready"
+    refused("reserved_for_other", loans.checkout, s, c, "B1", "center")
+    assert loans.checkout(s, b, "B1", "center")
+    assert s.scalar("SELECT state FROM holds WHERE patron_id = ?", [b]) == "fulfilled"
+
+
+def test_staff_may_lend_a_set_aside_item_out_of_turn(s):
+    copy(s, "B1", "Alamut")
+    a, b, c = patron(s), patron(s, "Kos"), patron(s, "Bizjak")
+    loans.checkout(s, a, "B1", "center")
+    holds.place(s, b, "B1", "center")
+    loans.checkin(s, "B1", "center")
+    done = loans.checkout(s, c, "B1", "center", overrides=frozenset({"reserved_for_other"}))
+    assert "reserved_for_other" in done["warnings"]
+    assert holds.hold(s, 1)["state"] == "waiting" and holds.hold(s, 1)["position"] == 1
+
+
+def test_return_of_another_branch_item_is_flagged_for_transit(s):
+    copy(s, "S1", "Alamut", "siska")
+    a = patron(s)
+    loans.checkout(s, a, "S1", "siska")
+    back = loans.checkin(s, "S1", "center")
+    assert (back["route"], back["to"]) == ("transit", "siska")
+    assert loans.checkin(s, "S1", "bezigrad")["to"] == "siska"   # still travelling
+    arrived = loans.checkin(s, "S1", "siska")
+    assert arrived["route"] == "reshelve"
+    assert catalogue.resolve(s, "S1")["status"] == "available"
+
+
+def test_renewal_refused_when_a_hold_waits_or_the_limit_is_reached(s):
+    copy(s, "B1", "Alamut")
+    copy(s, "D1", "Film", category="dvd")
+    a, b = patron(s), patron(s, "Kos")
+    book = loans.checkout(s, a, "B1", "center")["loan"]
+    dvd = loans.checkout(s, a, "D1", "center")["loan"]
+    s.clock.advance(days=5)
+    assert loans.renew(s, dvd)["due"] == "2026-03-14"   # 7 March + 7, a Saturday
+    refused("renewal_limit", loans.renew, s, dvd)
+    holds.place(s, b, "B1", "center")
+    refused("hold_waiting", loans.renew, s, book)
+    view = {x["barcode"]: x for x in summary.summary(s, a, "center")["loans"]}
+    assert (view["B1"]["renewable"], view["B1"]["refusal"]) == (False, "hold_waiting")
+    assert view["D1"]["refusal"] == "renewal_limit"
+
+
+def test_renew_all_at_chosen_branches_by_n_days(s):
+    copy(s, "B1", "Alamut")
+    copy(s, "S1", "Kekec", "siska")
+    a = patron(s)
+    loans.checkout(s, a, "B1", "center")
+    loans.checkout(s, a, "S1", "siska")
+    out = loans.renew_all(s, a, branches=["siska"], days=10)
+    assert [(o["barcode"], o["due"]) for o in out] == [("S1", "2026-04-02")]
+    assert loans.renew(s, 1, branch="center")["ok"]
+    refused("item_other_branch", loans.renew, s, 2, branch="center")
+
+
+def test_change_of_home_branch_only_while_free(s):
+    copy(s, "B1", "Alamut")
+    loans.checkout(s, patron(s), "B1", "center")
+    refused("item_not_free", catalogue.change_home_branch, s, "B1", "siska")
+    loans.checkin(s, "B1", "center")
+    catalogue.change_home_branch(s, "B1", "siska")
+    assert catalogue.resolve(s, "B1")["home_branch"] == "siska"
+
+
+def test_staff_login_chooses_an_assigned_branch_and_warns_on_change(s):
+    branches.add_staff(s, "maja", "Maja", "clerk", ["center", "siska"])
+    assert branches.login(s, "maja", "center") == []
+    assert branches.login(s, "maja", "siska") == ["branch_changed"]
+    with pytest.raises(Exception) as exc:
+        branches.login(s, "maja", "bezigrad")
+    assert exc.value.code == "branch_not_assigned"
+
+
+def test_due_dates_always_land_on_open_days(s):
+    cal = s.calendar("center")
+    for offset in range(0, 400, 3):
+        day = date(2026, 1, 1) + timedelta(days=offset)
+        assert cal.is_open(cal.due_date(day, 21))

@@ -1,0 +1,79 @@
+"""The staff CLI over the same Python API: a day at the desk from set-up to the cash report."""
+
+import json
+from datetime import UTC, datetime
+
+from click.testing import CliRunner
+
+from libedge_cli.main import cli
+
+
+def run(db, *args, ok=True, input=None):
+    result = CliRunner().invoke(cli, ["admin", *args, "--db", str(db)], input=input)
+    assert (result.exit_code == 0) == ok, result.output
+    return result.output
+
+
+def test_a_day_at_the_desk(tmp_path):
+    db = tmp_path / "central.db"
+    run(db, "category", "install-basics")
+    run(db, "branch", "add", "center", "Central Library")
+    run(db, "branch", "hours", "center", *(f"{d}=08:00-20:00" for d in range(7)))
+    run(db, "staff", "add", "maja", "Maja", "--role", "cashier", "--branch", "center")
+    assert "patron 1 registered" in run(db, "patron", "add", "Novak", "--branch", "center",
+                                        "--city-card", "04:a1:b2:c3")
+    run(db, "item", "add", "B1", "Alamut", "--branch", "center", "--author", "Bartol",
+        "--accession", "INV-1")
+    lent = json.loads(run(db, "checkout", "1", "INV-1", "--branch", "center"))
+    assert lent["barcode"] == "B1"
+    back = json.loads(run(db, "checkin", "B1", "--branch", "center"))
+    assert back["route"] == "reshelve"
+    run(db, "money", "charge", "1", "replacement", "2500", "--branch", "center")
+    paid = json.loads(run(db, "money", "pay", "1", "3000", "--branch", "center",
+                          "--staff", "maja"))
+    assert paid["to_credit"] == 500
+    today = datetime.now(UTC).date().isoformat()
+    report = json.loads(run(db, "money", "report", "--branch", "center", "--from", today))
+    assert report[0]["total"] == 3000
+    shown = json.loads(run(db, "patron", "show", "1", "--branch", "center"))
+    assert shown["credit"] == 500 and shown["patron"]["name"] == "Novak"
+    run(db, "patron", "pin", "1", input="4321\n4321\n")
+
+
+def test_refusals_are_codes_not_tracebacks(tmp_path):
+    db = tmp_path / "central.db"
+    run(db, "category", "install-basics")
+    out = run(db, "branch", "add", "x", "X", "--tz", "Mars/Olympus", ok=False)
+    assert "[tz_unknown]" in out
+    out = run(db, "checkout", "7", "B1", "--branch", "nowhere", ok=False)
+    assert "[patron_unknown]" in out
+    out = run(db, "settings", "debt_limit=-5", ok=False)
+    assert "[bad_setting]" in out
+    assert json.loads(run(db, "settings", "debt_limit=500"))["debt_limit"] == 500
+
+
+def test_back_office_commands(tmp_path):
+    db = tmp_path / "central.db"
+    run(db, "category", "install-basics")
+    run(db, "branch", "add", "center", "Central Library")
+    run(db, "branch", "hours", "center", *(f"{d}=08:00-20:00" for d in range(7)))
+    run(db, "staff", "add", "maja", "Maja", "--branch", "center")
+    assert "patron 1" in run(db, "member", "preregister", "Novak", "--branch", "center")
+    assert json.loads(run(db, "member", "complete", "1", "--branch", "center",
+                          "--staff", "maja"))["status"] == "active"
+    items = tmp_path / "items.csv"
+    items.write_text("barcode,title,category,branch\nB1,Alamut,book,center\n"
+                     "B2,Kekec,book,nowhere\n")
+    out = run(db, "import", "items", str(items), ok=False)
+    assert '"imported": 1' in out and "branch_unknown" in out
+    run(db, "money", "pay", "1", "1800", "--branch", "center", "--staff", "maja")
+    run(db, "checkout", "1", "B1", "--branch", "center")
+    today = datetime.now(UTC).date().isoformat()
+    counted = json.loads(run(db, "stats", "--from", today))
+    assert counted["total"]["loans"] == 1 and counted["total"]["new_members"] == 1
+    assert json.loads(run(db, "reminders"))["overdue"]["notices"] == 0
+    assert json.loads(run(db, "member", "cleanup"))["deleted"] == []
+    run(db, "member", "erase", "1", ok=False)          # a loan is still out
+    run(db, "checkin", "B1", "--branch", "center")
+    run(db, "member", "erase", "1", "--yes")
+    assert json.loads(run(db, "patron", "show", "1", "--branch", "center"))["patron"]["name"] == ""

@@ -1,0 +1,131 @@
+"""Circulation over the backbone: a kiosk and a return box talk to central through mosquitto."""
+
+import pytest
+
+from central.circulation import accounts, alerts, catalogue, holds, loans, patrons
+from central.circulation.store import Store
+from edge_common.cardid import card_hash
+from edge_common.errors import RemoteError
+from kiosk.central_backend import CentralBackend
+from kiosk.payment import PaymentResult
+from kiosk.session import Screen, Session
+from tests.circ import copy, install
+from tests.harness import wait_for
+
+UID = "04A1B2C3D4"
+
+
+@pytest.fixture
+def lib(net):
+    """The network's store with one branch (the devices' site), two copies and a patron."""
+    s = install(Store(net.db), branches=[(net.site, "Main Library")])
+    copy(s, "B1", "Alamut", net.site)
+    copy(s, "B2", "Alamut", net.site)
+    copy(s, "R1", "Dictionary", net.site, "reference")
+    pid = patrons.add_patron(s, "Novak", "adult", branch=net.site, first_name="Ana")
+    patrons.add_card(s, pid, UID)
+    s.pid = pid
+    net.start_central()
+    return s
+
+
+@pytest.fixture
+def kiosk(net, lib):
+    dev = net.device("kiosk-1", kind="kiosk", datasets=["allowlist"])
+    dev.start()
+    wait_for(lambda: dev.central_up, what="kiosk sees central")
+    yield dev
+    dev.stop()
+
+
+def ref(net) -> str:
+    return card_hash(bytes.fromhex(net.card_key), UID)
+
+
+def test_identify_summary_checkout_renew_hold_and_pay(net, lib, kiosk):
+    card = ref(net)
+    who = kiosk.request("patron.identify", {"card": card})
+    assert (who["name"], who["refusal"]) == ("Ana N.", None)
+    done = kiosk.request("loan.checkout", {"card": card, "item": "B1"})
+    assert done["title"] == "Alamut" and done["due"]
+    with pytest.raises(RemoteError) as refused:
+        kiosk.request("loan.checkout", {"card": card, "item": "R1"})
+    assert refused.value.code == "in_library_only"
+    summary = kiosk.request("account.summary", {"card": card})
+    assert [loan["barcode"] for loan in summary["loans"]] == ["B1"]
+    renewed = kiosk.request("loan.renew", {"card": card})
+    assert renewed["renewals"][0]["ok"] is True
+    accounts.add_debt(lib, lib.pid, net.site, "fine", 250)
+    paid = kiosk.request("payment.record", {"card": card, "amount": 300, "ref": "T-1"})
+    again = kiosk.request("payment.record", {"card": card, "amount": 300, "ref": "T-1"})
+    assert paid == again and paid["to_credit"] == 50
+    assert net.db.execute("SELECT count(*) FROM payments").fetchone()[0] == 1
+
+
+def test_bad_bodies_get_codes_not_effects(net, lib, kiosk):
+    for body, code in [({"card": "zz", "item": "B1"}, "bad_body"),
+                       ({"card": "0" * 64, "item": "B1"}, "card_unknown"),
+                       ({"card": ref(net), "item": "x" * 10_000}, "bad_body"),
+                       ({"card": ref(net), "item": 5}, "bad_body"),
+                       ({"card": ref(net), "item": "NOPE"}, "item_unknown")]:
+        with pytest.raises(RemoteError) as refused:
+            kiosk.request("loan.checkout", body)
+        assert refused.value.code == code
+    assert net.db.execute("SELECT count(*) FROM loans").fetchone()[0] == 0
+
+
+def test_return_box_checkin_routes_to_the_hold_shelf(net, lib):
+    box = net.device("box-1", kind="returnbox")
+    box.start()
+    try:
+        loans.checkout(lib, lib.pid, "B1", net.site)
+        loans.checkout(lib, lib.pid, "B2", net.site)
+        other = patrons.add_patron(lib, "Kranjc", "adult", branch=net.site)
+        holds.place(lib, other, catalogue.resolve(lib, "B1")["title_id"], net.site)
+        box.emit("loan.checkin", {"item": "B1"})
+        wait_for(lambda: box.outbox.depth == 0, what="checkin applied")
+        assert loans.open_loan(lib, catalogue.resolve(lib, "B1")["id"]) is None
+        routed = box.request("loan.checkin", {"item": "B2"})
+        assert routed["route"] == "reshelve"
+        shelf = holds.shelf(lib, net.site)
+        assert [(h["barcode"], h["patron_id"]) for h in shelf] == [("B1", other)]
+    finally:
+        box.stop()
+
+
+def test_kiosk_session_borrows_offline_and_central_reconciles(net, lib, kiosk):
+    backend = CentralBackend(kiosk, bytes.fromhex(net.card_key))
+    session = Session(backend, terminal=None, deliver_receipt=lambda how, s: None)
+    wait_for(lambda: kiosk.lookup("allowlist", ref(net)), what="allow-list replicated")
+    session.card(UID)
+    assert session.screen == Screen.ACCOUNT and session.patron.display_name == "Ana N."
+    session.show(Screen.CHECKOUT)
+    session.scan("B1")
+    assert session.borrowed[-1].due is not None and not session.borrowed[-1].queued
+    net.central.stop()
+    net.central = None
+    wait_for(lambda: not kiosk.central_up, what="central gone")
+    session.scan("B2")
+    assert session.borrowed[-1].queued and session.notice.code == "checkout_queued"
+    session.logout()
+    patrons.set_blocked(lib, lib.pid, True)
+    net.start_central()
+    wait_for(lambda: kiosk.outbox.depth == 0, what="offline loan delivered")
+    assert loans.open_loan(lib, catalogue.resolve(lib, "B2")["id"])["patron_id"] == lib.pid
+    assert [a["code"] for a in alerts.open_alerts(lib, net.site)] == ["patron_blocked"]
+
+
+def test_payment_approved_while_offline_is_recorded_once(net, lib, kiosk):
+    accounts.add_debt(lib, lib.pid, net.site, "fine", 400)
+    backend = CentralBackend(kiosk, bytes.fromhex(net.card_key))
+    patron = backend.identify(UID, "uid")
+    debt = backend.account(patron).debts[0]
+    net.central.stop()
+    net.central = None
+    backend.record_payment(patron, [debt.id], 400, "TERM-77")
+    backend.record_payment(patron, [debt.id], 400, "TERM-77")
+    net.start_central()
+    wait_for(lambda: kiosk.outbox.depth == 0, what="payments delivered")
+    assert accounts.owed(lib, lib.pid) == 0
+    assert net.db.execute("SELECT count(*), sum(amount) FROM payments").fetchone() == (1, 400)
+    assert isinstance(PaymentResult, type)
