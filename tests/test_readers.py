@@ -193,13 +193,13 @@ def test_nfc_reader_over_nfcpy_udp_reports_each_tap_once():
     try:
         assert states.get(timeout=5) == "ok"
         card = Type2Card(port, bytes.fromhex("04A1B2C3D4E5F6")).present()
-        assert cards.get(timeout=5).uid == "04A1B2C3D4E5F6"
+        assert cards.get(timeout=20).uid == "04A1B2C3D4E5F6"
         time.sleep(1.0)
         assert cards.empty(), "a card left on the reader is reported once"
         card.remove()
         time.sleep(0.5)
         Type2Card(port, bytes.fromhex("04112233445566")).present()
-        assert cards.get(timeout=5).uid == "04112233445566"
+        assert cards.get(timeout=20).uid == "04112233445566"
     finally:
         reader.stop()
 

@@ -31,7 +31,7 @@ class Type2Card:
         try:
             while not self._stop.is_set():
                 target = clf.listen(nfc.clf.LocalTarget(
-                    "106A", sens_res=b"\x44\x00", sdd_res=self.uid, sel_res=b"\x00"), 0.5)
+                    "106A", sens_res=b"\x44\x00", sdd_res=self.uid, sel_res=b"\x00"), 5.0)
                 cmd = target.tt2_cmd if target else None
                 while cmd is not None and not self._stop.is_set():
                     page = cmd[1] * 4 if cmd[0] == 0x30 and len(cmd) > 1 else None
