@@ -5,8 +5,6 @@ Kivy's main thread after each step.
 """
 
 import logging
-import queue
-import threading
 from pathlib import Path
 
 from kivy.app import App
@@ -21,6 +19,7 @@ from kivy.uix.screenmanager import Screen as KivyScreen
 from kiosk.i18n import LANGUAGES, Translator
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
+from kiosk.worker import SessionWorker
 
 log = logging.getLogger(__name__)
 CJK_FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -78,13 +77,13 @@ class KioskApp(App):
     font = StringProperty("Roboto")
     languages = ListProperty()
 
-    def __init__(self, session: Session, status=lambda: {}, **kw):
+    def __init__(self, session: Session, worker: SessionWorker, status=lambda: {}, **kw):
         super().__init__(**kw)
         self.session = session
         self.status = status
         self.selected: set[str] = set()
-        self._work: queue.SimpleQueue = queue.SimpleQueue()
-        self._worker = threading.Thread(target=self._serve, name="kiosk-session", daemon=True)
+        self.worker = worker
+        worker.after_each = lambda: Clock.schedule_once(lambda dt: self.render(), 0)
 
     def build(self):
         """Load the screens."""
@@ -92,8 +91,6 @@ class KioskApp(App):
         self.title = "libedge kiosk"
         self.languages = [(code, name) for code, name in LANGUAGES.items()]
         root = Builder.load_file(str(KV))
-        self._worker.start()
-        Clock.schedule_interval(lambda dt: self.act(self.session.tick), 0.5)
         Clock.schedule_once(lambda dt: self.render(), 0)
         return root
 
@@ -101,7 +98,7 @@ class KioskApp(App):
 
     def act(self, step) -> None:
         """Run a session step on the session thread, then re-render."""
-        self._work.put(step)
+        self.worker.act(step)
 
     def card(self, uid: str, kind: str = "uid") -> None:
         """A card reader or the card-barcode scanner saw a card."""
@@ -110,15 +107,6 @@ class KioskApp(App):
     def scan(self, barcode: str) -> None:
         """The item scanner read a barcode."""
         self.act(lambda: self.session.scan(barcode))
-
-    def _serve(self) -> None:
-        while True:
-            step = self._work.get()
-            try:
-                step()
-            except Exception:  # noqa: BLE001 - the patron must never see a traceback
-                log.exception("kiosk step failed")
-            Clock.schedule_once(lambda dt: self.render(), 0)
 
     # --- touches (main thread) -----------------------------------------------------------
 

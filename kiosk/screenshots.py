@@ -106,6 +106,7 @@ def main(out: str, langs: tuple[str, ...]) -> None:
     from kiosk.payment import SimulatedTerminal
     from kiosk.session import Session, Settings
     from kiosk.simulator import SimulatedBackend
+    from kiosk.worker import SessionWorker
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,7 +129,9 @@ def main(out: str, langs: tuple[str, ...]) -> None:
     clock = SkipClock()
     session = Session(SimulatedBackend(), SimulatedTerminal(delay=0.05),
                       lambda how, sess: None, Settings(), clock=clock)
-    app = TourApp(session, status=lambda: {"link": "up", "outbox": 0, "printer": "ok"})
+    worker = SessionWorker(session.tick)
+    app = TourApp(session, worker, status=lambda: {"link": "up", "outbox": 0, "printer": "ok"})
+    worker.start()
     steps = tour(app, folder, list(langs) or list(LANGUAGES))
 
     def shoot(name: str):

@@ -52,6 +52,7 @@ class Settings:
     logout_after: float = 60.0
     goodbye_for: float = 5.0
     pin_attempts: int = 3
+    can_pay: bool = True
     languages: tuple[str, ...] = ("sl", "en", "cs", "hu", "zh")
 
 
@@ -149,6 +150,9 @@ class Session:
             return
         if self.screen in (Screen.PIN, Screen.PAYING, Screen.IDLE, Screen.GOODBYE):
             return
+        if screen == Screen.PAY and not self.settings.can_pay:
+            self.notice = Notice("pay_at_desk", "info")
+            return
         if screen in (Screen.RENEW, Screen.PAY) and not self.backend.online:
             self.notice = Notice("needs_connection", "warning")
             return
@@ -156,6 +160,15 @@ class Session:
         if screen == Screen.ACCOUNT:
             self._refresh()
         self.screen = screen
+
+    def barcode(self, code: str) -> None:
+        """The scanner read a code: a library card when nobody is here, else an item to borrow."""
+        if self.screen in (Screen.IDLE, Screen.GOODBYE):
+            self.card(code, "barcode")
+            return
+        if self.screen == Screen.ACCOUNT:
+            self.show(Screen.CHECKOUT)
+        self.scan(code)
 
     def scan(self, barcode: str) -> None:
         """An item barcode was scanned on the checkout screen."""

@@ -31,6 +31,18 @@ NOTICES = {
     "item_not_found": N_("This item is not in the catalogue. Please take it to the desk."),
     "item_other_branch": N_("This item belongs to another branch. Please take it to the desk."),
     "item_reserved": N_("This item is reserved for another reader."),
+    "item_on_loan": N_("This item is on loan to another reader. Please take it to the desk."),
+    "already_borrowed": N_("You already have this item on loan."),
+    "item_unavailable": N_("This item cannot be borrowed. Please take it to the desk."),
+    "item_in_transit": N_("This item is on its way to another library. Please take it to the "
+                          "desk."),
+    "category_not_allowed": N_("Your membership does not include this kind of item."),
+    "same_title_now": N_("You already have a copy of this title on loan."),
+    "same_title_before": N_("You have borrowed this title before."),
+    "registration_incomplete": N_("Your registration is not complete yet. Please finish it at "
+                                  "the desk."),
+    "quick_catalogued": N_("{title}: borrowed. The library will complete its record."),
+    "generic_item": N_("{title}: not in the catalogue, so it was lent as a general item."),
     "hold_waiting": N_("Another reader is waiting for this item."),
     "loan_limit": N_("You have reached your loan limit."),
     "debt_over_limit": N_("Please settle your fees first."),
@@ -38,6 +50,7 @@ NOTICES = {
     "nothing_to_renew": N_("There is nothing to renew."),
     "renewed": N_("Renewed: {ok}. Could not be renewed: {refused}."),
     "nothing_to_pay": N_("There is nothing to pay."),
+    "pay_at_desk": N_("Fees can be paid at the desk."),
     "follow_terminal": N_("Please pay {amount} on the card terminal."),
     "payment_approved": N_("Payment of {amount} approved. Thank you."),
     "payment_declined": N_("The payment was declined. Nothing was charged."),
@@ -55,7 +68,7 @@ SAME_AS = {
     "card_unknown": "unknown_card", "item_unknown": "item_not_found",
     "in_library_only": "item_in_library_only", "reserved_for_other": "item_reserved",
     "ib_other_patron": "item_reserved", "debt_limit": "debt_over_limit",
-    "attachments": "attachment_cd", "already_borrowed": "already_borrowed_now",
+    "attachments": "attachment_cd",
 }
 
 LABELS = {

@@ -62,3 +62,20 @@ def test_every_code_the_session_can_show_has_a_text():
 def test_amount_parameters_are_money():
     assert Translator("en").notice("follow_terminal", amount=390) == (
         "Please pay €3.90 on the card terminal.")
+
+
+def test_every_code_central_gives_a_borrowing_patron_has_its_own_text():
+    import inspect
+    from pathlib import Path
+
+    from central.circulation import holds, loans
+    from kiosk.texts import SAME_AS
+
+    src = Path(loans.__file__).read_text() + inspect.getsource(holds.patron_refusals)
+    codes = (set(re.findall(r'code="([a-z_]+)"', src))
+             | set(re.findall(r'(?:warnings|reasons)\.append\("([a-z_]+)"', src))
+             | set(re.findall(r'_switch\([^)]*"([a-z_]+)"', src)))
+    staff_only = {"not_on_loan", "returned_by_other", "loan_unknown"}
+    assert len(codes) > 15
+    missing = {c for c in codes - staff_only if SAME_AS.get(c, c) not in NOTICES}
+    assert not missing

@@ -261,3 +261,21 @@ def test_inputs_on_the_wrong_screen_are_ignored(kiosk):
     kiosk.receipt("print")
     kiosk.show(Screen.PAY)
     assert kiosk.screen == Screen.IDLE and kiosk.receipts == []
+
+
+def test_scanner_identifies_at_idle_and_borrows_from_the_account_screen(kiosk):
+    kiosk.barcode("04A1")
+    assert kiosk.screen == Screen.ACCOUNT and kiosk.patron == ANA
+    kiosk.barcode("B7")
+    assert kiosk.screen == Screen.CHECKOUT and [b.barcode for b in kiosk.borrowed] == ["B7"]
+    kiosk.show(Screen.RENEW)
+    kiosk.barcode("B8")
+    assert kiosk.screen == Screen.RENEW and len(kiosk.borrowed) == 1
+
+
+def test_without_a_terminal_paying_is_sent_to_the_desk():
+    s = Session(FakeBackend(), Terminal(), lambda how, sess: None,
+                Settings(can_pay=False), clock=Clock())
+    s.card("04A1")
+    s.show(Screen.PAY)
+    assert s.screen == Screen.ACCOUNT and s.notice.code == "pay_at_desk"

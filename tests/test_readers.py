@@ -3,7 +3,6 @@
 import os
 import queue
 import time
-import tty
 
 import pytest
 from hypothesis import given
@@ -13,6 +12,7 @@ from edge_common.readers import InvalidCardData, normalise_uid, open_reader, sen
 from edge_common.readers.config import SerialReaderConfig, SimReaderConfig
 from edge_common.readers.serial_line import LineFramer, parse_line
 from edge_common.readers.sim import parse_tap
+from tests.ptypair import close_quietly, pty_pair
 
 
 def collect(reader):
@@ -99,17 +99,6 @@ def test_serial_reader_over_loop_url():
         reader.stop()
 
 
-def pty_pair(link):
-    """A raw pty; `link` (a symlink) names its device end, as socat's link= would."""
-    controller, device = os.openpty()
-    tty.setraw(controller)
-    tty.setraw(device)
-    if os.path.lexists(link):
-        os.unlink(link)
-    os.symlink(os.ttyname(device), link)
-    return controller, device
-
-
 def test_serial_reader_over_a_pty_survives_unplug_and_replug(tmp_path):
     link = str(tmp_path / "ttyScanner")
     controller, device = pty_pair(link)
@@ -131,11 +120,7 @@ def test_serial_reader_over_a_pty_survives_unplug_and_replug(tmp_path):
         assert cards.get(timeout=3).uid == "0A0B0C0D"
     finally:
         reader.stop()
-        for fd in (controller, device):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        close_quietly(controller, device)
 
 
 @pytest.fixture(scope="module")

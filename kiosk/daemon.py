@@ -1,0 +1,181 @@
+"""The kiosk daemon: config → device runtime, backend, readers, printer, terminal → the touch UI.
+
+`Kiosk` holds everything but the screen, so tests and benchmarks drive it without Kivy;
+`main` puts the Kivy app on top.
+"""
+
+import logging
+import os
+import signal
+from collections.abc import Callable
+from datetime import datetime
+
+import click
+
+from edge_common import __version__
+from edge_common import config as config_mod
+from edge_common.errors import EdgeError
+from edge_common.readers import CardRead, open_reader
+from edge_common.runtime import DeviceRuntime
+from kiosk.backend import Backend
+from kiosk.central_backend import ALLOWLIST, CentralBackend
+from kiosk.config import KioskConfig
+from kiosk.i18n import Translator
+from kiosk.payment import PaymentTerminal, SimulatedTerminal
+from kiosk.receipt import compose, open_printer, print_lines
+from kiosk.session import Session, Settings
+from kiosk.simulator import SimulatedBackend
+from kiosk.worker import SessionWorker
+
+log = logging.getLogger(__name__)
+RESTART = 75  # systemd's Restart=on-failure starts a kiosk that exits with this again
+
+
+class NoTerminal:
+    """The kiosk has no card terminal (paying is then refused before this is reached)."""
+
+    def start(self, amount, currency, on_done) -> None:
+        """Never called: Settings.can_pay is off."""
+        raise EdgeError("no payment terminal", code="payment_terminal_error")
+
+    def cancel(self) -> None:
+        """Nothing to cancel."""
+
+
+def build_backend(cfg: KioskConfig, status: Callable[[], dict]) -> tuple[Backend,
+                                                                          DeviceRuntime | None]:
+    """Central over the device runtime (which reports `status`), or the sample library."""
+    if cfg.kiosk.backend == "simulated":
+        return SimulatedBackend(), None
+    runtime = DeviceRuntime(cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
+                            datasets=[ALLOWLIST], status_extra=status)
+    return CentralBackend(runtime, bytes.fromhex(cfg.device.card_key),
+                          cfg.kiosk.offline_max_items), runtime
+
+
+def build_terminal(cfg: KioskConfig) -> PaymentTerminal:
+    """The configured card-payment terminal."""
+    return SimulatedTerminal(cfg.payment.delay) if cfg.payment.kind == "simulated" \
+        else NoTerminal()
+
+
+class Kiosk:
+    """One kiosk without its screen: runtime, backend, session, readers, printer, terminal."""
+
+    def __init__(self, cfg: KioskConfig):
+        self.cfg = cfg
+        self.reader_states: dict[str, str] = {}
+        self.backend, self.runtime = build_backend(cfg, lambda: {"readers": self.reader_states})
+        k = cfg.kiosk
+        self.session = Session(
+            self.backend, build_terminal(cfg), self.deliver_receipt,
+            Settings(k.warning_after, k.logout_after, k.goodbye_for, k.pin_attempts,
+                     can_pay=cfg.payment.kind != "none", languages=tuple(k.languages)))
+        self.worker = SessionWorker(self.session.tick)
+        self.readers = {"card_reader": open_reader(cfg.card_reader)}
+        if cfg.scanner is not None:
+            self.readers["scanner"] = open_reader(cfg.scanner)
+        self.reader_states.update(dict.fromkeys(self.readers, "starting"))
+
+    def start(self) -> None:
+        """Connect to central, start the session thread and every reader."""
+        if self.runtime:
+            self.runtime.start()
+        self.worker.start()
+        for name, reader in self.readers.items():
+            on_read = self._card if name == "card_reader" else self._scan
+            reader.start(on_read, lambda state, detail, name=name: self._state(name, state))
+
+    def stop(self) -> None:
+        """Stop readers, the session thread and the runtime."""
+        for reader in self.readers.values():
+            reader.stop()
+        self.worker.stop()
+        if self.runtime:
+            self.runtime.stop()
+
+    def _card(self, read: CardRead) -> None:
+        self.worker.act(lambda: self.session.card(read.uid, read.kind))
+
+    def _scan(self, read: CardRead) -> None:
+        self.worker.act(lambda: self.session.barcode(read.uid))
+
+    def _state(self, name: str, state: str) -> None:
+        if state != "ok":
+            log.warning("%s is %s", name, state)
+        self.reader_states[name] = state
+
+    def deliver_receipt(self, how: str, session: Session) -> None:
+        """Print the session's receipt in the patron's language (raises PrinterUnavailable)."""
+        if how != "print":
+            raise EdgeError(f"no {how} receipts here", code="receipt_unavailable")
+        currency = session.account.currency if session.account else "EUR"
+        lines = compose(Translator(session.lang), self.cfg.kiosk.library,
+                        self.cfg.kiosk.branch_name, datetime.now(), session.borrowed,
+                        session.renewals, session.paid, currency)
+        printer = open_printer(self.cfg.printer)
+        try:
+            print_lines(printer, lines)
+        finally:
+            printer.close()
+
+    def status(self) -> dict:
+        """What the maintenance screen shows."""
+        facts = {"backend": self.cfg.kiosk.backend, "link": "up" if self.backend.online
+                 else "down", "printer": self.cfg.printer.kind} | self.reader_states
+        if self.runtime:
+            facts["outbox"] = self.runtime.outbox.depth
+        return facts
+
+
+def configure_kivy(cfg: KioskConfig) -> None:
+    """Window and logging settings Kivy reads at import time."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(cfg.kiosk.width))
+    Config.set("graphics", "height", str(cfg.kiosk.height))
+    Config.set("graphics", "fullscreen", "auto" if cfg.kiosk.fullscreen else "0")
+    Config.set("kivy", "exit_on_escape", "0")
+
+
+def run(cfg: KioskConfig) -> int:
+    """Show the kiosk until SIGTERM (0) or a staff restart (RESTART)."""
+    configure_kivy(cfg)
+    from kivy.clock import Clock
+
+    from kiosk.app import KioskApp
+
+    kiosk = Kiosk(cfg)
+    app = KioskApp(kiosk.session, kiosk.worker, status=kiosk.status)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: Clock.schedule_once(lambda dt: app.stop(), 0))
+    try:
+        kiosk.start()
+        app.run()
+    finally:
+        kiosk.stop()
+    return 0
+
+
+@click.command()
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="The kiosk's TOML configuration file.")
+@click.option("--check-config", is_flag=True, help="Check the configuration and exit.")
+def main(config_path: str, check_config: bool) -> None:
+    """Run the self-service kiosk until SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        cfg = config_mod.load(config_path, KioskConfig)
+    except EdgeError as exc:
+        raise click.ClickException(f"{exc.code}: {exc}") from exc
+    if check_config:
+        click.echo(f"{config_path}: ok ({cfg.kiosk.backend} backend, "
+                   f"{', '.join(sorted(['card_reader'] + (['scanner'] if cfg.scanner else [])))})")
+        return
+    raise SystemExit(run(cfg))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""The kiosk daemon without its screen: config, card reader socket, scanner and printer on ptys,
+the sample backend and central over a real broker."""
+
+import os
+import select
+import subprocess
+import sys
+
+import msgspec
+import pytest
+
+from central.circulation import patrons
+from central.circulation.store import Store
+from edge_common.config import load
+from edge_common.errors import ConfigError
+from edge_common.readers import send_sim_tap
+from edge_common.readers.config import PcscReaderConfig, SerialReaderConfig, SimReaderConfig
+from kiosk.config import KioskConfig, KioskSection, PaymentConfig
+from kiosk.daemon import Kiosk
+from kiosk.receipt import PrinterConfig
+from kiosk.session import Screen
+from tests.circ import copy, install
+from tests.harness import device_parts, wait_for
+from tests.ptypair import close_quietly, pty_pair
+
+EXAMPLE = "deploy/kiosk.example.toml"
+KEY = "ab" * 32
+
+
+def test_example_config_is_valid_and_checked_from_the_command_line():
+    cfg = load(EXAMPLE, KioskConfig)
+    assert isinstance(cfg.card_reader, PcscReaderConfig)
+    assert isinstance(cfg.scanner, SerialReaderConfig)
+    run = subprocess.run([sys.executable, "-m", "kiosk.daemon", "--config", EXAMPLE,
+                          "--check-config"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "ok (central backend, card_reader, scanner)" in run.stdout
+
+
+@pytest.mark.parametrize("change, message", [
+    (("logout_after = 60.0", "logout_after = 60.0\nscreensaver = true"), "unknown key 'kiosk.screensaver'"),
+    (('"sl", "en"', '"sl", "xx"'), "unknown language 'xx'"),
+    (("warning_after = 45.0", "warning_after = 90.0"), "warning_after must be shorter"),
+    (('kind = "pcsc"', 'kind = "laser"'), "card_reader"),
+])
+def test_bad_config_is_refused_naming_the_problem(tmp_path, change, message):
+    bad = tmp_path / "kiosk.toml"
+    bad.write_text(open(EXAMPLE).read().replace(*change))
+    with pytest.raises(ConfigError) as err:
+        load(bad, KioskConfig)
+    assert message in str(err.value) and str(bad) in str(err.value)
+    run = subprocess.run([sys.executable, "-m", "kiosk.daemon", "--config", str(bad),
+                          "--check-config"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and "config_invalid" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.fixture
+def ptys(tmp_path):
+    """A scanner and a receipt printer, each on its own pty."""
+    pairs = {name: pty_pair(str(tmp_path / f"tty{name}")) for name in ("scanner", "printer")}
+    yield {name: (str(tmp_path / f"tty{name}"), fds[0]) for name, fds in pairs.items()}
+    close_quietly(*(fd for fds in pairs.values() for fd in fds))
+
+
+def kiosk_config(tmp_path, ptys, backend="simulated", device=None, mqtt=None) -> KioskConfig:
+    """A kiosk with a simulated card reader, a pty scanner and a pty ESC/POS printer."""
+    raw = {
+        "device": device or {"id": "kiosk-1", "site": "main", "kind": "kiosk",
+                             "data_dir": str(tmp_path / "kiosk-1"), "card_key": KEY},
+        "kiosk": KioskSection(backend=backend, library="City Library", branch_name="Main",
+                              goodbye_for=0.5),
+        "card_reader": SimReaderConfig(socket=str(tmp_path / "card.sock"), name="card"),
+        "scanner": SerialReaderConfig(url=ptys["scanner"][0], name="scanner"),
+        "printer": PrinterConfig(kind="serial", device=ptys["printer"][0]),
+        "payment": PaymentConfig(kind="simulated", delay=0.05),
+    } | ({"mqtt": mqtt} if mqtt else {})
+    return msgspec.convert(raw, KioskConfig, from_attributes=True)
+
+
+def printed(fd: int, until: bytes = b"\x1dV\x00", timeout: float = 10) -> bytes:
+    """Bytes the printer received, up to and including the paper cut."""
+    out = b""
+    while until not in out:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        assert ready, f"the printer got only {out!r}"
+        out += os.read(fd, 4096)
+    return out
+
+
+def in_session(kiosk: Kiosk, step) -> None:
+    """Run a step on the kiosk's session thread, as a touch would."""
+    kiosk.worker.act(lambda: step(kiosk.session))
+
+
+def test_card_scanner_and_printer_drive_a_session(tmp_path, ptys):
+    kiosk = Kiosk(kiosk_config(tmp_path, ptys))
+    scanner, printer = ptys["scanner"][1], ptys["printer"][1]
+    kiosk.start()
+    try:
+        wait_for(lambda: set(kiosk.reader_states.values()) == {"ok"}, what="readers open")
+        send_sim_tap(str(tmp_path / "card.sock"), "04:a1:b2:c3")
+        wait_for(lambda: kiosk.session.screen == Screen.ACCOUNT, what="account after the tap")
+        os.write(scanner, b"40001\r\n")
+        wait_for(lambda: kiosk.session.screen == Screen.CHECKOUT and kiosk.session.borrowed,
+                 what="a scan on the account screen borrows")
+        os.write(scanner, b"40003\r\n")
+        wait_for(lambda: kiosk.session.notice.code == "item_in_library_only", what="refusal")
+        in_session(kiosk, lambda s: s.logout())
+        wait_for(lambda: kiosk.session.screen == Screen.RECEIPT, what="receipt question")
+        in_session(kiosk, lambda s: s.receipt("print"))
+        receipt = printed(printer)
+        assert b"City Library" in receipt and b"40001" in receipt and b"Juri Muri" in receipt
+        wait_for(lambda: kiosk.session.screen == Screen.GOODBYE, what="goodbye")
+        assert kiosk.session.notice.code == "receipt_print"
+        wait_for(lambda: kiosk.session.screen == Screen.IDLE, what="back to idle after goodbye")
+        os.write(scanner, b"04A1B2C3\r\n")
+        wait_for(lambda: kiosk.session.screen == Screen.ACCOUNT,
+                 what="a library card scanned at the idle screen identifies the patron")
+        status = kiosk.status()
+        assert status["card_reader"] == status["scanner"] == "ok" and status["link"] == "up"
+    finally:
+        kiosk.stop()
+
+
+def test_a_printer_that_is_gone_is_a_message_not_a_crash(tmp_path, ptys):
+    cfg = kiosk_config(tmp_path, ptys)
+    cfg = msgspec.structs.replace(cfg, printer=PrinterConfig(kind="serial", device="/dev/nope"))
+    kiosk = Kiosk(cfg)
+    kiosk.start()
+    try:
+        send_sim_tap(str(tmp_path / "card.sock"), "04A1B2C3")
+        wait_for(lambda: kiosk.session.screen == Screen.ACCOUNT, what="account")
+        in_session(kiosk, lambda s: (s.show(Screen.CHECKOUT), s.scan("40001"), s.logout(),
+                                     s.receipt("print")))
+        wait_for(lambda: kiosk.session.screen == Screen.GOODBYE, what="goodbye")
+        assert kiosk.session.notice.code == "printer_unavailable"
+    finally:
+        kiosk.stop()
+
+
+def test_kiosk_against_central_over_the_broker(net, tmp_path, ptys):
+    s = install(Store(net.db), branches=[(net.site, "Main Library")])
+    copy(s, "B1", "Alamut", net.site)
+    pid = patrons.add_patron(s, "Novak", "adult", branch=net.site, first_name="Ana")
+    patrons.add_card(s, pid, "04A1B2C3D4")
+    net.start_central()
+    from central import fleet
+
+    fleet.enrol(net.db, "kiosk-1", net.site, "kiosk")
+    dev, mqtt, _ = device_parts(net.broker, tmp_path, "kiosk-1", net.site, "kiosk", net.card_key)
+    kiosk = Kiosk(kiosk_config(tmp_path, ptys, "central", device=dev, mqtt=mqtt))
+    kiosk.start()
+    try:
+        wait_for(lambda: kiosk.backend.online, what="central reachable")
+        send_sim_tap(str(tmp_path / "card.sock"), "04A1B2C3D4")
+        wait_for(lambda: kiosk.session.account is not None, what="account from central")
+        assert kiosk.session.patron.display_name == "Ana N."
+        os.write(ptys["scanner"][1], b"B1\r\n")
+        wait_for(lambda: kiosk.session.borrowed, what="borrowed at central")
+        assert kiosk.session.borrowed[0].title == "Alamut" and not kiosk.session.borrowed[0].queued
+        assert s.scalar("SELECT count(*) FROM loans WHERE patron_id = ? AND returned_at IS NULL",
+                        [pid]) == 1
+        assert kiosk.status()["outbox"] == 0
+    finally:
+        kiosk.stop()
