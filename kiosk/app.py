@@ -24,11 +24,11 @@ from kiosk.worker import SessionWorker
 log = logging.getLogger(__name__)
 CJK_FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
              "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"]
-KV = Path(__file__).with_name("kiosk.kv")
+KV = Path(__file__).with_name("screens.kv")  # not kiosk.kv: KioskApp would load that twice
 
 
 class Frame(KivyScreen):
-    """A screen with the common header and notice bar around its body (kiosk.kv)."""
+    """A screen with the common header and notice bar around its body (screens.kv)."""
 
     body_class = StringProperty("")
 
@@ -38,7 +38,7 @@ class Frame(KivyScreen):
 
 
 class Btn(Button):
-    """The kiosk's big touch button (styled in kiosk.kv)."""
+    """The kiosk's big touch button (styled in screens.kv)."""
 
 
 class LangButton(Btn):
@@ -93,6 +93,15 @@ class KioskApp(App):
         root = Builder.load_file(str(KV))
         Clock.schedule_once(lambda dt: self.render(), 0)
         return root
+
+    def on_start(self) -> None:
+        """Log when the first frame is on the screen (the end of a cold start)."""
+        from kivy.core.window import Window
+
+        def shown(*_):
+            Window.unbind(on_flip=shown)
+            log.info("kiosk ready: %s screen shown", self.root.current)
+        Window.bind(on_flip=shown)
 
     # --- inputs (any thread) -------------------------------------------------------------
 
@@ -180,6 +189,7 @@ class KioskApp(App):
         if s.screen == Screen.MAINTENANCE:
             self.maintenance = [f"{k}: {v}" for k, v in self.status().items()]
         if self.root and self.root.current != s.screen.value:
+            log.info("screen %s", s.screen.value)
             self.root.current = s.screen.value
 
     @staticmethod

@@ -3,6 +3,7 @@ the sample backend and central over a real broker."""
 
 import os
 import select
+import signal
 import subprocess
 import sys
 
@@ -38,7 +39,8 @@ def test_example_config_is_valid_and_checked_from_the_command_line():
 
 
 @pytest.mark.parametrize("change, message", [
-    (("logout_after = 60.0", "logout_after = 60.0\nscreensaver = true"), "unknown key 'kiosk.screensaver'"),
+    (("logout_after = 60.0", "logout_after = 60.0\nscreensaver = true"),
+     "unknown key 'kiosk.screensaver'"),
     (('"sl", "en"', '"sl", "xx"'), "unknown language 'xx'"),
     (("warning_after = 45.0", "warning_after = 90.0"), "warning_after must be shorter"),
     (('kind = "pcsc"', 'kind = "laser"'), "card_reader"),
@@ -163,3 +165,37 @@ def test_kiosk_against_central_over_the_broker(net, tmp_path, ptys):
         assert kiosk.status()["outbox"] == 0
     finally:
         kiosk.stop()
+
+
+def test_the_daemon_shows_its_screen_follows_a_tap_and_stops_on_sigterm(tmp_path, ptys):
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f"""[device]\nid = "kiosk-1"\nsite = "main"\nkind = "kiosk"
+data_dir = "{tmp_path / 'data'}"\ncard_key = "{KEY}"
+[kiosk]\nbackend = "simulated"\nfullscreen = false
+[card_reader]\nkind = "sim"\nsocket = "{tmp_path / 'card.sock'}"
+[scanner]\nkind = "serial"\nurl = "{ptys['scanner'][0]}"
+""")
+    env = os.environ | {"SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp_path / ".kivy")}
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk.daemon", "--config", str(cfg)],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    lines: list[str] = []
+
+    def logged(text):
+        while not any(text in line for line in lines):
+            line = proc.stderr.readline()
+            assert line, "".join(lines[-30:])
+            lines.append(line)
+        return True
+
+    try:
+        assert logged("kiosk ready: idle screen shown")
+        wait_for(lambda: (tmp_path / "card.sock").exists(), what="card reader socket")
+        send_sim_tap(str(tmp_path / "card.sock"), "04A1B2C3")
+        assert logged("screen account")
+        os.write(ptys["scanner"][1], b"40001\r\n")
+        assert logged("screen checkout")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        proc.kill()
+    assert "Traceback" not in "".join(lines) + proc.stderr.read()
