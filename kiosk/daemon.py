@@ -140,15 +140,20 @@ def configure_kivy(cfg: KioskConfig) -> None:
     Config.set("kivy", "exit_on_escape", "0")
 
 
-def run(cfg: KioskConfig) -> int:
-    """Show the kiosk until SIGTERM (0) or a staff restart (RESTART)."""
+def build(cfg: KioskConfig):
+    """The kiosk and its Kivy app, not yet started."""
     configure_kivy(cfg)
-    from kivy.clock import Clock
-
     from kiosk.app import KioskApp
 
     kiosk = Kiosk(cfg)
-    app = KioskApp(kiosk.session, kiosk.worker, status=kiosk.status)
+    return kiosk, KioskApp(kiosk.session, kiosk.worker, status=kiosk.status)
+
+
+def run(cfg: KioskConfig) -> int:
+    """Show the kiosk until SIGTERM (0) or a staff restart (RESTART)."""
+    kiosk, app = build(cfg)
+    from kivy.clock import Clock
+
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: Clock.schedule_once(lambda dt: app.stop(), 0))
     try:

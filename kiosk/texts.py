@@ -21,6 +21,7 @@ NOTICES = {
     "offline": N_("The library system cannot be reached right now. Please try again."),
     "timeout": N_("The library system did not answer in time. Please try again."),
     "internal_error": N_("Something went wrong. Please ask at the desk."),
+    "device_unknown": N_("This kiosk is not set up yet. Please ask at the desk."),
     "already_borrowed_now": N_("You have just borrowed this item."),
     "checkout_ok": N_("{title}: due {due}."),
     "checkout_queued": N_("{title}: recorded. The loan will be confirmed when the library "
