@@ -79,8 +79,6 @@ def open_printer(cfg: PrinterConfig):
     try:
         p = makers[cfg.kind]()
         p.open(raise_not_found=True)
-        if cfg.kind == "serial":
-            p.device.inter_byte_timeout = 0.05  # a status answer ends a read, not the timeout
         return p
     except Exception as exc:  # noqa: BLE001 - every driver has its own error types
         raise PrinterUnavailable(str(exc)) from exc
