@@ -7,6 +7,8 @@ Kivy's main thread after each step.
 import logging
 import queue
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from kivy.app import App
@@ -14,11 +16,18 @@ from kivy.clock import Clock
 from kivy.core.text import LabelBase
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    DictProperty,
+    ListProperty,
+    StringProperty,
+)
 from kivy.uix.button import Button
 from kivy.uix.screenmanager import Screen as KivyScreen
 
 from kiosk.i18n import LANGUAGES, Translator
+from kiosk.maintenance import Fact
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
 
@@ -26,6 +35,7 @@ log = logging.getLogger(__name__)
 CJK_FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
              "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"]
 KV = Path(__file__).with_name("kiosk.kv")
+FACTS_EVERY = 5.0  # seconds between refreshes of the maintenance facts
 
 
 class Frame(KivyScreen):
@@ -40,6 +50,8 @@ class Frame(KivyScreen):
 
 class Btn(Button):
     """The kiosk's big touch button (styled in kiosk.kv)."""
+
+    tone = ColorProperty()  # its colour outside high-contrast mode
 
 
 class LangButton(Btn):
@@ -74,14 +86,17 @@ class KioskApp(App):
     large = BooleanProperty(False)
     contrast = BooleanProperty(False)
     offline = BooleanProperty(False)
-    maintenance = ListProperty()
+    facts = ListProperty()
+    restartable = BooleanProperty(False)
     font = StringProperty("Roboto")
     languages = ListProperty()
 
-    def __init__(self, session: Session, status=lambda: {}, **kw):
+    def __init__(self, session: Session, status: Callable[[], list[Fact]] = list, **kw):
         super().__init__(**kw)
         self.session = session
         self.status = status
+        self._facts: list[Fact] = []
+        self._facts_at: float | None = None
         self.selected: set[str] = set()
         self._work: queue.SimpleQueue = queue.SimpleQueue()
         self._worker = threading.Thread(target=self._serve, name="kiosk-session", daemon=True)
@@ -116,9 +131,20 @@ class KioskApp(App):
             step = self._work.get()
             try:
                 step()
+                self._gather()
             except Exception:  # noqa: BLE001 - the patron must never see a traceback
                 log.exception("kiosk step failed")
             Clock.schedule_once(lambda dt: self.render(), 0)
+
+    def _gather(self) -> None:
+        """Refresh the maintenance facts while that screen shows (here: they may wait on I/O)."""
+        if self.session.screen != Screen.MAINTENANCE:
+            self._facts_at = None
+            return
+        now = time.monotonic()
+        if self._facts_at is None or now - self._facts_at >= FACTS_EVERY:
+            self._facts_at = now
+            self._facts = self.status()
 
     # --- touches (main thread) -----------------------------------------------------------
 
@@ -190,7 +216,10 @@ class KioskApp(App):
                           "detail": tr.label("due", date=b.due) if b.due else
                           tr.label("offline_banner")} for b in s.borrowed]
         if s.screen == Screen.MAINTENANCE:
-            self.maintenance = [f"{k}: {v}" for k, v in self.status().items()]
+            self.restartable = s.on_restart is not None
+            self.facts = [{"label": tr.label(f.label, **f.params),
+                           "value": tr.label(f.value, **f.params), "level": f.level}
+                          for f in self._facts]
         if self.root and self.root.current != s.screen.value:
             self.root.current = s.screen.value
 

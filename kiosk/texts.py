@@ -110,7 +110,7 @@ LABELS = {
     "maint_outbox": N_("Events waiting to be sent"),
     "maint_outbox_empty": N_("Nothing waiting"),
     "maint_outbox_waiting": N_("{count}, the oldest from {ago}"),
-    "maint_dropped": N_("Events dropped (outbox full)"),
+    "maint_dropped": N_("Events dropped"),
     "maint_count": N_("{count}"),
     "maint_dataset": N_("Data: {dataset}"),
     "maint_never_synced": N_("Never received"),
