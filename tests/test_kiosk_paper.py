@@ -20,11 +20,11 @@ class PrinterEnd:
     """The printer's side of a pty pair: answers every paper query with `answer` (None: silent)."""
 
     def __init__(self):
-        self.master, slave = os.openpty()
+        self.master, self._slave = os.openpty()  # ours stays open: no hang-up between opens
         tty.setraw(self.master)
-        tty.setraw(slave)
-        self.device = os.ttyname(slave)
-        os.close(slave)
+        tty.setraw(self._slave)
+        os.set_blocking(self.master, False)
+        self.device = os.ttyname(self._slave)
         self.answer: bytes | None = b"\x12"
         self.queries = 0
         self._stop = threading.Event()
@@ -38,7 +38,7 @@ class PrinterEnd:
                 continue
             try:
                 seen += os.read(self.master, 64)
-            except OSError:  # the kiosk side is closed between queries
+            except BlockingIOError:
                 continue
             while QUERY in seen:
                 seen = seen.split(QUERY, 1)[1]
@@ -50,6 +50,7 @@ class PrinterEnd:
         self._stop.set()
         self._thread.join()
         os.close(self.master)
+        os.close(self._slave)
 
 
 @pytest.fixture
