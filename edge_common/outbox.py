@@ -4,6 +4,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum
 
 from edge_common import envelope
@@ -72,6 +73,12 @@ class Outbox:
             return self._db.execute(
                 "SELECT count(*) FROM outbox WHERE type = ? AND instr(payload, ?) > 0",
                 (type, containing.encode())).fetchone()[0]
+
+    def oldest_at(self) -> datetime | None:
+        """When the oldest event still waiting for an ack was made (None when empty)."""
+        with self._lock:
+            row = self._db.execute("SELECT payload FROM outbox ORDER BY seq LIMIT 1").fetchone()
+        return envelope.decode(row[0]).at if row else None
 
     def add(self, type: str, body: dict, priority: Priority = Priority.KEEP,
             id: str | None = None) -> envelope.Envelope:

@@ -60,9 +60,10 @@ class Replicas:
 
     def synced_at(self, dataset: str) -> float | None:
         """Wall-clock time the dataset was last confirmed current with central."""
-        row = self._db.execute(
-            "SELECT synced_at FROM replica_meta WHERE dataset = ?", (dataset,)
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT synced_at FROM replica_meta WHERE dataset = ?", (dataset,)
+            ).fetchone()
         return row[0] if row else None
 
     def get(self, dataset: str, key: str) -> bytes | None:

@@ -70,6 +70,8 @@ class DeviceRuntime:
         subs += [(topics.sync(device.site, d), 1) for d in self.datasets]
         subs.append((topics.CENTRAL_STATUS_ALL, 1))
         self.central_workers: set[str] = set()
+        self.central_since = time.time()  # wall clock of the last change of `central_up`
+        self._central_was = False
         self.link = MqttLink(
             dev, mqtt, subscriptions=subs, on_message=self._post_message,
             on_state=lambda up: self._queue.put(("link", up)), will=self._will,
@@ -262,6 +264,14 @@ class DeviceRuntime:
             self._next_sync_check = 0.0
         else:
             self.central_workers.clear()  # learnt again from the retained statuses
+        self._note_central()
+
+    def _note_central(self) -> None:
+        """Remember when central last became reachable or unreachable."""
+        up = self.central_up
+        if up != self._central_was:
+            self._central_was = up
+            self.central_since = time.time()
 
     def _message(self, msg: Incoming) -> None:
         env = self._decode(msg)
@@ -281,6 +291,7 @@ class DeviceRuntime:
         """A central worker came or went; when central is back, pull and resend now."""
         was_up = bool(self.central_workers)
         (self.central_workers.add if online else self.central_workers.discard)(worker)
+        self._note_central()
         if self.central_workers and not was_up:
             log.info("%s: central is serving (%s)", self.device.id, worker)
             self._pulling.clear()

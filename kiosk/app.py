@@ -5,6 +5,8 @@ Kivy's main thread after each step.
 """
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from kivy.app import App
@@ -12,11 +14,18 @@ from kivy.clock import Clock
 from kivy.core.text import LabelBase
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    DictProperty,
+    ListProperty,
+    StringProperty,
+)
 from kivy.uix.button import Button
 from kivy.uix.screenmanager import Screen as KivyScreen
 
 from kiosk.i18n import LANGUAGES, Translator
+from kiosk.maintenance import Fact
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
 from kiosk.worker import SessionWorker
@@ -25,6 +34,7 @@ log = logging.getLogger(__name__)
 CJK_FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
              "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"]
 KV = Path(__file__).with_name("screens.kv")  # not kiosk.kv: KioskApp would load that twice
+FACTS_EVERY = 5.0  # seconds between refreshes of the maintenance facts
 
 
 class Frame(KivyScreen):
@@ -39,6 +49,8 @@ class Frame(KivyScreen):
 
 class Btn(Button):
     """The kiosk's big touch button (styled in screens.kv)."""
+
+    tone = ColorProperty()  # its colour outside high-contrast mode
 
 
 class LangButton(Btn):
@@ -73,17 +85,21 @@ class KioskApp(App):
     large = BooleanProperty(False)
     contrast = BooleanProperty(False)
     offline = BooleanProperty(False)
-    maintenance = ListProperty()
+    facts = ListProperty()
+    restartable = BooleanProperty(False)
     font = StringProperty("Roboto")
     languages = ListProperty()
 
-    def __init__(self, session: Session, worker: SessionWorker, status=lambda: {}, **kw):
+    def __init__(self, session: Session, worker: SessionWorker,
+                 status: Callable[[], list[Fact]] = list, **kw):
         super().__init__(**kw)
         self.session = session
         self.status = status
+        self._facts: list[Fact] = []
+        self._facts_at: float | None = None
         self.selected: set[str] = set()
         self.worker = worker
-        worker.after_each = lambda: Clock.schedule_once(lambda dt: self.render(), 0)
+        worker.after_each = self._after_step
 
     def build(self):
         """Load the screens."""
@@ -116,6 +132,24 @@ class KioskApp(App):
     def scan(self, barcode: str) -> None:
         """The item scanner read a barcode."""
         self.act(lambda: self.session.scan(barcode))
+
+    def _after_step(self) -> None:
+        """On the session thread after every step: gather facts if needed, then redraw."""
+        try:
+            self._gather()
+        except Exception:  # noqa: BLE001 - a broken fact source must not stop the kiosk
+            log.exception("maintenance facts failed")
+        Clock.schedule_once(lambda dt: self.render(), 0)
+
+    def _gather(self) -> None:
+        """Refresh the maintenance facts while that screen shows (here: they may wait on I/O)."""
+        if self.session.screen != Screen.MAINTENANCE:
+            self._facts_at = None
+            return
+        now = time.monotonic()
+        if self._facts_at is None or now - self._facts_at >= FACTS_EVERY:
+            self._facts_at = now
+            self._facts = self.status()
 
     # --- touches (main thread) -----------------------------------------------------------
 
@@ -187,7 +221,10 @@ class KioskApp(App):
                           "detail": tr.label("due", date=b.due) if b.due else
                           tr.label("offline_banner")} for b in s.borrowed]
         if s.screen == Screen.MAINTENANCE:
-            self.maintenance = [f"{k}: {v}" for k, v in self.status().items()]
+            self.restartable = s.on_restart is not None
+            self.facts = [{"label": tr.label(f.label, **f.params),
+                           "value": tr.label(f.value, **f.params), "level": f.level}
+                          for f in self._facts]
         if self.root and self.root.current != s.screen.value:
             log.info("screen %s", s.screen.value)
             self.root.current = s.screen.value

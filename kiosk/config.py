@@ -8,6 +8,7 @@ from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, Schema
 from edge_common.readers.config import ReaderConfig
 from kiosk.i18n import LANGUAGES
 from kiosk.receipt import PrinterConfig
+from kiosk.sounds import SounderConfig
 
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 
@@ -53,5 +54,6 @@ class KioskConfig(Schema):
     scanner: ReaderConfig | None = None
     printer: PrinterConfig = PrinterConfig()
     payment: PaymentConfig = PaymentConfig()
+    sound: SounderConfig = SounderConfig()
     mqtt: MqttConfig = MqttConfig()
     outbox: OutboxConfig = OutboxConfig()

@@ -21,10 +21,13 @@ from kiosk.backend import Backend
 from kiosk.central_backend import ALLOWLIST, CentralBackend
 from kiosk.config import KioskConfig
 from kiosk.i18n import Translator
+from kiosk.maintenance import Maintenance, RecentProblems
+from kiosk.paper import printer_status
 from kiosk.payment import PaymentTerminal, SimulatedTerminal
 from kiosk.receipt import compose, open_printer, print_lines
 from kiosk.session import Session, Settings
 from kiosk.simulator import SimulatedBackend
+from kiosk.sounds import open_sounder
 from kiosk.worker import SessionWorker
 
 log = logging.getLogger(__name__)
@@ -67,18 +70,25 @@ class Kiosk:
         self.reader_states: dict[str, str] = {}
         self.backend, self.runtime = build_backend(cfg, lambda: {"readers": self.reader_states})
         k = cfg.kiosk
+        self.restart_requested = False
+        self.stop_ui: Callable[[], None] = lambda: None
         self.session = Session(
             self.backend, build_terminal(cfg), self.deliver_receipt,
             Settings(k.warning_after, k.logout_after, k.goodbye_for, k.pin_attempts,
-                     can_pay=cfg.payment.kind != "none", languages=tuple(k.languages)))
+                     can_pay=cfg.payment.kind != "none", languages=tuple(k.languages)),
+            on_restart=self._restart, sounder=open_sounder(cfg.sound))
         self.worker = SessionWorker(self.session.tick)
         self.readers = {"card_reader": open_reader(cfg.card_reader)}
         if cfg.scanner is not None:
             self.readers["scanner"] = open_reader(cfg.scanner)
         self.reader_states.update(dict.fromkeys(self.readers, "starting"))
+        self.problems = RecentProblems()
+        self.maintenance = Maintenance(self.runtime, lambda: printer_status(cfg.printer),
+                                       self.problems, lambda: dict(self.reader_states))
 
     def start(self) -> None:
         """Connect to central, start the session thread and every reader."""
+        logging.getLogger().addHandler(self.problems)
         if self.runtime:
             self.runtime.start()
         self.worker.start()
@@ -93,6 +103,13 @@ class Kiosk:
         self.worker.stop()
         if self.runtime:
             self.runtime.stop()
+        logging.getLogger().removeHandler(self.problems)
+
+    def _restart(self) -> None:
+        """Staff asked for a restart: close the screen; `run` then exits with RESTART."""
+        log.warning("restart requested from the maintenance screen")
+        self.restart_requested = True
+        self.stop_ui()
 
     def _card(self, read: CardRead) -> None:
         self.worker.act(lambda: self.session.card(read.uid, read.kind))
@@ -119,15 +136,6 @@ class Kiosk:
         finally:
             printer.close()
 
-    def status(self) -> dict:
-        """What the maintenance screen shows."""
-        facts = {"backend": self.cfg.kiosk.backend, "link": "up" if self.backend.online
-                 else "down", "printer": self.cfg.printer.kind} | self.reader_states
-        if self.runtime:
-            facts["outbox"] = self.runtime.outbox.depth
-        return facts
-
-
 def configure_kivy(cfg: KioskConfig) -> None:
     """Window and logging settings Kivy reads at import time."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -146,7 +154,7 @@ def build(cfg: KioskConfig):
     from kiosk.app import KioskApp
 
     kiosk = Kiosk(cfg)
-    return kiosk, KioskApp(kiosk.session, kiosk.worker, status=kiosk.status)
+    return kiosk, KioskApp(kiosk.session, kiosk.worker, status=kiosk.maintenance.facts)
 
 
 def run(cfg: KioskConfig) -> int:
@@ -154,14 +162,15 @@ def run(cfg: KioskConfig) -> int:
     kiosk, app = build(cfg)
     from kivy.clock import Clock
 
+    kiosk.stop_ui = lambda: Clock.schedule_once(lambda dt: app.stop(), 0)
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: Clock.schedule_once(lambda dt: app.stop(), 0))
+        signal.signal(sig, lambda *_: kiosk.stop_ui())
     try:
         kiosk.start()
         app.run()
     finally:
         kiosk.stop()
-    return 0
+    return RESTART if kiosk.restart_requested else 0
 
 
 @click.command()

@@ -3,12 +3,12 @@
 import gettext
 import io
 import logging
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -63,14 +63,29 @@ class Translator:
         """A date the way the language writes it."""
         return format_date(value, format="medium", locale=self.locale)
 
+    def moment(self, value: datetime) -> str:
+        """A date and time (as given, local) the way the language writes it."""
+        return format_datetime(value, format="short", locale=self.locale)
+
+    def ago(self, value: timedelta) -> str:
+        """How long ago, in words: "5 minutes ago", "pred 5 minutami"."""
+        return format_timedelta(-value, add_direction=True, locale=self.locale)
+
     def _format(self, text: str, params: dict) -> str:
-        """Fill placeholders: dates as dates, `amount` (minor units) as money."""
+        """Fill placeholders: dates, times, time spans ago, `amount` (minor units) as money."""
         currency = params.get("currency", "EUR")
-        shown = {k: self.day(v) if isinstance(v, date) else
-                 self.money(v, currency) if k == "amount" and isinstance(v, int) else v
-                 for k, v in params.items()}
+        shown = {k: self._shown(k, v, currency) for k, v in params.items()}
         try:
             return self._gettext(text).format(**shown)
         except (KeyError, IndexError, ValueError):
             log.warning("bad parameters for text %r", text)
             return self._gettext(text)
+
+    def _shown(self, key: str, value, currency: str):
+        if isinstance(value, datetime):
+            return self.moment(value)
+        if isinstance(value, date):
+            return self.day(value)
+        if isinstance(value, timedelta):
+            return self.ago(value)
+        return self.money(value, currency) if key == "amount" and isinstance(value, int) else value

@@ -51,14 +51,38 @@ def tour(app, out: Path, langs: list[str]):
         yield (lambda: app.act(lambda: skip(s))), None
         yield (lambda lang=lang: app.language(lang)), None
         yield (lambda: app.card("04FF0001")), f"{lang}-11-maintenance"
-        yield (lambda: app.act(s.logout)), None
-        yield (lambda: app.act(lambda: skip(s))), None
+        yield press(app.t["maint_restart"]), None
+        yield press(app.t["maint_close"]), None
         yield (lambda lang=lang: app.language(lang)), None
         yield (lambda: app.card("DEADBEEF")), f"{lang}-12-unknown-card"
         yield (lambda: setattr(app, "large", True)), None
         yield (lambda: setattr(app, "contrast", True)), f"{lang}-13-accessible"
         yield (lambda: setattr(app, "large", False)), None
         yield (lambda: setattr(app, "contrast", False)), None
+
+
+def staff_facts(folder: Path):
+    """Real maintenance facts of a kiosk that has no network: an unstarted runtime and so on."""
+    import logging
+
+    from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
+    from edge_common.runtime import DeviceRuntime
+    from kiosk.maintenance import Maintenance, RecentProblems
+    from kiosk.paper import printer_status
+    from kiosk.receipt import PrinterConfig
+
+    runtime = DeviceRuntime(
+        DeviceSection(id="kiosk-tour", site="main", kind="kiosk", data_dir=str(folder / "data"),
+                      card_key="0" * 64),
+        MqttConfig(), OutboxConfig(), version="tour", datasets=["allowlist"])
+    runtime.replicas.apply("allowlist", [], 42)
+    runtime.emit("loan.checkout_offline", {"item": "40004"})
+    problems = RecentProblems()
+    logging.getLogger().addHandler(problems)
+    logging.getLogger("kiosk.tour").warning("reader %s lost: %s", "scanner", "device closed")
+    readers = {"card": "ok", "scanner": "lost"}
+    return Maintenance(runtime, lambda: printer_status(PrinterConfig(kind="dummy")), problems,
+                       lambda: readers).facts
 
 
 def skip(session) -> None:
@@ -128,9 +152,10 @@ def main(out: str, langs: tuple[str, ...]) -> None:
 
     clock = SkipClock()
     session = Session(SimulatedBackend(), SimulatedTerminal(delay=0.05),
-                      lambda how, sess: None, Settings(), clock=clock)
+                      lambda how, sess: None, Settings(), clock=clock,
+                      on_restart=lambda: print("restart requested", flush=True))
     worker = SessionWorker(session.tick)
-    app = TourApp(session, worker, status=lambda: {"link": "up", "outbox": 0, "printer": "ok"})
+    app = TourApp(session, worker, status=staff_facts(folder))
     worker.start()
     steps = tour(app, folder, list(langs) or list(LANGUAGES))
 

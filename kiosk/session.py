@@ -13,6 +13,7 @@ from edge_common.errors import EdgeError
 from kiosk.backend import Backend
 from kiosk.models import Account, Borrowed, Patron, Renewal
 from kiosk.payment import PaymentResult, PaymentTerminal
+from kiosk.sounds import Silent, Sounder
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Screen(StrEnum):
 
 
 PATRON_SCREENS = {Screen.ACCOUNT, Screen.CHECKOUT, Screen.RENEW, Screen.PAY}
+CUES = {"info": "ok", "warning": "warning", "error": "error"}
 
 
 @dataclass(frozen=True)
@@ -70,14 +72,28 @@ class Session:
 
     def __init__(self, backend: Backend, terminal: PaymentTerminal,
                  deliver_receipt: Callable[[str, "Session"], None],
-                 settings: Settings = Settings(), clock: Callable[[], float] = time.monotonic):
+                 settings: Settings = Settings(), clock: Callable[[], float] = time.monotonic,
+                 *, on_restart: Callable[[], None] | None = None, sounder: Sounder | None = None):
         self.backend = backend
         self.terminal = terminal
         self.deliver_receipt = deliver_receipt
         self.settings = settings
         self.clock = clock
+        self.on_restart = on_restart
+        self.sounder = sounder or Silent()
         self.lang = settings.languages[0]
         self._reset()
+
+    @property
+    def notice(self) -> Notice | None:
+        """The message shown to the patron now."""
+        return self._notice
+
+    @notice.setter
+    def notice(self, notice: Notice | None) -> None:
+        self._notice = notice
+        if notice is not None:
+            self._cue(CUES.get(notice.level, "warning"))
 
     def _reset(self) -> None:
         self.screen = Screen.IDLE
@@ -91,6 +107,7 @@ class Session:
         self.paying: list[str] = []
         self._last_touch = self.clock()
         self._goodbye_at: float | None = None
+        self._warned = False
 
     # --- inputs -----------------------------------------------------------------------
 
@@ -273,14 +290,26 @@ class Session:
                 return
         self._goodbye(Notice(f"receipt_{how}", "info") if how != "none" else None)
 
+    def restart(self) -> None:
+        """Staff asked to restart the kiosk from the maintenance screen."""
+        self.touch()
+        if self.screen != Screen.MAINTENANCE or self.on_restart is None:
+            return
+        log.info("kiosk restart requested on the maintenance screen")
+        self.notice = Notice("restarting", "info")
+        self.on_restart()
+
+    def leave(self) -> None:
+        """Staff close the maintenance screen: straight back to idle."""
+        if self.screen == Screen.MAINTENANCE:
+            self._idle()
+
     def tick(self) -> None:
         """Clock input: inactivity warning, automatic logout, goodbye back to idle."""
         now = self.clock()
         if self.screen == Screen.GOODBYE:
             if self._goodbye_at is not None and now - self._goodbye_at >= self.settings.goodbye_for:
-                lang = self.settings.languages[0]
-                self._reset()
-                self.lang = lang
+                self._idle()
             return
         if self.screen in (Screen.IDLE, Screen.PAYING):
             return
@@ -289,6 +318,11 @@ class Session:
                 self._goodbye()
             else:
                 self._goodbye(Notice("logged_out_inactive", "info"))
+            return
+        warned = self.warning_left is not None
+        if warned and not self._warned:
+            self._cue("attention")
+        self._warned = warned
 
     @property
     def warning_left(self) -> int | None:
@@ -310,6 +344,18 @@ class Session:
         ok, account = self._call(lambda: self.backend.account(self.patron))
         if ok:
             self.account = account
+
+    def _idle(self) -> None:
+        """Back to the idle screen, in the kiosk's first language."""
+        self._reset()
+        self.lang = self.settings.languages[0]
+
+    def _cue(self, kind: str) -> None:
+        """Play a cue; a broken buzzer is logged, never in the patron's way."""
+        try:
+            self.sounder.cue(kind)
+        except Exception:  # noqa: BLE001 - GPIO errors of any kind
+            log.exception("sounder failed")
 
     def _goodbye(self, notice: Notice | None = None) -> None:
         self.screen = Screen.GOODBYE

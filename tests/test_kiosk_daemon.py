@@ -118,8 +118,10 @@ def test_card_scanner_and_printer_drive_a_session(tmp_path, ptys):
         os.write(scanner, b"04A1B2C3\r\n")
         wait_for(lambda: kiosk.session.screen == Screen.ACCOUNT,
                  what="a library card scanned at the idle screen identifies the patron")
-        status = kiosk.status()
-        assert status["card_reader"] == status["scanner"] == "ok" and status["link"] == "up"
+        assert kiosk.reader_states == {"card_reader": "ok", "scanner": "ok"}
+        readers = {f.params["name"]: f.level for f in kiosk.maintenance.facts()
+                   if f.label == "maint_reader"}
+        assert readers == {"card_reader": "ok", "scanner": "ok"}
     finally:
         kiosk.stop()
 
@@ -162,7 +164,7 @@ def test_kiosk_against_central_over_the_broker(net, tmp_path, ptys):
         assert kiosk.session.borrowed[0].title == "Alamut" and not kiosk.session.borrowed[0].queued
         assert s.scalar("SELECT count(*) FROM loans WHERE patron_id = ? AND returned_at IS NULL",
                         [pid]) == 1
-        assert kiosk.status()["outbox"] == 0
+        assert kiosk.runtime.outbox.depth == 0
     finally:
         kiosk.stop()
 
@@ -199,3 +201,19 @@ data_dir = "{tmp_path / 'data'}"\ncard_key = "{KEY}"
     finally:
         proc.kill()
     assert "Traceback" not in "".join(lines) + proc.stderr.read()
+
+
+def test_a_staff_card_opens_maintenance_where_restart_closes_the_screen(tmp_path, ptys):
+    kiosk = Kiosk(kiosk_config(tmp_path, ptys))
+    closed = []
+    kiosk.stop_ui = lambda: closed.append(True)
+    kiosk.start()
+    try:
+        send_sim_tap(str(tmp_path / "card.sock"), "04FF0001")
+        wait_for(lambda: kiosk.session.screen == Screen.MAINTENANCE, what="maintenance")
+        in_session(kiosk, lambda s: s.restart())
+        wait_for(lambda: closed, what="the screen closed")
+        assert kiosk.restart_requested
+        assert any("restart requested" in p.message for p in kiosk.problems.recent())
+    finally:
+        kiosk.stop()

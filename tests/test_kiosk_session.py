@@ -279,3 +279,96 @@ def test_without_a_terminal_paying_is_sent_to_the_desk():
     s.card("04A1")
     s.show(Screen.PAY)
     assert s.screen == Screen.ACCOUNT and s.notice.code == "pay_at_desk"
+
+
+class Cues:
+    """A Sounder that remembers what it was asked to play."""
+
+    def __init__(self):
+        self.played = []
+
+    def cue(self, kind):
+        self.played.append(kind)
+
+
+@pytest.fixture
+def staff():
+    restarts = []
+    s = Session(FakeBackend(), Terminal(), lambda how, sess: None,
+                Settings(warning_after=45, logout_after=60, goodbye_for=5), clock=Clock(),
+                on_restart=lambda: restarts.append(s.screen), sounder=Cues())
+    s.restarts = restarts
+    return s
+
+
+def test_restart_only_from_the_maintenance_screen(staff):
+    staff.restart()
+    staff.card("04A1")
+    staff.restart()
+    assert staff.restarts == []
+    staff.logout()
+    staff.clock.t += 5
+    staff.tick()
+    staff.card("04FF")
+    staff.restart()
+    assert staff.restarts == [Screen.MAINTENANCE] and staff.notice.code == "restarting"
+
+
+def test_restart_without_a_way_to_restart_does_nothing(kiosk):
+    kiosk.card("04FF")
+    kiosk.restart()
+    assert kiosk.screen == Screen.MAINTENANCE and kiosk.notice is None
+
+
+def test_leave_maintenance_goes_straight_to_idle(staff):
+    staff.card("04A1")
+    staff.leave()
+    assert staff.screen == Screen.ACCOUNT
+    staff.logout()
+    staff.clock.t += 5
+    staff.tick()
+    staff.set_language("hu")
+    staff.card("04FF")
+    staff.leave()
+    assert staff.screen == Screen.IDLE and staff.patron is None and staff.lang == "sl"
+
+
+def test_maintenance_screen_logs_out_when_left_alone(staff):
+    staff.card("04FF")
+    staff.clock.t += 46
+    assert staff.warning_left == 14
+    staff.clock.t += 14
+    staff.tick()
+    assert staff.screen == Screen.GOODBYE and staff.notice.code == "logged_out_inactive"
+
+
+def test_each_notice_cues_by_its_level(staff):
+    staff.card("9999")
+    staff.card("04A1")
+    staff.show(Screen.CHECKOUT)
+    staff.scan("B9")
+    staff.scan("CD1")
+    staff.backend.online = False
+    staff.show(Screen.RENEW)
+    assert staff.sounder.played == ["error", "ok", "warning", "warning"]
+
+
+def test_inactivity_warning_cues_once_each_time_it_appears(staff):
+    staff.card("04A1")
+    for step in (40, 6, 5):
+        staff.clock.t += step
+        staff.tick()
+    staff.touch()
+    staff.tick()
+    staff.clock.t += 50
+    staff.tick()
+    assert staff.sounder.played == ["attention", "attention"]
+
+
+def test_a_broken_buzzer_is_logged_not_raised(staff, caplog):
+    def broken(kind):
+        raise OSError("pin gone")
+
+    staff.sounder.cue = broken
+    staff.card("9999")
+    assert staff.notice.code == "unknown_card" and "sounder failed" in caplog.text

@@ -22,6 +22,7 @@ def shots(tmp_path_factory):
                          capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
+    (out / "stdout.txt").write_text(run.stdout)
     return out
 
 
@@ -43,3 +44,12 @@ def test_languages_render_differently(shots):
     images = {lang: Image.open(shots / f"{lang}-03-account.png").convert("L").tobytes()
               for lang in LANGUAGES}
     assert len(set(images.values())) == len(LANGUAGES)
+
+
+def test_maintenance_shows_facts_coloured_by_level_and_restarts_on_touch(shots):
+    ok, warning, error = (31, 128, 64), (191, 115, 5), (178, 31, 31)  # OK, WARN, BAD in kiosk.kv
+    for lang in LANGUAGES:
+        image = Image.open(shots / f"{lang}-11-maintenance.png").convert("RGB")
+        marks = {image.getpixel((20, y)) for y in range(140, 460, 4)}
+        assert {ok, warning, error} <= marks, (lang, marks)
+    assert (shots / "stdout.txt").read_text().count("restart requested") == len(LANGUAGES)
