@@ -74,6 +74,7 @@ class KioskApp(App):
     large = BooleanProperty(False)
     contrast = BooleanProperty(False)
     offline = BooleanProperty(False)
+    email_offered = BooleanProperty(False)
     maintenance = ListProperty()
     font = StringProperty("Roboto")
     languages = ListProperty()
@@ -175,6 +176,7 @@ class KioskApp(App):
         left = s.warning_left
         self.warning = tr.label("inactive_warning", seconds=left) if left is not None else ""
         self.offline = not s.backend.online
+        self.email_offered = s.email_offered
         self.patron = s.patron.display_name if s.patron else ""
         account = s.account
         self.loans = [{"id": x.id, "title": x.title, "detail": tr.label("due", date=x.due) + (

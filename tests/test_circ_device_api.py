@@ -95,7 +95,7 @@ def test_return_box_checkin_routes_to_the_hold_shelf(net, lib):
 
 def test_kiosk_session_borrows_offline_and_central_reconciles(net, lib, kiosk):
     backend = CentralBackend(kiosk, bytes.fromhex(net.card_key))
-    session = Session(backend, terminal=None, deliver_receipt=lambda how, s: None)
+    session = Session(backend, terminal=None, print_receipt=lambda s: None)
     wait_for(lambda: kiosk.lookup("allowlist", ref(net)), what="allow-list replicated")
     session.card(UID)
     assert session.screen == Screen.ACCOUNT and session.patron.display_name == "Ana N."
