@@ -9,7 +9,7 @@ from edge_common.errors import RemoteError
 from kiosk.central_backend import CentralBackend
 from kiosk.payment import PaymentResult
 from kiosk.session import Screen, Session
-from tests.circ import copy, install
+from tests.circ import copy, install, kiosk_device
 from tests.harness import wait_for
 
 UID = "04A1B2C3D4"
@@ -31,9 +31,7 @@ def lib(net):
 
 @pytest.fixture
 def kiosk(net, lib):
-    dev = net.device("kiosk-1", kind="kiosk", datasets=["allowlist"])
-    dev.start()
-    wait_for(lambda: dev.central_up, what="kiosk sees central")
+    dev = kiosk_device(net)
     yield dev
     dev.stop()
 

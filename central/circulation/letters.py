@@ -94,6 +94,6 @@ def compose(notice: dict, branch: dict, mail_from: str, currency: str,
     msg["Date"] = format_datetime(now)
     digest = hashlib.sha256(notice["key"].encode()).hexdigest()[:32]
     msg["Message-ID"] = f"<notice-{digest}@{frm.domain}>"
-    msg["Content-Language"] = lang
-    msg.set_content(f"{text}\n\n-- \n{signature(branch)}\n")
+    msg.set_content(f"{text}\n\n-- \n{signature(branch)}\n", cte="quoted-printable")
+    msg["Content-Language"] = lang  # after set_content, which clears Content-* headers
     return msg

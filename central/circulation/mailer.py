@@ -13,7 +13,7 @@ from typing import Literal
 import msgspec
 
 from central.circulation import letters, notices
-from central.circulation.errors import CirculationError
+from central.circulation.errors import CirculationError, Refused
 from central.circulation.store import Store
 
 log = logging.getLogger(__name__)
@@ -100,12 +100,12 @@ def send(s: Store, cfg: SmtpConfig, branch: str | None = None,
     try:
         for done, notice in enumerate(todo):
             try:
-                msg = letters.compose(notice, s.branch(notice["branch_id"]),
-                                      s.settings.mail_from, s.settings.currency, s.now())
-                smtp.send_message(msg)
+                msg = _compose(s, notice)
             except CirculationError as exc:
                 failed(notice, exc.code)
                 continue
+            try:
+                smtp.send_message(msg)
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
                     smtplib.SMTPDataError) as exc:
                 failed(notice, _message_code(exc))
@@ -119,6 +119,18 @@ def send(s: Store, cfg: SmtpConfig, branch: str | None = None,
     finally:
         _quit(smtp)
     return report
+
+
+def _compose(s: Store, notice: dict):
+    """The notice's message; a notice that cannot be written raises with a stable code."""
+    try:
+        return letters.compose(notice, s.branch(notice["branch_id"]), s.settings.mail_from,
+                               s.settings.currency, s.now())
+    except CirculationError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        log.exception("notice %s cannot be written", notice["id"])
+        raise Refused(f"notice {notice['id']}: {exc!r}", code="notice_malformed") from exc
 
 
 def _quit(smtp: smtplib.SMTP) -> None:
