@@ -6,7 +6,6 @@ from central.circulation import basics, catalogue, patrons
 from central.circulation.clock import FixedClock
 from central.circulation.store import Store
 from central.store import open_store
-from tests.harness import wait_for
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Ljubljana
 BRANCHES = [("center", "Central Library"), ("siska", "Šiška Library"),
@@ -39,9 +38,9 @@ def patron(s: Store, surname: str = "Novak", category: str = "adult", **extra) -
     return patrons.add_patron(s, surname, category, branch="center", **extra)
 
 
-def kiosk_device(net):
-    """An enrolled kiosk runtime with the allow-list, started and seeing central."""
-    dev = net.device("kiosk-1", kind="kiosk", datasets=["allowlist"])
-    dev.start()
-    wait_for(lambda: dev.central_up, what="kiosk sees central")
-    return dev
+def card_holder(s: Store, uid: str, surname: str, branch: str, **extra) -> int:
+    """An active adult patron of `branch` holding the city card `uid`."""
+    pid = patrons.add_patron(s, surname, "adult", branch=branch, **extra)
+    patrons.add_card(s, pid, uid)
+    return pid
+

@@ -9,7 +9,7 @@ from edge_common.errors import RemoteError
 from kiosk.central_backend import CentralBackend
 from kiosk.payment import PaymentResult
 from kiosk.session import Screen, Session
-from tests.circ import copy, install, kiosk_device
+from tests.circ import card_holder, copy, install
 from tests.harness import wait_for
 
 UID = "04A1B2C3D4"
@@ -22,18 +22,9 @@ def lib(net):
     copy(s, "B1", "Alamut", net.site)
     copy(s, "B2", "Alamut", net.site)
     copy(s, "R1", "Dictionary", net.site, "reference")
-    pid = patrons.add_patron(s, "Novak", "adult", branch=net.site, first_name="Ana")
-    patrons.add_card(s, pid, UID)
-    s.pid = pid
+    s.pid = card_holder(s, UID, "Novak", net.site, first_name="Ana")
     net.start_central()
     return s
-
-
-@pytest.fixture
-def kiosk(net, lib):
-    dev = kiosk_device(net)
-    yield dev
-    dev.stop()
 
 
 def ref(net) -> str:

@@ -9,13 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from central import ingest
-from central.circulation import notices, patrons
+from central.circulation import notices
 from central.circulation.store import Store
 from edge_common.cardid import card_hash
 from kiosk.central_backend import RECEIPT_EMAIL, CentralBackend
 from kiosk.session import Screen, Session, Settings
 from libedge_cli.main import cli
-from tests.circ import copy, install, kiosk_device
+from tests.circ import card_holder, copy, install
 from tests.harness import wait_for
 from tests.mailserver import MailServer
 
@@ -29,20 +29,11 @@ def lib(net):
     """The devices' branch with a copy, Ana (e-mail on file, Slovenian) and Bor (no e-mail)."""
     s = install(Store(net.db), branches=[(net.site, "Main Library")])
     copy(s, "B1", "Alamut", net.site)
-    s.ana = patrons.add_patron(s, "Novak", "adult", branch=net.site, first_name="Ana",
-                               email="ana.novak@example.org", language="sl")
-    patrons.add_card(s, s.ana, ANA)
-    s.bor = patrons.add_patron(s, "Kranjc", "adult", branch=net.site, first_name="Bor")
-    patrons.add_card(s, s.bor, BOR)
+    s.ana = card_holder(s, ANA, "Novak", net.site, first_name="Ana",
+                        email="ana.novak@example.org", language="sl")
+    s.bor = card_holder(s, BOR, "Kranjc", net.site, first_name="Bor")
     net.start_central()
     return s
-
-
-@pytest.fixture
-def kiosk(net, lib):
-    dev = kiosk_device(net)
-    yield dev
-    dev.stop()
 
 
 @pytest.fixture
