@@ -116,6 +116,31 @@ def main(out: str, langs: tuple[str, ...]) -> None:
     shots: list[str] = []
 
     class TourApp(KioskApp):
+        submitted = 0
+        rendered = 0
+        drawn_at = 0
+
+        def act(self, step) -> None:
+            """Run a session step, counted until its result has been rendered."""
+            self.submitted += 1
+
+            def counted():
+                try:
+                    step()
+                finally:
+                    Clock.schedule_once(self._rendered, 0)
+
+            super().act(counted)
+
+        def _rendered(self, dt) -> None:
+            self.render()
+            self.rendered += 1
+            self.drawn_at = Clock.frames_displayed
+
+        def settled(self) -> bool:
+            """Every session step ran and was rendered, and frames were drawn since."""
+            return self.rendered == self.submitted and Clock.frames_displayed > self.drawn_at + 1
+
         def visible(self, text: str):
             """The visible, enabled button labelled `text` on the current screen, or None."""
             for w in self.root.current_screen.walk():
@@ -138,7 +163,9 @@ def main(out: str, langs: tuple[str, ...]) -> None:
         def absent(self, text: str) -> None:
             """Fail unless the receipt screen shows no button labelled `text`."""
             if self.root.current != Screen.RECEIPT or self.visible(text) is not None:
-                raise AssertionError(f"{text!r} offered on {self.root.current}")
+                s = self.session
+                raise AssertionError(f"{text!r} offered on {self.root.current} (session: "
+                                     f"{s.screen}, {s.notice}, borrowed {len(s.borrowed)})")
 
     clock = SkipClock()
     backend = SimulatedBackend()
@@ -159,6 +186,15 @@ def main(out: str, langs: tuple[str, ...]) -> None:
         Window.bind(on_flip=on_flip)
         Window.canvas.ask_update()
 
+    def when_settled(then) -> None:
+        """Run `then` once the UI shows the result of every step so far, however slow."""
+        def check(dt):
+            if app.settled():
+                then()
+            else:
+                Clock.schedule_once(check, 0.05)
+        Clock.schedule_once(check, 0.15)
+
     def step(dt):
         try:
             action, name = next(steps)
@@ -171,10 +207,7 @@ def main(out: str, langs: tuple[str, ...]) -> None:
             print(f"tour step failed: {exc!r}", file=sys.stderr)
             app.stop()
             sys.exit(1)
-        if name:
-            Clock.schedule_once(lambda dt: shoot(name), 0.3)
-        else:
-            Clock.schedule_once(step, 0.15)
+        when_settled(lambda: shoot(name) if name else step(0))
 
     Clock.schedule_once(step, 1.0)
     app.run()

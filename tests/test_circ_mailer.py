@@ -8,7 +8,9 @@ from central.circulation.mailer import SmtpConfig
 from tests.circ import copy, library, patron
 from tests.mailserver import MailServer, self_signed
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(  # aiosmtpd's own notes about its test set-up
+    "ignore:Requiring AUTH while not requiring TLS:UserWarning",
+    "ignore:Session.login_data is deprecated:DeprecationWarning")
 LOGIN = ("libedge", "s3cret")
 
 

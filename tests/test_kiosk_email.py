@@ -19,7 +19,6 @@ from tests.circ import card_holder, copy, install
 from tests.harness import wait_for
 from tests.mailserver import MailServer
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 ANA = "04A1B2C3D4"
 BOR = "04C0FFEE01"
 
@@ -106,10 +105,15 @@ def test_receipt_is_emailed_once_in_the_patrons_language(net, lib, kiosk, smtp):
     assert any(line.strip().startswith("B1  vrnite do") for line in body), body
 
 
-def test_smtp_down_leaves_the_receipt_pending_for_the_next_run(net, lib, kiosk, smtp):
+def test_receipt_chosen_offline_waits_and_smtp_down_leaves_it_pending(net, lib, kiosk, smtp):
     session = session_at(kiosk, net)
     borrow_and_log_out(session, ANA)
+    net.central.stop()
+    net.central = None
+    wait_for(lambda: not kiosk.central_up, what="central gone")
     session.receipt("email")
+    assert session.notice.code == "receipt_email" and kiosk.outbox.depth == 1
+    net.start_central()
     wait_for(lambda: receipts(lib), what="receipt queued")
     report = send(net, smtp.port, ok=False)
     assert report["sent"] == 0

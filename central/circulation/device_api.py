@@ -254,5 +254,5 @@ def receipt_email(ctx: Context, body: ReceiptEmail) -> dict:
     queued = notices.queue(s, p, ctx.device.site, "receipt",
                            f"receipt:{ctx.device.id}:{ctx.message_id}", channel="email",
                            lang=body.lang, subject=body.subject,
-                           lines=msgspec.to_builtins(body.lines), at=ctx.sent_at.isoformat())
+                           lines=msgspec.to_builtins(body.lines))
     return {"queued": queued}
