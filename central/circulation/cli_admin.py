@@ -137,11 +137,11 @@ def notices_cmd() -> None:
               help="Its port (default: setting smtp_port).")
 @click.option("--smtp-security", type=click.Choice(["none", "starttls", "ssl"]),
               help="Encryption (default: setting smtp_security).")
-@click.option("--smtp-user", help="Login name (default: setting smtp_username; none: no login).")
+@click.option("--smtp-user", help="Login name (default: setting smtp_username; empty: no login).")
 @click.option("--smtp-password", envvar="LIBEDGE_SMTP_PASSWORD", default="",
               help="Login password (better: the LIBEDGE_SMTP_PASSWORD environment variable).")
 @click.option("--smtp-cafile", type=click.Path(exists=True, dir_okay=False),
-              help="CA certificates to trust besides the system's.")
+              help="CA certificates to trust instead of the system's (a private CA).")
 @click.option("--branch", "branch_id", help="Only this branch's notices (default: all).")
 @click.option("--limit", type=click.IntRange(min=1), help="Send at most this many.")
 def notices_send(s, smtp_host, smtp_port, smtp_security, smtp_user, smtp_password,
