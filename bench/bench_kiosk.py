@@ -99,7 +99,7 @@ def started(cmd: list[str], ready: str, env: dict, stream: str) -> tuple[float, 
 
 def request_times(net, kind: str, count: int) -> list[float]:
     """Central's round trip for the summary a card tap asks for, from a plain device runtime."""
-    dev = net.device(f"ref-{kind}", kind="kiosk")
+    dev = net.device("bench-ref", kind="kiosk")
     dev.start()
     wait_for(lambda: dev.central_up)
     from edge_common.cardid import card_hash

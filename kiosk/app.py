@@ -87,6 +87,7 @@ class KioskApp(App):
     offline = BooleanProperty(False)
     facts = ListProperty()
     restartable = BooleanProperty(False)
+    email_offered = BooleanProperty(False)
     font = StringProperty("Roboto")
     languages = ListProperty()
 
@@ -206,6 +207,7 @@ class KioskApp(App):
         left = s.warning_left
         self.warning = tr.label("inactive_warning", seconds=left) if left is not None else ""
         self.offline = not s.backend.online
+        self.email_offered = s.email_offered
         self.patron = s.patron.display_name if s.patron else ""
         account = s.account
         self.loans = [{"id": x.id, "title": x.title, "detail": tr.label("due", date=x.due) + (

@@ -3,6 +3,7 @@
 from typing import Protocol
 
 from kiosk.models import Account, Borrowed, Patron, Renewal
+from kiosk.receipt import Line
 
 
 class Backend(Protocol):
@@ -30,3 +31,6 @@ class Backend(Protocol):
     def record_payment(self, patron: Patron, debt_ids: list[str], amount: int,
                        terminal_ref: str) -> None:
         """Record an approved card payment exactly once (durably queued first)."""
+
+    def email_receipt(self, patron: Patron, lang: str, subject: str, lines: list[Line]) -> None:
+        """Queue the receipt for central to e-mail to the patron's address on file (durable)."""

@@ -11,9 +11,11 @@ from edge_common.errors import EdgeError, OfflineError, RequestTimeout
 from edge_common.readers import normalise_uid
 from edge_common.runtime import DeviceRuntime
 from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
+from kiosk.receipt import Line
 
 ALLOWLIST = "allowlist"
 OFFLINE_CHECKOUT = "loan.checkout_offline"
+RECEIPT_EMAIL = "receipt.email"
 UNREACHABLE = (OfflineError, RequestTimeout)
 
 
@@ -49,7 +51,8 @@ class CentralBackend:
         if found["refusal"] in ("patron_blocked", "registration_incomplete"):
             raise EdgeError("the patron may not use the kiosk", code=found["refusal"])
         return Patron(ref, found["name"], found["category"], found["language"],
-                      found["needs_pin"], found["staff"])
+                      found["needs_pin"], found["staff"],
+                      email_on_file=found.get("email_on_file", False))
 
     def _identify_offline(self, ref: str) -> Patron:
         raw = self.runtime.lookup(ALLOWLIST, ref)
@@ -114,3 +117,9 @@ class CentralBackend:
         self.runtime.emit("payment.record", {
             "card": patron.ref, "amount": amount, "ref": terminal_ref,
             "debts": [int(i) for i in debt_ids] or None})
+
+    def email_receipt(self, patron: Patron, lang: str, subject: str, lines: list[Line]) -> None:
+        """Queue the receipt durably; central looks up the address and e-mails it once."""
+        self.runtime.emit(RECEIPT_EMAIL, {
+            "card": patron.ref, "lang": lang, "subject": subject,
+            "lines": [{"style": line.style, "text": line.text} for line in lines]})

@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 from collections.abc import Callable
-from datetime import datetime
 
 import click
 
@@ -20,11 +19,10 @@ from edge_common.runtime import DeviceRuntime
 from kiosk.backend import Backend
 from kiosk.central_backend import ALLOWLIST, CentralBackend
 from kiosk.config import KioskConfig
-from kiosk.i18n import Translator
 from kiosk.maintenance import Maintenance, RecentProblems
 from kiosk.paper import printer_status
 from kiosk.payment import PaymentTerminal, SimulatedTerminal
-from kiosk.receipt import compose, open_printer, print_lines
+from kiosk.receipt import open_printer, print_lines
 from kiosk.session import Session, Settings
 from kiosk.simulator import SimulatedBackend
 from kiosk.sounds import open_sounder
@@ -73,9 +71,10 @@ class Kiosk:
         self.restart_requested = False
         self.stop_ui: Callable[[], None] = lambda: None
         self.session = Session(
-            self.backend, build_terminal(cfg), self.deliver_receipt,
+            self.backend, build_terminal(cfg), self.print_receipt,
             Settings(k.warning_after, k.logout_after, k.goodbye_for, k.pin_attempts,
-                     can_pay=cfg.payment.kind != "none", languages=tuple(k.languages)),
+                     can_pay=cfg.payment.kind != "none", languages=tuple(k.languages),
+                     library=k.library, branch=k.branch_name),
             on_restart=self._restart, sounder=open_sounder(cfg.sound))
         self.worker = SessionWorker(self.session.tick)
         self.readers = {"card_reader": open_reader(cfg.card_reader)}
@@ -122,19 +121,14 @@ class Kiosk:
             log.warning("%s is %s", name, state)
         self.reader_states[name] = state
 
-    def deliver_receipt(self, how: str, session: Session) -> None:
+    def print_receipt(self, session: Session) -> None:
         """Print the session's receipt in the patron's language (raises PrinterUnavailable)."""
-        if how != "print":
-            raise EdgeError(f"no {how} receipts here", code="receipt_unavailable")
-        currency = session.account.currency if session.account else "EUR"
-        lines = compose(Translator(session.lang), self.cfg.kiosk.library,
-                        self.cfg.kiosk.branch_name, datetime.now(), session.borrowed,
-                        session.renewals, session.paid, currency)
         printer = open_printer(self.cfg.printer)
         try:
-            print_lines(printer, lines)
+            print_lines(printer, session.receipt_lines())
         finally:
             printer.close()
+
 
 def configure_kivy(cfg: KioskConfig) -> None:
     """Window and logging settings Kivy reads at import time."""

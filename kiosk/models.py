@@ -15,6 +15,7 @@ class Patron(msgspec.Struct, frozen=True):
     language: str | None = None
     needs_pin: bool = False
     staff: bool = False
+    email_on_file: bool = False
 
 
 class Loan(msgspec.Struct, frozen=True):

@@ -29,7 +29,11 @@ def tour(app, out: Path, langs: list[str]):
         for key in ("1", "2", "3", "4"):
             yield press(key), None
         yield press("OK"), None
+        yield press(app.t["borrow"]), None
+        yield (lambda: app.scan("40001")), None
         yield press(app.t["logout"]), None
+        yield (lambda: app.absent(app.t["receipt_email"])), None
+        yield press(app.t["receipt_none"]), None
         yield (lambda: app.act(lambda: skip(s))), None
         yield (lambda lang=lang: app.language(lang)), None
         yield (lambda: app.card("04A1B2C3")), f"{lang}-03-account"
@@ -47,7 +51,7 @@ def tour(app, out: Path, langs: list[str]):
         yield (lambda: app.scan("40004")), f"{lang}-08-offline"
         yield (lambda: setattr(backend, "online", True)), None
         yield press(app.t["logout"]), f"{lang}-09-receipt"
-        yield press(app.t["receipt_none"]), f"{lang}-10-goodbye"
+        yield press(app.t["receipt_email"]), f"{lang}-10-goodbye"
         yield (lambda: app.act(lambda: skip(s))), None
         yield (lambda lang=lang: app.language(lang)), None
         yield (lambda: app.card("04FF0001")), f"{lang}-11-maintenance"
@@ -128,7 +132,7 @@ def main(out: str, langs: tuple[str, ...]) -> None:
     from kiosk.app import KioskApp
     from kiosk.i18n import LANGUAGES
     from kiosk.payment import SimulatedTerminal
-    from kiosk.session import Session, Settings
+    from kiosk.session import Screen, Session, Settings
     from kiosk.simulator import SimulatedBackend
     from kiosk.worker import SessionWorker
 
@@ -137,27 +141,67 @@ def main(out: str, langs: tuple[str, ...]) -> None:
     shots: list[str] = []
 
     class TourApp(KioskApp):
-        def press(self, text: str) -> None:
-            """A real touch on the visible button labelled `text`."""
+        submitted = 0
+        rendered = 0
+        drawn_at = 0
+
+        def act(self, step) -> None:
+            """Run a session step, counted until its result has been rendered."""
+            self.submitted += 1
+
+            def counted():
+                try:
+                    step()
+                finally:
+                    Clock.schedule_once(self._rendered, 0)
+
+            super().act(counted)
+
+        def _rendered(self, dt) -> None:
+            self.render()
+            self.rendered += 1
+            self.drawn_at = Clock.frames_displayed
+
+        def settled(self) -> bool:
+            """Every session step ran and was rendered, and frames were drawn since."""
+            return self.rendered == self.submitted and Clock.frames_displayed > self.drawn_at + 1
+
+        def visible(self, text: str):
+            """The visible, enabled button labelled `text` on the current screen, or None."""
             for w in self.root.current_screen.walk():
                 if getattr(w, "text", None) == text and hasattr(w, "trigger_action") and (
-                        w.width > 0 and w.opacity > 0):
-                    touch = UnitTestTouch(*w.to_window(*w.center))
-                    touch.touch_down()
-                    touch.touch_up()
-                    return
-            seen = [(w.text, w.width, w.opacity) for w in self.root.current_screen.walk()
-                    if hasattr(w, "trigger_action")]
-            raise LookupError(f"no button {text!r} on {self.root.current}: {seen}")
+                        w.width > 0 and w.height > 0 and w.opacity > 0 and not w.disabled):
+                    return w
+            return None
+
+        def press(self, text: str) -> None:
+            """A real touch on the visible button labelled `text`."""
+            w = self.visible(text)
+            if w is None:
+                seen = [(w.text, w.width, w.opacity) for w in self.root.current_screen.walk()
+                        if hasattr(w, "trigger_action")]
+                raise LookupError(f"no button {text!r} on {self.root.current}: {seen}")
+            touch = UnitTestTouch(*w.to_window(*w.center))
+            touch.touch_down()
+            touch.touch_up()
+
+        def absent(self, text: str) -> None:
+            """Fail unless the receipt screen shows no button labelled `text`."""
+            if self.root.current != Screen.RECEIPT or self.visible(text) is not None:
+                s = self.session
+                raise AssertionError(f"{text!r} offered on {self.root.current} (session: "
+                                     f"{s.screen}, {s.notice}, borrowed {len(s.borrowed)})")
 
     clock = SkipClock()
-    session = Session(SimulatedBackend(), SimulatedTerminal(delay=0.05),
-                      lambda how, sess: None, Settings(), clock=clock,
+    backend = SimulatedBackend()
+    session = Session(backend, SimulatedTerminal(delay=0.05), lambda sess: None,
+                      Settings(library="Mestna knjižnica", branch="Bežigrad"), clock=clock,
                       on_restart=lambda: print("restart requested", flush=True))
     worker = SessionWorker(session.tick)
     app = TourApp(session, worker, status=staff_facts(folder))
     worker.start()
-    steps = tour(app, folder, list(langs) or list(LANGUAGES))
+    chosen = list(langs) or list(LANGUAGES)
+    steps = tour(app, folder, chosen)
 
     def shoot(name: str):
         def on_flip(*_):
@@ -169,6 +213,15 @@ def main(out: str, langs: tuple[str, ...]) -> None:
             Clock.schedule_once(step, 0)
         Window.bind(on_flip=on_flip)
         Window.canvas.ask_update()
+
+    def when_settled(then) -> None:
+        """Run `then` once the UI shows the result of every step so far, however slow."""
+        def check(dt):
+            if app.settled():
+                then()
+            else:
+                Clock.schedule_once(check, 0.05)
+        Clock.schedule_once(check, 0.15)
 
     def step(dt):
         try:
@@ -182,14 +235,15 @@ def main(out: str, langs: tuple[str, ...]) -> None:
             print(f"tour step failed: {exc!r}", file=sys.stderr)
             app.stop()
             sys.exit(1)
-        if name:
-            Clock.schedule_once(lambda dt: shoot(name), 0.3)
-        else:
-            Clock.schedule_once(step, 0.15)
+        when_settled(lambda: shoot(name) if name else step(0))
 
     Clock.schedule_once(step, 1.0)
     app.run()
     print("\n".join(shots))
+    if len(backend.receipts) != len(chosen):
+        print(f"e-mailed receipts: {len(backend.receipts)}, expected {len(chosen)}",
+              file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

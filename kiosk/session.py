@@ -7,12 +7,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from edge_common.errors import EdgeError
 from kiosk.backend import Backend
+from kiosk.i18n import Translator
 from kiosk.models import Account, Borrowed, Patron, Renewal
 from kiosk.payment import PaymentResult, PaymentTerminal
+from kiosk.receipt import Line, compose
 from kiosk.sounds import Silent, Sounder
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,7 @@ class Notice:
 
 @dataclass(frozen=True)
 class Settings:
-    """Timing and limits of a kiosk session."""
+    """Timing and limits of a kiosk session, and the names at the top of its receipts."""
 
     warning_after: float = 45.0
     logout_after: float = 60.0
@@ -56,6 +59,8 @@ class Settings:
     pin_attempts: int = 3
     can_pay: bool = True
     languages: tuple[str, ...] = ("sl", "en", "cs", "hu", "zh")
+    library: str = ""
+    branch: str = ""
 
 
 @dataclass
@@ -71,12 +76,12 @@ class Session:
     """Who is at the kiosk, what they did, and what the screen shows."""
 
     def __init__(self, backend: Backend, terminal: PaymentTerminal,
-                 deliver_receipt: Callable[[str, "Session"], None],
+                 print_receipt: Callable[["Session"], None],
                  settings: Settings = Settings(), clock: Callable[[], float] = time.monotonic,
                  *, on_restart: Callable[[], None] | None = None, sounder: Sounder | None = None):
         self.backend = backend
         self.terminal = terminal
-        self.deliver_receipt = deliver_receipt
+        self.print_receipt = print_receipt
         self.settings = settings
         self.clock = clock
         self.on_restart = on_restart
@@ -278,15 +283,20 @@ class Session:
             self._goodbye()
 
     def receipt(self, how: str) -> None:
-        """Print, e-mail, or skip the receipt; then say goodbye."""
+        """Print, e-mail (only when offered), or skip the receipt; then say goodbye."""
         self.touch()
-        if self.screen != Screen.RECEIPT:
+        if self.screen != Screen.RECEIPT or how not in ("print", "email", "none"):
             return
-        if how in ("print", "email"):
-            try:
-                self.deliver_receipt(how, self)
-            except EdgeError as exc:
-                self._goodbye(Notice(exc.code, "warning"))
+        if how == "email" and not self.email_offered:
+            return
+        deliver = {"print": lambda: self.print_receipt(self),
+                   "email": lambda: self.backend.email_receipt(
+                       self.patron, self.lang, Translator(self.lang).label("receipt_subject"),
+                       self.receipt_lines())}
+        if how in deliver:
+            ok, _ = self._call(deliver[how])
+            if not ok:
+                self._goodbye(Notice(self.notice.code, "warning"))
                 return
         self._goodbye(Notice(f"receipt_{how}", "info") if how != "none" else None)
 
@@ -303,6 +313,17 @@ class Session:
         """Staff close the maintenance screen: straight back to idle."""
         if self.screen == Screen.MAINTENANCE:
             self._idle()
+
+    @property
+    def email_offered(self) -> bool:
+        """Whether the receipt may be e-mailed: central has an address for the patron."""
+        return self.patron is not None and self.patron.email_on_file
+
+    def receipt_lines(self, when: datetime | None = None) -> list[Line]:
+        """This session's receipt in the patron's language (no name, no address)."""
+        return compose(Translator(self.lang), self.settings.library, self.settings.branch,
+                       when or datetime.now(), self.borrowed, self.renewals, self.paid,
+                       self.account.currency if self.account else "EUR")
 
     def tick(self) -> None:
         """Clock input: inactivity warning, automatic logout, goodbye back to idle."""

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from edge_common.errors import EdgeError
 from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
+from kiosk.receipt import Line
 
 TODAY = date(2026, 11, 23)
 
@@ -14,8 +15,9 @@ class SimulatedBackend:
     def __init__(self):
         self.online = True
         self.payments: list[tuple[list[str], int, str]] = []
+        self.receipts: list[tuple[str, str, str, list[Line]]] = []
         self.patrons = {
-            "04A1B2C3": Patron("p1", "Ana", "adult"),
+            "04A1B2C3": Patron("p1", "Ana", "adult", email_on_file=True),
             "04B2C3D4": Patron("p2", "Bor", "child", needs_pin=True),
             "04FF0001": Patron("s1", "Staff", "staff", staff=True),
         }
@@ -76,3 +78,7 @@ class SimulatedBackend:
     def record_payment(self, patron: Patron, debt_ids: list[str], amount: int, ref: str) -> None:
         """Remember the payment."""
         self.payments.append((debt_ids, amount, ref))
+
+    def email_receipt(self, patron: Patron, lang: str, subject: str, lines: list[Line]) -> None:
+        """Remember the receipt that central would e-mail."""
+        self.receipts.append((patron.ref, lang, subject, lines))

@@ -102,6 +102,7 @@ LABELS = {
     "receipt_print": N_("Print"),
     "receipt_email": N_("E-mail"),
     "receipt_none": N_("No receipt"),
+    "receipt_subject": N_("Your library receipt"),
     "goodbye": N_("Goodbye!"),
     "inactive_warning": N_("You will be logged out in {seconds} s. Touch the screen to stay."),
     "large_text": N_("Large text"),

@@ -36,3 +36,11 @@ def copy(s: Store, barcode: str, title: str, branch: str = "center", category: s
 def patron(s: Store, surname: str = "Novak", category: str = "adult", **extra) -> int:
     """An active patron with a city card UID derived from the surname."""
     return patrons.add_patron(s, surname, category, branch="center", **extra)
+
+
+def card_holder(s: Store, uid: str, surname: str, branch: str, **extra) -> int:
+    """An active adult patron of `branch` holding the city card `uid`."""
+    pid = patrons.add_patron(s, surname, "adult", branch=branch, **extra)
+    patrons.add_card(s, pid, uid)
+    return pid
+

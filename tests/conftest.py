@@ -1,8 +1,8 @@
-"""Shared fixtures: a private mosquitto and central per test."""
+"""Shared fixtures: a private mosquitto and central per test, and a kiosk on it."""
 
 import pytest
 
-from tests.harness import Network
+from tests.harness import Network, wait_for
 
 
 @pytest.fixture
@@ -11,3 +11,14 @@ def net(tmp_path):
     network = Network(tmp_path)
     yield network
     network.close()
+
+
+@pytest.fixture
+def kiosk(net, lib):
+    """A started kiosk runtime (with the allow-list) that sees central; `lib` is the test
+    module's own fixture that fills the store and starts central."""
+    dev = net.device("kiosk-1", kind="kiosk", datasets=["allowlist"])
+    dev.start()
+    wait_for(lambda: dev.central_up, what="kiosk sees central")
+    yield dev
+    dev.stop()

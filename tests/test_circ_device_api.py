@@ -9,7 +9,7 @@ from edge_common.errors import RemoteError
 from kiosk.central_backend import CentralBackend
 from kiosk.payment import PaymentResult
 from kiosk.session import Screen, Session
-from tests.circ import copy, install
+from tests.circ import card_holder, copy, install
 from tests.harness import wait_for
 
 UID = "04A1B2C3D4"
@@ -22,20 +22,9 @@ def lib(net):
     copy(s, "B1", "Alamut", net.site)
     copy(s, "B2", "Alamut", net.site)
     copy(s, "R1", "Dictionary", net.site, "reference")
-    pid = patrons.add_patron(s, "Novak", "adult", branch=net.site, first_name="Ana")
-    patrons.add_card(s, pid, UID)
-    s.pid = pid
+    s.pid = card_holder(s, UID, "Novak", net.site, first_name="Ana")
     net.start_central()
     return s
-
-
-@pytest.fixture
-def kiosk(net, lib):
-    dev = net.device("kiosk-1", kind="kiosk", datasets=["allowlist"])
-    dev.start()
-    wait_for(lambda: dev.central_up, what="kiosk sees central")
-    yield dev
-    dev.stop()
 
 
 def ref(net) -> str:
@@ -95,7 +84,7 @@ def test_return_box_checkin_routes_to_the_hold_shelf(net, lib):
 
 def test_kiosk_session_borrows_offline_and_central_reconciles(net, lib, kiosk):
     backend = CentralBackend(kiosk, bytes.fromhex(net.card_key))
-    session = Session(backend, terminal=None, deliver_receipt=lambda how, s: None)
+    session = Session(backend, terminal=None, print_receipt=lambda s: None)
     wait_for(lambda: kiosk.lookup("allowlist", ref(net)), what="allow-list replicated")
     session.card(UID)
     assert session.screen == Screen.ACCOUNT and session.patron.display_name == "Ana N."

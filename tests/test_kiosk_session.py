@@ -9,9 +9,10 @@ from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
 from kiosk.payment import PaymentResult
 from kiosk.session import Screen, Session, Settings
 
-ANA = Patron("p1", "Ana", "adult", language="en")
+ANA = Patron("p1", "Ana", "adult", language="en", email_on_file=True)
 PIN_PATRON = Patron("p2", "Bor", "child", needs_pin=True)
 STAFF = Patron("s1", "Staff", "staff", staff=True)
+NO_EMAIL = Patron("p3", "Cene", "adult", language="sl")
 LOANS = [Loan("l1", "Cankar", "B1", date(2026, 12, 1), True),
          Loan("l2", "Prešeren", "B2", date(2026, 12, 2), False, "hold_waiting")]
 ACCOUNT = Account(LOANS, [Hold("h1", "Kosovel", "ready", pickup_by=date(2026, 11, 30))],
@@ -25,7 +26,8 @@ class FakeBackend:
         self.online = True
         self.fail: dict[str, EdgeError] = {}
         self.payments = []
-        self.cards = {"04A1": ANA, "04B2": PIN_PATRON, "04FF": STAFF}
+        self.receipts = []
+        self.cards = {"04A1": ANA, "04B2": PIN_PATRON, "04FF": STAFF, "04C3": NO_EMAIL}
 
     def _check(self, name):
         if name in self.fail:
@@ -64,6 +66,10 @@ class FakeBackend:
         self._check("record_payment")
         self.payments.append((debt_ids, amount, ref))
 
+    def email_receipt(self, patron, lang, subject, lines):
+        self._check("email_receipt")
+        self.receipts.append((patron.ref, lang, subject, lines))
+
 
 class Terminal:
     def __init__(self):
@@ -90,8 +96,9 @@ class Clock:
 @pytest.fixture
 def kiosk():
     receipts = []
-    s = Session(FakeBackend(), Terminal(), lambda how, sess: receipts.append((how, sess.borrowed)),
-                Settings(warning_after=45, logout_after=60, goodbye_for=5), clock=Clock())
+    s = Session(FakeBackend(), Terminal(), lambda sess: receipts.append(sess.receipt_lines()),
+                Settings(warning_after=45, logout_after=60, goodbye_for=5,
+                         library="City Library", branch="Bežigrad"), clock=Clock())
     s.receipts = receipts
     return s
 
@@ -217,11 +224,63 @@ def test_receipt_choice_then_goodbye_then_idle(kiosk):
     kiosk.logout()
     assert kiosk.screen == Screen.RECEIPT
     kiosk.receipt("print")
-    assert kiosk.receipts[0][0] == "print" and kiosk.screen == Screen.GOODBYE
+    assert kiosk.receipts[0][0].text == "City Library" and kiosk.screen == Screen.GOODBYE
+    assert kiosk.notice.code == "receipt_print" and kiosk.backend.receipts == []
     assert kiosk.patron is None and kiosk.account is None
     kiosk.clock.t += 5
     kiosk.tick()
     assert kiosk.screen == Screen.IDLE and kiosk.lang == "sl" and kiosk.borrowed == []
+
+
+def borrow_and_log_out(kiosk, card="04A1"):
+    kiosk.card(card)
+    kiosk.show(Screen.CHECKOUT)
+    kiosk.scan("B9")
+    kiosk.logout()
+    assert kiosk.screen == Screen.RECEIPT
+
+
+def test_email_receipt_goes_to_the_backend_without_personal_data(kiosk):
+    borrow_and_log_out(kiosk)
+    assert kiosk.email_offered
+    kiosk.set_language("hu")
+    kiosk.receipt("email")
+    assert kiosk.screen == Screen.GOODBYE and kiosk.notice.code == "receipt_email"
+    [(ref, lang, subject, lines)] = kiosk.backend.receipts
+    assert (ref, lang, subject) == ("p1", "hu", "Az Ön könyvtári nyugtája")
+    text = [line.text for line in lines]
+    assert text[:2] == ["City Library", "Bežigrad"] and "Title B9" in text
+    assert not any("Ana" in x for x in text) and kiosk.receipts == []
+
+
+def test_email_is_not_offered_nor_accepted_without_an_address(kiosk):
+    borrow_and_log_out(kiosk, "04C3")
+    assert not kiosk.email_offered
+    kiosk.receipt("email")
+    assert kiosk.screen == Screen.RECEIPT and kiosk.backend.receipts == []
+    kiosk.receipt("fax")
+    assert kiosk.screen == Screen.RECEIPT
+    kiosk.receipt("none")
+    assert kiosk.screen == Screen.GOODBYE and kiosk.notice is None
+
+
+def test_email_receipt_that_cannot_be_queued_says_so(kiosk):
+    borrow_and_log_out(kiosk)
+    kiosk.backend.fail["email_receipt"] = EdgeError("disk", code="storage_failed")
+    kiosk.receipt("email")
+    assert kiosk.screen == Screen.GOODBYE and kiosk.notice.code == "storage_failed"
+    assert kiosk.notice.level == "warning"
+
+
+def jammed(session):
+    raise EdgeError("jam", code="printer_unavailable")
+
+
+def test_printer_failure_ends_with_a_warning(kiosk):
+    kiosk.print_receipt = jammed
+    borrow_and_log_out(kiosk)
+    kiosk.receipt("print")
+    assert kiosk.notice.code == "printer_unavailable" and kiosk.screen == Screen.GOODBYE
 
 
 def test_logout_without_activity_skips_receipt(kiosk):
@@ -274,7 +333,7 @@ def test_scanner_identifies_at_idle_and_borrows_from_the_account_screen(kiosk):
 
 
 def test_without_a_terminal_paying_is_sent_to_the_desk():
-    s = Session(FakeBackend(), Terminal(), lambda how, sess: None,
+    s = Session(FakeBackend(), Terminal(), lambda sess: None,
                 Settings(can_pay=False), clock=Clock())
     s.card("04A1")
     s.show(Screen.PAY)
@@ -294,7 +353,7 @@ class Cues:
 @pytest.fixture
 def staff():
     restarts = []
-    s = Session(FakeBackend(), Terminal(), lambda how, sess: None,
+    s = Session(FakeBackend(), Terminal(), lambda sess: None,
                 Settings(warning_after=45, logout_after=60, goodbye_for=5), clock=Clock(),
                 on_restart=lambda: restarts.append(s.screen), sounder=Cues())
     s.restarts = restarts

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from central.circulation import imports, lifecycle, reminders, stats
+from central.circulation import imports, lifecycle, mailer, reminders, stats
 from central.circulation.cli_common import day, show, with_store
 
 
@@ -125,4 +125,39 @@ def stats_cmd(s, start, end, branch_id, by_branch, rooms) -> None:
     show({"days": rows, "total": stats.totals(rows)})
 
 
-COMMANDS = [member, reminders_cmd, import_cmd, stats_cmd]
+@click.group("notices")
+def notices_cmd() -> None:
+    """Deliver the notices queued for patrons (receipts, holds ready, reminders)."""
+
+
+@notices_cmd.command("send")
+@with_store
+@click.option("--smtp-host", help="Mail server (default: setting smtp_host).")
+@click.option("--smtp-port", type=click.IntRange(1, 65535),
+              help="Its port (default: setting smtp_port).")
+@click.option("--smtp-security", type=click.Choice(["none", "starttls", "ssl"]),
+              help="Encryption (default: setting smtp_security).")
+@click.option("--smtp-user", help="Login name (default: setting smtp_username; empty: no login).")
+@click.option("--smtp-password", envvar="LIBEDGE_SMTP_PASSWORD", default="",
+              help="Login password (better: the LIBEDGE_SMTP_PASSWORD environment variable).")
+@click.option("--smtp-cafile", type=click.Path(exists=True, dir_okay=False),
+              help="CA certificates to trust instead of the system's (a private CA).")
+@click.option("--branch", "branch_id", help="Only this branch's notices (default: all).")
+@click.option("--limit", type=click.IntRange(min=1), help="Send at most this many.")
+def notices_send(s, smtp_host, smtp_port, smtp_security, smtp_user, smtp_password,
+                 smtp_cafile, branch_id, limit) -> None:
+    """E-mail the pending notices; what fails stays pending for the next run (exit 1)."""
+    cfg = s.settings
+    host = smtp_host or cfg.smtp_host
+    if not host:
+        raise click.UsageError("no mail server: give --smtp-host or set smtp_host")
+    smtp = mailer.SmtpConfig(
+        host, smtp_port or cfg.smtp_port, smtp_security or cfg.smtp_security,
+        cfg.smtp_username if smtp_user is None else smtp_user, smtp_password, smtp_cafile)
+    report = mailer.send(s, smtp, branch_id, limit)
+    show(report)
+    if report["failed"]:
+        raise SystemExit(1)
+
+
+COMMANDS = [member, reminders_cmd, notices_cmd, import_cmd, stats_cmd]

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from central.circulation import accounts, alerts, holds, loans, patrons, summary
+from central.circulation import accounts, alerts, holds, loans, notices, patrons, summary
 from central.circulation.errors import Refused
 from central.circulation.store import Store
 from central.handlers import Context, handler
@@ -21,6 +21,7 @@ Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
 Amount = Annotated[int, msgspec.Meta(gt=0, le=10_000_000)]
 Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Lang = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 ALL_OVERRIDES = loans.OVERRIDABLE | {"patron_blocked", "membership_expired",
                                      "registration_incomplete"}
 
@@ -110,14 +111,33 @@ class Payment(msgspec.Struct, forbid_unknown_fields=True):
     method: Literal["card", "cash"] = "card"
 
 
+class ReceiptLine(msgspec.Struct, forbid_unknown_fields=True):
+    """One line of a kiosk receipt and how it is emphasised."""
+
+    style: Literal["title", "heading", "text", "total"]
+    text: Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class ReceiptEmail(msgspec.Struct, forbid_unknown_fields=True):
+    """`receipt.email`: a kiosk receipt (already in the patron's language) to e-mail."""
+
+    card: CardHash
+    lang: Lang
+    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    lines: Annotated[list[ReceiptLine], msgspec.Meta(min_length=1, max_length=500)]
+
+
 @handler("patron.identify", Card, read_only=True, kinds={"kiosk", "signpad", "returnbox"})
 def identify(ctx: Context, body: Card) -> dict:
-    """Who holds the card, whether they may borrow here, and whether a PIN is asked."""
+    """Who holds the card, may they borrow here, is a PIN asked, can a receipt be e-mailed.
+
+    The e-mail address itself never leaves central: the device learns only that there is one.
+    """
     s = store(ctx)
     p = _patron(s, ctx, body.card)
     refusals = holds.patron_refusals(s, p, ctx.device.site)
     return summary.summary(s, p["id"], ctx.device.site)["patron"] | {
-        "refusal": refusals[0] if refusals else None}
+        "refusal": refusals[0] if refusals else None, "email_on_file": notices.has_email(p)}
 
 
 @handler("patron.verify_pin", Pin, read_only=True, kinds={"kiosk"})
@@ -218,3 +238,21 @@ def payment(ctx: Context, body: Payment) -> dict:
                         method=body.method, dev=ctx.device.id, ref=f"{ctx.device.id}:{body.ref}")
     return {"receipt": done["receipt_no"], "to_credit": done["to_credit"],
             "credit": done["credit"], "owed": done["owed"]}
+
+
+@handler("receipt.email", ReceiptEmail, kinds={"kiosk"})
+def receipt_email(ctx: Context, body: ReceiptEmail) -> dict:
+    """Queue the receipt as an e-mail notice, once per event (its id is the notice key).
+
+    An unknown card or a patron without an address is refused with a stable code (logged and
+    kept with the rejected events; the kiosk's event is acked all the same).
+    """
+    s = store(ctx)
+    p = _patron(s, ctx, body.card)
+    if not notices.has_email(p):
+        raise Refused("the patron has no e-mail address", code="no_email")
+    queued = notices.queue(s, p, ctx.device.site, "receipt",
+                           f"receipt:{ctx.device.id}:{ctx.message_id}", channel="email",
+                           lang=body.lang, subject=body.subject,
+                           lines=msgspec.to_builtins(body.lines))
+    return {"queued": queued}

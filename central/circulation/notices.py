@@ -7,14 +7,24 @@ from central.circulation.store import Store
 _encode = msgspec.json.Encoder()
 
 
-def queue(s: Store, patron: dict, branch: str, kind: str, key: str, **body) -> bool:
-    """Queue a notice unless one with `key` exists; True when a new one was queued."""
+def queue(s: Store, patron: dict, branch: str, kind: str, key: str, channel: str | None = None,
+          **body) -> bool:
+    """Queue a notice unless one with `key` exists; True when a new one was queued.
+
+    The channel is the patron's choice unless the caller names one (a receipt asked for by
+    e-mail goes by e-mail).
+    """
     cur = s.conn.execute(
         "INSERT INTO notices (patron_id, branch_id, kind, key, channel, body, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        (patron["id"], branch, kind, key, patron["notify"], _encode.encode(body).decode(),
-         s.now().isoformat()))
+        (patron["id"], branch, kind, key, channel or patron["notify"],
+         _encode.encode(body).decode(), s.now().isoformat()))
     return cur.rowcount == 1
+
+
+def has_email(patron: dict) -> bool:
+    """Whether the patron has an e-mail address on file."""
+    return bool((patron["email"] or "").strip())
 
 
 def pending(s: Store, channel: str | None = None, branch: str | None = None) -> list[dict]:

@@ -17,7 +17,7 @@ class ReminderLevel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Every switchable check of checkout, return, holds, reminders and cleanup."""
+    """Every switchable check of checkout, return, holds, reminders and cleanup; mail sending."""
 
     currency: str = "EUR"
     check_may_borrow: bool = True
@@ -36,6 +36,11 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     )
     cleanup_after_days: Annotated[int, msgspec.Meta(ge=1)] = 90
     offline_max_items: Annotated[int, msgspec.Meta(ge=0)] = 5
+    mail_from: str = ""  # used when the branch has no e-mail address of its own
+    smtp_host: str = ""
+    smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
+    smtp_security: Literal["none", "starttls", "ssl"] = "starttls"
+    smtp_username: str = ""  # the password is never stored: LIBEDGE_SMTP_PASSWORD
 
 
 _decode = msgspec.json.Decoder()
