@@ -1,5 +1,7 @@
-"""`make demo`: a private broker, central on SQLite with sample cards, and two simulated locks."""
+"""`make demo`: a private broker, central on SQLite with sample cards, two simulated locks and,
+where there is a screen, a kiosk."""
 
+import os
 import secrets
 import signal
 import subprocess
@@ -45,20 +47,52 @@ def _lock_config(root: Path, broker: Broker, account: Account, key: str) -> Path
     return path
 
 
-def run(root: Path, duration: float | None) -> None:
-    """Start everything under `root`, print how to use it, stop it all on Ctrl-C."""
+def _kiosk_config(root: Path, broker: Broker, account: Account, key: str) -> Path:
+    text = (f'[device]\nid = "{account.username}"\nsite = "{SITE}"\nkind = "kiosk"\n'
+            f'data_dir = "{root / "devices" / account.username}"\ncard_key = "{key}"\n\n'
+            + _mqtt(broker, account)
+            + '\n[kiosk]\nlibrary = "City Library"\nbranch_name = "Central Library"\n'
+              'fullscreen = false\n'
+            + f'\n[card_reader]\nkind = "sim"\nsocket = "{root / "doors" / "kiosk.sock"}"\n'
+            + f'\n[scanner]\nkind = "sim"\nsocket = "{root / "doors" / "scanner.sock"}"\n'
+            + '\n[printer]\nkind = "dummy"\n\n[payment]\nkind = "simulated"\n')
+    path = root / "kiosk-1.toml"
+    path.write_text(text)
+    return path
+
+
+def has_screen() -> bool:
+    """Whether a kiosk window can be shown here."""
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("SDL_VIDEODRIVER"))
+
+
+def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
+    """Start everything under `root`, print how to use it, stop it all on Ctrl-C.
+
+    `kiosk`: run a kiosk window too (default: when there is a screen).
+    """
+    kiosk = has_screen() if kiosk is None else kiosk
     root = root.resolve()
     for sub in ("doors", "devices", "logs"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     broker = Broker(root / "broker")
     central = broker.add(Account("central-1", secrets.token_urlsafe(16), service=True))
     locks = [broker.add(Account(d, secrets.token_urlsafe(16), site=SITE)) for d in LOCKS]
+    kiosks = [broker.add(Account("kiosk-1", secrets.token_urlsafe(16), site=SITE))] \
+        if kiosk else []
     broker.start()
     db = open_store(str(root / "central.db"))
     key = fleet.site_key(db, SITE)
     for lock in locks:
         fleet.enrol(db, lock.username, SITE, "lockd")
+    for k in kiosks:
+        fleet.enrol(db, k.username, SITE, "kiosk")
     _sample_library(db)
+    shelf = [b for (b,) in db.execute(
+        "SELECT barcode FROM items WHERE home_branch = ? AND at_branch = ? AND category = 'book'"
+        " AND status = 'available' AND id NOT IN (SELECT item_id FROM loans WHERE returned_at"
+        " IS NULL) ORDER BY id LIMIT 3", [SITE, SITE]).fetchall()]
     db.conn.close()
     (root / "central.toml").write_text(
         f'[central]\ndb = "{root / "central.db"}"\nworker = "central-1"\n\n'
@@ -67,11 +101,14 @@ def run(root: Path, duration: float | None) -> None:
     for lock in locks:
         commands[lock.username] = ["lockd.daemon", "--config",
                                    str(_lock_config(root, broker, lock, key))]
+    for k in kiosks:
+        commands[k.username] = ["kiosk.daemon", "--config",
+                                str(_kiosk_config(root, broker, k, key))]
     procs = {name: subprocess.Popen([sys.executable, "-m", *args],
                                     stdout=open(root / "logs" / f"{name}.log", "ab"),
                                     stderr=subprocess.STDOUT)
              for name, args in commands.items()}
-    _banner(root, broker)
+    _banner(root, broker, shelf if kiosks else None)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
     try:
@@ -99,7 +136,15 @@ def run(root: Path, duration: float | None) -> None:
         click.echo("stopped")
 
 
-def _banner(root: Path, broker: Broker) -> None:
+KIOSK = """The kiosk window (kiosk-1): tap a card there, then scan items from the shelf
+({0}, {1}, {2}):
+    libedge tap kiosk 04A1B2C3
+    libedge tap scanner {0}"""
+NO_KIOSK = """No screen here, so no kiosk window (run `libedge demo --kiosk` where there is one;
+`python -m kiosk.screenshots --out shots` draws every kiosk screen offscreen)."""
+
+
+def _banner(root: Path, broker: Broker, shelf: list[str] | None) -> None:
     db = root / "central.db"
     doors = ", ".join(d for ds in LOCKS.values() for d, _, _ in ds)
     cards = "\n".join(f"    {uid}  {what}" for uid, what, *_ in sample.DEMO_CARDS)
@@ -114,6 +159,7 @@ Tap a card at a door (in another terminal, with .venv/bin on PATH):
     libedge tap toilet-1 04A1B2C3
 Sample cards:
 {cards}
+{KIOSK.format(*shelf) if shelf else NO_KIOSK}
 Watch the access log:         libedge admin access-log --db {db} -f
 See the devices:              libedge status --db {db}
 Block a card (doors refuse within seconds):

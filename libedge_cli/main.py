@@ -48,8 +48,10 @@ def status(ctx: click.Context, db_path: str) -> None:
 @click.option("--run-dir", default="demo-run", show_default=True, type=click.Path(),
               help="Where the demo keeps its broker, database and device state.")
 @click.option("--duration", type=float, help="Stop after this many seconds (default: Ctrl-C).")
-def demo(run_dir: str, duration: float | None) -> None:
-    """Run a broker, central and two simulated locks on this machine."""
+@click.option("--kiosk/--no-kiosk", default=None,
+              help="Show a kiosk window too (default: when there is a screen).")
+def demo(run_dir: str, duration: float | None, kiosk: bool | None) -> None:
+    """Run a broker, central, two simulated locks and a kiosk on this machine."""
     from libedge_cli.demo import run
 
-    run(Path(run_dir), duration)
+    run(Path(run_dir), duration, kiosk)

@@ -55,3 +55,40 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
         code = demo.wait(30)
     text = (tmp_path / "demo.out").read_text()
     assert code == 0 and "stopped" in text and "Traceback" not in text, text
+
+
+def test_demo_kiosk_borrows_through_central(tmp_path):
+    import re
+    import sqlite3
+
+    run = tmp_path / "demo-run"
+    out = open(tmp_path / "demo.out", "w+")
+    env = os.environ | {"PYTHONUNBUFFERED": "1", "SDL_VIDEODRIVER": "offscreen",
+                        "KIVY_HOME": str(tmp_path / ".kivy")}
+    demo = subprocess.Popen([*CLI, "demo", "--kiosk", "--run-dir", str(run)], stdout=out,
+                            stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_for(lambda: "ready" in (tmp_path / "demo.out").read_text(), timeout=30,
+                 what="demo ready")
+        barcode = re.search(r"libedge tap scanner (\S+)",
+                            (tmp_path / "demo.out").read_text()).group(1)
+        kiosk_log = run / "logs" / "kiosk-1.log"
+        wait_for(lambda: "central is serving" in kiosk_log.read_text(), timeout=30,
+                 what="the kiosk reaches central")
+        assert libedge("tap", "--run-dir", str(run), "kiosk", "04A1B2C3").returncode == 0
+        wait_for(lambda: "screen account" in kiosk_log.read_text(), what="account shown")
+        assert libedge("tap", "--run-dir", str(run), "scanner", barcode).returncode == 0
+
+        def lent():
+            with sqlite3.connect(run / "central.db") as db:
+                return db.execute("SELECT count(*) FROM loans JOIN items i ON i.id = item_id"
+                                  " WHERE i.barcode = ? AND returned_at IS NULL",
+                                  [barcode]).fetchone()[0]
+
+        wait_for(lent, timeout=15, what="the loan at central")
+    finally:
+        demo.send_signal(signal.SIGINT)
+        code = demo.wait(30)
+    text = (tmp_path / "demo.out").read_text()
+    assert code == 0 and "stopped" in text, text
+    assert "Traceback" not in text + (run / "logs" / "kiosk-1.log").read_text()

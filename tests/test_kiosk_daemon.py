@@ -6,6 +6,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 
 import msgspec
 import pytest
@@ -181,16 +182,16 @@ data_dir = "{tmp_path / 'data'}"\ncard_key = "{KEY}"
     proc = subprocess.Popen([sys.executable, "-m", "kiosk.daemon", "--config", str(cfg)],
                             stderr=subprocess.PIPE, text=True, env=env)
     lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True).start()
 
     def logged(text):
-        while not any(text in line for line in lines):
-            line = proc.stderr.readline()
-            assert line, "".join(lines[-30:])
-            lines.append(line)
+        wait_for(lambda: any(text in line for line in lines), timeout=30,
+                 what=f"{text!r} in the kiosk's log: {''.join(lines[-20:])}")
         return True
 
     try:
         assert logged("kiosk ready: idle screen shown")
+        assert logged("reader serial ready")
         wait_for(lambda: (tmp_path / "card.sock").exists(), what="card reader socket")
         send_sim_tap(str(tmp_path / "card.sock"), "04A1B2C3")
         assert logged("screen account")
@@ -200,7 +201,7 @@ data_dir = "{tmp_path / 'data'}"\ncard_key = "{KEY}"
         assert proc.wait(20) == 0
     finally:
         proc.kill()
-    assert "Traceback" not in "".join(lines) + proc.stderr.read()
+    assert "Traceback" not in "".join(lines)
 
 
 def test_a_staff_card_opens_maintenance_where_restart_closes_the_screen(tmp_path, ptys):

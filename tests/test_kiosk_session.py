@@ -431,3 +431,25 @@ def test_a_broken_buzzer_is_logged_not_raised(staff, caplog):
     staff.sounder.cue = broken
     staff.card("9999")
     assert staff.notice.code == "unknown_card" and "sounder failed" in caplog.text
+
+
+REFUSALS = ["item_unknown", "in_library_only", "item_other_branch", "reserved_for_other",
+            "hold_waiting", "loan_limit", "debt_limit", "patron_blocked", "membership_expired",
+            "item_on_loan", "already_borrowed", "item_unavailable", "item_in_transit",
+            "category_not_allowed", "same_title_now", "same_title_before", "ib_other_patron",
+            "registration_incomplete", "offline_limit", "timeout", "offline"]
+
+
+@pytest.mark.parametrize("code", REFUSALS)
+def test_each_checkout_refusal_is_its_own_translated_message(kiosk, code):
+    from kiosk.i18n import LANGUAGES, Translator
+
+    kiosk.card("04A1")
+    kiosk.show(Screen.CHECKOUT)
+    kiosk.backend.fail["checkout"] = EdgeError("refused", code=code)
+    kiosk.scan("B1")
+    assert kiosk.screen == Screen.CHECKOUT and kiosk.notice.code == code
+    assert kiosk.notice.level == "error" and not kiosk.borrowed
+    for lang in LANGUAGES:
+        fallback = Translator(lang).notice("no_such_code")
+        assert Translator(lang).notice(code) not in ("", fallback), (lang, code)

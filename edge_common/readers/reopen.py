@@ -42,6 +42,7 @@ class ReopenLoop:
 
             def ready(opened=opened):
                 opened.set()
+                log.info("reader %s ready", self.name)
                 self._on_state("ok", None)
 
             try:
