@@ -201,7 +201,10 @@ class KioskApp(App):
         """Show the session's current state."""
         s = self.session
         tr = Translator(s.lang)
-        self.t = {key: "" if "{" in text else tr.label(key) for key, text in LABELS.items()}
+        account = s.account
+        texts = {key: "" if "{" in text else tr.label(key) for key, text in LABELS.items()}
+        texts["pay_all"] = tr.label("pay_all", amount=account.owed) if account else ""
+        self.t = texts  # one assignment, dispatched only when a text changed
         self.notice = tr.notice(s.notice.code, **s.notice.params) if s.notice else ""
         self.level = s.notice.level if s.notice else "info"
         left = s.warning_left
@@ -209,7 +212,6 @@ class KioskApp(App):
         self.offline = not s.backend.online
         self.email_offered = s.email_offered
         self.patron = s.patron.display_name if s.patron else ""
-        account = s.account
         self.loans = [{"id": x.id, "title": x.title, "detail": tr.label("due", date=x.due) + (
             "" if x.renewable else f" · {tr.label('not_renewable')}"), "selectable": x.renewable}
             for x in (account.loans if account else [])]
@@ -218,7 +220,6 @@ class KioskApp(App):
         self.debts = [{"id": d.id, "title": tr.label(d.kind) if d.kind in LABELS else d.kind,
                        "detail": f"{d.description}  {tr.money(d.amount, account.currency)}",
                        "selectable": True} for d in (account.debts if account else [])]
-        self.t["pay_all"] = tr.label("pay_all", amount=account.owed) if account else ""
         self.borrowed = [{"id": b.barcode, "title": b.title or b.barcode,
                           "detail": tr.label("due", date=b.due) if b.due else
                           tr.label("offline_banner")} for b in s.borrowed]
