@@ -190,8 +190,8 @@ def taps(relay: StampedPin, socket: str, uids: list[str]) -> list[float]:
 
 
 def blocks(net: Network, daemon: LockDaemon, socket: str, pids: list[int]) -> list[float]:
-    """Block a patron with central's API (as `patron block` does), then tap the card every
-    TAP_EVERY seconds until the door refuses it: seconds from the block to the refusal."""
+    """Block a patron with central's API (as `libedge admin patron block` does), then tap the
+    card every TAP_EVERY seconds until the door refuses it: seconds from block to refusal."""
     store, door, times = Store(net.db), daemon.doors[DOOR], []
     for pid in pids:
         uid = card_uid(pid)
