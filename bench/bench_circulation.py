@@ -2,14 +2,13 @@
 summary latency in process and through the broker, the 500-loan patron, checkouts/s."""
 
 import random
-import shutil
 import sqlite3
 import tempfile
 import time
 from pathlib import Path
 
 from bench.bench_rpc import raw_round_trips
-from bench.common import median, percentile, report, wait_for
+from bench.common import cached_db, copy_db, median, percentile, report, wait_for
 from central import fleet
 from central.circulation import device_api, loans, patrons, sample, summary  # noqa: F401
 from central.circulation.store import Store
@@ -19,32 +18,20 @@ from edge_common import envelope
 from edge_common.cardid import card_hash
 from tests.harness import Network
 
-CACHE = Path(tempfile.gettempdir()) / "libedge-bench"
-
 
 def network_db(scale: float, seed: int = 1) -> Path:
     """The generated network, made once per scale and seed and reused by later runs."""
-    path = CACHE / f"network-{scale}-{seed}.db"
-    if not path.exists():
-        CACHE.mkdir(exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.unlink(missing_ok=True)
-        s = Store(open_store(str(tmp)))
-        started = time.perf_counter()
+
+    def build(path: Path) -> None:
+        s = Store(open_store(str(path)))
         made = sample.generate(s, branches=max(2, round(30 * scale ** 0.5)),
                                patrons=int(200_000 * scale), items=int(1_000_000 * scale),
                                seed=seed)
         s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         s.conn.close()
-        tmp.rename(path)
-        print(f"generated {made} in {time.perf_counter() - started:.0f} s", flush=True)
-    return path
+        print(f"generated {made}", flush=True)
 
-
-def _copy(src: Path, folder: Path) -> Path:
-    dst = folder / "central.db"
-    shutil.copyfile(src, dst)
-    return dst
+    return cached_db(f"network-{scale}-{seed}", build)
 
 
 def _pairs(s: Store, count: int, rng: random.Random) -> list[tuple[int, str, str]]:
@@ -139,7 +126,7 @@ def sustained(s: Store, count: int, batch: int = 100) -> float:
 def in_process(src: Path, count: int) -> dict:
     """One run on a fresh copy of the network."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = _copy(src, Path(tmp))
+        path = copy_db(src, Path(tmp))
         s = Store(open_store(str(path)))
         rng = random.Random(len(tmp))
         pairs = _pairs(s, count * 2, rng)
@@ -160,7 +147,7 @@ def in_process(src: Path, count: int) -> dict:
 def through_broker(src: Path, count: int) -> dict:
     """Checkout and account summary requests from a kiosk through mosquitto and central."""
     with tempfile.TemporaryDirectory() as tmp:
-        _copy(src, Path(tmp))
+        copy_db(src, Path(tmp))
         s = Store(open_store(str(Path(tmp) / "central.db")))
         branch = s.scalar("SELECT id FROM branches ORDER BY id LIMIT 1")
         pairs = [p for p in _pairs(s, count * 4, random.Random(5)) if p[2] == branch][:count]

@@ -12,22 +12,27 @@ from bench.common import median, network, percentile, report, wait_for
 from provisioning.broker import Account
 
 
-def raw_round_trips(net, count: int) -> list[float]:
-    """Two plain paho clients: a requester and a responder answering in its callback."""
-    for name in ("raw-req", "raw-resp"):
-        net.broker.add(Account(name, "pw", service=True))
+def raw_clients(net, *names: str) -> list[mqtt.Client]:
+    """Plain paho MQTT 5 clients on the network's broker, connected with TCP_NODELAY."""
+    for name in names:
+        if name not in net.broker.accounts:
+            net.broker.add(Account(name, "pw", service=True))
     net.broker.reload()
-    answers: queue.SimpleQueue = queue.SimpleQueue()
-
-    def client(name):
+    clients = []
+    for name in names:
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, protocol=mqtt.MQTTv5)
         c.username_pw_set(name, "pw")
         c.connect("127.0.0.1", net.broker.port)
         c.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         c.loop_start()
-        return c
+        clients.append(c)
+    return clients
 
-    resp, req = client("raw-resp"), client("raw-req")
+
+def raw_round_trips(net, count: int) -> list[float]:
+    """Two plain paho clients: a requester and a responder answering in its callback."""
+    answers: queue.SimpleQueue = queue.SimpleQueue()
+    resp, req = raw_clients(net, "raw-resp", "raw-req")
 
     def answer(c, userdata, msg):
         props = Properties(PacketTypes.PUBLISH)

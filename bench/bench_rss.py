@@ -33,16 +33,37 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+def card_uid(n: int) -> str:
+    """The UID of the n-th bench card."""
+    return f"04{n:08X}"
+
+
+def add_cards(db, site: str, cards: int) -> None:
+    """Bulk-insert `cards` adult patrons with one card each and publish them to the site."""
+    with db.atomic():
+        db.conn.executemany("INSERT INTO patrons (id, category) VALUES (?, 'adult')",
+                            [(i,) for i in range(cards)])
+        db.conn.executemany("INSERT INTO cards VALUES (?, ?, 'city', 1)",
+                            [(card_uid(i), i) for i in range(cards)])
+        allowlist.publish_site(db, site)
+
+
+def bare_paho_rss() -> float:
+    """RSS in MB of a Python process that only imported paho: the floor of any device."""
+    bare = subprocess.Popen([sys.executable, "-c",
+                             "import paho.mqtt.client, time; time.sleep(60)"])
+    time.sleep(1.5)
+    ref = rss_mb(bare.pid)
+    bare.kill()
+    bare.wait()
+    return ref
+
+
 def measure(cards: int) -> tuple[float, float]:
     """(idle device RSS, bare `import paho.mqtt.client` RSS) in MB."""
     with network() as net:
         net.start_central()
-        with net.db.atomic():
-            net.db.conn.executemany("INSERT INTO patrons (id, category) VALUES (?, 'adult')",
-                                    [(i,) for i in range(cards)])
-            net.db.conn.executemany("INSERT INTO cards VALUES (?, ?, 'city', 1)",
-                                    [(f"04{i:08X}", i) for i in range(cards)])
-            allowlist.publish_site(net.db, net.site)
+        add_cards(net.db, net.site, cards)
         fleet.enrol(net.db, "bench-1", net.site, "lockd")
         cfg = device_json(net.broker, net.root, "bench-1", net.site, net.card_key)
         dev = subprocess.Popen([sys.executable, "-c", IDLE, str(cfg)], stdout=subprocess.PIPE,
@@ -51,13 +72,8 @@ def measure(cards: int) -> tuple[float, float]:
         time.sleep(3)
         ours = rss_mb(dev.pid)
         dev.kill()
-        bare = subprocess.Popen([sys.executable, "-c",
-                                 "import paho.mqtt.client, time; time.sleep(60)"])
-        time.sleep(1.5)
-        ref = rss_mb(bare.pid)
-        bare.kill()
-        wait_for(lambda: dev.poll() is not None and bare.poll() is not None)
-        return ours, ref
+        wait_for(lambda: dev.poll() is not None)
+        return ours, bare_paho_rss()
 
 
 def main(quick: bool = False) -> None:

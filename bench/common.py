@@ -1,17 +1,21 @@
 """Shared pieces of the benchmarks: timing helpers, a report line, and the test network."""
 
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.harness import Network, wait_for  # noqa: E402
+from tests.harness import Network, wait_for, write_central_toml  # noqa: E402
 
 RESULTS: list[dict] = []
+CACHE = Path(tempfile.gettempdir()) / "libedge-bench"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -36,6 +40,41 @@ def network():
             net.close()
 
 
+@contextmanager
+def central_process(net: Network):
+    """Central's worker as its own process on the network's broker and store, as deployed."""
+    config = write_central_toml(net.broker, net.db_path, net.root / "central.toml")
+    with open(net.root / "central.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "central.service", "--config",
+                                 str(config)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def cached_db(name: str, build: Callable[[Path], None]) -> Path:
+    """A central database made once by `build(path)` and reused by later runs."""
+    path = CACHE / f"{name}.db"
+    if not path.exists():
+        CACHE.mkdir(exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        started = time.perf_counter()
+        build(tmp)
+        tmp.rename(path)
+        print(f"built {name} in {time.perf_counter() - started:.0f} s", flush=True)
+    return path
+
+
+def copy_db(src: Path, folder: Path) -> Path:
+    """A working copy of a cached database, as `folder/central.db` (where Network looks)."""
+    dst = folder / "central.db"
+    shutil.copyfile(src, dst)
+    return dst
+
+
 def report(name: str, figure: float, unit: str, reference: float | None, ref_name: str,
            target: str, ok: bool) -> None:
     """Print one result beside its reference and target, and keep it for the summary."""
@@ -53,4 +92,5 @@ def runs(count: int, fn) -> list:
     return [fn() for _ in range(count)]
 
 
-__all__ = ["Network", "median", "network", "percentile", "report", "runs", "time", "wait_for"]
+__all__ = ["CACHE", "Network", "cached_db", "central_process", "copy_db", "median", "network",
+           "percentile", "report", "runs", "time", "wait_for"]

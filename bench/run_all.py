@@ -12,12 +12,13 @@ from bench import (  # noqa: E402
     bench_circulation,
     bench_drain,
     bench_ingest,
+    bench_lockd,
     bench_rpc,
     bench_rss,
 )
 from bench.common import RESULTS  # noqa: E402
 
-BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation]
+BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd]
 
 
 def main() -> None:

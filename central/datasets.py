@@ -65,11 +65,13 @@ def head(db, site: str, dataset: str) -> int:
 
 def pull(db, site: str, dataset: str, since: int, after: str, limit: int) -> dict:
     """Latest value of every key changed after (since, after), paged in (version, key) order."""
+    # One row-value range on the (site, dataset, version, key) index: each page starts where
+    # the last ended, so a full pull stays linear (an OR here scanned from the start each time).
+    op, start = (">", (since, after)) if after else (">=", (since + 1, ""))
     rows = db.conn.execute(
         "SELECT key, version, value FROM dataset_rows WHERE site = ? AND dataset = ?"
-        " AND (version > ? OR (? != '' AND version = ? AND key > ?))"
-        " ORDER BY version, key LIMIT ?",
-        (site, dataset, since, after, since, after, limit),
+        f" AND (version, key) {op} (?, ?) ORDER BY version, key LIMIT ?",
+        (site, dataset, *start, limit),
     ).fetchall()
     changes = [[k, None if v is None else msgspec.Raw(v)] for k, _, v in rows]
     nxt = {"since": rows[-1][1], "after": rows[-1][0]} if len(rows) == limit else None

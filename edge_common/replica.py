@@ -1,8 +1,10 @@
 """Replicated datasets on a device: versioned rows applied only in order, pulled on a gap."""
 
+import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 
 import msgspec
@@ -48,6 +50,12 @@ class Replicas:
     def __init__(self, path: str, clock=time.time):
         self._db = connect(path, synchronous="NORMAL")
         apply(self._db, MIGRATIONS)
+        self._db.execute("PRAGMA temp_store = FILE")
+        self._db.execute(
+            "CREATE TEMP TABLE replica_stage (seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL,"
+            " key TEXT NOT NULL, value BLOB)"
+        )
+        self._read = connect(path, synchronous="NORMAL")  # lookups never wait behind a write
         self._lock = threading.Lock()
         self._clock = clock
         self._versions = dict(
@@ -60,23 +68,21 @@ class Replicas:
 
     def synced_at(self, dataset: str) -> float | None:
         """Wall-clock time the dataset was last confirmed current with central."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT synced_at FROM replica_meta WHERE dataset = ?", (dataset,)
-            ).fetchone()
+        row = self._read.execute(
+            "SELECT synced_at FROM replica_meta WHERE dataset = ?", (dataset,)
+        ).fetchone()
         return row[0] if row else None
 
     def get(self, dataset: str, key: str) -> bytes | None:
         """The raw JSON value of a key, or None."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT value FROM replica_rows WHERE dataset = ? AND key = ?", (dataset, key)
-            ).fetchone()
+        row = self._read.execute(
+            "SELECT value FROM replica_rows WHERE dataset = ? AND key = ?", (dataset, key)
+        ).fetchone()
         return row[0] if row else None
 
     def count(self, dataset: str) -> int:
         """How many keys the dataset holds."""
-        return self._db.execute(
+        return self._read.execute(
             "SELECT count(*) FROM replica_rows WHERE dataset = ?", (dataset,)
         ).fetchone()[0]
 
@@ -88,25 +94,57 @@ class Replicas:
                 deletes.append((dataset, key))
             else:
                 upserts.append((dataset, key, _json.encode(value)))
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT INTO replica_rows VALUES (?, ?, ?) ON CONFLICT (dataset, key)"
+                " DO UPDATE SET value = excluded.value", upserts,
+            )
+            conn.executemany("DELETE FROM replica_rows WHERE dataset = ? AND key = ?", deletes)
+            if version is not None:
+                self._set_version(conn, dataset, version)
+        if version is not None:
+            self._versions[dataset] = version
+
+    def stage(self, dataset: str, changes: Iterable[Change], fresh: bool = False) -> None:
+        """Set changes of a full pull aside (`fresh`: forget those of an earlier, broken one)."""
+        with self._transaction() as conn:
+            if fresh:
+                conn.execute("DELETE FROM temp.replica_stage WHERE dataset = ?", (dataset,))
+            conn.executemany(
+                "INSERT INTO temp.replica_stage (dataset, key, value) VALUES (?, ?, ?)",
+                [(dataset, k, None if v is None else _json.encode(v)) for k, v in changes],
+            )
+
+    def apply_staged(self, dataset: str, changes: Iterable[Change], version: int) -> None:
+        """Replace the dataset with the staged changes plus these, at `version`.
+
+        The rows go in in key order: inserted in arrival order, every page of a large pull
+        would rewrite most of the table's pages. Lookups see the old rows until the commit.
+        """
+        self.stage(dataset, changes)
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM replica_rows WHERE dataset = ?", (dataset,))
+            conn.execute(
+                "INSERT INTO replica_rows SELECT dataset, key, value FROM (SELECT dataset, key,"
+                " value, row_number() OVER (PARTITION BY key ORDER BY seq DESC) AS newest"
+                " FROM temp.replica_stage WHERE dataset = ?)"
+                " WHERE newest = 1 AND value IS NOT NULL ORDER BY key", (dataset,),
+            )
+            conn.execute("DELETE FROM temp.replica_stage WHERE dataset = ?", (dataset,))
+            self._set_version(conn, dataset, version)
+        self._versions[dataset] = version
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             conn = self._db
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(
-                    "INSERT INTO replica_rows VALUES (?, ?, ?) ON CONFLICT (dataset, key)"
-                    " DO UPDATE SET value = excluded.value", upserts,
-                )
-                conn.executemany(
-                    "DELETE FROM replica_rows WHERE dataset = ? AND key = ?", deletes
-                )
-                if version is not None:
-                    self._set_version(conn, dataset, version)
-                conn.execute("COMMIT")
+                yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        if version is not None:
-            self._versions[dataset] = version
+            conn.execute("COMMIT")
 
     def _set_version(self, conn, dataset: str, version: int) -> None:
         conn.execute(
@@ -117,4 +155,5 @@ class Replicas:
 
     def close(self) -> None:
         """Close the database."""
+        self._read.close()
         self._db.close()

@@ -59,6 +59,7 @@ class DeviceRuntime:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._pulling: dict[str, str] = {}
+        self._pull_from: dict[str, int] = {}
         self._next_status = 0.0
         self._next_sync_check = 0.0
         self._pull_failures = 0
@@ -362,6 +363,10 @@ class DeviceRuntime:
         if since is None and dataset in self._pulling:
             return
         since = self.replicas.version(dataset) if since is None else since
+        if not after:
+            self._pull_from[dataset] = since
+            if since == 0:
+                self.replicas.stage(dataset, [], fresh=True)
         env = envelope.make("sync.pull", self.device.id,
                             {"dataset": dataset, "since": since, "after": after,
                              "limit": PULL_PAGE})
@@ -393,12 +398,20 @@ class DeviceRuntime:
         except (KeyError, TypeError, ValueError):
             log.warning("%s: malformed pull result (sync_pull_invalid)", self.device.id)
             return
+        # A pull from version 0 is a full copy: staged, then written in one go (Replicas).
+        full = self._pull_from.get(dataset) == 0
         if nxt:
-            self.replicas.apply(dataset, changes, None)
+            if full:
+                self.replicas.stage(dataset, changes)
+            else:
+                self.replicas.apply(dataset, changes, None)
             self._pull(dataset, int(nxt["since"]), str(nxt["after"]))
         else:
             before = self.replicas.version(dataset)
-            self.replicas.apply(dataset, changes, head)
+            if full:
+                self.replicas.apply_staged(dataset, changes, head)
+            else:
+                self.replicas.apply(dataset, changes, head)
             if head != before:
                 self._next_status = 0.0
 

@@ -172,9 +172,8 @@ class LockDaemon:
         self.runtime.emit("door.alarm", {"door": door.cfg.id, "alarm": alarm, "active": active})
         log.warning("door %s: alarm %s %s", door.cfg.id, alarm, "raised" if active else "cleared")
 
-    def present(self, door_id: str, read: CardRead, direction: str = "in") -> str:
-        """Decide on a presented card, release the door if granted, log the decision."""
-        door = self.doors[door_id]
+    def verdict(self, door: Door, read: CardRead, direction: str = "in") -> tuple[str, str]:
+        """(card hash, verdict) for a presented card, from local data only; changes nothing."""
         hashed = card_hash(self.key, read.uid)
         raw = self.runtime.lookup(ALLOWLIST, hashed)
         now = self.clock()
@@ -190,6 +189,12 @@ class LockDaemon:
         )
         result = "lockdown" if door.state.lockdown else decide(
             _decode.decode(raw) if raw else None, door.cfg.policy, situation)
+        return hashed, result
+
+    def present(self, door_id: str, read: CardRead, direction: str = "in") -> str:
+        """Decide on a presented card, release the door if granted, log the decision."""
+        door = self.doors[door_id]
+        hashed, result = self.verdict(door, read, direction)
         if result == GRANTED:
             door.state.grant(time.monotonic())
             door.pins.set_released(True)

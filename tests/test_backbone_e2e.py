@@ -1,6 +1,6 @@
 """End to end over a real broker: events exactly once, requests, dataset sync."""
 
-from central import allowlist
+from central import allowlist, datasets
 from edge_common.cardid import card_hash
 from tests.harness import wait_for
 
@@ -34,6 +34,28 @@ def test_card_added_at_central_reaches_the_device_replica(net):
             net.db.execute("UPDATE patrons SET blocked = 1 WHERE id = 1")
             allowlist.refresh_patron(net.db, 1)
         wait_for(lambda: b'"blk":true' in dev.lookup("allowlist", key), what="block applied")
+    finally:
+        dev.stop()
+
+
+def test_a_new_device_copies_a_list_of_many_pages(net, monkeypatch):
+    from edge_common import runtime
+
+    monkeypatch.setattr(runtime, "PULL_PAGE", 3)
+    with net.db.atomic():
+        for i in range(10):
+            net.db.execute("INSERT INTO patrons (id, category) VALUES (?, 'adult')", [i])
+            net.db.execute("INSERT INTO cards VALUES (?, ?, 'city', 1)", [f"04{i:06X}", i])
+        allowlist.publish_site(net.db, net.site)
+    datasets.mark_published(net.db, datasets.unpublished(net.db))   # went out before the device
+    net.start_central()
+    dev = net.device("lock-1", datasets=["allowlist"])
+    dev.start()
+    try:
+        wait_for(lambda: dev.replicas.version("allowlist") > 0, what="list copied")
+        key = bytes.fromhex(net.card_key)
+        assert dev.replicas.count("allowlist") == 10
+        assert all(dev.lookup("allowlist", card_hash(key, f"04{i:06X}")) for i in range(10))
     finally:
         dev.stop()
 

@@ -29,3 +29,26 @@ def test_apply_and_reopen(tmp_path):
     assert r.get("allowlist", "k2") == b'{"blk":true}'
     assert r.count("allowlist") == 2
     assert r.version("other") == 0
+
+
+def test_a_staged_full_copy_replaces_the_dataset_at_once(tmp_path):
+    r = Replicas(str(tmp_path / "r.db"))
+    r.apply("allowlist", [("old", {"n": 0}), ("k3", {"n": 0})], 4)
+    r.stage("allowlist", [("k3", {"n": 1}), ("k4", {"n": 1}), ("k6", {"n": 1})], fresh=True)
+    r.stage("allowlist", [("k3", {"n": 2}), ("k4", None)])
+    assert r.get("allowlist", "k3") == b'{"n":0}' and r.get("allowlist", "k6") is None
+    r.apply_staged("allowlist", [("k5", {"n": 3})], 9)
+    assert [r.get("allowlist", k) for k in ("old", "k3", "k4", "k5", "k6")] == [
+        None, b'{"n":2}', None, b'{"n":3}', b'{"n":1}']
+    assert r.count("allowlist") == 3 and r.version("allowlist") == 9
+
+
+def test_a_fresh_stage_forgets_a_broken_full_copy(tmp_path):
+    r = Replicas(str(tmp_path / "r.db"))
+    r.stage("allowlist", [("k1", {})], fresh=True)
+    r.stage("calendar", [("2026-01-01", {})], fresh=True)
+    r.stage("allowlist", [("k2", {})], fresh=True)
+    r.apply_staged("allowlist", [], 1)
+    r.apply_staged("calendar", [], 1)
+    assert r.get("allowlist", "k1") is None and r.get("allowlist", "k2") == b"{}"
+    assert r.count("calendar") == 1
