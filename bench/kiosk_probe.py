@@ -36,7 +36,7 @@ def main(config: str, rounds: int) -> None:
     from kivy.core.window import Window
 
     s = kiosk.session
-    times: dict[str, list[float]] = {"card_to_account": [], "scan_to_confirmation": []}
+    times: dict = {"card_to_account": [], "scan_to_confirmation": []}
     plan = iter([(what, n) for n in range(rounds) for what in ("card", "borrow", "scan", "out")])
     waiting: dict = {}
 
@@ -59,6 +59,7 @@ def main(config: str, rounds: int) -> None:
             app.stop()
             return
         now = time.monotonic()
+        times.setdefault("idle_rss_mb", rss_mb())
         if what == "card":
             expect(lambda: app.root.current == "account" and bool(app.loans), "card_to_account",
                    now)

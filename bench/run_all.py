@@ -12,13 +12,15 @@ from bench import (  # noqa: E402
     bench_circulation,
     bench_drain,
     bench_ingest,
+    bench_kiosk,
     bench_lockd,
     bench_rpc,
     bench_rss,
 )
 from bench.common import RESULTS  # noqa: E402
 
-BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd]
+BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd,
+              bench_kiosk]
 
 
 def main() -> None:

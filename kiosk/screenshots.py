@@ -153,6 +153,7 @@ def main(out: str, langs: tuple[str, ...]) -> None:
                 try:
                     step()
                 finally:
+                    self._gather()  # what the worker does next, so the render shows the facts
                     Clock.schedule_once(self._rendered, 0)
 
             super().act(counted)
