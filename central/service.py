@@ -7,15 +7,13 @@ import threading
 import time
 from datetime import UTC, datetime
 
-import click
-
 from central import access, commands, datasets, sync_api  # noqa: F401 - handlers register
 from central.circulation import device_api  # noqa: F401 - handlers register
 from central.config import CentralConfig
 from central.ingest import Applier, Message
 from central.store import open_store
-from edge_common import config as config_mod
 from edge_common import envelope, topics
+from edge_common.daemon_cli import daemon_command
 from edge_common.errors import EdgeError, InvalidMessage
 from edge_common.link import Incoming, MqttLink, publish_properties
 
@@ -183,20 +181,9 @@ class CentralService:
         self._data_version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
 
 
-@click.command()
-@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
-              help="Central's TOML configuration file.")
-@click.option("--check-config", is_flag=True, help="Check the configuration and exit.")
-def main(config_path: str, check_config: bool) -> None:
+@daemon_command(CentralConfig, "Central")
+def main(cfg: CentralConfig) -> None:
     """Run central's device-facing MQTT service until SIGTERM or Ctrl-C."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        cfg = config_mod.load(config_path, CentralConfig)
-    except EdgeError as exc:
-        raise click.ClickException(f"{exc.code}: {exc}") from exc
-    if check_config:
-        click.echo(f"{config_path}: ok")
-        return
     service = CentralService(cfg)
     stopped = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

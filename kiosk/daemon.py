@@ -9,10 +9,8 @@ import os
 import signal
 from collections.abc import Callable
 
-import click
-
 from edge_common import __version__
-from edge_common import config as config_mod
+from edge_common.daemon_cli import daemon_command
 from edge_common.errors import EdgeError
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
@@ -168,21 +166,14 @@ def run(cfg: KioskConfig) -> int:
     return RESTART if kiosk.restart_requested else 0
 
 
-@click.command()
-@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
-              help="The kiosk's TOML configuration file.")
-@click.option("--check-config", is_flag=True, help="Check the configuration and exit.")
-def main(config_path: str, check_config: bool) -> None:
+def _summary(cfg: KioskConfig) -> str:
+    readers = ["card_reader"] + (["scanner"] if cfg.scanner else [])
+    return f"{cfg.kiosk.backend} backend, {', '.join(readers)}"
+
+
+@daemon_command(KioskConfig, "The kiosk", _summary)
+def main(cfg: KioskConfig) -> None:
     """Run the self-service kiosk until SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        cfg = config_mod.load(config_path, KioskConfig)
-    except EdgeError as exc:
-        raise click.ClickException(f"{exc.code}: {exc}") from exc
-    if check_config:
-        click.echo(f"{config_path}: ok ({cfg.kiosk.backend} backend, "
-                   f"{', '.join(sorted(['card_reader'] + (['scanner'] if cfg.scanner else [])))})")
-        return
     raise SystemExit(run(cfg))
 
 

@@ -14,14 +14,12 @@ from datetime import UTC, date, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 
-import click
 import msgspec
 
 from edge_common import __version__
-from edge_common import config as config_mod
 from edge_common.cardid import card_hash
 from edge_common.commands import Command, CommandRefused
-from edge_common.errors import EdgeError
+from edge_common.daemon_cli import daemon_command
 from edge_common.outbox import Priority
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
@@ -277,20 +275,9 @@ class LockDaemon:
 _STATE_ALARMS = {"door_forced", "door_held_open", "emergency_release", "relay_fault"}
 
 
-@click.command()
-@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
-              help="lockd's TOML configuration file.")
-@click.option("--check-config", is_flag=True, help="Check the configuration and exit.")
-def main(config_path: str, check_config: bool) -> None:
+@daemon_command(LockdConfig, "lockd", lambda cfg: f"{len(cfg.doors)} doors")
+def main(cfg: LockdConfig) -> None:
     """Run the door daemon until SIGTERM or Ctrl-C."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        cfg = config_mod.load(config_path, LockdConfig)
-    except EdgeError as exc:
-        raise click.ClickException(f"{exc.code}: {exc}") from exc
-    if check_config:
-        click.echo(f"{config_path}: ok ({len(cfg.doors)} doors)")
-        return
     daemon = LockDaemon(cfg, pin_factory(cfg.gpio.pin_factory))
     stopped = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -2,8 +2,11 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from central.circulation import basics, catalogue, patrons
 from central.circulation.clock import FixedClock
+from central.circulation.errors import CirculationError
 from central.circulation.store import Store
 from central.store import open_store
 
@@ -44,3 +47,10 @@ def card_holder(s: Store, uid: str, surname: str, branch: str, **extra) -> int:
     patrons.add_card(s, pid, uid)
     return pid
 
+
+
+def refused(code: str, fn, *args, **kw) -> None:
+    """Assert that `fn(*args, **kw)` is refused with `code`."""
+    with pytest.raises(CirculationError) as exc:
+        fn(*args, **kw)
+    assert exc.value.code == code

@@ -5,8 +5,7 @@ from datetime import date
 import pytest
 
 from central.circulation import accounts, branches
-from central.circulation.errors import CirculationError
-from tests.circ import library, patron
+from tests.circ import library, patron, refused
 
 
 @pytest.fixture
@@ -16,12 +15,6 @@ def s(tmp_path):
     branches.add_staff(s, "cash", "Cashier", "cashier", ["center"])
     branches.add_staff(s, "boss", "Supervisor", "supervisor", ["center"])
     return s
-
-
-def refused(code, fn, *args, **kw):
-    with pytest.raises(CirculationError) as exc:
-        fn(*args, **kw)
-    assert exc.value.code == code
 
 
 def test_payment_split_over_chosen_debts_and_overpayment_becomes_credit(s):

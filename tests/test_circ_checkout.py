@@ -14,19 +14,13 @@ from central.circulation import (
     settings,
     summary,
 )
-from central.circulation.errors import CirculationError, NotFound
-from tests.circ import copy, library, patron
+from central.circulation.errors import NotFound
+from tests.circ import copy, library, patron, refused
 
 
 @pytest.fixture
 def s(tmp_path):
     return library(tmp_path / "c.db")
-
-
-def refused(code, fn, *args, **kw):
-    with pytest.raises(CirculationError) as exc:
-        fn(*args, **kw)
-    assert exc.value.code == code
 
 
 def test_items_are_found_by_barcode_accession_or_call_number_case_sensitively(s):

@@ -3,19 +3,12 @@
 import pytest
 
 from central.circulation import catalogue, holds, interbranch, loans, summary
-from central.circulation.errors import CirculationError
-from tests.circ import copy, library, patron
+from tests.circ import copy, library, patron, refused
 
 
 @pytest.fixture
 def s(tmp_path):
     return library(tmp_path / "c.db")
-
-
-def refused(code, fn, *args, **kw):
-    with pytest.raises(CirculationError) as exc:
-        fn(*args, **kw)
-    assert exc.value.code == code
 
 
 def test_a_hold_considers_only_the_branch_own_copies(s):

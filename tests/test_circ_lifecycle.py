@@ -6,9 +6,8 @@ import pytest
 
 from central import allowlist, fleet
 from central.circulation import accounts, branches, holds, lifecycle, loans, patrons
-from central.circulation.errors import CirculationError
 from edge_common.cardid import card_hash
-from tests.circ import copy, library, patron
+from tests.circ import copy, library, patron, refused
 
 
 @pytest.fixture
@@ -18,12 +17,6 @@ def s(tmp_path):
     fleet.enrol(s.db, "lock-1", "center", "lockd")
     fleet.site_key(s.db, "center")
     return s
-
-
-def refused(code, fn, *args, **kw):
-    with pytest.raises(CirculationError) as exc:
-        fn(*args, **kw)
-    assert exc.value.code == code
 
 
 def door_entry(s, uid):

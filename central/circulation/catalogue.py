@@ -56,22 +56,22 @@ def rule(s: Store, patron_category: str, item_category: str) -> dict:
     return found
 
 
+def _category(s: Store, table: str, code: str) -> dict:
+    found = s._cached((table, code), lambda: s.row(
+        f"SELECT * FROM {table} WHERE code = ?", [code]))
+    if found is None:
+        raise NotFound(f"no {table[:-11]} category {code!r}", code="category_unknown")
+    return found
+
+
 def item_category(s: Store, code: str) -> dict:
     """An item category's row."""
-    found = s._cached(("icat", code), lambda: s.row(
-        "SELECT * FROM item_categories WHERE code = ?", [code]))
-    if found is None:
-        raise NotFound(f"no item category {code!r}", code="category_unknown")
-    return found
+    return _category(s, "item_categories", code)
 
 
 def patron_category(s: Store, code: str) -> dict:
     """A patron category's row."""
-    found = s._cached(("pcat", code), lambda: s.row(
-        "SELECT * FROM patron_categories WHERE code = ?", [code]))
-    if found is None:
-        raise NotFound(f"no patron category {code!r}", code="category_unknown")
-    return found
+    return _category(s, "patron_categories", code)
 
 
 def add_title(s: Store, title: str, author: str | None = None, isbn: str | None = None,
