@@ -10,7 +10,8 @@ from pathlib import Path
 from bench.bench_rpc import raw_round_trips
 from bench.common import cached_db, copy_db, median, percentile, report, wait_for
 from central import fleet
-from central.circulation import device_api, loans, patrons, sample, summary  # noqa: F401
+from central import migrations as central_migrations
+from central.circulation import device_api, loans, migrations, patrons, sample, summary  # noqa: F401
 from central.circulation.store import Store
 from central.ingest import Applier, Message
 from central.store import open_store
@@ -31,7 +32,7 @@ def network_db(scale: float, seed: int = 1) -> Path:
         s.conn.close()
         print(f"generated {made}", flush=True)
 
-    return cached_db(f"network-{scale}-{seed}", build)
+    return cached_db(f"network-{scale}-{seed}", build, sample, migrations, central_migrations)
 
 
 def _pairs(s: Store, count: int, rng: random.Random) -> list[tuple[int, str, str]]:

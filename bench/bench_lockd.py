@@ -19,7 +19,8 @@ from gpiozero.pins.mock import MockFactory, MockPin
 from bench.bench_rpc import raw_clients, raw_round_trips
 from bench.bench_rss import add_cards, bare_paho_rss, card_uid, rss_mb
 from bench.common import cached_db, central_process, copy_db, median, percentile, report, wait_for
-from central import datasets, fleet
+from central import allowlist, datasets, fleet
+from central import migrations as central_migrations
 from central.allowlist import DATASET
 from central.circulation import patrons
 from central.circulation.store import Store
@@ -63,7 +64,7 @@ def allowlist_db(cards: int) -> Path:
         db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.conn.close()
 
-    return cached_db(f"allowlist-{cards}", build)
+    return cached_db(f"allowlist-{cards}", build, allowlist, central_migrations)
 
 
 def lock_config(net: Network) -> dict:

@@ -1,5 +1,6 @@
 """Shared pieces of the benchmarks: timing helpers, a report line, and the test network."""
 
+import hashlib
 import shutil
 import statistics
 import subprocess
@@ -54,9 +55,13 @@ def central_process(net: Network):
         proc.wait(30)
 
 
-def cached_db(name: str, build: Callable[[Path], None]) -> Path:
-    """A central database made once by `build(path)` and reused by later runs."""
-    path = CACHE / f"{name}.db"
+def cached_db(name: str, build: Callable[[Path], None], *made_by) -> Path:
+    """A central database made once by `build(path)` and reused by later runs.
+
+    `made_by`: the modules whose code shapes the database; any change to them rebuilds it.
+    """
+    digest = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in made_by))
+    path = CACHE / f"{name}-{digest.hexdigest()[:10]}.db"
     if not path.exists():
         CACHE.mkdir(exist_ok=True)
         tmp = path.with_suffix(".tmp")

@@ -30,6 +30,14 @@ def test_items_on_loan_match_open_loans_and_due_dates_are_open_days(s):
     assert s.scalar("SELECT max(returned_at) FROM loans") <= s.now().isoformat()
 
 
+def test_each_copy_has_one_loan_at_a_time_returned_after_it_was_lent(s):
+    assert not s.scalar("SELECT count(*) FROM loans WHERE returned_at <= out_at")
+    assert not s.scalar(
+        "SELECT count(*) FROM loans a JOIN loans b ON a.item_id = b.item_id AND a.id < b.id"
+        " AND b.out_at < coalesce(a.returned_at, '9999') AND a.out_at < coalesce(b.returned_at,"
+        " '9999')")
+
+
 def test_holds_are_on_titles_with_copies_at_their_branch_and_books_balance(s):
     assert not s.rows("SELECT h.id FROM holds h WHERE NOT EXISTS (SELECT 1 FROM items i"
                       " WHERE i.title_id = h.title_id AND i.home_branch = h.branch_id)")

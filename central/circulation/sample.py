@@ -192,23 +192,28 @@ def _history(s: Store, rng: random.Random, dates: _Dates, today: date, days: int
         " ON c.code = i.category WHERE NOT c.in_library_only").fetchall()
     loan_days = {"dvd": 7, "magazine": 14}
     loans, fines, opened = [], [], set()
+    recent = today - timedelta(days=46)  # history ends before the open loans begin
     for item_id, title_id, home, cat in lendable:
-        for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
-            out = today - timedelta(days=rng.randint(min(100, days), days))
-            due = dates.due(home, out + timedelta(days=loan_days.get(cat, 21)))
+        period = loan_days.get(cat, 21)
+        cursor = today - timedelta(days=days - rng.randint(0, 60))
+        for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):  # one copy's loans, one after another
+            out = cursor + timedelta(days=rng.randint(0, 30))
+            due = dates.due(home, out + timedelta(days=period))
             late = rng.random() < 0.08
             back = due + timedelta(days=rng.randint(1, 30)) if late else \
-                due - timedelta(days=rng.randint(0, 10))
+                out + timedelta(days=rng.randint(1, period))
+            if back >= recent:
+                break
             pid = rng.choice(active)
             loans.append((item_id, pid, title_id, home, _ts(out), due.isoformat(), _ts(back),
                           home))
             if late:
                 fines.append((pid, home, min(20 * (back - due).days, 1000), _ts(back)))
+            cursor = back + timedelta(days=1)
         if rng.random() < 0.1:
             out = today - timedelta(days=rng.randint(0, 45))
             loans.append((item_id, rng.choice(active), title_id, home, _ts(out),
-                          dates.due(home, out + timedelta(days=loan_days.get(cat, 21)))
-                          .isoformat(), None, None))
+                          dates.due(home, out + timedelta(days=period)).isoformat(), None, None))
             opened.add(item_id)
     n = _insert(s, "INSERT INTO loans (item_id, patron_id, title_id, branch_id, out_at, due,"
                 " returned_at, returned_branch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", loans)
