@@ -24,6 +24,7 @@ class PrinterConfig(Schema):
     vendor_id: int = 0
     product_id: int = 0
     host: str = ""
+    port: int = 9100
     width: int = 42
 
 
@@ -70,7 +71,7 @@ def open_printer(cfg: PrinterConfig):
     makers = {
         "serial": lambda: printer.Serial(devfile=cfg.device, baudrate=cfg.baudrate),
         "usb": lambda: printer.Usb(cfg.vendor_id, cfg.product_id),
-        "network": lambda: printer.Network(cfg.host),
+        "network": lambda: printer.Network(cfg.host, cfg.port, timeout=5),  # not 60 s
     }
     if cfg.kind == "dummy":
         return printer.Dummy()

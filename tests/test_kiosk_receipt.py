@@ -51,3 +51,30 @@ def test_missing_printer_is_a_code_not_a_crash():
 
     with pytest.raises(PrinterUnavailable):
         print_lines(Jammed(), lines())
+
+
+def test_network_printer_gets_the_receipt_over_tcp_and_a_dead_one_is_a_code():
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    got = bytearray()
+
+    def serve():
+        conn, _ = server.accept()
+        with conn:
+            while b"\x1dV\x00" not in got and (chunk := conn.recv(4096)):
+                got.extend(chunk)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    p = open_printer(PrinterConfig(kind="network", host="127.0.0.1", port=port))
+    assert p.timeout == 5
+    print_lines(p, lines("en"))
+    p.close()
+    thread.join(5)
+    assert b"Na klancu" in got and got.rstrip().endswith(b"\x1dV\x00")
+    server.close()
+    with pytest.raises(PrinterUnavailable):
+        open_printer(PrinterConfig(kind="network", host="127.0.0.1", port=port))
