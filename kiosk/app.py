@@ -7,6 +7,7 @@ Kivy's main thread after each step.
 import logging
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from kivy.app import App
@@ -26,6 +27,7 @@ from kivy.uix.screenmanager import Screen as KivyScreen
 
 from kiosk.i18n import LANGUAGES, Translator
 from kiosk.maintenance import Fact
+from kiosk.rows import account_rows, borrowed_rows
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
 from kiosk.worker import SessionWorker
@@ -212,17 +214,9 @@ class KioskApp(App):
         self.offline = not s.backend.online
         self.email_offered = s.email_offered
         self.patron = s.patron.display_name if s.patron else ""
-        self.loans = [{"id": x.id, "title": x.title, "detail": tr.label("due", date=x.due) + (
-            "" if x.renewable else f" · {tr.label('not_renewable')}"), "selectable": x.renewable}
-            for x in (account.loans if account else [])]
-        self.holds = [{"id": h.id, "title": h.title, "detail": self._hold(tr, h)}
-                      for h in (account.holds if account else [])]
-        self.debts = [{"id": d.id, "title": tr.label(d.kind) if d.kind in LABELS else d.kind,
-                       "detail": f"{d.description}  {tr.money(d.amount, account.currency)}",
-                       "selectable": True} for d in (account.debts if account else [])]
-        self.borrowed = [{"id": b.barcode, "title": b.title or b.barcode,
-                          "detail": tr.label("due", date=b.due) if b.due else
-                          tr.label("offline_banner")} for b in s.borrowed]
+        rows = account_rows(tr, account, date.today())
+        self.loans, self.holds, self.debts = rows["loans"], rows["holds"], rows["debts"]
+        self.borrowed = borrowed_rows(tr, s.borrowed)
         if s.screen == Screen.MAINTENANCE:
             self.restartable = s.on_restart is not None
             self.facts = [{"label": tr.label(f.label, **f.params),
@@ -231,12 +225,3 @@ class KioskApp(App):
         if self.root and self.root.current != s.screen.value:
             log.info("screen %s", s.screen.value)
             self.root.current = s.screen.value
-
-    @staticmethod
-    def _hold(tr: Translator, h) -> str:
-        if h.state == "ready":
-            return f"{tr.label('holds_ready')} · {tr.label('pickup_by', date=h.pickup_by)}"
-        if h.state == "waiting":
-            pos = tr.label("position", position=h.position) if h.position else ""
-            return f"{tr.label('holds_waiting')} {pos}".strip()
-        return tr.label("holds_transit")

@@ -6,13 +6,12 @@ from edge_common.errors import EdgeError
 from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
 from kiosk.receipt import Line
 
-TODAY = date(2026, 11, 23)
-
 
 class SimulatedBackend:
     """Central as a few patrons and items in memory; `online` can be switched off."""
 
-    def __init__(self):
+    def __init__(self, today: date | None = None):
+        self.today = today = today or date.today()
         self.online = True
         self.payments: list[tuple[list[str], int, str]] = []
         self.receipts: list[tuple[str, str, str, list[Line]]] = []
@@ -23,14 +22,14 @@ class SimulatedBackend:
         }
         self.accounts = {
             "p1": Account(
-                loans=[Loan("l1", "Ivan Cankar: Na klancu", "30001", TODAY + timedelta(days=6),
+                loans=[Loan("l1", "Ivan Cankar: Na klancu", "30001", today + timedelta(days=6),
                             True),
-                       Loan("l2", "France Prešeren: Poezije", "30002", TODAY + timedelta(days=2),
+                       Loan("l2", "France Prešeren: Poezije", "30002", today + timedelta(days=2),
                             False, "hold_waiting"),
-                       Loan("l3", "Srečko Kosovel: Integrali", "30003", TODAY - timedelta(days=3),
+                       Loan("l3", "Srečko Kosovel: Integrali", "30003", today - timedelta(days=3),
                             True)],
                 holds=[Hold("h1", "Drago Jančar: In ljubezen tudi", "ready", "Bežigrad",
-                            pickup_by=TODAY + timedelta(days=5)),
+                            pickup_by=today + timedelta(days=5)),
                        Hold("h2", "Boris Pahor: Nekropola", "waiting", "Bežigrad", position=3),
                        Hold("h3", "Alma Karlin: Sama", "in_transit", "Šiška")],
                 debts=[Debt("d1", "fine", 240, "Srečko Kosovel: Integrali"),
@@ -66,7 +65,7 @@ class SimulatedBackend:
         if not self.online:
             return Borrowed(barcode, title, None, queued=True)
         warnings = ["attachment_cd"] if "DVD" in title else []
-        return Borrowed(barcode, title, TODAY + timedelta(days=21), warnings)
+        return Borrowed(barcode, title, self.today + timedelta(days=21), warnings)
 
     def renew(self, patron: Patron, loan_ids: list[str]) -> list[Renewal]:
         """Renew renewable sample loans by three weeks."""

@@ -89,6 +89,7 @@ LABELS = {
     "holds_transit": N_("On the way"),
     "debts": N_("Fees"),
     "due": N_("due {date}"),
+    "overdue": N_("overdue since {date}"),
     "pickup_by": N_("pick up by {date}"),
     "position": N_("number {position} in the queue"),
     "not_renewable": N_("cannot be renewed"),
