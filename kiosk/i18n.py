@@ -1,38 +1,24 @@
 """Translated kiosk texts, money and dates, from the gettext catalogues in kiosk/locale."""
 
 import gettext
-import io
 import logging
 from datetime import date, datetime, timedelta
-from functools import cache
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
+from edge_common.catalogues import BABEL_LOCALES, LANGUAGES, translations
 from kiosk.texts import FALLBACK, LABELS, NOTICES, SAME_AS
 
 log = logging.getLogger(__name__)
 LOCALE_DIR = Path(__file__).parent / "locale"
-LANGUAGES = {"en": "English", "sl": "Slovenščina", "cs": "Čeština", "hu": "Magyar", "zh": "中文"}
-BABEL_LOCALES = {"en": "en_GB", "sl": "sl_SI", "cs": "cs_CZ", "hu": "hu_HU", "zh": "zh_Hans_CN"}
 
 
-@cache
 def catalogue(lang: str) -> gettext.NullTranslations:
-    """The compiled catalogue of a language (English is the source and needs none)."""
-    po = LOCALE_DIR / lang / "LC_MESSAGES" / "kiosk.po"
-    if lang == "en" or not po.exists():
-        return gettext.NullTranslations()
-    with po.open("rb") as fh:
-        cat = read_po(fh, locale=lang, domain="kiosk")
-    buf = io.BytesIO()
-    write_mo(buf, cat)
-    buf.seek(0)
-    return gettext.GNUTranslations(buf)
+    """The compiled kiosk catalogue of a language."""
+    return translations(LOCALE_DIR, "kiosk", lang)
 
 
 class Translator:

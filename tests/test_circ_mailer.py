@@ -84,7 +84,7 @@ def test_every_kind_goes_out_over_starttls_with_login(s, tls, servers):
     hold = next(m for m in inbox if m["Subject"].startswith("Your hold"))
     text = hold.get_content().splitlines()
     assert text[:3] == ["Dear Ana Novak,", "", "Kekec (B2) is waiting for you at Central "
-                        "Library until 2026-03-10."]
+                        "Library until 10 Mar 2026."]
     assert hold["Content-Language"] == "en" and "Central Library 1" in text
 
 
@@ -131,3 +131,45 @@ def test_sender_is_the_branch_or_the_library_setting(s, servers):
     s.forget()
     assert mailer.send(s, smtp(server))["sent"] == 1
     assert server.inbox.messages[0]["From"] == "Central Library <info@library.example>"
+
+
+def test_letters_go_out_in_the_patrons_language(s, servers):
+    server = servers()
+    copy(s, "B1", "Alamut")
+    copy(s, "B2", "Kekec")
+    meta = patron(s, "Kovač", first_name="Meta", email="meta@example.org", language="sl")
+    loans.checkout(s, patron(s, "Horvat"), "B2", "center")
+    holds.place(s, meta, "B2", "center")
+    loans.checkin(s, "B2", "center")
+    reminders.memberships(s)
+    s.clock.advance(days=366)
+    reminders.memberships(s)
+    assert mailer.send(s, smtp(server))["sent"] == 2
+    by_subject = {m["Subject"]: m for m in server.inbox.messages}
+    hold = by_subject["Vaše rezervirano gradivo vas čaka"]
+    assert hold["Content-Language"] == "sl"
+    text = hold.get_content().splitlines()
+    assert text[0] == "Spoštovani Meta Kovač,"
+    assert text[2] == "Kekec (B2) vas čaka v enoti Central Library do 10. mar. 2026."
+    member = by_subject["Vaše članstvo v knjižnici je poteklo"].get_content()
+    assert "Podaljšate ga lahko pri pultu (članarina 18,00\xa0€)." in member
+
+
+@pytest.mark.parametrize("lang", ["sl", "cs", "hu", "zh"])
+def test_letter_catalogues_are_complete_with_the_same_placeholders(lang):
+    import string
+
+    from babel.messages.pofile import read_po
+
+    from central.circulation import letters
+
+    texts = {*letters.SUBJECTS.values(), *letters.BODIES.values(), *letters.WITHOUT.values(),
+             letters.GREETING, letters.OTHER_SUBJECT}
+    with (letters.LOCALE_DIR / lang / "LC_MESSAGES" / "letters.po").open("rb") as fh:
+        cat = {m.id: m.string for m in read_po(fh) if m.id}
+    assert texts <= set(cat), texts - set(cat)
+
+    def fields(text):
+        return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+    assert all(cat[t] and fields(cat[t]) == fields(t) for t in texts)

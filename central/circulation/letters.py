@@ -1,32 +1,54 @@
 """Notices as e-mail messages: subject and plain-text body per kind, From per branch.
 
 Pure: a pending notice row (with the patron's fields, as `notices.pending` returns it), the
-branch row and the sender in, an `email.message.EmailMessage` out. A kiosk receipt arrives
-already written in the patron's language; the other kinds are written here (English).
+branch row and the sender in, an `email.message.EmailMessage` out, in the patron's language
+(catalogues in central/locale, domain "letters"). A kiosk receipt arrives already written.
 """
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
+
+from babel.dates import format_date
+from babel.numbers import format_currency
 
 from central.circulation.errors import Refused
+from edge_common.catalogues import BABEL_LOCALES, translations
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DATES = ("due", "pickup_by", "valid_until")
+
+
+def N_(text: str) -> str:
+    """Mark a text for translation."""
+    return text
+
 
 SUBJECTS = {
-    "hold_ready": "Your hold is ready for pickup",
-    "overdue": "Overdue notice {level}: please return your loan",
-    "due_soon": "A loan is due soon",
-    "membership": "Your library membership has expired",
+    "hold_ready": N_("Your hold is ready for pickup"),
+    "overdue": N_("Overdue notice {level}: please return your loan"),
+    "due_soon": N_("A loan is due soon"),
+    "membership": N_("Your library membership has expired"),
 }
 BODIES = {
-    "hold_ready": "{title} ({barcode}) is waiting for you at {branch}{until}.",
-    "overdue": "{title} ({barcode}) was due on {due} and is {days_late} days late. Please return "
-               "it or renew it; a reminder fee may be charged.",
-    "due_soon": "{title} is due on {due}. You can renew it at a kiosk, online or at the desk.",
-    "membership": "Your membership expired on {valid_until}. You can renew it at the desk{fee}.",
+    "hold_ready": N_("{title} ({barcode}) is waiting for you at {branch} until {pickup_by}."),
+    "overdue": N_("{title} ({barcode}) was due on {due} and is {days_late} days late. Please "
+                  "return it or renew it; a reminder fee may be charged."),
+    "due_soon": N_("{title} is due on {due}. You can renew it at a kiosk, online or at the "
+                   "desk."),
+    "membership": N_("Your membership expired on {valid_until}. You can renew it at the desk "
+                     "(fee {fee})."),
 }
-OTHER_SUBJECT = "A message from your library"
+WITHOUT = {  # the same letters when the optional field is missing
+    ("hold_ready", "pickup_by"): N_("{title} ({barcode}) is waiting for you at {branch}."),
+    ("membership", "fee"): N_("Your membership expired on {valid_until}. You can renew it at "
+                              "the desk."),
+}
+GREETING = N_("Dear {name},")
+OTHER_SUBJECT = N_("A message from your library")
 
 
 def address(value: str | None, code: str) -> Address:
@@ -50,8 +72,18 @@ def sender(branch: dict, mail_from: str) -> Address:
     return Address(branch["name"], plain.username, plain.domain)
 
 
-def _money(minor: int, currency: str) -> str:
-    return f"{minor / 100:.2f} {currency}"
+def _fields(body: dict, branch: dict, currency: str, locale: str) -> dict:
+    """The notice's values as the patron's language writes dates and money."""
+    fields = {k: v for k, v in body.items() if isinstance(v, str | int) and v != ""}
+    for key in DATES:
+        if key in fields:
+            fields[key] = format_date(date.fromisoformat(str(fields[key])[:10]), "medium",
+                                      locale=locale)
+    if fields.get("fee"):
+        fields["fee"] = format_currency(fields["fee"] / 100, currency, locale=locale)
+    else:
+        fields.pop("fee", None)
+    return fields | {"branch": branch["name"]}
 
 
 def _text(notice: dict, branch: dict, currency: str) -> tuple[str, str, str]:
@@ -60,16 +92,16 @@ def _text(notice: dict, branch: dict, currency: str) -> tuple[str, str, str]:
     kind = notice["kind"]
     if kind == "receipt":
         return body["subject"], "\n".join(line["text"] for line in body["lines"]), body["lang"]
-    fields = {k: v for k, v in body.items() if isinstance(v, str | int)} | {
-        "branch": branch["name"],
-        "until": f" until {body['pickup_by']}" if body.get("pickup_by") else "",
-        "fee": f" (fee {_money(body['fee'], currency)})" if body.get("fee") else ""}
+    lang = notice.get("language") if notice.get("language") in BABEL_LOCALES else "en"
+    tr = translations(LOCALE_DIR, "letters", lang).gettext
     if kind not in SUBJECTS:
-        return OTHER_SUBJECT, "\n".join(f"{k}: {v}" for k, v in body.items()), "en"
-    first = (notice["first_name"] or "").strip()
-    greeting = f"Dear {first} {notice['surname']}," if first else f"Dear {notice['surname']},"
-    return (SUBJECTS[kind].format(**fields),
-            f"{greeting}\n\n{BODIES[kind].format(**fields)}", "en")
+        return tr(OTHER_SUBJECT), "\n".join(f"{k}: {v}" for k, v in body.items()), lang
+    fields = _fields(body, branch, currency, BABEL_LOCALES[lang])
+    text = next((WITHOUT[k, f] for k, f in WITHOUT if k == kind and f not in fields),
+                BODIES[kind])
+    name = " ".join(x for x in ((notice["first_name"] or "").strip(), notice["surname"]) if x)
+    return (tr(SUBJECTS[kind]).format(**fields),
+            f"{tr(GREETING).format(name=name)}\n\n{tr(text).format(**fields)}", lang)
 
 
 def signature(branch: dict) -> str:

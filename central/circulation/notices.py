@@ -29,7 +29,8 @@ def has_email(patron: dict) -> bool:
 
 def pending(s: Store, channel: str | None = None, branch: str | None = None) -> list[dict]:
     """Notices not yet sent, per branch (separate letters per branch), oldest first."""
-    rows = s.rows("SELECT n.*, p.surname, p.first_name, p.email, p.phone, p.address"
+    rows = s.rows("SELECT n.*, p.surname, p.first_name, p.email, p.phone, p.address,"
+                  " p.language"
                   " FROM notices n JOIN patrons p ON p.id = n.patron_id WHERE n.sent_at IS NULL"
                   " AND (? IS NULL OR n.channel = ?) AND (? IS NULL OR n.branch_id = ?)"
                   " ORDER BY n.branch_id, n.patron_id, n.id", [channel, channel, branch, branch])
