@@ -56,6 +56,7 @@ def tour(app, out: Path, langs: list[str]):
         yield (lambda lang=lang: app.language(lang)), None
         yield (lambda: app.card("04FF0001")), f"{lang}-11-maintenance"
         yield press(app.t["maint_restart"]), None
+        yield press(app.t["maint_restart"]), None  # the second tap confirms
         yield press(app.t["maint_close"]), None
         yield (lambda lang=lang: app.language(lang)), None
         yield (lambda: app.card("DEADBEEF")), f"{lang}-12-unknown-card"

@@ -36,6 +36,7 @@ class Screen(StrEnum):
     MAINTENANCE = "maintenance"
 
 
+CONFIRM_WITHIN = 5.0  # seconds for the second tap that confirms a restart
 PATRON_SCREENS = {Screen.ACCOUNT, Screen.CHECKOUT, Screen.RENEW, Screen.PAY}
 CUES = {"info": "ok", "warning": "warning", "error": "error"}
 
@@ -109,6 +110,7 @@ class Session:
         self.paid: list[Paid] = []
         self.notice: Notice | None = None
         self.pin_failures = 0
+        self._restart_armed: float | None = None
         self.paying: list[str] = []
         self._last_touch = self.clock()
         self._goodbye_at: float | None = None
@@ -301,9 +303,14 @@ class Session:
         self._goodbye(Notice(f"receipt_{how}", "info") if how != "none" else None)
 
     def restart(self) -> None:
-        """Staff asked to restart the kiosk from the maintenance screen."""
+        """Staff asked to restart from the maintenance screen: a second tap within
+        CONFIRM_WITHIN seconds confirms it, so a stray touch restarts nothing."""
         self.touch()
         if self.screen != Screen.MAINTENANCE or self.on_restart is None:
+            return
+        armed, self._restart_armed = self._restart_armed, self.clock()
+        if armed is None or self.clock() - armed > CONFIRM_WITHIN:
+            self.notice = Notice("restart_confirm", "warning")
             return
         log.info("kiosk restart requested on the maintenance screen")
         self.notice = Notice("restarting", "info")

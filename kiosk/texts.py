@@ -64,6 +64,7 @@ NOTICES = {
     "printer_unavailable": N_("The printer is not working. Please ask at the desk for a receipt."),
     "logged_out_inactive": N_("You were logged out because nothing happened for a while."),
     "restarting": N_("The kiosk is restarting. Please wait."),
+    "restart_confirm": N_("Tap “Restart the kiosk” again to restart it."),
 }
 FALLBACK = N_("Please ask at the desk.")
 SAME_AS = {

@@ -370,6 +370,12 @@ def test_restart_only_from_the_maintenance_screen(staff):
     staff.tick()
     staff.card("04FF")
     staff.restart()
+    assert staff.restarts == [] and staff.notice.code == "restart_confirm"
+    staff.clock.t += 6
+    staff.restart()
+    assert staff.restarts == [], "a second tap after the window only asks again"
+    staff.clock.t += 2
+    staff.restart()
     assert staff.restarts == [Screen.MAINTENANCE] and staff.notice.code == "restarting"
 
 
