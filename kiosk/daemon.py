@@ -71,7 +71,8 @@ class Kiosk:
         self.session = Session(
             self.backend, build_terminal(cfg), self.print_receipt,
             Settings(k.warning_after, k.logout_after, k.goodbye_for, k.pin_attempts,
-                     can_pay=cfg.payment.kind != "none", languages=tuple(k.languages),
+                     can_pay=cfg.payment.kind != "none", can_print=cfg.printer.kind != "none",
+                     languages=tuple(k.languages),
                      library=k.library, branch=k.branch_name),
             on_restart=self._restart, sounder=open_sounder(cfg.sound))
         self.worker = SessionWorker(self.session.tick)

@@ -59,6 +59,7 @@ class Settings:
     goodbye_for: float = 5.0
     pin_attempts: int = 3
     can_pay: bool = True
+    can_print: bool = True
     languages: tuple[str, ...] = ("sl", "en", "cs", "hu", "zh")
     library: str = ""
     branch: str = ""
@@ -274,22 +275,26 @@ class Session:
             self.terminal.cancel()
 
     def logout(self) -> None:
-        """The patron is done: offer a receipt if anything happened, then say goodbye."""
+        """The patron is done: offer a receipt if anything happened and one can be given, then
+        say goodbye."""
         self.touch()
         if self.screen in (Screen.IDLE, Screen.GOODBYE, Screen.PAYING):
             return
-        if self.borrowed or self.renewals or self.paid:
+        if (self.borrowed or self.renewals or self.paid) and (
+                self.settings.can_print or self.email_offered):
             self.screen = Screen.RECEIPT
             self.notice = None
         else:
             self._goodbye()
 
     def receipt(self, how: str) -> None:
-        """Print, e-mail (only when offered), or skip the receipt; then say goodbye."""
+        """Print (when there is a printer), e-mail (when offered), or skip the receipt; then
+        say goodbye."""
         self.touch()
         if self.screen != Screen.RECEIPT or how not in ("print", "email", "none"):
             return
-        if how == "email" and not self.email_offered:
+        if (how == "email" and not self.email_offered) or (
+                how == "print" and not self.settings.can_print):
             return
         deliver = {"print": lambda: self.print_receipt(self),
                    "email": lambda: self.backend.email_receipt(

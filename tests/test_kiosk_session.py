@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import msgspec
 import pytest
 
 from edge_common.errors import EdgeError, OfflineError
@@ -459,3 +460,26 @@ def test_each_checkout_refusal_is_its_own_translated_message(kiosk, code):
     for lang in LANGUAGES:
         fallback = Translator(lang).notice("no_such_code")
         assert Translator(lang).notice(code) not in ("", fallback), (lang, code)
+
+
+def test_without_a_printer_print_is_not_offered_and_no_choice_skips_the_question():
+    s = Session(FakeBackend(), Terminal(), lambda sess: pytest.fail("printed"),
+                Settings(can_print=False), clock=Clock())
+    s.backend.cards["04A1"] = msgspec.structs.replace(ANA, email_on_file=False)
+    s.card("04A1")
+    s.show(Screen.CHECKOUT)
+    s.scan("B1")
+    s.logout()
+    assert s.screen == Screen.GOODBYE, "nothing to choose: no printer and no e-mail address"
+    s.clock.t += 10
+    s.tick()
+    s.backend.cards["04A1"] = ANA
+    s.card("04A1")
+    s.show(Screen.CHECKOUT)
+    s.scan("B2")
+    s.logout()
+    assert s.screen == Screen.RECEIPT
+    s.receipt("print")
+    assert s.screen == Screen.RECEIPT, "print is ignored without a printer"
+    s.receipt("email")
+    assert s.screen == Screen.GOODBYE and s.notice.code == "receipt_email"
