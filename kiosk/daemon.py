@@ -27,7 +27,7 @@ from kiosk.sounds import open_sounder
 from kiosk.worker import SessionWorker
 
 log = logging.getLogger(__name__)
-RESTART = 75  # systemd's Restart=on-failure starts a kiosk that exits with this again
+RESTART = 75  # the exit code of a staff restart; the systemd unit starts the kiosk again
 
 
 class NoTerminal:
@@ -116,9 +116,7 @@ class Kiosk:
         self.worker.act(lambda: self.session.barcode(read.uid))
 
     def _state(self, name: str, state: str) -> None:
-        if state != "ok":
-            log.warning("%s is %s", name, state)
-        self.reader_states[name] = state
+        self.reader_states[name] = state  # the reader logs its own losses
 
     def print_receipt(self, session: Session) -> None:
         """Print the session's receipt in the patron's language (raises PrinterUnavailable)."""

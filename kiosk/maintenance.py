@@ -126,11 +126,11 @@ class Maintenance:
         oldest = box.oldest_at()
         if oldest is None:
             return [Fact("maint_outbox", "maint_outbox_empty"), dropped]
-        age = now - oldest.timestamp()
-        level: Level = ("error" if box.over_capacity else
-                        "warning" if age >= self.limits.outbox_age_warning else "ok")
+        ago = _ago(now, oldest.timestamp())
+        level: Level = ("error" if box.over_capacity else "warning"
+                        if ago.total_seconds() >= self.limits.outbox_age_warning else "ok")
         return [Fact("maint_outbox", "maint_outbox_waiting", level,
-                     {"count": box.depth, "ago": _ago(now, oldest.timestamp())}), dropped]
+                     {"count": box.depth, "ago": ago}), dropped]
 
     def _datasets(self, now: float) -> list[Fact]:
         facts = []

@@ -291,10 +291,8 @@ class Session:
         """Print (when there is a printer), e-mail (when offered), or skip the receipt; then
         say goodbye."""
         self.touch()
-        if self.screen != Screen.RECEIPT or how not in ("print", "email", "none"):
-            return
-        if (how == "email" and not self.email_offered) or (
-                how == "print" and not self.settings.can_print):
+        offered = {"print": self.settings.can_print, "email": self.email_offered, "none": True}
+        if self.screen != Screen.RECEIPT or not offered.get(how):
             return
         deliver = {"print": lambda: self.print_receipt(self),
                    "email": lambda: self.backend.email_receipt(
@@ -317,7 +315,6 @@ class Session:
         if armed is None or self.clock() - armed > CONFIRM_WITHIN:
             self.notice = Notice("restart_confirm", "warning")
             return
-        log.info("kiosk restart requested on the maintenance screen")
         self.notice = Notice("restarting", "info")
         self.on_restart()
 

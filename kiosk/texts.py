@@ -1,10 +1,6 @@
 """Every text the kiosk shows, in English; catalogues in kiosk/locale translate them."""
 
-
-def N_(text: str) -> str:
-    """Mark a text for translation (extracted by `pybabel extract`)."""
-    return text
-
+from edge_common.catalogues import N_
 
 NOTICES = {
     "unknown_card": N_("This card is not known. Please ask at the desk."),

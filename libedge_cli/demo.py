@@ -33,11 +33,16 @@ def _mqtt(broker: Broker, account: Account) -> str:
             f'username = "{account.username}"\npassword = "{account.password}"\n')
 
 
+def _device(root: Path, broker: Broker, account: Account, kind: str, key: str) -> str:
+    dev = account.username
+    return (f'[device]\nid = "{dev}"\nsite = "{SITE}"\nkind = "{kind}"\n'
+            f'data_dir = "{root / "devices" / dev}"\ncard_key = "{key}"\nstatus_interval = 5.0\n\n'
+            + _mqtt(broker, account))
+
+
 def _lock_config(root: Path, broker: Broker, account: Account, key: str) -> Path:
     dev = account.username
-    text = (f'[device]\nid = "{dev}"\nsite = "{SITE}"\nkind = "lockd"\n'
-            f'data_dir = "{root / "devices" / dev}"\ncard_key = "{key}"\nstatus_interval = 5.0\n\n'
-            + _mqtt(broker, account) + '\n[gpio]\npin_factory = "mock"\n')
+    text = _device(root, broker, account, "lockd", key) + '\n[gpio]\npin_factory = "mock"\n'
     for door, kind, pin in LOCKS[dev]:
         text += (f'\n[[doors]]\nid = "{door}"\nkind = "{kind}"\nrelay_pin = {pin}\n'
                  f'unlock_seconds = 3.0\nreader = {{ kind = "sim", socket = '
@@ -48,9 +53,7 @@ def _lock_config(root: Path, broker: Broker, account: Account, key: str) -> Path
 
 
 def _kiosk_config(root: Path, broker: Broker, account: Account, key: str) -> Path:
-    text = (f'[device]\nid = "{account.username}"\nsite = "{SITE}"\nkind = "kiosk"\n'
-            f'data_dir = "{root / "devices" / account.username}"\ncard_key = "{key}"\n\n'
-            + _mqtt(broker, account)
+    text = (_device(root, broker, account, "kiosk", key)
             + '\n[kiosk]\nlibrary = "City Library"\nbranch_name = "Central Library"\n'
               'fullscreen = false\n'
             + f'\n[card_reader]\nkind = "sim"\nsocket = "{root / "doors" / "kiosk.sock"}"\n'

@@ -94,6 +94,14 @@ class Clock:
         return self.t
 
 
+def borrow_and_log_out(s, card="04A1", barcode="B9"):
+    """A patron taps, borrows one item and logs out."""
+    s.card(card)
+    s.show(Screen.CHECKOUT)
+    s.scan(barcode)
+    s.logout()
+
+
 @pytest.fixture
 def kiosk():
     receipts = []
@@ -219,10 +227,7 @@ def test_payment_approved_but_not_recorded_tells_patron_and_staff(kiosk, caplog)
 
 
 def test_receipt_choice_then_goodbye_then_idle(kiosk):
-    kiosk.card("04A1")
-    kiosk.show(Screen.CHECKOUT)
-    kiosk.scan("B9")
-    kiosk.logout()
+    borrow_and_log_out(kiosk)
     assert kiosk.screen == Screen.RECEIPT
     kiosk.receipt("print")
     assert kiosk.receipts[0][0].text == "City Library" and kiosk.screen == Screen.GOODBYE
@@ -233,16 +238,9 @@ def test_receipt_choice_then_goodbye_then_idle(kiosk):
     assert kiosk.screen == Screen.IDLE and kiosk.lang == "sl" and kiosk.borrowed == []
 
 
-def borrow_and_log_out(kiosk, card="04A1"):
-    kiosk.card(card)
-    kiosk.show(Screen.CHECKOUT)
-    kiosk.scan("B9")
-    kiosk.logout()
-    assert kiosk.screen == Screen.RECEIPT
-
-
 def test_email_receipt_goes_to_the_backend_without_personal_data(kiosk):
     borrow_and_log_out(kiosk)
+    assert kiosk.screen == Screen.RECEIPT
     assert kiosk.email_offered
     kiosk.set_language("hu")
     kiosk.receipt("email")
@@ -256,6 +254,7 @@ def test_email_receipt_goes_to_the_backend_without_personal_data(kiosk):
 
 def test_email_is_not_offered_nor_accepted_without_an_address(kiosk):
     borrow_and_log_out(kiosk, "04C3")
+    assert kiosk.screen == Screen.RECEIPT
     assert not kiosk.email_offered
     kiosk.receipt("email")
     assert kiosk.screen == Screen.RECEIPT and kiosk.backend.receipts == []
@@ -267,6 +266,7 @@ def test_email_is_not_offered_nor_accepted_without_an_address(kiosk):
 
 def test_email_receipt_that_cannot_be_queued_says_so(kiosk):
     borrow_and_log_out(kiosk)
+    assert kiosk.screen == Screen.RECEIPT
     kiosk.backend.fail["email_receipt"] = EdgeError("disk", code="storage_failed")
     kiosk.receipt("email")
     assert kiosk.screen == Screen.GOODBYE and kiosk.notice.code == "storage_failed"
@@ -280,6 +280,7 @@ def jammed(session):
 def test_printer_failure_ends_with_a_warning(kiosk):
     kiosk.print_receipt = jammed
     borrow_and_log_out(kiosk)
+    assert kiosk.screen == Screen.RECEIPT
     kiosk.receipt("print")
     assert kiosk.notice.code == "printer_unavailable" and kiosk.screen == Screen.GOODBYE
 
@@ -466,18 +467,12 @@ def test_without_a_printer_print_is_not_offered_and_no_choice_skips_the_question
     s = Session(FakeBackend(), Terminal(), lambda sess: pytest.fail("printed"),
                 Settings(can_print=False), clock=Clock())
     s.backend.cards["04A1"] = msgspec.structs.replace(ANA, email_on_file=False)
-    s.card("04A1")
-    s.show(Screen.CHECKOUT)
-    s.scan("B1")
-    s.logout()
+    borrow_and_log_out(s, barcode="B1")
     assert s.screen == Screen.GOODBYE, "nothing to choose: no printer and no e-mail address"
     s.clock.t += 10
     s.tick()
     s.backend.cards["04A1"] = ANA
-    s.card("04A1")
-    s.show(Screen.CHECKOUT)
-    s.scan("B2")
-    s.logout()
+    borrow_and_log_out(s, barcode="B2")
     assert s.screen == Screen.RECEIPT
     s.receipt("print")
     assert s.screen == Screen.RECEIPT, "print is ignored without a printer"

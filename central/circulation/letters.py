@@ -16,16 +16,10 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 
 from central.circulation.errors import Refused
-from edge_common.catalogues import BABEL_LOCALES, translations
+from edge_common.catalogues import BABEL_LOCALES, N_, translations
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DATES = ("due", "pickup_by", "valid_until")
-
-
-def N_(text: str) -> str:
-    """Mark a text for translation."""
-    return text
-
 
 SUBJECTS = {
     "hold_ready": N_("Your hold is ready for pickup"),

@@ -82,7 +82,7 @@ def connect(cfg: SmtpConfig) -> smtplib.SMTP:
 def send(s: Store, cfg: SmtpConfig, branch: str | None = None,
          limit: int | None = None) -> dict:
     """Send pending e-mail notices (all kinds); return what was sent and what failed, by code."""
-    todo = notices.pending(s, "email", branch)[:limit]
+    todo = notices.pending(s, "email", branch, limit)
     report = {"sent": 0, "failed": []}
     if not todo:
         return report

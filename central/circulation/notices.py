@@ -27,13 +27,15 @@ def has_email(patron: dict) -> bool:
     return bool((patron["email"] or "").strip())
 
 
-def pending(s: Store, channel: str | None = None, branch: str | None = None) -> list[dict]:
+def pending(s: Store, channel: str | None = None, branch: str | None = None,
+            limit: int | None = None) -> list[dict]:
     """Notices not yet sent, per branch (separate letters per branch), oldest first."""
     rows = s.rows("SELECT n.*, p.surname, p.first_name, p.email, p.phone, p.address,"
                   " p.language"
                   " FROM notices n JOIN patrons p ON p.id = n.patron_id WHERE n.sent_at IS NULL"
                   " AND (? IS NULL OR n.channel = ?) AND (? IS NULL OR n.branch_id = ?)"
-                  " ORDER BY n.branch_id, n.patron_id, n.id", [channel, channel, branch, branch])
+                  " ORDER BY n.branch_id, n.patron_id, n.id LIMIT ?",
+                  [channel, channel, branch, branch, -1 if limit is None else limit])
     for r in rows:
         r["body"] = msgspec.json.decode(r["body"])
     return rows
