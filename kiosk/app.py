@@ -200,8 +200,13 @@ class KioskApp(App):
     # --- rendering (main thread) ---------------------------------------------------------
 
     def render(self) -> None:
-        """Show the session's current state."""
+        """Show the session's current state.
+
+        The session thread may move on while this runs: the screen is read once, so the log,
+        the facts and the shown screen agree; the render after that step shows the rest.
+        """
         s = self.session
+        screen = s.screen
         tr = Translator(s.lang)
         account = s.account
         texts = {key: "" if "{" in text else tr.label(key) for key, text in LABELS.items()}
@@ -217,11 +222,11 @@ class KioskApp(App):
         rows = account_rows(tr, account, date.today())
         self.loans, self.holds, self.debts = rows["loans"], rows["holds"], rows["debts"]
         self.borrowed = borrowed_rows(tr, s.borrowed)
-        if s.screen == Screen.MAINTENANCE:
+        if screen == Screen.MAINTENANCE:
             self.restartable = s.on_restart is not None
             self.facts = [{"label": tr.label(f.label, **f.params),
                            "value": tr.label(f.value, **f.params), "level": f.level}
                           for f in self._facts]
-        if self.root and self.root.current != s.screen.value:
-            log.info("screen %s", s.screen.value)
-            self.root.current = s.screen.value
+        if self.root and self.root.current != screen.value:
+            log.info("screen %s", screen.value)
+            self.root.current = screen.value
