@@ -20,7 +20,7 @@ from kiosk.config import KioskConfig
 from kiosk.maintenance import Maintenance, RecentProblems
 from kiosk.paper import printer_status
 from kiosk.payment import PaymentTerminal, SimulatedTerminal
-from kiosk.receipt import open_printer, print_lines
+from kiosk.receipt import close_printer, open_printer, print_lines
 from kiosk.session import Session, Settings
 from kiosk.simulator import SimulatedBackend
 from kiosk.sounds import open_sounder
@@ -124,7 +124,7 @@ class Kiosk:
         try:
             print_lines(printer, session.receipt_lines())
         finally:
-            printer.close()
+            close_printer(printer)  # the receipt is out: a failing close is no patron's concern
 
 
 def configure_kivy(cfg: KioskConfig) -> None:

@@ -7,7 +7,7 @@ at all, and "no paper" for a byte that is not a status; here both are `unknown`.
 import logging
 from typing import Literal
 
-from kiosk.receipt import PrinterConfig, PrinterUnavailable, open_printer
+from kiosk.receipt import PrinterConfig, PrinterUnavailable, close_printer, open_printer
 
 log = logging.getLogger(__name__)
 PaperState = Literal["ok", "low", "out", "unknown", "unavailable", "none"]
@@ -48,7 +48,4 @@ def printer_status(cfg: PrinterConfig) -> PaperState:
     try:
         return paper_state(printer)
     finally:
-        try:
-            printer.close()
-        except Exception as exc:  # noqa: BLE001 - closing a printer that went away
-            log.warning("printer close failed: %s", type(exc).__name__)
+        close_printer(printer)

@@ -4,6 +4,7 @@ Wiring: serial printers on a USB-serial adapter (`/dev/ttyUSB0`), USB printers b
 product id, network printers on port 9100.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -12,6 +13,7 @@ from edge_common.config import Schema
 from edge_common.errors import EdgeError
 from kiosk.i18n import Translator
 
+log = logging.getLogger(__name__)
 Style = Literal["title", "heading", "text", "total"]
 
 
@@ -83,6 +85,14 @@ def open_printer(cfg: PrinterConfig):
         return p
     except Exception as exc:  # noqa: BLE001 - every driver has its own error types
         raise PrinterUnavailable(str(exc)) from exc
+
+
+def close_printer(p) -> None:
+    """Close a printer; one that has gone away meanwhile is logged, not raised."""
+    try:
+        p.close()
+    except Exception as exc:  # noqa: BLE001 - closing a printer that went away, any driver
+        log.warning("printer close failed: %s", type(exc).__name__)
 
 
 def print_lines(p, lines: list[Line]) -> None:

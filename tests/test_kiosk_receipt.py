@@ -78,3 +78,14 @@ def test_network_printer_gets_the_receipt_over_tcp_and_a_dead_one_is_a_code():
     server.close()
     with pytest.raises(PrinterUnavailable):
         open_printer(PrinterConfig(kind="network", host="127.0.0.1", port=port))
+
+
+def test_a_printer_gone_at_close_is_logged_not_raised(caplog):
+    from kiosk.receipt import close_printer
+
+    class Unplugged:
+        def close(self):
+            raise OSError("device disconnected")
+
+    close_printer(Unplugged())
+    assert "printer close failed: OSError" in caplog.text
