@@ -11,7 +11,7 @@ from bench.bench_rpc import raw_round_trips
 from bench.common import cached_db, copy_db, median, percentile, report, wait_for
 from central import fleet
 from central import migrations as central_migrations
-from central.circulation import device_api, loans, migrations, patrons, sample, summary  # noqa: F401
+from central.circulation import device_api, loans, migrations, patrons, sample, sites, summary  # noqa: F401
 from central.circulation.store import Store
 from central.ingest import Applier, Message
 from central.store import open_store
@@ -100,7 +100,7 @@ def sustained(s: Store, count: int, batch: int = 100) -> float:
     """Checkouts/s as central's worker applies them: kiosk requests in committed batches."""
     branch = s.scalar("SELECT id FROM branches ORDER BY id LIMIT 1")
     fleet.enrol(s.db, "kiosk-rate", branch, "kiosk")
-    key = bytes.fromhex(fleet.site_key(s.db, branch))
+    key = bytes.fromhex(sites.open_site(s.db, branch))
     today = s.now().date().isoformat()
     people = [p for (p,) in s.conn.execute(
         "SELECT id FROM patrons p WHERE id % 10 < 7 AND status = 'active' AND NOT blocked AND"

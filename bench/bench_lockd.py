@@ -14,15 +14,15 @@ from contextlib import closing
 from pathlib import Path
 
 import msgspec
+from central.allowlist import DATASET
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from bench.bench_rpc import raw_clients, raw_round_trips
 from bench.bench_rss import add_cards, bare_paho_rss, card_uid, rss_mb
 from bench.common import cached_db, central_process, copy_db, median, percentile, report, wait_for
-from central import allowlist, datasets, fleet
+from central import datasets, fleet
 from central import migrations as central_migrations
-from central.allowlist import DATASET
-from central.circulation import patrons
+from central.circulation import allowlist, patrons, sites
 from central.circulation.store import Store
 from central.store import open_store
 from edge_common.cardid import card_hash
@@ -57,7 +57,7 @@ def allowlist_db(cards: int) -> Path:
 
     def build(path: Path) -> None:
         db = open_store(str(path))
-        fleet.site_key(db, SITE)
+        sites.open_site(db, SITE)
         add_cards(db, SITE, cards)
         # Those deltas went out before any door existed: a new door pulls the list.
         db.conn.execute("DELETE FROM dataset_deltas")
@@ -131,9 +131,9 @@ def snapshot_pages(net: Network) -> list[int]:
     while True:
         page = datasets.pull(net.db, net.site, DATASET, since, after, PULL_PAGE)
         sizes.append(len(msgspec.json.encode(page)))
-        if not page["next"]:
+        if not page.next:
             return sizes
-        since, after = page["next"]["since"], page["next"]["after"]
+        since, after = page.next.since, page.next.after
 
 
 def raw_transfer(net: Network, sizes: list[int]) -> float:
@@ -200,7 +200,7 @@ def blocks(net: Network, daemon: LockDaemon, socket: str, pids: list[int]) -> li
         wait_for(lambda: door.last_result == "granted", what="card admitted before the block")
         started = time.perf_counter()
         patrons.set_blocked(store, pid, True, "bench")
-        while door.last_result != "blocked":
+        while door.last_result != "patron_blocked":
             assert time.perf_counter() - started < 30, "block never reached the door"
             send_sim_tap(socket, uid)
             time.sleep(TAP_EVERY)

@@ -5,7 +5,8 @@ import sys
 import time
 
 from bench.common import median, network, report, wait_for
-from central import allowlist, fleet
+from central import fleet
+from central.circulation import allowlist
 from tests.harness import device_json
 
 IDLE = """

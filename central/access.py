@@ -1,50 +1,21 @@
 """What locks report: access decisions (the access log), alarms, exits and evening sweeps."""
 
-from typing import Annotated, Literal
-
 import msgspec
 
 from central.handlers import Context, handler
-
-Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-CardHash = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
-
-
-class AccessDecision(msgspec.Struct, forbid_unknown_fields=True):
-    """`access.decision`: a door's verdict on a presented card (hash only)."""
-
-    door: Name
-    card: CardHash
-    result: Code
-    room: Name | None = None
-    direction: Literal["in", "out"] = "in"
+from edge_common.protocol.doors import (
+    ACCESS_DECISION,
+    DOOR_ALARM,
+    DOOR_EXIT,
+    PRESENCE_SWEEP,
+    AccessDecision,
+    DoorAlarm,
+    DoorExit,
+    Sweep,
+)
 
 
-class DoorAlarm(msgspec.Struct, forbid_unknown_fields=True):
-    """`door.alarm`: an alarm raised or cleared at a door."""
-
-    door: Name
-    alarm: Code
-    active: bool
-
-
-class DoorExit(msgspec.Struct, forbid_unknown_fields=True):
-    """`door.exit`: someone left through the exit button."""
-
-    door: Name
-    room: Name
-
-
-class Sweep(msgspec.Struct, forbid_unknown_fields=True):
-    """`presence.sweep`: who may still be inside a room at the end of the evening."""
-
-    room: Name
-    count: Annotated[int, msgspec.Meta(ge=0)]
-    inside: Annotated[list[CardHash], msgspec.Meta(max_length=10_000)]
-
-
-@handler("access.decision", AccessDecision, kinds={"lockd"})
+@handler(ACCESS_DECISION)
 def access_decision(ctx: Context, body: AccessDecision) -> None:
     """Append the decision to the access log and keep the room's roster."""
     conn = ctx.db.conn
@@ -67,7 +38,7 @@ def access_decision(ctx: Context, body: AccessDecision) -> None:
                      (site, room, body.card))
 
 
-@handler("door.alarm", DoorAlarm, kinds={"lockd"})
+@handler(DOOR_ALARM)
 def door_alarm(ctx: Context, body: DoorAlarm) -> None:
     """Record the alarm change; open alarms are what facilities staff see."""
     ctx.db.conn.execute(
@@ -77,7 +48,7 @@ def door_alarm(ctx: Context, body: DoorAlarm) -> None:
     )
 
 
-@handler("door.exit", DoorExit, kinds={"lockd"})
+@handler(DOOR_EXIT)
 def door_exit(ctx: Context, body: DoorExit) -> None:
     """Count an anonymous exit in the access log."""
     ctx.db.conn.execute(
@@ -87,7 +58,7 @@ def door_exit(ctx: Context, body: DoorExit) -> None:
     )
 
 
-@handler("presence.sweep", Sweep, kinds={"lockd"})
+@handler(PRESENCE_SWEEP)
 def presence_sweep(ctx: Context, body: Sweep) -> None:
     """Keep the sweep and start the room's roster afresh."""
     conn = ctx.db.conn

@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 import click
 import msgspec
 
-from central import allowlist, commands, fleet, ingest
-from central.circulation import cli_admin, cli_desk, cli_setup
+from central import commands, fleet, ingest
+from central.circulation import cli_admin, cli_desk, cli_setup, patrons, sites
+from central.circulation.cli_common import with_store
 from central.store import open_store
-from edge_common.readers import normalise_uid
+from edge_common.errors import EdgeError
+from edge_common.protocol import DEVICE_KINDS
 
 DB_OPTION = click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
                          type=click.Path(dir_okay=False), help="Central's SQLite database.")
@@ -29,13 +31,12 @@ def device() -> None:
 @DB_OPTION
 @click.argument("dev")
 @click.option("--site", required=True, help="Branch id the device belongs to.")
-@click.option("--kind", required=True, type=click.Choice(
-    ["lockd", "kiosk", "returnbox", "signpad"]), help="What the device is.")
+@click.option("--kind", required=True, type=click.Choice(DEVICE_KINDS), help="What the device is.")
 def device_enrol(db_path: str, dev: str, site: str, kind: str) -> None:
     """Register DEV at a site and print the site's card key for its config."""
     db = open_store(db_path)
     fleet.enrol(db, dev, site, kind)
-    click.echo(f"enrolled {dev} ({kind}) at {site}; card_key = {fleet.site_key(db, site)}")
+    click.echo(f"enrolled {dev} ({kind}) at {site}; card_key = {sites.open_site(db, site)}")
 
 
 @device.command("revoke")
@@ -78,55 +79,36 @@ def _status_detail(body: dict) -> str:
 
 @admin.group()
 def card() -> None:
-    """Door cards of patrons."""
+    """A card's holder, by the card (cards are given with `patron add` or `patron card`)."""
 
 
-@card.command("add")
-@DB_OPTION
-@click.argument("uid")
-@click.option("--category", default="adult", show_default=True, help="Patron category.")
-@click.option("--valid-until", type=click.DateTime(["%Y-%m-%d"]), help="Membership end date.")
-@click.option("--staff", is_flag=True, help="A staff card.")
-def card_add(db_path: str, uid: str, category: str, valid_until, staff: bool) -> None:
-    """Give a new patron the card UID and publish it to every door."""
-    db = open_store(db_path)
-    uid = normalise_uid(uid)
-    until = valid_until.date().isoformat() if valid_until else None
-    with db.atomic():
-        pid = db.execute(
-            "INSERT INTO patrons (category, valid_until, is_staff) VALUES (?, ?, ?)",
-            [category, until, int(staff)],
-        ).lastrowid
-        db.execute("INSERT INTO cards VALUES (?, ?, 'city', 1)", [uid, pid])
-        allowlist.refresh_patron(db, pid)
-    click.echo(f"card {uid} → patron {pid}")
+def _set_blocked(s, uid: str, kind: str, blocked: bool, note: str | None) -> None:
+    holder = patrons.by_card(s, uid, kind)
+    patrons.set_blocked(s, holder["id"], blocked, note)
+    click.echo(f"patron {holder['id']} {'blocked' if blocked else 'unblocked'}")
 
 
-def _set_blocked(db_path: str, uid: str, blocked: bool) -> None:
-    db = open_store(db_path)
-    row = db.execute("SELECT patron_id FROM cards WHERE uid = ?", [normalise_uid(uid)]).fetchone()
-    if not row:
-        raise click.ClickException(f"unknown card {uid}")
-    with db.atomic():
-        db.execute("UPDATE patrons SET blocked = ? WHERE id = ?", [int(blocked), row[0]])
-        allowlist.refresh_patron(db, row[0])
-    click.echo(f"patron {row[0]} {'blocked' if blocked else 'unblocked'}")
+CARD_KIND = click.option("--kind", type=click.Choice(patrons.CARD_KINDS), default="city",
+                         show_default=True, help="A city-card UID or a library-card number.")
 
 
 @card.command("block")
-@DB_OPTION
+@with_store
 @click.argument("uid")
-def card_block(db_path: str, uid: str) -> None:
-    """Block the card holder everywhere (doors refuse within seconds)."""
-    _set_blocked(db_path, uid, True)
+@CARD_KIND
+@click.option("--note", help="Why (e.g. legal action).")
+def card_block(s, uid: str, kind: str, note: str | None) -> None:
+    """Block the card's holder everywhere: every branch, and doors within seconds."""
+    _set_blocked(s, uid, kind, True, note)
 
 
 @card.command("unblock")
-@DB_OPTION
+@with_store
 @click.argument("uid")
-def card_unblock(db_path: str, uid: str) -> None:
-    """Lift the card holder's block."""
-    _set_blocked(db_path, uid, False)
+@CARD_KIND
+def card_unblock(s, uid: str, kind: str) -> None:
+    """Lift the block of the card's holder."""
+    _set_blocked(s, uid, kind, False, None)
 
 
 @admin.command("command")
@@ -141,7 +123,10 @@ def command(db_path: str, dev: str, name: str, args: tuple[str, ...], ttl: float
     parsed = dict(a.split("=", 1) for a in args if "=" in a)
     if len(parsed) != len(args):
         raise click.BadParameter("use KEY=VALUE", param_hint="--arg")
-    nonce = commands.issue(open_store(db_path), dev, name, parsed, ttl)
+    try:
+        nonce = commands.issue(open_store(db_path), dev, name, parsed, ttl)
+    except EdgeError as exc:
+        raise click.ClickException(f"[{exc.code}] {exc}") from None
     click.echo(f"queued {name} for {dev} (nonce {nonce})")
 
 

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import msgspec
 
+from edge_common.protocol.datasets import Cursor, SyncPage
+
 _json = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder()
 
@@ -55,6 +57,17 @@ def record(db, site: str, dataset: str, changes: dict[str, dict | None]) -> int 
     return version
 
 
+def replace(db, site: str, dataset: str, rows: dict) -> int | None:
+    """Make a dataset hold exactly `rows` (key → Struct or dict): record only what differs,
+    and deletions for keys that are gone, in the caller's transaction."""
+    have = dict(db.conn.execute(
+        "SELECT key, value FROM dataset_rows WHERE site = ? AND dataset = ? AND value IS NOT NULL",
+        (site, dataset)).fetchall())
+    changes: dict = {k: v for k, v in rows.items() if have.get(k) != _json.encode(v)}
+    changes |= dict.fromkeys(have.keys() - rows.keys())
+    return record(db, site, dataset, changes)
+
+
 def head(db, site: str, dataset: str) -> int:
     """The current version of a dataset at a site (0: empty)."""
     row = db.conn.execute(
@@ -63,7 +76,7 @@ def head(db, site: str, dataset: str) -> int:
     return row[0] if row else 0
 
 
-def pull(db, site: str, dataset: str, since: int, after: str, limit: int) -> dict:
+def pull(db, site: str, dataset: str, since: int, after: str, limit: int) -> SyncPage:
     """Latest value of every key changed after (since, after), paged in (version, key) order."""
     # One row-value range on the (site, dataset, version, key) index: each page starts where
     # the last ended, so a full pull stays linear (an OR here scanned from the start each time).
@@ -74,8 +87,8 @@ def pull(db, site: str, dataset: str, since: int, after: str, limit: int) -> dic
         (site, dataset, *start, limit),
     ).fetchall()
     changes = [[k, None if v is None else msgspec.Raw(v)] for k, _, v in rows]
-    nxt = {"since": rows[-1][1], "after": rows[-1][0]} if len(rows) == limit else None
-    return {"dataset": dataset, "head": head(db, site, dataset), "changes": changes, "next": nxt}
+    nxt = Cursor(rows[-1][1], rows[-1][0]) if len(rows) == limit else None
+    return SyncPage(dataset=dataset, head=head(db, site, dataset), changes=changes, next=nxt)
 
 
 def unpublished(db, limit: int = 500) -> list[Delta]:

@@ -3,8 +3,6 @@
 import secrets
 from datetime import UTC, datetime
 
-from central import allowlist
-
 
 def enrol(db, dev: str, site: str, kind: str) -> None:
     """Register a device (or re-enrol a revoked one) at a site."""
@@ -26,13 +24,14 @@ def revoke(db, dev: str) -> bool:
     return cur.rowcount == 1
 
 
-def site_key(db, site: str) -> str:
-    """The site's card key (hex), created and published to the site on first use."""
+def site_key(db, site: str) -> str | None:
+    """The site's card key (hex), or None when the site has none yet."""
     row = db.execute("SELECT key_hex FROM site_keys WHERE site = ?", [site]).fetchone()
-    if row:
-        return row[0]
+    return row[0] if row else None
+
+
+def add_site_key(db, site: str) -> str:
+    """Give a site a new random card key (in the caller's transaction); return it (hex)."""
     key = secrets.token_hex(32)
-    with db.atomic():
-        db.execute("INSERT INTO site_keys VALUES (?, ?)", [site, key])
-        allowlist.publish_site(db, site)
+    db.execute("INSERT INTO site_keys VALUES (?, ?)", [site, key])
     return key

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import msgspec
 import sqlite_utils
 
 from edge_common.errors import EdgeError
+from edge_common.protocol import Answer, Message
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,21 @@ class Context:
 
 @dataclass(frozen=True)
 class Handler:
-    """A message type's body schema and the function that applies it."""
+    """A declared message type and the function that applies it."""
 
-    type: str
-    body: type
-    fn: Callable[[Context, Any], dict | None]
+    message: Message
+    fn: Callable[[Context, Any], Answer | None]
     read_only: bool
-    kinds: frozenset[str] | None
+
+    def run(self, ctx: Context, raw_body: dict) -> Answer:
+        """Decode the body, apply it, and check the answer is the declared one."""
+        answer = self.fn(ctx, self.message.decode_body(raw_body))
+        if answer is None:
+            answer = self.message.answer()
+        if not isinstance(answer, self.message.answer):
+            raise TypeError(f"{self.message.type} answered {type(answer).__name__},"
+                            f" not {self.message.answer.__name__}")
+        return answer
 
 
 class HandlerError(EdgeError):
@@ -52,27 +60,17 @@ class HandlerError(EdgeError):
 REGISTRY: dict[str, Handler] = {}
 
 
-def handler(
-    type: str, body: type, *, read_only: bool = False, kinds: set[str] | None = None
-) -> Callable:
-    """Register `fn(ctx, body)` for messages of `type`; the body is validated against `body`.
+def handler(message: Message, *, read_only: bool = False) -> Callable:
+    """Register `fn(ctx, body)` for a declared message type (its body Struct in, answer out).
 
-    `read_only` handlers change nothing, so their answers are not stored for replay;
-    `kinds` limits which device kinds may send the type (None: any).
+    `read_only` handlers change nothing, so their answers are not stored for replay; which
+    device kinds may send the type is declared with the message.
     """
 
-    def register(fn: Callable[[Context, Any], dict | None]) -> Callable:
-        if type in REGISTRY:
-            raise ValueError(f"handler for {type!r} registered twice")
-        REGISTRY[type] = Handler(type, body, fn, read_only, frozenset(kinds) if kinds else None)
+    def register(fn: Callable[[Context, Any], Answer | None]) -> Callable:
+        if message.type in REGISTRY:
+            raise ValueError(f"handler for {message.type!r} registered twice")
+        REGISTRY[message.type] = Handler(message, fn, read_only)
         return fn
 
     return register
-
-
-def decode_body(h: Handler, body: dict) -> Any:
-    """Validate a raw body against the handler's schema, or raise HandlerError('bad_body')."""
-    try:
-        return msgspec.convert(body, h.body)
-    except msgspec.ValidationError as exc:
-        raise HandlerError(str(exc), code="bad_body") from exc

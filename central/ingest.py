@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from central.handlers import REGISTRY, Context, Device, decode_body
+from central.handlers import REGISTRY, Context, Device, Handler
 from edge_common.envelope import Envelope
 from edge_common.errors import EdgeError
 
@@ -39,11 +39,13 @@ class Outcome:
     duplicates: int = 0
 
 
-def _ok(result: dict | None) -> dict:
-    return {"ok": True, "result": result or {}}
+def _ok(result) -> dict:
+    """A `Response` body (protocol.backbone) for an answer."""
+    return {"ok": True, "result": result}
 
 
 def _error(code: str, message: str) -> dict:
+    """A `Response` body (protocol.backbone) for a refusal."""
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
@@ -107,7 +109,7 @@ class Applier:
             body = _error("device_unknown", "device is not enrolled or was revoked")
         elif h is None:
             body = _error("type_unknown", f"no handler for {env.type}")
-        elif h.kinds is not None and device.kind not in h.kinds:
+        elif h.message.senders is not None and device.kind not in h.message.senders:
             body = _error("type_not_allowed", f"{device.kind} may not send {env.type}")
         else:
             body = self._run(conn, h, Context(self.db, device, env.id, env.at, now, env.seq), env)
@@ -129,11 +131,11 @@ class Applier:
             log.warning("rejected %s from %s: %s", env.type, msg.dev, err["code"])
         return body
 
-    def _run(self, conn, h, ctx: Context, env: Envelope) -> dict:
+    def _run(self, conn, h: Handler, ctx: Context, env: Envelope) -> dict:
         """Run one handler inside a savepoint so that a refusal undoes only its own writes."""
         conn.execute("SAVEPOINT msg")
         try:
-            result = h.fn(ctx, decode_body(h, env.body))
+            result = h.run(ctx, env.body)
             conn.execute("RELEASE msg")
             return _ok(result)
         except EdgeError as exc:

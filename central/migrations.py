@@ -1,4 +1,5 @@
-"""Central's schema, as named append-only migrations (the circulation domain adds its own after)."""
+"""The backbone's schema (devices, messages, datasets, commands, doors) as named append-only
+migrations; the circulation domain owns patrons and cards and adds its own after."""
 
 
 def _messaging(db) -> None:
@@ -34,19 +35,6 @@ def _datasets(db) -> None:
         " version INTEGER NOT NULL, changes BLOB NOT NULL,"
         " PRIMARY KEY (site, dataset, version)) WITHOUT ROWID"
     )
-
-
-def _patrons_cards(db) -> None:
-    db.execute(
-        "CREATE TABLE patrons (id INTEGER PRIMARY KEY, category TEXT NOT NULL,"
-        " blocked INTEGER NOT NULL DEFAULT 0, valid_until TEXT,"
-        " is_staff INTEGER NOT NULL DEFAULT 0)"
-    )
-    db.execute(
-        "CREATE TABLE cards (uid TEXT PRIMARY KEY, patron_id INTEGER NOT NULL"
-        " REFERENCES patrons(id), kind TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1)"
-    )
-    db.execute("CREATE INDEX cards_patron ON cards (patron_id)")
 
 
 def _access_log(db) -> None:
@@ -95,7 +83,6 @@ def _doors(db) -> None:
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
-    ("0003_patrons_cards", _patrons_cards),
     ("0004_access_log", _access_log),
     ("0005_device_status", _device_status),
     ("0006_commands", _commands),

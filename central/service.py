@@ -7,6 +7,8 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import msgspec
+
 from central import access, commands, datasets, sync_api  # noqa: F401 - handlers register
 from central.circulation import device_api  # noqa: F401 - handlers register
 from central.config import CentralConfig
@@ -16,9 +18,11 @@ from edge_common import envelope, topics
 from edge_common.daemon_cli import daemon_command
 from edge_common.errors import EdgeError, InvalidMessage
 from edge_common.link import Incoming, MqttLink, publish_properties
+from edge_common.protocol.backbone import Ack, CentralPresence, Rejected
+from edge_common.protocol.datasets import SyncDelta
 
 log = logging.getLogger(__name__)
-SHARE = "$share/central/"
+SHARE_GROUP = "central"
 
 
 class CentralService:
@@ -33,7 +37,8 @@ class CentralService:
         self._stop = threading.Event()
         self._data_version = None
         self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0}
-        subs = [(SHARE + "lib/v1/dev/+/" + c, 1) for c in ("evt", "req", "status")]
+        subs = [(topics.shared(SHARE_GROUP, topics.all_devices(c)), 1)
+                for c in ("evt", "req", "status")]
         self.link = MqttLink(
             self.worker, cfg.mqtt, subscriptions=subs, on_message=self._inbox.put,
             on_state=self._announce, manual_ack=True, receive_maximum=cfg.central.batch_max * 2,
@@ -57,7 +62,7 @@ class CentralService:
         self.db.conn.close()
 
     def _presence(self, online: bool) -> bytes:
-        return envelope.encode(envelope.make("status", self.worker, {"online": online}))
+        return envelope.encode(envelope.make("status", self.worker, CentralPresence(online)))
 
     def _announce(self, up: bool) -> None:
         """Tell devices this worker is serving (retained), so they pull and resend at once."""
@@ -124,7 +129,8 @@ class CentralService:
         self.stats["applied"] += out.applied
         self.stats["duplicates"] += out.duplicates
         for dev in out.acks.keys() | out.rejected.keys():
-            body = {"ids": out.acks.get(dev, []), "rejected": out.rejected.get(dev, [])}
+            body = Ack(ids=out.acks.get(dev, []),
+                       rejected=[Rejected(r["id"], r["code"]) for r in out.rejected.get(dev, [])])
             self._send(topics.device(dev, "ack"), "ack", body)
         for msg, body in out.responses:
             self._respond(msg.response_topic, msg.correlation, body)
@@ -144,7 +150,7 @@ class CentralService:
             return
         self._send(topic, "response", body, publish_properties(correlation=correlation))
 
-    def _send(self, topic: str, type: str, body: dict, properties=None) -> None:
+    def _send(self, topic: str, type: str, body: dict | msgspec.Struct, properties=None) -> None:
         env = envelope.make(type, self.worker, body)
         self.link.publish(topic, envelope.encode(env), qos=1, properties=properties)
 
@@ -167,7 +173,7 @@ class CentralService:
             deltas = datasets.unpublished(self.db)
             for d in deltas:
                 self._send(topics.sync(d.site, d.dataset), "sync.delta",
-                           {"dataset": d.dataset, "version": d.version, "changes": d.changes})
+                           SyncDelta(dataset=d.dataset, version=d.version, changes=d.changes))
             if not deltas:
                 break
             datasets.mark_published(self.db, deltas)
@@ -177,7 +183,7 @@ class CentralService:
         for dev, body in queued:
             self._send(topics.device(dev, "cmd"), "cmd", body)
         if queued:
-            commands.mark_sent(self.db, [body["nonce"] for _, body in queued], now)
+            commands.mark_sent(self.db, [cmd.nonce for _, cmd in queued], now)
         self._data_version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
 
 

@@ -27,7 +27,7 @@ class Envelope(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     dev: DeviceId
     at: Annotated[datetime, msgspec.Meta(tz=True)]
     seq: Annotated[int, msgspec.Meta(ge=0)]
-    body: dict[str, Any]
+    body: dict[str, Any]  # a Struct (protocol) when built here; decoded as a dict, then checked
 
 
 _decoder = msgspec.json.Decoder(Envelope)
@@ -39,8 +39,9 @@ def new_id() -> str:
     return str(ULID())
 
 
-def make(type: str, dev: str, body: dict, *, seq: int = 0, id: str | None = None) -> Envelope:
-    """Build an envelope stamped now (UTC)."""
+def make(type: str, dev: str, body: dict | msgspec.Struct, *, seq: int = 0,
+         id: str | None = None) -> Envelope:
+    """Build an envelope stamped now (UTC); a Struct body is encoded as its JSON object."""
     return Envelope(1, id or new_id(), type, dev, datetime.now(UTC), seq, body)
 
 

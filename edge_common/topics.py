@@ -17,6 +17,16 @@ def device(dev: str, channel: str) -> str:
     return f"{ROOT}/dev/{dev}/{channel}"
 
 
+def all_devices(channel: str) -> str:
+    """`lib/v1/dev/+/{channel}`: one channel of every device (central's subscriptions)."""
+    return device("+", channel)
+
+
+def shared(group: str, topic: str) -> str:
+    """`$share/{group}/{topic}`: an MQTT 5 shared subscription, served by one member a message."""
+    return f"$share/{group}/{topic}"
+
+
 def sync(site: str, dataset: str) -> str:
     """`lib/v1/site/{site}/sync/{dataset}`."""
     return f"{ROOT}/site/{site}/sync/{dataset}"

@@ -43,7 +43,7 @@ class SimulatedBackend:
     def identify(self, card: str, kind: str) -> Patron:
         """Look up a sample card."""
         if card not in self.patrons:
-            raise EdgeError("unknown card", code="unknown_card")
+            raise EdgeError("unknown card", code="card_unknown")
         return self.patrons[card]
 
     def verify_pin(self, patron: Patron, pin: str) -> None:
@@ -58,9 +58,9 @@ class SimulatedBackend:
     def checkout(self, patron: Patron, barcode: str) -> Borrowed:
         """Lend a sample item; the reference dictionary is for in-library use only."""
         if barcode not in self.items:
-            raise EdgeError("unknown item", code="item_not_found")
+            raise EdgeError("unknown item", code="item_unknown")
         if barcode == "40003":
-            raise EdgeError("reference", code="item_in_library_only")
+            raise EdgeError("reference", code="in_library_only")
         title = self.items[barcode]
         if not self.online:
             return Borrowed(barcode, title, None, queued=True)

@@ -3,11 +3,9 @@
 from edge_common.catalogues import N_
 
 NOTICES = {
-    "unknown_card": N_("This card is not known. Please ask at the desk."),
+    "card_unknown": N_("This card is not known. Please ask at the desk."),
     "card_data_invalid": N_("The card could not be read. Please tap it again."),
     "patron_blocked": N_("Your account is blocked. Please ask at the desk."),
-    "blocked": N_("Your account is blocked. Please ask at the desk."),
-    "expired": N_("Your membership has expired. You can renew it at the desk."),
     "membership_expired": N_("Your membership has expired. You can renew it at the desk."),
     "pin_format": N_("Please enter your PIN (4 to 8 digits)."),
     "pin_wrong": N_("Wrong PIN. Attempts left: {left}."),
@@ -24,8 +22,8 @@ NOTICES = {
                           "system is back."),
     "offline_limit": N_("You cannot borrow more while the library system is down."),
     "attachment_cd": N_("{title}: please check that the disc is in the case."),
-    "item_in_library_only": N_("This item can only be used in the library."),
-    "item_not_found": N_("This item is not in the catalogue. Please take it to the desk."),
+    "in_library_only": N_("This item can only be used in the library."),
+    "item_unknown": N_("This item is not in the catalogue. Please take it to the desk."),
     "item_other_branch": N_("This item belongs to another branch. Please take it to the desk."),
     "item_reserved": N_("This item is reserved for another reader."),
     "item_on_loan": N_("This item is on loan to another reader. Please take it to the desk."),
@@ -64,9 +62,7 @@ NOTICES = {
 }
 FALLBACK = N_("Please ask at the desk.")
 SAME_AS = {
-    "card_unknown": "unknown_card", "item_unknown": "item_not_found",
-    "in_library_only": "item_in_library_only", "reserved_for_other": "item_reserved",
-    "ib_other_patron": "item_reserved", "debt_limit": "debt_over_limit",
+    "reserved_for_other": "item_reserved", "ib_other_patron": "item_reserved",
     "attachments": "attachment_cd",
 }
 

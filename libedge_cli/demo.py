@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from central import fleet
-from central.circulation import sample
+from central.circulation import sample, sites
 from central.circulation.store import Store
 from central.store import open_store
 from provisioning.broker import Account, Broker
@@ -86,7 +86,7 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
         if kiosk else []
     broker.start()
     db = open_store(str(root / "central.db"))
-    key = fleet.site_key(db, SITE)
+    key = sites.open_site(db, SITE)
     for lock in locks:
         fleet.enrol(db, lock.username, SITE, "lockd")
     for k in kiosks:

@@ -21,6 +21,16 @@ from edge_common.cardid import card_hash
 from edge_common.commands import Command, CommandRefused
 from edge_common.daemon_cli import daemon_command
 from edge_common.outbox import Priority
+from edge_common.protocol.commands import (
+    ClearAlarmArgs,
+    DoorArgs,
+    OpenArgs,
+    SweepArgs,
+    SwitchArgs,
+    command_args,
+)
+from edge_common.protocol.datasets import ALLOWLIST, CALENDAR, AllowEntry, decode_row
+from edge_common.protocol.refusals import Door as Verdict
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
 from lockd.config import DoorConfig, LockdConfig
@@ -30,9 +40,6 @@ from lockd.doorstate import DoorState
 from lockd.presence import Presence
 
 log = logging.getLogger(__name__)
-ALLOWLIST = "allowlist"
-CALENDAR = "calendar"
-_decode = msgspec.json.Decoder()
 
 
 class Door:
@@ -173,7 +180,7 @@ class LockDaemon:
     def verdict(self, door: Door, read: CardRead, direction: str = "in") -> tuple[str, str]:
         """(card hash, verdict) for a presented card, from local data only; changes nothing."""
         hashed = card_hash(self.key, read.uid)
-        raw = self.runtime.lookup(ALLOWLIST, hashed)
+        entry = self._entry(hashed)
         now = self.clock()
         synced = self.runtime.replicas.synced_at(ALLOWLIST)
         last = door.last_grant.get(hashed)
@@ -185,9 +192,18 @@ class LockDaemon:
             inside=self.presence.is_inside(door.room, hashed),
             entering=direction == "in",
         )
-        result = "lockdown" if door.state.lockdown else decide(
-            _decode.decode(raw) if raw else None, door.cfg.policy, situation)
+        result = Verdict.LOCKDOWN if door.state.lockdown else decide(entry, door.cfg.policy,
+                                                                  situation)
         return hashed, result
+
+    def _entry(self, hashed: str) -> AllowEntry | None:
+        """The card's allow-list row; a row that cannot be read counts as an unknown card."""
+        raw = self.runtime.lookup(ALLOWLIST, hashed)
+        try:
+            return decode_row(ALLOWLIST, raw) if raw else None
+        except msgspec.MsgspecError:
+            log.warning("allow-list row unreadable (allowlist_row_invalid); card refused")
+            return None
 
     def present(self, door_id: str, read: CardRead, direction: str = "in") -> str:
         """Decide on a presented card, release the door if granted, log the decision."""
@@ -214,8 +230,8 @@ class LockDaemon:
         return body
 
     def _closed_day(self, day: date) -> bool:
-        raw = self.runtime.lookup(CALENDAR, day.isoformat())
-        return bool(raw and _decode.decode(raw).get("closed"))
+        """Whether the branch calendar central publishes closes `day` (a row: closed)."""
+        return self.runtime.lookup(CALENDAR, day.isoformat()) is not None
 
     def _status(self) -> dict:
         now = time.monotonic()
@@ -240,31 +256,33 @@ class LockDaemon:
         return done.result(5)
 
     def _execute(self, cmd: Command) -> dict:
-        args = cmd.args
-        if cmd.name == "sweep":
-            return self.sweep(str(args.get("room", "")))
-        targets = self._targets(args.get("door"))
+        try:
+            args = command_args(cmd.name, cmd.args)
+        except KeyError:
+            raise CommandRefused(f"unknown command {cmd.name}", code="command_unknown") from None
+        except msgspec.ValidationError as exc:
+            raise CommandRefused(f"{cmd.name}: {exc}", code="command_invalid") from exc
+        if isinstance(args, SweepArgs):
+            return self.sweep(args.room)
+        if not isinstance(args, DoorArgs):
+            raise CommandRefused(f"{cmd.name} is not for doors", code="command_unknown")
+        targets = self._targets(args.door)
         now = time.monotonic()
         for door in targets:
-            if cmd.name == "open":
+            if isinstance(args, OpenArgs):
                 if door.state.lockdown:
                     raise CommandRefused("door is in lockdown", code="door_lockdown")
-                seconds = args.get("seconds", door.cfg.unlock_seconds)
-                if not isinstance(seconds, int | float) or not 0 < seconds <= 60:
-                    raise CommandRefused("seconds must be 0–60", code="command_invalid")
-                door.state.grant(now, float(seconds))
-            elif cmd.name == "lockdown":
-                door.state.set_lockdown(bool(args.get("active", True)))
-            elif cmd.name == "release":
-                door.state.held_released = bool(args.get("active", True))
-            elif cmd.name == "clear_alarm":
-                door.state.clear(str(args.get("alarm", "")))
-            else:
-                raise CommandRefused(f"unknown command {cmd.name}", code="command_unknown")
+                door.state.grant(now, args.seconds or door.cfg.unlock_seconds)
+            elif isinstance(args, ClearAlarmArgs):
+                door.state.clear(args.alarm)
+            elif isinstance(args, SwitchArgs) and cmd.name == "lockdown":
+                door.state.set_lockdown(args.active)
+            elif isinstance(args, SwitchArgs):
+                door.state.held_released = args.active
         log.warning("command %s applied to %s", cmd.name, [d.cfg.id for d in targets])
         return {"doors": [d.cfg.id for d in targets]}
 
-    def _targets(self, door_id) -> list[Door]:
+    def _targets(self, door_id: str | None) -> list[Door]:
         if door_id is None:
             return list(self.doors.values())
         if door_id not in self.doors:

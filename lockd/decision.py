@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 import msgspec
 
 from edge_common.config import Schema
+from edge_common.protocol.datasets import AllowEntry
+from edge_common.protocol.refusals import Door
 
-GRANTED = "granted"
+GRANTED = Door.GRANTED
 
 
 class Policy(Schema):
@@ -42,42 +44,32 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def _iso(value) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def decide(entry: dict | None, policy: Policy, s: Situation) -> str:
+def decide(entry: AllowEntry | None, policy: Policy, s: Situation) -> Door:
     """`granted`, or the first reason the card must not pass, as a stable code."""
     if policy.max_list_age is not None and (s.list_age is None or s.list_age > policy.max_list_age):
-        return "list_stale"
+        return Door.LIST_STALE
     if entry is None:
-        return "unknown_card"
-    if entry.get("blk"):
-        return "blocked"
-    if entry.get("staff") and policy.staff_always:
-        return GRANTED
+        return Door.CARD_UNKNOWN
+    if entry.blocked:
+        return Door.PATRON_BLOCKED
+    if entry.staff and policy.staff_always:
+        return Door.GRANTED
     if not s.open_now:
-        return "closed_now"
-    if policy.categories and entry.get("cat") not in policy.categories:
-        return "category_not_allowed"
-    expires = _iso(entry.get("exp"))
-    if policy.require_valid_membership and entry.get("exp") and (expires is None
-                                                                 or expires < s.today):
-        return "expired"
-    born = _iso(entry.get("dob"))
-    if policy.min_age and (born is None or age_on(born, s.today) < policy.min_age):
-        return "underage"
-    debt = entry.get("debt", 0)
-    if policy.max_debt is not None and (type(debt) is not int or debt > policy.max_debt):
-        return "debt_over_limit"
-    if policy.require_agreement and not entry.get("agr"):
-        return "no_agreement"
+        return Door.CLOSED_NOW
+    if policy.categories and entry.category not in policy.categories:
+        return Door.CATEGORY_NOT_ALLOWED
+    if policy.require_valid_membership and entry.expired_on(s.today):
+        return Door.MEMBERSHIP_EXPIRED
+    if policy.min_age and (entry.birth_date is None
+                           or age_on(entry.birth_date, s.today) < policy.min_age):
+        return Door.UNDERAGE
+    if policy.max_debt is not None and entry.debt > policy.max_debt:
+        return Door.DEBT_OVER_LIMIT
+    if policy.require_agreement and not entry.agreement:
+        return Door.NO_AGREEMENT
     if (policy.rate_limit_seconds and s.since_last_grant is not None
             and s.since_last_grant < policy.rate_limit_seconds):
-        return "rate_limited"
+        return Door.RATE_LIMITED
     if policy.anti_passback == "refuse" and s.inside == s.entering:
-        return "passback"
-    return GRANTED
+        return Door.PASSBACK
+    return Door.GRANTED

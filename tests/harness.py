@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from central import fleet
+from central.circulation import sites
 from central.config import CentralConfig, CentralSection
 from central.service import CentralService
 from central.store import open_store
@@ -59,7 +60,7 @@ class Network:
         self.broker.start()
         self.db_path = root / "central.db"
         self.db = open_store(str(self.db_path))
-        self.card_key = fleet.site_key(self.db, site)
+        self.card_key = sites.open_site(self.db, site)
         self.central: CentralService | None = None
 
     def start_central(self, **kw) -> CentralService:

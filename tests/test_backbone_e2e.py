@@ -1,6 +1,7 @@
 """End to end over a real broker: events exactly once, requests, dataset sync."""
 
-from central import allowlist, datasets
+from central import datasets
+from central.circulation import allowlist
 from edge_common.cardid import card_hash
 from tests.harness import wait_for
 

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from central import allowlist, fleet
+from central import fleet
+from central.circulation import allowlist
 from edge_common import envelope, topics
 from edge_common.config import MqttConfig
 from edge_common.link import MqttLink, publish_properties

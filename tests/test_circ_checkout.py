@@ -59,7 +59,7 @@ def test_patron_checks_blocked_expired_unfinished_and_debt(s):
     refused("patron_blocked", loans.checkout, s, pid, "B1", "center")
     patrons.set_blocked(s, pid, False)
     accounts.add_debt(s, pid, "center", "fine", 1500)
-    refused("debt_limit", loans.checkout, s, pid, "B1", "center")
+    refused("debt_over_limit", loans.checkout, s, pid, "B1", "center")
     settings.store(s.db, debt_limit=None)
     s.forget()
     assert loans.checkout(s, pid, "B1", "center")["barcode"] == "B1"

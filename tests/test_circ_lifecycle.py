@@ -4,8 +4,17 @@ from datetime import date
 
 import pytest
 
-from central import allowlist, fleet
-from central.circulation import accounts, branches, holds, lifecycle, loans, patrons
+from central import fleet
+from central.circulation import (
+    accounts,
+    allowlist,
+    branches,
+    holds,
+    lifecycle,
+    loans,
+    patrons,
+    sites,
+)
 from edge_common.cardid import card_hash
 from tests.circ import copy, library, patron, refused
 
@@ -15,7 +24,7 @@ def s(tmp_path):
     s = library(tmp_path / "c.db")
     branches.add_staff(s, "maja", "Maja", "clerk", ["center"])
     fleet.enrol(s.db, "lock-1", "center", "lockd")
-    fleet.site_key(s.db, "center")
+    sites.open_site(s.db, "center")
     return s
 
 
@@ -57,7 +66,7 @@ def test_cleanup_never_deletes_who_completed_borrowed_or_paid(s):
     lifecycle.complete(s, completed, "center", "maja")
     copy(s, "B1", "Alamut")
     s.conn.execute("UPDATE patrons SET status = 'active' WHERE id = ?", [borrowed])
-    loans.checkout(s, borrowed, "B1", "center", overrides=frozenset({"debt_limit"}))
+    loans.checkout(s, borrowed, "B1", "center", overrides=frozenset({"debt_over_limit"}))
     s.conn.execute("UPDATE patrons SET status = 'pre' WHERE id = ?", [borrowed])
     fresh = lifecycle.preregister(s, "Fresh", "adult", "center")
     s.clock.advance(days=91)

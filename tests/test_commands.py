@@ -6,6 +6,7 @@ import pytest
 
 from central import commands
 from edge_common.commands import CommandGuard, CommandRefused
+from edge_common.errors import EdgeError
 from tests.harness import wait_for
 
 NOW = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
@@ -55,6 +56,16 @@ def test_expired_nonces_are_forgotten(guard):
     assert guard._db.execute("SELECT count(*) FROM seen_nonces").fetchone()[0] == 1
 
 
+def _queue_undeclared(db, dev: str, name: str) -> str:
+    """Queue a command central would refuse to issue, as a rogue or older central might."""
+    nonce = "f" * 32
+    expires = (datetime.now(UTC) + timedelta(seconds=60)).isoformat()
+    with db.atomic():
+        db.execute("INSERT INTO commands (nonce, dev, name, args, expires, issued_at)"
+                   " VALUES (?, ?, ?, '{}', ?, ?)", [nonce, dev, name, expires, expires])
+    return nonce
+
+
 def test_command_travels_to_the_device_and_its_result_back(net):
     net.start_central()
     seen = []
@@ -79,7 +90,13 @@ def test_command_travels_to_the_device_and_its_result_back(net):
         wait_for(lambda: dev.link.connected)
         assert outcome(commands.issue(net.db, "lock-1", "open", {"door": "d1"})) == [
             ("ok", b'{"opened":"d1"}')]
-        assert outcome(commands.issue(net.db, "lock-1", "self_destruct")) == [
+        with pytest.raises(EdgeError) as refused:
+            commands.issue(net.db, "lock-1", "self_destruct")
+        assert refused.value.code == "command_unknown"
+        with pytest.raises(EdgeError) as refused:
+            commands.issue(net.db, "lock-1", "open", {"seconds": "forever"})
+        assert refused.value.code == "command_invalid"
+        assert outcome(_queue_undeclared(net.db, "lock-1", "self_destruct")) == [
             ("command_unknown", b"{}")]
         assert outcome(commands.issue(net.db, "lock-1", "open", {})) == [
             ("command_failed", b"{}")]

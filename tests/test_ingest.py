@@ -9,7 +9,7 @@ from central import access, datasets, fleet, sync_api  # noqa: F401 - registers 
 from central.handlers import REGISTRY, handler
 from central.ingest import Applier, Message
 from central.store import open_store
-from edge_common import envelope
+from edge_common import envelope, protocol
 from edge_common.errors import EdgeError
 
 CARD = "c" * 64
@@ -72,17 +72,17 @@ def test_dev_in_envelope_must_match_topic(db):
 
 
 def test_handler_failure_rolls_back_only_its_own_writes(db, caplog):
-    class Body(msgspec.Struct):
+    class Body(protocol.Body):
         fail: str
 
-    @handler("test.partial", Body)
+    @handler(protocol.Message("test.partial", "evt", Body, protocol.Nothing))
     def partial(ctx, body):
         ctx.db.execute("INSERT INTO patrons (category) VALUES ('adult')")
         if body.fail == "refuse":
             raise EdgeError("no", code="test_refused")
         if body.fail == "crash":
             raise RuntimeError("bug")
-        return {"done": True}
+        return None
 
     try:
         out = Applier(db).apply([msg("test.partial", {"fail": "refuse"}),
@@ -96,15 +96,18 @@ def test_handler_failure_rolls_back_only_its_own_writes(db, caplog):
 
 
 def test_request_retried_with_same_id_gets_stored_response(db):
-    class Body(msgspec.Struct):
+    class Body(protocol.Body):
         n: int
+
+    class Calls(protocol.Answer):
+        calls: int
 
     calls = []
 
-    @handler("test.count", Body)
+    @handler(protocol.Message("test.count", "req", Body, Calls))
     def counting(ctx, body):
         calls.append(body.n)
-        return {"calls": len(calls)}
+        return Calls(calls=len(calls))
 
     try:
         m = msg("test.count", {"n": 1}, channel="req", response_topic="r")
@@ -112,7 +115,8 @@ def test_request_retried_with_same_id_gets_stored_response(db):
         second = Applier(db).apply([m]).responses[0][1]
     finally:
         del REGISTRY["test.count"]
-    assert first == second == {"re": m.env.id, "ok": True, "result": {"calls": 1}}
+    wire = msgspec.json.decode(msgspec.json.encode(first))
+    assert wire == second == {"re": m.env.id, "ok": True, "result": {"calls": 1}}
     assert calls == [1]
 
 
@@ -131,13 +135,13 @@ def test_pull_pages_cover_every_key_once(db):
     seen, since, after = {}, 0, ""
     while True:
         page = datasets.pull(db, "main", "ds", since, after, 4)
-        for k, v in page["changes"]:
+        for k, v in page.changes:
             seen[k] = v
-        if not page["next"]:
+        if not page.next:
             break
-        since, after = page["next"]["since"], page["next"]["after"]
+        since, after = page.next.since, page.next.after
     decoded = {k: None if v is None else msgspec.json.decode(bytes(v)) for k, v in seen.items()}
-    assert page["head"] == 26
+    assert page.head == 26
     assert decoded["k3"] is None and decoded["k5"] == {"i": 15} and len(decoded) == 10
 
 
@@ -168,4 +172,4 @@ def test_large_changes_become_small_consecutive_deltas(db):
     assert max(len(envelope.encode(envelope.make("sync.delta", "c", {"changes": d.changes})))
                for d in deltas) < envelope.MAX_PAYLOAD
     page = datasets.pull(db, "main", "ds", 0, "", 10_000)
-    assert len(page["changes"]) == 2500 and page["head"] == 3
+    assert len(page.changes) == 2500 and page.head == 3

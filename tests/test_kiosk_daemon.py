@@ -107,7 +107,7 @@ def test_card_scanner_and_printer_drive_a_session(tmp_path, ptys):
         wait_for(lambda: kiosk.session.screen == Screen.CHECKOUT and kiosk.session.borrowed,
                  what="a scan on the account screen borrows")
         os.write(scanner, b"40003\r\n")
-        wait_for(lambda: kiosk.session.notice.code == "item_in_library_only", what="refusal")
+        wait_for(lambda: kiosk.session.notice.code == "in_library_only", what="refusal")
         in_session(kiosk, lambda s: s.logout())
         wait_for(lambda: kiosk.session.screen == Screen.RECEIPT, what="receipt question")
         in_session(kiosk, lambda s: s.receipt("print"))

@@ -37,7 +37,7 @@ class FakeBackend:
     def identify(self, card, kind):
         self._check("identify")
         if card not in self.cards:
-            raise EdgeError("unknown", code="unknown_card")
+            raise EdgeError("unknown", code="card_unknown")
         return self.cards[card]
 
     def verify_pin(self, patron, pin):
@@ -52,7 +52,7 @@ class FakeBackend:
     def checkout(self, patron, barcode):
         self._check("checkout")
         if barcode == "REF1":
-            raise EdgeError("ref", code="item_in_library_only")
+            raise EdgeError("ref", code="in_library_only")
         if not self.online:
             return Borrowed(barcode, "", None, queued=True)
         warnings = ["attachment_cd"] if barcode == "CD1" else []
@@ -121,7 +121,7 @@ def test_tap_opens_account_in_patrons_language(kiosk):
 
 def test_unknown_card_stays_idle_with_a_code(kiosk):
     kiosk.card("9999")
-    assert kiosk.screen == Screen.IDLE and kiosk.notice.code == "unknown_card"
+    assert kiosk.screen == Screen.IDLE and kiosk.notice.code == "card_unknown"
 
 
 def test_pin_flow_wrong_then_right_then_locked(kiosk):
@@ -157,7 +157,7 @@ def test_checkout_messages_and_running_list(kiosk):
     kiosk.scan("CD1")
     assert kiosk.notice.code == "attachment_cd"
     kiosk.scan("REF1")
-    assert kiosk.notice.code == "item_in_library_only"
+    assert kiosk.notice.code == "in_library_only"
     assert [b.barcode for b in kiosk.borrowed] == ["B9", "CD1"]
 
 
@@ -438,11 +438,11 @@ def test_a_broken_buzzer_is_logged_not_raised(staff, caplog):
 
     staff.sounder.cue = broken
     staff.card("9999")
-    assert staff.notice.code == "unknown_card" and "sounder failed" in caplog.text
+    assert staff.notice.code == "card_unknown" and "sounder failed" in caplog.text
 
 
 REFUSALS = ["item_unknown", "in_library_only", "item_other_branch", "reserved_for_other",
-            "hold_waiting", "loan_limit", "debt_limit", "patron_blocked", "membership_expired",
+            "hold_waiting", "loan_limit", "debt_over_limit", "patron_blocked", "membership_expired",
             "item_on_loan", "already_borrowed", "item_unavailable", "item_in_transit",
             "category_not_allowed", "same_title_now", "same_title_before", "ib_other_patron",
             "registration_incomplete", "offline_limit", "timeout", "offline"]

@@ -6,7 +6,8 @@ import msgspec
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from central import allowlist, commands, fleet
+from central import commands, fleet
+from central.circulation import allowlist
 from edge_common.cardid import card_hash
 from edge_common.readers import CardRead, send_sim_tap
 from lockd.config import LockdConfig
@@ -78,7 +79,7 @@ def test_tap_grants_pulses_the_relay_and_logs_at_central(net, lock):
     wait_for(lambda: not relay(lock), timeout=3, what="relay released after unlock time")
     wait_for(lambda: decisions(net) == ["granted"], what="decision at central")
     send_sim_tap(lock.socket, "DEADBEEF")
-    wait_for(lambda: decisions(net) == ["granted", "unknown_card"])
+    wait_for(lambda: decisions(net) == ["granted", "card_unknown"])
     assert not relay(lock)
 
 
@@ -91,7 +92,7 @@ def test_card_blocked_at_central_is_refused_within_two_seconds(net, lock):
         allowlist.refresh_patron(net.db, pid)
     blocked_at = time.monotonic()
     while time.monotonic() - blocked_at < 2.0:
-        if lock.present("wc", _read("04D4E5F6")) == "blocked":
+        if lock.present("wc", _read("04D4E5F6")) == "patron_blocked":
             break
         time.sleep(0.02)
     assert time.monotonic() - blocked_at < 2.0

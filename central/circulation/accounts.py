@@ -5,8 +5,7 @@ Invariant: what a patron owes minus their credit equals all debts minus all paym
 
 from datetime import date
 
-from central import allowlist
-from central.circulation import branches, patrons
+from central.circulation import allowlist, branches, patrons
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
@@ -15,9 +14,15 @@ METHODS = ("cash", "card", "transfer", "credit")
 EDITORS = ("cashier", "supervisor", "admin")
 SUPERVISORS = ("supervisor", "admin")
 
-DEBT_SQL = ("SELECT d.*, d.amount - coalesce((SELECT sum(a.amount) FROM allocations a"
+OPEN_SQL = ("d.amount - coalesce((SELECT sum(a.amount) FROM allocations a"
             " JOIN payments p ON p.id = a.payment_id WHERE a.debt_id = d.id"
-            " AND p.deleted_at IS NULL), 0) AS open FROM debts d")
+            " AND p.deleted_at IS NULL), 0)")
+DEBT_SQL = f"SELECT d.*, {OPEN_SQL} AS open FROM debts d"
+
+
+def owed_sql(patron: str) -> str:
+    """SQL for what the patron `patron` (a column or `?`) owes: open debts of every branch."""
+    return f"(SELECT coalesce(sum({OPEN_SQL}), 0) FROM debts d WHERE d.patron_id = {patron})"
 
 
 def add_debt(s: Store, patron_id: int, branch: str, kind: str, amount: int,

@@ -7,8 +7,7 @@ books still balance: debts and payments keep their amounts but name nobody.
 
 from datetime import date, timedelta
 
-from central import allowlist
-from central.circulation import accounts, branches, catalogue, holds, patrons
+from central.circulation import accounts, allowlist, branches, catalogue, holds, patrons
 from central.circulation.errors import Refused
 from central.circulation.store import Store
 

@@ -2,14 +2,13 @@
 
 from datetime import date, timedelta
 
-from central import allowlist
-from central.circulation import catalogue, holds, interbranch, patrons
+from central.circulation import allowlist, catalogue, holds, interbranch, patrons
 from central.circulation.errors import NotFound, Refused
 from central.circulation.settings import Switch
 from central.circulation.store import Store
 
 OVERRIDABLE = frozenset({"in_library_only", "reserved_for_other", "same_title_now",
-                         "same_title_before", "loan_limit", "debt_limit"})
+                         "same_title_before", "loan_limit", "debt_over_limit"})
 
 
 def open_loan(s: Store, item_id: int) -> dict | None:

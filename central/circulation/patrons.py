@@ -5,8 +5,7 @@ import hmac
 import os
 from datetime import date
 
-from central import allowlist
-from central.circulation import catalogue
+from central.circulation import allowlist, catalogue
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 from edge_common.readers import normalise_uid

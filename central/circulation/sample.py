@@ -12,8 +12,7 @@ from itertools import islice
 
 import click
 
-from central import allowlist
-from central.circulation import basics, branches, calendar, patrons
+from central.circulation import allowlist, basics, branches, calendar, patrons
 from central.circulation.store import Store
 
 BRANCH_NAMES = [

@@ -46,16 +46,21 @@ def _holds(s: Store, patron_id: int) -> list[dict]:
     return out
 
 
+def patron_facts(p: dict) -> dict:
+    """What a device may show about a patron: a greeting, category, language, state."""
+    return {"id": p["id"], "name": display_name(p), "category": p["category"],
+            "language": p["language"], "valid_until": p["valid_until"],
+            "blocked": bool(p["blocked"]), "staff": bool(p["is_staff"]),
+            "needs_pin": bool(p["pin_hash"])}
+
+
 def summary(s: Store, patron_id: int, branch: str) -> dict:
     """Everything the patron sees at a branch's device (debts of that branch only)."""
     p = patrons.patron(s, patron_id)
     debts = [{"id": d["id"], "kind": d["kind"], "amount": d["open"], "note": d["note"] or ""}
              for d in accounts.debts(s, patron_id, branch)]
     return {
-        "patron": {"id": p["id"], "name": display_name(p), "category": p["category"],
-                   "language": p["language"], "valid_until": p["valid_until"],
-                   "blocked": bool(p["blocked"]), "staff": bool(p["is_staff"]),
-                   "needs_pin": bool(p["pin_hash"])},
+        "patron": patron_facts(p),
         "loans": _loans(s, patron_id, branch),
         "holds": _holds(s, patron_id),
         "debts": debts,

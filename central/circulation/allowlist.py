@@ -1,53 +1,52 @@
-"""The door allow-list: patrons and cards published per site as card hashes."""
+"""The door and kiosk allow-list: every active card, published per site as a card hash with
+what devices may know of its holder (protocol.datasets.AllowEntry: no names, no addresses)."""
+
+from datetime import date
 
 from central import datasets
+from central.circulation import accounts
 from edge_common.cardid import card_hash
-
-DATASET = "allowlist"
-
-PATRON_SQL = (
-    "SELECT p.id, p.category, p.blocked, p.valid_until, p.is_staff, p.birth_date, p.agreement,"
-    " p.status, (SELECT coalesce(sum(d.amount), 0) FROM debts d WHERE d.patron_id = p.id)"
-    " - (SELECT coalesce(sum(a.amount), 0) FROM allocations a JOIN payments q"
-    " ON q.id = a.payment_id WHERE q.patron_id = p.id AND q.deleted_at IS NULL) AS debt"
-    " FROM patrons p"
-)
+from edge_common.protocol.datasets import ALLOWLIST, AllowEntry
 
 
-def entry(patron: dict | None) -> dict | None:
-    """What a door needs to know about a card's holder: no names, no addresses."""
+def _patron_sql() -> str:
+    return ("SELECT p.id, p.category, p.blocked, p.valid_until, p.is_staff, p.birth_date,"
+            f" p.agreement, p.status, {accounts.owed_sql('p.id')} AS debt FROM patrons p")
+
+
+def entry(patron: dict | None) -> AllowEntry | None:
+    """What a device needs to know about a card's holder (None: the card must not work)."""
     if patron is None or patron["status"] != "active":
         return None
-    return {
-        "cat": patron["category"],
-        "blk": bool(patron["blocked"]),
-        "exp": patron["valid_until"],
-        "staff": bool(patron["is_staff"]),
-        "dob": patron["birth_date"],
-        "agr": bool(patron["agreement"]),
-        "debt": patron["debt"],
-    }
+    return AllowEntry(category=patron["category"], blocked=bool(patron["blocked"]),
+                      valid_until=_day(patron["valid_until"]), staff=bool(patron["is_staff"]),
+                      birth_date=_day(patron["birth_date"]),
+                      agreement=bool(patron["agreement"]), debt=patron["debt"])
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 def _site_keys(db) -> list[tuple[str, bytes]]:
     return [(s, bytes.fromhex(k)) for s, k in db.execute("SELECT site, key_hex FROM site_keys")]
 
 
-def _publish(db, site: str, key: bytes, entries: dict[str, dict | None]) -> None:
+def _publish(db, site: str, key: bytes, entries: dict[str, AllowEntry | None]) -> None:
     hashed = {uid: card_hash(key, uid) for uid in entries}
     db.conn.executemany("INSERT OR IGNORE INTO card_hashes VALUES (?, ?, ?)",
                         [(site, h, uid) for uid, h in hashed.items()])
-    datasets.record(db, site, DATASET, {hashed[uid]: e for uid, e in entries.items()})
+    datasets.record(db, site, ALLOWLIST, {hashed[uid]: e for uid, e in entries.items()})
 
 
 def _patrons(db, where: str, params) -> dict[int, dict]:
-    cur = db.conn.execute(f"{PATRON_SQL} WHERE {where}", params)
+    cur = db.conn.execute(f"{_patron_sql()} WHERE {where}", params)
     names = [c[0] for c in cur.description]
     return {row[0]: dict(zip(names, row, strict=True)) for row in cur}
 
 
 def refresh_patron(db, patron_id: int) -> None:
-    """Publish the patron's cards to the door allow-lists (call inside the change's transaction)."""
+    """Publish the patron's cards to every site's list (call inside the change's transaction)."""
     patron = _patrons(db, "p.id = ?", [patron_id]).get(patron_id)
     cards = db.execute("SELECT uid, active FROM cards WHERE patron_id = ?", [patron_id]).fetchall()
     changes = {uid: entry(patron) if active else None for uid, active in cards}
@@ -56,9 +55,9 @@ def refresh_patron(db, patron_id: int) -> None:
 
 
 def withdraw_card(db, uid: str) -> None:
-    """Remove a card from every door's list and from central's hash index (before deleting it)."""
+    """Remove a card from every site's list and from central's hash index (before deleting it)."""
     for site, key in _site_keys(db):
-        datasets.record(db, site, DATASET, {card_hash(key, uid): None})
+        datasets.record(db, site, ALLOWLIST, {card_hash(key, uid): None})
     db.conn.execute("DELETE FROM card_hashes WHERE uid = ?", [uid])
 
 

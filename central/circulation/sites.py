@@ -1,0 +1,17 @@
+"""What a branch's devices are given when the branch gets its first device: a card key, the
+allow-list and the calendar."""
+
+from central import fleet
+from central.circulation import allowlist, closed_days
+
+
+def open_site(db, site: str) -> str:
+    """The site's card key (hex); a site seen for the first time gets one, and its devices
+    get the whole allow-list and the branch's calendar."""
+    key = fleet.site_key(db, site)
+    if key is None:
+        with db.atomic():
+            key = fleet.add_site_key(db, site)
+            allowlist.publish_site(db, site)
+            closed_days.publish(db, site)
+    return key

@@ -1,0 +1,70 @@
+"""The messages of the backbone itself: acks, responses, device status and central's presence."""
+
+from typing import Annotated, Any
+
+import msgspec
+
+from edge_common.envelope import MessageId
+from edge_common.protocol.fields import Code, Count, DatasetName, Name, Version
+
+Alarm = Annotated[str, msgspec.Meta(max_length=120)]
+
+
+class Rejected(msgspec.Struct, frozen=True):
+    """An event central refused for good, with the code it was refused with."""
+
+    id: MessageId
+    code: Code
+
+
+class Ack(msgspec.Struct, frozen=True, kw_only=True):
+    """`ack` (central → device): events durably applied (`ids`) or refused for good."""
+
+    ids: Annotated[list[MessageId], msgspec.Meta(max_length=100_000)] = []
+    rejected: Annotated[list[Rejected], msgspec.Meta(max_length=100_000)] = []
+
+
+class Error(msgspec.Struct, frozen=True):
+    """Why central refused a request: a stable code and words for the log."""
+
+    code: Code
+    message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class Response(msgspec.Struct, frozen=True, kw_only=True):
+    """`response` (central → device, on `res`): the answer to request `re`, or its error."""
+
+    re: str = ""
+    ok: bool
+    result: dict[str, Any] | None = None
+    error: Error | None = None
+
+
+class DoorStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """One door in a lock's status: relay, contact, lockdown, room and its last decision."""
+
+    released: bool
+    open: bool
+    lockdown: bool
+    room: Name
+    inside: Count
+    result: str
+
+
+class DeviceStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """`status` (retained; the will says offline): what staff see of a device."""
+
+    online: bool
+    kind: str = ""
+    version: str = ""
+    outbox: Count = 0
+    dropped: Count = 0
+    alarms: list[Alarm] = []
+    datasets: dict[DatasetName, Version] = {}
+    doors: dict[Name, DoorStatus] = {}
+
+
+class CentralPresence(msgspec.Struct, frozen=True):
+    """A central worker's retained status: devices pull and resend when one comes online."""
+
+    online: bool

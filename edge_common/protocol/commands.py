@@ -1,0 +1,81 @@
+"""Commands central sends to devices, their arguments, and the result devices report back."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+
+from edge_common.protocol.fields import Code, Name
+from edge_common.protocol.spec import Body, Nothing, event
+
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=60)]
+
+
+class Command(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """`cmd` body: what to do, until when, and a nonce that is never accepted twice."""
+
+    name: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.]{0,39}$")]
+    expires: Annotated[datetime, msgspec.Meta(tz=True)]
+    nonce: Annotated[str, msgspec.Meta(min_length=16, max_length=64)]
+    args: dict[str, Any] = {}
+
+
+class DoorArgs(Body, frozen=True):
+    """Arguments of a door command: one door, or every door of the lock when absent."""
+
+    door: Name | None = None
+
+
+class OpenArgs(DoorArgs, frozen=True):
+    """`open`: release the door for `seconds` (default: the door's unlock time)."""
+
+    seconds: Seconds | None = None
+
+
+class SwitchArgs(DoorArgs, frozen=True):
+    """`lockdown` / `release`: switch the state on (default) or off."""
+
+    active: bool = True
+
+
+class ClearAlarmArgs(DoorArgs, frozen=True, kw_only=True):
+    """`clear_alarm`: acknowledge an alarm latched at the door."""
+
+    alarm: Code
+
+
+class SweepArgs(Body, frozen=True):
+    """`sweep`: report who may still be inside a room and start it afresh."""
+
+    room: Name
+
+
+class NoArgs(Body, frozen=True):
+    """A command without arguments."""
+
+
+COMMANDS: dict[str, type[Body]] = {
+    "open": OpenArgs, "lockdown": SwitchArgs, "release": SwitchArgs,
+    "clear_alarm": ClearAlarmArgs, "sweep": SweepArgs, "resync": NoArgs,
+}
+
+
+def command_args(name: str, args: dict, *, lenient: bool = False) -> Body:
+    """A command's arguments as their Struct (`lenient`: from strings, as typed in a CLI).
+
+    Raises KeyError for an unknown command and msgspec.ValidationError for bad arguments.
+    """
+    return msgspec.convert(args, COMMANDS[name], strict=not lenient)
+
+
+class CommandResult(Body):
+    """`cmd.result`: what the device did with a command."""
+
+    name: Annotated[str, msgspec.Meta(max_length=40)]
+    nonce: Annotated[str, msgspec.Meta(max_length=64)]
+    ok: bool
+    code: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    result: dict[str, Any] = {}
+
+
+COMMAND_RESULT = event("cmd.result", CommandResult, Nothing)

@@ -1,0 +1,100 @@
+"""The datasets central replicates to a site's devices, their rows, and the messages carrying them.
+
+Every dataset is keyed by a string and versioned per site (DESIGN §4). A row's Struct is
+what both central (when it publishes) and devices (when they apply and read) use.
+"""
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+
+from edge_common.protocol.fields import DatasetName, Text, Version
+from edge_common.protocol.spec import Answer, Body, request
+
+ALLOWLIST = "allowlist"
+CALENDAR = "calendar"
+Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class AllowEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """An `allowlist` row, keyed by card hash: what doors and kiosks know of a card's holder.
+
+    No names, no addresses (DESIGN §5); the short wire names keep a million rows small.
+    """
+
+    category: str = msgspec.field(name="cat")
+    blocked: bool = msgspec.field(name="blk", default=False)
+    valid_until: date | None = msgspec.field(name="exp", default=None)
+    staff: bool = False
+    birth_date: date | None = msgspec.field(name="dob", default=None)
+    agreement: bool = msgspec.field(name="agr", default=False)
+    debt: int = 0
+
+    def expired_on(self, day: date) -> bool:
+        """Whether the membership had ended by `day` (no end date: it never ends)."""
+        return self.valid_until is not None and self.valid_until < day
+
+
+class ClosedDay(msgspec.Struct, frozen=True, kw_only=True):
+    """A `calendar` row, keyed by ISO date (`2026-12-25`): the branch is closed that day."""
+
+    reason: Text | None = None
+
+
+ROWS: dict[str, type[msgspec.Struct]] = {ALLOWLIST: AllowEntry, CALENDAR: ClosedDay}
+_decoders = {name: msgspec.json.Decoder(row) for name, row in ROWS.items()}
+
+
+def decode_row(dataset: str, raw: bytes) -> Any:
+    """A stored row's JSON as its Struct; raises msgspec.ValidationError/DecodeError."""
+    return _decoders[dataset].decode(raw)
+
+
+def check_row(dataset: str, value: Any) -> None:
+    """Raise ValueError unless `value` is a valid row of `dataset` (unknown datasets pass)."""
+    row = ROWS.get(dataset)
+    if row is not None:
+        try:
+            msgspec.convert(value, row)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"{dataset} row: {exc}") from exc
+
+
+Change = tuple[Key, dict[str, Any] | None]
+
+
+class SyncDelta(Body):
+    """`sync.delta` (published on the site's sync topic): version `version` of a dataset."""
+
+    dataset: DatasetName
+    version: Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+    changes: Annotated[list[Change], msgspec.Meta(max_length=10_000)]
+
+
+class SyncPull(Body):
+    """`sync.pull`: the changes of a dataset after the device's (version, key) cursor."""
+
+    dataset: DatasetName
+    since: Version
+    after: Annotated[str, msgspec.Meta(max_length=128)] = ""
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 5000
+
+
+class Cursor(msgspec.Struct, frozen=True):
+    """Where the next page of a pull starts."""
+
+    since: Version
+    after: Key
+
+
+class SyncPage(Answer):
+    """A page of a pull: the latest value of each changed key; `next` when more follow."""
+
+    dataset: DatasetName
+    head: Version
+    changes: list[tuple[Key, Any]]
+    next: Cursor | None = None
+
+
+SYNC_PULL = request("sync.pull", SyncPull, SyncPage)

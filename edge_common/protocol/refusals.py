@@ -1,0 +1,74 @@
+"""The one vocabulary of refusal codes: what a door, a device or central says when it says no.
+
+The same fact has the same code everywhere (a blocked card is `patron_blocked` at a door, a
+kiosk and a desk), so the UIs translate each code once.
+"""
+
+from enum import StrEnum
+
+
+class Door(StrEnum):
+    """A door's verdict on a card, decided locally (`granted`, or why not)."""
+
+    GRANTED = "granted"
+    CARD_UNKNOWN = "card_unknown"
+    PATRON_BLOCKED = "patron_blocked"
+    MEMBERSHIP_EXPIRED = "membership_expired"
+    UNDERAGE = "underage"
+    CLOSED_NOW = "closed_now"
+    CATEGORY_NOT_ALLOWED = "category_not_allowed"
+    DEBT_OVER_LIMIT = "debt_over_limit"
+    NO_AGREEMENT = "no_agreement"
+    RATE_LIMITED = "rate_limited"
+    PASSBACK = "passback"
+    LIST_STALE = "list_stale"
+    LOCKDOWN = "lockdown"
+
+
+class Device(StrEnum):
+    """Refusals a device gives by itself, without central."""
+
+    NEEDS_CONNECTION = "needs_connection"
+    OFFLINE_LIMIT = "offline_limit"
+    PAYMENT_TERMINAL_ERROR = "payment_terminal_error"
+
+
+WIRE = frozenset({
+    # the envelope and the handler registry
+    "payload_too_large", "envelope_invalid", "json_invalid", "bad_body", "answer_invalid",
+    "dev_mismatch", "device_unknown", "type_unknown", "type_not_allowed", "internal_error",
+    "remote_error", "offline", "timeout",
+    # commands
+    "command_refused", "command_invalid", "command_expired", "command_replayed",
+    "command_unknown", "command_failed", "door_unknown", "door_lockdown",
+})
+
+CIRCULATION = frozenset({
+    # who the patron is and whether they may borrow
+    "card_unknown", "card_taken", "bad_card", "bad_card_kind", "patron_unknown",
+    "patron_blocked", "membership_expired", "registration_incomplete", "debt_over_limit",
+    "pin_wrong", "bad_pin", "not_active", "not_preregistered", "not_archived", "loans_open",
+    # items, loans, renewals, holds
+    "item_unknown", "item_not_found", "item_ambiguous", "item_unavailable", "item_not_free",
+    "item_other_branch", "item_in_transit", "item_in_library_only", "in_library_only",
+    "already_on_loan", "not_on_loan", "loan_unknown", "loan_limit", "category_not_allowed",
+    "no_rule", "reserved_for_other", "same_title_now", "same_title_before",
+    "renewal_limit", "hold_waiting", "overdue", "hold_unknown", "hold_not_allowed",
+    "hold_closed", "already_held", "copy_available", "no_copies_at_branch",
+    "no_copies_elsewhere", "title_unknown",
+    # inter-branch loans
+    "ib_limit", "ib_unknown", "ib_wrong_state", "ib_return_elsewhere", "ib_other_patron",
+    "ib_item_no_holds",
+    # money
+    "bad_amount", "bad_method", "bad_debt_kind", "debt_unknown", "payment_unknown",
+    "payment_deleted", "ref_reused", "no_credit",
+    # notices, branches, staff, records
+    "no_email", "no_sender", "notice_malformed", "branch_unknown", "branch_never_open",
+    "branch_not_assigned", "staff_unknown", "role_required", "supervisor_required",
+    "tz_unknown", "bad_weekday", "bad_day", "bad_date", "bad_role", "bad_notify",
+    "bad_field", "bad_rule", "bad_barcode", "barcode_taken", "accession_taken",
+    "category_unknown", "surname_required", "too_long", "csv_invalid", "csv_too_large",
+    "csv_missing_column", "csv_unknown_column",
+})
+
+ALL = frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION

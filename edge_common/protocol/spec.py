@@ -1,0 +1,80 @@
+"""How a message type is declared: its name, channel, senders, body and answer Structs."""
+
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+import msgspec
+
+from edge_common.errors import InvalidMessage
+
+B = TypeVar("B", bound=msgspec.Struct)
+A = TypeVar("A", bound=msgspec.Struct)
+DEVICE_KINDS = ("lockd", "kiosk", "returnbox", "signpad")
+Channel = Literal["evt", "req"]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
+    """A message body: unknown fields are refused (a sender that disagrees fails at once)."""
+
+
+class Answer(msgspec.Struct, kw_only=True):
+    """What central answers; a device ignores fields it does not know yet."""
+
+
+class Nothing(Answer):
+    """An answer with nothing in it."""
+
+
+@dataclass(frozen=True)
+class Message(Generic[B, A]):
+    """One message type of the wire: sent on `channel` by `senders` (None: any device kind)."""
+
+    type: str
+    channel: Channel
+    body: type[B]
+    answer: type[A]
+    senders: frozenset[str] | None = None
+
+    def decode_body(self, raw: Any) -> B:
+        """A received body as its Struct, or InvalidMessage('bad_body')."""
+        try:
+            return msgspec.convert(raw, self.body)
+        except msgspec.ValidationError as exc:
+            raise InvalidMessage(str(exc), code="bad_body") from exc
+
+    def decode_answer(self, raw: Any) -> A:
+        """A received answer as its Struct, or InvalidMessage('answer_invalid')."""
+        try:
+            return msgspec.convert(raw, self.answer)
+        except msgspec.ValidationError as exc:
+            raise InvalidMessage(str(exc), code="answer_invalid") from exc
+
+    def answer_from(self, raw: dict) -> A:
+        """Central's answer built from a domain result (extra keys dropped, types checked)."""
+        return msgspec.convert(raw, self.answer)
+
+
+MESSAGES: dict[str, Message] = {}
+
+
+def _declare(type: str, channel: Channel, body: type[B], answer: type[A],
+             senders: set[str] | None) -> Message[B, A]:
+    if type in MESSAGES:
+        raise ValueError(f"message type {type!r} declared twice")
+    if senders is not None and not senders <= set(DEVICE_KINDS):
+        raise ValueError(f"unknown device kind in {sorted(senders)}")
+    msg = Message(type, channel, body, answer, frozenset(senders) if senders else None)
+    MESSAGES[type] = msg
+    return msg
+
+
+def event(type: str, body: type[B], answer: type[A] = Nothing, *,
+          senders: set[str] | None = None) -> Message[B, A]:
+    """Declare an event: sent through the outbox, acked by id, its answer only stored."""
+    return _declare(type, "evt", body, answer, senders)
+
+
+def request(type: str, body: type[B], answer: type[A], *,
+            senders: set[str] | None = None) -> Message[B, A]:
+    """Declare a request: answered on the sender's `res` topic."""
+    return _declare(type, "req", body, answer, senders)
