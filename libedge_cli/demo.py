@@ -47,6 +47,8 @@ def _lock_config(root: Path, broker: Broker, account: Account, key: str) -> Path
         text += (f'\n[[doors]]\nid = "{door}"\nkind = "{kind}"\nrelay_pin = {pin}\n'
                  f'unlock_seconds = 3.0\nreader = {{ kind = "sim", socket = '
                  f'"{root / "doors" / f"{door}.sock"}", name = "{door}" }}\n')
+        if kind == "toilet":   # inside the building: open on closed days (evening events)
+            text += 'schedule = { on_closed_days = "open" }\n'
     path = root / f"{dev}.toml"
     path.write_text(text)
     return path

@@ -68,7 +68,7 @@ CIRCULATION = frozenset({
     "tz_unknown", "bad_weekday", "bad_day", "bad_date", "bad_role", "bad_notify",
     "bad_field", "bad_rule", "bad_barcode", "barcode_taken", "accession_taken",
     "category_unknown", "surname_required", "too_long", "csv_invalid", "csv_too_large",
-    "csv_missing_column", "csv_unknown_column",
+    "csv_missing_column", "csv_unknown_column", "csv_not_utf8",
 })
 
 ALL = frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION
