@@ -77,3 +77,36 @@ def test_back_office_commands(tmp_path):
     run(db, "checkin", "B1", "--branch", "center")
     run(db, "member", "erase", "1", "--yes")
     assert json.loads(run(db, "patron", "show", "1", "--branch", "center"))["patron"]["name"] == ""
+
+
+def test_door_card_commands_go_through_the_domain(tmp_path):
+    import msgspec
+
+    from central import datasets, fleet
+    from central.store import open_store
+    from edge_common.cardid import card_hash
+
+    db = tmp_path / "central.db"
+    run(db, "category", "install-basics")
+    run(db, "branch", "add", "center", "Central Library")
+    run(db, "patron", "add", "Novak", "--branch", "center", "--city-card", "04A1B2C3")
+    store = open_store(str(db))
+    assert fleet.site_key(store, "center") is None          # asking creates nothing
+    enrolled = run(db, "device", "enrol", "lock-1", "--site", "center", "--kind", "lockd")
+    key = enrolled.rsplit("card_key = ", 1)[1].strip()
+    assert fleet.site_key(store, "center") == key
+    head = datasets.head(store, "center", "allowlist")
+    assert head > 0                                          # the new site got the list
+    run(db, "device", "enrol", "lock-2", "--site", "center", "--kind", "lockd")
+    assert datasets.head(store, "center", "allowlist") == head   # ...once
+
+    # `card add` made patrons with no name, no expiry and no fee: cards are given to patrons
+    assert "No such command" in run(db, "card", "add", "04CC0002", ok=False)
+    assert "[card_unknown]" in run(db, "card", "block", "04CC0002", ok=False)
+    assert "patron 1 blocked" in run(db, "card", "block", "04:a1:b2:c3", "--note", "court")
+    row = store.execute("SELECT blocked, note FROM patrons WHERE id = 1").fetchone()
+    assert row == (1, "court")
+    page = datasets.pull(store, "center", "allowlist", 0, "", 100)
+    entry = dict(page.changes)[card_hash(bytes.fromhex(key), "04A1B2C3")]
+    assert msgspec.json.decode(msgspec.json.encode(entry))["blk"] is True
+    assert "patron 1 unblocked" in run(db, "card", "unblock", "04A1B2C3")
