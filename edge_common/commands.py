@@ -1,13 +1,13 @@
-"""Commands from central: each carries an expiry and a nonce; stale or replayed ones are refused."""
+"""The device side of commands (protocol.commands.Command): stale or replayed ones are refused."""
 
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
 
 import msgspec
 
 from edge_common.errors import EdgeError
 from edge_common.migrations import apply, connect
+from edge_common.protocol.commands import Command
 
 MAX_TTL = timedelta(minutes=15)
 
@@ -16,15 +16,6 @@ class CommandRefused(EdgeError, PermissionError):
     """A command that must not run: expired, replayed, too far in the future or malformed."""
 
     code = "command_refused"
-
-
-class Command(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """`cmd` body: what to do, until when, and a nonce that is never accepted twice."""
-
-    name: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.]{0,39}$")]
-    expires: Annotated[datetime, msgspec.Meta(tz=True)]
-    nonce: Annotated[str, msgspec.Meta(min_length=16, max_length=64)]
-    args: dict[str, Any] = {}
 
 
 def _schema(db) -> None:
