@@ -24,7 +24,7 @@ from kiosk.receipt import close_printer, open_printer, print_lines
 from kiosk.session import Session, Settings
 from kiosk.simulator import SimulatedBackend
 from kiosk.sounds import open_sounder
-from kiosk.worker import SessionWorker
+from kiosk.worker import SessionWorker, TerminalOnWorker
 
 log = logging.getLogger(__name__)
 RESTART = 75  # the exit code of a staff restart; the systemd unit starts the kiosk again
@@ -68,14 +68,15 @@ class Kiosk:
         k = cfg.kiosk
         self.restart_requested = False
         self.stop_ui: Callable[[], None] = lambda: None
+        self.worker = SessionWorker()
         self.session = Session(
-            self.backend, build_terminal(cfg), self.print_receipt,
+            self.backend, TerminalOnWorker(build_terminal(cfg), self.worker), self.print_receipt,
             Settings(k.warning_after, k.logout_after, k.goodbye_for, k.pin_attempts,
                      can_pay=cfg.payment.kind != "none", can_print=cfg.printer.kind != "none",
                      languages=tuple(k.languages),
                      library=k.library, branch=k.branch_name),
             on_restart=self._restart, sounder=open_sounder(cfg.sound))
-        self.worker = SessionWorker(self.session.tick)
+        self.worker.tick = self.session.tick
         self.readers = {"card_reader": open_reader(cfg.card_reader)}
         if cfg.scanner is not None:
             self.readers["scanner"] = open_reader(cfg.scanner)

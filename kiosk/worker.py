@@ -6,6 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from kiosk.payment import PaymentResult, PaymentTerminal
+
 log = logging.getLogger(__name__)
 Step = Callable[[], None]
 
@@ -51,3 +53,24 @@ class SessionWorker:
             except Exception:  # noqa: BLE001 - the patron must never see a traceback
                 log.exception("kiosk step failed")
             self.after_each()
+
+
+class TerminalOnWorker:
+    """A payment terminal whose result reaches the session as a step on `worker`, like a card read.
+
+    Wiring: the daemon hands the session this instead of the terminal itself; the terminal still
+    reports on its own thread, which now only queues the step.
+    """
+
+    def __init__(self, device: PaymentTerminal, worker: SessionWorker):
+        self.device = device
+        self.worker = worker
+
+    def start(self, amount: int, currency: str, on_done: Callable[[PaymentResult], None]) -> None:
+        """Start a payment on the terminal; its result is applied on the session thread."""
+        self.device.start(amount, currency,
+                          lambda result: self.worker.act(lambda: on_done(result)))
+
+    def cancel(self) -> None:
+        """Abort the payment in progress (its cancelled result also arrives as a step)."""
+        self.device.cancel()

@@ -143,6 +143,28 @@ def test_a_printer_that_is_gone_is_a_message_not_a_crash(tmp_path, ptys):
         kiosk.stop()
 
 
+def test_the_terminal_result_is_applied_on_the_session_thread(tmp_path, ptys):
+    kiosk = Kiosk(kiosk_config(tmp_path, ptys))
+    session_thread, applied_on = [], []
+    payment_done = kiosk.session.payment_done
+    kiosk.session.payment_done = lambda result: (
+        applied_on.append(threading.current_thread()), payment_done(result))
+    kiosk.start()
+    try:
+        in_session(kiosk, lambda s: session_thread.append(threading.current_thread()))
+        send_sim_tap(str(tmp_path / "card.sock"), "04A1B2C3")
+        wait_for(lambda: kiosk.session.screen == Screen.ACCOUNT, what="account")
+        in_session(kiosk, lambda s: (s.show(Screen.PAY), s.pay()))
+        wait_for(lambda: kiosk.backend.payments, what="the approved payment recorded")
+        kiosk.session.terminal.device.delay = 30  # still pending when the patron cancels
+        in_session(kiosk, lambda s: (s.pay(), s.cancel_payment()))
+        wait_for(lambda: len(applied_on) == 2, what="the cancelled payment's result")
+        assert applied_on == session_thread * 2
+        assert kiosk.backend.payments == [(["d1", "d2"], 390, "SIM000001")]
+    finally:
+        kiosk.stop()
+
+
 def test_kiosk_against_central_over_the_broker(net, tmp_path, ptys):
     s = install(Store(net.db), branches=[(net.site, "Main Library")])
     copy(s, "B1", "Alamut", net.site)
