@@ -143,8 +143,8 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
 
 KIOSK = """The kiosk window (kiosk-1): tap a card there, then scan items from the shelf
 ({0}, {1}, {2}):
-    libedge tap kiosk 04A1B2C3
-    libedge tap scanner {0}"""
+    libedge tap --wait 0 kiosk 04A1B2C3
+    libedge tap --wait 0 scanner {0}"""
 NO_KIOSK = """No screen here, so no kiosk window (run `libedge demo --kiosk` where there is one;
 `python -m kiosk.screenshots --out shots` draws every kiosk screen offscreen)."""
 
@@ -161,7 +161,7 @@ libedge demo is running (state in {root})
   doors    {doors}
 
 Tap a card at a door (in another terminal, with .venv/bin on PATH):
-    libedge tap toilet-1 04A1B2C3
+    libedge tap toilet-1 04A1B2C3      (prints granted, or refused: and the reason)
 Sample cards:
 {cards}
 {KIOSK.format(*shelf) if shelf else NO_KIOSK}

@@ -7,6 +7,7 @@ import click
 from central.admin_cli import admin, device_list
 from edge_common.errors import EdgeError
 from edge_common.readers import send_sim_tap
+from lockd.decision import GRANTED
 
 
 @click.group()
@@ -25,14 +26,36 @@ cli.add_command(admin)
               help="The demo's run directory, where simulated readers listen.")
 @click.option("--socket", "socket_path", type=click.Path(),
               help="A simulated reader's socket (instead of DOOR in the run directory).")
-def tap(door: str, card: str, run_dir: str, socket_path: str | None) -> None:
-    """Present CARD (a UID like 04A1B2C3 or a barcode) at DOOR's simulated reader."""
+@click.option("--wait", type=click.FloatRange(min=0), default=3.0, show_default=True,
+              help="Seconds to wait for the device's answer; 0 sends the card and does not ask.")
+def tap(door: str, card: str, run_dir: str, socket_path: str | None, wait: float) -> None:
+    """Present CARD (a UID like 04A1B2C3 or a barcode) at DOOR's simulated reader and print
+    what the device decided: "granted", or "refused: " and the door's reason.
+
+    \b
+    Exit status:
+      0  granted (or sent without asking, --wait 0)
+      1  refused
+      2  the reader could not be reached: nothing was presented
+      3  presented, but the device gave no answer in time (a kiosk's
+         reader and the scanner never answer; use --wait 0 there)
+    """
     path = socket_path or str(Path(run_dir) / "doors" / f"{door}.sock")
     try:
-        send_sim_tap(path, card)
+        answer = send_sim_tap(path, card, answer_within=wait)
     except (OSError, EdgeError) as exc:
-        raise click.ClickException(f"cannot reach the reader of {door} at {path}: {exc}") from exc
-    click.echo(f"tapped {card} at {door}")
+        click.echo(f"Error: cannot reach the reader of {door} at {path}: {exc}", err=True)
+        raise SystemExit(2) from exc
+    if not wait:
+        click.echo(f"tapped {card} at {door}")
+    elif answer is None:
+        click.echo(f"presented {card} at {door}; the device gave no answer within {wait:g} s")
+        raise SystemExit(3)
+    elif answer == GRANTED:
+        click.echo(GRANTED)
+    else:
+        click.echo(f"refused: {answer}")
+        raise SystemExit(1)
 
 
 @cli.command()

@@ -220,6 +220,8 @@ class LockDaemon:
                           Priority.NORMAL)
         door.last_result = result
         log.info("door %s (%s): %s", door_id, direction, result)
+        if read.reply is not None:
+            read.reply(result)
         return result
 
     def sweep(self, room: str) -> dict:

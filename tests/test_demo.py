@@ -30,8 +30,11 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
                                            and "allowlist:v" in x for x in lines)
 
         wait_for(synced, timeout=30, what="both locks online with their allow-lists")
-        assert libedge("tap", "--run-dir", str(run), "toilet-1", "04A1B2C3").returncode == 0
-        assert libedge("tap", "--run-dir", str(run), "entrance", "04D4E5F6").returncode == 0
+        granted = libedge("tap", "--run-dir", str(run), "toilet-1", "04A1B2C3")
+        assert (granted.returncode, granted.stdout) == (0, "granted\n"), granted
+        refused = libedge("tap", "--run-dir", str(run), "entrance", "04D4E5F6")
+        assert refused.returncode == 1 and refused.stdout.startswith("refused: "), refused
+        assert "blocked" in refused.stdout
 
         def log():
             return libedge("admin", "access-log", "--db", db).stdout
@@ -70,14 +73,16 @@ def test_demo_kiosk_borrows_through_central(tmp_path):
     try:
         wait_for(lambda: "ready" in (tmp_path / "demo.out").read_text(), timeout=30,
                  what="demo ready")
-        barcode = re.search(r"libedge tap scanner (\S+)",
+        barcode = re.search(r"libedge tap --wait 0 scanner (\S+)",
                             (tmp_path / "demo.out").read_text()).group(1)
         kiosk_log = run / "logs" / "kiosk-1.log"
         wait_for(lambda: "central is serving" in kiosk_log.read_text(), timeout=30,
                  what="the kiosk reaches central")
-        assert libedge("tap", "--run-dir", str(run), "kiosk", "04A1B2C3").returncode == 0
+        assert libedge("tap", "--wait", "0", "--run-dir", str(run), "kiosk",
+                       "04A1B2C3").returncode == 0
         wait_for(lambda: "screen account" in kiosk_log.read_text(), what="account shown")
-        assert libedge("tap", "--run-dir", str(run), "scanner", barcode).returncode == 0
+        assert libedge("tap", "--wait", "0", "--run-dir", str(run), "scanner",
+                       barcode).returncode == 0
 
         def lent():
             with sqlite3.connect(run / "central.db") as db:

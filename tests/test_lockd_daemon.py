@@ -4,12 +4,14 @@ import time
 
 import msgspec
 import pytest
+from click.testing import CliRunner
 from gpiozero.pins.mock import MockFactory
 
 from central import commands, fleet
 from central.circulation import allowlist
 from edge_common.cardid import card_hash
 from edge_common.readers import CardRead, send_sim_tap
+from libedge_cli.main import cli
 from lockd.config import LockdConfig
 from lockd.daemon import LockDaemon
 from tests.harness import device_parts, wait_for
@@ -81,6 +83,23 @@ def test_tap_grants_pulses_the_relay_and_logs_at_central(net, lock):
     send_sim_tap(lock.socket, "DEADBEEF")
     wait_for(lambda: decisions(net) == ["granted", "card_unknown"])
     assert not relay(lock)
+
+
+def test_tap_command_prints_what_the_door_decided(net, lock):
+    add_card(net.db, "04A1B2C3", lock)
+    add_card(net.db, "04D4E5F6", lock, blocked=1)
+
+    def tap(uid):
+        return CliRunner().invoke(cli, ["tap", "--socket", lock.socket, "wc", uid])
+
+    granted = tap("04A1B2C3")
+    assert (granted.exit_code, granted.output) == (0, "granted\n")
+    refused = tap("04D4E5F6")
+    assert lock.doors["wc"].last_result not in ("granted", "-")
+    assert (refused.exit_code, refused.output) == (
+        1, f"refused: {lock.doors['wc'].last_result}\n")
+    wait_for(lambda: len(decisions(net)) == 2, what="both decisions at central")
+    assert decisions(net)[1] == lock.doors["wc"].last_result
 
 
 def test_card_blocked_at_central_is_refused_within_two_seconds(net, lock):

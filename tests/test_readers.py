@@ -62,6 +62,30 @@ def test_sim_reader_reads_uids_and_barcodes_and_skips_garbage(tmp_path):
     assert not (tmp_path / "r.sock").exists()
 
 
+def test_tap_at_a_reader_that_does_not_answer_says_so(tmp_path):
+    from click.testing import CliRunner
+
+    from libedge_cli.main import cli
+
+    reader = open_reader(SimReaderConfig(socket=str(tmp_path / "r.sock")))
+    cards, states = collect(reader)  # like the kiosk: takes the card, answers nothing
+    try:
+        assert states.get(timeout=2) == "ok"
+        run = CliRunner().invoke(cli, ["tap", "--socket", str(tmp_path / "r.sock"), "--wait",
+                                       "0.2", "kiosk", "04A1B2C3"])
+        assert (run.exit_code, run.output) == (
+            3, "presented 04A1B2C3 at kiosk; the device gave no answer within 0.2 s\n")
+        assert cards.get(timeout=2).uid == "04A1B2C3"
+        sent = CliRunner().invoke(cli, ["tap", "--socket", str(tmp_path / "r.sock"), "--wait",
+                                        "0", "kiosk", "04A1B2C3"])
+        assert (sent.exit_code, sent.output) == (0, "tapped 04A1B2C3 at kiosk\n")
+    finally:
+        reader.stop()
+    gone = CliRunner().invoke(cli, ["tap", "--socket", str(tmp_path / "r.sock"), "kiosk", "04"])
+    assert gone.exit_code == 2 and "cannot reach the reader" in gone.output
+    assert gone.exception is None or isinstance(gone.exception, SystemExit)
+
+
 @given(st.binary(max_size=300))
 def test_sim_parse_never_raises_anything_else(data):
     try:

@@ -2,7 +2,7 @@
 
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from edge_common.errors import EdgeError
@@ -18,12 +18,14 @@ class InvalidCardData(EdgeError, ValueError):
 
 @dataclass(frozen=True)
 class CardRead:
-    """One card presented to a reader."""
+    """One card presented to a reader; `reply`, when set, tells whoever presented it the outcome
+    (only the simulated reader has someone to answer: `libedge tap`)."""
 
     uid: str
     kind: Literal["uid", "barcode"]
     reader: str
     at: float
+    reply: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
 
 OnCard = Callable[[CardRead], None]

@@ -3,8 +3,10 @@
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
+from dataclasses import replace
 
 from edge_common.readers.base import CardRead, InvalidCardData, OnCard, OnState, normalise_uid
 from edge_common.readers.config import SimReaderConfig
@@ -39,16 +41,29 @@ class SimReader:
     def _run(self, on_card: OnCard) -> None:
         while not self._stop.is_set():
             try:
-                data = self._sock.recv(MAX_DATAGRAM + 1)
+                data, sender = self._sock.recvfrom(MAX_DATAGRAM + 1)
             except TimeoutError:
                 continue
             except OSError:
                 return
             try:
-                on_card(parse_tap(data, self.name))
+                read = parse_tap(data, self.name)
+                on_card(replace(read, reply=self._answer(sender)) if sender else read)
             except InvalidCardData as exc:
                 log.warning("reader %s: ignored a tap (%s, %d bytes)", self.name, exc.code,
                             len(data))
+
+    def _answer(self, sender: str):
+        """A reply that sends the outcome back to the tap's own socket, never blocking, never
+        failing: the tapper may have given up and gone."""
+        sock = self._sock
+
+        def reply(outcome: str) -> None:
+            try:
+                sock.sendto(outcome.encode("utf-8"), socket.MSG_DONTWAIT, sender)
+            except OSError as exc:
+                log.debug("reader %s: answer not delivered (%s)", self.name, exc)
+        return reply
 
     def stop(self) -> None:
         """Close the socket and remove its file."""
@@ -78,7 +93,18 @@ def parse_tap(data: bytes, reader: str) -> CardRead:
         return CardRead(text, "barcode", reader, time.monotonic())
 
 
-def send_sim_tap(socket_path: str, card: str) -> None:
-    """Present a card to a simulated reader."""
+def send_sim_tap(socket_path: str, card: str, answer_within: float = 0.0) -> str | None:
+    """Present a card to a simulated reader; with `answer_within` > 0, wait that many seconds
+    for the device's answer (e.g. a door's decision) and return it, or None without one."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
-        s.sendto(card.encode("utf-8"), socket_path)
+        if answer_within <= 0:
+            s.sendto(card.encode("utf-8"), socket_path)
+            return None
+        with tempfile.TemporaryDirectory(prefix="libedge-tap-") as folder:
+            s.bind(os.path.join(folder, "tap.sock"))  # so the reader has somewhere to answer
+            s.sendto(card.encode("utf-8"), socket_path)
+            s.settimeout(answer_within)
+            try:
+                return s.recv(MAX_DATAGRAM).decode("utf-8", "replace").strip()
+            except TimeoutError:
+                return None
