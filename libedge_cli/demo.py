@@ -73,7 +73,8 @@ def has_screen() -> bool:
 
 
 def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
-    """Start everything under `root`, print how to use it, stop it all on Ctrl-C.
+    """Start everything under `root`, print how to use it, stop it all on Ctrl-C, SIGTERM or
+    SIGHUP.
 
     `kiosk`: run a kiosk window too (default: when there is a screen).
     """
@@ -86,7 +87,36 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
     locks = [broker.add(Account(d, secrets.token_urlsafe(16), site=SITE)) for d in LOCKS]
     kiosks = [broker.add(Account("kiosk-1", secrets.token_urlsafe(16), site=SITE))] \
         if kiosk else []
-    broker.start()
+    stopping = []
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal was closed
+        signal.signal(sig, lambda *_: stopping.append(1))
+    procs: dict[str, subprocess.Popen] = {}
+    try:
+        broker.start()
+        shelf = _start_daemons(root, broker, central, locks, kiosks, procs)
+        _banner(root, broker, shelf if kiosks else None)
+        end = time.monotonic() + duration if duration else None
+        while not stopping and (end is None or time.monotonic() < end):
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    raise click.ClickException(
+                        f"{name} exited with {proc.returncode}; see {root}/logs/{name}.log")
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # Stopping must not depend on the terminal: `make demo | tee log` loses its pipe to the
+        # same Ctrl-C, and a second Ctrl-C must not cut the stopping short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _say("\nstopping…")
+        _stop(procs, broker)
+        _say("stopped")
+
+
+def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Account],
+                   kiosks: list[Account], procs: dict[str, subprocess.Popen]) -> list[str]:
+    """Enrol the devices, write every config and start central and the devices into `procs`;
+    returns barcodes of books on the shelf."""
     db = open_store(str(root / "central.db"))
     key = sites.open_site(db, SITE)
     for lock in locks:
@@ -109,25 +139,16 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
     for k in kiosks:
         commands[k.username] = ["kiosk.daemon", "--config",
                                 str(_kiosk_config(root, broker, k, key))]
-    procs = {name: subprocess.Popen([sys.executable, "-m", *args],
-                                    stdout=open(root / "logs" / f"{name}.log", "ab"),
-                                    stderr=subprocess.STDOUT)
-             for name, args in commands.items()}
-    _banner(root, broker, shelf if kiosks else None)
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    for name, args in commands.items():
+        procs[name] = subprocess.Popen([sys.executable, "-m", *args],
+                                       stdout=open(root / "logs" / f"{name}.log", "ab"),
+                                       stderr=subprocess.STDOUT)
+    return shelf
+
+
+def _stop(procs: dict[str, subprocess.Popen], broker: Broker) -> None:
+    """Stop the devices, then central (so it takes their last events), then the broker."""
     try:
-        end = time.monotonic() + duration if duration else None
-        while not stopping and (end is None or time.monotonic() < end):
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    raise click.ClickException(
-                        f"{name} exited with {proc.returncode}; see {root}/logs/{name}.log")
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        click.echo("\nstopping…")
         for group in ([n for n in procs if n != "central"], ["central"]):
             for name in group:
                 if procs[name].poll() is None:
@@ -137,8 +158,17 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
                     procs[name].wait(10)
                 except subprocess.TimeoutExpired:
                     procs[name].kill()
+    finally:
         broker.stop()
-        click.echo("stopped")
+
+
+def _say(text: str) -> None:
+    """Print, unless stdout is gone (a closed pipe or terminal); later output then goes nowhere
+    instead of failing again at exit."""
+    try:
+        click.echo(text)
+    except OSError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 KIOSK = """The kiosk window (kiosk-1): tap a card there, then scan items from the shelf

@@ -4,7 +4,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
+
+import pytest
 
 from tests.harness import wait_for
 
@@ -97,3 +101,49 @@ def test_demo_kiosk_borrows_through_central(tmp_path):
     text = (tmp_path / "demo.out").read_text()
     assert code == 0 and "stopped" in text, text
     assert "Traceback" not in text + (run / "logs" / "kiosk-1.log").read_text()
+
+
+def started_from(run: Path, but: int) -> dict[int, str]:
+    """Processes (other than `but`) whose command line names the run directory: the broker,
+    central and the locks."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != but:
+            try:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except (OSError, UnicodeDecodeError):
+                continue
+            if str(run) in cmd:
+                found[int(entry.name)] = cmd
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP])
+def test_demo_stops_everything_when_its_output_is_gone(tmp_path, sig):
+    """`make demo | tee log`, then Ctrl-C: tee dies too, and the demo must still stop all."""
+    run = tmp_path / "demo-run"
+    err = open(tmp_path / "demo.err", "w+")
+    demo = subprocess.Popen([*CLI, "demo", "--no-kiosk", "--run-dir", str(run)],
+                            stdout=subprocess.PIPE, stderr=err,
+                            env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    ready = threading.Event()
+    threading.Thread(target=lambda: any(line.strip() == b"ready" for line in demo.stdout)
+                     and ready.set(), daemon=True).start()
+    children: dict[int, str] = {}
+    try:
+        assert ready.wait(30), "demo ready"
+        children = started_from(run, but=demo.pid)
+        assert sum("mosquitto" in cmd for cmd in children.values()) == 1, children
+        assert len(children) == 4, children  # the broker, central, lock-1, lock-2
+        demo.stdout.close()  # tee is gone
+        demo.send_signal(sig)
+        code = demo.wait(30)
+        wait_for(lambda: not children.keys() & started_from(run, but=demo.pid).keys(),
+                 timeout=15, what=f"the demo's broker and daemons gone: {children}")
+        assert code == 0
+    finally:
+        demo.kill()
+        for pid in children.keys() & started_from(run, but=demo.pid).keys():
+            os.kill(pid, signal.SIGKILL)
+    text = (tmp_path / "demo.err").read_text()
+    assert "Traceback" not in text and "Exception ignored" not in text, text
