@@ -35,6 +35,8 @@ class SimulatedTerminal:
         self.next_outcome: Outcome = "approved"
         self._timer: threading.Timer | None = None
         self._count = 0
+        self._lock = threading.Lock()
+        self._report: Callable[[PaymentResult], None] | None = None
 
     def start(self, amount: int, currency: str, on_done: Callable[[PaymentResult], None]) -> None:
         """Simulate the patron tapping a bank card."""
@@ -42,16 +44,23 @@ class SimulatedTerminal:
         ref = f"SIM{self._count:06d}"
         outcome = self.next_outcome
 
-        def finish():
-            on_done(PaymentResult(outcome, amount, ref if outcome == "approved" else ""))
-
-        self._timer = threading.Timer(self.delay, finish)
+        self._amount = amount
+        with self._lock:
+            self._report = on_done
+        self._timer = threading.Timer(self.delay, lambda: self._finish(
+            PaymentResult(outcome, amount, ref if outcome == "approved" else "")))
         self._timer.daemon = True
         self._timer.start()
-        self._on_done, self._amount = on_done, amount
+
+    def _finish(self, result: PaymentResult) -> None:
+        """Report a payment's result once: the first of the answer and a cancel wins."""
+        with self._lock:
+            report, self._report = self._report, None
+        if report is not None:
+            report(result)
 
     def cancel(self) -> None:
-        """Stop the pending simulated payment and report it cancelled."""
-        if self._timer and self._timer.is_alive():
+        """Stop the pending simulated payment and report it cancelled (unless it answered)."""
+        if self._timer:
             self._timer.cancel()
-            self._on_done(PaymentResult("cancelled", self._amount))
+        self._finish(PaymentResult("cancelled", self._amount))

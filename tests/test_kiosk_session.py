@@ -478,3 +478,25 @@ def test_without_a_printer_print_is_not_offered_and_no_choice_skips_the_question
     assert s.screen == Screen.RECEIPT, "print is ignored without a printer"
     s.receipt("email")
     assert s.screen == Screen.GOODBYE and s.notice.code == "receipt_email"
+
+
+def test_the_simulated_terminal_reports_each_payment_once():
+    import threading
+
+    from kiosk.payment import SimulatedTerminal
+
+    terminal, results, answered = SimulatedTerminal(delay=0.0), [], threading.Event()
+
+    def done(result):
+        results.append(result.outcome)
+        answered.set()
+
+    terminal.start(500, "EUR", done)
+    assert answered.wait(5)
+    terminal.cancel()                    # too late: the approval already went out
+    assert results == ["approved"]
+    slow = SimulatedTerminal(delay=60.0)
+    slow.start(500, "EUR", done)
+    slow.cancel()
+    slow.cancel()
+    assert results == ["approved", "cancelled"]
