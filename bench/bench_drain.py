@@ -61,7 +61,7 @@ def drain_rate(net, count: int) -> float:
     wait_for(lambda: dev.link.connected)
     began = time.perf_counter()
     net.start_central()
-    wait_for(lambda: dev.outbox.depth == 0, timeout=600, interval=0.05)
+    wait_for(lambda: dev.health().outbox_depth == 0, timeout=600, interval=0.05)
     elapsed = time.perf_counter() - began
     dev.stop()
     applied = net.db.execute("SELECT count(*) FROM access_log").fetchone()[0]
@@ -80,7 +80,7 @@ def resume_after_outage(net) -> float:
     dev.emit("access.decision", BODY)
     net.broker.start()
     back = time.perf_counter()
-    wait_for(lambda: dev.outbox.depth == 0, timeout=60, interval=0.005)
+    wait_for(lambda: dev.health().outbox_depth == 0, timeout=60, interval=0.005)
     elapsed = time.perf_counter() - back
     dev.stop()
     return elapsed

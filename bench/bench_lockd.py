@@ -26,8 +26,8 @@ from central.circulation import allowlist, patrons, sites
 from central.circulation.store import Store
 from central.store import open_store
 from edge_common.cardid import card_hash
+from edge_common.datasync import PULL_PAGE
 from edge_common.readers import CardRead, send_sim_tap
-from edge_common.runtime import PULL_PAGE
 from lockd.config import LockdConfig
 from lockd.daemon import LockDaemon
 from tests.harness import Network, device_parts

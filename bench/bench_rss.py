@@ -19,7 +19,7 @@ rt = DeviceRuntime(msgspec.convert(raw["device"], DeviceSection),
                    msgspec.convert(raw["outbox"], OutboxConfig), version="bench",
                    datasets=["allowlist", "calendar"])
 rt.start()
-while not rt.replicas.synced_at("allowlist"):
+while not rt.synced_at("allowlist"):
     time.sleep(0.05)
 print("synced", flush=True)
 time.sleep(3600)

@@ -67,8 +67,8 @@ class CentralService:
     def _announce(self, up: bool) -> None:
         """Tell devices this worker is serving (retained), so they pull and resend at once."""
         if up:
-            self.link.client.publish(topics.central_status(self.worker), self._presence(True),
-                                     qos=1, retain=True)
+            self.link.publish(topics.central_status(self.worker), self._presence(True),
+                              qos=1, retain=True)
 
     def _run(self) -> None:
         poll = self.cfg.central.poll_interval

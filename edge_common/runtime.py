@@ -1,6 +1,6 @@
-"""The device coordinator: one thread that sends the outbox, answers the link and keeps replicas.
+"""The device coordinator: one thread that sends the outbox, answers the link and wires the rest.
 
-MQTT callbacks and application threads only post work to its queue (DESIGN §9).
+Dataset sync lives in `datasync`, the retained status in `status`; both run on this thread.
 """
 
 import logging
@@ -10,25 +10,37 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from edge_common import envelope, topics
 from edge_common.commands import Command, CommandGuard, CommandRefused
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
+from edge_common.datasync import DataSync
 from edge_common.errors import EdgeError, InvalidMessage, OfflineError
 from edge_common.link import Incoming, MqttLink, publish_properties
 from edge_common.outbox import Outbox, Priority
-from edge_common.replica import Replicas, Verdict, classify
-from edge_common.requests import Requests
+from edge_common.replica import Replicas
+from edge_common.requests import Callback, Requests
 from edge_common.sendplan import SendPlan
+from edge_common.status import DatasetHealth, Health, OutboxFacts, StatusReport
 
 log = logging.getLogger(__name__)
-PULL_PAGE = 5000
-PULL_TIMEOUT = 10.0
 
 
 class DeviceRuntime:
-    """Outbox, requests, replicated datasets, commands and status of one device."""
+    """Outbox, requests, replicated datasets, commands and status of one device.
+
+    One coordinator thread owns the send plan, the dataset sync, the command guard and the
+    status. The link's callbacks only post to its queue, except responses, which resolve their
+    waiter on the link's thread (a caller's future, or a post back to the queue for the
+    coordinator's own pulls). Three kinds of call run on the caller's thread: `emit` and
+    `emit_many` commit to the outbox there (under the outbox's lock, durable on return) and
+    only wake the coordinator, which sends; `request` hands its message to paho there, as the
+    coordinator does with events (paho guards its message state with its own locks), and
+    waits there for the answer, so a request never queues behind an outbox drain; the
+    read-only accessors read SQLite there, through connections made for use from any thread.
+    """
 
     def __init__(
         self,
@@ -45,37 +57,39 @@ class DeviceRuntime:
         self.device = device
         self.version = version
         self.datasets = tuple(datasets)
-        Path(device.data_dir).mkdir(parents=True, exist_ok=True)
-        self.outbox = Outbox(str(Path(device.data_dir) / "outbox.db"), device.id, outbox)
-        self.replicas = Replicas(str(Path(device.data_dir) / "replica.db"))
-        self.guard = CommandGuard(str(Path(device.data_dir) / "commands.db"))
+        data = Path(device.data_dir)
+        data.mkdir(parents=True, exist_ok=True)
+        self._outbox = Outbox(str(data / "outbox.db"), device.id, outbox)
+        self._replicas = Replicas(str(data / "replica.db"))
+        self.guard = CommandGuard(str(data / "commands.db"))
         self.plan = SendPlan(outbox)
         self.requests = Requests()
-        self.alarms: set[str] = set()
         self._on_command = on_command
-        self._status_extra = status_extra or dict
-        self._sync_check_interval = sync_check_interval
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._pulling: dict[str, str] = {}
-        self._pull_from: dict[str, int] = {}
-        self._next_status = 0.0
-        self._next_sync_check = 0.0
-        self._pull_failures = 0
-        self._last_status: dict | None = None
         self.stats = {"invalid": 0, "sent": 0, "resent": 0, "acked": 0, "rejected": 0}
+        self._status = StatusReport(
+            device.id, device.kind, version, interval=device.status_interval,
+            outbox=self._outbox_facts, versions=lambda: self._sync.versions(),
+            extra=status_extra or dict,
+            publish=lambda topic, payload: self.link.publish(topic, payload, qos=1, retain=True),
+        )
+        self._sync = DataSync(device.id, self._replicas, self.datasets, self._ask,
+                              changed=self._status.soon, invalid=self._count_invalid,
+                              check_interval=sync_check_interval)
         dev = device.id
         self._res_topic = topics.device(dev, "res")
         subs = [(topics.device(dev, c), 1) for c in ("ack", "res", "cmd")]
         subs += [(topics.sync(device.site, d), 1) for d in self.datasets]
         subs.append((topics.CENTRAL_STATUS_ALL, 1))
-        self.central_workers: set[str] = set()
-        self.central_since = time.time()  # wall clock of the last change of `central_up`
+        self._central_workers: set[str] = set()
+        self._link_since = self._central_since = time.time()
         self._central_was = False
         self.link = MqttLink(
             dev, mqtt, subscriptions=subs, on_message=self._post_message,
-            on_state=lambda up: self._queue.put(("link", up)), will=self._will,
+            on_state=lambda up: self._queue.put(("link", up)),
+            will=lambda: self._status.message(online=False),
         )
         self._thread = threading.Thread(target=self._run, name=f"coord-{dev}", daemon=True)
 
@@ -87,27 +101,29 @@ class DeviceRuntime:
         self.link.start()
 
     def stop(self) -> None:
-        """Publish offline status, stop the link and the coordinator, close the databases."""
+        """Stop the coordinator, publish the offline status (on this thread), stop the link,
+        close the databases; safe after a start that failed half-way or never happened."""
         self._stopping.set()
         self._queue.put(("stop", None))
-        self._thread.join(10)
-        if self.link.connected:
-            self.link.publish(*self._status_message(online=False), retain=True)
+        if self._thread.is_alive():
+            self._thread.join(10)
+        self._status.publish(online=False)  # False when the link is down: the will says it
         self.link.stop()
-        self.outbox.close()
-        self.replicas.close()
+        self._outbox.close()
+        self._replicas.close()
         self.guard.close()
 
     def emit(self, type: str, body: dict, priority: Priority = Priority.KEEP,
              id: str | None = None) -> str:
-        """Commit an event to the outbox (durable on return) and schedule its sending."""
-        env = self.outbox.add(type, body, priority, id)
+        """Commit an event to the outbox on this thread (durable on return); the coordinator
+        sends it."""
+        env = self._outbox.add(type, body, priority, id)
         self._poke()
         return env.id
 
     def emit_many(self, events: Sequence[tuple[str, dict, Priority]]) -> list[str]:
-        """Commit several events with one fsync."""
-        envs = self.outbox.add_many(events)
+        """Commit several events with one fsync, like `emit`."""
+        envs = self._outbox.add_many(events)
         self._poke()
         return [e.id for e in envs]
 
@@ -115,21 +131,21 @@ class DeviceRuntime:
                 id: str | None = None) -> dict:
         """Ask central and wait; raises OfflineError, RequestTimeout or RemoteError (with a code).
 
-        Retrying with the same `id` returns central's stored answer, never a second effect.
+        Publishes and waits on this thread. Retrying with the same `id` returns central's
+        stored answer, never a second effect.
         """
         if not self.link.connected:
             raise OfflineError("no link to central")
         timeout = timeout or self.device.request_timeout
         env = envelope.make(type, self.device.id, body, id=id)
         fut = self.requests.future(env.id, time.monotonic() + timeout)
-        if not self._publish_request(env):
-            self.requests.cancel(env.id, OfflineError("no link to central"))
+        self._publish_request(env)
         return fut.result(timeout + 1)
 
     @property
     def central_up(self) -> bool:
         """Whether the broker is reachable and at least one central worker serves."""
-        return self.link.connected and bool(self.central_workers)
+        return self.link.connected and bool(self._central_workers)
 
     def call(self, fn: Callable[[], Any]) -> None:
         """Run `fn` on the coordinator thread."""
@@ -137,11 +153,61 @@ class DeviceRuntime:
 
     def set_alarm(self, name: str, active: bool) -> None:
         """Raise or clear an alarm shown in the retained status."""
-        self.call(lambda: self._alarm(name, active))
+        self.call(lambda: self._status.set_alarm(name, active))
+
+    def refresh_status(self) -> None:
+        """Publish the retained status soon (e.g. when what `status_extra` returns changed)."""
+        self.call(self._status.soon)
 
     def lookup(self, dataset: str, key: str) -> bytes | None:
         """A replicated row's raw JSON, or None."""
-        return self.replicas.get(dataset, key)
+        return self._replicas.get(dataset, key)
+
+    def synced_at(self, dataset: str) -> float | None:
+        """Wall-clock time `dataset` was last confirmed current with central (None: never)."""
+        return self._replicas.synced_at(dataset)
+
+    def pending(self, type: str, card: str) -> int:
+        """How many events of `type` for `card` (a card hash) wait in the outbox."""
+        return self._outbox.pending(type, card)
+
+    def health(self) -> Health:
+        """A frozen snapshot of the link, central, the outbox, the datasets and the alarms."""
+        box = self._outbox_facts()
+        oldest = self._outbox.oldest_at()
+        return Health(
+            at=time.time(), link_up=self.link.connected, link_since=self._link_since,
+            central_up=self.central_up, central_since=self._central_since,
+            outbox_depth=box.depth, oldest_at=oldest.timestamp() if oldest else None,
+            dropped=box.dropped, over_capacity=box.over_capacity,
+            datasets=MappingProxyType({
+                d: DatasetHealth(self._replicas.version(d), self._replicas.synced_at(d))
+                for d in self.datasets}),
+            alarms=self._status.alarms(box),
+        )
+
+    # --- wiring -------------------------------------------------------------------------
+
+    def _outbox_facts(self) -> OutboxFacts:
+        box = self._outbox
+        return OutboxFacts(box.depth, box.dropped, box.over_capacity)
+
+    def _count_invalid(self) -> None:
+        self.stats["invalid"] += 1
+
+    def _ask(self, type: str, body: dict, timeout: float, callback: Callback) -> None:
+        """Send a request without waiting; `callback` runs on the coordinator (for DataSync)."""
+        env = envelope.make(type, self.device.id, body)
+        self.requests.add(env.id, time.monotonic() + timeout,
+                          lambda result, error: self.call(lambda: callback(result, error)))
+        self._publish_request(env)
+
+    def _publish_request(self, env: envelope.Envelope) -> None:
+        """Publish a tracked request; when the link does not take it, fail it at once."""
+        props = publish_properties(self._res_topic, env.id.encode())
+        if not self.link.publish(topics.device(self.device.id, "req"), envelope.encode(env),
+                                 qos=1, properties=props):
+            self.requests.cancel(env.id, OfflineError("no link to central"))
 
     # --- coordinator thread ------------------------------------------------------------
 
@@ -161,7 +227,7 @@ class DeviceRuntime:
         try:
             return envelope.decode(msg.payload)
         except InvalidMessage as exc:
-            self.stats["invalid"] += 1
+            self._count_invalid()
             log.warning("%s: dropped message on %s: %s", self.device.id, msg.topic, exc.code)
             return None
 
@@ -201,7 +267,7 @@ class DeviceRuntime:
         if deadline is not None:
             waits.append(deadline - now)
         if self.link.connected:
-            waits.append(self._next_status - now)
+            waits.append(self._status.wait(now))
             nxt = self.plan.next_wakeup(now)
             if nxt is not None:
                 waits.append(nxt)
@@ -228,17 +294,13 @@ class DeviceRuntime:
         if not self.link.connected:
             return
         self._pump(now)
-        if now >= self._next_status:
-            self._publish_status()
-        if now >= self._next_sync_check:
-            self._next_sync_check = now + self._sync_check_interval
-            for d in self.datasets:
-                self._pull(d)
+        self._status.tick(now)
+        self._sync.tick(now)
 
     def _pump(self, now: float) -> None:
         due = self.plan.due(now)
         if due:
-            found = self.outbox.get(due)
+            found = self._outbox.get(due)
             self.plan.forget(set(due) - {p.id for p in found})
             for p in found:
                 if not self._send(p, now):
@@ -246,7 +308,7 @@ class DeviceRuntime:
                 self.stats["resent"] += 1
         room = self.plan.new_capacity(now)
         if room:
-            for p in self.outbox.after(self.plan.cursor, room):
+            for p in self._outbox.after(self.plan.cursor, room):
                 if not self._send(p, now):
                     return
                 self.stats["sent"] += 1
@@ -259,12 +321,13 @@ class DeviceRuntime:
 
     def _link_changed(self, up: bool) -> None:
         log.info("%s: link %s", self.device.id, "up" if up else "down")
+        self._link_since = time.time()
         if up:
             self.plan.link_up(time.monotonic())
-            self._next_status = 0.0
-            self._next_sync_check = 0.0
+            self._status.soon()
+            self._sync.link_up()
         else:
-            self.central_workers.clear()  # learnt again from the retained statuses
+            self._central_workers.clear()  # learnt again from the retained statuses
         self._note_central()
 
     def _note_central(self) -> None:
@@ -272,7 +335,7 @@ class DeviceRuntime:
         up = self.central_up
         if up != self._central_was:
             self._central_was = up
-            self.central_since = time.time()
+            self._central_since = time.time()
 
     def _message(self, msg: Incoming) -> None:
         env = self._decode(msg)
@@ -284,20 +347,18 @@ class DeviceRuntime:
         elif parsed and parsed[1] == "cmd":
             self._command(env)
         elif topics.parse_sync(msg.topic):
-            self._delta(env)
+            self._sync.delta(env.body)
         elif (worker := topics.parse_central_status(msg.topic)) is not None:
             self._central_presence(worker, env.body.get("online") is True)
 
     def _central_presence(self, worker: str, online: bool) -> None:
         """A central worker came or went; when central is back, pull and resend now."""
-        was_up = bool(self.central_workers)
-        (self.central_workers.add if online else self.central_workers.discard)(worker)
+        was_up = bool(self._central_workers)
+        (self._central_workers.add if online else self._central_workers.discard)(worker)
         self._note_central()
-        if self.central_workers and not was_up:
+        if self._central_workers and not was_up:
             log.info("%s: central is serving (%s)", self.device.id, worker)
-            self._pulling.clear()
-            self._next_sync_check = 0.0
-            self._pull_failures = 0
+            self._sync.central_back()
             now = time.monotonic()
             for flight in self.plan.inflight.values():
                 flight.deadline = min(flight.deadline, now)
@@ -308,8 +369,7 @@ class DeviceRuntime:
         try:
             cmd = self.guard.admit(env.body, datetime.now(UTC))
             if cmd.name == "resync":
-                for d in self.datasets:
-                    self._pull(d, since=0)
+                self._sync.resync()
                 result = {}
             elif self._on_command is None:
                 raise CommandRefused(f"unknown command {cmd.name}", code="command_unknown")
@@ -332,129 +392,7 @@ class DeviceRuntime:
                         r.get("code"))
             if isinstance(r.get("id"), str):
                 ids.append(r["id"])
-        self.outbox.acked(ids)
+        self._outbox.acked(ids)
         self.plan.forget(ids)
         self.stats["acked"] += len(ids)
         self.stats["rejected"] += len(rejected)
-
-    def _delta(self, env: envelope.Envelope) -> None:
-        body = env.body
-        dataset, version, changes = body.get("dataset"), body.get("version"), body.get("changes")
-        if dataset not in self.datasets or not isinstance(version, int) or not isinstance(
-            changes, list
-        ):
-            self.stats["invalid"] += 1
-            log.warning("%s: malformed sync delta ignored (sync_delta_invalid)", self.device.id)
-            return
-        if dataset in self._pulling:
-            return
-        verdict = classify(self.replicas.version(dataset), version)
-        if verdict is Verdict.APPLY:
-            try:
-                self.replicas.apply(dataset, _changes(changes), version)
-            except ValueError:
-                self.stats["invalid"] += 1
-                log.warning("%s: malformed sync delta ignored (sync_delta_invalid)", self.device.id)
-        elif verdict is Verdict.GAP:
-            self._pull(dataset)
-
-    def _pull(self, dataset: str, since: int | None = None, after: str = "") -> None:
-        """Fetch the changes since our version from central, page by page."""
-        if since is None and dataset in self._pulling:
-            return
-        since = self.replicas.version(dataset) if since is None else since
-        if not after:
-            self._pull_from[dataset] = since
-            if since == 0:
-                self.replicas.stage(dataset, [], fresh=True)
-        env = envelope.make("sync.pull", self.device.id,
-                            {"dataset": dataset, "since": since, "after": after,
-                             "limit": PULL_PAGE})
-        self._pulling[dataset] = env.id
-
-        def done(result, error):
-            self.call(lambda: self._pulled(dataset, env.id, result, error))
-
-        self.requests.add(env.id, time.monotonic() + PULL_TIMEOUT, done)
-        if not self._publish_request(env):
-            self.requests.cancel(env.id, OfflineError("link down"))
-
-    def _pulled(self, dataset: str, id: str, result: dict | None,
-                error: EdgeError | None) -> None:
-        if self._pulling.get(dataset) != id:
-            return
-        del self._pulling[dataset]
-        if error is not None:
-            self._pull_failures += 1
-            retry = min(self._sync_check_interval, 2.0 ** self._pull_failures)
-            self._next_sync_check = min(self._next_sync_check, time.monotonic() + retry)
-            log.info("%s: pull of %s failed (%s); retrying in %.0f s", self.device.id, dataset,
-                     error.code, retry)
-            return
-        self._pull_failures = 0
-        try:
-            changes = _changes(result["changes"])
-            head, nxt = int(result["head"]), result.get("next")
-        except (KeyError, TypeError, ValueError):
-            log.warning("%s: malformed pull result (sync_pull_invalid)", self.device.id)
-            return
-        # A pull from version 0 is a full copy: staged, then written in one go (Replicas).
-        full = self._pull_from.get(dataset) == 0
-        if nxt:
-            if full:
-                self.replicas.stage(dataset, changes)
-            else:
-                self.replicas.apply(dataset, changes, None)
-            self._pull(dataset, int(nxt["since"]), str(nxt["after"]))
-        else:
-            before = self.replicas.version(dataset)
-            if full:
-                self.replicas.apply_staged(dataset, changes, head)
-            else:
-                self.replicas.apply(dataset, changes, head)
-            if head != before:
-                self._next_status = 0.0
-
-    def _publish_request(self, env: envelope.Envelope) -> bool:
-        dev = self.device.id
-        props = publish_properties(topics.device(dev, "res"), env.id.encode())
-        return self.link.publish(topics.device(dev, "req"), envelope.encode(env), qos=1,
-                                 properties=props)
-
-    def _alarm(self, name: str, active: bool) -> None:
-        before = set(self.alarms)
-        (self.alarms.add if active else self.alarms.discard)(name)
-        if self.alarms != before:
-            self._next_status = 0.0
-
-    def _status_message(self, online: bool) -> tuple[str, bytes]:
-        body = {
-            "online": online, "kind": self.device.kind, "version": self.version,
-            "outbox": self.outbox.depth, "dropped": self.outbox.dropped,
-            "alarms": sorted(self.alarms | ({"outbox_over_capacity"}
-                                            if self.outbox.over_capacity else set())),
-            "datasets": {d: self.replicas.version(d) for d in self.datasets},
-        }
-        if online:
-            body.update(self._status_extra())
-        env = envelope.make("status", self.device.id, body)
-        return topics.device(self.device.id, "status"), envelope.encode(env)
-
-    def _publish_status(self) -> None:
-        self._next_status = time.monotonic() + self.device.status_interval
-        topic, payload = self._status_message(online=True)
-        self.link.publish(topic, payload, qos=1, retain=True)
-
-    def _will(self) -> tuple[str, bytes]:
-        return self._status_message(online=False)
-
-
-def _changes(raw: list) -> list[tuple[str, dict | None]]:
-    """Validate `[[key, value-or-null], ...]` from central."""
-    out = []
-    for item in raw:
-        if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str)
-                or not (item[1] is None or isinstance(item[1], dict))):
-            raise ValueError("malformed change")
-        out.append((item[0], item[1]))
-    return out

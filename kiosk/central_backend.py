@@ -94,8 +94,7 @@ class CentralBackend:
         try:
             done = self._ask("loan.checkout", body, id=request_id)
         except UNREACHABLE:
-            if self.runtime.outbox.pending(OFFLINE_CHECKOUT, patron.ref) \
-                    >= self.offline_max_items:
+            if self.runtime.pending(OFFLINE_CHECKOUT, patron.ref) >= self.offline_max_items:
                 raise EdgeError("offline limit", code="offline_limit") from None
             self.runtime.emit(OFFLINE_CHECKOUT, body, id=request_id)
             return Borrowed(barcode, barcode, None, queued=True)

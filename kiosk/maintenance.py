@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from edge_common.runtime import DeviceRuntime
+from edge_common.status import Health
 
 Level = Literal["ok", "warning", "error"]
 MAX_MESSAGE = 160
@@ -102,50 +103,47 @@ class Maintenance:
         if self.runtime is None:
             facts = [Fact("maint_link", "maint_standalone")]
         else:
-            facts = [self._device(), self._link(now), *self._outbox(now), *self._datasets(now)]
+            health = self.runtime.health()
+            facts = [self._device(), self._link(now, health), *self._outbox(now, health),
+                     *self._datasets(now, health)]
         return [*facts, self._printer(), *self._readers(), *self._problems()]
 
     def _device(self) -> Fact:
         rt = self.runtime
         return Fact("maint_device", "maint_raw", params={"text": f"{rt.device.id} {rt.version}"})
 
-    def _link(self, now: float) -> Fact:
-        rt = self.runtime
-        since = rt.central_since
+    def _link(self, now: float, health: Health) -> Fact:
+        since = health.central_since
         params = {"since": datetime.fromtimestamp(since), "ago": _ago(now, since)}
-        if rt.central_up:
+        if health.central_up:
             return Fact("maint_link", "maint_up_since", "ok", params)
         level: Level = "error" if now - since >= self.limits.link_down_error else "warning"
-        value = "maint_no_central" if rt.link.connected else "maint_down_since"
+        value = "maint_no_central" if health.link_up else "maint_down_since"
         return Fact("maint_link", value, level, params)
 
-    def _outbox(self, now: float) -> list[Fact]:
-        box = self.runtime.outbox
-        dropped = Fact("maint_dropped", "maint_count", "warning" if box.dropped else "ok",
-                       {"count": box.dropped})
-        oldest = box.oldest_at()
-        if oldest is None:
+    def _outbox(self, now: float, health: Health) -> list[Fact]:
+        dropped = Fact("maint_dropped", "maint_count", "warning" if health.dropped else "ok",
+                       {"count": health.dropped})
+        if health.oldest_at is None:
             return [Fact("maint_outbox", "maint_outbox_empty"), dropped]
-        ago = _ago(now, oldest.timestamp())
-        level: Level = ("error" if box.over_capacity else "warning"
+        ago = _ago(now, health.oldest_at)
+        level: Level = ("error" if health.over_capacity else "warning"
                         if ago.total_seconds() >= self.limits.outbox_age_warning else "ok")
         return [Fact("maint_outbox", "maint_outbox_waiting", level,
-                     {"count": box.depth, "ago": ago}), dropped]
+                     {"count": health.outbox_depth, "ago": ago}), dropped]
 
-    def _datasets(self, now: float) -> list[Fact]:
+    def _datasets(self, now: float, health: Health) -> list[Fact]:
         facts = []
-        for name in self.runtime.datasets:
-            at = self.runtime.replicas.synced_at(name)
-            if at is None:
+        for name, data in health.datasets.items():
+            if data.synced_at is None:
                 facts.append(Fact("maint_dataset", "maint_never_synced", "error",
                                   {"dataset": name}))
                 continue
-            age = now - at
+            age = now - data.synced_at
             level: Level = ("error" if age >= self.limits.data_age_error else
                             "warning" if age >= self.limits.data_age_warning else "ok")
             facts.append(Fact("maint_dataset", "maint_version", level, {
-                "dataset": name, "version": self.runtime.replicas.version(name),
-                "ago": _ago(now, at)}))
+                "dataset": name, "version": data.version, "ago": _ago(now, data.synced_at)}))
         return facts
 
     def _printer(self) -> Fact:

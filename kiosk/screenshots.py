@@ -71,16 +71,21 @@ def staff_facts(folder: Path):
     import logging
 
     from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
+    from edge_common.replica import Replicas
     from edge_common.runtime import DeviceRuntime
     from kiosk.maintenance import Maintenance, RecentProblems
     from kiosk.paper import printer_status
     from kiosk.receipt import PrinterConfig
 
+    data = folder / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    synced = Replicas(str(data / "replica.db"))  # the runtime's file: a list as if synced
+    synced.apply("allowlist", [], 42)
+    synced.close()
     runtime = DeviceRuntime(
-        DeviceSection(id="kiosk-tour", site="main", kind="kiosk", data_dir=str(folder / "data"),
+        DeviceSection(id="kiosk-tour", site="main", kind="kiosk", data_dir=str(data),
                       card_key="0" * 64),
         MqttConfig(), OutboxConfig(), version="tour", datasets=["allowlist"])
-    runtime.replicas.apply("allowlist", [], 42)
     runtime.emit("loan.checkout_offline", {"item": "40004"})
     problems = RecentProblems()
     logging.getLogger().addHandler(problems)

@@ -182,7 +182,7 @@ class LockDaemon:
         hashed = card_hash(self.key, read.uid)
         entry = self._entry(hashed)
         now = self.clock()
-        synced = self.runtime.replicas.synced_at(ALLOWLIST)
+        synced = self.runtime.synced_at(ALLOWLIST)
         last = door.last_grant.get(hashed)
         situation = Situation(
             today=now.astimezone(door.cfg.schedule.zone).date(),

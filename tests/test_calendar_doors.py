@@ -77,7 +77,8 @@ def test_a_branch_calendar_overrides_the_library_one_at_its_doors(net, door):
                              branch=net.site)   # the branch keeps its own calendar this year
     _close_today(net.db_path)                   # ...so a library-wide closing does not apply
     head = datasets.head(net.db, net.site, CALENDAR)
-    wait_for(lambda: door.runtime.replicas.version(CALENDAR) == head, what="calendar synced")
+    wait_for(lambda: door.runtime.health().datasets[CALENDAR].version == head,
+             what="calendar synced")
     assert door.present("wc", _read("04A1B2C3")) == "granted"
     _close_today(net.db_path, branch=net.site)
     wait_for(lambda: door.present("wc", _read("04A1B2C3")) == "closed_now", timeout=10,

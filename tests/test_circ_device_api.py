@@ -72,7 +72,7 @@ def test_return_box_checkin_routes_to_the_hold_shelf(net, lib):
         other = patrons.add_patron(lib, "Kranjc", "adult", branch=net.site)
         holds.place(lib, other, catalogue.resolve(lib, "B1")["title_id"], net.site)
         box.emit("loan.checkin", {"item": "B1"})
-        wait_for(lambda: box.outbox.depth == 0, what="checkin applied")
+        wait_for(lambda: box.health().outbox_depth == 0, what="checkin applied")
         assert loans.open_loan(lib, catalogue.resolve(lib, "B1")["id"]) is None
         routed = box.request("loan.checkin", {"item": "B2"})
         assert routed["route"] == "reshelve"
@@ -99,7 +99,7 @@ def test_kiosk_session_borrows_offline_and_central_reconciles(net, lib, kiosk):
     session.logout()
     patrons.set_blocked(lib, lib.pid, True)
     net.start_central()
-    wait_for(lambda: kiosk.outbox.depth == 0, what="offline loan delivered")
+    wait_for(lambda: kiosk.health().outbox_depth == 0, what="offline loan delivered")
     assert loans.open_loan(lib, catalogue.resolve(lib, "B2")["id"])["patron_id"] == lib.pid
     assert [a["code"] for a in alerts.open_alerts(lib, net.site)] == ["patron_blocked"]
 
@@ -114,7 +114,7 @@ def test_payment_approved_while_offline_is_recorded_once(net, lib, kiosk):
     backend.record_payment(patron, [debt.id], 400, "TERM-77")
     backend.record_payment(patron, [debt.id], 400, "TERM-77")
     net.start_central()
-    wait_for(lambda: kiosk.outbox.depth == 0, what="payments delivered")
+    wait_for(lambda: kiosk.health().outbox_depth == 0, what="payments delivered")
     assert accounts.owed(lib, lib.pid) == 0
     assert net.db.execute("SELECT count(*), sum(amount) FROM payments").fetchone() == (1, 400)
     assert isinstance(PaymentResult, type)

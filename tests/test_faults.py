@@ -49,7 +49,7 @@ def test_broker_killed_and_restarted_mid_stream(net):
         time.sleep(1.0)
         net.broker.start()
         producer.join(120)
-        wait_for(lambda: dev.outbox.depth == 0, timeout=120, what="outbox drained")
+        wait_for(lambda: dev.health().outbox_depth == 0, timeout=120, what="outbox drained")
         assert_exactly_once(net.db, "lock-1", 10_000)
     finally:
         dev.stop()
@@ -99,7 +99,7 @@ def test_central_killed_mid_batch_loses_and_repeats_nothing(net, tmp_path):
             dev.stats["acked"] = 0
             central = start_central()
         producer.join(60)
-        wait_for(lambda: dev.outbox.depth == 0, timeout=120, what="outbox drained")
+        wait_for(lambda: dev.health().outbox_depth == 0, timeout=120, what="outbox drained")
         assert_exactly_once(net.db, "lock-1", 10_000)
     finally:
         dev.stop()
@@ -115,7 +115,7 @@ def test_cut_link_keeps_queueing_and_delivers_everything_after(net):
     try:
         wait_for(lambda: dev.link.connected, what="connected through the proxy")
         dev.emit_many([("access.decision", BODY, Priority.NORMAL)] * 100)
-        wait_for(lambda: dev.outbox.depth == 0, what="first events delivered")
+        wait_for(lambda: dev.health().outbox_depth == 0, what="first events delivered")
         proxy.cut("drop")
         wait_for(lambda: not dev.link.connected, what="link noticed down")
         for _ in range(10):
@@ -125,10 +125,10 @@ def test_cut_link_keeps_queueing_and_delivers_everything_after(net):
         for _ in range(10):
             dev.emit_many([("access.decision", BODY, Priority.NORMAL)] * 100)
             time.sleep(1.0)
-        assert dev.outbox.depth >= 1000
+        assert dev.health().outbox_depth >= 1000
         restored = time.monotonic()
         proxy.restore()
-        wait_for(lambda: dev.outbox.depth == 0, timeout=60, what="queue delivered")
+        wait_for(lambda: dev.health().outbox_depth == 0, timeout=60, what="queue delivered")
         assert time.monotonic() - restored < 30
         assert_exactly_once(net.db, "lock-1", 2100)
     finally:
@@ -149,7 +149,7 @@ def test_lock_keeps_granting_from_its_list_while_cut(net, tmp_path):
             wait_for(lambda: relay(lock), what="granted while offline")
             wait_for(lambda: not relay(lock), timeout=3)
             time.sleep(0.5)
-        assert lock.runtime.outbox.depth == 20
+        assert lock.runtime.health().outbox_depth == 20
         proxy.restore()
         wait_for(lambda: len(decisions(net)) == 20, timeout=30, what="offline decisions arrive")
         assert set(decisions(net)) == {"granted"}

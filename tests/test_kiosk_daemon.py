@@ -187,7 +187,7 @@ def test_kiosk_against_central_over_the_broker(net, tmp_path, ptys):
         assert kiosk.session.borrowed[0].title == "Alamut" and not kiosk.session.borrowed[0].queued
         assert s.scalar("SELECT count(*) FROM loans WHERE patron_id = ? AND returned_at IS NULL",
                         [pid]) == 1
-        assert kiosk.runtime.outbox.depth == 0
+        assert kiosk.runtime.health().outbox_depth == 0
     finally:
         kiosk.stop()
 

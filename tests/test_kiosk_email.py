@@ -75,7 +75,7 @@ def test_receipt_is_emailed_once_in_the_patrons_language(net, lib, kiosk, smtp):
     assert session.patron.email_on_file and session.email_offered and session.lang == "sl"
     session.receipt("email")
     assert session.screen == Screen.GOODBYE and session.notice.code == "receipt_email"
-    wait_for(lambda: kiosk.outbox.depth == 0, what="receipt event acked")
+    wait_for(lambda: kiosk.health().outbox_depth == 0, what="receipt event acked")
     [queued] = receipts(lib)
     assert queued["patron_id"] == lib.ana and queued["channel"] == "email"
     sent_body = msgspec.json.encode(queued["body"]).decode()
@@ -85,10 +85,10 @@ def test_receipt_is_emailed_once_in_the_patrons_language(net, lib, kiosk, smtp):
     event = {"card": card_hash(bytes.fromhex(net.card_key), ANA), "lang": "sl",
              "subject": queued["body"]["subject"], "lines": queued["body"]["lines"]}
     kiosk.emit(RECEIPT_EMAIL, event, id=event_id)          # the outbox re-sends it
-    wait_for(lambda: kiosk.outbox.depth == 0, what="duplicate acked")
+    wait_for(lambda: kiosk.health().outbox_depth == 0, what="duplicate acked")
     ingest.prune(net.db, datetime.now(UTC) + timedelta(minutes=1))  # central forgets ids
     kiosk.emit(RECEIPT_EMAIL, event, id=event_id)
-    wait_for(lambda: kiosk.outbox.depth == 0, what="late duplicate acked")
+    wait_for(lambda: kiosk.health().outbox_depth == 0, what="late duplicate acked")
     assert len(receipts(lib)) == 1
 
     smtp.start()
@@ -112,7 +112,7 @@ def test_receipt_chosen_offline_waits_and_smtp_down_leaves_it_pending(net, lib, 
     net.central = None
     wait_for(lambda: not kiosk.central_up, what="central gone")
     session.receipt("email")
-    assert session.notice.code == "receipt_email" and kiosk.outbox.depth == 1
+    assert session.notice.code == "receipt_email" and kiosk.health().outbox_depth == 1
     net.start_central()
     wait_for(lambda: receipts(lib), what="receipt queued")
     report = send(net, smtp.port, ok=False)
@@ -135,7 +135,7 @@ def test_patron_without_email_is_not_offered_it_and_forged_events_are_refused(
     lines = [{"style": "text", "text": "x"}]
     for card, code in [(card_hash(key, BOR), "no_email"), ("0" * 64, "card_unknown")]:
         kiosk.emit(RECEIPT_EMAIL, {"card": card, "lang": "en", "subject": "s", "lines": lines})
-        wait_for(lambda: kiosk.outbox.depth == 0, what="refused event acked")
+        wait_for(lambda: kiosk.health().outbox_depth == 0, what="refused event acked")
         assert net.db.execute("SELECT code FROM rejected ORDER BY rowid DESC").fetchone() \
             == (code,)
     assert receipts(lib) == []

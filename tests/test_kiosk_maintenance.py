@@ -21,7 +21,7 @@ def kiosk(net):
     runtime = net.device("kiosk-1", kind="kiosk", datasets=["allowlist"])
     runtime.start()
     wait_for(lambda: runtime.central_up, what="kiosk sees central")
-    wait_for(lambda: runtime.replicas.synced_at("allowlist"), what="allow-list pulled")
+    wait_for(lambda: runtime.synced_at("allowlist"), what="allow-list pulled")
     yield runtime
     runtime.stop()
 

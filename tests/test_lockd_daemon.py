@@ -53,7 +53,7 @@ def start_lock(net, tmp_path, port=None, **door):
     daemon.start()
     daemon.factory = factory
     daemon.socket = str(tmp_path / "wc.sock")
-    wait_for(lambda: daemon.runtime.replicas.synced_at("allowlist"), what="allow-list synced")
+    wait_for(lambda: daemon.runtime.synced_at("allowlist"), what="allow-list synced")
     return daemon
 
 
@@ -170,7 +170,7 @@ def test_status_shows_doors(net, lock):
     add_card(net.db, "04A1B2C3", lock)
     send_sim_tap(lock.socket, "04A1B2C3")
     wait_for(lambda: decisions(net) == ["granted"])
-    lock.runtime.call(lambda: setattr(lock.runtime, "_next_status", 0.0))
+    lock.runtime.refresh_status()
     body = wait_for(lambda: (row := net.db.execute(
         "SELECT body FROM device_status WHERE dev = 'lock-1'").fetchone()) and (
         b := msgspec.json.decode(row[0])["body"]) and b.get("doors", {}).get("wc", {}).get(
@@ -193,7 +193,7 @@ def test_relay_fault_when_the_feedback_contact_disagrees(net, tmp_path):
         assert active_alarms(net) == set()                   # relay off, contact open: fine
         lock.factory.pin(FEEDBACK).drive_low()               # contact closed: relay welded
         wait_for(lambda: "relay_fault" in active_alarms(net), what="welded relay alarm")
-        assert "wc:relay_fault" in lock.runtime.alarms          # and in the retained status
+        assert "wc:relay_fault" in lock.runtime.health().alarms  # and in the retained status
         lock.factory.pin(FEEDBACK).drive_high()
         wait_for(lambda: "relay_fault" not in active_alarms(net), what="fault cleared")
         send_sim_tap(lock.socket, "04A1B2C3")                # relay on, contact never closes
