@@ -1,0 +1,131 @@
+"""Dataset sync driven by plain callables: a fake central answers pulls, no broker."""
+
+import pytest
+
+from edge_common.datasync import PULL_PAGE, DataSync
+from edge_common.errors import RequestTimeout
+from edge_common.replica import Replicas
+
+LIST = "allowlist"
+
+
+class FakeCentral:
+    """Records what DataSync asks; the test answers each request by hand."""
+
+    def __init__(self):
+        self.asked: list[tuple[str, dict, object]] = []
+
+    def ask(self, type, body, timeout, callback):
+        """DataSync's `ask`: keep the request and its callback for `answer`."""
+        self.asked.append((type, body, callback))
+
+    def bodies(self) -> list[dict]:
+        """The bodies of the requests asked so far."""
+        return [body for _, body, _ in self.asked]
+
+    def answer(self, changes, head, next=None, index=-1):
+        """Answer a pull (the last by default) with one page."""
+        self.asked[index][2]({"changes": changes, "head": head, "next": next}, None)
+
+
+@pytest.fixture
+def sync(tmp_path):
+    replicas = Replicas(str(tmp_path / "replica.db"), clock=lambda: 1000.0)
+    central = FakeCentral()
+    counts = {"changed": 0, "invalid": 0}
+    now = {"t": 0.0}
+    s = DataSync("lock-1", replicas, [LIST], central.ask,
+                 changed=lambda: counts.__setitem__("changed", counts["changed"] + 1),
+                 invalid=lambda: counts.__setitem__("invalid", counts["invalid"] + 1),
+                 check_interval=60.0, clock=lambda: now["t"])
+    s.replicas, s.central, s.counts, s.now = replicas, central, counts, now
+    yield s
+    replicas.close()
+
+
+def delta(version, changes):
+    return {"dataset": LIST, "version": version, "changes": changes}
+
+
+def rows(sync, *keys):
+    return [sync.replicas.get(LIST, k) for k in keys]
+
+
+def test_deltas_apply_in_order_and_stale_ones_are_ignored(sync):
+    sync.delta(delta(1, [["a", {"n": 1}]]))
+    sync.delta(delta(2, [["b", {"n": 2}], ["a", None]]))
+    assert sync.versions() == {LIST: 2}
+    assert rows(sync, "a", "b") == [None, b'{"n":2}']
+    sync.delta(delta(2, [["a", {"n": 9}]]))   # a repeat
+    sync.delta(delta(1, [["c", {"n": 9}]]))   # an old one
+    assert sync.versions() == {LIST: 2} and rows(sync, "a", "c") == [None, None]
+    assert sync.central.asked == [] and sync.counts == {"changed": 0, "invalid": 0}
+    assert sync.replicas.synced_at(LIST) == 1000.0
+
+
+def test_a_gap_pulls_since_our_version_and_ignores_deltas_meanwhile(sync):
+    sync.delta(delta(1, [["a", {"n": 1}]]))
+    sync.delta(delta(3, [["c", {"n": 3}]]))
+    assert sync.central.bodies() == [{"dataset": LIST, "since": 1, "after": "",
+                                      "limit": PULL_PAGE}]
+    sync.delta(delta(2, [["b", {"n": 2}]]))   # arrives while the pull is under way
+    assert sync.versions() == {LIST: 1}
+    sync.central.answer([["b", {"n": 2}], ["c", {"n": 3}]], 3)
+    assert sync.versions() == {LIST: 3} and sync.counts["changed"] == 1
+    assert rows(sync, "a", "b", "c") == [b'{"n":1}', b'{"n":2}', b'{"n":3}']
+    sync.delta(delta(4, [["d", {}]]))
+    assert sync.versions() == {LIST: 4} and len(sync.central.asked) == 1
+
+
+def test_a_paged_pull_continues_with_next_and_applies_each_page(sync):
+    sync.delta(delta(1, [["a", {"n": 1}]]))
+    sync.delta(delta(5, []))
+    sync.central.answer([["b", {"n": 2}]], 5, next={"since": 1, "after": "b"})
+    assert sync.central.bodies()[-1] == {"dataset": LIST, "since": 1, "after": "b",
+                                         "limit": PULL_PAGE}
+    assert rows(sync, "b") == [b'{"n":2}'] and sync.versions() == {LIST: 1}  # rows, no version
+    sync.central.answer([["c", {"n": 3}]], 5)
+    assert sync.versions() == {LIST: 5} and rows(sync, "a", "c") == [b'{"n":1}', b'{"n":3}']
+
+
+def test_a_full_copy_from_zero_is_staged_then_swapped_in_at_once(sync):
+    sync.delta(delta(1, [["old", {"n": 0}], ["k", {"n": 0}]]))
+    sync.resync()
+    assert sync.central.bodies()[-1]["since"] == 0
+    sync.central.answer([["k", {"n": 1}], ["x", {"n": 1}]], 7, next={"since": 0, "after": "x"})
+    assert rows(sync, "old", "k", "x") == [b'{"n":0}', b'{"n":0}', None]  # still the old copy
+    assert sync.versions() == {LIST: 1}
+    sync.central.answer([["y", {"n": 2}]], 7)
+    assert rows(sync, "old", "k", "x", "y") == [None, b'{"n":1}', b'{"n":1}', b'{"n":2}']
+    assert sync.versions() == {LIST: 7} and sync.counts["changed"] == 1
+
+
+def test_malformed_deltas_are_counted_as_invalid_and_not_applied(sync):
+    sync.delta(delta(1, [["a", {"n": 1}]]))
+    for bad in (delta("2", []), delta(2, 3), {"dataset": "other", "version": 2, "changes": []},
+                delta(2, [[1, 2, 3]]), delta(2, [["b", "not a row"]])):
+        sync.delta(bad)
+    assert sync.counts["invalid"] == 5
+    assert sync.versions() == {LIST: 1} and rows(sync, "b") == [None]
+    assert sync.central.asked == []
+
+
+def test_a_failed_pull_is_retried_with_backoff_and_late_answers_are_ignored(sync):
+    sync.tick(0.0)                                   # the first check pulls at once
+    assert len(sync.central.asked) == 1
+    sync.central.asked[0][2](None, RequestTimeout())
+    sync.tick(1.0)
+    assert len(sync.central.asked) == 1              # retry after 2 s, not before
+    sync.tick(2.0)
+    assert len(sync.central.asked) == 2
+    sync.central_back()                              # central serves again: start afresh
+    sync.tick(2.5)
+    assert len(sync.central.asked) == 3
+    sync.central.answer([["late", {}]], 9, index=1)  # the forgotten pull answers late
+    assert rows(sync, "late") == [None]
+    sync.central.answer([["k", {}]], 2)
+    assert sync.versions() == {LIST: 2} and sync.counts["changed"] == 1
+    sync.tick(30.0)
+    assert len(sync.central.asked) == 3              # next periodic check at 62.5 s
+    sync.tick(62.5)
+    assert len(sync.central.asked) == 4
