@@ -2,7 +2,6 @@
 
 import logging
 import queue
-import signal
 import threading
 import time
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ from central.config import CentralConfig
 from central.ingest import Applier, Message
 from central.store import open_store
 from edge_common import envelope, topics
-from edge_common.daemon_cli import daemon_command
+from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.errors import EdgeError, InvalidMessage
 from edge_common.link import Incoming, MqttLink, publish_properties
 from edge_common.protocol.backbone import Ack, CentralPresence, Rejected
@@ -54,7 +53,8 @@ class CentralService:
     def stop(self) -> None:
         """Finish the batch in hand, say this worker is gone, then disconnect."""
         self._stop.set()
-        self._thread.join(10)
+        if self._thread.is_alive():
+            self._thread.join(10)
         if self.link.connected:
             self.link.publish(topics.central_status(self.worker), self._presence(False),
                               retain=True)
@@ -191,14 +191,13 @@ class CentralService:
 def main(cfg: CentralConfig) -> None:
     """Run central's device-facing MQTT service until SIGTERM or Ctrl-C."""
     service = CentralService(cfg)
-    stopped = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopped.set())
-    service.start()
-    log.info("central worker %s consuming from %s:%s", service.worker, cfg.mqtt.host,
-             cfg.mqtt.port)
-    stopped.wait()
-    service.stop()
+
+    def start():
+        service.start()
+        log.info("central worker %s consuming from %s:%s", service.worker, cfg.mqtt.host,
+                 cfg.mqtt.port)
+
+    run_until_stopped(start, service.stop)
 
 
 if __name__ == "__main__":

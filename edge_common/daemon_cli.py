@@ -1,6 +1,8 @@
-"""The command line every daemon shares: `--config FILE [--check-config]` and its errors."""
+"""What every daemon shares: `--config FILE [--check-config]`, its errors, running until stopped."""
 
 import logging
+import signal
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -33,3 +35,29 @@ def daemon_command(schema: type[T], what: str, summary: Callable[[T], str] = lam
             run(cfg)
         return main
     return wrap
+
+
+def run_until_stopped(start: Callable[[], None], stop: Callable[[], None], *,
+                      serve: Callable[[], None] | None = None,
+                      interrupt: Callable[[], None] | None = None) -> None:
+    """Start, serve until SIGTERM or SIGINT, then stop; `stop` runs on every path.
+
+    By default serving is waiting for the signal. A daemon whose main thread runs a loop of
+    its own (the kiosk's Kivy app) passes that loop as `serve` and, as `interrupt`, what ends
+    it from a signal handler. `stop` also runs when `start` raised half-way, so it must cope
+    with parts that never started. The previous signal handlers are put back at the end.
+    """
+    stopped = threading.Event()
+    serve = serve or stopped.wait
+    interrupt = interrupt or stopped.set
+    previous = {sig: signal.signal(sig, lambda *_: interrupt())
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        start()
+        serve()
+    finally:
+        try:
+            stop()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

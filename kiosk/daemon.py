@@ -6,11 +6,10 @@
 
 import logging
 import os
-import signal
 from collections.abc import Callable
 
 from edge_common import __version__
-from edge_common.daemon_cli import daemon_command
+from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.errors import EdgeError
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
@@ -156,13 +155,8 @@ def run(cfg: KioskConfig) -> int:
     from kivy.clock import Clock
 
     kiosk.stop_ui = lambda: Clock.schedule_once(lambda dt: app.stop(), 0)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: kiosk.stop_ui())
-    try:
-        kiosk.start()
-        app.run()
-    finally:
-        kiosk.stop()
+    # Kivy's loop owns the main thread: a signal closes the app, and leaving it stops the rest.
+    run_until_stopped(kiosk.start, kiosk.stop, serve=app.run, interrupt=kiosk.stop_ui)
     return RESTART if kiosk.restart_requested else 0
 
 

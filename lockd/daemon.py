@@ -6,7 +6,6 @@ goes to central through the outbox; the relay always follows the door state.
 
 import logging
 import queue
-import signal
 import threading
 import time
 from concurrent.futures import Future
@@ -19,7 +18,7 @@ import msgspec
 from edge_common import __version__
 from edge_common.cardid import card_hash
 from edge_common.commands import Command, CommandRefused
-from edge_common.daemon_cli import daemon_command
+from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.outbox import Priority
 from edge_common.protocol.commands import (
     ClearAlarmArgs,
@@ -96,12 +95,14 @@ class LockDaemon:
                 )
 
     def stop(self) -> None:
-        """Stop readers, the deciding thread and the runtime; free the pins."""
+        """Stop readers, the deciding thread and the runtime; free the pins (also after a
+        start that failed half-way)."""
         for door in self.doors.values():
             for reader in door.readers.values():
                 reader.stop()
         self._events.put(("stop", None, None))
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
         self.runtime.stop()
         self.presence.close()
         for door in self.doors.values():
@@ -299,12 +300,7 @@ _STATE_ALARMS = {"door_forced", "door_held_open", "emergency_release", "relay_fa
 def main(cfg: LockdConfig) -> None:
     """Run the door daemon until SIGTERM or Ctrl-C."""
     daemon = LockDaemon(cfg, pin_factory(cfg.gpio.pin_factory))
-    stopped = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopped.set())
-    daemon.start()
-    stopped.wait()
-    daemon.stop()
+    run_until_stopped(daemon.start, daemon.stop)
 
 
 def pin_factory(name: str):

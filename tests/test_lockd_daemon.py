@@ -34,8 +34,8 @@ def add_card(db, uid, lock=None, **patron):
     return pid
 
 
-def start_lock(net, tmp_path, port=None, **door):
-    """A started lockd with one toilet door on MockFactory pins, through `port` if given."""
+def build_lock(net, tmp_path, port=None, **door) -> LockDaemon:
+    """An unstarted lockd with one toilet door on MockFactory pins, through `port` if given."""
     fleet.enrol(net.db, "lock-1", net.site, "lockd")
     device, mqtt, outbox = device_parts(net.broker, tmp_path, "lock-1", net.site, "lockd",
                                         net.card_key, port=port, ack_timeout=2.0)
@@ -50,9 +50,15 @@ def start_lock(net, tmp_path, port=None, **door):
     factory = MockFactory()
     daemon = LockDaemon(msgspec.convert(raw, LockdConfig), factory)
     factory.pin(CONTACT).drive_low()   # door shut
-    daemon.start()
     daemon.factory = factory
     daemon.socket = str(tmp_path / "wc.sock")
+    return daemon
+
+
+def start_lock(net, tmp_path, port=None, **door) -> LockDaemon:
+    """A started lockd (see build_lock) whose allow-list has been synced."""
+    daemon = build_lock(net, tmp_path, port, **door)
+    daemon.start()
     wait_for(lambda: daemon.runtime.synced_at("allowlist"), what="allow-list synced")
     return daemon
 
