@@ -3,13 +3,21 @@
 import os
 import queue
 import time
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_common.readers import InvalidCardData, normalise_uid, open_reader, send_sim_tap
+from edge_common.readers import (
+    CardRead,
+    InvalidCardData,
+    normalise_uid,
+    open_reader,
+    send_sim_tap,
+)
 from edge_common.readers.config import SerialReaderConfig, SimReaderConfig
+from edge_common.readers.reopen import LoopReader
 from edge_common.readers.serial_line import LineFramer, parse_line
 from edge_common.readers.sim import parse_tap
 from tests.ptypair import close_quietly, pty_pair
@@ -222,3 +230,32 @@ def test_missing_nfc_front_end_is_reported_lost_and_retried():
         assert states.get(timeout=5) == "lost"
     finally:
         reader.stop()
+
+
+class Flaky(LoopReader):
+    """A LoopReader whose device is missing at first, then reports one card and waits."""
+
+    def __init__(self):
+        super().__init__(SimpleNamespace(name="flaky"))
+        self.opens = 0
+
+    def _session(self, stopping, ready, on_card):
+        self.opens += 1
+        if self.opens == 1:
+            raise OSError("not plugged in yet")
+        ready()
+        on_card(CardRead("04A1B2C3", "uid", self.name, time.monotonic()))
+        stopping.wait()
+
+
+def test_a_loop_reader_reopens_its_device_reports_cards_and_stops_idempotently():
+    reader = Flaky()
+    reader.stop()                                   # before start: nothing to stop
+    cards, states = collect(reader)
+    try:
+        assert [states.get(timeout=5), states.get(timeout=5)] == ["lost", "ok"]
+        assert cards.get(timeout=5).uid == "04A1B2C3"
+    finally:
+        reader.stop()
+        reader.stop()
+    assert reader.opens == 2 and states.empty()

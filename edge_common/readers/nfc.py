@@ -8,28 +8,19 @@ import logging
 import threading
 import time
 
-from edge_common.readers.base import CardRead, InvalidCardData, OnCard, OnState, normalise_uid
+from edge_common.readers.base import CardRead, InvalidCardData, OnCard, normalise_uid
 from edge_common.readers.config import NfcReaderConfig
-from edge_common.readers.reopen import ReopenLoop
+from edge_common.readers.reopen import LoopReader
 
 log = logging.getLogger(__name__)
 logging.getLogger("nfc").setLevel(logging.WARNING)
 TARGETS = ["106A", "106B", "212F"]
 
 
-class NfcReader:
+class NfcReader(LoopReader):
     """Waits for a card, reports its UID once, then waits until it is taken away."""
 
-    def __init__(self, cfg: NfcReaderConfig):
-        self.cfg = cfg
-        self.name = cfg.name
-        self._loop: ReopenLoop | None = None
-
-    def start(self, on_card: OnCard, on_state: OnState) -> None:
-        """Open the front end on a daemon thread and keep it open."""
-        self._loop = ReopenLoop(self.name, lambda stop, ready: self._session(stop, ready, on_card),
-                                on_state)
-        self._loop.start()
+    cfg: NfcReaderConfig
 
     def _session(self, stopping: threading.Event, ready, on_card: OnCard) -> None:
         import nfc
@@ -55,8 +46,3 @@ class NfcReader:
         except InvalidCardData as exc:
             log.warning("reader %s: %s", self.name, exc.code)
         return True
-
-    def stop(self) -> None:
-        """Stop waiting for cards and close the front end."""
-        if self._loop:
-            self._loop.stop()

@@ -8,27 +8,18 @@ import logging
 import threading
 import time
 
-from edge_common.readers.base import CardRead, InvalidCardData, OnCard, OnState, normalise_uid
+from edge_common.readers.base import CardRead, InvalidCardData, OnCard, normalise_uid
 from edge_common.readers.config import PcscReaderConfig
-from edge_common.readers.reopen import ReopenLoop
+from edge_common.readers.reopen import LoopReader
 
 log = logging.getLogger(__name__)
 GET_UID = [0xFF, 0xCA, 0x00, 0x00, 0x00]
 
 
-class PcscReader:
+class PcscReader(LoopReader):
     """Polls one PC/SC reader; a card left on it is reported once until it is taken away."""
 
-    def __init__(self, cfg: PcscReaderConfig):
-        self.cfg = cfg
-        self.name = cfg.name
-        self._loop: ReopenLoop | None = None
-
-    def start(self, on_card: OnCard, on_state: OnState) -> None:
-        """Find the reader and poll it on a daemon thread."""
-        self._loop = ReopenLoop(self.name, lambda stop, ready: self._session(stop, ready, on_card),
-                                on_state)
-        self._loop.start()
+    cfg: PcscReaderConfig
 
     def _find(self):
         from smartcard.Exceptions import SmartcardException
@@ -90,8 +81,3 @@ class PcscReader:
             on_card(CardRead(normalise_uid(bytes(data)), "uid", self.name, time.monotonic()))
         except InvalidCardData as exc:
             log.warning("reader %s: %s (%d bytes)", self.name, exc.code, len(data))
-
-    def stop(self) -> None:
-        """Stop polling."""
-        if self._loop:
-            self._loop.stop()

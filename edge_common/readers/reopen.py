@@ -2,9 +2,10 @@
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from edge_common.readers.base import OnState
+from edge_common.readers.base import OnCard, OnState
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +61,32 @@ class ReopenLoop:
             lost = detail
             self.stopping.wait(delay)
             delay = min(self._cap, delay * 2)
+
+
+class LoopReader(ABC):
+    """A hardware reader whose `_session` a ReopenLoop runs on a daemon thread.
+
+    Subclasses open their device in `_session`, call `ready()` once it is open, and read
+    until `stopping` is set; raising OSError means the device was lost.
+    """
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.name: str = cfg.name
+        self._loop: ReopenLoop | None = None
+
+    def start(self, on_card: OnCard, on_state: OnState) -> None:
+        """Open the device on a daemon thread and keep it open until stopped."""
+        self._loop = ReopenLoop(self.name, lambda stop, ready: self._session(stop, ready, on_card),
+                                on_state)
+        self._loop.start()
+
+    def stop(self) -> None:
+        """Stop reading and release the device; idempotent."""
+        if self._loop:
+            self._loop.stop()
+
+    @abstractmethod
+    def _session(self, stopping: threading.Event, ready: Callable[[], None],
+                 on_card: OnCard) -> None:
+        """Open the device, call `ready()`, read until `stopping` is set or the device fails."""

@@ -9,9 +9,9 @@ import threading
 import time
 from collections.abc import Iterator
 
-from edge_common.readers.base import CardRead, InvalidCardData, OnCard, OnState, normalise_uid
+from edge_common.readers.base import CardRead, InvalidCardData, OnCard, normalise_uid
 from edge_common.readers.config import SerialReaderConfig
-from edge_common.readers.reopen import ReopenLoop
+from edge_common.readers.reopen import LoopReader
 
 log = logging.getLogger(__name__)
 
@@ -53,19 +53,10 @@ def parse_line(line: bytes, kind: str, reader: str) -> CardRead:
     return CardRead(text, "barcode", reader, time.monotonic())
 
 
-class SerialLineReader:
+class SerialLineReader(LoopReader):
     """Reads lines from a serial port; a port that disappears is reopened by itself."""
 
-    def __init__(self, cfg: SerialReaderConfig):
-        self.cfg = cfg
-        self.name = cfg.name
-        self._loop: ReopenLoop | None = None
-
-    def start(self, on_card: OnCard, on_state: OnState) -> None:
-        """Open the port on a daemon thread and keep it open."""
-        self._loop = ReopenLoop(self.name, lambda stop, ready: self._session(stop, ready, on_card),
-                                on_state)
-        self._loop.start()
+    cfg: SerialReaderConfig
 
     def _session(self, stopping: threading.Event, ready, on_card: OnCard) -> None:
         import serial
@@ -90,8 +81,3 @@ class SerialLineReader:
                                     exc.code, len(line))
         finally:
             port.close()
-
-    def stop(self) -> None:
-        """Stop reading and close the port."""
-        if self._loop:
-            self._loop.stop()
