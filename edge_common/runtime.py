@@ -36,10 +36,12 @@ class DeviceRuntime:
     waiter on the link's thread (a caller's future, or a post back to the queue for the
     coordinator's own pulls). Three kinds of call run on the caller's thread: `emit` and
     `emit_many` commit to the outbox there (under the outbox's lock, durable on return) and
-    only wake the coordinator, which sends; `request` hands its message to paho there, as the
-    coordinator does with events (paho guards its message state with its own locks), and
-    waits there for the answer, so a request never queues behind an outbox drain; the
-    read-only accessors read SQLite there, through connections made for use from any thread.
+    only wake the coordinator, which sends; `request` publishes there through
+    `MqttLink.publish`, which any thread may call (the coordinator publishes events through
+    it too), and waits there for the answer, so a request never queues behind an outbox
+    drain; the read-only accessors read SQLite there, through connections made for use from
+    any thread. `stop` publishes the offline status on its caller's thread, after the
+    coordinator has ended.
     """
 
     def __init__(
@@ -101,8 +103,11 @@ class DeviceRuntime:
         self.link.start()
 
     def stop(self) -> None:
-        """Stop the coordinator, publish the offline status (on this thread), stop the link,
-        close the databases; safe after a start that failed half-way or never happened."""
+        """Stop the coordinator, say offline, stop the link and close the databases.
+
+        The offline status is published on this thread once the coordinator has ended. Safe
+        after a start that failed half-way, or none.
+        """
         self._stopping.set()
         self._queue.put(("stop", None))
         if self._thread.is_alive():
@@ -115,8 +120,7 @@ class DeviceRuntime:
 
     def emit(self, type: str, body: dict, priority: Priority = Priority.KEEP,
              id: str | None = None) -> str:
-        """Commit an event to the outbox on this thread (durable on return); the coordinator
-        sends it."""
+        """Commit an event on this thread (durable on return); the coordinator sends it."""
         env = self._outbox.add(type, body, priority, id)
         self._poke()
         return env.id
