@@ -17,6 +17,7 @@ from central.ingest import Applier, Message
 from central.store import open_store
 from edge_common import envelope
 from edge_common.cardid import card_hash
+from edge_common.protocol import circulation as wire
 from tests.harness import Network
 
 
@@ -164,11 +165,11 @@ def through_broker(src: Path, count: int) -> dict:
             cards = {p: card_hash(key, patrons.add_card(s, p, f"04{p:012X}77"))
                      for p in {p for p, _, _ in pairs}}
             first = next(iter(cards.values()))
-            kiosk.request("account.summary", {"card": first}, timeout=120)   # warm up
-            out = _timed(lambda p, b: kiosk.request("loan.checkout", {"card": cards[p],
-                                                                      "item": b}),
+            kiosk.request(wire.ACCOUNT_SUMMARY, wire.Card(card=first), timeout=120)   # warm up
+            out = _timed(lambda p, b: kiosk.request(wire.LOAN_CHECKOUT,
+                                                    wire.Checkout(card=cards[p], item=b)),
                          [(p, b) for p, b, _ in pairs])
-            view = _timed(lambda p: kiosk.request("account.summary", {"card": cards[p]}),
+            view = _timed(lambda p: kiosk.request(wire.ACCOUNT_SUMMARY, wire.Card(card=cards[p])),
                           [(p,) for p, _, _ in pairs])
             raw = raw_round_trips(net, count)
             kiosk.stop()

@@ -8,9 +8,10 @@ import paho.mqtt.client as mqtt
 
 from bench.common import median, network, report, wait_for
 from edge_common.outbox import Priority
+from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
 from provisioning.broker import Account
 
-BODY = {"door": "d", "card": "a" * 64, "result": "granted"}
+BODY = AccessDecision(door="d", card="a" * 64, result="granted")
 
 
 def raw_qos1_rate(net, count: int) -> float:
@@ -57,7 +58,7 @@ def drain_rate(net, count: int) -> float:
     dev = net.device("bench-1")
     dev.start()
     for start in range(0, count, 5000):
-        dev.emit_many([("access.decision", BODY, Priority.NORMAL)] * min(5000, count - start))
+        dev.emit_many([(ACCESS_DECISION, BODY, Priority.NORMAL)] * min(5000, count - start))
     wait_for(lambda: dev.link.connected)
     began = time.perf_counter()
     net.start_central()
@@ -77,7 +78,7 @@ def resume_after_outage(net) -> float:
     wait_for(lambda: dev.central_up)
     net.broker.stop()
     wait_for(lambda: not dev.link.connected)
-    dev.emit("access.decision", BODY)
+    dev.emit(ACCESS_DECISION, BODY)
     net.broker.start()
     back = time.perf_counter()
     wait_for(lambda: dev.health().outbox_depth == 0, timeout=60, interval=0.005)

@@ -21,6 +21,8 @@ from bench.kiosk_probe import uid
 from central import fleet
 from central.circulation import loans, patrons
 from central.circulation.store import Store
+from edge_common.protocol import Message
+from edge_common.protocol.circulation import ACCOUNT_SUMMARY, Card
 from tests.circ import copy, install
 from tests.harness import device_parts
 
@@ -101,7 +103,7 @@ def started(cmd: list[str], ready: str, env: dict, stream: str) -> tuple[float, 
             proc.kill()
 
 
-def request_times(net, kind: str, count: int) -> list[float]:
+def request_times(net, message: Message, count: int) -> list[float]:
     """Central's round trip for the summary a card tap asks for, from a plain device runtime."""
     dev = net.device("bench-ref", kind="kiosk")
     dev.start()
@@ -112,7 +114,7 @@ def request_times(net, kind: str, count: int) -> list[float]:
     times = []
     for _ in range(count):
         start = time.perf_counter()
-        dev.request(kind, {"card": card})
+        dev.request(message, Card(card=card))
         times.append(time.perf_counter() - start)
     dev.stop()
     return times
@@ -136,7 +138,7 @@ def measure(rounds: int) -> dict:
         bare = Path(tmp) / "bare_kivy.py"
         bare.write_text(BARE_KIVY)
         bare_cold, bare_rss = started([sys.executable, str(bare)], "ready", env, "stdout")
-        summary = request_times(net, "account.summary", 200)
+        summary = request_times(net, ACCOUNT_SUMMARY, 200)
         raw = raw_round_trips(net, 200)
     return {
         "card50": percentile(times["card_to_account"], 50) * 1000,

@@ -9,6 +9,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from bench.common import median, network, percentile, report, wait_for
+from edge_common.protocol.datasets import SYNC_PULL, SyncPull
 from provisioning.broker import Account
 
 
@@ -65,7 +66,7 @@ def central_round_trips(net, dev, count: int) -> list[float]:
     times = []
     for _ in range(count):
         start = time.perf_counter()
-        dev.request("sync.pull", {"dataset": "allowlist", "since": 10**9})
+        dev.request(SYNC_PULL, SyncPull(dataset="allowlist", since=10**9))
         times.append(time.perf_counter() - start)
     return times
 

@@ -4,22 +4,26 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
+import msgspec
+
 from edge_common.errors import EdgeError
+from edge_common.protocol import Body, Message
+from edge_common.protocol.datasets import SYNC_PULL, SyncDelta, SyncPage, SyncPull, check_row
 from edge_common.replica import Change, Replicas, Verdict, classify
-from edge_common.requests import Callback
 
 log = logging.getLogger(__name__)
 PULL_PAGE = 5000
 PULL_TIMEOUT = 10.0
 
-Ask = Callable[[str, dict, float, Callback], None]
+Ask = Callable[[Message, Body, float, Callable[[SyncPage | None, EdgeError | None], None]],
+              None]
 
 
 class DataSync:
     """Keeps a device's replicated datasets current with central; runs on the coordinator only.
 
-    It is given `ask(type, body, timeout, callback)`, which sends a request to central without
-    waiting and later calls `callback(result, error)` on the coordinator thread; `changed()`,
+    It is given `ask(message, body, timeout, callback)`, which sends a request to central
+    without waiting and later calls `callback(answer, error)` on the coordinator; `changed()`,
     called when a pull moved a dataset's version; and `invalid()`, called for every malformed
     delta it ignores.
     """
@@ -69,23 +73,26 @@ class DataSync:
             self.pull(d, since=0)
 
     def delta(self, body: dict) -> None:
-        """Apply a delta from the sync topic on top of its predecessor; pull on a gap."""
-        dataset, version, changes = body.get("dataset"), body.get("version"), body.get("changes")
-        if dataset not in self.datasets or not isinstance(version, int) or not isinstance(
-            changes, list
-        ):
+        """Apply a delta from the sync topic on top of its predecessor; pull on a gap.
+
+        A delta that is not a `SyncDelta` of a dataset this device keeps, or holds a row that
+        is not that dataset's row, is counted and ignored: nothing of it is applied.
+        """
+        try:
+            delta = msgspec.convert(body, SyncDelta)
+            if delta.dataset not in self.datasets:
+                raise ValueError(f"dataset {delta.dataset} not kept here")
+            changes = rows_of(delta.dataset, delta.changes)
+        except (msgspec.ValidationError, ValueError):
             self._reject()
             return
-        if dataset in self._pulling:
+        if delta.dataset in self._pulling:
             return
-        verdict = classify(self._replicas.version(dataset), version)
+        verdict = classify(self._replicas.version(delta.dataset), delta.version)
         if verdict is Verdict.APPLY:
-            try:
-                self._replicas.apply(dataset, changes_of(changes), version)
-            except ValueError:
-                self._reject()
+            self._replicas.apply(delta.dataset, changes, delta.version)
         elif verdict is Verdict.GAP:
-            self.pull(dataset)
+            self.pull(delta.dataset)
 
     def _reject(self) -> None:
         self._invalid()
@@ -107,36 +114,36 @@ class DataSync:
                 self._replicas.stage(dataset, [], fresh=True)
         self._tokens += 1
         token = self._pulling[dataset] = self._tokens
-        self._ask("sync.pull", {"dataset": dataset, "since": since, "after": after,
-                                "limit": PULL_PAGE}, PULL_TIMEOUT,
-                  lambda result, error: self._pulled(dataset, token, result, error))
+        self._ask(SYNC_PULL, SyncPull(dataset=dataset, since=since, after=after,
+                                      limit=PULL_PAGE), PULL_TIMEOUT,
+                  lambda page, error: self._pulled(dataset, token, page, error))
 
-    def _pulled(self, dataset: str, token: int, result: dict | None,
+    def _pulled(self, dataset: str, token: int, page: SyncPage | None,
                 error: EdgeError | None) -> None:
         if self._pulling.get(dataset) != token:
             return
         del self._pulling[dataset]
-        if error is not None:
+        if error is not None or page is None:
             self._failures += 1
             retry = min(self._check_interval, 2.0 ** self._failures)
             self._next_check = min(self._next_check, self._clock() + retry)
             log.info("%s: pull of %s failed (%s); retrying in %.0f s", self.dev, dataset,
-                     error.code, retry)
+                     error.code if error else "no_answer", retry)
             return
         self._failures = 0
         try:
-            changes = changes_of(result["changes"])
-            head, nxt = int(result["head"]), result.get("next")
-        except (KeyError, TypeError, ValueError):
+            changes = rows_of(dataset, page.changes)
+        except ValueError:
             log.warning("%s: malformed pull result (sync_pull_invalid)", self.dev)
             return
+        head, nxt = page.head, page.next
         full = self._pull_from.get(dataset) == 0
         if nxt:
             if full:
                 self._replicas.stage(dataset, changes)
             else:
                 self._replicas.apply(dataset, changes, None)
-            self.pull(dataset, int(nxt["since"]), str(nxt["after"]))
+            self.pull(dataset, nxt.since, nxt.after)
         else:
             before = self._replicas.version(dataset)
             if full:
@@ -147,12 +154,9 @@ class DataSync:
                 self._changed()
 
 
-def changes_of(raw: list) -> list[Change]:
-    """Validate `[[key, value-or-null], ...]` from central."""
-    out = []
-    for item in raw:
-        if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str)
-                or not (item[1] is None or isinstance(item[1], dict))):
-            raise ValueError("malformed change")
-        out.append((item[0], item[1]))
-    return out
+def rows_of(dataset: str, changes: list) -> list[Change]:
+    """Changes whose every value is a deletion (None) or a valid row of `dataset`."""
+    for _, value in changes:
+        if value is not None:
+            check_row(dataset, value)
+    return [(key, value) for key, value in changes]

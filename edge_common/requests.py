@@ -5,7 +5,10 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from edge_common.errors import EdgeError, RemoteError, RequestTimeout
+import msgspec
+
+from edge_common.errors import EdgeError, InvalidMessage, RemoteError, RequestTimeout
+from edge_common.protocol.backbone import Error, Response
 
 Callback = Callable[[dict | None, EdgeError | None], None]
 
@@ -17,13 +20,15 @@ class _Pending:
 
 
 def outcome(body: dict) -> tuple[dict | None, EdgeError | None]:
-    """Split a response body into (result, None) or (None, RemoteError with central's code)."""
-    if body.get("ok") is True:
-        result = body.get("result")
-        return (result if isinstance(result, dict) else {}), None
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
-    code = error.get("code") if isinstance(error.get("code"), str) else "remote_error"
-    return None, RemoteError(str(error.get("message", code)), code=code)
+    """Split a `Response` body into (result, None) or (None, RemoteError with central's code)."""
+    try:
+        response = msgspec.convert(body, Response)
+    except msgspec.ValidationError as exc:
+        return None, InvalidMessage(str(exc), code="response_invalid")
+    if response.ok:
+        return response.result or {}, None
+    error = response.error or Error("remote_error")
+    return None, RemoteError(error.message or error.code, code=error.code)
 
 
 class Requests:

@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from edge_common import envelope, topics
 from edge_common.commands import Command, CommandGuard, CommandRefused
@@ -20,12 +22,18 @@ from edge_common.datasync import DataSync
 from edge_common.errors import EdgeError, InvalidMessage, OfflineError
 from edge_common.link import Incoming, MqttLink, publish_properties
 from edge_common.outbox import Outbox, Priority
+from edge_common.protocol import Body, Message
+from edge_common.protocol.backbone import Ack, CentralPresence
+from edge_common.protocol.commands import COMMAND_RESULT, CommandResult
 from edge_common.replica import Replicas
-from edge_common.requests import Callback, Requests
+from edge_common.requests import Requests
 from edge_common.sendplan import SendPlan
 from edge_common.status import DatasetHealth, Health, OutboxFacts, StatusReport
 
 log = logging.getLogger(__name__)
+B = TypeVar("B", bound=Body)
+A = TypeVar("A")
+Answered = Callable[[Any, EdgeError | None], None]
 
 
 class DeviceRuntime:
@@ -118,33 +126,38 @@ class DeviceRuntime:
         self._replicas.close()
         self.guard.close()
 
-    def emit(self, type: str, body: dict, priority: Priority = Priority.KEEP,
+    def emit(self, message: Message[B, Any], body: B, priority: Priority = Priority.KEEP,
              id: str | None = None) -> str:
-        """Commit an event on this thread (durable on return); the coordinator sends it."""
-        env = self._outbox.add(type, body, priority, id)
+        """Commit a declared event on this thread (durable on return); the coordinator sends it."""
+        message.check(body)
+        env = self._outbox.add(message.type, body, priority, id)
         self._poke()
         return env.id
 
-    def emit_many(self, events: Sequence[tuple[str, dict, Priority]]) -> list[str]:
-        """Commit several events with one fsync, like `emit`."""
-        envs = self._outbox.add_many(events)
+    def emit_many(self, events: Sequence[tuple[Message, Body, Priority]]) -> list[str]:
+        """Commit several declared events with one fsync, like `emit`."""
+        for message, body, _ in events:
+            message.check(body)
+        envs = self._outbox.add_many([(m.type, b, p) for m, b, p in events])
         self._poke()
         return [e.id for e in envs]
 
-    def request(self, type: str, body: dict, timeout: float | None = None,
-                id: str | None = None) -> dict:
-        """Ask central and wait; raises OfflineError, RequestTimeout or RemoteError (with a code).
+    def request(self, message: Message[B, A], body: B, timeout: float | None = None,
+                id: str | None = None) -> A:
+        """Ask central and wait for the declared answer; raises OfflineError, RequestTimeout,
+        RemoteError (central's code) or InvalidMessage (`answer_invalid`).
 
         Publishes and waits on this thread. Retrying with the same `id` returns central's
         stored answer, never a second effect.
         """
+        message.check(body)
         if not self.link.connected:
             raise OfflineError("no link to central")
         timeout = timeout or self.device.request_timeout
-        env = envelope.make(type, self.device.id, body, id=id)
+        env = envelope.make(message.type, self.device.id, body, id=id)
         fut = self.requests.future(env.id, time.monotonic() + timeout)
         self._publish_request(env)
-        return fut.result(timeout + 1)
+        return message.decode_answer(fut.result(timeout + 1))
 
     @property
     def central_up(self) -> bool:
@@ -199,11 +212,20 @@ class DeviceRuntime:
     def _count_invalid(self) -> None:
         self.stats["invalid"] += 1
 
-    def _ask(self, type: str, body: dict, timeout: float, callback: Callback) -> None:
-        """Send a request without waiting; `callback` runs on the coordinator (for DataSync)."""
-        env = envelope.make(type, self.device.id, body)
-        self.requests.add(env.id, time.monotonic() + timeout,
-                          lambda result, error: self.call(lambda: callback(result, error)))
+    def _ask(self, message: Message, body: Body, timeout: float, callback: Answered) -> None:
+        """Send a request without waiting; `callback(answer, error)` runs on the coordinator."""
+        message.check(body)
+        env = envelope.make(message.type, self.device.id, body)
+
+        def done(result: dict | None, error: EdgeError | None) -> None:
+            if error is None:
+                try:
+                    answer = message.decode_answer(result)
+                except InvalidMessage as exc:
+                    answer, error = None, exc
+            self.call(lambda: callback(None if error else answer, error))
+
+        self.requests.add(env.id, time.monotonic() + timeout, done)
         self._publish_request(env)
 
     def _publish_request(self, env: envelope.Envelope) -> None:
@@ -353,7 +375,11 @@ class DeviceRuntime:
         elif topics.parse_sync(msg.topic):
             self._sync.delta(env.body)
         elif (worker := topics.parse_central_status(msg.topic)) is not None:
-            self._central_presence(worker, env.body.get("online") is True)
+            try:
+                online = msgspec.convert(env.body, CentralPresence).online
+            except msgspec.ValidationError:
+                return self._malformed("central status")
+            self._central_presence(worker, online)
 
     def _central_presence(self, worker: str, online: bool) -> None:
         """A central worker came or went; when central is back, pull and resend now."""
@@ -379,24 +405,31 @@ class DeviceRuntime:
                 raise CommandRefused(f"unknown command {cmd.name}", code="command_unknown")
             else:
                 result = self._on_command(cmd) or {}
-            outcome = {"ok": True, "result": result}
+            outcome = CommandResult(name=str(name)[:40], nonce=str(nonce)[:64], ok=True,
+                                    result=result)
         except EdgeError as exc:
             log.warning("%s: command %s refused: %s", self.device.id, name, exc.code)
-            outcome = {"ok": False, "code": exc.code}
+            outcome = CommandResult(name=str(name)[:40], nonce=str(nonce)[:64], ok=False,
+                                    code=exc.code)
         except Exception:  # noqa: BLE001 - report a failing command instead of losing it
             log.exception("%s: command %s failed", self.device.id, name)
-            outcome = {"ok": False, "code": "command_failed"}
-        self.emit("cmd.result", {"name": str(name)[:40], "nonce": str(nonce)[:64], **outcome})
+            outcome = CommandResult(name=str(name)[:40], nonce=str(nonce)[:64], ok=False,
+                                    code="command_failed")
+        self.emit(COMMAND_RESULT, outcome)
 
     def _acked(self, env: envelope.Envelope) -> None:
-        ids = [i for i in env.body.get("ids", []) if isinstance(i, str)]
-        rejected = [r for r in env.body.get("rejected", []) if isinstance(r, dict)]
-        for r in rejected:
-            log.warning("%s: central rejected event %s: %s", self.device.id, r.get("id"),
-                        r.get("code"))
-            if isinstance(r.get("id"), str):
-                ids.append(r["id"])
+        try:
+            ack = msgspec.convert(env.body, Ack)
+        except msgspec.ValidationError:
+            return self._malformed("ack")
+        for r in ack.rejected:
+            log.warning("%s: central rejected event %s: %s", self.device.id, r.id, r.code)
+        ids = [*ack.ids, *(r.id for r in ack.rejected)]
         self._outbox.acked(ids)
         self.plan.forget(ids)
         self.stats["acked"] += len(ids)
-        self.stats["rejected"] += len(rejected)
+        self.stats["rejected"] += len(ack.rejected)
+
+    def _malformed(self, what: str) -> None:
+        self._count_invalid()
+        log.warning("%s: malformed %s ignored (message_invalid)", self.device.id, what)

@@ -4,7 +4,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import msgspec
+
 from edge_common import envelope, topics
+from edge_common.protocol.backbone import DeviceStatus
 
 
 @dataclass(frozen=True)
@@ -112,5 +115,5 @@ class StatusReport:
         }
         if online:
             body.update(self._extra())
-        env = envelope.make("status", self.dev, body)
+        env = envelope.make("status", self.dev, msgspec.convert(body, DeviceStatus))
         return topics.device(self.dev, "status"), envelope.encode(env)

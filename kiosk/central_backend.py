@@ -8,19 +8,16 @@ import msgspec
 from edge_common.cardid import card_hash
 from edge_common.envelope import new_id
 from edge_common.errors import EdgeError, OfflineError, RequestTimeout
+from edge_common.protocol import Answer, Body, Message
+from edge_common.protocol import circulation as wire
+from edge_common.protocol.datasets import ALLOWLIST, AllowEntry, decode_row
 from edge_common.readers import normalise_uid
 from edge_common.runtime import DeviceRuntime
 from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
 from kiosk.receipt import Line
 
-ALLOWLIST = "allowlist"
-OFFLINE_CHECKOUT = "loan.checkout_offline"
-RECEIPT_EMAIL = "receipt.email"
 UNREACHABLE = (OfflineError, RequestTimeout)
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
+MAY_NOT_USE = ("patron_blocked", "registration_incomplete")
 
 
 class CentralBackend:
@@ -36,52 +33,54 @@ class CentralBackend:
         """Whether a central worker answers now."""
         return self.runtime.central_up
 
-    def _ask(self, type: str, body: dict, id: str | None = None) -> dict:
+    def _ask(self, message: Message[Body, Answer], body: Body, id: str | None = None) -> Answer:
         if not self.online:
             raise OfflineError("no link to central")
-        return self.runtime.request(type, body, id=id)
+        return self.runtime.request(message, body, id=id)
 
     def identify(self, card: str, kind: str) -> Patron:
         """Who holds the card: from central, or from the door/kiosk list when offline."""
         ref = card_hash(self.key, normalise_uid(card) if kind == "uid" else card)
         try:
-            found = self._ask("patron.identify", {"card": ref})
+            found: wire.Identified = self._ask(wire.PATRON_IDENTIFY, wire.Card(card=ref))
         except UNREACHABLE:
             return self._identify_offline(ref)
-        if found["refusal"] in ("patron_blocked", "registration_incomplete"):
-            raise EdgeError("the patron may not use the kiosk", code=found["refusal"])
-        return Patron(ref, found["name"], found["category"], found["language"],
-                      found["needs_pin"], found["staff"],
-                      email_on_file=found.get("email_on_file", False))
+        if found.refusal in MAY_NOT_USE:
+            raise EdgeError("the patron may not use the kiosk", code=found.refusal)
+        return Patron(ref, found.name, found.category, found.language, found.needs_pin,
+                      found.staff, email_on_file=found.email_on_file)
 
     def _identify_offline(self, ref: str) -> Patron:
         raw = self.runtime.lookup(ALLOWLIST, ref)
-        if raw is None:
+        try:
+            entry: AllowEntry | None = decode_row(ALLOWLIST, raw) if raw else None
+        except msgspec.MsgspecError:
+            entry = None   # a row that cannot be read is no proof of membership
+        if entry is None:
             raise EdgeError("unknown card", code="card_unknown")
-        entry = msgspec.json.decode(raw)
-        if entry.get("blk"):
+        if entry.blocked:
             raise EdgeError("blocked", code="patron_blocked")
-        if entry.get("exp") and entry["exp"] < date.today().isoformat():
+        if entry.expired_on(date.today()):
             raise EdgeError("expired", code="membership_expired")
-        return Patron(ref, "", entry.get("cat", ""), staff=bool(entry.get("staff")))
+        return Patron(ref, "", entry.category, staff=entry.staff)
 
     def verify_pin(self, patron: Patron, pin: str) -> None:
         """Central checks the PIN; offline nobody can, so the patron is told to come back."""
         try:
-            self._ask("patron.verify_pin", {"card": patron.ref, "pin": pin})
+            self._ask(wire.PATRON_VERIFY_PIN, wire.Pin(card=patron.ref, pin=pin))
         except UNREACHABLE as exc:
             raise EdgeError("no PIN check offline", code="needs_connection") from exc
 
     def account(self, patron: Patron) -> Account:
         """Loans, holds and this branch's debts."""
-        got = self._ask("account.summary", {"card": patron.ref})
+        got: wire.Summary = self._ask(wire.ACCOUNT_SUMMARY, wire.Card(card=patron.ref))
         return Account(
-            loans=[Loan(str(x["id"]), x["title"], x["barcode"], _day(x["due"]), x["renewable"],
-                        x["refusal"]) for x in got["loans"]],
-            holds=[Hold(str(h["id"]), h["title"], h["state"], h["branch"],
-                        _day(h["pickup_by"]), h["position"]) for h in got["holds"]],
-            debts=[Debt(str(d["id"]), d["kind"], d["amount"], d["note"]) for d in got["debts"]],
-            credit=got["credit"], currency=got["currency"])
+            loans=[Loan(str(x.id), x.title, x.barcode, x.due, x.renewable, x.refusal)
+                   for x in got.loans],
+            holds=[Hold(str(h.id), h.title, h.state, h.branch, h.pickup_by, h.position)
+                   for h in got.holds],
+            debts=[Debt(str(d.id), d.kind, d.amount, d.note) for d in got.debts],
+            credit=got.credit, currency=got.currency)
 
     def checkout(self, patron: Patron, barcode: str) -> Borrowed:
         """Lend online; when central is out of reach, queue the loan within the offline limit.
@@ -89,36 +88,36 @@ class CentralBackend:
         The queued event reuses the request's id, so a request central did apply is not
         applied a second time when the queue delivers it.
         """
-        body = {"card": patron.ref, "item": barcode}
+        body = wire.Checkout(card=patron.ref, item=barcode)
         request_id = new_id()
         try:
-            done = self._ask("loan.checkout", body, id=request_id)
+            done: wire.Lent = self._ask(wire.LOAN_CHECKOUT, body, id=request_id)
         except UNREACHABLE:
-            if self.runtime.pending(OFFLINE_CHECKOUT, patron.ref) >= self.offline_max_items:
+            offline = wire.LOAN_CHECKOUT_OFFLINE
+            if self.runtime.pending(offline.type, patron.ref) >= self.offline_max_items:
                 raise EdgeError("offline limit", code="offline_limit") from None
-            self.runtime.emit(OFFLINE_CHECKOUT, body, id=request_id)
+            self.runtime.emit(offline, body, id=request_id)
             return Borrowed(barcode, barcode, None, queued=True)
-        return Borrowed(done["barcode"], done["title"], _day(done["due"]), done["warnings"])
+        return Borrowed(done.barcode, done.title, done.due, list(done.warnings))
 
     def renew(self, patron: Patron, loan_ids: list[str]) -> list[Renewal]:
         """Renew chosen loans; renewal needs central."""
         try:
-            got = self._ask("loan.renew", {"card": patron.ref,
-                                           "loans": [int(i) for i in loan_ids]})
+            got: wire.Renewals = self._ask(wire.LOAN_RENEW, wire.Renew(
+                card=patron.ref, loans=[int(i) for i in loan_ids]))
         except UNREACHABLE as exc:
             raise EdgeError("renewal needs central", code="needs_connection") from exc
-        return [Renewal(str(r["loan"]), r.get("title", ""), r["ok"], _day(r["due"]),
-                        r["refusal"]) for r in got["renewals"]]
+        return [Renewal(str(r.loan), r.title, r.ok, r.due, r.refusal) for r in got.renewals]
 
     def record_payment(self, patron: Patron, debt_ids: list[str], amount: int,
                        terminal_ref: str) -> None:
         """Queue the approved payment durably; central applies it once, whenever it arrives."""
-        self.runtime.emit("payment.record", {
-            "card": patron.ref, "amount": amount, "ref": terminal_ref,
-            "debts": [int(i) for i in debt_ids] or None})
+        self.runtime.emit(wire.PAYMENT_RECORD, wire.Payment(
+            card=patron.ref, amount=amount, ref=terminal_ref,
+            debts=[int(i) for i in debt_ids] or None))
 
     def email_receipt(self, patron: Patron, lang: str, subject: str, lines: list[Line]) -> None:
         """Queue the receipt durably; central looks up the address and e-mails it once."""
-        self.runtime.emit(RECEIPT_EMAIL, {
-            "card": patron.ref, "lang": lang, "subject": subject,
-            "lines": [{"style": line.style, "text": line.text} for line in lines]})
+        self.runtime.emit(wire.RECEIPT_EMAIL, wire.ReceiptEmail(
+            card=patron.ref, lang=lang, subject=subject,
+            lines=[wire.ReceiptLine(style=line.style, text=line.text) for line in lines]))

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from edge_common import __version__
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.errors import EdgeError
+from edge_common.protocol.datasets import ALLOWLIST
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
 from kiosk.backend import Backend
-from kiosk.central_backend import ALLOWLIST, CentralBackend
+from kiosk.central_backend import CentralBackend
 from kiosk.config import KioskConfig
 from kiosk.maintenance import Maintenance, RecentProblems
 from kiosk.paper import printer_status

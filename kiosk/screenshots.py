@@ -14,6 +14,8 @@ os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
 import click  # noqa: E402
 
+from edge_common.protocol.circulation import LOAN_CHECKOUT_OFFLINE, Checkout
+
 
 def tour(app, out: Path, langs: list[str]):
     """Steps (action, screenshot name or None) that visit every screen."""
@@ -86,7 +88,7 @@ def staff_facts(folder: Path):
         DeviceSection(id="kiosk-tour", site="main", kind="kiosk", data_dir=str(data),
                       card_key="0" * 64),
         MqttConfig(), OutboxConfig(), version="tour", datasets=["allowlist"])
-    runtime.emit("loan.checkout_offline", {"item": "40004"})
+    runtime.emit(LOAN_CHECKOUT_OFFLINE, Checkout(card="0" * 64, item="40004"))
     problems = RecentProblems()
     logging.getLogger().addHandler(problems)
     logging.getLogger("kiosk.tour").warning("reader %s lost: %s", "scanner", "device closed")

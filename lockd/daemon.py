@@ -29,6 +29,16 @@ from edge_common.protocol.commands import (
     command_args,
 )
 from edge_common.protocol.datasets import ALLOWLIST, CALENDAR, AllowEntry, decode_row
+from edge_common.protocol.doors import (
+    ACCESS_DECISION,
+    DOOR_ALARM,
+    DOOR_EXIT,
+    PRESENCE_SWEEP,
+    AccessDecision,
+    DoorAlarm,
+    DoorExit,
+    Sweep,
+)
 from edge_common.protocol.refusals import Door as Verdict
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
@@ -142,7 +152,7 @@ class LockDaemon:
         elif kind == "exit":
             door.state.grant(now)
             self.presence.leave(door.room, None)
-            self.runtime.emit("door.exit", {"door": door.cfg.id, "room": door.room},
+            self.runtime.emit(DOOR_EXIT, DoorExit(door=door.cfg.id, room=door.room),
                               Priority.NORMAL)
         elif kind == "emergency":
             for d in self.doors.values():
@@ -175,7 +185,7 @@ class LockDaemon:
             return
         (door.reported.add if active else door.reported.discard)(alarm)
         self.runtime.set_alarm(f"{door.cfg.id}:{alarm}", active)
-        self.runtime.emit("door.alarm", {"door": door.cfg.id, "alarm": alarm, "active": active})
+        self.runtime.emit(DOOR_ALARM, DoorAlarm(door=door.cfg.id, alarm=alarm, active=active))
         log.warning("door %s: alarm %s %s", door.cfg.id, alarm, "raised" if active else "cleared")
 
     def verdict(self, door: Door, read: CardRead, direction: str = "in") -> tuple[str, str]:
@@ -216,9 +226,9 @@ class LockDaemon:
             door.last_grant[hashed] = read.at
             (self.presence.enter if direction == "in" else self.presence.leave)(door.room, hashed)
         door.pins.signal(result)
-        self.runtime.emit("access.decision", {"door": door_id, "room": door.room, "card": hashed,
-                                              "result": result, "direction": direction},
-                          Priority.NORMAL)
+        self.runtime.emit(ACCESS_DECISION, AccessDecision(
+            door=door_id, room=door.room, card=hashed, result=result, direction=direction),
+            Priority.NORMAL)
         door.last_result = result
         log.info("door %s (%s): %s", door_id, direction, result)
         if read.reply is not None:
@@ -228,9 +238,9 @@ class LockDaemon:
     def sweep(self, room: str) -> dict:
         """End of the evening: report who may still be inside a room and start it afresh."""
         roster, count = self.presence.sweep(room)
-        body = {"room": room, "count": count, "inside": roster}
-        self.runtime.emit("presence.sweep", body)
-        return body
+        body = Sweep(room=room, count=count, inside=roster)
+        self.runtime.emit(PRESENCE_SWEEP, body)
+        return msgspec.to_builtins(body)
 
     def _closed_day(self, day: date) -> bool:
         """Whether the branch calendar central publishes closes `day` (a row: closed)."""

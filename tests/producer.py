@@ -15,6 +15,7 @@ import msgspec
 
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
 from edge_common.outbox import Priority
+from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
 from edge_common.runtime import DeviceRuntime
 
 
@@ -32,11 +33,11 @@ def main(config_path: str, total: int) -> None:
                        msgspec.convert(raw["mqtt"], MqttConfig),
                        msgspec.convert(raw["outbox"], OutboxConfig), version="producer")
     rt.start()
-    body = {"door": "d", "card": "a" * 64, "result": "granted"}
+    body = AccessDecision(door="d", card="a" * 64, result="granted")
     nxt = last_seq(rt.device.data_dir) + 1
     while nxt <= total:
         batch = min(20, total - nxt + 1)
-        rt.emit_many([("access.decision", body, Priority.KEEP)] * batch)
+        rt.emit_many([(ACCESS_DECISION, body, Priority.KEEP)] * batch)
         nxt += batch
         time.sleep(0.002)
     while rt.health().outbox_depth:

@@ -3,6 +3,8 @@
 from central import datasets
 from central.circulation import allowlist
 from edge_common.cardid import card_hash
+from edge_common.protocol.datasets import SYNC_PULL, SyncPage, SyncPull
+from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
 from tests.harness import wait_for
 
 
@@ -12,7 +14,7 @@ def test_events_reach_central_once_and_leave_the_outbox(net):
     dev.start()
     try:
         for _ in range(50):
-            dev.emit("access.decision", {"door": "d1", "card": "a" * 64, "result": "granted"})
+            dev.emit(ACCESS_DECISION, AccessDecision(door="d1", card="a" * 64, result="granted"))
         wait_for(lambda: dev.health().outbox_depth == 0, what="outbox drained")
         rows = net.db.execute("SELECT count(*), count(DISTINCT seq) FROM access_log").fetchone()
         assert rows == (50, 50)
@@ -60,14 +62,14 @@ def test_a_new_device_copies_a_list_of_many_pages(net, monkeypatch):
         dev.stop()
 
 
-def test_request_gets_answer_and_retry_with_same_id_gets_same_answer(net):
+def test_a_request_gets_its_declared_answer(net):
     net.start_central()
     dev = net.device("lock-1")
     dev.start()
     try:
         wait_for(lambda: dev.link.connected)
-        first = dev.request("sync.pull", {"dataset": "allowlist", "since": 0})
-        assert first["head"] >= 0 and first["next"] is None
+        first = dev.request(SYNC_PULL, SyncPull(dataset="allowlist", since=0))
+        assert isinstance(first, SyncPage) and first.head >= 0 and first.next is None
     finally:
         dev.stop()
 
@@ -119,8 +121,8 @@ def test_two_central_workers_share_the_load_exactly_once(net):
         d.start()
     try:
         for d in devs:
-            d.emit_many([("access.decision", {"door": "d", "card": "b" * 64, "result": "granted"},
-                          1)] * 300)
+            body = AccessDecision(door="d", card="b" * 64, result="granted")
+            d.emit_many([(ACCESS_DECISION, body, 1)] * 300)
         for d in devs:
             wait_for(lambda d=d: d.health().outbox_depth == 0, timeout=30, what="drained")
         assert net.db.execute("SELECT count(*) FROM access_log").fetchone()[0] == 900
@@ -138,7 +140,7 @@ def test_an_offline_device_does_not_spin(net, tmp_path):
     dev.start()
     try:
         for _ in range(20):
-            dev.emit("access.decision", {"door": "d", "card": "b" * 64, "result": "granted"})
+            dev.emit(ACCESS_DECISION, AccessDecision(door="d", card="b" * 64, result="granted"))
         time.sleep(0.5)
         cpu = time.process_time()
         time.sleep(2.0)

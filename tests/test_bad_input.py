@@ -12,6 +12,7 @@ from edge_common import envelope, topics
 from edge_common.cardid import card_hash
 from edge_common.config import MqttConfig
 from edge_common.link import MqttLink, publish_properties
+from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
 from provisioning.broker import Account
 from tests.harness import wait_for
 
@@ -101,7 +102,7 @@ def test_garbage_to_a_device_is_logged_and_the_device_keeps_working(net):
                                         "changes": [[1, 2, 3]]}))
         evil.publish(topics.sync(net.site, "allowlist"), bad_changes)
         wait_for(lambda: dev.stats["invalid"] >= 3 * len(GARBAGE), timeout=15)
-        dev.emit("access.decision", {"door": "d", "card": "c" * 64, "result": "granted"})
+        dev.emit(ACCESS_DECISION, AccessDecision(door="d", card="c" * 64, result="granted"))
         wait_for(lambda: dev.health().outbox_depth == 0, what="device still delivers")
         with net.db.atomic():
             net.db.execute("INSERT INTO patrons (id, category) VALUES (5, 'adult')")
@@ -123,7 +124,7 @@ def test_a_device_cannot_touch_another_devices_topics(net):
                      + [("lib/v1/site/other-branch/sync/#", 1), ("lib/v1/#", 1)])
     try:
         wait_for(lambda: spy.connected and other.link.connected)
-        other.emit("access.decision", {"door": "d", "card": "c" * 64, "result": "granted"})
+        other.emit(ACCESS_DECISION, AccessDecision(door="d", card="c" * 64, result="granted"))
         wait_for(lambda: other.health().outbox_depth == 0)
         spy.publish(topics.device("lock-1", "evt"), valid("lock-1"))
         spy.publish(topics.device("lock-1", "cmd"), b"{}")

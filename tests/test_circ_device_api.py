@@ -1,11 +1,14 @@
 """Circulation over the backbone: a kiosk and a return box talk to central through mosquitto."""
 
+from datetime import date
+
 import pytest
 
 from central.circulation import accounts, alerts, catalogue, holds, loans, patrons
 from central.circulation.store import Store
 from edge_common.cardid import card_hash
 from edge_common.errors import RemoteError
+from edge_common.protocol import circulation as wire
 from kiosk.central_backend import CentralBackend
 from kiosk.payment import PaymentResult
 from kiosk.session import Screen, Session
@@ -33,32 +36,35 @@ def ref(net) -> str:
 
 def test_identify_summary_checkout_renew_hold_and_pay(net, lib, kiosk):
     card = ref(net)
-    who = kiosk.request("patron.identify", {"card": card})
-    assert (who["name"], who["refusal"]) == ("Ana N.", None)
-    done = kiosk.request("loan.checkout", {"card": card, "item": "B1"})
-    assert done["title"] == "Alamut" and done["due"]
+    who = kiosk.request(wire.PATRON_IDENTIFY, wire.Card(card=card))
+    assert (who.name, who.refusal, who.email_on_file) == ("Ana N.", None, False)
+    done = kiosk.request(wire.LOAN_CHECKOUT, wire.Checkout(card=card, item="B1"))
+    assert done.title == "Alamut" and done.due > date.today()
     with pytest.raises(RemoteError) as refused:
-        kiosk.request("loan.checkout", {"card": card, "item": "R1"})
+        kiosk.request(wire.LOAN_CHECKOUT, wire.Checkout(card=card, item="R1"))
     assert refused.value.code == "in_library_only"
-    summary = kiosk.request("account.summary", {"card": card})
-    assert [loan["barcode"] for loan in summary["loans"]] == ["B1"]
-    renewed = kiosk.request("loan.renew", {"card": card})
-    assert renewed["renewals"][0]["ok"] is True
+    summary = kiosk.request(wire.ACCOUNT_SUMMARY, wire.Card(card=card))
+    assert [loan.barcode for loan in summary.loans] == ["B1"]
+    assert summary.loans[0].due == done.due
+    renewed = kiosk.request(wire.LOAN_RENEW, wire.Renew(card=card))
+    assert renewed.renewals[0].ok is True
     accounts.add_debt(lib, lib.pid, net.site, "fine", 250)
-    paid = kiosk.request("payment.record", {"card": card, "amount": 300, "ref": "T-1"})
-    again = kiosk.request("payment.record", {"card": card, "amount": 300, "ref": "T-1"})
-    assert paid == again and paid["to_credit"] == 50
+    payment = wire.Payment(card=card, amount=300, ref="T-1")
+    paid = kiosk.request(wire.PAYMENT_RECORD, payment)
+    again = kiosk.request(wire.PAYMENT_RECORD, payment)
+    assert paid == again and paid.to_credit == 50
     assert net.db.execute("SELECT count(*) FROM payments").fetchone()[0] == 1
 
 
 def test_bad_bodies_get_codes_not_effects(net, lib, kiosk):
-    for body, code in [({"card": "zz", "item": "B1"}, "bad_body"),
-                       ({"card": "0" * 64, "item": "B1"}, "card_unknown"),
-                       ({"card": ref(net), "item": "x" * 10_000}, "bad_body"),
-                       ({"card": ref(net), "item": 5}, "bad_body"),
-                       ({"card": ref(net), "item": "NOPE"}, "item_unknown")]:
+    # Structs are not validated when built, so a buggy sender can still send these
+    for body, code in [(wire.Checkout(card="zz", item="B1"), "bad_body"),
+                       (wire.Checkout(card="0" * 64, item="B1"), "card_unknown"),
+                       (wire.Checkout(card=ref(net), item="x" * 10_000), "bad_body"),
+                       (wire.Checkout(card=ref(net), item=5), "bad_body"),
+                       (wire.Checkout(card=ref(net), item="NOPE"), "item_unknown")]:
         with pytest.raises(RemoteError) as refused:
-            kiosk.request("loan.checkout", body)
+            kiosk.request(wire.LOAN_CHECKOUT, body)
         assert refused.value.code == code
     assert net.db.execute("SELECT count(*) FROM loans").fetchone()[0] == 0
 
@@ -71,11 +77,11 @@ def test_return_box_checkin_routes_to_the_hold_shelf(net, lib):
         loans.checkout(lib, lib.pid, "B2", net.site)
         other = patrons.add_patron(lib, "Kranjc", "adult", branch=net.site)
         holds.place(lib, other, catalogue.resolve(lib, "B1")["title_id"], net.site)
-        box.emit("loan.checkin", {"item": "B1"})
+        box.emit(wire.LOAN_CHECKIN, wire.Checkin(item="B1"))
         wait_for(lambda: box.health().outbox_depth == 0, what="checkin applied")
         assert loans.open_loan(lib, catalogue.resolve(lib, "B1")["id"]) is None
-        routed = box.request("loan.checkin", {"item": "B2"})
-        assert routed["route"] == "reshelve"
+        routed = box.request(wire.LOAN_CHECKIN, wire.Checkin(item="B2"))
+        assert (routed.route, routed.to, routed.fine) == ("reshelve", net.site, 0)
         shelf = holds.shelf(lib, net.site)
         assert [(h["barcode"], h["patron_id"]) for h in shelf] == [("B1", other)]
     finally:

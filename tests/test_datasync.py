@@ -1,12 +1,14 @@
 """Dataset sync driven by plain callables: a fake central answers pulls, no broker."""
 
+import msgspec
 import pytest
 
 from edge_common.datasync import PULL_PAGE, DataSync
 from edge_common.errors import RequestTimeout
+from edge_common.protocol.datasets import ALLOWLIST, SYNC_PULL
 from edge_common.replica import Replicas
 
-LIST = "allowlist"
+LIST = "things"   # not a declared dataset: any object is a row
 
 
 class FakeCentral:
@@ -15,9 +17,10 @@ class FakeCentral:
     def __init__(self):
         self.asked: list[tuple[str, dict, object]] = []
 
-    def ask(self, type, body, timeout, callback):
+    def ask(self, message, body, timeout, callback):
         """DataSync's `ask`: keep the request and its callback for `answer`."""
-        self.asked.append((type, body, callback))
+        assert message is SYNC_PULL
+        self.asked.append((message.type, msgspec.structs.asdict(body), callback))
 
     def bodies(self) -> list[dict]:
         """The bodies of the requests asked so far."""
@@ -25,7 +28,8 @@ class FakeCentral:
 
     def answer(self, changes, head, next=None, index=-1):
         """Answer a pull (the last by default) with one page."""
-        self.asked[index][2]({"changes": changes, "head": head, "next": next}, None)
+        page = {"dataset": LIST, "changes": changes, "head": head, "next": next}
+        self.asked[index][2](SYNC_PULL.decode_answer(page), None)
 
 
 @pytest.fixture
@@ -129,3 +133,19 @@ def test_a_failed_pull_is_retried_with_backoff_and_late_answers_are_ignored(sync
     assert len(sync.central.asked) == 3              # next periodic check at 62.5 s
     sync.tick(62.5)
     assert len(sync.central.asked) == 4
+
+
+def test_rows_of_a_declared_dataset_are_checked_before_anything_is_applied(tmp_path):
+    replicas = Replicas(str(tmp_path / "replica.db"))
+    invalid = []
+    sync = DataSync("lock-1", replicas, [ALLOWLIST], FakeCentral().ask,
+                    invalid=lambda: invalid.append(1))
+    good = {"cat": "adult", "blk": False}
+    sync.delta({"dataset": ALLOWLIST, "version": 1,
+                "changes": [["a", good], ["b", {"cat": "adult", "exp": "soon"}]]})
+    sync.delta({"dataset": "calendar", "version": 1, "changes": [["2026-12-25", {}]]})
+    assert replicas.version(ALLOWLIST) == 0 and replicas.get(ALLOWLIST, "a") is None
+    assert len(invalid) == 2
+    sync.delta({"dataset": ALLOWLIST, "version": 1, "changes": [["a", good]]})
+    assert replicas.version(ALLOWLIST) == 1 and replicas.get(ALLOWLIST, "a")
+    replicas.close()

@@ -11,12 +11,13 @@ import pytest
 
 from central import fleet
 from edge_common.outbox import Priority
+from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
 from edge_common.readers import send_sim_tap
 from tests.harness import device_json, seqs, wait_for, write_central_toml
 from tests.proxy import Proxy
 from tests.test_lockd_daemon import add_card, decisions, relay, start_lock
 
-BODY = {"door": "d", "card": "a" * 64, "result": "granted"}
+BODY = AccessDecision(door="d", card="a" * 64, result="granted")
 pytestmark = pytest.mark.slow
 
 
@@ -24,7 +25,7 @@ def produce(dev, total: int, batch: int = 50, pause: float = 0.002) -> threading
     """Emit `total` events from a background thread, as a busy door would."""
     def run():
         for start in range(0, total, batch):
-            dev.emit_many([("access.decision", BODY, Priority.NORMAL)] * min(batch, total - start))
+            dev.emit_many([(ACCESS_DECISION, BODY, Priority.NORMAL)] * min(batch, total - start))
             time.sleep(pause)
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -114,16 +115,16 @@ def test_cut_link_keeps_queueing_and_delivers_everything_after(net):
     dev.start()
     try:
         wait_for(lambda: dev.link.connected, what="connected through the proxy")
-        dev.emit_many([("access.decision", BODY, Priority.NORMAL)] * 100)
+        dev.emit_many([(ACCESS_DECISION, BODY, Priority.NORMAL)] * 100)
         wait_for(lambda: dev.health().outbox_depth == 0, what="first events delivered")
         proxy.cut("drop")
         wait_for(lambda: not dev.link.connected, what="link noticed down")
         for _ in range(10):
-            dev.emit_many([("access.decision", BODY, Priority.NORMAL)] * 100)
+            dev.emit_many([(ACCESS_DECISION, BODY, Priority.NORMAL)] * 100)
             time.sleep(1.0)
         proxy.cut("stall")
         for _ in range(10):
-            dev.emit_many([("access.decision", BODY, Priority.NORMAL)] * 100)
+            dev.emit_many([(ACCESS_DECISION, BODY, Priority.NORMAL)] * 100)
             time.sleep(1.0)
         assert dev.health().outbox_depth >= 1000
         restored = time.monotonic()

@@ -12,7 +12,8 @@ from central import ingest
 from central.circulation import notices
 from central.circulation.store import Store
 from edge_common.cardid import card_hash
-from kiosk.central_backend import RECEIPT_EMAIL, CentralBackend
+from edge_common.protocol.circulation import RECEIPT_EMAIL, ReceiptEmail, ReceiptLine
+from kiosk.central_backend import CentralBackend
 from kiosk.session import Screen, Session, Settings
 from libedge_cli.main import cli
 from tests.circ import card_holder, copy, install
@@ -82,8 +83,9 @@ def test_receipt_is_emailed_once_in_the_patrons_language(net, lib, kiosk, smtp):
     assert "Novak" not in sent_body and "example.org" not in sent_body
 
     event_id = queued["key"].rsplit(":", 1)[1]
-    event = {"card": card_hash(bytes.fromhex(net.card_key), ANA), "lang": "sl",
-             "subject": queued["body"]["subject"], "lines": queued["body"]["lines"]}
+    event = msgspec.convert({"card": card_hash(bytes.fromhex(net.card_key), ANA), "lang": "sl",
+                             "subject": queued["body"]["subject"],
+                             "lines": queued["body"]["lines"]}, ReceiptEmail)
     kiosk.emit(RECEIPT_EMAIL, event, id=event_id)          # the outbox re-sends it
     wait_for(lambda: kiosk.health().outbox_depth == 0, what="duplicate acked")
     ingest.prune(net.db, datetime.now(UTC) + timedelta(minutes=1))  # central forgets ids
@@ -132,9 +134,9 @@ def test_patron_without_email_is_not_offered_it_and_forged_events_are_refused(
     session.receipt("email")
     assert session.screen == Screen.RECEIPT
     key = bytes.fromhex(net.card_key)
-    lines = [{"style": "text", "text": "x"}]
+    lines = [ReceiptLine(style="text", text="x")]
     for card, code in [(card_hash(key, BOR), "no_email"), ("0" * 64, "card_unknown")]:
-        kiosk.emit(RECEIPT_EMAIL, {"card": card, "lang": "en", "subject": "s", "lines": lines})
+        kiosk.emit(RECEIPT_EMAIL, ReceiptEmail(card=card, lang="en", subject="s", lines=lines))
         wait_for(lambda: kiosk.health().outbox_depth == 0, what="refused event acked")
         assert net.db.execute("SELECT code FROM rejected ORDER BY rowid DESC").fetchone() \
             == (code,)

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from edge_common.outbox import Priority
+from edge_common.protocol.circulation import LOAN_CHECKOUT_OFFLINE, Checkout
 from kiosk.maintenance import Maintenance, RecentProblems
 from tests.harness import wait_for
 
@@ -45,7 +46,8 @@ def test_link_up_then_broker_killed_then_events_queued(net, kiosk):
     net.broker.kill()
     wait_for(lambda: not kiosk.central_up, what="link down")
     for n in range(3):
-        kiosk.emit("loan.checkout_offline", {"n": n}, Priority.KEEP)
+        kiosk.emit(LOAN_CHECKOUT_OFFLINE, Checkout(card="c" * 64, item=f"B{n}"),
+                   Priority.KEEP)
     down = by_label(maint.facts())
     assert (down["maint_link"].value, down["maint_link"].level) == ("maint_down_since", "warning")
     assert down["maint_link"].params["since"] >= went_up

@@ -6,12 +6,13 @@ import time
 import pytest
 
 from edge_common.outbox import Priority
+from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
 from edge_common.status import DatasetHealth
 from tests.harness import wait_for
 
 
-def decision(card: str) -> dict:
-    return {"door": "d", "card": card, "result": "granted"}
+def decision(card: str) -> AccessDecision:
+    return AccessDecision(door="d", card=card, result="granted")
 
 
 A, B, C = "a" * 64, "b" * 64, "c" * 64
@@ -32,8 +33,8 @@ def test_accessors_follow_the_outbox_the_datasets_and_central(net):
         assert up.link_since >= made and not up.central_up and up.central_since <= up.at
 
         for card in (A, A, A, B):                                # broker up, central not
-            dev.emit("access.decision", decision(card))
-        dev.emit_many([("access.decision", decision(C), Priority.NORMAL)] * 8)
+            dev.emit(ACCESS_DECISION, decision(card))
+        dev.emit_many([(ACCESS_DECISION, decision(C), Priority.NORMAL)] * 8)
         assert (dev.pending("access.decision", A), dev.pending("access.decision", B)) == (3, 1)
         assert dev.pending("door.exit", A) == 0
         full = dev.health()
@@ -42,7 +43,7 @@ def test_accessors_follow_the_outbox_the_datasets_and_central(net):
         assert full.oldest_at is not None and made <= full.oldest_at <= full.at
         assert full.oldest_age == pytest.approx(full.at - full.oldest_at)
 
-        dev.emit_many([("access.decision", decision(B), Priority.KEEP)] * 8)
+        dev.emit_many([(ACCESS_DECISION, decision(B), Priority.KEEP)] * 8)
         dev.set_alarm("wc:tamper", True)
         over = wait_for(lambda: "wc:tamper" in (h := dev.health()).alarms and h,
                         what="alarm raised")

@@ -62,6 +62,7 @@ class DeviceStatus(msgspec.Struct, frozen=True, kw_only=True):
     alarms: list[Alarm] = []
     datasets: dict[DatasetName, Version] = {}
     doors: dict[Name, DoorStatus] = {}
+    readers: dict[Name, Annotated[str, msgspec.Meta(max_length=40)]] = {}
 
 
 class CentralPresence(msgspec.Struct, frozen=True):

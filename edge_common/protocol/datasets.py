@@ -93,7 +93,7 @@ class SyncPage(Answer):
 
     dataset: DatasetName
     head: Version
-    changes: list[tuple[Key, Any]]
+    changes: list[Change]
     next: Cursor | None = None
 
 

@@ -35,6 +35,12 @@ class Message(Generic[B, A]):
     answer: type[A]
     senders: frozenset[str] | None = None
 
+    def check(self, body: Any) -> None:
+        """Raise TypeError unless `body` is this message's body Struct (a sender's bug)."""
+        if not isinstance(body, self.body):
+            raise TypeError(f"{self.type} takes a {self.body.__name__}, not"
+                            f" {type(body).__name__}")
+
     def decode_body(self, raw: Any) -> B:
         """A received body as its Struct, or InvalidMessage('bad_body')."""
         try:
