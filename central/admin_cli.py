@@ -10,8 +10,10 @@ from central import commands, fleet, ingest
 from central.circulation import cli_admin, cli_desk, cli_setup, patrons, sites
 from central.circulation.cli_common import with_store
 from central.store import open_store
+from edge_common import envelope
 from edge_common.errors import EdgeError
 from edge_common.protocol import DEVICE_KINDS
+from edge_common.protocol.backbone import DeviceStatus
 
 DB_OPTION = click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
                          type=click.Path(dir_okay=False), help="Central's SQLite database.")
@@ -60,20 +62,19 @@ def device_list(db_path: str) -> None:
     ).fetchall()
     for dev, site, kind, revoked, online, body, updated in rows:
         state = "revoked" if revoked else ("online" if online else "offline")
-        detail = _status_detail(msgspec.json.decode(body)["body"]) if body else "never seen"
+        detail = _status_detail(msgspec.convert(envelope.decode(body).body, DeviceStatus)) \
+            if body else "never seen"
         click.echo(f"{dev:<16} {kind:<10} {site:<10} {state:<8} {detail} {updated or ''}")
 
 
-def _status_detail(body: dict) -> str:
-    parts = [f"outbox={body.get('outbox', '?')}", f"dropped={body.get('dropped', 0)}"]
-    versions = body.get("datasets") or {}
-    if versions:
-        parts.append("lists=" + ",".join(f"{k}:v{v}" for k, v in sorted(versions.items())))
-    if body.get("alarms"):
-        parts.append("alarms=" + ",".join(body["alarms"]))
-    for door, state in (body.get("doors") or {}).items():
-        opened = " (released)" if state.get("released") else ""
-        parts.append(f"{door}:{state.get('result', '-')}{opened}")
+def _status_detail(status: DeviceStatus) -> str:
+    parts = [f"outbox={status.outbox}", f"dropped={status.dropped}"]
+    if status.datasets:
+        parts.append("lists=" + ",".join(f"{k}:v{v}" for k, v in sorted(status.datasets.items())))
+    if status.alarms:
+        parts.append("alarms=" + ",".join(status.alarms))
+    for door, state in status.doors.items():
+        parts.append(f"{door}:{state.result}{' (released)' if state.released else ''}")
     return " ".join(parts)
 
 

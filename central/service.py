@@ -17,7 +17,7 @@ from edge_common import envelope, topics
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.errors import EdgeError, InvalidMessage
 from edge_common.link import Incoming, MqttLink, publish_properties
-from edge_common.protocol.backbone import Ack, CentralPresence, Rejected
+from edge_common.protocol.backbone import Ack, CentralPresence, DeviceStatus, Rejected
 from edge_common.protocol.datasets import SyncDelta
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,10 @@ class CentralService:
                 self._invalid(inc, parsed, exc)
                 continue
             if parsed and parsed[1] == "status":
-                statuses.append((parsed[0], env))
+                try:
+                    statuses.append((parsed[0], env, msgspec.convert(env.body, DeviceStatus)))
+                except msgspec.ValidationError as exc:
+                    self._invalid(inc, parsed, InvalidMessage(str(exc), code="status_invalid"))
             elif parsed:
                 messages.append(Message(parsed[0], parsed[1], env, inc.payload,
                                         inc.response_topic, inc.correlation))
@@ -160,8 +163,8 @@ class CentralService:
             self.db.conn.executemany(
                 "INSERT INTO device_status VALUES (?, ?, ?, ?) ON CONFLICT (dev) DO UPDATE SET"
                 " online = excluded.online, body = excluded.body, updated_at = excluded.updated_at",
-                [(dev, bool(env.body.get("online")), envelope.encode(env), now)
-                 for dev, env in statuses if env.dev == dev],
+                [(dev, status.online, envelope.encode(env), now)
+                 for dev, env, status in statuses if env.dev == dev],
             )
 
     def _publish_deltas(self, force: bool) -> None:

@@ -74,6 +74,15 @@ def test_garbage_from_a_device_gets_codes_and_changes_nothing(net):
         rejected = [r["code"] for a in acks for r in a.get("rejected", [])]
         assert "bad_body" in rejected
         assert net.db.execute("SELECT count(*) FROM access_log").fetchone()[0] == 1
+        seen = service.stats["invalid"]
+        evil.publish(topics.device("lock-2", "status"),
+                     valid("lock-2", "status", {"online": "yes", "outbox": -1}))
+        wait_for(lambda: service.stats["invalid"] == seen + 1, what="bad status counted")
+        assert net.db.execute("SELECT count(*) FROM device_status").fetchone()[0] == 0
+        evil.publish(topics.device("lock-2", "status"), valid("lock-2", "status",
+                                                              {"online": True, "outbox": 3}))
+        wait_for(lambda: net.db.execute("SELECT count(*) FROM device_status").fetchone()[0],
+                 what="a good status recorded")
         assert service._thread.is_alive() and service.link.connected
     finally:
         stop(evil)

@@ -37,7 +37,8 @@ WIRE = frozenset({
     # the envelope and the handler registry
     "payload_too_large", "envelope_invalid", "json_invalid", "bad_body", "answer_invalid",
     "dev_mismatch", "device_unknown", "type_unknown", "type_not_allowed", "internal_error",
-    "remote_error", "response_invalid", "offline", "timeout",
+    "remote_error", "response_invalid", "status_invalid", "message_invalid", "offline",
+    "timeout",
     # commands
     "command_refused", "command_invalid", "command_expired", "command_replayed",
     "command_unknown", "command_failed", "door_unknown", "door_lockdown",
