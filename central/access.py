@@ -3,20 +3,11 @@
 import msgspec
 
 from central.handlers import Context, handler
-from edge_common.protocol.doors import (
-    ACCESS_DECISION,
-    DOOR_ALARM,
-    DOOR_EXIT,
-    PRESENCE_SWEEP,
-    AccessDecision,
-    DoorAlarm,
-    DoorExit,
-    Sweep,
-)
+from edge_common.protocol import doors as wire
 
 
-@handler(ACCESS_DECISION)
-def access_decision(ctx: Context, body: AccessDecision) -> None:
+@handler(wire.ACCESS_DECISION)
+def access_decision(ctx: Context, body: wire.AccessDecision) -> None:
     """Append the decision to the access log and keep the room's roster."""
     conn = ctx.db.conn
     dev, site = ctx.device.id, ctx.device.site
@@ -38,8 +29,8 @@ def access_decision(ctx: Context, body: AccessDecision) -> None:
                      (site, room, body.card))
 
 
-@handler(DOOR_ALARM)
-def door_alarm(ctx: Context, body: DoorAlarm) -> None:
+@handler(wire.DOOR_ALARM)
+def door_alarm(ctx: Context, body: wire.DoorAlarm) -> None:
     """Record the alarm change; open alarms are what facilities staff see."""
     ctx.db.conn.execute(
         "INSERT INTO door_alarms VALUES (?, ?, ?, ?, ?, ?)",
@@ -48,8 +39,8 @@ def door_alarm(ctx: Context, body: DoorAlarm) -> None:
     )
 
 
-@handler(DOOR_EXIT)
-def door_exit(ctx: Context, body: DoorExit) -> None:
+@handler(wire.DOOR_EXIT)
+def door_exit(ctx: Context, body: wire.DoorExit) -> None:
     """Count an anonymous exit in the access log."""
     ctx.db.conn.execute(
         "INSERT INTO access_log VALUES (?, ?, ?, '', 'exit_button', ?, ?, ?)",
@@ -58,8 +49,8 @@ def door_exit(ctx: Context, body: DoorExit) -> None:
     )
 
 
-@handler(PRESENCE_SWEEP)
-def presence_sweep(ctx: Context, body: Sweep) -> None:
+@handler(wire.PRESENCE_SWEEP)
+def presence_sweep(ctx: Context, body: wire.Sweep) -> None:
     """Keep the sweep and start the room's roster afresh."""
     conn = ctx.db.conn
     conn.execute(
