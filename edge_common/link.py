@@ -8,6 +8,7 @@ import random
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -85,6 +86,11 @@ class MqttLink:
         c.max_inflight_messages_set(max_inflight)
         c.max_queued_messages_set(0)
         c.on_socket_open = self._socket_open
+        # With a write-registration callback, paho only queues what another thread publishes
+        # (and wakes the loop); the link thread alone writes the socket. Without it, paho
+        # writes on the publishing thread without a lock, so two threads could interleave
+        # half-written packets when the socket buffer is full.
+        c.on_socket_register_write = _loop_writes
         c.on_connect = self._connected
         c.on_disconnect = self._disconnected
         c.on_message = self._message
@@ -98,7 +104,10 @@ class MqttLink:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Disconnect cleanly (no will) and stop the network thread."""
+        """Disconnect cleanly (no will) and stop the network thread.
+
+        The link thread sends the DISCONNECT itself; queueing one here only wakes it sooner.
+        """
         self._stop.set()
         try:
             self.client.disconnect()
@@ -128,14 +137,24 @@ class MqttLink:
                 log.info("%s: broker unreachable (%s)", self.client_id, exc)
                 self._backoff()
                 continue
-            while not self._stop.is_set():
-                rc = self.client.loop(timeout=0.5)
-                if rc != mqtt.MQTT_ERR_SUCCESS:
-                    break
+            self._serve()
             self._set_state(False)
             if not self._stop.is_set():
                 self._backoff()
         self._set_state(False)
+
+    def _serve(self) -> None:
+        """Run paho's loop on this thread until the connection ends; on stop, say DISCONNECT
+        (so the broker keeps the will) and flush it, for at most two seconds."""
+        closing_until = None
+        while self.client.loop(timeout=0.5) == mqtt.MQTT_ERR_SUCCESS:
+            if not self._stop.is_set():
+                continue
+            if closing_until is None:
+                closing_until = time.monotonic() + 2.0
+                self.client.disconnect()
+            elif time.monotonic() > closing_until:
+                return
 
     def _connect(self) -> None:
         if self._will:
@@ -187,3 +206,7 @@ class MqttLink:
             msg.mid,
             msg.qos,
         ))
+
+
+def _loop_writes(client, userdata, sock) -> None:
+    """paho's write registration: nothing to register, the link thread's loop writes."""

@@ -1,0 +1,72 @@
+"""The MQTT link under concurrent publishers: the stream stays whole, nothing is lost."""
+
+import queue
+import socket
+import threading
+
+from edge_common import topics
+from edge_common.config import MqttConfig
+from edge_common.link import MqttLink
+from provisioning.broker import Account
+from tests.harness import wait_for
+
+THREADS, EACH, SIZE = 4, 100, 32 * 1024
+
+
+def _link(net, user: str, subs=(), on_state=lambda up: None, service=False) -> MqttLink:
+    account = net.broker.accounts.get(user) or net.broker.add(
+        Account(user, f"{user}-pw", site=net.site, service=service))
+    net.broker.reload()
+    inbox: queue.Queue = queue.Queue()
+    link = MqttLink(user, MqttConfig(port=net.broker.port, username=user,
+                                     password=account.password, reconnect_min=0.1,
+                                     reconnect_max=0.5),
+                    subscriptions=list(subs), on_message=inbox.put, on_state=on_state)
+    link.inbox = inbox
+    link.start()
+    wait_for(lambda: link.connected, what=f"{user} connected")
+    return link
+
+
+def test_many_threads_publishing_big_messages_keep_one_whole_stream(net):
+    """paho writes on the publishing thread unless told otherwise, without a lock: with a full
+    send buffer two threads can interleave half-written packets. Only the link thread writes."""
+    topic = topics.device("lock-1", "evt")
+    central = _link(net, "central-9", [(topics.all_devices("evt"), 1)], service=True)
+    drops = []
+    dev = _link(net, "lock-1", on_state=lambda up: up or drops.append(1))
+    dev.client.socket().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    writers: set[str] = set()
+    send = dev.client._sock_send
+
+    def recording_send(data):
+        writers.add(threading.current_thread().name)
+        return send(data)
+
+    dev.client._sock_send = recording_send
+    start = threading.Barrier(THREADS)
+
+    def publish(n: int) -> None:
+        start.wait()
+        for i in range(EACH):
+            payload = bytes([n]) + i.to_bytes(4, "big") + bytes([n]) * SIZE
+            while not dev.publish(topic, payload, qos=1):
+                wait_for(lambda: dev.connected, what="link back")
+
+    workers = [threading.Thread(target=publish, args=(n,)) for n in range(THREADS)]
+    try:
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(60)
+        got: set[tuple[int, int]] = set()
+        while len(got) < THREADS * EACH:
+            msg = central.inbox.get(timeout=30)
+            n, i = msg.payload[0], int.from_bytes(msg.payload[1:5], "big")
+            assert msg.payload[5:] == bytes([n]) * SIZE, "a message arrived mangled"
+            got.add((n, i))
+        assert drops == [], "the broker dropped the link: the stream was corrupted"
+        assert writers == {"mqtt-lock-1"}, "only the link thread may write the socket"
+    finally:
+        dev.stop()
+        central.stop()
