@@ -13,11 +13,12 @@ from edge_common.errors import ConfigError
 T = TypeVar("T")
 
 
+# Subclasses say frozen=True again: msgspec inherits it, type checkers (PEP 681) do not.
 class Schema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
     """Base of every config section: unknown keys are an error."""
 
 
-class MqttConfig(Schema):
+class MqttConfig(Schema, frozen=True):
     """How to reach the broker."""
 
     host: str = "127.0.0.1"

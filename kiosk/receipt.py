@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 Style = Literal["title", "heading", "text", "total"]
 
 
-class PrinterConfig(Schema):
+class PrinterConfig(Schema, frozen=True):
     """Which ESC/POS printer the kiosk has ("none" offers no printed receipt)."""
 
     kind: Literal["none", "serial", "usb", "network", "dummy"] = "none"

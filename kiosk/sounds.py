@@ -50,7 +50,7 @@ class BuzzerSounder:
         self.buzzer.close()
 
 
-class SounderConfig(Schema):
+class SounderConfig(Schema, frozen=True):
     """Whether the kiosk has a buzzer, and on which pin."""
 
     kind: Literal["none", "buzzer"] = "none"
