@@ -1,5 +1,6 @@
 """The device side of commands (protocol.commands.Command): stale or replayed ones are refused."""
 
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +19,7 @@ class CommandRefused(EdgeError, PermissionError):
     code = "command_refused"
 
 
-def _schema(db) -> None:
+def _schema(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE seen_nonces (nonce TEXT PRIMARY KEY, expires TEXT NOT NULL)")
 
 

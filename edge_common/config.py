@@ -43,7 +43,7 @@ class MqttConfig(Schema, frozen=True):
         return self.password
 
 
-class OutboxConfig(Schema):
+class OutboxConfig(Schema, frozen=True):
     """Durable outbox limits and resend timing."""
 
     max_rows: Annotated[int, msgspec.Meta(ge=10)] = 200_000
@@ -54,7 +54,7 @@ class OutboxConfig(Schema):
     replay_rate: Annotated[float, msgspec.Meta(gt=0)] = 20_000.0
 
 
-class DeviceSection(Schema):
+class DeviceSection(Schema, frozen=True):
     """Who this device is and where it keeps its state."""
 
     id: DeviceId
