@@ -198,10 +198,12 @@ def ib_lend(s: Store, ib_id: int) -> None:
 @click.option("--branch", "branch_id")
 @click.option("--history", is_flag=True, help="Closed ones instead of current ones.")
 @click.option("--overdue", is_flag=True)
-@click.option("--to-send", is_flag=True, help="Copies this branch must send.")
+@click.option("--to-send", is_flag=True, help="Copies the --branch must send.")
 def ib_list(s: Store, branch_id: str | None, history: bool, overdue: bool, to_send: bool) -> None:
     """Inter-branch loans: current, historical, overdue, or to send."""
     if to_send:
+        if branch_id is None:
+            raise click.UsageError("--to-send needs --branch (the branch that sends)")
         show(interbranch.requests_for(s, branch_id))
     elif overdue:
         show(interbranch.overdue(s, branch_id))
