@@ -30,7 +30,7 @@ class KioskSection(Schema, frozen=True):
     width: Annotated[int, msgspec.Meta(ge=320)] = 1280
     height: Annotated[int, msgspec.Meta(ge=240)] = 800
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         unknown = [lang for lang in self.languages if lang not in LANGUAGES]
         if unknown:
             raise ValueError(f"unknown language {unknown[0]!r}; choose from {sorted(LANGUAGES)}")

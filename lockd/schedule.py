@@ -48,7 +48,7 @@ class Schedule(Schema, frozen=True):
     windows: list[Window] = []
     on_closed_days: Literal["closed", "open"] = "closed"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
