@@ -29,7 +29,7 @@ MIGRATIONS = [("commands_0001_nonces", _schema)]
 class CommandGuard:
     """Remembers accepted nonces until their command expires, across restarts."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         self._db = connect(path, synchronous="FULL")
         apply(self._db, MIGRATIONS)
         self._lock = threading.Lock()

@@ -63,7 +63,7 @@ class MqttLink:
         manual_ack: bool = False,
         receive_maximum: int = 1000,
         max_inflight: int = 1000,
-    ):
+    ) -> None:
         self.client_id = client_id
         self.cfg = cfg
         self.subscriptions = subscriptions

@@ -48,7 +48,7 @@ MIGRATIONS = [("outbox_0001_create", _schema)]
 class Outbox:
     """Events committed before anything else happens, deleted only when central acks their id."""
 
-    def __init__(self, path: str, dev: str, cfg: OutboxConfig):
+    def __init__(self, path: str, dev: str, cfg: OutboxConfig) -> None:
         self.dev = dev
         self.cfg = cfg
         self._lock = threading.Lock()

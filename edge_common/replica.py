@@ -47,7 +47,7 @@ _json = msgspec.json.Encoder()
 class Replicas:
     """The device's copy of central's datasets, one SQLite file."""
 
-    def __init__(self, path: str, clock: Callable[[], float] = time.time):
+    def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
         self._db = connect(path, synchronous="NORMAL")
         apply(self._db, MIGRATIONS)
         self._db.execute("PRAGMA temp_store = FILE")

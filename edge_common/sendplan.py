@@ -19,7 +19,7 @@ class Flight:
 class SendPlan:
     """Pure scheduling state of the outbox sender; the caller passes the time in."""
 
-    def __init__(self, cfg: OutboxConfig, rng: random.Random | None = None):
+    def __init__(self, cfg: OutboxConfig, rng: random.Random | None = None) -> None:
         self.cfg = cfg
         self.rng = rng or random.Random()
         self.cursor = 0

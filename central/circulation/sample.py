@@ -90,7 +90,7 @@ def _insert(s: Store, sql: str, rows: Iterable[Row]) -> int:
 class _Dates:
     """Open-day lookups for every branch over the generated period."""
 
-    def __init__(self, s: Store, ids: list[str], first: date, last: date):
+    def __init__(self, s: Store, ids: list[str], first: date, last: date) -> None:
         self.open_on: dict[str, list[date | None]] = {}
         for bid in ids:
             cal = calendar.load(s.db, bid, range(first.year, last.year + 2))

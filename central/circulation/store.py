@@ -20,7 +20,7 @@ T = TypeVar("T")
 class Store:
     """Central's database as the domain sees it, with the clock and short-lived caches."""
 
-    def __init__(self, db: sqlite_utils.Database, clock: Clock | None = None):
+    def __init__(self, db: sqlite_utils.Database, clock: Clock | None = None) -> None:
         self.db = db
         self.conn = db.conn
         self.clock = clock or SystemClock()
