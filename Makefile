@@ -1,4 +1,4 @@
-# libedge: `make demo` runs the whole system on embedded defaults; `make test` runs every test.
+# libedge: `make demo` runs the whole system on embedded defaults; `make test` lints, then tests.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -32,7 +32,7 @@ venv: sysdeps $(STAMP)
 demo: venv
 	$(BIN)/libedge demo
 
-test: venv
+test: lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: venv
@@ -40,6 +40,7 @@ bench: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) demo-run .pytest_cache .ruff_cache
+	rm -rf $(VENV) demo-run .pytest_cache .ruff_cache .mypy_cache

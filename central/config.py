@@ -7,7 +7,7 @@ import msgspec
 from edge_common.config import MqttConfig, Schema
 
 
-class CentralSection(Schema):
+class CentralSection(Schema, frozen=True):
     """Where the store is and how this worker consumes."""
 
     db: str
@@ -16,7 +16,7 @@ class CentralSection(Schema):
     poll_interval: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.1
 
 
-class CentralConfig(Schema):
+class CentralConfig(Schema, frozen=True):
     """The whole central config file."""
 
     central: CentralSection

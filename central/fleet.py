@@ -3,8 +3,10 @@
 import secrets
 from datetime import UTC, datetime
 
+import sqlite_utils
 
-def enrol(db, dev: str, site: str, kind: str) -> None:
+
+def enrol(db: sqlite_utils.Database, dev: str, site: str, kind: str) -> None:
     """Register a device (or re-enrol a revoked one) at a site."""
     with db.atomic():
         db.execute(
@@ -14,7 +16,7 @@ def enrol(db, dev: str, site: str, kind: str) -> None:
         )
 
 
-def revoke(db, dev: str) -> bool:
+def revoke(db: sqlite_utils.Database, dev: str) -> bool:
     """Stop accepting a device's messages; False when it is unknown."""
     with db.atomic():
         cur = db.execute(
@@ -24,13 +26,13 @@ def revoke(db, dev: str) -> bool:
     return cur.rowcount == 1
 
 
-def site_key(db, site: str) -> str | None:
+def site_key(db: sqlite_utils.Database, site: str) -> str | None:
     """The site's card key (hex), or None when the site has none yet."""
     row = db.execute("SELECT key_hex FROM site_keys WHERE site = ?", [site]).fetchone()
     return row[0] if row else None
 
 
-def add_site_key(db, site: str) -> str:
+def add_site_key(db: sqlite_utils.Database, site: str) -> str:
     """Give a site a new random card key (in the caller's transaction); return it (hex)."""
     key = secrets.token_hex(32)
     db.execute("INSERT INTO site_keys VALUES (?, ?)", [site, key])

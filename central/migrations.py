@@ -1,8 +1,10 @@
 """The backbone's schema (devices, messages, datasets, commands, doors) as named append-only
 migrations; the circulation domain owns patrons and cards and adds its own after."""
 
+import sqlite_utils
 
-def _messaging(db) -> None:
+
+def _messaging(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE devices (id TEXT PRIMARY KEY, site TEXT NOT NULL, kind TEXT NOT NULL,"
         " enrolled_at TEXT NOT NULL, revoked_at TEXT)"
@@ -19,7 +21,7 @@ def _messaging(db) -> None:
     )
 
 
-def _datasets(db) -> None:
+def _datasets(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE site_keys (site TEXT PRIMARY KEY, key_hex TEXT NOT NULL)")
     db.execute(
         "CREATE TABLE dataset_heads (site TEXT NOT NULL, dataset TEXT NOT NULL,"
@@ -37,7 +39,7 @@ def _datasets(db) -> None:
     )
 
 
-def _access_log(db) -> None:
+def _access_log(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE access_log (dev TEXT NOT NULL, site TEXT NOT NULL, door TEXT NOT NULL,"
         " card TEXT NOT NULL, result TEXT NOT NULL, at TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -46,14 +48,14 @@ def _access_log(db) -> None:
     db.execute("CREATE INDEX access_log_at ON access_log (site, at)")
 
 
-def _device_status(db) -> None:
+def _device_status(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE device_status (dev TEXT PRIMARY KEY, online INTEGER NOT NULL,"
         " body BLOB NOT NULL, updated_at TEXT NOT NULL)"
     )
 
 
-def _commands(db) -> None:
+def _commands(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE commands (nonce TEXT PRIMARY KEY, dev TEXT NOT NULL, name TEXT NOT NULL,"
         " args BLOB NOT NULL, expires TEXT NOT NULL, issued_at TEXT NOT NULL, sent_at TEXT)"
@@ -65,7 +67,7 @@ def _commands(db) -> None:
     )
 
 
-def _doors(db) -> None:
+def _doors(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE door_alarms (dev TEXT NOT NULL, site TEXT NOT NULL, door TEXT NOT NULL,"
         " alarm TEXT NOT NULL, active INTEGER NOT NULL, at TEXT NOT NULL)"

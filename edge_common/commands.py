@@ -1,5 +1,6 @@
 """The device side of commands (protocol.commands.Command): stale or replayed ones are refused."""
 
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +19,7 @@ class CommandRefused(EdgeError, PermissionError):
     code = "command_refused"
 
 
-def _schema(db) -> None:
+def _schema(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE seen_nonces (nonce TEXT PRIMARY KEY, expires TEXT NOT NULL)")
 
 
@@ -28,7 +29,7 @@ MIGRATIONS = [("commands_0001_nonces", _schema)]
 class CommandGuard:
     """Remembers accepted nonces until their command expires, across restarts."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         self._db = connect(path, synchronous="FULL")
         apply(self._db, MIGRATIONS)
         self._lock = threading.Lock()

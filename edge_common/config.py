@@ -13,11 +13,12 @@ from edge_common.errors import ConfigError
 T = TypeVar("T")
 
 
+# Subclasses say frozen=True again: msgspec inherits it, type checkers (PEP 681) do not.
 class Schema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
     """Base of every config section: unknown keys are an error."""
 
 
-class MqttConfig(Schema):
+class MqttConfig(Schema, frozen=True):
     """How to reach the broker."""
 
     host: str = "127.0.0.1"
@@ -42,7 +43,7 @@ class MqttConfig(Schema):
         return self.password
 
 
-class OutboxConfig(Schema):
+class OutboxConfig(Schema, frozen=True):
     """Durable outbox limits and resend timing."""
 
     max_rows: Annotated[int, msgspec.Meta(ge=10)] = 200_000
@@ -53,7 +54,7 @@ class OutboxConfig(Schema):
     replay_rate: Annotated[float, msgspec.Meta(gt=0)] = 20_000.0
 
 
-class DeviceSection(Schema):
+class DeviceSection(Schema, frozen=True):
     """Who this device is and where it keeps its state."""
 
     id: DeviceId

@@ -31,7 +31,7 @@ class DataSync:
     def __init__(self, dev: str, replicas: Replicas, datasets: Sequence[str], ask: Ask, *,
                  changed: Callable[[], None] = lambda: None,
                  invalid: Callable[[], None] = lambda: None,
-                 check_interval: float = 60.0, clock: Callable[[], float] = time.monotonic):
+                 check_interval: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.dev = dev
         self.datasets = tuple(datasets)
         self._replicas = replicas

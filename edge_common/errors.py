@@ -6,7 +6,7 @@ class EdgeError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str = "", *, code: str | None = None):
+    def __init__(self, message: str = "", *, code: str | None = None) -> None:
         super().__init__(message or self.code)
         if code is not None:
             self.code = code

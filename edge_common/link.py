@@ -11,10 +11,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from edge_common.config import MqttConfig
 
@@ -33,7 +35,9 @@ class Incoming:
     qos: int
 
 
-def publish_properties(response_topic: str | None = None, correlation: bytes | None = None):
+def publish_properties(
+    response_topic: str | None = None, correlation: bytes | None = None
+) -> Properties | None:
     """PUBLISH properties carrying MQTT 5 request/response fields, or None."""
     if response_topic is None and correlation is None:
         return None
@@ -60,7 +64,7 @@ class MqttLink:
         manual_ack: bool = False,
         receive_maximum: int = 1000,
         max_inflight: int = 1000,
-    ):
+    ) -> None:
         self.client_id = client_id
         self.cfg = cfg
         self.subscriptions = subscriptions
@@ -117,7 +121,7 @@ class MqttLink:
             self._thread.join(timeout)
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False,
-                properties=None) -> bool:
+                properties: Properties | None = None) -> bool:
         """Hand a message to paho if the link is up; False (nothing queued) when it is down."""
         if not self.connected:
             return False
@@ -179,10 +183,12 @@ class MqttLink:
             self.connected = up
             self._on_state(up)
 
-    def _socket_open(self, client, userdata, sock) -> None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def _socket_open(self, client: mqtt.Client, userdata: Any, sock: "mqtt.SocketLike") -> None:
+        # a TCP (or TLS over TCP) socket: this link never uses the websocket transport
+        cast(socket.socket, sock).setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def _connected(self, client, userdata, flags, reason_code, properties) -> None:
+    def _connected(self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
+                   reason_code: ReasonCode, properties: Properties | None) -> None:
         if reason_code.is_failure:
             log.warning("%s: broker refused the connection: %s", self.client_id, reason_code)
             return
@@ -191,16 +197,17 @@ class MqttLink:
             client.subscribe(self.subscriptions)
         self._set_state(True)
 
-    def _disconnected(self, client, userdata, flags, reason_code, properties) -> None:
+    def _disconnected(self, client: mqtt.Client, userdata: Any, flags: mqtt.DisconnectFlags,
+                      reason_code: ReasonCode, properties: Properties | None) -> None:
         if not self._stop.is_set():
             log.info("%s: disconnected (%s)", self.client_id, reason_code)
         self._set_state(False)
 
-    def _message(self, client, userdata, msg) -> None:
+    def _message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         props = msg.properties
         self._on_message(Incoming(
             msg.topic,
-            msg.payload,
+            bytes(msg.payload),  # typed bytes | bytearray; bytes here, so no copy
             getattr(props, "ResponseTopic", None),
             getattr(props, "CorrelationData", None),
             msg.mid,

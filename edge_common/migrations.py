@@ -6,7 +6,10 @@ Devices use plain sqlite3 connections (lean); central wraps them in sqlite-utils
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 Migration = tuple[str, Callable[[Any], None]]
 
@@ -20,14 +23,15 @@ def connect(path: str, *, synchronous: str = "FULL") -> sqlite3.Connection:
     return conn
 
 
-def open_db(path: str, *, synchronous: str = "FULL"):
+def open_db(path: str, *, synchronous: str = "FULL") -> "sqlite_utils.Database":
     """A sqlite-utils Database over `connect(path)`, for central and staff tools."""
     import sqlite_utils
 
     return sqlite_utils.Database(connect(path, synchronous=synchronous))
 
 
-def apply(db, migrations: Sequence[Migration]) -> list[str]:
+def apply(db: "sqlite3.Connection | sqlite_utils.Database",
+          migrations: Sequence[Migration]) -> list[str]:
     """Apply the migrations not yet recorded in `_migrations`, in order; return their names.
 
     `db` is a sqlite3 connection or a sqlite-utils Database; each step gets it as given.

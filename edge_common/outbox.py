@@ -1,6 +1,7 @@
 """The device outbox: the durable record of every event until central acknowledges applying it."""
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ class Pending:
     payload: bytes
 
 
-def _schema(db) -> None:
+def _schema(db: sqlite3.Connection) -> None:
     db.execute(
         "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
         " type TEXT NOT NULL, priority INTEGER NOT NULL, size INTEGER NOT NULL,"
@@ -47,7 +48,7 @@ MIGRATIONS = [("outbox_0001_create", _schema)]
 class Outbox:
     """Events committed before anything else happens, deleted only when central acks their id."""
 
-    def __init__(self, path: str, dev: str, cfg: OutboxConfig):
+    def __init__(self, path: str, dev: str, cfg: OutboxConfig) -> None:
         self.dev = dev
         self.cfg = cfg
         self._lock = threading.Lock()
@@ -113,7 +114,7 @@ class Outbox:
             self._next_seq = seq
             return made
 
-    def _enforce_cap(self, conn) -> None:
+    def _enforce_cap(self, conn: sqlite3.Connection) -> None:
         """Drop the oldest droppable events, lowest priority first, until under the cap."""
         dropped = 0
         while self.over_capacity:

@@ -3,7 +3,7 @@
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 
@@ -29,7 +29,7 @@ def classify(current: int, incoming: int) -> Verdict:
     return Verdict.STALE if incoming <= current else Verdict.GAP
 
 
-def _schema(db) -> None:
+def _schema(db: sqlite3.Connection) -> None:
     db.execute(
         "CREATE TABLE replica_meta (dataset TEXT PRIMARY KEY, version INTEGER NOT NULL,"
         " synced_at REAL)"
@@ -47,7 +47,7 @@ _json = msgspec.json.Encoder()
 class Replicas:
     """The device's copy of central's datasets, one SQLite file."""
 
-    def __init__(self, path: str, clock=time.time):
+    def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
         self._db = connect(path, synchronous="NORMAL")
         apply(self._db, MIGRATIONS)
         self._db.execute("PRAGMA temp_store = FILE")
@@ -146,7 +146,7 @@ class Replicas:
                 raise
             conn.execute("COMMIT")
 
-    def _set_version(self, conn, dataset: str, version: int) -> None:
+    def _set_version(self, conn: sqlite3.Connection, dataset: str, version: int) -> None:
         conn.execute(
             "INSERT INTO replica_meta VALUES (?, ?, ?) ON CONFLICT (dataset) DO UPDATE SET"
             " version = excluded.version, synced_at = excluded.synced_at",

@@ -34,7 +34,7 @@ def outcome(body: dict) -> tuple[dict | None, EdgeError | None]:
 class Requests:
     """Pending requests; callbacks run on whichever thread resolves or expires them."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[str, _Pending] = {}
 
@@ -43,11 +43,11 @@ class Requests:
         with self._lock:
             self._pending[id] = _Pending(deadline, callback)
 
-    def future(self, id: str, deadline: float) -> Future:
+    def future(self, id: str, deadline: float) -> Future[dict | None]:
         """Track a request whose result a caller will wait for."""
-        fut: Future = Future()
+        fut: Future[dict | None] = Future()
 
-        def done(result, error):
+        def done(result: dict | None, error: EdgeError | None) -> None:
             if error is None:
                 fut.set_result(result)
             else:

@@ -1,6 +1,7 @@
 """When to send outbox events: in order, a bounded window, backoff with jitter, a rate cap."""
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from edge_common.config import OutboxConfig
@@ -18,7 +19,7 @@ class Flight:
 class SendPlan:
     """Pure scheduling state of the outbox sender; the caller passes the time in."""
 
-    def __init__(self, cfg: OutboxConfig, rng: random.Random | None = None):
+    def __init__(self, cfg: OutboxConfig, rng: random.Random | None = None) -> None:
         self.cfg = cfg
         self.rng = rng or random.Random()
         self.cursor = 0
@@ -64,7 +65,7 @@ class SendPlan:
         self.cursor = max(self.cursor, seq)
         self._tokens -= 1
 
-    def forget(self, ids) -> None:
+    def forget(self, ids: Iterable[str]) -> None:
         """Stop tracking events that were acknowledged or are gone from the outbox."""
         for i in ids:
             self.inflight.pop(i, None)

@@ -62,7 +62,7 @@ class StatusReport:
     def __init__(self, dev: str, kind: str, version: str, *, interval: float,
                  outbox: Callable[[], OutboxFacts], versions: Callable[[], dict[str, int]],
                  publish: Callable[[str, bytes], bool], extra: Callable[[], dict] = dict,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.dev = dev
         self.kind = kind
         self.version = version

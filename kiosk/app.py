@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -24,6 +25,7 @@ from kivy.properties import (
 )
 from kivy.uix.button import Button
 from kivy.uix.screenmanager import Screen as KivyScreen
+from kivy.uix.widget import Widget
 
 from kiosk.i18n import LANGUAGES, Translator
 from kiosk.maintenance import Fact
@@ -44,7 +46,7 @@ class Frame(KivyScreen):
 
     body_class = StringProperty("")
 
-    def on_kv_post(self, base_widget):
+    def on_kv_post(self, base_widget: Widget) -> None:
         """Put the screen's body widget into the frame."""
         self.ids.body.add_widget(Factory.get(self.body_class)())
 
@@ -94,7 +96,7 @@ class KioskApp(App):
     languages = ListProperty()
 
     def __init__(self, session: Session, worker: SessionWorker,
-                 status: Callable[[], list[Fact]] = list, **kw):
+                 status: Callable[[], list[Fact]] = list, **kw: Any) -> None:
         super().__init__(**kw)
         self.session = session
         self.status = status
@@ -104,7 +106,7 @@ class KioskApp(App):
         self.worker = worker
         worker.after_each = self._after_step
 
-    def build(self):
+    def build(self) -> Widget:
         """Load the screens."""
         self.font = register_fonts()
         self.title = "libedge kiosk"
@@ -117,14 +119,14 @@ class KioskApp(App):
         """Log when the first frame is on the screen (the end of a cold start)."""
         from kivy.core.window import Window
 
-        def shown(*_):
+        def shown(*_: object) -> None:
             Window.unbind(on_flip=shown)
             log.info("kiosk ready: %s screen shown", self.root.current)
         Window.bind(on_flip=shown)
 
     # --- inputs (any thread) -------------------------------------------------------------
 
-    def act(self, step) -> None:
+    def act(self, step: Callable[[], None]) -> None:
         """Run a session step on the session thread, then re-render."""
         self.worker.act(step)
 

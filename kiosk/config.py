@@ -13,7 +13,7 @@ from kiosk.sounds import SounderConfig
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 
 
-class KioskSection(Schema):
+class KioskSection(Schema, frozen=True):
     """What the kiosk talks to and how long a patron's session may stay idle."""
 
     backend: Literal["central", "simulated"] = "central"
@@ -30,7 +30,7 @@ class KioskSection(Schema):
     width: Annotated[int, msgspec.Meta(ge=320)] = 1280
     height: Annotated[int, msgspec.Meta(ge=240)] = 800
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         unknown = [lang for lang in self.languages if lang not in LANGUAGES]
         if unknown:
             raise ValueError(f"unknown language {unknown[0]!r}; choose from {sorted(LANGUAGES)}")
@@ -38,14 +38,14 @@ class KioskSection(Schema):
             raise ValueError("warning_after must be shorter than logout_after")
 
 
-class PaymentConfig(Schema):
+class PaymentConfig(Schema, frozen=True):
     """The card-payment terminal ("none" hides paying at the kiosk)."""
 
     kind: Literal["none", "simulated"] = "none"
     delay: Annotated[float, msgspec.Meta(ge=0, le=120)] = 2.0
 
 
-class KioskConfig(Schema):
+class KioskConfig(Schema, frozen=True):
     """The whole kiosk config file."""
 
     device: DeviceSection

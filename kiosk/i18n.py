@@ -24,16 +24,16 @@ def catalogue(lang: str) -> gettext.NullTranslations:
 class Translator:
     """Texts, amounts and dates for one UI language."""
 
-    def __init__(self, lang: str):
+    def __init__(self, lang: str) -> None:
         self.lang = lang if lang in LANGUAGES else "en"
         self.locale = Locale.parse(BABEL_LOCALES[self.lang])
         self._gettext = catalogue(self.lang).gettext
 
-    def label(self, key: str, **params) -> str:
+    def label(self, key: str, **params: object) -> str:
         """A UI label by key."""
         return self._format(LABELS[key], params)
 
-    def notice(self, code: str, **params) -> str:
+    def notice(self, code: str, **params: object) -> str:
         """The patron-facing message for a stable code; unknown codes get a safe fallback."""
         text = NOTICES.get(SAME_AS.get(code, code))
         if text is None:
@@ -67,7 +67,7 @@ class Translator:
             log.warning("bad parameters for text %r", text)
             return self._gettext(text)
 
-    def _shown(self, key: str, value, currency: str):
+    def _shown(self, key: str, value: object, currency: str) -> object:
         if isinstance(value, datetime):
             return self.moment(value)
         if isinstance(value, date):

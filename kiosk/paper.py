@@ -5,9 +5,12 @@ at all, and "no paper" for a byte that is not a status; here both are `unknown`.
 """
 
 import logging
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from kiosk.receipt import PrinterConfig, PrinterUnavailable, close_printer, open_printer
+
+if TYPE_CHECKING:
+    from escpos.escpos import Escpos
 
 log = logging.getLogger(__name__)
 PaperState = Literal["ok", "low", "out", "unknown", "unavailable", "none"]
@@ -24,7 +27,7 @@ def decode(answer: bytes) -> PaperState:
     return "low" if answer[0] & NEAR_END else "ok"
 
 
-def paper_state(printer) -> PaperState:
+def paper_state(printer: "Escpos") -> PaperState:
     """Ask an open python-escpos printer for its paper (waits up to its read timeout)."""
     from escpos.constants import RT_STATUS_PAPER
 

@@ -5,19 +5,26 @@ product id, network printers on port 9100.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from edge_common.config import Schema
 from edge_common.errors import EdgeError
 from kiosk.i18n import Translator
+from kiosk.models import Borrowed, Renewal
+
+if TYPE_CHECKING:
+    from escpos.escpos import Escpos
+
+    from kiosk.session import Paid
 
 log = logging.getLogger(__name__)
 Style = Literal["title", "heading", "text", "total"]
 
 
-class PrinterConfig(Schema):
+class PrinterConfig(Schema, frozen=True):
     """Which ESC/POS printer the kiosk has ("none" offers no printed receipt)."""
 
     kind: Literal["none", "serial", "usb", "network", "dummy"] = "none"
@@ -44,8 +51,9 @@ class Line:
     text: str
 
 
-def compose(t: Translator, library: str, branch: str, when: datetime, borrowed=(),
-            renewals=(), paid=(), currency: str = "EUR") -> list[Line]:
+def compose(t: Translator, library: str, branch: str, when: datetime,
+            borrowed: Sequence[Borrowed] = (), renewals: Sequence[Renewal] = (),
+            paid: Sequence["Paid"] = (), currency: str = "EUR") -> list[Line]:
     """The receipt of one kiosk session, in the patron's language."""
     lines = [Line("title", library), Line("text", branch),
              Line("text", f"{t.day(when.date())} {when:%H:%M}")]
@@ -66,7 +74,7 @@ def compose(t: Translator, library: str, branch: str, when: datetime, borrowed=(
     return lines
 
 
-def open_printer(cfg: PrinterConfig):
+def open_printer(cfg: PrinterConfig) -> "Escpos":
     """A python-escpos printer for the config (imported lazily: an extra)."""
     from escpos import printer
 
@@ -87,7 +95,7 @@ def open_printer(cfg: PrinterConfig):
         raise PrinterUnavailable(str(exc)) from exc
 
 
-def close_printer(p) -> None:
+def close_printer(p: "Escpos") -> None:
     """Close a printer; one that has gone away meanwhile is logged, not raised."""
     try:
         p.close()
@@ -95,7 +103,7 @@ def close_printer(p) -> None:
         log.warning("printer close failed: %s", type(exc).__name__)
 
 
-def print_lines(p, lines: list[Line]) -> None:
+def print_lines(p: "Escpos", lines: list[Line]) -> None:
     """Send the lines to an escpos printer and cut."""
     try:
         for line in lines:

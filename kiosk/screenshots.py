@@ -5,7 +5,9 @@
 
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
@@ -16,13 +18,21 @@ import click  # noqa: E402
 
 from edge_common.protocol.circulation import LOAN_CHECKOUT_OFFLINE, Checkout
 
+if TYPE_CHECKING:
+    from kivy.uix.widget import Widget
 
-def tour(app, out: Path, langs: list[str]):
+    from kiosk.app import KioskApp
+    from kiosk.maintenance import Fact
+    from kiosk.session import Session
+
+
+def tour(app: "KioskApp", out: Path,
+         langs: list[str]) -> Iterator[tuple[Callable[..., object], str | None]]:
     """Steps (action, screenshot name or None) that visit every screen."""
     s = app.session
     backend = s.backend
 
-    def press(text):
+    def press(text: str) -> Callable[[], None]:
         return lambda: app.press(text)
 
     for lang in langs:
@@ -68,7 +78,7 @@ def tour(app, out: Path, langs: list[str]):
         yield (lambda: setattr(app, "contrast", False)), None
 
 
-def staff_facts(folder: Path):
+def staff_facts(folder: Path) -> Callable[[], list["Fact"]]:
     """Real maintenance facts of a kiosk that has no network: an unstarted runtime and so on."""
     import logging
 
@@ -97,16 +107,16 @@ def staff_facts(folder: Path):
                        lambda: readers).facts
 
 
-def skip(session) -> None:
+def skip(session: "Session") -> None:
     """Jump past the goodbye screen (on the session thread)."""
-    session.clock.skip = 10
+    cast(SkipClock, session.clock).skip = 10  # the tour's session runs on a SkipClock
     session.tick()
 
 
 class SkipClock:
     """A monotonic clock that a tour can jump forward (to pass the goodbye screen)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         import time
 
         self._time = time.monotonic
@@ -153,11 +163,11 @@ def main(out: str, langs: tuple[str, ...]) -> None:
         rendered = 0
         drawn_at = 0
 
-        def act(self, step) -> None:
+        def act(self, step: Callable[[], None]) -> None:
             """Run a session step, counted until its result has been rendered."""
             self.submitted += 1
 
-            def counted():
+            def counted() -> None:
                 try:
                     step()
                 finally:
@@ -166,7 +176,7 @@ def main(out: str, langs: tuple[str, ...]) -> None:
 
             super().act(counted)
 
-        def _rendered(self, dt) -> None:
+        def _rendered(self, dt: float) -> None:
             self.render()
             self.rendered += 1
             self.drawn_at = Clock.frames_displayed
@@ -175,7 +185,7 @@ def main(out: str, langs: tuple[str, ...]) -> None:
             """Every session step ran and was rendered, and frames were drawn since."""
             return self.rendered == self.submitted and Clock.frames_displayed > self.drawn_at + 1
 
-        def visible(self, text: str):
+        def visible(self, text: str) -> "Widget | None":
             """The visible, enabled button labelled `text` on the current screen, or None."""
             for w in self.root.current_screen.walk():
                 if getattr(w, "text", None) == text and hasattr(w, "trigger_action") and (
@@ -212,8 +222,8 @@ def main(out: str, langs: tuple[str, ...]) -> None:
     chosen = list(langs) or list(LANGUAGES)
     steps = tour(app, folder, chosen)
 
-    def shoot(name: str):
-        def on_flip(*_):
+    def shoot(name: str) -> None:
+        def on_flip(*_: object) -> None:
             Window.unbind(on_flip=on_flip)
             saved = Window.screenshot(name=str(folder / f"{name}.png"))
             if saved:
@@ -223,16 +233,16 @@ def main(out: str, langs: tuple[str, ...]) -> None:
         Window.bind(on_flip=on_flip)
         Window.canvas.ask_update()
 
-    def when_settled(then) -> None:
+    def when_settled(then: Callable[[], object]) -> None:
         """Run `then` once the UI shows the result of every step so far, however slow."""
-        def check(dt):
+        def check(dt: float) -> None:
             if app.settled():
                 then()
             else:
                 Clock.schedule_once(check, 0.05)
         Clock.schedule_once(check, 0.15)
 
-    def step(dt):
+    def step(dt: float) -> None:
         try:
             action, name = next(steps)
         except StopIteration:

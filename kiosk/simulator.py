@@ -10,7 +10,7 @@ from kiosk.receipt import Line
 class SimulatedBackend:
     """Central as a few patrons and items in memory; `online` can be switched off."""
 
-    def __init__(self, today: date | None = None):
+    def __init__(self, today: date | None = None) -> None:
         self.today = today = today or date.today()
         self.online = True
         self.payments: list[tuple[list[str], int, str]] = []

@@ -4,9 +4,12 @@ Wiring: an active piezo buzzer on a GPIO pin (BCM numbering), through a transist
 more than a few mA; `active_high = false` for boards that sound when the pin is low.
 """
 
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from edge_common.config import Schema
+
+if TYPE_CHECKING:
+    from gpiozero.pins import Factory
 
 Cue = Literal["ok", "warning", "error", "attention"]
 # (on seconds, off seconds, beeps): one short chirp, two medium beeps, three long ones, a trill
@@ -35,7 +38,8 @@ class Silent:
 class BuzzerSounder:
     """Cues as beep patterns on a gpiozero `Buzzer`."""
 
-    def __init__(self, pin: int, active_high: bool = True, pin_factory=None):
+    def __init__(self, pin: int, active_high: bool = True,
+                 pin_factory: "Factory | None" = None) -> None:
         from gpiozero import Buzzer
 
         self.buzzer = Buzzer(pin, active_high=active_high, pin_factory=pin_factory)
@@ -50,7 +54,7 @@ class BuzzerSounder:
         self.buzzer.close()
 
 
-class SounderConfig(Schema):
+class SounderConfig(Schema, frozen=True):
     """Whether the kiosk has a buzzer, and on which pin."""
 
     kind: Literal["none", "buzzer"] = "none"
@@ -58,7 +62,7 @@ class SounderConfig(Schema):
     active_high: bool = True
 
 
-def open_sounder(cfg: SounderConfig, pin_factory=None) -> Sounder:
+def open_sounder(cfg: SounderConfig, pin_factory: "Factory | None" = None) -> Sounder:
     """The sounder a config section describes."""
     if cfg.kind == "buzzer":
         return BuzzerSounder(cfg.pin, cfg.active_high, pin_factory)

@@ -12,7 +12,7 @@ from lockd.schedule import Schedule
 Pin = int | str
 
 
-class GpioSection(Schema):
+class GpioSection(Schema, frozen=True):
     """The pin factory ("" lets gpiozero choose: lgpio on a Pi) and the building's fire input."""
 
     pin_factory: Literal["", "mock", "lgpio", "rpigpio", "pigpio", "native"] = ""
@@ -22,7 +22,7 @@ class GpioSection(Schema):
 Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 
 
-class DoorConfig(Schema):
+class DoorConfig(Schema, frozen=True):
     """One door: relay, inputs, feedback, readers, rules (BCM pin numbers or gpiozero names)."""
 
     id: Name
@@ -48,7 +48,7 @@ class DoorConfig(Schema):
     schedule: Schedule = Schedule()
 
 
-class LockdConfig(Schema):
+class LockdConfig(Schema, frozen=True):
     """The whole lockd config file."""
 
     device: DeviceSection

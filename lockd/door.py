@@ -13,8 +13,9 @@ energised to lock (maglock), so a power cut opens the door.
 from collections.abc import Callable
 
 from gpiozero import LED, Button, Buzzer, DigitalOutputDevice
+from gpiozero.pins import Factory
 
-from lockd.config import DoorConfig
+from lockd.config import DoorConfig, Pin
 
 FEEDBACK = {  # reason class → (LED, on seconds, beeps)
     "granted": ("green", 1.5, 1),
@@ -24,7 +25,8 @@ FEEDBACK = {  # reason class → (LED, on seconds, beeps)
 FAULT_REASONS = {"list_stale", "card_data_invalid"}
 
 
-def input_pin(pin, report: Callable[[bool], object], factory, keep: list | None = None):
+def input_pin(pin: Pin | None, report: Callable[[bool], object], factory: Factory | None,
+              keep: list[Button] | None = None) -> Button | None:
     """A contact to GND on `pin` whose changes are reported as True (closed) / False (open)."""
     if pin is None:
         return None
@@ -39,7 +41,8 @@ def input_pin(pin, report: Callable[[bool], object], factory, keep: list | None 
 class DoorPins:
     """The gpiozero devices of one door."""
 
-    def __init__(self, cfg: DoorConfig, post: Callable[[str, object], None], factory=None):
+    def __init__(self, cfg: DoorConfig, post: Callable[[str, object], None],
+                 factory: Factory | None = None) -> None:
         self.cfg = cfg
         safe = cfg.fail_mode == "safe"
         self.relay = DigitalOutputDevice(cfg.relay_pin, active_high=cfg.relay_active_high,
@@ -47,7 +50,7 @@ class DoorPins:
         self.inputs: list[Button] = []
         self.contact = input_pin(cfg.contact_pin, lambda down: post("contact", not down),
                                    factory, self.inputs)
-        input_pin(cfg.exit_pin, lambda down: down and post("exit", None), factory,
+        input_pin(cfg.exit_pin, lambda down: post("exit", None) if down else None, factory,
                   self.inputs)
         input_pin(cfg.tamper_pin, lambda down: post("tamper", not down), factory,
                   self.inputs)

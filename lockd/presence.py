@@ -1,11 +1,13 @@
 """Who is inside each room as this lock knows it: entries by card, exits by reader or button."""
 
+import sqlite3
 import time
+from collections.abc import Callable
 
 from edge_common.migrations import apply, connect
 
 
-def _schema(db) -> None:
+def _schema(db: sqlite3.Connection) -> None:
     db.execute(
         "CREATE TABLE inside (room TEXT NOT NULL, card TEXT NOT NULL, entered_at REAL NOT NULL,"
         " PRIMARY KEY (room, card)) WITHOUT ROWID"
@@ -19,7 +21,7 @@ MIGRATIONS = [("presence_0001_create", _schema)]
 class Presence:
     """A persistent roster per room, so a restart does not forget who is inside."""
 
-    def __init__(self, path: str, clock=time.time):
+    def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
         self._db = connect(path, synchronous="NORMAL")
         apply(self._db, MIGRATIONS)
         self._clock = clock

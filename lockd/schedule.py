@@ -19,7 +19,7 @@ def _minutes(hhmm: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-class Window(Schema):
+class Window(Schema, frozen=True):
     """Days of the week and a local time span; an end at or before the start runs past midnight."""
 
     days: Annotated[list[Day], msgspec.Meta(min_length=1)]
@@ -41,14 +41,14 @@ class Window(Schema):
         return day - timedelta(days=1) if start >= end and minute < end else day
 
 
-class Schedule(Schema):
+class Schedule(Schema, frozen=True):
     """A door's opening windows; no windows means always, closed days follow `on_closed_days`."""
 
     timezone: str = "Europe/Ljubljana"
     windows: list[Window] = []
     on_closed_days: Literal["closed", "open"] = "closed"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -110,3 +110,18 @@ def test_door_card_commands_go_through_the_domain(tmp_path):
     entry = dict(page.changes)[card_hash(bytes.fromhex(key), "04A1B2C3")]
     assert msgspec.json.decode(msgspec.json.encode(entry))["blk"] is True
     assert "patron 1 unblocked" in run(db, "card", "unblock", "04A1B2C3")
+
+
+def test_copies_to_send_are_listed_for_the_sending_branch(tmp_path):
+    db = tmp_path / "central.db"
+    run(db, "category", "install-basics")
+    for bid, name in (("center", "Central Library"), ("siska", "Šiška")):
+        run(db, "branch", "add", bid, name)
+        run(db, "branch", "hours", bid, *(f"{d}=08:00-20:00" for d in range(7)))
+    run(db, "patron", "add", "Novak", "--branch", "siska")
+    run(db, "item", "add", "B1", "Alamut", "--branch", "center")
+    assert json.loads(run(db, "ib", "request", "1", "B1", "--branch", "siska"))["ib_loan"]
+    to_send = json.loads(run(db, "ib", "list", "--to-send", "--branch", "center"))
+    assert [b["barcode"] for b in to_send] == ["B1"]
+    # which branch sends is not optional: without it the list came out empty
+    assert "--to-send needs --branch" in run(db, "ib", "list", "--to-send", ok=False)

@@ -1,12 +1,14 @@
 """Alerts for staff: conflicts found when central applies what a device did offline."""
 
+from typing import Any
+
 import msgspec
 
 from central.circulation.store import Store
 
 
 def raise_alert(s: Store, branch: str, kind: str, code: str, dev: str | None = None,
-                message_id: str | None = None, **details) -> int:
+                message_id: str | None = None, **details: Any) -> int:
     """Record an alert for the branch's staff."""
     return s.insert("staff_alerts", {
         "branch_id": branch, "kind": kind, "code": code, "dev": dev, "message_id": message_id,

@@ -1,7 +1,11 @@
 """The door and kiosk allow-list: every active card, published per site as a card hash with
 what devices may know of its holder (protocol.datasets.AllowEntry: no names, no addresses)."""
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
+
+import sqlite_utils
 
 from central import datasets
 from central.circulation import accounts
@@ -28,24 +32,28 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _site_keys(db) -> list[tuple[str, bytes]]:
+def _site_keys(db: sqlite_utils.Database) -> list[tuple[str, bytes]]:
     return [(s, bytes.fromhex(k)) for s, k in db.execute("SELECT site, key_hex FROM site_keys")]
 
 
-def _publish(db, site: str, key: bytes, entries: dict[str, AllowEntry | None]) -> None:
+def _publish(db: sqlite_utils.Database, site: str, key: bytes,
+             entries: dict[str, AllowEntry | None]) -> None:
     hashed = {uid: card_hash(key, uid) for uid in entries}
     db.conn.executemany("INSERT OR IGNORE INTO card_hashes VALUES (?, ?, ?)",
                         [(site, h, uid) for uid, h in hashed.items()])
-    datasets.record(db, site, ALLOWLIST, {hashed[uid]: e for uid, e in entries.items()})
+    # datasets.record encodes Structs too, but is annotated dict until the protocol merge
+    datasets.record(db, site, ALLOWLIST,
+                    {hashed[uid]: e for uid, e in entries.items()})  # type: ignore[misc]
 
 
-def _patrons(db, where: str, params) -> dict[int, dict]:
+def _patrons(db: sqlite_utils.Database, where: str,
+             params: Sequence[Any]) -> dict[int, dict[str, Any]]:
     cur = db.conn.execute(f"{_patron_sql()} WHERE {where}", params)
     names = [c[0] for c in cur.description]
     return {row[0]: dict(zip(names, row, strict=True)) for row in cur}
 
 
-def refresh_patron(db, patron_id: int) -> None:
+def refresh_patron(db: sqlite_utils.Database, patron_id: int) -> None:
     """Publish the patron's cards to every site's list (call inside the change's transaction)."""
     patron = _patrons(db, "p.id = ?", [patron_id]).get(patron_id)
     cards = db.execute("SELECT uid, active FROM cards WHERE patron_id = ?", [patron_id]).fetchall()
@@ -54,14 +62,14 @@ def refresh_patron(db, patron_id: int) -> None:
         _publish(db, site, key, changes)
 
 
-def withdraw_card(db, uid: str) -> None:
+def withdraw_card(db: sqlite_utils.Database, uid: str) -> None:
     """Remove a card from every site's list and from central's hash index (before deleting it)."""
     for site, key in _site_keys(db):
         datasets.record(db, site, ALLOWLIST, {card_hash(key, uid): None})
     db.conn.execute("DELETE FROM card_hashes WHERE uid = ?", [uid])
 
 
-def publish_site(db, site: str) -> int:
+def publish_site(db: sqlite_utils.Database, site: str) -> int:
     """Publish every active card to one site, e.g. when it gets its key; return the count."""
     key = bytes.fromhex(db.execute("SELECT key_hex FROM site_keys WHERE site = ?",
                                    [site]).fetchone()[0])
@@ -72,7 +80,7 @@ def publish_site(db, site: str) -> int:
     return sum(e is not None for e in changes.values())
 
 
-def card_of(db, site: str, hashed: str) -> str | None:
+def card_of(db: sqlite_utils.Database, site: str, hashed: str) -> str | None:
     """The card UID behind a hash a device at `site` sent, or None."""
     row = db.conn.execute("SELECT uid FROM card_hashes WHERE site = ? AND hash = ?",
                           [site, hashed]).fetchone()

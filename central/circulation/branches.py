@@ -1,6 +1,7 @@
 """Branches, their rooms, opening hours and calendars, and the staff assigned to them."""
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from central.circulation import closed_days
@@ -12,7 +13,7 @@ ROLES = ("clerk", "cashier", "supervisor", "admin")
 WEEKDAYS = range(7)
 
 
-def add_branch(s: Store, id: str, name: str, tz: str, **details) -> None:
+def add_branch(s: Store, id: str, name: str, tz: str, **details: Any) -> None:
     """Create a branch (details: address, phone, email, post_office, signatory, ib_max_items)."""
     try:
         ZoneInfo(tz)

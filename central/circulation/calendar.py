@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import sqlite_utils
+
 from central.circulation.errors import Refused
 
 LIBRARY = ""
@@ -39,12 +41,12 @@ class BranchCalendar:
         return day
 
 
-def load(db, branch: str, years: range) -> BranchCalendar:
+def load(db: sqlite_utils.Database, branch: str, years: range) -> BranchCalendar:
     """A branch's calendar: per year its own closed days if it keeps them, else the library's."""
     weekdays = frozenset(w for (w,) in db.execute(
         "SELECT weekday FROM opening_hours WHERE branch_id = ?", [branch]))
     own = {y for (y,) in db.execute("SELECT year FROM calendars WHERE branch_id = ?", [branch])}
-    closed = set()
+    closed: set[date] = set()
     for year in years:
         source = branch if year in own else LIBRARY
         closed.update(date.fromisoformat(d) for (d,) in db.execute(

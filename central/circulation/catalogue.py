@@ -1,5 +1,7 @@
 """Categories, the loan-rule matrix, titles and items, and resolving an item identifier."""
 
+from typing import Any
+
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
@@ -8,7 +10,7 @@ RULE_FIELDS = ("may_borrow", "loan_days", "max_items", "max_renewals", "fine_per
 ANY = "*"
 
 
-def add_patron_category(s: Store, code: str, name: str, **fields) -> None:
+def add_patron_category(s: Store, code: str, name: str, **fields: Any) -> None:
     """A patron category (fields: max_items, membership_months, fee, legal_person)."""
     with s.atomic():
         s.insert("patron_categories", {"code": code, "name": name, **fields})
@@ -21,7 +23,7 @@ def add_item_category(s: Store, code: str, name: str, in_library_only: bool = Fa
                                      "in_library_only": int(in_library_only)})
 
 
-def set_rule(s: Store, patron_category: str, item_category: str, **fields) -> None:
+def set_rule(s: Store, patron_category: str, item_category: str, **fields: Any) -> None:
     """Set one cell of the matrix; "*" on either side is the fallback for that side."""
     unknown = set(fields) - set(RULE_FIELDS)
     if unknown:
@@ -42,7 +44,7 @@ def set_rule(s: Store, patron_category: str, item_category: str, **fields) -> No
 
 def rule(s: Store, patron_category: str, item_category: str) -> dict:
     """The most specific rule for the pair (exact, then either side "*", then "*"/"*")."""
-    def find():
+    def find() -> dict[str, Any] | None:
         for pc, ic in ((patron_category, item_category), (patron_category, ANY),
                        (ANY, item_category), (ANY, ANY)):
             found = s.row("SELECT * FROM loan_rules WHERE patron_category = ?"

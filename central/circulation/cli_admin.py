@@ -6,6 +6,7 @@ import click
 
 from central.circulation import imports, lifecycle, mailer, reminders, stats
 from central.circulation.cli_common import day, show, with_store
+from central.circulation.store import Store
 
 
 @click.group("member")
@@ -20,7 +21,8 @@ def member() -> None:
 @click.option("--branch", "branch_id", required=True, help="Where the patron will come.")
 @click.option("--first-name")
 @click.option("--email")
-def member_preregister(s, surname, category, branch_id, first_name, email) -> None:
+def member_preregister(s: Store, surname: str, category: str, branch_id: str,
+                       first_name: str | None, email: str | None) -> None:
     """Register online ahead of the first visit (the fee is owed from now)."""
     fields = {k: v for k, v in {"first_name": first_name, "email": email}.items() if v}
     pid = lifecycle.preregister(s, surname, category, branch_id, **fields)
@@ -33,7 +35,8 @@ def member_preregister(s, surname, category, branch_id, first_name, email) -> No
 @click.option("--branch", "branch_id", required=True)
 @click.option("--staff", "staff_id", required=True)
 @click.option("--unsigned", is_flag=True, help="The registration form is not signed yet.")
-def member_complete(s, patron_id, branch_id, staff_id, unsigned) -> None:
+def member_complete(s: Store, patron_id: int, branch_id: str, staff_id: str,
+                    unsigned: bool) -> None:
     """Finish a pre-registration at the desk."""
     show(lifecycle.complete(s, patron_id, branch_id, staff_id, form_signed=not unsigned))
 
@@ -42,7 +45,7 @@ def member_complete(s, patron_id, branch_id, staff_id, unsigned) -> None:
 @with_store
 @click.argument("patron_id", type=int)
 @click.option("--branch", "branch_id", required=True)
-def member_renew(s, patron_id, branch_id) -> None:
+def member_renew(s: Store, patron_id: int, branch_id: str) -> None:
     """Extend a membership by its category's period, with the fee."""
     show(lifecycle.renew_membership(s, patron_id, branch_id))
 
@@ -51,7 +54,7 @@ def member_renew(s, patron_id, branch_id) -> None:
 @with_store
 @click.argument("patron_id", type=int)
 @click.option("--restore", is_flag=True, help="Bring an archived patron back instead.")
-def member_archive(s, patron_id, restore) -> None:
+def member_archive(s: Store, patron_id: int, restore: bool) -> None:
     """Delete a patron into the archive (all loans returned), or restore one."""
     (lifecycle.restore if restore else lifecycle.archive)(s, patron_id)
     click.echo(f"patron {patron_id} {'restored' if restore else 'archived'}")
@@ -61,7 +64,7 @@ def member_archive(s, patron_id, restore) -> None:
 @with_store
 @click.argument("patron_id", type=int)
 @click.confirmation_option(prompt="Erase this patron's personal data for good?")
-def member_erase(s, patron_id) -> None:
+def member_erase(s: Store, patron_id: int) -> None:
     """Remove a patron's personal data everywhere (devices forget their cards)."""
     lifecycle.erase(s, patron_id)
     click.echo(f"patron {patron_id} erased")
@@ -71,7 +74,7 @@ def member_erase(s, patron_id) -> None:
 @with_store
 @click.option("--before", help="Returned before this date (YYYY-MM-DD).")
 @click.option("--patron", "patron_id", type=int)
-def member_anonymise(s, before, patron_id) -> None:
+def member_anonymise(s: Store, before: str | None, patron_id: int | None) -> None:
     """Cut returned loans from their borrowers."""
     click.echo(f"{lifecycle.anonymise_loans(s, day(before), patron_id)} loans anonymised")
 
@@ -79,7 +82,7 @@ def member_anonymise(s, before, patron_id) -> None:
 @member.command("cleanup")
 @with_store
 @click.option("--days", type=int, help="Unfinished for more than DAYS (default: setting).")
-def member_cleanup(s, days) -> None:
+def member_cleanup(s: Store, days: int | None) -> None:
     """Delete stale unfinished registrations (never who completed, borrowed or paid)."""
     show(lifecycle.cleanup(s, days))
 
@@ -87,7 +90,7 @@ def member_cleanup(s, days) -> None:
 @click.command("reminders")
 @with_store
 @click.option("--branch", "branch_id", help="Only this branch (default: all).")
-def reminders_cmd(s, branch_id) -> None:
+def reminders_cmd(s: Store, branch_id: str | None) -> None:
     """Overdue notices with fees, due-date warnings and membership expiry (safe to re-run)."""
     show({"overdue": reminders.run(s, branch_id),
           "due_warnings": reminders.due_warnings(s, branch_id),
@@ -99,7 +102,7 @@ def reminders_cmd(s, branch_id) -> None:
 @click.argument("what", type=click.Choice(["patrons", "items"]))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Import nothing if any row is rejected.")
-def import_cmd(s, what, path, strict) -> None:
+def import_cmd(s: Store, what: str, path: Path, strict: bool) -> None:
     """Import patrons or items from a CSV file and report rejected rows."""
     fn = imports.import_patrons if what == "patrons" else imports.import_items
     report = fn(s, path.read_bytes(), strict=strict)
@@ -115,7 +118,8 @@ def import_cmd(s, what, path, strict) -> None:
 @click.option("--branch", "branch_id", help="One branch (default: library-wide).")
 @click.option("--by-branch", is_flag=True, help="Each branch separately.")
 @click.option("--rooms", is_flag=True, help="Room access by card instead of circulation.")
-def stats_cmd(s, start, end, branch_id, by_branch, rooms) -> None:
+def stats_cmd(s: Store, start: str, end: str | None, branch_id: str | None, by_branch: bool,
+              rooms: bool) -> None:
     """Loans, returns, renewals and new members per day, or room access for facilities."""
     first, last = day(start), day(end or start)
     if rooms:
@@ -144,8 +148,10 @@ def notices_cmd() -> None:
               help="CA certificates to trust instead of the system's (a private CA).")
 @click.option("--branch", "branch_id", help="Only this branch's notices (default: all).")
 @click.option("--limit", type=click.IntRange(min=1), help="Send at most this many.")
-def notices_send(s, smtp_host, smtp_port, smtp_security, smtp_user, smtp_password,
-                 smtp_cafile, branch_id, limit) -> None:
+def notices_send(s: Store, smtp_host: str | None, smtp_port: int | None,
+                 smtp_security: mailer.Security | None, smtp_user: str | None,
+                 smtp_password: str, smtp_cafile: str | None, branch_id: str | None,
+                 limit: int | None) -> None:
     """E-mail the pending notices; what fails stays pending for the next run (exit 1)."""
     cfg = s.settings
     host = smtp_host or cfg.smtp_host

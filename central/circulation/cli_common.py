@@ -2,7 +2,9 @@
 
 import functools
 import json
+from collections.abc import Callable
 from datetime import date
+from typing import Any, TypeVar, overload
 
 import click
 import msgspec
@@ -11,14 +13,16 @@ from central.circulation.errors import CirculationError
 from central.circulation.store import Store
 from central.store import open_store
 
+R = TypeVar("R")
 
-def with_store(fn):
+
+def with_store(fn: Callable[..., R]) -> Callable[..., R]:
     """Add --db, open the store, and show a refusal as `error [code]: message`."""
 
     @click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
                   type=click.Path(dir_okay=False), help="Central's SQLite database.")
     @functools.wraps(fn)
-    def run(db_path: str, **kw):
+    def run(db_path: str, **kw: Any) -> R:
         s = Store(open_store(db_path))
         try:
             return fn(s, **kw)
@@ -30,9 +34,17 @@ def with_store(fn):
     return run
 
 
-def show(value) -> None:
+def show(value: object) -> None:
     """Print a result as indented JSON (readable by people and by scripts)."""
     click.echo(json.dumps(msgspec.to_builtins(value), indent=2, ensure_ascii=False))
+
+
+@overload
+def day(value: str) -> date: ...
+
+
+@overload
+def day(value: None) -> None: ...
 
 
 def day(value: str | None) -> date | None:

@@ -13,6 +13,7 @@ from central.circulation import (
     summary,
 )
 from central.circulation.cli_common import day, show, with_store
+from central.circulation.store import Store
 
 BRANCH = click.option("--branch", "branch_id", required=True, help="The branch you work at.")
 
@@ -34,7 +35,8 @@ def patron() -> None:
 @click.option("--language")
 @click.option("--library-card", help="Library card number.")
 @click.option("--city-card", help="City card UID (hex) to link.")
-def patron_add(s, surname, category, branch_id, library_card, city_card, **fields) -> None:
+def patron_add(s: Store, surname: str, category: str, branch_id: str, library_card: str | None,
+               city_card: str | None, **fields: str | None) -> None:
     """Register a patron (only the surname is required)."""
     pid = patrons.add_patron(s, surname, category, branch=branch_id, library_card=library_card,
                              **{k: v for k, v in fields.items() if v})
@@ -47,7 +49,7 @@ def patron_add(s, surname, category, branch_id, library_card, city_card, **field
 @with_store
 @click.argument("patron_id", type=int)
 @BRANCH
-def patron_show(s, patron_id, branch_id) -> None:
+def patron_show(s: Store, patron_id: int, branch_id: str) -> None:
     """A patron's account as the branch sees it."""
     show(summary.summary(s, patron_id, branch_id))
 
@@ -58,7 +60,7 @@ def patron_show(s, patron_id, branch_id) -> None:
 @click.argument("card")
 @click.option("--kind", type=click.Choice(patrons.CARD_KINDS), default="city", show_default=True)
 @click.option("--remove", is_flag=True, help="Take the card away instead.")
-def patron_card(s, patron_id, card, kind, remove) -> None:
+def patron_card(s: Store, patron_id: int, card: str, kind: str, remove: bool) -> None:
     """Link a card to a patron (or remove it); doors and kiosks follow within seconds."""
     if remove:
         patrons.remove_card(s, card, kind)
@@ -72,7 +74,7 @@ def patron_card(s, patron_id, card, kind, remove) -> None:
 @click.argument("patron_id", type=int)
 @click.option("--lift", is_flag=True, help="Lift the block.")
 @click.option("--note", help="Why (e.g. legal action).")
-def patron_block(s, patron_id, lift, note) -> None:
+def patron_block(s: Store, patron_id: int, lift: bool, note: str | None) -> None:
     """Block a patron at every branch and door (or lift the block)."""
     patrons.set_blocked(s, patron_id, not lift, note)
     click.echo(f"patron {patron_id} {'unblocked' if lift else 'blocked'}")
@@ -82,7 +84,7 @@ def patron_block(s, patron_id, lift, note) -> None:
 @with_store
 @click.argument("patron_id", type=int)
 @click.option("--clear", is_flag=True)
-def patron_pin(s, patron_id, clear) -> None:
+def patron_pin(s: Store, patron_id: int, clear: bool) -> None:
     """Set (asked for, hidden) or clear a patron's kiosk PIN."""
     pin = None if clear else click.prompt("PIN", hide_input=True, confirmation_prompt=True)
     patrons.set_pin(s, patron_id, pin)
@@ -96,7 +98,8 @@ def patron_pin(s, patron_id, clear) -> None:
 @BRANCH
 @click.option("--override", multiple=True, type=click.Choice(sorted(loans.OVERRIDABLE)),
               help="A check you decided to pass.")
-def checkout(s, patron_id, items, branch_id, override) -> None:
+def checkout(s: Store, patron_id: int, items: tuple[str, ...], branch_id: str,
+             override: tuple[str, ...]) -> None:
     """Lend ITEMS (barcode, accession or call number) to a patron."""
     for item in items:
         show(loans.checkout(s, patron_id, item, branch_id, overrides=frozenset(override)))
@@ -106,7 +109,7 @@ def checkout(s, patron_id, items, branch_id, override) -> None:
 @with_store
 @click.argument("items", nargs=-1, required=True)
 @BRANCH
-def checkin(s, items, branch_id) -> None:
+def checkin(s: Store, items: tuple[str, ...], branch_id: str) -> None:
     """Take ITEMS back; prints the fine and where each goes (shelf, hold shelf, transit)."""
     for item in items:
         show(loans.checkin(s, item, branch_id))
@@ -118,7 +121,8 @@ def checkin(s, items, branch_id) -> None:
 @click.option("--loan", "loan_ids", multiple=True, type=int, help="Only these loans.")
 @click.option("--branch", "branch_ids", multiple=True, help="Only loans of these branches.")
 @click.option("--days", type=int, help="Move due dates by N days instead of a new period.")
-def renew(s, patron_id, loan_ids, branch_ids, days) -> None:
+def renew(s: Store, patron_id: int, loan_ids: tuple[int, ...], branch_ids: tuple[str, ...],
+          days: int | None) -> None:
     """Renew a patron's loans (all, chosen ones, or those of chosen branches)."""
     if loan_ids:
         show([loans.renew(s, i, patron_id=patron_id, days=days) for i in loan_ids])
@@ -136,7 +140,7 @@ def hold() -> None:
 @click.argument("patron_id", type=int)
 @click.argument("item")
 @BRANCH
-def hold_place(s, patron_id, item, branch_id) -> None:
+def hold_place(s: Store, patron_id: int, item: str, branch_id: str) -> None:
     """Place a hold on the title of ITEM at the branch."""
     show(holds.place(s, patron_id, item, branch_id))
 
@@ -144,7 +148,7 @@ def hold_place(s, patron_id, item, branch_id) -> None:
 @hold.command("cancel")
 @with_store
 @click.argument("hold_id", type=int)
-def hold_cancel(s, hold_id) -> None:
+def hold_cancel(s: Store, hold_id: int) -> None:
     """Cancel a hold (a set-aside copy goes to the next in line)."""
     show(holds.cancel(s, hold_id) or {"cancelled": hold_id})
 
@@ -152,14 +156,14 @@ def hold_cancel(s, hold_id) -> None:
 @hold.command("shelf")
 @with_store
 @BRANCH
-def hold_shelf(s, branch_id) -> None:
+def hold_shelf(s: Store, branch_id: str) -> None:
     """The branch's set-aside list."""
     show(holds.shelf(s, branch_id))
 
 
 @hold.command("purge")
 @with_store
-def hold_purge(s) -> None:
+def hold_purge(s: Store) -> None:
     """Expire uncollected and stale holds library-wide (run daily)."""
     show(holds.purge_expired(s))
 
@@ -175,7 +179,8 @@ def ib() -> None:
 @click.argument("item")
 @BRANCH
 @click.option("--from", "from_branch", help="Ask this branch only.")
-def ib_request(s, patron_id, item, branch_id, from_branch) -> None:
+def ib_request(s: Store, patron_id: int, item: str, branch_id: str,
+               from_branch: str | None) -> None:
     """Ask other branches for ITEM's title for a patron of this branch."""
     show(interbranch.request(s, patron_id, item, branch_id, from_branch))
 
@@ -183,7 +188,7 @@ def ib_request(s, patron_id, item, branch_id, from_branch) -> None:
 @ib.command("lend")
 @with_store
 @click.argument("ib_id", type=int)
-def ib_lend(s, ib_id) -> None:
+def ib_lend(s: Store, ib_id: int) -> None:
     """Send a set-aside copy to the requesting branch."""
     show(interbranch.lend(s, ib_id))
 
@@ -193,10 +198,12 @@ def ib_lend(s, ib_id) -> None:
 @click.option("--branch", "branch_id")
 @click.option("--history", is_flag=True, help="Closed ones instead of current ones.")
 @click.option("--overdue", is_flag=True)
-@click.option("--to-send", is_flag=True, help="Copies this branch must send.")
-def ib_list(s, branch_id, history, overdue, to_send) -> None:
+@click.option("--to-send", is_flag=True, help="Copies the --branch must send.")
+def ib_list(s: Store, branch_id: str | None, history: bool, overdue: bool, to_send: bool) -> None:
     """Inter-branch loans: current, historical, overdue, or to send."""
     if to_send:
+        if branch_id is None:
+            raise click.UsageError("--to-send needs --branch (the branch that sends)")
         show(interbranch.requests_for(s, branch_id))
     elif overdue:
         show(interbranch.overdue(s, branch_id))
@@ -217,7 +224,8 @@ def money() -> None:
 @click.option("--staff", "staff_id", required=True)
 @click.option("--debt", "debt_ids", multiple=True, type=int, help="Pay these debts only.")
 @click.option("--method", type=click.Choice(["cash", "card", "transfer"]), default="cash")
-def money_pay(s, patron_id, amount, branch_id, staff_id, debt_ids, method) -> None:
+def money_pay(s: Store, patron_id: int, amount: int, branch_id: str, staff_id: str,
+              debt_ids: tuple[int, ...], method: str) -> None:
     """Record a payment (minor units); the rest of the amount becomes credit."""
     show(accounts.pay(s, patron_id, branch_id, amount, debt_ids=list(debt_ids) or None,
                       method=method, staff_id=staff_id))
@@ -230,7 +238,8 @@ def money_pay(s, patron_id, amount, branch_id, staff_id, debt_ids, method) -> No
 @click.argument("amount", type=int)
 @BRANCH
 @click.option("--note")
-def money_charge(s, patron_id, kind, amount, branch_id, note) -> None:
+def money_charge(s: Store, patron_id: int, kind: str, amount: int, branch_id: str,
+                 note: str | None) -> None:
     """Charge a patron (e.g. a replacement)."""
     click.echo(f"debt {accounts.add_debt(s, patron_id, branch_id, kind, amount, note)}")
 
@@ -239,7 +248,7 @@ def money_charge(s, patron_id, kind, amount, branch_id, note) -> None:
 @with_store
 @click.argument("patron_id", type=int)
 @BRANCH
-def money_credit(s, patron_id, branch_id) -> None:
+def money_credit(s: Store, patron_id: int, branch_id: str) -> None:
     """Settle the branch's open debts from the patron's credit."""
     show(accounts.use_credit(s, patron_id, branch_id))
 
@@ -251,7 +260,8 @@ def money_credit(s, patron_id, branch_id) -> None:
 @click.option("--amount", type=int)
 @click.option("--method", type=click.Choice(["cash", "card", "transfer"]))
 @click.option("--delete", is_flag=True)
-def money_edit(s, payment_id, staff_id, amount, method, delete) -> None:
+def money_edit(s: Store, payment_id: int, staff_id: str, amount: int | None, method: str | None,
+               delete: bool) -> None:
     """Correct or delete a payment (cashiers; a supervisor for an earlier day)."""
     if delete:
         accounts.delete_payment(s, payment_id, staff_id)
@@ -263,7 +273,7 @@ def money_edit(s, payment_id, staff_id, amount, method, delete) -> None:
 @money.command("receipt")
 @with_store
 @click.argument("payment_id", type=int)
-def money_receipt(s, payment_id) -> None:
+def money_receipt(s: Store, payment_id: int) -> None:
     """A payment's receipt."""
     show(accounts.receipt(s, payment_id))
 
@@ -273,7 +283,7 @@ def money_receipt(s, payment_id) -> None:
 @BRANCH
 @click.option("--from", "start", required=True)
 @click.option("--to", "end")
-def money_report(s, branch_id, start, end) -> None:
+def money_report(s: Store, branch_id: str, start: str, end: str | None) -> None:
     """Payments per day and method (a daily report without --to)."""
     show(accounts.report(s, branch_id, day(start), day(end or start)))
 
@@ -286,7 +296,7 @@ def alert() -> None:
 @alert.command("list")
 @with_store
 @click.option("--branch", "branch_id")
-def alert_list(s, branch_id) -> None:
+def alert_list(s: Store, branch_id: str | None) -> None:
     """Open alerts."""
     show(alerts.open_alerts(s, branch_id))
 
@@ -295,7 +305,7 @@ def alert_list(s, branch_id) -> None:
 @with_store
 @click.argument("alert_id", type=int)
 @click.option("--staff", "staff_id", required=True)
-def alert_resolve(s, alert_id, staff_id) -> None:
+def alert_resolve(s: Store, alert_id: int, staff_id: str) -> None:
     """Mark an alert dealt with."""
     alerts.resolve(s, alert_id, staff_id)
     click.echo(f"alert {alert_id} resolved")
@@ -317,8 +327,9 @@ def item() -> None:
 @click.option("--accession")
 @click.option("--call-number")
 @click.option("--attachments", help="e.g. CD, DVD: the desk is warned at checkout and return.")
-def item_add(s, barcode, title, branch_id, author, isbn, category, accession, call_number,
-             attachments) -> None:
+def item_add(s: Store, barcode: str, title: str, branch_id: str, author: str | None,
+             isbn: str | None, category: str, accession: str | None, call_number: str | None,
+             attachments: str | None) -> None:
     """Add a copy (and its title when new) to a branch's collection."""
     title_id = s.scalar("SELECT id FROM titles WHERE title = ? AND author IS ?", [title, author]) \
         or catalogue.add_title(s, title, author, isbn)
@@ -331,7 +342,7 @@ def item_add(s, barcode, title, branch_id, author, isbn, category, accession, ca
 @with_store
 @click.argument("identifier")
 @click.option("--move-to", help="Change the home branch (only while the item is free).")
-def item_show(s, identifier, move_to) -> None:
+def item_show(s: Store, identifier: str, move_to: str | None) -> None:
     """Show an item (by barcode, accession or call number), or move it to another branch."""
     if move_to:
         catalogue.change_home_branch(s, identifier, move_to)

@@ -7,6 +7,7 @@ import msgspec
 
 from central.circulation import basics, branches, catalogue, settings
 from central.circulation.cli_common import day, show, with_store
+from central.circulation.store import Store
 
 
 @click.group("branch")
@@ -24,7 +25,7 @@ def branch() -> None:
 @click.option("--email")
 @click.option("--post-office")
 @click.option("--signatory")
-def branch_add(s, id, name, tz, **details) -> None:
+def branch_add(s: Store, id: str, name: str, tz: str, **details: str | None) -> None:
     """Create branch ID called NAME."""
     branches.add_branch(s, id, name, tz, **{k: v for k, v in details.items() if v})
     click.echo(f"branch {id} added")
@@ -32,7 +33,7 @@ def branch_add(s, id, name, tz, **details) -> None:
 
 @branch.command("list")
 @with_store
-def branch_list(s) -> None:
+def branch_list(s: Store) -> None:
     """Every branch with its time zone."""
     show(s.rows("SELECT * FROM branches ORDER BY id"))
 
@@ -41,7 +42,7 @@ def branch_list(s) -> None:
 @with_store
 @click.argument("id")
 @click.argument("hours", nargs=-1, required=True)
-def branch_hours(s, id, hours) -> None:
+def branch_hours(s: Store, id: str, hours: tuple[str, ...]) -> None:
     """Set weekly hours as DAY=OPEN-CLOSE (day 0 = Monday), e.g. 0=08:00-20:00 5=08:00-13:00."""
     parsed = {}
     for h in hours:
@@ -61,7 +62,7 @@ def branch_hours(s, id, hours) -> None:
 @click.argument("days", nargs=-1)
 @click.option("--branch", "branch_id", default="", help="The branch's own calendar (default: "
               "the library-wide one).")
-def branch_closed(s, year, days, branch_id) -> None:
+def branch_closed(s: Store, year: int, days: tuple[str, ...], branch_id: str) -> None:
     """Set YEAR's closed days (YYYY-MM-DD[=reason] ...)."""
     parsed = {day(d.split("=")[0]): (d.split("=", 1)[1] if "=" in d else "") for d in days}
     branches.set_closed_days(s, year, parsed, branch=branch_id)
@@ -73,7 +74,7 @@ def branch_closed(s, year, days, branch_id) -> None:
 @click.argument("id")
 @click.argument("branch_id")
 @click.argument("name")
-def branch_room(s, id, branch_id, name) -> None:
+def branch_room(s: Store, id: str, branch_id: str, name: str) -> None:
     """Add a store or reading room to a branch."""
     branches.add_room(s, id, branch_id, name)
     click.echo(f"room {id} added to {branch_id}")
@@ -90,7 +91,7 @@ def staff() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(branches.ROLES), default="clerk", show_default=True)
 @click.option("--branch", "branch_ids", multiple=True, required=True, help="Assigned branch.")
-def staff_add(s, id, name, role, branch_ids) -> None:
+def staff_add(s: Store, id: str, name: str, role: str, branch_ids: tuple[str, ...]) -> None:
     """Create a staff account."""
     branches.add_staff(s, id, name, role, list(branch_ids))
     click.echo(f"staff {id} ({role}) at {', '.join(branch_ids)}")
@@ -100,7 +101,7 @@ def staff_add(s, id, name, role, branch_ids) -> None:
 @with_store
 @click.argument("id")
 @click.argument("branch_id")
-def staff_login(s, id, branch_id) -> None:
+def staff_login(s: Store, id: str, branch_id: str) -> None:
     """Choose the branch to work at (refused when not assigned)."""
     for warning in branches.login(s, id, branch_id):
         click.echo(f"warning: {warning}")
@@ -115,7 +116,7 @@ def category() -> None:
 @category.command("install-basics")
 @with_store
 @click.option("--years", default="2026-2027", show_default=True, help="Holiday years.")
-def category_basics(s, years) -> None:
+def category_basics(s: Store, years: str) -> None:
     """Install the typical categories, rules and holidays of a city library."""
     first, last = (int(y) for y in years.split("-"))
     basics.install(s, range(first, last + 1))
@@ -129,7 +130,7 @@ def category_basics(s, years) -> None:
 @click.option("--max-items", type=int, default=20, show_default=True)
 @click.option("--fee", type=int, default=0, show_default=True, help="Minor units.")
 @click.option("--months", type=int, default=12, show_default=True, help="Membership period.")
-def category_patron(s, code, name, max_items, fee, months) -> None:
+def category_patron(s: Store, code: str, name: str, max_items: int, fee: int, months: int) -> None:
     """Add a patron category."""
     catalogue.add_patron_category(s, code, name, max_items=max_items, fee=fee,
                                   membership_months=months)
@@ -141,7 +142,7 @@ def category_patron(s, code, name, max_items, fee, months) -> None:
 @click.argument("code")
 @click.argument("name")
 @click.option("--in-library-only", is_flag=True)
-def category_item(s, code, name, in_library_only) -> None:
+def category_item(s: Store, code: str, name: str, in_library_only: bool) -> None:
     """Add an item category."""
     catalogue.add_item_category(s, code, name, in_library_only)
     click.echo(f"item category {code} added")
@@ -152,7 +153,8 @@ def category_item(s, code, name, in_library_only) -> None:
 @click.argument("patron_category")
 @click.argument("item_category")
 @click.argument("fields", nargs=-1)
-def category_rule(s, patron_category, item_category, fields) -> None:
+def category_rule(s: Store, patron_category: str, item_category: str,
+                  fields: tuple[str, ...]) -> None:
     """Set a matrix cell: FIELD=N ... (fields: may_borrow loan_days max_items max_renewals
     fine_per_day fine_cap hold_allowed ib_loan_days ib_max_items); "*" is the fallback."""
     try:
@@ -165,7 +167,7 @@ def category_rule(s, patron_category, item_category, fields) -> None:
 
 @category.command("rules")
 @with_store
-def category_rules(s) -> None:
+def category_rules(s: Store) -> None:
     """The whole loan-rule matrix."""
     show(s.rows("SELECT * FROM loan_rules ORDER BY patron_category, item_category"))
 
@@ -173,7 +175,7 @@ def category_rules(s) -> None:
 @click.command("settings")
 @with_store
 @click.argument("values", nargs=-1)
-def settings_cmd(s, values) -> None:
+def settings_cmd(s: Store, values: tuple[str, ...]) -> None:
     """Show the circulation settings, or change them with KEY=JSON (e.g. debt_limit=500)."""
     try:
         parsed = {k: json.loads(v) for k, v in (x.split("=", 1) for x in values)}

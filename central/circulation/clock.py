@@ -22,7 +22,7 @@ class SystemClock:
 class FixedClock:
     """A clock that stands still until told to move."""
 
-    def __init__(self, at: datetime):
+    def __init__(self, at: datetime) -> None:
         self.at = at
 
     def now(self) -> datetime:

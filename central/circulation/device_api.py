@@ -7,6 +7,7 @@ dated when they happened; conflicts become staff alerts instead of lost facts.
 """
 
 from datetime import datetime
+from typing import cast
 
 import msgspec
 
@@ -49,7 +50,7 @@ def store(ctx: Context, at: datetime | None = None) -> Store:
     s = _stores.get(id(ctx.db))
     if s is None or s.db is not ctx.db:
         s = _stores[id(ctx.db)] = Store(ctx.db, _Clock())
-    s.clock.at = at or ctx.now
+    cast(_Clock, s.clock).at = at or ctx.now  # every store in _stores was made with a _Clock
     return s
 
 

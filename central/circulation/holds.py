@@ -4,7 +4,9 @@ As in TextLib a hold belongs to the branch that registered it and only that bran
 copies can fill it; an inter-branch hold (`for_branch`) is filled by sending the copy there.
 """
 
+from collections.abc import Collection
 from datetime import timedelta
+from typing import Any
 
 from central.circulation import accounts, catalogue, notices, patrons
 from central.circulation.errors import NotFound, Refused
@@ -42,7 +44,8 @@ def patron_refusals(s: Store, p: dict, branch: str) -> list[str]:
     return reasons
 
 
-def check_patron(s: Store, p: dict, branch: str, overrides=frozenset()) -> None:
+def check_patron(s: Store, p: dict, branch: str,
+                 overrides: Collection[str] = frozenset()) -> None:
     """Refuse a patron who may not borrow now, unless staff passed that check."""
     for code in patron_refusals(s, p, branch):
         if code not in overrides:
@@ -162,7 +165,7 @@ def shelf(s: Store, branch: str) -> list[dict]:
 
 def purge_expired(s: Store) -> dict:
     """Library-wide: expire uncollected set-aside holds and stale waiting ones; route the copies."""
-    expired = {"ready": 0, "waiting": 0, "routes": []}
+    expired: dict[str, Any] = {"ready": 0, "waiting": 0, "routes": []}
     with s.atomic():
         for found in s.rows("SELECT * FROM holds WHERE state IN ('ready', 'waiting')"):
             today = s.today(found["branch_id"]).isoformat()

@@ -9,7 +9,7 @@ Files are UTF-8 (a byte-order mark is fine), comma-separated, with a header row.
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from central.circulation import catalogue, patrons
@@ -32,7 +32,8 @@ class Report:
     applied: bool = True
 
 
-def _rows(data: bytes | str, allowed: set[str], required: set[str]):
+def _rows(data: bytes | str, allowed: set[str],
+          required: set[str]) -> Iterator[tuple[int, dict[str, str | None] | None]]:
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text))
     header = set(reader.fieldnames or ())
@@ -49,8 +50,8 @@ def _rows(data: bytes | str, allowed: set[str], required: set[str]):
         yield n, {k: (v or "").strip() or None for k, v in row.items()}
 
 
-def _run(s: Store, data, allowed, required, one: Callable[[Store, dict], None],
-         strict: bool) -> Report:
+def _run(s: Store, data: bytes | str, allowed: set[str], required: set[str],
+         one: Callable[[Store, dict], None], strict: bool) -> Report:
     report = Report()
     try:
         rows = list(_rows(data, allowed, required))
@@ -73,7 +74,8 @@ class _Undo(Exception):
     """Roll a strict import back."""
 
 
-def _one_row(s: Store, one, line: int, row: dict | None, report: Report) -> None:
+def _one_row(s: Store, one: Callable[[Store, dict], None], line: int, row: dict | None,
+             report: Report) -> None:
     if row is None:
         report.rejected.append({"line": line, "code": "csv_extra_fields",
                                 "message": "more values than columns"})

@@ -11,6 +11,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
+from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency
@@ -68,7 +69,8 @@ def sender(branch: dict, mail_from: str) -> Address:
 
 def _fields(body: dict, branch: dict, currency: str, locale: str) -> dict:
     """The notice's values as the patron's language writes dates and money."""
-    fields = {k: v for k, v in body.items() if isinstance(v, str | int) and v != ""}
+    fields: dict[str, Any] = {k: v for k, v in body.items()
+                              if isinstance(v, str | int) and v != ""}
     for key in DATES:
         if key in fields:
             fields[key] = format_date(date.fromisoformat(str(fields[key])[:10]), "medium",
@@ -86,7 +88,7 @@ def _text(notice: dict, branch: dict, currency: str) -> tuple[str, str, str]:
     kind = notice["kind"]
     if kind == "receipt":
         return body["subject"], "\n".join(line["text"] for line in body["lines"]), body["lang"]
-    lang = notice.get("language") if notice.get("language") in BABEL_LOCALES else "en"
+    lang: str = notice["language"] if notice.get("language") in BABEL_LOCALES else "en"
     tr = translations(LOCALE_DIR, "letters", lang).gettext
     if kind not in SUBJECTS:
         return tr(OTHER_SUBJECT), "\n".join(f"{k}: {v}" for k, v in body.items()), lang

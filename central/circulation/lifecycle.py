@@ -6,6 +6,7 @@ books still balance: debts and payments keep their amounts but name nobody.
 """
 
 from datetime import date, timedelta
+from typing import Any
 
 from central.circulation import accounts, allowlist, branches, catalogue, holds, patrons
 from central.circulation.errors import Refused
@@ -22,7 +23,7 @@ def _fee_once(s: Store, p: dict, branch: str, kind: str, ref: str) -> None:
         accounts.add_debt(s, p["id"], branch, kind, fee, note=f"{kind} fee", ref=ref)
 
 
-def preregister(s: Store, surname: str, category: str, branch: str, **fields) -> int:
+def preregister(s: Store, surname: str, category: str, branch: str, **fields: Any) -> int:
     """Register online, any category; the registration fee is owed from now on."""
     with s.atomic():
         pid = patrons.add_patron(s, surname, category, branch=branch, status="pre", **fields)
@@ -94,7 +95,7 @@ def cleanup(s: Store, older_than_days: int | None = None) -> dict:
     who completed registration, borrowed or paid; their unpaid fees go with them."""
     days = older_than_days or s.settings.cleanup_after_days
     cutoff = (s.now() - timedelta(days=days)).isoformat()
-    done = {"deleted": [], "skipped": []}
+    done: dict[str, list[Any]] = {"deleted": [], "skipped": []}
     with s.atomic():
         for p in s.rows("SELECT * FROM patrons WHERE status = 'pre' AND registered_at < ?",
                         [cutoff]):

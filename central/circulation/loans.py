@@ -1,5 +1,6 @@
 """Checkout, return and renewal with every check of the Verbis manual and TextLib's branch rules."""
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from central.circulation import allowlist, catalogue, holds, interbranch, patrons
@@ -16,7 +17,8 @@ def open_loan(s: Store, item_id: int) -> dict | None:
     return s.row("SELECT * FROM loans WHERE item_id = ? AND returned_at IS NULL", [item_id])
 
 
-def _switch(mode: Switch, hit: bool, code: str, overrides, warnings: list[str]) -> None:
+def _switch(mode: Switch, hit: bool, code: str, overrides: Collection[str],
+            warnings: list[str]) -> None:
     if not hit or mode == "off":
         return
     if mode == "block" and code not in overrides:
@@ -36,7 +38,7 @@ def _unknown_item(s: Store, identifier: str, branch: str, title: str | None) -> 
     return catalogue.item(s, item_id)
 
 
-def _item_checks(s: Store, p: dict, it: dict, branch: str, overrides,
+def _item_checks(s: Store, p: dict, it: dict, branch: str, overrides: Collection[str],
                  warnings: list[str]) -> dict | None:
     """Refuse an item this patron may not take here; return its inter-branch loan, if any."""
     loan = open_loan(s, it["id"])
@@ -68,7 +70,8 @@ def _item_checks(s: Store, p: dict, it: dict, branch: str, overrides,
     return None
 
 
-def _limits(s: Store, p: dict, it: dict, rule: dict, overrides, warnings: list[str]) -> None:
+def _limits(s: Store, p: dict, it: dict, rule: dict, overrides: Collection[str],
+            warnings: list[str]) -> None:
     st = s.settings
     if st.check_may_borrow and not rule["may_borrow"]:
         raise Refused("this patron category may not borrow this kind of item",

@@ -8,7 +8,8 @@ the same Message-ID. What cannot be sent stays pending and is logged with a stab
 import logging
 import smtplib
 import ssl
-from typing import Literal
+from email.message import EmailMessage
+from typing import Any, Literal
 
 import msgspec
 
@@ -63,7 +64,8 @@ def connect(cfg: SmtpConfig) -> smtplib.SMTP:
     context = ssl.create_default_context(cafile=cfg.cafile)
     try:
         if cfg.security == "ssl":
-            smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=context)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout,
+                                                  context=context)
         else:
             smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
         try:
@@ -83,7 +85,7 @@ def send(s: Store, cfg: SmtpConfig, branch: str | None = None,
          limit: int | None = None) -> dict:
     """Send pending e-mail notices (all kinds); return what was sent and what failed, by code."""
     todo = notices.pending(s, "email", branch, limit)
-    report = {"sent": 0, "failed": []}
+    report: dict[str, Any] = {"sent": 0, "failed": []}
     if not todo:
         return report
 
@@ -121,7 +123,7 @@ def send(s: Store, cfg: SmtpConfig, branch: str | None = None,
     return report
 
 
-def _compose(s: Store, notice: dict):
+def _compose(s: Store, notice: dict) -> EmailMessage:
     """The notice's message; a notice that cannot be written raises with a stable code."""
     try:
         return letters.compose(notice, s.branch(notice["branch_id"]), s.settings.mail_from,

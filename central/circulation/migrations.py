@@ -1,5 +1,7 @@
 """The circulation schema, as named append-only migrations after the backbone's."""
 
+import sqlite_utils
+
 PATRON_COLUMNS = [
     ("surname", "TEXT NOT NULL DEFAULT ''"), ("first_name", "TEXT"), ("birth_date", "TEXT"),
     ("legal_person", "INTEGER NOT NULL DEFAULT 0"), ("email", "TEXT"), ("phone", "TEXT"),
@@ -11,7 +13,7 @@ PATRON_COLUMNS = [
 ]
 
 
-def _patrons_cards(db) -> None:
+def _patrons_cards(db: sqlite_utils.Database) -> None:
     """Patrons and their cards (named 0003: it ran among the backbone's once, and kept its name)."""
     db.execute(
         "CREATE TABLE patrons (id INTEGER PRIMARY KEY, category TEXT NOT NULL,"
@@ -25,7 +27,7 @@ def _patrons_cards(db) -> None:
     db.execute("CREATE INDEX cards_patron ON cards (patron_id)")
 
 
-def _branches(db) -> None:
+def _branches(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE branches (id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT,"
         " phone TEXT, email TEXT, post_office TEXT, signatory TEXT, tz TEXT NOT NULL,"
@@ -52,7 +54,7 @@ def _branches(db) -> None:
     db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
-def _categories(db) -> None:
+def _categories(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE patron_categories (code TEXT PRIMARY KEY, name TEXT NOT NULL,"
         " max_items INTEGER NOT NULL DEFAULT 20, membership_months INTEGER NOT NULL DEFAULT 12,"
@@ -73,7 +75,7 @@ def _categories(db) -> None:
     )
 
 
-def _patrons(db) -> None:
+def _patrons(db: sqlite_utils.Database) -> None:
     for name, decl in PATRON_COLUMNS:
         db.execute(f"ALTER TABLE patrons ADD COLUMN {name} {decl}")
     db.execute("CREATE UNIQUE INDEX patrons_library_card ON patrons (library_card)"
@@ -86,7 +88,7 @@ def _patrons(db) -> None:
     db.execute("CREATE INDEX card_hashes_uid ON card_hashes (uid)")
 
 
-def _items(db) -> None:
+def _items(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE titles (id INTEGER PRIMARY KEY, title TEXT NOT NULL, author TEXT,"
                " isbn TEXT, quick INTEGER NOT NULL DEFAULT 0)")
     db.execute(
@@ -100,7 +102,7 @@ def _items(db) -> None:
     db.execute("CREATE INDEX items_title ON items (title_id, home_branch, status)")
 
 
-def _loans(db) -> None:
+def _loans(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE loans (id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES items(id),"
         " patron_id INTEGER, title_id INTEGER NOT NULL, branch_id TEXT NOT NULL,"
@@ -132,7 +134,7 @@ def _loans(db) -> None:
     db.execute("CREATE INDEX ib_loans_branch ON ib_loans (to_branch, state)")
 
 
-def _money(db) -> None:
+def _money(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE debts (id INTEGER PRIMARY KEY, patron_id INTEGER NOT NULL,"
         " branch_id TEXT NOT NULL, kind TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount > 0),"
@@ -155,7 +157,7 @@ def _money(db) -> None:
     db.execute("CREATE INDEX allocations_debt ON allocations (debt_id)")
 
 
-def _notices(db) -> None:
+def _notices(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE notices (id INTEGER PRIMARY KEY, patron_id INTEGER, branch_id TEXT NOT NULL,"
         " kind TEXT NOT NULL, key TEXT NOT NULL UNIQUE, channel TEXT NOT NULL,"
@@ -164,14 +166,14 @@ def _notices(db) -> None:
     db.execute("CREATE INDEX notices_unsent ON notices (channel) WHERE sent_at IS NULL")
 
 
-def _statistics(db) -> None:
+def _statistics(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE circ_counts (day TEXT NOT NULL, branch_id TEXT NOT NULL, kind TEXT NOT NULL,"
         " count INTEGER NOT NULL, PRIMARY KEY (day, branch_id, kind)) WITHOUT ROWID"
     )
 
 
-def _alerts(db) -> None:
+def _alerts(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE staff_alerts (id INTEGER PRIMARY KEY, branch_id TEXT NOT NULL,"
         " kind TEXT NOT NULL, code TEXT NOT NULL, dev TEXT, message_id TEXT, details TEXT NOT NULL,"

@@ -1,5 +1,7 @@
 """Notices to patrons (hold ready, due soon, overdue, membership): queued once per key."""
 
+from typing import Any
+
 import msgspec
 
 from central.circulation.store import Store
@@ -8,7 +10,7 @@ _encode = msgspec.json.Encoder()
 
 
 def queue(s: Store, patron: dict, branch: str, kind: str, key: str, channel: str | None = None,
-          **body) -> bool:
+          **body: Any) -> bool:
     """Queue a notice unless one with `key` exists; True when a new one was queued.
 
     The channel is the patron's choice unless the caller names one (a receipt asked for by

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import os
 from datetime import date
+from typing import Any
 
 from central.circulation import allowlist, catalogue
 from central.circulation.errors import NotFound, Refused
@@ -45,7 +46,7 @@ def _check(fields: dict) -> None:
 
 
 def add_patron(s: Store, surname: str, category: str, *, branch: str | None = None,
-               status: str = "active", library_card: str | None = None, **fields) -> int:
+               status: str = "active", library_card: str | None = None, **fields: Any) -> int:
     """A patron (only the surname is required); active patrons get a membership period."""
     cat = catalogue.patron_category(s, category)
     _check({"surname": surname, **fields})
@@ -77,7 +78,7 @@ def patron(s: Store, patron_id: int) -> dict:
     return found
 
 
-def update(s: Store, patron_id: int, **fields) -> None:
+def update(s: Store, patron_id: int, **fields: Any) -> None:
     """Change a patron's details; doors and kiosks see the change through the allow-list."""
     patron(s, patron_id)
     if unknown := set(fields) - EDITABLE:

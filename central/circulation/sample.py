@@ -7,8 +7,10 @@ Run `python -m central.circulation.sample --db PATH [--scale 0.01]`.
 """
 
 import random
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from itertools import islice
+from typing import Any
 
 import click
 
@@ -41,6 +43,7 @@ DEMO_CARDS = [  # uid, what it shows, category, blocked, membership days left, s
 ]
 DEMO_SITE = "center"
 CHUNK = 50_000
+Row = tuple[Any, ...]
 
 
 def _pick(rng: random.Random, mix: list[tuple[str, int]], n: int) -> list[str]:
@@ -65,7 +68,7 @@ def _branches(s: Store, count: int, year: int) -> list[str]:
     return ids
 
 
-def _chunks(rows, size: int = CHUNK):
+def _chunks(rows: Iterable[Row], size: int = CHUNK) -> Iterator[list[Row]]:
     batch = []
     for row in rows:
         batch.append(row)
@@ -76,7 +79,7 @@ def _chunks(rows, size: int = CHUNK):
         yield batch
 
 
-def _insert(s: Store, sql: str, rows) -> int:
+def _insert(s: Store, sql: str, rows: Iterable[Row]) -> int:
     n = 0
     for batch in _chunks(rows):
         s.conn.executemany(sql, batch)
@@ -87,12 +90,13 @@ def _insert(s: Store, sql: str, rows) -> int:
 class _Dates:
     """Open-day lookups for every branch over the generated period."""
 
-    def __init__(self, s: Store, ids: list[str], first: date, last: date):
-        self.open_on: dict[str, list[date]] = {}
+    def __init__(self, s: Store, ids: list[str], first: date, last: date) -> None:
+        self.open_on: dict[str, list[date | None]] = {}
         for bid in ids:
             cal = calendar.load(s.db, bid, range(first.year, last.year + 2))
             days = [first + timedelta(days=n) for n in range((last - first).days + 400)]
-            nxt, out = None, []
+            nxt: date | None = None
+            out: list[date | None] = []
             for d in reversed(days):
                 nxt = d if cal.is_open(d) else nxt
                 out.append(nxt)
@@ -101,11 +105,14 @@ class _Dates:
 
     def due(self, branch: str, day: date) -> date:
         """The first open day on or after `day` at the branch."""
-        return self.open_on[branch][(day - self.first).days]
+        found = self.open_on[branch][(day - self.first).days]
+        assert found is not None, f"{branch} has no open day in 400 days after {day}"
+        return found
 
 
 def generate(s: Store, branches: int = 30, patrons: int = 200_000, items: int = 1_000_000,
-             days: int = 365, seed: int = 1, progress=lambda msg: None) -> dict:
+             days: int = 365, seed: int = 1,
+             progress: Callable[[str], object] = lambda msg: None) -> dict[str, int]:
     """Write a whole network in one transaction; return what was made."""
     rng = random.Random(seed)
     now = s.now()
@@ -130,12 +137,13 @@ def generate(s: Store, branches: int = 30, patrons: int = 200_000, items: int = 
     return made
 
 
-def _patrons(s: Store, rng: random.Random, count: int, ids, weights, today: date) -> int:
+def _patrons(s: Store, rng: random.Random, count: int, ids: list[str], weights: list[int],
+             today: date) -> int:
     cats = _pick(rng, PATRON_MIX, count)
     langs = _pick(rng, LANGUAGES, count)
     homes = rng.choices(ids, weights=weights, k=count)
 
-    def rows():
+    def rows() -> Iterator[Row]:
         for n in range(count):
             cat = cats[n]
             age = rng.randint(6, 14) if cat == "child" else rng.randint(18, 85)
@@ -160,7 +168,8 @@ def _patrons(s: Store, rng: random.Random, count: int, ids, weights, today: date
     return count
 
 
-def _items(s: Store, rng: random.Random, count: int, ids, weights) -> int:
+def _items(s: Store, rng: random.Random, count: int, ids: list[str],
+           weights: list[int]) -> int:
     titles = max(1, count // 3)
     _insert(s, "INSERT INTO titles (id, title, author, isbn) VALUES (?, ?, ?, ?)",
             ((n, " ".join(rng.sample(WORDS, 3)).capitalize() + f" {n}",
@@ -169,7 +178,7 @@ def _items(s: Store, rng: random.Random, count: int, ids, weights) -> int:
     cats = _pick(rng, ITEM_MIX, count)
     homes = rng.choices(ids, weights=weights, k=count)
 
-    def rows():
+    def rows() -> Iterator[Row]:
         for n in range(count):
             cat = cats[n]
             attach = "CD" if cat == "audiobook" else ("booklet" if cat == "dvd" and n % 3 else
@@ -190,7 +199,9 @@ def _history(s: Store, rng: random.Random, dates: _Dates, today: date, days: int
         "SELECT i.id, i.title_id, i.home_branch, i.category FROM items i JOIN item_categories c"
         " ON c.code = i.category WHERE NOT c.in_library_only").fetchall()
     loan_days = {"dvd": 7, "magazine": 14}
-    loans, fines, opened = [], [], set()
+    loans: list[Row] = []
+    fines: list[Row] = []
+    opened: set[int] = set()
     recent = today - timedelta(days=46)  # history ends before the open loans begin
     for item_id, title_id, home, cat in lendable:
         period = loan_days.get(cat, 21)

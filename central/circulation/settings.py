@@ -1,8 +1,9 @@
 """Library-wide circulation settings: which checks apply and the numbers they use."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+import sqlite_utils
 
 Switch = Literal["off", "warn", "block"]
 Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
@@ -47,13 +48,13 @@ _decode = msgspec.json.Decoder()
 _encode = msgspec.json.Encoder()
 
 
-def load(db) -> Settings:
+def load(db: sqlite_utils.Database) -> Settings:
     """The stored settings over the defaults."""
     stored = {k: _decode.decode(v) for k, v in db.execute("SELECT key, value FROM settings")}
     return msgspec.convert(stored, Settings)
 
 
-def store(db, **values) -> Settings:
+def store(db: sqlite_utils.Database, **values: Any) -> Settings:
     """Validate and store changed settings; return the result."""
     merged = msgspec.structs.replace(load(db), **values)
     checked = msgspec.convert(msgspec.to_builtins(merged), Settings)

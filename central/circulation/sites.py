@@ -1,11 +1,13 @@
 """What a branch's devices are given when the branch gets its first device: a card key, the
 allow-list and the calendar."""
 
+import sqlite_utils
+
 from central import fleet
 from central.circulation import allowlist, closed_days
 
 
-def open_site(db, site: str) -> str:
+def open_site(db: sqlite_utils.Database, site: str) -> str:
     """The site's card key (hex); a site seen for the first time gets one, and its devices
     get the whole allow-list and the branch's calendar."""
     key = fleet.site_key(db, site)

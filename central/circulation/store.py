@@ -1,26 +1,30 @@
 """The store interface the circulation domain works through: rows, transactions, clock, caches."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
+
+import sqlite_utils
 
 from central.circulation import calendar, settings
 from central.circulation.clock import Clock, SystemClock
 from central.circulation.errors import NotFound
 
 CACHE_SECONDS = 30.0
+T = TypeVar("T")
 
 
 class Store:
     """Central's database as the domain sees it, with the clock and short-lived caches."""
 
-    def __init__(self, db, clock: Clock | None = None):
+    def __init__(self, db: sqlite_utils.Database, clock: Clock | None = None) -> None:
         self.db = db
         self.conn = db.conn
         self.clock = clock or SystemClock()
-        self._cache: dict = {}
+        self._cache: dict[Hashable, tuple[float, Any]] = {}
 
     @contextmanager
     def atomic(self) -> Iterator["Store"]:
@@ -38,31 +42,33 @@ class Store:
             raise
         self.conn.execute("COMMIT")
 
-    def row(self, sql: str, params=()) -> dict | None:
+    def row(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         """The first row as a dict, or None."""
         cur = self.conn.execute(sql, params)
         found = cur.fetchone()
         return dict(zip([c[0] for c in cur.description], found, strict=True)) if found else None
 
-    def rows(self, sql: str, params=()) -> list[dict]:
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """All rows as dicts."""
         cur = self.conn.execute(sql, params)
         names = [c[0] for c in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
-    def scalar(self, sql: str, params=()):
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row, or None."""
         found = self.conn.execute(sql, params).fetchone()
         return found[0] if found else None
 
-    def insert(self, table: str, values: dict) -> int:
+    def insert(self, table: str, values: dict[str, Any]) -> int:
         """Insert one row and return its rowid."""
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        return self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
-                                 list(values.values())).lastrowid
+        cur = self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
+                                list(values.values()))
+        return cast(int, cur.lastrowid)  # None only before a cursor's first INSERT
 
-    def update(self, table: str, key: int | str, values: dict, column: str = "id") -> None:
+    def update(self, table: str, key: int | str, values: dict[str, Any],
+               column: str = "id") -> None:
         """Update one row by key."""
         sets = ", ".join(f"{c} = ?" for c in values)
         self.conn.execute(f"UPDATE {table} SET {sets} WHERE {column} = ?",
@@ -72,7 +78,7 @@ class Store:
         """Central's current time (UTC)."""
         return self.clock.now()
 
-    def _cached(self, key, make):
+    def _cached(self, key: Hashable, make: Callable[[], T]) -> T:
         hit = self._cache.get(key)
         if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[1]
@@ -89,7 +95,7 @@ class Store:
         """The library's circulation settings."""
         return self._cached("settings", lambda: settings.load(self.db))
 
-    def branch(self, branch_id: str) -> dict:
+    def branch(self, branch_id: str) -> dict[str, Any]:
         """A branch's row, or NotFound."""
         found = self._cached(("branch", branch_id), lambda: self.row(
             "SELECT * FROM branches WHERE id = ?", [branch_id]))
