@@ -66,11 +66,13 @@ class VirtualCard:
         """Answer pcscd for a while (power, ATR, APDUs)."""
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
             try:
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
                 chunk = self.sock.recv(4096)
             except TimeoutError:
                 continue
+            except OSError:
+                return  # taken off the reader: remove() closed the socket under us
             if not chunk:
                 return
             self._buf += chunk
@@ -81,7 +83,10 @@ class VirtualCard:
                 msg, self._buf = self._buf[2:2 + size], self._buf[2 + size:]
                 reply = self._answer(msg)
                 if reply is not None:
-                    self.sock.sendall(struct.pack(">H", len(reply)) + reply)
+                    try:
+                        self.sock.sendall(struct.pack(">H", len(reply)) + reply)
+                    except OSError:
+                        return  # taken off mid-answer
 
     def _answer(self, msg: bytes) -> bytes | None:
         if len(msg) == 1:
