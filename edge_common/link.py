@@ -215,5 +215,5 @@ class MqttLink:
         ))
 
 
-def _loop_writes(client, userdata, sock) -> None:
+def _loop_writes(client: mqtt.Client, userdata: Any, sock: "mqtt.SocketLike") -> None:
     """paho's write registration: nothing to register, the link thread's loop writes."""
