@@ -14,7 +14,6 @@ from contextlib import closing
 from pathlib import Path
 
 import msgspec
-from central.allowlist import DATASET
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from bench.bench_rpc import raw_clients, raw_round_trips
@@ -27,6 +26,7 @@ from central.circulation.store import Store
 from central.store import open_store
 from edge_common.cardid import card_hash
 from edge_common.datasync import PULL_PAGE
+from edge_common.protocol.datasets import ALLOWLIST as DATASET
 from edge_common.readers import CardRead, send_sim_tap
 from lockd.config import LockdConfig
 from lockd.daemon import LockDaemon
