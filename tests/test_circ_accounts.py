@@ -83,3 +83,29 @@ def test_daily_and_period_reports(s):
     assert [(r["method"], r["total"]) for r in day] == [("card", 200), ("cash", 300)]
     period = accounts.report(s, "center", date(2026, 3, 1), date(2026, 3, 31))
     assert sum(r["total"] for r in period) == 600
+
+
+def test_the_door_list_carries_what_the_patron_owes_at_every_branch(s):
+    from central import datasets
+    from central.circulation import patrons, sites
+    from edge_common.cardid import card_hash
+    from edge_common.protocol.datasets import ALLOWLIST, decode_row
+
+    p = patron(s)
+    key = bytes.fromhex(sites.open_site(s.db, "center"))
+    patrons.add_card(s, p, "04AA0001")
+    hashed = card_hash(key, "04AA0001")
+
+    def door_debt() -> int:
+        rows = dict(datasets.pull(s.db, "center", ALLOWLIST, 0, "", 1000).changes)
+        return decode_row(ALLOWLIST, bytes(rows[hashed])).debt
+
+    accounts.add_debt(s, p, "center", "fine", 300)
+    accounts.add_debt(s, p, "siska", "fine", 900)
+    paid = accounts.pay(s, p, "center", 500, staff_id="cash")   # 300 settled, 200 credit
+    assert door_debt() == accounts.owed(s, p) == 900
+    accounts.use_credit(s, p, "siska", None)
+    assert door_debt() == accounts.owed(s, p) == 700
+    accounts.delete_payment(s, paid["id"], "boss")   # the center fine reopens; the credit
+    assert door_debt() == accounts.owed(s, p) == 1000  # spent at siska stays spent (-200)
+    assert accounts.credit(s, p) == -200
