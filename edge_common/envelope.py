@@ -1,7 +1,7 @@
 """The one JSON envelope every libedge MQTT message travels in, validated at the process edge."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from ulid import ULID
@@ -39,10 +39,12 @@ def new_id() -> str:
     return str(ULID())
 
 
-def make(type: str, dev: str, body: dict | msgspec.Struct, *, seq: int = 0,
+def make(type: str, dev: str, body: dict[str, Any] | msgspec.Struct, *, seq: int = 0,
          id: str | None = None) -> Envelope:
     """Build an envelope stamped now (UTC); a Struct body is encoded as its JSON object."""
-    return Envelope(1, id or new_id(), type, dev, datetime.now(UTC), seq, body)
+    # `body` is declared as what decoding yields; a Struct encodes to that same JSON object
+    return Envelope(1, id or new_id(), type, dev, datetime.now(UTC), seq,
+                    cast(dict[str, Any], body))
 
 
 def encode(env: Envelope) -> bytes:

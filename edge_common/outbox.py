@@ -7,6 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
+from typing import Any
+
+import msgspec
 
 from edge_common import envelope
 from edge_common.config import OutboxConfig
@@ -81,8 +84,8 @@ class Outbox:
             row = self._db.execute("SELECT payload FROM outbox ORDER BY seq LIMIT 1").fetchone()
         return envelope.decode(row[0]).at if row else None
 
-    def add(self, type: str, body: dict, priority: Priority = Priority.KEEP,
-            id: str | None = None) -> envelope.Envelope:
+    def add(self, type: str, body: dict[str, Any] | msgspec.Struct,
+            priority: Priority = Priority.KEEP, id: str | None = None) -> envelope.Envelope:
         """Commit one event durably and return its envelope (`id`: reuse a request's id)."""
         return self.add_many([(type, body, priority, id)])[0]
 

@@ -21,8 +21,8 @@ from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
 from edge_common.datasync import DataSync
 from edge_common.errors import EdgeError, InvalidMessage, OfflineError
 from edge_common.link import Incoming, MqttLink, publish_properties
-from edge_common.outbox import Outbox, Priority
-from edge_common.protocol import Body, Message
+from edge_common.outbox import Outbox, Pending, Priority
+from edge_common.protocol import Answer, Body, Message
 from edge_common.protocol.backbone import Ack, CentralPresence
 from edge_common.protocol.commands import COMMAND_RESULT, CommandResult
 from edge_common.replica import Replicas
@@ -32,8 +32,7 @@ from edge_common.status import DatasetHealth, Health, OutboxFacts, StatusReport
 
 log = logging.getLogger(__name__)
 B = TypeVar("B", bound=Body)
-A = TypeVar("A")
-Answered = Callable[[Any, EdgeError | None], None]
+A = TypeVar("A", bound=Answer)
 
 
 class DeviceRuntime:
@@ -60,10 +59,10 @@ class DeviceRuntime:
         *,
         version: str,
         datasets: Sequence[str] = (),
-        on_command: Callable[[Command], dict | None] | None = None,
-        status_extra: Callable[[], dict] | None = None,
+        on_command: Callable[[Command], dict[str, Any] | None] | None = None,
+        status_extra: Callable[[], dict[str, Any]] | None = None,
         sync_check_interval: float = 60.0,
-    ):
+    ) -> None:
         self.device = device
         self.version = version
         self.datasets = tuple(datasets)
@@ -75,7 +74,7 @@ class DeviceRuntime:
         self.plan = SendPlan(outbox)
         self.requests = Requests()
         self._on_command = on_command
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self.stats = {"invalid": 0, "sent": 0, "resent": 0, "acked": 0, "rejected": 0}
@@ -134,7 +133,7 @@ class DeviceRuntime:
         self._poke()
         return env.id
 
-    def emit_many(self, events: Sequence[tuple[Message, Body, Priority]]) -> list[str]:
+    def emit_many(self, events: Sequence[tuple[Message[Any, Any], Body, Priority]]) -> list[str]:
         """Commit several declared events with one fsync, like `emit`."""
         for message, body, _ in events:
             message.check(body)
@@ -164,7 +163,7 @@ class DeviceRuntime:
         """Whether the broker is reachable and at least one central worker serves."""
         return self.link.connected and bool(self._central_workers)
 
-    def call(self, fn: Callable[[], Any]) -> None:
+    def call(self, fn: Callable[[], object]) -> None:
         """Run `fn` on the coordinator thread."""
         self._queue.put(("call", fn))
 
@@ -212,12 +211,14 @@ class DeviceRuntime:
     def _count_invalid(self) -> None:
         self.stats["invalid"] += 1
 
-    def _ask(self, message: Message, body: Body, timeout: float, callback: Answered) -> None:
+    def _ask(self, message: Message[B, A], body: B, timeout: float,
+             callback: Callable[[A | None, EdgeError | None], None]) -> None:
         """Send a request without waiting; `callback(answer, error)` runs on the coordinator."""
         message.check(body)
         env = envelope.make(message.type, self.device.id, body)
 
-        def done(result: dict | None, error: EdgeError | None) -> None:
+        def done(result: dict[str, Any] | None, error: EdgeError | None) -> None:
+            answer: A | None
             if error is None:
                 try:
                     answer = message.decode_answer(result)
@@ -339,7 +340,7 @@ class DeviceRuntime:
                     return
                 self.stats["sent"] += 1
 
-    def _send(self, p, now: float) -> bool:
+    def _send(self, p: Pending, now: float) -> bool:
         if not self.link.publish(topics.device(self.device.id, "evt"), p.payload, qos=1):
             return False
         self.plan.sent(p.id, p.seq, now)

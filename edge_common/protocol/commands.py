@@ -20,37 +20,39 @@ class Command(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     args: dict[str, Any] = {}
 
 
-class DoorArgs(Body, frozen=True):
+# Command arguments are frozen Bodies: msgspec allows a frozen Struct under a mutable one, type
+# checkers (PEP 681) do not, hence the ignores below.
+class DoorArgs(Body, frozen=True):  # type: ignore[misc]
     """Arguments of a door command: one door, or every door of the lock when absent."""
 
     door: Name | None = None
 
 
-class OpenArgs(DoorArgs, frozen=True):
+class OpenArgs(DoorArgs, frozen=True):  # type: ignore[misc]
     """`open`: release the door for `seconds` (default: the door's unlock time)."""
 
     seconds: Seconds | None = None
 
 
-class SwitchArgs(DoorArgs, frozen=True):
+class SwitchArgs(DoorArgs, frozen=True):  # type: ignore[misc]
     """`lockdown` / `release`: switch the state on (default) or off."""
 
     active: bool = True
 
 
-class ClearAlarmArgs(DoorArgs, frozen=True, kw_only=True):
+class ClearAlarmArgs(DoorArgs, frozen=True, kw_only=True):  # type: ignore[misc]
     """`clear_alarm`: acknowledge an alarm latched at the door."""
 
     alarm: Code
 
 
-class SweepArgs(Body, frozen=True):
+class SweepArgs(Body, frozen=True):  # type: ignore[misc]
     """`sweep`: report who may still be inside a room and start it afresh."""
 
     room: Name
 
 
-class NoArgs(Body, frozen=True):
+class NoArgs(Body, frozen=True):  # type: ignore[misc]
     """A command without arguments."""
 
 
@@ -60,7 +62,7 @@ COMMANDS: dict[str, type[Body]] = {
 }
 
 
-def command_args(name: str, args: dict, *, lenient: bool = False) -> Body:
+def command_args(name: str, args: dict[str, Any], *, lenient: bool = False) -> Body:
     """A command's arguments as their Struct (`lenient`: from strings, as typed in a CLI).
 
     Raises KeyError for an unknown command and msgspec.ValidationError for bad arguments.

@@ -51,7 +51,7 @@ def decode_row(dataset: str, raw: bytes) -> Any:
     return _decoders[dataset].decode(raw)
 
 
-def check_row(dataset: str, value: Any) -> None:
+def check_row(dataset: str, value: object) -> None:
     """Raise ValueError unless `value` is a valid row of `dataset` (unknown datasets pass)."""
     row = ROWS.get(dataset)
     if row is not None:

@@ -1,14 +1,15 @@
 """How a message type is declared: its name, channel, senders, body and answer Structs."""
 
+import builtins
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, overload
 
 import msgspec
 
 from edge_common.errors import InvalidMessage
 
-B = TypeVar("B", bound=msgspec.Struct)
-A = TypeVar("A", bound=msgspec.Struct)
+B = TypeVar("B", bound="Body")
+A = TypeVar("A", bound="Answer")
 DEVICE_KINDS = ("lockd", "kiosk", "returnbox", "signpad")
 Channel = Literal["evt", "req"]
 
@@ -31,36 +32,36 @@ class Message(Generic[B, A]):
 
     type: str
     channel: Channel
-    body: type[B]
-    answer: type[A]
+    body: builtins.type[B]  # builtins: plain `type` here would be the field above
+    answer: builtins.type[A]
     senders: frozenset[str] | None = None
 
-    def check(self, body: Any) -> None:
+    def check(self, body: object) -> None:
         """Raise TypeError unless `body` is this message's body Struct (a sender's bug)."""
         if not isinstance(body, self.body):
             raise TypeError(f"{self.type} takes a {self.body.__name__}, not"
                             f" {type(body).__name__}")
 
-    def decode_body(self, raw: Any) -> B:
+    def decode_body(self, raw: object) -> B:
         """A received body as its Struct, or InvalidMessage('bad_body')."""
         try:
             return msgspec.convert(raw, self.body)
         except msgspec.ValidationError as exc:
             raise InvalidMessage(str(exc), code="bad_body") from exc
 
-    def decode_answer(self, raw: Any) -> A:
+    def decode_answer(self, raw: object) -> A:
         """A received answer as its Struct, or InvalidMessage('answer_invalid')."""
         try:
             return msgspec.convert(raw, self.answer)
         except msgspec.ValidationError as exc:
             raise InvalidMessage(str(exc), code="answer_invalid") from exc
 
-    def answer_from(self, raw: dict) -> A:
+    def answer_from(self, raw: dict[str, Any]) -> A:
         """Central's answer built from a domain result (extra keys dropped, types checked)."""
         return msgspec.convert(raw, self.answer)
 
 
-MESSAGES: dict[str, Message] = {}
+MESSAGES: dict[str, Message[Any, Any]] = {}
 
 
 def _declare(type: str, channel: Channel, body: type[B], answer: type[A],
@@ -74,8 +75,18 @@ def _declare(type: str, channel: Channel, body: type[B], answer: type[A],
     return msg
 
 
-def event(type: str, body: type[B], answer: type[A] = Nothing, *,
-          senders: set[str] | None = None) -> Message[B, A]:
+@overload
+def event(type: str, body: type[B], *,
+          senders: set[str] | None = None) -> Message[B, Nothing]: ...
+
+
+@overload
+def event(type: str, body: type[B], answer: type[A], *,
+          senders: set[str] | None = None) -> Message[B, A]: ...
+
+
+def event(type: str, body: type[B], answer: type[Answer] = Nothing, *,
+          senders: set[str] | None = None) -> Message[B, Any]:
     """Declare an event: sent through the outbox, acked by id, its answer only stored."""
     return _declare(type, "evt", body, answer, senders)
 
