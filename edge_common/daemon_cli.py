@@ -15,7 +15,9 @@ T = TypeVar("T")
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 
 
-def daemon_command(schema: type[T], what: str, summary: Callable[[T], str] = lambda cfg: ""):
+def daemon_command(
+    schema: type[T], what: str, summary: Callable[[T], str] = lambda cfg: ""
+) -> Callable[[Callable[[T], None]], click.Command]:
     """Turn `run(cfg)` into a click command that loads and checks the config file first."""
     def wrap(run: Callable[[T], None]) -> click.Command:
         @click.command(help=run.__doc__)
@@ -48,13 +50,13 @@ def run_until_stopped(start: Callable[[], None], stop: Callable[[], None], *,
     with parts that never started. The previous signal handlers are put back at the end.
     """
     stopped = threading.Event()
-    serve = serve or stopped.wait
-    interrupt = interrupt or stopped.set
-    previous = {sig: signal.signal(sig, lambda *_: interrupt())
+    wait: Callable[[], object] = serve or stopped.wait
+    end: Callable[[], None] = interrupt or stopped.set
+    previous = {sig: signal.signal(sig, lambda *_: end())
                 for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         start()
-        serve()
+        wait()
     finally:
         try:
             stop()

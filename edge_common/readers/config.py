@@ -5,14 +5,14 @@ from typing import Literal
 from edge_common.config import Schema
 
 
-class SimReaderConfig(Schema, tag="sim", tag_field="kind"):
+class SimReaderConfig(Schema, tag="sim", tag_field="kind", frozen=True):
     """The simulator: reads taps sent to a Unix datagram socket (`libedge tap`)."""
 
     socket: str
     name: str = "sim"
 
 
-class SerialReaderConfig(Schema, tag="serial", tag_field="kind"):
+class SerialReaderConfig(Schema, tag="serial", tag_field="kind", frozen=True):
     """A line-based reader on a serial port (a pyserial URL or a device path)."""
 
     url: str
@@ -22,7 +22,7 @@ class SerialReaderConfig(Schema, tag="serial", tag_field="kind"):
     max_line: int = 64
 
 
-class PcscReaderConfig(Schema, tag="pcsc", tag_field="kind"):
+class PcscReaderConfig(Schema, tag="pcsc", tag_field="kind", frozen=True):
     """A PC/SC reader through pcscd, chosen by a part of its name (empty: the first)."""
 
     reader: str = ""
@@ -30,7 +30,7 @@ class PcscReaderConfig(Schema, tag="pcsc", tag_field="kind"):
     poll_interval: float = 0.2
 
 
-class NfcReaderConfig(Schema, tag="nfc", tag_field="kind"):
+class NfcReaderConfig(Schema, tag="nfc", tag_field="kind", frozen=True):
     """An nfcpy front end: "usb", "usb:BUS:DEV" or "udp:HOST:PORT"."""
 
     path: str = "usb"

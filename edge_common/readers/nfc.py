@@ -7,6 +7,8 @@ for nfcpy's simulated link.
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from edge_common.readers.base import CardRead, InvalidCardData, OnCard, normalise_uid
 from edge_common.readers.config import NfcReaderConfig
@@ -17,12 +19,11 @@ logging.getLogger("nfc").setLevel(logging.WARNING)
 TARGETS = ["106A", "106B", "212F"]
 
 
-class NfcReader(LoopReader):
+class NfcReader(LoopReader[NfcReaderConfig]):
     """Waits for a card, reports its UID once, then waits until it is taken away."""
 
-    cfg: NfcReaderConfig
-
-    def _session(self, stopping: threading.Event, ready, on_card: OnCard) -> None:
+    def _session(self, stopping: threading.Event, ready: Callable[[], None],
+                 on_card: OnCard) -> None:
         import nfc
 
         try:
@@ -38,7 +39,7 @@ class NfcReader(LoopReader):
         finally:
             clf.close()
 
-    def _seen(self, tag, on_card: OnCard) -> bool:
+    def _seen(self, tag: Any, on_card: OnCard) -> bool:
         """nfcpy callback: report the UID; True makes nfcpy wait until the card is removed."""
         try:
             on_card(CardRead(normalise_uid(bytes(tag.identifier)), "uid", self.name,

@@ -7,6 +7,8 @@ running; `reader` picks one by a part of its name.
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from edge_common.readers.base import CardRead, InvalidCardData, OnCard, normalise_uid
 from edge_common.readers.config import PcscReaderConfig
@@ -16,12 +18,10 @@ log = logging.getLogger(__name__)
 GET_UID = [0xFF, 0xCA, 0x00, 0x00, 0x00]
 
 
-class PcscReader(LoopReader):
+class PcscReader(LoopReader[PcscReaderConfig]):
     """Polls one PC/SC reader; a card left on it is reported once until it is taken away."""
 
-    cfg: PcscReaderConfig
-
-    def _find(self):
+    def _find(self) -> Any:
         from smartcard.Exceptions import SmartcardException
         from smartcard.System import readers
 
@@ -33,7 +33,8 @@ class PcscReader(LoopReader):
             raise OSError(f"no PC/SC reader matching {self.cfg.reader!r}")
         return found[0]
 
-    def _session(self, stopping: threading.Event, ready, on_card: OnCard) -> None:
+    def _session(self, stopping: threading.Event, ready: Callable[[], None],
+                 on_card: OnCard) -> None:
         from smartcard.Exceptions import CardConnectionException, NoCardException
 
         reader = self._find()
@@ -72,7 +73,7 @@ class PcscReader(LoopReader):
         if str(self._find()) != name:
             raise OSError(f"reader {name} gone: {exc}")
 
-    def _read_uid(self, conn, on_card: OnCard) -> None:
+    def _read_uid(self, conn: Any, on_card: OnCard) -> None:
         data, sw1, sw2 = conn.transmit(GET_UID)
         if (sw1, sw2) != (0x90, 0x00):
             log.warning("reader %s: card refused GET UID (%02X %02X)", self.name, sw1, sw2)

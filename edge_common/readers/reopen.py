@@ -4,10 +4,13 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from edge_common.readers.base import OnCard, OnState
+from edge_common.readers.config import NfcReaderConfig, PcscReaderConfig, SerialReaderConfig
 
 log = logging.getLogger(__name__)
+C = TypeVar("C", bound=SerialReaderConfig | PcscReaderConfig | NfcReaderConfig)
 
 
 class ReopenLoop:
@@ -18,7 +21,7 @@ class ReopenLoop:
     """
 
     def __init__(self, name: str, session: Callable[[threading.Event, Callable[[], None]], None],
-                 on_state: OnState, first: float = 0.5, cap: float = 5.0):
+                 on_state: OnState, first: float = 0.5, cap: float = 5.0) -> None:
         self.name = name
         self.stopping = threading.Event()
         self._session = session
@@ -41,7 +44,7 @@ class ReopenLoop:
         while not self.stopping.is_set():
             opened = threading.Event()
 
-            def ready(opened=opened):
+            def ready(opened: threading.Event = opened) -> None:
                 opened.set()
                 log.info("reader %s ready", self.name)
                 self._on_state("ok", None)
@@ -63,14 +66,14 @@ class ReopenLoop:
             delay = min(self._cap, delay * 2)
 
 
-class LoopReader(ABC):
+class LoopReader(ABC, Generic[C]):
     """A hardware reader whose `_session` a ReopenLoop runs on a daemon thread.
 
     Subclasses open their device in `_session`, call `ready()` once it is open, and read
     until `stopping` is set; raising OSError means the device was lost.
     """
 
-    def __init__(self, cfg):
+    def __init__(self, cfg: C) -> None:
         self.cfg = cfg
         self.name: str = cfg.name
         self._loop: ReopenLoop | None = None

@@ -7,7 +7,7 @@ send one code per line ending in CR, LF or CRLF.
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from edge_common.readers.base import CardRead, InvalidCardData, OnCard, normalise_uid
 from edge_common.readers.config import SerialReaderConfig
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 class LineFramer:
     """Bytes in, complete lines out: CR, LF and CRLF all end a line; over-long lines dropped."""
 
-    def __init__(self, max_line: int = 64):
+    def __init__(self, max_line: int = 64) -> None:
         self.max_line = max_line
         self._buf = bytearray()
         self._discarding = False
@@ -53,12 +53,11 @@ def parse_line(line: bytes, kind: str, reader: str) -> CardRead:
     return CardRead(text, "barcode", reader, time.monotonic())
 
 
-class SerialLineReader(LoopReader):
+class SerialLineReader(LoopReader[SerialReaderConfig]):
     """Reads lines from a serial port; a port that disappears is reopened by itself."""
 
-    cfg: SerialReaderConfig
-
-    def _session(self, stopping: threading.Event, ready, on_card: OnCard) -> None:
+    def _session(self, stopping: threading.Event, ready: Callable[[], None],
+                 on_card: OnCard) -> None:
         import serial
 
         try:

@@ -6,6 +6,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from edge_common.readers.base import CardRead, InvalidCardData, OnCard, OnState, normalise_uid
@@ -18,7 +19,7 @@ MAX_DATAGRAM = 256
 class SimReader:
     """Each datagram is one tap: a hex UID (read as a UID) or other text (a barcode)."""
 
-    def __init__(self, cfg: SimReaderConfig):
+    def __init__(self, cfg: SimReaderConfig) -> None:
         self.name = cfg.name
         self.path = cfg.socket
         self._sock: socket.socket | None = None
@@ -30,33 +31,32 @@ class SimReader:
         if os.path.exists(self.path):
             os.unlink(self.path)
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._sock.bind(self.path)
-        self._sock.settimeout(0.2)
-        self._thread = threading.Thread(target=self._run, args=(on_card,),
+        self._sock = sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(self.path)
+        sock.settimeout(0.2)
+        self._thread = threading.Thread(target=self._run, args=(sock, on_card),
                                         name=f"reader-{self.name}", daemon=True)
         self._thread.start()
         on_state("ok", None)
 
-    def _run(self, on_card: OnCard) -> None:
+    def _run(self, sock: socket.socket, on_card: OnCard) -> None:
         while not self._stop.is_set():
             try:
-                data, sender = self._sock.recvfrom(MAX_DATAGRAM + 1)
+                data, sender = sock.recvfrom(MAX_DATAGRAM + 1)
             except TimeoutError:
                 continue
             except OSError:
                 return
             try:
                 read = parse_tap(data, self.name)
-                on_card(replace(read, reply=self._answer(sender)) if sender else read)
+                on_card(replace(read, reply=self._answer(sock, sender)) if sender else read)
             except InvalidCardData as exc:
                 log.warning("reader %s: ignored a tap (%s, %d bytes)", self.name, exc.code,
                             len(data))
 
-    def _answer(self, sender: str):
+    def _answer(self, sock: socket.socket, sender: str) -> Callable[[str], None]:
         """A reply that sends the outcome back to the tap's own socket, never blocking, never
         failing: the tapper may have given up and gone."""
-        sock = self._sock
 
         def reply(outcome: str) -> None:
             try:
