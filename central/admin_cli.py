@@ -9,6 +9,7 @@ import msgspec
 from central import commands, fleet, ingest
 from central.circulation import cli_admin, cli_desk, cli_setup, patrons, sites
 from central.circulation.cli_common import with_store
+from central.circulation.store import Store
 from central.store import open_store
 from edge_common import envelope
 from edge_common.errors import EdgeError
@@ -83,7 +84,7 @@ def card() -> None:
     """A card's holder, by the card (cards are given with `patron add` or `patron card`)."""
 
 
-def _set_blocked(s, uid: str, kind: str, blocked: bool, note: str | None) -> None:
+def _set_blocked(s: Store, uid: str, kind: str, blocked: bool, note: str | None) -> None:
     holder = patrons.by_card(s, uid, kind)
     patrons.set_blocked(s, holder["id"], blocked, note)
     click.echo(f"patron {holder['id']} {'blocked' if blocked else 'unblocked'}")
@@ -98,7 +99,7 @@ CARD_KIND = click.option("--kind", type=click.Choice(patrons.CARD_KINDS), defaul
 @click.argument("uid")
 @CARD_KIND
 @click.option("--note", help="Why (e.g. legal action).")
-def card_block(s, uid: str, kind: str, note: str | None) -> None:
+def card_block(s: Store, uid: str, kind: str, note: str | None) -> None:
     """Block the card's holder everywhere: every branch, and doors within seconds."""
     _set_blocked(s, uid, kind, True, note)
 
@@ -107,7 +108,7 @@ def card_block(s, uid: str, kind: str, note: str | None) -> None:
 @with_store
 @click.argument("uid")
 @CARD_KIND
-def card_unblock(s, uid: str, kind: str) -> None:
+def card_unblock(s: Store, uid: str, kind: str) -> None:
     """Lift the block of the card's holder."""
     _set_blocked(s, uid, kind, False, None)
 

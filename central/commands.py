@@ -2,8 +2,10 @@
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
+import sqlite_utils
 
 from central.handlers import Context, HandlerError, handler
 from edge_common.protocol.commands import COMMAND_RESULT, Command, CommandResult, command_args
@@ -12,7 +14,8 @@ _json = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder()
 
 
-def issue(db, dev: str, name: str, args: dict | None = None, ttl: float = 60.0) -> str:
+def issue(db: sqlite_utils.Database, dev: str, name: str, args: dict[str, Any] | None = None,
+          ttl: float = 60.0) -> str:
     """Queue a declared command with checked arguments (strings are converted); return its nonce.
 
     An unknown command is refused with `command_unknown`, bad arguments with `command_invalid`.
@@ -35,7 +38,7 @@ def issue(db, dev: str, name: str, args: dict | None = None, ttl: float = 60.0) 
     return nonce
 
 
-def due(db, now: datetime) -> list[tuple[str, Command]]:
+def due(db: sqlite_utils.Database, now: datetime) -> list[tuple[str, Command]]:
     """Unsent, unexpired commands as (device, body), oldest first."""
     rows = db.execute(
         "SELECT dev, nonce, name, args, expires FROM commands"
@@ -45,7 +48,7 @@ def due(db, now: datetime) -> list[tuple[str, Command]]:
             for dev, nonce, name, a, expires in rows]
 
 
-def mark_sent(db, nonces: list[str], now: datetime) -> None:
+def mark_sent(db: sqlite_utils.Database, nonces: list[str], now: datetime) -> None:
     """Record that commands were published."""
     with db.atomic():
         db.conn.executemany("UPDATE commands SET sent_at = ? WHERE nonce = ?",

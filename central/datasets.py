@@ -1,13 +1,17 @@
 """Versioned datasets central replicates to devices: a compacted change log per site and dataset."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 import msgspec
+import sqlite_utils
 
-from edge_common.protocol.datasets import Cursor, SyncPage
+from edge_common.protocol.datasets import Change, Cursor, SyncPage
 
 _json = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder()
+Row = msgspec.Struct | dict[str, Any]  # a dataset row: its Struct, or a dict of the same fields
 
 
 @dataclass(frozen=True)
@@ -17,13 +21,14 @@ class Delta:
     site: str
     dataset: str
     version: int
-    changes: list
+    changes: list[Change]  # decoded from JSON as [key, value] lists, which encode alike
 
 
 DELTA_KEYS = 1000
 
 
-def record(db, site: str, dataset: str, changes: dict[str, dict | None]) -> int | None:
+def record(db: sqlite_utils.Database, site: str, dataset: str,
+           changes: Mapping[str, Row | None]) -> int | None:
     """Write changes (value None deletes) as the next versions, in the caller's transaction.
 
     Large changes become several versions of at most DELTA_KEYS keys, so that every delta
@@ -57,18 +62,20 @@ def record(db, site: str, dataset: str, changes: dict[str, dict | None]) -> int 
     return version
 
 
-def replace(db, site: str, dataset: str, rows: dict) -> int | None:
+def replace(db: sqlite_utils.Database, site: str, dataset: str,
+            rows: Mapping[str, Row]) -> int | None:
     """Make a dataset hold exactly `rows` (key → Struct or dict): record only what differs,
     and deletions for keys that are gone, in the caller's transaction."""
     have = dict(db.conn.execute(
         "SELECT key, value FROM dataset_rows WHERE site = ? AND dataset = ? AND value IS NOT NULL",
         (site, dataset)).fetchall())
-    changes: dict = {k: v for k, v in rows.items() if have.get(k) != _json.encode(v)}
+    changes: dict[str, Row | None] = {
+        k: v for k, v in rows.items() if have.get(k) != _json.encode(v)}
     changes |= dict.fromkeys(have.keys() - rows.keys())
     return record(db, site, dataset, changes)
 
 
-def head(db, site: str, dataset: str) -> int:
+def head(db: sqlite_utils.Database, site: str, dataset: str) -> int:
     """The current version of a dataset at a site (0: empty)."""
     row = db.conn.execute(
         "SELECT version FROM dataset_heads WHERE site = ? AND dataset = ?", (site, dataset)
@@ -76,7 +83,8 @@ def head(db, site: str, dataset: str) -> int:
     return row[0] if row else 0
 
 
-def pull(db, site: str, dataset: str, since: int, after: str, limit: int) -> SyncPage:
+def pull(db: sqlite_utils.Database, site: str, dataset: str, since: int, after: str,
+         limit: int) -> SyncPage:
     """Latest value of every key changed after (since, after), paged in (version, key) order."""
     # One row-value range on the (site, dataset, version, key) index: each page starts where
     # the last ended, so a full pull stays linear (an OR here scanned from the start each time).
@@ -86,12 +94,13 @@ def pull(db, site: str, dataset: str, since: int, after: str, limit: int) -> Syn
         f" AND (version, key) {op} (?, ?) ORDER BY version, key LIMIT ?",
         (site, dataset, *start, limit),
     ).fetchall()
-    changes = [[k, None if v is None else msgspec.Raw(v)] for k, _, v in rows]
+    # each row's stored JSON goes out as it is, encoding to the object a device decodes
+    changes = cast(list[Change], [[k, None if v is None else msgspec.Raw(v)] for k, _, v in rows])
     nxt = Cursor(rows[-1][1], rows[-1][0]) if len(rows) == limit else None
     return SyncPage(dataset=dataset, head=head(db, site, dataset), changes=changes, next=nxt)
 
 
-def unpublished(db, limit: int = 500) -> list[Delta]:
+def unpublished(db: sqlite_utils.Database, limit: int = 500) -> list[Delta]:
     """Deltas not yet published, in version order per dataset."""
     rows = db.conn.execute(
         "SELECT site, dataset, version, changes FROM dataset_deltas"
@@ -100,7 +109,7 @@ def unpublished(db, limit: int = 500) -> list[Delta]:
     return [Delta(s, d, v, _decode.decode(c)) for s, d, v, c in rows]
 
 
-def mark_published(db, deltas: list[Delta]) -> None:
+def mark_published(db: sqlite_utils.Database, deltas: list[Delta]) -> None:
     """Forget deltas that went out: a device that missed one pulls from dataset_rows."""
     with db.atomic():
         db.conn.executemany(

@@ -3,12 +3,15 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlite_utils
 
 from edge_common.errors import EdgeError
-from edge_common.protocol import Answer, Message
+from edge_common.protocol import Answer, Body, Message
+
+B = TypeVar("B", bound=Body)
+A = TypeVar("A", bound=Answer)
 
 
 @dataclass(frozen=True)
@@ -32,15 +35,18 @@ class Context:
     seq: int = 0
 
 
+HandlerFn = Callable[[Context, B], A | None]  # None: the answer Struct with its defaults
+
+
 @dataclass(frozen=True)
-class Handler:
+class Handler(Generic[B, A]):
     """A declared message type and the function that applies it."""
 
-    message: Message
-    fn: Callable[[Context, Any], Answer | None]
+    message: Message[B, A]
+    fn: HandlerFn[B, A]
     read_only: bool
 
-    def run(self, ctx: Context, raw_body: dict) -> Answer:
+    def run(self, ctx: Context, raw_body: dict[str, Any]) -> A:
         """Decode the body, apply it, and check the answer is the declared one."""
         answer = self.fn(ctx, self.message.decode_body(raw_body))
         if answer is None:
@@ -57,17 +63,18 @@ class HandlerError(EdgeError):
     code = "refused"
 
 
-REGISTRY: dict[str, Handler] = {}
+REGISTRY: dict[str, Handler[Any, Any]] = {}
 
 
-def handler(message: Message, *, read_only: bool = False) -> Callable:
+def handler(message: Message[B, A], *,
+            read_only: bool = False) -> Callable[[HandlerFn[B, A]], HandlerFn[B, A]]:
     """Register `fn(ctx, body)` for a declared message type (its body Struct in, answer out).
 
     `read_only` handlers change nothing, so their answers are not stored for replay; which
     device kinds may send the type is declared with the message.
     """
 
-    def register(fn: Callable[[Context, Any], Answer | None]) -> Callable:
+    def register(fn: HandlerFn[B, A]) -> HandlerFn[B, A]:
         if message.type in REGISTRY:
             raise ValueError(f"handler for {message.type!r} registered twice")
         REGISTRY[message.type] = Handler(message, fn, read_only)

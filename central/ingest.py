@@ -1,15 +1,19 @@
 """Exactly-once application of device messages: each effect commits with its (dev, id) row."""
 
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
+import sqlite_utils
 
 from central.handlers import REGISTRY, Context, Device, Handler
 from edge_common.envelope import Envelope
 from edge_common.errors import EdgeError
+from edge_common.protocol import Answer
 
 log = logging.getLogger(__name__)
 _json = msgspec.json.Encoder()
@@ -33,18 +37,18 @@ class Outcome:
     """What to tell devices after a batch commits."""
 
     acks: dict[str, list[str]] = field(default_factory=dict)
-    rejected: dict[str, list[dict]] = field(default_factory=dict)
-    responses: list[tuple[Message, dict]] = field(default_factory=list)
+    rejected: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    responses: list[tuple[Message, dict[str, Any]]] = field(default_factory=list)
     applied: int = 0
     duplicates: int = 0
 
 
-def _ok(result) -> dict:
+def _ok(result: Answer) -> dict[str, Any]:
     """A `Response` body (protocol.backbone) for an answer."""
     return {"ok": True, "result": result}
 
 
-def _error(code: str, message: str) -> dict:
+def _error(code: str, message: str) -> dict[str, Any]:
     """A `Response` body (protocol.backbone) for a refusal."""
     return {"ok": False, "error": {"code": code, "message": message}}
 
@@ -52,7 +56,8 @@ def _error(code: str, message: str) -> dict:
 class Applier:
     """Applies batches of device messages in one transaction each."""
 
-    def __init__(self, db, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(self, db: sqlite_utils.Database,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.db = db
         self.clock = clock
         self._devices: dict[str, Device | None] = {}
@@ -93,7 +98,8 @@ class Applier:
             raise
         return out
 
-    def _one(self, conn, msg: Message, now: datetime, out: Outcome) -> dict:
+    def _one(self, conn: sqlite3.Connection, msg: Message, now: datetime,
+             out: Outcome) -> dict[str, Any]:
         env = msg.env
         stored = conn.execute(
             "SELECT response FROM processed WHERE dev = ? AND id = ?", (msg.dev, env.id)
@@ -131,7 +137,8 @@ class Applier:
             log.warning("rejected %s from %s: %s", env.type, msg.dev, err["code"])
         return body
 
-    def _run(self, conn, h: Handler, ctx: Context, env: Envelope) -> dict:
+    def _run(self, conn: sqlite3.Connection, h: Handler[Any, Any], ctx: Context,
+             env: Envelope) -> dict[str, Any]:
         """Run one handler inside a savepoint so that a refusal undoes only its own writes."""
         conn.execute("SAVEPOINT msg")
         try:
@@ -150,7 +157,7 @@ class Applier:
 
 
 
-def prune(db, before: datetime) -> int:
+def prune(db: sqlite_utils.Database, before: datetime) -> int:
     """Forget processed ids received before `before`; return how many.
 
     A device must not re-send an event older than this, so keep it well above the longest

@@ -5,8 +5,10 @@ import queue
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
+from paho.mqtt.properties import Properties
 
 from central import access, commands, datasets, sync_api  # noqa: F401 - handlers register
 from central.circulation import device_api  # noqa: F401 - handlers register
@@ -15,6 +17,7 @@ from central.ingest import Applier, Message
 from central.store import open_store
 from edge_common import envelope, topics
 from edge_common.daemon_cli import daemon_command, run_until_stopped
+from edge_common.envelope import Envelope
 from edge_common.errors import EdgeError, InvalidMessage
 from edge_common.link import Incoming, MqttLink, publish_properties
 from edge_common.protocol.backbone import Ack, CentralPresence, DeviceStatus, Rejected
@@ -27,14 +30,14 @@ SHARE_GROUP = "central"
 class CentralService:
     """One central worker; several may share the load through the `$share/central` group."""
 
-    def __init__(self, cfg: CentralConfig):
+    def __init__(self, cfg: CentralConfig) -> None:
         self.cfg = cfg
         self.worker = cfg.central.worker
         self.db = open_store(cfg.central.db)
         self.applier = Applier(self.db)
-        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._data_version = None
+        self._data_version: int | None = None
         self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0}
         subs = [(topics.shared(SHARE_GROUP, topics.all_devices(c)), 1)
                 for c in ("evt", "req", "status")]
@@ -107,7 +110,8 @@ class CentralService:
                 self.link.ack(inc.mid, inc.qos)
 
     def _apply(self, batch: list[Incoming]) -> bool:
-        messages, statuses = [], []
+        messages: list[Message] = []
+        statuses: list[tuple[str, Envelope, DeviceStatus]] = []
         for inc in batch:
             parsed = topics.parse_device(inc.topic)
             try:
@@ -135,11 +139,11 @@ class CentralService:
             body = Ack(ids=out.acks.get(dev, []),
                        rejected=[Rejected(r["id"], r["code"]) for r in out.rejected.get(dev, [])])
             self._send(topics.device(dev, "ack"), "ack", body)
-        for msg, body in out.responses:
-            self._respond(msg.response_topic, msg.correlation, body)
+        for msg, response in out.responses:
+            self._respond(msg.response_topic, msg.correlation, response)
         return out.applied > 0
 
-    def _invalid(self, inc: Incoming, parsed, exc: EdgeError) -> None:
+    def _invalid(self, inc: Incoming, parsed: tuple[str, str] | None, exc: EdgeError) -> None:
         """Log a message that is not a valid envelope and answer a request with its code."""
         self.stats["invalid"] += 1
         log.warning("invalid message on %s: %s (%s)", inc.topic, exc.code, exc)
@@ -148,16 +152,18 @@ class CentralService:
             self._respond(inc.response_topic, inc.correlation,
                           {"re": re, "ok": False, "error": {"code": exc.code, "message": str(exc)}})
 
-    def _respond(self, topic: str | None, correlation: bytes | None, body: dict) -> None:
+    def _respond(self, topic: str | None, correlation: bytes | None,
+                 body: dict[str, Any]) -> None:
         if not topic or not topic.endswith("/res") or topics.parse_device(topic) is None:
             return
         self._send(topic, "response", body, publish_properties(correlation=correlation))
 
-    def _send(self, topic: str, type: str, body: dict | msgspec.Struct, properties=None) -> None:
+    def _send(self, topic: str, type: str, body: dict[str, Any] | msgspec.Struct,
+              properties: Properties | None = None) -> None:
         env = envelope.make(type, self.worker, body)
         self.link.publish(topic, envelope.encode(env), qos=1, properties=properties)
 
-    def _record_statuses(self, statuses) -> None:
+    def _record_statuses(self, statuses: list[tuple[str, Envelope, DeviceStatus]]) -> None:
         now = datetime.now(UTC).isoformat()
         with self.db.atomic():
             self.db.conn.executemany(
@@ -195,7 +201,7 @@ def main(cfg: CentralConfig) -> None:
     """Run central's device-facing MQTT service until SIGTERM or Ctrl-C."""
     service = CentralService(cfg)
 
-    def start():
+    def start() -> None:
         service.start()
         log.info("central worker %s consuming from %s:%s", service.worker, cfg.mqtt.host,
                  cfg.mqtt.port)

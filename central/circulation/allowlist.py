@@ -41,9 +41,7 @@ def _publish(db: sqlite_utils.Database, site: str, key: bytes,
     hashed = {uid: card_hash(key, uid) for uid in entries}
     db.conn.executemany("INSERT OR IGNORE INTO card_hashes VALUES (?, ?, ?)",
                         [(site, h, uid) for uid, h in hashed.items()])
-    # datasets.record encodes Structs too, but is annotated dict until the protocol merge
-    datasets.record(db, site, ALLOWLIST,
-                    {hashed[uid]: e for uid, e in entries.items()})  # type: ignore[misc]
+    datasets.record(db, site, ALLOWLIST, {hashed[uid]: e for uid, e in entries.items()})
 
 
 def _patrons(db: sqlite_utils.Database, where: str,
