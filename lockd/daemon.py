@@ -8,12 +8,16 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC, date, datetime
+from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any, Literal
 
 import msgspec
+from gpiozero.pins import Factory
 
 from edge_common import __version__
 from edge_common.cardid import card_hash
@@ -40,7 +44,7 @@ from edge_common.protocol.doors import (
     Sweep,
 )
 from edge_common.protocol.refusals import Door as Verdict
-from edge_common.readers import CardRead, open_reader
+from edge_common.readers import CardRead, CardReader, open_reader
 from edge_common.runtime import DeviceRuntime
 from lockd.config import DoorConfig, LockdConfig
 from lockd.decision import GRANTED, Situation, decide
@@ -49,18 +53,21 @@ from lockd.doorstate import DoorState
 from lockd.presence import Presence
 
 log = logging.getLogger(__name__)
+Direction = Literal["in", "out"]
+Event = tuple[str, str | None, Any]  # (kind, door id or None, argument)
 
 
 class Door:
     """One door's config, pins, state, readers and what it last decided."""
 
-    def __init__(self, cfg: DoorConfig, post, factory):
+    def __init__(self, cfg: DoorConfig, post: Callable[[Event], None],
+                 factory: Factory | None) -> None:
         self.cfg = cfg
         self.room = cfg.room or cfg.id
         self.state = DoorState(cfg.unlock_seconds, cfg.held_open_seconds, cfg.emergency_release,
                                feedback_settle=cfg.relay_feedback_ms / 1000)
         self.pins = DoorPins(cfg, lambda kind, arg: post((kind, cfg.id, arg)), factory)
-        self.readers = {"in": open_reader(cfg.reader)}
+        self.readers: dict[Direction, CardReader] = {"in": open_reader(cfg.reader)}
         if cfg.exit_reader is not None:
             self.readers["out"] = open_reader(cfg.exit_reader)
         self.last_grant: dict[str, float] = {}
@@ -72,11 +79,12 @@ class Door:
 class LockDaemon:
     """Doors, their readers and the device runtime, with one thread deciding."""
 
-    def __init__(self, cfg: LockdConfig, factory=None, clock=lambda: datetime.now(UTC)):
+    def __init__(self, cfg: LockdConfig, factory: Factory | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.cfg = cfg
         self.key = bytes.fromhex(cfg.device.card_key)
         self.clock = clock
-        self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self.runtime = DeviceRuntime(
             cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
             datasets=[ALLOWLIST, CALENDAR], status_extra=self._status, on_command=self._command,
@@ -98,11 +106,14 @@ class LockDaemon:
         self._thread.start()
         for door in self.doors.values():
             for direction, reader in door.readers.items():
-                reader.start(
-                    lambda read, d=door.cfg.id, w=direction: self._events.put(
-                        ("card", d, (read, w))),
-                    lambda state, detail, d=door.cfg.id: self._events.put(("reader", d, state)),
-                )
+                reader.start(partial(self._card_read, door.cfg.id, direction),
+                             partial(self._reader_state, door.cfg.id))
+
+    def _card_read(self, door_id: str, direction: Direction, read: CardRead) -> None:
+        self._events.put(("card", door_id, (read, direction)))
+
+    def _reader_state(self, door_id: str, state: str, detail: str | None) -> None:
+        self._events.put(("reader", door_id, state))
 
     def stop(self) -> None:
         """Stop readers, the deciding thread and the runtime; free the pins (also after a
@@ -142,9 +153,16 @@ class LockDaemon:
         soonest = min((t for t in deadlines if t is not None), default=now + 1.0)
         return min(1.0, max(0.0, soonest - now))
 
-    def _handle(self, kind: str, door_id: str | None, arg) -> None:
+    def _handle(self, kind: str, door_id: str | None, arg: Any) -> None:
         now = time.monotonic()
-        door = self.doors.get(door_id) if door_id else None
+        if door_id is None:
+            if kind == "emergency":
+                for d in self.doors.values():
+                    d.state.set_emergency(arg)
+            elif kind == "call":
+                arg()
+            return
+        door = self.doors[door_id]
         if kind == "card":
             self.present(door_id, *arg)
         elif kind == "contact":
@@ -154,17 +172,12 @@ class LockDaemon:
             self.presence.leave(door.room, None)
             self.runtime.emit(DOOR_EXIT, DoorExit(door=door.cfg.id, room=door.room),
                               Priority.NORMAL)
-        elif kind == "emergency":
-            for d in self.doors.values():
-                d.state.set_emergency(arg)
         elif kind == "feedback":
             door.state.set_feedback(arg, now)
         elif kind == "tamper":
             self._alarm(door, "tamper", arg)
         elif kind == "reader":
             self._alarm(door, "reader_lost", arg != "ok")
-        elif kind == "call":
-            arg()
 
     def _reconcile(self) -> None:
         """Drive every relay from its state, raise time alarms, report alarm changes, sweep."""
@@ -188,7 +201,7 @@ class LockDaemon:
         self.runtime.emit(DOOR_ALARM, DoorAlarm(door=door.cfg.id, alarm=alarm, active=active))
         log.warning("door %s: alarm %s %s", door.cfg.id, alarm, "raised" if active else "cleared")
 
-    def verdict(self, door: Door, read: CardRead, direction: str = "in") -> tuple[str, str]:
+    def verdict(self, door: Door, read: CardRead, direction: Direction = "in") -> tuple[str, str]:
         """(card hash, verdict) for a presented card, from local data only; changes nothing."""
         hashed = card_hash(self.key, read.uid)
         entry = self._entry(hashed)
@@ -216,7 +229,7 @@ class LockDaemon:
             log.warning("allow-list row unreadable (allowlist_row_invalid); card refused")
             return None
 
-    def present(self, door_id: str, read: CardRead, direction: str = "in") -> str:
+    def present(self, door_id: str, read: CardRead, direction: Direction = "in") -> str:
         """Decide on a presented card, release the door if granted, log the decision."""
         door = self.doors[door_id]
         hashed, result = self.verdict(door, read, direction)
@@ -235,7 +248,7 @@ class LockDaemon:
             read.reply(result)
         return result
 
-    def sweep(self, room: str) -> dict:
+    def sweep(self, room: str) -> dict[str, Any]:
         """End of the evening: report who may still be inside a room and start it afresh."""
         roster, count = self.presence.sweep(room)
         body = Sweep(room=room, count=count, inside=roster)
@@ -246,7 +259,7 @@ class LockDaemon:
         """Whether the branch calendar central publishes closes `day` (a row: closed)."""
         return self.runtime.lookup(CALENDAR, day.isoformat()) is not None
 
-    def _status(self) -> dict:
+    def _status(self) -> dict[str, Any]:
         now = time.monotonic()
         return {"doors": {d.cfg.id: {"released": d.state.released(now), "open": d.state.is_open,
                                      "lockdown": d.state.lockdown, "room": d.room,
@@ -256,10 +269,10 @@ class LockDaemon:
 
     # --- commands from central (run on the runtime's thread, executed on ours) ----------
 
-    def _command(self, cmd: Command) -> dict:
-        done: Future = Future()
+    def _command(self, cmd: Command) -> dict[str, Any]:
+        done: Future[dict[str, Any]] = Future()
 
-        def run():
+        def run() -> None:
             try:
                 done.set_result(self._execute(cmd))
             except BaseException as exc:  # noqa: BLE001 - handed back to the runtime
@@ -268,7 +281,7 @@ class LockDaemon:
         self._events.put(("call", None, run))
         return done.result(5)
 
-    def _execute(self, cmd: Command) -> dict:
+    def _execute(self, cmd: Command) -> dict[str, Any]:
         try:
             args = command_args(cmd.name, cmd.args)
         except KeyError:
@@ -313,7 +326,7 @@ def main(cfg: LockdConfig) -> None:
     run_until_stopped(daemon.start, daemon.stop)
 
 
-def pin_factory(name: str):
+def pin_factory(name: str) -> Factory | None:
     """The gpiozero pin factory named in the config (None: gpiozero's own choice)."""
     if not name:
         return None

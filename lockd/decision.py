@@ -13,7 +13,7 @@ from edge_common.protocol.refusals import Door
 GRANTED = Door.GRANTED
 
 
-class Policy(Schema):
+class Policy(Schema, frozen=True):
     """Who a door admits; every rule can be switched off."""
 
     categories: list[str] = []
