@@ -2,6 +2,7 @@
 outbox, identification from the replicated allow-list when central is out of reach."""
 
 from datetime import date
+from typing import TypeVar, cast
 
 import msgspec
 
@@ -13,9 +14,11 @@ from edge_common.protocol import circulation as wire
 from edge_common.protocol.datasets import ALLOWLIST, AllowEntry, decode_row
 from edge_common.readers import normalise_uid
 from edge_common.runtime import DeviceRuntime
-from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
+from kiosk.models import Account, Borrowed, Debt, Hold, HoldState, Loan, Patron, Renewal
 from kiosk.receipt import Line
 
+B = TypeVar("B", bound=Body)
+A = TypeVar("A", bound=Answer)
 UNREACHABLE = (OfflineError, RequestTimeout)
 MAY_NOT_USE = ("patron_blocked", "registration_incomplete")
 
@@ -23,7 +26,7 @@ MAY_NOT_USE = ("patron_blocked", "registration_incomplete")
 class CentralBackend:
     """Central as the kiosk session sees it, through one DeviceRuntime."""
 
-    def __init__(self, runtime: DeviceRuntime, key: bytes, offline_max_items: int = 5):
+    def __init__(self, runtime: DeviceRuntime, key: bytes, offline_max_items: int = 5) -> None:
         self.runtime = runtime
         self.key = key
         self.offline_max_items = offline_max_items
@@ -33,7 +36,7 @@ class CentralBackend:
         """Whether a central worker answers now."""
         return self.runtime.central_up
 
-    def _ask(self, message: Message[Body, Answer], body: Body, id: str | None = None) -> Answer:
+    def _ask(self, message: Message[B, A], body: B, id: str | None = None) -> A:
         if not self.online:
             raise OfflineError("no link to central")
         return self.runtime.request(message, body, id=id)
@@ -77,8 +80,10 @@ class CentralBackend:
         return Account(
             loans=[Loan(str(x.id), x.title, x.barcode, x.due, x.renewable, x.refusal)
                    for x in got.loans],
-            holds=[Hold(str(h.id), h.title, h.state, h.branch, h.pickup_by, h.position)
-                   for h in got.holds],
+            # central sends only these states (central.circulation.summary); the account
+            # screen would show any other as on the way
+            holds=[Hold(str(h.id), h.title, cast(HoldState, h.state), h.branch, h.pickup_by,
+                        h.position) for h in got.holds],
             debts=[Debt(str(d.id), d.kind, d.amount, d.note) for d in got.debts],
             credit=got.credit, currency=got.currency)
 

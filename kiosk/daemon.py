@@ -7,6 +7,8 @@
 import logging
 import os
 from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from edge_common import __version__
 from edge_common.daemon_cli import daemon_command, run_until_stopped
@@ -19,12 +21,15 @@ from kiosk.central_backend import CentralBackend
 from kiosk.config import KioskConfig
 from kiosk.maintenance import Maintenance, RecentProblems
 from kiosk.paper import printer_status
-from kiosk.payment import PaymentTerminal, SimulatedTerminal
+from kiosk.payment import PaymentResult, PaymentTerminal, SimulatedTerminal
 from kiosk.receipt import close_printer, open_printer, print_lines
 from kiosk.session import Session, Settings
 from kiosk.simulator import SimulatedBackend
 from kiosk.sounds import open_sounder
 from kiosk.worker import SessionWorker, TerminalOnWorker
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
 
 log = logging.getLogger(__name__)
 RESTART = 75  # the exit code of a staff restart; the systemd unit starts the kiosk again
@@ -33,7 +38,8 @@ RESTART = 75  # the exit code of a staff restart; the systemd unit starts the ki
 class NoTerminal:
     """The kiosk has no card terminal (paying is then refused before this is reached)."""
 
-    def start(self, amount, currency, on_done) -> None:
+    def start(self, amount: int, currency: str,
+              on_done: Callable[[PaymentResult], None]) -> None:
         """Never called: Settings.can_pay is off."""
         raise EdgeError("no payment terminal", code="payment_terminal_error")
 
@@ -41,8 +47,9 @@ class NoTerminal:
         """Nothing to cancel."""
 
 
-def build_backend(cfg: KioskConfig, status: Callable[[], dict]) -> tuple[Backend,
-                                                                          DeviceRuntime | None]:
+def build_backend(
+    cfg: KioskConfig, status: Callable[[], dict[str, Any]]
+) -> tuple[Backend, DeviceRuntime | None]:
     """Central over the device runtime (which reports `status`), or the sample library."""
     if cfg.kiosk.backend == "simulated":
         return SimulatedBackend(), None
@@ -61,7 +68,7 @@ def build_terminal(cfg: KioskConfig) -> PaymentTerminal:
 class Kiosk:
     """One kiosk without its screen: runtime, backend, session, readers, printer, terminal."""
 
-    def __init__(self, cfg: KioskConfig):
+    def __init__(self, cfg: KioskConfig) -> None:
         self.cfg = cfg
         self.reader_states: dict[str, str] = {}
         self.backend, self.runtime = build_backend(cfg, lambda: {"readers": self.reader_states})
@@ -93,7 +100,7 @@ class Kiosk:
         self.worker.start()
         for name, reader in self.readers.items():
             on_read = self._card if name == "card_reader" else self._scan
-            reader.start(on_read, lambda state, detail, name=name: self._state(name, state))
+            reader.start(on_read, partial(self._state, name))
 
     def stop(self) -> None:
         """Stop readers, the session thread and the runtime."""
@@ -116,7 +123,7 @@ class Kiosk:
     def _scan(self, read: CardRead) -> None:
         self.worker.act(lambda: self.session.barcode(read.uid))
 
-    def _state(self, name: str, state: str) -> None:
+    def _state(self, name: str, state: str, detail: str | None) -> None:
         self.reader_states[name] = state  # the reader logs its own losses
 
     def print_receipt(self, session: Session) -> None:
@@ -141,7 +148,7 @@ def configure_kivy(cfg: KioskConfig) -> None:
     Config.set("kivy", "exit_on_escape", "0")
 
 
-def build(cfg: KioskConfig):
+def build(cfg: KioskConfig) -> tuple[Kiosk, "KioskApp"]:
     """The kiosk and its Kivy app, not yet started."""
     configure_kivy(cfg)
     from kiosk.app import KioskApp

@@ -32,7 +32,7 @@ class Fact:
     label: str
     value: str
     level: Level = "ok"
-    params: dict = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Problem:
 class RecentProblems(logging.Handler):
     """A logging handler keeping the last `size` WARNING+ records; repeats are counted."""
 
-    def __init__(self, size: int = 8, level: int = logging.WARNING):
+    def __init__(self, size: int = 8, level: int = logging.WARNING) -> None:
         super().__init__(level)
         self._items: deque[Problem] = deque(maxlen=size)
 
@@ -70,8 +70,11 @@ class RecentProblems(logging.Handler):
 
     def recent(self) -> list[Problem]:
         """The kept problems, newest first."""
-        with self.lock:
+        self.acquire()
+        try:
             return list(reversed(self._items))
+        finally:
+            self.release()
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ class Maintenance:
 
     def __init__(self, runtime: DeviceRuntime | None, printer_status: Callable[[], str],
                  problems: RecentProblems, readers: Callable[[], dict[str, str]] = dict, *,
-                 limits: Limits = Limits(), clock: Callable[[], float] = time.time):
+                 limits: Limits = Limits(), clock: Callable[[], float] = time.time) -> None:
         self.runtime = runtime
         self.printer_status = printer_status
         self.problems = problems
@@ -104,12 +107,11 @@ class Maintenance:
             facts = [Fact("maint_link", "maint_standalone")]
         else:
             health = self.runtime.health()
-            facts = [self._device(), self._link(now, health), *self._outbox(now, health),
-                     *self._datasets(now, health)]
+            facts = [self._device(self.runtime), self._link(now, health),
+                     *self._outbox(now, health), *self._datasets(now, health)]
         return [*facts, self._printer(), *self._readers(), *self._problems()]
 
-    def _device(self) -> Fact:
-        rt = self.runtime
+    def _device(self, rt: DeviceRuntime) -> Fact:
         return Fact("maint_device", "maint_raw", params={"text": f"{rt.device.id} {rt.version}"})
 
     def _link(self, now: float, health: Health) -> Fact:
@@ -133,7 +135,7 @@ class Maintenance:
                      {"count": health.outbox_depth, "ago": ago}), dropped]
 
     def _datasets(self, now: float, health: Health) -> list[Fact]:
-        facts = []
+        facts: list[Fact] = []
         for name, data in health.datasets.items():
             if data.synced_at is None:
                 facts.append(Fact("maint_dataset", "maint_never_synced", "error",

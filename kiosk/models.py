@@ -29,12 +29,15 @@ class Loan(msgspec.Struct, frozen=True):
     refusal: str | None = None
 
 
+HoldState = Literal["ready", "waiting", "in_transit"]
+
+
 class Hold(msgspec.Struct, frozen=True):
     """A hold: ready for pickup (until a date), waiting (at a position) or in transit."""
 
     id: str
     title: str
-    state: Literal["ready", "waiting", "in_transit"]
+    state: HoldState
     branch: str = ""
     pickup_by: date | None = None
     position: int | None = None

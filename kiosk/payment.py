@@ -30,7 +30,7 @@ class PaymentTerminal(Protocol):
 class SimulatedTerminal:
     """A terminal that answers after `delay` seconds with the outcome set by `next_outcome`."""
 
-    def __init__(self, delay: float = 1.0):
+    def __init__(self, delay: float = 1.0) -> None:
         self.delay = delay
         self.next_outcome: Outcome = "approved"
         self._timer: threading.Timer | None = None

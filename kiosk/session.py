@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal, TypeVar
 
 from edge_common.errors import EdgeError
 from kiosk.backend import Backend
@@ -16,9 +17,10 @@ from kiosk.i18n import Translator
 from kiosk.models import Account, Borrowed, Patron, Renewal
 from kiosk.payment import PaymentResult, PaymentTerminal
 from kiosk.receipt import Line, compose
-from kiosk.sounds import Silent, Sounder
+from kiosk.sounds import Cue, Silent, Sounder
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Screen(StrEnum):
@@ -38,7 +40,7 @@ class Screen(StrEnum):
 
 CONFIRM_WITHIN = 5.0  # seconds for the second tap that confirms a restart
 PATRON_SCREENS = {Screen.ACCOUNT, Screen.CHECKOUT, Screen.RENEW, Screen.PAY}
-CUES = {"info": "ok", "warning": "warning", "error": "error"}
+CUES: dict[str, Cue] = {"info": "ok", "warning": "warning", "error": "error"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Notice:
 
     code: str
     level: str = "info"
-    params: dict = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ class Session:
     def __init__(self, backend: Backend, terminal: PaymentTerminal,
                  print_receipt: Callable[["Session"], None],
                  settings: Settings = Settings(), clock: Callable[[], float] = time.monotonic,
-                 *, on_restart: Callable[[], None] | None = None, sounder: Sounder | None = None):
+                 *, on_restart: Callable[[], None] | None = None,
+                 sounder: Sounder | None = None) -> None:
         self.backend = backend
         self.terminal = terminal
         self.print_receipt = print_receipt
@@ -135,10 +138,10 @@ class Session:
         if self.screen not in (Screen.IDLE, Screen.GOODBYE):
             return
         self._reset()
-        ok, patron = self._call(lambda: self.backend.identify(card, kind))
-        if not ok:
+        called = self._call(lambda: self.backend.identify(card, kind))
+        if not called[0]:
             return
-        self.patron = patron
+        self.patron = patron = called[1]
         if patron.language in self.settings.languages:
             self.lang = patron.language
         if patron.staff:
@@ -151,7 +154,7 @@ class Session:
     def enter_pin(self, pin: str) -> None:
         """The patron typed their kiosk PIN."""
         self.touch()
-        if self.screen != Screen.PIN:
+        if self.screen != Screen.PIN or self.patron is None:
             return
         if not pin.isdigit() or not 4 <= len(pin) <= 8:
             self.notice = Notice("pin_format", "error")
@@ -203,9 +206,11 @@ class Session:
         if any(b.barcode == barcode for b in self.borrowed):
             self.notice = Notice("already_borrowed_now", "info")
             return
-        ok, done = self._call(lambda: self.backend.checkout(self.patron, barcode))
-        if not ok:
+        patron = self.patron
+        called = self._call(lambda: self.backend.checkout(patron, barcode))
+        if not called[0]:
             return
+        done = called[1]
         self.borrowed.append(done)
         if done.queued:
             self.notice = Notice("checkout_queued", "warning", {"title": done.title})
@@ -217,16 +222,18 @@ class Session:
     def renew(self, loan_ids: list[str] | None = None) -> None:
         """Renew the chosen loans, or every renewable one."""
         self.touch()
-        if self.screen != Screen.RENEW or self.account is None:
+        if self.screen != Screen.RENEW or self.account is None or self.patron is None:
             return
+        patron = self.patron
         ids = loan_ids if loan_ids is not None else [
             loan.id for loan in self.account.loans if loan.renewable]
         if not ids:
             self.notice = Notice("nothing_to_renew", "info")
             return
-        ok, results = self._call(lambda: self.backend.renew(self.patron, ids))
-        if not ok:
+        called = self._call(lambda: self.backend.renew(patron, ids))
+        if not called[0]:
             return
+        results = called[1]
         self.renewals.extend(results)
         ok = sum(r.ok for r in results)
         self.notice = Notice("renewed", "info" if ok == len(results) else "warning",
@@ -251,18 +258,20 @@ class Session:
     def payment_done(self, result: PaymentResult) -> None:
         """The terminal finished; an approved payment is recorded durably before anything else."""
         self.touch()
-        if self.screen != Screen.PAYING:
+        if self.screen != Screen.PAYING or self.patron is None:
             log.error("payment result outside a payment: %s", result.outcome)
             return
+        patron = self.patron
         if result.outcome != "approved":
             self.screen = Screen.PAY
             self.notice = Notice(f"payment_{result.outcome}", "warning")
             return
         self.paid.append(Paid(result.amount, result.reference, self.paying))
         self.screen = Screen.PAY
-        ok, _ = self._call(lambda: self.backend.record_payment(
-            self.patron, self.paying, result.amount, result.reference))
-        if not ok:
+        called = self._call(lambda: self.backend.record_payment(
+            patron, self.paying, result.amount, result.reference))
+        if not called[0]:
+            assert self.notice is not None  # the failed call's
             log.error("approved payment %s not recorded: %s", result.reference, self.notice.code)
             self.notice = Notice("payment_not_recorded", "error", {"reference": result.reference})
             return
@@ -292,15 +301,16 @@ class Session:
         say goodbye."""
         self.touch()
         offered = {"print": self.settings.can_print, "email": self.email_offered, "none": True}
-        if self.screen != Screen.RECEIPT or not offered.get(how):
+        if self.screen != Screen.RECEIPT or self.patron is None or not offered.get(how):
             return
+        patron = self.patron
         deliver = {"print": lambda: self.print_receipt(self),
                    "email": lambda: self.backend.email_receipt(
-                       self.patron, self.lang, Translator(self.lang).label("receipt_subject"),
+                       patron, self.lang, Translator(self.lang).label("receipt_subject"),
                        self.receipt_lines())}
         if how in deliver:
-            ok, _ = self._call(deliver[how])
-            if not ok:
+            if not self._call(deliver[how])[0]:
+                assert self.notice is not None  # the failed call's
                 self._goodbye(Notice(self.notice.code, "warning"))
                 return
         self._goodbye(Notice(f"receipt_{how}", "info") if how != "none" else None)
@@ -371,16 +381,19 @@ class Session:
         self._refresh()
 
     def _refresh(self) -> None:
-        ok, account = self._call(lambda: self.backend.account(self.patron))
-        if ok:
-            self.account = account
+        patron = self.patron
+        if patron is None:
+            return
+        called = self._call(lambda: self.backend.account(patron))
+        if called[0]:
+            self.account = called[1]
 
     def _idle(self) -> None:
         """Back to the idle screen, in the kiosk's first language."""
         self._reset()
         self.lang = self.settings.languages[0]
 
-    def _cue(self, kind: str) -> None:
+    def _cue(self, kind: Cue) -> None:
         """Play a cue; a broken buzzer is logged, never in the patron's way."""
         try:
             self.sounder.cue(kind)
@@ -394,7 +407,7 @@ class Session:
         self.account = None
         self._goodbye_at = self.clock()
 
-    def _call(self, fn) -> tuple[bool, object]:
+    def _call(self, fn: Callable[[], T]) -> tuple[Literal[True], T] | tuple[Literal[False], None]:
         """Run a backend call; a failure becomes a notice with its code, never a traceback."""
         try:
             return True, fn()

@@ -18,7 +18,7 @@ class SessionWorker:
     A failing step is logged, never shown; `after_each` (the redraw) follows every step.
     """
 
-    def __init__(self, tick: Step = lambda: None, every: float = 0.5):
+    def __init__(self, tick: Step = lambda: None, every: float = 0.5) -> None:
         self.tick = tick
         self.every = every
         self.after_each: Step = lambda: None
@@ -62,7 +62,7 @@ class TerminalOnWorker:
     reports on its own thread, which now only queues the step.
     """
 
-    def __init__(self, device: PaymentTerminal, worker: SessionWorker):
+    def __init__(self, device: PaymentTerminal, worker: SessionWorker) -> None:
         self.device = device
         self.worker = worker
 
