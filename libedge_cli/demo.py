@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import click
+import sqlite_utils
 
 from central import fleet
 from central.circulation import sample, sites
@@ -23,7 +24,7 @@ LOCKS = {"lock-1": [("toilet-1", "toilet", 17), ("reading-room", "reading_room",
          "lock-2": [("entrance", "entrance", 17)]}
 
 
-def _sample_library(db) -> None:
+def _sample_library(db: sqlite_utils.Database) -> None:
     if not db.execute("SELECT count(*) FROM branches").fetchone()[0]:
         sample.tiny(Store(db))
 
@@ -90,7 +91,7 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
     stopping = []
     for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal was closed
         signal.signal(sig, lambda *_: stopping.append(1))
-    procs: dict[str, subprocess.Popen] = {}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         broker.start()
         shelf = _start_daemons(root, broker, central, locks, kiosks, procs)
@@ -114,7 +115,7 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
 
 
 def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Account],
-                   kiosks: list[Account], procs: dict[str, subprocess.Popen]) -> list[str]:
+                   kiosks: list[Account], procs: dict[str, subprocess.Popen[bytes]]) -> list[str]:
     """Enrol the devices, write every config and start central and the devices into `procs`;
     returns barcodes of books on the shelf."""
     db = open_store(str(root / "central.db"))
@@ -146,7 +147,7 @@ def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Acc
     return shelf
 
 
-def _stop(procs: dict[str, subprocess.Popen], broker: Broker) -> None:
+def _stop(procs: dict[str, subprocess.Popen[bytes]], broker: Broker) -> None:
     """Stop the devices, then central (so it takes their last events), then the broker."""
     try:
         for group in ([n for n in procs if n != "central"], ["central"]):
