@@ -20,39 +20,37 @@ class Command(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     args: dict[str, Any] = {}
 
 
-# Command arguments are frozen Bodies: msgspec allows a frozen Struct under a mutable one, type
-# checkers (PEP 681) do not, hence the ignores below.
-class DoorArgs(Body, frozen=True):  # type: ignore[misc]
+class DoorArgs(Body):
     """Arguments of a door command: one door, or every door of the lock when absent."""
 
     door: Name | None = None
 
 
-class OpenArgs(DoorArgs, frozen=True):  # type: ignore[misc]
+class OpenArgs(DoorArgs):
     """`open`: release the door for `seconds` (default: the door's unlock time)."""
 
     seconds: Seconds | None = None
 
 
-class SwitchArgs(DoorArgs, frozen=True):  # type: ignore[misc]
+class SwitchArgs(DoorArgs):
     """`lockdown` / `release`: switch the state on (default) or off."""
 
     active: bool = True
 
 
-class ClearAlarmArgs(DoorArgs, frozen=True, kw_only=True):  # type: ignore[misc]
+class ClearAlarmArgs(DoorArgs, kw_only=True):
     """`clear_alarm`: acknowledge an alarm latched at the door."""
 
     alarm: Code
 
 
-class SweepArgs(Body, frozen=True):  # type: ignore[misc]
+class SweepArgs(Body):
     """`sweep`: report who may still be inside a room and start it afresh."""
 
     room: Name
 
 
-class NoArgs(Body, frozen=True):  # type: ignore[misc]
+class NoArgs(Body):
     """A command without arguments."""
 
 
