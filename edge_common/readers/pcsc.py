@@ -35,7 +35,7 @@ class PcscReader(LoopReader[PcscReaderConfig]):
 
     def _session(self, stopping: threading.Event, ready: Callable[[], None],
                  on_card: OnCard) -> None:
-        from smartcard.Exceptions import CardConnectionException, NoCardException
+        from smartcard.Exceptions import CardConnectionException
 
         reader = self._find()
         name = str(reader)
@@ -47,26 +47,28 @@ class PcscReader(LoopReader[PcscReaderConfig]):
             except CardConnectionException as exc:
                 raise OSError(f"pcscd: {exc}") from exc
             try:
-                conn.connect()
-            except NoCardException:
-                present = False
-                continue
-            except CardConnectionException as exc:
-                present = False
-                self._still_there(name, exc)
-                continue
-            try:
-                if not present:
-                    present = True
-                    self._read_uid(conn, on_card)
-            except CardConnectionException as exc:
-                log.info("reader %s: card left during the read (%s)", self.name, exc)
-                present = False
+                present = self._poll(conn, name, present, on_card)
             finally:
-                try:
-                    conn.disconnect()
-                except CardConnectionException:
-                    pass
+                _release(conn)
+
+    def _poll(self, conn: Any, name: str, present: bool, on_card: OnCard) -> bool:
+        """Connect to a card on the reader and read it once; whether a card is present."""
+        from smartcard.Exceptions import CardConnectionException, NoCardException
+
+        try:
+            conn.connect()
+        except NoCardException:
+            return False
+        except CardConnectionException as exc:
+            self._still_there(name, exc)
+            return False
+        try:
+            if not present:
+                self._read_uid(conn, on_card)
+        except CardConnectionException as exc:
+            log.info("reader %s: card left during the read (%s)", self.name, exc)
+            return False
+        return True
 
     def _still_there(self, name: str, exc: Exception) -> None:
         """A failed connect: fine if the reader is still listed, otherwise it was unplugged."""
@@ -82,3 +84,14 @@ class PcscReader(LoopReader[PcscReaderConfig]):
             on_card(CardRead(normalise_uid(bytes(data)), "uid", self.name, time.monotonic()))
         except InvalidCardData as exc:
             log.warning("reader %s: %s (%d bytes)", self.name, exc.code, len(data))
+
+
+def _release(conn: Any) -> None:
+    """Disconnect and release the connection's PC/SC context now, not in pyscard's __del__
+    (which raises, unseen, when pcscd has gone away meanwhile)."""
+    from smartcard.Exceptions import CardConnectionException
+
+    try:
+        conn.release()
+    except CardConnectionException:
+        conn.hcontext = None  # pcscd is gone and the context with it: nothing left to free
