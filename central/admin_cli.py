@@ -36,10 +36,12 @@ def device() -> None:
 @click.option("--site", required=True, help="Branch id the device belongs to.")
 @click.option("--kind", required=True, type=click.Choice(DEVICE_KINDS), help="What the device is.")
 def device_enrol(db_path: str, dev: str, site: str, kind: str) -> None:
-    """Register DEV at a site and print the site's card key for its config."""
+    """Register DEV at a site and print the keys for its config: the site's card key and the
+    device's own command key (a revoked device gets a new one)."""
     db = open_store(db_path)
-    fleet.enrol(db, dev, site, kind)
-    click.echo(f"enrolled {dev} ({kind}) at {site}; card_key = {sites.open_site(db, site)}")
+    command_key = fleet.enrol(db, dev, site, kind)
+    click.echo(f"enrolled {dev} ({kind}) at {site}; card_key = {sites.open_site(db, site)};"
+               f" command_key = {command_key}")
 
 
 @device.command("revoke")

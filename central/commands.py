@@ -7,8 +7,15 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
+from central import fleet
 from central.handlers import Context, HandlerError, handler
-from edge_common.protocol.commands import COMMAND_RESULT, Command, CommandResult, command_args
+from edge_common.protocol.commands import (
+    COMMAND_RESULT,
+    Command,
+    CommandResult,
+    command_args,
+    sign,
+)
 
 _json = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder()
@@ -18,8 +25,15 @@ def issue(db: sqlite_utils.Database, dev: str, name: str, args: dict[str, Any] |
           ttl: float = 60.0) -> str:
     """Queue a declared command with checked arguments (strings are converted); return its nonce.
 
-    An unknown command is refused with `command_unknown`, bad arguments with `command_invalid`.
+    An unknown command is refused with `command_unknown`, bad arguments with `command_invalid`,
+    a device that is not enrolled (or revoked) with `device_unknown`, one enrolled before
+    devices had command keys with `device_has_no_key` (enrol it again).
     """
+    if fleet.command_key(db, dev) is None:
+        known = db.execute("SELECT 1 FROM devices WHERE id = ? AND revoked_at IS NULL",
+                           [dev]).fetchone()
+        raise HandlerError(f"{dev} cannot take commands",
+                           code="device_has_no_key" if known else "device_unknown")
     try:
         checked = msgspec.to_builtins(command_args(name, args or {}, lenient=True))
     except KeyError:
@@ -39,13 +53,16 @@ def issue(db: sqlite_utils.Database, dev: str, name: str, args: dict[str, Any] |
 
 
 def due(db: sqlite_utils.Database, now: datetime) -> list[tuple[str, Command]]:
-    """Unsent, unexpired commands as (device, body), oldest first."""
+    """Unsent, unexpired commands as (device, body signed with its key), oldest first; a
+    device revoked meanwhile gets nothing."""
     rows = db.execute(
-        "SELECT dev, nonce, name, args, expires FROM commands"
-        " WHERE sent_at IS NULL AND expires > ? ORDER BY issued_at", [now.isoformat()],
+        "SELECT c.dev, c.nonce, c.name, c.args, c.expires, d.command_key FROM commands c"
+        " JOIN devices d ON d.id = c.dev AND d.revoked_at IS NULL AND d.command_key IS NOT NULL"
+        " WHERE c.sent_at IS NULL AND c.expires > ? ORDER BY c.issued_at", [now.isoformat()],
     ).fetchall()
-    return [(dev, Command(name, datetime.fromisoformat(expires), nonce, _decode.decode(a)))
-            for dev, nonce, name, a, expires in rows]
+    return [(dev, sign(bytes.fromhex(key), Command(
+        dev=dev, name=name, expires=datetime.fromisoformat(expires), nonce=nonce,
+        args=_decode.decode(a)))) for dev, nonce, name, a, expires, key in rows]
 
 
 def mark_sent(db: sqlite_utils.Database, nonces: list[str], now: datetime) -> None:

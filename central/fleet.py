@@ -1,4 +1,4 @@
-"""The devices central talks to, and the per-site card keys they hash with."""
+"""The devices central talks to, their command keys, and the per-site card keys they hash with."""
 
 import secrets
 from datetime import UTC, datetime
@@ -6,14 +6,30 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 
-def enrol(db: sqlite_utils.Database, dev: str, site: str, kind: str) -> None:
-    """Register a device (or re-enrol a revoked one) at a site."""
+def enrol(db: sqlite_utils.Database, dev: str, site: str, kind: str) -> str:
+    """Register a device at a site; return its command key (hex) for its config.
+
+    A new or revoked device gets a fresh key (a revoked one's old key is worthless); enrolling
+    an active device again keeps its key, so its config stays valid.
+    """
     with db.atomic():
+        row = db.execute("SELECT command_key, revoked_at FROM devices WHERE id = ?",
+                         [dev]).fetchone()
+        key = row[0] if row and row[0] and row[1] is None else secrets.token_hex(32)
         db.execute(
-            "INSERT INTO devices VALUES (?, ?, ?, ?, NULL) ON CONFLICT (id) DO UPDATE SET"
-            " site = excluded.site, kind = excluded.kind, revoked_at = NULL",
-            [dev, site, kind, datetime.now(UTC).isoformat()],
+            "INSERT INTO devices (id, site, kind, enrolled_at, revoked_at, command_key)"
+            " VALUES (?, ?, ?, ?, NULL, ?) ON CONFLICT (id) DO UPDATE SET site = excluded.site,"
+            " kind = excluded.kind, revoked_at = NULL, command_key = excluded.command_key",
+            [dev, site, kind, datetime.now(UTC).isoformat(), key],
         )
+    return key
+
+
+def command_key(db: sqlite_utils.Database, dev: str) -> bytes | None:
+    """The key central signs an active device's commands with (None: unknown or revoked)."""
+    row = db.execute("SELECT command_key FROM devices WHERE id = ? AND revoked_at IS NULL",
+                     [dev]).fetchone()
+    return bytes.fromhex(row[0]) if row and row[0] else None
 
 
 def revoke(db: sqlite_utils.Database, dev: str) -> bool:

@@ -82,6 +82,11 @@ def _doors(db: sqlite_utils.Database) -> None:
     )
 
 
+def _command_keys(db: sqlite_utils.Database) -> None:
+    """Each device's own key: central signs the commands it sends that device with it."""
+    db.execute("ALTER TABLE devices ADD COLUMN command_key TEXT")
+
+
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
@@ -89,4 +94,5 @@ MIGRATIONS = [
     ("0005_device_status", _device_status),
     ("0006_commands", _commands),
     ("0007_doors", _doors),
+    ("0008_command_keys", _command_keys),
 ]

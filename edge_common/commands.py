@@ -1,4 +1,5 @@
-"""The device side of commands (protocol.commands.Command): stale or replayed ones are refused."""
+"""The device side of commands (protocol.commands.Command): a command for another device, one
+not signed by central with this device's key, a stale or a replayed one is refused."""
 
 import sqlite3
 import threading
@@ -8,7 +9,7 @@ import msgspec
 
 from edge_common.errors import EdgeError
 from edge_common.migrations import apply, connect
-from edge_common.protocol.commands import Command
+from edge_common.protocol.commands import Command, authentic
 
 MAX_TTL = timedelta(minutes=15)
 
@@ -27,12 +28,15 @@ MIGRATIONS = [("commands_0001_nonces", _schema)]
 
 
 class CommandGuard:
-    """Remembers accepted nonces until their command expires, across restarts."""
+    """Checks commands for this device and remembers accepted nonces until their command
+    expires, across restarts. Without a command key every command is refused."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, dev: str, key: bytes | None) -> None:
         self._db = connect(path, synchronous="FULL")
         apply(self._db, MIGRATIONS)
         self._lock = threading.Lock()
+        self._dev = dev
+        self._key = key
 
     def admit(self, body: dict, now: datetime) -> Command:
         """Validate a command body and record its nonce, or raise CommandRefused with a code."""
@@ -40,6 +44,12 @@ class CommandGuard:
             cmd = msgspec.convert(body, Command)
         except msgspec.ValidationError as exc:
             raise CommandRefused(str(exc), code="command_invalid") from exc
+        if cmd.dev != self._dev:
+            raise CommandRefused(f"command for {cmd.dev}", code="command_wrong_device")
+        if self._key is None:
+            raise CommandRefused("no command key configured", code="command_key_missing")
+        if not authentic(self._key, cmd):
+            raise CommandRefused("command not signed by central", code="command_unauthenticated")
         if cmd.expires <= now:
             raise CommandRefused("command expired", code="command_expired")
         if cmd.expires > now + MAX_TTL:

@@ -62,6 +62,9 @@ class DeviceSection(Schema, frozen=True):
     kind: str
     data_dir: str
     card_key: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+    # central signs this device's commands with it (printed by `libedge admin device enrol`);
+    # without it the device refuses every command
+    command_key: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")] | None = None
     status_interval: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     request_timeout: Annotated[float, msgspec.Meta(gt=0)] = 5.0
 

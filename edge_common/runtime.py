@@ -70,7 +70,11 @@ class DeviceRuntime:
         data.mkdir(parents=True, exist_ok=True)
         self._outbox = Outbox(str(data / "outbox.db"), device.id, outbox)
         self._replicas = Replicas(str(data / "replica.db"))
-        self.guard = CommandGuard(str(data / "commands.db"))
+        key = bytes.fromhex(device.command_key) if device.command_key else None
+        if key is None:
+            log.warning("%s: no command_key configured: commands from central are refused",
+                        device.id)
+        self.guard = CommandGuard(str(data / "commands.db"), device.id, key)
         self.plan = SendPlan(outbox)
         self.requests = Requests()
         self._on_command = on_command

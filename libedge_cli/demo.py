@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -34,16 +35,25 @@ def _mqtt(broker: Broker, account: Account) -> str:
             f'username = "{account.username}"\npassword = "{account.password}"\n')
 
 
-def _device(root: Path, broker: Broker, account: Account, kind: str, key: str) -> str:
+@dataclass(frozen=True)
+class Keys:
+    """The site's card key and each device's command key, as enrolment gave them."""
+
+    card: str
+    commands: dict[str, str]
+
+
+def _device(root: Path, broker: Broker, account: Account, kind: str, keys: Keys) -> str:
     dev = account.username
     return (f'[device]\nid = "{dev}"\nsite = "{SITE}"\nkind = "{kind}"\n'
-            f'data_dir = "{root / "devices" / dev}"\ncard_key = "{key}"\nstatus_interval = 5.0\n\n'
+            f'data_dir = "{root / "devices" / dev}"\ncard_key = "{keys.card}"\n'
+            f'command_key = "{keys.commands[dev]}"\nstatus_interval = 5.0\n\n'
             + _mqtt(broker, account))
 
 
-def _lock_config(root: Path, broker: Broker, account: Account, key: str) -> Path:
+def _lock_config(root: Path, broker: Broker, account: Account, keys: Keys) -> Path:
     dev = account.username
-    text = _device(root, broker, account, "lockd", key) + '\n[gpio]\npin_factory = "mock"\n'
+    text = _device(root, broker, account, "lockd", keys) + '\n[gpio]\npin_factory = "mock"\n'
     for door, kind, pin in LOCKS[dev]:
         text += (f'\n[[doors]]\nid = "{door}"\nkind = "{kind}"\nrelay_pin = {pin}\n'
                  f'unlock_seconds = 3.0\nreader = {{ kind = "sim", socket = '
@@ -55,8 +65,8 @@ def _lock_config(root: Path, broker: Broker, account: Account, key: str) -> Path
     return path
 
 
-def _kiosk_config(root: Path, broker: Broker, account: Account, key: str) -> Path:
-    text = (_device(root, broker, account, "kiosk", key)
+def _kiosk_config(root: Path, broker: Broker, account: Account, keys: Keys) -> Path:
+    text = (_device(root, broker, account, "kiosk", keys)
             + '\n[kiosk]\nlibrary = "City Library"\nbranch_name = "Central Library"\n'
               'fullscreen = false\n'
             + f'\n[card_reader]\nkind = "sim"\nsocket = "{root / "doors" / "kiosk.sock"}"\n'
@@ -119,11 +129,11 @@ def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Acc
     """Enrol the devices, write every config and start central and the devices into `procs`;
     returns barcodes of books on the shelf."""
     db = open_store(str(root / "central.db"))
-    key = sites.open_site(db, SITE)
+    keys = Keys(sites.open_site(db, SITE), {})
     for lock in locks:
-        fleet.enrol(db, lock.username, SITE, "lockd")
+        keys.commands[lock.username] = fleet.enrol(db, lock.username, SITE, "lockd")
     for k in kiosks:
-        fleet.enrol(db, k.username, SITE, "kiosk")
+        keys.commands[k.username] = fleet.enrol(db, k.username, SITE, "kiosk")
     _sample_library(db)
     shelf = [b for (b,) in db.execute(
         "SELECT barcode FROM items WHERE home_branch = ? AND at_branch = ? AND category = 'book'"
@@ -136,10 +146,10 @@ def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Acc
     commands = {"central": ["central.service", "--config", str(root / "central.toml")]}
     for lock in locks:
         commands[lock.username] = ["lockd.daemon", "--config",
-                                   str(_lock_config(root, broker, lock, key))]
+                                   str(_lock_config(root, broker, lock, keys))]
     for k in kiosks:
         commands[k.username] = ["kiosk.daemon", "--config",
-                                str(_kiosk_config(root, broker, k, key))]
+                                str(_kiosk_config(root, broker, k, keys))]
     for name, args in commands.items():
         procs[name] = subprocess.Popen([sys.executable, "-m", *args],
                                        stdout=open(root / "logs" / f"{name}.log", "ab"),

@@ -1,5 +1,6 @@
 """Building blocks for tests that run central and devices against a real private mosquitto."""
 
+import queue
 import time
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from central.config import CentralConfig, CentralSection
 from central.service import CentralService
 from central.store import open_store
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
+from edge_common.link import MqttLink
 from edge_common.runtime import DeviceRuntime
 from provisioning.broker import Account, Broker
 
@@ -37,13 +39,14 @@ def central_config(broker: Broker, db: Path, worker: str = "central-1", **kw) ->
 
 
 def device_parts(broker: Broker, root: Path, dev: str, site: str, kind: str, card_key: str,
-                 port: int | None = None, **outbox):
+                 port: int | None = None, command_key: str | None = None, **outbox):
     """Broker account plus (DeviceSection, MqttConfig, OutboxConfig) for a test device."""
     if dev not in broker.accounts:
         broker.add(Account(dev, f"{dev}-pw", site=site))
         broker.reload()
     return (
-        DeviceSection(id=dev, site=site, kind=kind, data_dir=str(root / dev), card_key=card_key),
+        DeviceSection(id=dev, site=site, kind=kind, data_dir=str(root / dev), card_key=card_key,
+                      command_key=command_key),
         MqttConfig(port=port or broker.port, username=dev, password=f"{dev}-pw",
                    reconnect_min=0.1, reconnect_max=1.0),
         OutboxConfig(**outbox),
@@ -72,9 +75,9 @@ class Network:
 
     def device(self, dev: str, kind: str = "lockd", datasets=(), port=None, **outbox):
         """Enrol a device and return its (unstarted) runtime."""
-        fleet.enrol(self.db, dev, self.site, kind)
+        key = fleet.enrol(self.db, dev, self.site, kind)
         parts = device_parts(self.broker, self.root, dev, self.site, kind, self.card_key,
-                             port=port, **outbox)
+                             port=port, command_key=key, **outbox)
         return DeviceRuntime(*parts, version="test", datasets=datasets)
 
     def close(self) -> None:
@@ -113,3 +116,21 @@ def seqs(db, dev: str) -> list[int]:
     """The sequence numbers of a device's access events at central, in order."""
     return [r[0] for r in db.execute(
         "SELECT seq FROM access_log WHERE dev = ? ORDER BY seq", [dev])]
+
+
+def mqtt_client(net: "Network", user: str, subs=(), *, service: bool = False,
+                on_state=lambda up: None) -> MqttLink:
+    """A started plain MQTT link with its own broker account (a service account: may read and
+    write every device's topics); what it receives lands in `.inbox`."""
+    account = net.broker.accounts.get(user) or net.broker.add(
+        Account(user, f"{user}-pw", site=None if service else net.site, service=service))
+    net.broker.reload()
+    inbox: queue.Queue = queue.Queue()
+    link = MqttLink(user, MqttConfig(port=net.broker.port, username=user,
+                                     password=account.password, reconnect_min=0.1,
+                                     reconnect_max=0.5),
+                    subscriptions=list(subs), on_message=inbox.put, on_state=on_state)
+    link.inbox = inbox  # type: ignore[attr-defined]
+    link.start()
+    wait_for(lambda: link.connected, what=f"{user} connected")
+    return link

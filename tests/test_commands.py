@@ -2,24 +2,32 @@
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from central import commands
-from edge_common.commands import CommandGuard, CommandRefused
+from edge_common.commands import MAX_TTL, CommandGuard, CommandRefused
 from edge_common.errors import EdgeError
+from edge_common.protocol.commands import Command, sign
 from tests.harness import wait_for
 
 NOW = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
+KEY = bytes(range(32))
 
 
-def body(**kw):
-    return {"name": "open", "nonce": "n" * 32,
-            "expires": (NOW + timedelta(seconds=30)).isoformat()} | kw
+def body(*, key: bytes = KEY, **kw):
+    """A command for lock-1 signed with `key` (fields in `kw` replace the defaults first)."""
+    raw = {"dev": "lock-1", "name": "open", "nonce": "n" * 32,
+           "expires": (NOW + timedelta(seconds=30)).isoformat()} | kw
+    try:
+        return msgspec.to_builtins(sign(key, msgspec.convert(raw, Command)))
+    except msgspec.ValidationError:
+        return raw     # malformed on purpose: sent as it is
 
 
 @pytest.fixture
 def guard(tmp_path):
-    g = CommandGuard(str(tmp_path / "c.db"))
+    g = CommandGuard(str(tmp_path / "c.db"), "lock-1", KEY)
     yield g
     g.close()
 
@@ -29,7 +37,7 @@ def test_fresh_command_is_admitted_once_even_across_restart(guard, tmp_path):
     with pytest.raises(CommandRefused) as err:
         guard.admit(body(), NOW + timedelta(seconds=1))
     assert err.value.code == "command_replayed"
-    again = CommandGuard(str(tmp_path / "c.db"))
+    again = CommandGuard(str(tmp_path / "c.db"), "lock-1", KEY)
     with pytest.raises(CommandRefused):
         again.admit(body(), NOW + timedelta(seconds=2))
     again.close()
@@ -37,6 +45,9 @@ def test_fresh_command_is_admitted_once_even_across_restart(guard, tmp_path):
 
 @pytest.mark.parametrize("changes, code", [
     ({"expires": (NOW - timedelta(seconds=1)).isoformat()}, "command_expired"),
+    ({"expires": NOW.isoformat()}, "command_expired"),
+    ({"expires": (NOW + MAX_TTL).isoformat()}, None),
+    ({"expires": (NOW + MAX_TTL + timedelta(seconds=1)).isoformat()}, "command_invalid"),
     ({"expires": (NOW + timedelta(hours=2)).isoformat()}, "command_invalid"),
     ({"nonce": "short"}, "command_invalid"),
     ({"name": 5}, "command_invalid"),
@@ -44,9 +55,32 @@ def test_fresh_command_is_admitted_once_even_across_restart(guard, tmp_path):
     ({"sudo": True}, "command_invalid"),
 ])
 def test_bad_commands_are_refused_with_codes(guard, changes, code):
+    if code is None:
+        assert guard.admit(body(**changes), NOW).name == "open"
+        return
     with pytest.raises(CommandRefused) as err:
         guard.admit(body(**changes), NOW)
     assert err.value.code == code
+
+
+def test_only_central_signing_for_this_device_is_obeyed(guard, tmp_path):
+    other = CommandGuard(str(tmp_path / "other.db"), "lock-2", bytes(32))
+    keyless = CommandGuard(str(tmp_path / "keyless.db"), "lock-1", None)
+    forged = body() | {"args": {"door": "entrance"}}           # changed after signing
+    cases = [(guard, body(key=b"x" * 32), "command_unauthenticated"),
+             (guard, forged, "command_unauthenticated"),
+             (guard, body() | {"mac": ""}, "command_unauthenticated"),
+             (other, body(key=bytes(32)), "command_wrong_device"),  # a copy for lock-1
+             (keyless, body(), "command_key_missing")]
+    try:
+        for g, cmd, code in cases:
+            with pytest.raises(CommandRefused) as err:
+                g.admit(cmd, NOW)
+            assert err.value.code == code
+        assert guard.admit(body(), NOW).args == {}    # the refusals did not burn the nonce
+    finally:
+        other.close()
+        keyless.close()
 
 
 def test_expired_nonces_are_forgotten(guard):
@@ -103,3 +137,45 @@ def test_command_travels_to_the_device_and_its_result_back(net):
         assert seen == [{"door": "d1"}]
     finally:
         dev.stop()
+
+
+def test_a_captured_command_replayed_to_another_lock_or_forged_is_refused(net):
+    """A spy on the wire saw lock-1's `open` and copies it onto lock-2's cmd topic within its
+    expiry, then sends lock-2 a command it made itself: lock-2 obeys neither."""
+    from edge_common import envelope, topics
+    from tests.harness import mqtt_client
+
+    net.start_central()
+    opened: dict[str, list] = {"lock-1": [], "lock-2": []}
+    devices = {}
+    for name in opened:
+        devices[name] = dev = net.device(name)
+        dev._on_command = lambda cmd, name=name: opened[name].append(cmd.args) or {}
+        dev.start()
+    spy = mqtt_client(net, "spy", [(topics.all_devices("cmd"), 1)], service=True)
+
+    def outcomes(dev):
+        return [r[0] for r in net.db.execute(
+            "SELECT outcome FROM command_results WHERE dev = ? ORDER BY rowid", [dev])]
+
+    def send(body: dict) -> None:
+        spy.publish(topics.device("lock-2", "cmd"),
+                    envelope.encode(envelope.make("cmd", "central-1", body)))
+
+    try:
+        wait_for(lambda: all(d.link.connected for d in devices.values()))
+        commands.issue(net.db, "lock-1", "open", {"door": "wc"})
+        wait_for(lambda: opened["lock-1"] == [{"door": "wc"}], what="lock-1 opened")
+        captured = envelope.decode(spy.inbox.get(timeout=10).payload).body
+        send(captured)
+        send(dict(captured, dev="lock-2", nonce="e" * 32))
+        wait_for(lambda: outcomes("lock-2") == ["command_wrong_device",
+                                                "command_unauthenticated"],
+                 what="both refused by lock-2 and reported")
+        assert opened["lock-2"] == []
+        commands.issue(net.db, "lock-2", "open", {"door": "wc"})   # central's own works
+        wait_for(lambda: opened["lock-2"] == [{"door": "wc"}], what="lock-2 obeys central")
+    finally:
+        spy.stop()
+        for dev in devices.values():
+            dev.stop()

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -57,6 +58,17 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
             raise AssertionError("the blocked card was still admitted")
         bad = libedge("tap", "--run-dir", str(run), "no-such-door", "04A1B2C3")
         assert bad.returncode != 0 and "cannot reach the reader" in bad.stderr
+        sent = libedge("admin", "command", "--db", db, "lock-1", "open", "--arg",
+                       "door=reading-room", "--arg", "seconds=2")
+        assert sent.returncode == 0, sent
+        nonce = sent.stdout.split("nonce ")[1].rstrip(")\n")
+
+        def result():
+            with sqlite3.connect(db) as conn:
+                return conn.execute("SELECT outcome FROM command_results WHERE nonce = ?",
+                                    [nonce]).fetchall()
+
+        assert wait_for(result, timeout=15, what="the lock ran central's command") == [("ok",)]
     finally:
         demo.send_signal(signal.SIGINT)
         code = demo.wait(30)

@@ -1,40 +1,21 @@
 """The MQTT link under concurrent publishers: the stream stays whole, nothing is lost."""
 
-import queue
 import socket
 import threading
 
 from edge_common import topics
-from edge_common.config import MqttConfig
-from edge_common.link import MqttLink
-from provisioning.broker import Account
-from tests.harness import wait_for
+from tests.harness import mqtt_client, wait_for
 
 THREADS, EACH, SIZE = 4, 100, 32 * 1024
-
-
-def _link(net, user: str, subs=(), on_state=lambda up: None, service=False) -> MqttLink:
-    account = net.broker.accounts.get(user) or net.broker.add(
-        Account(user, f"{user}-pw", site=net.site, service=service))
-    net.broker.reload()
-    inbox: queue.Queue = queue.Queue()
-    link = MqttLink(user, MqttConfig(port=net.broker.port, username=user,
-                                     password=account.password, reconnect_min=0.1,
-                                     reconnect_max=0.5),
-                    subscriptions=list(subs), on_message=inbox.put, on_state=on_state)
-    link.inbox = inbox
-    link.start()
-    wait_for(lambda: link.connected, what=f"{user} connected")
-    return link
 
 
 def test_many_threads_publishing_big_messages_keep_one_whole_stream(net):
     """paho writes on the publishing thread unless told otherwise, without a lock: with a full
     send buffer two threads can interleave half-written packets. Only the link thread writes."""
     topic = topics.device("lock-1", "evt")
-    central = _link(net, "central-9", [(topics.all_devices("evt"), 1)], service=True)
+    central = mqtt_client(net, "central-9", [(topics.all_devices("evt"), 1)], service=True)
     drops = []
-    dev = _link(net, "lock-1", on_state=lambda up: up or drops.append(1))
+    dev = mqtt_client(net, "lock-1", on_state=lambda up: up or drops.append(1))
     dev.client.socket().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     writers: set[str] = set()
     send = dev.client._sock_send

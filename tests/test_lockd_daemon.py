@@ -36,9 +36,10 @@ def add_card(db, uid, lock=None, **patron):
 
 def build_lock(net, tmp_path, port=None, **door) -> LockDaemon:
     """An unstarted lockd with one toilet door on MockFactory pins, through `port` if given."""
-    fleet.enrol(net.db, "lock-1", net.site, "lockd")
+    key = fleet.enrol(net.db, "lock-1", net.site, "lockd")
     device, mqtt, outbox = device_parts(net.broker, tmp_path, "lock-1", net.site, "lockd",
-                                        net.card_key, port=port, ack_timeout=2.0)
+                                        net.card_key, port=port, command_key=key,
+                                        ack_timeout=2.0)
     raw = {
         "device": msgspec.to_builtins(device), "mqtt": msgspec.to_builtins(mqtt),
         "outbox": msgspec.to_builtins(outbox), "gpio": {"emergency_pin": FIRE},

@@ -41,7 +41,8 @@ WIRE = frozenset({
     "timeout",
     # commands
     "command_refused", "command_invalid", "command_expired", "command_replayed",
-    "command_unknown", "command_failed", "door_unknown", "door_lockdown",
+    "command_unknown", "command_failed", "command_wrong_device", "command_key_missing",
+    "command_unauthenticated", "device_has_no_key", "door_unknown", "door_lockdown",
 })
 
 CIRCULATION = frozenset({
