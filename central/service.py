@@ -4,14 +4,14 @@ import logging
 import queue
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
 from paho.mqtt.properties import Properties
 
 from central import access, commands, datasets, sync_api  # noqa: F401 - handlers register
-from central.circulation import device_api  # noqa: F401 - handlers register
+from central.circulation import allowlist, device_api  # noqa: F401 - handlers register
 from central.config import CentralConfig
 from central.ingest import Applier, Message
 from central.store import open_store
@@ -38,6 +38,7 @@ class CentralService:
         self._inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._data_version: int | None = None
+        self._ages_done: date | None = None
         self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0}
         subs = [(topics.shared(SHARE_GROUP, topics.all_devices(c)), 1)
                 for c in ("evt", "req", "status")]
@@ -79,10 +80,27 @@ class CentralService:
             batch = self._take(poll)
             try:
                 changed = self._process(batch) if batch else False
+                changed = self._door_ages() or changed
                 self._publish_deltas(force=changed)
             except Exception:  # noqa: BLE001 - the worker must survive; unacked messages return
                 log.exception("central batch failed; its messages will be redelivered")
                 time.sleep(poll)
+
+    def _door_ages(self) -> bool:
+        """Once a day, republish the cards of holders who reached a door age (door lists hold
+        no birth dates); at start, catch up the last week. True if anything was published."""
+        day = allowlist.door_day()
+        if day == self._ages_done:
+            return False
+        first = day - timedelta(days=6) if self._ages_done is None else \
+            self._ages_done + timedelta(days=1)
+        with self.db.atomic():
+            count = sum(allowlist.refresh_birthdays(self.db, first + timedelta(days=n))
+                        for n in range((day - first).days + 1))
+        self._ages_done = day
+        if count:
+            log.info("door ages: %d holders reached one by %s", count, day)
+        return count > 0
 
     def _take(self, timeout: float) -> list[Incoming]:
         try:

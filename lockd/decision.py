@@ -17,9 +17,11 @@ class Policy(Schema, frozen=True):
     """Who a door admits; every rule can be switched off."""
 
     categories: list[str] = []
+    # one of central's `door_ages` thresholds (the list tells only which ones a holder reached)
     min_age: Annotated[int, msgspec.Meta(ge=0, le=120)] = 0
     require_valid_membership: bool = True
-    max_debt: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    # refuse holders who owe more than central's `door_debt_limit`
+    refuse_over_debt_limit: bool = False
     require_agreement: bool = False
     staff_always: bool = True
     rate_limit_seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.0
@@ -39,11 +41,6 @@ class Situation:
     entering: bool = True
 
 
-def age_on(born: date, day: date) -> int:
-    """Whole years between `born` and `day`."""
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
 def decide(entry: AllowEntry | None, policy: Policy, s: Situation) -> Door:
     """`granted`, or the first reason the card must not pass, as a stable code."""
     if policy.max_list_age is not None and (s.list_age is None or s.list_age > policy.max_list_age):
@@ -60,10 +57,9 @@ def decide(entry: AllowEntry | None, policy: Policy, s: Situation) -> Door:
         return Door.CATEGORY_NOT_ALLOWED
     if policy.require_valid_membership and entry.expired_on(s.today):
         return Door.MEMBERSHIP_EXPIRED
-    if policy.min_age and (entry.birth_date is None
-                           or age_on(entry.birth_date, s.today) < policy.min_age):
+    if policy.min_age and policy.min_age not in entry.ages:
         return Door.UNDERAGE
-    if policy.max_debt is not None and entry.debt > policy.max_debt:
+    if policy.refuse_over_debt_limit and entry.over_debt_limit:
         return Door.DEBT_OVER_LIMIT
     if policy.require_agreement and not entry.agreement:
         return Door.NO_AGREEMENT

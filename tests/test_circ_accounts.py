@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import msgspec
 import pytest
 
 from central.circulation import accounts, branches
@@ -85,27 +86,38 @@ def test_daily_and_period_reports(s):
     assert sum(r["total"] for r in period) == 600
 
 
-def test_the_door_list_carries_what_the_patron_owes_at_every_branch(s):
+def test_the_door_list_says_only_whether_the_holder_owes_over_the_door_limit(s):
+    """The debt it is computed from is what the domain says the patron owes (every branch,
+    payments, spent credit, a deleted payment); the amount itself never reaches a device."""
     from central import datasets
-    from central.circulation import patrons, sites
+    from central.circulation import allowlist, patrons, settings, sites
     from edge_common.cardid import card_hash
-    from edge_common.protocol.datasets import ALLOWLIST, decode_row
+    from edge_common.protocol.datasets import ALLOWLIST
 
+    settings.store(s.db, door_debt_limit=800)
     p = patron(s)
     key = bytes.fromhex(sites.open_site(s.db, "center"))
     patrons.add_card(s, p, "04AA0001")
     hashed = card_hash(key, "04AA0001")
 
-    def door_debt() -> int:
+    def door_row() -> dict:
         rows = dict(datasets.pull(s.db, "center", ALLOWLIST, 0, "", 1000).changes)
-        return decode_row(ALLOWLIST, bytes(rows[hashed])).debt
+        return msgspec.json.decode(bytes(rows[hashed]))
+
+    def over() -> bool:
+        return door_row()["owe"]
 
     accounts.add_debt(s, p, "center", "fine", 300)
     accounts.add_debt(s, p, "siska", "fine", 900)
     paid = accounts.pay(s, p, "center", 500, staff_id="cash")   # 300 settled, 200 credit
-    assert door_debt() == accounts.owed(s, p) == 900
+    assert accounts.owed(s, p) == 900 and over()
     accounts.use_credit(s, p, "siska", None)
-    assert door_debt() == accounts.owed(s, p) == 700
+    assert accounts.owed(s, p) == 700 and not over()
     accounts.delete_payment(s, paid["id"], "boss")   # the center fine reopens; the credit
-    assert door_debt() == accounts.owed(s, p) == 1000  # spent at siska stays spent (-200)
+    assert accounts.owed(s, p) == 1000 and over()      # spent at siska stays spent (-200)
     assert accounts.credit(s, p) == -200
+    assert set(door_row()) <= {"cat", "blk", "exp", "staff", "age", "owe", "agr"}
+    with s.atomic():
+        settings.store(s.db, door_debt_limit=None)
+        allowlist.publish_everywhere(s.db)
+    assert not over()

@@ -1,14 +1,18 @@
 """The door and kiosk allow-list: every active card, published per site as a card hash with
-what devices may know of its holder (protocol.datasets.AllowEntry: no names, no addresses)."""
+the least devices need to know of its holder (protocol.datasets.AllowEntry): no name, no
+address, no birth date, no amount owed — the door age thresholds reached and whether the
+holder owes more than the door debt limit, both from central's settings."""
 
+import calendar
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
 from central import datasets
-from central.circulation import accounts
+from central.circulation import accounts, patrons, settings
 from edge_common.cardid import card_hash
 from edge_common.protocol.datasets import ALLOWLIST, AllowEntry
 
@@ -18,14 +22,38 @@ def _patron_sql() -> str:
             f" p.agreement, p.status, {accounts.owed_sql('p.id')} AS debt FROM patrons p")
 
 
-def entry(patron: dict | None) -> AllowEntry | None:
-    """What a device needs to know about a card's holder (None: the card must not work)."""
-    if patron is None or patron["status"] != "active":
-        return None
-    return AllowEntry(category=patron["category"], blocked=bool(patron["blocked"]),
-                      valid_until=_day(patron["valid_until"]), staff=bool(patron["is_staff"]),
-                      birth_date=_day(patron["birth_date"]),
-                      agreement=bool(patron["agreement"]), debt=patron["debt"])
+def door_day(now: datetime | None = None) -> date:
+    """The day ages are reckoned on: a day behind UTC, so that no door anywhere counts a
+    holder a year older before it is true where the door is."""
+    return ((now or datetime.now(UTC)).astimezone(UTC) - timedelta(days=1)).date()
+
+
+@dataclass(frozen=True)
+class DoorRules:
+    """What a row is made from besides the patron: the library's door settings and the day."""
+
+    ages: tuple[int, ...]
+    debt_limit: int | None
+    day: date
+
+    @classmethod
+    def now(cls, db: sqlite_utils.Database, day: date | None = None) -> "DoorRules":
+        """The stored settings, ages reckoned on `day` (default: `door_day()`)."""
+        st = settings.load(db)
+        return cls(st.door_ages, st.door_debt_limit, day or door_day())
+
+    def entry(self, patron: dict[str, Any] | None) -> AllowEntry | None:
+        """What a device needs to know about a card's holder (None: the card must not work)."""
+        if patron is None or patron["status"] != "active":
+            return None
+        born = _day(patron["birth_date"])
+        reached = () if born is None else tuple(
+            a for a in self.ages if patrons.age_on(born, self.day) >= a)
+        return AllowEntry(
+            category=patron["category"], blocked=bool(patron["blocked"]),
+            valid_until=_day(patron["valid_until"]), staff=bool(patron["is_staff"]),
+            ages=reached, agreement=bool(patron["agreement"]),
+            over_debt_limit=self.debt_limit is not None and patron["debt"] > self.debt_limit)
 
 
 def _day(text: str | None) -> date | None:
@@ -51,11 +79,13 @@ def _patrons(db: sqlite_utils.Database, where: str,
     return {row[0]: dict(zip(names, row, strict=True)) for row in cur}
 
 
-def refresh_patron(db: sqlite_utils.Database, patron_id: int) -> None:
+def refresh_patron(db: sqlite_utils.Database, patron_id: int,
+                   rules: DoorRules | None = None) -> None:
     """Publish the patron's cards to every site's list (call inside the change's transaction)."""
+    rules = rules or DoorRules.now(db)
     patron = _patrons(db, "p.id = ?", [patron_id]).get(patron_id)
     cards = db.execute("SELECT uid, active FROM cards WHERE patron_id = ?", [patron_id]).fetchall()
-    changes = {uid: entry(patron) if active else None for uid, active in cards}
+    changes = {uid: rules.entry(patron) if active else None for uid, active in cards}
     for site, key in _site_keys(db):
         _publish(db, site, key, changes)
 
@@ -71,11 +101,33 @@ def publish_site(db: sqlite_utils.Database, site: str) -> int:
     """Publish every active card to one site, e.g. when it gets its key; return the count."""
     key = bytes.fromhex(db.execute("SELECT key_hex FROM site_keys WHERE site = ?",
                                    [site]).fetchone()[0])
-    patrons = _patrons(db, "1", [])
+    rules = DoorRules.now(db)
+    holders = _patrons(db, "1", [])
     cards = db.execute("SELECT uid, patron_id FROM cards WHERE active").fetchall()
-    changes = {uid: entry(patrons.get(pid)) for uid, pid in cards}
+    changes = {uid: rules.entry(holders.get(pid)) for uid, pid in cards}
     _publish(db, site, key, {uid: e for uid, e in changes.items() if e is not None})
     return sum(e is not None for e in changes.values())
+
+
+def publish_everywhere(db: sqlite_utils.Database) -> int:
+    """Publish every active card to every site again, e.g. after the door settings changed."""
+    return sum(publish_site(db, site) for site, _ in _site_keys(db))
+
+
+def refresh_birthdays(db: sqlite_utils.Database, day: date) -> int:
+    """Republish the cards of holders who reach one of the door ages on `day` (29 February
+    birthdays count on 1 March in other years); return how many holders."""
+    rules = DoorRules.now(db, day)
+    month_day = day.strftime("%m-%d")
+    leap_born = month_day == "03-01" and not calendar.isleap(day.year)
+    due = [pid for pid, born in db.execute(
+        "SELECT id, birth_date FROM patrons WHERE status = 'active' AND birth_date IS NOT NULL"
+        " AND (substr(birth_date, 6) = ? OR (? AND substr(birth_date, 6) = '02-29'))",
+        [month_day, leap_born]).fetchall()
+        if patrons.age_on(date.fromisoformat(born), day) in rules.ages]
+    for pid in due:
+        refresh_patron(db, pid, rules)
+    return len(due)
 
 
 def card_of(db: sqlite_utils.Database, site: str, hashed: str) -> str | None:

@@ -5,7 +5,7 @@ import json
 import click
 import msgspec
 
-from central.circulation import basics, branches, catalogue, settings
+from central.circulation import allowlist, basics, branches, catalogue, settings
 from central.circulation.cli_common import day, show, with_store
 from central.circulation.store import Store
 
@@ -183,10 +183,15 @@ def settings_cmd(s: Store, values: tuple[str, ...]) -> None:
         raise click.BadParameter("use KEY=JSON-VALUE") from None
     if parsed:
         try:
-            settings.store(s.db, **parsed)
+            with s.atomic():
+                settings.store(s.db, **parsed)
+                if parsed.keys() & DOOR_SETTINGS:   # what every door list row is made from
+                    allowlist.publish_everywhere(s.db)
         except (TypeError, ValueError, msgspec.ValidationError) as exc:
             raise click.ClickException(f"[bad_setting] {exc}") from None
+        s.forget()
     show(settings.load(s.db))
 
 
+DOOR_SETTINGS = {"door_ages", "door_debt_limit"}
 COMMANDS = [branch, staff, category, settings_cmd]

@@ -30,6 +30,11 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
+def age_on(born: date, day: date) -> int:
+    """Whole years between `born` and `day`."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 def _check(fields: dict) -> None:
     if "surname" in fields and not (fields["surname"] or "").strip():
         raise Refused("a surname is required", code="surname_required")

@@ -37,6 +37,10 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     )
     cleanup_after_days: Annotated[int, msgspec.Meta(ge=1)] = 90
     offline_max_items: Annotated[int, msgspec.Meta(ge=0)] = 5
+    # what door lists say instead of birth dates and amounts: the age thresholds a holder has
+    # reached, and whether they owe more than this (doors choose which of these they enforce)
+    door_ages: tuple[Annotated[int, msgspec.Meta(ge=1, le=120)], ...] = (16, 18)
+    door_debt_limit: Money | None = 1000
     mail_from: str = ""  # used when the branch has no e-mail address of its own
     smtp_host: str = ""
     smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587

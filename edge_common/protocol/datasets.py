@@ -20,16 +20,20 @@ Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 class AllowEntry(msgspec.Struct, frozen=True, kw_only=True):
     """An `allowlist` row, keyed by card hash: what doors and kiosks know of a card's holder.
 
-    No names, no addresses (DESIGN §5); the short wire names keep a million rows small.
+    The least a device needs (DESIGN §5): no name, no address, no birth date, no amount owed.
+    `ages` are the library's door age thresholds the holder has reached (central's setting
+    `door_ages`, e.g. 16 and 18); `over_debt_limit` says the holder owes more than the
+    library's door debt limit. The short wire names keep a million rows small.
     """
 
     category: str = msgspec.field(name="cat")
     blocked: bool = msgspec.field(name="blk", default=False)
     valid_until: date | None = msgspec.field(name="exp", default=None)
     staff: bool = False
-    birth_date: date | None = msgspec.field(name="dob", default=None)
+    ages: tuple[Annotated[int, msgspec.Meta(ge=0, le=150)], ...] = msgspec.field(
+        name="age", default=())
+    over_debt_limit: bool = msgspec.field(name="owe", default=False)
     agreement: bool = msgspec.field(name="agr", default=False)
-    debt: int = 0
 
     def expired_on(self, day: date) -> bool:
         """Whether the membership had ended by `day` (no end date: it never ends)."""
