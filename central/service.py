@@ -39,7 +39,8 @@ class CentralService:
         self._stop = threading.Event()
         self._data_version: int | None = None
         self._ages_done: date | None = None
-        self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0}
+        self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0,
+                      "response_topic_refused": 0}
         subs = [(topics.shared(SHARE_GROUP, topics.all_devices(c)), 1)
                 for c in ("evt", "req", "status")]
         self.link = MqttLink(
@@ -132,6 +133,8 @@ class CentralService:
         statuses: list[tuple[str, Envelope, DeviceStatus]] = []
         for inc in batch:
             parsed = topics.parse_device(inc.topic)
+            if parsed and parsed[1] == "req" and not self._answerable(inc, parsed[0]):
+                continue
             try:
                 env = envelope.decode(inc.payload)
             except InvalidMessage as exc:
@@ -158,23 +161,43 @@ class CentralService:
                        rejected=[Rejected(r["id"], r["code"]) for r in out.rejected.get(dev, [])])
             self._send(topics.device(dev, "ack"), "ack", body)
         for msg, response in out.responses:
-            self._respond(msg.response_topic, msg.correlation, response)
+            self._respond(msg.dev, msg.correlation, response)
         return out.applied > 0
+
+    def _answerable(self, inc: Incoming, dev: str) -> bool:
+        """Whether a request may go on: its ResponseTopic is none (nobody waits for the
+        answer) or the sender's own `res`. A request naming any other topic is refused
+        unapplied, counted, logged as `response_topic_invalid` and answered on the sender's
+        own `res` (which only the sender may read), so a misconfigured device learns why at
+        once instead of timing out, and a device cannot aim central's answers at another."""
+        if inc.response_topic is None or inc.response_topic == topics.response(dev):
+            return True
+        self.stats["response_topic_refused"] += 1
+        log.warning("refused request on %s: response_topic_invalid (ResponseTopic %r)",
+                    inc.topic, inc.response_topic[:200])
+        self._refuse(dev, inc.correlation, InvalidMessage(
+            "ResponseTopic must be the sender's own res topic", code="response_topic_invalid"))
+        return False
 
     def _invalid(self, inc: Incoming, parsed: tuple[str, str] | None, exc: EdgeError) -> None:
         """Log a message that is not a valid envelope and answer a request with its code."""
         self.stats["invalid"] += 1
         log.warning("invalid message on %s: %s (%s)", inc.topic, exc.code, exc)
-        if parsed and parsed[1] == "req" and inc.response_topic == topics.device(parsed[0], "res"):
-            re = inc.correlation.decode("ascii", "replace") if inc.correlation else ""
-            self._respond(inc.response_topic, inc.correlation,
-                          {"re": re, "ok": False, "error": {"code": exc.code, "message": str(exc)}})
+        if parsed and parsed[1] == "req" and inc.response_topic is not None:
+            self._refuse(parsed[0], inc.correlation, exc)
 
-    def _respond(self, topic: str | None, correlation: bytes | None,
-                 body: dict[str, Any]) -> None:
-        if not topic or not topic.endswith("/res") or topics.parse_device(topic) is None:
-            return
-        self._send(topic, "response", body, publish_properties(correlation=correlation))
+    def _refuse(self, dev: str, correlation: bytes | None, exc: EdgeError) -> None:
+        """Answer a request that was not applied with its code; `re` is the correlation data
+        (the request id, as devices send it), since the envelope may be unreadable."""
+        re = correlation.decode("ascii", "replace") if correlation else ""
+        self._respond(dev, correlation,
+                      {"re": re, "ok": False, "error": {"code": exc.code, "message": str(exc)}})
+
+    def _respond(self, dev: str, correlation: bytes | None, body: dict[str, Any]) -> None:
+        """Answer a request of `dev`: always on `dev`'s own `res` topic, the only one it reads,
+        whatever a request's ResponseTopic said."""
+        self._send(topics.response(dev), "response", body,
+                   publish_properties(correlation=correlation))
 
     def _send(self, topic: str, type: str, body: dict[str, Any] | msgspec.Struct,
               properties: Properties | None = None) -> None:

@@ -22,6 +22,11 @@ def all_devices(channel: str) -> str:
     return device("+", channel)
 
 
+def response(dev: str) -> str:
+    """`lib/v1/dev/{dev}/res`: where `dev` gets central's answers, and nowhere else."""
+    return device(dev, "res")
+
+
 def shared(group: str, topic: str) -> str:
     """`$share/{group}/{topic}`: an MQTT 5 shared subscription, served by one member a message."""
     return f"$share/{group}/{topic}"
