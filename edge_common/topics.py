@@ -4,6 +4,8 @@ import re
 
 ROOT = "lib/v1"
 DEVICE_CHANNELS = ("evt", "ack", "req", "res", "cmd", "status")
+DEVICE_SENDS = ("evt", "req", "status")  # a device publishes on these of its own channels
+DEVICE_READS = ("ack", "res", "cmd", "status")  # ... and may subscribe to these
 _DEVICE_TOPIC = re.compile(r"^lib/v1/dev/([^/+#]+)/(evt|ack|req|res|cmd|status)$")
 _SYNC_TOPIC = re.compile(r"^lib/v1/site/([^/+#]+)/sync/([^/+#]+)$")
 _CENTRAL_TOPIC = re.compile(r"^lib/v1/central/([^/+#]+)/status$")

@@ -1,8 +1,8 @@
-"""Malformed, oversized and wrongly typed payloads on every topic, and the broker's ACL."""
+"""Malformed, oversized and wrongly typed payloads on every topic (what a device's credentials
+may do at the broker: tests/test_confinement.py)."""
 
 import json
 import queue
-import time
 
 import pytest
 
@@ -121,53 +121,6 @@ def test_garbage_to_a_device_is_logged_and_the_device_keeps_working(net):
         wait_for(lambda: dev.lookup("allowlist", key), what="device still syncs")
     finally:
         stop(evil)
-        dev.stop()
-
-
-def test_a_device_cannot_touch_another_devices_topics(net):
-    net.start_central()
-    other = net.device("lock-1")
-    other.start()
-    spy = raw_client(net, "lock-2", [(topics.device("lock-1", c), 1)
-                                     for c in ("ack", "res", "cmd", "evt")]
-                     + [("lib/v1/site/other-branch/sync/#", 1), ("lib/v1/#", 1)])
-    try:
-        wait_for(lambda: spy.connected and other.link.connected)
-        other.emit(ACCESS_DECISION, AccessDecision(door="d", card="c" * 64, result="granted"))
-        wait_for(lambda: other.health().outbox_depth == 0)
-        spy.publish(topics.device("lock-1", "evt"), valid("lock-1"))
-        spy.publish(topics.device("lock-1", "cmd"), b"{}")
-        spy.publish(topics.sync(net.site, "allowlist"), b"{}")
-        time.sleep(1.0)
-        seen = []
-        while not spy.inbox.empty():
-            seen.append(spy.inbox.get().topic)
-        allowed = ("lib/v1/dev/lock-2/", f"lib/v1/site/{net.site}/", "lib/v1/central/")
-        assert all(t.startswith(allowed) for t in seen), seen
-        assert net.db.execute("SELECT count(*) FROM access_log").fetchone()[0] == 1
-    finally:
-        stop(spy)
-        other.stop()
-
-
-def test_wrong_password_and_revoked_accounts_are_refused(net):
-    net.start_central()
-    liar = raw_client(net, "lock-3", password="wrong")
-    try:
-        time.sleep(1.0)
-        assert not liar.connected
-    finally:
-        stop(liar)
-    dev = net.device("lock-1")
-    dev.start()
-    try:
-        wait_for(lambda: dev.link.connected)
-        net.broker.remove("lock-1")
-        net.broker.reload()
-        dev.link.client._sock.close()
-        time.sleep(2.0)
-        assert not dev.link.connected
-    finally:
         dev.stop()
 
 
