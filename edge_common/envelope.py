@@ -9,6 +9,10 @@ from ulid import ULID
 from edge_common.errors import InvalidMessage
 
 MAX_PAYLOAD = 1 << 20
+MAX_DEPTH = 32  # JSON arrays and objects inside one another, the envelope itself counting one
+MAX_INT = 2**53  # the largest integer on the wire: exact in a double, well inside SQLite's int64
+EARLIEST_AT = datetime(1970, 1, 1, tzinfo=UTC)  # a Pi without a clock starts here
+LATEST_AT = datetime(2200, 1, 1, tzinfo=UTC)  # far enough from year 9999 for date arithmetic
 ULID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 DEVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
@@ -26,7 +30,7 @@ class Envelope(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     type: MessageType
     dev: DeviceId
     at: Annotated[datetime, msgspec.Meta(tz=True)]
-    seq: Annotated[int, msgspec.Meta(ge=0)]
+    seq: Annotated[int, msgspec.Meta(ge=0, le=MAX_INT)]
     body: dict[str, Any]  # a Struct (protocol) when built here; decoded as a dict, then checked
 
 
@@ -53,12 +57,40 @@ def encode(env: Envelope) -> bytes:
 
 
 def decode(payload: bytes) -> Envelope:
-    """Parse and validate a payload, or raise InvalidMessage with a stable code."""
+    """Parse and validate a payload, or raise InvalidMessage with a stable code.
+
+    Whatever the payload, nothing else is raised, and what is returned nests at most
+    MAX_DEPTH deep, so no receiver recurses into it further than that.
+    """
     if len(payload) > MAX_PAYLOAD:
         raise InvalidMessage(f"payload of {len(payload)} bytes", code="payload_too_large")
     try:
-        return _decoder.decode(payload)
+        env = _decoder.decode(payload)
     except msgspec.ValidationError as exc:
         raise InvalidMessage(str(exc), code="envelope_invalid") from exc
     except msgspec.DecodeError as exc:
         raise InvalidMessage(str(exc), code="json_invalid") from exc
+    except RecursionError as exc:
+        raise InvalidMessage("JSON nested too deep to decode", code="nesting_too_deep") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever else the decoder raises, it is this payload's
+        raise InvalidMessage(f"undecodable ({type(exc).__name__})", code="json_invalid") from exc
+    if not EARLIEST_AT <= env.at < LATEST_AT:
+        raise InvalidMessage(f"at {env.at.isoformat()} is out of range", code="envelope_invalid")
+    if too_deep(env.body, MAX_DEPTH - 1):
+        raise InvalidMessage(f"JSON nested deeper than {MAX_DEPTH}", code="nesting_too_deep")
+    return env
+
+
+def too_deep(value: object, limit: int) -> bool:
+    """Whether decoded JSON `value` has more than `limit` arrays and objects in one another.
+
+    Walks level by level, without recursion, and stops at the first level past `limit`.
+    """
+    level = [value] if isinstance(value, dict | list) else []
+    for _ in range(limit):
+        level = [child for v in level
+                 for child in (v.values() if isinstance(v, dict) else v)
+                 if isinstance(child, dict | list)]
+        if not level:
+            return False
+    return bool(level)

@@ -38,7 +38,7 @@ WIRE = frozenset({
     "payload_too_large", "envelope_invalid", "json_invalid", "bad_body", "answer_invalid",
     "dev_mismatch", "device_unknown", "type_unknown", "type_not_allowed", "internal_error",
     "remote_error", "response_invalid", "status_invalid", "message_invalid", "offline",
-    "timeout", "response_topic_invalid",
+    "timeout", "response_topic_invalid", "nesting_too_deep",
     # commands
     "command_refused", "command_invalid", "command_expired", "command_replayed",
     "command_unknown", "command_failed", "command_wrong_device", "command_key_missing",
