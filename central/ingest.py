@@ -76,14 +76,19 @@ class Applier:
         self._devices.clear()
 
     def apply(self, batch: Sequence[Message]) -> Outcome:
-        """Apply a batch atomically; duplicates get their stored answer, not a second effect."""
+        """Apply a batch atomically; duplicates get their stored answer, not a second effect.
+
+        Each message runs in its own savepoint: whatever fails in one (its handler, its
+        answer's encoding, any exception at all) undoes only its own writes and becomes its
+        `internal_error`, and the others still commit.
+        """
         out = Outcome()
         now = self.clock()
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             for msg in batch:
-                body = self._one(conn, msg, now, out)
+                body = self._contained(conn, msg, now, out)
                 if msg.channel == "evt":
                     if body["ok"]:
                         out.acks.setdefault(msg.dev, []).append(msg.env.id)
@@ -98,6 +103,24 @@ class Applier:
             raise
         return out
 
+    def _contained(self, conn: sqlite3.Connection, msg: Message, now: datetime,
+                   out: Outcome) -> dict[str, Any]:
+        """`_one` in a savepoint: any failure undoes only its writes and is its `internal_error`."""
+        conn.execute("SAVEPOINT message")
+        try:
+            body = self._one(conn, msg, now, out)
+        except Exception:  # noqa: BLE001 - one message's failure must not fail its batch
+            conn.execute("ROLLBACK TO message")
+            log.exception("central could not apply %s %s from %s", msg.env.type, msg.env.id,
+                          msg.dev)
+            body = _error("internal_error", "central could not apply this message")
+            h = REGISTRY.get(msg.env.type)
+            if h is None or not h.read_only:
+                self._record(conn, msg, now, body, _json.encode(body))
+                out.applied += 1
+        conn.execute("RELEASE message")
+        return body
+
     def _one(self, conn: sqlite3.Connection, msg: Message, now: datetime,
              out: Outcome) -> dict[str, Any]:
         env = msg.env
@@ -105,10 +128,12 @@ class Applier:
             "SELECT response FROM processed WHERE dev = ? AND id = ?", (msg.dev, env.id)
         ).fetchone()
         if stored is not None:
+            body: dict[str, Any] = _decode.decode(stored[0])
             out.duplicates += 1
-            return _decode.decode(stored[0])
+            return body
         h = REGISTRY.get(env.type)
         device = self.device(msg.dev)
+        read_only = False
         if env.dev != msg.dev:
             body = _error("dev_mismatch", "envelope dev differs from the topic")
         elif device is None:
@@ -119,10 +144,18 @@ class Applier:
             body = _error("type_not_allowed", f"{device.kind} may not send {env.type}")
         else:
             body = self._run(conn, h, Context(self.db, device, env.id, env.at, now, env.seq), env)
-            if h.read_only:
-                return body
+            read_only = h.read_only
+        encoded = _json.encode(body)  # read-only answers too: one that cannot be sent fails here
+        if read_only:
+            return body
+        self._record(conn, msg, now, body, encoded)
         out.applied += 1
-        encoded = _json.encode(body)
+        return body
+
+    def _record(self, conn: sqlite3.Connection, msg: Message, now: datetime,
+                body: dict[str, Any], encoded: bytes) -> None:
+        """Store a message's answer for replay, and keep a refused event in `rejected`."""
+        env = msg.env
         conn.execute(
             "INSERT INTO processed VALUES (?, ?, ?, ?, ?)",
             (msg.dev, env.id, env.type, now.isoformat(), encoded),
@@ -135,26 +168,22 @@ class Applier:
                  now.isoformat()),
             )
             log.warning("rejected %s from %s: %s", env.type, msg.dev, err["code"])
-        return body
 
     def _run(self, conn: sqlite3.Connection, h: Handler[Any, Any], ctx: Context,
              env: Envelope) -> dict[str, Any]:
-        """Run one handler inside a savepoint so that a refusal undoes only its own writes."""
+        """Run one handler inside a savepoint so that a refusal undoes only its own writes.
+
+        Any other exception is left to `_contained`, which undoes the message's writes.
+        """
         conn.execute("SAVEPOINT msg")
         try:
             result = h.run(ctx, env.body)
-            conn.execute("RELEASE msg")
-            return _ok(result)
         except EdgeError as exc:
             conn.execute("ROLLBACK TO msg")
             conn.execute("RELEASE msg")
             return _error(exc.code, str(exc))
-        except Exception:  # noqa: BLE001 - a handler bug must not stop the service
-            conn.execute("ROLLBACK TO msg")
-            conn.execute("RELEASE msg")
-            log.exception("handler %s failed on %s from %s", env.type, env.id, env.dev)
-            return _error("internal_error", "central could not apply this message")
-
+        conn.execute("RELEASE msg")
+        return _ok(result)
 
 
 def prune(db: sqlite_utils.Database, before: datetime) -> int:

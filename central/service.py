@@ -4,6 +4,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,7 +19,6 @@ from central.ingest import Applier, Message
 from central.store import open_store
 from edge_common import envelope, topics
 from edge_common.daemon_cli import daemon_command, run_until_stopped
-from edge_common.envelope import Envelope
 from edge_common.errors import EdgeError, InvalidMessage
 from edge_common.link import Incoming, MqttLink, publish_properties
 from edge_common.protocol.backbone import Ack, CentralPresence, DeviceStatus, Rejected
@@ -40,7 +41,7 @@ class CentralService:
         self._data_version: int | None = None
         self._ages_done: date | None = None
         self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0,
-                      "response_topic_refused": 0}
+                      "response_topic_refused": 0, "contained": 0, "failed_batches": 0}
         subs = [(topics.shared(SHARE_GROUP, topics.all_devices(c)), 1)
                 for c in ("evt", "req", "status")]
         self.link = MqttLink(
@@ -84,6 +85,7 @@ class CentralService:
                 changed = self._door_ages() or changed
                 self._publish_deltas(force=changed)
             except Exception:  # noqa: BLE001 - the worker must survive; unacked messages return
+                self.stats["failed_batches"] += 1
                 log.exception("central batch failed; its messages will be redelivered")
                 time.sleep(poll)
 
@@ -130,24 +132,10 @@ class CentralService:
 
     def _apply(self, batch: list[Incoming]) -> bool:
         messages: list[Message] = []
-        statuses: list[tuple[str, Envelope, DeviceStatus]] = []
+        statuses: list[tuple[str, bool, bytes]] = []
         for inc in batch:
-            parsed = topics.parse_device(inc.topic)
-            if parsed and parsed[1] == "req" and not self._answerable(inc, parsed[0]):
-                continue
-            try:
-                env = envelope.decode(inc.payload)
-            except InvalidMessage as exc:
-                self._invalid(inc, parsed, exc)
-                continue
-            if parsed and parsed[1] == "status":
-                try:
-                    statuses.append((parsed[0], env, msgspec.convert(env.body, DeviceStatus)))
-                except msgspec.ValidationError as exc:
-                    self._invalid(inc, parsed, InvalidMessage(str(exc), code="status_invalid"))
-            elif parsed:
-                messages.append(Message(parsed[0], parsed[1], env, inc.payload,
-                                        inc.response_topic, inc.correlation))
+            with self._alone(f"a message on {inc.topic}"):
+                self._sort(inc, messages, statuses)
         out = self.applier.apply(messages) if messages else None
         if statuses:
             self._record_statuses(statuses)
@@ -157,12 +145,46 @@ class CentralService:
         self.stats["applied"] += out.applied
         self.stats["duplicates"] += out.duplicates
         for dev in out.acks.keys() | out.rejected.keys():
-            body = Ack(ids=out.acks.get(dev, []),
-                       rejected=[Rejected(r["id"], r["code"]) for r in out.rejected.get(dev, [])])
-            self._send(topics.device(dev, "ack"), "ack", body)
+            with self._alone(f"the ack to {dev}"):
+                body = Ack(ids=out.acks.get(dev, []), rejected=[
+                    Rejected(r["id"], r["code"]) for r in out.rejected.get(dev, [])])
+                self._send(topics.device(dev, "ack"), "ack", body)
         for msg, response in out.responses:
-            self._respond(msg.dev, msg.correlation, response)
+            with self._alone(f"the answer to {msg.env.id} from {msg.dev}"):
+                self._respond(msg.dev, msg.correlation, response)
         return out.applied > 0
+
+    def _sort(self, inc: Incoming, messages: list[Message],
+              statuses: list[tuple[str, bool, bytes]]) -> None:
+        """Decode one incoming message into `messages` or `statuses`, or refuse it with a code."""
+        parsed = topics.parse_device(inc.topic)
+        if parsed and parsed[1] == "req" and not self._answerable(inc, parsed[0]):
+            return
+        try:
+            env = envelope.decode(inc.payload)
+        except InvalidMessage as exc:
+            self._invalid(inc, parsed, exc)
+            return
+        if parsed and parsed[1] == "status":
+            try:
+                status = msgspec.convert(env.body, DeviceStatus)
+            except msgspec.ValidationError as exc:
+                self._invalid(inc, parsed, InvalidMessage(str(exc), code="status_invalid"))
+                return
+            if env.dev == parsed[0]:
+                statuses.append((parsed[0], status.online, envelope.encode(env)))
+        elif parsed:
+            messages.append(Message(parsed[0], parsed[1], env, inc.payload,
+                                    inc.response_topic, inc.correlation))
+
+    @contextmanager
+    def _alone(self, what: str) -> Iterator[None]:
+        """Contain a failure to the one message or answer it concerns: log it, count it, go on."""
+        try:
+            yield
+        except Exception:  # noqa: BLE001 - one message's failure must not fail its batch
+            self.stats["contained"] += 1
+            log.exception("central failed on %s; the rest of the batch goes on", what)
 
     def _answerable(self, inc: Incoming, dev: str) -> bool:
         """Whether a request may go on: its ResponseTopic is none (nobody waits for the
@@ -204,14 +226,13 @@ class CentralService:
         env = envelope.make(type, self.worker, body)
         self.link.publish(topic, envelope.encode(env), qos=1, properties=properties)
 
-    def _record_statuses(self, statuses: list[tuple[str, Envelope, DeviceStatus]]) -> None:
+    def _record_statuses(self, statuses: list[tuple[str, bool, bytes]]) -> None:
         now = datetime.now(UTC).isoformat()
         with self.db.atomic():
             self.db.conn.executemany(
                 "INSERT INTO device_status VALUES (?, ?, ?, ?) ON CONFLICT (dev) DO UPDATE SET"
                 " online = excluded.online, body = excluded.body, updated_at = excluded.updated_at",
-                [(dev, status.online, envelope.encode(env), now)
-                 for dev, env, status in statuses if env.dev == dev],
+                [(dev, online, body, now) for dev, online, body in statuses],
             )
 
     def _publish_deltas(self, force: bool) -> None:

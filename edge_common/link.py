@@ -204,15 +204,22 @@ class MqttLink:
         self._set_state(False)
 
     def _message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        """paho's callback: hand the message on; what the consumer raises stays with it.
+
+        paho re-raises a callback's exception out of its loop, which would end this thread.
+        """
         props = msg.properties
-        self._on_message(Incoming(
-            msg.topic,
-            bytes(msg.payload),  # typed bytes | bytearray; bytes here, so no copy
-            getattr(props, "ResponseTopic", None),
-            getattr(props, "CorrelationData", None),
-            msg.mid,
-            msg.qos,
-        ))
+        try:
+            self._on_message(Incoming(
+                msg.topic,
+                bytes(msg.payload),  # typed bytes | bytearray; bytes here, so no copy
+                getattr(props, "ResponseTopic", None),
+                getattr(props, "CorrelationData", None),
+                msg.mid,
+                msg.qos,
+            ))
+        except Exception:  # noqa: BLE001 - one message must not end the link for all the others
+            log.exception("%s: failed on a message on %s", self.client_id, msg.topic)
 
 
 def _loop_writes(client: mqtt.Client, userdata: Any, sock: "mqtt.SocketLike") -> None:

@@ -3,6 +3,7 @@ may do at the broker: tests/test_confinement.py)."""
 
 import json
 import queue
+import threading
 
 import pytest
 
@@ -12,13 +13,25 @@ from edge_common import envelope, topics
 from edge_common.cardid import card_hash
 from edge_common.config import MqttConfig
 from edge_common.link import MqttLink, publish_properties
+from edge_common.protocol.datasets import SYNC_PULL, SyncPull
 from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
 from provisioning.broker import Account
 from tests.harness import wait_for
 
+
+def deep(dev: str, type: str = "access.decision", depth: int = 1000) -> bytes:
+    """A valid envelope from `dev` but for a body field nested `depth` arrays deep."""
+    raw = envelope.encode(envelope.make(type, dev, {"door": 0}))
+    return raw.replace(b'"door":0', b'"door":' + b"[" * depth + b"]" * depth)
+
+
 GARBAGE = [b"", b"\x00\xff\xfe", b"{not json", b"[]", b'{"v": 1}', b"x" * (2 << 20 - 1),
            json.dumps({"v": 1, "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "type": "access.decision",
                        "dev": "lock-2", "at": "2026-01-01T00:00:00Z", "seq": "one",
+                       "body": {}}).encode(),
+           deep("lock-2"), deep("lock-2", depth=100_000), b"[" * 5000 + b"]" * 5000,
+           json.dumps({"v": 1, "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "type": "access.decision",
+                       "dev": "lock-2", "at": "2026-01-01T00:00:00Z", "seq": 2**64,
                        "body": {}}).encode()]
 
 
@@ -64,7 +77,7 @@ def test_garbage_from_a_device_gets_codes_and_changes_nothing(net):
                  what="every bad payload seen")
         codes = [envelope.decode(evil.inbox.get(timeout=10).payload).body["error"]["code"]
                  for _ in GARBAGE]
-        assert set(codes) == {"json_invalid", "envelope_invalid"}
+        assert set(codes) == {"json_invalid", "envelope_invalid", "nesting_too_deep"}
         wrong = valid("lock-2", body={"door": "d", "card": "raw-uid", "result": 5})
         evil.publish(topics.device("lock-2", "evt"), wrong)
         evil.publish(topics.device("lock-2", "evt"), valid("lock-2"))
@@ -138,3 +151,59 @@ def test_oversized_request_gets_payload_too_large(net, size):
         assert envelope.decode(msg.payload).body["error"]["code"] == "payload_too_large"
     finally:
         stop(evil)
+
+
+def test_a_flood_of_deep_nesting_costs_only_itself(net):
+    """One device floods deeply nested events, statuses and requests; another device's events
+    are still applied exactly once on their first delivery and its requests answered, and
+    every flooded request is answered `nesting_too_deep`, without a batch failing."""
+    service = net.start_central()
+    fleet.enrol(net.db, "lock-2", net.site, "lockd")
+    res = topics.device("lock-2", "res")
+    evil = raw_client(net, "lock-2", [(res, 1)])
+    good = net.device("lock-1")
+    good.start()
+    enough, sent = threading.Event(), []
+
+    def flood() -> None:
+        while not enough.wait(0.02):  # pacing the flood (the report: one every 50 ms)
+            n = len(sent)
+            evil.publish(topics.device("lock-2", "evt"), deep("lock-2"))
+            evil.publish(topics.device("lock-2", "status"), deep("lock-2", "status"))
+            evil.publish(topics.device("lock-2", "req"), deep("lock-2", "sync.pull"),
+                         properties=publish_properties(res, f"flood-{n}".encode()))
+            sent.append(n)
+
+    flooder = threading.Thread(target=flood, daemon=True)
+    try:
+        wait_for(lambda: evil.connected and good.central_up, what="both connected")
+        flooder.start()
+        wait_for(lambda: service.stats["invalid"] >= 30, what="the flood under way")
+        ids = []
+        for i in range(20):
+            mark = len(sent)
+            wait_for(lambda: len(sent) >= mark + 2, what="more of the flood")  # noqa: B023
+            ids.append(good.emit(ACCESS_DECISION, AccessDecision(
+                door="d", card=f"{i:064x}", result="granted")))
+            page = good.request(SYNC_PULL, SyncPull(dataset="allowlist", since=0))
+            assert page.dataset == "allowlist"
+        wait_for(lambda: good.health().outbox_depth == 0, timeout=30,
+                 what="every good event acked")
+        enough.set()
+        flooder.join(10)
+        wait_for(lambda: service.stats["invalid"] >= 3 * len(sent), timeout=30,
+                 what="every flooded message refused")
+        answers = []
+        while len(answers) < len(sent):
+            answers.append(envelope.decode(evil.inbox.get(timeout=10).payload).body)
+        assert {a["error"]["code"] for a in answers} == {"nesting_too_deep"}
+        assert good.stats["resent"] == 0, "an event had to be sent again"
+        logged = net.db.execute("SELECT card FROM access_log WHERE dev = 'lock-1'").fetchall()
+        assert sorted(c for (c,) in logged) == [f"{i:064x}" for i in range(20)]
+        assert service.stats["failed_batches"] == 0 and service.stats["contained"] == 0
+        assert net.db.execute("SELECT count(*) FROM device_status WHERE dev = 'lock-2'"
+                              ).fetchone()[0] == 0
+    finally:
+        enough.set()
+        stop(evil)
+        good.stop()

@@ -173,3 +173,53 @@ def test_large_changes_become_small_consecutive_deltas(db):
                for d in deltas) < envelope.MAX_PAYLOAD
     page = datasets.pull(db, "main", "ds", 0, "", 10_000)
     assert len(page.changes) == 2500 and page.head == 3
+
+
+class _Anything(protocol.Answer):
+    value: object = None
+
+
+@pytest.mark.parametrize("failure", ["recursion", "overflow", "unencodable", "deep_answer",
+                                     "read_only_unencodable"])
+def test_one_message_failing_anywhere_costs_only_itself(db, failure, caplog):
+    """A handler raising RecursionError or OverflowError, or an answer that cannot be encoded,
+    fails that message alone: the rest of the batch commits and is acked or answered."""
+    class Body(protocol.Body):
+        n: int = 0
+
+    def deep() -> list:
+        value: list = []
+        for _ in range(100_000):
+            value = [value]
+        return value
+
+    def run(ctx, body):
+        ctx.db.execute("INSERT INTO patrons (category) VALUES ('adult')")
+        if failure == "recursion":
+            raise RecursionError("maximum recursion depth exceeded")
+        if failure == "overflow":
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        if failure == "deep_answer":
+            return _Anything(value=deep())
+        return _Anything(value=object())
+
+    message = protocol.Message("test.fail", "req", Body, _Anything)
+    handler(message, read_only=failure == "read_only_unencodable")(run)
+    try:
+        bad_evt = msg("test.fail", {}, channel="evt")
+        bad_req = msg("test.fail", {}, channel="req", response_topic="r")
+        good = [access_msg(i) for i in range(1, 4)]
+        pull = msg("sync.pull", {"dataset": "allowlist", "since": 0}, channel="req",
+                   response_topic="r")
+        out = Applier(db).apply([good[0], bad_evt, good[1], bad_req, pull, good[2]])
+    finally:
+        del REGISTRY["test.fail"]
+    assert out.acks["lock-1"] == [m.env.id for m in good]
+    assert out.rejected["lock-1"] == [{"id": bad_evt.env.id, "code": "internal_error"}]
+    answers = {m.env.id: body for m, body in out.responses}
+    assert answers[bad_req.env.id]["error"]["code"] == "internal_error"
+    assert answers[pull.env.id]["ok"] is True
+    assert count(db, "access_log") == 3 and count(db, "patrons") == 0
+    assert "test.fail" in caplog.text
+    again = Applier(db).apply(good)
+    assert again.duplicates == 3 and count(db, "access_log") == 3

@@ -1,9 +1,13 @@
 """The MQTT link under concurrent publishers: the stream stays whole, nothing is lost."""
 
+import queue
 import socket
 import threading
 
 from edge_common import topics
+from edge_common.config import MqttConfig
+from edge_common.link import MqttLink
+from provisioning.broker import Account
 from tests.harness import mqtt_client, wait_for
 
 THREADS, EACH, SIZE = 4, 100, 32 * 1024
@@ -48,6 +52,35 @@ def test_many_threads_publishing_big_messages_keep_one_whole_stream(net):
             got.add((n, i))
         assert drops == [], "the broker dropped the link: the stream was corrupted"
         assert writers == {"mqtt-lock-1"}, "only the link thread may write the socket"
+    finally:
+        dev.stop()
+        central.stop()
+
+
+def test_a_consumer_failing_on_one_message_does_not_end_the_link(net):
+    """paho re-raises what `on_message` raises out of its loop, which would end the link
+    thread for good; the link contains it to that message and keeps receiving."""
+    topic = topics.device("lock-1", "cmd")
+    got: queue.Queue = queue.Queue()
+
+    def consume(msg) -> None:
+        if msg.payload == b"poison":
+            raise RecursionError("maximum recursion depth exceeded")
+        got.put(msg.payload)
+
+    account = net.broker.add(Account("lock-1", "lock-1-pw", site=net.site))
+    net.broker.reload()
+    dev = MqttLink("lock-1", MqttConfig(port=net.broker.port, username="lock-1",
+                                        password=account.password),
+                   subscriptions=[(topic, 1)], on_message=consume)
+    dev.start()
+    central = mqtt_client(net, "central-9", service=True)
+    try:
+        wait_for(lambda: dev.connected, what="device connected")
+        for payload in (b"poison", b"after", b"poison", b"still"):
+            central.publish(topic, payload, qos=1)
+        assert [got.get(timeout=10), got.get(timeout=10)] == [b"after", b"still"]
+        assert dev.connected and dev._thread is not None and dev._thread.is_alive()
     finally:
         dev.stop()
         central.stop()
