@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import click
 import msgspec
 
-from central import commands, fleet, ingest
+from central import commands, fleet, ingest, rejected
 from central.circulation import cli_admin, cli_desk, cli_setup, patrons, sites
 from central.circulation.cli_common import with_store
 from central.circulation.store import Store
@@ -79,6 +79,27 @@ def _status_detail(status: DeviceStatus) -> str:
     for door, state in status.doors.items():
         parts.append(f"{door}:{state.result}{' (released)' if state.released else ''}")
     return " ".join(parts)
+
+
+def rejected_summary(db_path: str) -> None:
+    """One line: how many refused events are kept (the newest) and how many were dropped."""
+    kept, dropped = rejected.summary(open_store(db_path))
+    click.echo(f"refused events: {kept} kept (the newest), {dropped} dropped")
+
+
+@admin.command("rejected")
+@DB_OPTION
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="How many of the newest to show.")
+def rejected_list(db_path: str, limit: int) -> None:
+    """Events central refused for good, newest first: code, size, SHA-256 and why."""
+    db = open_store(db_path)
+    rows = db.execute("SELECT received_at, dev, type, code, size, sha256, message FROM rejected"
+                      " ORDER BY n DESC LIMIT ?", [limit]).fetchall()
+    for at, dev, type, code, size, sha, message in rows:
+        click.echo(f"{at[:19]} {dev:<16} {type:<22} {code:<18} {size:>8} B"
+                   f" sha256 {sha[:16]}… {message}")
+    rejected_summary(db_path)
 
 
 @admin.group()

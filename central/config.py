@@ -4,6 +4,7 @@ from typing import Annotated
 
 import msgspec
 
+from central import rejected
 from edge_common.config import MqttConfig, Schema
 
 
@@ -14,6 +15,8 @@ class CentralSection(Schema, frozen=True):
     worker: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = "central-1"
     batch_max: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 1000
     poll_interval: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.1
+    # how many refused events `rejected` keeps: the newest; those dropped are counted
+    keep_rejected: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] = rejected.KEEP
 
 
 class CentralConfig(Schema, frozen=True):

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
+from central import rejected
 from central.handlers import REGISTRY, Context, Device, Handler
 from edge_common.envelope import Envelope
 from edge_common.errors import EdgeError
@@ -41,6 +42,7 @@ class Outcome:
     responses: list[tuple[Message, dict[str, Any]]] = field(default_factory=list)
     applied: int = 0
     duplicates: int = 0
+    kept_rejected: int = 0
 
 
 def _ok(result: Answer) -> dict[str, Any]:
@@ -49,17 +51,19 @@ def _ok(result: Answer) -> dict[str, Any]:
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
-    """A `Response` body (protocol.backbone) for a refusal."""
-    return {"ok": False, "error": {"code": code, "message": message}}
+    """A `Response` body (protocol.backbone) for a refusal; the words are cut, as they are kept."""
+    return {"ok": False, "error": {"code": code, "message": message[:rejected.MESSAGE_CHARS]}}
 
 
 class Applier:
     """Applies batches of device messages in one transaction each."""
 
     def __init__(self, db: sqlite_utils.Database,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
+                 keep_rejected: int = rejected.KEEP) -> None:
         self.db = db
         self.clock = clock
+        self.keep_rejected = keep_rejected
         self._devices: dict[str, Device | None] = {}
 
     def device(self, dev: str) -> Device | None:
@@ -97,6 +101,8 @@ class Applier:
                             {"id": msg.env.id, "code": body["error"]["code"]})
                 elif msg.response_topic:
                     out.responses.append((msg, {"re": msg.env.id, **body}))
+            if out.kept_rejected:
+                rejected.trim(conn, self.keep_rejected)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -116,7 +122,7 @@ class Applier:
             body = _error("internal_error", "central could not apply this message")
             h = REGISTRY.get(msg.env.type)
             if h is None or not h.read_only:
-                self._record(conn, msg, now, body, _json.encode(body))
+                self._record(conn, msg, now, body, _json.encode(body), out)
                 out.applied += 1
         conn.execute("RELEASE message")
         return body
@@ -148,12 +154,12 @@ class Applier:
         encoded = _json.encode(body)  # read-only answers too: one that cannot be sent fails here
         if read_only:
             return body
-        self._record(conn, msg, now, body, encoded)
+        self._record(conn, msg, now, body, encoded, out)
         out.applied += 1
         return body
 
     def _record(self, conn: sqlite3.Connection, msg: Message, now: datetime,
-                body: dict[str, Any], encoded: bytes) -> None:
+                body: dict[str, Any], encoded: bytes, out: Outcome) -> None:
         """Store a message's answer for replay, and keep a refused event in `rejected`."""
         env = msg.env
         conn.execute(
@@ -162,11 +168,9 @@ class Applier:
         )
         if not body["ok"] and msg.channel == "evt":
             err = body["error"]
-            conn.execute(
-                "INSERT INTO rejected VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (msg.dev, env.id, env.type, err["code"], err["message"], msg.payload,
-                 now.isoformat()),
-            )
+            rejected.keep(conn, msg.dev, env.id, env.type, err["code"], err["message"],
+                          msg.payload, now.isoformat())
+            out.kept_rejected += 1
             log.warning("rejected %s from %s: %s", env.type, msg.dev, err["code"])
 
     def _run(self, conn: sqlite3.Connection, h: Handler[Any, Any], ctx: Context,

@@ -3,6 +3,8 @@ migrations; the circulation domain owns patrons and cards and adds its own after
 
 import sqlite_utils
 
+from central import rejected
+
 
 def _messaging(db: sqlite_utils.Database) -> None:
     db.execute(
@@ -87,6 +89,29 @@ def _command_keys(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE devices ADD COLUMN command_key TEXT")
 
 
+def _rejected_excerpts(db: sqlite_utils.Database) -> None:
+    """Keep a refused event's first 256 bytes, size and SHA-256 instead of all of it, and count
+    what the cap on the table drops."""
+    db.conn.create_function("libedge_sha256", 1, rejected.digest, deterministic=True)
+    db.execute(
+        "CREATE TABLE rejected_kept (n INTEGER PRIMARY KEY, dev TEXT NOT NULL,"
+        " id TEXT NOT NULL, type TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,"
+        " size INTEGER NOT NULL, sha256 TEXT NOT NULL, excerpt BLOB NOT NULL,"
+        " received_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO rejected_kept (dev, id, type, code, message, size, sha256, excerpt,"
+        " received_at) SELECT dev, id, type, code, substr(message, 1, 200),"
+        " length(CAST(payload AS BLOB)), libedge_sha256(payload),"
+        " substr(CAST(payload AS BLOB), 1, 256), received_at FROM rejected ORDER BY rowid"
+    )
+    db.execute("DROP TABLE rejected")
+    db.execute("ALTER TABLE rejected_kept RENAME TO rejected")
+    db.execute(
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID"
+    )
+
+
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
@@ -95,4 +120,5 @@ MIGRATIONS = [
     ("0006_commands", _commands),
     ("0007_doors", _doors),
     ("0008_command_keys", _command_keys),
+    ("0009_rejected_excerpts", _rejected_excerpts),
 ]

@@ -35,7 +35,7 @@ class CentralService:
         self.cfg = cfg
         self.worker = cfg.central.worker
         self.db = open_store(cfg.central.db)
-        self.applier = Applier(self.db)
+        self.applier = Applier(self.db, keep_rejected=cfg.central.keep_rejected)
         self._inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._data_version: int | None = None

@@ -1,13 +1,23 @@
 """The exception root of libedge and the stable error codes that cross process boundaries."""
 
 
+MAX_MESSAGE = 1000  # a message may quote input from outside; a device takes up to 2000
+
+
 class EdgeError(Exception):
-    """Root of every libedge error; `code` is stable and translated at the UI edge."""
+    """Root of every libedge error; `code` is stable and translated at the UI edge.
+
+    The message is for logs and is cut to MAX_MESSAGE characters, since it may quote what
+    came from outside (a decoder's message names an unknown field, however long).
+    """
 
     code = "error"
 
     def __init__(self, message: str = "", *, code: str | None = None) -> None:
-        super().__init__(message or self.code)
+        message = message or self.code
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE - 1] + "…"
+        super().__init__(message)
         if code is not None:
             self.code = code
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from central.admin_cli import admin, device_list
+from central.admin_cli import admin, device_list, rejected_summary
 from edge_common.errors import EdgeError
 from edge_common.readers import send_sim_tap
 from lockd.decision import GRANTED
@@ -63,8 +63,10 @@ def tap(door: str, card: str, run_dir: str, socket_path: str | None, wait: float
               show_default=True, type=click.Path(dir_okay=False), help="Central's database.")
 @click.pass_context
 def status(ctx: click.Context, db_path: str) -> None:
-    """Show every device's last reported state (online, outbox, alarms, doors)."""
+    """Show every device's last reported state (online, outbox, alarms, doors), and how many
+    refused events central keeps and has dropped (`libedge admin rejected` lists them)."""
     ctx.invoke(device_list, db_path=db_path)
+    rejected_summary(db_path)
 
 
 @cli.command()

@@ -223,3 +223,80 @@ def test_one_message_failing_anywhere_costs_only_itself(db, failure, caplog):
     assert "test.fail" in caplog.text
     again = Applier(db).apply(good)
     assert again.duplicates == 3 and count(db, "access_log") == 3
+
+
+def _store_bytes(db) -> int:
+    pages = db.execute("PRAGMA page_count").fetchone()[0] - db.execute(
+        "PRAGMA freelist_count").fetchone()[0]
+    return pages * db.execute("PRAGMA page_size").fetchone()[0]
+
+
+def test_rejected_keeps_an_excerpt_and_a_digest_of_the_newest_only(db):
+    """Refused events used to be kept whole and for ever; now the store grows by a bounded
+    excerpt per kept row, past the cap the oldest go, and how many went is counted."""
+    import hashlib
+
+    from central import rejected
+
+    a = Applier(db, keep_rejected=50)
+    before = _store_bytes(db)
+    sent = []
+    for batch in range(10):
+        bad = [msg("access.decision", {"door": "d", "card": CARD, "result": "granted",
+                                       "x" * 20_000: batch * 100 + i}) for i in range(30)]
+        a.apply(bad)
+        sent += bad
+    assert rejected.summary(db) == (50, 250)
+    rows = db.execute("SELECT id, code, message, size, sha256, excerpt FROM rejected"
+                      " ORDER BY n").fetchall()
+    assert [r[0] for r in rows] == [m.env.id for m in sent[-50:]]
+    for (_, code, message, size, sha, excerpt), m in zip(rows, sent[-50:], strict=True):
+        assert code == "bad_body" and len(message) <= rejected.MESSAGE_CHARS
+        assert size == len(m.payload) and sha == hashlib.sha256(m.payload).hexdigest()
+        assert excerpt == m.payload[:rejected.EXCERPT_BYTES]
+    growth = _store_bytes(db) - before
+    assert growth < sum(len(m.payload) for m in sent) / 20, growth
+
+
+def test_the_migration_keeps_old_rejected_rows_as_excerpts(tmp_path):
+    import hashlib
+
+    from central.migrations import MIGRATIONS
+    from edge_common.migrations import apply, open_db
+
+    path = str(tmp_path / "old.db")
+    old = open_db(path)
+    apply(old, [m for m in MIGRATIONS if m[0] < "0009"])
+    payload = b'{"v":1,' + b"y" * 5000 + b"}"
+    old.execute("INSERT INTO rejected VALUES ('lock-1', 'a', 'access.decision', 'bad_body',"
+                " 'no', ?, '2026-01-01')", [payload])
+    old.conn.close()
+    db = open_store(path)
+    row = db.execute("SELECT n, id, size, sha256, excerpt FROM rejected").fetchone()
+    assert row == (1, "a", len(payload), hashlib.sha256(payload).hexdigest(), payload[:256])
+
+
+def test_libedge_status_shows_kept_and_dropped_rejections(db, tmp_path):
+    from click.testing import CliRunner
+
+    from libedge_cli.main import cli
+
+    Applier(db, keep_rejected=2).apply(
+        [msg("access.decision", {"door": "d", "card": "raw", "result": "granted"})
+         for _ in range(5)])
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    done = CliRunner().invoke(cli, ["status", "--db", path])
+    assert done.exit_code == 0, done.output
+    assert "refused events: 2 kept (the newest), 3 dropped" in done.output
+    listed = CliRunner().invoke(cli, ["admin", "rejected", "--db", path])
+    assert listed.exit_code == 0 and listed.output.count("bad_body") == 2, listed.output
+
+
+def test_long_refusal_messages_are_cut_to_what_a_device_accepts(db):
+    from edge_common.protocol.backbone import Response
+
+    m = msg("sync.pull", {"dataset": "allowlist", "since": 0, "z" * 100_000: 1},
+            channel="req", response_topic="r")
+    answer = Applier(db).apply([m]).responses[0][1]
+    response = msgspec.convert(msgspec.json.decode(msgspec.json.encode(answer)), Response)
+    assert response.error is not None and response.error.code == "bad_body"
