@@ -12,6 +12,16 @@ from edge_common.errors import ConfigError
 
 T = TypeVar("T")
 
+# A GPIO pin: a BCM number (0-27 on the 40-pin header) or a gpiozero name for one
+# ("GPIO17", "BCM17", "17", or by header position "BOARD11", "J8:11").
+BcmPin = Annotated[int, msgspec.Meta(ge=0, le=27)]
+PinName = Annotated[str, msgspec.Meta(
+    pattern=r"^(GPIO|BCM)?([0-9]|1[0-9]|2[0-7])$|^(BOARD|J8:)([1-9]|[1-3][0-9]|40)$")]
+Pin = BcmPin | PinName
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=86_400)]  # a timeout or interval: finite
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Baudrate = Annotated[int, msgspec.Meta(ge=50, le=4_000_000)]
+
 
 # Subclasses say frozen=True again: msgspec inherits it, type checkers (PEP 681) do not.
 class Schema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
@@ -22,16 +32,16 @@ class MqttConfig(Schema, frozen=True):
     """How to reach the broker."""
 
     host: str = "127.0.0.1"
-    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 1883
+    port: Port = 1883
     username: str = ""
     password: str = ""
     password_file: str = ""
     tls: bool = False
     ca_file: str = ""
     keepalive: Annotated[int, msgspec.Meta(ge=5, le=3600)] = 30
-    session_expiry: Annotated[int, msgspec.Meta(ge=60)] = 7 * 86400
-    reconnect_min: Annotated[float, msgspec.Meta(gt=0)] = 0.5
-    reconnect_max: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    session_expiry: Annotated[int, msgspec.Meta(ge=60, le=0xFFFFFFFF)] = 7 * 86400  # MQTT: 4 bytes
+    reconnect_min: Seconds = 0.5
+    reconnect_max: Seconds = 30.0
 
     def secret(self) -> str:
         """The password, read from `password_file` when one is named."""
@@ -46,12 +56,12 @@ class MqttConfig(Schema, frozen=True):
 class OutboxConfig(Schema, frozen=True):
     """Durable outbox limits and resend timing."""
 
-    max_rows: Annotated[int, msgspec.Meta(ge=10)] = 200_000
-    max_bytes: Annotated[int, msgspec.Meta(ge=10_000)] = 200_000_000
-    ack_timeout: Annotated[float, msgspec.Meta(gt=0)] = 10.0
-    max_backoff: Annotated[float, msgspec.Meta(gt=0)] = 300.0
+    max_rows: Annotated[int, msgspec.Meta(ge=10, le=1_000_000_000)] = 200_000
+    max_bytes: Annotated[int, msgspec.Meta(ge=10_000, le=2**50)] = 200_000_000
+    ack_timeout: Seconds = 10.0
+    max_backoff: Seconds = 300.0
     window: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 2000
-    replay_rate: Annotated[float, msgspec.Meta(gt=0)] = 20_000.0
+    replay_rate: Annotated[float, msgspec.Meta(gt=0, le=1_000_000)] = 20_000.0
 
 
 class DeviceSection(Schema, frozen=True):
@@ -65,8 +75,8 @@ class DeviceSection(Schema, frozen=True):
     # central signs this device's commands with it (printed by `libedge admin device enrol`);
     # without it the device refuses every command
     command_key: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")] | None = None
-    status_interval: Annotated[float, msgspec.Meta(gt=0)] = 30.0
-    request_timeout: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    status_interval: Seconds = 30.0
+    request_timeout: Seconds = 5.0
 
 
 def load(path: str | Path, schema: type[T]) -> T:
@@ -78,10 +88,14 @@ def load(path: str | Path, schema: type[T]) -> T:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deep") from exc
     try:
         return msgspec.convert(data, schema)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{path}: {_where(str(exc))}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: arrays or tables nested too deep") from exc
 
 
 def _where(message: str) -> str:

@@ -27,8 +27,8 @@ class KioskSection(Schema, frozen=True):
     pin_attempts: Annotated[int, msgspec.Meta(ge=1, le=10)] = 3
     offline_max_items: Annotated[int, msgspec.Meta(ge=0, le=50)] = 5
     fullscreen: bool = True
-    width: Annotated[int, msgspec.Meta(ge=320)] = 1280
-    height: Annotated[int, msgspec.Meta(ge=240)] = 800
+    width: Annotated[int, msgspec.Meta(ge=320, le=16_384)] = 1280
+    height: Annotated[int, msgspec.Meta(ge=240, le=16_384)] = 800
 
     def __post_init__(self) -> None:
         unknown = [lang for lang in self.languages if lang not in LANGUAGES]

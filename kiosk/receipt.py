@@ -8,9 +8,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from edge_common.config import Schema
+import msgspec
+
+from edge_common.config import Baudrate, Port, Schema
 from edge_common.errors import EdgeError
 from kiosk.i18n import Translator
 from kiosk.models import Borrowed, Renewal
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Style = Literal["title", "heading", "text", "total"]
+UsbId = Annotated[int, msgspec.Meta(ge=0, le=0xFFFF)]
 
 
 class PrinterConfig(Schema, frozen=True):
@@ -29,12 +32,12 @@ class PrinterConfig(Schema, frozen=True):
 
     kind: Literal["none", "serial", "usb", "network", "dummy"] = "none"
     device: str = "/dev/ttyUSB0"
-    baudrate: int = 19200
-    vendor_id: int = 0
-    product_id: int = 0
+    baudrate: Baudrate = 19200
+    vendor_id: UsbId = 0
+    product_id: UsbId = 0
     host: str = ""
-    port: int = 9100
-    width: int = 42
+    port: Port = 9100
+    width: Annotated[int, msgspec.Meta(ge=16, le=255)] = 42  # characters per line
 
 
 class PrinterUnavailable(EdgeError, OSError):

@@ -6,7 +6,7 @@ more than a few mA; `active_high = false` for boards that sound when the pin is 
 
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from edge_common.config import Schema
+from edge_common.config import BcmPin, Schema
 
 if TYPE_CHECKING:
     from gpiozero.pins import Factory
@@ -58,7 +58,7 @@ class SounderConfig(Schema, frozen=True):
     """Whether the kiosk has a buzzer, and on which pin."""
 
     kind: Literal["none", "buzzer"] = "none"
-    pin: int = 18
+    pin: BcmPin = 18
     active_high: bool = True
 
 

@@ -4,19 +4,17 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, Schema
+from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, Pin, Schema, Seconds
 from edge_common.readers.config import ReaderConfig
 from lockd.decision import Policy
 from lockd.schedule import Schedule
-
-Pin = int | str
 
 
 class GpioSection(Schema, frozen=True):
     """The pin factory ("" lets gpiozero choose: lgpio on a Pi) and the building's fire input."""
 
     pin_factory: Literal["", "mock", "lgpio", "rpigpio", "pigpio", "native"] = ""
-    emergency_pin: int | str | None = None
+    emergency_pin: Pin | None = None
 
 
 Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
@@ -32,7 +30,7 @@ class DoorConfig(Schema, frozen=True):
     relay_active_high: bool = True
     fail_mode: Literal["secure", "safe"] = "secure"
     unlock_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
-    held_open_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    held_open_seconds: Seconds = 30.0
     contact_pin: Pin | None = None
     exit_pin: Pin | None = None
     emergency_release: bool = True

@@ -1,8 +1,10 @@
 """Declared reader configuration, one tagged section per kind of reader."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from edge_common.config import Schema
+import msgspec
+
+from edge_common.config import Baudrate, Schema
 
 
 class SimReaderConfig(Schema, tag="sim", tag_field="kind", frozen=True):
@@ -16,10 +18,10 @@ class SerialReaderConfig(Schema, tag="serial", tag_field="kind", frozen=True):
     """A line-based reader on a serial port (a pyserial URL or a device path)."""
 
     url: str
-    baudrate: int = 9600
+    baudrate: Baudrate = 9600
     name: str = "serial"
     kind_of_data: Literal["uid", "barcode"] = "barcode"
-    max_line: int = 64
+    max_line: Annotated[int, msgspec.Meta(ge=1, le=65536)] = 64
 
 
 class PcscReaderConfig(Schema, tag="pcsc", tag_field="kind", frozen=True):
@@ -27,7 +29,7 @@ class PcscReaderConfig(Schema, tag="pcsc", tag_field="kind", frozen=True):
 
     reader: str = ""
     name: str = "pcsc"
-    poll_interval: float = 0.2
+    poll_interval: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.2
 
 
 class NfcReaderConfig(Schema, tag="nfc", tag_field="kind", frozen=True):
