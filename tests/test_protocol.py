@@ -38,6 +38,8 @@ def test_every_refusal_code_in_the_code_is_in_the_vocabulary():
     used = {c for p in sources for c in CODE.findall(p.read_text())}
     used |= {c for c in re.findall(r'reasons\.append\("([a-z_]+)"\)',
                                    (ROOT / "central/circulation/holds.py").read_text())}
+    used |= {c for p in sources for pair in re.findall(
+        r'code = "([a-z][a-z0-9_]*)" if .+ else "([a-z][a-z0-9_]*)"', p.read_text()) for c in pair}
     assert len(used) > 60
     assert used - refusals.ALL == set()
 

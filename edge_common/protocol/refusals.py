@@ -53,7 +53,8 @@ CIRCULATION = frozenset({
     # items, loans, renewals, holds
     "item_unknown", "item_not_found", "item_ambiguous", "item_unavailable", "item_not_free",
     "item_other_branch", "item_in_transit", "item_in_library_only", "in_library_only",
-    "already_on_loan", "not_on_loan", "loan_unknown", "loan_limit", "category_not_allowed",
+    "already_on_loan", "item_on_loan", "already_borrowed", "not_on_loan", "loan_unknown",
+    "loan_limit", "category_not_allowed",
     "no_rule", "reserved_for_other", "same_title_now", "same_title_before",
     "renewal_limit", "hold_waiting", "overdue", "hold_unknown", "hold_not_allowed",
     "hold_closed", "already_held", "copy_available", "no_copies_at_branch",
