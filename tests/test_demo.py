@@ -30,7 +30,8 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
                  what="demo ready")
         db = str(run / "central.db")
         def synced():
-            lines = libedge("status", "--db", db).stdout.splitlines()
+            *lines, refused = libedge("status", "--db", db).stdout.splitlines()
+            assert refused.startswith("refused events: "), refused
             return len(lines) == 2 and all(" online " in x and "allowlist:v0" not in x
                                            and "allowlist:v" in x for x in lines)
 

@@ -136,7 +136,7 @@ class LoanLine(Answer):
 class HoldLine(Answer):
     """One hold (or inter-branch request, id `ib<n>`) on the account screen."""
 
-    id: int | str
+    id: Id | str
     title: str
     state: str
     branch: str
