@@ -207,3 +207,50 @@ def test_a_flood_of_deep_nesting_costs_only_itself(net):
         enough.set()
         stop(evil)
         good.stop()
+
+
+def test_a_failure_sorting_or_answering_one_message_spares_the_batch(tmp_path, monkeypatch):
+    """Central's own steps around the Applier (sorting a message, publishing its answer or
+    its device's ack) are contained per message as well: the others are applied and
+    answered, and the batch counts as done."""
+    from central.service import CentralService
+    from edge_common.link import Incoming
+    from tests.harness import central_config
+
+    class NoBroker:
+        port = 1
+        accounts = {"central-1": None}
+
+    service = CentralService(central_config(NoBroker(), tmp_path / "central.db"))
+    for dev in ("lock-1", "lock-2", "lock-3"):
+        fleet.enrol(service.db, dev, "main", "lockd")
+    sent: list[tuple[str, bytes]] = []
+
+    def publish(topic, payload, qos=1, retain=False, properties=None):
+        if topic == topics.device("lock-2", "ack"):
+            raise OSError("the ack to lock-2 cannot be sent")
+        sent.append((topic, payload))
+        return True
+
+    monkeypatch.setattr(service.link, "publish", publish)
+    monkeypatch.setattr(service.link, "ack", lambda mid, qos: None)
+    real_decode = envelope.decode
+
+    def decode(payload):
+        if b"lock-3" in payload:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_decode(payload)
+
+    monkeypatch.setattr(envelope, "decode", decode)
+    res = topics.device("lock-1", "res")
+    batch = [Incoming(topics.device(dev, "evt"), valid(dev), None, None, n, 1)
+             for n, dev in enumerate(["lock-1", "lock-2", "lock-3"])]
+    pull = envelope.encode(envelope.make("sync.pull", "lock-1", {"dataset": "allowlist",
+                                                                  "since": 0}))
+    batch.append(Incoming(topics.device("lock-1", "req"), pull, res, b"c-1", 9, 1))
+    try:
+        assert service._process(batch) is True
+    finally:
+        service.db.conn.close()
+    assert [t for t, _ in sent] == [topics.device("lock-1", "ack"), res]
+    assert service.stats["contained"] == 2 and service.stats["applied"] == 2
