@@ -15,7 +15,7 @@ from edge_common.runtime import DeviceRuntime
 from provisioning.broker import Account, Broker
 
 
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.01, what: str = "condition"):
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.01, what: str = "condition"):
     """Poll until `predicate()` is truthy; fail the test with `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
