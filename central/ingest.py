@@ -2,6 +2,7 @@
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from edge_common.errors import EdgeError
 from edge_common.protocol import Answer
 
 log = logging.getLogger(__name__)
+DEVICE_SECONDS = 5.0  # how long a worker trusts what it read of a device
 _json = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder()
 
@@ -64,20 +66,19 @@ class Applier:
         self.db = db
         self.clock = clock
         self.keep_rejected = keep_rejected
-        self._devices: dict[str, Device | None] = {}
+        self._devices: dict[str, tuple[float, Device | None]] = {}
 
     def device(self, dev: str) -> Device | None:
-        """The enrolled, unrevoked device with this id (cached; re-read when unknown)."""
-        if self._devices.get(dev) is None:
+        """The enrolled, unrevoked device with this id, read again every DEVICE_SECONDS so that
+        a revocation (by staff, in another process) takes effect within seconds."""
+        now = time.monotonic()
+        cached = self._devices.get(dev)
+        if cached is None or cached[0] < now:
             row = self.db.conn.execute(
                 "SELECT id, site, kind FROM devices WHERE id = ? AND revoked_at IS NULL", (dev,)
             ).fetchone()
-            self._devices[dev] = Device(*row) if row else None
-        return self._devices[dev]
-
-    def forget_devices(self) -> None:
-        """Drop the device cache (after an enrolment or a revocation)."""
-        self._devices.clear()
+            cached = self._devices[dev] = (now + DEVICE_SECONDS, Device(*row) if row else None)
+        return cached[1]
 
     def apply(self, batch: Sequence[Message]) -> Outcome:
         """Apply a batch atomically; duplicates get their stored answer, not a second effect.

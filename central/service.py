@@ -171,8 +171,10 @@ class CentralService:
             except msgspec.ValidationError as exc:
                 self._invalid(inc, parsed, InvalidMessage(str(exc), code="status_invalid"))
                 return
-            if env.dev == parsed[0]:
+            if env.dev == parsed[0] and self.applier.device(parsed[0]) is not None:
                 statuses.append((parsed[0], status.online, envelope.encode(env)))
+            else:   # not the device of the topic, or not enrolled (or revoked): not kept
+                self._invalid(inc, parsed, InvalidMessage(parsed[0], code="device_unknown"))
         elif parsed:
             messages.append(Message(parsed[0], parsed[1], env, inc.payload,
                                     inc.response_topic, inc.correlation))

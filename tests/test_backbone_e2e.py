@@ -169,3 +169,39 @@ def test_device_started_before_central_gets_its_list_soon_after(net):
                  what="list pulled after central came up")
     finally:
         dev.stop()
+
+
+def test_a_revoked_device_is_refused_by_a_running_central_within_seconds(net):
+    from central import fleet
+
+    central = net.start_central()
+    dev = net.device("lock-1")
+    dev.start()
+    body = AccessDecision(door="d", card="a" * 64, result="granted")
+
+    def rejected() -> list:
+        return [r[0] for r in net.db.execute("SELECT code FROM rejected WHERE dev = 'lock-1'")]
+
+    try:
+        dev.emit(ACCESS_DECISION, body)
+        wait_for(lambda: net.db.execute("SELECT count(*) FROM access_log").fetchone()[0] == 1)
+        wait_for(lambda: net.db.execute("SELECT count(*) FROM device_status").fetchone()[0])
+        fleet.revoke(net.db, "lock-1")         # by staff, in another process
+        net.db.execute("DELETE FROM device_status")
+
+        def refused() -> bool:          # a worker rereads a device within DEVICE_SECONDS
+            dev.emit(ACCESS_DECISION, body)
+            return bool(rejected())
+
+        wait_for(refused, timeout=30, interval=0.5, what="the revoked device refused")
+        applied = net.db.execute("SELECT count(*) FROM access_log").fetchone()[0]
+        invalid = central.stats["invalid"]
+        dev.emit(ACCESS_DECISION, body)
+        dev.refresh_status()
+        wait_for(lambda: len(rejected()) >= 2 and central.stats["invalid"] > invalid,
+                 what="its next event and its status refused")
+        assert set(rejected()) == {"device_unknown"}
+        assert net.db.execute("SELECT count(*) FROM access_log").fetchone()[0] == applied
+        assert net.db.execute("SELECT count(*) FROM device_status").fetchone()[0] == 0
+    finally:
+        dev.stop()
