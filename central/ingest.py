@@ -176,18 +176,13 @@ class Applier:
 
     def _run(self, conn: sqlite3.Connection, h: Handler[Any, Any], ctx: Context,
              env: Envelope) -> dict[str, Any]:
-        """Run one handler inside a savepoint so that a refusal undoes only its own writes.
-
-        Any other exception is left to `_contained`, which undoes the message's writes.
-        """
-        conn.execute("SAVEPOINT msg")
+        """Run one handler; a refusal undoes its writes (back to the message's savepoint, where
+        nothing else was written yet). Any other exception is left to `_contained`."""
         try:
             result = h.run(ctx, env.body)
         except EdgeError as exc:
-            conn.execute("ROLLBACK TO msg")
-            conn.execute("RELEASE msg")
+            conn.execute("ROLLBACK TO message")
             return _error(exc.code, str(exc))
-        conn.execute("RELEASE msg")
         return _ok(result)
 
 
