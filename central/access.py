@@ -13,8 +13,8 @@ def access_decision(ctx: Context, body: wire.AccessDecision) -> None:
     dev, site = ctx.device.id, ctx.device.site
     conn.execute(
         "INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (dev, site, body.door, body.card, body.result, ctx.sent_at.isoformat(), ctx.seq,
-         ctx.now.isoformat()),
+        (dev, site, body.door, body.card, body.result, ctx.sent, ctx.seq,
+         ctx.received),
     )
     if body.result != "granted":
         return
@@ -22,7 +22,7 @@ def access_decision(ctx: Context, body: wire.AccessDecision) -> None:
     if body.direction == "in":
         conn.execute(
             "INSERT INTO roster VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
-            " entered_at = excluded.entered_at", (site, room, body.card, ctx.sent_at.isoformat()),
+            " entered_at = excluded.entered_at", (site, room, body.card, ctx.sent),
         )
     else:
         conn.execute("DELETE FROM roster WHERE site = ? AND room = ? AND card = ?",
@@ -35,7 +35,7 @@ def door_alarm(ctx: Context, body: wire.DoorAlarm) -> None:
     ctx.db.conn.execute(
         "INSERT INTO door_alarms VALUES (?, ?, ?, ?, ?, ?)",
         (ctx.device.id, ctx.device.site, body.door, body.alarm, int(body.active),
-         ctx.sent_at.isoformat()),
+         ctx.sent),
     )
 
 
@@ -44,8 +44,8 @@ def door_exit(ctx: Context, body: wire.DoorExit) -> None:
     """Count an anonymous exit in the access log."""
     ctx.db.conn.execute(
         "INSERT INTO access_log VALUES (?, ?, ?, '', 'exit_button', ?, ?, ?)",
-        (ctx.device.id, ctx.device.site, body.door, ctx.sent_at.isoformat(), ctx.seq,
-         ctx.now.isoformat()),
+        (ctx.device.id, ctx.device.site, body.door, ctx.sent, ctx.seq,
+         ctx.received),
     )
 
 
@@ -56,6 +56,6 @@ def presence_sweep(ctx: Context, body: wire.Sweep) -> None:
     conn.execute(
         "INSERT INTO sweeps VALUES (?, ?, ?, ?, ?)",
         (ctx.device.site, body.room, body.count, msgspec.json.encode(body.inside),
-         ctx.sent_at.isoformat()),
+         ctx.sent),
     )
     conn.execute("DELETE FROM roster WHERE site = ? AND room = ?", (ctx.device.site, body.room))

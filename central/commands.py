@@ -79,5 +79,5 @@ def command_result(ctx: Context, body: CommandResult) -> None:
     ctx.db.conn.execute(
         "INSERT INTO command_results VALUES (?, ?, ?, ?, ?, ?)",
         (ctx.device.id, body.nonce, body.name, outcome, _json.encode(body.result),
-         ctx.now.isoformat()),
+         ctx.received),
     )

@@ -1,5 +1,6 @@
 """The registry of device message handlers: one function per message type, applied exactly once."""
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,12 @@ class Context:
     sent_at: datetime
     now: datetime
     seq: int = 0
+    received: str = ""  # `now` in ISO form, made once per batch
+
+    @functools.cached_property
+    def sent(self) -> str:
+        """`sent_at` in ISO form (what the logs store)."""
+        return self.sent_at.isoformat()
 
 
 HandlerFn = Callable[[Context, B], A | None]  # None: the answer Struct with its defaults

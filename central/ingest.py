@@ -67,6 +67,7 @@ class Applier:
         self.clock = clock
         self.keep_rejected = keep_rejected
         self._devices: dict[str, tuple[float, Device | None]] = {}
+        self._received = ""
 
     def device(self, dev: str) -> Device | None:
         """The enrolled, unrevoked device with this id, read again every DEVICE_SECONDS so that
@@ -89,6 +90,7 @@ class Applier:
         """
         out = Outcome()
         now = self.clock()
+        self._received = now.isoformat()   # once per batch: every row it writes says this
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -150,7 +152,8 @@ class Applier:
         elif h.message.senders is not None and device.kind not in h.message.senders:
             body = _error("type_not_allowed", f"{device.kind} may not send {env.type}")
         else:
-            body = self._run(conn, h, Context(self.db, device, env.id, env.at, now, env.seq), env)
+            body = self._run(conn, h, Context(self.db, device, env.id, env.at, now, env.seq,
+                                                   self._received), env)
             read_only = h.read_only
         encoded = _json.encode(body)  # read-only answers too: one that cannot be sent fails here
         if read_only:
@@ -165,12 +168,12 @@ class Applier:
         env = msg.env
         conn.execute(
             "INSERT INTO processed VALUES (?, ?, ?, ?, ?)",
-            (msg.dev, env.id, env.type, now.isoformat(), encoded),
+            (msg.dev, env.id, env.type, self._received, encoded),
         )
         if not body["ok"] and msg.channel == "evt":
             err = body["error"]
             rejected.keep(conn, msg.dev, env.id, env.type, err["code"], err["message"],
-                          msg.payload, now.isoformat())
+                          msg.payload, self._received)
             out.kept_rejected += 1
             log.warning("rejected %s from %s: %s", env.type, msg.dev, err["code"])
 
