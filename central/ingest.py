@@ -125,7 +125,7 @@ class Applier:
             body = _error("internal_error", "central could not apply this message")
             h = REGISTRY.get(msg.env.type)
             if h is None or not h.read_only:
-                self._record(conn, msg, now, body, _json.encode(body), out)
+                self._record(conn, msg, body, _json.encode(body), out)
                 out.applied += 1
         conn.execute("RELEASE message")
         return body
@@ -158,12 +158,12 @@ class Applier:
         encoded = _json.encode(body)  # read-only answers too: one that cannot be sent fails here
         if read_only:
             return body
-        self._record(conn, msg, now, body, encoded, out)
+        self._record(conn, msg, body, encoded, out)
         out.applied += 1
         return body
 
-    def _record(self, conn: sqlite3.Connection, msg: Message, now: datetime,
-                body: dict[str, Any], encoded: bytes, out: Outcome) -> None:
+    def _record(self, conn: sqlite3.Connection, msg: Message, body: dict[str, Any],
+                encoded: bytes, out: Outcome) -> None:
         """Store a message's answer for replay, and keep a refused event in `rejected`."""
         env = msg.env
         conn.execute(
