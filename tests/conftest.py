@@ -1,8 +1,19 @@
-"""Shared fixtures: a private mosquitto and central per test, and a kiosk on it."""
+"""Shared fixtures: a private mosquitto and central per test, and a kiosk on it; the
+hypothesis profile CI uses."""
+
+import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.harness import Network, wait_for
+
+# CI runs once, cold (no .hypothesis/), on a loaded machine: the same examples every run, no
+# "too slow" verdicts on input generation, no per-example deadlines, nothing saved.
+settings.register_profile("ci", derandomize=True, deadline=None, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture
