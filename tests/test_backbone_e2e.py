@@ -1,5 +1,7 @@
 """End to end over a real broker: events exactly once, requests, dataset sync."""
 
+import sqlite3
+
 from central import datasets
 from central.circulation import allowlist
 from edge_common.cardid import card_hash
@@ -18,8 +20,11 @@ def test_events_reach_central_once_and_leave_the_outbox(net):
         wait_for(lambda: dev.health().outbox_depth == 0, what="outbox drained")
         rows = net.db.execute("SELECT count(*), count(DISTINCT seq) FROM access_log").fetchone()
         assert rows == (50, 50)
+        assert dev.pending(ACCESS_DECISION.type, "a" * 64) == 0   # the rows, not a counter
     finally:
         dev.stop()
+    with sqlite3.connect(net.root / "lock-1" / "outbox.db") as box:   # and after a restart
+        assert box.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
 
 
 def test_card_added_at_central_reaches_the_device_replica(net):
