@@ -210,3 +210,21 @@ def test_relay_fault_when_the_feedback_contact_disagrees(net, tmp_path):
                  what="cleared once the relay is off again")
     finally:
         lock.stop()
+
+
+def test_a_door_whose_list_got_too_old_offline_refuses_with_list_stale(net, tmp_path):
+    from tests.proxy import Proxy
+
+    net.start_central()
+    proxy = Proxy(net.broker.port)
+    lock = start_lock(net, tmp_path, port=proxy.port,
+                      policy={"max_list_age": 5.0, "staff_always": False})
+    try:
+        add_card(net.db, "04A1B2C3", lock)
+        assert lock.present("wc", _read("04A1B2C3")) == "granted"   # just synced
+        proxy.cut("drop")
+        wait_for(lambda: lock.present("wc", _read("04A1B2C3")) == "list_stale",
+                 interval=0.2, what="the door stops trusting its old list")
+    finally:
+        lock.stop()
+        proxy.close()
