@@ -257,3 +257,12 @@ def test_due_dates_always_land_on_open_days(s):
     for offset in range(0, 400, 3):
         day = date(2026, 1, 1) + timedelta(days=offset)
         assert cal.is_open(cal.due_date(day, 21))
+
+
+@pytest.mark.parametrize("late, fine", [(-3, 0), (0, 0), (1, 50), (2, 100), (40, 1000)])
+def test_the_fine_is_per_day_late_from_the_first_day_and_capped(late, fine):
+    rule = {"fine_per_day": 50, "fine_cap": 1000}
+    due = date(2026, 3, 2)
+    assert loans.fine_for(rule, due, due + timedelta(days=late)) == fine
+    assert loans.fine_for(rule | {"fine_per_day": 0}, due, due + timedelta(days=late)) == 0
+    assert loans.fine_for(rule | {"fine_cap": 0}, due, due + timedelta(days=40)) == 2000
