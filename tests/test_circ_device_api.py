@@ -4,13 +4,13 @@ from datetime import date
 
 import pytest
 
-from central.circulation import accounts, alerts, catalogue, holds, loans, patrons
+from central.circulation import accounts, alerts, allowlist, catalogue, holds, loans, patrons
 from central.circulation.store import Store
 from edge_common.cardid import card_hash
 from edge_common.errors import RemoteError
 from edge_common.protocol import circulation as wire
+from edge_common.protocol.datasets import ALLOWLIST, AllowEntry, decode_row
 from kiosk.central_backend import CentralBackend
-from kiosk.payment import PaymentResult
 from kiosk.session import Screen, Session
 from tests.circ import card_holder, copy, install
 from tests.harness import wait_for
@@ -123,4 +123,45 @@ def test_payment_approved_while_offline_is_recorded_once(net, lib, kiosk):
     wait_for(lambda: kiosk.health().outbox_depth == 0, what="payments delivered")
     assert accounts.owed(lib, lib.pid) == 0
     assert net.db.execute("SELECT count(*), sum(amount) FROM payments").fetchone() == (1, 400)
-    assert isinstance(PaymentResult, type)
+
+
+def test_offline_the_kiosk_knows_cards_from_its_list_and_lends_within_its_limit(net, lib,
+                                                                             kiosk):
+    from datetime import date, timedelta
+
+    from edge_common.errors import EdgeError
+
+    blocked = card_holder(lib, "04B10C4ED0", "Kranjc", net.site)
+    patrons.set_blocked(lib, blocked, True)
+    gone = card_holder(lib, "04E4B12ED0", "Zupan", net.site)
+    with lib.atomic():
+        lib.update("patrons", gone,
+                   {"valid_until": (date.today() - timedelta(days=2)).isoformat()})
+        allowlist.refresh_patron(lib.db, gone)
+    key = bytes.fromhex(net.card_key)
+
+    def listed(uid: str) -> AllowEntry | None:
+        raw = kiosk.lookup(ALLOWLIST, card_hash(key, uid))
+        return decode_row(ALLOWLIST, raw) if raw else None
+
+    wait_for(lambda: listed(UID) and listed("04B10C4ED0") and listed("04E4B12ED0")
+             and listed("04E4B12ED0").expired_on(date.today()), what="card list replicated")
+    backend = CentralBackend(kiosk, key, offline_max_items=2)
+    net.central.stop()
+    net.central = None
+    wait_for(lambda: not kiosk.central_up, what="central gone")
+    ana = backend.identify(UID, "uid")
+    assert (ana.display_name, ana.category, ana.needs_pin) == ("", "adult", False)
+    for uid, code in [("04B10C4ED0", "patron_blocked"), ("04E4B12ED0", "membership_expired"),
+                      ("04FFFFFFFF", "card_unknown")]:
+        with pytest.raises(EdgeError) as refused:
+            backend.identify(uid, "uid")
+        assert refused.value.code == code
+    assert backend.checkout(ana, "B1").queued and backend.checkout(ana, "B2").queued
+    with pytest.raises(EdgeError) as refused:
+        backend.checkout(ana, "R1")
+    assert refused.value.code == "offline_limit"
+    net.start_central()
+    wait_for(lambda: kiosk.health().outbox_depth == 0, what="offline loans delivered")
+    assert net.db.execute("SELECT count(*) FROM loans WHERE returned_at IS NULL").fetchone() \
+        == (2,)
