@@ -228,3 +228,17 @@ def test_a_door_whose_list_got_too_old_offline_refuses_with_list_stale(net, tmp_
     finally:
         lock.stop()
         proxy.close()
+
+
+def test_an_erased_patron_vanishes_from_the_door(net, lock):
+    from central.circulation import lifecycle
+    from central.circulation.store import Store
+
+    pid = add_card(net.db, "04A1B2C3", lock)
+    hashed = card_hash(lock.key, "04A1B2C3")
+    assert lock.present("wc", _read("04A1B2C3")) == "granted"
+    lifecycle.erase(Store(net.db), pid)
+    wait_for(lambda: lock.runtime.lookup("allowlist", hashed) is None,
+             what="the card gone from the door's copy")
+    assert lock.present("wc", _read("04A1B2C3")) == "card_unknown"
+    assert not net.db.execute("SELECT count(*) FROM card_hashes").fetchone()[0]
