@@ -109,19 +109,16 @@ def test_tap_command_prints_what_the_door_decided(net, lock):
     assert decisions(net)[1] == lock.doors["wc"].last_result
 
 
-def test_card_blocked_at_central_is_refused_within_two_seconds(net, lock):
+def test_card_blocked_at_central_is_refused_at_the_door(net, lock):
+    """How fast is `make bench`'s figure (block → refused p99 ~13 ms); here, that it happens."""
     pid = add_card(net.db, "04D4E5F6", lock)
     send_sim_tap(lock.socket, "04D4E5F6")
     wait_for(lambda: decisions(net) == ["granted"])
     with net.db.atomic():
         net.db.execute("UPDATE patrons SET blocked = 1 WHERE id = ?", [pid])
         allowlist.refresh_patron(net.db, pid)
-    blocked_at = time.monotonic()
-    while time.monotonic() - blocked_at < 2.0:
-        if lock.present("wc", _read("04D4E5F6")) == "patron_blocked":
-            break
-        time.sleep(0.02)
-    assert time.monotonic() - blocked_at < 2.0
+    wait_for(lambda: lock.present("wc", _read("04D4E5F6")) == "patron_blocked",
+             interval=0.02, what="the door refuses the blocked card")
 
 
 def _read(uid):
