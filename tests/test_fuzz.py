@@ -9,6 +9,7 @@ decoders: acks, responses, commands, sync deltas, central's presence. The config
 gets mutated TOML.
 """
 
+import gc
 import logging
 import random
 import time
@@ -119,6 +120,19 @@ def _canaries(gen: Gen, n: int) -> tuple[Message, Message]:
             Message("kiosk-1", "req", pull, envelope.encode(pull), "r"))
 
 
+@pytest.fixture(autouse=True)
+def collect_at_a_shallow_stack():
+    """Deep payloads take msgspec's decoder to the recursion limit; a garbage collection that
+    happens then runs unrelated finalizers with no stack left, which Python reports as an
+    ignored exception (and pytest as a failure). Collect only at shallow points instead."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
+
+
 @pytest.mark.parametrize("shard", [0, 1])
 def test_central_fuzz_every_handler_and_canaries_still_apply_once(tmp_path, caplog, shard):
     """Half of CENTRAL_INPUTS per shard (the shards share the two workers): no exception,
@@ -156,6 +170,7 @@ def test_central_fuzz_every_handler_and_canaries_still_apply_once(tmp_path, capl
                 canary_events[event.env.id] = event.env.body["card"]
                 canary_pulls.add(pull.env.id)
         out = applier.apply(batch)
+        gc.collect()   # here, with the stack shallow (see collect_at_a_shallow_stack)
         events = sum(m.channel == "evt" for m in batch)
         assert sum(map(len, out.acks.values())) + sum(map(len, out.rejected.values())) == events
         assert len(out.responses) == len(batch) - events
