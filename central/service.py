@@ -97,10 +97,11 @@ class CentralService:
             return False
         first = day - timedelta(days=6) if self._ages_done is None else \
             self._ages_done + timedelta(days=1)
-        with self.db.atomic():
+        self._ages_done = day  # a failing refresh is logged once a day, never blocks deltas
+        count = 0
+        with self._alone(f"the door-age refresh of {day}"), self.db.atomic():
             count = sum(allowlist.refresh_birthdays(self.db, first + timedelta(days=n))
                         for n in range((day - first).days + 1))
-        self._ages_done = day
         if count:
             log.info("door ages: %d holders reached one by %s", count, day)
         return count > 0

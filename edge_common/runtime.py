@@ -25,6 +25,7 @@ from edge_common.outbox import Outbox, Pending, Priority
 from edge_common.protocol import Answer, Body, Message
 from edge_common.protocol.backbone import Ack, CentralPresence
 from edge_common.protocol.commands import COMMAND_RESULT, CommandResult
+from edge_common.protocol.datasets import decode_row
 from edge_common.replica import Replicas
 from edge_common.requests import Requests
 from edge_common.sendplan import SendPlan
@@ -182,6 +183,16 @@ class DeviceRuntime:
     def lookup(self, dataset: str, key: str) -> bytes | None:
         """A replicated row's raw JSON, or None."""
         return self._replicas.get(dataset, key)
+
+    def row(self, dataset: str, key: str) -> Any:
+        """A replicated row as its declared Struct, or None: missing, or unreadable (logged;
+        an unreadable row proves nothing, so callers treat it as no row)."""
+        raw = self._replicas.get(dataset, key)
+        try:
+            return decode_row(dataset, raw) if raw else None
+        except msgspec.MsgspecError:
+            log.warning("%s: %s row unreadable (row_invalid)", self.device.id, dataset)
+            return None
 
     def synced_at(self, dataset: str) -> float | None:
         """Wall-clock time `dataset` was last confirmed current with central (None: never)."""

@@ -4,14 +4,12 @@ outbox, identification from the replicated allow-list when central is out of rea
 from datetime import date
 from typing import TypeVar, cast
 
-import msgspec
-
 from edge_common.cardid import card_hash
 from edge_common.envelope import new_id
 from edge_common.errors import EdgeError, OfflineError, RequestTimeout
 from edge_common.protocol import Answer, Body, Message
 from edge_common.protocol import circulation as wire
-from edge_common.protocol.datasets import ALLOWLIST, AllowEntry, decode_row
+from edge_common.protocol.datasets import ALLOWLIST, AllowEntry
 from edge_common.readers import normalise_uid
 from edge_common.runtime import DeviceRuntime
 from kiosk.models import Account, Borrowed, Debt, Hold, HoldState, Loan, Patron, Renewal
@@ -54,11 +52,7 @@ class CentralBackend:
                       found.staff, email_on_file=found.email_on_file)
 
     def _identify_offline(self, ref: str) -> Patron:
-        raw = self.runtime.lookup(ALLOWLIST, ref)
-        try:
-            entry: AllowEntry | None = decode_row(ALLOWLIST, raw) if raw else None
-        except msgspec.MsgspecError:
-            entry = None   # a row that cannot be read is no proof of membership
+        entry: AllowEntry | None = self.runtime.row(ALLOWLIST, ref)
         if entry is None:
             raise EdgeError("unknown card", code="card_unknown")
         if entry.blocked:

@@ -32,7 +32,7 @@ from edge_common.protocol.commands import (
     SwitchArgs,
     command_args,
 )
-from edge_common.protocol.datasets import ALLOWLIST, CALENDAR, AllowEntry, decode_row
+from edge_common.protocol.datasets import ALLOWLIST, CALENDAR, AllowEntry
 from edge_common.protocol.doors import (
     ACCESS_DECISION,
     DOOR_ALARM,
@@ -204,7 +204,7 @@ class LockDaemon:
     def verdict(self, door: Door, read: CardRead, direction: Direction = "in") -> tuple[str, str]:
         """(card hash, verdict) for a presented card, from local data only; changes nothing."""
         hashed = card_hash(self.key, read.uid)
-        entry = self._entry(hashed)
+        entry: AllowEntry | None = self.runtime.row(ALLOWLIST, hashed)
         now = self.clock()
         synced = self.runtime.synced_at(ALLOWLIST)
         last = door.last_grant.get(hashed)
@@ -219,15 +219,6 @@ class LockDaemon:
         result = Verdict.LOCKDOWN if door.state.lockdown else decide(entry, door.cfg.policy,
                                                                   situation)
         return hashed, result
-
-    def _entry(self, hashed: str) -> AllowEntry | None:
-        """The card's allow-list row; a row that cannot be read counts as an unknown card."""
-        raw = self.runtime.lookup(ALLOWLIST, hashed)
-        try:
-            return decode_row(ALLOWLIST, raw) if raw else None
-        except msgspec.MsgspecError:
-            log.warning("allow-list row unreadable (allowlist_row_invalid); card refused")
-            return None
 
     def present(self, door_id: str, read: CardRead, direction: Direction = "in") -> str:
         """Decide on a presented card, release the door if granted, log the decision."""
