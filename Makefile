@@ -7,7 +7,7 @@ APT_PACKAGES := mosquitto mosquitto-clients socat gcc libpcsclite-dev pcscd vsma
 	libgl1 libegl1 libgl1-mesa-dri libmtdev1 fonts-wqy-microhei openssl
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint sysdeps venv clean
+.PHONY: demo test bench mutate lint sysdeps venv clean
 
 sysdeps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
@@ -38,9 +38,17 @@ test: lint
 bench: venv
 	$(BIN)/python -m bench.run_all
 
+# Mutation testing of the core modules (tests/README.md); minutes per module, not in CI.
+mutate: venv $(VENV)/.mutate
+	$(BIN)/python -m tests.mutate
+
+$(VENV)/.mutate: pyproject.toml | $(STAMP)
+	$(BIN)/pip install -q -e '.[mutate]'
+	touch $@
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) demo-run .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) demo-run build/mutate .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,162 @@
+"""`make mutate`: mutation testing of the core modules, each against the tests that prove it.
+
+Each module is mutated by mutmut in its own staged copy of the project under
+`build/mutate/<module>/` (mutmut reads its settings from the working directory's
+pyproject.toml, and a module's own test files keep a run on two cores within minutes).
+Mutants the type checker rejects count as killed, as `make test` runs it too. Mutants
+listed in `tests/mutation-equivalents.toml` with the reason they cannot change behaviour
+are left out of the score. The script prints each module's score and its surviving
+mutants, and fails when a module scores under the bar.
+
+    python -m tests.mutate                      # every module
+    python -m tests.mutate edge_common/outbox.py   # one (or more) of them
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / "build" / "mutate"
+EQUIVALENTS = ROOT / "tests" / "mutation-equivalents.toml"
+BAR = 0.90
+PACKAGES = ("central", "edge_common", "kiosk", "libedge_cli", "lockd", "provisioning",
+            "returnbox", "signpad")
+
+# The module, and the test files that prove it (run for each mutant that they reach).
+MODULES: dict[str, tuple[str, ...]] = {
+    "edge_common/outbox.py": ("tests/test_outbox.py",),
+    "edge_common/commands.py": ("tests/test_commands.py",),
+    "edge_common/replica.py": ("tests/test_replica.py",),
+    "central/ingest.py": ("tests/test_ingest.py",),
+    "lockd/decision.py": ("tests/test_lockd_rules.py",),
+    "lockd/daemon.py": ("tests/test_lockd_daemon.py",),
+    "central/circulation/loans.py": ("tests/test_circ_checkout.py",),
+    "central/circulation/accounts.py": ("tests/test_circ_accounts.py",),
+    "kiosk/central_backend.py": ("tests/test_kiosk_daemon.py",),
+    "kiosk/session.py": ("tests/test_kiosk_session.py",),
+}
+
+# Lines whose mutants change only what a log line says, never what the code does.
+NOT_MUTATED = [r"^\s*log\.(debug|info|warning|error|exception)\("]
+
+KILLED = {"killed", "caught by type check", "timeout"}
+
+
+@dataclass
+class Score:
+    """What mutmut found for one module."""
+
+    module: str
+    statuses: dict[str, str] = field(default_factory=dict)
+    equivalent: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def counted(self) -> dict[str, str]:
+        """Statuses of the mutants that count: all but the explained equivalents."""
+        return {k: v for k, v in self.statuses.items() if k not in self.equivalent}
+
+    @property
+    def killed(self) -> int:
+        """How many counted mutants a test or the type checker killed."""
+        return sum(1 for v in self.counted.values() if v in KILLED)
+
+    @property
+    def ratio(self) -> float:
+        """Killed over counted (1.0 for a module with nothing to mutate)."""
+        return self.killed / len(self.counted) if self.counted else 1.0
+
+    @property
+    def survivors(self) -> list[str]:
+        """Counted mutants nothing killed, with how they got away."""
+        return sorted(f"{k}: {v}" for k, v in self.counted.items() if v not in KILLED)
+
+
+def stage(module: str) -> Path:
+    """Copy the tracked project into the module's staging folder with its mutmut settings."""
+    work = STAGE / module.replace("/", ".").removesuffix(".py")
+    work.mkdir(parents=True, exist_ok=True)
+    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
+                             check=True, capture_output=True, text=True).stdout.split()
+    for name in tracked:
+        source, target = ROOT / name, work / name
+        if not source.is_file():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists() or target.read_bytes() != source.read_bytes():
+            shutil.copy2(source, target)
+    package = module.split("/")[0]
+    settings = {
+        "source_paths": [package],
+        "only_mutate": [module],
+        "also_copy": [p for p in PACKAGES if p != package],
+        "pytest_add_cli_args_test_selection": list(MODULES[module]),
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-p", "no:randomly", "-x", "-q"],
+        "do_not_mutate_patterns": NOT_MUTATED,
+        "type_check_command": [sys.executable, "-m", "mypy", "--output", "json",
+                               "--no-warn-unused-ignores", package],
+    }
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    lines = [f"{key} = {toml_value(value)}" for key, value in settings.items()]
+    (work / "pyproject.toml").write_text(pyproject + "\n[tool.mutmut]\n" + "\n".join(lines) + "\n")
+    return work
+
+
+def toml_value(value: object) -> str:
+    """A list of strings or a string as TOML (the settings above need no more)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def mutate(module: str, children: int) -> Score:
+    """Run mutmut on one module and read back every mutant's status."""
+    work = stage(module)
+    env = {**os.environ, "PYTHONPATH": str(work)}
+    subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(children)],
+                   cwd=work, env=env, check=False, stdout=subprocess.DEVNULL)
+    listing = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"],
+                             cwd=work, env=env, check=True, capture_output=True, text=True).stdout
+    score = Score(module)
+    for line in listing.splitlines():
+        found = re.match(r"\s*(\S+): (.+)$", line)
+        if found:
+            score.statuses[found[1]] = found[2].strip()
+    explained = tomllib.loads(EQUIVALENTS.read_text()) if EQUIVALENTS.exists() else {}
+    score.equivalent = {k: v for k, v in explained.get(module, {}).items()
+                        if k in score.statuses}
+    return score
+
+
+def main() -> int:
+    """Mutate the chosen modules (all by default) and print the scores."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", default=list(MODULES), choices=list(MODULES),
+                        metavar="MODULE")
+    parser.add_argument("--children", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    scores = [mutate(module, args.children) for module in args.modules]
+    print("\n| module | mutants | equivalent | killed | score |")
+    print("|---|---|---|---|---|")
+    for s in scores:
+        print(f"| `{s.module}` | {len(s.statuses)} | {len(s.equivalent)} | {s.killed} | "
+              f"{s.ratio:.0%} |")
+    for s in scores:
+        if s.survivors:
+            print(f"\n{s.module}: {len(s.survivors)} not killed (mutmut show NAME in "
+                  f"{STAGE / s.module.replace('/', '.').removesuffix('.py')})")
+            print("\n".join(f"  {line}" for line in s.survivors))
+    short = [s.module for s in scores if s.ratio < BAR]
+    if short:
+        print(f"\nunder {BAR:.0%}: {', '.join(short)}")
+    return 1 if short else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
