@@ -4,8 +4,8 @@ from pathlib import Path
 
 import click
 
-from central.circulation import imports, lifecycle, mailer, reminders, stats
-from central.circulation.cli_common import day, show, with_store
+from central.circulation import audit, imports, lifecycle, mailer, reminders, stats
+from central.circulation.cli_common import PATRON, day, show, with_store
 from central.circulation.store import Store
 
 
@@ -31,7 +31,7 @@ def member_preregister(s: Store, surname: str, category: str, branch_id: str,
 
 @member.command("complete")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.option("--branch", "branch_id", required=True)
 @click.option("--staff", "staff_id", required=True)
 @click.option("--unsigned", is_flag=True, help="The registration form is not signed yet.")
@@ -43,7 +43,7 @@ def member_complete(s: Store, patron_id: int, branch_id: str, staff_id: str,
 
 @member.command("renew")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.option("--branch", "branch_id", required=True)
 def member_renew(s: Store, patron_id: int, branch_id: str) -> None:
     """Extend a membership by its category's period, with the fee."""
@@ -52,7 +52,7 @@ def member_renew(s: Store, patron_id: int, branch_id: str) -> None:
 
 @member.command("archive")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.option("--restore", is_flag=True, help="Bring an archived patron back instead.")
 def member_archive(s: Store, patron_id: int, restore: bool) -> None:
     """Delete a patron into the archive (all loans returned), or restore one."""
@@ -62,7 +62,7 @@ def member_archive(s: Store, patron_id: int, restore: bool) -> None:
 
 @member.command("erase")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.confirmation_option(prompt="Erase this patron's personal data for good?")
 def member_erase(s: Store, patron_id: int) -> None:
     """Remove a patron's personal data everywhere (devices forget their cards)."""
@@ -73,7 +73,7 @@ def member_erase(s: Store, patron_id: int) -> None:
 @member.command("anonymise")
 @with_store
 @click.option("--before", help="Returned before this date (YYYY-MM-DD).")
-@click.option("--patron", "patron_id", type=int)
+@click.option("--patron", help="Only this patron (id, library card or city card).")
 def member_anonymise(s: Store, before: str | None, patron_id: int | None) -> None:
     """Cut returned loans from their borrowers."""
     click.echo(f"{lifecycle.anonymise_loans(s, day(before), patron_id)} loans anonymised")
@@ -166,4 +166,18 @@ def notices_send(s: Store, smtp_host: str | None, smtp_port: int | None,
         raise SystemExit(1)
 
 
-COMMANDS = [member, reminders_cmd, notices_cmd, import_cmd, stats_cmd]
+@click.command("audit")
+@with_store
+@click.option("--patron", help="Only what was done to this patron (id, library card or city card).")
+@click.option("--staff", "staff_id", help="Only what this staff member did.")
+@click.option("--since", help="From this day (YYYY-MM-DD).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10000))
+def audit_cmd(s: Store, patron_id: int | None, staff_id: str | None, since: str | None,
+              limit: int) -> None:
+    """Who did what, where and when, with the values before and after (newest first)."""
+    subject = None if patron_id is None else f"patron:{patron_id}"
+    show(audit.entries(s, subject=subject, staff_id=staff_id,
+                       since=day(since), limit=limit))
+
+
+COMMANDS = [member, reminders_cmd, notices_cmd, import_cmd, stats_cmd, audit_cmd]

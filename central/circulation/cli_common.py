@@ -9,15 +9,19 @@ from typing import Any, TypeVar, overload
 import click
 import msgspec
 
+from central.circulation import patrons
 from central.circulation.errors import CirculationError
 from central.circulation.store import Store
 from central.store import open_store
 
 R = TypeVar("R")
 
+PATRON = click.argument("patron", metavar="PATRON")
+"""A patron named by id, library card number or city card UID (`id:`, `card:`, `city:`)."""
+
 
 def with_store(fn: Callable[..., R]) -> Callable[..., R]:
-    """Add --db, open the store, and show a refusal as `error [code]: message`."""
+    """Add --db, open the store, find the PATRON named, show a refusal as `[code] message`."""
 
     @click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
                   type=click.Path(dir_okay=False), help="Central's SQLite database.")
@@ -25,6 +29,9 @@ def with_store(fn: Callable[..., R]) -> Callable[..., R]:
     def run(db_path: str, **kw: Any) -> R:
         s = Store(open_store(db_path))
         try:
+            if "patron" in kw:
+                ref = kw.pop("patron")
+                kw["patron_id"] = None if ref is None else patrons.find(s, ref)
             return fn(s, **kw)
         except CirculationError as exc:
             raise click.ClickException(f"[{exc.code}] {exc}") from None

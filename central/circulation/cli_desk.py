@@ -12,7 +12,7 @@ from central.circulation import (
     patrons,
     summary,
 )
-from central.circulation.cli_common import day, show, with_store
+from central.circulation.cli_common import PATRON, day, show, with_store
 from central.circulation.store import Store
 
 BRANCH = click.option("--branch", "branch_id", required=True, help="The branch you work at.")
@@ -47,16 +47,54 @@ def patron_add(s: Store, surname: str, category: str, branch_id: str, library_ca
 
 @patron.command("show")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @BRANCH
 def patron_show(s: Store, patron_id: int, branch_id: str) -> None:
     """A patron's account as the branch sees it."""
     show(summary.summary(s, patron_id, branch_id))
 
 
+@patron.command("search")
+@with_store
+@click.option("--surname", help="The start of the surname, any case.")
+@click.option("--first-name", help="The start of the first name, any case.")
+@click.option("--birth-date", help="YYYY-MM-DD.")
+@click.option("--email")
+@click.option("--phone", help="The number's last digits, written any way.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+def patron_search(s: Store, limit: int, **terms: str | None) -> None:
+    """Find patrons by surname, first name, birth date, e-mail or phone (all given must match)."""
+    show(patrons.search(s, limit, **{k: v for k, v in terms.items() if v is not None}))
+
+
+@patron.command("edit")
+@with_store
+@PATRON
+@BRANCH
+@click.option("--staff", "staff_id", required=True, help="Who makes the change.")
+@click.option("--surname")
+@click.option("--first-name")
+@click.option("--birth-date", help="YYYY-MM-DD.")
+@click.option("--email")
+@click.option("--phone")
+@click.option("--address")
+@click.option("--language")
+@click.option("--notify", type=click.Choice(patrons.NOTIFY))
+@click.option("--note")
+@click.option("--category")
+def patron_edit(s: Store, patron_id: int, branch_id: str, staff_id: str,
+                **fields: str | None) -> None:
+    """Change a patron's details (the audit log keeps what each field was)."""
+    given = {k: v for k, v in fields.items() if v is not None}
+    if not given:
+        raise click.UsageError("say what to change, e.g. --email or --phone")
+    show({"patron": patron_id,
+          "changed": patrons.edit(s, patron_id, staff_id, branch_id, **given)})
+
+
 @patron.command("card")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.argument("card")
 @click.option("--kind", type=click.Choice(patrons.CARD_KINDS), default="city", show_default=True)
 @click.option("--remove", is_flag=True, help="Take the card away instead.")
@@ -71,7 +109,7 @@ def patron_card(s: Store, patron_id: int, card: str, kind: str, remove: bool) ->
 
 @patron.command("block")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.option("--lift", is_flag=True, help="Lift the block.")
 @click.option("--note", help="Why (e.g. legal action).")
 def patron_block(s: Store, patron_id: int, lift: bool, note: str | None) -> None:
@@ -82,7 +120,7 @@ def patron_block(s: Store, patron_id: int, lift: bool, note: str | None) -> None
 
 @patron.command("pin")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.option("--clear", is_flag=True)
 def patron_pin(s: Store, patron_id: int, clear: bool) -> None:
     """Set (asked for, hidden) or clear a patron's kiosk PIN."""
@@ -93,7 +131,7 @@ def patron_pin(s: Store, patron_id: int, clear: bool) -> None:
 
 @click.command("checkout")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.argument("items", nargs=-1, required=True)
 @BRANCH
 @click.option("--override", multiple=True, type=click.Choice(sorted(loans.OVERRIDABLE)),
@@ -117,7 +155,7 @@ def checkin(s: Store, items: tuple[str, ...], branch_id: str) -> None:
 
 @click.command("renew")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.option("--loan", "loan_ids", multiple=True, type=int, help="Only these loans.")
 @click.option("--branch", "branch_ids", multiple=True, help="Only loans of these branches.")
 @click.option("--days", type=int, help="Move due dates by N days instead of a new period.")
@@ -137,7 +175,7 @@ def hold() -> None:
 
 @hold.command("place")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.argument("item")
 @BRANCH
 def hold_place(s: Store, patron_id: int, item: str, branch_id: str) -> None:
@@ -175,7 +213,7 @@ def ib() -> None:
 
 @ib.command("request")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.argument("item")
 @BRANCH
 @click.option("--from", "from_branch", help="Ask this branch only.")
@@ -218,7 +256,7 @@ def money() -> None:
 
 @money.command("pay")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.argument("amount", type=int)
 @BRANCH
 @click.option("--staff", "staff_id", required=True)
@@ -233,7 +271,7 @@ def money_pay(s: Store, patron_id: int, amount: int, branch_id: str, staff_id: s
 
 @money.command("charge")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @click.argument("kind", type=click.Choice(accounts.KINDS))
 @click.argument("amount", type=int)
 @BRANCH
@@ -246,7 +284,7 @@ def money_charge(s: Store, patron_id: int, kind: str, amount: int, branch_id: st
 
 @money.command("use-credit")
 @with_store
-@click.argument("patron_id", type=int)
+@PATRON
 @BRANCH
 def money_credit(s: Store, patron_id: int, branch_id: str) -> None:
     """Settle the branch's open debts from the patron's credit."""

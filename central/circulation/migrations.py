@@ -183,6 +183,15 @@ def _alerts(db: sqlite_utils.Database) -> None:
                " WHERE resolved_at IS NULL")
 
 
+def _audit(db: sqlite_utils.Database) -> None:
+    db.execute(
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, staff_id TEXT NOT NULL,"
+        " branch_id TEXT, action TEXT NOT NULL, subject TEXT NOT NULL, before TEXT, after TEXT)"
+    )
+    db.execute("CREATE INDEX audit_subject ON audit (subject)")
+    db.execute("CREATE INDEX audit_staff ON audit (staff_id)")
+
+
 CIRCULATION_MIGRATIONS = [
     ("0003_patrons_cards", _patrons_cards),
     ("0101_branches", _branches),
@@ -194,4 +203,5 @@ CIRCULATION_MIGRATIONS = [
     ("0107_notices", _notices),
     ("0108_statistics", _statistics),
     ("0120_staff_alerts", _alerts),
+    ("0121_audit", _audit),
 ]

@@ -6,7 +6,7 @@ import os
 from datetime import date
 from typing import Any
 
-from central.circulation import allowlist, catalogue
+from central.circulation import allowlist, audit, branches, catalogue
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 from edge_common.readers import normalise_uid
@@ -96,6 +96,61 @@ def update(s: Store, patron_id: int, **fields: Any) -> None:
         allowlist.refresh_patron(s.db, patron_id)
 
 
+def edit(s: Store, patron_id: int, staff_id: str, branch_id: str, **fields: Any) -> dict:
+    """Change a patron's details as a staff member of the branch; the audit log keeps what
+    each changed field was before. Returns the fields that changed."""
+    branches.require_role(s, staff_id, branch_id, *branches.ROLES)
+    before = patron(s, patron_id)
+    changed = {k: v for k, v in fields.items() if before.get(k) != v}
+    if changed:
+        with s.atomic():
+            update(s, patron_id, **changed)
+            audit.record(s, staff_id, branch_id, "patron.edit", f"patron:{patron_id}",
+                         {k: before.get(k) for k in changed}, changed)
+    return changed
+
+
+SEARCHABLE = ("surname", "first_name", "birth_date", "email", "phone")
+
+
+def search(s: Store, limit: int = 50, **terms: str) -> list[dict]:
+    """Patrons matching every term: names by their start and e-mail whole, in any case; the
+    birth date exactly; the phone by its last digits, however it was written."""
+    if set(terms) - set(SEARCHABLE):
+        raise Refused(f"patrons are searched by {', '.join(SEARCHABLE)}", code="bad_field")
+    given = {k: v.strip() for k, v in terms.items() if v and v.strip()}
+    if not given:
+        raise Refused("say what to search for", code="search_empty")
+    s.conn.create_function("fold", 1, _fold, deterministic=True)
+    s.conn.create_function("digits", 1, _digits, deterministic=True)
+    where, params = [], []
+    for name, value in given.items():
+        if name in ("surname", "first_name"):
+            where.append(f"substr(fold({name}), 1, ?) = ?")
+            params += [len(value.casefold()), value.casefold()]
+        elif name == "email":
+            where.append("fold(email) = ?")
+            params.append(value.casefold())
+        elif name == "phone":
+            where.append("digits(phone) LIKE '%' || ?")
+            params.append(_digits(value))
+        else:
+            where.append("birth_date = ?")
+            params.append(value)
+    return s.rows(
+        "SELECT id, surname, first_name, birth_date, email, phone, library_card, status,"
+        f" home_branch FROM patrons WHERE {' AND '.join(where)} ORDER BY surname, first_name, id"
+        " LIMIT ?", [*params, limit])
+
+
+def _fold(value: str | None) -> str | None:
+    return value.casefold() if isinstance(value, str) else None
+
+
+def _digits(value: str | None) -> str | None:
+    return "".join(c for c in value if c.isdigit()) if isinstance(value, str) else None
+
+
 def _uid(card: str, kind: str) -> str:
     if kind not in CARD_KINDS:
         raise Refused(f"card kind is one of {', '.join(CARD_KINDS)}", code="bad_card_kind")
@@ -138,6 +193,41 @@ def by_card(s: Store, card: str, kind: str = "city") -> dict:
     if pid is None:
         raise NotFound("unknown card", code="card_unknown")
     return patron(s, pid)
+
+
+CARD_REFERENCES = {"card": "library", "city": "city"}
+REFERENCES = ("id", *CARD_REFERENCES)
+
+
+def find(s: Store, ref: str) -> int:
+    """The patron staff name by id, library card number or city card UID (`id:`, `card:` or
+    `city:` in front says which when one text could be several)."""
+    prefix, colon, rest = ref.partition(":")
+    kinds, value = ((prefix,), rest) if colon and prefix in REFERENCES else (REFERENCES, ref)
+    value = value.strip()
+    found: dict[int, str] = {}
+    if "id" in kinds and value.isascii() and value.isdigit() and len(value) <= 18:
+        if s.scalar("SELECT 1 FROM patrons WHERE id = ?", [int(value)]):
+            found[int(value)] = f"id:{value}"
+    for named, kind in CARD_REFERENCES.items():
+        if named not in kinds:
+            continue
+        try:
+            uid = _uid(value, kind)
+        except Refused:
+            continue
+        pid = s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND kind = ? AND active",
+                       [uid, kind])
+        if pid is not None:
+            found.setdefault(pid, f"{named}:{uid}")
+    if not found:
+        raise NotFound(f"no patron {ref!r} (give an id, a library card number or a city card)",
+                       code="patron_unknown")
+    if len(found) > 1:
+        which = ", ".join(f"patron {pid} ({how})" for pid, how in sorted(found.items()))
+        raise Refused(f"{ref!r} names several patrons: {which}; say which with id:, card: or "
+                      "city: in front", code="patron_ambiguous")
+    return next(iter(found))
 
 
 def by_card_hash(s: Store, site: str, hashed: str) -> dict:

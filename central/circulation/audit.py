@@ -1,0 +1,33 @@
+"""The audit log: which staff member did what to whom, where and when, with before and after."""
+
+import json
+from datetime import date
+from typing import Any
+
+from central.circulation.store import Store
+
+
+def record(s: Store, staff_id: str, branch_id: str | None, action: str, subject: str,
+           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+    """Log one staff action (inside the caller's transaction, so it lands with the change)."""
+    s.insert("audit", {"at": s.now().isoformat(), "staff_id": staff_id, "branch_id": branch_id,
+                       "action": action, "subject": subject,
+                       "before": _text(before), "after": _text(after)})
+
+
+def _text(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def entries(s: Store, *, subject: str | None = None, staff_id: str | None = None,
+            since: date | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest entries first, optionally for one subject, one staff member or from a day."""
+    found = s.rows(
+        "SELECT * FROM audit WHERE (? IS NULL OR subject = ?) AND (? IS NULL OR staff_id = ?)"
+        " AND (? IS NULL OR at >= ?) ORDER BY id DESC LIMIT ?",
+        [subject, subject, staff_id, staff_id, since and since.isoformat(),
+         since and since.isoformat(), limit])
+    for row in found:
+        for side in ("before", "after"):
+            row[side] = json.loads(row[side]) if row[side] is not None else None
+    return found

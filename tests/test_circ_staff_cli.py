@@ -1,0 +1,98 @@
+"""Staff name patrons as they know them, find them, and every change they make is audited."""
+
+import json
+
+import pytest
+
+from tests.test_circ_cli import run
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A branch with a clerk, one at another branch, and a few patrons with cards."""
+    db = tmp_path / "central.db"
+    run(db, "category", "install-basics")
+    run(db, "branch", "add", "center", "Central Library")
+    run(db, "branch", "add", "west", "West Branch")
+    run(db, "branch", "hours", "center", *(f"{d}=08:00-20:00" for d in range(7)))
+    run(db, "staff", "add", "maja", "Maja", "--branch", "center")
+    run(db, "staff", "add", "ivo", "Ivo", "--branch", "west")
+    run(db, "patron", "add", "Novak", "--branch", "center", "--library-card", "MK001",
+        "--city-card", "04:a1:b2:c3", "--first-name", "Ana", "--birth-date", "1980-05-01",
+        "--email", "Ana.Novak@example.org", "--phone", "041 123 456")
+    run(db, "patron", "add", "Čuk", "--branch", "center", "--first-name", "Žan")
+    run(db, "patron", "add", "Horvat", "--branch", "center", "--library-card", "2")
+    run(db, "item", "add", "W-1", "Alamut", "--branch", "center")
+    run(db, "item", "add", "W-2", "Kekec", "--branch", "center")
+    return db
+
+
+def test_a_patron_is_named_by_library_card_city_card_or_id(db):
+    """`checkout MK001 W-1` lends to the card's holder, as does the city card or the id."""
+    assert json.loads(run(db, "checkout", "MK001", "W-1", "--branch", "center"))["barcode"] == "W-1"
+    run(db, "checkout", "04A1B2C3", "W-2", "--branch", "center")
+    shown = json.loads(run(db, "patron", "show", "id:1", "--branch", "center"))
+    assert {loan["barcode"] for loan in shown["loans"]} == {"W-1", "W-2"}
+    assert json.loads(run(db, "patron", "show", "city:04a1b2c3", "--branch", "center")) == shown
+    assert "[patron_unknown]" in run(db, "patron", "show", "MK999", "--branch", "center",
+                                     ok=False)
+    assert "[patron_unknown]" in run(db, "patron", "show", "card:1", "--branch", "center",
+                                     ok=False)
+
+
+def test_a_text_that_names_two_patrons_is_refused_naming_both(db):
+    """Patron 2's id is patron 3's library card: the desk must say which it means."""
+    out = run(db, "patron", "block", "2", ok=False)
+    assert "[patron_ambiguous]" in out and "patron 2 (id:2)" in out and "patron 3 (card:2)" in out
+    run(db, "patron", "block", "card:2")
+    assert json.loads(run(db, "patron", "show", "id:3", "--branch", "center"))["patron"]["blocked"]
+    assert not json.loads(run(db, "patron", "show", "id:2", "--branch", "center"))["patron"][
+        "blocked"]
+
+
+def search(db, *terms):
+    """The ids `patron search` finds."""
+    return [p["id"] for p in json.loads(run(db, "patron", "search", *terms))]
+
+
+def test_patrons_are_found_by_name_birth_date_email_or_phone(db):
+    """Names by their start in any case (also č, ž), e-mail whole, the phone however written."""
+    assert search(db, "--surname", "nov") == [1]
+    assert search(db, "--surname", "čU") == [2]
+    assert search(db, "--first-name", "ŽAN") == [2]
+    assert search(db, "--birth-date", "1980-05-01") == [1]
+    assert search(db, "--email", "ana.novak@EXAMPLE.org") == [1]
+    assert search(db, "--email", "ana.novak@example") == []
+    assert search(db, "--phone", "41-123-456") == [1]
+    assert search(db, "--phone", "041123456") == [1]
+    assert search(db, "--surname", "novak", "--first-name", "Žan") == []
+    assert "[search_empty]" in run(db, "patron", "search", "--surname", " ", ok=False)
+
+
+def test_an_edit_names_its_staff_and_the_audit_keeps_before_and_after(db):
+    """Maja changes the e-mail; the audit says who, where, what it was and what it is."""
+    out = json.loads(run(db, "patron", "edit", "MK001", "--branch", "center", "--staff", "maja",
+                         "--email", "ana@example.org", "--phone", "041 123 456"))
+    assert out["changed"] == {"email": "ana@example.org"}   # the phone was already that
+    (entry,) = json.loads(run(db, "audit", "--patron", "MK001"))
+    assert (entry["staff_id"], entry["branch_id"], entry["action"]) == ("maja", "center",
+                                                                       "patron.edit")
+    assert entry["before"] == {"email": "Ana.Novak@example.org"}
+    assert entry["after"] == {"email": "ana@example.org"}
+    assert search(db, "--email", "ana@example.org") == [1]
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (("--staff", "ivo", "--email", "x@example.org"), "branch_not_assigned"),
+    (("--staff", "nobody", "--email", "x@example.org"), "staff_unknown"),
+    (("--staff", "maja", "--birth-date", "1980-13-01"), "bad_date"),
+    (("--staff", "maja", "--category", "wizard"), "category_unknown"),
+    (("--staff", "maja", "--surname", " "), "surname_required"),
+])
+def test_a_refused_edit_changes_nothing_and_logs_nothing(db, args, code):
+    """Wrong staff, a bad value or an unknown category: a code, the patron and log as before."""
+    before = run(db, "patron", "show", "1", "--branch", "center")
+    out = run(db, "patron", "edit", "1", "--branch", "center", *args, ok=False)
+    assert f"[{code}]" in out
+    assert run(db, "patron", "show", "1", "--branch", "center") == before
+    assert json.loads(run(db, "audit")) == []
