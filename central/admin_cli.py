@@ -2,27 +2,34 @@
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 import msgspec
 
 from central import commands, fleet, ingest, rejected
 from central.circulation import cli_admin, cli_desk, cli_setup, patrons, sites
-from central.circulation.cli_common import with_store
+from central.circulation.cli_common import DB_OPTION, store_at, with_store
 from central.circulation.store import Store
-from central.store import open_store
 from edge_common import envelope
 from edge_common.errors import EdgeError
 from edge_common.protocol import DEVICE_KINDS
 from edge_common.protocol.backbone import DeviceStatus
 
-DB_OPTION = click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
-                         type=click.Path(dir_okay=False), help="Central's SQLite database.")
-
 
 @click.group()
 def admin() -> None:
     """Manage central: devices, cards, logs."""
+
+
+@admin.command("init")
+@click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
+              type=click.Path(dir_okay=False), help="Where central's SQLite database goes.")
+def init(db_path: str) -> None:
+    """Create central's database (an existing one is brought up to date, nothing else)."""
+    existed = Path(db_path).exists()
+    store_at(db_path).conn.close()
+    click.echo(f"{db_path} {'is up to date' if existed else 'created'}")
 
 
 @admin.group()
@@ -38,7 +45,7 @@ def device() -> None:
 def device_enrol(db_path: str, dev: str, site: str, kind: str) -> None:
     """Register DEV at a site and print the keys for its config: the site's card key and the
     device's own command key (a revoked device gets a new one)."""
-    db = open_store(db_path)
+    db = store_at(db_path)
     command_key = fleet.enrol(db, dev, site, kind)
     click.echo(f"enrolled {dev} ({kind}) at {site}; card_key = {sites.open_site(db, site)};"
                f" command_key = {command_key}")
@@ -49,7 +56,7 @@ def device_enrol(db_path: str, dev: str, site: str, kind: str) -> None:
 @click.argument("dev")
 def device_revoke(db_path: str, dev: str) -> None:
     """Stop accepting DEV's messages."""
-    if not fleet.revoke(open_store(db_path), dev):
+    if not fleet.revoke(store_at(db_path), dev):
         raise click.ClickException(f"no active device {dev}")
     click.echo(f"revoked {dev}")
 
@@ -58,7 +65,7 @@ def device_revoke(db_path: str, dev: str) -> None:
 @DB_OPTION
 def device_list(db_path: str) -> None:
     """List devices with their last reported status."""
-    db = open_store(db_path)
+    db = store_at(db_path)
     rows = db.execute(
         "SELECT d.id, d.site, d.kind, d.revoked_at, s.online, s.body, s.updated_at"
         " FROM devices d LEFT JOIN device_status s ON s.dev = d.id ORDER BY d.id"
@@ -83,7 +90,7 @@ def _status_detail(status: DeviceStatus) -> str:
 
 def rejected_summary(db_path: str) -> None:
     """One line: how many refused events are kept (the newest) and how many were dropped."""
-    kept, dropped = rejected.summary(open_store(db_path))
+    kept, dropped = rejected.summary(store_at(db_path))
     click.echo(f"refused events: {kept} kept (the newest), {dropped} dropped")
 
 
@@ -93,7 +100,7 @@ def rejected_summary(db_path: str) -> None:
               help="How many of the newest to show.")
 def rejected_list(db_path: str, limit: int) -> None:
     """Events central refused for good, newest first: code, size, SHA-256 and why."""
-    db = open_store(db_path)
+    db = store_at(db_path)
     rows = db.execute("SELECT received_at, dev, type, code, size, sha256, message FROM rejected"
                       " ORDER BY n DESC LIMIT ?", [limit]).fetchall()
     for at, dev, type, code, size, sha, message in rows:
@@ -149,7 +156,7 @@ def command(db_path: str, dev: str, name: str, args: tuple[str, ...], ttl: float
     if len(parsed) != len(args):
         raise click.BadParameter("use KEY=VALUE", param_hint="--arg")
     try:
-        nonce = commands.issue(open_store(db_path), dev, name, parsed, ttl)
+        nonce = commands.issue(store_at(db_path), dev, name, parsed, ttl)
     except EdgeError as exc:
         raise click.ClickException(f"[{exc.code}] {exc}") from None
     click.echo(f"queued {name} for {dev} (nonce {nonce})")
@@ -162,7 +169,7 @@ def command(db_path: str, dev: str, name: str, args: tuple[str, ...], ttl: float
 def prune_processed(db_path: str, days: int) -> None:
     """Forget old processed-message ids (run daily, e.g. from a systemd timer)."""
     before = datetime.now(UTC) - timedelta(days=days)
-    click.echo(f"forgot {ingest.prune(open_store(db_path), before)} processed ids")
+    click.echo(f"forgot {ingest.prune(store_at(db_path), before)} processed ids")
 
 
 @admin.command("alarms")
@@ -170,7 +177,7 @@ def prune_processed(db_path: str, days: int) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Also alarms that were cleared.")
 def alarms(db_path: str, show_all: bool) -> None:
     """Door alarms (forced, held open, tamper, reader lost, fire release), newest first."""
-    db = open_store(db_path)
+    db = store_at(db_path)
     rows = db.execute(
         "SELECT a.site, a.dev, a.door, a.alarm, a.active, a.at FROM door_alarms a"
         " WHERE a.rowid = (SELECT max(b.rowid) FROM door_alarms b WHERE b.dev = a.dev"
@@ -188,7 +195,7 @@ def alarms(db_path: str, show_all: bool) -> None:
 @click.option("--site", help="Only this branch.")
 def roster(db_path: str, site: str | None) -> None:
     """Who entered a room by card and has not left by card (card hashes), per room."""
-    db = open_store(db_path)
+    db = store_at(db_path)
     rows = db.execute(
         "SELECT site, room, card, entered_at FROM roster WHERE ? IS NULL OR site = ?"
         " ORDER BY site, room, entered_at", [site, site]).fetchall()
@@ -204,7 +211,7 @@ def roster(db_path: str, site: str | None) -> None:
 @click.option("--limit", default=20, show_default=True, help="How many recent entries first.")
 def access_log(db_path: str, follow: bool, limit: int) -> None:
     """Show door decisions as central recorded them (card hashes, never UIDs)."""
-    db = open_store(db_path)
+    db = store_at(db_path)
     last = 0
     rows = db.execute(
         "SELECT rowid, at, site, dev, door, result, card FROM access_log"

@@ -1,6 +1,7 @@
 """`libedge`: one command for staff and engineers, thin over the Python API."""
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -9,8 +10,26 @@ from edge_common.errors import EdgeError
 from edge_common.readers import send_sim_tap
 from lockd.decision import GRANTED
 
+USAGE_CODES: list[tuple[type[click.UsageError], str]] = [
+    (click.MissingParameter, "missing_value"), (click.BadParameter, "bad_value"),
+    (click.NoSuchOption, "unknown_option"), (click.UsageError, "bad_usage")]
 
-@click.group()
+
+class CodedGroup(click.Group):
+    """A command group whose usage errors carry a stable code, like every refusal does."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the chosen command; a usage error gets its code in front of its message."""
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if exc.message.startswith("["):
+                raise
+            code = next(c for kind, c in USAGE_CODES if isinstance(exc, kind))
+            raise click.UsageError(f"[{code}] {exc.format_message()}", exc.ctx) from None
+
+
+@click.group(cls=CodedGroup)
 @click.version_option(package_name="libedge")
 def cli() -> None:
     """libedge: self-service and edge devices for public libraries."""
@@ -60,7 +79,8 @@ def tap(door: str, card: str, run_dir: str, socket_path: str | None, wait: float
 
 @cli.command()
 @click.option("--db", "db_path", envvar="LIBEDGE_DB", default="demo-run/central.db",
-              show_default=True, type=click.Path(dir_okay=False), help="Central's database.")
+              show_default=True, type=click.Path(exists=True, dir_okay=False),
+              help="Central's database.")
 @click.pass_context
 def status(ctx: click.Context, db_path: str) -> None:
     """Show every device's last reported state (online, outbox, alarms, doors), and how many

@@ -16,6 +16,7 @@ def run(db, *args, ok=True, input=None):
 
 def test_a_day_at_the_desk(tmp_path):
     db = tmp_path / "central.db"
+    run(db, "init")
     run(db, "category", "install-basics")
     run(db, "branch", "add", "center", "Central Library")
     run(db, "branch", "hours", "center", *(f"{d}=08:00-20:00" for d in range(7)))
@@ -24,9 +25,9 @@ def test_a_day_at_the_desk(tmp_path):
                                         "--city-card", "04:a1:b2:c3")
     run(db, "item", "add", "B1", "Alamut", "--branch", "center", "--author", "Bartol",
         "--accession", "INV-1")
-    lent = json.loads(run(db, "checkout", "1", "INV-1", "--branch", "center"))
+    (lent,) = json.loads(run(db, "checkout", "1", "INV-1", "--branch", "center"))
     assert lent["barcode"] == "B1"
-    back = json.loads(run(db, "checkin", "B1", "--branch", "center"))
+    (back,) = json.loads(run(db, "checkin", "B1", "--branch", "center"))
     assert back["route"] == "reshelve"
     run(db, "money", "charge", "1", "replacement", "2500", "--branch", "center")
     paid = json.loads(run(db, "money", "pay", "1", "3000", "--branch", "center",
@@ -42,6 +43,7 @@ def test_a_day_at_the_desk(tmp_path):
 
 def test_refusals_are_codes_not_tracebacks(tmp_path):
     db = tmp_path / "central.db"
+    run(db, "init")
     run(db, "category", "install-basics")
     out = run(db, "branch", "add", "x", "X", "--tz", "Mars/Olympus", ok=False)
     assert "[tz_unknown]" in out
@@ -54,6 +56,7 @@ def test_refusals_are_codes_not_tracebacks(tmp_path):
 
 def test_back_office_commands(tmp_path):
     db = tmp_path / "central.db"
+    run(db, "init")
     run(db, "category", "install-basics")
     run(db, "branch", "add", "center", "Central Library")
     run(db, "branch", "hours", "center", *(f"{d}=08:00-20:00" for d in range(7)))
@@ -87,6 +90,7 @@ def test_door_card_commands_go_through_the_domain(tmp_path):
     from edge_common.cardid import card_hash
 
     db = tmp_path / "central.db"
+    run(db, "init")
     run(db, "category", "install-basics")
     run(db, "branch", "add", "center", "Central Library")
     run(db, "patron", "add", "Novak", "--branch", "center", "--city-card", "04A1B2C3")
@@ -115,6 +119,7 @@ def test_door_card_commands_go_through_the_domain(tmp_path):
 
 def test_copies_to_send_are_listed_for_the_sending_branch(tmp_path):
     db = tmp_path / "central.db"
+    run(db, "init")
     run(db, "category", "install-basics")
     for bid, name in (("center", "Central Library"), ("siska", "Šiška")):
         run(db, "branch", "add", bid, name)

@@ -11,6 +11,7 @@ from tests.test_circ_cli import run
 def db(tmp_path):
     """A branch with a clerk, one at another branch, and a few patrons with cards."""
     db = tmp_path / "central.db"
+    run(db, "init")
     run(db, "category", "install-basics")
     run(db, "branch", "add", "center", "Central Library")
     run(db, "branch", "add", "west", "West Branch")
@@ -29,7 +30,8 @@ def db(tmp_path):
 
 def test_a_patron_is_named_by_library_card_city_card_or_id(db):
     """`checkout MK001 W-1` lends to the card's holder, as does the city card or the id."""
-    assert json.loads(run(db, "checkout", "MK001", "W-1", "--branch", "center"))["barcode"] == "W-1"
+    (lent,) = json.loads(run(db, "checkout", "MK001", "W-1", "--branch", "center"))
+    assert lent["barcode"] == "W-1"
     run(db, "checkout", "04A1B2C3", "W-2", "--branch", "center")
     shown = json.loads(run(db, "patron", "show", "id:1", "--branch", "center"))
     assert {loan["barcode"] for loan in shown["loans"]} == {"W-1", "W-2"}

@@ -1,5 +1,7 @@
 """Branches, their rooms, opening hours and calendars, and the staff assigned to them."""
 
+import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,16 +34,33 @@ def add_room(s: Store, id: str, branch: str, name: str) -> None:
         s.insert("rooms", {"id": id, "branch_id": branch, "name": name})
 
 
-def set_hours(s: Store, branch: str, hours: dict[int, tuple[str, str]]) -> None:
-    """Replace the weekly opening hours (weekday 0 = Monday → (opens, closes)); others closed."""
+def set_hours(s: Store, branch: str, hours: Mapping[int, tuple[str, str] | None], *,
+              whole_week: bool = True) -> None:
+    """Set the weekly opening hours (weekday 0 = Monday → (opens, closes) as HH:MM, None for
+    closed): the whole week (days not given are closed) or only the days given."""
     s.branch(branch)
     if not set(hours) <= set(WEEKDAYS):
         raise Refused("weekdays are 0 (Monday) to 6", code="bad_weekday")
+    for span in hours.values():
+        if span is not None and not (_clock(span[0]) < _clock(span[1])):
+            raise Refused(f"{span[0]}-{span[1]}: a day opens before it closes",
+                          code="bad_hours")
     with s.atomic():
-        s.conn.execute("DELETE FROM opening_hours WHERE branch_id = ?", [branch])
+        s.conn.execute("DELETE FROM opening_hours WHERE branch_id = ? AND (? OR weekday IN"
+                       " (SELECT value FROM json_each(?)))",
+                       [branch, whole_week, json.dumps(list(hours))])
         s.conn.executemany("INSERT INTO opening_hours VALUES (?, ?, ?, ?)",
-                           [(branch, w, o, c) for w, (o, c) in sorted(hours.items())])
+                           [(branch, w, *span) for w, span in sorted(hours.items()) if span])
     s.forget()
+
+
+def _clock(text: str) -> int:
+    """Minutes since midnight of an HH:MM time from 00:00 to 24:00, else bad_hours."""
+    hours, colon, minutes = text.partition(":")
+    if not (colon and len(hours) == 2 and len(minutes) == 2 and hours.isdigit()
+            and minutes.isdigit()) or int(minutes) > 59 or int(hours) * 60 + int(minutes) > 1440:
+        raise Refused(f"{text!r} is not a time of day (HH:MM)", code="bad_hours")
+    return int(hours) * 60 + int(minutes)
 
 
 def set_closed_days(s: Store, year: int, days: dict[date, str], branch: str = LIBRARY) -> None:

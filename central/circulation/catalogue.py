@@ -30,6 +30,10 @@ def set_rule(s: Store, patron_category: str, item_category: str, **fields: Any) 
         raise Refused(f"unknown rule field {sorted(unknown)[0]!r}", code="bad_rule")
     if any(type(v) is not int or v < 0 for v in fields.values()):
         raise Refused("rule values are non-negative whole numbers", code="bad_rule")
+    for table, code in (("patron_categories", patron_category),
+                        ("item_categories", item_category)):
+        if code != "*":
+            _category(s, table, code)
     with s.atomic():
         s.conn.execute(
             "INSERT INTO loan_rules (patron_category, item_category) VALUES (?, ?)"

@@ -12,7 +12,7 @@ from central.circulation import (
     patrons,
     summary,
 )
-from central.circulation.cli_common import PATRON, day, show, with_store
+from central.circulation.cli_common import PATRON, day, each, show, with_store
 from central.circulation.store import Store
 
 BRANCH = click.option("--branch", "branch_id", required=True, help="The branch you work at.")
@@ -38,10 +38,12 @@ def patron() -> None:
 def patron_add(s: Store, surname: str, category: str, branch_id: str, library_card: str | None,
                city_card: str | None, **fields: str | None) -> None:
     """Register a patron (only the surname is required)."""
-    pid = patrons.add_patron(s, surname, category, branch=branch_id, library_card=library_card,
-                             **{k: v for k, v in fields.items() if v})
-    if city_card:
-        patrons.add_card(s, pid, city_card, "city")
+    with s.atomic():        # a bad or taken card registers nobody
+        pid = patrons.add_patron(s, surname, category, branch=branch_id,
+                                 library_card=library_card,
+                                 **{k: v for k, v in fields.items() if v})
+        if city_card:
+            patrons.add_card(s, pid, city_card, "city")
     click.echo(f"patron {pid} registered")
 
 
@@ -138,9 +140,9 @@ def patron_pin(s: Store, patron_id: int, clear: bool) -> None:
               help="A check you decided to pass.")
 def checkout(s: Store, patron_id: int, items: tuple[str, ...], branch_id: str,
              override: tuple[str, ...]) -> None:
-    """Lend ITEMS (barcode, accession or call number) to a patron."""
-    for item in items:
-        show(loans.checkout(s, patron_id, item, branch_id, overrides=frozenset(override)))
+    """Lend ITEMS (barcode, accession or call number) to a patron; each gets its answer."""
+    each(items, lambda item: loans.checkout(s, patron_id, item, branch_id,
+                                            overrides=frozenset(override)))
 
 
 @click.command("checkin")
@@ -148,9 +150,9 @@ def checkout(s: Store, patron_id: int, items: tuple[str, ...], branch_id: str,
 @click.argument("items", nargs=-1, required=True)
 @BRANCH
 def checkin(s: Store, items: tuple[str, ...], branch_id: str) -> None:
-    """Take ITEMS back; prints the fine and where each goes (shelf, hold shelf, transit)."""
-    for item in items:
-        show(loans.checkin(s, item, branch_id))
+    """Take ITEMS back; prints each one's fine and where it goes (shelf, hold shelf, transit),
+    or why it was refused."""
+    each(items, lambda item: loans.checkin(s, item, branch_id))
 
 
 @click.command("renew")
@@ -369,10 +371,11 @@ def item_add(s: Store, barcode: str, title: str, branch_id: str, author: str | N
              isbn: str | None, category: str, accession: str | None, call_number: str | None,
              attachments: str | None) -> None:
     """Add a copy (and its title when new) to a branch's collection."""
-    title_id = s.scalar("SELECT id FROM titles WHERE title = ? AND author IS ?", [title, author]) \
-        or catalogue.add_title(s, title, author, isbn)
-    catalogue.add_item(s, barcode, title_id, category, branch_id, accession=accession,
-                       call_number=call_number, attachments=attachments)
+    with s.atomic():        # a refused copy leaves no title behind
+        title_id = s.scalar("SELECT id FROM titles WHERE title = ? AND author IS ?",
+                            [title, author]) or catalogue.add_title(s, title, author, isbn)
+        catalogue.add_item(s, barcode, title_id, category, branch_id, accession=accession,
+                           call_number=call_number, attachments=attachments)
     click.echo(f"item {barcode} added to {branch_id}")
 
 

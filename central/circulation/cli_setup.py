@@ -43,17 +43,19 @@ def branch_list(s: Store) -> None:
 @click.argument("id")
 @click.argument("hours", nargs=-1, required=True)
 def branch_hours(s: Store, id: str, hours: tuple[str, ...]) -> None:
-    """Set weekly hours as DAY=OPEN-CLOSE (day 0 = Monday), e.g. 0=08:00-20:00 5=08:00-13:00."""
-    parsed = {}
+    """Change the hours of the days given as DAY=HH:MM-HH:MM or DAY=closed (day 0 = Monday),
+    e.g. 0=08:00-20:00 5=08:00-13:00 6=closed; the other days stay as they are."""
+    parsed: dict[int, tuple[str, str] | None] = {}
     for h in hours:
         try:
             wd, span = h.split("=")
-            opens, closes = span.split("-")
-            parsed[int(wd)] = (opens, closes)
+            opens, closes = ("", "") if span == "closed" else span.split("-")
+            parsed[int(wd)] = None if span == "closed" else (opens, closes)
         except ValueError:
-            raise click.BadParameter(f"{h!r}: use DAY=HH:MM-HH:MM") from None
-    branches.set_hours(s, id, parsed)
-    click.echo(f"hours of {id} set for {len(parsed)} days")
+            raise click.BadParameter(f"{h!r}: use DAY=HH:MM-HH:MM or DAY=closed") from None
+    branches.set_hours(s, id, parsed, whole_week=False)
+    show(s.rows("SELECT weekday, opens, closes FROM opening_hours WHERE branch_id = ?"
+                " ORDER BY weekday", [id]))
 
 
 @branch.command("closed")

@@ -311,6 +311,9 @@ def main(db_path: str, scale: float, seed: int) -> None:
     from central.store import open_store
 
     s = Store(open_store(db_path))
+    if s.scalar("SELECT EXISTS (SELECT 1 FROM branches UNION ALL SELECT 1 FROM patrons)"):
+        raise click.ClickException(f"[store_not_empty] {db_path} already holds a library; "
+                                   "the generator fills only a new database")
     made = generate(s, branches=max(2, round(30 * scale ** 0.5)), patrons=int(200_000 * scale),
                     items=int(1_000_000 * scale), seed=seed, progress=click.echo)
     click.echo(made)

@@ -1,5 +1,6 @@
 """The store interface the circulation domain works through: rows, transactions, clock, caches."""
 
+import sqlite3
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ import sqlite_utils
 
 from central.circulation import calendar, settings
 from central.circulation.clock import Clock, SystemClock
-from central.circulation.errors import NotFound
+from central.circulation.errors import NotFound, Refused
 
 CACHE_SECONDS = 30.0
 T = TypeVar("T")
@@ -63,8 +64,11 @@ class Store:
         """Insert one row and return its rowid."""
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        cur = self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
-                                list(values.values()))
+        try:
+            cur = self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
+                                    list(values.values()))
+        except sqlite3.IntegrityError as exc:
+            raise conflict(table, values, exc) from None
         return cast(int, cur.lastrowid)  # None only before a cursor's first INSERT
 
     def update(self, table: str, key: int | str, values: dict[str, Any],
@@ -120,3 +124,13 @@ class Store:
             "INSERT INTO circ_counts VALUES (?, ?, ?, ?) ON CONFLICT (day, branch_id, kind)"
             " DO UPDATE SET count = count + excluded.count",
             (self.today(branch_id).isoformat(), branch_id, kind, n))
+
+
+def conflict(table: str, values: dict[str, Any], exc: sqlite3.IntegrityError) -> Refused:
+    """A refusal saying which value of a new row is taken (or missing), not SQLite's words."""
+    text = str(exc)
+    if "UNIQUE" in text:
+        taken = [c.split(".")[-1] for c in text.split(":", 1)[-1].split(",")]
+        shown = ", ".join(f"{c} {values.get(c.strip())!r}" for c in taken)
+        return Refused(f"{table}: {shown} is taken", code="already_exists")
+    return Refused(f"{table}: {text}", code="bad_value")
