@@ -9,7 +9,7 @@ import msgspec
 
 from central import commands, fleet, ingest, rejected
 from central.circulation import cli_admin, cli_desk, cli_setup, patrons, sites
-from central.circulation.cli_common import DB_OPTION, store_at, with_store
+from central.circulation.cli_common import DB_OPTION, TEXT, store_at, with_store
 from central.circulation.store import Store
 from edge_common import envelope
 from edge_common.errors import EdgeError
@@ -38,16 +38,15 @@ def device() -> None:
 
 
 @device.command("enrol")
-@DB_OPTION
-@click.argument("dev")
+@with_store
+@click.argument("dev", type=TEXT)
 @click.option("--site", required=True, help="Branch id the device belongs to.")
 @click.option("--kind", required=True, type=click.Choice(DEVICE_KINDS), help="What the device is.")
-def device_enrol(db_path: str, dev: str, site: str, kind: str) -> None:
+def device_enrol(s: Store, dev: str, site: str, kind: str) -> None:
     """Register DEV at a site and print the keys for its config: the site's card key and the
     device's own command key (a revoked device gets a new one)."""
-    db = store_at(db_path)
-    command_key = fleet.enrol(db, dev, site, kind)
-    click.echo(f"enrolled {dev} ({kind}) at {site}; card_key = {sites.open_site(db, site)};"
+    command_key = fleet.enrol(s.db, dev, site, kind)
+    click.echo(f"enrolled {dev} ({kind}) at {site}; card_key = {sites.open_site(s.db, site)};"
                f" command_key = {command_key}")
 
 
@@ -57,7 +56,7 @@ def device_enrol(db_path: str, dev: str, site: str, kind: str) -> None:
 def device_revoke(db_path: str, dev: str) -> None:
     """Stop accepting DEV's messages."""
     if not fleet.revoke(store_at(db_path), dev):
-        raise click.ClickException(f"no active device {dev}")
+        raise click.ClickException(f"[device_unknown] no active device {dev!r}")
     click.echo(f"revoked {dev}")
 
 
@@ -191,16 +190,15 @@ def alarms(db_path: str, show_all: bool) -> None:
 
 
 @admin.command("roster")
-@DB_OPTION
+@with_store
 @click.option("--site", help="Only this branch.")
-def roster(db_path: str, site: str | None) -> None:
+def roster(s: Store, site: str | None) -> None:
     """Who entered a room by card and has not left by card (card hashes), per room."""
-    db = store_at(db_path)
-    rows = db.execute(
+    rows = s.conn.execute(
         "SELECT site, room, card, entered_at FROM roster WHERE ? IS NULL OR site = ?"
         " ORDER BY site, room, entered_at", [site, site]).fetchall()
-    for s, room, hashed, at in rows:
-        click.echo(f"{s}/{room:<14} card {hashed[:12]}… since {at[:19]}")
+    for where, room, hashed, at in rows:
+        click.echo(f"{where}/{room:<14} card {hashed[:12]}… since {at[:19]}")
     if not rows:
         click.echo("nobody recorded inside")
 

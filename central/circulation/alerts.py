@@ -4,6 +4,8 @@ from typing import Any
 
 import msgspec
 
+from central.circulation import branches
+from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
 
@@ -25,7 +27,14 @@ def open_alerts(s: Store, branch: str | None = None) -> list[dict]:
 
 
 def resolve(s: Store, alert_id: int, staff_id: str) -> None:
-    """Mark an alert dealt with."""
+    """Mark an alert dealt with, as a staff member of its branch."""
+    found = s.row("SELECT branch_id, resolved_at FROM staff_alerts WHERE id = ?", [alert_id])
+    if found is None:
+        raise NotFound(f"no alert {alert_id}", code="alert_unknown")
+    branches.require_role(s, staff_id, found["branch_id"], *branches.ROLES)
+    if found["resolved_at"]:
+        raise Refused(f"alert {alert_id} was resolved at {found['resolved_at']}",
+                      code="already_resolved")
     with s.atomic():
         s.update("staff_alerts", alert_id, {"resolved_at": s.now().isoformat(),
                                             "resolved_by": staff_id})

@@ -81,7 +81,8 @@ def member_anonymise(s: Store, before: str | None, patron_id: int | None) -> Non
 
 @member.command("cleanup")
 @with_store
-@click.option("--days", type=int, help="Unfinished for more than DAYS (default: setting).")
+@click.option("--days", type=click.IntRange(min=1),
+              help="Unfinished for more than DAYS (default: setting).")
 def member_cleanup(s: Store, days: int | None) -> None:
     """Delete stale unfinished registrations (never who completed, borrowed or paid)."""
     show(lifecycle.cleanup(s, days))
@@ -121,7 +122,7 @@ def import_cmd(s: Store, what: str, path: Path, strict: bool) -> None:
 def stats_cmd(s: Store, start: str, end: str | None, branch_id: str | None, by_branch: bool,
               rooms: bool) -> None:
     """Loans, returns, renewals and new members per day, or room access for facilities."""
-    first, last = day(start), day(end or start)
+    first, last = day(start), day(start if end is None else end)
     if rooms:
         show(stats.room_access(s, first, last, branch_id))
         return

@@ -11,7 +11,7 @@ import click
 import msgspec
 import sqlite_utils
 
-from central.circulation import patrons
+from central.circulation import branches, patrons
 from central.circulation.errors import CirculationError
 from central.circulation.store import Store
 from central.store import open_store
@@ -44,9 +44,7 @@ def with_store(fn: Callable[..., R]) -> Callable[..., R]:
     def run(db_path: str, **kw: Any) -> R:
         s = Store(store_at(db_path))
         try:
-            if "patron" in kw:
-                ref = kw.pop("patron")
-                kw["patron_id"] = None if ref is None else patrons.find(s, ref)
+            check_named(s, kw)
             return fn(s, **kw)
         except CirculationError as exc:
             raise click.ClickException(f"[{exc.code}] {exc}") from None
@@ -81,6 +79,40 @@ def day(value: str | None) -> date | None:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+BRANCH_PARAMETERS = ("branch_id", "site", "move_to", "from_branch")
+
+
+def check_named(s: Store, kw: dict[str, Any]) -> None:
+    """Find the PATRON named (as patron_id), and refuse a branch or staff member that does not
+    exist before a command acts, filters included."""
+    if "patron" in kw:
+        ref = kw.pop("patron")
+        kw["patron_id"] = None if ref is None else patrons.find(s, ref)
+    for name in BRANCH_PARAMETERS:
+        if kw.get(name) is not None:
+            s.branch(kw[name])
+    for branch_id in kw.get("branch_ids") or ():
+        s.branch(branch_id)
+    if kw.get("staff_id") is not None:
+        branches.staff(s, kw["staff_id"])
+
+
+class Text(click.ParamType):
+    """Text that must say something: a name, a title, a new id (surrounding spaces dropped)."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        """The stripped text, or a usage error when nothing is left."""
+        if not isinstance(value, str) or not value.strip():
+            self.fail("must not be empty", param, ctx)
+        return value.strip()
+
+
+TEXT = Text()
+
+
 def each(items: tuple[str, ...], act: Callable[[str], object]) -> None:
     """Do `act` for every item, show each one's result or refusal, exit 1 if any was refused."""
     results: list[object] = []
@@ -89,6 +121,7 @@ def each(items: tuple[str, ...], act: Callable[[str], object]) -> None:
             results.append(act(item))
         except CirculationError as exc:
             results.append({"item": item, "refused": exc.code, "message": str(exc)})
+            click.echo(f"Error: [{exc.code}] {item}: {exc}", err=True)
     show(results)
     if any(isinstance(r, dict) and "refused" in r for r in results):
         raise SystemExit(1)

@@ -12,7 +12,7 @@ from central.circulation import (
     patrons,
     summary,
 )
-from central.circulation.cli_common import PATRON, day, each, show, with_store
+from central.circulation.cli_common import PATRON, TEXT, day, each, show, with_store
 from central.circulation.store import Store
 
 BRANCH = click.option("--branch", "branch_id", required=True, help="The branch you work at.")
@@ -41,8 +41,8 @@ def patron_add(s: Store, surname: str, category: str, branch_id: str, library_ca
     with s.atomic():        # a bad or taken card registers nobody
         pid = patrons.add_patron(s, surname, category, branch=branch_id,
                                  library_card=library_card,
-                                 **{k: v for k, v in fields.items() if v})
-        if city_card:
+                                 **{k: v for k, v in fields.items() if v is not None})
+        if city_card is not None:
             patrons.add_card(s, pid, city_card, "city")
     click.echo(f"patron {pid} registered")
 
@@ -160,7 +160,8 @@ def checkin(s: Store, items: tuple[str, ...], branch_id: str) -> None:
 @PATRON
 @click.option("--loan", "loan_ids", multiple=True, type=int, help="Only these loans.")
 @click.option("--branch", "branch_ids", multiple=True, help="Only loans of these branches.")
-@click.option("--days", type=int, help="Move due dates by N days instead of a new period.")
+@click.option("--days", type=click.IntRange(min=1),
+              help="Move due dates N days later instead of a new loan period.")
 def renew(s: Store, patron_id: int, loan_ids: tuple[int, ...], branch_ids: tuple[str, ...],
           days: int | None) -> None:
     """Renew a patron's loans (all, chosen ones, or those of chosen branches)."""
@@ -297,7 +298,7 @@ def money_credit(s: Store, patron_id: int, branch_id: str) -> None:
 @with_store
 @click.argument("payment_id", type=int)
 @click.option("--staff", "staff_id", required=True)
-@click.option("--amount", type=int)
+@click.option("--amount", type=click.IntRange(min=1))
 @click.option("--method", type=click.Choice(["cash", "card", "transfer"]))
 @click.option("--delete", is_flag=True)
 def money_edit(s: Store, payment_id: int, staff_id: str, amount: int | None, method: str | None,
@@ -325,7 +326,7 @@ def money_receipt(s: Store, payment_id: int) -> None:
 @click.option("--to", "end")
 def money_report(s: Store, branch_id: str, start: str, end: str | None) -> None:
     """Payments per day and method (a daily report without --to)."""
-    show(accounts.report(s, branch_id, day(start), day(end or start)))
+    show(accounts.report(s, branch_id, day(start), day(start if end is None else end)))
 
 
 @click.group("alerts")
@@ -358,8 +359,8 @@ def item() -> None:
 
 @item.command("add")
 @with_store
-@click.argument("barcode")
-@click.argument("title")
+@click.argument("barcode", type=TEXT)
+@click.argument("title", type=TEXT)
 @BRANCH
 @click.option("--author")
 @click.option("--isbn")

@@ -6,7 +6,8 @@ import click
 import msgspec
 
 from central.circulation import allowlist, basics, branches, catalogue, settings
-from central.circulation.cli_common import day, show, with_store
+from central.circulation.calendar import LIBRARY
+from central.circulation.cli_common import TEXT, day, show, with_store
 from central.circulation.store import Store
 
 
@@ -17,8 +18,8 @@ def branch() -> None:
 
 @branch.command("add")
 @with_store
-@click.argument("id")
-@click.argument("name")
+@click.argument("id", type=TEXT)
+@click.argument("name", type=TEXT)
 @click.option("--tz", default="Europe/Ljubljana", show_default=True, help="IANA time zone.")
 @click.option("--address")
 @click.option("--phone")
@@ -62,20 +63,20 @@ def branch_hours(s: Store, id: str, hours: tuple[str, ...]) -> None:
 @with_store
 @click.argument("year", type=int)
 @click.argument("days", nargs=-1)
-@click.option("--branch", "branch_id", default="", help="The branch's own calendar (default: "
-              "the library-wide one).")
-def branch_closed(s: Store, year: int, days: tuple[str, ...], branch_id: str) -> None:
+@click.option("--branch", "branch_id", help="The branch's own calendar (default: the library-wide "
+              "one).")
+def branch_closed(s: Store, year: int, days: tuple[str, ...], branch_id: str | None) -> None:
     """Set YEAR's closed days (YYYY-MM-DD[=reason] ...)."""
     parsed = {day(d.split("=")[0]): (d.split("=", 1)[1] if "=" in d else "") for d in days}
-    branches.set_closed_days(s, year, parsed, branch=branch_id)
+    branches.set_closed_days(s, year, parsed, branch=branch_id or LIBRARY)
     click.echo(f"{len(parsed)} closed days in {year} for {branch_id or 'the library'}")
 
 
 @branch.command("room")
 @with_store
-@click.argument("id")
+@click.argument("id", type=TEXT)
 @click.argument("branch_id")
-@click.argument("name")
+@click.argument("name", type=TEXT)
 def branch_room(s: Store, id: str, branch_id: str, name: str) -> None:
     """Add a store or reading room to a branch."""
     branches.add_room(s, id, branch_id, name)
@@ -89,8 +90,8 @@ def staff() -> None:
 
 @staff.command("add")
 @with_store
-@click.argument("id")
-@click.argument("name")
+@click.argument("id", type=TEXT)
+@click.argument("name", type=TEXT)
 @click.option("--role", type=click.Choice(branches.ROLES), default="clerk", show_default=True)
 @click.option("--branch", "branch_ids", multiple=True, required=True, help="Assigned branch.")
 def staff_add(s: Store, id: str, name: str, role: str, branch_ids: tuple[str, ...]) -> None:
@@ -120,18 +121,25 @@ def category() -> None:
 @click.option("--years", default="2026-2027", show_default=True, help="Holiday years.")
 def category_basics(s: Store, years: str) -> None:
     """Install the typical categories, rules and holidays of a city library."""
-    first, last = (int(y) for y in years.split("-"))
+    try:
+        first, last = (int(y) for y in years.split("-"))
+    except ValueError:
+        raise click.BadParameter(f"{years!r}: use FIRST-LAST, e.g. 2026-2027") from None
+    if not 1900 < first <= last < 2200:
+        raise click.BadParameter(f"{years!r}: two years, the first not after the last")
     basics.install(s, range(first, last + 1))
     click.echo("categories, rules and holidays installed")
 
 
 @category.command("patron")
 @with_store
-@click.argument("code")
-@click.argument("name")
-@click.option("--max-items", type=int, default=20, show_default=True)
-@click.option("--fee", type=int, default=0, show_default=True, help="Minor units.")
-@click.option("--months", type=int, default=12, show_default=True, help="Membership period.")
+@click.argument("code", type=TEXT)
+@click.argument("name", type=TEXT)
+@click.option("--max-items", type=click.IntRange(min=0), default=20, show_default=True)
+@click.option("--fee", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Minor units.")
+@click.option("--months", type=click.IntRange(min=1), default=12, show_default=True,
+              help="Membership period.")
 def category_patron(s: Store, code: str, name: str, max_items: int, fee: int, months: int) -> None:
     """Add a patron category."""
     catalogue.add_patron_category(s, code, name, max_items=max_items, fee=fee,
@@ -141,8 +149,8 @@ def category_patron(s: Store, code: str, name: str, max_items: int, fee: int, mo
 
 @category.command("item")
 @with_store
-@click.argument("code")
-@click.argument("name")
+@click.argument("code", type=TEXT)
+@click.argument("name", type=TEXT)
 @click.option("--in-library-only", is_flag=True)
 def category_item(s: Store, code: str, name: str, in_library_only: bool) -> None:
     """Add an item category."""

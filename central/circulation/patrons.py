@@ -40,7 +40,7 @@ def _check(fields: dict) -> None:
         raise Refused("a surname is required", code="surname_required")
     if fields.get("notify", "email") not in NOTIFY:
         raise Refused(f"notify is one of {', '.join(NOTIFY)}", code="bad_notify")
-    if fields.get("birth_date"):
+    if fields.get("birth_date") is not None:
         try:
             date.fromisoformat(fields["birth_date"])
         except (TypeError, ValueError) as exc:
@@ -67,7 +67,7 @@ def add_patron(s: Store, surname: str, category: str, *, branch: str | None = No
                    "valid_until": add_months(today, cat["membership_months"]).isoformat()}
     with s.atomic():
         pid = s.insert("patrons", values)
-        if library_card:
+        if library_card is not None:
             s.update("patrons", pid, {"library_card": library_card})
             add_card(s, pid, library_card, "library")
         if branch:
@@ -119,8 +119,9 @@ def search(s: Store, limit: int = 50, **terms: str) -> list[dict]:
     if set(terms) - set(SEARCHABLE):
         raise Refused(f"patrons are searched by {', '.join(SEARCHABLE)}", code="bad_field")
     given = {k: v.strip() for k, v in terms.items() if v and v.strip()}
-    if not given:
-        raise Refused("say what to search for", code="search_empty")
+    if not given or len(given) < len(terms):
+        raise Refused("say what to search for in each term given", code="search_empty")
+    _check({"birth_date": given.get("birth_date")})
     s.conn.create_function("fold", 1, _fold, deterministic=True)
     s.conn.create_function("digits", 1, _digits, deterministic=True)
     where, params = [], []
