@@ -88,6 +88,37 @@ def test_every_kind_goes_out_over_starttls_with_login(s, tls, servers):
     assert hold["Content-Language"] == "en" and "Central Library 1" in text
 
 
+def test_a_notice_no_longer_true_is_withdrawn_not_sent(s, servers):
+    """Checked when it goes out: a hold lent out of turn or cancelled, a loan returned or
+    renewed since the notice was queued — no e-mail, the reason recorded, never sent later."""
+    for barcode, title in (("B1", "Alamut"), ("B2", "Kekec"), ("B3", "Visoška kronika")):
+        copy(s, barcode, title)
+    ana, ben, cene, dora = (patron(s, name, email=f"{name.lower()}@example.org")
+                            for name in ("Ana", "Ben", "Cene", "Dora"))
+    loans.checkout(s, cene, "B1", "center")
+    loans.checkout(s, dora, "B2", "center")
+    holds.place(s, ana, "B1", "center")
+    holds.place(s, ben, "B2", "center")
+    loans.checkin(s, "B1", "center")                  # set aside for Ana
+    loans.checkin(s, "B2", "center")                  # set aside for Ben
+    loans.checkout(s, cene, "B3", "center")
+    s.clock.advance(days=19)
+    assert reminders.due_warnings(s) == 1             # Cene's B3
+    s.clock.advance(days=10)
+    assert reminders.run(s)["notices"] == 1           # Cene's B3 is late
+    loans.checkout(s, dora, "B1", "center", overrides=frozenset({"reserved_for_other"}))
+    holds.cancel(s, holds.hold(s, 2)["id"])
+    loans.checkin(s, "B3", "center")
+    assert {n["kind"] for n in notices.pending(s, "email")} == {"hold_ready", "due_soon",
+                                                                "overdue"}
+    server = servers()
+    report = mailer.send(s, smtp(server))
+    assert report["sent"] == 0 and server.inbox.messages == []
+    assert sorted(w["code"] for w in report["withdrawn"]) == [
+        "hold_not_ready", "hold_not_ready", "loan_changed", "loan_returned"]
+    assert notices.pending(s, "email") == []
+
+
 def test_implicit_tls_wrong_password_and_untrusted_certificate_keep_notices(s, tls, servers):
     every_kind(s)
     before = len(notices.pending(s, "email"))

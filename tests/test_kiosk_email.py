@@ -94,8 +94,8 @@ def test_receipt_is_emailed_once_in_the_patrons_language(net, lib, kiosk, smtp):
     assert len(receipts(lib)) == 1
 
     smtp.start()
-    assert send(net, smtp.port) == {"sent": 1, "failed": []}
-    assert send(net, smtp.port) == {"sent": 0, "failed": []}
+    assert send(net, smtp.port) == {"sent": 1, "failed": [], "withdrawn": []}
+    assert send(net, smtp.port) == {"sent": 0, "failed": [], "withdrawn": []}
     [msg] = smtp.inbox.messages
     assert msg["To"] == "ana.novak@example.org"
     assert msg["From"] == f"Main Library <{net.site}@library.example>"

@@ -85,7 +85,7 @@ def send(s: Store, cfg: SmtpConfig, branch: str | None = None,
          limit: int | None = None) -> dict:
     """Send pending e-mail notices (all kinds); return what was sent and what failed, by code."""
     todo = notices.pending(s, "email", branch, limit)
-    report: dict[str, Any] = {"sent": 0, "failed": []}
+    report: dict[str, Any] = {"sent": 0, "failed": [], "withdrawn": []}
     if not todo:
         return report
 
@@ -101,6 +101,10 @@ def send(s: Store, cfg: SmtpConfig, branch: str | None = None,
         return report
     try:
         for done, notice in enumerate(todo):
+            if reason := notices.withdrawn(s, notice):
+                report["withdrawn"].append({"notice": notice["id"], "kind": notice["kind"],
+                                            "code": reason})
+                continue
             try:
                 msg = _compose(s, notice)
             except CirculationError as exc:

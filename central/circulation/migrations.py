@@ -183,6 +183,10 @@ def _alerts(db: sqlite_utils.Database) -> None:
                " WHERE resolved_at IS NULL")
 
 
+def _withdrawn_notices(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE notices ADD COLUMN withdrawn TEXT")   # why it was not sent
+
+
 def _audit(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, staff_id TEXT NOT NULL,"
@@ -204,4 +208,5 @@ CIRCULATION_MIGRATIONS = [
     ("0108_statistics", _statistics),
     ("0120_staff_alerts", _alerts),
     ("0121_audit", _audit),
+    ("0122_withdrawn_notices", _withdrawn_notices),
 ]

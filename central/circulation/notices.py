@@ -35,12 +35,41 @@ def pending(s: Store, channel: str | None = None, branch: str | None = None,
     rows = s.rows("SELECT n.*, p.surname, p.first_name, p.email, p.phone, p.address,"
                   " p.language"
                   " FROM notices n JOIN patrons p ON p.id = n.patron_id WHERE n.sent_at IS NULL"
+                  " AND n.withdrawn IS NULL"
                   " AND (? IS NULL OR n.channel = ?) AND (? IS NULL OR n.branch_id = ?)"
                   " ORDER BY n.branch_id, n.patron_id, n.id LIMIT ?",
                   [channel, channel, branch, branch, -1 if limit is None else limit])
     for r in rows:
         r["body"] = msgspec.json.decode(r["body"])
     return rows
+
+
+# What must still hold when a notice goes out, by the first part of its key: the SQL is true
+# while the notice is, given the next parts of the key.
+STILL_TRUE = {
+    "hold_ready": ("SELECT 1 FROM holds WHERE id = ? AND item_id = ? AND state = 'ready'",
+                   "hold_not_ready"),
+    "ib_ready": ("SELECT 1 FROM ib_loans WHERE id = ? AND state = 'at_branch'", "hold_not_ready"),
+    "overdue": ("SELECT 1 FROM loans WHERE id = ? AND returned_at IS NULL", "loan_returned"),
+    "due_soon": ("SELECT 1 FROM loans WHERE id = ? AND returned_at IS NULL AND due = ?",
+                 "loan_changed"),
+    "membership": ("SELECT 1 FROM patrons WHERE id = ? AND valid_until = ?", "membership_renewed"),
+}
+
+
+def withdrawn(s: Store, notice: dict) -> str | None:
+    """Why a queued notice is no longer true (a hold lent out of turn or cancelled, a loan
+    returned or renewed, a membership renewed) and must not go out; None while it is.
+    A notice that is no longer true is withdrawn for good."""
+    kind, *parts = notice["key"].split(":")
+    if kind not in STILL_TRUE:
+        return None
+    sql, reason = STILL_TRUE[kind]
+    if s.scalar(sql, parts[:sql.count("?")]):
+        return None
+    with s.atomic():
+        s.update("notices", notice["id"], {"withdrawn": reason})
+    return reason
 
 
 def mark_sent(s: Store, ids: list[int]) -> None:
