@@ -2,7 +2,7 @@
 
 import pytest
 
-from central.circulation import accounts, loans, notices, reminders
+from central.circulation import accounts, loans, notices, patrons, reminders
 from tests.circ import copy, library, patron
 
 
@@ -59,3 +59,15 @@ def test_membership_expiry_charges_the_fee_once(s):
     assert reminders.memberships(s) == 1
     assert reminders.memberships(s) == 0
     assert [(d["kind"], d["open"]) for d in accounts.debts(s, a)] == [("membership", 1800)]
+
+
+def test_a_branch_run_charges_only_its_own_members(s):
+    """`reminders --branch center` leaves a Šiška member's expired membership to Šiška's run."""
+    here = patron(s)
+    there = patrons.add_patron(s, "Kos", "adult", branch="siska")
+    s.clock.advance(days=366)
+    assert reminders.memberships(s, "center") == 1
+    assert [d["branch_id"] for d in accounts.debts(s, here)] == ["center"]
+    assert accounts.debts(s, there) == []
+    assert reminders.memberships(s, "siska") == 1
+    assert [d["branch_id"] for d in accounts.debts(s, there)] == ["siska"]

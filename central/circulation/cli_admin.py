@@ -95,7 +95,7 @@ def reminders_cmd(s: Store, branch_id: str | None) -> None:
     """Overdue notices with fees, due-date warnings and membership expiry (safe to re-run)."""
     show({"overdue": reminders.run(s, branch_id),
           "due_warnings": reminders.due_warnings(s, branch_id),
-          "memberships_charged": reminders.memberships(s)})
+          "memberships_charged": reminders.memberships(s, branch_id)})
 
 
 @click.command("import")

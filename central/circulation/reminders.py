@@ -68,22 +68,26 @@ def due_warnings(s: Store, branch: str | None = None) -> int:
     return queued
 
 
-def memberships(s: Store) -> int:
-    """Charge the category fee once when a membership expires (Verbis: expiry creates a debt)."""
+def memberships(s: Store, branch: str | None = None) -> int:
+    """Charge the category fee once when a membership expires (Verbis: expiry creates a debt),
+    at the patron's home branch (all branches, or only `branch`)."""
     charged = 0
     with s.atomic():
-        for p in s.rows("SELECT p.*, c.fee FROM patrons p JOIN patron_categories c"
+        for p in s.rows("SELECT p.*, c.fee, coalesce(p.home_branch, (SELECT min(id) FROM"
+                        " branches)) AS charged_at FROM patrons p JOIN patron_categories c"
                         " ON c.code = p.category WHERE p.status = 'active'"
-                        " AND p.valid_until IS NOT NULL AND c.fee > 0"):
-            branch = p["home_branch"] or s.scalar("SELECT id FROM branches ORDER BY id LIMIT 1")
-            if p["valid_until"] >= s.today(branch).isoformat():
+                        " AND p.valid_until IS NOT NULL AND c.fee > 0 AND (? IS NULL OR"
+                        " coalesce(p.home_branch, (SELECT min(id) FROM branches)) = ?)",
+                        [branch, branch]):
+            branch_id = p["charged_at"]
+            if p["valid_until"] >= s.today(branch_id).isoformat():
                 continue
             ref = f"membership:{p['id']}:{p['valid_until']}"
             if s.scalar("SELECT 1 FROM debts WHERE ref = ?", [ref]):
                 continue
-            accounts.add_debt(s, p["id"], branch, "membership", p["fee"],
+            accounts.add_debt(s, p["id"], branch_id, "membership", p["fee"],
                               note=f"membership expired {p['valid_until']}", ref=ref)
-            notices.queue(s, p, branch, "membership", ref, valid_until=p["valid_until"],
+            notices.queue(s, p, branch_id, "membership", ref, valid_until=p["valid_until"],
                           fee=p["fee"])
             charged += 1
     return charged
