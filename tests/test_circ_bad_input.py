@@ -48,7 +48,8 @@ GOOD_FOR = {
 # Options, arguments and flags a good call needs beyond its required parameters.
 EXTRA_OPTIONS = {"notices send": {"--smtp-host": "127.0.0.1"},
                  "patron edit": {"--email": "new@example.org"}, "money edit": {"--amount": "150"},
-                 "patron search": {"--surname": "nov"}}
+                 "patron search": {"--surname": "nov"},
+                 "item show": {"--move-to": "west", "--staff": "boss"}}
 EXTRA_ARGUMENTS = {"member erase": ["--yes"], "patron pin": ["--clear"],
                    "branch closed": ["2026-12-24"]}
 

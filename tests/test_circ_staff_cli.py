@@ -98,3 +98,16 @@ def test_a_refused_edit_changes_nothing_and_logs_nothing(db, args, code):
     assert f"[{code}]" in out
     assert run(db, "patron", "show", "1", "--branch", "center") == before
     assert json.loads(run(db, "audit")) == []
+
+
+def test_only_an_administrator_moves_an_item_and_the_audit_says_where_from(db):
+    """A clerk may not move W-2 to the West branch; an administrator may, and it is logged."""
+    assert "[role_required]" in run(db, "item", "show", "W-2", "--move-to", "west", "--staff",
+                                    "maja", ok=False)
+    assert "[bad_usage]" in run(db, "item", "show", "W-2", "--move-to", "west", ok=False)
+    run(db, "staff", "add", "boss", "Boss", "--role", "admin", "--branch", "center")
+    moved = json.loads(run(db, "item", "show", "W-2", "--move-to", "west", "--staff", "boss"))
+    assert moved["home_branch"] == "west"
+    (entry,) = json.loads(run(db, "audit", "--staff", "boss"))
+    assert (entry["action"], entry["before"], entry["after"]) == (
+        "item.move", {"home_branch": "center"}, {"home_branch": "west"})

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from central.circulation import audit, branches
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
@@ -130,9 +131,20 @@ def item(s: Store, item_id: int) -> dict:
     return found
 
 
+def move_item(s: Store, identifier: str, branch: str, staff_id: str) -> None:
+    """Move an item to another branch's collection as an administrator of its branch; the
+    audit log keeps where it was."""
+    found = resolve(s, identifier)
+    branches.require_role(s, staff_id, found["home_branch"], "admin")
+    with s.atomic():
+        change_home_branch(s, identifier, branch)
+        audit.record(s, staff_id, found["home_branch"], "item.move", f"item:{found['barcode']}",
+                     {"home_branch": found["home_branch"]}, {"home_branch": branch})
+
+
 def change_home_branch(s: Store, identifier: str, branch: str) -> None:
-    """Move an item to another branch's collection: only while it is free (staff role checked
-    by the caller)."""
+    """Move an item to another branch's collection: only while it is free (`move_item` is the
+    staff's way, with the role checked)."""
     found = resolve(s, identifier)
     s.branch(branch)
     if found["status"] != "available" or found["at_branch"] != found["home_branch"]:

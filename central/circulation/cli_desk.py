@@ -384,10 +384,13 @@ def item_add(s: Store, barcode: str, title: str, branch_id: str, author: str | N
 @with_store
 @click.argument("identifier")
 @click.option("--move-to", help="Change the home branch (only while the item is free).")
-def item_show(s: Store, identifier: str, move_to: str | None) -> None:
+@click.option("--staff", "staff_id", help="The administrator who moves it (with --move-to).")
+def item_show(s: Store, identifier: str, move_to: str | None, staff_id: str | None) -> None:
     """Show an item (by barcode, accession or call number), or move it to another branch."""
-    if move_to:
-        catalogue.change_home_branch(s, identifier, move_to)
+    if move_to is not None:
+        if staff_id is None:
+            raise click.UsageError("--move-to needs --staff: an administrator of the branch")
+        catalogue.move_item(s, identifier, move_to, staff_id)
     show(catalogue.resolve(s, identifier))
 
 
