@@ -43,13 +43,14 @@ GOOD_FOR = {
     ("ib request", "item"): "X-1", ("ib lend", "ib_id"): "1", ("command", "name"): "resync",
     ("hold place", "patron"): "4", ("hold place", "item"): "W-1",
     ("member archive", "patron"): "2", ("member erase", "patron"): "2",
-    ("money use-credit", "patron"): "4",
+    ("money use-credit", "patron"): "4", ("member erase", "staff_id"): "boss",
 }
 # Options, arguments and flags a good call needs beyond its required parameters.
 EXTRA_OPTIONS = {"notices send": {"--smtp-host": "127.0.0.1"},
                  "patron edit": {"--email": "new@example.org"}, "money edit": {"--amount": "150"},
                  "patron search": {"--surname": "nov"},
-                 "item show": {"--move-to": "west", "--staff": "boss"}}
+                 "item show": {"--move-to": "west", "--staff": "boss"},
+                 "settings": {"--staff": "boss"}}
 EXTRA_ARGUMENTS = {"member erase": ["--yes"], "patron pin": ["--clear"],
                    "branch closed": ["2026-12-24"]}
 

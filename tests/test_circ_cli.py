@@ -49,9 +49,13 @@ def test_refusals_are_codes_not_tracebacks(tmp_path):
     assert "[tz_unknown]" in out
     out = run(db, "checkout", "7", "B1", "--branch", "nowhere", ok=False)
     assert "[patron_unknown]" in out
-    out = run(db, "settings", "debt_limit=-5", ok=False)
+    run(db, "branch", "add", "center", "Central Library")
+    run(db, "staff", "add", "boss", "Boss", "--role", "admin", "--branch", "center")
+    out = run(db, "settings", "debt_limit=-5", "--staff", "boss", ok=False)
     assert "[bad_setting]" in out
-    assert json.loads(run(db, "settings", "debt_limit=500"))["debt_limit"] == 500
+    assert "[bad_usage]" in run(db, "settings", "debt_limit=500", ok=False)
+    assert json.loads(run(db, "settings", "debt_limit=500", "--staff", "boss"))[
+        "debt_limit"] == 500
 
 
 def test_back_office_commands(tmp_path):
@@ -76,9 +80,12 @@ def test_back_office_commands(tmp_path):
     assert counted["total"]["loans"] == 1 and counted["total"]["new_members"] == 1
     assert json.loads(run(db, "reminders"))["overdue"]["notices"] == 0
     assert json.loads(run(db, "member", "cleanup"))["deleted"] == []
-    run(db, "member", "erase", "1", ok=False)          # a loan is still out
+    erase = ("member", "erase", "1", "--branch", "center", "--yes")
+    assert "[role_required]" in run(db, *erase, "--staff", "maja", ok=False)
+    run(db, "staff", "add", "sara", "Sara", "--role", "supervisor", "--branch", "center")
+    run(db, *erase, "--staff", "sara", ok=False)          # a loan is still out
     run(db, "checkin", "B1", "--branch", "center")
-    run(db, "member", "erase", "1", "--yes")
+    run(db, *erase, "--staff", "sara")
     assert json.loads(run(db, "patron", "show", "1", "--branch", "center"))["patron"]["name"] == ""
 
 

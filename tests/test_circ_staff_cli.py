@@ -4,6 +4,9 @@ import json
 
 import pytest
 
+from central.circulation import alerts
+from central.circulation.store import Store
+from central.store import open_store
 from tests.test_circ_cli import run
 
 
@@ -44,9 +47,9 @@ def test_a_patron_is_named_by_library_card_city_card_or_id(db):
 
 def test_a_text_that_names_two_patrons_is_refused_naming_both(db):
     """Patron 2's id is patron 3's library card: the desk must say which it means."""
-    out = run(db, "patron", "block", "2", ok=False)
+    out = run(db, "patron", "block", "2", "--branch", "center", "--staff", "maja", ok=False)
     assert "[patron_ambiguous]" in out and "patron 2 (id:2)" in out and "patron 3 (card:2)" in out
-    run(db, "patron", "block", "card:2")
+    run(db, "patron", "block", "card:2", "--branch", "center", "--staff", "maja")
     assert json.loads(run(db, "patron", "show", "id:3", "--branch", "center"))["patron"]["blocked"]
     assert not json.loads(run(db, "patron", "show", "id:2", "--branch", "center"))["patron"][
         "blocked"]
@@ -111,3 +114,33 @@ def test_only_an_administrator_moves_an_item_and_the_audit_says_where_from(db):
     (entry,) = json.loads(run(db, "audit", "--staff", "boss"))
     assert (entry["action"], entry["before"], entry["after"]) == (
         "item.move", {"home_branch": "center"}, {"home_branch": "west"})
+
+
+def test_blocks_settings_erasure_and_alerts_name_who_did_them(db):
+    """Each is refused to staff who may not, and logged with who, where and what before."""
+    args = ("--branch", "center")
+    assert "[branch_not_assigned]" in run(db, "patron", "block", "1", *args, "--staff", "ivo",
+                                          ok=False)
+    run(db, "patron", "block", "1", *args, "--staff", "maja", "--note", "legal action")
+    run(db, "staff", "add", "boss", "Boss", "--role", "admin", "--branch", "center")
+    assert "[role_required]" in run(db, "settings", "debt_limit=900", "--staff", "maja",
+                                    ok=False)
+    run(db, "settings", "debt_limit=900", "--staff", "boss")
+    s = Store(open_store(str(db)))
+    alert = alerts.raise_alert(s, "center", "offline_checkout", "patron_blocked", dev="kiosk-1")
+    s.db.conn.close()
+    assert "[alert_unknown]" in run(db, "alerts", "resolve", "999", "--staff", "maja", ok=False)
+    run(db, "alerts", "resolve", str(alert), "--staff", "maja")
+    assert "[already_resolved]" in run(db, "alerts", "resolve", str(alert), "--staff", "maja",
+                                       ok=False)
+    run(db, "patron", "edit", "id:2", *args, "--staff", "maja", "--email", "zan@example.org")
+    run(db, "member", "erase", "id:2", *args, "--staff", "boss", "--yes")
+    log = json.loads(run(db, "audit"))
+    assert [(e["staff_id"], e["action"], e["subject"]) for e in log] == [
+        ("boss", "patron.erase", "patron:2"), ("maja", "patron.edit", "patron:2"),
+        ("maja", "alert.resolve", f"alert:{alert}"), ("boss", "settings.change", "settings"),
+        ("maja", "patron.block", "patron:1")]
+    erased_edit = log[1]
+    assert erased_edit["before"] is None and erased_edit["after"] is None   # no e-mail kept
+    assert log[3]["before"] == {"debt_limit": 1000} and log[3]["after"] == {"debt_limit": 900}
+    assert log[4]["after"] == {"blocked": True, "note": "legal action"}

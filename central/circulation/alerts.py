@@ -4,7 +4,7 @@ from typing import Any
 
 import msgspec
 
-from central.circulation import branches
+from central.circulation import audit, branches
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
@@ -38,3 +38,5 @@ def resolve(s: Store, alert_id: int, staff_id: str) -> None:
     with s.atomic():
         s.update("staff_alerts", alert_id, {"resolved_at": s.now().isoformat(),
                                             "resolved_by": staff_id})
+        audit.record(s, audit.Actor(staff_id, found["branch_id"]), "alert.resolve",
+                     f"alert:{alert_id}")

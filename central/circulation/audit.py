@@ -1,18 +1,34 @@
 """The audit log: which staff member did what to whom, where and when, with before and after."""
 
 import json
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from central.circulation.store import Store
 
 
-def record(s: Store, staff_id: str, branch_id: str | None, action: str, subject: str,
+@dataclass(frozen=True)
+class Actor:
+    """Who does a staff action and at which branch (None: library-wide); the domain checks
+    that they may, and the audit log names them."""
+
+    staff_id: str
+    branch_id: str | None = None
+
+
+def record(s: Store, actor: Actor, action: str, subject: str,
            before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
     """Log one staff action (inside the caller's transaction, so it lands with the change)."""
-    s.insert("audit", {"at": s.now().isoformat(), "staff_id": staff_id, "branch_id": branch_id,
+    s.insert("audit", {"at": s.now().isoformat(), "staff_id": actor.staff_id,
+                       "branch_id": actor.branch_id,
                        "action": action, "subject": subject,
                        "before": _text(before), "after": _text(after)})
+
+
+def forget(s: Store, subject: str) -> None:
+    """Drop the values logged about a subject (an erased patron), keeping who did what when."""
+    s.conn.execute("UPDATE audit SET before = NULL, after = NULL WHERE subject = ?", [subject])
 
 
 def _text(value: dict[str, Any] | None) -> str | None:

@@ -119,6 +119,14 @@ def staff(s: Store, id: str) -> dict:
     return found
 
 
+def require_admin(s: Store, staff_id: str) -> dict:
+    """The staff account if it is an administrator (for library-wide changes), else Forbidden."""
+    account = staff(s, staff_id)
+    if account["role"] != "admin":
+        raise Forbidden(f"{staff_id} ({account['role']}) may not do this", code="role_required")
+    return account
+
+
 def login(s: Store, staff_id: str, branch: str) -> list[str]:
     """Choose the branch to work at; refuse unassigned branches, warn when it changed."""
     account = staff(s, staff_id)

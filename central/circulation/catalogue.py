@@ -131,14 +131,15 @@ def item(s: Store, item_id: int) -> dict:
     return found
 
 
-def move_item(s: Store, identifier: str, branch: str, staff_id: str) -> None:
+def move_item(s: Store, identifier: str, branch: str, actor: audit.Actor) -> None:
     """Move an item to another branch's collection as an administrator of its branch; the
     audit log keeps where it was."""
     found = resolve(s, identifier)
-    branches.require_role(s, staff_id, found["home_branch"], "admin")
+    branches.require_role(s, actor.staff_id, found["home_branch"], "admin")
     with s.atomic():
         change_home_branch(s, identifier, branch)
-        audit.record(s, staff_id, found["home_branch"], "item.move", f"item:{found['barcode']}",
+        audit.record(s, audit.Actor(actor.staff_id, found["home_branch"]), "item.move",
+                     f"item:{found['barcode']}",
                      {"home_branch": found["home_branch"]}, {"home_branch": branch})
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from central.circulation import audit, imports, lifecycle, mailer, reminders, stats
-from central.circulation.cli_common import PATRON, day, show, with_store
+from central.circulation.cli_common import BRANCH, PATRON, STAFF, day, show, with_store
 from central.circulation.store import Store
 
 
@@ -32,8 +32,8 @@ def member_preregister(s: Store, surname: str, category: str, branch_id: str,
 @member.command("complete")
 @with_store
 @PATRON
-@click.option("--branch", "branch_id", required=True)
-@click.option("--staff", "staff_id", required=True)
+@BRANCH
+@STAFF
 @click.option("--unsigned", is_flag=True, help="The registration form is not signed yet.")
 def member_complete(s: Store, patron_id: int, branch_id: str, staff_id: str,
                     unsigned: bool) -> None:
@@ -44,7 +44,7 @@ def member_complete(s: Store, patron_id: int, branch_id: str, staff_id: str,
 @member.command("renew")
 @with_store
 @PATRON
-@click.option("--branch", "branch_id", required=True)
+@BRANCH
 def member_renew(s: Store, patron_id: int, branch_id: str) -> None:
     """Extend a membership by its category's period, with the fee."""
     show(lifecycle.renew_membership(s, patron_id, branch_id))
@@ -63,10 +63,12 @@ def member_archive(s: Store, patron_id: int, restore: bool) -> None:
 @member.command("erase")
 @with_store
 @PATRON
+@BRANCH
+@STAFF
 @click.confirmation_option(prompt="Erase this patron's personal data for good?")
-def member_erase(s: Store, patron_id: int) -> None:
+def member_erase(s: Store, patron_id: int, branch_id: str, staff_id: str) -> None:
     """Remove a patron's personal data everywhere (devices forget their cards)."""
-    lifecycle.erase(s, patron_id)
+    lifecycle.erase(s, patron_id, audit.Actor(staff_id, branch_id))
     click.echo(f"patron {patron_id} erased")
 
 

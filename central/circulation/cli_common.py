@@ -18,6 +18,8 @@ from central.store import open_store
 
 R = TypeVar("R")
 
+BRANCH = click.option("--branch", "branch_id", required=True, help="The branch you work at.")
+STAFF = click.option("--staff", "staff_id", required=True, help="Who you are (a staff account).")
 PATRON = click.argument("patron", metavar="PATRON")
 """A patron named by id, library card number or city card UID (`id:`, `card:`, `city:`)."""
 

@@ -5,6 +5,7 @@ import click
 from central.circulation import (
     accounts,
     alerts,
+    audit,
     catalogue,
     holds,
     interbranch,
@@ -12,10 +13,17 @@ from central.circulation import (
     patrons,
     summary,
 )
-from central.circulation.cli_common import PATRON, TEXT, day, each, show, with_store
+from central.circulation.cli_common import (
+    BRANCH,
+    PATRON,
+    STAFF,
+    TEXT,
+    day,
+    each,
+    show,
+    with_store,
+)
 from central.circulation.store import Store
-
-BRANCH = click.option("--branch", "branch_id", required=True, help="The branch you work at.")
 
 
 @click.group("patron")
@@ -73,7 +81,7 @@ def patron_search(s: Store, limit: int, **terms: str | None) -> None:
 @with_store
 @PATRON
 @BRANCH
-@click.option("--staff", "staff_id", required=True, help="Who makes the change.")
+@STAFF
 @click.option("--surname")
 @click.option("--first-name")
 @click.option("--birth-date", help="YYYY-MM-DD.")
@@ -91,7 +99,7 @@ def patron_edit(s: Store, patron_id: int, branch_id: str, staff_id: str,
     if not given:
         raise click.UsageError("say what to change, e.g. --email or --phone")
     show({"patron": patron_id,
-          "changed": patrons.edit(s, patron_id, staff_id, branch_id, **given)})
+          "changed": patrons.edit(s, patron_id, audit.Actor(staff_id, branch_id), **given)})
 
 
 @patron.command("card")
@@ -112,11 +120,14 @@ def patron_card(s: Store, patron_id: int, card: str, kind: str, remove: bool) ->
 @patron.command("block")
 @with_store
 @PATRON
+@BRANCH
+@STAFF
 @click.option("--lift", is_flag=True, help="Lift the block.")
 @click.option("--note", help="Why (e.g. legal action).")
-def patron_block(s: Store, patron_id: int, lift: bool, note: str | None) -> None:
+def patron_block(s: Store, patron_id: int, branch_id: str, staff_id: str, lift: bool,
+                 note: str | None) -> None:
     """Block a patron at every branch and door (or lift the block)."""
-    patrons.set_blocked(s, patron_id, not lift, note)
+    patrons.set_blocked(s, patron_id, not lift, note, audit.Actor(staff_id, branch_id))
     click.echo(f"patron {patron_id} {'unblocked' if lift else 'blocked'}")
 
 
@@ -262,7 +273,7 @@ def money() -> None:
 @PATRON
 @click.argument("amount", type=int)
 @BRANCH
-@click.option("--staff", "staff_id", required=True)
+@STAFF
 @click.option("--debt", "debt_ids", multiple=True, type=int, help="Pay these debts only.")
 @click.option("--method", type=click.Choice(["cash", "card", "transfer"]), default="cash")
 def money_pay(s: Store, patron_id: int, amount: int, branch_id: str, staff_id: str,
@@ -297,7 +308,7 @@ def money_credit(s: Store, patron_id: int, branch_id: str) -> None:
 @money.command("edit")
 @with_store
 @click.argument("payment_id", type=int)
-@click.option("--staff", "staff_id", required=True)
+@STAFF
 @click.option("--amount", type=click.IntRange(min=1))
 @click.option("--method", type=click.Choice(["cash", "card", "transfer"]))
 @click.option("--delete", is_flag=True)
@@ -345,7 +356,7 @@ def alert_list(s: Store, branch_id: str | None) -> None:
 @alert.command("resolve")
 @with_store
 @click.argument("alert_id", type=int)
-@click.option("--staff", "staff_id", required=True)
+@STAFF
 def alert_resolve(s: Store, alert_id: int, staff_id: str) -> None:
     """Mark an alert dealt with."""
     alerts.resolve(s, alert_id, staff_id)
@@ -390,7 +401,7 @@ def item_show(s: Store, identifier: str, move_to: str | None, staff_id: str | No
     if move_to is not None:
         if staff_id is None:
             raise click.UsageError("--move-to needs --staff: an administrator of the branch")
-        catalogue.move_item(s, identifier, move_to, staff_id)
+        catalogue.move_item(s, identifier, move_to, audit.Actor(staff_id))
     show(catalogue.resolve(s, identifier))
 
 

@@ -5,7 +5,7 @@ import json
 import click
 import msgspec
 
-from central.circulation import allowlist, basics, branches, catalogue, settings
+from central.circulation import allowlist, audit, basics, branches, catalogue, settings
 from central.circulation.calendar import LIBRARY
 from central.circulation.cli_common import TEXT, day, show, with_store
 from central.circulation.store import Store
@@ -185,16 +185,24 @@ def category_rules(s: Store) -> None:
 @click.command("settings")
 @with_store
 @click.argument("values", nargs=-1)
-def settings_cmd(s: Store, values: tuple[str, ...]) -> None:
-    """Show the circulation settings, or change them with KEY=JSON (e.g. debt_limit=500)."""
+@click.option("--staff", "staff_id", help="The administrator who changes them.")
+def settings_cmd(s: Store, values: tuple[str, ...], staff_id: str | None) -> None:
+    """Show the circulation settings, or change them with KEY=JSON (e.g. debt_limit=500) as
+    an administrator (--staff); the audit log keeps the values before."""
     try:
         parsed = {k: json.loads(v) for k, v in (x.split("=", 1) for x in values)}
     except ValueError:
         raise click.BadParameter("use KEY=JSON-VALUE") from None
     if parsed:
+        if staff_id is None:
+            raise click.UsageError("changing settings needs --staff: an administrator")
+        branches.require_admin(s, staff_id)
+        before = msgspec.to_builtins(settings.load(s.db))
         try:
             with s.atomic():
                 settings.store(s.db, **parsed)
+                audit.record(s, audit.Actor(staff_id), "settings.change", "settings",
+                             {k: before.get(k) for k in parsed}, parsed)
                 if parsed.keys() & DOOR_SETTINGS:   # what every door list row is made from
                     allowlist.publish_everywhere(s.db)
         except (TypeError, ValueError, msgspec.ValidationError) as exc:

@@ -8,7 +8,15 @@ books still balance: debts and payments keep their amounts but name nobody.
 from datetime import date, timedelta
 from typing import Any
 
-from central.circulation import accounts, allowlist, branches, catalogue, holds, patrons
+from central.circulation import (
+    accounts,
+    allowlist,
+    audit,
+    branches,
+    catalogue,
+    holds,
+    patrons,
+)
 from central.circulation.errors import Refused
 from central.circulation.store import Store
 
@@ -148,12 +156,18 @@ def anonymise_loans(s: Store, before: date | None = None, patron_id: int | None 
              patron_id]).rowcount
 
 
-def erase(s: Store, patron_id: int) -> None:
-    """Remove a patron's personal data everywhere; device caches drop their cards."""
+def erase(s: Store, patron_id: int, actor: audit.Actor | None = None) -> None:
+    """Remove a patron's personal data everywhere — the values the audit log kept of them
+    too; device caches drop their cards. Staff need to be a supervisor or administrator."""
     patrons.patron(s, patron_id)
+    if actor:
+        branches.require_role(s, actor.staff_id, actor.branch_id or "", "supervisor", "admin")
     _no_open_loans(s, patron_id)
     with s.atomic():
         _forget(s, patron_id)
+        audit.forget(s, f"patron:{patron_id}")
+        if actor:
+            audit.record(s, actor, "patron.erase", f"patron:{patron_id}")
         anonymise_loans(s, patron_id=patron_id)
         s.update("patrons", patron_id, {c: None for c in PERSONAL} | {
             "surname": "", "status": "erased", "blocked": 0, "agreement": 0, "form_signed": 0})

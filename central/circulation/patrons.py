@@ -96,16 +96,16 @@ def update(s: Store, patron_id: int, **fields: Any) -> None:
         allowlist.refresh_patron(s.db, patron_id)
 
 
-def edit(s: Store, patron_id: int, staff_id: str, branch_id: str, **fields: Any) -> dict:
-    """Change a patron's details as a staff member of the branch; the audit log keeps what
-    each changed field was before. Returns the fields that changed."""
-    branches.require_role(s, staff_id, branch_id, *branches.ROLES)
+def edit(s: Store, patron_id: int, actor: audit.Actor, **fields: Any) -> dict:
+    """Change a patron's details as a staff member of the actor's branch; the audit log keeps
+    what each changed field was before. Returns the fields that changed."""
+    branches.require_role(s, actor.staff_id, actor.branch_id or "", *branches.ROLES)
     before = patron(s, patron_id)
     changed = {k: v for k, v in fields.items() if before.get(k) != v}
     if changed:
         with s.atomic():
             update(s, patron_id, **changed)
-            audit.record(s, staff_id, branch_id, "patron.edit", f"patron:{patron_id}",
+            audit.record(s, actor, "patron.edit", f"patron:{patron_id}",
                          {k: before.get(k) for k in changed}, changed)
     return changed
 
@@ -240,12 +240,21 @@ def by_card_hash(s: Store, site: str, hashed: str) -> dict:
     return patron(s, pid)
 
 
-def set_blocked(s: Store, patron_id: int, blocked: bool, note: str | None = None) -> None:
-    """Block (e.g. legal action) or unblock a patron everywhere: every branch and every door."""
-    patron(s, patron_id)
+def set_blocked(s: Store, patron_id: int, blocked: bool, note: str | None = None,
+                actor: audit.Actor | None = None) -> None:
+    """Block (e.g. legal action) or unblock a patron everywhere: every branch and every door;
+    as staff of the actor's branch, logged in the audit."""
+    before = patron(s, patron_id)
+    if actor:
+        branches.require_role(s, actor.staff_id, actor.branch_id or "", *branches.ROLES)
     with s.atomic():
         s.update("patrons", patron_id, {"blocked": int(blocked), "note": note})
         allowlist.refresh_patron(s.db, patron_id)
+        if actor:
+            audit.record(s, actor, "patron.block" if blocked else "patron.unblock",
+                         f"patron:{patron_id}", {"blocked": bool(before["blocked"]),
+                                                 "note": before["note"]},
+                         {"blocked": blocked, "note": note})
 
 
 def _pin_hash(pin: str, salt: bytes) -> str:
