@@ -2,11 +2,15 @@
 
 import json
 
+import msgspec
 import pytest
 
-from central.circulation import alerts
+from central import datasets
+from central.circulation import alerts, sites
 from central.circulation.store import Store
 from central.store import open_store
+from edge_common.cardid import card_hash
+from edge_common.protocol.datasets import ALLOWLIST
 from tests.test_circ_cli import run
 
 
@@ -144,3 +148,32 @@ def test_blocks_settings_erasure_and_alerts_name_who_did_them(db):
     assert erased_edit["before"] is None and erased_edit["after"] is None   # no e-mail kept
     assert log[3]["before"] == {"debt_limit": 1000} and log[3]["after"] == {"debt_limit": 900}
     assert log[4]["after"] == {"blocked": True, "note": "legal action"}
+
+
+def door_row(db, uid: str) -> dict:
+    """What the doors of the centre hold for a card."""
+    s = Store(open_store(str(db)))
+    key = bytes.fromhex(sites.open_site(s.db, "center"))
+    rows = dict(datasets.pull(s.db, "center", ALLOWLIST, 0, "", 1000).changes)
+    s.db.conn.close()
+    return msgspec.json.decode(bytes(rows[card_hash(key, uid)]))
+
+
+def test_the_evening_agreement_is_recorded_at_the_desk_or_imported_and_reaches_the_doors(
+        db, tmp_path):
+    """`patron agreement` signs it (logged) and --withdraw takes it back; an import column
+    sets it for new patrons, and anything but yes or no rejects the row."""
+    assert not door_row(db, "04A1B2C3").get("agr")
+    run(db, "patron", "agreement", "MK001", "--branch", "center", "--staff", "maja")
+    assert door_row(db, "04A1B2C3")["agr"]
+    (entry,) = json.loads(run(db, "audit", "--patron", "MK001"))
+    assert (entry["action"], entry["after"]) == ("patron.agreement", {"agreement": True})
+    run(db, "patron", "agreement", "MK001", "--branch", "center", "--staff", "maja",
+        "--withdraw")
+    assert not door_row(db, "04A1B2C3").get("agr")
+    csv = tmp_path / "patrons.csv"
+    csv.write_text("surname,category,city_card,branch,agreement\n"
+                   "Kos,adult,04C0FFEE,center,yes\nBor,adult,04C0FFEF,center,maybe\n")
+    report = json.loads(run(db, "import", "patrons", str(csv), ok=False))
+    assert [r["code"] for r in report["rejected"]] == ["bad_agreement"]
+    assert door_row(db, "04C0FFEE")["agr"]

@@ -131,6 +131,19 @@ def patron_block(s: Store, patron_id: int, branch_id: str, staff_id: str, lift: 
     click.echo(f"patron {patron_id} {'unblocked' if lift else 'blocked'}")
 
 
+@patron.command("agreement")
+@with_store
+@PATRON
+@BRANCH
+@STAFF
+@click.option("--withdraw", is_flag=True, help="The patron withdrew it.")
+def patron_agreement(s: Store, patron_id: int, branch_id: str, staff_id: str,
+                     withdraw: bool) -> None:
+    """Record the patron's signed evening-hours agreement (doors that require it admit them)."""
+    patrons.set_agreement(s, patron_id, not withdraw, audit.Actor(staff_id, branch_id))
+    click.echo(f"patron {patron_id}: agreement {'withdrawn' if withdraw else 'signed'}")
+
+
 @patron.command("pin")
 @with_store
 @PATRON

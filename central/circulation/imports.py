@@ -1,7 +1,8 @@
 """Import patrons and items from CSV: each row whole or not at all, with a report of rejects.
 
 Patron columns: surname (required), first_name, category (required), birth_date, email, phone,
-address, language, notify, library_card, city_card, branch.
+address, language, notify, library_card, city_card, branch, agreement (the signed
+evening-hours agreement: yes or no, empty for no).
 Item columns: barcode (required), accession, call_number, title (required), author, isbn,
 category (required), branch (required), attachments.
 Files are UTF-8 (a byte-order mark is fine), comma-separated, with a header row.
@@ -11,13 +12,15 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from central.circulation import catalogue, patrons
 from central.circulation.errors import CirculationError, Refused
 from central.circulation.store import Store
 
 PATRON_FIELDS = {"surname", "first_name", "category", "birth_date", "email", "phone", "address",
-                 "language", "notify", "library_card", "city_card", "branch"}
+                 "language", "notify", "library_card", "city_card", "branch", "agreement"}
+YES_NO = {"yes": 1, "y": 1, "true": 1, "1": 1, "no": 0, "n": 0, "false": 0, "0": 0}
 ITEM_FIELDS = {"barcode", "accession", "call_number", "title", "author", "isbn", "category",
                "branch", "attachments"}
 MAX_ROWS = 2_000_000
@@ -92,8 +95,13 @@ def _patron(s: Store, row: dict) -> None:
     for name in ("surname", "category"):
         if not row.get(name):
             raise Refused(f"{name} is required", code=f"{name}_required")
-    fields = {k: row[k] for k in PATRON_FIELDS - {"surname", "category", "library_card",
-                                                  "city_card", "branch"} if row.get(k)}
+    fields: dict[str, Any] = {
+        k: row[k] for k in PATRON_FIELDS - {"surname", "category", "library_card", "city_card",
+                                            "branch", "agreement"} if row.get(k)}
+    if row.get("agreement"):
+        if (signed := YES_NO.get(row["agreement"].lower())) is None:
+            raise Refused("agreement is yes or no", code="bad_agreement")
+        fields["agreement"] = signed
     if row.get("branch"):
         s.branch(row["branch"])
     if row.get("library_card") and s.scalar("SELECT 1 FROM cards WHERE uid = ?",

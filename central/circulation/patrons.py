@@ -240,6 +240,18 @@ def by_card_hash(s: Store, site: str, hashed: str) -> dict:
     return patron(s, pid)
 
 
+def set_agreement(s: Store, patron_id: int, signed: bool, actor: audit.Actor) -> None:
+    """Record that a patron signed the evening-hours agreement (or withdrew it): doors that
+    require it admit them from the next list delta."""
+    before = patron(s, patron_id)
+    branches.require_role(s, actor.staff_id, actor.branch_id or "", *branches.ROLES)
+    with s.atomic():
+        s.update("patrons", patron_id, {"agreement": int(signed)})
+        allowlist.refresh_patron(s.db, patron_id)
+        audit.record(s, actor, "patron.agreement", f"patron:{patron_id}",
+                     {"agreement": bool(before["agreement"])}, {"agreement": signed})
+
+
 def set_blocked(s: Store, patron_id: int, blocked: bool, note: str | None = None,
                 actor: audit.Actor | None = None) -> None:
     """Block (e.g. legal action) or unblock a patron everywhere: every branch and every door;
