@@ -80,6 +80,15 @@ def test_cleanup_never_deletes_who_completed_borrowed_or_paid(s):
     assert patrons.patron(s, completed)["status"] == "active"
 
 
+def test_cleanup_deletes_nothing_newer_than_a_day_and_zero_is_not_the_default(s):
+    """`--days 0` or `-1` would delete today's pre-registrations: refused, nothing deleted."""
+    today = lifecycle.preregister(s, "Today", "adult", "center")
+    for days in (0, -1):
+        refused("bad_days", lifecycle.cleanup, s, days)
+    assert lifecycle.cleanup(s, 1)["deleted"] == []
+    assert patrons.patron(s, today)["status"] == "pre"
+
+
 def test_archive_only_with_loans_returned_and_restore(s):
     pid = patron(s)
     patrons.add_card(s, pid, "04AABBCC")

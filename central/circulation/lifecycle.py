@@ -101,7 +101,10 @@ def _forget(s: Store, patron_id: int) -> None:
 def cleanup(s: Store, older_than_days: int | None = None) -> dict:
     """Delete unfinished registrations older than N days (default: the setting), never one
     who completed registration, borrowed or paid; their unpaid fees go with them."""
-    days = older_than_days or s.settings.cleanup_after_days
+    days = s.settings.cleanup_after_days if older_than_days is None else older_than_days
+    if days < 1:
+        raise Refused("only registrations unfinished for at least a day are deleted",
+                      code="bad_days")
     cutoff = (s.now() - timedelta(days=days)).isoformat()
     done: dict[str, list[Any]] = {"deleted": [], "skipped": []}
     with s.atomic():
