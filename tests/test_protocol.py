@@ -16,6 +16,7 @@ from edge_common.errors import InvalidMessage
 from edge_common.protocol import refusals, table
 from edge_common.protocol.circulation import LOAN_CHECKOUT, Checkout
 from edge_common.protocol.datasets import ALLOWLIST, AllowEntry, check_row, decode_row
+from libedge_cli.main import USAGE_CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = re.compile(r'code="([a-z][a-z0-9_]*)"')
@@ -40,6 +41,10 @@ def test_every_refusal_code_in_the_code_is_in_the_vocabulary():
                                    (ROOT / "central/circulation/holds.py").read_text())}
     used |= {c for p in sources for pair in re.findall(
         r'code = "([a-z][a-z0-9_]*)" if .+ else "([a-z][a-z0-9_]*)"', p.read_text()) for c in pair}
+    staff_tools = [*sources, *(ROOT / "libedge_cli").rglob("*.py")]
+    used |= {c for p in staff_tools
+             for c in re.findall(r'ClickException\(\s*f?"\[([a-z_]+)\]', p.read_text())}
+    used |= {code for _, code in USAGE_CODES}
     assert len(used) > 60
     assert used - refusals.ALL == set()
 

@@ -71,7 +71,17 @@ CIRCULATION = frozenset({
     "tz_unknown", "bad_weekday", "bad_day", "bad_date", "bad_role", "bad_notify",
     "bad_field", "bad_rule", "bad_barcode", "barcode_taken", "accession_taken",
     "category_unknown", "surname_required", "too_long", "csv_invalid", "csv_too_large",
-    "csv_missing_column", "csv_unknown_column", "csv_not_utf8",
+    "csv_missing_column", "csv_unknown_column", "csv_not_utf8", "bad_agreement", "bad_hours",
+    "bad_days", "bad_value", "already_exists", "patron_ambiguous", "search_empty",
+    "alert_unknown", "already_resolved", "not_extended",
+    # why a queued notice was withdrawn instead of sent
+    "hold_not_ready", "loan_returned", "loan_changed", "membership_renewed",
 })
 
-ALL = frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION
+# What the staff command line says besides the domain's refusals: its own usage and the store.
+STAFF_TOOLS = frozenset({
+    "bad_usage", "missing_value", "unknown_option", "db_unusable", "store_not_empty", "conflict",
+    "bad_setting",
+})
+
+ALL = frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION | STAFF_TOOLS
