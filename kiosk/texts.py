@@ -42,6 +42,7 @@ NOTICES = {
     "loan_limit": N_("You have reached your loan limit."),
     "debt_over_limit": N_("Please settle your fees first."),
     "renewal_limit": N_("This item cannot be renewed again."),
+    "not_extended": N_("It is too early to renew this item."),
     "nothing_to_renew": N_("There is nothing to renew."),
     "renewed": N_("Renewed: {ok}. Could not be renewed: {refused}."),
     "nothing_to_pay": N_("There is nothing to pay."),

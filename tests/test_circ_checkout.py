@@ -230,8 +230,9 @@ def test_renew_all_at_chosen_branches_by_n_days(s):
     loans.checkout(s, a, "S1", "siska")
     out = loans.renew_all(s, a, branches=["siska"], days=10)
     assert [(o["barcode"], o["due"]) for o in out] == [("S1", "2026-04-02")]
-    assert loans.renew(s, 1, branch="center")["ok"]
-    refused("item_other_branch", loans.renew, s, 2, branch="center")
+    s.clock.advance(days=7)
+    assert loans.renew(s, 1, at=["center"])["ok"]
+    refused("item_other_branch", loans.renew, s, 2, at=["center"])
 
 
 def test_change_of_home_branch_only_while_free(s):

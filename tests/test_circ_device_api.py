@@ -46,8 +46,12 @@ def test_identify_summary_checkout_renew_hold_and_pay(net, lib, kiosk):
     summary = kiosk.request(wire.ACCOUNT_SUMMARY, wire.Card(card=card))
     assert [loan.barcode for loan in summary.loans] == ["B1"]
     assert summary.loans[0].due == done.due
+    refused = kiosk.request(wire.LOAN_RENEW, wire.Renew(card=card))
+    assert refused.renewals[0].refusal == "not_extended"     # lent today: nothing to extend
+    with lib.atomic():                                         # as if lent two weeks ago
+        lib.conn.execute("UPDATE loans SET due = date(due, '-14 days')")
     renewed = kiosk.request(wire.LOAN_RENEW, wire.Renew(card=card))
-    assert renewed.renewals[0].ok is True
+    assert renewed.renewals[0].ok is True and renewed.renewals[0].due == done.due
     accounts.add_debt(lib, lib.pid, net.site, "fine", 250)
     payment = wire.Payment(card=card, amount=300, ref="T-1")
     paid = kiosk.request(wire.PAYMENT_RECORD, payment)

@@ -177,3 +177,15 @@ def test_the_evening_agreement_is_recorded_at_the_desk_or_imported_and_reaches_t
     report = json.loads(run(db, "import", "patrons", str(csv), ok=False))
     assert [r["code"] for r in report["rejected"]] == ["bad_agreement"]
     assert door_row(db, "04C0FFEE")["agr"]
+
+
+def test_staff_renew_only_loans_lent_where_they_work(db):
+    """Ivo at West may not renew a loan lent at the centre; Maja may not act for West."""
+    run(db, "checkout", "MK001", "W-1", "--branch", "center")
+    out = run(db, "renew", "MK001", "--staff", "ivo", "--loan", "1", ok=False)
+    assert "[item_other_branch]" in out
+    assert json.loads(run(db, "renew", "MK001", "--staff", "ivo")) == []
+    assert "[branch_not_assigned]" in run(db, "renew", "MK001", "--staff", "maja", "--branch",
+                                          "west", ok=False)
+    (tried,) = json.loads(run(db, "renew", "MK001", "--staff", "maja"))
+    assert tried["refusal"] == "not_extended"            # lent today: nothing to extend

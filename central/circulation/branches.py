@@ -1,7 +1,7 @@
 """Branches, their rooms, opening hours and calendars, and the staff assigned to them."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -117,6 +117,17 @@ def staff(s: Store, id: str) -> dict:
     found["branches"] = [b for (b,) in s.conn.execute(
         "SELECT branch_id FROM staff_branches WHERE staff_id = ? ORDER BY branch_id", [id])]
     return found
+
+
+def working_at(s: Store, staff_id: str, chosen: Collection[str] = ()) -> list[str]:
+    """The branches a staff member acts at: the chosen ones, each assigned to them, or all
+    their branches."""
+    assigned = staff(s, staff_id)["branches"]
+    for branch in chosen:
+        s.branch(branch)
+        if branch not in assigned:
+            raise Forbidden(f"{staff_id} is not assigned to {branch}", code="branch_not_assigned")
+    return list(chosen) or assigned
 
 
 def require_admin(s: Store, staff_id: str) -> dict:

@@ -3,7 +3,7 @@
 import functools
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, TypeVar, overload
 
@@ -17,6 +17,7 @@ from central.circulation.store import Store
 from central.store import open_store
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 BRANCH = click.option("--branch", "branch_id", required=True, help="The branch you work at.")
 STAFF = click.option("--staff", "staff_id", required=True, help="Who you are (a staff account).")
@@ -115,7 +116,7 @@ class Text(click.ParamType):
 TEXT = Text()
 
 
-def each(items: tuple[str, ...], act: Callable[[str], object]) -> None:
+def each(items: Iterable[T], act: Callable[[T], object]) -> None:
     """Do `act` for every item, show each one's result or refusal, exit 1 if any was refused."""
     results: list[object] = []
     for item in items:

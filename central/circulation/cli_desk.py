@@ -6,6 +6,7 @@ from central.circulation import (
     accounts,
     alerts,
     audit,
+    branches,
     catalogue,
     holds,
     interbranch,
@@ -182,17 +183,21 @@ def checkin(s: Store, items: tuple[str, ...], branch_id: str) -> None:
 @click.command("renew")
 @with_store
 @PATRON
+@STAFF
 @click.option("--loan", "loan_ids", multiple=True, type=int, help="Only these loans.")
-@click.option("--branch", "branch_ids", multiple=True, help="Only loans of these branches.")
+@click.option("--branch", "branch_ids", multiple=True,
+              help="Only loans of these branches (default: every branch you work at).")
 @click.option("--days", type=click.IntRange(min=1),
               help="Move due dates N days later instead of a new loan period.")
-def renew(s: Store, patron_id: int, loan_ids: tuple[int, ...], branch_ids: tuple[str, ...],
-          days: int | None) -> None:
-    """Renew a patron's loans (all, chosen ones, or those of chosen branches)."""
+def renew(s: Store, patron_id: int, staff_id: str, loan_ids: tuple[int, ...],
+          branch_ids: tuple[str, ...], days: int | None) -> None:
+    """Renew a patron's loans (all, chosen ones, or those of chosen branches) lent at the
+    branches you work at: a loan is renewed where it was lent."""
+    at = branches.working_at(s, staff_id, branch_ids)
     if loan_ids:
-        show([loans.renew(s, i, patron_id=patron_id, days=days) for i in loan_ids])
+        each(loan_ids, lambda i: loans.renew(s, i, patron_id=patron_id, at=at, days=days))
     else:
-        show(loans.renew_all(s, patron_id, branches=list(branch_ids) or None, days=days))
+        show(loans.renew_all(s, patron_id, branches=at, days=days))
 
 
 @click.group("hold")

@@ -138,7 +138,7 @@ def renew(ctx: Context, body: Renew) -> wire.Renewals:
     outcomes = []
     for loan_id in dict.fromkeys(body.loans):
         try:
-            outcomes.append(loans.renew(s, loan_id, patron_id=pid, branch=ctx.device.site))
+            outcomes.append(loans.renew(s, loan_id, patron_id=pid, at=[ctx.device.site]))
         except Refused as exc:
             outcomes.append({"loan": loan_id, "ok": False, "due": None, "refusal": exc.code})
     return wire.LOAN_RENEW.answer_from({"renewals": outcomes})

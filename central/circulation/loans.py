@@ -219,20 +219,23 @@ def titles_held(s: Store, loans: list[dict]) -> set[tuple[int, str]]:
         f" AND title_id IN ({marks})", ids).fetchall())
 
 
-def renew(s: Store, loan_id: int, *, patron_id: int | None = None, branch: str | None = None,
-          days: int | None = None) -> dict:
-    """Renew one loan (or move its due date by `days`); refusals raise with a reason code."""
+def renew(s: Store, loan_id: int, *, patron_id: int | None = None,
+          at: Collection[str] | None = None, days: int | None = None) -> dict:
+    """Renew one loan (or move its due date by `days`) — only at the branch that lent it, when
+    `at` says where the renewal is asked (TextLib); refusals raise with a reason code."""
     loan = s.row("SELECT * FROM loans WHERE id = ? AND returned_at IS NULL", [loan_id])
     if loan is None or (patron_id is not None and loan["patron_id"] != patron_id):
         raise NotFound(f"no open loan {loan_id}", code="loan_unknown")
     it = catalogue.item(s, loan["item_id"])
-    if branch is not None and branch != loan["branch_id"]:
+    if at is not None and loan["branch_id"] not in at:
         raise Refused("the item belongs to another branch's collection",
                       code="item_other_branch")
     p = patrons.patron(s, loan["patron_id"])
     held = (it["title_id"], it["home_branch"]) in titles_held(s, [loan])
     if code := renewal_refusal(s, loan, p, it, held):
         raise Refused(f"renewal refused: {code}", code=code)
+    if days is not None and days < 1:
+        raise Refused("a renewal moves the due date at least a day later", code="bad_days")
     rule = catalogue.rule(s, p["category"], it["category"])
     cal = s.calendar(loan["branch_id"])
     if days is not None:
@@ -240,6 +243,8 @@ def renew(s: Store, loan_id: int, *, patron_id: int | None = None, branch: str |
     else:
         period = rule["ib_loan_days" if loan["ib_loan_id"] else "loan_days"]
         due = cal.due_date(s.today(loan["branch_id"]), period)
+    if due <= date.fromisoformat(loan["due"]):     # a new period from today: not yet later
+        raise Refused(f"renewal refused: already due {loan['due']}", code="not_extended")
     with s.atomic():
         s.update("loans", loan_id, {"due": due.isoformat(), "renewals": loan["renewals"] + 1})
         s.count(loan["branch_id"], "renewals")
