@@ -194,10 +194,16 @@ def test_staff_may_lend_a_set_aside_item_out_of_turn(s):
     assert holds.hold(s, 1)["state"] == "waiting" and holds.hold(s, 1)["position"] == 1
 
 
-def test_return_of_another_branch_item_is_flagged_for_transit(s):
+def test_return_of_another_branch_item_is_refused_or_sent_home_by_setting(s):
+    """TextLib refuses it ("the item belongs to another branch's collection!"); a network of
+    return boxes may take it and send it home in transit."""
     copy(s, "S1", "Alamut", "siska")
     a = patron(s)
     loans.checkout(s, a, "S1", "siska")
+    refused("item_other_branch", loans.checkin, s, "S1", "center")
+    assert s.scalar("SELECT count(*) FROM loans WHERE returned_at IS NULL") == 1
+    settings.store(s.db, other_branch_returns="transit")
+    s.forget()
     back = loans.checkin(s, "S1", "center")
     assert (back["route"], back["to"]) == ("transit", "siska")
     assert loans.checkin(s, "S1", "bezigrad")["to"] == "siska"   # still travelling

@@ -155,6 +155,9 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
         if ib:
             route = interbranch.returned(s, ib, it, branch)
         elif it["home_branch"] != branch:
+            if s.settings.other_branch_returns == "refuse":
+                raise Refused("the item belongs to another branch's collection",
+                              code="item_other_branch")
             s.update("items", it["id"], {"status": "in_transit", "at_branch": it["home_branch"]})
             route = {"route": "transit", "to": it["home_branch"]}
         else:

@@ -29,6 +29,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     same_title_now: Switch = "warn"
     same_title_before: Switch = "off"
     unknown_item: Literal["error", "generic", "quick"] = "error"
+    # another branch's item returned here: refused (TextLib), or taken and sent home in
+    # transit (a network whose return boxes take any branch's books)
+    other_branch_returns: Literal["refuse", "transit"] = "refuse"
     pickup_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
     hold_expiry_days: Annotated[int, msgspec.Meta(ge=1)] = 180
     due_warning_days: Days = 3
