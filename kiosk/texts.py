@@ -36,6 +36,7 @@ NOTICES = {
     "same_title_before": N_("You have borrowed this title before."),
     "registration_incomplete": N_("Your registration is not complete yet. Please finish it at "
                                   "the desk."),
+    "form_unsigned": N_("Please sign your registration form at the desk."),
     "quick_catalogued": N_("{title}: borrowed. The library will complete its record."),
     "generic_item": N_("{title}: not in the catalogue, so it was lent as a general item."),
     "hold_waiting": N_("Another reader is waiting for this item."),

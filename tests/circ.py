@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from central.circulation import basics, catalogue, patrons
+from central.circulation import audit, basics, catalogue, patrons
+from central.circulation import branches as branches_
 from central.circulation.clock import FixedClock
 from central.circulation.errors import CirculationError
 from central.circulation.store import Store
@@ -15,11 +16,15 @@ BRANCHES = [("center", "Central Library"), ("siska", "Šiška Library"),
             ("bezigrad", "Bežigrad Library")]
 
 
+DESK = audit.Actor("desk", "center")   # a clerk at the centre's desk, for staff overrides
+
+
 def install(s: Store, branches=BRANCHES) -> Store:
-    """The basics and branches in an existing store."""
+    """The basics and branches in an existing store, and a clerk (`desk`) working at each."""
     basics.install(s, range(2026, 2028))
     for id, name in branches:
         basics.add_branch(s, id, name)
+    branches_.add_staff(s, "desk", "Desk", "clerk", [id for id, _ in branches])
     return s
 
 

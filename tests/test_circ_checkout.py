@@ -15,7 +15,7 @@ from central.circulation import (
     summary,
 )
 from central.circulation.errors import NotFound
-from tests.circ import copy, library, patron, refused
+from tests.circ import DESK, copy, library, patron, refused
 
 
 @pytest.fixture
@@ -90,7 +90,8 @@ def test_category_matrix_and_in_library_only_and_attachments(s):
     assert done["warnings"] == ["attachments"] and done["attachments"] == "booklet"
     assert done["due"] == "2026-03-09"   # DVDs: 7 days
     refused("in_library_only", loans.checkout, s, adult, "R1", "center")
-    staff_lent = loans.checkout(s, adult, "R1", "center", overrides=frozenset({"in_library_only"}))
+    staff_lent = loans.checkout(s, adult, "R1", "center",
+                                overrides=frozenset({"in_library_only"}), actor=DESK)
     assert "in_library_only" in staff_lent["warnings"]
 
 
@@ -114,7 +115,7 @@ def test_same_title_now_and_before_by_setting(s):
     settings.store(s.db, same_title_now="block", same_title_before="block")
     s.forget()
     refused("same_title_before", loans.checkout, s, pid, "B1", "center")
-    loans.checkout(s, pid, "B1", "center", overrides=frozenset({"same_title_before"}))
+    loans.checkout(s, pid, "B1", "center", overrides=frozenset({"same_title_before"}), actor=DESK)
     refused("same_title_now", loans.checkout, s, pid, "B2", "center")
 
 
@@ -189,7 +190,8 @@ def test_staff_may_lend_a_set_aside_item_out_of_turn(s):
     loans.checkout(s, a, "B1", "center")
     holds.place(s, b, "B1", "center")
     loans.checkin(s, "B1", "center")
-    done = loans.checkout(s, c, "B1", "center", overrides=frozenset({"reserved_for_other"}))
+    done = loans.checkout(s, c, "B1", "center",
+                          overrides=frozenset({"reserved_for_other"}), actor=DESK)
     assert "reserved_for_other" in done["warnings"]
     assert holds.hold(s, 1)["state"] == "waiting" and holds.hold(s, 1)["position"] == 1
 

@@ -16,7 +16,7 @@ from central.circulation import (
     sites,
 )
 from edge_common.cardid import card_hash
-from tests.circ import copy, library, patron, refused
+from tests.circ import DESK, copy, library, patron, refused
 
 
 @pytest.fixture
@@ -66,7 +66,8 @@ def test_cleanup_never_deletes_who_completed_borrowed_or_paid(s):
     lifecycle.complete(s, completed, "center", "maja")
     copy(s, "B1", "Alamut")
     s.conn.execute("UPDATE patrons SET status = 'active' WHERE id = ?", [borrowed])
-    loans.checkout(s, borrowed, "B1", "center", overrides=frozenset({"debt_over_limit"}))
+    loans.checkout(s, borrowed, "B1", "center",
+                   overrides=frozenset({"debt_over_limit"}), actor=DESK)
     s.conn.execute("UPDATE patrons SET status = 'pre' WHERE id = ?", [borrowed])
     fresh = lifecycle.preregister(s, "Fresh", "adult", "center")
     s.clock.advance(days=91)

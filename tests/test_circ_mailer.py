@@ -5,7 +5,7 @@ import pytest
 
 from central.circulation import holds, loans, mailer, notices, reminders, settings
 from central.circulation.mailer import SmtpConfig
-from tests.circ import copy, library, patron
+from tests.circ import DESK, copy, library, patron
 from tests.mailserver import MailServer, self_signed
 
 pytestmark = pytest.mark.filterwarnings(  # aiosmtpd's own notes about its test set-up
@@ -106,7 +106,7 @@ def test_a_notice_no_longer_true_is_withdrawn_not_sent(s, servers):
     assert reminders.due_warnings(s) == 1             # Cene's B3
     s.clock.advance(days=10)
     assert reminders.run(s)["notices"] == 1           # Cene's B3 is late
-    loans.checkout(s, dora, "B1", "center", overrides=frozenset({"reserved_for_other"}))
+    loans.checkout(s, dora, "B1", "center", overrides=frozenset({"reserved_for_other"}), actor=DESK)
     holds.cancel(s, holds.hold(s, 2)["id"])
     loans.checkin(s, "B3", "center")
     assert {n["kind"] for n in notices.pending(s, "email")} == {"hold_ready", "due_soon",

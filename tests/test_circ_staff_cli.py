@@ -189,3 +189,27 @@ def test_staff_renew_only_loans_lent_where_they_work(db):
                                           "west", ok=False)
     (tried,) = json.loads(run(db, "renew", "MK001", "--staff", "maja"))
     assert tried["refusal"] == "not_extended"            # lent today: nothing to extend
+
+
+def test_an_unsigned_form_warns_or_refuses_and_a_passed_check_is_kept_on_the_loan(db):
+    """Completed --unsigned: the loan warns form_unsigned; set to block, it is refused unless
+    a named clerk passes it, which the loan and the audit keep."""
+    run(db, "member", "preregister", "Kos", "--branch", "center")
+    run(db, "member", "complete", "id:4", "--branch", "center", "--staff", "maja", "--unsigned")
+    run(db, "money", "pay", "id:4", "1800", "--branch", "center", "--staff", "maja")   # the fee
+    (lent,) = json.loads(run(db, "checkout", "id:4", "W-1", "--branch", "center"))
+    assert lent["warnings"] == ["form_unsigned"]
+    run(db, "staff", "add", "boss", "Boss", "--role", "admin", "--branch", "center")
+    run(db, "settings", 'unsigned_form="block"', "--staff", "boss")
+    assert "[form_unsigned]" in run(db, "checkout", "id:4", "W-2", "--branch", "center",
+                                    ok=False)
+    assert "[staff_required]" in run(db, "checkout", "id:4", "W-2", "--branch", "center",
+                                     "--override", "form_unsigned", ok=False)
+    (passed,) = json.loads(run(db, "checkout", "id:4", "W-2", "--branch", "center",
+                               "--override", "form_unsigned", "--staff", "maja"))
+    s = Store(open_store(str(db)))
+    assert s.row("SELECT overrides, override_by FROM loans WHERE id = ?", [passed["loan"]]) == {
+        "overrides": "form_unsigned", "override_by": "maja"}
+    s.db.conn.close()
+    (entry,) = json.loads(run(db, "audit", "--staff", "maja"))
+    assert (entry["action"], entry["after"]["overrides"]) == ("loan.override", ["form_unsigned"])

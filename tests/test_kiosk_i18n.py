@@ -75,7 +75,8 @@ def test_every_code_central_gives_a_borrowing_patron_has_its_own_text():
     codes = (set(re.findall(r'code="([a-z_]+)"', src))
              | set(re.findall(r'(?:warnings|reasons)\.append\("([a-z_]+)"', src))
              | set(re.findall(r'_switch\([^)]*"([a-z_]+)"', src)))
-    staff_only = {"not_on_loan", "returned_by_other", "loan_unknown", "bad_days"}
+    staff_only = {"not_on_loan", "returned_by_other", "loan_unknown", "bad_days",
+                  "staff_required"}
     assert len(codes) > 15
     missing = {c for c in codes - staff_only if SAME_AS.get(c, c) not in NOTICES}
     assert not missing

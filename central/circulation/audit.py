@@ -11,10 +11,17 @@ from central.circulation.store import Store
 @dataclass(frozen=True)
 class Actor:
     """Who does a staff action and at which branch (None: library-wide); the domain checks
-    that they may, and the audit log names them."""
+    that they may, and the audit log names them. A device acting on its own (a kiosk's offline
+    loans reconciled at central) is named `device:<id>` and has no staff role to check."""
 
     staff_id: str
     branch_id: str | None = None
+    device: bool = False
+
+    @classmethod
+    def of_device(cls, dev: str, site: str) -> "Actor":
+        """A device acting at its site."""
+        return cls(f"device:{dev}", site, device=True)
 
 
 def record(s: Store, actor: Actor, action: str, subject: str,

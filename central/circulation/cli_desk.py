@@ -162,12 +162,14 @@ def patron_pin(s: Store, patron_id: int, clear: bool) -> None:
 @click.argument("items", nargs=-1, required=True)
 @BRANCH
 @click.option("--override", multiple=True, type=click.Choice(sorted(loans.OVERRIDABLE)),
-              help="A check you decided to pass.")
+              help="A check you decided to pass (with --staff: it is kept on the loan).")
+@click.option("--staff", "staff_id", help="Who you are; needed to pass a check.")
 def checkout(s: Store, patron_id: int, items: tuple[str, ...], branch_id: str,
-             override: tuple[str, ...]) -> None:
+             override: tuple[str, ...], staff_id: str | None) -> None:
     """Lend ITEMS (barcode, accession or call number) to a patron; each gets its answer."""
+    actor = None if staff_id is None else audit.Actor(staff_id, branch_id)
     each(items, lambda item: loans.checkout(s, patron_id, item, branch_id,
-                                            overrides=frozenset(override)))
+                                            overrides=frozenset(override), actor=actor))
 
 
 @click.command("checkin")

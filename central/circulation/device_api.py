@@ -11,7 +11,7 @@ from typing import cast
 
 import msgspec
 
-from central.circulation import accounts, alerts, holds, loans, notices, patrons, summary
+from central.circulation import accounts, alerts, audit, holds, loans, notices, patrons, summary
 from central.circulation.errors import Refused
 from central.circulation.store import Store
 from central.handlers import Context, handler
@@ -104,7 +104,8 @@ def checkout_offline(ctx: Context, body: Checkout) -> wire.LentOffline:
     passed: list[str] = []
     while True:
         try:
-            done = loans.checkout(s, p["id"], body.item, site, overrides=frozenset(passed))
+            done = loans.checkout(s, p["id"], body.item, site, overrides=frozenset(passed),
+                                  actor=audit.Actor.of_device(ctx.device.id, site))
             break
         except Refused as exc:
             if exc.code not in ALL_OVERRIDES or exc.code in passed:

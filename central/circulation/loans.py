@@ -3,13 +3,21 @@
 from collections.abc import Collection
 from datetime import date, timedelta
 
-from central.circulation import allowlist, catalogue, holds, interbranch, patrons
+from central.circulation import (
+    allowlist,
+    audit,
+    branches,
+    catalogue,
+    holds,
+    interbranch,
+    patrons,
+)
 from central.circulation.errors import NotFound, Refused
 from central.circulation.settings import Switch
 from central.circulation.store import Store
 
 OVERRIDABLE = frozenset({"in_library_only", "reserved_for_other", "same_title_now",
-                         "same_title_before", "loan_limit", "debt_over_limit"})
+                         "same_title_before", "loan_limit", "debt_over_limit", "form_unsigned"})
 
 
 def open_loan(s: Store, item_id: int) -> dict | None:
@@ -98,15 +106,24 @@ def _limits(s: Store, p: dict, it: dict, rule: dict, overrides: Collection[str],
 
 
 def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
-             overrides: frozenset[str] = frozenset(), title: str | None = None) -> dict:
+             overrides: frozenset[str] = frozenset(), title: str | None = None,
+             actor: audit.Actor | None = None) -> dict:
     """Lend an item to a patron at a branch; refusals raise with a stable code.
 
-    `overrides` are checks a member of staff chose to pass (never for devices).
+    `overrides` are checks a member of staff (the actor, working at the branch) chose to
+    pass, never for devices; they are kept on the loan with who passed them and in the audit.
     """
     p = patrons.patron(s, patron_id)
+    if overrides:
+        if actor is None:
+            raise Refused("passing a check needs a member of staff", code="staff_required")
+        if not actor.device:
+            branches.require_role(s, actor.staff_id, branch, *branches.ROLES)
     warnings: list[str] = []
     with s.atomic():
         holds.check_patron(s, p, branch, overrides)
+        _switch(s.settings.unsigned_form, p["status"] == "active" and not p["form_signed"],
+                "form_unsigned", overrides, warnings)
         try:
             it = catalogue.resolve(s, identifier)
         except NotFound:
@@ -122,7 +139,13 @@ def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
         loan_id = s.insert("loans", {
             "item_id": it["id"], "patron_id": p["id"], "title_id": it["title_id"],
             "branch_id": branch, "out_at": s.now().isoformat(), "due": due.isoformat(),
-            "ib_loan_id": ib["id"] if ib else None})
+            "ib_loan_id": ib["id"] if ib else None,
+            "overrides": ",".join(sorted(overrides)) or None,
+            "override_by": actor.staff_id if overrides and actor else None})
+        if overrides and actor:
+            audit.record(s, actor, "loan.override",
+                         f"loan:{loan_id}", None, {"overrides": sorted(overrides),
+                                                   "patron": p["id"], "item": it["barcode"]})
         s.update("items", it["id"], {"status": "on_loan"})
         holds.fulfil(s, p["id"], it, branch)
         if ib:

@@ -187,6 +187,11 @@ def _withdrawn_notices(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE notices ADD COLUMN withdrawn TEXT")   # why it was not sent
 
 
+def _loan_overrides(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE loans ADD COLUMN overrides TEXT")       # the checks staff passed
+    db.execute("ALTER TABLE loans ADD COLUMN override_by TEXT")     # and who passed them
+
+
 def _audit(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, staff_id TEXT NOT NULL,"
@@ -209,4 +214,5 @@ CIRCULATION_MIGRATIONS = [
     ("0120_staff_alerts", _alerts),
     ("0121_audit", _audit),
     ("0122_withdrawn_notices", _withdrawn_notices),
+    ("0123_loan_overrides", _loan_overrides),
 ]

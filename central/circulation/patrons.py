@@ -62,8 +62,8 @@ def add_patron(s: Store, surname: str, category: str, *, branch: str | None = No
     values = {"surname": surname.strip(), "category": category, "status": status,
               "home_branch": branch, "registered_at": now.isoformat(),
               "legal_person": int(bool(cat["legal_person"])), **fields}
-    if status == "active":
-        values |= {"completed_at": now.isoformat(),
+    if status == "active":      # registered at the desk: the form is signed there
+        values |= {"completed_at": now.isoformat(), "form_signed": 1,
                    "valid_until": add_months(today, cat["membership_months"]).isoformat()}
     with s.atomic():
         pid = s.insert("patrons", values)

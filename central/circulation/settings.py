@@ -32,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # another branch's item returned here: refused (TextLib), or taken and sent home in
     # transit (a network whose return boxes take any branch's books)
     other_branch_returns: Literal["refuse", "transit"] = "refuse"
+    # a member whose registration form is not signed: lend anyway, warn the desk, or refuse
+    unsigned_form: Switch = "warn"
     pickup_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
     hold_expiry_days: Annotated[int, msgspec.Meta(ge=1)] = 180
     due_warning_days: Days = 3
