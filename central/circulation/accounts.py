@@ -1,6 +1,7 @@
 """Money: debts by kind, payments split over chosen debts, credit, receipts and reports.
 
-Invariant: what a patron owes minus their credit equals all debts minus all payments.
+Invariants: what a patron owes minus their credit equals all debts minus all payments; credit
+is never negative; no debt is paid more than its amount.
 """
 
 from datetime import date
@@ -177,8 +178,30 @@ def edit_payment(s: Store, payment_id: int, staff_id: str, *, amount: int | None
         s.update("payments", payment_id, {"amount": amount, "method": method or found["method"]})
         _allocate(s, payment_id, _chosen(s, found["patron_id"], found["branch_id"],
                                          chosen or None), amount)
+        _give_back_spent_credit(s, found["patron_id"])
         allowlist.refresh_patron(s.db, found["patron_id"])
     return receipt(s, payment_id)
+
+
+def _give_back_spent_credit(s: Store, patron_id: int) -> None:
+    """After a payment shrank or went, credit spent from it may exceed what is left: undo the
+    newest credit settlements by that much, so their debts are owed again (never a negative
+    credit, never money that was not paid)."""
+    short = -credit(s, patron_id)
+    for spent in s.rows("SELECT a.payment_id, a.debt_id, a.amount FROM allocations a"
+                        " JOIN payments p ON p.id = a.payment_id WHERE p.patron_id = ?"
+                        " AND p.method = 'credit' AND p.deleted_at IS NULL"
+                        " ORDER BY p.id DESC, a.debt_id DESC", [patron_id]):
+        if short <= 0:
+            return
+        back = min(short, spent["amount"])
+        key = [spent["payment_id"], spent["debt_id"]]
+        if back == spent["amount"]:
+            s.conn.execute("DELETE FROM allocations WHERE payment_id = ? AND debt_id = ?", key)
+        else:
+            s.conn.execute("UPDATE allocations SET amount = amount - ? WHERE payment_id = ?"
+                           " AND debt_id = ?", [back, *key])
+        short -= back
 
 
 def delete_payment(s: Store, payment_id: int, staff_id: str) -> None:
@@ -188,6 +211,7 @@ def delete_payment(s: Store, payment_id: int, staff_id: str) -> None:
     with s.atomic():
         s.update("payments", payment_id, {"deleted_at": s.now().isoformat(),
                                           "deleted_by": staff_id})
+        _give_back_spent_credit(s, found["patron_id"])
         allowlist.refresh_patron(s.db, found["patron_id"])
 
 
