@@ -12,7 +12,17 @@ from edge_common.protocol import circulation as wire
 from edge_common.protocol.datasets import ALLOWLIST, AllowEntry
 from edge_common.readers import normalise_uid
 from edge_common.runtime import DeviceRuntime
-from kiosk.models import Account, Borrowed, Debt, Hold, HoldState, Loan, Patron, Renewal
+from kiosk.models import (
+    Account,
+    Borrowed,
+    Debt,
+    Hold,
+    HoldState,
+    Loan,
+    OwedElsewhere,
+    Patron,
+    Renewal,
+)
 from kiosk.receipt import Line
 
 B = TypeVar("B", bound=Body)
@@ -79,7 +89,8 @@ class CentralBackend:
             holds=[Hold(str(h.id), h.title, cast(HoldState, h.state), h.branch, h.pickup_by,
                         h.position) for h in got.holds],
             debts=[Debt(str(d.id), d.kind, d.amount, d.note) for d in got.debts],
-            credit=got.credit, currency=got.currency)
+            credit=got.credit, currency=got.currency,
+            elsewhere=[OwedElsewhere(o.name, o.amount) for o in got.elsewhere])
 
     def checkout(self, patron: Patron, barcode: str) -> Borrowed:
         """Lend online; when central is out of reach, queue the loan within the offline limit.

@@ -52,6 +52,13 @@ class Debt(msgspec.Struct, frozen=True):
     description: str = ""
 
 
+class OwedElsewhere(msgspec.Struct, frozen=True):
+    """Money owed at another branch, paid there: shown, never in what is paid here."""
+
+    branch: str
+    amount: int
+
+
 class Account(msgspec.Struct, frozen=True):
     """The patron's account summary."""
 
@@ -60,6 +67,7 @@ class Account(msgspec.Struct, frozen=True):
     debts: list[Debt] = []
     credit: int = 0
     currency: str = "EUR"
+    elsewhere: list[OwedElsewhere] = []
 
     def holds_in(self, state: str) -> list[Hold]:
         """Holds in one state."""

@@ -35,7 +35,10 @@ def account_rows(tr: Translator, account: Account | None, today: date) -> dict[s
                   for h in account.holds],
         "debts": [{"id": d.id, "title": tr.label(d.kind) if d.kind in LABELS else d.kind,
                    "detail": f"{d.description}  {tr.money(d.amount, account.currency)}",
-                   "selectable": True} for d in account.debts],
+                   "selectable": True} for d in account.debts]
+        + [{"id": f"elsewhere:{o.branch}", "title": tr.label("owed_at", branch=o.branch),
+            "detail": f"{tr.money(o.amount, account.currency)} · {tr.label('pay_there')}",
+            "selectable": False} for o in account.elsewhere],
     }
 
 

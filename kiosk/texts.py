@@ -83,6 +83,8 @@ LABELS = {
     "holds_waiting": N_("Waiting"),
     "holds_transit": N_("On the way"),
     "debts": N_("Fees"),
+    "owed_at": N_("Owed at {branch}"),
+    "pay_there": N_("to be paid there"),
     "due": N_("due {date}"),
     "overdue": N_("overdue since {date}"),
     "pickup_by": N_("pick up by {date}"),

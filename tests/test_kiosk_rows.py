@@ -3,7 +3,7 @@
 from datetime import date
 
 from kiosk.i18n import Translator
-from kiosk.models import Account, Borrowed, Debt, Hold, Loan
+from kiosk.models import Account, Borrowed, Debt, Hold, Loan, OwedElsewhere
 from kiosk.rows import account_rows, borrowed_rows
 
 TODAY = date(2026, 11, 30)
@@ -39,3 +39,15 @@ def test_borrowed_now_shows_due_dates_or_the_offline_note():
                                             Borrowed("B9", "", None, queued=True)])
     assert [(r["title"], r["detail"][:7]) for r in rows] == [("Cankar", "due 21 "),
                                                              ("B9", "Working")]
+
+
+def test_what_is_owed_at_other_branches_is_shown_to_pay_there_never_chosen_here():
+    """With the network debt limit the kiosk lists the other branches' debts, read-only."""
+    account = Account(debts=[Debt("d1", "fine", 240, "Kosovel")],
+                      elsewhere=[OwedElsewhere("Šiška Library", 900)])
+    rows = account_rows(Translator("en"), account, TODAY)["debts"]
+    assert [(r["title"], r["detail"], r["selectable"]) for r in rows[1:]] == [
+        ("Owed at Šiška Library", "€9.00 · to be paid there", False)]
+    assert account.owed == 240
+    sl = account_rows(Translator("sl"), account, TODAY)["debts"][1]
+    assert sl["title"] == "Dolg v enoti Šiška Library"

@@ -64,6 +64,15 @@ def owed(s: Store, patron_id: int, branch: str | None = None) -> int:
     return sum(d["open"] for d in debts(s, patron_id, branch))
 
 
+def owed_elsewhere(s: Store, patron_id: int, branch: str) -> list[dict]:
+    """What the patron owes at each other branch, with where that branch is (to pay there)."""
+    return s.rows(
+        f"SELECT b.id AS branch, b.name, coalesce(b.address, '') AS address,"
+        f" sum({OPEN_SQL}) AS amount FROM debts d JOIN branches b ON b.id = d.branch_id"
+        f" WHERE d.patron_id = ? AND d.branch_id != ? GROUP BY b.id HAVING amount > 0"
+        f" ORDER BY b.name", [patron_id, branch])
+
+
 def _chosen(s: Store, patron_id: int, branch: str, debt_ids: list[int] | None) -> list[dict]:
     open_debts = debts(s, patron_id, branch)
     if debt_ids is None:

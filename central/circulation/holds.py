@@ -39,7 +39,8 @@ def patron_refusals(s: Store, p: dict, branch: str) -> list[str]:
         reasons.append("patron_blocked")
     if st.check_membership and p["valid_until"] and p["valid_until"] < s.today(branch).isoformat():
         reasons.append("membership_expired")
-    if st.debt_limit is not None and accounts.owed(s, p["id"]) > st.debt_limit:
+    scope = branch if st.debt_scope == "branch" else None
+    if st.debt_limit is not None and accounts.owed(s, p["id"], scope) > st.debt_limit:
         reasons.append("debt_over_limit")
     return reasons
 

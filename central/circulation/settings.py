@@ -26,6 +26,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     check_blocked: bool = True
     check_membership: bool = True
     debt_limit: Money | None = 1000
+    # which debts count against the limit: the lending branch's own (TextLib: a branch shows
+    # and takes only its own), or every branch's (then desk and kiosk show the others' too)
+    debt_scope: Literal["branch", "network"] = "branch"
     same_title_now: Switch = "warn"
     same_title_before: Switch = "off"
     unknown_item: Literal["error", "generic", "quick"] = "error"

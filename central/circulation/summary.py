@@ -55,7 +55,8 @@ def patron_facts(p: dict) -> dict:
 
 
 def summary(s: Store, patron_id: int, branch: str) -> dict:
-    """Everything the patron sees at a branch's device (debts of that branch only)."""
+    """Everything the patron sees at a branch's device: debts of that branch to pay, and when
+    the debt limit counts the whole network, what is owed elsewhere, to be paid there."""
     p = patrons.patron(s, patron_id)
     debts = [{"id": d["id"], "kind": d["kind"], "amount": d["open"], "note": d["note"] or ""}
              for d in accounts.debts(s, patron_id, branch)]
@@ -66,4 +67,6 @@ def summary(s: Store, patron_id: int, branch: str) -> dict:
         "debts": debts,
         "credit": accounts.credit(s, patron_id),
         "currency": s.settings.currency,
+        "elsewhere": accounts.owed_elsewhere(s, patron_id, branch)
+        if s.settings.debt_scope == "network" else [],
     }

@@ -153,8 +153,18 @@ class DebtLine(Answer):
     note: str = ""
 
 
+class OwedElsewhere(Answer):
+    """What is owed at another branch: shown, not paid here (pay it there)."""
+
+    branch: str
+    name: str
+    amount: Money
+    address: str = ""
+
+
 class Summary(Answer):
-    """`account.summary`: loans with renewability, holds, this branch's debts and the credit."""
+    """`account.summary`: loans with renewability, holds, this branch's debts and the credit,
+    and (when the debt limit counts every branch) what is owed at the others."""
 
     patron: PatronFacts
     loans: list[LoanLine]
@@ -162,6 +172,7 @@ class Summary(Answer):
     debts: list[DebtLine]
     credit: Money
     currency: str
+    elsewhere: list[OwedElsewhere] = []
 
 
 class Lent(Answer):
