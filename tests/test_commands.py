@@ -29,12 +29,14 @@ def body(*, key: bytes = KEY, **kw):
 
 @pytest.fixture
 def guard(tmp_path):
+    """A command guard for lock-1 with KEY, in tmp_path."""
     g = CommandGuard(str(tmp_path / "c.db"), "lock-1", KEY)
     yield g
     g.close()
 
 
 def test_fresh_command_is_admitted_once_even_across_restart(guard, tmp_path):
+    """A command runs once; its replay is refused, also by a guard opened after a restart."""
     assert guard.admit(body(), NOW).name == "open"
     with pytest.raises(CommandRefused) as err:
         guard.admit(body(), NOW + timedelta(seconds=1))
@@ -67,6 +69,8 @@ def test_a_command_runs_until_just_before_its_expiry_and_never_from_that_instant
     ({"sudo": True}, "command_invalid"),
 ])
 def test_bad_commands_are_refused_with_codes(guard, changes, code):
+    """Expiring MAX_TTL ahead runs; further ahead, a short nonce, a bad or unknown field: refused
+    as command_invalid."""
     if code is None:
         assert guard.admit(body(**changes), NOW).name == "open"
         return
@@ -76,6 +80,7 @@ def test_bad_commands_are_refused_with_codes(guard, changes, code):
 
 
 def test_only_central_signing_for_this_device_is_obeyed(guard, tmp_path):
+    """Wrong key, changed after signing, unsigned, another lock's copy, no key: each refused."""
     other = CommandGuard(str(tmp_path / "other.db"), "lock-2", bytes(32))
     keyless = CommandGuard(str(tmp_path / "keyless.db"), "lock-1", None)
     forged = body() | {"args": {"door": "entrance"}}           # changed after signing
@@ -142,6 +147,7 @@ def test_an_accepted_nonce_is_on_disk_before_the_command_runs(guard):
 
 
 def test_expired_nonces_are_forgotten(guard):
+    """A nonce is kept only until its command expires, so the record does not grow forever."""
     guard.admit(body(), NOW)
     later = NOW + timedelta(minutes=5)
     guard.admit(body(expires=(later + timedelta(seconds=30)).isoformat()), later)
@@ -159,6 +165,7 @@ def _queue_undeclared(db, dev: str, name: str) -> str:
 
 
 def test_command_travels_to_the_device_and_its_result_back(net):
+    """Central issues, the device runs or refuses, and central keeps each outcome."""
     net.start_central()
     seen = []
 

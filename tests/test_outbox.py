@@ -24,6 +24,7 @@ def table(tmp_path, what: str = "id") -> list:
 
 
 def test_events_survive_reopen_in_order_with_continuing_seq(tmp_path):
+    """Unacked events survive a restart in order, and sequence numbers go on from the last."""
     box = make(tmp_path)
     ids = [box.add("t.x", {"n": i}).id for i in range(5)]
     box.acked(ids[:2])
@@ -37,6 +38,7 @@ def test_events_survive_reopen_in_order_with_continuing_seq(tmp_path):
 
 
 def test_ack_of_unknown_ids_changes_nothing(tmp_path):
+    """An ack naming unknown ids, or none, deletes nothing and says so."""
     box = make(tmp_path)
     box.add("t.x", {})
     assert box.acked(["01ARZ3NDEKTSV4RRFFQ69G5FAV"]) == 0
@@ -45,6 +47,7 @@ def test_ack_of_unknown_ids_changes_nothing(tmp_path):
 
 
 def test_cap_drops_lowest_priority_oldest_first_and_never_keep(tmp_path):
+    """Past the cap LOW events go before NORMAL ones, oldest first, KEEP events never."""
     box = make(tmp_path, max_rows=10)
     keep = [box.add("loan.checkout", {}, Priority.KEEP).id for _ in range(4)]
     normal = [box.add("access.decision", {}, Priority.NORMAL).id for _ in range(3)]
@@ -138,6 +141,7 @@ def test_an_event_is_on_disk_when_add_returns(tmp_path):
 
 
 def test_add_many_is_one_transaction(tmp_path):
+    """A batch gets consecutive sequence numbers and lands whole."""
     box = make(tmp_path)
     envs = box.add_many([("t.x", {"i": i}, Priority.KEEP) for i in range(100)])
     assert [e.seq for e in envs] == list(range(1, 101))
@@ -147,6 +151,7 @@ def test_add_many_is_one_transaction(tmp_path):
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["add", "ack"]), st.integers(0, 3)), max_size=40))
 def test_depth_and_bytes_match_the_table(tmp_path_factory, ops):
+    """Whatever adds, acks and drops happen, the counters match the table."""
     box = make(tmp_path_factory.mktemp("ob"), max_rows=15)
     ids = []
     for op, n in ops:
