@@ -102,8 +102,9 @@ def test_only_central_signing_for_this_device_is_obeyed(guard, tmp_path):
 
 @pytest.fixture
 def helsinki(monkeypatch):
-    """The process's local time is Helsinki's (summer time ends 2026-10-25 01:00 UTC)."""
-    monkeypatch.setenv("TZ", "Europe/Helsinki")
+    """The process's local time is Helsinki's (summer time ends 2026-10-25 01:00 UTC), as a
+    POSIX rule that needs no time zone database."""
+    monkeypatch.setenv("TZ", "EET-2EEST,M3.5.0/3,M10.5.0/4")
     time.tzset()
     yield
     monkeypatch.undo()
