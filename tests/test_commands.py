@@ -1,5 +1,7 @@
 """Commands carry an expiry and a nonce: stale, replayed and malformed ones are refused."""
 
+import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -27,12 +29,14 @@ def body(*, key: bytes = KEY, **kw):
 
 @pytest.fixture
 def guard(tmp_path):
+    """A command guard for lock-1 with KEY, in tmp_path."""
     g = CommandGuard(str(tmp_path / "c.db"), "lock-1", KEY)
     yield g
     g.close()
 
 
 def test_fresh_command_is_admitted_once_even_across_restart(guard, tmp_path):
+    """A command runs once; its replay is refused, also by a guard opened after a restart."""
     assert guard.admit(body(), NOW).name == "open"
     with pytest.raises(CommandRefused) as err:
         guard.admit(body(), NOW + timedelta(seconds=1))
@@ -43,9 +47,19 @@ def test_fresh_command_is_admitted_once_even_across_restart(guard, tmp_path):
     again.close()
 
 
+def test_a_command_runs_until_just_before_its_expiry_and_never_from_that_instant_on(guard):
+    """Refused as command_expired at its `expires` exactly and after; admitted a microsecond
+    before (so a `<` for the `<=` in the check fails here), the refusals burnt no nonce."""
+    expires = NOW + timedelta(seconds=30)
+    for now in (expires, expires + timedelta(seconds=1)):
+        with pytest.raises(CommandRefused) as err:
+            guard.admit(body(expires=expires.isoformat()), now)
+        assert err.value.code == "command_expired"
+    late = expires - timedelta(microseconds=1)
+    assert guard.admit(body(expires=expires.isoformat()), late).name == "open"
+
+
 @pytest.mark.parametrize("changes, code", [
-    ({"expires": (NOW - timedelta(seconds=1)).isoformat()}, "command_expired"),
-    ({"expires": NOW.isoformat()}, "command_expired"),
     ({"expires": (NOW + MAX_TTL).isoformat()}, None),
     ({"expires": (NOW + MAX_TTL + timedelta(seconds=1)).isoformat()}, "command_invalid"),
     ({"expires": (NOW + timedelta(hours=2)).isoformat()}, "command_invalid"),
@@ -55,6 +69,8 @@ def test_fresh_command_is_admitted_once_even_across_restart(guard, tmp_path):
     ({"sudo": True}, "command_invalid"),
 ])
 def test_bad_commands_are_refused_with_codes(guard, changes, code):
+    """Expiring MAX_TTL ahead runs; further ahead, a short nonce, a bad or unknown field: refused
+    as command_invalid."""
     if code is None:
         assert guard.admit(body(**changes), NOW).name == "open"
         return
@@ -64,6 +80,7 @@ def test_bad_commands_are_refused_with_codes(guard, changes, code):
 
 
 def test_only_central_signing_for_this_device_is_obeyed(guard, tmp_path):
+    """Wrong key, changed after signing, unsigned, another lock's copy, no key: each refused."""
     other = CommandGuard(str(tmp_path / "other.db"), "lock-2", bytes(32))
     keyless = CommandGuard(str(tmp_path / "keyless.db"), "lock-1", None)
     forged = body() | {"args": {"door": "entrance"}}           # changed after signing
@@ -83,7 +100,55 @@ def test_only_central_signing_for_this_device_is_obeyed(guard, tmp_path):
         keyless.close()
 
 
+@pytest.fixture
+def helsinki(monkeypatch):
+    """The process's local time is Helsinki's (summer time ends 2026-10-25 01:00 UTC), as a
+    POSIX rule that needs no time zone database."""
+    monkeypatch.setenv("TZ", "EET-2EEST,M3.5.0/3,M10.5.0/4")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_replay_is_refused_across_the_end_of_summer_time(guard, helsinki):
+    """Around the clock change, a later command must not make the guard forget the nonce of an
+    earlier one that is still valid, however the expiries read in local time."""
+    change = datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
+
+    def before(minutes: int) -> datetime:
+        return change - timedelta(minutes=minutes)
+
+    first = body(expires=(change + timedelta(minutes=5)).isoformat())   # 03:05 winter time
+    guard.admit(first, before(5))
+    guard.admit(body(nonce="m" * 32, expires=(change + timedelta(minutes=8)).isoformat()),
+                before(2))                                             # at 03:58 summer time
+    with pytest.raises(CommandRefused) as err:
+        guard.admit(first, before(1))
+    assert err.value.code == "command_replayed"
+
+
+def test_a_failed_nonce_write_burns_nothing_and_leaves_the_guard_working(guard, tmp_path):
+    """A write that fails inside the guard's transaction (a trigger standing in for a full
+    disk) raises SQLite's error; once the disk is fine, the same command is admitted."""
+    disk = sqlite3.connect(tmp_path / "c.db", isolation_level=None)
+    disk.execute("CREATE TRIGGER full BEFORE INSERT ON seen_nonces"
+                 " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    with pytest.raises(sqlite3.IntegrityError):
+        guard.admit(body(), NOW)
+    disk.execute("DROP TRIGGER full")
+    disk.close()
+    assert guard.admit(body(), NOW).name == "open"
+
+
+def test_an_accepted_nonce_is_on_disk_before_the_command_runs(guard):
+    """The nonce record commits with synchronous=FULL: a power cut right after an accepted
+    `open` cannot make the lock forget it and obey a replay after the reboot."""
+    assert guard._db.execute("PRAGMA synchronous").fetchone() == (2,)    # 2 = FULL
+
+
 def test_expired_nonces_are_forgotten(guard):
+    """A nonce is kept only until its command expires, so the record does not grow forever."""
     guard.admit(body(), NOW)
     later = NOW + timedelta(minutes=5)
     guard.admit(body(expires=(later + timedelta(seconds=30)).isoformat()), later)
@@ -101,6 +166,7 @@ def _queue_undeclared(db, dev: str, name: str) -> str:
 
 
 def test_command_travels_to_the_device_and_its_result_back(net):
+    """Central issues, the device runs or refuses, and central keeps each outcome."""
     net.start_central()
     seen = []
 

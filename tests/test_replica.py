@@ -1,27 +1,40 @@
 """Replicated datasets on the device: deltas only in order, pulls write rows, versions persist."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from edge_common.replica import Replicas, Verdict, classify
 
 
-@given(st.integers(0, 10**9), st.integers(0, 10**9))
-def test_classify(current, incoming):
-    verdict = classify(current, incoming)
-    if incoming == current + 1:
-        assert verdict is Verdict.APPLY
-    elif incoming <= current:
-        assert verdict is Verdict.STALE
-    else:
-        assert verdict is Verdict.GAP
+@pytest.mark.parametrize("current, incoming, verdict", [
+    (0, 1, Verdict.APPLY), (41, 42, Verdict.APPLY),
+    (41, 41, Verdict.STALE), (41, 40, Verdict.STALE), (41, 39, Verdict.STALE),
+    (41, 43, Verdict.GAP), (0, 2, Verdict.GAP),
+])
+def test_a_delta_applies_only_on_the_version_before_it(current, incoming, verdict):
+    """Delta v on top of v-1 applies; one already held (or older) is stale; a later one is a
+    gap that makes the device pull."""
+    assert classify(current, incoming) is verdict
+
+
+@given(st.integers(0, 10**9), st.integers(-3, 3))
+def test_every_delta_is_applied_or_stale_or_a_gap_by_its_distance(current, ahead):
+    """Over any version, the verdict depends only on how far ahead the delta is."""
+    expected = {1: Verdict.APPLY}.get(ahead, Verdict.GAP if ahead > 1 else Verdict.STALE)
+    assert classify(current, current + ahead) is expected
 
 
 def test_apply_and_reopen(tmp_path):
+    """Rows and versions written by apply() are there after a restart; a version-less apply
+    writes rows but leaves the version."""
     r = Replicas(str(tmp_path / "r.db"), clock=lambda: 42.0)
+    assert r.synced_at("allowlist") is None
     r.apply("allowlist", [("k1", {"blk": False}), ("k2", {"blk": True})], 1)
     r.apply("allowlist", [("k1", None)], 2)
+    assert r.version("allowlist") == 2
     r.apply("allowlist", [("k3", {})], None)
+    assert r.version("allowlist") == 2
     r.close()
     r = Replicas(str(tmp_path / "r.db"))
     assert r.version("allowlist") == 2 and r.synced_at("allowlist") == 42.0
@@ -32,6 +45,7 @@ def test_apply_and_reopen(tmp_path):
 
 
 def test_a_staged_full_copy_replaces_the_dataset_at_once(tmp_path):
+    """Staged pages change nothing until apply_staged swaps in their newest rows at once."""
     r = Replicas(str(tmp_path / "r.db"))
     r.apply("allowlist", [("old", {"n": 0}), ("k3", {"n": 0})], 4)
     r.stage("allowlist", [("k3", {"n": 1}), ("k4", {"n": 1}), ("k6", {"n": 1})], fresh=True)
@@ -44,6 +58,7 @@ def test_a_staged_full_copy_replaces_the_dataset_at_once(tmp_path):
 
 
 def test_a_fresh_stage_forgets_a_broken_full_copy(tmp_path):
+    """A fresh stage drops what an earlier, broken pull of the same dataset left staged."""
     r = Replicas(str(tmp_path / "r.db"))
     r.stage("allowlist", [("k1", {})], fresh=True)
     r.stage("calendar", [("2026-01-01", {})], fresh=True)
