@@ -2,6 +2,7 @@
 
 import os
 import queue
+import threading
 import time
 from types import SimpleNamespace
 
@@ -20,6 +21,7 @@ from edge_common.readers.config import SerialReaderConfig, SimReaderConfig
 from edge_common.readers.reopen import LoopReader
 from edge_common.readers.serial_line import LineFramer, parse_line
 from edge_common.readers.sim import parse_tap
+from tests.harness import wait_for
 from tests.ptypair import close_quietly, pty_pair
 
 
@@ -145,7 +147,7 @@ def test_serial_reader_over_a_pty_survives_unplug_and_replug(tmp_path):
         os.close(device)
         os.unlink(link)
         assert states.get(timeout=5) == "lost"
-        time.sleep(0.5)
+        time.sleep(0.5)  # a person takes a moment to plug it back in
         controller, device = pty_pair(link)
         assert states.get(timeout=10) == "ok"
         os.write(controller, b"0A0B0C0D\r")
@@ -167,34 +169,38 @@ def pcscd(tmp_path_factory):
 
 @pytest.mark.xdist_group("pcscd")
 def test_pcsc_reader_reads_taps_and_survives_pcscd_restart(pcscd):
-    import threading
-
+    """Each tap is read once however long the card stays on the reader; pcscd restarted, the
+    reader says `lost`, then `ok`, and reads taps again."""
     from edge_common.readers.config import PcscReaderConfig
-    from tests.vpcd import VirtualCard
+    from tests.vpcd import VirtualCard, reader_empty
 
     reader = open_reader(PcscReaderConfig(reader="Virtual PCD", poll_interval=0.1))
     cards, states = collect(reader)
 
-    def tap(uid: bytes, seconds: float = 1.5) -> None:
+    def tap(uid: bytes) -> str:
+        """Put a card down until it was read and polled three times more, take it away, and
+        wait until pcscd sees the reader empty (a card put down before is not powered)."""
         card = VirtualCard(uid)
-        threading.Thread(target=card.serve, args=(seconds,), daemon=True).start()
-        time.sleep(seconds)
-        card.remove()
-        time.sleep(1.0)  # pcscd notices the removal before the next tap
+        threading.Thread(target=card.serve, args=(60,), daemon=True).start()
+        try:
+            read = cards.get(timeout=10).uid
+            polled = card.powered
+            wait_for(lambda: card.powered >= polled + 3, what="the card polled while left there")
+        finally:
+            card.remove()
+        wait_for(lambda: reader_empty("Virtual PCD"), what="pcscd seeing the card gone")
+        assert cards.empty(), "a card left on the reader is reported once"
+        return read
 
     try:
         assert states.get(timeout=10) == "ok"
-        tap(b"\x04\xa1\xb2\xc3\xd4\xe5\xf6")
-        assert cards.get(timeout=5).uid == "04A1B2C3D4E5F6"
-        tap(b"\x04\xa1\xb2\xc3\xd4\xe5\xf6")
-        assert cards.get(timeout=5).uid == "04A1B2C3D4E5F6"
-        assert cards.empty()
+        assert tap(b"\x04\xa1\xb2\xc3\xd4\xe5\xf6") == "04A1B2C3D4E5F6"
+        assert tap(b"\x04\xa1\xb2\xc3\xd4\xe5\xf6") == "04A1B2C3D4E5F6"
         pcscd.stop()
         assert states.get(timeout=10) == "lost"
         pcscd.start()
         assert states.get(timeout=15) == "ok"
-        tap(b"\x11\x22\x33\x44")
-        assert cards.get(timeout=5).uid == "11223344"
+        assert tap(b"\x11\x22\x33\x44") == "11223344"
     finally:
         reader.stop()
 
@@ -202,7 +208,7 @@ def test_pcsc_reader_reads_taps_and_survives_pcscd_restart(pcscd):
 def test_nfc_reader_over_nfcpy_udp_reports_each_tap_once():
     from edge_common.readers.config import NfcReaderConfig
     from provisioning.broker import free_port
-    from tests.type2tag import Type2Card
+    from tests.type2tag import Type2Card, wait_until_polled_for_a_card
 
     port = free_port()
     reader = open_reader(NfcReaderConfig(path=f"udp:127.0.0.1:{port}"))
@@ -211,24 +217,48 @@ def test_nfc_reader_over_nfcpy_udp_reports_each_tap_once():
         assert states.get(timeout=5) == "ok"
         card = Type2Card(port, bytes.fromhex("04A1B2C3D4E5F6")).present()
         assert cards.get(timeout=20).uid == "04A1B2C3D4E5F6"
-        time.sleep(1.0)
+        checked = card.commands
+        wait_for(lambda: card.commands > checked + 3, what="the reader checking the card is there")
         assert cards.empty(), "a card left on the reader is reported once"
         card.remove()
-        time.sleep(0.5)
+        wait_until_polled_for_a_card(port)
         Type2Card(port, bytes.fromhex("04112233445566")).present()
         assert cards.get(timeout=20).uid == "04112233445566"
     finally:
         reader.stop()
 
 
-def test_missing_nfc_front_end_is_reported_lost_and_retried():
-    from edge_common.readers.config import NfcReaderConfig
+def test_missing_nfc_front_end_is_reported_lost_and_retried(monkeypatch):
+    """Without its front end the reader says `lost` once and keeps trying; plugged in, it says
+    `ok` and reads a tap. Until then nfcpy opens a USB device that does not exist."""
+    import nfc
 
-    reader = open_reader(NfcReaderConfig(path="usb:999:999"))
+    from edge_common.readers.config import NfcReaderConfig
+    from provisioning.broker import free_port
+    from tests.type2tag import Type2Card
+
+    port, plugged, opens = free_port(), threading.Event(), []
+    real = nfc.ContactlessFrontend
+
+    def front_end(path: str):
+        """nfcpy's own open: of the configured front end once it is plugged in."""
+        opens.append(path)
+        return real(path if plugged.is_set() else "usb:999:999")
+
+    monkeypatch.setattr(nfc, "ContactlessFrontend", front_end)
+    reader = open_reader(NfcReaderConfig(path=f"udp:127.0.0.1:{port}"))
     cards, states = collect(reader)
+    card = None
     try:
         assert states.get(timeout=5) == "lost"
+        wait_for(lambda: len(opens) >= 3, what="the reader trying again")
+        plugged.set()
+        assert states.get(timeout=30) == "ok", "retried until the front end was there"
+        card = Type2Card(port, bytes.fromhex("04A1B2C3D4E5F6")).present()
+        assert cards.get(timeout=20).uid == "04A1B2C3D4E5F6"
     finally:
+        if card:
+            card.remove()
         reader.stop()
 
 

@@ -61,6 +61,7 @@ class VirtualCard:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.settimeout(0.05)
         self._buf = b""
+        self.powered = 0  # power-ons: a reader polling the card powers it up each time
 
     def serve(self, seconds: float) -> None:
         """Answer pcscd for a while (power, ATR, APDUs)."""
@@ -90,6 +91,7 @@ class VirtualCard:
 
     def _answer(self, msg: bytes) -> bytes | None:
         if len(msg) == 1:
+            self.powered += msg[0] == 1
             return ATR if msg[0] == 4 else None
         if msg[:2] == b"\xff\xca":
             return self.uid + b"\x90\x00"
@@ -98,3 +100,20 @@ class VirtualCard:
     def remove(self) -> None:
         """Take the card off the reader."""
         self.sock.close()
+
+
+def reader_empty(name: str) -> bool:
+    """Whether pcscd reports no card on the reader whose name contains `name`."""
+    from smartcard.Exceptions import CardConnectionException, NoCardException
+    from smartcard.System import readers
+
+    conn = next(r for r in readers() if name in str(r)).createConnection()
+    try:
+        conn.connect()
+    except NoCardException:
+        return True
+    except CardConnectionException:  # a card pcscd still lists, no longer powered
+        return False
+    finally:
+        conn.release()
+    return False
