@@ -6,7 +6,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -48,15 +47,15 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
         wait_for(lambda: "granted" in log() and "blocked" in log(), timeout=15,
                  what="decisions in the access log")
         assert libedge("admin", "card", "block", "--db", db, "04A1B2C3").returncode == 0
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            libedge("tap", "--run-dir", str(run), "toilet-1", "04A1B2C3")
-            time.sleep(0.5)
-            last = libedge("admin", "access-log", "--db", db, "--limit", "1").stdout
-            if "toilet-1" in last and "blocked" in last:
-                break
-        else:
-            raise AssertionError("the blocked card was still admitted")
+
+        def refused_as_blocked() -> bool:
+            tap = libedge("tap", "--run-dir", str(run), "toilet-1", "04A1B2C3")
+            return tap.returncode == 1 and "blocked" in tap.stdout
+
+        wait_for(refused_as_blocked, interval=0.5, what="the blocked card refused at toilet-1")
+        wait_for(lambda: "toilet-1" in (last := libedge("admin", "access-log", "--db", db,
+                                                        "--limit", "1").stdout)
+                 and "blocked" in last, what="the refusal in the access log")
         bad = libedge("tap", "--run-dir", str(run), "no-such-door", "04A1B2C3")
         assert bad.returncode != 0 and "cannot reach the reader" in bad.stderr
         sent = libedge("admin", "command", "--db", db, "lock-1", "open", "--arg",
