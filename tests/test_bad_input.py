@@ -2,6 +2,7 @@
 may do at the broker: tests/test_confinement.py)."""
 
 import json
+import logging
 import queue
 import threading
 
@@ -101,7 +102,10 @@ def test_garbage_from_a_device_gets_codes_and_changes_nothing(net):
         stop(evil)
 
 
-def test_garbage_to_a_device_is_logged_and_the_device_keeps_working(net):
+def test_garbage_to_a_device_is_logged_and_the_device_keeps_working(net, caplog):
+    """Garbage on every topic a device reads is logged with its stable code and counted; the
+    device still delivers its events and applies central's changes."""
+    caplog.set_level(logging.WARNING)
     net.start_central()
     dev = net.device("lock-1", datasets=["allowlist"])
     dev.start()
@@ -124,6 +128,13 @@ def test_garbage_to_a_device_is_logged_and_the_device_keeps_working(net):
                                         "changes": [[1, 2, 3]]}))
         evil.publish(topics.sync(net.site, "allowlist"), bad_changes)
         wait_for(lambda: dev.stats["invalid"] >= 3 * len(GARBAGE), timeout=15)
+        wait_for(lambda: sum("sync_delta_invalid" in r.getMessage() for r in caplog.records)
+                 == 2, what="both malformed deltas logged, after all the garbage")
+        dropped = {r.args[1:] for r in caplog.records if "dropped message on" in r.msg}
+        assert {topic for topic, _ in dropped} == {topics.device("lock-1", c) for c in (
+            "ack", "res", "cmd")} | {topics.sync(net.site, "allowlist")}
+        assert {code for _, code in dropped} == {"json_invalid", "envelope_invalid",
+                                                 "nesting_too_deep"}
         dev.emit(ACCESS_DECISION, AccessDecision(door="d", card="c" * 64, result="granted"))
         wait_for(lambda: dev.health().outbox_depth == 0, what="device still delivers")
         with net.db.atomic():
