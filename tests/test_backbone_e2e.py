@@ -13,6 +13,8 @@ from tests.harness import mqtt_client, seqs, wait_for
 
 
 def test_events_reach_central_once_and_leave_the_outbox(net):
+    """Events reach central's access log once each, and their outbox rows are gone, also after a
+    restart."""
     net.start_central()
     dev = net.device("lock-1")
     dev.start()
@@ -30,6 +32,7 @@ def test_events_reach_central_once_and_leave_the_outbox(net):
 
 
 def test_card_added_at_central_reaches_the_device_replica(net):
+    """A card added at central, and then its block, reach a running device's allow-list copy."""
     net.start_central()
     dev = net.device("lock-1", datasets=["allowlist"])
     dev.start()
@@ -49,6 +52,7 @@ def test_card_added_at_central_reaches_the_device_replica(net):
 
 
 def test_a_new_device_copies_a_list_of_many_pages(net, monkeypatch):
+    """A device that missed every delta copies the whole list by paged pulls."""
     from edge_common import datasync
 
     monkeypatch.setattr(datasync, "PULL_PAGE", 3)
@@ -70,6 +74,7 @@ def test_a_new_device_copies_a_list_of_many_pages(net, monkeypatch):
 
 
 def test_a_request_gets_its_declared_answer(net):
+    """A request through the broker gets the answer type its message declares."""
     net.start_central()
     dev = net.device("lock-1")
     dev.start()
@@ -82,6 +87,8 @@ def test_a_request_gets_its_declared_answer(net):
 
 
 def test_status_is_retained_and_the_will_says_offline(net):
+    """A device's status is online while up, offline by its will after a drop and after a clean
+    stop, and replayed to a late central."""
     import msgspec
 
     from central.service import CentralService
@@ -92,6 +99,7 @@ def test_status_is_retained_and_the_will_says_offline(net):
     dev.start()
 
     def status():
+        """The device's online flag and status body at central, or None."""
         row = net.db.execute("SELECT online, body FROM device_status WHERE dev = 'lock-1'")
         row = row.fetchone()
         return row and (row[0], msgspec.json.decode(row[1])["body"])
@@ -117,6 +125,7 @@ def test_status_is_retained_and_the_will_says_offline(net):
 
 
 def test_two_central_workers_share_the_load_exactly_once(net):
+    """Two central workers share three devices' events, each applied once."""
     from central.service import CentralService
     from tests.harness import central_config
 
@@ -188,6 +197,8 @@ def test_device_started_before_central_pulls_its_list_when_central_comes_up(net,
 
 
 def test_a_revoked_device_is_refused_by_a_running_central_within_seconds(net):
+    """A device revoked while central runs gets its events and status refused as device_unknown,
+    nothing more applied."""
     from central import fleet
 
     central = net.start_central()
@@ -196,6 +207,7 @@ def test_a_revoked_device_is_refused_by_a_running_central_within_seconds(net):
     body = AccessDecision(door="d", card="a" * 64, result="granted")
 
     def rejected() -> list:
+        """The codes of lock-1's refused events at central."""
         return [r[0] for r in net.db.execute("SELECT code FROM rejected WHERE dev = 'lock-1'")]
 
     try:
@@ -206,6 +218,7 @@ def test_a_revoked_device_is_refused_by_a_running_central_within_seconds(net):
         net.db.execute("DELETE FROM device_status")
 
         def refused() -> bool:          # a worker rereads a device within DEVICE_SECONDS
+            """Emit one more event; whether central has refused one yet."""
             dev.emit(ACCESS_DECISION, body)
             return bool(rejected())
 

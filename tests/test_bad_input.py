@@ -53,16 +53,20 @@ def raw_client(net, user, subs=(), password=None):
 
 
 def stop(*links):
+    """Stop the links."""
     for link in links:
         link.stop()
 
 
 def valid(dev, type="access.decision", body=None):
+    """A valid envelope from `dev` (an access decision unless told)."""
     body = body if body is not None else {"door": "d", "card": "c" * 64, "result": "granted"}
     return envelope.encode(envelope.make(type, dev, body))
 
 
 def test_garbage_from_a_device_gets_codes_and_changes_nothing(net):
+    """Garbage from a device on evt, req and status gets stable codes, applies nothing, and central
+    keeps serving."""
     service = net.start_central()
     fleet.enrol(net.db, "lock-2", net.site, "lockd")
     res, ack = topics.device("lock-2", "res"), topics.device("lock-2", "ack")
@@ -150,6 +154,7 @@ def test_garbage_to_a_device_is_logged_and_the_device_keeps_working(net, caplog)
 
 @pytest.mark.parametrize("size", [envelope.MAX_PAYLOAD + 1])
 def test_oversized_request_gets_payload_too_large(net, size):
+    """A request over the size limit is answered payload_too_large."""
     net.start_central()
     res = topics.device("lock-2", "res")
     fleet.enrol(net.db, "lock-2", net.site, "lockd")
@@ -177,6 +182,7 @@ def test_a_flood_of_deep_nesting_costs_only_itself(net):
     enough, sent = threading.Event(), []
 
     def flood() -> None:
+        """Publish a deeply nested event, status and request every 20 ms until told to stop."""
         while not enough.wait(0.02):  # pacing the flood (the report: one every 50 ms)
             n = len(sent)
             evil.publish(topics.device("lock-2", "evt"), deep("lock-2"))

@@ -97,6 +97,7 @@ def probe(net, user: str, service: bool = False, password: str | None = None) ->
 
 
 def connected(p: Probe) -> Probe:
+    """Wait until the probe is connected and return it."""
     wait_for(lambda: p.connected, what=f"{p.client_id} connected")
     return p
 
@@ -113,6 +114,7 @@ def pull(dev: str) -> bytes:
 
 
 def body(msg: Incoming) -> dict:
+    """The body of a received envelope."""
     return envelope.decode(msg.payload).body
 
 

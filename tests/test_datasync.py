@@ -34,6 +34,7 @@ class FakeCentral:
 
 @pytest.fixture
 def sync(tmp_path):
+    """A DataSync on a fresh replica file, with a fake central and a hand-driven clock."""
     replicas = Replicas(str(tmp_path / "replica.db"), clock=lambda: 1000.0)
     central = FakeCentral()
     counts = {"changed": 0, "invalid": 0}
@@ -48,14 +49,18 @@ def sync(tmp_path):
 
 
 def delta(version, changes):
+    """A sync delta body for the test dataset."""
     return {"dataset": LIST, "version": version, "changes": changes}
 
 
 def rows(sync, *keys):
+    """The replica's stored rows (or None) for `keys`."""
     return [sync.replicas.get(LIST, k) for k in keys]
 
 
 def test_deltas_apply_in_order_and_stale_ones_are_ignored(sync):
+    """Deltas apply one after the other; a repeated or older one changes nothing and pulls
+    nothing."""
     sync.delta(delta(1, [["a", {"n": 1}]]))
     sync.delta(delta(2, [["b", {"n": 2}], ["a", None]]))
     assert sync.versions() == {LIST: 2}
@@ -68,6 +73,8 @@ def test_deltas_apply_in_order_and_stale_ones_are_ignored(sync):
 
 
 def test_a_gap_pulls_since_our_version_and_ignores_deltas_meanwhile(sync):
+    """A gap starts a pull from our version; deltas during the pull are ignored, later ones
+    apply."""
     sync.delta(delta(1, [["a", {"n": 1}]]))
     sync.delta(delta(3, [["c", {"n": 3}]]))
     assert sync.central.bodies() == [{"dataset": LIST, "since": 1, "after": "",
@@ -82,6 +89,8 @@ def test_a_gap_pulls_since_our_version_and_ignores_deltas_meanwhile(sync):
 
 
 def test_a_paged_pull_continues_with_next_and_applies_each_page(sync):
+    """A paged pull asks for the next page and applies rows page by page, the version with the
+    last."""
     sync.delta(delta(1, [["a", {"n": 1}]]))
     sync.delta(delta(5, []))
     sync.central.answer([["b", {"n": 2}]], 5, next={"since": 1, "after": "b"})
@@ -93,6 +102,8 @@ def test_a_paged_pull_continues_with_next_and_applies_each_page(sync):
 
 
 def test_a_full_copy_from_zero_is_staged_then_swapped_in_at_once(sync):
+    """A resync copies from 0 into a staging area and replaces the old copy only with the last
+    page."""
     sync.delta(delta(1, [["old", {"n": 0}], ["k", {"n": 0}]]))
     sync.resync()
     assert sync.central.bodies()[-1]["since"] == 0
@@ -105,6 +116,7 @@ def test_a_full_copy_from_zero_is_staged_then_swapped_in_at_once(sync):
 
 
 def test_malformed_deltas_are_counted_as_invalid_and_not_applied(sync):
+    """Malformed deltas are counted as invalid; nothing of them is applied or pulled."""
     sync.delta(delta(1, [["a", {"n": 1}]]))
     for bad in (delta("2", []), delta(2, 3), {"dataset": "other", "version": 2, "changes": []},
                 delta(2, [[1, 2, 3]]), delta(2, [["b", "not a row"]])):
@@ -115,6 +127,8 @@ def test_malformed_deltas_are_counted_as_invalid_and_not_applied(sync):
 
 
 def test_a_failed_pull_is_retried_with_backoff_and_late_answers_are_ignored(sync):
+    """A failed pull is retried after a backoff, afresh when central is back; a forgotten pull's
+    late answer is ignored."""
     sync.tick(0.0)                                   # the first check pulls at once
     assert len(sync.central.asked) == 1
     sync.central.asked[0][2](None, RequestTimeout())
@@ -136,6 +150,7 @@ def test_a_failed_pull_is_retried_with_backoff_and_late_answers_are_ignored(sync
 
 
 def test_rows_of_a_declared_dataset_are_checked_before_anything_is_applied(tmp_path):
+    """A delta with one bad row of a declared dataset, or of a dataset not kept, applies nothing."""
     replicas = Replicas(str(tmp_path / "replica.db"))
     invalid = []
     sync = DataSync("lock-1", replicas, [ALLOWLIST], FakeCentral().ask,

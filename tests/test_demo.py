@@ -16,10 +16,13 @@ CLI = [sys.executable, "-u", "-c", "from libedge_cli.main import cli; cli()"]
 
 
 def libedge(*args):
+    """Run the `libedge` CLI and capture its output."""
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=30)
 
 
 def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
+    """The demo syncs both locks, grants and refuses taps, refuses a card blocked meanwhile, runs
+    central's command, and stops on Ctrl-C."""
     run = tmp_path / "demo-run"
     out = open(tmp_path / "demo.out", "w+")
     demo = subprocess.Popen([*CLI, "demo", "--run-dir", str(run)], stdout=out,
@@ -29,6 +32,7 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
                  what="demo ready")
         db = str(run / "central.db")
         def synced():
+            """Whether both locks are online with an allow-list past version 0."""
             *lines, refused = libedge("status", "--db", db).stdout.splitlines()
             assert refused.startswith("refused events: "), refused
             return len(lines) == 2 and all(" online " in x and "allowlist:v0" not in x
@@ -42,6 +46,7 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
         assert "blocked" in refused.stdout
 
         def log():
+            """The demo's access log as `libedge admin access-log` prints it."""
             return libedge("admin", "access-log", "--db", db).stdout
 
         wait_for(lambda: "granted" in log() and "blocked" in log(), timeout=15,
@@ -49,6 +54,7 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
         assert libedge("admin", "card", "block", "--db", db, "04A1B2C3").returncode == 0
 
         def refused_as_blocked() -> bool:
+            """Tap the card at toilet-1; whether the door refused it as blocked."""
             tap = libedge("tap", "--run-dir", str(run), "toilet-1", "04A1B2C3")
             return tap.returncode == 1 and "blocked" in tap.stdout
 
@@ -64,6 +70,7 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
         nonce = sent.stdout.split("nonce ")[1].rstrip(")\n")
 
         def result():
+            """The outcome the lock reported for the command."""
             with sqlite3.connect(db) as conn:
                 return conn.execute("SELECT outcome FROM command_results WHERE nonce = ?",
                                     [nonce]).fetchall()
@@ -77,6 +84,7 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
 
 
 def test_demo_kiosk_borrows_through_central(tmp_path):
+    """With the kiosk, a tap and a scanned barcode lend the item at central."""
     import re
     import sqlite3
 
@@ -101,6 +109,7 @@ def test_demo_kiosk_borrows_through_central(tmp_path):
                        barcode).returncode == 0
 
         def lent():
+            """How many open loans central holds for the scanned item."""
             with sqlite3.connect(run / "central.db") as db:
                 return db.execute("SELECT count(*) FROM loans JOIN items i ON i.id = item_id"
                                   " WHERE i.barcode = ? AND returned_at IS NULL",

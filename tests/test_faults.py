@@ -142,6 +142,7 @@ def test_central_killed_mid_batch_loses_and_repeats_nothing(net, tmp_path):
     log = open(tmp_path / "central.log", "ab")
 
     def start_central():
+        """Start central's worker as its own process, logging to central.log."""
         return subprocess.Popen([sys.executable, "-m", "central.service", "--config", str(conf)],
                                 stdout=log, stderr=subprocess.STDOUT)
 

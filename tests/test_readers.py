@@ -26,6 +26,7 @@ from tests.ptypair import close_quietly, pty_pair
 
 
 def collect(reader):
+    """Start `reader` and return the queues its cards and states arrive in."""
     cards, states = queue.Queue(), queue.Queue()
     reader.start(cards.put, lambda state, detail: states.put(state))
     return cards, states
@@ -35,11 +36,13 @@ def collect(reader):
     (b"\x04\xa1\xb2\xc3", "04A1B2C3"), ("04:a1:b2:c3", "04A1B2C3"), (" 04-A1 B2c3\n", "04A1B2C3"),
 ])
 def test_normalise(raw, uid):
+    """UIDs as bytes or text with separators and case normalise to upper-case hex."""
     assert normalise_uid(raw) == uid
 
 
 @pytest.mark.parametrize("raw", ["", "xyz", "0", "00" * 11, b""])
 def test_not_uids(raw):
+    """Empty, non-hex, odd-length and too long input is card_data_invalid."""
     with pytest.raises(InvalidCardData) as err:
         normalise_uid(raw)
     assert err.value.code == "card_data_invalid"
@@ -47,6 +50,7 @@ def test_not_uids(raw):
 
 @given(st.one_of(st.binary(max_size=40), st.text(max_size=40)))
 def test_normalise_raises_only_its_code(raw):
+    """Any input gives hex or card_data_invalid, nothing else."""
     try:
         assert set(normalise_uid(raw)) <= set("0123456789ABCDEF")
     except InvalidCardData:
@@ -54,6 +58,8 @@ def test_normalise_raises_only_its_code(raw):
 
 
 def test_sim_reader_reads_uids_and_barcodes_and_skips_garbage(tmp_path):
+    """The simulator socket reads a UID and a barcode, skips an undecodable datagram, and removes
+    its socket on stop."""
     reader = open_reader(SimReaderConfig(socket=str(tmp_path / "r.sock")))
     cards, states = collect(reader)
     try:
@@ -73,6 +79,8 @@ def test_sim_reader_reads_uids_and_barcodes_and_skips_garbage(tmp_path):
 
 
 def test_tap_at_a_reader_that_does_not_answer_says_so(tmp_path):
+    """`libedge tap` tells a reader that took the card without answering, a sent tap, and an
+    unreachable reader apart."""
     from click.testing import CliRunner
 
     from libedge_cli.main import cli
@@ -98,6 +106,7 @@ def test_tap_at_a_reader_that_does_not_answer_says_so(tmp_path):
 
 @given(st.binary(max_size=300))
 def test_sim_parse_never_raises_anything_else(data):
+    """Any datagram parses to a card or card_data_invalid."""
     try:
         parse_tap(data, "sim")
     except InvalidCardData:
@@ -105,6 +114,7 @@ def test_sim_parse_never_raises_anything_else(data):
 
 
 def test_framer_handles_cr_lf_crlf_garbage_and_long_lines():
+    """Lines end at CR, LF or CRLF; empty and over-long lines are dropped."""
     f = LineFramer(max_line=8)
     got = list(f.feed(b"AB12\rCD34\nEF56\r\n\r\n"))
     got += list(f.feed(b"TOO-LONG-LINE-HERE\nOK1"))
@@ -114,6 +124,7 @@ def test_framer_handles_cr_lf_crlf_garbage_and_long_lines():
 
 @given(st.lists(st.binary(max_size=50), max_size=10))
 def test_framer_lines_never_hold_terminators_or_exceed_the_limit(chunks):
+    """Whatever the chunks, framed lines are non-empty, bounded and free of line ends."""
     f = LineFramer(max_line=16)
     for chunk in chunks:
         for line in f.feed(chunk):
@@ -125,6 +136,7 @@ def test_framer_lines_never_hold_terminators_or_exceed_the_limit(chunks):
 
 
 def test_serial_reader_over_loop_url():
+    """A serial reader opens a pyserial URL and says `ok`."""
     reader = open_reader(SerialReaderConfig(url="loop://", kind_of_data="barcode"))
     cards, states = collect(reader)
     try:
@@ -134,6 +146,7 @@ def test_serial_reader_over_loop_url():
 
 
 def test_serial_reader_over_a_pty_survives_unplug_and_replug(tmp_path):
+    """A scanner on a pty is read, reported lost when unplugged, and read again once back."""
     link = str(tmp_path / "ttyScanner")
     controller, device = pty_pair(link)
     reader = open_reader(SerialReaderConfig(url=link, kind_of_data="uid", name="scanner"))
@@ -159,6 +172,7 @@ def test_serial_reader_over_a_pty_survives_unplug_and_replug(tmp_path):
 
 @pytest.fixture(scope="module")
 def pcscd(tmp_path_factory):
+    """A private pcscd with the virtual reader, for this module."""
     from tests.vpcd import Pcscd
 
     daemon = Pcscd(tmp_path_factory.mktemp("pcscd"))
@@ -206,6 +220,7 @@ def test_pcsc_reader_reads_taps_and_survives_pcscd_restart(pcscd):
 
 
 def test_nfc_reader_over_nfcpy_udp_reports_each_tap_once():
+    """A card left on an nfcpy reader is reported once; the next card is read after it."""
     from edge_common.readers.config import NfcReaderConfig
     from provisioning.broker import free_port
     from tests.type2tag import Type2Card, wait_until_polled_for_a_card
@@ -279,6 +294,8 @@ class Flaky(LoopReader):
 
 
 def test_a_loop_reader_reopens_its_device_reports_cards_and_stops_idempotently():
+    """A reader whose device fails at first reopens it, reports its card, and stops twice without
+    harm."""
     reader = Flaky()
     reader.stop()                                   # before start: nothing to stop
     cards, states = collect(reader)

@@ -12,6 +12,7 @@ from tests.harness import wait_for
 
 
 def decision(card: str) -> AccessDecision:
+    """An access decision for `card`."""
     return AccessDecision(door="d", card=card, result="granted")
 
 
