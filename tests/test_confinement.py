@@ -71,7 +71,7 @@ class Probe(MqttLink):
         wait_for(lambda: info.mid in self.pubacks, what=f"PUBACK for {topic}")
         return self.pubacks[info.mid]
 
-    def until(self, topic: str, payload: bytes, timeout: float = 10.0) -> list[Incoming]:
+    def until(self, topic: str, payload: bytes, timeout: float = 30.0) -> list[Incoming]:
         """Every message received before the first one with this topic and payload (a marker
         sent after the attack: whatever the attack made the broker deliver came before it)."""
         def position() -> int | None:

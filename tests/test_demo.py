@@ -49,7 +49,7 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
             """The demo's access log as `libedge admin access-log` prints it."""
             return libedge("admin", "access-log", "--db", db).stdout
 
-        wait_for(lambda: "granted" in log() and "blocked" in log(), timeout=15,
+        wait_for(lambda: "granted" in log() and "blocked" in log(),
                  what="decisions in the access log")
         assert libedge("admin", "card", "block", "--db", db, "04A1B2C3").returncode == 0
 
@@ -75,7 +75,7 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
                 return conn.execute("SELECT outcome FROM command_results WHERE nonce = ?",
                                     [nonce]).fetchall()
 
-        assert wait_for(result, timeout=15, what="the lock ran central's command") == [("ok",)]
+        assert wait_for(result, what="the lock ran central's command") == [("ok",)]
     finally:
         demo.send_signal(signal.SIGINT)
         code = demo.wait(30)
@@ -115,7 +115,7 @@ def test_demo_kiosk_borrows_through_central(tmp_path):
                                   " WHERE i.barcode = ? AND returned_at IS NULL",
                                   [barcode]).fetchone()[0]
 
-        wait_for(lent, timeout=15, what="the loan at central")
+        wait_for(lent, what="the loan at central")
     finally:
         demo.send_signal(signal.SIGINT)
         code = demo.wait(30)
@@ -161,7 +161,7 @@ def test_demo_stops_everything_when_its_output_is_gone(tmp_path, sig):
         demo.send_signal(sig)
         code = demo.wait(30)
         wait_for(lambda: not children.keys() & started_from(run, but=demo.pid).keys(),
-                 timeout=15, what=f"the demo's broker and daemons gone: {children}")
+                 what=f"the demo's broker and daemons gone: {children}")
         assert code == 0
     finally:
         demo.kill()

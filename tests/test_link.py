@@ -82,7 +82,7 @@ def test_a_consumer_failing_on_one_message_does_not_end_the_link(net):
         wait_for(lambda: dev.connected, what="device connected")
         for payload in (b"poison", b"after", b"poison", b"still"):
             central.publish(topic, payload, qos=1)
-        assert [got.get(timeout=10), got.get(timeout=10)] == [b"after", b"still"]
+        assert [got.get(timeout=30), got.get(timeout=30)] == [b"after", b"still"]
         assert dev.connected and dev._thread is not None and dev._thread.is_alive()
     finally:
         dev.stop()
