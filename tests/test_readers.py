@@ -219,6 +219,32 @@ def test_pcsc_reader_reads_taps_and_survives_pcscd_restart(pcscd):
         reader.stop()
 
 
+@pytest.mark.xdist_group("pcscd")
+def test_pcsc_reader_started_before_pcscd_waits_for_it(pcscd):
+    """A reader started while pcscd is not running (a device booting) says `lost`, and once
+    pcscd runs says `ok` and reads a tap."""
+    from edge_common.readers.config import PcscReaderConfig
+    from tests.vpcd import VirtualCard
+
+    pcscd.stop()
+    reader = open_reader(PcscReaderConfig(reader="Virtual PCD", poll_interval=0.1))
+    cards, states = collect(reader)
+    card = None
+    try:
+        assert states.get(timeout=30) == "lost"
+        pcscd.start()
+        assert states.get(timeout=30) == "ok"
+        card = VirtualCard(b"\x04\xa1\xb2\xc3")
+        threading.Thread(target=card.serve, args=(60,), daemon=True).start()
+        assert cards.get(timeout=30).uid == "04A1B2C3"
+    finally:
+        reader.stop()
+        if card:
+            card.remove()
+        if pcscd.proc is None or pcscd.proc.poll() is not None:
+            pcscd.start()
+
+
 def test_nfc_reader_over_nfcpy_udp_reports_each_tap_once():
     """A card left on an nfcpy reader is reported once; the next card is read after it."""
     from edge_common.readers.config import NfcReaderConfig
