@@ -32,15 +32,24 @@ class Pcscd:
                                       "--foreground", "-c", str(conf)],
                                      stdout=open(self.root / "pcscd.log", "ab"),
                                      stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", VPCD_PORT), timeout=0.2).close()
-                time.sleep(0.5)
+            if self._serving():
                 return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"pcscd did not open vpcd's port; see {self.root / 'pcscd.log'}")
+            time.sleep(0.1)  # polling pcscd as it starts
+        raise RuntimeError(f"pcscd did not list vpcd's reader; see {self.root / 'pcscd.log'}")
+
+    def _serving(self) -> bool:
+        """Whether vpcd's port is open and pcscd lists its reader to clients."""
+        from smartcard.Exceptions import SmartcardException
+        from smartcard.pcsc.PCSCExceptions import BaseSCardException
+        from smartcard.System import readers
+
+        try:
+            socket.create_connection(("127.0.0.1", VPCD_PORT), timeout=0.2).close()
+            return any("Virtual PCD" in str(r) for r in readers())
+        except (OSError, SmartcardException, BaseSCardException):
+            return False
 
     def stop(self) -> None:
         """Stop pcscd."""
