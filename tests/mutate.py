@@ -41,6 +41,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "central/circulation/accounts.py": ("tests/test_circ_accounts.py",),
     "kiosk/central_backend.py": ("tests/test_kiosk_daemon.py",),
     "kiosk/session.py": ("tests/test_kiosk_session.py",),
+    "edge_common/datasync.py": ("tests/test_datasync.py",),
 }
 
 # Lines whose mutants change only what a log line says, never what the code does.

@@ -10,6 +10,7 @@ import sys
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 
@@ -19,11 +20,26 @@ from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
 from edge_common.runtime import DeviceRuntime
 
 
-def last_seq(data_dir: str) -> int:
-    """The sequence number of the last event the outbox committed, from its own file."""
-    with closing(sqlite3.connect(Path(data_dir) / "outbox.db")) as db:
-        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
-    return row[0] if row else 0
+class Progress(NamedTuple):
+    """How far a producer got, read from its outbox file: last committed seq, rows unacked."""
+
+    seq: int
+    depth: int
+
+
+def progress(data_dir: str | Path) -> Progress:
+    """The outbox's last committed sequence number and its unacked rows ((0, 0) before the
+    producer has created its outbox)."""
+    path = Path(data_dir) / "outbox.db"
+    if not path.exists():
+        return Progress(0, 0)
+    try:
+        with closing(sqlite3.connect(path)) as db:
+            row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+            depth = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    except sqlite3.OperationalError:  # the producer is still creating its schema
+        return Progress(0, 0)
+    return Progress(row[0] if row else 0, depth)
 
 
 def main(config_path: str, total: int) -> None:
@@ -34,12 +50,12 @@ def main(config_path: str, total: int) -> None:
                        msgspec.convert(raw["outbox"], OutboxConfig), version="producer")
     rt.start()
     body = AccessDecision(door="d", card="a" * 64, result="granted")
-    nxt = last_seq(rt.device.data_dir) + 1
+    nxt = progress(rt.device.data_dir).seq + 1
     while nxt <= total:
         batch = min(20, total - nxt + 1)
         rt.emit_many([(ACCESS_DECISION, body, Priority.KEEP)] * batch)
         nxt += batch
-        time.sleep(0.002)
+        time.sleep(0.002)  # pacing: a busy door, not a tight loop
     while rt.health().outbox_depth:
         time.sleep(0.05)
     rt.stop()

@@ -13,6 +13,7 @@ class Proxy:
         self.target = (host, target_port)
         self.port = free_port()
         self.mode = "pass"
+        self.attempts = 0  # connections clients opened to it, dropped or not
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
         self._server = socket.create_server(("127.0.0.1", self.port))
@@ -57,6 +58,7 @@ class Proxy:
                 continue
             except OSError:
                 return
+            self.attempts += 1
             if self.mode == "drop":
                 client.close()
                 continue

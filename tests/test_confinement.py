@@ -71,7 +71,7 @@ class Probe(MqttLink):
         wait_for(lambda: info.mid in self.pubacks, what=f"PUBACK for {topic}")
         return self.pubacks[info.mid]
 
-    def until(self, topic: str, payload: bytes, timeout: float = 10.0) -> list[Incoming]:
+    def until(self, topic: str, payload: bytes, timeout: float = 30.0) -> list[Incoming]:
         """Every message received before the first one with this topic and payload (a marker
         sent after the attack: whatever the attack made the broker deliver came before it)."""
         def position() -> int | None:
@@ -97,6 +97,7 @@ def probe(net, user: str, service: bool = False, password: str | None = None) ->
 
 
 def connected(p: Probe) -> Probe:
+    """Wait until the probe is connected and return it."""
     wait_for(lambda: p.connected, what=f"{p.client_id} connected")
     return p
 
@@ -113,6 +114,7 @@ def pull(dev: str) -> bytes:
 
 
 def body(msg: Incoming) -> dict:
+    """The body of a received envelope."""
     return envelope.decode(msg.payload).body
 
 

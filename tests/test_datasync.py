@@ -3,6 +3,7 @@
 import msgspec
 import pytest
 
+from edge_common import datasync
 from edge_common.datasync import PULL_PAGE, DataSync
 from edge_common.errors import RequestTimeout
 from edge_common.protocol.datasets import ALLOWLIST, SYNC_PULL
@@ -34,6 +35,7 @@ class FakeCentral:
 
 @pytest.fixture
 def sync(tmp_path):
+    """A DataSync on a fresh replica file, with a fake central and a hand-driven clock."""
     replicas = Replicas(str(tmp_path / "replica.db"), clock=lambda: 1000.0)
     central = FakeCentral()
     counts = {"changed": 0, "invalid": 0}
@@ -48,14 +50,18 @@ def sync(tmp_path):
 
 
 def delta(version, changes):
+    """A sync delta body for the test dataset."""
     return {"dataset": LIST, "version": version, "changes": changes}
 
 
 def rows(sync, *keys):
+    """The replica's stored rows (or None) for `keys`."""
     return [sync.replicas.get(LIST, k) for k in keys]
 
 
 def test_deltas_apply_in_order_and_stale_ones_are_ignored(sync):
+    """Deltas apply one after the other; a repeated or older one changes nothing and pulls
+    nothing."""
     sync.delta(delta(1, [["a", {"n": 1}]]))
     sync.delta(delta(2, [["b", {"n": 2}], ["a", None]]))
     assert sync.versions() == {LIST: 2}
@@ -68,6 +74,8 @@ def test_deltas_apply_in_order_and_stale_ones_are_ignored(sync):
 
 
 def test_a_gap_pulls_since_our_version_and_ignores_deltas_meanwhile(sync):
+    """A gap starts a pull from our version; deltas during the pull are ignored, later ones
+    apply."""
     sync.delta(delta(1, [["a", {"n": 1}]]))
     sync.delta(delta(3, [["c", {"n": 3}]]))
     assert sync.central.bodies() == [{"dataset": LIST, "since": 1, "after": "",
@@ -81,30 +89,99 @@ def test_a_gap_pulls_since_our_version_and_ignores_deltas_meanwhile(sync):
     assert sync.versions() == {LIST: 4} and len(sync.central.asked) == 1
 
 
-def test_a_paged_pull_continues_with_next_and_applies_each_page(sync):
+def test_a_paged_pull_continues_with_next_and_applies_each_page(sync, monkeypatch):
+    """A paged pull asks for pages of the device's page size, the next one after each, and
+    applies rows page by page, the version with the last."""
+    monkeypatch.setattr(datasync, "PULL_PAGE", 2)
     sync.delta(delta(1, [["a", {"n": 1}]]))
     sync.delta(delta(5, []))
+    assert sync.central.bodies()[-1]["limit"] == 2
     sync.central.answer([["b", {"n": 2}]], 5, next={"since": 1, "after": "b"})
     assert sync.central.bodies()[-1] == {"dataset": LIST, "since": 1, "after": "b",
-                                         "limit": PULL_PAGE}
+                                         "limit": 2}
     assert rows(sync, "b") == [b'{"n":2}'] and sync.versions() == {LIST: 1}  # rows, no version
     sync.central.answer([["c", {"n": 3}]], 5)
     assert sync.versions() == {LIST: 5} and rows(sync, "a", "c") == [b'{"n":1}', b'{"n":3}']
 
 
 def test_a_full_copy_from_zero_is_staged_then_swapped_in_at_once(sync):
+    """A resync copies from 0 into a staging area and replaces the old copy only with the last
+    page."""
     sync.delta(delta(1, [["old", {"n": 0}], ["k", {"n": 0}]]))
     sync.resync()
     assert sync.central.bodies()[-1]["since"] == 0
     sync.central.answer([["k", {"n": 1}], ["x", {"n": 1}]], 7, next={"since": 0, "after": "x"})
     assert rows(sync, "old", "k", "x") == [b'{"n":0}', b'{"n":0}', None]  # still the old copy
     assert sync.versions() == {LIST: 1}
+    assert (sync.central.bodies()[-1]["since"], sync.central.bodies()[-1]["after"]) == (0, "x")
     sync.central.answer([["y", {"n": 2}]], 7)
     assert rows(sync, "old", "k", "x", "y") == [None, b'{"n":1}', b'{"n":1}', b'{"n":2}']
     assert sync.versions() == {LIST: 7} and sync.counts["changed"] == 1
 
 
+def test_a_full_copy_started_again_forgets_the_pages_of_the_broken_one(sync):
+    """A resync while a full copy is under way starts afresh: rows staged by the first copy
+    never reach the replica."""
+    sync.delta(delta(1, [["old", {"n": 0}]]))
+    sync.resync()
+    sync.central.answer([["gone", {"n": 1}]], 7, next={"since": 0, "after": "gone"})
+    sync.resync()                                    # replaces the pull under way
+    assert len(sync.central.asked) == 3 and sync.central.bodies()[-1]["after"] == ""
+    sync.central.answer([["kept", {"n": 2}]], 8)
+    sync.central.answer([["late", {"n": 3}]], 7, index=1)   # the broken copy's next page
+    assert rows(sync, "old", "gone", "kept", "late") == [None, None, b'{"n":2}', None]
+    assert sync.versions() == {LIST: 8}
+
+
+def pull_at(sync, t: float) -> int:
+    """Tick the sync at time `t` (its clock too); how many pulls it has asked so far."""
+    sync.now["t"] = t
+    sync.tick(t)
+    return len(sync.central.asked)
+
+
+def fail(sync) -> None:
+    """The latest pull times out."""
+    sync.central.asked[-1][2](None, RequestTimeout())
+
+
+def test_failed_pulls_back_off_2_4_8_s_until_an_answer_or_central_resets_it(sync):
+    """Each failure in a row doubles the wait before the next pull; an answer, or central
+    coming back, starts again from 2 s."""
+    assert pull_at(sync, 0.0) == 1
+    fail(sync)
+    assert (pull_at(sync, 1.9), pull_at(sync, 2.0)) == (1, 2)
+    fail(sync)
+    assert (pull_at(sync, 5.9), pull_at(sync, 6.0)) == (2, 3)
+    fail(sync)
+    assert (pull_at(sync, 13.9), pull_at(sync, 14.0)) == (3, 4)
+    sync.central.answer([], 0)                       # nothing new: no change reported
+    assert sync.counts["changed"] == 0
+    sync.link_up()
+    assert pull_at(sync, 14.5) == 5
+    fail(sync)
+    assert (pull_at(sync, 16.4), pull_at(sync, 16.5)) == (5, 6)
+    fail(sync)
+    sync.central_back()
+    assert pull_at(sync, 16.6) == 7
+    fail(sync)
+    assert (pull_at(sync, 18.5), pull_at(sync, 18.6)) == (7, 8)
+
+
+def test_the_link_or_central_coming_back_checks_at_the_very_next_tick(sync):
+    """After the link or central comes back the next tick pulls, whenever it comes."""
+    assert pull_at(sync, 0.0) == 1
+    sync.central.answer([], 0)
+    assert pull_at(sync, 0.1) == 1                   # the periodic check is a minute away
+    sync.link_up()
+    assert pull_at(sync, 0.2) == 2
+    sync.central.answer([], 0)
+    sync.central_back()
+    assert pull_at(sync, 0.3) == 3
+
+
 def test_malformed_deltas_are_counted_as_invalid_and_not_applied(sync):
+    """Malformed deltas are counted as invalid; nothing of them is applied or pulled."""
     sync.delta(delta(1, [["a", {"n": 1}]]))
     for bad in (delta("2", []), delta(2, 3), {"dataset": "other", "version": 2, "changes": []},
                 delta(2, [[1, 2, 3]]), delta(2, [["b", "not a row"]])):
@@ -115,6 +192,8 @@ def test_malformed_deltas_are_counted_as_invalid_and_not_applied(sync):
 
 
 def test_a_failed_pull_is_retried_with_backoff_and_late_answers_are_ignored(sync):
+    """A failed pull is retried after a backoff, afresh when central is back; a forgotten pull's
+    late answer is ignored."""
     sync.tick(0.0)                                   # the first check pulls at once
     assert len(sync.central.asked) == 1
     sync.central.asked[0][2](None, RequestTimeout())
@@ -136,6 +215,7 @@ def test_a_failed_pull_is_retried_with_backoff_and_late_answers_are_ignored(sync
 
 
 def test_rows_of_a_declared_dataset_are_checked_before_anything_is_applied(tmp_path):
+    """A delta with one bad row of a declared dataset, or of a dataset not kept, applies nothing."""
     replicas = Replicas(str(tmp_path / "replica.db"))
     invalid = []
     sync = DataSync("lock-1", replicas, [ALLOWLIST], FakeCentral().ask,

@@ -12,6 +12,7 @@ from tests.harness import wait_for
 
 
 def decision(card: str) -> AccessDecision:
+    """An access decision for `card`."""
     return AccessDecision(door="d", card=card, result="granted")
 
 
@@ -57,7 +58,7 @@ def test_accessors_follow_the_outbox_the_datasets_and_central(net):
         net.start_central()
         served = wait_for(lambda: (h := dev.health()).central_up and h, what="central seen")
         assert served.central_since >= up.central_since and served.link_up
-        drained = wait_for(lambda: (h := dev.health()).outbox_depth == 0 and h, timeout=20,
+        drained = wait_for(lambda: (h := dev.health()).outbox_depth == 0 and h,
                            what="outbox drained")
         assert drained.oldest_at is None and drained.oldest_age is None
         assert not drained.over_capacity and drained.alarms == {"wc:tamper"}

@@ -32,15 +32,24 @@ class Pcscd:
                                       "--foreground", "-c", str(conf)],
                                      stdout=open(self.root / "pcscd.log", "ab"),
                                      stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", VPCD_PORT), timeout=0.2).close()
-                time.sleep(0.5)
+            if self._serving():
                 return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"pcscd did not open vpcd's port; see {self.root / 'pcscd.log'}")
+            time.sleep(0.1)  # polling pcscd as it starts
+        raise RuntimeError(f"pcscd did not list vpcd's reader; see {self.root / 'pcscd.log'}")
+
+    def _serving(self) -> bool:
+        """Whether vpcd's port is open and pcscd lists its reader to clients."""
+        from smartcard.Exceptions import SmartcardException
+        from smartcard.pcsc.PCSCExceptions import BaseSCardException
+        from smartcard.System import readers
+
+        try:
+            socket.create_connection(("127.0.0.1", VPCD_PORT), timeout=0.2).close()
+            return any("Virtual PCD" in str(r) for r in readers())
+        except (OSError, SmartcardException, BaseSCardException):
+            return False
 
     def stop(self) -> None:
         """Stop pcscd."""
@@ -61,6 +70,7 @@ class VirtualCard:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.settimeout(0.05)
         self._buf = b""
+        self.powered = 0  # power-ons: a reader polling the card powers it up each time
 
     def serve(self, seconds: float) -> None:
         """Answer pcscd for a while (power, ATR, APDUs)."""
@@ -90,6 +100,7 @@ class VirtualCard:
 
     def _answer(self, msg: bytes) -> bytes | None:
         if len(msg) == 1:
+            self.powered += msg[0] == 1
             return ATR if msg[0] == 4 else None
         if msg[:2] == b"\xff\xca":
             return self.uid + b"\x90\x00"
@@ -98,3 +109,20 @@ class VirtualCard:
     def remove(self) -> None:
         """Take the card off the reader."""
         self.sock.close()
+
+
+def reader_empty(name: str) -> bool:
+    """Whether pcscd reports no card on the reader whose name contains `name`."""
+    from smartcard.Exceptions import CardConnectionException, NoCardException
+    from smartcard.System import readers
+
+    conn = next(r for r in readers() if name in str(r)).createConnection()
+    try:
+        conn.connect()
+    except NoCardException:
+        return True
+    except CardConnectionException:  # a card pcscd still lists, no longer powered
+        return False
+    finally:
+        conn.release()
+    return False

@@ -23,11 +23,12 @@ class PcscReader(LoopReader[PcscReaderConfig]):
 
     def _find(self) -> Any:
         from smartcard.Exceptions import SmartcardException
+        from smartcard.pcsc.PCSCExceptions import BaseSCardException
         from smartcard.System import readers
 
         try:
             found = [r for r in readers() if self.cfg.reader in str(r)]
-        except SmartcardException as exc:
+        except (SmartcardException, BaseSCardException) as exc:  # pcscd not running: the latter
             raise OSError(f"pcscd: {exc}") from exc
         if not found:
             raise OSError(f"no PC/SC reader matching {self.cfg.reader!r}")
