@@ -8,8 +8,9 @@ import click
 import msgspec
 
 from central import commands, fleet, ingest, rejected
-from central.circulation import cli_admin, cli_desk, cli_setup, patrons, sites
-from central.circulation.cli_common import DB_OPTION, TEXT, store_at, with_store
+from central.circulation import branches, cli_admin, cli_desk, cli_setup, patrons, sites
+from central.circulation.cli_common import DB_OPTION, TEXT, staff_action, store_at, with_store
+from central.circulation.errors import CirculationError
 from central.circulation.store import Store
 from edge_common import envelope
 from edge_common.errors import EdgeError
@@ -25,11 +26,21 @@ def admin() -> None:
 @admin.command("init")
 @click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
               type=click.Path(dir_okay=False), help="Where central's SQLite database goes.")
-def init(db_path: str) -> None:
+@click.option("--admin", "admin_id", help="Create the first administrator's staff account "
+              "(who sets up branches, staff and categories).")
+def init(db_path: str, admin_id: str | None) -> None:
     """Create central's database (an existing one is brought up to date, nothing else)."""
     existed = Path(db_path).exists()
-    store_at(db_path).conn.close()
-    click.echo(f"{db_path} {'is up to date' if existed else 'created'}")
+    s = Store(store_at(db_path))
+    try:
+        if admin_id is not None and not s.scalar("SELECT 1 FROM staff WHERE id = ?", [admin_id]):
+            branches.add_staff(s, admin_id, admin_id, "admin", [])
+    except CirculationError as exc:
+        raise click.ClickException(f"[{exc.code}] {exc}") from None
+    finally:
+        s.db.conn.close()
+    click.echo(f"{db_path} {'is up to date' if existed else 'created'}"
+               + (f"; administrator {admin_id}" if admin_id else ""))
 
 
 @admin.group()
@@ -39,6 +50,7 @@ def device() -> None:
 
 @device.command("enrol")
 @with_store
+@staff_action("device.enrol", "admin")
 @click.argument("dev", type=TEXT)
 @click.option("--site", required=True, help="Branch id the device belongs to.")
 @click.option("--kind", required=True, type=click.Choice(DEVICE_KINDS), help="What the device is.")
@@ -51,11 +63,12 @@ def device_enrol(s: Store, dev: str, site: str, kind: str) -> None:
 
 
 @device.command("revoke")
-@DB_OPTION
+@with_store
+@staff_action("device.revoke", "admin")
 @click.argument("dev")
-def device_revoke(db_path: str, dev: str) -> None:
+def device_revoke(s: Store, dev: str) -> None:
     """Stop accepting DEV's messages."""
-    if not fleet.revoke(store_at(db_path), dev):
+    if not fleet.revoke(s.db, dev):
         raise click.ClickException(f"[device_unknown] no active device {dev!r}")
     click.echo(f"revoked {dev}")
 
@@ -125,6 +138,7 @@ CARD_KIND = click.option("--kind", type=click.Choice(patrons.CARD_KINDS), defaul
 
 @card.command("block")
 @with_store
+@staff_action("card.block")
 @click.argument("uid")
 @CARD_KIND
 @click.option("--note", help="Why (e.g. legal action).")
@@ -135,6 +149,7 @@ def card_block(s: Store, uid: str, kind: str, note: str | None) -> None:
 
 @card.command("unblock")
 @with_store
+@staff_action("card.unblock")
 @click.argument("uid")
 @CARD_KIND
 def card_unblock(s: Store, uid: str, kind: str) -> None:
@@ -143,19 +158,20 @@ def card_unblock(s: Store, uid: str, kind: str) -> None:
 
 
 @admin.command("command")
-@DB_OPTION
+@with_store
+@staff_action("command", "admin")
 @click.argument("dev")
 @click.argument("name")
 @click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="A command argument.")
 @click.option("--ttl", default=60.0, show_default=True, type=click.FloatRange(1, 900),
               help="Seconds the command stays valid; a device refuses it afterwards.")
-def command(db_path: str, dev: str, name: str, args: tuple[str, ...], ttl: float) -> None:
+def command(s: Store, dev: str, name: str, args: tuple[str, ...], ttl: float) -> None:
     """Send command NAME (e.g. resync, open) to device DEV."""
     parsed = dict(a.split("=", 1) for a in args if "=" in a)
     if len(parsed) != len(args):
         raise click.BadParameter("use KEY=VALUE", param_hint="--arg")
     try:
-        nonce = commands.issue(store_at(db_path), dev, name, parsed, ttl)
+        nonce = commands.issue(s.db, dev, name, parsed, ttl)
     except EdgeError as exc:
         raise click.ClickException(f"[{exc.code}] {exc}") from None
     click.echo(f"queued {name} for {dev} (nonce {nonce})")

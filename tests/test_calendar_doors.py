@@ -30,10 +30,12 @@ def _read(uid: str) -> CardRead:
 
 
 def _close_today(db_path, branch: str = "") -> None:
-    """Staff close today with the CLI (library-wide, or the branch's own calendar)."""
+    """An administrator closes today with the CLI (library-wide, or the branch's own
+    calendar)."""
     today = _today()
+    CliRunner().invoke(admin, ["init", "--db", str(db_path), "--admin", "boss"])
     args = ["branch", "closed", str(today.year), f"{today.isoformat()}=strike", "--db",
-            str(db_path)] + (["--branch", branch] if branch else [])
+            str(db_path), "--staff", "boss"] + (["--branch", branch] if branch else [])
     done = CliRunner().invoke(admin, args)
     assert done.exit_code == 0, done.output
 

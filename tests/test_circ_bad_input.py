@@ -20,10 +20,11 @@ from central.circulation import alerts, sample
 from central.circulation.store import Store
 from central.store import open_store
 from libedge_cli.main import cli
+from tests.test_circ_cli import run
 
 # A good value for each parameter, by name; per command where it differs.
 GOOD = {
-    "patron": "1", "branch_id": "center", "branch_ids": "center", "staff_id": "maja",
+    "patron": "1", "branch_id": "center", "branch_ids": "center", "staff_id": "boss",
     "items": "W-2", "item": "W-2", "identifier": "W-2", "hold_id": "1", "ib_id": "1",
     "payment_id": "1", "alert_id": "1", "dev": "lock-1", "site": "center", "uid": "04A1B2C3",
     "card": "04D4E5F6", "amount": "100", "kind": "replacement", "surname": "Kos",
@@ -167,14 +168,12 @@ def template(tmp_path_factory):
     an inter-branch request, a room and an enrolled lock — made through the CLI itself."""
     db = tmp_path_factory.mktemp("template") / "central.db"
     steps = [
-        ["init"], ["category", "install-basics"],
+        ["init", "--admin", "boss"], ["category", "install-basics"],
         ["branch", "add", "center", "Central"], ["branch", "add", "west", "West"],
         ["branch", "hours", "center", *(f"{d}=08:00-20:00" for d in range(7))],
         ["branch", "hours", "west", *(f"{d}=08:00-20:00" for d in range(7))],
         ["branch", "room", "r1", "center", "Reading room"],
         ["staff", "add", "maja", "Maja", "--role", "cashier", "--branch", "center"],
-        ["staff", "add", "boss", "Boss", "--role", "admin", "--branch", "center",
-         "--branch", "west"],
         ["patron", "add", "Novak", "--branch", "center", "--library-card", "MK001",
          "--city-card", "04A1B2C3", "--email", "novak@example.org"],
         ["patron", "add", "Horvat", "--branch", "center"],
@@ -194,8 +193,7 @@ def template(tmp_path_factory):
         ["device", "enrol", "lock-1", "--site", "center", "--kind", "lockd"],
     ]
     for step in steps:
-        result = CliRunner().invoke(cli, ["admin", *step, "--db", str(db)])
-        assert result.exit_code == 0, (step, result.output)
+        run(db, *step)
     s = Store(open_store(str(db)))      # alerts come from devices, not from staff
     alerts.raise_alert(s, "center", "offline_checkout", "patron_blocked", dev="kiosk-1")
     s.db.conn.close()
@@ -272,7 +270,7 @@ def test_checkin_takes_back_every_item_and_reports_each(template, tmp_path):
     """`checkin XYZ W-1 X-1`: W-1 comes back although XYZ before it is unknown, and X-1 was
     not lent."""
     result, _, _ = invoke(template, tmp_path, ["checkin", "XYZ", "W-1", "X-1", "--branch",
-                                               "center"])
+                                               "center", "--staff", "boss"])
     assert result.exit_code == 1
     assert "[item_unknown] XYZ" in result.output and "[not_on_loan] X-1" in result.output
     db = Store(open_store(str(tmp_path / "central.db")))
@@ -282,7 +280,7 @@ def test_checkin_takes_back_every_item_and_reports_each(template, tmp_path):
 def test_hours_change_only_the_days_given(template, tmp_path):
     """Setting Saturday's hours and closing Sunday leaves Monday to Friday as they were."""
     result, _, _ = invoke(template, tmp_path, ["branch", "hours", "center", "5=08:00-13:00",
-                                               "6=closed"])
+                                               "6=closed", "--staff", "boss"])
     assert result.exit_code == 0, result.output
     hours = {h["weekday"]: (h["opens"], h["closes"]) for h in json.loads(result.output)}
     assert hours == {**{d: ("08:00", "20:00") for d in range(5)}, 5: ("08:00", "13:00")}

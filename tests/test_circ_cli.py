@@ -3,20 +3,39 @@
 import json
 from datetime import UTC, datetime
 
+import click
 from click.testing import CliRunner
 
 from libedge_cli.main import cli
 
 
-def run(db, *args, ok=True, input=None):
-    result = CliRunner().invoke(cli, ["admin", *args, "--db", str(db)], input=input)
+def staff_actions(group: click.Group, path: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """The commands under `group` that a member of staff must be named for."""
+    found = set()
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            found |= staff_actions(cmd, (*path, name))
+        elif cmd.callback is not None and "staff_action" in cmd.callback.__dict__:
+            found.add((*path, name))
+    return found
+
+
+STAFF_ACTIONS = staff_actions(cli.commands["admin"])
+
+
+def run(db, *args, ok=True, input=None, staff="boss"):
+    """`libedge admin ARGS --db DB`, by default as the administrator `boss` where a command
+    needs a member of staff and the test names none; its output."""
+    named = "--staff" in args or not ({args[:1], args[:2]} & STAFF_ACTIONS)
+    extra = [] if named else ["--staff", staff]
+    result = CliRunner().invoke(cli, ["admin", *args, *extra, "--db", str(db)], input=input)
     assert (result.exit_code == 0) == ok, result.output
     return result.output
 
 
 def test_a_day_at_the_desk(tmp_path):
     db = tmp_path / "central.db"
-    run(db, "init")
+    run(db, "init", "--admin", "boss")
     run(db, "category", "install-basics")
     run(db, "branch", "add", "center", "Central Library")
     run(db, "branch", "hours", "center", *(f"{d}=08:00-20:00" for d in range(7)))
@@ -43,14 +62,13 @@ def test_a_day_at_the_desk(tmp_path):
 
 def test_refusals_are_codes_not_tracebacks(tmp_path):
     db = tmp_path / "central.db"
-    run(db, "init")
+    run(db, "init", "--admin", "boss")
     run(db, "category", "install-basics")
     out = run(db, "branch", "add", "x", "X", "--tz", "Mars/Olympus", ok=False)
     assert "[tz_unknown]" in out
     out = run(db, "checkout", "7", "B1", "--branch", "nowhere", ok=False)
     assert "[patron_unknown]" in out
     run(db, "branch", "add", "center", "Central Library")
-    run(db, "staff", "add", "boss", "Boss", "--role", "admin", "--branch", "center")
     out = run(db, "settings", "debt_limit=-5", "--staff", "boss", ok=False)
     assert "[bad_setting]" in out
     assert "[bad_usage]" in run(db, "settings", "debt_limit=500", ok=False)
@@ -60,7 +78,7 @@ def test_refusals_are_codes_not_tracebacks(tmp_path):
 
 def test_back_office_commands(tmp_path):
     db = tmp_path / "central.db"
-    run(db, "init")
+    run(db, "init", "--admin", "boss")
     run(db, "category", "install-basics")
     run(db, "branch", "add", "center", "Central Library")
     run(db, "branch", "hours", "center", *(f"{d}=08:00-20:00" for d in range(7)))
@@ -97,7 +115,7 @@ def test_door_card_commands_go_through_the_domain(tmp_path):
     from edge_common.cardid import card_hash
 
     db = tmp_path / "central.db"
-    run(db, "init")
+    run(db, "init", "--admin", "boss")
     run(db, "category", "install-basics")
     run(db, "branch", "add", "center", "Central Library")
     run(db, "patron", "add", "Novak", "--branch", "center", "--city-card", "04A1B2C3")
@@ -126,7 +144,7 @@ def test_door_card_commands_go_through_the_domain(tmp_path):
 
 def test_copies_to_send_are_listed_for_the_sending_branch(tmp_path):
     db = tmp_path / "central.db"
-    run(db, "init")
+    run(db, "init", "--admin", "boss")
     run(db, "category", "install-basics")
     for bid, name in (("center", "Central Library"), ("siska", "Šiška")):
         run(db, "branch", "add", bid, name)

@@ -51,7 +51,8 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
 
         wait_for(lambda: "granted" in log() and "blocked" in log(),
                  what="decisions in the access log")
-        assert libedge("admin", "card", "block", "--db", db, "04A1B2C3").returncode == 0
+        assert libedge("admin", "card", "block", "--db", db, "--staff", "desk",
+                       "04A1B2C3").returncode == 0
 
         def refused_as_blocked() -> bool:
             """Tap the card at toilet-1; whether the door refused it as blocked."""
@@ -64,8 +65,8 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
                  and "blocked" in last, what="the refusal in the access log")
         bad = libedge("tap", "--run-dir", str(run), "no-such-door", "04A1B2C3")
         assert bad.returncode != 0 and "cannot reach the reader" in bad.stderr
-        sent = libedge("admin", "command", "--db", db, "lock-1", "open", "--arg",
-                       "door=reading-room", "--arg", "seconds=2")
+        sent = libedge("admin", "command", "--db", db, "--staff", "admin", "lock-1", "open",
+                       "--arg", "door=reading-room", "--arg", "seconds=2")
         assert sent.returncode == 0, sent
         nonce = sent.stdout.split("nonce ")[1].rstrip(")\n")
 

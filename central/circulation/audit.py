@@ -25,10 +25,12 @@ class Actor:
 
 
 def record(s: Store, actor: Actor, action: str, subject: str,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
-    """Log one staff action (inside the caller's transaction, so it lands with the change)."""
+           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+           outcome: str | None = None) -> None:
+    """Log one staff action (inside the caller's transaction, so it lands with the change);
+    a command logged as a whole says how it ended (`ok` or the refusal's code)."""
     s.insert("audit", {"at": s.now().isoformat(), "staff_id": actor.staff_id,
-                       "branch_id": actor.branch_id,
+                       "branch_id": actor.branch_id, "outcome": outcome,
                        "action": action, "subject": subject,
                        "before": _text(before), "after": _text(after)})
 

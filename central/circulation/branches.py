@@ -141,7 +141,7 @@ def require_admin(s: Store, staff_id: str) -> dict:
 def login(s: Store, staff_id: str, branch: str) -> list[str]:
     """Choose the branch to work at; refuse unassigned branches, warn when it changed."""
     account = staff(s, staff_id)
-    if branch not in account["branches"]:
+    if branch not in account["branches"] and account["role"] != "admin":   # admins: everywhere
         raise Forbidden(f"{staff_id} is not assigned to {branch}", code="branch_not_assigned")
     warnings = ["branch_changed"] if account["last_branch"] not in (None, branch) else []
     with s.atomic():
@@ -152,7 +152,7 @@ def login(s: Store, staff_id: str, branch: str) -> list[str]:
 def require_role(s: Store, staff_id: str, branch: str, *roles: str) -> dict:
     """The staff account if assigned to the branch with one of `roles`, else Forbidden."""
     account = staff(s, staff_id)
-    if branch not in account["branches"]:
+    if branch not in account["branches"] and account["role"] != "admin":   # admins: everywhere
         raise Forbidden(f"{staff_id} is not assigned to {branch}", code="branch_not_assigned")
     if account["role"] not in roles:
         raise Forbidden(f"{staff_id} ({account['role']}) may not do this", code="role_required")

@@ -5,7 +5,15 @@ from pathlib import Path
 import click
 
 from central.circulation import audit, imports, lifecycle, mailer, reminders, stats
-from central.circulation.cli_common import BRANCH, PATRON, STAFF, day, show, with_store
+from central.circulation.cli_common import (
+    BRANCH,
+    PATRON,
+    STAFF,
+    day,
+    show,
+    staff_action,
+    with_store,
+)
 from central.circulation.store import Store
 
 
@@ -43,6 +51,7 @@ def member_complete(s: Store, patron_id: int, branch_id: str, staff_id: str,
 
 @member.command("renew")
 @with_store
+@staff_action("member.renew")
 @PATRON
 @BRANCH
 def member_renew(s: Store, patron_id: int, branch_id: str) -> None:
@@ -52,6 +61,7 @@ def member_renew(s: Store, patron_id: int, branch_id: str) -> None:
 
 @member.command("archive")
 @with_store
+@staff_action("member.archive")
 @PATRON
 @click.option("--restore", is_flag=True, help="Bring an archived patron back instead.")
 def member_archive(s: Store, patron_id: int, restore: bool) -> None:
@@ -74,6 +84,7 @@ def member_erase(s: Store, patron_id: int, branch_id: str, staff_id: str) -> Non
 
 @member.command("anonymise")
 @with_store
+@staff_action("member.anonymise", "admin")
 @click.option("--before", help="Returned before this date (YYYY-MM-DD).")
 @click.option("--patron", help="Only this patron (id, library card or city card).")
 def member_anonymise(s: Store, before: str | None, patron_id: int | None) -> None:
@@ -83,6 +94,7 @@ def member_anonymise(s: Store, before: str | None, patron_id: int | None) -> Non
 
 @member.command("cleanup")
 @with_store
+@staff_action("member.cleanup", "admin")
 @click.option("--days", type=click.IntRange(min=1),
               help="Unfinished for more than DAYS (default: setting).")
 def member_cleanup(s: Store, days: int | None) -> None:
@@ -102,6 +114,7 @@ def reminders_cmd(s: Store, branch_id: str | None) -> None:
 
 @click.command("import")
 @with_store
+@staff_action("import", "admin")
 @click.argument("what", type=click.Choice(["patrons", "items"]))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Import nothing if any row is rejected.")

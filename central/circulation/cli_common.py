@@ -1,6 +1,7 @@
 """What the staff commands share: opening the store, turning refusals into clear messages."""
 
 import functools
+import inspect
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -11,8 +12,8 @@ import click
 import msgspec
 import sqlite_utils
 
-from central.circulation import branches, patrons
-from central.circulation.errors import CirculationError
+from central.circulation import audit, branches, patrons
+from central.circulation.errors import CirculationError, Forbidden
 from central.circulation.store import Store
 from central.store import open_store
 
@@ -39,24 +40,83 @@ def store_at(path: str) -> sqlite_utils.Database:
         raise click.ClickException(f"[db_unusable] {path}: {exc}") from None
 
 
+def staff_action(action: str, *roles: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Declare a command a staff action: it needs --staff, a member of staff holding one of
+    `roles` (any role when none are named) at the command's --branch, and the audit log
+    records who ran it, where and with what, once it did something (see `with_store`)."""
+
+    def declare(fn: Callable[..., R]) -> Callable[..., R]:
+        fn.__dict__["staff_action"] = (action, roles or branches.ROLES)
+        return fn if "staff_id" in inspect.signature(fn).parameters else STAFF(fn)
+
+    return declare
+
+
 def with_store(fn: Callable[..., R]) -> Callable[..., R]:
-    """Add --db, open the store, find the PATRON named, show a refusal as `[code] message`."""
+    """Add --db, open the store, find the PATRON named, check a staff action's staff, show a
+    refusal as `[code] message`."""
+    declared: tuple[str, tuple[str, ...]] | None = fn.__dict__.get("staff_action")
+    takes_staff = "staff_id" in inspect.signature(fn).parameters
 
     @DB_OPTION
     @functools.wraps(fn)
     def run(db_path: str, **kw: Any) -> R:
         s = Store(store_at(db_path))
+        outcome = "ok"
         try:
             check_named(s, kw)
-            return fn(s, **kw)
+            if declared:
+                permit(s, kw, declared[1])
+            return fn(s, **kw) if takes_staff else fn(s, **without(kw, "staff_id"))
         except CirculationError as exc:
+            outcome = exc.code
             raise click.ClickException(f"[{exc.code}] {exc}") from None
         except sqlite3.IntegrityError as exc:     # a rule the domain did not check first
+            outcome = "conflict"
             raise click.ClickException(f"[conflict] {exc}") from None
+        except click.ClickException:
+            outcome = "refused"
+            raise
+        except Refusals as exc:                    # some of the items were refused
+            outcome = "partly_refused" if exc.done else "refused"
+            raise
         finally:
+            if declared and outcome in ("ok", "partly_refused"):   # it changed something
+                record_action(s, declared[0], kw, outcome)
             s.db.conn.close()
 
     return run
+
+
+def permit(s: Store, kw: dict[str, Any], roles: tuple[str, ...]) -> None:
+    """Refuse a staff action to a member of staff without one of `roles` at its branch."""
+    if kw.get("branch_id"):
+        branches.require_role(s, kw["staff_id"], kw["branch_id"], *roles)
+    elif (account := branches.staff(s, kw["staff_id"]))["role"] not in roles:
+        raise Forbidden(f"{kw['staff_id']} ({account['role']}) may not do this",
+                        code="role_required")
+
+
+SUBJECTS = (("patron_id", "patron"), ("items", "item"), ("item", "item"),
+            ("identifier", "item"), ("barcode", "item"), ("hold_id", "hold"), ("ib_id", "ib"),
+            ("dev", "device"), ("uid", "card"), ("id", ""), ("code", "category"))
+
+
+def record_action(s: Store, action: str, kw: dict[str, Any], outcome: str) -> None:
+    """Log a staff action with its arguments and outcome, in a transaction of its own."""
+    name, value = next(((kind or action.split(".")[0], kw[key]) for key, kind in SUBJECTS
+                        if kw.get(key) not in (None, ())), (action.split(".")[0], ""))
+    shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else value
+    arguments = {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()
+                 if k not in ("staff_id", "smtp_password") and v not in (None, (), False)}
+    with s.atomic():
+        audit.record(s, audit.Actor(kw["staff_id"], kw.get("branch_id")), action,
+                     f"{name}:{shown}", None, arguments, outcome)
+
+
+def without(kw: dict[str, Any], *names: str) -> dict[str, Any]:
+    """`kw` less some keys."""
+    return {k: v for k, v in kw.items() if k not in names}
 
 
 def show(value: object) -> None:
@@ -126,5 +186,14 @@ def each(items: Iterable[T], act: Callable[[T], object]) -> None:
             results.append({"item": item, "refused": exc.code, "message": str(exc)})
             click.echo(f"Error: [{exc.code}] {item}: {exc}", err=True)
     show(results)
-    if any(isinstance(r, dict) and "refused" in r for r in results):
-        raise SystemExit(1)
+    refused = sum(1 for r in results if isinstance(r, dict) and "refused" in r)
+    if refused:
+        raise Refusals(len(results) - refused)
+
+
+class Refusals(SystemExit):
+    """Exit status 1: some items (`done` of them went through) were refused."""
+
+    def __init__(self, done: int) -> None:
+        super().__init__(1)
+        self.done = done

@@ -22,6 +22,7 @@ from central.circulation.cli_common import (
     day,
     each,
     show,
+    staff_action,
     with_store,
 )
 from central.circulation.store import Store
@@ -34,6 +35,7 @@ def patron() -> None:
 
 @patron.command("add")
 @with_store
+@staff_action("patron.add")
 @click.argument("surname")
 @click.option("--category", default="adult", show_default=True)
 @BRANCH
@@ -105,6 +107,7 @@ def patron_edit(s: Store, patron_id: int, branch_id: str, staff_id: str,
 
 @patron.command("card")
 @with_store
+@staff_action("patron.card")
 @PATRON
 @click.argument("card")
 @click.option("--kind", type=click.Choice(patrons.CARD_KINDS), default="city", show_default=True)
@@ -147,6 +150,7 @@ def patron_agreement(s: Store, patron_id: int, branch_id: str, staff_id: str,
 
 @patron.command("pin")
 @with_store
+@staff_action("patron.pin")
 @PATRON
 @click.option("--clear", is_flag=True)
 def patron_pin(s: Store, patron_id: int, clear: bool) -> None:
@@ -158,22 +162,24 @@ def patron_pin(s: Store, patron_id: int, clear: bool) -> None:
 
 @click.command("checkout")
 @with_store
+@staff_action("checkout")
 @PATRON
 @click.argument("items", nargs=-1, required=True)
 @BRANCH
 @click.option("--override", multiple=True, type=click.Choice(sorted(loans.OVERRIDABLE)),
-              help="A check you decided to pass (with --staff: it is kept on the loan).")
-@click.option("--staff", "staff_id", help="Who you are; needed to pass a check.")
+              help="A check you decided to pass (kept on the loan with your name).")
+@STAFF
 def checkout(s: Store, patron_id: int, items: tuple[str, ...], branch_id: str,
-             override: tuple[str, ...], staff_id: str | None) -> None:
+             override: tuple[str, ...], staff_id: str) -> None:
     """Lend ITEMS (barcode, accession or call number) to a patron; each gets its answer."""
-    actor = None if staff_id is None else audit.Actor(staff_id, branch_id)
+    actor = audit.Actor(staff_id, branch_id)
     each(items, lambda item: loans.checkout(s, patron_id, item, branch_id,
                                             overrides=frozenset(override), actor=actor))
 
 
 @click.command("checkin")
 @with_store
+@staff_action("checkin")
 @click.argument("items", nargs=-1, required=True)
 @BRANCH
 def checkin(s: Store, items: tuple[str, ...], branch_id: str) -> None:
@@ -209,6 +215,7 @@ def hold() -> None:
 
 @hold.command("place")
 @with_store
+@staff_action("hold.place")
 @PATRON
 @click.argument("item")
 @BRANCH
@@ -219,6 +226,7 @@ def hold_place(s: Store, patron_id: int, item: str, branch_id: str) -> None:
 
 @hold.command("cancel")
 @with_store
+@staff_action("hold.cancel")
 @click.argument("hold_id", type=int)
 def hold_cancel(s: Store, hold_id: int) -> None:
     """Cancel a hold (a set-aside copy goes to the next in line)."""
@@ -247,6 +255,7 @@ def ib() -> None:
 
 @ib.command("request")
 @with_store
+@staff_action("ib.request")
 @PATRON
 @click.argument("item")
 @BRANCH
@@ -259,6 +268,7 @@ def ib_request(s: Store, patron_id: int, item: str, branch_id: str,
 
 @ib.command("lend")
 @with_store
+@staff_action("ib.lend")
 @click.argument("ib_id", type=int)
 def ib_lend(s: Store, ib_id: int) -> None:
     """Send a set-aside copy to the requesting branch."""
@@ -305,6 +315,7 @@ def money_pay(s: Store, patron_id: int, amount: int, branch_id: str, staff_id: s
 
 @money.command("charge")
 @with_store
+@staff_action("money.charge")
 @PATRON
 @click.argument("kind", type=click.Choice(accounts.KINDS))
 @click.argument("amount", type=int)
@@ -318,6 +329,7 @@ def money_charge(s: Store, patron_id: int, kind: str, amount: int, branch_id: st
 
 @money.command("use-credit")
 @with_store
+@staff_action("money.use_credit")
 @PATRON
 @BRANCH
 def money_credit(s: Store, patron_id: int, branch_id: str) -> None:
@@ -390,6 +402,7 @@ def item() -> None:
 
 @item.command("add")
 @with_store
+@staff_action("item.add")
 @click.argument("barcode", type=TEXT)
 @click.argument("title", type=TEXT)
 @BRANCH

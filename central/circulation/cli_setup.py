@@ -7,7 +7,7 @@ import msgspec
 
 from central.circulation import allowlist, audit, basics, branches, catalogue, settings
 from central.circulation.calendar import LIBRARY
-from central.circulation.cli_common import TEXT, day, show, with_store
+from central.circulation.cli_common import TEXT, day, show, staff_action, with_store
 from central.circulation.store import Store
 
 
@@ -18,6 +18,7 @@ def branch() -> None:
 
 @branch.command("add")
 @with_store
+@staff_action("branch.add", "admin")
 @click.argument("id", type=TEXT)
 @click.argument("name", type=TEXT)
 @click.option("--tz", default="Europe/Ljubljana", show_default=True, help="IANA time zone.")
@@ -41,6 +42,7 @@ def branch_list(s: Store) -> None:
 
 @branch.command("hours")
 @with_store
+@staff_action("branch.hours", "admin")
 @click.argument("id")
 @click.argument("hours", nargs=-1, required=True)
 def branch_hours(s: Store, id: str, hours: tuple[str, ...]) -> None:
@@ -61,6 +63,7 @@ def branch_hours(s: Store, id: str, hours: tuple[str, ...]) -> None:
 
 @branch.command("closed")
 @with_store
+@staff_action("branch.closed", "admin")
 @click.argument("year", type=int)
 @click.argument("days", nargs=-1)
 @click.option("--branch", "branch_id", help="The branch's own calendar (default: the library-wide "
@@ -74,6 +77,7 @@ def branch_closed(s: Store, year: int, days: tuple[str, ...], branch_id: str | N
 
 @branch.command("room")
 @with_store
+@staff_action("branch.room", "admin")
 @click.argument("id", type=TEXT)
 @click.argument("branch_id")
 @click.argument("name", type=TEXT)
@@ -90,6 +94,7 @@ def staff() -> None:
 
 @staff.command("add")
 @with_store
+@staff_action("staff.add", "admin")
 @click.argument("id", type=TEXT)
 @click.argument("name", type=TEXT)
 @click.option("--role", type=click.Choice(branches.ROLES), default="clerk", show_default=True)
@@ -118,6 +123,7 @@ def category() -> None:
 
 @category.command("install-basics")
 @with_store
+@staff_action("category.install", "admin")
 @click.option("--years", default="2026-2027", show_default=True, help="Holiday years.")
 def category_basics(s: Store, years: str) -> None:
     """Install the typical categories, rules and holidays of a city library."""
@@ -133,6 +139,7 @@ def category_basics(s: Store, years: str) -> None:
 
 @category.command("patron")
 @with_store
+@staff_action("category.patron", "admin")
 @click.argument("code", type=TEXT)
 @click.argument("name", type=TEXT)
 @click.option("--max-items", type=click.IntRange(min=0), default=20, show_default=True)
@@ -149,6 +156,7 @@ def category_patron(s: Store, code: str, name: str, max_items: int, fee: int, mo
 
 @category.command("item")
 @with_store
+@staff_action("category.item", "admin")
 @click.argument("code", type=TEXT)
 @click.argument("name", type=TEXT)
 @click.option("--in-library-only", is_flag=True)
@@ -160,6 +168,7 @@ def category_item(s: Store, code: str, name: str, in_library_only: bool) -> None
 
 @category.command("rule")
 @with_store
+@staff_action("category.rule", "admin")
 @click.argument("patron_category")
 @click.argument("item_category")
 @click.argument("fields", nargs=-1)

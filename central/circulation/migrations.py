@@ -195,7 +195,8 @@ def _loan_overrides(db: sqlite_utils.Database) -> None:
 def _audit(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE TABLE audit (id INTEGER PRIMARY KEY, at TEXT NOT NULL, staff_id TEXT NOT NULL,"
-        " branch_id TEXT, action TEXT NOT NULL, subject TEXT NOT NULL, before TEXT, after TEXT)"
+        " branch_id TEXT, action TEXT NOT NULL, subject TEXT NOT NULL, before TEXT, after TEXT,"
+        " outcome TEXT)"
     )
     db.execute("CREATE INDEX audit_subject ON audit (subject)")
     db.execute("CREATE INDEX audit_staff ON audit (staff_id)")

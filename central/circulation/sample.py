@@ -35,6 +35,7 @@ PATRON_MIX = [("adult", 55), ("child", 15), ("student", 15), ("senior", 12), ("s
               ("legal", 2)]
 ITEM_MIX = [("book", 85), ("dvd", 5), ("magazine", 5), ("audiobook", 3), ("reference", 2)]
 LANGUAGES = [("sl", 80), ("en", 8), ("cs", 4), ("hu", 4), ("zh", 4)]
+DEMO_STAFF = [("desk", "Desk clerk", "clerk"), ("admin", "Administrator", "admin")]
 DEMO_CARDS = [  # uid, what it shows, category, blocked, membership days left, staff
     ("04A1B2C3", "a member in good standing", "adult", 0, 365, 0),
     ("04D4E5F6", "a blocked member", "adult", 1, 365, 0),
@@ -293,13 +294,16 @@ def tiny(s: Store) -> dict:
     site = DEMO_SITE
     rng = random.Random(7)
     with s.atomic():
+        every = [b["id"] for b in s.rows("SELECT id FROM branches ORDER BY id")]
+        for staff_id, name, role in DEMO_STAFF:
+            branches.add_staff(s, staff_id, name, role, every)
         for uid, _, category, blocked, left, staff in DEMO_CARDS:
             pid = patrons.add_patron(s, rng.choice(SURNAMES), category, branch=site,
                                      first_name=rng.choice(FIRST), is_staff=staff)
             until = (s.now().date() + timedelta(days=left)).isoformat()
             s.update("patrons", pid, {"valid_until": until, "blocked": blocked})
             patrons.add_card(s, pid, uid)
-    return made | {"demo_cards": len(DEMO_CARDS)}
+    return made | {"demo_cards": len(DEMO_CARDS), "demo_staff": len(DEMO_STAFF)}
 
 
 @click.command()
