@@ -8,7 +8,7 @@ import pytest
 from edge_common.errors import EdgeError, OfflineError
 from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
 from kiosk.payment import PaymentResult
-from kiosk.session import Screen, Session, Settings
+from kiosk.session import Notice, Screen, Session, Settings
 
 ANA = Patron("p1", "Ana", "adult", language="en", email_on_file=True)
 PIN_PATRON = Patron("p2", "Bor", "child", needs_pin=True)
@@ -29,6 +29,8 @@ class FakeBackend:
         self.payments = []
         self.receipts = []
         self.cards = {"04A1": ANA, "04B2": PIN_PATRON, "04FF": STAFF, "04C3": NO_EMAIL}
+        self.identified = []
+        self.summary = ACCOUNT
 
     def _check(self, name):
         if name in self.fail:
@@ -36,18 +38,21 @@ class FakeBackend:
 
     def identify(self, card, kind):
         self._check("identify")
+        self.identified.append((card, kind))
         if card not in self.cards:
             raise EdgeError("unknown", code="card_unknown")
         return self.cards[card]
 
     def verify_pin(self, patron, pin):
         self._check("verify_pin")
+        if pin == "9999":
+            raise EdgeError("locked at central", code="pin_locked")
         if pin != "1234":
             raise EdgeError("wrong", code="pin_wrong")
 
     def account(self, patron):
         self._check("account")
-        return ACCOUNT
+        return self.summary
 
     def checkout(self, patron, barcode):
         self._check("checkout")
@@ -113,7 +118,10 @@ def kiosk():
 
 
 def test_tap_opens_account_in_patrons_language(kiosk):
+    """A tap opens the account in the patron's language; the kiosk waits in its first one."""
+    assert kiosk.lang == "sl"
     kiosk.card("04A1")
+    assert kiosk.backend.identified == [("04A1", "uid")]
     assert kiosk.screen == Screen.ACCOUNT and kiosk.lang == "en"
     assert [h.id for h in kiosk.account.holds_in("ready")] == ["h1"]
     assert kiosk.account.owed == 350
@@ -128,9 +136,11 @@ def test_pin_flow_wrong_then_right_then_locked(kiosk):
     kiosk.card("04B2")
     assert kiosk.screen == Screen.PIN
     kiosk.enter_pin("12")
-    assert kiosk.notice.code == "pin_format"
-    kiosk.enter_pin("0000")
-    assert kiosk.notice.code == "pin_wrong" and kiosk.notice.params["left"] == 2
+    assert kiosk.notice == Notice("pin_format", "error")
+    kiosk.enter_pin("123456789")
+    assert kiosk.notice == Notice("pin_format", "error"), "at most 8 digits"
+    kiosk.enter_pin("12345678")
+    assert kiosk.notice == Notice("pin_wrong", "error", {"left": 2}), "8 digits are checked"
     kiosk.enter_pin("1234")
     assert kiosk.screen == Screen.ACCOUNT
     kiosk.logout()
@@ -139,7 +149,14 @@ def test_pin_flow_wrong_then_right_then_locked(kiosk):
     kiosk.card("04B2")
     for _ in range(3):
         kiosk.enter_pin("0000")
-    assert kiosk.screen == Screen.GOODBYE and kiosk.notice.code == "pin_locked"
+    assert kiosk.screen == Screen.GOODBYE and kiosk.notice == Notice("pin_locked", "error")
+
+
+def test_a_pin_central_has_locked_ends_the_session_at_the_first_try(kiosk):
+    """Central's pin_locked says goodbye at once, whatever attempts the kiosk would allow."""
+    kiosk.card("04B2")
+    kiosk.enter_pin("9999")
+    assert kiosk.screen == Screen.GOODBYE and kiosk.notice == Notice("pin_locked", "error")
 
 
 def test_staff_card_opens_maintenance(kiosk):
@@ -151,11 +168,12 @@ def test_checkout_messages_and_running_list(kiosk):
     kiosk.card("04A1")
     kiosk.show(Screen.CHECKOUT)
     kiosk.scan("B9")
-    assert kiosk.notice.code == "checkout_ok"
+    assert kiosk.notice == Notice("checkout_ok", "info",
+                                  {"title": "Title B9", "due": date(2026, 12, 14)})
     kiosk.scan("B9")
-    assert kiosk.notice.code == "already_borrowed_now"
+    assert kiosk.notice == Notice("already_borrowed_now", "info")
     kiosk.scan("CD1")
-    assert kiosk.notice.code == "attachment_cd"
+    assert kiosk.notice == Notice("attachment_cd", "warning", {"title": "Title CD1"})
     kiosk.scan("REF1")
     assert kiosk.notice.code == "in_library_only"
     assert [b.barcode for b in kiosk.borrowed] == ["B9", "CD1"]
@@ -166,9 +184,11 @@ def test_offline_checkout_is_queued_and_renew_pay_need_the_link(kiosk):
     kiosk.backend.online = False
     kiosk.show(Screen.CHECKOUT)
     kiosk.scan("B7")
-    assert kiosk.notice.code == "checkout_queued" and kiosk.borrowed[0].queued
+    assert kiosk.notice == Notice("checkout_queued", "warning", {"title": ""})
+    assert kiosk.borrowed[0].queued
     kiosk.show(Screen.RENEW)
-    assert kiosk.screen == Screen.CHECKOUT and kiosk.notice.code == "needs_connection"
+    assert kiosk.screen == Screen.CHECKOUT
+    assert kiosk.notice == Notice("needs_connection", "warning")
     kiosk.show(Screen.PAY)
     assert kiosk.notice.code == "needs_connection"
 
@@ -181,14 +201,17 @@ def test_link_lost_mid_transaction_is_a_message_not_a_crash(kiosk):
     assert kiosk.notice.code == "offline" and kiosk.screen == Screen.CHECKOUT
     kiosk.backend.fail["checkout"] = RuntimeError("bug")
     kiosk.scan("B1")
-    assert kiosk.notice.code == "internal_error"
+    assert kiosk.notice == Notice("internal_error", "error")
 
 
 def test_renew_all_and_refusals(kiosk):
     kiosk.card("04A1")
     kiosk.show(Screen.RENEW)
     kiosk.renew()
-    assert [r.loan_id for r in kiosk.renewals] == ["l1"] and kiosk.notice.code == "renewed"
+    assert [r.loan_id for r in kiosk.renewals] == ["l1"]
+    assert kiosk.notice == Notice("renewed", "info", {"ok": 1, "refused": 0})
+    kiosk.renew([])
+    assert kiosk.notice == Notice("nothing_to_renew", "info")
     kiosk.renew(["l1", "l2"])
     assert kiosk.notice.params == {"ok": 1, "refused": 1} and kiosk.notice.level == "warning"
 
@@ -196,13 +219,17 @@ def test_renew_all_and_refusals(kiosk):
 def test_partial_payment_approved_is_recorded_once(kiosk):
     kiosk.card("04A1")
     kiosk.show(Screen.PAY)
+    kiosk.pay([])
+    assert kiosk.screen == Screen.PAY and kiosk.notice == Notice("nothing_to_pay", "info")
     kiosk.pay(["d2"])
     assert kiosk.screen == Screen.PAYING and kiosk.terminal.started == [(200, "EUR")]
+    assert kiosk.notice == Notice("follow_terminal", "info", {"amount": 200})
     kiosk.logout()
     assert kiosk.screen == Screen.PAYING
     kiosk.payment_done(PaymentResult("approved", 200, "T1"))
     assert kiosk.backend.payments == [(["d2"], 200, "T1")]
-    assert kiosk.notice.code == "payment_approved" and kiosk.screen == Screen.PAY
+    assert kiosk.notice == Notice("payment_approved", "info", {"amount": 200})
+    assert kiosk.screen == Screen.PAY
 
 
 def test_payment_declined_or_cancelled(kiosk):
@@ -211,7 +238,7 @@ def test_payment_declined_or_cancelled(kiosk):
     kiosk.pay()
     assert kiosk.terminal.started == [(350, "EUR")]
     kiosk.payment_done(PaymentResult("declined", 350))
-    assert kiosk.notice.code == "payment_declined" and not kiosk.backend.payments
+    assert kiosk.notice == Notice("payment_declined", "warning") and not kiosk.backend.payments
     kiosk.pay()
     kiosk.cancel_payment()
     assert kiosk.notice.code == "payment_cancelled" and kiosk.screen == Screen.PAY
@@ -223,7 +250,8 @@ def test_payment_approved_but_not_recorded_tells_patron_and_staff(kiosk, caplog)
     kiosk.pay()
     kiosk.backend.fail["record_payment"] = EdgeError("disk", code="storage_failed")
     kiosk.payment_done(PaymentResult("approved", 350, "T9"))
-    assert kiosk.notice.code == "payment_not_recorded" and "T9" in caplog.text
+    assert kiosk.notice == Notice("payment_not_recorded", "error", {"reference": "T9"})
+    assert "T9" in caplog.text
 
 
 def test_receipt_choice_then_goodbye_then_idle(kiosk):
@@ -231,9 +259,12 @@ def test_receipt_choice_then_goodbye_then_idle(kiosk):
     assert kiosk.screen == Screen.RECEIPT
     kiosk.receipt("print")
     assert kiosk.receipts[0][0].text == "City Library" and kiosk.screen == Screen.GOODBYE
-    assert kiosk.notice.code == "receipt_print" and kiosk.backend.receipts == []
+    assert kiosk.notice == Notice("receipt_print", "info") and kiosk.backend.receipts == []
     assert kiosk.patron is None and kiosk.account is None
-    kiosk.clock.t += 5
+    kiosk.clock.t += 4.5
+    kiosk.tick()
+    assert kiosk.screen == Screen.GOODBYE, "goodbye stays for goodbye_for seconds"
+    kiosk.clock.t += 0.5
     kiosk.tick()
     assert kiosk.screen == Screen.IDLE and kiosk.lang == "sl" and kiosk.borrowed == []
 
@@ -301,8 +332,8 @@ def test_inactivity_warns_then_logs_out(kiosk):
     assert kiosk.warning_left is None
     kiosk.clock.t += 60
     kiosk.tick()
-    assert kiosk.screen == Screen.GOODBYE and kiosk.notice.code == "logged_out_inactive"
-    assert kiosk.patron is None
+    assert kiosk.screen == Screen.GOODBYE
+    assert kiosk.notice == Notice("logged_out_inactive", "info") and kiosk.patron is None
 
 
 def test_no_inactivity_logout_while_paying(kiosk):
@@ -327,6 +358,7 @@ def test_inputs_on_the_wrong_screen_are_ignored(kiosk):
 def test_scanner_identifies_at_idle_and_borrows_from_the_account_screen(kiosk):
     kiosk.barcode("04A1")
     assert kiosk.screen == Screen.ACCOUNT and kiosk.patron == ANA
+    assert kiosk.backend.identified == [("04A1", "barcode")]
     kiosk.barcode("B7")
     assert kiosk.screen == Screen.CHECKOUT and [b.barcode for b in kiosk.borrowed] == ["B7"]
     kiosk.show(Screen.RENEW)
@@ -339,7 +371,7 @@ def test_without_a_terminal_paying_is_sent_to_the_desk():
                 Settings(can_pay=False), clock=Clock())
     s.card("04A1")
     s.show(Screen.PAY)
-    assert s.screen == Screen.ACCOUNT and s.notice.code == "pay_at_desk"
+    assert s.screen == Screen.ACCOUNT and s.notice == Notice("pay_at_desk", "info")
 
 
 class Cues:
@@ -372,13 +404,14 @@ def test_restart_only_from_the_maintenance_screen(staff):
     staff.tick()
     staff.card("04FF")
     staff.restart()
-    assert staff.restarts == [] and staff.notice.code == "restart_confirm"
+    assert staff.restarts == [] and staff.notice == Notice("restart_confirm", "warning")
     staff.clock.t += 6
     staff.restart()
     assert staff.restarts == [], "a second tap after the window only asks again"
-    staff.clock.t += 2
+    staff.clock.t += 5
     staff.restart()
-    assert staff.restarts == [Screen.MAINTENANCE] and staff.notice.code == "restarting"
+    assert staff.restarts == [Screen.MAINTENANCE], "a tap 5 s later is still within the window"
+    assert staff.notice == Notice("restarting", "info")
 
 
 def test_restart_without_a_way_to_restart_does_nothing(kiosk):
@@ -421,12 +454,17 @@ def test_each_notice_cues_by_its_level(staff):
 
 
 def test_inactivity_warning_cues_once_each_time_it_appears(staff):
+    """The trill sounds when the warning appears, not before it, and not again while it shows."""
     staff.card("04A1")
+    heard = []
     for step in (40, 6, 5):
         staff.clock.t += step
         staff.tick()
+        heard.append(list(staff.sounder.played))
+    assert heard == [[], ["attention"], ["attention"]]
     staff.touch()
     staff.tick()
+    assert staff.sounder.played == ["attention"]
     staff.clock.t += 50
     staff.tick()
     assert staff.sounder.played == ["attention", "attention"]
@@ -500,3 +538,47 @@ def test_the_simulated_terminal_reports_each_payment_once():
     slow.cancel()
     slow.cancel()
     assert results == ["approved", "cancelled"]
+
+
+def test_a_renewal_alone_is_worth_a_receipt(kiosk):
+    """Renewing without borrowing or paying still offers a receipt."""
+    kiosk.card("04A1")
+    kiosk.show(Screen.RENEW)
+    kiosk.renew()
+    kiosk.logout()
+    assert kiosk.screen == Screen.RECEIPT
+
+
+def test_a_patron_cannot_open_the_staff_or_payment_screens_directly(kiosk):
+    """Only the patron screens can be navigated to; maintenance needs a staff card."""
+    kiosk.card("04A1")
+    for screen in (Screen.MAINTENANCE, Screen.PAYING, Screen.RECEIPT, Screen.IDLE):
+        kiosk.show(screen)
+        assert kiosk.screen == Screen.ACCOUNT
+
+
+def test_coming_back_to_the_account_shows_it_fresh_from_central(kiosk):
+    """The account screen is reloaded each time the patron returns to it, not on other screens."""
+    kiosk.card("04A1")
+    kiosk.show(Screen.CHECKOUT)
+    paid_up = msgspec.structs.replace(ACCOUNT, debts=[])
+    kiosk.backend.summary = paid_up
+    kiosk.show(Screen.RENEW)
+    assert kiosk.account == ACCOUNT, "another screen does not reload the account"
+    kiosk.show(Screen.ACCOUNT)
+    assert kiosk.account == paid_up
+
+
+def test_a_one_cent_debt_is_paid_and_the_receipt_shows_the_account_s_currency(kiosk):
+    """The smallest debt goes to the terminal, and the receipt prints central's currency."""
+    kiosk.backend.summary = Account(debts=[Debt("d9", "fine", 1)], currency="CZK")
+    kiosk.card("04A1")
+    kiosk.show(Screen.PAY)
+    kiosk.pay()
+    assert kiosk.screen == Screen.PAYING and kiosk.terminal.started == [(1, "CZK")]
+    kiosk.payment_done(PaymentResult("approved", 1, "T1"))
+    kiosk.logout()
+    kiosk.receipt("print")
+    [lines] = kiosk.receipts
+    assert any("CZK" in line.text for line in lines)
+    assert not any("EUR" in line.text or "€" in line.text for line in lines)
