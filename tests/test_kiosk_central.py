@@ -7,14 +7,13 @@ from datetime import date, timedelta
 import pytest
 
 from central.circulation import accounts, alerts, catalogue, holds, lifecycle, loans, patrons
-from central.circulation.store import Store
 from edge_common.cardid import card_hash
 from edge_common.errors import EdgeError
 from edge_common.protocol.datasets import ALLOWLIST
 from kiosk.central_backend import CentralBackend
 from kiosk.models import Debt, Hold, Loan, Patron, Renewal
 from kiosk.session import Screen, Session
-from tests.circ import card_holder, copy, install
+from tests.circ import card_holder, copy, site_library
 from tests.harness import wait_for
 from tests.proxy import Proxy
 
@@ -25,11 +24,8 @@ LIBRARY_CARD = "LK-0042"
 @pytest.fixture
 def lib(net):
     """The devices' branch with Ana (PIN, English, e-mail, a library card) and some copies."""
-    s = install(Store(net.db), branches=[(net.site, "Main Library")])
-    copy(s, "B1", "Alamut", net.site)
-    copy(s, "B2", "Alamut", net.site)
+    s = site_library(net, ("B1", "Alamut"), ("P1", "Pod svobodnim soncem"))
     copy(s, "K1", "Kosovel", net.site, attachments="1 CD")
-    copy(s, "P1", "Pod svobodnim soncem", net.site)
     s.pid = card_holder(s, ANA, "Novak", net.site, first_name="Ana", language="en",
                         email="ana@example.org")
     patrons.add_card(s, s.pid, LIBRARY_CARD, "library")
