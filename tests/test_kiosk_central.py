@@ -6,7 +6,16 @@ from datetime import date, timedelta
 
 import pytest
 
-from central.circulation import accounts, alerts, catalogue, holds, lifecycle, loans, patrons
+from central.circulation import (
+    accounts,
+    alerts,
+    catalogue,
+    holds,
+    lifecycle,
+    loans,
+    patrons,
+    settings,
+)
 from edge_common.cardid import card_hash
 from edge_common.errors import EdgeError
 from edge_common.protocol.datasets import ALLOWLIST
@@ -23,8 +32,10 @@ LIBRARY_CARD = "LK-0042"
 
 @pytest.fixture
 def lib(net):
-    """The devices' branch with Ana (PIN, English, e-mail, a library card) and some copies."""
-    s = site_library(net, ("B1", "Alamut"), ("P1", "Pod svobodnim soncem"))
+    """The devices' branch (in Czech crowns) with Ana (PIN, English, e-mail, a library card)
+    and some copies."""
+    settings.store(net.db, currency="CZK")  # not the default, so the kiosk must show central's
+    s = site_library(net, ("B1", "Alamut"), ("P1", "Pod svobodnim soncem"), ("C1", "Cankar"))
     copy(s, "K1", "Kosovel", net.site, attachments="1 CD")
     s.pid = card_holder(s, ANA, "Novak", net.site, first_name="Ana", language="en",
                         email="ana@example.org")
@@ -93,9 +104,12 @@ def test_the_account_shows_central_s_loans_holds_debts_and_credit(net, lib, kios
     ana = backend.identify(ANA, "uid")
     first, cd = backend.checkout(ana, "B1"), backend.checkout(ana, "K1")
     other = card_holder(lib, "04C0FFEE01", "Mlakar", net.site)
-    loans.checkout(lib, other, "P1", net.site)
-    hold = holds.place(lib, lib.pid, "P1", net.site)
+    for barcode in ("P1", "C1"):
+        loans.checkout(lib, other, barcode, net.site)
+    ready, waiting = (holds.place(lib, lib.pid, barcode, net.site) for barcode in ("P1", "C1"))
+    loans.checkin(lib, "P1", net.site)  # Mlakar brings it back: it waits for Ana on the shelf
     holds.place(lib, other, "K1", net.site)
+    accounts.pay(lib, lib.pid, net.site, 50)  # nothing owed yet: all of it is credit
     accounts.add_debt(lib, lib.pid, net.site, "fine", 150, note="late")
     accounts.add_debt(lib, lib.pid, net.site, "reminder", 200)
     account = backend.account(ana)
@@ -104,12 +118,14 @@ def test_the_account_shows_central_s_loans_holds_debts_and_credit(net, lib, kios
     assert sorted(account.loans, key=lambda loan: loan.barcode) == [
         Loan(ids[0], "Alamut", "B1", first.due, True),
         Loan(ids[1], "Kosovel", "K1", cd.due, False, "hold_waiting")]
-    assert account.holds == [Hold(str(hold["id"]), "Pod svobodnim soncem", "waiting", net.site,
-                                  None, 1)]
+    pickup_by = date.fromisoformat(holds.hold(lib, ready["id"])["pickup_by"])
+    assert account.holds == [
+        Hold(str(ready["id"]), "Pod svobodnim soncem", "ready", net.site, pickup_by),
+        Hold(str(waiting["id"]), "Cankar", "waiting", net.site, None, 1)]
     debt = {d["kind"]: str(d["id"]) for d in accounts.debts(lib, lib.pid, net.site)}
     assert sorted(account.debts, key=lambda d: d.amount) == [
         Debt(debt["fine"], "fine", 150, "late"), Debt(debt["reminder"], "reminder", 200)]
-    assert (account.credit, account.currency, account.owed) == (0, "EUR", 350)
+    assert (account.credit, account.currency, account.owed) == (50, "CZK", 300)
 
 
 def test_checkout_online_brings_central_s_title_due_date_and_warnings(net, lib, kiosk):
@@ -132,7 +148,8 @@ def test_renewal_and_pin_check_are_central_s_and_need_it(net, lib, kiosk):
     backend.checkout(ana, "B1")
     loan_id, due = lib.conn.execute("SELECT id, due FROM loans WHERE patron_id = ?",
                                     [lib.pid]).fetchone()
-    [renewal] = backend.renew(ana, [str(loan_id)])
+    backend.checkout(ana, "P1")
+    [renewal] = backend.renew(ana, [str(loan_id)])  # only the chosen loan
     assert renewal == Renewal(str(loan_id), "Alamut", True, date.fromisoformat(due))
     refused("pin_wrong", backend.verify_pin, ana, "1357")
     backend.verify_pin(ana, "2468")
@@ -160,10 +177,17 @@ def test_payments_reach_central_for_the_chosen_debts_or_all(net, lib, kiosk):
 
 def test_offline_the_session_queues_loans_and_sends_renewing_and_paying_to_central(
         net, lib, kiosk):
-    """Offline through the real backend: a scan is queued, renewing and paying need central."""
-    wait_for(lambda: kiosk.lookup(ALLOWLIST, ref(net)), what="card list replicated")
+    """Offline through the real backend: scans are queued up to five, renewing and paying need
+    central, a staff card still opens maintenance."""
+    staff = patrons.add_patron(lib, "Kos", "adult", branch=net.site, is_staff=True)
+    patrons.add_card(lib, staff, "04FF0001")
+    wait_for(lambda: kiosk.lookup(ALLOWLIST, ref(net)) and kiosk.lookup(ALLOWLIST,
+             ref(net, "04FF0001")), what="card list replicated")
     session = Session(backend_of(net, kiosk), terminal=None, print_receipt=lambda s: None)
     stop_central(net, kiosk)
+    session.card("04FF0001")
+    assert session.screen == Screen.MAINTENANCE
+    session.leave()
     session.card(ANA)
     assert session.screen == Screen.ACCOUNT and session.patron.display_name == ""
     assert session.notice.code == "offline", "no account to show without central"
@@ -174,7 +198,13 @@ def test_offline_the_session_queues_loans_and_sends_renewing_and_paying_to_centr
     session.show(Screen.CHECKOUT)
     session.scan("B1")
     assert session.notice.code == "checkout_queued" and session.borrowed[0].queued
-    assert kiosk.pending("loan.checkout_offline", ref(net)) == 1
+    for barcode in ("X2", "X3", "X4", "X5"):
+        session.scan(barcode)
+        assert session.notice.code == "checkout_queued"
+    session.scan("X6")
+    assert session.notice.code == "offline_limit"
+    assert [b.barcode for b in session.borrowed] == ["B1", "X2", "X3", "X4", "X5"]
+    assert kiosk.pending("loan.checkout_offline", ref(net)) == 5
 
 
 def test_a_loan_whose_answer_is_lost_is_queued_under_its_request_id_and_lent_once(net, lib):
@@ -182,7 +212,7 @@ def test_a_loan_whose_answer_is_lost_is_queued_under_its_request_id_and_lent_onc
     id; however often the queue delivers it, central holds one loan and raises no alert."""
     proxy = Proxy(net.broker.port)
     runtime = net.device("kiosk-1", kind="kiosk", datasets=[ALLOWLIST], port=proxy.port,
-                         request_timeout=1.0)
+                         request_timeout=3.0)
     runtime.start()
     try:
         wait_for(lambda: runtime.central_up, what="kiosk sees central")
@@ -195,7 +225,7 @@ def test_a_loan_whose_answer_is_lost_is_queued_under_its_request_id_and_lent_onc
         assert [(b.barcode, b.queued) for b in session.borrowed] == [("B1", True)]
         assert session.notice.code == "checkout_queued"
         seen = net.central.stats
-        wait_for(lambda: seen["applied"] + seen["duplicates"] == 2,
+        wait_for(lambda: seen["applied"] + seen["duplicates"] >= 2,
                  what="the request and the queued loan reached central")
         proxy.cut("drop")
         wait_for(lambda: not runtime.link.connected, what="link down")
