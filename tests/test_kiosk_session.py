@@ -24,6 +24,7 @@ class FakeBackend:
     """A scripted central; each method can be made to raise an EdgeError."""
 
     def __init__(self):
+        """A central that knows four cards and answers everything."""
         self.online = True
         self.fail: dict[str, EdgeError] = {}
         self.payments = []
@@ -33,10 +34,12 @@ class FakeBackend:
         self.summary = ACCOUNT
 
     def _check(self, name):
+        """Raise the error set for `name`, if any."""
         if name in self.fail:
             raise self.fail[name]
 
     def identify(self, card, kind):
+        """The patron of a known card (the kind is remembered)."""
         self._check("identify")
         self.identified.append((card, kind))
         if card not in self.cards:
@@ -44,6 +47,7 @@ class FakeBackend:
         return self.cards[card]
 
     def verify_pin(self, patron, pin):
+        """1234 is right, 9999 is locked at central, anything else is wrong."""
         self._check("verify_pin")
         if pin == "9999":
             raise EdgeError("locked at central", code="pin_locked")
@@ -51,10 +55,12 @@ class FakeBackend:
             raise EdgeError("wrong", code="pin_wrong")
 
     def account(self, patron):
+        """The account set in `summary`."""
         self._check("account")
         return self.summary
 
     def checkout(self, patron, barcode):
+        """Lend, refuse REF1, queue when offline; CD1 comes with a warning."""
         self._check("checkout")
         if barcode == "REF1":
             raise EdgeError("ref", code="in_library_only")
@@ -64,38 +70,50 @@ class FakeBackend:
         return Borrowed(barcode, f"Title {barcode}", date(2026, 12, 14), warnings)
 
     def renew(self, patron, loan_ids):
+        """l1 renews, anything else is refused with hold_waiting."""
         self._check("renew")
         return [Renewal(i, i, i == "l1", date(2026, 12, 20) if i == "l1" else None,
                         None if i == "l1" else "hold_waiting") for i in loan_ids]
 
     def record_payment(self, patron, debt_ids, amount, ref):
+        """Remember the payment."""
         self._check("record_payment")
         self.payments.append((debt_ids, amount, ref))
 
     def email_receipt(self, patron, lang, subject, lines):
+        """Remember the receipt."""
         self._check("email_receipt")
         self.receipts.append((patron.ref, lang, subject, lines))
 
 
 class Terminal:
+    """A payment terminal whose results the test gives by hand."""
+
     def __init__(self):
+        """A terminal that has started nothing."""
         self.started = []
         self.cancelled = 0
 
     def start(self, amount, currency, on_done):
+        """Remember the amount and whom to tell."""
         self.started.append((amount, currency))
         self.on_done = on_done
 
     def cancel(self):
+        """The patron cancels on the terminal: report it at once."""
         self.cancelled += 1
         self.on_done(PaymentResult("cancelled", self.started[-1][0]))
 
 
 class Clock:
+    """A clock the test moves by hand."""
+
     def __init__(self):
+        """The clock starts at 1000 s."""
         self.t = 1000.0
 
     def __call__(self):
+        """The current time."""
         return self.t
 
 
@@ -109,6 +127,7 @@ def borrow_and_log_out(s, card="04A1", barcode="B9"):
 
 @pytest.fixture
 def kiosk():
+    """A session on the fake central with a remembering printer and a settable clock."""
     receipts = []
     s = Session(FakeBackend(), Terminal(), lambda sess: receipts.append(sess.receipt_lines()),
                 Settings(warning_after=45, logout_after=60, goodbye_for=5,
@@ -128,11 +147,13 @@ def test_tap_opens_account_in_patrons_language(kiosk):
 
 
 def test_unknown_card_stays_idle_with_a_code(kiosk):
+    """An unknown card leaves the idle screen up with card_unknown."""
     kiosk.card("9999")
     assert kiosk.screen == Screen.IDLE and kiosk.notice.code == "card_unknown"
 
 
 def test_pin_flow_wrong_then_right_then_locked(kiosk):
+    """4 to 8 digits, attempts counted down, locked after the last one."""
     kiosk.card("04B2")
     assert kiosk.screen == Screen.PIN
     kiosk.enter_pin("12")
@@ -160,11 +181,13 @@ def test_a_pin_central_has_locked_ends_the_session_at_the_first_try(kiosk):
 
 
 def test_staff_card_opens_maintenance(kiosk):
+    """A staff card opens the maintenance screen."""
     kiosk.card("04FF")
     assert kiosk.screen == Screen.MAINTENANCE
 
 
 def test_checkout_messages_and_running_list(kiosk):
+    """Each scan says what happened; only lent items join the list."""
     kiosk.card("04A1")
     kiosk.show(Screen.CHECKOUT)
     kiosk.scan("B9")
@@ -180,6 +203,7 @@ def test_checkout_messages_and_running_list(kiosk):
 
 
 def test_offline_checkout_is_queued_and_renew_pay_need_the_link(kiosk):
+    """Offline a scan is queued; renewing and paying say they need the link."""
     kiosk.card("04A1")
     kiosk.backend.online = False
     kiosk.show(Screen.CHECKOUT)
@@ -194,6 +218,7 @@ def test_offline_checkout_is_queued_and_renew_pay_need_the_link(kiosk):
 
 
 def test_link_lost_mid_transaction_is_a_message_not_a_crash(kiosk):
+    """A lost link or a bug in a call is a notice, never a traceback."""
     kiosk.card("04A1")
     kiosk.show(Screen.CHECKOUT)
     kiosk.backend.fail["checkout"] = OfflineError("down")
@@ -205,6 +230,7 @@ def test_link_lost_mid_transaction_is_a_message_not_a_crash(kiosk):
 
 
 def test_renew_all_and_refusals(kiosk):
+    """Renew every renewable loan, or the chosen ones with their refusals counted."""
     kiosk.card("04A1")
     kiosk.show(Screen.RENEW)
     kiosk.renew()
@@ -217,6 +243,7 @@ def test_renew_all_and_refusals(kiosk):
 
 
 def test_partial_payment_approved_is_recorded_once(kiosk):
+    """A payment for chosen debts is recorded once, and logout waits for it."""
     kiosk.card("04A1")
     kiosk.show(Screen.PAY)
     kiosk.pay([])
@@ -233,6 +260,7 @@ def test_partial_payment_approved_is_recorded_once(kiosk):
 
 
 def test_payment_declined_or_cancelled(kiosk):
+    """A declined or cancelled payment records nothing and says why."""
     kiosk.card("04A1")
     kiosk.show(Screen.PAY)
     kiosk.pay()
@@ -245,6 +273,7 @@ def test_payment_declined_or_cancelled(kiosk):
 
 
 def test_payment_approved_but_not_recorded_tells_patron_and_staff(kiosk, caplog):
+    """An approved payment that cannot be queued is shown and logged with its reference."""
     kiosk.card("04A1")
     kiosk.show(Screen.PAY)
     kiosk.pay()
@@ -255,6 +284,7 @@ def test_payment_approved_but_not_recorded_tells_patron_and_staff(kiosk, caplog)
 
 
 def test_receipt_choice_then_goodbye_then_idle(kiosk):
+    """Print, goodbye for goodbye_for seconds, then idle in the first language."""
     borrow_and_log_out(kiosk)
     assert kiosk.screen == Screen.RECEIPT
     kiosk.receipt("print")
@@ -270,6 +300,7 @@ def test_receipt_choice_then_goodbye_then_idle(kiosk):
 
 
 def test_email_receipt_goes_to_the_backend_without_personal_data(kiosk):
+    """The e-mailed receipt is in the chosen language and names nobody."""
     borrow_and_log_out(kiosk)
     assert kiosk.screen == Screen.RECEIPT
     assert kiosk.email_offered
@@ -284,6 +315,7 @@ def test_email_receipt_goes_to_the_backend_without_personal_data(kiosk):
 
 
 def test_email_is_not_offered_nor_accepted_without_an_address(kiosk):
+    """Without an address e-mail is neither offered nor accepted."""
     borrow_and_log_out(kiosk, "04C3")
     assert kiosk.screen == Screen.RECEIPT
     assert not kiosk.email_offered
@@ -296,6 +328,7 @@ def test_email_is_not_offered_nor_accepted_without_an_address(kiosk):
 
 
 def test_email_receipt_that_cannot_be_queued_says_so(kiosk):
+    """A receipt e-mail that cannot be queued ends with a warning."""
     borrow_and_log_out(kiosk)
     assert kiosk.screen == Screen.RECEIPT
     kiosk.backend.fail["email_receipt"] = EdgeError("disk", code="storage_failed")
@@ -305,10 +338,12 @@ def test_email_receipt_that_cannot_be_queued_says_so(kiosk):
 
 
 def jammed(session):
+    """A printer that is out of order."""
     raise EdgeError("jam", code="printer_unavailable")
 
 
 def test_printer_failure_ends_with_a_warning(kiosk):
+    """A printer failure ends the session with printer_unavailable."""
     kiosk.print_receipt = jammed
     borrow_and_log_out(kiosk)
     assert kiosk.screen == Screen.RECEIPT
@@ -317,12 +352,14 @@ def test_printer_failure_ends_with_a_warning(kiosk):
 
 
 def test_logout_without_activity_skips_receipt(kiosk):
+    """Nothing done: logout goes straight to goodbye."""
     kiosk.card("04A1")
     kiosk.logout()
     assert kiosk.screen == Screen.GOODBYE
 
 
 def test_inactivity_warns_then_logs_out(kiosk):
+    """The warning counts down after warning_after; a touch clears it; logout_after ends it."""
     kiosk.card("04A1")
     kiosk.clock.t += 44
     assert kiosk.warning_left is None
@@ -337,6 +374,7 @@ def test_inactivity_warns_then_logs_out(kiosk):
 
 
 def test_no_inactivity_logout_while_paying(kiosk):
+    """A patron at the terminal is never logged out."""
     kiosk.card("04A1")
     kiosk.show(Screen.PAY)
     kiosk.pay()
@@ -346,6 +384,7 @@ def test_no_inactivity_logout_while_paying(kiosk):
 
 
 def test_inputs_on_the_wrong_screen_are_ignored(kiosk):
+    """Scans, taps and buttons meant for another screen change nothing."""
     kiosk.scan("B1")
     kiosk.renew()
     kiosk.pay()
@@ -356,6 +395,7 @@ def test_inputs_on_the_wrong_screen_are_ignored(kiosk):
 
 
 def test_scanner_identifies_at_idle_and_borrows_from_the_account_screen(kiosk):
+    """The scanner reads a library card at idle and an item elsewhere."""
     kiosk.barcode("04A1")
     assert kiosk.screen == Screen.ACCOUNT and kiosk.patron == ANA
     assert kiosk.backend.identified == [("04A1", "barcode")]
@@ -367,6 +407,7 @@ def test_scanner_identifies_at_idle_and_borrows_from_the_account_screen(kiosk):
 
 
 def test_without_a_terminal_paying_is_sent_to_the_desk():
+    """Without a terminal the pay screen sends the patron to the desk."""
     s = Session(FakeBackend(), Terminal(), lambda sess: None,
                 Settings(can_pay=False), clock=Clock())
     s.card("04A1")
@@ -378,14 +419,17 @@ class Cues:
     """A Sounder that remembers what it was asked to play."""
 
     def __init__(self):
+        """Nothing played yet."""
         self.played = []
 
     def cue(self, kind):
+        """Remember the cue."""
         self.played.append(kind)
 
 
 @pytest.fixture
 def staff():
+    """A session with a restart hook and a remembering sounder."""
     restarts = []
     s = Session(FakeBackend(), Terminal(), lambda sess: None,
                 Settings(warning_after=45, logout_after=60, goodbye_for=5), clock=Clock(),
@@ -395,6 +439,7 @@ def staff():
 
 
 def test_restart_only_from_the_maintenance_screen(staff):
+    """Restart needs the maintenance screen and a second tap within 5 s."""
     staff.restart()
     staff.card("04A1")
     staff.restart()
@@ -415,12 +460,14 @@ def test_restart_only_from_the_maintenance_screen(staff):
 
 
 def test_restart_without_a_way_to_restart_does_nothing(kiosk):
+    """Without a restart hook the button does nothing."""
     kiosk.card("04FF")
     kiosk.restart()
     assert kiosk.screen == Screen.MAINTENANCE and kiosk.notice is None
 
 
 def test_leave_maintenance_goes_straight_to_idle(staff):
+    """Close on maintenance goes to idle in the first language; elsewhere it does nothing."""
     staff.card("04A1")
     staff.leave()
     assert staff.screen == Screen.ACCOUNT
@@ -434,6 +481,7 @@ def test_leave_maintenance_goes_straight_to_idle(staff):
 
 
 def test_maintenance_screen_logs_out_when_left_alone(staff):
+    """The maintenance screen logs out when left alone like any other."""
     staff.card("04FF")
     staff.clock.t += 46
     assert staff.warning_left == 14
@@ -443,6 +491,7 @@ def test_maintenance_screen_logs_out_when_left_alone(staff):
 
 
 def test_each_notice_cues_by_its_level(staff):
+    """Errors, successes and warnings each sound their own cue."""
     staff.card("9999")
     staff.card("04A1")
     staff.show(Screen.CHECKOUT)
@@ -471,7 +520,9 @@ def test_inactivity_warning_cues_once_each_time_it_appears(staff):
 
 
 def test_a_broken_buzzer_is_logged_not_raised(staff, caplog):
+    """A failing buzzer is logged and the session goes on."""
     def broken(kind):
+        """A buzzer whose pin is gone."""
         raise OSError("pin gone")
 
     staff.sounder.cue = broken
@@ -488,6 +539,7 @@ REFUSALS = ["item_unknown", "in_library_only", "item_other_branch", "reserved_fo
 
 @pytest.mark.parametrize("code", REFUSALS)
 def test_each_checkout_refusal_is_its_own_translated_message(kiosk, code):
+    """Every refusal code is its own message in every language."""
     from kiosk.i18n import LANGUAGES, Translator
 
     kiosk.card("04A1")
@@ -502,6 +554,7 @@ def test_each_checkout_refusal_is_its_own_translated_message(kiosk, code):
 
 
 def test_without_a_printer_print_is_not_offered_and_no_choice_skips_the_question():
+    """No printer: print is ignored, and with no e-mail either the question is skipped."""
     s = Session(FakeBackend(), Terminal(), lambda sess: pytest.fail("printed"),
                 Settings(can_print=False), clock=Clock())
     s.backend.cards["04A1"] = msgspec.structs.replace(ANA, email_on_file=False)
@@ -519,6 +572,7 @@ def test_without_a_printer_print_is_not_offered_and_no_choice_skips_the_question
 
 
 def test_the_simulated_terminal_reports_each_payment_once():
+    """The simulated terminal reports one result per payment, cancel or not."""
     import threading
 
     from kiosk.payment import SimulatedTerminal
@@ -526,6 +580,7 @@ def test_the_simulated_terminal_reports_each_payment_once():
     terminal, results, answered = SimulatedTerminal(delay=0.0), [], threading.Event()
 
     def done(result):
+        """Remember the outcome and wake the test."""
         results.append(result.outcome)
         answered.set()
 
