@@ -28,6 +28,14 @@ def install(s: Store, branches=BRANCHES) -> Store:
     return s
 
 
+def site_library(net, *copies: tuple[str, str]) -> Store:
+    """The test network's store with the devices' branch and these (barcode, title) copies."""
+    s = install(Store(net.db), branches=[(net.site, "Main Library")])
+    for barcode, title in copies:
+        copy(s, barcode, title, net.site)
+    return s
+
+
 def library(path) -> Store:
     """A fresh store at `path` with the basics, three branches and a fixed clock."""
     return install(Store(open_store(str(path)), FixedClock(START)))

@@ -39,14 +39,15 @@ def central_config(broker: Broker, db: Path, worker: str = "central-1", **kw) ->
 
 
 def device_parts(broker: Broker, root: Path, dev: str, site: str, kind: str, card_key: str,
-                 port: int | None = None, command_key: str | None = None, **outbox):
+                 port: int | None = None, command_key: str | None = None,
+                 request_timeout: float = 5.0, **outbox):
     """Broker account plus (DeviceSection, MqttConfig, OutboxConfig) for a test device."""
     if dev not in broker.accounts:
         broker.add(Account(dev, f"{dev}-pw", site=site))
         broker.reload()
     return (
         DeviceSection(id=dev, site=site, kind=kind, data_dir=str(root / dev), card_key=card_key,
-                      command_key=command_key),
+                      command_key=command_key, request_timeout=request_timeout),
         MqttConfig(port=port or broker.port, username=dev, password=f"{dev}-pw",
                    reconnect_min=0.1, reconnect_max=1.0),
         OutboxConfig(**outbox),
@@ -73,11 +74,13 @@ class Network:
         wait_for(lambda: self.central.link.connected, what="central connected")
         return self.central
 
-    def device(self, dev: str, kind: str = "lockd", datasets=(), port=None, **outbox):
+    def device(self, dev: str, kind: str = "lockd", datasets=(), port=None,
+               request_timeout: float = 5.0, **outbox):
         """Enrol a device and return its (unstarted) runtime."""
         key = fleet.enrol(self.db, dev, self.site, kind)
         parts = device_parts(self.broker, self.root, dev, self.site, kind, self.card_key,
-                             port=port, command_key=key, **outbox)
+                             port=port, command_key=key, request_timeout=request_timeout,
+                             **outbox)
         return DeviceRuntime(*parts, version="test", datasets=datasets)
 
     def close(self) -> None:

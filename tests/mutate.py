@@ -39,7 +39,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     "lockd/daemon.py": ("tests/test_lockd_daemon.py",),
     "central/circulation/loans.py": ("tests/test_circ_checkout.py",),
     "central/circulation/accounts.py": ("tests/test_circ_accounts.py",),
-    "kiosk/central_backend.py": ("tests/test_kiosk_daemon.py",),
+    "kiosk/central_backend.py": ("tests/test_kiosk_central.py", "tests/test_circ_device_api.py",
+                                 "tests/test_kiosk_email.py"),
     "kiosk/session.py": ("tests/test_kiosk_session.py",),
     "edge_common/datasync.py": ("tests/test_datasync.py",),
 }

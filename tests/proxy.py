@@ -1,4 +1,5 @@
-"""A TCP proxy for fault tests: pass traffic, drop every connection, or stall it silently."""
+"""A TCP proxy for fault tests: pass traffic, drop every connection, stall it silently, or
+stall only what flows back to the client."""
 
 import socket
 import threading
@@ -22,7 +23,8 @@ class Proxy:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def cut(self, mode: str = "drop") -> None:
-        """`drop` closes every connection and refuses new ones; `stall` forwards nothing."""
+        """`drop` closes every connection and refuses new ones; `stall` forwards nothing;
+        `deaf` forwards what the client sends but holds everything sent back to it."""
         self.mode = mode
         if mode == "drop":
             self._close_all()
@@ -31,7 +33,7 @@ class Proxy:
         """Forward again (stalled connections are closed so that clients reconnect)."""
         was = self.mode
         self.mode = "pass"
-        if was == "stall":
+        if was in ("stall", "deaf"):
             self._close_all()
 
     def close(self) -> None:
@@ -69,16 +71,20 @@ class Proxy:
                 continue
             with self._lock:
                 self._conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            for a, b, back in ((client, upstream, False), (upstream, client, True)):
+                threading.Thread(target=self._pipe, args=(a, b, back), daemon=True).start()
 
-    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+    def _held(self, back: bool) -> bool:
+        """Whether data in this direction waits now (`back`: towards the client)."""
+        return self.mode == "stall" or (back and self.mode == "deaf")
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, back: bool) -> None:
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
-                while self.mode == "stall" and not self._stop.is_set():
+                while self._held(back) and not self._stop.is_set():
                     self._stop.wait(0.05)
                     if src.fileno() < 0:
                         return

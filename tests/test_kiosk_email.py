@@ -10,13 +10,12 @@ from click.testing import CliRunner
 
 from central import ingest
 from central.circulation import notices
-from central.circulation.store import Store
 from edge_common.cardid import card_hash
 from edge_common.protocol.circulation import RECEIPT_EMAIL, ReceiptEmail, ReceiptLine
 from kiosk.central_backend import CentralBackend
 from kiosk.session import Screen, Session, Settings
 from libedge_cli.main import cli
-from tests.circ import card_holder, copy, install
+from tests.circ import card_holder, site_library
 from tests.harness import wait_for
 from tests.mailserver import MailServer
 
@@ -27,8 +26,7 @@ BOR = "04C0FFEE01"
 @pytest.fixture
 def lib(net):
     """The devices' branch with a copy, Ana (e-mail on file, Slovenian) and Bor (no e-mail)."""
-    s = install(Store(net.db), branches=[(net.site, "Main Library")])
-    copy(s, "B1", "Alamut", net.site)
+    s = site_library(net, ("B1", "Alamut"))
     s.ana = card_holder(s, ANA, "Novak", net.site, first_name="Ana",
                         email="ana.novak@example.org", language="sl")
     s.bor = card_holder(s, BOR, "Kranjc", net.site, first_name="Bor")
