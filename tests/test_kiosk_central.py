@@ -149,6 +149,10 @@ def test_renewal_and_pin_check_are_central_s_and_need_it(net, lib, kiosk):
     loan_id, due = lib.conn.execute("SELECT id, due FROM loans WHERE patron_id = ?",
                                     [lib.pid]).fetchone()
     backend.checkout(ana, "P1")
+    [early] = backend.renew(ana, [str(loan_id)])     # lent today: nothing to extend yet
+    assert early == Renewal(str(loan_id), "Alamut", False, None, "not_extended")
+    with lib.atomic():                                # as if lent two weeks ago
+        lib.conn.execute("UPDATE loans SET due = date(due, '-14 days') WHERE id = ?", [loan_id])
     [renewal] = backend.renew(ana, [str(loan_id)])  # only the chosen loan
     assert renewal == Renewal(str(loan_id), "Alamut", True, date.fromisoformat(due))
     refused("pin_wrong", backend.verify_pin, ana, "1357")
@@ -248,5 +252,4 @@ def test_renewing_nothing_renewable_is_central_s_refusal(net, lib, kiosk):
     holds.place(lib, card_holder(lib, "04C0FFEE01", "Mlakar", net.site), "K1", net.site)
     loan_id = str(lib.scalar("SELECT id FROM loans WHERE patron_id = ?", [lib.pid]))
     [renewal] = backend.renew(ana, [loan_id])
-    assert (renewal.loan_id, renewal.ok, renewal.due, renewal.refusal) == (
-        loan_id, False, None, "hold_waiting")
+    assert renewal == Renewal(loan_id, "Kosovel", False, None, "hold_waiting")

@@ -136,13 +136,8 @@ def renew(ctx: Context, body: Renew) -> wire.Renewals:
     if body.loans is None:
         return wire.LOAN_RENEW.answer_from(
             {"renewals": loans.renew_all(s, pid, branches=[ctx.device.site])})
-    outcomes = []
-    for loan_id in dict.fromkeys(body.loans):
-        try:
-            outcomes.append(loans.renew(s, loan_id, patron_id=pid, at=[ctx.device.site]))
-        except Refused as exc:
-            outcomes.append({"loan": loan_id, "ok": False, "due": None, "refusal": exc.code})
-    return wire.LOAN_RENEW.answer_from({"renewals": outcomes})
+    return wire.LOAN_RENEW.answer_from(
+        {"renewals": loans.renew_chosen(s, pid, body.loans, at=[ctx.device.site])})
 
 
 @handler(wire.HOLD_PLACE)

@@ -2,6 +2,7 @@
 
 from collections.abc import Collection
 from datetime import date, timedelta
+from typing import Any
 
 from central.circulation import (
     allowlist,
@@ -12,7 +13,7 @@ from central.circulation import (
     interbranch,
     patrons,
 )
-from central.circulation.errors import NotFound, Refused
+from central.circulation.errors import CirculationError, NotFound, Refused
 from central.circulation.settings import Switch
 from central.circulation.store import Store
 
@@ -278,19 +279,31 @@ def renew(s: Store, loan_id: int, *, patron_id: int | None = None,
             "barcode": it["barcode"], "refusal": None}
 
 
+def _open_loans(s: Store, patron_id: int) -> list[dict]:
+    return s.rows("SELECT l.id, l.branch_id, t.title FROM loans l JOIN titles t"
+                  " ON t.id = l.title_id WHERE l.patron_id = ? AND l.returned_at IS NULL"
+                  " ORDER BY l.due, l.id", [patron_id])
+
+
+def _outcome(s: Store, loan_id: int, title: str, **how: Any) -> dict:
+    """A renewal's outcome: renewed, or refused with its code (and the title either way)."""
+    try:
+        return renew(s, loan_id, **how)
+    except CirculationError as exc:
+        return {"loan": loan_id, "ok": False, "due": None, "title": title, "refusal": exc.code}
+
+
 def renew_all(s: Store, patron_id: int, *, branches: list[str] | None = None,
               days: int | None = None) -> list[dict]:
     """Renew every open loan of a patron (optionally only those of chosen branches, by N days)."""
     patrons.patron(s, patron_id)
-    outcomes = []
-    for loan in s.rows("SELECT l.id, l.branch_id, t.title FROM loans l JOIN titles t"
-                       " ON t.id = l.title_id WHERE l.patron_id = ? AND l.returned_at IS NULL"
-                       " ORDER BY l.due, l.id", [patron_id]):
-        if branches is not None and loan["branch_id"] not in branches:
-            continue
-        try:
-            outcomes.append(renew(s, loan["id"], days=days))
-        except Refused as exc:
-            outcomes.append({"loan": loan["id"], "ok": False, "due": None,
-                             "title": loan["title"], "refusal": exc.code})
-    return outcomes
+    return [_outcome(s, loan["id"], loan["title"], days=days) for loan in _open_loans(s, patron_id)
+            if branches is None or loan["branch_id"] in branches]
+
+
+def renew_chosen(s: Store, patron_id: int, loan_ids: list[int], *,
+                 at: Collection[str] | None = None) -> list[dict]:
+    """Renew chosen loans of a patron, each with its outcome (another's loan: loan_unknown)."""
+    titles = {loan["id"]: loan["title"] for loan in _open_loans(s, patron_id)}
+    return [_outcome(s, i, titles.get(i, ""), patron_id=patron_id, at=at)
+            for i in dict.fromkeys(loan_ids)]
