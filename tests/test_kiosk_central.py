@@ -9,6 +9,7 @@ import pytest
 from central.circulation import (
     accounts,
     alerts,
+    branches,
     catalogue,
     holds,
     lifecycle,
@@ -20,7 +21,7 @@ from edge_common.cardid import card_hash
 from edge_common.errors import EdgeError
 from edge_common.protocol.datasets import ALLOWLIST
 from kiosk.central_backend import CentralBackend
-from kiosk.models import Debt, Hold, Loan, Patron, Renewal
+from kiosk.models import Debt, Hold, Loan, OwedElsewhere, Patron, Renewal
 from kiosk.session import Screen, Session
 from tests.circ import card_holder, copy, site_library
 from tests.harness import wait_for
@@ -253,3 +254,14 @@ def test_renewing_nothing_renewable_is_central_s_refusal(net, lib, kiosk):
     loan_id = str(lib.scalar("SELECT id FROM loans WHERE patron_id = ?", [lib.pid]))
     [renewal] = backend.renew(ana, [loan_id])
     assert renewal == Renewal(loan_id, "Kosovel", False, None, "hold_waiting")
+
+
+def test_with_the_network_debt_limit_the_account_shows_what_is_owed_elsewhere(net, lib,
+                                                                              kiosk):
+    """A fine at another branch is listed to be paid there, never among what is paid here."""
+    branches.add_branch(lib, "east", "East Library", "Europe/Ljubljana")
+    accounts.add_debt(lib, lib.pid, "east", "fine", 300)
+    settings.store(net.db, debt_scope="network")       # before central first reads settings
+    backend = backend_of(net, kiosk)
+    account = backend.account(backend.identify(ANA, "uid"))
+    assert (account.elsewhere, account.debts) == ([OwedElsewhere("East Library", 300)], [])
