@@ -120,6 +120,7 @@ def toml_value(value: object) -> str:
 def mutate(module: str, children: int) -> Score:
     """Run mutmut on one module and read back every mutant's status."""
     work = stage(module)
+    shutil.rmtree(work / "mutants", ignore_errors=True)   # mutmut keeps earlier verdicts
     env = {**os.environ, "PYTHONPATH": str(work)}
     subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(children)],
                    cwd=work, env=env, check=False, stdout=subprocess.DEVNULL)
