@@ -121,3 +121,113 @@ def test_the_door_list_says_only_whether_the_holder_owes_over_the_door_limit(s):
         settings.store(s.db, door_debt_limit=None)
         allowlist.publish_everywhere(s.db)
     assert not over()
+
+
+def test_refusals_name_the_rule_in_words_for_the_desk(s):
+    """Each money refusal carries its code and the words the staff tools show beside it."""
+    p = patron(s)
+    kinds = "fine, reminder, registration, membership, replacement, other"
+    refused("bad_debt_kind", accounts.add_debt, s, p, "center", "bribe", 10,
+            said=f"debt kind is one of {kinds}")
+    whole = "an amount is a positive whole number of minor units"
+    refused("bad_amount", accounts.add_debt, s, p, "center", "fine", 0, said=whole)
+    refused("bad_amount", accounts.pay, s, p, "center", 0, said=whole)
+    refused("no_credit", accounts.use_credit, s, p, "center", said="the patron has no credit")
+    refused("debt_unknown", accounts.pay, s, p, "center", 10, debt_ids=[999],
+            said="debt 999 is not open at center")
+    refused("payment_unknown", accounts.delete_payment, s, 999, "boss", said="no payment 999")
+    for method in ("credit", "cheque"):
+        refused("bad_method", accounts.pay, s, p, "center", 10, method=method,
+                said="method is cash, card or transfer")
+    accounts.pay(s, p, "center", 100, ref="T-1")
+    refused("ref_reused", accounts.pay, s, p, "center", 200, ref="T-1",
+            said="the payment reference was used for another payment")
+
+
+def test_the_smallest_amount_is_one_minor_unit(s):
+    """One cent is a debt, a payment and usable credit; nothing below it is an amount."""
+    p = patron(s)
+    older = accounts.add_debt(s, p, "center", "fine", 1)
+    s.clock.advance(minutes=1)
+    newer = accounts.add_debt(s, p, "center", "fine", 300)
+    got = accounts.pay(s, p, "center", 302)
+    assert [(x["debt"], x["amount"]) for x in got["lines"]] == [(older, 1), (newer, 300)]
+    assert (got["to_credit"], got["owed"]) == (1, 0)
+    s.clock.advance(minutes=1)
+    third = accounts.add_debt(s, p, "center", "other", 5)
+    used = accounts.use_credit(s, p, "center")
+    assert [(x["debt"], x["amount"]) for x in used["lines"]] == [(third, 1)]
+    assert accounts.owed(s, p) == 4
+    refused("bad_amount", accounts.edit_payment, s, got["id"], "cash", amount=0)
+
+
+def test_a_payment_settles_debts_oldest_first_until_the_money_runs_out(s):
+    """300 + 200 + 800 owed, 1000 paid: the first two in full, 500 of the third, no line for
+    a debt the money did not reach, and a debt paid exactly leaves nothing open."""
+    p = patron(s)
+    ids = []
+    for amount in (300, 200, 800, 50):
+        ids.append(accounts.add_debt(s, p, "center", "fine", amount))
+        s.clock.advance(minutes=1)
+    got = accounts.pay(s, p, "center", 1000)
+    assert [(x["debt"], x["amount"]) for x in got["lines"]] == [
+        (ids[0], 300), (ids[1], 200), (ids[2], 500)]
+    assert (got["to_credit"], got["owed"]) == (0, 350)
+    exact = accounts.pay(s, p, "center", 300)
+    assert [(x["debt"], x["amount"]) for x in exact["lines"]] == [(ids[2], 300)]
+    assert [d["id"] for d in accounts.debts(s, p)] == [ids[3]]
+
+
+def test_debts_lists_open_ones_unless_asked_for_all(s):
+    """Settled debts leave the open list and stay in the full one; a debt with one cent
+    left is still open."""
+    p = patron(s)
+    paid = accounts.add_debt(s, p, "center", "fine", 300)
+    s.clock.advance(minutes=1)
+    part = accounts.add_debt(s, p, "center", "reminder", 200)
+    accounts.pay(s, p, "center", 499)
+    assert [(d["id"], d["open"]) for d in accounts.debts(s, p)] == [(part, 1)]
+    assert [(d["id"], d["open"]) for d in accounts.debts(s, p, open_only=False)] == [
+        (paid, 0), (part, 1)]
+
+
+def test_credit_settles_only_the_chosen_debts_and_is_no_payment_in_the_report(s):
+    """Credit used for one chosen debt leaves the others open, and the daily report counts
+    money taken in, not credit moved."""
+    p = patron(s)
+    accounts.pay(s, p, "center", 500, method="card")   # nothing owed yet: all credit
+    older = accounts.add_debt(s, p, "center", "fine", 300)
+    s.clock.advance(minutes=1)
+    newer = accounts.add_debt(s, p, "center", "reminder", 200)
+    used = accounts.use_credit(s, p, "center", [newer])
+    assert [(x["debt"], x["amount"]) for x in used["lines"]] == [(newer, 200)]
+    assert [(d["id"], d["open"]) for d in accounts.debts(s, p)] == [(older, 300)]
+    day = accounts.report(s, "center", date(2026, 3, 2), date(2026, 3, 2))
+    assert [(r["method"], r["payments"], r["total"]) for r in day] == [("card", 1, 500)]
+
+
+def test_an_edit_keeps_what_it_does_not_change_and_the_debts_the_payment_chose(s):
+    """Editing the amount keeps the method and the chosen debt; editing the method keeps the
+    amount; a credit or unknown method is refused; a deleted payment cannot change again."""
+    p = patron(s)
+    older = accounts.add_debt(s, p, "center", "fine", 300)
+    s.clock.advance(minutes=1)
+    newer = accounts.add_debt(s, p, "center", "reminder", 200)
+    got = accounts.pay(s, p, "center", 200, debt_ids=[newer], method="card")
+    edited = accounts.edit_payment(s, got["id"], "cash", amount=150)
+    assert (edited["amount"], edited["method"]) == (150, "card")
+    assert [(x["debt"], x["amount"]) for x in edited["lines"]] == [(newer, 150)]
+    assert accounts.owed(s, p) == 350 and accounts.debts(s, p)[0]["id"] == older
+    edited = accounts.edit_payment(s, got["id"], "cash", method="transfer")
+    assert (edited["amount"], edited["method"]) == (150, "transfer")
+    for method in ("credit", "cheque"):
+        refused("bad_method", accounts.edit_payment, s, got["id"], "cash", method=method,
+                said="method is cash, card or transfer")
+    refused("bad_amount", accounts.edit_payment, s, got["id"], "cash", amount=1.5)
+    assert accounts.edit_payment(s, got["id"], "cash", amount=1)["amount"] == 1
+    s.clock.advance(days=1)
+    refused("supervisor_required", accounts.edit_payment, s, got["id"], "cash", amount=2,
+            said="only a supervisor may change a payment from an earlier day")
+    accounts.delete_payment(s, got["id"], "boss")
+    refused("payment_deleted", accounts.delete_payment, s, got["id"], "boss",
+            said="the payment was deleted")
