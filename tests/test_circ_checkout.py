@@ -60,6 +60,9 @@ def test_patron_checks_blocked_expired_unfinished_and_debt(s):
     patrons.set_blocked(s, pid, False)
     accounts.add_debt(s, pid, "center", "fine", 1500)
     refused("debt_over_limit", loans.checkout, s, pid, "B1", "center")
+    staff = loans.checkout(s, pid, "B1", "center", overrides=frozenset({"debt_over_limit"}))
+    assert staff["barcode"] == "B1"                    # staff may pass a patron check
+    loans.checkin(s, "B1", "center")
     settings.store(s.db, debt_limit=None)
     s.forget()
     assert loans.checkout(s, pid, "B1", "center")["barcode"] == "B1"
@@ -113,7 +116,8 @@ def test_same_title_now_and_before_by_setting(s):
     loans.checkin(s, "B2", "center")
     settings.store(s.db, same_title_now="block", same_title_before="block")
     s.forget()
-    refused("same_title_before", loans.checkout, s, pid, "B1", "center")
+    refused("same_title_before", loans.checkout, s, pid, "B1", "center",
+            said="check same_title_before refused the loan")
     loans.checkout(s, pid, "B1", "center", overrides=frozenset({"same_title_before"}))
     refused("same_title_now", loans.checkout, s, pid, "B2", "center")
 
@@ -178,7 +182,8 @@ def test_return_with_waiting_hold_sets_it_aside_with_a_pickup_deadline_and_notic
     assert "hold_waiting" in back["warnings"]
     assert back["pickup_by"] == "2026-03-10"   # 7 open days after Monday 2 March
     assert s.scalar("SELECT kind FROM notices WHERE patron_id = ?", [b]) == "hold_ready"
-    refused("reserved_for_other", loans.checkout, s, c, "B1", "center")
+    refused("reserved_for_other", loans.checkout, s, c, "B1", "center",
+            said="the item is set aside for another patron")
     assert loans.checkout(s, b, "B1", "center")
     assert s.scalar("SELECT state FROM holds WHERE patron_id = ?", [b]) == "fulfilled"
 
@@ -202,7 +207,7 @@ def test_return_of_another_branch_item_is_flagged_for_transit(s):
     assert (back["route"], back["to"]) == ("transit", "siska")
     assert loans.checkin(s, "S1", "bezigrad")["to"] == "siska"   # still travelling
     arrived = loans.checkin(s, "S1", "siska")
-    assert arrived["route"] == "reshelve"
+    assert (arrived["route"], arrived["warnings"]) == ("reshelve", [])
     assert catalogue.resolve(s, "S1")["status"] == "available"
 
 
@@ -266,3 +271,145 @@ def test_the_fine_is_per_day_late_from_the_first_day_and_capped(late, fine):
     assert loans.fine_for(rule, due, due + timedelta(days=late)) == fine
     assert loans.fine_for(rule | {"fine_per_day": 0}, due, due + timedelta(days=late)) == 0
     assert loans.fine_for(rule | {"fine_cap": 0}, due, due + timedelta(days=40)) == 2000
+
+
+def test_refusals_name_the_rule_in_words_for_the_desk(s):
+    """Each loan refusal carries its code and the words the staff tools show beside it."""
+    copy(s, "B1", "Alamut")
+    copy(s, "D1", "Film", category="dvd")
+    copy(s, "R1", "Lexicon", category="reference")
+    copy(s, "S1", "Kekec", "siska")
+    a, child = patron(s), patron(s, "Mali", "child")
+    refused("item_unknown", loans.checkout, s, a, "NOPE", "center", said="no item 'NOPE'")
+    refused("category_not_allowed", loans.checkout, s, child, "D1", "center",
+            said="this patron category may not borrow this kind of item")
+    refused("in_library_only", loans.checkout, s, a, "R1", "center",
+            said="for use in the library only")
+    other_branch = "the item belongs to another branch's collection"
+    refused("item_other_branch", loans.checkout, s, a, "S1", "center", said=other_branch)
+    loan = loans.checkout(s, a, "B1", "center")["loan"]
+    refused("item_on_loan", loans.checkout, s, child, "B1", "center", said="the item is on loan")
+    refused("item_other_branch", loans.renew, s, loan, branch="siska", said=other_branch)
+    refused("loan_unknown", loans.renew, s, 999, said="no open loan 999")
+    refused("loan_unknown", loans.renew, s, loan, patron_id=child, said=f"no open loan {loan}")
+    assert loans.renew(s, loan, patron_id=a)["ok"]
+    refused("not_on_loan", loans.checkin, s, "D1", "center", said="the item is not on loan")
+    holds.place(s, child, "B1", "center")
+    refused("hold_waiting", loans.renew, s, loan, said="renewal refused: hold_waiting")
+
+
+def test_lost_and_withdrawn_copies_are_not_lent(s):
+    """A copy the inventory marked lost or withdrawn is refused at the desk."""
+    for barcode, status in (("B1", "lost"), ("B2", "withdrawn")):
+        s.update("items", copy(s, barcode, "Alamut"), {"status": status})
+        refused("item_unavailable", loans.checkout, s, patron(s), barcode, "center",
+                said="the item cannot be lent")
+
+
+def test_a_switched_off_check_neither_refuses_nor_warns(s):
+    """same_title_now "off" lends a second copy of a title out without a word; with both
+    title checks on "warn", a title out now warns only that it is out now."""
+    for barcode in ("B1", "B2", "B3"):
+        copy(s, barcode, "Alamut")
+    pid = patron(s)
+    loans.checkout(s, pid, "B1", "center")
+    settings.store(s.db, same_title_now="off")
+    s.forget()
+    assert loans.checkout(s, pid, "B2", "center")["warnings"] == []
+    settings.store(s.db, same_title_now="warn", same_title_before="warn")
+    s.forget()
+    assert loans.checkout(s, pid, "B3", "center")["warnings"] == ["same_title_now"]
+
+
+def test_the_patron_category_limit_counts_every_loan_and_staff_may_pass_it(s):
+    """A category allowing 2 items: a book and a magazine, then a third is refused; staff may
+    pass the limit, and with check_rules off the limit stops nobody."""
+    catalogue.add_patron_category(s, "trial", "Trial", max_items=2)
+    copy(s, "B1", "Alamut")
+    copy(s, "M1", "Mladina", category="magazine")
+    copy(s, "B2", "Kekec")
+    copy(s, "B3", "Cvetje v jeseni")
+    pid = patron(s, "Kos", "trial")
+    loans.checkout(s, pid, "B1", "center")
+    loans.checkout(s, pid, "M1", "center")
+    refused("loan_limit", loans.checkout, s, pid, "B2", "center",
+            said="the patron has reached the loan limit")
+    assert loans.checkout(s, pid, "B2", "center", overrides=frozenset({"loan_limit"}))
+    settings.store(s.db, check_rules=False)
+    s.forget()
+    assert loans.checkout(s, pid, "B3", "center")["barcode"] == "B3"
+
+
+def test_a_generic_item_is_lent_as_a_book(s):
+    """An unknown barcode lent as a generic item is catalogued as a book, with its period."""
+    settings.store(s.db, unknown_item="generic")
+    s.forget()
+    done = loans.checkout(s, patron(s), "NEW1", "center")
+    assert catalogue.resolve(s, "NEW1")["category"] == "book" and done["due"] == "2026-03-23"
+
+
+def test_a_loan_shows_the_author_and_the_copy_is_out(s):
+    """The checkout answer names title and author; the catalogue shows the copy on loan."""
+    copy(s, "B1", "Alamut")
+    done = loans.checkout(s, patron(s), "B1", "center")
+    assert (done["title"], done["author"]) == ("Alamut", "Author")
+    assert catalogue.resolve(s, "B1")["status"] == "on_loan"
+
+
+def test_a_return_warns_only_about_what_applies(s):
+    """On time: no fine, no days late; no 'returned by another' when the borrower or nobody
+    is named; an attachments warning when the item has some."""
+    copy(s, "D1", "Film", category="dvd", attachments="booklet")
+    copy(s, "B1", "Alamut")
+    a = patron(s)
+    loans.checkout(s, a, "D1", "center")
+    loans.checkout(s, a, "B1", "center")
+    back = loans.checkin(s, "D1", "center", patron_id=a)
+    assert (back["fine"], back["late_days"], back["warnings"]) == (0, 0, ["attachments"])
+    back = loans.checkin(s, "B1", "center")
+    assert (back["patron"], back["warnings"]) == (a, [])
+
+
+def test_a_copy_travelling_home_is_sent_on_and_set_aside_for_a_hold_there(s):
+    """Another branch's copy passing a third branch is sent on (with what it is, no fine, no
+    borrower); it cannot be lent at home while travelling; arrived, a waiting hold gets it."""
+    copy(s, "S1", "Kekec", "siska", attachments="CD")
+    a, b = patron(s), patron(s, "Kos")
+    loans.checkout(s, a, "S1", "siska")
+    holds.place(s, b, "S1", "siska")
+    loans.checkin(s, "S1", "center")
+    onward = loans.checkin(s, "S1", "bezigrad")
+    assert onward == {"barcode": "S1", "title": "Kekec", "attachments": "CD", "fine": 0,
+                      "patron": None, "route": "transit", "to": "siska", "warnings": []}
+    refused("item_in_transit", loans.checkout, s, b, "S1", "siska",
+            said="the item is in transit")
+    home = loans.checkin(s, "S1", "siska")
+    assert (home["route"], home["hold_patron"]) == ("hold_shelf", b)
+    assert home["warnings"] == ["hold_waiting"] and home["fine"] == 0
+
+
+def test_renewals_follow_the_rule_count_blocks_and_membership(s):
+    """A rule of 2 renewals allows exactly 2 (each answered with the new due date); a blocked
+    patron may not renew; a membership renews on its last day, not the day after."""
+    catalogue.set_rule(s, "*", "audiobook", loan_days=14, max_renewals=2)
+    copy(s, "A1", "Zvezdni prah", category="audiobook")
+    copy(s, "B1", "Alamut")
+    a = patron(s)
+    loan = loans.checkout(s, a, "A1", "center")["loan"]
+    book = loans.checkout(s, a, "B1", "center")["loan"]
+    s.clock.advance(days=7)    # Monday 9 March + 14 = Monday 23 March
+    assert loans.renew(s, loan) == {"loan": loan, "ok": True, "due": "2026-03-23",
+                                    "title": "Zvezdni prah", "barcode": "A1", "refusal": None}
+    loans.renew(s, loan)
+    refused("renewal_limit", loans.renew, s, loan, said="renewal refused: renewal_limit")
+    outcomes = {o["loan"]: o for o in loans.renew_all(s, a)}
+    assert outcomes[loan] == {"loan": loan, "ok": False, "due": None, "title": "Zvezdni prah",
+                              "refusal": "renewal_limit"}
+    patrons.set_blocked(s, a, True)
+    refused("patron_blocked", loans.renew, s, book)
+    patrons.set_blocked(s, a, False)
+    last = date.fromisoformat(patrons.patron(s, a)["valid_until"])
+    s.clock.advance(days=(last - s.today("center")).days)
+    assert loans.renew(s, book)["ok"]
+    s.clock.advance(days=1)
+    refused("membership_expired", loans.renew, s, book)
