@@ -11,6 +11,7 @@ from tests.circ import library, patron, refused
 
 @pytest.fixture
 def s(tmp_path):
+    """A fresh library with a clerk, a cashier and a supervisor at the center."""
     s = library(tmp_path / "c.db")
     branches.add_staff(s, "clerk", "Clerk", "clerk", ["center"])
     branches.add_staff(s, "cash", "Cashier", "cashier", ["center"])
@@ -19,6 +20,7 @@ def s(tmp_path):
 
 
 def test_payment_split_over_chosen_debts_and_overpayment_becomes_credit(s):
+    """A payment covers the chosen debts; the rest is credit, usable later."""
     p = patron(s)
     fine = accounts.add_debt(s, p, "center", "fine", 300)
     fee = accounts.add_debt(s, p, "center", "reminder", 200)
@@ -33,6 +35,7 @@ def test_payment_split_over_chosen_debts_and_overpayment_becomes_credit(s):
 
 
 def test_default_payment_covers_all_open_debts_oldest_first(s):
+    """Without a choice, a payment covers the branch's open debts oldest first."""
     p = patron(s)
     first = accounts.add_debt(s, p, "center", "fine", 300)
     s.clock.advance(minutes=1)
@@ -43,6 +46,7 @@ def test_default_payment_covers_all_open_debts_oldest_first(s):
 
 
 def test_a_reference_pays_once(s):
+    """A repeated payment reference returns the first receipt; another amount is refused."""
     p = patron(s)
     accounts.add_debt(s, p, "center", "fine", 300)
     one = accounts.pay(s, p, "center", 300, method="card", ref="T-9")
@@ -51,6 +55,7 @@ def test_a_reference_pays_once(s):
 
 
 def test_edit_and_delete_need_rights_and_a_supervisor_for_an_earlier_day(s):
+    """Editing needs a cashier, deleting an earlier day's payment a supervisor."""
     p = patron(s)
     accounts.add_debt(s, p, "center", "fine", 300)
     got = accounts.pay(s, p, "center", 300, staff_id="clerk")
@@ -64,6 +69,7 @@ def test_edit_and_delete_need_rights_and_a_supervisor_for_an_earlier_day(s):
 
 
 def test_bad_amounts_and_kinds_are_refused(s):
+    """Non-positive or fractional amounts, unknown kinds and debts are refused."""
     p = patron(s)
     refused("bad_amount", accounts.add_debt, s, p, "center", "fine", 0)
     refused("bad_amount", accounts.add_debt, s, p, "center", "fine", 1.5)
@@ -74,6 +80,7 @@ def test_bad_amounts_and_kinds_are_refused(s):
 
 
 def test_daily_and_period_reports(s):
+    """Reports sum payments per day and method over a day or a period."""
     p = patron(s)
     accounts.add_debt(s, p, "center", "fine", 1000)
     accounts.pay(s, p, "center", 300, method="cash")

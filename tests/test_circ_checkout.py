@@ -20,10 +20,12 @@ from tests.circ import copy, library, patron, refused
 
 @pytest.fixture
 def s(tmp_path):
+    """A fresh library with three branches."""
     return library(tmp_path / "c.db")
 
 
 def test_items_are_found_by_barcode_accession_or_call_number_case_sensitively(s):
+    """Items resolve by barcode, accession or call number, case-sensitively."""
     copy(s, "Ab12", "Alamut", accession="INV-1", call_number="821.163.6 BARTOL")
     assert catalogue.resolve(s, "Ab12")["title"] == "Alamut"
     assert catalogue.resolve(s, "INV-1")["barcode"] == "Ab12"
@@ -35,6 +37,7 @@ def test_items_are_found_by_barcode_accession_or_call_number_case_sensitively(s)
 
 
 def test_checkout_gives_a_due_date_on_an_open_day_of_the_branch(s):
+    """The due date moves past the lending branch's own closed days only."""
     copy(s, "B1", "Alamut")
     pid = patron(s)
     # 2026-03-02 + 21 days = Monday 23 March; closing it moves the due date to the 24th.
@@ -47,12 +50,14 @@ def test_checkout_gives_a_due_date_on_an_open_day_of_the_branch(s):
 
 
 def test_sunday_and_holiday_due_dates_move_to_the_next_open_day(s):
+    """A due date on a holiday moves to the next open day."""
     copy(s, "B1", "Alamut")
     s.clock.advance(days=34)   # Monday 6 April 2026 + 21 = Monday 27 April, Resistance Day
     assert loans.checkout(s, patron(s), "B1", "center")["due"] == "2026-04-28"
 
 
 def test_patron_checks_blocked_expired_unfinished_and_debt(s):
+    """Blocked, indebted, unfinished and expired patrons are refused with their codes."""
     copy(s, "B1", "Alamut")
     pid = patron(s)
     patrons.set_blocked(s, pid, True)
@@ -75,6 +80,7 @@ def test_patron_checks_blocked_expired_unfinished_and_debt(s):
 
 
 def test_each_patron_check_can_be_switched_off(s):
+    """With check_blocked off a blocked patron borrows."""
     copy(s, "B1", "Alamut")
     pid = patron(s)
     patrons.set_blocked(s, pid, True)
@@ -84,6 +90,7 @@ def test_each_patron_check_can_be_switched_off(s):
 
 
 def test_category_matrix_and_in_library_only_and_attachments(s):
+    """The category matrix, in-library-only items and attachments shape a checkout."""
     copy(s, "D1", "Film", category="dvd", attachments="booklet")
     copy(s, "R1", "Lexicon", category="reference")
     child = patron(s, "Mali", "child")
@@ -98,6 +105,7 @@ def test_category_matrix_and_in_library_only_and_attachments(s):
 
 
 def test_loan_limits_per_item_category(s):
+    """The rule's per-category limit stops the sixth DVD."""
     for n in range(6):
         copy(s, f"D{n}", f"Film {n}", category="dvd")
     pid = patron(s)
@@ -107,6 +115,7 @@ def test_loan_limits_per_item_category(s):
 
 
 def test_same_title_now_and_before_by_setting(s):
+    """Same-title checks warn or block as set, and staff may pass them."""
     copy(s, "B1", "Alamut")
     copy(s, "B2", "Alamut")
     pid = patron(s)
@@ -123,6 +132,7 @@ def test_same_title_now_and_before_by_setting(s):
 
 
 def test_unknown_item_error_generic_or_quick_catalogue(s):
+    """An unknown item is refused, lent as generic, or quick-catalogued, as set."""
     pid = patron(s)
     refused("item_unknown", loans.checkout, s, pid, "NEW1", "center")
     settings.store(s.db, unknown_item="generic")
@@ -137,11 +147,13 @@ def test_unknown_item_error_generic_or_quick_catalogue(s):
 
 
 def test_only_the_branch_own_items_are_lent_there(s):
+    """Another branch's item is not lent here."""
     copy(s, "S1", "Alamut", "siska")
     refused("item_other_branch", loans.checkout, s, patron(s), "S1", "center")
 
 
 def test_item_out_is_refused_and_offers_a_hold(s):
+    """An item out is refused (to its borrower as already borrowed) and can be held."""
     copy(s, "B1", "Alamut")
     a, b = patron(s), patron(s, "Kos")
     loans.checkout(s, a, "B1", "center")
@@ -151,6 +163,7 @@ def test_item_out_is_refused_and_offers_a_hold(s):
 
 
 def test_return_goes_to_whoever_borrowed_it_with_a_late_fine(s):
+    """A return closes the borrower's loan and charges the fine per day late."""
     copy(s, "B1", "Alamut")
     a, b = patron(s), patron(s, "Kos")
     loans.checkout(s, a, "B1", "center")
@@ -163,6 +176,7 @@ def test_return_goes_to_whoever_borrowed_it_with_a_late_fine(s):
 
 
 def test_fines_are_capped(s):
+    """A very late return is charged the cap, not days times rate."""
     copy(s, "B1", "Alamut")
     a = patron(s)
     loans.checkout(s, a, "B1", "center")
@@ -171,6 +185,7 @@ def test_fines_are_capped(s):
 
 
 def test_return_with_waiting_hold_sets_it_aside_with_a_pickup_deadline_and_notice(s):
+    """A returned item with a hold goes to the hold shelf for the first in line, with a notice."""
     copy(s, "B1", "Alamut")
     a, b, c = patron(s), patron(s, "Kos"), patron(s, "Bizjak")
     loans.checkout(s, a, "B1", "center")
@@ -189,6 +204,7 @@ def test_return_with_waiting_hold_sets_it_aside_with_a_pickup_deadline_and_notic
 
 
 def test_staff_may_lend_a_set_aside_item_out_of_turn(s):
+    """Staff may lend a set-aside item; the hold goes back to waiting first in line."""
     copy(s, "B1", "Alamut")
     a, b, c = patron(s), patron(s, "Kos"), patron(s, "Bizjak")
     loans.checkout(s, a, "B1", "center")
@@ -200,6 +216,7 @@ def test_staff_may_lend_a_set_aside_item_out_of_turn(s):
 
 
 def test_return_of_another_branch_item_is_flagged_for_transit(s):
+    """Another branch's item returned here travels home and is shelved there."""
     copy(s, "S1", "Alamut", "siska")
     a = patron(s)
     loans.checkout(s, a, "S1", "siska")
@@ -212,6 +229,7 @@ def test_return_of_another_branch_item_is_flagged_for_transit(s):
 
 
 def test_renewal_refused_when_a_hold_waits_or_the_limit_is_reached(s):
+    """Renewal is refused past the rule's count or when a hold waits."""
     copy(s, "B1", "Alamut")
     copy(s, "D1", "Film", category="dvd")
     a, b = patron(s), patron(s, "Kos")
@@ -228,6 +246,7 @@ def test_renewal_refused_when_a_hold_waits_or_the_limit_is_reached(s):
 
 
 def test_renew_all_at_chosen_branches_by_n_days(s):
+    """Renew-all at chosen branches moves due dates by N days."""
     copy(s, "B1", "Alamut")
     copy(s, "S1", "Kekec", "siska")
     a = patron(s)
@@ -240,6 +259,7 @@ def test_renew_all_at_chosen_branches_by_n_days(s):
 
 
 def test_change_of_home_branch_only_while_free(s):
+    """An item's home branch changes only while it is not on loan."""
     copy(s, "B1", "Alamut")
     loans.checkout(s, patron(s), "B1", "center")
     refused("item_not_free", catalogue.change_home_branch, s, "B1", "siska")
@@ -249,6 +269,7 @@ def test_change_of_home_branch_only_while_free(s):
 
 
 def test_staff_login_chooses_an_assigned_branch_and_warns_on_change(s):
+    """Staff log in at assigned branches only, warned when the branch changed."""
     branches.add_staff(s, "maja", "Maja", "clerk", ["center", "siska"])
     assert branches.login(s, "maja", "center") == []
     assert branches.login(s, "maja", "siska") == ["branch_changed"]
@@ -258,6 +279,7 @@ def test_staff_login_chooses_an_assigned_branch_and_warns_on_change(s):
 
 
 def test_due_dates_always_land_on_open_days(s):
+    """Every due date over a year lands on an open day."""
     cal = s.calendar("center")
     for offset in range(0, 400, 3):
         day = date(2026, 1, 1) + timedelta(days=offset)
@@ -266,6 +288,7 @@ def test_due_dates_always_land_on_open_days(s):
 
 @pytest.mark.parametrize("late, fine", [(-3, 0), (0, 0), (1, 50), (2, 100), (40, 1000)])
 def test_the_fine_is_per_day_late_from_the_first_day_and_capped(late, fine):
+    """The fine is rate times days late from day one, capped unless the cap is 0."""
     rule = {"fine_per_day": 50, "fine_cap": 1000}
     due = date(2026, 3, 2)
     assert loans.fine_for(rule, due, due + timedelta(days=late)) == fine

@@ -22,6 +22,7 @@ CARD = "c" * 64
 
 @pytest.fixture
 def db(tmp_path):
+    """A central store with a door and a kiosk enrolled at the main site."""
     db = open_store(str(tmp_path / "central.db"))
     fleet.enrol(db, "lock-1", "main", "lockd")
     fleet.enrol(db, "kiosk-1", "main", "kiosk")
@@ -29,15 +30,18 @@ def db(tmp_path):
 
 
 def msg(type, body, dev="lock-1", channel="evt", seq=1, **kw) -> Message:
+    """A message from a device as central's worker receives it."""
     env = envelope.make(type, dev, body, seq=seq)
     return Message(dev, channel, env, envelope.encode(env), **kw)
 
 
 def access_msg(seq=1, dev="lock-1"):
+    """A door's access event."""
     return msg("access.decision", {"door": "d1", "card": CARD, "result": "granted"}, dev, seq=seq)
 
 
 def count(db, table):
+    """How many rows a table holds."""
     return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
@@ -57,6 +61,7 @@ def registered(message: protocol.Message, fn, read_only: bool = False):
 
 
 def test_duplicates_are_acked_not_reapplied(db):
+    """Events sent again are acked again and leave no second row."""
     a = Applier(db)
     batch = [access_msg(i) for i in range(1, 4)]
     out = a.apply(batch)
@@ -68,6 +73,7 @@ def test_duplicates_are_acked_not_reapplied(db):
 
 
 def test_refused_message_is_rejected_with_code_and_kept(db):
+    """Bad bodies, unknown types, wrong senders, strangers: refused with codes, kept once."""
     a = Applier(db)
     bad = msg("access.decision", {"door": "d1", "card": "raw-uid", "result": "granted"})
     unknown = msg("no.such", {})
@@ -86,6 +92,7 @@ def test_refused_message_is_rejected_with_code_and_kept(db):
 
 
 def test_dev_in_envelope_must_match_topic(db):
+    """An envelope naming another device than its topic is refused as dev_mismatch."""
     m = access_msg()
     spoof = Message("kiosk-1", "evt", m.env, m.payload)
     out = Applier(db).apply([spoof])
@@ -126,6 +133,7 @@ def test_a_batch_interrupted_midway_leaves_nothing_and_the_worker_goes_on(db):
 
 
 def test_handler_failure_rolls_back_only_its_own_writes(db, caplog):
+    """A refusing or crashing handler undoes only its own writes; the rest of the batch commits."""
     class Body(protocol.Body):
         fail: str
 
@@ -183,6 +191,7 @@ def test_request_retried_with_same_id_gets_stored_response(db):
 
 
 def test_read_only_requests_are_not_stored(db):
+    """A read-only request is answered and leaves no processed row."""
     m = msg("sync.pull", {"dataset": "allowlist", "since": 0}, channel="req", response_topic="r")
     out = Applier(db).apply([m])
     assert out.responses[0][1]["ok"] is True
@@ -190,6 +199,7 @@ def test_read_only_requests_are_not_stored(db):
 
 
 def test_pull_pages_cover_every_key_once(db):
+    """Paging through a dataset's changes yields every key once, with its latest value."""
     with db.atomic():
         for i in range(25):
             datasets.record(db, "main", "ds", {f"k{i % 10}": {"i": i}})
@@ -208,12 +218,14 @@ def test_pull_pages_cover_every_key_once(db):
 
 
 def test_clock_is_injectable(db):
+    """What a batch writes is dated by the Applier's clock."""
     fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     Applier(db, clock=lambda: fixed).apply([access_msg()])
     assert db.execute("SELECT received_at FROM access_log").fetchone()[0] == fixed.isoformat()
 
 
 def test_prune_forgets_old_ids_only(db):
+    """Pruning forgets only ids received before the cut."""
     from datetime import timedelta
 
     from central.ingest import prune
@@ -226,6 +238,7 @@ def test_prune_forgets_old_ids_only(db):
 
 
 def test_large_changes_become_small_consecutive_deltas(db):
+    """A large change is split into consecutive deltas small enough for the wire."""
     with db.atomic():
         last = datasets.record(db, "main", "ds", {f"k{i}": {"i": i} for i in range(2500)})
     deltas = datasets.unpublished(db)
@@ -294,6 +307,7 @@ def test_one_message_failing_anywhere_costs_only_itself(db, failure, caplog):
 
 
 def _store_bytes(db) -> int:
+    """The bytes the store's used pages take."""
     pages = db.execute("PRAGMA page_count").fetchone()[0] - db.execute(
         "PRAGMA freelist_count").fetchone()[0]
     return pages * db.execute("PRAGMA page_size").fetchone()[0]
@@ -327,6 +341,7 @@ def test_rejected_keeps_an_excerpt_and_a_digest_of_the_newest_only(db):
 
 
 def test_the_migration_keeps_old_rejected_rows_as_excerpts(tmp_path):
+    """Refused events kept whole by an old store become excerpts with size and digest."""
     import hashlib
 
     from central.migrations import MIGRATIONS
@@ -345,6 +360,7 @@ def test_the_migration_keeps_old_rejected_rows_as_excerpts(tmp_path):
 
 
 def test_libedge_status_shows_kept_and_dropped_rejections(db, tmp_path):
+    """`libedge status` and `admin rejected` show kept and dropped refusals."""
     from click.testing import CliRunner
 
     from libedge_cli.main import cli
@@ -361,6 +377,7 @@ def test_libedge_status_shows_kept_and_dropped_rejections(db, tmp_path):
 
 
 def test_long_refusal_messages_are_cut_to_what_a_device_accepts(db):
+    """A refusal's words are cut so the answer still decodes on a device."""
     from edge_common.protocol.backbone import Response
 
     m = msg("sync.pull", {"dataset": "allowlist", "since": 0, "z" * 100_000: 1},
