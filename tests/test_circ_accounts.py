@@ -233,7 +233,7 @@ def test_an_edit_keeps_what_it_does_not_change_and_the_debts_the_payment_chose(s
     refused("bad_amount", accounts.edit_payment, s, got["id"], "cash", amount=1.5)
     assert accounts.edit_payment(s, got["id"], "cash", amount=1)["amount"] == 1
     s.clock.advance(days=1)
-    refused("supervisor_required", accounts.edit_payment, s, got["id"], "cash", amount=2,
+    refused("supervisor_required", accounts.delete_payment, s, got["id"], "cash",
             said="only a supervisor may change a payment from an earlier day")
     accounts.delete_payment(s, got["id"], "boss")
     refused("payment_deleted", accounts.delete_payment, s, got["id"], "boss",
