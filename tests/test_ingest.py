@@ -180,6 +180,7 @@ def test_request_retried_with_same_id_gets_stored_response(db):
     pay = msg("payment.record", {"card": card, "amount": 300, "ref": "T-1"}, dev="kiosk-1",
               channel="req", response_topic="r")
     first = answers(Applier(db).apply([lend, pay]))
+    assert [first[m.env.id]["re"] for m in (lend, pay)] == [lend.env.id, pay.env.id]
     assert first[lend.env.id]["ok"] and first[lend.env.id]["result"]["barcode"] == "B1"
     assert first[pay.env.id]["result"] | {"receipt": ""} == {
         "receipt": "", "to_credit": 50, "credit": 50, "owed": 0}
