@@ -164,8 +164,11 @@ def test_the_smallest_amount_is_one_minor_unit(s):
     third = accounts.add_debt(s, p, "center", "other", 5)
     used = accounts.use_credit(s, p, "center")
     assert [(x["debt"], x["amount"]) for x in used["lines"]] == [(third, 1)]
-    assert accounts.owed(s, p) == 4
-    refused("bad_amount", accounts.edit_payment, s, got["id"], "cash", amount=0)
+    paid = accounts.pay(s, p, "center", 1)
+    assert [(x["debt"], x["amount"]) for x in paid["lines"]] == [(third, 1)]
+    assert accounts.owed(s, p) == 3
+    refused("bad_amount", accounts.edit_payment, s, got["id"], "cash", amount=0,
+            said="an amount is a positive whole number of minor units")
 
 
 def test_a_payment_settles_debts_oldest_first_until_the_money_runs_out(s):
