@@ -19,6 +19,20 @@ def s(tmp_path):
     return s
 
 
+def owing(s, p: int, *amounts: int) -> list[int]:
+    """Fines of these amounts at the center, a minute apart (oldest first)."""
+    ids = []
+    for amount in amounts:
+        ids.append(accounts.add_debt(s, p, "center", "fine", amount))
+        s.clock.advance(minutes=1)
+    return ids
+
+
+def lines(receipt: dict) -> list[tuple[int, int]]:
+    """Each receipt line's debt and the amount it settled."""
+    return [(x["debt"], x["amount"]) for x in receipt["lines"]]
+
+
 def test_payment_split_over_chosen_debts_and_overpayment_becomes_credit(s):
     """A payment covers the chosen debts; the rest is credit, usable later."""
     p = patron(s)
@@ -37,11 +51,9 @@ def test_payment_split_over_chosen_debts_and_overpayment_becomes_credit(s):
 def test_default_payment_covers_all_open_debts_oldest_first(s):
     """Without a choice, a payment covers the branch's open debts oldest first."""
     p = patron(s)
-    first = accounts.add_debt(s, p, "center", "fine", 300)
-    s.clock.advance(minutes=1)
-    second = accounts.add_debt(s, p, "center", "registration", 1800)
+    first, second = owing(s, p, 300, 1800)
     got = accounts.pay(s, p, "center", 1000)
-    assert [(x["debt"], x["amount"]) for x in got["lines"]] == [(first, 300), (second, 700)]
+    assert lines(got) == [(first, 300), (second, 700)]
     assert got["owed"] == 1100 and got["receipt_no"].startswith("center-20260302-")
 
 
@@ -154,18 +166,13 @@ def test_refusals_name_the_rule_in_words_for_the_desk(s):
 def test_the_smallest_amount_is_one_minor_unit(s):
     """One cent is a debt, a payment and usable credit; nothing below it is an amount."""
     p = patron(s)
-    older = accounts.add_debt(s, p, "center", "fine", 1)
-    s.clock.advance(minutes=1)
-    newer = accounts.add_debt(s, p, "center", "fine", 300)
+    older, newer = owing(s, p, 1, 300)
     got = accounts.pay(s, p, "center", 302)
-    assert [(x["debt"], x["amount"]) for x in got["lines"]] == [(older, 1), (newer, 300)]
+    assert lines(got) == [(older, 1), (newer, 300)]
     assert (got["to_credit"], got["owed"]) == (1, 0)
-    s.clock.advance(minutes=1)
-    third = accounts.add_debt(s, p, "center", "other", 5)
-    used = accounts.use_credit(s, p, "center")
-    assert [(x["debt"], x["amount"]) for x in used["lines"]] == [(third, 1)]
-    paid = accounts.pay(s, p, "center", 1)
-    assert [(x["debt"], x["amount"]) for x in paid["lines"]] == [(third, 1)]
+    [third] = owing(s, p, 5)
+    assert lines(accounts.use_credit(s, p, "center")) == [(third, 1)]
+    assert lines(accounts.pay(s, p, "center", 1)) == [(third, 1)]
     assert accounts.owed(s, p) == 3
     refused("bad_amount", accounts.edit_payment, s, got["id"], "cash", amount=0,
             said="an amount is a positive whole number of minor units")
@@ -175,16 +182,11 @@ def test_a_payment_settles_debts_oldest_first_until_the_money_runs_out(s):
     """300 + 200 + 800 owed, 1000 paid: the first two in full, 500 of the third, no line for
     a debt the money did not reach, and a debt paid exactly leaves nothing open."""
     p = patron(s)
-    ids = []
-    for amount in (300, 200, 800, 50):
-        ids.append(accounts.add_debt(s, p, "center", "fine", amount))
-        s.clock.advance(minutes=1)
+    ids = owing(s, p, 300, 200, 800, 50)
     got = accounts.pay(s, p, "center", 1000)
-    assert [(x["debt"], x["amount"]) for x in got["lines"]] == [
-        (ids[0], 300), (ids[1], 200), (ids[2], 500)]
+    assert lines(got) == [(ids[0], 300), (ids[1], 200), (ids[2], 500)]
     assert (got["to_credit"], got["owed"]) == (0, 350)
-    exact = accounts.pay(s, p, "center", 300)
-    assert [(x["debt"], x["amount"]) for x in exact["lines"]] == [(ids[2], 300)]
+    assert lines(accounts.pay(s, p, "center", 300)) == [(ids[2], 300)]
     assert [d["id"] for d in accounts.debts(s, p)] == [ids[3]]
 
 
@@ -192,9 +194,7 @@ def test_debts_lists_open_ones_unless_asked_for_all(s):
     """Settled debts leave the open list and stay in the full one; a debt with one cent
     left is still open."""
     p = patron(s)
-    paid = accounts.add_debt(s, p, "center", "fine", 300)
-    s.clock.advance(minutes=1)
-    part = accounts.add_debt(s, p, "center", "reminder", 200)
+    paid, part = owing(s, p, 300, 200)
     accounts.pay(s, p, "center", 499)
     assert [(d["id"], d["open"]) for d in accounts.debts(s, p)] == [(part, 1)]
     assert [(d["id"], d["open"]) for d in accounts.debts(s, p, open_only=False)] == [
@@ -206,11 +206,8 @@ def test_credit_settles_only_the_chosen_debts_and_is_no_payment_in_the_report(s)
     money taken in, not credit moved."""
     p = patron(s)
     accounts.pay(s, p, "center", 500, method="card")   # nothing owed yet: all credit
-    older = accounts.add_debt(s, p, "center", "fine", 300)
-    s.clock.advance(minutes=1)
-    newer = accounts.add_debt(s, p, "center", "reminder", 200)
-    used = accounts.use_credit(s, p, "center", [newer])
-    assert [(x["debt"], x["amount"]) for x in used["lines"]] == [(newer, 200)]
+    older, newer = owing(s, p, 300, 200)
+    assert lines(accounts.use_credit(s, p, "center", [newer])) == [(newer, 200)]
     assert [(d["id"], d["open"]) for d in accounts.debts(s, p)] == [(older, 300)]
     day = accounts.report(s, "center", date(2026, 3, 2), date(2026, 3, 2))
     assert [(r["method"], r["payments"], r["total"]) for r in day] == [("card", 1, 500)]
@@ -220,13 +217,11 @@ def test_an_edit_keeps_what_it_does_not_change_and_the_debts_the_payment_chose(s
     """Editing the amount keeps the method and the chosen debt; editing the method keeps the
     amount; a credit or unknown method is refused; a deleted payment cannot change again."""
     p = patron(s)
-    older = accounts.add_debt(s, p, "center", "fine", 300)
-    s.clock.advance(minutes=1)
-    newer = accounts.add_debt(s, p, "center", "reminder", 200)
+    older, newer = owing(s, p, 300, 200)
     got = accounts.pay(s, p, "center", 200, debt_ids=[newer], method="card")
     edited = accounts.edit_payment(s, got["id"], "cash", amount=150)
     assert (edited["amount"], edited["method"]) == (150, "card")
-    assert [(x["debt"], x["amount"]) for x in edited["lines"]] == [(newer, 150)]
+    assert lines(edited) == [(newer, 150)]
     assert accounts.owed(s, p) == 350 and accounts.debts(s, p)[0]["id"] == older
     edited = accounts.edit_payment(s, got["id"], "cash", method="transfer")
     assert (edited["amount"], edited["method"]) == (150, "transfer")
