@@ -315,6 +315,7 @@ def test_refusals_name_the_rule_in_words_for_the_desk(s):
     refused("item_other_branch", loans.renew, s, loan, branch="siska", said=other_branch)
     refused("loan_unknown", loans.renew, s, 999, said="no open loan 999")
     refused("loan_unknown", loans.renew, s, loan, patron_id=child, said=f"no open loan {loan}")
+    s.clock.advance(days=1)
     assert loans.renew(s, loan, patron_id=a)["ok"]
     refused("not_on_loan", loans.checkin, s, "D1", "center", said="the item is not on loan")
     holds.place(s, child, "B1", "center")
@@ -423,7 +424,8 @@ def test_renewals_follow_the_rule_count_blocks_and_membership(s):
     s.clock.advance(days=7)    # Monday 9 March + 14 = Monday 23 March
     assert loans.renew(s, loan) == {"loan": loan, "ok": True, "due": "2026-03-23",
                                     "title": "Zvezdni prah", "barcode": "A1", "refusal": None}
-    loans.renew(s, loan)
+    s.clock.advance(days=1)
+    assert loans.renew(s, loan)["due"] == "2026-03-24"
     refused("renewal_limit", loans.renew, s, loan, said="renewal refused: renewal_limit")
     outcomes = {o["loan"]: o for o in loans.renew_all(s, a)}
     assert outcomes[loan] == {"loan": loan, "ok": False, "due": None, "title": "Zvezdni prah",
