@@ -62,9 +62,11 @@ class Applier:
 
     def __init__(self, db: sqlite_utils.Database,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
-                 keep_rejected: int = rejected.KEEP) -> None:
+                 keep_rejected: int = rejected.KEEP,
+                 ticks: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self.clock = clock
+        self.ticks = ticks  # the seconds DEVICE_SECONDS is counted in
         self.keep_rejected = keep_rejected
         self._devices: dict[str, tuple[float, Device | None]] = {}
         self._received = ""
@@ -72,7 +74,7 @@ class Applier:
     def device(self, dev: str) -> Device | None:
         """The enrolled, unrevoked device with this id, read again every DEVICE_SECONDS so that
         a revocation (by staff, in another process) takes effect within seconds."""
-        now = time.monotonic()
+        now = self.ticks()
         cached = self._devices.get(dev)
         if cached is None or cached[0] < now:
             row = self.db.conn.execute(

@@ -62,8 +62,10 @@ def card_holder(s: Store, uid: str, surname: str, branch: str, **extra) -> int:
 
 
 
-def refused(code: str, fn, *args, **kw) -> None:
-    """Assert that `fn(*args, **kw)` is refused with `code`."""
+def refused(code: str, fn, *args, said: str | None = None, **kw) -> None:
+    """Assert that `fn(*args, **kw)` is refused with `code` (and, given `said`, these words,
+    which the staff tools show beside the code)."""
     with pytest.raises(CirculationError) as exc:
         fn(*args, **kw)
     assert exc.value.code == code
+    assert said is None or str(exc.value) == said

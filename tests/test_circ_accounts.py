@@ -11,6 +11,7 @@ from tests.circ import library, patron, refused
 
 @pytest.fixture
 def s(tmp_path):
+    """A fresh library with a clerk, a cashier and a supervisor at the center."""
     s = library(tmp_path / "c.db")
     branches.add_staff(s, "clerk", "Clerk", "clerk", ["center"])
     branches.add_staff(s, "cash", "Cashier", "cashier", ["center"])
@@ -18,7 +19,22 @@ def s(tmp_path):
     return s
 
 
+def owing(s, p: int, *amounts: int) -> list[int]:
+    """Fines of these amounts at the center, a minute apart (oldest first)."""
+    ids = []
+    for amount in amounts:
+        ids.append(accounts.add_debt(s, p, "center", "fine", amount))
+        s.clock.advance(minutes=1)
+    return ids
+
+
+def lines(receipt: dict) -> list[tuple[int, int]]:
+    """Each receipt line's debt and the amount it settled."""
+    return [(x["debt"], x["amount"]) for x in receipt["lines"]]
+
+
 def test_payment_split_over_chosen_debts_and_overpayment_becomes_credit(s):
+    """A payment covers the chosen debts; the rest is credit, usable later."""
     p = patron(s)
     fine = accounts.add_debt(s, p, "center", "fine", 300)
     fee = accounts.add_debt(s, p, "center", "reminder", 200)
@@ -33,16 +49,16 @@ def test_payment_split_over_chosen_debts_and_overpayment_becomes_credit(s):
 
 
 def test_default_payment_covers_all_open_debts_oldest_first(s):
+    """Without a choice, a payment covers the branch's open debts oldest first."""
     p = patron(s)
-    first = accounts.add_debt(s, p, "center", "fine", 300)
-    s.clock.advance(minutes=1)
-    second = accounts.add_debt(s, p, "center", "registration", 1800)
+    first, second = owing(s, p, 300, 1800)
     got = accounts.pay(s, p, "center", 1000)
-    assert [(x["debt"], x["amount"]) for x in got["lines"]] == [(first, 300), (second, 700)]
+    assert lines(got) == [(first, 300), (second, 700)]
     assert got["owed"] == 1100 and got["receipt_no"].startswith("center-20260302-")
 
 
 def test_a_reference_pays_once(s):
+    """A repeated payment reference returns the first receipt; another amount is refused."""
     p = patron(s)
     accounts.add_debt(s, p, "center", "fine", 300)
     one = accounts.pay(s, p, "center", 300, method="card", ref="T-9")
@@ -51,6 +67,7 @@ def test_a_reference_pays_once(s):
 
 
 def test_edit_and_delete_need_rights_and_a_supervisor_for_an_earlier_day(s):
+    """Editing needs a cashier, deleting an earlier day's payment a supervisor."""
     p = patron(s)
     accounts.add_debt(s, p, "center", "fine", 300)
     got = accounts.pay(s, p, "center", 300, staff_id="clerk")
@@ -64,6 +81,7 @@ def test_edit_and_delete_need_rights_and_a_supervisor_for_an_earlier_day(s):
 
 
 def test_bad_amounts_and_kinds_are_refused(s):
+    """Non-positive or fractional amounts, unknown kinds and debts are refused."""
     p = patron(s)
     refused("bad_amount", accounts.add_debt, s, p, "center", "fine", 0)
     refused("bad_amount", accounts.add_debt, s, p, "center", "fine", 1.5)
@@ -74,6 +92,7 @@ def test_bad_amounts_and_kinds_are_refused(s):
 
 
 def test_daily_and_period_reports(s):
+    """Reports sum payments per day and method over a day or a period."""
     p = patron(s)
     accounts.add_debt(s, p, "center", "fine", 1000)
     accounts.pay(s, p, "center", 300, method="cash")
@@ -121,3 +140,99 @@ def test_the_door_list_says_only_whether_the_holder_owes_over_the_door_limit(s):
         settings.store(s.db, door_debt_limit=None)
         allowlist.publish_everywhere(s.db)
     assert not over()
+
+
+def test_refusals_name_the_rule_in_words_for_the_desk(s):
+    """Each money refusal carries its code and the words the staff tools show beside it."""
+    p = patron(s)
+    kinds = "fine, reminder, registration, membership, replacement, other"
+    refused("bad_debt_kind", accounts.add_debt, s, p, "center", "bribe", 10,
+            said=f"debt kind is one of {kinds}")
+    whole = "an amount is a positive whole number of minor units"
+    refused("bad_amount", accounts.add_debt, s, p, "center", "fine", 0, said=whole)
+    refused("bad_amount", accounts.pay, s, p, "center", 0, said=whole)
+    refused("no_credit", accounts.use_credit, s, p, "center", said="the patron has no credit")
+    refused("debt_unknown", accounts.pay, s, p, "center", 10, debt_ids=[999],
+            said="debt 999 is not open at center")
+    refused("payment_unknown", accounts.delete_payment, s, 999, "boss", said="no payment 999")
+    for method in ("credit", "cheque"):
+        refused("bad_method", accounts.pay, s, p, "center", 10, method=method,
+                said="method is cash, card or transfer")
+    accounts.pay(s, p, "center", 100, ref="T-1")
+    refused("ref_reused", accounts.pay, s, p, "center", 200, ref="T-1",
+            said="the payment reference was used for another payment")
+
+
+def test_the_smallest_amount_is_one_minor_unit(s):
+    """One cent is a debt, a payment and usable credit; nothing below it is an amount."""
+    p = patron(s)
+    older, newer = owing(s, p, 1, 300)
+    got = accounts.pay(s, p, "center", 302)
+    assert lines(got) == [(older, 1), (newer, 300)]
+    assert (got["to_credit"], got["owed"]) == (1, 0)
+    [third] = owing(s, p, 5)
+    assert lines(accounts.use_credit(s, p, "center")) == [(third, 1)]
+    assert lines(accounts.pay(s, p, "center", 1)) == [(third, 1)]
+    assert accounts.owed(s, p) == 3
+    refused("bad_amount", accounts.edit_payment, s, got["id"], "cash", amount=0,
+            said="an amount is a positive whole number of minor units")
+
+
+def test_a_payment_settles_debts_oldest_first_until_the_money_runs_out(s):
+    """300 + 200 + 800 owed, 1000 paid: the first two in full, 500 of the third, no line for
+    a debt the money did not reach, and a debt paid exactly leaves nothing open."""
+    p = patron(s)
+    ids = owing(s, p, 300, 200, 800, 50)
+    got = accounts.pay(s, p, "center", 1000)
+    assert lines(got) == [(ids[0], 300), (ids[1], 200), (ids[2], 500)]
+    assert (got["to_credit"], got["owed"]) == (0, 350)
+    assert lines(accounts.pay(s, p, "center", 300)) == [(ids[2], 300)]
+    assert [d["id"] for d in accounts.debts(s, p)] == [ids[3]]
+
+
+def test_debts_lists_open_ones_unless_asked_for_all(s):
+    """Settled debts leave the open list and stay in the full one; a debt with one cent
+    left is still open."""
+    p = patron(s)
+    paid, part = owing(s, p, 300, 200)
+    accounts.pay(s, p, "center", 499)
+    assert [(d["id"], d["open"]) for d in accounts.debts(s, p)] == [(part, 1)]
+    assert [(d["id"], d["open"]) for d in accounts.debts(s, p, open_only=False)] == [
+        (paid, 0), (part, 1)]
+
+
+def test_credit_settles_only_the_chosen_debts_and_is_no_payment_in_the_report(s):
+    """Credit used for one chosen debt leaves the others open, and the daily report counts
+    money taken in, not credit moved."""
+    p = patron(s)
+    accounts.pay(s, p, "center", 500, method="card")   # nothing owed yet: all credit
+    older, newer = owing(s, p, 300, 200)
+    assert lines(accounts.use_credit(s, p, "center", [newer])) == [(newer, 200)]
+    assert [(d["id"], d["open"]) for d in accounts.debts(s, p)] == [(older, 300)]
+    day = accounts.report(s, "center", date(2026, 3, 2), date(2026, 3, 2))
+    assert [(r["method"], r["payments"], r["total"]) for r in day] == [("card", 1, 500)]
+
+
+def test_an_edit_keeps_what_it_does_not_change_and_the_debts_the_payment_chose(s):
+    """Editing the amount keeps the method and the chosen debt; editing the method keeps the
+    amount; a credit or unknown method is refused; a deleted payment cannot change again."""
+    p = patron(s)
+    older, newer = owing(s, p, 300, 200)
+    got = accounts.pay(s, p, "center", 200, debt_ids=[newer], method="card")
+    edited = accounts.edit_payment(s, got["id"], "cash", amount=150)
+    assert (edited["amount"], edited["method"]) == (150, "card")
+    assert lines(edited) == [(newer, 150)]
+    assert accounts.owed(s, p) == 350 and accounts.debts(s, p)[0]["id"] == older
+    edited = accounts.edit_payment(s, got["id"], "cash", method="transfer")
+    assert (edited["amount"], edited["method"]) == (150, "transfer")
+    for method in ("credit", "cheque"):
+        refused("bad_method", accounts.edit_payment, s, got["id"], "cash", method=method,
+                said="method is cash, card or transfer")
+    refused("bad_amount", accounts.edit_payment, s, got["id"], "cash", amount=1.5)
+    assert accounts.edit_payment(s, got["id"], "cash", amount=1)["amount"] == 1
+    s.clock.advance(days=1)
+    refused("supervisor_required", accounts.delete_payment, s, got["id"], "cash",
+            said="only a supervisor may change a payment from an earlier day")
+    accounts.delete_payment(s, got["id"], "boss")
+    refused("payment_deleted", accounts.delete_payment, s, got["id"], "boss",
+            said="the payment was deleted")

@@ -20,10 +20,12 @@ from tests.circ import DESK, copy, library, patron, refused
 
 @pytest.fixture
 def s(tmp_path):
+    """A fresh library with three branches."""
     return library(tmp_path / "c.db")
 
 
 def test_items_are_found_by_barcode_accession_or_call_number_case_sensitively(s):
+    """Items resolve by barcode, accession or call number, case-sensitively."""
     copy(s, "Ab12", "Alamut", accession="INV-1", call_number="821.163.6 BARTOL")
     assert catalogue.resolve(s, "Ab12")["title"] == "Alamut"
     assert catalogue.resolve(s, "INV-1")["barcode"] == "Ab12"
@@ -35,6 +37,7 @@ def test_items_are_found_by_barcode_accession_or_call_number_case_sensitively(s)
 
 
 def test_checkout_gives_a_due_date_on_an_open_day_of_the_branch(s):
+    """The due date moves past the lending branch's own closed days only."""
     copy(s, "B1", "Alamut")
     pid = patron(s)
     # 2026-03-02 + 21 days = Monday 23 March; closing it moves the due date to the 24th.
@@ -47,12 +50,14 @@ def test_checkout_gives_a_due_date_on_an_open_day_of_the_branch(s):
 
 
 def test_sunday_and_holiday_due_dates_move_to_the_next_open_day(s):
+    """A due date on a holiday moves to the next open day."""
     copy(s, "B1", "Alamut")
     s.clock.advance(days=34)   # Monday 6 April 2026 + 21 = Monday 27 April, Resistance Day
     assert loans.checkout(s, patron(s), "B1", "center")["due"] == "2026-04-28"
 
 
 def test_patron_checks_blocked_expired_unfinished_and_debt(s):
+    """Blocked, indebted, unfinished and expired patrons are refused with their codes."""
     copy(s, "B1", "Alamut")
     pid = patron(s)
     patrons.set_blocked(s, pid, True)
@@ -60,6 +65,10 @@ def test_patron_checks_blocked_expired_unfinished_and_debt(s):
     patrons.set_blocked(s, pid, False)
     accounts.add_debt(s, pid, "center", "fine", 1500)
     refused("debt_over_limit", loans.checkout, s, pid, "B1", "center")
+    staff = loans.checkout(s, pid, "B1", "center", overrides=frozenset({"debt_over_limit"}),
+                           actor=DESK)
+    assert staff["barcode"] == "B1"                    # staff may pass a patron check
+    loans.checkin(s, "B1", "center")
     settings.store(s.db, debt_limit=None)
     s.forget()
     assert loans.checkout(s, pid, "B1", "center")["barcode"] == "B1"
@@ -72,6 +81,7 @@ def test_patron_checks_blocked_expired_unfinished_and_debt(s):
 
 
 def test_each_patron_check_can_be_switched_off(s):
+    """With check_blocked off a blocked patron borrows."""
     copy(s, "B1", "Alamut")
     pid = patron(s)
     patrons.set_blocked(s, pid, True)
@@ -81,6 +91,7 @@ def test_each_patron_check_can_be_switched_off(s):
 
 
 def test_category_matrix_and_in_library_only_and_attachments(s):
+    """The category matrix, in-library-only items and attachments shape a checkout."""
     copy(s, "D1", "Film", category="dvd", attachments="booklet")
     copy(s, "R1", "Lexicon", category="reference")
     child = patron(s, "Mali", "child")
@@ -96,6 +107,7 @@ def test_category_matrix_and_in_library_only_and_attachments(s):
 
 
 def test_loan_limits_per_item_category(s):
+    """The rule's per-category limit stops the sixth DVD."""
     for n in range(6):
         copy(s, f"D{n}", f"Film {n}", category="dvd")
     pid = patron(s)
@@ -105,6 +117,7 @@ def test_loan_limits_per_item_category(s):
 
 
 def test_same_title_now_and_before_by_setting(s):
+    """Same-title checks warn or block as set, and staff may pass them."""
     copy(s, "B1", "Alamut")
     copy(s, "B2", "Alamut")
     pid = patron(s)
@@ -114,12 +127,15 @@ def test_same_title_now_and_before_by_setting(s):
     loans.checkin(s, "B2", "center")
     settings.store(s.db, same_title_now="block", same_title_before="block")
     s.forget()
-    refused("same_title_before", loans.checkout, s, pid, "B1", "center")
-    loans.checkout(s, pid, "B1", "center", overrides=frozenset({"same_title_before"}), actor=DESK)
+    refused("same_title_before", loans.checkout, s, pid, "B1", "center",
+            said="check same_title_before refused the loan")
+    loans.checkout(s, pid, "B1", "center", overrides=frozenset({"same_title_before"}),
+                   actor=DESK)
     refused("same_title_now", loans.checkout, s, pid, "B2", "center")
 
 
 def test_unknown_item_error_generic_or_quick_catalogue(s):
+    """An unknown item is refused, lent as generic, or quick-catalogued, as set."""
     pid = patron(s)
     refused("item_unknown", loans.checkout, s, pid, "NEW1", "center")
     settings.store(s.db, unknown_item="generic")
@@ -134,11 +150,13 @@ def test_unknown_item_error_generic_or_quick_catalogue(s):
 
 
 def test_only_the_branch_own_items_are_lent_there(s):
+    """Another branch's item is not lent here."""
     copy(s, "S1", "Alamut", "siska")
     refused("item_other_branch", loans.checkout, s, patron(s), "S1", "center")
 
 
 def test_item_out_is_refused_and_offers_a_hold(s):
+    """An item out is refused (to its borrower as already borrowed) and can be held."""
     copy(s, "B1", "Alamut")
     a, b = patron(s), patron(s, "Kos")
     loans.checkout(s, a, "B1", "center")
@@ -148,6 +166,7 @@ def test_item_out_is_refused_and_offers_a_hold(s):
 
 
 def test_return_goes_to_whoever_borrowed_it_with_a_late_fine(s):
+    """A return closes the borrower's loan and charges the fine per day late."""
     copy(s, "B1", "Alamut")
     a, b = patron(s), patron(s, "Kos")
     loans.checkout(s, a, "B1", "center")
@@ -160,6 +179,7 @@ def test_return_goes_to_whoever_borrowed_it_with_a_late_fine(s):
 
 
 def test_fines_are_capped(s):
+    """A very late return is charged the cap, not days times rate."""
     copy(s, "B1", "Alamut")
     a = patron(s)
     loans.checkout(s, a, "B1", "center")
@@ -168,6 +188,7 @@ def test_fines_are_capped(s):
 
 
 def test_return_with_waiting_hold_sets_it_aside_with_a_pickup_deadline_and_notice(s):
+    """A returned item with a hold goes to the hold shelf for the first in line, with a notice."""
     copy(s, "B1", "Alamut")
     a, b, c = patron(s), patron(s, "Kos"), patron(s, "Bizjak")
     loans.checkout(s, a, "B1", "center")
@@ -179,12 +200,14 @@ def test_return_with_waiting_hold_sets_it_aside_with_a_pickup_deadline_and_notic
     assert "hold_waiting" in back["warnings"]
     assert back["pickup_by"] == "2026-03-10"   # 7 open days after Monday 2 March
     assert s.scalar("SELECT kind FROM notices WHERE patron_id = ?", [b]) == "hold_ready"
-    refused("reserved_for_other", loans.checkout, s, c, "B1", "center")
+    refused("reserved_for_other", loans.checkout, s, c, "B1", "center",
+            said="the item is set aside for another patron")
     assert loans.checkout(s, b, "B1", "center")
     assert s.scalar("SELECT state FROM holds WHERE patron_id = ?", [b]) == "fulfilled"
 
 
 def test_staff_may_lend_a_set_aside_item_out_of_turn(s):
+    """Staff may lend a set-aside item; the hold goes back to waiting first in line."""
     copy(s, "B1", "Alamut")
     a, b, c = patron(s), patron(s, "Kos"), patron(s, "Bizjak")
     loans.checkout(s, a, "B1", "center")
@@ -198,7 +221,7 @@ def test_staff_may_lend_a_set_aside_item_out_of_turn(s):
 
 def test_return_of_another_branch_item_is_refused_or_sent_home_by_setting(s):
     """TextLib refuses it ("the item belongs to another branch's collection!"); a network of
-    return boxes may take it and send it home in transit."""
+    return boxes may take it, send it home in transit and shelve it there."""
     copy(s, "S1", "Alamut", "siska")
     a = patron(s)
     loans.checkout(s, a, "S1", "siska")
@@ -210,11 +233,12 @@ def test_return_of_another_branch_item_is_refused_or_sent_home_by_setting(s):
     assert (back["route"], back["to"]) == ("transit", "siska")
     assert loans.checkin(s, "S1", "bezigrad")["to"] == "siska"   # still travelling
     arrived = loans.checkin(s, "S1", "siska")
-    assert arrived["route"] == "reshelve"
+    assert (arrived["route"], arrived["warnings"]) == ("reshelve", [])
     assert catalogue.resolve(s, "S1")["status"] == "available"
 
 
 def test_renewal_refused_when_a_hold_waits_or_the_limit_is_reached(s):
+    """Renewal is refused past the rule's count or when a hold waits."""
     copy(s, "B1", "Alamut")
     copy(s, "D1", "Film", category="dvd")
     a, b = patron(s), patron(s, "Kos")
@@ -231,6 +255,7 @@ def test_renewal_refused_when_a_hold_waits_or_the_limit_is_reached(s):
 
 
 def test_renew_all_at_chosen_branches_by_n_days(s):
+    """Renew-all at chosen branches moves due dates by N days."""
     copy(s, "B1", "Alamut")
     copy(s, "S1", "Kekec", "siska")
     a = patron(s)
@@ -244,6 +269,7 @@ def test_renew_all_at_chosen_branches_by_n_days(s):
 
 
 def test_change_of_home_branch_only_while_free(s):
+    """An item's home branch changes only while it is not on loan."""
     copy(s, "B1", "Alamut")
     loans.checkout(s, patron(s), "B1", "center")
     refused("item_not_free", catalogue.change_home_branch, s, "B1", "siska")
@@ -253,6 +279,7 @@ def test_change_of_home_branch_only_while_free(s):
 
 
 def test_staff_login_chooses_an_assigned_branch_and_warns_on_change(s):
+    """Staff log in at assigned branches only, warned when the branch changed."""
     branches.add_staff(s, "maja", "Maja", "clerk", ["center", "siska"])
     assert branches.login(s, "maja", "center") == []
     assert branches.login(s, "maja", "siska") == ["branch_changed"]
@@ -262,6 +289,7 @@ def test_staff_login_chooses_an_assigned_branch_and_warns_on_change(s):
 
 
 def test_due_dates_always_land_on_open_days(s):
+    """Every due date over a year lands on an open day."""
     cal = s.calendar("center")
     for offset in range(0, 400, 3):
         day = date(2026, 1, 1) + timedelta(days=offset)
@@ -270,8 +298,156 @@ def test_due_dates_always_land_on_open_days(s):
 
 @pytest.mark.parametrize("late, fine", [(-3, 0), (0, 0), (1, 50), (2, 100), (40, 1000)])
 def test_the_fine_is_per_day_late_from_the_first_day_and_capped(late, fine):
+    """The fine is rate times days late from day one, capped unless the cap is 0."""
     rule = {"fine_per_day": 50, "fine_cap": 1000}
     due = date(2026, 3, 2)
     assert loans.fine_for(rule, due, due + timedelta(days=late)) == fine
     assert loans.fine_for(rule | {"fine_per_day": 0}, due, due + timedelta(days=late)) == 0
     assert loans.fine_for(rule | {"fine_cap": 0}, due, due + timedelta(days=40)) == 2000
+
+
+def test_refusals_name_the_rule_in_words_for_the_desk(s):
+    """Each loan refusal carries its code and the words the staff tools show beside it."""
+    copy(s, "B1", "Alamut")
+    copy(s, "D1", "Film", category="dvd")
+    copy(s, "R1", "Lexicon", category="reference")
+    copy(s, "S1", "Kekec", "siska")
+    a, child = patron(s), patron(s, "Mali", "child")
+    refused("item_unknown", loans.checkout, s, a, "NOPE", "center", said="no item 'NOPE'")
+    refused("category_not_allowed", loans.checkout, s, child, "D1", "center",
+            said="this patron category may not borrow this kind of item")
+    refused("in_library_only", loans.checkout, s, a, "R1", "center",
+            said="for use in the library only")
+    other_branch = "the item belongs to another branch's collection"
+    refused("item_other_branch", loans.checkout, s, a, "S1", "center", said=other_branch)
+    loan = loans.checkout(s, a, "B1", "center")["loan"]
+    refused("item_on_loan", loans.checkout, s, child, "B1", "center", said="the item is on loan")
+    refused("item_other_branch", loans.renew, s, loan, at=["siska"], said=other_branch)
+    refused("loan_unknown", loans.renew, s, 999, said="no open loan 999")
+    refused("loan_unknown", loans.renew, s, loan, patron_id=child, said=f"no open loan {loan}")
+    s.clock.advance(days=1)
+    assert loans.renew(s, loan, patron_id=a)["ok"]
+    refused("not_on_loan", loans.checkin, s, "D1", "center", said="the item is not on loan")
+    holds.place(s, child, "B1", "center")
+    refused("hold_waiting", loans.renew, s, loan, said="renewal refused: hold_waiting")
+
+
+def test_lost_and_withdrawn_copies_are_not_lent(s):
+    """A copy the inventory marked lost or withdrawn is refused at the desk."""
+    for barcode, status in (("B1", "lost"), ("B2", "withdrawn")):
+        s.update("items", copy(s, barcode, "Alamut"), {"status": status})
+        refused("item_unavailable", loans.checkout, s, patron(s), barcode, "center",
+                said="the item cannot be lent")
+
+
+def test_a_switched_off_check_neither_refuses_nor_warns(s):
+    """same_title_now "off" lends a second copy of a title out without a word; with both
+    title checks on "warn", a title out now warns only that it is out now."""
+    for barcode in ("B1", "B2", "B3"):
+        copy(s, barcode, "Alamut")
+    pid = patron(s)
+    loans.checkout(s, pid, "B1", "center")
+    settings.store(s.db, same_title_now="off")
+    s.forget()
+    assert loans.checkout(s, pid, "B2", "center")["warnings"] == []
+    settings.store(s.db, same_title_now="warn", same_title_before="warn")
+    s.forget()
+    assert loans.checkout(s, pid, "B3", "center")["warnings"] == ["same_title_now"]
+
+
+def test_the_patron_category_limit_counts_every_loan_and_staff_may_pass_it(s):
+    """A category allowing 2 items: a book and a magazine, then a third is refused; staff may
+    pass the limit, and with check_rules off the limit stops nobody."""
+    catalogue.add_patron_category(s, "trial", "Trial", max_items=2)
+    copy(s, "B1", "Alamut")
+    copy(s, "M1", "Mladina", category="magazine")
+    copy(s, "B2", "Kekec")
+    copy(s, "B3", "Cvetje v jeseni")
+    pid = patron(s, "Kos", "trial")
+    loans.checkout(s, pid, "B1", "center")
+    loans.checkout(s, pid, "M1", "center")
+    refused("loan_limit", loans.checkout, s, pid, "B2", "center",
+            said="the patron has reached the loan limit")
+    assert loans.checkout(s, pid, "B2", "center", overrides=frozenset({"loan_limit"}),
+                          actor=DESK)
+    settings.store(s.db, check_rules=False)
+    s.forget()
+    assert loans.checkout(s, pid, "B3", "center")["barcode"] == "B3"
+
+
+def test_a_generic_item_is_lent_as_a_book(s):
+    """An unknown barcode lent as a generic item is catalogued as a book, with its period."""
+    settings.store(s.db, unknown_item="generic")
+    s.forget()
+    done = loans.checkout(s, patron(s), "NEW1", "center")
+    assert catalogue.resolve(s, "NEW1")["category"] == "book" and done["due"] == "2026-03-23"
+
+
+def test_a_loan_shows_the_author_and_the_copy_is_out(s):
+    """The checkout answer names title and author; the catalogue shows the copy on loan."""
+    copy(s, "B1", "Alamut")
+    done = loans.checkout(s, patron(s), "B1", "center")
+    assert (done["title"], done["author"]) == ("Alamut", "Author")
+    assert catalogue.resolve(s, "B1")["status"] == "on_loan"
+
+
+def test_a_return_warns_only_about_what_applies(s):
+    """On time: no fine, no days late; no 'returned by another' when the borrower or nobody
+    is named; an attachments warning when the item has some."""
+    copy(s, "D1", "Film", category="dvd", attachments="booklet")
+    copy(s, "B1", "Alamut")
+    a = patron(s)
+    loans.checkout(s, a, "D1", "center")
+    loans.checkout(s, a, "B1", "center")
+    back = loans.checkin(s, "D1", "center", patron_id=a)
+    assert (back["fine"], back["late_days"], back["warnings"]) == (0, 0, ["attachments"])
+    back = loans.checkin(s, "B1", "center")
+    assert (back["patron"], back["warnings"]) == (a, [])
+
+
+def test_a_copy_travelling_home_is_sent_on_and_set_aside_for_a_hold_there(s):
+    """Another branch's copy passing a third branch is sent on (with what it is, no fine, no
+    borrower); it cannot be lent at home while travelling; arrived, a waiting hold gets it."""
+    settings.store(s.db, other_branch_returns="transit")   # a network of return boxes
+    s.forget()
+    copy(s, "S1", "Kekec", "siska", attachments="CD")
+    a, b = patron(s), patron(s, "Kos")
+    loans.checkout(s, a, "S1", "siska")
+    holds.place(s, b, "S1", "siska")
+    loans.checkin(s, "S1", "center")
+    onward = loans.checkin(s, "S1", "bezigrad")
+    assert onward == {"barcode": "S1", "title": "Kekec", "attachments": "CD", "fine": 0,
+                      "patron": None, "route": "transit", "to": "siska", "warnings": []}
+    refused("item_in_transit", loans.checkout, s, b, "S1", "siska",
+            said="the item is in transit")
+    home = loans.checkin(s, "S1", "siska")
+    assert (home["route"], home["hold_patron"]) == ("hold_shelf", b)
+    assert home["warnings"] == ["hold_waiting"] and home["fine"] == 0
+
+
+def test_renewals_follow_the_rule_count_blocks_and_membership(s):
+    """A rule of 2 renewals allows exactly 2 (each answered with the new due date); a blocked
+    patron may not renew; a membership renews on its last day, not the day after."""
+    catalogue.set_rule(s, "*", "audiobook", loan_days=14, max_renewals=2)
+    copy(s, "A1", "Zvezdni prah", category="audiobook")
+    copy(s, "B1", "Alamut")
+    a = patron(s)
+    loan = loans.checkout(s, a, "A1", "center")["loan"]
+    book = loans.checkout(s, a, "B1", "center")["loan"]
+    s.clock.advance(days=7)    # Monday 9 March + 14 = Monday 23 March
+    assert loans.renew(s, loan) == {"loan": loan, "ok": True, "due": "2026-03-23",
+                                    "title": "Zvezdni prah", "barcode": "A1", "refusal": None}
+    s.clock.advance(days=1)
+    assert loans.renew(s, loan)["due"] == "2026-03-24"
+    refused("renewal_limit", loans.renew, s, loan, said="renewal refused: renewal_limit")
+    outcomes = {o["loan"]: o for o in loans.renew_all(s, a)}
+    assert outcomes[loan] == {"loan": loan, "ok": False, "due": None, "title": "Zvezdni prah",
+                              "refusal": "renewal_limit"}
+    patrons.set_blocked(s, a, True)
+    refused("patron_blocked", loans.renew, s, book)
+    patrons.set_blocked(s, a, False)
+    last = date.fromisoformat(patrons.patron(s, a)["valid_until"])
+    s.clock.advance(days=(last - s.today("center")).days)
+    assert loans.renew(s, book)["ok"]
+    s.clock.advance(days=1)
+    refused("membership_expired", loans.renew, s, book)

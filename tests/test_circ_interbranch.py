@@ -48,14 +48,16 @@ def full_flow(s):
 def test_inter_branch_loan_whole_flow(s):
     a, ib = full_flow(s)
     assert [r["barcode"] for r in interbranch.requests_for(s, "siska")] == ["S1"]
-    refused("reserved_for_other", loans.checkout, s, patron(s, "Kos"), "S1", "siska")
+    refused("reserved_for_other", loans.checkout, s, patron(s, "Kos"), "S1", "siska",
+            said="the copy is set aside for another branch")
     lent = interbranch.lend(s, ib)
     assert lent["state"] == "in_transit" and lent["due"]
     arrived = loans.checkin(s, "S1", "center")   # the copy reaches the requesting branch
     assert arrived["route"] == "hold_shelf" and arrived["hold_patron"] == a
     assert [h["state"] for h in summary.summary(s, a, "center")["holds"]] == ["ready"]
     other = patron(s, "Kos")
-    refused("ib_other_patron", loans.checkout, s, other, "S1", "center")
+    refused("ib_other_patron", loans.checkout, s, other, "S1", "center",
+            said="this inter-branch copy is for another patron")
     refused("ib_item_no_holds", holds.place, s, other, "S1", "center")
     loan = loans.checkout(s, a, "S1", "center")
     assert loan["due"] == "2026-03-23"
@@ -99,6 +101,19 @@ def test_renewal_of_an_inter_branch_loan_where_it_was_lent(s):
     refused("item_other_branch", loans.renew, s, loan, at=["siska"])
     s.clock.advance(days=3)
     assert loans.renew(s, loan, at=["center"])["ok"]
+
+
+def test_an_inter_branch_loan_runs_for_the_inter_branch_period(s):
+    """Inter-branch loans lent for 14 days (home loans 21): the loan and its renewal are due
+    14 days from their day, and the inter-branch loan shows on loan while the patron has it."""
+    catalogue.set_rule(s, "*", "*", ib_loan_days=14)
+    a, ib = full_flow(s)
+    interbranch.lend(s, ib)
+    loans.checkin(s, "S1", "center")
+    done = loans.checkout(s, a, "S1", "center")
+    assert done["due"] == "2026-03-16" and interbranch.get(s, ib)["state"] == "on_loan"
+    s.clock.advance(days=7)   # Monday 9 March + 14 = Monday 23 March
+    assert loans.renew(s, done["loan"])["due"] == "2026-03-23"
 
 
 def test_overdue_inter_branch_loans_are_listed_and_limits_apply(s):

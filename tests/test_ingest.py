@@ -1,22 +1,28 @@
 """Exactly-once application at central, without a broker."""
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import msgspec
 import pytest
 
 from central import access, datasets, fleet, sync_api  # noqa: F401 - registers handlers
+from central.circulation import accounts, device_api, sites  # noqa: F401 - registers handlers
+from central.circulation.store import Store
 from central.handlers import REGISTRY, handler
-from central.ingest import Applier, Message
+from central.ingest import DEVICE_SECONDS, Applier, Message
 from central.store import open_store
 from edge_common import envelope, protocol
+from edge_common.cardid import card_hash
 from edge_common.errors import EdgeError
+from tests.circ import card_holder, copy, install
 
 CARD = "c" * 64
 
 
 @pytest.fixture
 def db(tmp_path):
+    """A central store with a door and a kiosk enrolled at the main site."""
     db = open_store(str(tmp_path / "central.db"))
     fleet.enrol(db, "lock-1", "main", "lockd")
     fleet.enrol(db, "kiosk-1", "main", "kiosk")
@@ -24,19 +30,38 @@ def db(tmp_path):
 
 
 def msg(type, body, dev="lock-1", channel="evt", seq=1, **kw) -> Message:
+    """A message from a device as central's worker receives it."""
     env = envelope.make(type, dev, body, seq=seq)
     return Message(dev, channel, env, envelope.encode(env), **kw)
 
 
 def access_msg(seq=1, dev="lock-1"):
+    """A door's access event."""
     return msg("access.decision", {"door": "d1", "card": CARD, "result": "granted"}, dev, seq=seq)
 
 
 def count(db, table):
+    """How many rows a table holds."""
     return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
+def kept(db) -> list[tuple[str, str]]:
+    """The (code, message) of each refused event kept for the operator, oldest first."""
+    return [tuple(r) for r in db.execute("SELECT code, message FROM rejected ORDER BY n")]
+
+
+@contextmanager
+def registered(message: protocol.Message, fn, read_only: bool = False):
+    """A test handler for `message`, registered for the duration of the block."""
+    handler(message, read_only=read_only)(fn)
+    try:
+        yield
+    finally:
+        del REGISTRY[message.type]
+
+
 def test_duplicates_are_acked_not_reapplied(db):
+    """Events sent again are acked again and leave no second row."""
     a = Applier(db)
     batch = [access_msg(i) for i in range(1, 4)]
     out = a.apply(batch)
@@ -48,6 +73,7 @@ def test_duplicates_are_acked_not_reapplied(db):
 
 
 def test_refused_message_is_rejected_with_code_and_kept(db):
+    """Bad bodies, unknown types, wrong senders, strangers: refused with codes, kept once."""
     a = Applier(db)
     bad = msg("access.decision", {"door": "d1", "card": "raw-uid", "result": "granted"})
     unknown = msg("no.such", {})
@@ -60,67 +86,113 @@ def test_refused_message_is_rejected_with_code_and_kept(db):
     assert codes == {bad.env.id: "bad_body", unknown.env.id: "type_unknown",
                      wrong_kind.env.id: "type_not_allowed", stranger.env.id: "device_unknown"}
     assert count(db, "rejected") == 4 and count(db, "access_log") == 1
+    assert kept(db)[-1] == ("device_unknown", "device is not enrolled or was revoked")
     again = a.apply([bad])
     assert again.rejected["lock-1"][0]["code"] == "bad_body" and count(db, "rejected") == 4
 
 
 def test_dev_in_envelope_must_match_topic(db):
+    """An envelope naming another device than its topic is refused as dev_mismatch."""
     m = access_msg()
     spoof = Message("kiosk-1", "evt", m.env, m.payload)
     out = Applier(db).apply([spoof])
     assert out.rejected["kiosk-1"][0]["code"] == "dev_mismatch"
+    assert kept(db) == [("dev_mismatch", "envelope dev differs from the topic")]
+
+
+def test_a_worker_rereads_a_device_every_device_seconds_to_see_a_revocation(db):
+    """A worker trusts what it read of a device for DEVICE_SECONDS (not a read per message);
+    the first message after that sees a revocation made meanwhile and is refused."""
+    ticks = [100.0]
+    a = Applier(db, ticks=lambda: ticks[0])
+    assert a.apply([access_msg(1)]).acks
+    fleet.revoke(db, "lock-1")
+    ticks[0] += DEVICE_SECONDS
+    assert a.apply([access_msg(2)]).acks
+    ticks[0] += 0.01
+    refused = a.apply([access_msg(3)])
+    assert refused.rejected["lock-1"][0]["code"] == "device_unknown" and not refused.acks
+    assert count(db, "access_log") == 2
+
+
+def test_a_batch_interrupted_midway_leaves_nothing_and_the_worker_goes_on(db):
+    """A worker stopped inside a batch (KeyboardInterrupt in a handler) undoes the whole batch
+    and passes the interrupt on; the same worker then applies the batch when it comes again."""
+    def stop(ctx, body):
+        raise KeyboardInterrupt
+
+    a = Applier(db)
+    batch = [access_msg(1), msg("test.stop", {}), access_msg(2)]
+    with registered(protocol.Message("test.stop", "evt", protocol.Body, protocol.Nothing), stop):
+        with pytest.raises(KeyboardInterrupt):
+            a.apply(batch)
+    assert count(db, "access_log") == 0
+    out = a.apply([batch[0], batch[2]])
+    assert out.acks == {"lock-1": [batch[0].env.id, batch[2].env.id]}
+    assert count(db, "access_log") == 2
 
 
 def test_handler_failure_rolls_back_only_its_own_writes(db, caplog):
+    """A refusing or crashing handler undoes only its own writes; the rest of the batch commits."""
     class Body(protocol.Body):
         fail: str
 
-    @handler(protocol.Message("test.partial", "evt", Body, protocol.Nothing))
     def partial(ctx, body):
         ctx.db.execute("INSERT INTO patrons (category) VALUES ('adult')")
         if body.fail == "refuse":
-            raise EdgeError("no", code="test_refused")
+            raise EdgeError("the test says no", code="test_refused")
         if body.fail == "crash":
             raise RuntimeError("bug")
         return None
 
-    try:
+    with registered(protocol.Message("test.partial", "evt", Body, protocol.Nothing), partial):
         out = Applier(db).apply([msg("test.partial", {"fail": "refuse"}),
                                  msg("test.partial", {"fail": "crash"}),
                                  msg("test.partial", {"fail": "no"}), access_msg(9)])
-    finally:
-        del REGISTRY["test.partial"]
     assert [r["code"] for r in out.rejected["lock-1"]] == ["test_refused", "internal_error"]
+    assert kept(db) == [("test_refused", "the test says no"),
+                        ("internal_error", "central could not apply this message")]
     assert count(db, "patrons") == 1 and count(db, "access_log") == 1
     assert "bug" in caplog.text
 
 
+def retried(m: Message) -> Message:
+    """The same request sent again by its device: the same bytes, decoded afresh."""
+    return Message(m.dev, m.channel, envelope.decode(m.payload), m.payload,
+                   response_topic=m.response_topic)
+
+
+def answers(out) -> dict[str, dict]:
+    """The batch's responses by request id, as they go on the wire."""
+    return {m.env.id: msgspec.json.decode(msgspec.json.encode(body)) for m, body in out.responses}
+
+
 def test_request_retried_with_same_id_gets_stored_response(db):
-    class Body(protocol.Body):
-        n: int
-
-    class Calls(protocol.Answer):
-        calls: int
-
-    calls = []
-
-    @handler(protocol.Message("test.count", "req", Body, Calls))
-    def counting(ctx, body):
-        calls.append(body.n)
-        return Calls(calls=len(calls))
-
-    try:
-        m = msg("test.count", {"n": 1}, channel="req", response_topic="r")
-        first = Applier(db).apply([m]).responses[0][1]
-        second = Applier(db).apply([m]).responses[0][1]
-    finally:
-        del REGISTRY["test.count"]
-    wire = msgspec.json.decode(msgspec.json.encode(first))
-    assert wire == second == {"re": m.env.id, "ok": True, "result": {"calls": 1}}
-    assert calls == [1]
+    """A kiosk's checkout and payment sent twice with the same ids (say the first answers were
+    lost): the retry gets the first answers as they were, and the loan and payment happen once."""
+    lib = install(Store(db), branches=[("main", "Main Library")])
+    copy(lib, "B1", "Alamut", "main")
+    pid = card_holder(lib, "04A1B2C3D4", "Novak", "main")
+    card = card_hash(bytes.fromhex(sites.open_site(db, "main")), "04A1B2C3D4")
+    accounts.add_debt(lib, pid, "main", "fine", 250)
+    lend = msg("loan.checkout", {"card": card, "item": "B1"}, dev="kiosk-1", channel="req",
+               response_topic="r")
+    pay = msg("payment.record", {"card": card, "amount": 300, "ref": "T-1"}, dev="kiosk-1",
+              channel="req", response_topic="r")
+    first = answers(Applier(db).apply([lend, pay]))
+    assert [first[m.env.id]["re"] for m in (lend, pay)] == [lend.env.id, pay.env.id]
+    assert first[lend.env.id]["ok"] and first[lend.env.id]["result"]["barcode"] == "B1"
+    assert first[pay.env.id]["result"] | {"receipt": ""} == {
+        "receipt": "", "to_credit": 50, "credit": 50, "owed": 0}
+    accounts.add_debt(lib, pid, "main", "fine", 100)   # the account moves on before the retry
+    again = Applier(db).apply([retried(lend), retried(pay)])
+    assert answers(again) == first and again.duplicates == 2 and again.applied == 0
+    assert count(db, "loans") == 1 and count(db, "payments") == 1
+    assert accounts.owed(lib, pid) == 100 and accounts.credit(lib, pid) == 50
 
 
 def test_read_only_requests_are_not_stored(db):
+    """A read-only request is answered and leaves no processed row."""
     m = msg("sync.pull", {"dataset": "allowlist", "since": 0}, channel="req", response_topic="r")
     out = Applier(db).apply([m])
     assert out.responses[0][1]["ok"] is True
@@ -128,6 +200,7 @@ def test_read_only_requests_are_not_stored(db):
 
 
 def test_pull_pages_cover_every_key_once(db):
+    """Paging through a dataset's changes yields every key once, with its latest value."""
     with db.atomic():
         for i in range(25):
             datasets.record(db, "main", "ds", {f"k{i % 10}": {"i": i}})
@@ -146,12 +219,14 @@ def test_pull_pages_cover_every_key_once(db):
 
 
 def test_clock_is_injectable(db):
+    """What a batch writes is dated by the Applier's clock."""
     fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     Applier(db, clock=lambda: fixed).apply([access_msg()])
     assert db.execute("SELECT received_at FROM access_log").fetchone()[0] == fixed.isoformat()
 
 
 def test_prune_forgets_old_ids_only(db):
+    """Pruning forgets only ids received before the cut."""
     from datetime import timedelta
 
     from central.ingest import prune
@@ -164,6 +239,7 @@ def test_prune_forgets_old_ids_only(db):
 
 
 def test_large_changes_become_small_consecutive_deltas(db):
+    """A large change is split into consecutive deltas small enough for the wire."""
     with db.atomic():
         last = datasets.record(db, "main", "ds", {f"k{i}": {"i": i} for i in range(2500)})
     deltas = datasets.unpublished(db)
@@ -183,9 +259,12 @@ class _Anything(protocol.Answer):
                                      "read_only_unencodable"])
 def test_one_message_failing_anywhere_costs_only_itself(db, failure, caplog):
     """A handler raising RecursionError or OverflowError, or an answer that cannot be encoded,
-    fails that message alone: the rest of the batch commits and is acked or answered."""
+    fails that message alone: the rest of the batch commits and is acked or answered. Sent
+    again, a failed message that writes gets its stored refusal; a read-only one runs again."""
     class Body(protocol.Body):
         n: int = 0
+
+    calls = []
 
     def deep() -> list:
         value: list = []
@@ -194,6 +273,7 @@ def test_one_message_failing_anywhere_costs_only_itself(db, failure, caplog):
         return value
 
     def run(ctx, body):
+        calls.append(ctx.message_id)
         ctx.db.execute("INSERT INTO patrons (category) VALUES ('adult')")
         if failure == "recursion":
             raise RecursionError("maximum recursion depth exceeded")
@@ -203,29 +283,32 @@ def test_one_message_failing_anywhere_costs_only_itself(db, failure, caplog):
             return _Anything(value=deep())
         return _Anything(value=object())
 
-    message = protocol.Message("test.fail", "req", Body, _Anything)
-    handler(message, read_only=failure == "read_only_unencodable")(run)
-    try:
-        bad_evt = msg("test.fail", {}, channel="evt")
-        bad_req = msg("test.fail", {}, channel="req", response_topic="r")
-        good = [access_msg(i) for i in range(1, 4)]
-        pull = msg("sync.pull", {"dataset": "allowlist", "since": 0}, channel="req",
-                   response_topic="r")
+    read_only = failure == "read_only_unencodable"
+    bad_evt = msg("test.fail", {}, channel="evt")
+    bad_req = msg("test.fail", {}, channel="req", response_topic="r")
+    good = [access_msg(i) for i in range(1, 4)]
+    pull = msg("sync.pull", {"dataset": "allowlist", "since": 0}, channel="req",
+               response_topic="r")
+    with registered(protocol.Message("test.fail", "req", Body, _Anything), run, read_only):
         out = Applier(db).apply([good[0], bad_evt, good[1], bad_req, pull, good[2]])
-    finally:
-        del REGISTRY["test.fail"]
+        retry = Applier(db).apply([bad_evt, bad_req])
     assert out.acks["lock-1"] == [m.env.id for m in good]
     assert out.rejected["lock-1"] == [{"id": bad_evt.env.id, "code": "internal_error"}]
-    answers = {m.env.id: body for m, body in out.responses}
-    assert answers[bad_req.env.id]["error"]["code"] == "internal_error"
-    assert answers[pull.env.id]["ok"] is True
+    answered = answers(out)
+    assert answered[bad_req.env.id]["error"]["code"] == "internal_error"
+    assert answered[pull.env.id]["ok"] is True
     assert count(db, "access_log") == 3 and count(db, "patrons") == 0
     assert "test.fail" in caplog.text
+    assert out.applied == 3 + (0 if read_only else 2)
+    assert (retry.duplicates, len(calls)) == ((0, 4) if read_only else (2, 2))
+    assert answers(retry) == {bad_req.env.id: answered[bad_req.env.id]}
+    assert retry.rejected == out.rejected
     again = Applier(db).apply(good)
     assert again.duplicates == 3 and count(db, "access_log") == 3
 
 
 def _store_bytes(db) -> int:
+    """The bytes the store's used pages take."""
     pages = db.execute("PRAGMA page_count").fetchone()[0] - db.execute(
         "PRAGMA freelist_count").fetchone()[0]
     return pages * db.execute("PRAGMA page_size").fetchone()[0]
@@ -259,6 +342,7 @@ def test_rejected_keeps_an_excerpt_and_a_digest_of_the_newest_only(db):
 
 
 def test_the_migration_keeps_old_rejected_rows_as_excerpts(tmp_path):
+    """Refused events kept whole by an old store become excerpts with size and digest."""
     import hashlib
 
     from central.migrations import MIGRATIONS
@@ -277,6 +361,7 @@ def test_the_migration_keeps_old_rejected_rows_as_excerpts(tmp_path):
 
 
 def test_libedge_status_shows_kept_and_dropped_rejections(db, tmp_path):
+    """`libedge status` and `admin rejected` show kept and dropped refusals."""
     from click.testing import CliRunner
 
     from libedge_cli.main import cli
@@ -293,6 +378,7 @@ def test_libedge_status_shows_kept_and_dropped_rejections(db, tmp_path):
 
 
 def test_long_refusal_messages_are_cut_to_what_a_device_accepts(db):
+    """A refusal's words are cut so the answer still decodes on a device."""
     from edge_common.protocol.backbone import Response
 
     m = msg("sync.pull", {"dataset": "allowlist", "since": 0, "z" * 100_000: 1},
