@@ -38,8 +38,13 @@ MODULES: dict[str, tuple[str, ...]] = {
     "lockd/decision.py": ("tests/test_lockd_rules.py",),
     "lockd/daemon.py": ("tests/test_lockd_daemon.py",),
     "central/circulation/loans.py": ("tests/test_circ_checkout.py",
-                                     "tests/test_circ_interbranch.py", "tests/test_circ_stats.py"),
-    "central/circulation/accounts.py": ("tests/test_circ_accounts.py",),
+                                     "tests/test_circ_interbranch.py", "tests/test_circ_stats.py",
+                                     "tests/test_circ_renewals.py",
+                                     "tests/test_circ_staff_cli.py"),
+    "central/circulation/accounts.py": (
+        "tests/test_circ_accounts.py", "tests/test_circ_debt_scope.py",
+        "tests/test_circ_money_books.py::"
+        "test_editing_a_payment_whose_credit_was_spent_reopens_what_the_credit_paid"),
     "kiosk/central_backend.py": ("tests/test_kiosk_central.py", "tests/test_circ_device_api.py",
                                  "tests/test_kiosk_email.py"),
     "kiosk/session.py": ("tests/test_kiosk_session.py",),
