@@ -6,6 +6,7 @@ import pytest
 
 from central.circulation import (
     accounts,
+    audit,
     branches,
     catalogue,
     holds,
@@ -225,7 +226,8 @@ def test_return_of_another_branch_item_is_refused_or_sent_home_by_setting(s):
     copy(s, "S1", "Alamut", "siska")
     a = patron(s)
     loans.checkout(s, a, "S1", "siska")
-    refused("item_other_branch", loans.checkin, s, "S1", "center")
+    refused("item_other_branch", loans.checkin, s, "S1", "center",
+            said="the item belongs to another branch's collection")
     assert s.scalar("SELECT count(*) FROM loans WHERE returned_at IS NULL") == 1
     settings.store(s.db, other_branch_returns="transit")
     s.forget()
@@ -451,3 +453,28 @@ def test_renewals_follow_the_rule_count_blocks_and_membership(s):
     assert loans.renew(s, book)["ok"]
     s.clock.advance(days=1)
     refused("membership_expired", loans.renew, s, book)
+
+
+def test_a_check_passed_at_checkout_is_kept_on_the_loan_with_who_passed_it(s):
+    """Only a named member of staff of the branch (or a device reconciling its offline loans)
+    passes checks; the loan and the audit keep which checks and who."""
+    copy(s, "B1", "Alamut")
+    copy(s, "B2", "Kekec")
+    pid = patron(s)
+    passed = frozenset({"same_title_before", "loan_limit"})
+    refused("staff_required", loans.checkout, s, pid, "B1", "center", overrides=passed,
+            said="passing a check needs a member of staff")
+    branches.add_staff(s, "ivo", "Ivo", "clerk", ["siska"])
+    refused("branch_not_assigned", loans.checkout, s, pid, "B1", "center", overrides=passed,
+            actor=audit.Actor("ivo", "center"))
+    lent = loans.checkout(s, pid, "B1", "center", overrides=passed, actor=DESK)
+    assert s.row("SELECT overrides, override_by FROM loans WHERE id = ?", [lent["loan"]]) == {
+        "overrides": "loan_limit,same_title_before", "override_by": "desk"}
+    (entry,) = audit.entries(s, subject=f"loan:{lent['loan']}")
+    assert (entry["staff_id"], entry["branch_id"], entry["action"], entry["after"]) == (
+        "desk", "center", "loan.override",
+        {"overrides": ["loan_limit", "same_title_before"], "patron": pid, "item": "B1"})
+    kiosk = loans.checkout(s, pid, "B2", "center", overrides=frozenset({"loan_limit"}),
+                           actor=audit.Actor.of_device("kiosk-1", "center"))
+    assert s.scalar("SELECT override_by FROM loans WHERE id = ?", [kiosk["loan"]]) == \
+        "device:kiosk-1"

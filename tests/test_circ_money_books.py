@@ -80,3 +80,25 @@ def test_editing_a_payment_whose_credit_was_spent_reopens_what_the_credit_paid(t
     assert [d["id"] for d in accounts.debts(s, pid)] == [fine]
     accounts.delete_payment(s, paid["id"], "boss")
     assert (accounts.owed(s, pid), accounts.credit(s, pid)) == (1000, 0)
+
+
+def test_a_shortfall_takes_back_the_newest_credit_settlements_first_and_only_as_much(tmp_path):
+    """Credit of 400 settled fines of 150 and 250; correcting the payment down by 100 reopens
+    100 of the newest fine, down by 151 more the rest of it and 1 of the older fine."""
+    s = library(tmp_path / "c.db")
+    branches.add_staff(s, "boss", "Supervisor", "supervisor", ["center"])
+    pid = patron(s)
+    accounts.add_debt(s, pid, "center", "replacement", 600)
+    paid = accounts.pay(s, pid, "center", 1000, staff_id="boss")["id"]
+    older = accounts.add_debt(s, pid, "center", "fine", 150)
+    newer = accounts.add_debt(s, pid, "center", "fine", 250)
+    accounts.use_credit(s, pid, "center")
+
+    def still_open() -> dict[int, int]:
+        return {d["id"]: d["open"] for d in accounts.debts(s, pid)}
+
+    accounts.edit_payment(s, paid, "boss", amount=900)
+    assert (still_open(), accounts.credit(s, pid)) == ({newer: 100}, 0)
+    accounts.edit_payment(s, paid, "boss", amount=749)
+    assert (still_open(), accounts.credit(s, pid)) == ({older: 1, newer: 250}, 0)
+    check_books(s, pid)

@@ -250,6 +250,8 @@ def renew(s: Store, loan_id: int, *, patron_id: int | None = None,
           at: Collection[str] | None = None, days: int | None = None) -> dict:
     """Renew one loan (or move its due date by `days`) — only at the branch that lent it, when
     `at` says where the renewal is asked (TextLib); refusals raise with a reason code."""
+    if days is not None and days < 1:
+        raise Refused("a renewal moves the due date at least a day later", code="bad_days")
     loan = s.row("SELECT * FROM loans WHERE id = ? AND returned_at IS NULL", [loan_id])
     if loan is None or (patron_id is not None and loan["patron_id"] != patron_id):
         raise NotFound(f"no open loan {loan_id}", code="loan_unknown")
@@ -261,8 +263,6 @@ def renew(s: Store, loan_id: int, *, patron_id: int | None = None,
     held = (it["title_id"], it["home_branch"]) in titles_held(s, [loan])
     if code := renewal_refusal(s, loan, p, it, held):
         raise Refused(f"renewal refused: {code}", code=code)
-    if days is not None and days < 1:
-        raise Refused("a renewal moves the due date at least a day later", code="bad_days")
     rule = catalogue.rule(s, p["category"], it["category"])
     cal = s.calendar(loan["branch_id"])
     if days is not None:
