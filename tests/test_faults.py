@@ -14,8 +14,8 @@ from edge_common.outbox import Priority
 from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
 from edge_common.readers import send_sim_tap
 from tests.harness import device_json, seqs, wait_for, write_central_toml
+from tests.locks import add_card, decisions, relay, start_lock
 from tests.proxy import Proxy
-from tests.test_lockd_daemon import add_card, decisions, relay, start_lock
 
 BODY = AccessDecision(door="d", card="a" * 64, result="granted")
 pytestmark = pytest.mark.slow
