@@ -1,11 +1,16 @@
 """lockd through its real seams: simulated reader socket, gpiozero MockFactory pins, real broker."""
 
+import os
+import sqlite3
 import time
+from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from click.testing import CliRunner
 
 from central import commands
+from central.admin_cli import admin
 from central.circulation import allowlist
 from edge_common.cardid import card_hash
 from edge_common.readers import send_sim_tap
@@ -32,6 +37,9 @@ from tests.locks import (
     status,
     steps,
 )
+from tests.ptypair import close_quietly, pty_pair
+
+HALL_RELAY = 26
 
 
 @pytest.fixture
@@ -84,6 +92,21 @@ def test_card_blocked_at_central_is_refused_at_the_door(net, lock):
              interval=0.02, what="the door refuses the blocked card")
 
 
+def test_a_card_may_pass_again_only_after_the_rate_limit(net, tmp_path):
+    """A door with a rate limit refuses the same card's second tap with rate_limited."""
+    net.start_central()
+    lock = start_lock(net, tmp_path, policy={"rate_limit_seconds": 600})
+    try:
+        add_card(net.db, "04A1B2C3", lock)
+        add_card(net.db, "04D4E5F6", lock)
+        for uid in ("04A1B2C3", "04A1B2C3", "04D4E5F6"):
+            send_sim_tap(lock.socket, uid)
+        wait_for(lambda: len(decisions(net)) == 3, what="three decisions at central")
+        assert decisions(net) == ["granted", "rate_limited", "granted"]
+    finally:
+        lock.stop()
+
+
 def test_forced_door_and_held_open_raise_alarms(net, lock):
     """A door opened without a grant is forced; left open past its limit it is held open."""
     lock.factory.pin(CONTACT).drive_high()   # opened without a grant
@@ -91,6 +114,20 @@ def test_forced_door_and_held_open_raise_alarms(net, lock):
     wait_for(lambda: "door_held_open" in active_alarms(net), what="held-open alarm")
     lock.factory.pin(CONTACT).drive_low()
     wait_for(lambda: alarm_changes(net, "door_held_open") == [1, 0], what="held-open cleared")
+
+
+def test_clear_alarm_acknowledges_a_forced_door(net, lock):
+    """A forced alarm stays raised after the door shuts, until staff clear it by command."""
+    lock.factory.pin(CONTACT).drive_high()
+    lock.factory.pin(CONTACT).drive_low()
+    send_sim_tap(lock.socket, "DEADBEEF")      # a later event: the alarm's change came before it
+    wait_for(lambda: decisions(net) == ["card_unknown"], what="the later decision")
+    assert alarm_changes(net, "door_forced") == [1]
+    wait_for(lambda: "wc:door_forced" in status(net).get("alarms", ()), what="alarm in status")
+    assert command(net, "clear_alarm", door="wc", alarm="door_forced") == (
+        "ok", {"doors": ["wc"]})
+    wait_for(lambda: alarm_changes(net, "door_forced") == [1, 0], what="cleared at central")
+    wait_for(lambda: "wc:door_forced" not in status(net)["alarms"], what="gone from status")
 
 
 def test_exit_button_always_releases_even_in_lockdown(net, lock):
@@ -131,6 +168,38 @@ def test_remote_open_once_and_replay_refused(net, lock):
     assert len(pulses(lock)) == 1
 
 
+def test_release_holds_the_door_open_until_switched_off(net, lock):
+    """`release` keeps the door released past any unlock time; `release active=false` ends it."""
+    seen = steps(lock)
+    assert command(net, "release", door="wc") == ("ok", {"doors": ["wc"]})
+    wait_for(lambda: relay(lock), what="released")
+    looked_after(seen, time.monotonic() + UNLOCK)
+    assert relay_changes(lock) == [True]
+    assert command(net, "release", door="wc", active=False) == ("ok", {"doors": ["wc"]})
+    wait_for(lambda: relay_changes(lock) == [True, False], what="locked again")
+
+
+def test_commands_name_one_door_or_all_and_refusals_carry_a_code(net, tmp_path):
+    """A command without a door applies to every door; an unknown door, an open in lockdown,
+    and a command or arguments central did not check are refused with their codes."""
+    net.start_central()
+    hall = {"id": "hall", "kind": "entrance", "relay_pin": HALL_RELAY,
+            "reader": {"kind": "sim", "socket": str(tmp_path / "hall.sock")}}
+    lock = start_lock(net, tmp_path, more_doors=[hall])
+    try:
+        assert command(net, "lockdown") == ("ok", {"doors": ["wc", "hall"]})
+        assert command(net, "open", door="hall") == ("door_lockdown", {})
+        assert command(net, "open", door="attic") == ("door_unknown", {})
+        assert command(net, "open", door=7, checked=False) == ("command_invalid", {})
+        assert command(net, "unlock_all", checked=False) == ("command_unknown", {})
+        assert command(net, "lockdown", door="wc", active=False) == ("ok", {"doors": ["wc"]})
+        assert command(net, "open", door="wc") == ("ok", {"doors": ["wc"]})
+        wait_for(lambda: pulses(lock), what="wc opened")
+        assert relay_changes(lock, HALL_RELAY) == []
+    finally:
+        lock.stop()
+
+
 def test_status_shows_doors(net, lock):
     """The retained status shows each door: released, open, lockdown, room, inside, last result."""
     add_card(net.db, "04A1B2C3", lock)
@@ -169,6 +238,124 @@ def test_relay_fault_when_the_feedback_contact_disagrees(net, tmp_path):
         assert len(pulses(lock)) == 1
     finally:
         lock.stop()
+
+
+def test_a_lost_reader_is_an_alarm_until_it_is_back(net, tmp_path):
+    """Unplugging the door's card reader raises reader_lost at central; plugged back, it clears
+    and the door reads cards again."""
+    net.start_central()
+    link = str(tmp_path / "ttyReader")
+    controller, device = pty_pair(link)
+    lock = start_lock(net, tmp_path, reader={"kind": "serial", "url": link,
+                                             "kind_of_data": "uid"})
+    try:
+        os.write(controller, b"DEADBEEF\r")
+        wait_for(lambda: decisions(net) == ["card_unknown"], what="the reader reads")
+        close_quietly(controller, device)
+        os.unlink(link)
+        wait_for(lambda: alarm_changes(net, "reader_lost") == [1], what="reader_lost")
+        wait_for(lambda: "wc:reader_lost" in status(net).get("alarms", ()), what="in status")
+        controller, device = pty_pair(link)
+        wait_for(lambda: alarm_changes(net, "reader_lost") == [1, 0], what="reader back")
+        wait_for(lambda: "wc:reader_lost" not in status(net)["alarms"], what="gone from status")
+        os.write(controller, b"DEADBEEF\r")
+        wait_for(lambda: decisions(net) == ["card_unknown"] * 2, what="it reads again")
+    finally:
+        lock.stop()
+        close_quietly(controller, device)
+
+
+def roster_at_central(net) -> str:
+    """What `libedge admin roster` prints."""
+    done = CliRunner().invoke(admin, ["roster", "--db", str(net.db_path)])
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+def test_the_roster_follows_entries_and_exits_by_card(net, tmp_path):
+    """`libedge admin roster` lists who entered a room by card until they leave through the exit
+    reader; with anti-passback nobody enters twice or leaves without entering."""
+    net.start_central()
+    exit_reader = {"kind": "sim", "socket": str(tmp_path / "out.sock"), "name": "out"}
+    lock = start_lock(net, tmp_path, room="reading", exit_reader=exit_reader,
+                      policy={"anti_passback": "refuse"})
+    try:
+        add_card(net.db, "04A1B2C3", lock)
+        hashed = card_hash(lock.key, "04A1B2C3")
+        send_sim_tap(lock.socket, "04A1B2C3")
+        send_sim_tap(lock.socket, "04A1B2C3")
+        wait_for(lambda: len(decisions(net)) == 2, what="two decisions")
+        assert decisions(net) == ["granted", "passback"]
+        assert f"main/{'reading':<14} card {hashed[:12]}" in roster_at_central(net)
+        for _ in range(2):
+            send_sim_tap(exit_reader["socket"], "04A1B2C3")
+        wait_for(lambda: len(decisions(net)) == 4, what="two exits decided")
+        assert decisions(net)[2:] == ["granted", "passback"]
+        assert roster_at_central(net) == "nobody recorded inside\n"
+    finally:
+        lock.stop()
+
+
+EVENING = {"timezone": "UTC", "windows": [
+    {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "17:00",
+     "end": "21:00"}]}
+CLOSING = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)
+
+
+def test_at_closing_time_central_gets_the_sweep_of_who_is_still_inside(net, tmp_path):
+    """When the door's evening window ends, central gets who entered by card and how many are
+    inside (less anonymous exits by the button), once; the roster starts afresh."""
+    net.start_central()
+    now = [CLOSING - timedelta(minutes=1)]
+    lock = start_lock(net, tmp_path, clock=lambda: now[0], schedule=EVENING)
+    try:
+        add_card(net.db, "04A1B2C3", lock)
+        add_card(net.db, "04D4E5F6", lock)
+        cards = [card_hash(lock.key, uid) for uid in ("04A1B2C3", "04D4E5F6")]
+        for uid in ("04A1B2C3", "04D4E5F6"):
+            send_sim_tap(lock.socket, uid)
+        wait_for(lambda: len(decisions(net)) == 2, what="both entries at central")
+        lock.factory.pin(EXIT).drive_low()                   # someone leaves by the button
+        wait_for(lambda: len(decisions(net)) == 3, what="the exit at central")
+        assert decisions(net) == ["granted", "granted", "exit_button"]
+        now[0] = CLOSING
+        sweeps = wait_for(lambda: net.db.execute(
+            "SELECT room, count, inside FROM sweeps").fetchall(), what="the sweep at central")
+        assert [(r, c, msgspec.json.decode(i)) for r, c, i in sweeps] == [("wc", 1, cards)]
+        assert roster_at_central(net) == "nobody recorded inside\n"
+        send_sim_tap(lock.socket, "04A1B2C3")                # a later event, after closing
+        wait_for(lambda: len(decisions(net)) == 4, what="a decision after hours")
+        assert decisions(net)[3] == "closed_now"
+        assert net.db.execute("SELECT count(*) FROM sweeps").fetchone()[0] == 1
+    finally:
+        lock.stop()
+
+
+def test_sweep_command_reports_and_empties_the_room(net, lock):
+    """`sweep` answers with who is inside the room, reports it to central and starts afresh."""
+    add_card(net.db, "04A1B2C3", lock)
+    send_sim_tap(lock.socket, "04A1B2C3")
+    wait_for(lambda: decisions(net) == ["granted"], what="granted")
+    hashed = card_hash(lock.key, "04A1B2C3")
+    assert command(net, "sweep", room="wc") == (
+        "ok", {"room": "wc", "count": 1, "inside": [hashed]})
+    wait_for(lambda: net.db.execute("SELECT count(*) FROM sweeps").fetchone()[0] == 1,
+             what="the sweep at central")
+    assert roster_at_central(net) == "nobody recorded inside\n"
+    assert command(net, "sweep", room="wc") == ("ok", {"room": "wc", "count": 0, "inside": []})
+
+
+def test_resync_copies_the_door_list_afresh(net, lock):
+    """`resync` pulls the whole list again: a card lost from the door's copy passes again."""
+    add_card(net.db, "04A1B2C3", lock)
+    hashed = card_hash(lock.key, "04A1B2C3")
+    with sqlite3.connect(os.path.join(lock.cfg.device.data_dir, "replica.db")) as copy:
+        copy.execute("DELETE FROM replica_rows WHERE key = ?", [hashed])
+    assert lock.present("wc", read("04A1B2C3")) == "card_unknown"
+    assert command(net, "resync") == ("ok", {})
+    wait_for(lambda: lock.runtime.lookup("allowlist", hashed), what="the card copied again")
+    send_sim_tap(lock.socket, "04A1B2C3")
+    wait_for(lambda: decisions(net) == ["card_unknown", "granted"], what="granted again")
 
 
 def test_a_door_whose_list_got_too_old_offline_refuses_with_list_stale(net, tmp_path):
