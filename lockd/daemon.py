@@ -101,6 +101,8 @@ class LockDaemon:
         for door in self.doors.values():
             if door.pins.contact is not None:
                 door.state.set_contact(not door.pins.contact.is_pressed, time.monotonic())
+            if door.pins.tamper is not None:
+                self._alarm(door, "tamper", not door.pins.tamper.is_pressed)
             if self._fire is not None:
                 door.state.set_emergency(self._fire.is_pressed)
         self._thread.start()

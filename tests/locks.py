@@ -35,9 +35,11 @@ def add_card(db, uid, lock=None, **patron):
     return pid
 
 
-def build_lock(net, tmp_path, port=None, clock=None, more_doors=(), **door) -> LockDaemon:
+def build_lock(net, tmp_path, port=None, clock=None, more_doors=(), housing_open=False,
+               **door) -> LockDaemon:
     """An unstarted lockd with one toilet door `wc` (plus `more_doors`) on MockFactory pins,
-    through `port` if given, on `clock` if given; the door is shut and its housing closed."""
+    through `port` if given, on `clock` if given; the door is shut, its housing closed unless
+    `housing_open` (a tamper switch's input rests open)."""
     key = fleet.enrol(net.db, "lock-1", net.site, "lockd")
     device, mqtt, outbox = device_parts(net.broker, tmp_path, "lock-1", net.site, "lockd",
                                         net.card_key, port=port, command_key=key,
@@ -55,7 +57,8 @@ def build_lock(net, tmp_path, port=None, clock=None, more_doors=(), **door) -> L
     cfg = msgspec.convert(raw, LockdConfig)
     daemon = LockDaemon(cfg, factory) if clock is None else LockDaemon(cfg, factory, clock)
     factory.pin(CONTACT).drive_low()   # door shut
-    factory.pin(TAMPER).drive_low()    # housing closed (when the door has a tamper switch)
+    if not housing_open:
+        factory.pin(TAMPER).drive_low()    # housing closed (when the door has a tamper switch)
     daemon.factory = factory
     daemon.socket = str(tmp_path / "wc.sock")
     return daemon

@@ -21,6 +21,7 @@ from tests.locks import (
     EXIT,
     FEEDBACK,
     FIRE,
+    TAMPER,
     UNLOCK,
     active_alarms,
     add_card,
@@ -236,6 +237,23 @@ def test_relay_fault_when_the_feedback_contact_disagrees(net, tmp_path):
         wait_for(lambda: alarm_changes(net, "relay_fault") == [1, 0, 1, 0],
                  what="cleared once the relay is off again")
         assert len(pulses(lock)) == 1
+    finally:
+        lock.stop()
+
+
+def test_an_open_housing_is_a_tamper_alarm_from_start_until_closed(net, tmp_path):
+    """A lock started with its housing open raises tamper at central; closing clears it,
+    opening again raises it again."""
+    net.start_central()
+    lock = start_lock(net, tmp_path, tamper_pin=TAMPER, housing_open=True)
+    try:
+        wait_for(lambda: alarm_changes(net, "tamper") == [1], what="tamper at central")
+        wait_for(lambda: "wc:tamper" in status(net).get("alarms", ()), what="tamper in status")
+        lock.factory.pin(TAMPER).drive_low()
+        wait_for(lambda: alarm_changes(net, "tamper") == [1, 0], what="tamper cleared")
+        wait_for(lambda: "wc:tamper" not in status(net)["alarms"], what="gone from status")
+        lock.factory.pin(TAMPER).drive_high()
+        wait_for(lambda: alarm_changes(net, "tamper") == [1, 0, 1], what="raised again")
     finally:
         lock.stop()
 
