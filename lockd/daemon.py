@@ -74,6 +74,7 @@ class Door:
         self.last_result = "-"
         self.was_open_hours = False
         self.reported: set[str] = set()
+        self.lost_readers: set[Direction] = set()
 
 
 class LockDaemon:
@@ -109,13 +110,14 @@ class LockDaemon:
         for door in self.doors.values():
             for direction, reader in door.readers.items():
                 reader.start(partial(self._card_read, door.cfg.id, direction),
-                             partial(self._reader_state, door.cfg.id))
+                             partial(self._reader_state, door.cfg.id, direction))
 
     def _card_read(self, door_id: str, direction: Direction, read: CardRead) -> None:
         self._events.put(("card", door_id, (read, direction)))
 
-    def _reader_state(self, door_id: str, state: str, detail: str | None) -> None:
-        self._events.put(("reader", door_id, state))
+    def _reader_state(self, door_id: str, direction: Direction, state: str,
+                      detail: str | None) -> None:
+        self._events.put(("reader", door_id, (direction, state == "ok")))
 
     def stop(self) -> None:
         """Stop readers, the deciding thread and the runtime; free the pins (also after a
@@ -179,7 +181,9 @@ class LockDaemon:
         elif kind == "tamper":
             self._alarm(door, "tamper", arg)
         elif kind == "reader":
-            self._alarm(door, "reader_lost", arg != "ok")
+            direction, ok = arg
+            (door.lost_readers.discard if ok else door.lost_readers.add)(direction)
+            self._alarm(door, "reader_lost", bool(door.lost_readers))
 
     def _reconcile(self) -> None:
         """Drive every relay from its state, raise time alarms, report alarm changes, sweep."""
