@@ -46,12 +46,15 @@ def situation(**kw) -> Situation:
      "debt_over_limit"),
     (MEMBER | {"owe": True}, Policy(), situation(), GRANTED),
     (MEMBER | {"agr": False}, Policy(require_agreement=True), situation(), "no_agreement"),
+    (MEMBER | {"agr": False}, Policy(), situation(), GRANTED),
     (MEMBER, Policy(rate_limit_seconds=600), situation(since_last_grant=30.0), "rate_limited"),
     (MEMBER, Policy(rate_limit_seconds=600), situation(since_last_grant=601.0), GRANTED),
+    (MEMBER, Policy(rate_limit_seconds=600), situation(since_last_grant=600.0), GRANTED),
     (MEMBER, Policy(anti_passback="refuse"), situation(inside=True), "passback"),
     (MEMBER, Policy(anti_passback="refuse"), situation(inside=True, entering=False), GRANTED),
     (MEMBER, Policy(max_list_age=3600), situation(list_age=3601.0), "list_stale"),
     (MEMBER, Policy(max_list_age=3600), situation(list_age=None), "list_stale"),
+    (MEMBER, Policy(max_list_age=3600), situation(list_age=3600.0), GRANTED),
     (MEMBER, Policy(), situation(list_age=10**7), GRANTED),
 ])
 def test_decision_table(entry, policy, sit, reason):
