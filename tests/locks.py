@@ -82,7 +82,7 @@ def relay(lock, pin: int = RELAY) -> bool:
     return lock.factory.pin(pin).state == 1
 
 
-def relay_changes(lock, pin: int = RELAY) -> list[bool]:
+def pin_changes(lock, pin: int = RELAY) -> list[bool]:
     """Every state the relay took since the lock was built, from the mock pin's own history
     (a pulse shorter than a test thread's time slice is never missed)."""
     return [bool(s.state) for s in lock.factory.pin(pin).states[1:]]

@@ -30,10 +30,10 @@ from tests.locks import (
     command,
     decisions,
     looked_after,
+    pin_changes,
     pulses,
     read,
     relay,
-    relay_changes,
     start_lock,
     status,
     steps,
@@ -62,7 +62,7 @@ def test_tap_grants_pulses_the_relay_and_logs_at_central(net, lock):
     send_sim_tap(lock.socket, "DEADBEEF")
     wait_for(lambda: len(decisions(net)) == 2, what="the second decision at central")
     assert decisions(net) == ["granted", "card_unknown"]
-    assert relay_changes(lock) == [True, False]
+    assert pin_changes(lock) == [True, False]
 
 
 def test_tap_command_prints_what_the_door_decided(net, lock):
@@ -137,7 +137,7 @@ def test_exit_button_always_releases_even_in_lockdown(net, lock):
     add_card(net.db, "04FF0001", lock, staff=1)
     send_sim_tap(lock.socket, "04FF0001")
     wait_for(lambda: decisions(net) == ["lockdown"], what="the staff card refused")
-    assert relay_changes(lock) == []
+    assert pin_changes(lock) == []
     lock.factory.pin(EXIT).drive_low()
     wait_for(lambda: pulses(lock), what="exit releases the door")
     lock.factory.pin(EXIT).drive_high()
@@ -149,10 +149,10 @@ def test_fire_alarm_releases_and_is_reported(net, lock):
     lock.factory.pin(FIRE).drive_low()
     wait_for(lambda: relay(lock), what="released on fire alarm")
     looked_after(seen, time.monotonic() + UNLOCK)     # longer than any card's release
-    assert relay_changes(lock) == [True]
+    assert pin_changes(lock) == [True]
     wait_for(lambda: alarm_changes(net, "emergency_release") == [1], what="alarm at central")
     lock.factory.pin(FIRE).drive_high()
-    wait_for(lambda: relay_changes(lock) == [True, False], what="locked again after the alarm")
+    wait_for(lambda: pin_changes(lock) == [True, False], what="locked again after the alarm")
     wait_for(lambda: alarm_changes(net, "emergency_release") == [1, 0], what="alarm cleared")
 
 
@@ -175,9 +175,9 @@ def test_release_holds_the_door_open_until_switched_off(net, lock):
     assert command(net, "release", door="wc") == ("ok", {"doors": ["wc"]})
     wait_for(lambda: relay(lock), what="released")
     looked_after(seen, time.monotonic() + UNLOCK)
-    assert relay_changes(lock) == [True]
+    assert pin_changes(lock) == [True]
     assert command(net, "release", door="wc", active=False) == ("ok", {"doors": ["wc"]})
-    wait_for(lambda: relay_changes(lock) == [True, False], what="locked again")
+    wait_for(lambda: pin_changes(lock) == [True, False], what="locked again")
 
 
 def test_commands_name_one_door_or_all_and_refusals_carry_a_code(net, tmp_path):
@@ -196,7 +196,7 @@ def test_commands_name_one_door_or_all_and_refusals_carry_a_code(net, tmp_path):
         assert command(net, "lockdown", door="wc", active=False) == ("ok", {"doors": ["wc"]})
         assert command(net, "open", door="wc") == ("ok", {"doors": ["wc"]})
         wait_for(lambda: pulses(lock), what="wc opened")
-        assert relay_changes(lock, HALL_RELAY) == []
+        assert pin_changes(lock, HALL_RELAY) == []
     finally:
         lock.stop()
 
