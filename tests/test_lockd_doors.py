@@ -7,6 +7,7 @@ lock that fails (an exception it logs) fails the test at once.
 """
 
 import logging
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -78,17 +79,23 @@ class Failures(logging.Handler):
         self.seen.append(record.getMessage())
 
 
+def four_doors(net, root, now: list[datetime]):
+    """The unstarted lock (wc, hall, desk, spare) on the clock `now[0]`; the wc's housing is
+    open, every door shut."""
+    lock = build_lock(net, root, clock=lambda: now[0], more_doors=doors(root),
+                      tamper_pin=TAMPER, housing_open=True)
+    lock.factory.pin(SPARE_CONTACT).drive_low()
+    return lock
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """A broker, central and the running lock (wc, hall, desk, spare) on a settable clock;
-    the wc's housing is open from the start."""
+    """A broker, central and the running four-door lock on a settable clock."""
     root = tmp_path_factory.mktemp("lockd")
     net = Network(root)
     net.start_central()
     now = [OPEN]
-    lock = build_lock(net, root, clock=lambda: now[0], more_doors=doors(root),
-                      tamper_pin=TAMPER, housing_open=True)
-    lock.factory.pin(SPARE_CONTACT).drive_low()
+    lock = four_doors(net, root, now)
     failures = Failures()
     logging.getLogger("lockd.daemon").addHandler(failures)
     seen = steps(lock)
@@ -105,6 +112,15 @@ def until(site, predicate, what: str):
     value = wait_for(lambda: site.failures.seen or predicate(), what=what)
     assert not site.failures.seen, site.failures.seen
     return value
+
+
+@pytest.fixture
+def failures():
+    """What lockd logs as failed while the test runs."""
+    handler = Failures()
+    logging.getLogger("lockd.daemon").addHandler(handler)
+    yield handler
+    logging.getLogger("lockd.daemon").removeHandler(handler)
 
 
 def results(site, door: str) -> list[str]:
@@ -137,6 +153,29 @@ def door_status(site) -> dict:
                                    ).fetchone() != before, "a fresh status")
     row = db.execute("SELECT body FROM device_status WHERE dev = 'lock-1'").fetchone()
     return msgspec.json.decode(row[0])["body"]
+
+
+def test_a_started_lock_is_quiet_and_shows_every_door(net, tmp_path, failures):
+    """Started with its doors shut and no fire, a lock energises no relay and raises only the
+    open housing's tamper; its status shows every door in its room, locked, nobody inside."""
+    net.start_central()
+    lock = four_doors(net, tmp_path, [OPEN])
+    lock.start()
+    try:
+        fresh = SimpleNamespace(net=net, lock=lock, failures=failures, root=tmp_path)
+        assert tap(fresh, "wc", "04000000") == "card_unknown"  # everything earlier is at central
+        assert net.db.execute("SELECT door, alarm, active FROM door_alarms").fetchall() == [
+            ("wc", "tamper", 1)]
+        assert door_status(fresh)["alarms"] == ["wc:tamper"]
+        assert [pin_changes(lock, p) for p in (RELAY, HALL, DESK, SPARE)] == [[]] * 4
+        shown = {name: (d["room"], d["released"], d["open"], d["lockdown"], d["inside"],
+                        d["result"]) for name, d in door_status(fresh)["doors"].items()}
+        assert shown == {"wc": ("wc", False, False, False, 0, "card_unknown"),
+                         "hall": ("hall", False, False, False, 0, "-"),
+                         "desk": ("desk", False, False, False, 0, "-"),
+                         "spare": ("spare", False, False, False, 0, "-")}
+    finally:
+        lock.stop()
 
 
 def test_a_granted_card_pulses_its_own_door_and_shows_green(site):
@@ -309,6 +348,19 @@ def test_commands_for_no_such_door_or_unchecked_are_refused_with_codes(site):
     assert site.failures.seen == []
 
 
+def test_a_command_to_a_stuck_lock_is_answered_as_failed(site):
+    """While the lock's deciding thread is stuck, a command is answered command_failed (after
+    a few seconds) instead of stopping the device's link to central with it."""
+    unstuck = threading.Event()
+    site.lock._events.put(("call", None, unstuck.wait))      # a step that does not end
+    try:
+        assert command(site.net, "clear_alarm", door="spare", alarm="tamper") == (
+            "command_failed", {})
+    finally:
+        unstuck.set()
+    assert tap(site, "spare", "04000010") == "card_unknown"
+
+
 def test_sweep_command_answers_who_is_inside_and_starts_afresh(site):
     """`sweep` of the wc answers the cards inside and the count, tells central, and empties
     the room."""
@@ -343,14 +395,6 @@ def test_at_closing_time_the_hall_is_swept_once_and_exits_ignore_the_window(site
     assert tap(site, "hall", "0400000E") == "granted"
 
 
-def test_the_status_shows_an_untouched_door_as_it_started(site):
-    """The retained status shows each door; the spare one shut, locked, nobody inside, no
-    decision yet."""
-    assert door_status(site)["doors"]["spare"] == {
-        "released": False, "open": False, "lockdown": False, "room": "spare", "inside": 0,
-        "result": "-"}
-
-
 def test_the_lock_wakes_for_a_release_end_and_at_least_once_a_second(tmp_path):
     """Idle, the lock looks again within a second (its schedules change by the minute); after
     a grant, no later than the grant ends."""
@@ -377,8 +421,6 @@ def test_the_config_names_the_pin_factory():
 
 def test_stop_ends_the_lock_thread(net, tmp_path):
     """After stop no thread of the lock is left."""
-    import threading
-
     before = set(threading.enumerate())
     lock = build_lock(net, tmp_path)
     lock.start()
