@@ -270,13 +270,19 @@ class LockDaemon:
         done: Future[dict[str, Any]] = Future()
 
         def run() -> None:
+            if not done.set_running_or_notify_cancel():
+                return  # already answered as failed: never carried out late
             try:
                 done.set_result(self._execute(cmd))
             except BaseException as exc:  # noqa: BLE001 - handed back to the runtime
                 done.set_exception(exc)
 
         self._events.put(("call", None, run))
-        return done.result(5)
+        try:
+            return done.result(5)
+        except TimeoutError:
+            done.cancel()  # not started: it never will (CancelledError); started: its outcome
+            return done.result()
 
     def _execute(self, cmd: Command) -> dict[str, Any]:
         try:
