@@ -36,6 +36,7 @@ from tests.locks import (
     looked_after,
     pin_changes,
     pulses,
+    read,
     relay,
     steps,
 )
@@ -202,6 +203,15 @@ def test_membership_ends_at_midnight_in_the_branch_time_zone(site):
     Ljubljana, though it is still the 23rd in UTC."""
     card(site, "04000004", valid_until="2026-11-23")
     assert tap(site, "wc", "04000004") == "membership_expired"
+
+
+def test_present_has_released_the_door_when_it_answers_granted(site):
+    """`present` (what a reader's card becomes) has energised the relay by the time it
+    answers granted, not at the lock's next step."""
+    card(site, "04000011")
+    before = len(pin_changes(site.lock, DESK))
+    assert site.lock.present("desk", read("04000011")) == "granted"
+    assert pin_changes(site.lock, DESK)[before:before + 1] == [True]
 
 
 def test_the_hatch_lets_a_card_through_once_per_rate_limit(site):
