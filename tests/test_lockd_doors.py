@@ -49,14 +49,16 @@ OPEN = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)    # 24 November 00:30 in Ljub
 
 
 def doors(root) -> list[dict]:
-    """The lock's other doors: a late-evening entrance with an exit reader and anti-passback,
+    """The lock's other doors: a late-evening entrance to the lobby with an exit reader and
+    anti-passback,
     a rate-limited hatch that trusts a list an hour old and stays shut in a fire, and a spare
     door with a contact and relay feedback that no other test uses."""
     def sim(name: str) -> dict:
+        """A simulated reader on the socket `name`."""
         return {"kind": "sim", "socket": str(root / f"{name}.sock"), "name": name}
 
     return [
-        {"id": "hall", "kind": "entrance", "relay_pin": HALL, "room": "hall",
+        {"id": "hall", "kind": "entrance", "relay_pin": HALL, "room": "lobby",
          "unlock_seconds": UNLOCK, "reader": sim("hall"), "exit_reader": sim("hall-out"),
          "schedule": LATE, "policy": {"anti_passback": "refuse"}},
         {"id": "desk", "kind": "hatch", "relay_pin": DESK, "unlock_seconds": UNLOCK,
@@ -172,7 +174,7 @@ def test_a_started_lock_is_quiet_and_shows_every_door(net, tmp_path, failures):
         shown = {name: (d["room"], d["released"], d["open"], d["lockdown"], d["inside"],
                         d["result"]) for name, d in door_status(fresh)["doors"].items()}
         assert shown == {"wc": ("wc", False, False, False, 0, "card_unknown"),
-                         "hall": ("hall", False, False, False, 0, "-"),
+                         "hall": ("lobby", False, False, False, 0, "-"),
                          "desk": ("desk", False, False, False, 0, "-"),
                          "spare": ("spare", False, False, False, 0, "-")}
     finally:
@@ -227,7 +229,7 @@ def test_the_hall_roster_and_anti_passback_follow_entries_and_exits(site):
     central and the hall's count follow it."""
     hashed = card(site, "04000007")
     inside = door_status(site)["doors"]["hall"]["inside"]
-    roster = "SELECT 1 FROM roster WHERE room = 'hall' AND card = ?"
+    roster = "SELECT 1 FROM roster WHERE room = 'lobby' AND card = ?"
     assert [tap(site, "hall", "04000007") for _ in range(2)] == ["granted", "passback"]
     assert site.net.db.execute(roster, [hashed]).fetchall() == [(1,)]
     assert door_status(site)["doors"]["hall"]["inside"] == inside + 1
@@ -286,6 +288,10 @@ def test_an_open_housing_is_tamper_from_the_start_until_closed(site):
     site.lock.factory.pin(TAMPER).drive_low()
     until(site, lambda: alarm_changes(site.net, "tamper") == [1, 0], "closed")
     assert "wc:tamper" not in door_status(site)["alarms"]
+    site.lock.factory.pin(TAMPER).drive_high()
+    until(site, lambda: alarm_changes(site.net, "tamper") == [1, 0, 1], "opened again")
+    site.lock.factory.pin(TAMPER).drive_low()
+    until(site, lambda: alarm_changes(site.net, "tamper") == [1, 0, 1, 0], "closed again")
 
 
 def test_a_relay_whose_feedback_disagrees_is_a_fault(site):
@@ -393,7 +399,7 @@ def test_at_closing_time_the_hall_is_swept_once_and_exits_ignore_the_window(site
     the sweep emptied the room)."""
     hashed = card(site, "0400000E")
     assert tap(site, "hall", "0400000E") == "granted"
-    sweeps = "SELECT count, inside FROM sweeps WHERE room = 'hall'"
+    sweeps = "SELECT count, inside FROM sweeps WHERE room = 'lobby'"
     before = site.net.db.execute(sweeps).fetchall()
     site.now[0] = OPEN.replace(hour=0, minute=0) + timedelta(days=1)
     try:
@@ -421,6 +427,17 @@ def test_the_lock_wakes_for_a_release_end_and_at_least_once_a_second(tmp_path):
     finally:
         lock.stop()
         net.close()
+
+
+def test_stop_returns_even_when_the_deciding_thread_is_stuck(net, tmp_path):
+    """A lock whose deciding thread is stuck still stops (it waits a few seconds for it; the
+    stuck step stays stuck, as it would until the process ends)."""
+    lock = build_lock(net, tmp_path)
+    lock.start()
+    lock._events.put(("call", None, threading.Event().wait))
+    stopped = threading.Event()
+    threading.Thread(target=lambda: (lock.stop(), stopped.set()), daemon=True).start()
+    wait_for(stopped.is_set, what="stop returned")
 
 
 def test_the_config_names_the_pin_factory():
