@@ -36,14 +36,15 @@ def add_card(db, uid, lock=None, **patron):
 
 
 def build_lock(net, tmp_path, port=None, clock=None, more_doors=(), housing_open=False,
-               **door) -> LockDaemon:
+               outbox_limits=None, **door) -> LockDaemon:
     """An unstarted lockd with one toilet door `wc` (plus `more_doors`) on MockFactory pins,
-    through `port` if given, on `clock` if given; the door is shut, its housing closed unless
-    `housing_open` (a tamper switch's input rests open)."""
+    through `port` if given, on `clock` if given, with `outbox_limits` (OutboxConfig fields);
+    the door is shut, its housing closed unless `housing_open` (a tamper switch's input rests
+    open)."""
     key = fleet.enrol(net.db, "lock-1", net.site, "lockd")
     device, mqtt, outbox = device_parts(net.broker, tmp_path, "lock-1", net.site, "lockd",
                                         net.card_key, port=port, command_key=key,
-                                        ack_timeout=2.0)
+                                        **{"ack_timeout": 2.0, **(outbox_limits or {})})
     raw = {
         "device": msgspec.to_builtins(device), "mqtt": msgspec.to_builtins(mqtt),
         "outbox": msgspec.to_builtins(outbox), "gpio": {"emergency_pin": FIRE},

@@ -440,6 +440,29 @@ def test_stop_returns_even_when_the_deciding_thread_is_stuck(net, tmp_path):
     wait_for(stopped.is_set, what="stop returned")
 
 
+def test_offline_past_its_outbox_cap_the_lock_drops_old_exits_and_decisions_first(
+        net, tmp_path):
+    """Offline with a full outbox, the lock drops the oldest exit and door decision events
+    (each counted) to keep an alarm and the newest ones."""
+    from provisioning.broker import free_port
+
+    lock = build_lock(net, tmp_path, port=free_port(), outbox_limits={"max_rows": 10})
+    lock.start()
+    try:
+        lock.factory.pin(CONTACT).drive_high()                # forced: an alarm
+        for _ in range(10):                                   # ten exits by the button
+            lock.factory.pin(EXIT).drive_low()
+            lock.factory.pin(EXIT).drive_high()
+        wait_for(lambda: lock.runtime.health().outbox_depth == 10, what="eleven events")
+        wait_for(lambda: lock.runtime.health().dropped, what="the oldest exit dropped")
+        for i in range(5):
+            assert lock.present("wc", read(f"04AB{i:04X}")) == "card_unknown"
+        health = lock.runtime.health()
+        assert (health.outbox_depth, health.dropped, health.over_capacity) == (10, 6, False)
+    finally:
+        lock.stop()
+
+
 def test_the_config_names_the_pin_factory():
     """`mock` is gpiozero's MockFactory; an empty name leaves the choice to gpiozero."""
     from gpiozero.pins.mock import MockFactory
