@@ -74,6 +74,7 @@ class Door:
         self.last_result = "-"
         self.was_open_hours = False
         self.reported: set[str] = set()
+        self.lost_readers: set[Direction] = set()
 
 
 class LockDaemon:
@@ -101,19 +102,22 @@ class LockDaemon:
         for door in self.doors.values():
             if door.pins.contact is not None:
                 door.state.set_contact(not door.pins.contact.is_pressed, time.monotonic())
+            if door.pins.tamper is not None:
+                self._alarm(door, "tamper", not door.pins.tamper.is_pressed)
             if self._fire is not None:
                 door.state.set_emergency(self._fire.is_pressed)
         self._thread.start()
         for door in self.doors.values():
             for direction, reader in door.readers.items():
                 reader.start(partial(self._card_read, door.cfg.id, direction),
-                             partial(self._reader_state, door.cfg.id))
+                             partial(self._reader_state, door.cfg.id, direction))
 
     def _card_read(self, door_id: str, direction: Direction, read: CardRead) -> None:
         self._events.put(("card", door_id, (read, direction)))
 
-    def _reader_state(self, door_id: str, state: str, detail: str | None) -> None:
-        self._events.put(("reader", door_id, state))
+    def _reader_state(self, door_id: str, direction: Direction, state: str,
+                      detail: str | None) -> None:
+        self._events.put(("reader", door_id, (direction, state == "ok")))
 
     def stop(self) -> None:
         """Stop readers, the deciding thread and the runtime; free the pins (also after a
@@ -177,7 +181,9 @@ class LockDaemon:
         elif kind == "tamper":
             self._alarm(door, "tamper", arg)
         elif kind == "reader":
-            self._alarm(door, "reader_lost", arg != "ok")
+            direction, ok = arg
+            (door.lost_readers.discard if ok else door.lost_readers.add)(direction)
+            self._alarm(door, "reader_lost", bool(door.lost_readers))
 
     def _reconcile(self) -> None:
         """Drive every relay from its state, raise time alarms, report alarm changes, sweep."""
@@ -264,13 +270,19 @@ class LockDaemon:
         done: Future[dict[str, Any]] = Future()
 
         def run() -> None:
+            if not done.set_running_or_notify_cancel():
+                return  # already answered as failed: never carried out late
             try:
                 done.set_result(self._execute(cmd))
             except BaseException as exc:  # noqa: BLE001 - handed back to the runtime
                 done.set_exception(exc)
 
         self._events.put(("call", None, run))
-        return done.result(5)
+        try:
+            return done.result(5)
+        except TimeoutError:
+            done.cancel()  # not started: it never will (CancelledError); started: its outcome
+            return done.result()
 
     def _execute(self, cmd: Command) -> dict[str, Any]:
         try:

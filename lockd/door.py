@@ -52,8 +52,8 @@ class DoorPins:
                                    factory, self.inputs)
         input_pin(cfg.exit_pin, lambda down: post("exit", None) if down else None, factory,
                   self.inputs)
-        input_pin(cfg.tamper_pin, lambda down: post("tamper", not down), factory,
-                  self.inputs)
+        self.tamper = input_pin(cfg.tamper_pin, lambda down: post("tamper", not down), factory,
+                                self.inputs)
         feedback = input_pin(cfg.relay_feedback_pin, lambda down: post("feedback", down),
                              factory, self.inputs)
         if feedback is not None:

@@ -36,7 +36,12 @@ MODULES: dict[str, tuple[str, ...]] = {
     "edge_common/replica.py": ("tests/test_replica.py",),
     "central/ingest.py": ("tests/test_ingest.py",),
     "lockd/decision.py": ("tests/test_lockd_rules.py",),
-    "lockd/daemon.py": ("tests/test_lockd_daemon.py",),
+    "lockd/daemon.py": (
+        "tests/test_lockd_doors.py",
+        "tests/test_daemon_cli.py::test_a_start_that_fails_half_way_still_stops_what_it_started",
+        "tests/test_lockd_daemon.py::"
+        "test_a_lost_reader_is_an_alarm_until_every_reader_of_the_door_is_back",
+    ),
     "central/circulation/loans.py": ("tests/test_circ_checkout.py",
                                      "tests/test_circ_interbranch.py", "tests/test_circ_stats.py",
                                      "tests/test_circ_renewals.py",

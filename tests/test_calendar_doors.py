@@ -15,8 +15,8 @@ from central.circulation.store import Store
 from edge_common.protocol.datasets import CALENDAR, ClosedDay
 from edge_common.readers import CardRead
 from tests.harness import wait_for
+from tests.locks import add_card, start_lock
 from tests.proxy import Proxy
-from tests.test_lockd_daemon import add_card, start_lock
 
 TZ = "Europe/Ljubljana"
 

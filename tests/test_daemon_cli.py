@@ -10,7 +10,7 @@ import pytest
 
 from edge_common.daemon_cli import run_until_stopped
 from tests.harness import wait_for, write_central_toml
-from tests.test_lockd_daemon import build_lock
+from tests.locks import build_lock
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 

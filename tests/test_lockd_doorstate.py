@@ -8,10 +8,12 @@ from lockd.doorstate import EMERGENCY, FORCED, HELD_OPEN, DoorState
 
 
 def door(**kw) -> DoorState:
+    """A door state with a 5 s unlock time and a 30 s held-open limit, unless `kw`."""
     return DoorState(**({"unlock_seconds": 5.0, "held_open_limit": 30.0} | kw))
 
 
 def test_grant_releases_for_unlock_time_and_regrant_extends():
+    """A grant releases for the unlock time; a second one extends it."""
     d = door()
     d.grant(100.0)
     assert d.released(104.9) and not d.released(105.0)
@@ -21,6 +23,7 @@ def test_grant_releases_for_unlock_time_and_regrant_extends():
 
 
 def test_opening_without_release_is_forced():
+    """Opening a locked door is door_forced, latched until cleared."""
     d = door()
     assert d.set_contact(True, 10.0) == {FORCED}
     assert FORCED in d.alarms
@@ -31,6 +34,7 @@ def test_opening_without_release_is_forced():
 
 
 def test_opening_after_grant_is_fine_and_closing_relocks():
+    """Opening after a grant raises nothing; closing ends the release."""
     d = door()
     d.grant(0.0)
     assert d.set_contact(True, 1.0) == set()
@@ -39,6 +43,7 @@ def test_opening_after_grant_is_fine_and_closing_relocks():
 
 
 def test_held_open_alarm_after_limit_and_cleared_on_close():
+    """Open past the limit is door_held_open, once; closing clears it."""
     d = door()
     d.grant(0.0)
     d.set_contact(True, 1.0)
@@ -51,6 +56,7 @@ def test_held_open_alarm_after_limit_and_cleared_on_close():
 
 
 def test_emergency_releases_only_doors_configured_to():
+    """The fire input releases only doors configured to release."""
     d = door()
     d.set_emergency(True)
     assert d.released(0.0) and EMERGENCY in d.alarms
@@ -62,6 +68,7 @@ def test_emergency_releases_only_doors_configured_to():
 
 
 def test_lockdown_cancels_releases_but_emergency_still_wins():
+    """Lockdown cancels releases; the fire input still releases."""
     d = door()
     d.held_released = True
     d.grant(0.0)
@@ -74,6 +81,7 @@ def test_lockdown_cancels_releases_but_emergency_still_wins():
 @given(st.lists(st.tuples(st.sampled_from(["grant", "open", "close", "fire", "calm", "tick"]),
                           st.floats(0, 100)), max_size=30))
 def test_a_closed_door_is_never_left_released_past_its_time(ops):
+    """Whatever happens, a door is released after its unlock time only in an emergency."""
     d = door()
     now = 0.0
     actions = {"grant": d.grant, "open": lambda t: d.set_contact(True, t),
@@ -87,6 +95,7 @@ def test_a_closed_door_is_never_left_released_past_its_time(ops):
 
 
 def test_relay_fault_needs_the_settle_time_and_clears_on_agreement():
+    """A relay fault needs disagreement past the settle time and clears on agreement."""
     s = DoorState(5, 30, feedback_settle=0.2)
     s.set_feedback(False, 0.0)
     s.relay_driven(True, 1.0)
@@ -102,6 +111,7 @@ def test_relay_fault_needs_the_settle_time_and_clears_on_agreement():
 
 
 def test_no_feedback_input_never_raises_a_relay_fault():
+    """Without a feedback input there is never a relay fault."""
     s = DoorState(5, 30)
     s.relay_driven(True, 0.0)
     assert s.tick(100.0) == set()

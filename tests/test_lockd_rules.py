@@ -19,6 +19,7 @@ MEMBER = {"cat": "adult", "blk": False, "exp": "2027-01-01", "staff": False, "ag
 
 
 def situation(**kw) -> Situation:
+    """What the door knows besides the card: an open door today, a fresh list, unless `kw`."""
     return Situation(**({"today": TODAY, "open_now": True, "list_age": 5.0} | kw))
 
 
@@ -45,15 +46,19 @@ def situation(**kw) -> Situation:
      "debt_over_limit"),
     (MEMBER | {"owe": True}, Policy(), situation(), GRANTED),
     (MEMBER | {"agr": False}, Policy(require_agreement=True), situation(), "no_agreement"),
+    (MEMBER | {"agr": False}, Policy(), situation(), GRANTED),
     (MEMBER, Policy(rate_limit_seconds=600), situation(since_last_grant=30.0), "rate_limited"),
     (MEMBER, Policy(rate_limit_seconds=600), situation(since_last_grant=601.0), GRANTED),
+    (MEMBER, Policy(rate_limit_seconds=600), situation(since_last_grant=600.0), GRANTED),
     (MEMBER, Policy(anti_passback="refuse"), situation(inside=True), "passback"),
     (MEMBER, Policy(anti_passback="refuse"), situation(inside=True, entering=False), GRANTED),
     (MEMBER, Policy(max_list_age=3600), situation(list_age=3601.0), "list_stale"),
     (MEMBER, Policy(max_list_age=3600), situation(list_age=None), "list_stale"),
+    (MEMBER, Policy(max_list_age=3600), situation(list_age=3600.0), GRANTED),
     (MEMBER, Policy(), situation(list_age=10**7), GRANTED),
 ])
 def test_decision_table(entry, policy, sit, reason):
+    """Each rule refuses with its own code, in order, and can be switched off."""
     row = None if entry is None else msgspec.convert(entry, AllowEntry)
     assert decide(row, policy, sit) == reason
 
@@ -61,6 +66,7 @@ def test_decision_table(entry, policy, sit, reason):
 @pytest.mark.parametrize("bad", [{"exp": "garbage"}, {"blk": "yes"}, {"owe": "lots"},
                                  {"cat": None}, {"age": 18}, {"age": [-1]}])
 def test_a_malformed_row_never_reaches_a_door(bad):
+    """A list row of the wrong shape is refused when it arrives."""
     with pytest.raises(ValueError):
         check_row(ALLOWLIST, MEMBER | bad)
 
@@ -68,6 +74,7 @@ def test_a_malformed_row_never_reaches_a_door(bad):
 @given(st.dictionaries(st.sampled_from(list(MEMBER)),
                        st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12))))
 def test_any_entry_gets_a_reason_never_an_exception(changes):
+    """Any well-typed row gets a code, and a blocked card is never granted."""
     try:
         row = msgspec.convert(MEMBER | changes, AllowEntry)
     except msgspec.ValidationError:
@@ -80,6 +87,7 @@ def test_any_entry_gets_a_reason_never_an_exception(changes):
 
 @given(st.dates(max_value=date(9000, 1, 1)), st.integers(0, 120))
 def test_age_is_whole_years_since_birth(born, years):
+    """An age counts whole years, reached on the birthday."""
     if (born.month, born.day) == (2, 29):
         born = born - timedelta(days=1)
     birthday = born.replace(year=born.year + years)
@@ -94,14 +102,17 @@ LJ = ZoneInfo("Europe/Ljubljana")
 
 
 def sched(**kw) -> Schedule:
+    """The evening schedule (weekdays 19-23, Saturday 22-02), with `kw` replaced."""
     return msgspec.convert(EVENING | kw, Schedule)
 
 
 def at(y, m, d, hh, mm, tz=LJ) -> datetime:
+    """A local moment in Ljubljana (or `tz`)."""
     return datetime(y, m, d, hh, mm, tzinfo=tz)
 
 
 def never_closed(day):
+    """A calendar without closed days."""
     return False
 
 
@@ -117,10 +128,12 @@ def never_closed(day):
     (at(2026, 11, 23, 18, 30, UTC), True),  # 19:30 in Ljubljana
 ])
 def test_windows_in_branch_time(moment, is_open):
+    """Windows open at their start, close at their end, run past midnight, in branch time."""
     assert sched().is_open(moment, never_closed) is is_open
 
 
 def test_closed_day_closes_windows_started_that_day():
+    """A closed day closes the windows that started on it, also after midnight."""
     closed = {date(2026, 11, 28)}
     s = sched()
     assert not s.is_open(at(2026, 11, 28, 23, 0), closed.__contains__)
@@ -130,12 +143,14 @@ def test_closed_day_closes_windows_started_that_day():
 
 
 def test_no_windows_means_always_except_closed_days():
+    """A door without windows admits at any hour of an open day."""
     s = Schedule()
     assert s.is_open(at(2026, 11, 23, 3, 0), never_closed)
     assert not s.is_open(at(2026, 12, 25, 12, 0), {date(2026, 12, 25)}.__contains__)
 
 
 def test_dst_changes_keep_local_windows():
+    """Windows follow the local clock across both daylight-saving changes."""
     s = msgspec.convert({"windows": [{"days": ["sun"], "start": "01:00", "end": "04:00"}]},
                         Schedule)
     spring = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)   # 01:30 CET, then clocks jump 02:00→03:00
@@ -151,6 +166,7 @@ def test_dst_changes_keep_local_windows():
 @given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1),
                     timezones=st.just(UTC)))
 def test_schedule_answer_matches_local_wall_clock(moment):
+    """The schedule agrees with the local wall clock at any moment."""
     local = moment.astimezone(LJ)
     minute = local.hour * 60 + local.minute
     weekday = local.weekday()
@@ -165,32 +181,6 @@ def test_schedule_answer_matches_local_wall_clock(moment):
     {"windows": [{"days": ["monday"], "start": "07:00", "end": "08:00"}]}, {"typo": 1},
 ])
 def test_bad_schedules_are_refused(bad):
+    """Unknown zones, bad times, empty or unknown days and unknown keys are refused."""
     with pytest.raises(msgspec.ValidationError):
         msgspec.convert(bad, Schedule)
-
-
-def test_example_pi_config_is_valid():
-    from edge_common.config import load
-    from lockd.config import LockdConfig
-
-    cfg = load("deploy/lockd.example.toml", LockdConfig)
-    assert [type(d.reader).__name__ for d in cfg.doors] == ["PcscReaderConfig",
-                                                             "NfcReaderConfig"]
-    assert cfg.doors[1].exit_reader is not None and cfg.doors[1].fail_mode == "safe"
-
-
-def test_check_config_names_the_bad_key(tmp_path):
-    import subprocess
-    import sys
-
-    bad = tmp_path / "lockd.toml"
-    bad.write_text(open("deploy/lockd.example.toml").read().replace("unlock_seconds",
-                                                                   "unlock_secs", 1))
-    run = subprocess.run([sys.executable, "-m", "lockd.daemon", "--config", str(bad),
-                          "--check-config"], capture_output=True, text=True)
-    assert run.returncode != 0, run.stderr
-    assert "lockd.toml" in run.stderr and "unknown key 'doors[0].unlock_secs'" in run.stderr
-    good = subprocess.run([sys.executable, "-m", "lockd.daemon", "--config",
-                           "deploy/lockd.example.toml", "--check-config"],
-                          capture_output=True, text=True)
-    assert good.returncode == 0 and "ok (2 doors)" in good.stdout
