@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from central import commands
 from tests.harness import wait_for
 from tests.proxy import Proxy
-from tests.test_lockd_daemon import RELAY, start_lock
+from tests.locks import RELAY, start_lock
 
 
 def outcomes(net, nonce: str) -> list[str]:
