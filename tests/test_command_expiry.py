@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from central import commands
 from tests.harness import wait_for
-from tests.proxy import Proxy
 from tests.locks import RELAY, start_lock
+from tests.proxy import Proxy
 
 
 def outcomes(net, nonce: str) -> list[str]:
