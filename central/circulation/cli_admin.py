@@ -9,6 +9,7 @@ from central.circulation.cli_common import (
     BRANCH,
     PATRON,
     STAFF,
+    Refusals,
     day,
     show,
     staff_action,
@@ -124,7 +125,7 @@ def import_cmd(s: Store, what: str, path: Path, strict: bool) -> None:
     report = fn(s, path.read_bytes(), strict=strict)
     show(report)
     if report.rejected:
-        raise SystemExit(1)
+        raise Refusals(report.imported)
 
 
 @click.command("stats")

@@ -62,26 +62,23 @@ def with_store(fn: Callable[..., R]) -> Callable[..., R]:
     @functools.wraps(fn)
     def run(db_path: str, **kw: Any) -> R:
         s = Store(store_at(db_path))
-        outcome = "ok"
+        outcome = None                             # logged only once it changed something
         try:
             check_named(s, kw)
             if declared:
                 permit(s, kw, declared[1])
-            return fn(s, **kw) if takes_staff else fn(s, **without(kw, "staff_id"))
+            done = fn(s, **kw) if takes_staff else fn(s, **without(kw, "staff_id"))
+            outcome = "ok"
+            return done
         except CirculationError as exc:
-            outcome = exc.code
             raise click.ClickException(f"[{exc.code}] {exc}") from None
         except sqlite3.IntegrityError as exc:     # a rule the domain did not check first
-            outcome = "conflict"
             raise click.ClickException(f"[conflict] {exc}") from None
-        except click.ClickException:
-            outcome = "refused"
-            raise
         except Refusals as exc:                    # some of the items were refused
-            outcome = "partly_refused" if exc.done else "refused"
+            outcome = "partly_refused" if exc.done else None
             raise
         finally:
-            if declared and outcome in ("ok", "partly_refused"):   # it changed something
+            if declared and outcome:
                 record_action(s, declared[0], kw, outcome)
             s.db.conn.close()
 
@@ -192,7 +189,7 @@ def each(items: Iterable[T], act: Callable[[T], object]) -> None:
 
 
 class Refusals(SystemExit):
-    """Exit status 1: some items (`done` of them went through) were refused."""
+    """Exit status 1: some items or rows (`done` of them went through) were refused."""
 
     def __init__(self, done: int) -> None:
         super().__init__(1)
