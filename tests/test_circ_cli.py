@@ -1,7 +1,8 @@
 """The staff CLI over the same Python API: a day at the desk from set-up to the cash report."""
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
 from click.testing import CliRunner
@@ -52,7 +53,7 @@ def test_a_day_at_the_desk(tmp_path):
     paid = json.loads(run(db, "money", "pay", "1", "3000", "--branch", "center",
                           "--staff", "maja"))
     assert paid["to_credit"] == 500
-    today = datetime.now(UTC).date().isoformat()
+    today = datetime.now(ZoneInfo("Europe/Ljubljana")).date().isoformat()   # the branch's day
     report = json.loads(run(db, "money", "report", "--branch", "center", "--from", today))
     assert report[0]["total"] == 3000
     shown = json.loads(run(db, "patron", "show", "1", "--branch", "center"))
@@ -93,7 +94,7 @@ def test_back_office_commands(tmp_path):
     assert '"imported": 1' in out and "branch_unknown" in out
     run(db, "money", "pay", "1", "1800", "--branch", "center", "--staff", "maja")
     run(db, "checkout", "1", "B1", "--branch", "center")
-    today = datetime.now(UTC).date().isoformat()
+    today = datetime.now(ZoneInfo("Europe/Ljubljana")).date().isoformat()   # the branch's day
     counted = json.loads(run(db, "stats", "--from", today))
     assert counted["total"]["loans"] == 1 and counted["total"]["new_members"] == 1
     assert json.loads(run(db, "reminders"))["overdue"]["notices"] == 0
