@@ -13,7 +13,6 @@ from central.circulation.cli_common import DB_OPTION, TEXT, staff_action, store_
 from central.circulation.errors import CirculationError
 from central.circulation.store import Store
 from edge_common import envelope
-from edge_common.errors import EdgeError
 from edge_common.protocol import DEVICE_KINDS
 from edge_common.protocol.backbone import DeviceStatus
 
@@ -170,10 +169,7 @@ def command(s: Store, dev: str, name: str, args: tuple[str, ...], ttl: float) ->
     parsed = dict(a.split("=", 1) for a in args if "=" in a)
     if len(parsed) != len(args):
         raise click.BadParameter("use KEY=VALUE", param_hint="--arg")
-    try:
-        nonce = commands.issue(s.db, dev, name, parsed, ttl)
-    except EdgeError as exc:
-        raise click.ClickException(f"[{exc.code}] {exc}") from None
+    nonce = commands.issue(s.db, dev, name, parsed, ttl)
     click.echo(f"queued {name} for {dev} (nonce {nonce})")
 
 

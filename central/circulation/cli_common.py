@@ -16,6 +16,7 @@ from central.circulation import audit, branches, patrons
 from central.circulation.errors import CirculationError, Forbidden
 from central.circulation.store import Store
 from central.store import open_store
+from edge_common.errors import EdgeError
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -70,7 +71,7 @@ def with_store(fn: Callable[..., R]) -> Callable[..., R]:
             done = fn(s, **kw) if takes_staff else fn(s, **without(kw, "staff_id"))
             outcome = "ok"
             return done
-        except CirculationError as exc:
+        except EdgeError as exc:                   # a refusal of the domain or the backbone
             raise click.ClickException(f"[{exc.code}] {exc}") from None
         except sqlite3.IntegrityError as exc:     # a rule the domain did not check first
             raise click.ClickException(f"[conflict] {exc}") from None
