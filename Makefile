@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := mosquitto mosquitto-clients socat gcc libpcsclite-dev pcscd vsmartcard-vpcd \
-	libgl1 libegl1 libgl1-mesa-dri libmtdev1 fonts-wqy-microhei openssl
+	libgl1 libegl1 libgl1-mesa-dri libmtdev1 fonts-wqy-microhei \
+	fonts-materialdesignicons-webfont openssl
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench mutate lint sysdeps venv clean

@@ -11,20 +11,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kivy.app import App
 from kivy.clock import Clock
-from kivy.core.text import LabelBase
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import (
     BooleanProperty,
-    ColorProperty,
     DictProperty,
     ListProperty,
+    NumericProperty,
     StringProperty,
 )
-from kivy.uix.button import Button
-from kivy.uix.screenmanager import Screen as KivyScreen
 from kivy.uix.widget import Widget
 
 from kiosk.i18n import LANGUAGES, Translator
@@ -33,16 +29,16 @@ from kiosk.rows import account_rows, borrowed_rows
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
 from kiosk.worker import SessionWorker
+from patron_ui.app import PatronApp
+from patron_ui.widgets import PatronScreen, PictoButton
 
 log = logging.getLogger(__name__)
-CJK_FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"]
 KV = Path(__file__).with_name("screens.kv")  # not kiosk.kv: KioskApp would load that twice
 FACTS_EVERY = 5.0  # seconds between refreshes of the maintenance facts
 
 
-class Frame(KivyScreen):
-    """A screen with the common header and notice bar around its body (screens.kv)."""
+class Frame(PatronScreen):
+    """A screen with the common header, notice bar and countdown around its body (screens.kv)."""
 
     body_class = StringProperty("")
 
@@ -51,48 +47,38 @@ class Frame(KivyScreen):
         self.ids.body.add_widget(Factory.get(self.body_class)())
 
 
-class Btn(Button):
-    """The kiosk's big touch button (styled in screens.kv)."""
-
-    tone = ColorProperty()  # its colour outside high-contrast mode
-
-
-class LangButton(Btn):
+class LangButton(PictoButton):
     """A language choice on the idle screen."""
 
     code = StringProperty("")
 
 
-def register_fonts() -> str:
-    """Register a font with Chinese glyphs as "Kiosk" (Roboto otherwise); return its name."""
-    for path in CJK_FONTS:
-        if Path(path).exists():
-            LabelBase.register("Kiosk", path)
-            return "Kiosk"
-    log.warning("no CJK font found; Chinese will not render (install fonts-wqy-microhei)")
-    return "Roboto"
+class KeyButton(PictoButton):
+    """A PIN keypad key: a digit, "back" or "ok"."""
+
+    key = StringProperty("")
 
 
-class KioskApp(App):
+class KioskApp(PatronApp):
     """The touch UI of one kiosk."""
 
     t = DictProperty({key: "" for key in LABELS})
     notice = StringProperty("")
     level = StringProperty("info")
-    warning = StringProperty("")
+    countdown = NumericProperty(-1)
+    countdown_total = NumericProperty(15)
+    message = StringProperty("")
+    library = StringProperty("")
     patron = StringProperty("")
     loans = ListProperty()
     holds = ListProperty()
     debts = ListProperty()
     borrowed = ListProperty()
     pin = StringProperty("")
-    large = BooleanProperty(False)
-    contrast = BooleanProperty(False)
     offline = BooleanProperty(False)
     facts = ListProperty()
     restartable = BooleanProperty(False)
     email_offered = BooleanProperty(False)
-    font = StringProperty("Roboto")
     languages = ListProperty()
 
     def __init__(self, session: Session, worker: SessionWorker,
@@ -102,13 +88,12 @@ class KioskApp(App):
         self.status = status
         self._facts: list[Fact] = []
         self._facts_at: float | None = None
-        self.selected: set[str] = set()
+        self._message = ""
         self.worker = worker
         worker.after_each = self._after_step
 
     def build(self) -> Widget:
         """Load the screens."""
-        self.font = register_fonts()
         self.title = "libedge kiosk"
         self.languages = [(code, name) for code, name in LANGUAGES.items()]
         root = Builder.load_file(str(KV))
@@ -139,11 +124,16 @@ class KioskApp(App):
         self.act(lambda: self.session.scan(barcode))
 
     def _after_step(self) -> None:
-        """On the session thread after every step: gather facts if needed, then redraw."""
+        """On the session thread after every step: gather facts and the message of the day,
+        then redraw."""
         try:
             self._gather()
         except Exception:  # noqa: BLE001 - a broken fact source must not stop the kiosk
             log.exception("maintenance facts failed")
+        try:
+            self._message = self.session.message
+        except Exception:  # noqa: BLE001 - an unreadable message must not stop the kiosk
+            log.exception("message of the day failed")
         Clock.schedule_once(lambda dt: self.render(), 0)
 
     def _gather(self) -> None:
@@ -160,7 +150,6 @@ class KioskApp(App):
 
     def go(self, screen: str) -> None:
         """Navigate to one of the patron's screens."""
-        self.selected.clear()
         self.act(lambda: self.session.show(Screen(screen)))
 
     def language(self, code: str) -> None:
@@ -178,22 +167,13 @@ class KioskApp(App):
         elif len(self.pin) < 8:
             self.pin += digit
 
-    def toggle(self, item_id: str, down: bool) -> None:
-        """Select or unselect a loan or a debt."""
-        self.session.touch()
-        (self.selected.add if down else self.selected.discard)(item_id)
+    def renew(self, chosen: list[str] | None) -> None:
+        """Renew the chosen loans, or all (None)."""
+        self.act(lambda: self.session.renew(chosen))
 
-    def renew(self, everything: bool) -> None:
-        """Renew the selected loans or all."""
-        ids = None if everything else sorted(self.selected)
-        self.selected.clear()
-        self.act(lambda: self.session.renew(ids))
-
-    def pay(self, everything: bool) -> None:
-        """Pay the selected debts or all."""
-        ids = None if everything else sorted(self.selected)
-        self.selected.clear()
-        self.act(lambda: self.session.pay(ids))
+    def pay(self, chosen: list[str] | None) -> None:
+        """Pay the chosen debts, or all (None)."""
+        self.act(lambda: self.session.pay(chosen))
 
     def on_touch_anywhere(self) -> None:
         """Any touch keeps the session alive."""
@@ -214,10 +194,14 @@ class KioskApp(App):
         texts = {key: "" if "{" in text else tr.label(key) for key, text in LABELS.items()}
         texts["pay_all"] = tr.label("pay_all", amount=account.owed) if account else ""
         self.t = texts  # one assignment, dispatched only when a text changed
+        self.use_language(s.lang)
+        self.library = s.settings.library
+        self.message = self._message
         self.notice = tr.notice(s.notice.code, **s.notice.params) if s.notice else ""
         self.level = s.notice.level if s.notice else "info"
         left = s.warning_left
-        self.warning = tr.label("inactive_warning", seconds=left) if left is not None else ""
+        self.countdown = -1 if left is None else left
+        self.countdown_total = s.settings.logout_after - s.settings.warning_after
         self.offline = not s.backend.online
         self.email_offered = s.email_offered
         self.patron = s.patron.display_name if s.patron else ""

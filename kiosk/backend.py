@@ -32,5 +32,8 @@ class Backend(Protocol):
                        terminal_ref: str) -> None:
         """Record an approved card payment exactly once (durably queued first)."""
 
+    def message(self, lang: str) -> str:
+        """The library's message of the day for this kiosk's branch in `lang`, or ""."""
+
     def email_receipt(self, patron: Patron, lang: str, subject: str, lines: list[Line]) -> None:
         """Queue the receipt for central to e-mail to the patron's address on file (durable)."""

@@ -9,7 +9,7 @@ from edge_common.envelope import new_id
 from edge_common.errors import EdgeError, OfflineError, RequestTimeout
 from edge_common.protocol import Answer, Body, Message
 from edge_common.protocol import circulation as wire
-from edge_common.protocol.datasets import ALLOWLIST, AllowEntry
+from edge_common.protocol.datasets import ALLOWLIST, ANY_LANGUAGE, MESSAGES, AllowEntry
 from edge_common.readers import normalise_uid
 from edge_common.runtime import DeviceRuntime
 from kiosk.models import (
@@ -43,6 +43,11 @@ class CentralBackend:
     def online(self) -> bool:
         """Whether a central worker answers now."""
         return self.runtime.central_up
+
+    def message(self, lang: str) -> str:
+        """The branch's message of the day from the replicated `messages` list ("" if none)."""
+        row = self.runtime.row(MESSAGES, lang) or self.runtime.row(MESSAGES, ANY_LANGUAGE)
+        return row.text if row else ""
 
     def _ask(self, message: Message[B, A], body: B, id: str | None = None) -> A:
         if not self.online:

@@ -26,6 +26,7 @@ class KioskSection(Schema, frozen=True):
     goodbye_for: Seconds = 5.0
     pin_attempts: Annotated[int, msgspec.Meta(ge=1, le=10)] = 3
     offline_max_items: Annotated[int, msgspec.Meta(ge=0, le=50)] = 5
+    reader_at: Literal["down", "left", "right"] = "down"  # the card reader, seen from the screen
     fullscreen: bool = True
     width: Annotated[int, msgspec.Meta(ge=320, le=16_384)] = 1280
     height: Annotated[int, msgspec.Meta(ge=240, le=16_384)] = 800

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from edge_common import __version__
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.errors import EdgeError
-from edge_common.protocol.datasets import ALLOWLIST
+from edge_common.protocol.datasets import ALLOWLIST, MESSAGES
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
 from kiosk.backend import Backend
@@ -54,7 +54,7 @@ def build_backend(
     if cfg.kiosk.backend == "simulated":
         return SimulatedBackend(), None
     runtime = DeviceRuntime(cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
-                            datasets=[ALLOWLIST], status_extra=status)
+                            datasets=[ALLOWLIST, MESSAGES], status_extra=status)
     return CentralBackend(runtime, bytes.fromhex(cfg.device.card_key),
                           cfg.kiosk.offline_max_items), runtime
 
@@ -81,7 +81,7 @@ class Kiosk:
             Settings(k.warning_after, k.logout_after, k.goodbye_for, k.pin_attempts,
                      can_pay=cfg.payment.kind != "none", can_print=cfg.printer.kind != "none",
                      languages=tuple(k.languages),
-                     library=k.library, branch=k.branch_name),
+                     library=k.library, branch=k.branch_name, reader_at=k.reader_at),
             on_restart=self._restart, sounder=open_sounder(cfg.sound))
         self.worker.tick = self.session.tick
         self.readers = {"card_reader": open_reader(cfg.card_reader)}

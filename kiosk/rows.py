@@ -12,13 +12,14 @@ def loan_row(tr: Translator, loan: Loan, today: date) -> dict:
     detail = tr.label("due" if loan.due >= today else "overdue", date=loan.due)
     if not loan.renewable:
         detail += f" · {tr.label('not_renewable')}"
-    return {"id": loan.id, "title": loan.title, "detail": detail, "selectable": loan.renewable}
+    return {"id": loan.id, "title": loan.title, "detail": detail, "selectable": loan.renewable,
+            "level": "" if loan.due >= today else "bad"}
 
 
 def hold_detail(tr: Translator, hold: Hold) -> str:
     """Ready (until when), waiting (at which place) or on the way."""
     if hold.state == "ready":
-        return f"{tr.label('holds_ready')} · {tr.label('pickup_by', date=hold.pickup_by)}"
+        return tr.label("pickup_by", date=hold.pickup_by)
     if hold.state == "waiting":
         pos = tr.label("position", position=hold.position) if hold.position else ""
         return f"{tr.label('holds_waiting')} {pos}".strip()
@@ -31,10 +32,11 @@ def account_rows(tr: Translator, account: Account | None, today: date) -> dict[s
         return {"loans": [], "holds": [], "debts": []}
     return {
         "loans": [loan_row(tr, x, today) for x in account.loans],
-        "holds": [{"id": h.id, "title": h.title, "detail": hold_detail(tr, h)}
-                  for h in account.holds],
+        "holds": [{"id": h.id, "title": h.title, "detail": hold_detail(tr, h),
+                   "level": "ok" if h.state == "ready" else ""} for h in account.holds],
         "debts": [{"id": d.id, "title": tr.label(d.kind) if d.kind in LABELS else d.kind,
-                   "detail": f"{d.description}  {tr.money(d.amount, account.currency)}",
+                   "detail": " · ".join(filter(None, (d.description,
+                                                      tr.money(d.amount, account.currency)))),
                    "selectable": True} for d in account.debts]
         + [{"id": f"elsewhere:{o.branch}", "title": tr.label("owed_at", branch=o.branch),
             "detail": f"{tr.money(o.amount, account.currency)} · {tr.label('pay_there')}",

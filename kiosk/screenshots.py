@@ -1,6 +1,8 @@
-"""Drive the kiosk UI through every screen in every language with real touches; save PNGs.
+"""Drive the kiosk UI through every screen in every language with real touches; save PNGs
+and report every label that does not fit its box.
 
-`python -m kiosk.screenshots --out DIR` (set SDL_VIDEODRIVER=offscreen without a display).
+`python -m kiosk.screenshots --out DIR [--mode normal|contrast|large]` (set
+SDL_VIDEODRIVER=offscreen without a display). Exits 1 when a step fails or a label overflows.
 """
 
 import os
@@ -24,10 +26,14 @@ if TYPE_CHECKING:
     from kiosk.app import KioskApp
     from kiosk.maintenance import Fact
     from kiosk.session import Session
+    from patron_ui.widgets import PagedList
 
 
-def tour(app: "KioskApp", out: Path,
-         langs: list[str]) -> Iterator[tuple[Callable[..., object], str | None]]:
+MODES = {"normal": "", "contrast": "hc-", "large": "large-"}
+
+
+def tour(app: "KioskApp", langs: list[str],
+         mode: str) -> Iterator[tuple[Callable[..., object], str | None]]:
     """Steps (action, screenshot name or None) that visit every screen."""
     s = app.session
     backend = s.backend
@@ -35,12 +41,16 @@ def tour(app: "KioskApp", out: Path,
     def press(text: str) -> Callable[[], None]:
         return lambda: app.press(text)
 
+    yield (lambda: setattr(app, "contrast", mode == "contrast")), None
+    yield (lambda: setattr(app, "large", mode == "large")), None
     for lang in langs:
-        yield (lambda lang=lang: app.language(lang)), f"{lang}-01-idle"
-        yield (lambda: app.card("04B2C3D4")), f"{lang}-02-pin"
-        for key in ("1", "2", "3", "4"):
+        name = f"{lang}-{MODES[mode]}"
+        yield (lambda lang=lang: app.language(lang)), f"{name}01-idle"
+        yield (lambda: app.card("04B2C3D4")), None
+        yield press("1"), f"{name}02-pin"
+        for key in ("2", "3", "4"):
             yield press(key), None
-        yield press("OK"), None
+        yield press("ok"), None
         yield press(app.t["borrow"]), None
         yield (lambda: app.scan("40001")), None
         yield press(app.t["logout"]), None
@@ -48,34 +58,40 @@ def tour(app: "KioskApp", out: Path,
         yield press(app.t["receipt_none"]), None
         yield (lambda: app.act(lambda: skip(s))), None
         yield (lambda lang=lang: app.language(lang)), None
-        yield (lambda: app.card("04A1B2C3")), f"{lang}-03-account"
+        yield (lambda: app.card("04A1B2C3")), f"{name}03-account"
         yield press(app.t["borrow"]), None
         yield (lambda: app.scan("40001")), None
-        yield (lambda: app.scan("40002")), f"{lang}-04-checkout"
+        yield (lambda: app.scan("40002")), f"{name}04-checkout"
+        yield (lambda: app.turn_page()), None
+        yield (lambda: app.expect(all(p.page == p.pages - 1 for p in app.lists()),
+                                  "the list did not turn its page")), f"{name}04-checkout-more"
         yield press(app.t["renew"]), None
-        yield press(app.t["renew_all"]), f"{lang}-05-renew"
-        yield press(app.t["pay"]), f"{lang}-06-pay"
+        yield (lambda: app.press_row("Ivan Cankar: Na klancu")), None
+        yield (lambda: app.expect_chosen(["l1"])), f"{name}05-renew-chosen"
+        yield press(app.t["renew_all"]), f"{name}06-renewed"
+        yield press(app.t["pay"]), None
+        yield press(app.ui["choose_all"]), None
+        yield (lambda: app.expect_chosen(["d1", "d2"])), f"{name}07-pay-chosen"
         yield (lambda: setattr(app.session.terminal, "delay", 30)), None
-        yield (lambda: app.act(lambda: s.pay(None))), f"{lang}-07-paying"
+        yield (lambda: app.act(lambda: s.pay(None))), f"{name}08-paying"
         yield (lambda: app.act(s.cancel_payment)), None
         yield (lambda: setattr(backend, "online", False)), None
         yield press(app.t["borrow"]), None
-        yield (lambda: app.scan("40004")), f"{lang}-08-offline"
+        yield (lambda: app.scan("40004")), f"{name}09-offline"
         yield (lambda: setattr(backend, "online", True)), None
-        yield press(app.t["logout"]), f"{lang}-09-receipt"
-        yield press(app.t["receipt_email"]), f"{lang}-10-goodbye"
+        yield (lambda: setattr(s.clock, "skip", s.settings.warning_after + 1)), None
+        yield (lambda: app.act(s.tick)), None
+        yield (lambda: app.expect(app.countdown > 0, "no countdown")), f"{name}10-countdown"
+        yield press(app.t["logout"]), f"{name}11-receipt"
+        yield press(app.t["receipt_email"]), f"{name}12-goodbye"
         yield (lambda: app.act(lambda: skip(s))), None
         yield (lambda lang=lang: app.language(lang)), None
-        yield (lambda: app.card("04FF0001")), f"{lang}-11-maintenance"
+        yield (lambda: app.card("04FF0001")), f"{name}13-maintenance"
         yield press(app.t["maint_restart"]), None
         yield press(app.t["maint_restart"]), None  # the second tap confirms
         yield press(app.t["maint_close"]), None
         yield (lambda lang=lang: app.language(lang)), None
-        yield (lambda: app.card("DEADBEEF")), f"{lang}-12-unknown-card"
-        yield (lambda: setattr(app, "large", True)), None
-        yield (lambda: setattr(app, "contrast", True)), f"{lang}-13-accessible"
-        yield (lambda: setattr(app, "large", False)), None
-        yield (lambda: setattr(app, "contrast", False)), None
+        yield (lambda: app.card("DEADBEEF")), f"{name}14-unknown-card"
 
 
 def staff_facts(folder: Path) -> Callable[[], list["Fact"]]:
@@ -137,8 +153,10 @@ class SkipClock:
 @click.command()
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for PNGs.")
 @click.option("--lang", "langs", multiple=True, help="Languages (default: all).")
-def main(out: str, langs: tuple[str, ...]) -> None:
-    """Take a screenshot of every kiosk screen in every language."""
+@click.option("--mode", type=click.Choice(list(MODES)), default="normal", show_default=True,
+              help="Colours and type size: normal, high contrast or large text.")
+def main(out: str, langs: tuple[str, ...], mode: str) -> None:
+    """Take a screenshot of every kiosk screen in every language; check every label fits."""
     from kivy.config import Config
 
     Config.set("graphics", "width", "1280")
@@ -153,10 +171,13 @@ def main(out: str, langs: tuple[str, ...]) -> None:
     from kiosk.session import Screen, Session, Settings
     from kiosk.simulator import SimulatedBackend
     from kiosk.worker import SessionWorker
+    from patron_ui.fit import overflows
+    from patron_ui.widgets import CheckRow, PagedList
 
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     shots: list[str] = []
+    cut: list[str] = []
 
     class TourApp(KioskApp):
         submitted = 0
@@ -188,18 +209,58 @@ def main(out: str, langs: tuple[str, ...]) -> None:
         def visible(self, text: str) -> "Widget | None":
             """The visible, enabled button labelled `text` on the current screen, or None."""
             for w in self.root.current_screen.walk():
-                if getattr(w, "text", None) == text and hasattr(w, "trigger_action") and (
-                        w.width > 0 and w.height > 0 and w.opacity > 0 and not w.disabled):
+                if text in (getattr(w, "text", None), getattr(w, "key", None)) and hasattr(
+                        w, "trigger_action") and (w.width > 0 and w.height > 0 and w.opacity > 0
+                                                  and not w.disabled):
                     return w
             return None
 
         def press(self, text: str) -> None:
-            """A real touch on the visible button labelled `text`."""
+            """A real touch on the visible button labelled `text` (or a keypad key)."""
             w = self.visible(text)
             if w is None:
                 seen = [(w.text, w.width, w.opacity) for w in self.root.current_screen.walk()
                         if hasattr(w, "trigger_action")]
                 raise LookupError(f"no button {text!r} on {self.root.current}: {seen}")
+            self.touch(w)
+
+        def press_row(self, title: str) -> None:
+            """A real touch on the list row titled `title`."""
+            rows = [w for w in self.root.current_screen.walk()
+                    if isinstance(w, CheckRow) and w.title == title]
+            if not rows:
+                shown = [w.title for w in self.root.current_screen.walk()
+                         if isinstance(w, CheckRow)]
+                raise LookupError(f"no row {title!r} on {self.root.current}: {shown}")
+            self.touch(rows[0])
+
+        def lists(self) -> list["PagedList"]:
+            """The paged lists on the current screen."""
+            return [w for w in self.root.current_screen.walk() if isinstance(w, PagedList)]
+
+        def expect_chosen(self, ids: list[str]) -> None:
+            """Fail unless the list with check boxes shows exactly `ids` chosen, ticked."""
+            [chosen] = [w for w in self.lists() if w.choosing]
+            ticked = sorted(w.item_id for w in chosen.walk() if isinstance(w, CheckRow)
+                            and w.chosen)
+            self.expect(sorted(chosen.chosen) == ticked == ids, f"chosen {chosen.chosen}, "
+                        f"ticked {ticked}, expected {ids}")
+
+        def turn_page(self) -> None:
+            """Touch "more" when a list has pages (then the first row shown must change)."""
+            for paged in self.lists():
+                if paged.pages > 1:
+                    self.press(self.ui["next"])
+
+        @staticmethod
+        def expect(condition: bool, problem: str) -> None:
+            """Fail the tour unless `condition` holds."""
+            if not condition:
+                raise AssertionError(problem)
+
+        @staticmethod
+        def touch(w: "Widget") -> None:
+            """Touch the middle of a widget, down and up."""
             touch = UnitTestTouch(*w.to_window(*w.center))
             touch.touch_down()
             touch.touch_up()
@@ -220,11 +281,12 @@ def main(out: str, langs: tuple[str, ...]) -> None:
     app = TourApp(session, worker, status=staff_facts(folder))
     worker.start()
     chosen = list(langs) or list(LANGUAGES)
-    steps = tour(app, folder, chosen)
+    steps = tour(app, chosen, mode)
 
     def shoot(name: str) -> None:
         def on_flip(*_: object) -> None:
             Window.unbind(on_flip=on_flip)
+            cut.extend(f"{name}: {problem}" for problem in overflows(app.root, Window.size))
             saved = Window.screenshot(name=str(folder / f"{name}.png"))
             if saved:
                 os.replace(saved, folder / f"{name}.png")
@@ -239,8 +301,8 @@ def main(out: str, langs: tuple[str, ...]) -> None:
             if app.settled():
                 then()
             else:
-                Clock.schedule_once(check, 0.05)
-        Clock.schedule_once(check, 0.15)
+                Clock.schedule_once(check, 0.02)
+        Clock.schedule_once(check, 0)
 
     def step(dt: float) -> None:
         try:
@@ -259,6 +321,9 @@ def main(out: str, langs: tuple[str, ...]) -> None:
     Clock.schedule_once(step, 1.0)
     app.run()
     print("\n".join(shots))
+    if cut:
+        print("labels cut off:\n" + "\n".join(cut), file=sys.stderr)
+        sys.exit(1)
     if len(backend.receipts) != len(chosen):
         print(f"e-mailed receipts: {len(backend.receipts)}, expected {len(chosen)}",
               file=sys.stderr)

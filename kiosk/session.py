@@ -65,6 +65,7 @@ class Settings:
     languages: tuple[str, ...] = ("sl", "en", "cs", "hu", "zh")
     library: str = ""
     branch: str = ""
+    reader_at: str = "down"  # where the card reader is, seen from the screen: down, left, right
 
 
 @dataclass
@@ -93,6 +94,11 @@ class Session:
         self.sounder = sounder or Silent()
         self.lang = settings.languages[0]
         self._reset()
+
+    @property
+    def message(self) -> str:
+        """The library's message of the day in the patron's language ("" when there is none)."""
+        return self.backend.message(self.lang)
 
     @property
     def notice(self) -> Notice | None:

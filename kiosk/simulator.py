@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 from edge_common.errors import EdgeError
+from edge_common.protocol.datasets import ANY_LANGUAGE
 from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
 from kiosk.receipt import Line
 
@@ -36,9 +37,16 @@ class SimulatedBackend:
                        Debt("d2", "reminder_fee", 150)]),
             "p2": Account(),
         }
+        self.messages = {
+            ANY_LANGUAGE: "Open today until 20:00. Reading room on the 2nd floor.",
+            "sl": "Danes odprto do 20.00. Čitalnica je v 2. nadstropju."}
         self.items = {"40001": "Tone Pavček: Juri Muri v Afriki", "40002": "Zlata ribica (DVD)",
                       "40003": "Slovar slovenskega knjižnega jezika",
                       "40004": "Svetlana Makarovič: Pekarna Mišmaš"}
+
+    def message(self, lang: str) -> str:
+        """The sample library's message of the day."""
+        return self.messages.get(lang) or self.messages.get(ANY_LANGUAGE, "")
 
     def identify(self, card: str, kind: str) -> Patron:
         """Look up a sample card."""

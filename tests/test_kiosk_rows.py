@@ -21,16 +21,18 @@ def test_loans_say_when_due_or_since_when_overdue_and_whether_renewable():
     assert [r["detail"] for r in rows] == [
         "due 3 Dec 2026", "overdue since 27 Nov 2026 · cannot be renewed", "due 30 Nov 2026"]
     assert [r["selectable"] for r in rows] == [True, False, True]
+    assert [r["level"] for r in rows] == ["", "bad", ""]  # overdue is marked, due today is not
     sl = account_rows(Translator("sl"), ACCOUNT, TODAY)["loans"][1]["detail"]
     assert sl.startswith("rok vrnitve je potekel 27. nov. 2026")
 
 
 def test_holds_and_fees_are_described():
     rows = account_rows(Translator("en"), ACCOUNT, TODAY)
-    assert [r["detail"] for r in rows["holds"]] == [
-        "Ready for pickup · pick up by 5 Dec 2026", "Waiting number 2 in the queue", "On the way"]
+    assert [(r["detail"], r["level"]) for r in rows["holds"]] == [
+        ("pick up by 5 Dec 2026", "ok"), ("Waiting number 2 in the queue", ""),
+        ("On the way", "")]
     assert [r["title"] for r in rows["debts"]] == ["Late fee", "lost_item_fee"]
-    assert rows["debts"][0]["detail"] == "Kosovel  €2.40"
+    assert [r["detail"] for r in rows["debts"]] == ["Kosovel · €2.40", "€9.90"]
     assert account_rows(Translator("en"), None, TODAY) == {"loans": [], "holds": [], "debts": []}
 
 

@@ -1,4 +1,5 @@
-"""The Kivy kiosk offscreen: a real-touch tour of every screen in every language, as PNGs."""
+"""The Kivy kiosk offscreen: a real-touch tour of every screen in every language, in normal
+colours, high contrast and large text, as PNGs; the tour fails on any label cut off."""
 
 import os
 import subprocess
@@ -8,48 +9,77 @@ import pytest
 from PIL import Image, ImageStat
 
 from kiosk.i18n import LANGUAGES
+from patron_ui.palette import HIGH_CONTRAST, NORMAL, Colour
 
-SCREENS = ["01-idle", "02-pin", "03-account", "04-checkout", "05-renew", "06-pay", "07-paying",
-           "08-offline", "09-receipt", "10-goodbye", "11-maintenance", "12-unknown-card",
-           "13-accessible"]
+SCREENS = ["01-idle", "02-pin", "03-account", "04-checkout", "04-checkout-more",
+           "05-renew-chosen", "06-renewed", "07-pay-chosen", "08-paying", "09-offline",
+           "10-countdown", "11-receipt", "12-goodbye", "13-maintenance", "14-unknown-card"]
+PREFIX = {"normal": "", "contrast": "hc-", "large": "large-"}
 
 
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    out = tmp_path_factory.mktemp("screens")
+def tour(out, mode):
     env = os.environ | {"SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(out / ".kivy")}
-    run = subprocess.run([sys.executable, "-m", "kiosk.screenshots", "--out", str(out)],
-                         capture_output=True, text=True, timeout=600, env=env)
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = subprocess.run([sys.executable, "-m", "kiosk.screenshots", "--out", str(out),
+                          "--mode", mode], capture_output=True, text=True, timeout=600, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]  # a step failed or a label was cut off
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
     (out / "stdout.txt").write_text(run.stdout)
     return out
 
 
-@pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_every_screen_rendered_in_every_language(shots, lang):
-    for screen in SCREENS:
-        image = Image.open(shots / f"{lang}-{screen}.png").convert("RGB")
-        assert image.size == (1280, 800)
-        assert max(hi - lo for lo, hi in image.getextrema()) > 100, f"{lang}-{screen} is blank"
+@pytest.fixture(scope="module", params=list(PREFIX))
+def shots(request, tmp_path_factory):
+    return request.param, tour(tmp_path_factory.mktemp(request.param), request.param)
+
+
+def rgb(colour: Colour) -> tuple[int, ...]:
+    return tuple(round(c * 255) for c in colour[:3])
+
+
+def test_every_screen_rendered_in_every_language_and_mode_with_nothing_cut_off(shots):
+    mode, folder = shots
+    for lang in LANGUAGES:
+        for screen in SCREENS:
+            image = Image.open(folder / f"{lang}-{PREFIX[mode]}{screen}.png").convert("RGB")
+            assert image.size == (1280, 800)
+            assert max(hi - lo for lo, hi in image.getextrema()) > 100, f"{lang}-{screen} blank"
 
 
 def test_high_contrast_is_dark_and_normal_is_light(shots):
-    dark = ImageStat.Stat(Image.open(shots / "en-13-accessible.png").convert("L")).mean[0]
-    light = ImageStat.Stat(Image.open(shots / "en-01-idle.png").convert("L")).mean[0]
-    assert dark < 60 < 200 < light
+    mode, folder = shots
+    mean = ImageStat.Stat(Image.open(folder / f"en-{PREFIX[mode]}03-account.png").convert(
+        "L")).mean[0]
+    assert mean < 60 if mode == "contrast" else mean > 200
+    page = Image.open(folder / f"en-{PREFIX[mode]}01-idle.png").convert("RGB").getpixel((2, 2))
+    assert page == rgb((HIGH_CONTRAST if mode == "contrast" else NORMAL).page)
 
 
 def test_languages_render_differently(shots):
-    images = {lang: Image.open(shots / f"{lang}-03-account.png").convert("L").tobytes()
-              for lang in LANGUAGES}
+    mode, folder = shots
+    images = {lang: Image.open(folder / f"{lang}-{PREFIX[mode]}03-account.png").convert(
+        "L").tobytes() for lang in LANGUAGES}
     assert len(set(images.values())) == len(LANGUAGES)
 
 
 def test_maintenance_shows_facts_coloured_by_level_and_restarts_on_touch(shots):
-    ok, warning, error = (31, 128, 64), (191, 115, 5), (178, 31, 31)  # OK, WARN, BAD in kiosk.kv
+    mode, folder = shots
+    colours = HIGH_CONTRAST if mode == "contrast" else NORMAL
     for lang in LANGUAGES:
-        image = Image.open(shots / f"{lang}-11-maintenance.png").convert("RGB")
-        marks = {image.getpixel((20, y)) for y in range(140, 460, 4)}
-        assert {ok, warning, error} <= marks, (lang, marks)
-    assert (shots / "stdout.txt").read_text().count("restart requested") == len(LANGUAGES)
+        image = Image.open(folder / f"{lang}-{PREFIX[mode]}13-maintenance.png").convert("RGB")
+        marks = {image.getpixel((20, y)) for y in range(140, 600, 3)}
+        assert {rgb(colours.ok), rgb(colours.warn), rgb(colours.bad)} <= marks, (lang, marks)
+    assert (folder / "stdout.txt").read_text().count("restart requested") == len(LANGUAGES)
+
+
+def test_a_chosen_row_shows_a_ticked_box_and_the_countdown_a_shrinking_bar(shots):
+    """The tour itself checks the chosen ids against the ticked boxes; here the pixels."""
+    mode, folder = shots
+    colours = HIGH_CONTRAST if mode == "contrast" else NORMAL
+    chosen = Image.open(folder / f"en-{PREFIX[mode]}05-renew-chosen.png").convert("RGB")
+    account = Image.open(folder / f"en-{PREFIX[mode]}03-account.png").convert("RGB")
+    accent = rgb(colours.accent)
+    assert sum(p == accent for p in chosen.getdata()) > sum(p == accent for p in
+                                                            account.getdata())
+    countdown = Image.open(folder / f"en-{PREFIX[mode]}10-countdown.png").convert("RGB")
+    warn = rgb(colours.warn)
+    assert sum(p == warn for p in countdown.getdata()) > 20_000

@@ -14,6 +14,8 @@ from edge_common.protocol.spec import Answer, Body, request
 
 ALLOWLIST = "allowlist"
 CALENDAR = "calendar"
+MESSAGES = "messages"
+ANY_LANGUAGE = "*"
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
@@ -46,7 +48,15 @@ class ClosedDay(msgspec.Struct, frozen=True, kw_only=True):
     reason: Text | None = None
 
 
-ROWS: dict[str, type[msgspec.Struct]] = {ALLOWLIST: AllowEntry, CALENDAR: ClosedDay}
+class Message(msgspec.Struct, frozen=True, kw_only=True):
+    """A `messages` row, keyed by language code (or "*" for every language without its own):
+    the branch's message of the day on its patron screens."""
+
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+
+
+ROWS: dict[str, type[msgspec.Struct]] = {ALLOWLIST: AllowEntry, CALENDAR: ClosedDay,
+                                         MESSAGES: Message}
 _decoders = {name: msgspec.json.Decoder(row) for name, row in ROWS.items()}
 
 

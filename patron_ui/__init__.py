@@ -1,0 +1,1 @@
+"""The look every patron screen shares (kiosk, return box, signpad): colours, type, pictograms."""

@@ -1,0 +1,74 @@
+"""The Kivy app every patron screen runs on: the current colours, sizes, texts and fonts."""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.core.text import LabelBase
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, DictProperty, StringProperty
+
+from patron_ui import icons, palette, scale
+from patron_ui.texts import texts
+
+log = logging.getLogger(__name__)
+CJK_FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"]
+THEME = Path(__file__).with_name("theme.kv")
+
+
+def register_fonts() -> str:
+    """Register the pictogram font as "Icons" and a font with Chinese glyphs as "Patron";
+    return the text font's name (Roboto when no CJK font is installed)."""
+    if icons.available():
+        LabelBase.register("Icons", str(icons.FONT))
+    else:
+        LabelBase.register("Icons", "Roboto")
+        log.warning("no icon font found; buttons show text only "
+                    "(install fonts-materialdesignicons-webfont)")
+    for path in CJK_FONTS:
+        if Path(path).exists():
+            LabelBase.register("Patron", path)
+            return "Patron"
+    log.warning("no CJK font found; Chinese will not render (install fonts-wqy-microhei)")
+    return "Roboto"
+
+
+class PatronApp(App):
+    """An app on the shared theme: `c` colours, `s` sizes and `ui` texts follow the modes."""
+
+    contrast = BooleanProperty(False)
+    large = BooleanProperty(False)
+    c = DictProperty(palette.NORMAL.as_dict())
+    s = DictProperty(scale.NORMAL.as_dict())
+    ui = DictProperty(texts("en"))
+    font = StringProperty("Roboto")
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.font = register_fonts()
+        if THEME.as_posix() not in Builder.files:
+            Builder.load_file(str(THEME))
+
+    def on_contrast(self, _: object, on: bool) -> None:
+        """Switch the colours."""
+        self.c = (palette.HIGH_CONTRAST if on else palette.NORMAL).as_dict()
+
+    def on_large(self, _: object, on: bool) -> None:
+        """Switch the sizes."""
+        self.s = (scale.LARGE if on else scale.NORMAL).as_dict()
+
+    def use_language(self, lang: str) -> None:
+        """Show the shared texts in `lang` (called on the main thread)."""
+        shown = texts(lang)
+        if shown != self.ui:
+            self.ui = shown
+
+    @staticmethod
+    def glyph(name: str) -> str:
+        """The pictogram character of an icon name (empty without the icon font)."""
+        return icons.glyph(name)
+
+    def on_touch_anywhere(self) -> None:
+        """A touch on any control (a device's app keeps its session alive here)."""

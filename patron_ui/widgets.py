@@ -1,0 +1,285 @@
+"""The shared patron-screen widgets (drawn by theme.kv): pictogram buttons, rows with check
+boxes in paged lists, the inactivity countdown, PIN dots and the reader animation."""
+
+from typing import Any
+
+from kivy.animation import Animation
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.graphics import Color, Ellipse, Line, Rectangle, RoundedRectangle
+from kivy.metrics import dp
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    OptionProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
+
+
+class DataLabel(Label):
+    """A label showing data, such as a title from the catalogue: shortened with an ellipsis
+    when longer than its box, so the fit check leaves it out (the screens' own texts must fit)."""
+
+
+class PictoButton(ButtonBehavior, BoxLayout):
+    """A big touch button: a pictogram and its words, coloured by a palette tone."""
+
+    text = StringProperty("")
+    icon = StringProperty("")
+    tone = StringProperty("accent")
+    vertical = BooleanProperty(False)
+    type_size = StringProperty("button")  # which size of the scale its words use
+
+
+class CheckRow(ButtonBehavior, BoxLayout):
+    """One line of a list: a title and a detail, with a check box when it can be chosen."""
+
+    item_id = StringProperty("")
+    title = StringProperty("")
+    detail = StringProperty("")
+    level = StringProperty("")  # "", "ok" (ready), "warn" or "bad" (a problem): colours the detail
+    selectable = BooleanProperty(False)
+    choosing = BooleanProperty(False)
+    chosen = BooleanProperty(False)
+    owner = ObjectProperty(None, allownone=True)
+
+    def on_release(self) -> None:
+        """Choose or unchoose the row."""
+        if self.owner is not None and self.choosing and self.selectable:
+            self.owner.toggle(self.item_id)
+
+
+class PagedList(BoxLayout):
+    """Rows as large as the theme says, as many as fit, with pages when there are more.
+
+    `rows` are dicts (id, title, detail, selectable, level); with `choosing` on, selectable rows
+    get check boxes and a "choose all" line, and `chosen` holds the chosen ids.
+    """
+
+    rows = ListProperty()
+    choosing = BooleanProperty(False)
+    chosen = ListProperty()
+    choosable = ListProperty()
+    page = NumericProperty(0)
+    pages = NumericProperty(1)
+
+    def __init__(self, **kw: Any) -> None:
+        self._refill = Clock.create_trigger(lambda dt: self.refill())
+        super().__init__(**kw)
+        self.bind(rows=self._rows_changed, choosing=self._refill, chosen=self._refill,
+                  page=self._refill)
+
+    def on_kv_post(self, base_widget: Widget) -> None:
+        """Refill when the slots' height or the row size changes."""
+        self.ids.slots.bind(height=self._refill)
+        App.get_running_app().bind(s=self._refill)
+        self._refill()
+
+    def _rows_changed(self, *_: object) -> None:
+        self.choosable = [r["id"] for r in self.rows if r.get("selectable")]
+        kept = [i for i in self.chosen if i in self.choosable]
+        if kept != self.chosen:
+            self.chosen = kept
+        self._refill()
+
+    def toggle(self, item_id: str) -> None:
+        """Choose or unchoose one row."""
+        App.get_running_app().on_touch_anywhere()
+        self.chosen = ([i for i in self.chosen if i != item_id] if item_id in self.chosen
+                       else [*self.chosen, item_id])
+
+    def toggle_all(self) -> None:
+        """Choose every row that can be chosen, or none when all are."""
+        App.get_running_app().on_touch_anywhere()
+        every = self.choosable
+        self.chosen = [] if set(every) <= set(self.chosen) else every
+
+    def turn(self, by: int) -> None:
+        """Show the next (1) or previous (-1) page."""
+        App.get_running_app().on_touch_anywhere()
+        self.page = min(max(0, self.page + by), self.pages - 1)
+
+    def reset(self) -> None:
+        """Back to the first page with nothing chosen (the screen was left)."""
+        self.chosen = []
+        self.page = 0
+
+    def per_page(self) -> int:
+        """How many rows fit: all of them when they fit without the page buttons, else as many
+        as fit beside those buttons."""
+        s = App.get_running_app().s
+        gap, pager = dp(s["gap"]), dp(s["bar"] * 0.8)
+        room = self.ids.slots.height + (pager + gap if self.pages > 1 else 0)
+
+        def fitting(height: float) -> int:
+            return max(1, int((height + gap) // (dp(s["row"]) + gap)))
+        return len(self.rows) if len(self.rows) <= fitting(room) else fitting(room - pager - gap)
+
+    def refill(self) -> None:
+        """Put the current page's rows into the slots."""
+        slots = self.ids.slots
+        per = max(1, self.per_page())
+        self.pages = max(1, -(-len(self.rows) // per))
+        self.page = min(self.page, self.pages - 1)
+        shown = self.rows[self.page * per:(self.page + 1) * per]
+        slots.clear_widgets()
+        for row in shown:
+            slots.add_widget(CheckRow(
+                item_id=row["id"], title=row["title"], detail=row["detail"],
+                level=row.get("level", ""), selectable=row.get("selectable", False),
+                choosing=self.choosing, chosen=row["id"] in self.chosen, owner=self))
+        slots.add_widget(Widget())  # keeps the rows at the top
+
+
+class PinDots(Widget):
+    """The digits typed so far as filled dots, in at least four places."""
+
+    count = NumericProperty(0)
+    places = NumericProperty(4)
+    ink = ListProperty([0, 0, 0, 1])
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.bind(count=self._draw, places=self._draw, ink=self._draw, pos=self._draw,
+                  size=self._draw)
+
+    def _draw(self, *_: object) -> None:
+        places = max(int(self.places), int(self.count))
+        d = min(self.height * 0.6, dp(36))
+        step = d * 1.6
+        x0 = self.center_x - step * (places - 1) / 2 - d / 2
+        y = self.center_y - d / 2
+        self.canvas.clear()
+        with self.canvas:
+            Color(*self.ink)
+            for i in range(places):
+                if i < self.count:
+                    Ellipse(pos=(x0 + i * step, y), size=(d, d))
+                else:
+                    Line(ellipse=(x0 + i * step, y, d, d), width=dp(2))
+
+
+class ReaderHint(Widget):
+    """An animation of a card going to the reader (or a barcode going under the scanner),
+    with an arrow towards where the reader is on the machine."""
+
+    kind = OptionProperty("card", options=["card", "barcode"])
+    towards = OptionProperty("down", options=["down", "left", "right"])
+    phase = NumericProperty(0.0)
+    ink = ListProperty([0, 0, 0, 1])
+    accent = ListProperty([0, 0, 1, 1])
+    surface = ListProperty([1, 1, 1, 1])
+    beam = ListProperty([0.8, 0, 0, 1])
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._animation: Animation | None = None
+        self.bind(phase=self._draw, pos=self._draw, size=self._draw, ink=self._draw,
+                  accent=self._draw, surface=self._draw, kind=self._draw, towards=self._draw)
+
+    def start(self) -> None:
+        """Play the animation over and over (while its screen shows)."""
+        if self._animation is None:
+            self._animation = Animation(phase=1.0, d=2.0) + Animation(phase=1.0, d=0.6) + \
+                Animation(phase=0.0, d=0)
+            self._animation.repeat = True
+            self._animation.start(self)
+
+    def stop(self) -> None:
+        """Stop the animation (its screen was left)."""
+        if self._animation is not None:
+            self._animation.cancel(self)
+            self._animation = None
+
+    def _draw(self, *_: object) -> None:
+        self.canvas.clear()
+        if self.width < 10 or self.height < 10:
+            return
+        (self._card if self.kind == "card" else self._barcode)()
+
+    def _arrow(self, x: float, y: float, size: float) -> None:
+        """A filled arrow at (x, y) pointing where the reader is."""
+        dx, dy = {"down": (0, -1), "left": (-1, 0), "right": (1, 0)}[self.towards]
+        px, py = -dy, dx
+        tip = (x + dx * size, y + dy * size)
+        Color(*self.accent)
+        Line(points=[x - dx * size, y - dy * size, *tip], width=dp(5))
+        Line(points=[tip[0] - dx * size * 0.5 + px * size * 0.45,
+                     tip[1] - dy * size * 0.5 + py * size * 0.45, *tip,
+                     tip[0] - dx * size * 0.5 - px * size * 0.45,
+                     tip[1] - dy * size * 0.5 - py * size * 0.45], width=dp(5))
+
+    def _card(self) -> None:
+        w, h = self.width, self.height
+        pad_w, pad_h = min(w * 0.7, h * 0.9), h * 0.16
+        pad_x, pad_y = self.center_x - pad_w / 2, self.y + h * 0.12
+        card_w = min(pad_w * 0.62, (self.top - pad_y) * 0.45 * 1.586)
+        card_h = card_w / 1.586
+        travel = min(self.phase / 0.8, 1.0)
+        rest = pad_y + pad_h * 0.6
+        card_y = rest + (1 - travel) * max(0.0, self.top - card_h - rest)
+        with self.canvas:
+            Color(*self.ink)
+            RoundedRectangle(pos=(pad_x, pad_y), size=(pad_w, pad_h), radius=[dp(10)])
+            if travel >= 1.0:
+                Color(*self.accent)
+                for i in range(3):
+                    r = pad_h * (0.8 + 0.5 * i)
+                    Line(circle=(self.center_x, pad_y + pad_h, r, -60, 60), width=dp(3))
+            Color(*self.accent)
+            RoundedRectangle(pos=(self.center_x - card_w / 2, card_y), size=(card_w, card_h),
+                             radius=[dp(8)])
+            Color(*self.surface)
+            Rectangle(pos=(self.center_x - card_w * 0.38, card_y + card_h * 0.55),
+                      size=(card_w * 0.3, card_h * 0.22))
+            self._arrow(self.center_x, pad_y - h * 0.04, h * 0.04)
+
+    def _barcode(self) -> None:
+        w, h = self.width, self.height
+        book_w = min(w * 0.5, h * 0.45)
+        book_h = book_w * 1.3
+        travel = min(self.phase / 0.8, 1.0)
+        book_x = self.center_x - book_w / 2
+        rest = self.y + h * 0.12
+        book_y = rest + (1 - travel) * max(0.0, self.top - book_h - rest)
+        scan_y = self.y + h * 0.12 + book_h * 0.2
+        with self.canvas:
+            Color(*self.accent)
+            RoundedRectangle(pos=(book_x, book_y), size=(book_w, book_h), radius=[dp(6)])
+            Color(*self.surface)
+            code_x, code_y = book_x + book_w * 0.15, book_y + book_h * 0.1
+            Rectangle(pos=(code_x, code_y), size=(book_w * 0.7, book_h * 0.2))
+            Color(*self.ink)
+            for i, bar in enumerate((2, 1, 3, 1, 2, 2, 1, 3, 1, 1, 2, 1)):
+                Rectangle(pos=(code_x + book_w * (0.03 + i * 0.054), code_y + book_h * 0.02),
+                          size=(book_w * 0.012 * bar, book_h * 0.16))
+            if travel >= 1.0:
+                Color(*self.beam)
+                Line(points=[book_x - w * 0.05, scan_y, book_x + book_w + w * 0.05, scan_y],
+                     width=dp(3))
+            self._arrow(self.center_x, self.y + h * 0.06, h * 0.04)
+
+
+class PatronScreen(Screen):
+    """A screen whose animations play only while it shows, and whose lists start afresh."""
+
+    def on_enter(self, *_: object) -> None:
+        """Start the animations."""
+        for w in self.walk():
+            if isinstance(w, ReaderHint):
+                w.start()
+
+    def on_leave(self, *_: object) -> None:
+        """Stop the animations; lists go back to page one with nothing chosen."""
+        for w in self.walk():
+            if isinstance(w, ReaderHint):
+                w.stop()
+            elif isinstance(w, PagedList):
+                w.reset()
