@@ -66,13 +66,18 @@ def replace(db: sqlite_utils.Database, site: str, dataset: str,
             rows: Mapping[str, Row]) -> int | None:
     """Make a dataset hold exactly `rows` (key → Struct or dict): record only what differs,
     and deletions for keys that are gone, in the caller's transaction."""
-    have = dict(db.conn.execute(
-        "SELECT key, value FROM dataset_rows WHERE site = ? AND dataset = ? AND value IS NOT NULL",
-        (site, dataset)).fetchall())
+    have = current(db, site, dataset)
     changes: dict[str, Row | None] = {
         k: v for k, v in rows.items() if have.get(k) != _json.encode(v)}
     changes |= dict.fromkeys(have.keys() - rows.keys())
     return record(db, site, dataset, changes)
+
+
+def current(db: sqlite_utils.Database, site: str, dataset: str) -> dict[str, bytes]:
+    """Every key a dataset holds at a site now, with its row's JSON."""
+    return dict(db.conn.execute(
+        "SELECT key, value FROM dataset_rows WHERE site = ? AND dataset = ? AND value IS NOT NULL",
+        (site, dataset)).fetchall())
 
 
 def head(db: sqlite_utils.Database, site: str, dataset: str) -> int:

@@ -157,3 +157,27 @@ def test_copies_to_send_are_listed_for_the_sending_branch(tmp_path):
     assert [b["barcode"] for b in to_send] == ["B1"]
     # which branch sends is not optional: without it the list came out empty
     assert "--to-send needs --branch" in run(db, "ib", "list", "--to-send", ok=False)
+
+
+def test_a_branch_message_of_the_day_is_set_per_language_listed_cleared_and_checked(tmp_path):
+    db = tmp_path / "central.db"
+    run(db, "init", "--admin", "boss")
+    run(db, "branch", "add", "center", "Central Library")
+    run(db, "staff", "add", "head", "Head", "--role", "supervisor", "--branch", "center")
+    run(db, "staff", "add", "desk", "Desk", "--role", "clerk", "--branch", "center")
+    run(db, "branch", "message", "center", "  Open until 20:00.\n Reading room upstairs. ",
+        staff="head")
+    run(db, "branch", "message", "center", "Odprto do 20.00.", "--lang", "sl")
+    assert run(db, "branch", "messages", "center").splitlines() == [
+        "*\tOpen until 20:00. Reading room upstairs.", "sl\tOdprto do 20.00."]
+    assert "[role_required]" in run(db, "branch", "message", "center", "x", staff="desk",
+                                    ok=False)
+    assert "[too_long]" in run(db, "branch", "message", "center", "x" * 301, ok=False)
+    assert "[bad_value]" in run(db, "branch", "message", "center", " \n ", ok=False)
+    assert "[bad_language]" in run(db, "branch", "message", "center", "x", "--lang", "de",
+                                   ok=False)
+    assert "[branch_unknown]" in run(db, "branch", "message", "nowhere", "x", ok=False)
+    assert "[bad_usage]" in run(db, "branch", "message", "center", ok=False)
+    run(db, "branch", "message", "center", "--clear")
+    assert run(db, "branch", "messages", "center").splitlines() == ["sl\tOdprto do 20.00."]
+    assert "branch.message" in run(db, "audit")

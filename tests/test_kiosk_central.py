@@ -14,12 +14,13 @@ from central.circulation import (
     holds,
     lifecycle,
     loans,
+    messages,
     patrons,
     settings,
 )
 from edge_common.cardid import card_hash
 from edge_common.errors import EdgeError
-from edge_common.protocol.datasets import ALLOWLIST
+from edge_common.protocol.datasets import ALLOWLIST, MESSAGES
 from kiosk.central_backend import CentralBackend
 from kiosk.models import Debt, Hold, Loan, OwedElsewhere, Patron, Renewal
 from kiosk.session import Screen, Session
@@ -265,3 +266,23 @@ def test_with_the_network_debt_limit_the_account_shows_what_is_owed_elsewhere(ne
     backend = backend_of(net, kiosk)
     account = backend.account(backend.identify(ANA, "uid"))
     assert (account.elsewhere, account.debts) == ([OwedElsewhere("East Library", 300)], [])
+
+
+def test_the_branchs_message_of_the_day_reaches_the_kiosk_in_each_language_and_stays_offline(
+        net, lib):
+    """Set at central (`libedge admin branch message`), replicated as the `messages` dataset."""
+    dev = net.device("kiosk-2", kind="kiosk", datasets=[ALLOWLIST, MESSAGES])
+    dev.start()
+    try:
+        backend = backend_of(net, dev)
+        assert backend.message("en") == ""
+        messages.set_message(lib, net.site, "*", "Open until 20:00.")
+        messages.set_message(lib, net.site, "sl", "Odprto do 20.00.")
+        wait_for(lambda: backend.message("sl") == "Odprto do 20.00.", what="Slovenian message")
+        assert backend.message("hu") == backend.message("en") == "Open until 20:00."
+        messages.set_message(lib, net.site, "*", None)
+        wait_for(lambda: backend.message("hu") == "", what="message taken away")
+        stop_central(net, dev)
+        assert backend.message("sl") == "Odprto do 20.00."  # the kiosk keeps its copy offline
+    finally:
+        dev.stop()

@@ -5,7 +5,7 @@ import json
 import click
 import msgspec
 
-from central.circulation import allowlist, audit, basics, branches, catalogue, settings
+from central.circulation import allowlist, audit, basics, branches, catalogue, messages, settings
 from central.circulation.calendar import LIBRARY
 from central.circulation.cli_common import TEXT, day, show, staff_action, with_store
 from central.circulation.store import Store
@@ -73,6 +73,33 @@ def branch_closed(s: Store, year: int, days: tuple[str, ...], branch_id: str | N
     parsed = {day(d.split("=")[0]): (d.split("=", 1)[1] if "=" in d else "") for d in days}
     branches.set_closed_days(s, year, parsed, branch=branch_id or LIBRARY)
     click.echo(f"{len(parsed)} closed days in {year} for {branch_id or 'the library'}")
+
+
+@branch.command("message")
+@with_store
+@staff_action("branch.message", "supervisor", "admin")
+@click.argument("branch_id")
+@click.argument("text", required=False)
+@click.option("--lang", default="*", show_default=True,
+              help="The language it is in: en, sl, cs, hu, zh, or * for every language that has "
+                   "no message of its own.")
+@click.option("--clear", is_flag=True, help="Take the message in that language away.")
+def branch_message(s: Store, branch_id: str, text: str | None, lang: str, clear: bool) -> None:
+    """Show TEXT as the message of the day on the patron screens (kiosks) of a branch, or take
+    it away with --clear."""
+    if clear == (text is not None):
+        raise click.UsageError("give either TEXT or --clear")
+    now = messages.set_message(s, branch_id, lang, None if clear else text)
+    click.echo(f"{branch_id}: {len(now)} message(s) shown; the devices update within seconds")
+
+
+@branch.command("messages")
+@with_store
+@click.argument("branch_id")
+def branch_messages(s: Store, branch_id: str) -> None:
+    """The messages of the day a branch's patron screens show, by language (* = every other)."""
+    for lang, text in messages.of_branch(s, branch_id).items():
+        click.echo(f"{lang}\t{text}")
 
 
 @branch.command("room")

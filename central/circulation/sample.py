@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from central.circulation import allowlist, basics, branches, calendar, patrons
+from central.circulation import allowlist, basics, branches, calendar, messages, patrons
 from central.circulation.store import Store
 
 BRANCH_NAMES = [
@@ -36,6 +36,8 @@ PATRON_MIX = [("adult", 55), ("child", 15), ("student", 15), ("senior", 12), ("s
 ITEM_MIX = [("book", 85), ("dvd", 5), ("magazine", 5), ("audiobook", 3), ("reference", 2)]
 LANGUAGES = [("sl", 80), ("en", 8), ("cs", 4), ("hu", 4), ("zh", 4)]
 DEMO_STAFF = [("desk", "Desk clerk", "clerk"), ("admin", "Administrator", "admin")]
+DEMO_MESSAGES = {"*": "Open today until 20:00. The reading room is on the second floor.",
+                 "sl": "Danes odprto do 20.00. Čitalnica je v drugem nadstropju."}
 DEMO_CARDS = [  # uid, what it shows, category, blocked, membership days left, staff
     ("04A1B2C3", "a member in good standing", "adult", 0, 365, 0),
     ("04D4E5F6", "a blocked member", "adult", 1, 365, 0),
@@ -303,6 +305,8 @@ def tiny(s: Store) -> dict:
             until = (s.now().date() + timedelta(days=left)).isoformat()
             s.update("patrons", pid, {"valid_until": until, "blocked": blocked})
             patrons.add_card(s, pid, uid)
+    for lang, text in DEMO_MESSAGES.items():
+        messages.set_message(s, site, lang, text)
     return made | {"demo_cards": len(DEMO_CARDS), "demo_staff": len(DEMO_STAFF)}
 
 
