@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := mosquitto mosquitto-clients socat gcc libpcsclite-dev pcscd vsmartcard-vpcd \
 	libgl1 libegl1 libgl1-mesa-dri libmtdev1 fonts-wqy-microhei \
-	fonts-materialdesignicons-webfont openssl
+	fonts-materialdesignicons-webfont espeak-ng alsa-utils openssl
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench mutate lint sysdeps venv clean

@@ -107,6 +107,7 @@ class Kiosk:
         for reader in self.readers.values():
             reader.stop()
         self.worker.stop()
+        self.session.sounder.close()
         if self.runtime:
             self.runtime.stop()
         logging.getLogger().removeHandler(self.problems)

@@ -17,7 +17,8 @@ from kiosk.i18n import Translator
 from kiosk.models import Account, Borrowed, Patron, Renewal
 from kiosk.payment import PaymentResult, PaymentTerminal
 from kiosk.receipt import Line, compose
-from kiosk.sounds import Cue, Silent, Sounder
+from patron_ui.cues import Cue, Silent, Sounder
+from patron_ui.texts import texts
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -109,7 +110,8 @@ class Session:
     def notice(self, notice: Notice | None) -> None:
         self._notice = notice
         if notice is not None:
-            self._cue(CUES.get(notice.level, "warning"))
+            self._cue(CUES.get(notice.level, "warning"),
+                      Translator(self.lang).notice(notice.code, **notice.params))
 
     def _reset(self) -> None:
         self.screen = Screen.IDLE
@@ -367,7 +369,7 @@ class Session:
             return
         warned = self.warning_left is not None
         if warned and not self._warned:
-            self._cue("attention")
+            self._cue("attention", texts(self.lang)["stay"].format(seconds=self.warning_left))
         self._warned = warned
 
     @property
@@ -399,10 +401,11 @@ class Session:
         self._reset()
         self.lang = self.settings.languages[0]
 
-    def _cue(self, kind: Cue) -> None:
-        """Play a cue; a broken buzzer is logged, never in the patron's way."""
+    def _cue(self, kind: Cue, words: str) -> None:
+        """Play a cue (with the words the screen shows, for a speaker that speaks them); a broken
+        buzzer is logged, never in the patron's way."""
         try:
-            self.sounder.cue(kind)
+            self.sounder.cue(kind, words, self.lang)
         except Exception:  # noqa: BLE001 - GPIO errors of any kind
             log.exception("sounder failed")
 

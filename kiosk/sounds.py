@@ -1,38 +1,19 @@
-"""Audible cues: a short beep pattern for success, warning, error and "are you still there?".
+"""Audible cues: a short beep pattern for success, warning, error and "are you still there?",
+on a buzzer, and the same as tones (and the screen's words) on a speaker where there is one.
 
 Wiring: an active piezo buzzer on a GPIO pin (BCM numbering), through a transistor when it draws
-more than a few mA; `active_high = false` for boards that sound when the pin is low.
+more than a few mA; `active_high = false` for boards that sound when the pin is low. The speaker
+is any ALSA output (patron_ui.speaker).
 """
 
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from edge_common.config import BcmPin, Schema
+from patron_ui.cues import PATTERNS, Chorus, Cue, Silent, Sounder
+from patron_ui.speaker import Speaker, SpeakerConfig
 
 if TYPE_CHECKING:
     from gpiozero.pins import Factory
-
-Cue = Literal["ok", "warning", "error", "attention"]
-# (on seconds, off seconds, beeps): one short chirp, two medium beeps, three long ones, a trill
-PATTERNS: dict[str, tuple[float, float, int]] = {
-    "ok": (0.08, 0.05, 1),
-    "warning": (0.15, 0.10, 2),
-    "error": (0.35, 0.15, 3),
-    "attention": (0.05, 0.05, 4),
-}
-
-
-class Sounder(Protocol):
-    """Something that can play a cue without blocking the caller."""
-
-    def cue(self, kind: Cue) -> None:
-        """Start playing the cue (a newer cue cuts an older one short)."""
-
-
-class Silent:
-    """A sounder for kiosks without a buzzer."""
-
-    def cue(self, kind: Cue) -> None:
-        """Play nothing."""
 
 
 class BuzzerSounder:
@@ -44,8 +25,8 @@ class BuzzerSounder:
 
         self.buzzer = Buzzer(pin, active_high=active_high, pin_factory=pin_factory)
 
-    def cue(self, kind: Cue) -> None:
-        """Beep the cue's pattern on the buzzer's background thread."""
+    def cue(self, kind: Cue, words: str = "", lang: str = "en") -> None:
+        """Beep the cue's pattern on the buzzer's background thread (words are not beeped)."""
         on, off, n = PATTERNS[kind]
         self.buzzer.beep(on_time=on, off_time=off, n=n, background=True)
 
@@ -55,15 +36,19 @@ class BuzzerSounder:
 
 
 class SounderConfig(Schema, frozen=True):
-    """Whether the kiosk has a buzzer, and on which pin."""
+    """Whether the kiosk has a buzzer (on which pin) and a speaker."""
 
     kind: Literal["none", "buzzer"] = "none"
     pin: BcmPin = 18
     active_high: bool = True
+    speaker: SpeakerConfig = SpeakerConfig()
 
 
 def open_sounder(cfg: SounderConfig, pin_factory: "Factory | None" = None) -> Sounder:
-    """The sounder a config section describes."""
+    """The sounders a config section describes: none, the buzzer, the speaker, or both."""
+    sounders: list[Sounder] = []
     if cfg.kind == "buzzer":
-        return BuzzerSounder(cfg.pin, cfg.active_high, pin_factory)
-    return Silent()
+        sounders.append(BuzzerSounder(cfg.pin, cfg.active_high, pin_factory))
+    if cfg.speaker.kind != "none":
+        sounders.append(Speaker(cfg.speaker))
+    return sounders[0] if len(sounders) == 1 else Chorus(*sounders) if sounders else Silent()

@@ -6,6 +6,7 @@ import msgspec
 import pytest
 
 from edge_common.errors import EdgeError, OfflineError
+from kiosk.i18n import Translator
 from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
 from kiosk.payment import PaymentResult
 from kiosk.session import Notice, Screen, Session, Settings
@@ -421,10 +422,15 @@ class Cues:
     def __init__(self):
         """Nothing played yet."""
         self.played = []
+        self.said = []
 
-    def cue(self, kind):
-        """Remember the cue."""
+    def cue(self, kind, words="", lang="en"):
+        """Remember the cue, and the words with it."""
         self.played.append(kind)
+        self.said.append((words, lang))
+
+    def close(self):
+        """Nothing to let go of."""
 
 
 @pytest.fixture
@@ -502,6 +508,19 @@ def test_each_notice_cues_by_its_level(staff):
     assert staff.sounder.played == ["error", "ok", "warning", "warning"]
 
 
+def test_each_cue_carries_the_words_the_screen_shows_for_a_speaker(staff):
+    """A speaker that speaks says what the notice says, in the patron's language."""
+    staff.set_language("sl")
+    staff.card("9999")
+    assert staff.sounder.said == [(Translator("sl").notice("card_unknown"), "sl")]
+    staff.card("04A1")
+    staff.set_language("sl")
+    staff.clock.t += 46
+    staff.tick()
+    assert staff.sounder.said[-1] == ("Čez 14 s boste odjavljeni. Dotaknite se zaslona, če "
+                                      "želite ostati.", "sl")
+
+
 def test_inactivity_warning_cues_once_each_time_it_appears(staff):
     """The trill sounds when the warning appears, not before it, and not again while it shows."""
     staff.card("04A1")
@@ -521,7 +540,7 @@ def test_inactivity_warning_cues_once_each_time_it_appears(staff):
 
 def test_a_broken_buzzer_is_logged_not_raised(staff, caplog):
     """A failing buzzer is logged and the session goes on."""
-    def broken(kind):
+    def broken(kind, words, lang):
         """A buzzer whose pin is gone."""
         raise OSError("pin gone")
 
