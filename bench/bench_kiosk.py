@@ -2,7 +2,8 @@
 
 Central runs on loopback with patrons who each have 15 loans; the kiosk is the real daemon
 (central backend, Kivy under SDL's offscreen driver). References in the same run: a bare Kivy
-app for start and memory, central's own request round trips for the screen latencies.
+app for start and memory, central's own request round trips for the screen latencies; the
+patron-screen theme alone (bench/theme_probe.py) against the bare app shows what the look costs.
 """
 
 import json
@@ -26,29 +27,6 @@ from edge_common.protocol.circulation import ACCOUNT_SUMMARY, Card
 from tests.circ import copy, install
 from tests.harness import device_parts
 
-BARE_KIVY = """
-import os
-os.environ["KIVY_NO_ARGS"] = "1"
-from kivy.config import Config
-Config.set("graphics", "width", "1280")
-Config.set("graphics", "height", "800")
-Config.set("graphics", "multisamples", "0")
-from kivy.app import App
-from kivy.core.window import Window
-from kivy.uix.label import Label
-
-class Bare(App):
-    def build(self):
-        return Label(text="idle")
-
-    def on_start(self):
-        def shown(*_):
-            Window.unbind(on_flip=shown)
-            print("ready", flush=True)
-        Window.bind(on_flip=shown)
-
-Bare().run()
-"""
 LOANS_EACH = 15
 
 
@@ -135,9 +113,10 @@ def measure(rounds: int) -> dict:
         times = json.loads(probe.stdout.strip().splitlines()[-1])
         cold, _ = started([sys.executable, "-m", "kiosk.daemon", "--config", str(cfg)],
                             "kiosk ready", env, "stderr")
-        bare = Path(tmp) / "bare_kivy.py"
-        bare.write_text(BARE_KIVY)
-        bare_cold, bare_rss = started([sys.executable, str(bare)], "ready", env, "stdout")
+        bare_cold, bare_rss = started([sys.executable, "-m", "bench.theme_probe", "--bare"],
+                                      "ready", env, "stdout")
+        themed_cold, themed_rss = started([sys.executable, "-m", "bench.theme_probe"], "ready",
+                                          env, "stdout")
         summary = request_times(net, ACCOUNT_SUMMARY, 200)
         raw = raw_round_trips(net, 200)
     return {
@@ -149,6 +128,7 @@ def measure(rounds: int) -> dict:
         "raw50": percentile(raw, 50) * 1000, "raw99": percentile(raw, 99) * 1000,
         "cold": cold, "bare_cold": bare_cold, "rss": times["rss_mb"],
         "idle_rss": times["idle_rss_mb"], "bare_rss": bare_rss,
+        "themed_cold": themed_cold, "themed_rss": themed_rss,
     }
 
 
@@ -172,6 +152,10 @@ def main(quick: bool = False) -> None:
     report("kiosk RSS (central backend, after the sessions)", med("rss"), "MB", med("bare_rss"),
            "bare Kivy app, same window", "≤ 200 MB", med("rss") <= 200)
     report("kiosk RSS (central backend, idle after start)", med("idle_rss"), "MB",
+           med("bare_rss"), "bare Kivy app, same window", "-", True)
+    report("patron-screen theme: start to a list of 15 rows drawn", med("themed_cold"), "s",
+           med("bare_cold"), "bare Kivy app, same window, to first frame", "-", True)
+    report("patron-screen theme: RSS with a list of 15 rows", med("themed_rss"), "MB",
            med("bare_rss"), "bare Kivy app, same window", "-", True)
 
 

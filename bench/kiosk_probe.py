@@ -15,6 +15,7 @@ from edge_common.readers import CardRead
 from kiosk.config import KioskConfig
 from kiosk.daemon import build
 from kiosk.session import Screen
+from patron_ui.widgets import CheckRow
 
 
 def rss_mb() -> float:
@@ -48,6 +49,10 @@ def main(config: str, rounds: int) -> None:
         waiting.clear()
         Clock.schedule_once(step, 0)
 
+    def drawn_rows() -> set[str]:
+        """The ids of the list rows on the screen now (rows come a frame after the data)."""
+        return {w.item_id for w in app.root.current_screen.walk() if isinstance(w, CheckRow)}
+
     def expect(shown, name=None, start=0.0):
         waiting.update(shown=shown, name=name, start=start)
 
@@ -61,8 +66,8 @@ def main(config: str, rounds: int) -> None:
         now = time.monotonic()
         times.setdefault("idle_rss_mb", rss_mb())
         if what == "card":
-            expect(lambda: app.root.current == "account" and bool(app.loans), "card_to_account",
-                   now)
+            expect(lambda: app.root.current == "account" and bool(drawn_rows()),
+                   "card_to_account", now)
             kiosk.worker.act(lambda: s.card(uid(n), "uid"))
             return
         if what == "borrow":
@@ -70,8 +75,7 @@ def main(config: str, rounds: int) -> None:
             kiosk.worker.act(lambda: s.show(Screen.CHECKOUT))
             return
         if what == "scan":
-            expect(lambda: any(b["id"] == f"K{n}" for b in app.borrowed) and app.notice,
-                   "scan_to_confirmation", now)
+            expect(lambda: f"K{n}" in drawn_rows() and app.notice, "scan_to_confirmation", now)
             kiosk._scan(CardRead(f"K{n}", "barcode", "bench", now))
             return
         expect(lambda: app.root.current == "idle")
