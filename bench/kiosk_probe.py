@@ -15,7 +15,6 @@ from edge_common.readers import CardRead
 from kiosk.config import KioskConfig
 from kiosk.daemon import build
 from kiosk.session import Screen
-from patron_ui.widgets import CheckRow
 
 
 def rss_mb() -> float:
@@ -36,6 +35,8 @@ def main(config: str, rounds: int) -> None:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
+    from patron_ui.widgets import CheckRow
+
     s = kiosk.session
     times: dict = {"card_to_account": [], "scan_to_confirmation": []}
     plan = iter([(what, n) for n in range(rounds) for what in ("card", "borrow", "scan", "out")])
@@ -51,7 +52,7 @@ def main(config: str, rounds: int) -> None:
 
     def drawn_rows() -> set[str]:
         """The ids of the list rows on the screen now (rows come a frame after the data)."""
-        return {w.item_id for w in app.root.current_screen.walk() if isinstance(w, CheckRow)}
+        return {w.item_id for w in app.screens.current_screen.walk() if isinstance(w, CheckRow)}
 
     def expect(shown, name=None, start=0.0):
         waiting.update(shown=shown, name=name, start=start)
@@ -66,19 +67,19 @@ def main(config: str, rounds: int) -> None:
         now = time.monotonic()
         times.setdefault("idle_rss_mb", rss_mb())
         if what == "card":
-            expect(lambda: app.root.current == "account" and bool(drawn_rows()),
+            expect(lambda: app.screens.current == "account" and bool(drawn_rows()),
                    "card_to_account", now)
             kiosk.worker.act(lambda: s.card(uid(n), "uid"))
             return
         if what == "borrow":
-            expect(lambda: app.root.current == "checkout")
+            expect(lambda: app.screens.current == "checkout")
             kiosk.worker.act(lambda: s.show(Screen.CHECKOUT))
             return
         if what == "scan":
             expect(lambda: f"K{n}" in drawn_rows() and app.notice, "scan_to_confirmation", now)
             kiosk._scan(CardRead(f"K{n}", "barcode", "bench", now))
             return
-        expect(lambda: app.root.current == "idle")
+        expect(lambda: app.screens.current == "idle")
         kiosk.worker.act(lambda: (s.logout(), s.receipt("none")))
 
     Window.bind(on_flip=flipped)

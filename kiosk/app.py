@@ -21,6 +21,7 @@ from kivy.properties import (
     NumericProperty,
     StringProperty,
 )
+from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
 from kiosk.i18n import LANGUAGES, Translator
@@ -38,7 +39,7 @@ FACTS_EVERY = 5.0  # seconds between refreshes of the maintenance facts
 
 
 class Frame(PatronScreen):
-    """A screen with the common header, notice bar and countdown around its body (screens.kv)."""
+    """One screen's body, shown inside the shared header, notice bar and countdown (screens.kv)."""
 
     body_class = StringProperty("")
 
@@ -68,6 +69,7 @@ class KioskApp(PatronApp):
     countdown = NumericProperty(-1)
     countdown_total = NumericProperty(15)
     message = StringProperty("")
+    lang = StringProperty("")
     library = StringProperty("")
     patron = StringProperty("")
     loans = ListProperty()
@@ -102,12 +104,19 @@ class KioskApp(PatronApp):
 
     def on_start(self) -> None:
         """Log when the first frame is on the screen (the end of a cold start)."""
+        super().on_start()
         from kivy.core.window import Window
 
         def shown(*_: object) -> None:
             Window.unbind(on_flip=shown)
-            log.info("kiosk ready: %s screen shown", self.root.current)
+            log.info("kiosk ready: %s screen shown", self.screens.current)
         Window.bind(on_flip=shown)
+
+    @property
+    def screens(self) -> ScreenManager:
+        """The screen manager inside the shared header, banners, notice and countdown."""
+        manager: ScreenManager = self.root.ids.screens
+        return manager
 
     # --- inputs (any thread) -------------------------------------------------------------
 
@@ -195,6 +204,7 @@ class KioskApp(PatronApp):
         texts["pay_all"] = tr.label("pay_all", amount=account.owed) if account else ""
         self.t = texts  # one assignment, dispatched only when a text changed
         self.use_language(s.lang)
+        self.lang = s.lang
         self.library = s.settings.library
         self.message = self._message
         self.notice = tr.notice(s.notice.code, **s.notice.params) if s.notice else ""
@@ -213,6 +223,6 @@ class KioskApp(PatronApp):
             self.facts = [{"label": tr.label(f.label, **f.params),
                            "value": tr.label(f.value, **f.params), "level": f.level}
                           for f in self._facts]
-        if self.root and self.root.current != screen.value:
+        if self.root and self.screens.current != screen.value:
             log.info("screen %s", screen.value)
-            self.root.current = screen.value
+            self.screens.current = screen.value

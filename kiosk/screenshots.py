@@ -26,17 +26,23 @@ if TYPE_CHECKING:
     from kiosk.app import KioskApp
     from kiosk.maintenance import Fact
     from kiosk.session import Session
+    from kiosk.simulator import SimulatedBackend
     from patron_ui.widgets import PagedList
 
 
 MODES = {"normal": "", "contrast": "hc-", "large": "large-"}
+LONGEST_MESSAGE = ("The library is closed on 24, 25 and 26 December and on 1 January. Books due "
+                   "on those days are due on the next opening day without a late fee. The "
+                   "reading room on the second floor is open until 22:00 during the exam period. "
+                   "Ask at the desk about our new e-book lending service and the summer "
+                   "reading club.")[:300]
 
 
 def tour(app: "KioskApp", langs: list[str],
          mode: str) -> Iterator[tuple[Callable[..., object], str | None]]:
     """Steps (action, screenshot name or None) that visit every screen."""
     s = app.session
-    backend = s.backend
+    backend = cast("SimulatedBackend", s.backend)  # the tour runs on the sample library
 
     def press(text: str) -> Callable[[], None]:
         return lambda: app.press(text)
@@ -92,6 +98,9 @@ def tour(app: "KioskApp", langs: list[str],
         yield press(app.t["maint_close"]), None
         yield (lambda lang=lang: app.language(lang)), None
         yield (lambda: app.card("DEADBEEF")), f"{name}14-unknown-card"
+        yield (lambda lang=lang: backend.messages.update({lang: LONGEST_MESSAGE})), None
+        yield (lambda lang=lang: app.language(lang)), f"{name}15-longest-message"
+        yield (lambda lang=lang: backend.messages.pop(lang)), None
 
 
 def staff_facts(folder: Path) -> Callable[[], list["Fact"]]:
@@ -208,7 +217,7 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
 
         def visible(self, text: str) -> "Widget | None":
             """The visible, enabled button labelled `text` on the current screen, or None."""
-            for w in self.root.current_screen.walk():
+            for w in self.screens.current_screen.walk():
                 if text in (getattr(w, "text", None), getattr(w, "key", None)) and hasattr(
                         w, "trigger_action") and (w.width > 0 and w.height > 0 and w.opacity > 0
                                                   and not w.disabled):
@@ -219,24 +228,24 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
             """A real touch on the visible button labelled `text` (or a keypad key)."""
             w = self.visible(text)
             if w is None:
-                seen = [(w.text, w.width, w.opacity) for w in self.root.current_screen.walk()
+                seen = [(w.text, w.width, w.opacity) for w in self.screens.current_screen.walk()
                         if hasattr(w, "trigger_action")]
-                raise LookupError(f"no button {text!r} on {self.root.current}: {seen}")
+                raise LookupError(f"no button {text!r} on {self.screens.current}: {seen}")
             self.touch(w)
 
         def press_row(self, title: str) -> None:
             """A real touch on the list row titled `title`."""
-            rows = [w for w in self.root.current_screen.walk()
+            rows = [w for w in self.screens.current_screen.walk()
                     if isinstance(w, CheckRow) and w.title == title]
             if not rows:
-                shown = [w.title for w in self.root.current_screen.walk()
+                shown = [w.title for w in self.screens.current_screen.walk()
                          if isinstance(w, CheckRow)]
-                raise LookupError(f"no row {title!r} on {self.root.current}: {shown}")
+                raise LookupError(f"no row {title!r} on {self.screens.current}: {shown}")
             self.touch(rows[0])
 
         def lists(self) -> list["PagedList"]:
             """The paged lists on the current screen."""
-            return [w for w in self.root.current_screen.walk() if isinstance(w, PagedList)]
+            return [w for w in self.screens.current_screen.walk() if isinstance(w, PagedList)]
 
         def expect_chosen(self, ids: list[str]) -> None:
             """Fail unless the list with check boxes shows exactly `ids` chosen, ticked."""
@@ -267,9 +276,9 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
 
         def absent(self, text: str) -> None:
             """Fail unless the receipt screen shows no button labelled `text`."""
-            if self.root.current != Screen.RECEIPT or self.visible(text) is not None:
+            if self.screens.current != Screen.RECEIPT or self.visible(text) is not None:
                 s = self.session
-                raise AssertionError(f"{text!r} offered on {self.root.current} (session: "
+                raise AssertionError(f"{text!r} offered on {self.screens.current} (session: "
                                      f"{s.screen}, {s.notice}, borrowed {len(s.borrowed)})")
 
     clock = SkipClock()

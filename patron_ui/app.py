@@ -51,6 +51,16 @@ class PatronApp(App):
         if THEME.as_posix() not in Builder.files:
             Builder.load_file(str(THEME))
 
+    def on_start(self) -> None:
+        """Paint the page colour as the window's background (a clear costs less than a fill)."""
+        self.bind(c=lambda *_: self._clear())
+        self._clear()
+
+    def _clear(self) -> None:
+        from kivy.core.window import Window
+
+        Window.clearcolor = self.c["page"]
+
     def on_contrast(self, _: object, on: bool) -> None:
         """Switch the colours."""
         self.c = (palette.HIGH_CONTRAST if on else palette.NORMAL).as_dict()

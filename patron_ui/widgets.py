@@ -3,10 +3,9 @@ boxes in paged lists, the inactivity countdown, PIN dots and the reader animatio
 
 from typing import Any
 
-from kivy.animation import Animation
 from kivy.app import App
-from kivy.clock import Clock
-from kivy.graphics import Color, Ellipse, Line, Rectangle, RoundedRectangle
+from kivy.clock import Clock, ClockEvent
+from kivy.graphics import Color, Ellipse, Quad, Rectangle, RoundedRectangle, Triangle
 from kivy.metrics import dp
 from kivy.properties import (
     BooleanProperty,
@@ -33,6 +32,7 @@ class PictoButton(ButtonBehavior, BoxLayout):
 
     text = StringProperty("")
     icon = StringProperty("")
+    border = NumericProperty(0)  # px of outline (high contrast)
     tone = StringProperty("accent")
     vertical = BooleanProperty(False)
     type_size = StringProperty("button")  # which size of the scale its words use
@@ -48,6 +48,7 @@ class CheckRow(ButtonBehavior, BoxLayout):
     selectable = BooleanProperty(False)
     choosing = BooleanProperty(False)
     chosen = BooleanProperty(False)
+    border = NumericProperty(1)  # px of outline: thick when chosen
     owner = ObjectProperty(None, allownone=True)
 
     def on_release(self) -> None:
@@ -72,6 +73,7 @@ class PagedList(BoxLayout):
 
     def __init__(self, **kw: Any) -> None:
         self._refill = Clock.create_trigger(lambda dt: self.refill())
+        self._pool: list[CheckRow] = []  # row widgets, reused page after page
         super().__init__(**kw)
         self.bind(rows=self._rows_changed, choosing=self._refill, chosen=self._refill,
                   page=self._refill)
@@ -87,7 +89,7 @@ class PagedList(BoxLayout):
         kept = [i for i in self.chosen if i in self.choosable]
         if kept != self.chosen:
             self.chosen = kept
-        self._refill()
+        self.refill()  # at once: new rows show in the same frame as the rest of the news
 
     def toggle(self, item_id: str) -> None:
         """Choose or unchoose one row."""
@@ -123,19 +125,29 @@ class PagedList(BoxLayout):
         return len(self.rows) if len(self.rows) <= fitting(room) else fitting(room - pager - gap)
 
     def refill(self) -> None:
-        """Put the current page's rows into the slots."""
+        """Put the current page's rows into the slots (only while on the screen: a hidden list
+        fills when its screen comes, see PatronScreen)."""
+        if self.get_root_window() is None:
+            return
         slots = self.ids.slots
         per = max(1, self.per_page())
         self.pages = max(1, -(-len(self.rows) // per))
         self.page = min(self.page, self.pages - 1)
         shown = self.rows[self.page * per:(self.page + 1) * per]
-        slots.clear_widgets()
-        for row in shown:
-            slots.add_widget(CheckRow(
-                item_id=row["id"], title=row["title"], detail=row["detail"],
-                level=row.get("level", ""), selectable=row.get("selectable", False),
-                choosing=self.choosing, chosen=row["id"] in self.chosen, owner=self))
-        slots.add_widget(Widget())  # keeps the rows at the top
+        while len(self._pool) < len(shown):
+            self._pool.append(CheckRow(owner=self))
+        for widget, row in zip(self._pool, shown, strict=False):
+            widget.item_id, widget.title, widget.detail = row["id"], row["title"], row["detail"]
+            widget.level = row.get("level", "")
+            widget.selectable = row.get("selectable", False)
+            widget.choosing = self.choosing
+            widget.chosen = row["id"] in self.chosen
+        wanted = self._pool[:len(shown)]
+        if [w for w in reversed(slots.children) if isinstance(w, CheckRow)] != wanted:
+            slots.clear_widgets()
+            for widget in wanted:
+                slots.add_widget(widget)
+            slots.add_widget(Widget())  # keeps the rows at the top
 
 
 class PinDots(Widget):
@@ -144,11 +156,12 @@ class PinDots(Widget):
     count = NumericProperty(0)
     places = NumericProperty(4)
     ink = ListProperty([0, 0, 0, 1])
+    paper = ListProperty([1, 1, 1, 1])
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-        self.bind(count=self._draw, places=self._draw, ink=self._draw, pos=self._draw,
-                  size=self._draw)
+        self.bind(count=self._draw, places=self._draw, ink=self._draw, paper=self._draw,
+                  pos=self._draw, size=self._draw)
 
     def _draw(self, *_: object) -> None:
         places = max(int(self.places), int(self.count))
@@ -158,12 +171,13 @@ class PinDots(Widget):
         y = self.center_y - d / 2
         self.canvas.clear()
         with self.canvas:
-            Color(*self.ink)
+            edge = dp(3)
             for i in range(places):
-                if i < self.count:
-                    Ellipse(pos=(x0 + i * step, y), size=(d, d))
-                else:
-                    Line(ellipse=(x0 + i * step, y, d, d), width=dp(2))
+                Color(*self.ink)
+                Ellipse(pos=(x0 + i * step, y), size=(d, d))
+                if i >= self.count:  # an empty place: a ring
+                    Color(*self.paper)
+                    Ellipse(pos=(x0 + i * step + edge, y + edge), size=(d - 2 * edge, d - 2 * edge))
 
 
 class ReaderHint(Widget):
@@ -172,7 +186,8 @@ class ReaderHint(Widget):
 
     kind = OptionProperty("card", options=["card", "barcode"])
     towards = OptionProperty("down", options=["down", "left", "right"])
-    phase = NumericProperty(0.0)
+    animated = BooleanProperty(True)  # False: one still picture, the card (or book) arrived
+    phase = NumericProperty(1.0)
     ink = ListProperty([0, 0, 0, 1])
     accent = ListProperty([0, 0, 1, 1])
     surface = ListProperty([1, 1, 1, 1])
@@ -180,23 +195,30 @@ class ReaderHint(Widget):
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-        self._animation: Animation | None = None
+        self._animation: ClockEvent | None = None
+        self._clock = 0.0
         self.bind(phase=self._draw, pos=self._draw, size=self._draw, ink=self._draw,
                   accent=self._draw, surface=self._draw, kind=self._draw, towards=self._draw)
 
     def start(self) -> None:
-        """Play the animation over and over (while its screen shows)."""
-        if self._animation is None:
-            self._animation = Animation(phase=1.0, d=2.0) + Animation(phase=1.0, d=0.6) + \
-                Animation(phase=0.0, d=0)
-            self._animation.repeat = True
-            self._animation.start(self)
+        """Play the animation over and over while its screen shows, at FPS frames a second
+        (a software-rendered screen redraws whole for each)."""
+        if self.animated and self._animation is None:
+            self.phase = 0.0
+            self._animation = Clock.schedule_interval(self._step, 1 / FPS)
 
     def stop(self) -> None:
         """Stop the animation (its screen was left)."""
         if self._animation is not None:
-            self._animation.cancel(self)
+            self._animation.cancel()
             self._animation = None
+            self.phase = 1.0
+
+    def _step(self, dt: float) -> None:
+        """Move on by `dt`: the card travels for 2 s, rests for 0.6 s, starts again."""
+        at = (self._clock + dt) % CYCLE
+        self._clock = at
+        self.phase = min(1.0, at / TRAVEL)
 
     def _draw(self, *_: object) -> None:
         self.canvas.clear()
@@ -208,13 +230,14 @@ class ReaderHint(Widget):
         """A filled arrow at (x, y) pointing where the reader is."""
         dx, dy = {"down": (0, -1), "left": (-1, 0), "right": (1, 0)}[self.towards]
         px, py = -dy, dx
-        tip = (x + dx * size, y + dy * size)
+        shaft, head = size * 0.3, size * 0.9
+
+        def at(along: float, across: float) -> list[float]:
+            return [x + dx * along + px * across, y + dy * along + py * across]
         Color(*self.accent)
-        Line(points=[x - dx * size, y - dy * size, *tip], width=dp(5))
-        Line(points=[tip[0] - dx * size * 0.5 + px * size * 0.45,
-                     tip[1] - dy * size * 0.5 + py * size * 0.45, *tip,
-                     tip[0] - dx * size * 0.5 - px * size * 0.45,
-                     tip[1] - dy * size * 0.5 - py * size * 0.45], width=dp(5))
+        Quad(points=[*at(-size, -shaft), *at(-size, shaft), *at(size - head, shaft),
+                     *at(size - head, -shaft)])
+        Triangle(points=[*at(size, 0), *at(size - head, head * 0.8), *at(size - head, -head * 0.8)])
 
     def _card(self) -> None:
         w, h = self.width, self.height
@@ -222,30 +245,33 @@ class ReaderHint(Widget):
         pad_x, pad_y = self.center_x - pad_w / 2, self.y + h * 0.12
         card_w = min(pad_w * 0.62, (self.top - pad_y) * 0.45 * 1.586)
         card_h = card_w / 1.586
-        travel = min(self.phase / 0.8, 1.0)
+        travel = self.phase
         rest = pad_y + pad_h * 0.6
         card_y = rest + (1 - travel) * max(0.0, self.top - card_h - rest)
         with self.canvas:
             Color(*self.ink)
             RoundedRectangle(pos=(pad_x, pad_y), size=(pad_w, pad_h), radius=[dp(10)])
-            if travel >= 1.0:
-                Color(*self.accent)
-                for i in range(3):
-                    r = pad_h * (0.8 + 0.5 * i)
-                    Line(circle=(self.center_x, pad_y + pad_h, r, -60, 60), width=dp(3))
             Color(*self.accent)
             RoundedRectangle(pos=(self.center_x - card_w / 2, card_y), size=(card_w, card_h),
                              radius=[dp(8)])
             Color(*self.surface)
             Rectangle(pos=(self.center_x - card_w * 0.38, card_y + card_h * 0.55),
                       size=(card_w * 0.3, card_h * 0.22))
-            self._arrow(self.center_x, pad_y - h * 0.04, h * 0.04)
+            if travel >= 1.0:  # the card is read: waves beside it
+                mid_x, mid_y = self.center_x + card_w / 2 + dp(8), card_y + card_h / 2
+                for i in reversed(range(3)):
+                    r = card_h * (0.2 + 0.15 * i)
+                    for colour, radius in ((self.accent, r), (self.surface, r - dp(5))):
+                        Color(*colour)
+                        Ellipse(pos=(mid_x - radius, mid_y - radius),
+                                size=(2 * radius, 2 * radius), angle_start=45, angle_end=135)
+            self._arrow(self.center_x, pad_y - h * 0.05, max(dp(16), h * 0.045))
 
     def _barcode(self) -> None:
         w, h = self.width, self.height
         book_w = min(w * 0.5, h * 0.45)
         book_h = book_w * 1.3
-        travel = min(self.phase / 0.8, 1.0)
+        travel = self.phase
         book_x = self.center_x - book_w / 2
         rest = self.y + h * 0.12
         book_y = rest + (1 - travel) * max(0.0, self.top - book_h - rest)
@@ -260,15 +286,24 @@ class ReaderHint(Widget):
             for i, bar in enumerate((2, 1, 3, 1, 2, 2, 1, 3, 1, 1, 2, 1)):
                 Rectangle(pos=(code_x + book_w * (0.03 + i * 0.054), code_y + book_h * 0.02),
                           size=(book_w * 0.012 * bar, book_h * 0.16))
-            if travel >= 1.0:
+            if travel >= 1.0:  # the barcode is read: the scanner's beam across it
                 Color(*self.beam)
-                Line(points=[book_x - w * 0.05, scan_y, book_x + book_w + w * 0.05, scan_y],
-                     width=dp(3))
-            self._arrow(self.center_x, self.y + h * 0.06, h * 0.04)
+                Rectangle(pos=(book_x - w * 0.05, scan_y - dp(2)), size=(book_w + w * 0.1, dp(4)))
+            self._arrow(self.center_x, self.y + h * 0.06, max(dp(16), h * 0.045))
+
+
+FPS = 12  # frames a second of the reader animation
+TRAVEL, CYCLE = 2.0, 2.6  # seconds the card travels, and of one whole loop
 
 
 class PatronScreen(Screen):
     """A screen whose animations play only while it shows, and whose lists start afresh."""
+
+    def on_pre_enter(self, *_: object) -> None:
+        """Fill the lists before the screen's first frame."""
+        for w in self.walk():
+            if isinstance(w, PagedList):
+                w.refill()
 
     def on_enter(self, *_: object) -> None:
         """Start the animations."""

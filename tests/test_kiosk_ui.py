@@ -13,7 +13,8 @@ from patron_ui.palette import HIGH_CONTRAST, NORMAL, Colour
 
 SCREENS = ["01-idle", "02-pin", "03-account", "04-checkout", "04-checkout-more",
            "05-renew-chosen", "06-renewed", "07-pay-chosen", "08-paying", "09-offline",
-           "10-countdown", "11-receipt", "12-goodbye", "13-maintenance", "14-unknown-card"]
+           "10-countdown", "11-receipt", "12-goodbye", "13-maintenance", "14-unknown-card",
+           "15-longest-message"]
 PREFIX = {"normal": "", "contrast": "hc-", "large": "large-"}
 
 
