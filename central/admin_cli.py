@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import msgspec
 
-from central import commands, fleet, ingest, rejected
+from central import commands, fleet, ingest, provision_cli, rejected
 from central.circulation import branches, cli_admin, cli_desk, cli_setup, patrons, sites
 from central.circulation.cli_common import DB_OPTION, TEXT, staff_action, store_at, with_store
 from central.circulation.errors import CirculationError
@@ -65,11 +65,19 @@ def device_enrol(s: Store, dev: str, site: str, kind: str) -> None:
 @with_store
 @staff_action("device.revoke", "admin")
 @click.argument("dev")
-def device_revoke(s: Store, dev: str) -> None:
-    """Stop accepting DEV's messages."""
-    if not fleet.revoke(s.db, dev):
+@provision_cli.provision_option(required=False)
+def device_revoke(s: Store, dev: str, provision_path: str | None) -> None:
+    """Stop accepting DEV's messages and, with --provision, disable its broker account: the
+    broker disconnects it at once and refuses it from then on (run it again after a broker
+    failure: the broker is told even when central has revoked DEV already)."""
+    revoked = fleet.revoke(s.db, dev)
+    if provision_path:
+        provision_cli.provision_config(provision_path).dynsec().disable(dev)
+        click.echo(f"revoked {dev} at the broker" + (" and at central" if revoked else ""))
+    elif revoked:
+        click.echo(f"revoked {dev} at central; the broker was not told (no --provision)")
+    else:
         raise click.ClickException(f"[device_unknown] no active device {dev!r}")
-    click.echo(f"revoked {dev}")
 
 
 @device.command("list")
@@ -239,5 +247,7 @@ def access_log(db_path: str, follow: bool, limit: int) -> None:
 
 
 
-for _cmd in cli_setup.COMMANDS + cli_desk.COMMANDS + cli_admin.COMMANDS:
+for _cmd in cli_setup.COMMANDS + cli_desk.COMMANDS + cli_admin.COMMANDS + provision_cli.COMMANDS:
     admin.add_command(_cmd)
+for _cmd in provision_cli.DEVICE_COMMANDS:
+    device.add_command(_cmd)

@@ -1,0 +1,119 @@
+"""Staff commands for provisioning: central's CA, device invitations, the enrolment endpoint."""
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import msgspec
+import segno
+import tomli_w
+
+from central import enrolment
+from central.circulation.cli_common import DB_OPTION, TEXT, staff_action, with_store
+from central.circulation.store import Store
+from edge_common.config import load
+from edge_common.daemon_cli import LOG_FORMAT, run_until_stopped
+from edge_common.errors import EdgeError
+from edge_common.protocol import DEVICE_KINDS
+from provisioning import ca as central_ca
+from provisioning import settings
+from provisioning.files import write_private
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+
+def provision_option(required: bool = True) -> Callable[[F], F]:
+    """--provision FILE: central's provisioning settings (CA, broker admin, endpoint)."""
+    return click.option(
+        "--provision", "provision_path", envvar="LIBEDGE_PROVISION", required=required,
+        type=click.Path(exists=True, dir_okay=False),
+        help="Central's provisioning settings (CA folder, broker admin, enrolment endpoint).")
+
+
+PROVISION = provision_option()
+
+
+def provision_config(path: str) -> settings.ProvisionConfig:
+    """provision.toml, or a usage error with its code."""
+    try:
+        return settings.read(path)
+    except EdgeError as exc:
+        raise click.ClickException(f"[{exc.code}] {exc}") from None
+
+
+@click.group("ca")
+def ca() -> None:
+    """Central's own certificate authority (devices trust it alone)."""
+
+
+@ca.command("init")
+@click.option("--dir", "ca_dir", required=True, type=click.Path(file_okay=False),
+              help="Where the CA and the server certificate go (keys 0600).")
+@click.option("--host", "hosts", multiple=True, required=True,
+              help="A name or address devices reach the broker and central by (repeatable).")
+def ca_init(ca_dir: str, hosts: tuple[str, ...]) -> None:
+    """Create the CA and the server certificate of the broker and the enrolment endpoint."""
+    try:
+        files = central_ca.init(Path(ca_dir), list(hosts))
+    except EdgeError as exc:
+        raise click.ClickException(f"[{exc.code}] {exc}") from None
+    click.echo(f"CA {files.ca_cert}; sha256 {central_ca.fingerprint(files.ca_cert.read_bytes())}")
+
+
+@click.command("invite")
+@with_store
+@staff_action("device.invite", "admin")
+@click.argument("dev", type=TEXT)
+@click.option("--site", required=True, help="Branch id the device will belong to.")
+@click.option("--kind", required=True, type=click.Choice(DEVICE_KINDS), help="What it is.")
+@click.option("--hours", default=24.0, show_default=True, type=click.FloatRange(0.1, 24 * 30),
+              help="How long the token is valid.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="The device's config (TOML: its doors, readers, …), kept at central.")
+@click.option("--ticket", "ticket_path", type=click.Path(dir_okay=False),
+              help="Also write the invitation as a file for the device's boot partition.")
+@PROVISION
+def device_invite(s: Store, dev: str, site: str, kind: str, hours: float,
+                  config_path: str | None, ticket_path: str | None, provision_path: str) -> None:
+    """Invite DEV: a one-time token (shown once, also as a QR code) that enrols it."""
+    body = load(config_path, dict) if config_path else None
+    ticket, inv = enrolment.invite(s.db, provision_config(provision_path), dev, site, kind,
+                                    body, timedelta(hours=hours))
+    text = tomli_w.dumps(msgspec.to_builtins(ticket))
+    if ticket_path:
+        write_private(Path(ticket_path), text)
+    click.echo(f"invited {dev} ({kind}) at {site}; the token works once, until "
+               f"{inv.expires:%Y-%m-%d %H:%M} UTC. On the device:\n"
+               f"  libedge-provision enrol --central {ticket.central} --token {ticket.token}"
+               f" --ca-sha256 {ticket.ca_sha256}")
+    segno.make(text, error="m").terminal(compact=True)
+
+
+@click.group("enrolment")
+def endpoint() -> None:
+    """Central's HTTPS enrolment endpoint."""
+
+
+@endpoint.command("serve")
+@DB_OPTION
+@PROVISION
+def enrolment_serve(db_path: str, provision_path: str) -> None:
+    """Serve enrolments until SIGTERM or Ctrl-C."""
+    import logging
+
+    from provisioning.server import EnrolmentServer
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    try:
+        server = EnrolmentServer(db_path, provision_config(provision_path))
+    except (EdgeError, OSError) as exc:
+        raise click.ClickException(f"[enrolment_unavailable] {exc}") from None
+    click.echo(f"enrolment endpoint on port {server.port}")
+    run_until_stopped(server.start, server.stop)
+
+
+DEVICE_COMMANDS = [device_invite]
+COMMANDS = [ca, endpoint]

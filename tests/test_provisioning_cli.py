@@ -1,0 +1,69 @@
+"""Staff and device commands of provisioning, as a user types them: `libedge admin ca init`,
+`device invite` (token, QR code, ticket file), `libedge-provision enrol` and `device revoke`."""
+
+import os
+import stat
+
+from click.testing import CliRunner
+
+from central import fleet as central_fleet
+from central.circulation import branches
+from central.circulation.store import Store
+from libedge_cli.main import cli
+from provisioning.device_cli import cli as provision_cli
+from tests.fleet import Fleet, TlsProbe
+from tests.harness import wait_for
+from tests.test_circ_cli import run
+
+
+def test_ca_init_makes_private_keys_and_refuses_to_replace_a_ca(tmp_path):
+    """A second `ca init` on the same folder would lock every device out: refused with a code."""
+    args = ["admin", "ca", "init", "--dir", str(tmp_path / "ca"), "--host", "central.example"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0 and "sha256 " in first.output, first.output
+    for key in ("ca.key", "server.key"):
+        assert stat.S_IMODE(os.stat(tmp_path / "ca" / key).st_mode) == 0o600
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 1 and "[ca_exists]" in again.output
+
+
+def test_invite_enrol_and_revoke_from_the_command_line(tmp_path):
+    """Staff invite lock-7 (a QR code and a ticket file), the device enrols with the ticket,
+    a second use is refused with `[token_used]` (no traceback), and `device revoke` shuts the
+    connected device out at the broker and at central."""
+    f = Fleet(tmp_path)
+    try:
+        branches.add_branch(Store(f.db), "main", "Main", "Europe/Ljubljana")
+        branches.add_staff(Store(f.db), "boss", "boss", "admin", [])
+        config = tmp_path / "lock-7.toml"
+        config.write_text('[[doors]]\nid = "wc"\nkind = "toilet"\nrelay_pin = 17\n'
+                          f'reader = {{ kind = "sim", socket = "{tmp_path / "wc.sock"}" }}\n')
+        ticket = tmp_path / "boot" / "libedge-enrol.toml"
+        out = run(f.db_path, "device", "invite", "lock-7", "--site", "main", "--kind", "lockd",
+                  "--config", str(config), "--ticket", str(ticket),
+                  "--provision", str(f.stack.settings))
+        assert "libedge-provision enrol --central https://" in out and "█" in out
+        assert stat.S_IMODE(os.stat(ticket).st_mode) == 0o600
+
+        enrol = ["enrol", "--ticket", str(ticket), "--out", str(tmp_path / "etc")]
+        done = CliRunner().invoke(provision_cli, enrol)
+        assert done.exit_code == 0, done.output
+        written = (tmp_path / "etc" / "lockd.toml").read_text()
+        assert 'id = "wc"' in written and "tls = true" in written
+        again = CliRunner().invoke(provision_cli, enrol)
+        assert again.exit_code == 1 and "[token_used]" in again.output
+        assert "Traceback" not in again.output
+
+        secret = (tmp_path / "etc" / "mqtt-password").read_text().strip()
+        probe = TlsProbe(f, "lock-7", secret)
+        try:
+            assert probe.connack == 0
+            out = run(f.db_path, "device", "revoke", "lock-7",
+                      "--provision", str(f.stack.settings))
+            assert "at the broker and at central" in out
+            wait_for(probe.closed.is_set, what="lock-7 disconnected")
+        finally:
+            probe.close()
+        assert central_fleet.command_key(f.db, "lock-7") is None
+    finally:
+        f.close()
