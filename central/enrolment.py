@@ -24,7 +24,7 @@ def invite(db: sqlite_utils.Database, cfg: ProvisionConfig, dev: str, site: str,
     ca_sha256 = fingerprint(cfg.ca().check().ca_cert.read_bytes())
     if config is not None:
         device_config.store(db, dev, {k: v for k, v in config.items()
-                                      if k not in ("device", "mqtt")})
+                                      if k not in device_config.LOCAL})
     token, inv = invitations.invite(db, dev, site, kind, ttl)
     return Ticket(cfg.enrolment.url, token, ca_sha256), inv
 

@@ -10,16 +10,16 @@ import msgspec
 import segno
 import tomli_w
 
-from central import enrolment
+from central import commands, device_config, enrolment
 from central.circulation.cli_common import DB_OPTION, TEXT, staff_action, with_store
 from central.circulation.store import Store
 from edge_common.config import load
 from edge_common.daemon_cli import LOG_FORMAT, run_until_stopped
 from edge_common.errors import EdgeError
+from edge_common.files import write_private
 from edge_common.protocol import DEVICE_KINDS
 from provisioning import ca as central_ca
 from provisioning import settings
-from provisioning.files import write_private
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -92,6 +92,35 @@ def device_invite(s: Store, dev: str, site: str, kind: str, hours: float,
     segno.make(text, error="m").terminal(compact=True)
 
 
+@click.command("config")
+@with_store
+@staff_action("device.config", "admin")
+@click.argument("dev")
+@click.argument("action", type=click.Choice(["show", "set"]))
+@click.argument("assignments", nargs=-1, metavar="[KEY=VALUE]...")
+@click.option("--ttl", default=900.0, show_default=True, type=click.FloatRange(1, 900),
+              help="Seconds the pushed config stays valid for a device that is offline.")
+def device_config_command(s: Store, dev: str, action: str, assignments: tuple[str, ...],
+                          ttl: float) -> None:
+    """Show DEV's config as central keeps it, or set keys (door.ID.… names a door, e.g.
+    `door.wc.policy.rate_limit_seconds=30`) as a new version pushed to DEV, signed; the
+    device checks it with its schema and refuses it, keeping its config, when it is invalid."""
+    version, body = device_config.latest(s.db, dev)
+    if not version and not s.scalar("SELECT 1 FROM devices WHERE id = ?", [dev]):
+        raise click.ClickException(f"[device_unknown] no device {dev!r}")
+    if action == "show":
+        click.echo(f"# {dev} config v{version} at central\n{tomli_w.dumps(body)}")
+        return
+    if not assignments:
+        raise click.UsageError("[missing_value] set needs KEY=VALUE")
+    for assignment in assignments:
+        body = device_config.assign(body, assignment)
+    with s.atomic():
+        version = device_config.store(s.db, dev, body)
+        nonce = commands.issue(s.db, dev, "config", {"version": version, "config": body}, ttl)
+    click.echo(f"config v{version} for {dev} queued (nonce {nonce})")
+
+
 @click.group("enrolment")
 def endpoint() -> None:
     """Central's HTTPS enrolment endpoint."""
@@ -115,5 +144,5 @@ def enrolment_serve(db_path: str, provision_path: str) -> None:
     run_until_stopped(server.start, server.stop)
 
 
-DEVICE_COMMANDS = [device_invite]
+DEVICE_COMMANDS = [device_invite, device_config_command]
 COMMANDS = [ca, endpoint]

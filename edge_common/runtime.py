@@ -89,6 +89,7 @@ class DeviceRuntime:
             extra=status_extra or dict,
             publish=lambda topic, payload: self.link.publish(topic, payload, qos=1, retain=True),
         )
+        self._status.config_version = device.config_version
         self._sync = DataSync(device.id, self._replicas, self.datasets, self._ask,
                               changed=self._status.soon, invalid=self._count_invalid,
                               check_interval=sync_check_interval)
@@ -176,6 +177,10 @@ class DeviceRuntime:
         """Raise or clear an alarm shown in the retained status."""
         self.call(lambda: self._status.set_alarm(name, active))
 
+    def config_applied(self, version: int) -> None:
+        """Report from now on that central's config `version` is in force."""
+        self.call(lambda: self._status.set_config_version(version))
+
     def refresh_status(self) -> None:
         """Publish the retained status soon (e.g. when what `status_extra` returns changed)."""
         self.call(self._status.soon)
@@ -205,11 +210,10 @@ class DeviceRuntime:
     def health(self) -> Health:
         """A frozen snapshot of the link, central, the outbox, the datasets and the alarms."""
         box = self._outbox_facts()
-        oldest = self._outbox.oldest_at()
         return Health(
             at=time.time(), link_up=self.link.connected, link_since=self._link_since,
             central_up=self.central_up, central_since=self._central_since,
-            outbox_depth=box.depth, oldest_at=oldest.timestamp() if oldest else None,
+            outbox_depth=box.depth, oldest_at=box.oldest_at,
             dropped=box.dropped, over_capacity=box.over_capacity,
             datasets=MappingProxyType({
                 d: DatasetHealth(self._replicas.version(d), self._replicas.synced_at(d))
@@ -221,7 +225,9 @@ class DeviceRuntime:
 
     def _outbox_facts(self) -> OutboxFacts:
         box = self._outbox
-        return OutboxFacts(box.depth, box.dropped, box.over_capacity)
+        oldest = box.oldest_at()
+        return OutboxFacts(box.depth, box.dropped, box.over_capacity,
+                           oldest.timestamp() if oldest else None)
 
     def _count_invalid(self) -> None:
         self.stats["invalid"] += 1

@@ -23,9 +23,11 @@ from edge_common import __version__
 from edge_common.cardid import card_hash
 from edge_common.commands import Command, CommandRefused
 from edge_common.daemon_cli import daemon_command, run_until_stopped
+from edge_common.live_config import LiveConfig
 from edge_common.outbox import Priority
 from edge_common.protocol.commands import (
     ClearAlarmArgs,
+    ConfigArgs,
     DoorArgs,
     OpenArgs,
     SweepArgs,
@@ -82,7 +84,8 @@ class LockDaemon:
 
     def __init__(self, cfg: LockdConfig, factory: Factory | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.cfg = cfg
+        self.config = LiveConfig(cfg, LockdConfig)
+        cfg = self.cfg = self.config.current
         self.key = bytes.fromhex(cfg.device.card_key)
         self.clock = clock
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
@@ -293,6 +296,8 @@ class LockDaemon:
             raise CommandRefused(f"{cmd.name}: {exc}", code="command_invalid") from exc
         if isinstance(args, SweepArgs):
             return self.sweep(args.room)
+        if isinstance(args, ConfigArgs):
+            return self._configure(args)
         if not isinstance(args, DoorArgs):
             raise CommandRefused(f"{cmd.name} is not for doors", code="command_unknown")
         targets = self._targets(args.door)
@@ -311,12 +316,34 @@ class LockDaemon:
         log.warning("command %s applied to %s", cmd.name, [d.cfg.id for d in targets])
         return {"doors": [d.cfg.id for d in targets]}
 
+    def _configure(self, args: ConfigArgs) -> dict[str, Any]:
+        """Take central's config: door rules (policy, schedule) apply at once; anything else
+        (pins, readers, doors added or removed, other sections) at the next start."""
+        new = self.config.check(args)
+        self.config.commit(args, new)
+        live = [d for d in new.doors if d.id in self.doors and _same_but_rules(
+            self.doors[d.id].cfg, d)]
+        for door_cfg in live:
+            self.doors[door_cfg.id].cfg = door_cfg
+        restart = len(live) != len(new.doors) or len(new.doors) != len(self.doors) or any(
+            getattr(new, f) != getattr(self.cfg, f) for f in ("outbox", "gpio"))
+        self.cfg = new
+        self.runtime.config_applied(args.version)
+        log.warning("config v%d in force%s", args.version,
+                    "; the rest at the next start" if restart else "")
+        return {"version": args.version, "restart_needed": restart}
+
     def _targets(self, door_id: str | None) -> list[Door]:
         if door_id is None:
             return list(self.doors.values())
         if door_id not in self.doors:
             raise CommandRefused(f"no door {door_id}", code="door_unknown")
         return [self.doors[door_id]]
+
+
+def _same_but_rules(old: DoorConfig, new: DoorConfig) -> bool:
+    """Whether two door configs differ at most in what a running door can take: its rules."""
+    return msgspec.structs.replace(new, policy=old.policy, schedule=old.schedule) == old
 
 
 _STATE_ALARMS = {"door_forced", "door_held_open", "emergency_release", "relay_fault"}

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from edge_common import topics
+from edge_common.files import write_private
 from provisioning.ca import CaFiles
 from provisioning.dynsec import ADMIN, CONTROL, Dynsec
-from provisioning.files import write_private
 
 PLUGIN_DIRS = ("/usr/lib/*-linux-gnu", "/usr/lib", "/usr/local/lib", "/usr/lib/mosquitto")
 SERVICE_ROLE = "service"

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from edge_common.errors import EdgeError
-from provisioning.files import write_private
+from edge_common.files import write_private
 
 CA_DAYS = 3650
 SERVER_DAYS = 825

@@ -12,8 +12,8 @@ import tomli_w
 import urllib3
 
 from edge_common.errors import EdgeError
+from edge_common.files import write_private
 from provisioning.ca import fingerprint
-from provisioning.files import write_private
 from provisioning.grant import EnrolRequest, Grant, Refusal, Ticket
 
 
@@ -62,7 +62,7 @@ def device_config(grant: Grant, out: Path, data_dir: Path) -> dict[str, Any]:
         **grant.config,
         "device": {"id": grant.dev, "site": grant.site, "kind": grant.kind,
                    "data_dir": str(data_dir), "card_key": grant.card_key,
-                   "command_key": grant.command_key,
+                   "command_key": grant.command_key, "config_version": grant.config_version,
                    **grant.config.get("device", {})},
         "mqtt": {"host": grant.broker.host, "port": grant.broker.port,
                  "username": grant.broker.username,

@@ -11,9 +11,9 @@ import sqlite_utils
 import tomli_w
 
 from central import enrolment, invitations
+from edge_common.files import write_private
 from provisioning import ca
 from provisioning.broker import Broker, free_port
-from provisioning.files import write_private
 from provisioning.grant import Ticket
 from provisioning.server import EnrolmentServer
 from provisioning.settings import BrokerSection, EnrolmentSection, ProvisionConfig

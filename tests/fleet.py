@@ -8,6 +8,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from gpiozero.pins.mock import MockFactory
 
+from central.circulation import branches
+from central.circulation.store import Store
 from central.service import CentralService
 from central.store import open_store
 from edge_common.config import load
@@ -16,6 +18,7 @@ from lockd.daemon import LockDaemon
 from provisioning.enrol import Enrolled, enrol
 from provisioning.stack import Stack
 from tests.harness import central_config, wait_for
+from tests.test_circ_cli import run
 
 SITE = "main"
 
@@ -50,6 +53,15 @@ class Fleet:
         self.central.start()
         wait_for(lambda: self.central.link.connected, what="central connected")
         return self.central
+
+    def admin(self, *args: str, ok: bool = True) -> str:
+        """`libedge admin ARGS` on this central as its administrator `boss` (made on first use,
+        with the branch)."""
+        s = Store(self.db)
+        if not s.scalar("SELECT 1 FROM staff WHERE id = 'boss'"):
+            branches.add_branch(s, SITE, "Main", "Europe/Ljubljana")
+            branches.add_staff(s, "boss", "boss", "admin", [])
+        return run(self.db_path, *args, ok=ok)
 
     def enrol(self, dev: str, site: str = SITE) -> Enrolled:
         """Invite a lock and redeem the invitation over HTTPS, as the device would."""

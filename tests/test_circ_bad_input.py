@@ -36,6 +36,7 @@ GOOD = {
 GOOD_FOR = {
     ("checkin", "items"): "W-1",
     ("device enrol", "dev"): "lock-9", ("device enrol", "kind"): "lockd",
+    ("device config", "action"): "show",
     ("staff add", "id"): "ana", ("staff login", "id"): "maja",
     ("branch room", "id"): "r2", ("branch hours", "id"): "center",
     ("card block", "uid"): "04A1B2C3", ("card unblock", "uid"): "04A1B2C3",

@@ -7,13 +7,10 @@ import stat
 from click.testing import CliRunner
 
 from central import fleet as central_fleet
-from central.circulation import branches
-from central.circulation.store import Store
 from libedge_cli.main import cli
 from provisioning.device_cli import cli as provision_cli
 from tests.fleet import Fleet, TlsProbe
 from tests.harness import wait_for
-from tests.test_circ_cli import run
 
 
 def test_ca_init_makes_private_keys_and_refuses_to_replace_a_ca(tmp_path):
@@ -33,13 +30,11 @@ def test_invite_enrol_and_revoke_from_the_command_line(tmp_path):
     connected device out at the broker and at central."""
     f = Fleet(tmp_path)
     try:
-        branches.add_branch(Store(f.db), "main", "Main", "Europe/Ljubljana")
-        branches.add_staff(Store(f.db), "boss", "boss", "admin", [])
         config = tmp_path / "lock-7.toml"
         config.write_text('[[doors]]\nid = "wc"\nkind = "toilet"\nrelay_pin = 17\n'
                           f'reader = {{ kind = "sim", socket = "{tmp_path / "wc.sock"}" }}\n')
         ticket = tmp_path / "boot" / "libedge-enrol.toml"
-        out = run(f.db_path, "device", "invite", "lock-7", "--site", "main", "--kind", "lockd",
+        out = f.admin("device", "invite", "lock-7", "--site", "main", "--kind", "lockd",
                   "--config", str(config), "--ticket", str(ticket),
                   "--provision", str(f.stack.settings))
         assert "libedge-provision enrol --central https://" in out and "█" in out
@@ -58,7 +53,7 @@ def test_invite_enrol_and_revoke_from_the_command_line(tmp_path):
         probe = TlsProbe(f, "lock-7", secret)
         try:
             assert probe.connack == 0
-            out = run(f.db_path, "device", "revoke", "lock-7",
+            out = f.admin("device", "revoke", "lock-7",
                       "--provision", str(f.stack.settings))
             assert "at the broker and at central" in out
             wait_for(probe.closed.is_set, what="lock-7 disconnected")

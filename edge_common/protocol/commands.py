@@ -79,9 +79,17 @@ class NoArgs(Body):
     """A command without arguments."""
 
 
+class ConfigArgs(Body, kw_only=True):
+    """`config`: the device's config as central keeps it (every section but `device` and
+    `mqtt`, which stay the device's own), and its version there."""
+
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    config: dict[str, Any]
+
+
 COMMANDS: dict[str, type[Body]] = {
     "open": OpenArgs, "lockdown": SwitchArgs, "release": SwitchArgs,
-    "clear_alarm": ClearAlarmArgs, "sweep": SweepArgs, "resync": NoArgs,
+    "clear_alarm": ClearAlarmArgs, "sweep": SweepArgs, "resync": NoArgs, "config": ConfigArgs,
 }
 
 
