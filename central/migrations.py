@@ -126,6 +126,12 @@ def _provisioning(db: sqlite_utils.Database) -> None:
     )
 
 
+def _status_since(db: sqlite_utils.Database) -> None:
+    """When each device last came online or went offline (the fleet view's "since")."""
+    db.execute("ALTER TABLE device_status ADD COLUMN since TEXT")
+    db.execute("UPDATE device_status SET since = updated_at")
+
+
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
@@ -136,4 +142,5 @@ MIGRATIONS = [
     ("0008_command_keys", _command_keys),
     ("0009_rejected_excerpts", _rejected_excerpts),
     ("0010_provisioning", _provisioning),
+    ("0011_status_since", _status_since),
 ]

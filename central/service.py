@@ -233,9 +233,11 @@ class CentralService:
         now = datetime.now(UTC).isoformat()
         with self.db.atomic():
             self.db.conn.executemany(
-                "INSERT INTO device_status VALUES (?, ?, ?, ?) ON CONFLICT (dev) DO UPDATE SET"
+                "INSERT INTO device_status (dev, online, body, updated_at, since)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dev) DO UPDATE SET"
+                " since = CASE WHEN online = excluded.online THEN since ELSE excluded.since END,"
                 " online = excluded.online, body = excluded.body, updated_at = excluded.updated_at",
-                [(dev, online, body, now) for dev, online, body in statuses],
+                [(dev, online, body, now, now) for dev, online, body in statuses],
             )
 
     def _publish_deltas(self, force: bool) -> None:

@@ -1,6 +1,7 @@
 """Provisioning end to end with real parts: central's CA, mosquitto with a TLS device listener
 and live dynamic security, the HTTPS enrolment endpoint, and lockd joining by enrolment."""
 
+import json
 import os
 import stat
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,17 @@ def test_a_device_enrols_over_https_gets_0600_files_and_works_over_tls(fleet):
     wait_for(lambda: lock.runtime.synced_at("allowlist"), what="allow-list synced over TLS")
     wait_for(lambda: fleet.db.execute("SELECT online FROM device_status WHERE dev = 'lock-7'")
              .fetchone() == (1,), what="central sees lock-7 online")
+
+    listed = json.loads(fleet.admin("device", "list", "--json"))
+    assert [(d["id"], d["kind"], d["site"], d["state"], d["config_version"],
+             d["config_latest"]) for d in listed] == [("lock-7", "lockd", SITE, "online", 1, 1)]
+    assert listed[0]["since"] and listed[0]["status"]["outbox"] >= 0
+    assert "wc" in listed[0]["status"]["doors"]
+    shown = json.loads(fleet.admin("device", "show", "lock-7"))
+    assert shown["id"] == "lock-7" and shown["status"]["version"]
+    assert "lock-7" in fleet.admin("device", "list") and "config=v1" in fleet.admin(
+        "device", "list")
+    assert "[device_unknown]" in fleet.admin("device", "show", "lock-9", ok=False)
 
 
 def test_a_token_works_once_before_its_expiry_and_only_as_issued(fleet):
