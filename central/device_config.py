@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
+from central.circulation.store import Store
 from edge_common.errors import EdgeError
 from edge_common.live_config import LOCAL
 
@@ -22,7 +23,7 @@ def latest(db: sqlite_utils.Database, dev: str) -> tuple[int, dict[str, Any]]:
 
 def store(db: sqlite_utils.Database, dev: str, body: dict[str, Any]) -> int:
     """Keep `body` as the device's next config version; return that version."""
-    with db.atomic():
+    with Store(db).atomic():
         version = latest(db, dev)[0] + 1
         db.execute("INSERT INTO device_configs VALUES (?, ?, ?, ?)",
                    [dev, version, json.dumps(body, sort_keys=True),

@@ -9,6 +9,7 @@ import sqlite_utils
 
 from central import device_config, fleet, invitations
 from central.circulation import sites
+from central.circulation.store import Store
 from provisioning.broker import Account, create_commands, remove_commands
 from provisioning.ca import fingerprint
 from provisioning.dynsec import Dynsec
@@ -34,7 +35,7 @@ def enrol(db: sqlite_utils.Database, token: str, dynsec: Dynsec, *, ca_pem: str,
     """Redeem `token` and give its device a fresh broker password (an earlier account of that
     device is replaced, which disconnects it). Raises TokenRefused or BrokerRefused; either
     way the token stays as it was."""
-    with db.atomic():
+    with Store(db).atomic():
         inv = invitations.redeem(db, token, now)
         command_key = fleet.enrol(db, inv.dev, inv.site, inv.kind)
         card_key = sites.open_site(db, inv.site)

@@ -32,7 +32,7 @@ _QUERY = (
 
 def devices(db: sqlite_utils.Database, dev: str | None = None) -> list[DeviceView]:
     """Every enrolled device (or just `dev`), by id."""
-    where, params = (" WHERE d.id = ?", [dev]) if dev else ("", [])
+    where, params = (" WHERE d.id = ?", [dev]) if dev is not None else ("", [])
     rows = db.execute(_QUERY + where + " ORDER BY d.id", params).fetchall()
     return [_view(*row) for row in rows]
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
+from central.circulation.store import Store
 from edge_common.errors import EdgeError
 
 DEFAULT_TTL = timedelta(hours=24)
@@ -45,7 +46,7 @@ def invite(db: sqlite_utils.Database, dev: str, site: str, kind: str,
     now = now or datetime.now(UTC)
     inv = Invitation(secrets.token_hex(6), dev, site, kind, now + ttl)
     secret = secrets.token_urlsafe(24)
-    with db.atomic():
+    with Store(db).atomic():
         db.execute("DELETE FROM invitations WHERE dev = ? AND used_at IS NULL", [dev])
         db.execute(
             "INSERT INTO invitations (id, dev, site, kind, secret_sha256, created_at, expires)"

@@ -132,6 +132,12 @@ def _status_since(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE device_status SET since = updated_at")
 
 
+def _key_overlaps(db: sqlite_utils.Database) -> None:
+    """A site's previous card key, still hashed into its lists until the overlap ends."""
+    db.execute("CREATE TABLE site_keys_previous (site TEXT PRIMARY KEY, key_hex TEXT NOT NULL,"
+               " until TEXT NOT NULL)")
+
+
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
@@ -143,4 +149,5 @@ MIGRATIONS = [
     ("0009_rejected_excerpts", _rejected_excerpts),
     ("0010_provisioning", _provisioning),
     ("0011_status_since", _status_since),
+    ("0012_key_overlaps", _key_overlaps),
 ]

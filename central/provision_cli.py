@@ -10,7 +10,7 @@ import msgspec
 import segno
 import tomli_w
 
-from central import commands, device_config, enrolment
+from central import commands, device_config, enrolment, site_keys
 from central.circulation.cli_common import DB_OPTION, TEXT, staff_action, with_store
 from central.circulation.store import Store
 from edge_common.config import load
@@ -121,6 +121,28 @@ def device_config_command(s: Store, dev: str, action: str, assignments: tuple[st
     click.echo(f"config v{version} for {dev} queued (nonce {nonce})")
 
 
+@click.group("site")
+def site_group() -> None:
+    """A branch's card key (devices hash card UIDs with it)."""
+
+
+@site_group.command("rotate-key")
+@with_store
+@staff_action("site.rotate_key", "admin")
+@click.argument("site")
+@click.option("--overlap-hours", default=24.0, show_default=True,
+              type=click.FloatRange(0.01, 24 * 30),
+              help="How long cards stay listed under the old key too (devices offline that long "
+                   "get the new key when they are back within the overlap).")
+def site_rotate_key(s: Store, site: str, overlap_hours: float) -> None:
+    """Give SITE a new card key: every card is re-hashed into its lists beside the old hash,
+    its devices get the new key (signed), and the old hashes go when the overlap ends, so a
+    copy of the old key opens nothing; no card stops working."""
+    _, devices = site_keys.rotate(s.db, site, timedelta(hours=overlap_hours))
+    click.echo(f"new card key for {site}; sent to {len(devices)} devices"
+               f" ({', '.join(devices) or 'none'}); the old key works for {overlap_hours:g} h")
+
+
 @click.group("enrolment")
 def endpoint() -> None:
     """Central's HTTPS enrolment endpoint."""
@@ -145,4 +167,4 @@ def enrolment_serve(db_path: str, provision_path: str) -> None:
 
 
 DEVICE_COMMANDS = [device_invite, device_config_command]
-COMMANDS = [ca, endpoint]
+COMMANDS = [ca, endpoint, site_group]

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from paho.mqtt.properties import Properties
 
-from central import access, commands, datasets, sync_api  # noqa: F401 - handlers register
+from central import access, commands, datasets, site_keys, sync_api  # noqa: F401 - handlers register
 from central.circulation import allowlist, device_api  # noqa: F401 - handlers register
 from central.config import CentralConfig
 from central.ingest import Applier, Message
@@ -26,6 +26,7 @@ from edge_common.protocol.datasets import SyncDelta
 
 log = logging.getLogger(__name__)
 SHARE_GROUP = "central"
+OVERLAP_CHECK = 60.0  # seconds between looks for site-key overlaps that ended
 
 
 class CentralService:
@@ -40,6 +41,7 @@ class CentralService:
         self._stop = threading.Event()
         self._data_version: int | None = None
         self._ages_done: date | None = None
+        self._overlaps_at = 0.0
         self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0,
                       "response_topic_refused": 0, "contained": 0, "failed_batches": 0}
         subs = [(topics.shared(SHARE_GROUP, topics.all_devices(c)), 1)
@@ -83,6 +85,7 @@ class CentralService:
             try:
                 changed = self._process(batch) if batch else False
                 changed = self._door_ages() or changed
+                changed = self._key_overlaps() or changed
                 self._publish_deltas(force=changed)
             except Exception:  # noqa: BLE001 - the worker must survive; unacked messages return
                 self.stats["failed_batches"] += 1
@@ -105,6 +108,20 @@ class CentralService:
         if count:
             log.info("door ages: %d holders reached one by %s", count, day)
         return count > 0
+
+    def _key_overlaps(self) -> bool:
+        """Every minute, end the site-key overlaps that are over (the old hashes leave the
+        lists). True if any ended."""
+        now = time.monotonic()
+        if now < self._overlaps_at:
+            return False
+        self._overlaps_at = now + OVERLAP_CHECK
+        ended: list[str] = []
+        with self._alone("the end of key overlaps"):
+            ended = site_keys.finish(self.db)
+        for site in ended:
+            log.info("site %s: the previous card key's overlap ended", site)
+        return bool(ended)
 
     def _take(self, timeout: float) -> list[Incoming]:
         try:

@@ -76,6 +76,7 @@ class StatusReport:
         self._alarms: set[str] = set()
         self._next = 0.0
         self.config_version = 0
+        self.card_key = ""  # the key id of the newest card key (card_keys.key_id)
 
     def alarms(self, outbox: OutboxFacts | None = None) -> frozenset[str]:
         """The raised alarms, with `outbox_over_capacity` while the outbox is over its cap."""
@@ -119,6 +120,7 @@ class StatusReport:
             "online": online, "kind": self.kind, "version": self.version,
             "outbox": box.depth, "dropped": box.dropped, "alarms": sorted(self.alarms(box)),
             "datasets": self._versions(), "config_version": self.config_version,
+            "card_key": self.card_key,
             "outbox_age": round(max(0.0, time.time() - box.oldest_at), 1)
             if box.oldest_at else 0.0,
         }

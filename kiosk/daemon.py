@@ -55,8 +55,7 @@ def build_backend(
         return SimulatedBackend(), None
     runtime = DeviceRuntime(cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
                             datasets=[ALLOWLIST], status_extra=status)
-    return CentralBackend(runtime, bytes.fromhex(cfg.device.card_key),
-                          cfg.kiosk.offline_max_items), runtime
+    return CentralBackend(runtime, cfg.kiosk.offline_max_items), runtime
 
 
 def build_terminal(cfg: KioskConfig) -> PaymentTerminal:

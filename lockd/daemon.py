@@ -86,7 +86,6 @@ class LockDaemon:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.config = LiveConfig(cfg, LockdConfig)
         cfg = self.cfg = self.config.current
-        self.key = bytes.fromhex(cfg.device.card_key)
         self.clock = clock
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self.runtime = DeviceRuntime(
@@ -212,8 +211,7 @@ class LockDaemon:
 
     def verdict(self, door: Door, read: CardRead, direction: Direction = "in") -> tuple[str, str]:
         """(card hash, verdict) for a presented card, from local data only; changes nothing."""
-        hashed = card_hash(self.key, read.uid)
-        entry: AllowEntry | None = self.runtime.row(ALLOWLIST, hashed)
+        hashed, entry = self._listed(read.uid)
         now = self.clock()
         synced = self.runtime.synced_at(ALLOWLIST)
         last = door.last_grant.get(hashed)
@@ -228,6 +226,22 @@ class LockDaemon:
         result = Verdict.LOCKDOWN if door.state.lockdown else decide(entry, door.cfg.policy,
                                                                   situation)
         return hashed, result
+
+    @property
+    def key(self) -> bytes:
+        """The site's newest card key."""
+        return self.runtime.card_keys.keys[0]
+
+    def _listed(self, uid: str) -> tuple[str, AllowEntry | None]:
+        """The card's hash and list entry, under the newest key or, while a rotation overlaps,
+        the previous one (the hash under the newest key when neither lists it)."""
+        found: list[tuple[str, AllowEntry | None]] = []
+        for key in self.runtime.card_keys.keys:
+            hashed = card_hash(key, uid)
+            found.append((hashed, self.runtime.row(ALLOWLIST, hashed)))
+            if found[-1][1] is not None:
+                return found[-1]
+        return found[0]
 
     def present(self, door_id: str, read: CardRead, direction: Direction = "in") -> str:
         """Decide on a presented card, release the door if granted, log the decision."""

@@ -87,9 +87,17 @@ class ConfigArgs(Body, kw_only=True):
     config: dict[str, Any]
 
 
+class CardKeyArgs(Body, kw_only=True):
+    """`card_key`: the site's new card key; the device hashes with it first and with its
+    previous key too, until central ends the overlap and the old hashes leave the lists."""
+
+    key: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
 COMMANDS: dict[str, type[Body]] = {
     "open": OpenArgs, "lockdown": SwitchArgs, "release": SwitchArgs,
     "clear_alarm": ClearAlarmArgs, "sweep": SweepArgs, "resync": NoArgs, "config": ConfigArgs,
+    "card_key": CardKeyArgs,
 }
 
 

@@ -90,7 +90,7 @@ PROVISIONING = frozenset({
     "enrol_failed", "central_unreachable", "central_invalid", "ca_mismatch", "write_failed",
     "ca_invalid", "ca_missing", "ca_exists", "broker_refused", "broker_unreachable",
     "enrolment_unavailable", "config_invalid", "config_stale", "config_key_invalid",
-    "config_key_local",
+    "config_key_local", "site_unknown", "rotation_pending",
 })
 
 ALL = frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION | STAFF_TOOLS | PROVISIONING
