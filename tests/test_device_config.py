@@ -11,17 +11,7 @@ from central.device_config import ConfigKeyRefused
 from edge_common.config import load
 from lockd.config import LockdConfig
 from lockd.daemon import LockDaemon
-from tests.fleet import Fleet
 from tests.harness import wait_for
-
-
-@pytest.fixture
-def fleet(tmp_path):
-    """A provisioning stack with central's worker running."""
-    f = Fleet(tmp_path)
-    f.start_central()
-    yield f
-    f.close()
 
 
 def reported(fleet, dev: str) -> int | None:
@@ -37,7 +27,8 @@ def outcomes(fleet, dev: str) -> list[str]:
         [dev])]
 
 
-def test_a_pushed_config_applies_live_and_a_bad_one_is_refused_keeping_the_old(fleet):
+def test_a_pushed_config_applies_live_and_a_bad_one_is_refused_keeping_the_old(fleet_central):
+    fleet = fleet_central
     enrolled = fleet.enrol("lock-7")
     lock = fleet.lock(enrolled)
     wait_for(lambda: reported(fleet, "lock-7") == 1, what="lock-7 reports config v1")
@@ -62,7 +53,8 @@ def test_a_pushed_config_applies_live_and_a_bad_one_is_refused_keeping_the_old(f
         again.stop()
 
 
-def test_a_config_that_changes_pins_is_kept_for_the_next_start(fleet):
+def test_a_config_that_changes_pins_is_kept_for_the_next_start(fleet_central):
+    fleet = fleet_central
     lock = fleet.lock(fleet.enrol("lock-7"))
     fleet.admin("device", "config", "lock-7", "set", "door.wc.relay_pin=18")
     wait_for(lambda: outcomes(fleet, "lock-7") == ["ok"], what="config v2 taken")

@@ -13,18 +13,10 @@ from central.invitations import TokenRefused
 from edge_common import topics
 from provisioning.enrol import EnrolError, enrol
 from provisioning.grant import Ticket
-from tests.fleet import SITE, Fleet, TlsProbe
+from tests.fleet import SITE, TlsProbe
 from tests.harness import wait_for
 
 NOT_AUTHORIZED = 0x87
-
-
-@pytest.fixture
-def fleet(tmp_path):
-    """A started provisioning stack and central store (central's worker: `start_central`)."""
-    f = Fleet(tmp_path)
-    yield f
-    f.close()
 
 
 def password(enrolled) -> str:

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from central import fleet as central_fleet
 from libedge_cli.main import cli
 from provisioning.device_cli import cli as provision_cli
-from tests.fleet import Fleet, TlsProbe
+from tests.fleet import TlsProbe
 from tests.harness import wait_for
 
 
@@ -24,41 +24,36 @@ def test_ca_init_makes_private_keys_and_refuses_to_replace_a_ca(tmp_path):
     assert again.exit_code == 1 and "[ca_exists]" in again.output
 
 
-def test_invite_enrol_and_revoke_from_the_command_line(tmp_path):
+def test_invite_enrol_and_revoke_from_the_command_line(fleet, tmp_path):
     """Staff invite lock-7 (a QR code and a ticket file), the device enrols with the ticket,
     a second use is refused with `[token_used]` (no traceback), and `device revoke` shuts the
     connected device out at the broker and at central."""
-    f = Fleet(tmp_path)
+    config = tmp_path / "lock-7.toml"
+    config.write_text('[[doors]]\nid = "wc"\nkind = "toilet"\nrelay_pin = 17\n'
+                      f'reader = {{ kind = "sim", socket = "{tmp_path / "wc.sock"}" }}\n')
+    ticket = tmp_path / "boot" / "libedge-enrol.toml"
+    out = fleet.admin("device", "invite", "lock-7", "--site", "main", "--kind", "lockd",
+                      "--config", str(config), "--ticket", str(ticket),
+                      "--provision", str(fleet.stack.settings))
+    assert "libedge-provision enrol --central https://" in out and "█" in out
+    assert stat.S_IMODE(os.stat(ticket).st_mode) == 0o600
+
+    enrol = ["enrol", "--ticket", str(ticket), "--out", str(tmp_path / "etc")]
+    done = CliRunner().invoke(provision_cli, enrol)
+    assert done.exit_code == 0, done.output
+    written = (tmp_path / "etc" / "lockd.toml").read_text()
+    assert 'id = "wc"' in written and "tls = true" in written
+    again = CliRunner().invoke(provision_cli, enrol)
+    assert again.exit_code == 1 and "[token_used]" in again.output
+    assert "Traceback" not in again.output
+
+    secret = (tmp_path / "etc" / "mqtt-password").read_text().strip()
+    probe = TlsProbe(fleet, "lock-7", secret)
     try:
-        config = tmp_path / "lock-7.toml"
-        config.write_text('[[doors]]\nid = "wc"\nkind = "toilet"\nrelay_pin = 17\n'
-                          f'reader = {{ kind = "sim", socket = "{tmp_path / "wc.sock"}" }}\n')
-        ticket = tmp_path / "boot" / "libedge-enrol.toml"
-        out = f.admin("device", "invite", "lock-7", "--site", "main", "--kind", "lockd",
-                  "--config", str(config), "--ticket", str(ticket),
-                  "--provision", str(f.stack.settings))
-        assert "libedge-provision enrol --central https://" in out and "█" in out
-        assert stat.S_IMODE(os.stat(ticket).st_mode) == 0o600
-
-        enrol = ["enrol", "--ticket", str(ticket), "--out", str(tmp_path / "etc")]
-        done = CliRunner().invoke(provision_cli, enrol)
-        assert done.exit_code == 0, done.output
-        written = (tmp_path / "etc" / "lockd.toml").read_text()
-        assert 'id = "wc"' in written and "tls = true" in written
-        again = CliRunner().invoke(provision_cli, enrol)
-        assert again.exit_code == 1 and "[token_used]" in again.output
-        assert "Traceback" not in again.output
-
-        secret = (tmp_path / "etc" / "mqtt-password").read_text().strip()
-        probe = TlsProbe(f, "lock-7", secret)
-        try:
-            assert probe.connack == 0
-            out = f.admin("device", "revoke", "lock-7",
-                      "--provision", str(f.stack.settings))
-            assert "at the broker and at central" in out
-            wait_for(probe.closed.is_set, what="lock-7 disconnected")
-        finally:
-            probe.close()
-        assert central_fleet.command_key(f.db, "lock-7") is None
+        assert probe.connack == 0
+        out = fleet.admin("device", "revoke", "lock-7", "--provision", str(fleet.stack.settings))
+        assert "at the broker and at central" in out
+        wait_for(probe.closed.is_set, what="lock-7 disconnected")
     finally:
-        f.close()
+        probe.close()
+    assert central_fleet.command_key(fleet.db, "lock-7") is None

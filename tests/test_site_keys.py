@@ -4,31 +4,21 @@ hashes are gone from the lists, so a copy of the old key (a revoked device's) op
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from central import fleet as central_fleet
 from central import site_keys
 from central.circulation import branches
 from central.circulation.store import Store
 from edge_common.card_keys import key_id
 from edge_common.cardid import card_hash
-from tests.fleet import SITE, Fleet
+from tests.fleet import SITE
 from tests.harness import wait_for
 from tests.locks import add_card, read
 
 UID = "04A1B2C3"
 
 
-@pytest.fixture
-def fleet(tmp_path):
-    """A provisioning stack with central's worker running."""
-    f = Fleet(tmp_path)
-    f.start_central()
-    yield f
-    f.close()
-
-
-def test_rotation_keeps_every_card_working_and_retires_the_old_key(fleet):
+def test_rotation_keeps_every_card_working_and_retires_the_old_key(fleet_central):
+    fleet = fleet_central
     lock = fleet.lock(fleet.enrol("lock-7"))
     wait_for(lambda: lock.runtime.synced_at("allowlist"), what="allow-list synced")
     add_card(fleet.db, UID, lock)
@@ -56,7 +46,8 @@ def test_rotation_keeps_every_card_working_and_retires_the_old_key(fleet):
         what="the status names the new key")
 
 
-def test_a_restarted_device_keeps_the_new_key(fleet):
+def test_a_restarted_device_keeps_the_new_key(fleet_central):
+    fleet = fleet_central
     enrolled = fleet.enrol("lock-7")
     lock = fleet.lock(enrolled)
     fleet.admin("site", "rotate-key", SITE)
@@ -68,7 +59,8 @@ def test_a_restarted_device_keeps_the_new_key(fleet):
     assert again.runtime.card_keys.keys[0] == new
 
 
-def test_rotating_a_site_without_a_key_is_refused(fleet):
+def test_rotating_a_site_without_a_key_is_refused(fleet_central):
+    fleet = fleet_central
     fleet.admin("device", "list")  # makes the branch and the administrator
     branches.add_branch(Store(fleet.db), "west", "West", "Europe/Ljubljana")
     assert "[site_unknown]" in fleet.admin("site", "rotate-key", "west", ok=False)
