@@ -3,7 +3,12 @@
 
 import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
+import msgspec
+import tomli_w
 from click.testing import CliRunner
 
 from central import fleet as central_fleet
@@ -57,3 +62,32 @@ def test_invite_enrol_and_revoke_from_the_command_line(fleet, tmp_path):
     finally:
         probe.close()
     assert central_fleet.command_key(fleet.db, "lock-7") is None
+
+
+FIRSTBOOT = Path(__file__).parent.parent / "deploy" / "libedge-firstboot.sh"
+
+
+def test_first_boot_enrols_with_the_ticket_removes_it_and_starts_the_daemon(fleet, tmp_path):
+    """deploy/libedge-firstboot.sh as systemd runs it: the ticket enrols the device and is
+    removed, the daemon is enabled; a refused ticket is removed too (exit 2, no retry)."""
+    ticket = tmp_path / "boot" / "libedge-enrol.toml"
+    ticket.parent.mkdir()
+    ticket.write_text(tomli_w.dumps(msgspec.to_builtins(
+        fleet.stack.invite(fleet.db, "lock-7", "main", "lockd"))))
+    env = os.environ | {"LIBEDGE_ETC": str(tmp_path / "etc"),
+                        "LIBEDGE_DATA": str(tmp_path / "data"),
+                        "LIBEDGE_PROVISION_BIN": str(Path(sys.executable).parent
+                                                     / "libedge-provision"),
+                        "SYSTEMCTL": "echo systemctl"}
+    used = ticket.read_text()
+    done = subprocess.run([str(FIRSTBOOT), str(ticket)], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "systemctl enable --now lockd.service" in done.stdout
+    assert not ticket.exists() and (tmp_path / "etc" / "lockd.toml").exists()
+
+    ticket.write_text(used)
+    again = subprocess.run([str(FIRSTBOOT), str(ticket)], env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert again.returncode == 2 and "[token_used]" in again.stdout
+    assert not ticket.exists()
