@@ -63,6 +63,22 @@ def test_a_config_that_changes_pins_is_kept_for_the_next_start(fleet_central):
     assert msgspec.json.decode(result.fetchone()[0]) == {"version": 2, "restart_needed": True}
 
 
+def test_a_device_away_longer_than_a_command_lives_gets_its_config_when_back(fleet_central):
+    """lock-7 is off through the whole life of its `config` command; when its status shows
+    the older version, central pushes the newest again (an answered version never again)."""
+    fleet = fleet_central
+    enrolled = fleet.enrol("lock-7")
+    lock = fleet.lock(enrolled)
+    wait_for(lambda: reported(fleet, "lock-7") == 1, what="lock-7 reports config v1")
+    lock.stop()
+    fleet.devices.remove(lock)
+    fleet.admin("device", "config", "lock-7", "set", "door.wc.policy.rate_limit_seconds=30")
+    fleet.db.execute("UPDATE commands SET expires = '2000-01-01T00:00:00+00:00'")  # missed
+    back = fleet.lock(enrolled)
+    wait_for(lambda: back.config.version == 2, what="lock-7 got config v2 late")
+    wait_for(lambda: outcomes(fleet, "lock-7") == ["ok"], what="its answer at central")
+
+
 def test_keys_are_set_by_path_with_toml_values():
     body = {"doors": [{"id": "wc", "policy": {}}], "gpio": {}}
     after = device_config.assign(body, "door.wc.policy.categories=[\"adult\"]")

@@ -64,3 +64,20 @@ def test_rotating_a_site_without_a_key_is_refused(fleet_central):
     fleet.admin("device", "list")  # makes the branch and the administrator
     branches.add_branch(Store(fleet.db), "west", "West", "Europe/Ljubljana")
     assert "[site_unknown]" in fleet.admin("site", "rotate-key", "west", ok=False)
+
+
+def test_a_device_away_longer_than_a_command_lives_gets_the_key_when_back(fleet_central):
+    """lock-7 is off through the whole life of its `card_key` command; when it reports its old
+    key, central queues the key again, before the overlap ends."""
+    fleet = fleet_central
+    enrolled = fleet.enrol("lock-7")
+    lock = fleet.lock(enrolled)
+    wait_for(lambda: fleet.db.execute("SELECT 1 FROM device_status WHERE dev = 'lock-7'")
+             .fetchone(), what="lock-7 reported")
+    lock.stop()
+    fleet.devices.remove(lock)
+    fleet.admin("site", "rotate-key", SITE)
+    fleet.db.execute("UPDATE commands SET expires = '2000-01-01T00:00:00+00:00'")  # missed
+    new = bytes.fromhex(central_fleet.site_key(fleet.db, SITE))
+    back = fleet.lock(enrolled)
+    wait_for(lambda: back.runtime.card_keys.keys[0] == new, what="lock-7 got the key late")
