@@ -63,6 +63,21 @@ def ca_init(ca_dir: str, hosts: tuple[str, ...]) -> None:
     click.echo(f"CA {files.ca_cert}; sha256 {central_ca.fingerprint(files.ca_cert.read_bytes())}")
 
 
+@ca.command("show")
+@click.option("--dir", "ca_dir", required=True, type=click.Path(file_okay=False),
+              help="The CA folder.")
+def ca_show(ca_dir: str) -> None:
+    """The CA's fingerprint (what tickets pin) and when it and the server certificate expire."""
+    try:
+        files = central_ca.CaFiles(Path(ca_dir)).check()
+    except EdgeError as exc:
+        raise click.ClickException(f"[{exc.code}] {exc}") from None
+    ca_pem, server_pem = files.ca_cert.read_bytes(), files.server_cert.read_bytes()
+    click.echo(f"CA sha256 {central_ca.fingerprint(ca_pem)}, expires "
+               f"{central_ca.expires(ca_pem):%Y-%m-%d}; server certificate expires "
+               f"{central_ca.expires(server_pem):%Y-%m-%d} (renew before: devices refuse it)")
+
+
 @click.command("invite")
 @with_store
 @staff_action("device.invite", "admin")

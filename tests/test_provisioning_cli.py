@@ -19,7 +19,8 @@ from tests.harness import wait_for
 
 
 def test_ca_init_makes_private_keys_and_refuses_to_replace_a_ca(tmp_path):
-    """A second `ca init` on the same folder would lock every device out: refused with a code."""
+    """A second `ca init` on the same folder would lock every device out: refused with a code;
+    `ca show` gives the fingerprint and the expiry dates."""
     args = ["admin", "ca", "init", "--dir", str(tmp_path / "ca"), "--host", "central.example"]
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0 and "sha256 " in first.output, first.output
@@ -27,6 +28,11 @@ def test_ca_init_makes_private_keys_and_refuses_to_replace_a_ca(tmp_path):
         assert stat.S_IMODE(os.stat(tmp_path / "ca" / key).st_mode) == 0o600
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 1 and "[ca_exists]" in again.output
+    shown = CliRunner().invoke(cli, ["admin", "ca", "show", "--dir", str(tmp_path / "ca")])
+    assert shown.exit_code == 0 and first.output.split("sha256 ")[1].strip() in shown.output
+    assert "server certificate expires 20" in shown.output
+    missing = CliRunner().invoke(cli, ["admin", "ca", "show", "--dir", str(tmp_path)])
+    assert missing.exit_code == 1 and "[ca_missing]" in missing.output
 
 
 def test_invite_enrol_and_revoke_from_the_command_line(fleet, tmp_path):
