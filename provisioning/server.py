@@ -6,6 +6,7 @@ Refusals answer JSON `{"code", "error"}` and are logged with their code, never t
 
 import logging
 import ssl
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +22,7 @@ from provisioning.settings import ProvisionConfig
 
 log = logging.getLogger(__name__)
 MAX_BODY = 4096
+REQUEST_TIMEOUT = 10.0  # seconds a client may take for the handshake and its request
 STATUS = {"token_invalid": HTTPStatus.FORBIDDEN, "token_used": HTTPStatus.GONE,
           "token_expired": HTTPStatus.GONE, "request_invalid": HTTPStatus.BAD_REQUEST,
           "not_found": HTTPStatus.NOT_FOUND}
@@ -39,10 +41,12 @@ class EnrolmentServer:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.minimum_version = ssl.TLSVersion.TLSv1_2
         tls.load_cert_chain(files.server_cert, files.server_key)
-        self.httpd = ThreadingHTTPServer((cfg.enrolment.listen,
-                                          cfg.enrolment.port if port is None else port),
-                                         _handler(self))
-        self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.httpd = _Server((cfg.enrolment.listen,
+                              cfg.enrolment.port if port is None else port), _handler(self))
+        # the handshake runs in each request's thread: a client that never completes it
+        # must not stop the accepting thread
+        self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True,
+                                            do_handshake_on_connect=False)
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="enrolment",
                                         daemon=True)
@@ -78,6 +82,18 @@ class EnrolmentServer:
         return HTTPStatus.OK, msgspec.json.encode(grant)
 
 
+class _Server(ThreadingHTTPServer):
+    """The HTTP server, logging a failed connection (a TLS handshake refused, a client gone)
+    as one line instead of a traceback on stderr."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Log why a connection failed, in one line."""
+        exc = sys.exc_info()[1]
+        log.info("enrolment connection from %s failed: %s", client_address, exc)
+
+
 def _refuse(exc: EdgeError, status: HTTPStatus | None = None) -> tuple[HTTPStatus, bytes]:
     log.warning("enrolment refused: [%s] %s", exc.code, exc)
     return (status or STATUS.get(exc.code, HTTPStatus.BAD_REQUEST),
@@ -88,6 +104,8 @@ def _handler(server: EnrolmentServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         """One HTTPS request to the enrolment endpoint."""
 
+        timeout = REQUEST_TIMEOUT
+
         def do_GET(self) -> None:
             """The CA certificate, or not found."""
             if self.path == "/v1/ca.pem":
@@ -97,7 +115,8 @@ def _handler(server: EnrolmentServer) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             """An enrolment."""
-            size = int(self.headers.get("Content-Length") or 0)
+            length = self.headers.get("Content-Length") or "0"
+            size = int(length) if length.isdigit() else -1
             if self.path != "/v1/enrol":
                 self._send(*_refuse(EdgeError(self.path, code="not_found")))
             elif not 0 < size <= MAX_BODY:

@@ -3,10 +3,12 @@ and live dynamic security, the HTTPS enrolment endpoint, and lockd joining by en
 
 import json
 import os
+import socket
 import stat
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 
 from central import invitations
 from central.invitations import TokenRefused
@@ -140,3 +142,24 @@ def test_the_broker_restarted_keeps_every_account_made_live(fleet):
     finally:
         ok.close()
         refused.close()
+
+
+def test_the_endpoint_survives_silent_plain_and_malformed_clients(fleet):
+    """A client that connects and says nothing, one speaking plain HTTP and malformed
+    requests get nowhere (codes, never a traceback) and never stop enrolments."""
+    port = fleet.stack.server.port
+    silent = socket.create_connection(("127.0.0.1", port))
+    plain = socket.create_connection(("127.0.0.1", port))
+    plain.sendall(b"POST /v1/enrol HTTP/1.1\r\nHost: x\r\n\r\n")
+    url, ca = fleet.stack.config.enrolment.url, str(fleet.stack.ca.ca_cert)
+    for body, headers, code in ((b"not json", {}, "request_invalid"),
+                                (b'{"token": 5}', {}, "request_invalid"),
+                                (b"{}", {"Content-Length": "x"}, "request_invalid")):
+        answer = requests.post(f"{url}/v1/enrol", data=body, headers=headers, verify=ca,
+                               timeout=10)
+        assert answer.status_code == 400 and answer.json()["code"] == code
+    assert requests.get(f"{url}/nope", verify=ca, timeout=10).json()["code"] == "not_found"
+    ticket = fleet.stack.invite(fleet.db, "lock-1", SITE, "lockd")
+    assert enrol(ticket, fleet.root / "lock-1").dev == "lock-1"
+    silent.close()
+    plain.close()
