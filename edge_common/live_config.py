@@ -67,7 +67,10 @@ class LiveConfig(Generic[C]):
         except msgspec.ValidationError as exc:
             raise CommandRefused(describe(str(exc)), code="config_invalid") from exc
 
-    def commit(self, args: ConfigArgs, new: C) -> None:
-        """Keep a checked config (durably, before it is applied) and make it the one in force."""
+    def take(self, args: ConfigArgs) -> C:
+        """Check the config `args` makes (raising as `check`), keep it durably and make it the
+        one in force; returns it for the daemon to apply."""
+        new = self.check(args)
         write_private(self._path, json.dumps(msgspec.to_builtins(args)))
         self.current = new
+        return new

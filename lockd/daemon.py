@@ -21,7 +21,7 @@ from gpiozero.pins import Factory
 
 from edge_common import __version__
 from edge_common.cardid import card_hash
-from edge_common.commands import Command, CommandRefused
+from edge_common.commands import Command, CommandRefused, arguments
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.live_config import LiveConfig
 from edge_common.outbox import Priority
@@ -32,7 +32,6 @@ from edge_common.protocol.commands import (
     OpenArgs,
     SweepArgs,
     SwitchArgs,
-    command_args,
 )
 from edge_common.protocol.datasets import ALLOWLIST, CALENDAR, AllowEntry
 from edge_common.protocol.doors import (
@@ -302,12 +301,7 @@ class LockDaemon:
             return done.result()
 
     def _execute(self, cmd: Command) -> dict[str, Any]:
-        try:
-            args = command_args(cmd.name, cmd.args)
-        except KeyError:
-            raise CommandRefused(f"unknown command {cmd.name}", code="command_unknown") from None
-        except msgspec.ValidationError as exc:
-            raise CommandRefused(f"{cmd.name}: {exc}", code="command_invalid") from exc
+        args = arguments(cmd)
         if isinstance(args, SweepArgs):
             return self.sweep(args.room)
         if isinstance(args, ConfigArgs):
@@ -333,8 +327,7 @@ class LockDaemon:
     def _configure(self, args: ConfigArgs) -> dict[str, Any]:
         """Take central's config: door rules (policy, schedule) apply at once; anything else
         (pins, readers, doors added or removed, other sections) at the next start."""
-        new = self.config.check(args)
-        self.config.commit(args, new)
+        new = self.config.take(args)
         live = [d for d in new.doors if d.id in self.doors and _same_but_rules(
             self.doors[d.id].cfg, d)]
         for door_cfg in live:
