@@ -1,6 +1,8 @@
 """A mosquitto broker of our own: config, per-account credentials and ACLs, and its process.
 
-Used by `make demo`, the tests and the benchmarks; production brokers get the same files.
+Used by `make demo`, the tests and the benchmarks; production brokers get the same files
+(`deploy/mosquitto-libedge.conf`). Devices connect to its TLS listener, central's workers
+and tools to plain MQTT on loopback; `provisioning.dynsec` changes accounts while it runs.
 
 Accounts and their ACLs live in mosquitto's dynamic-security plugin, not in a password file
 and `acl_file`: mosquitto 2.0's `acl_file` check grants every SUBSCRIBE (it checks only

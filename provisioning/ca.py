@@ -94,8 +94,10 @@ def init(root: Path, hosts: list[str], name: str = "libedge central CA",
           .not_valid_before(now - timedelta(minutes=5))
           .not_valid_after(now + timedelta(days=CA_DAYS))
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
-                                       False), critical=True)
+          .add_extension(x509.KeyUsage(
+              digital_signature=False, content_commitment=False, key_encipherment=False,
+              data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+              encipher_only=False, decipher_only=False), critical=True)
           .sign(ca_key, hashes.SHA256()))
     server_key = ec.generate_private_key(ec.SECP256R1())
     server = (x509.CertificateBuilder().subject_name(_name(hosts[0])).issuer_name(ca.subject)
