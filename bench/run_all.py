@@ -14,13 +14,14 @@ from bench import (  # noqa: E402
     bench_ingest,
     bench_kiosk,
     bench_lockd,
+    bench_provisioning,
     bench_rpc,
     bench_rss,
 )
 from bench.common import RESULTS  # noqa: E402
 
 BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd,
-              bench_kiosk]
+              bench_kiosk, bench_provisioning]
 
 
 def main() -> None:

@@ -5,16 +5,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-import msgspec
 
-from central import commands, fleet, ingest, rejected
+from central import commands, fleet, fleet_view, ingest, provision_cli, rejected
 from central.circulation import branches, cli_admin, cli_desk, cli_setup, patrons, sites
-from central.circulation.cli_common import DB_OPTION, TEXT, staff_action, store_at, with_store
+from central.circulation.cli_common import (
+    DB_OPTION,
+    TEXT,
+    show,
+    staff_action,
+    store_at,
+    with_store,
+)
 from central.circulation.errors import CirculationError
 from central.circulation.store import Store
-from edge_common import envelope
 from edge_common.protocol import DEVICE_KINDS
-from edge_common.protocol.backbone import DeviceStatus
 
 
 @click.group()
@@ -65,38 +69,42 @@ def device_enrol(s: Store, dev: str, site: str, kind: str) -> None:
 @with_store
 @staff_action("device.revoke", "admin")
 @click.argument("dev")
-def device_revoke(s: Store, dev: str) -> None:
-    """Stop accepting DEV's messages."""
-    if not fleet.revoke(s.db, dev):
+@provision_cli.provision_option(required=False)
+def device_revoke(s: Store, dev: str, provision_path: str | None) -> None:
+    """Stop accepting DEV's messages and, with --provision, disable its broker account: the
+    broker disconnects it at once and refuses it from then on (run it again after a broker
+    failure: the broker is told even when central has revoked DEV already)."""
+    revoked = fleet.revoke(s.db, dev)
+    if provision_path:
+        provision_cli.provision_config(provision_path).dynsec().disable(dev)
+        click.echo(f"revoked {dev} at the broker" + (" and at central" if revoked else ""))
+    elif revoked:
+        click.echo(f"revoked {dev} at central; the broker was not told (no --provision)")
+    else:
         raise click.ClickException(f"[device_unknown] no active device {dev!r}")
-    click.echo(f"revoked {dev}")
 
 
 @device.command("list")
 @DB_OPTION
-def device_list(db_path: str) -> None:
-    """List devices with their last reported status."""
-    db = store_at(db_path)
-    rows = db.execute(
-        "SELECT d.id, d.site, d.kind, d.revoked_at, s.online, s.body, s.updated_at"
-        " FROM devices d LEFT JOIN device_status s ON s.dev = d.id ORDER BY d.id"
-    ).fetchall()
-    for dev, site, kind, revoked, online, body, updated in rows:
-        state = "revoked" if revoked else ("online" if online else "offline")
-        detail = _status_detail(msgspec.convert(envelope.decode(body).body, DeviceStatus)) \
-            if body else "never seen"
-        click.echo(f"{dev:<16} {kind:<10} {site:<10} {state:<8} {detail} {updated or ''}")
+@click.option("--json", "as_json", is_flag=True, help="As JSON (for scripts and web pages).")
+def device_list(db_path: str, as_json: bool = False) -> None:
+    """List devices: state, since when, versions, outbox, lists, alarms, doors."""
+    views = fleet_view.devices(store_at(db_path))
+    if as_json:
+        show(views)
+    for view in [] if as_json else views:
+        click.echo(fleet_view.line(view))
 
 
-def _status_detail(status: DeviceStatus) -> str:
-    parts = [f"outbox={status.outbox}", f"dropped={status.dropped}"]
-    if status.datasets:
-        parts.append("lists=" + ",".join(f"{k}:v{v}" for k, v in sorted(status.datasets.items())))
-    if status.alarms:
-        parts.append("alarms=" + ",".join(status.alarms))
-    for door, state in status.doors.items():
-        parts.append(f"{door}:{state.result}{' (released)' if state.released else ''}")
-    return " ".join(parts)
+@device.command("show")
+@DB_OPTION
+@click.argument("dev")
+def device_show(db_path: str, dev: str) -> None:
+    """Everything central knows of DEV and its last report, as JSON."""
+    views = fleet_view.devices(store_at(db_path), dev)
+    if not views:
+        raise click.ClickException(f"[device_unknown] no device {dev!r}")
+    show(views[0])
 
 
 def rejected_summary(db_path: str) -> None:
@@ -239,5 +247,7 @@ def access_log(db_path: str, follow: bool, limit: int) -> None:
 
 
 
-for _cmd in cli_setup.COMMANDS + cli_desk.COMMANDS + cli_admin.COMMANDS:
+for _cmd in cli_setup.COMMANDS + cli_desk.COMMANDS + cli_admin.COMMANDS + provision_cli.COMMANDS:
     admin.add_command(_cmd)
+for _cmd in provision_cli.DEVICE_COMMANDS:
+    device.add_command(_cmd)

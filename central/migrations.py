@@ -112,6 +112,32 @@ def _rejected_excerpts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _provisioning(db: sqlite_utils.Database) -> None:
+    """One-time enrolment tokens (their SHA-256 only) and when each was used; every version of
+    each device's config; the version each device says it applied."""
+    db.execute(
+        "CREATE TABLE invitations (id TEXT PRIMARY KEY, dev TEXT NOT NULL, site TEXT NOT NULL,"
+        " kind TEXT NOT NULL, secret_sha256 TEXT NOT NULL, created_at TEXT NOT NULL,"
+        " expires TEXT NOT NULL, used_at TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE device_configs (dev TEXT NOT NULL, version INTEGER NOT NULL,"
+        " body TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (dev, version))"
+    )
+
+
+def _status_since(db: sqlite_utils.Database) -> None:
+    """When each device last came online or went offline (the fleet view's "since")."""
+    db.execute("ALTER TABLE device_status ADD COLUMN since TEXT")
+    db.execute("UPDATE device_status SET since = updated_at")
+
+
+def _key_overlaps(db: sqlite_utils.Database) -> None:
+    """A site's previous card key, still hashed into its lists until the overlap ends."""
+    db.execute("CREATE TABLE site_keys_previous (site TEXT PRIMARY KEY, key_hex TEXT NOT NULL,"
+               " until TEXT NOT NULL)")
+
+
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
@@ -121,4 +147,7 @@ MIGRATIONS = [
     ("0007_doors", _doors),
     ("0008_command_keys", _command_keys),
     ("0009_rejected_excerpts", _rejected_excerpts),
+    ("0010_provisioning", _provisioning),
+    ("0011_status_since", _status_since),
+    ("0012_key_overlaps", _key_overlaps),
 ]

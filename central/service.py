@@ -12,7 +12,14 @@ from typing import Any
 import msgspec
 from paho.mqtt.properties import Properties
 
-from central import access, commands, datasets, sync_api  # noqa: F401 - handlers register
+from central import (  # noqa: F401 - handlers register
+    access,
+    catch_up,
+    commands,
+    datasets,
+    site_keys,
+    sync_api,
+)
 from central.circulation import allowlist, device_api  # noqa: F401 - handlers register
 from central.config import CentralConfig
 from central.ingest import Applier, Message
@@ -26,6 +33,7 @@ from edge_common.protocol.datasets import SyncDelta
 
 log = logging.getLogger(__name__)
 SHARE_GROUP = "central"
+OVERLAP_CHECK = 60.0  # seconds between looks for site-key overlaps that ended
 
 
 class CentralService:
@@ -40,6 +48,7 @@ class CentralService:
         self._stop = threading.Event()
         self._data_version: int | None = None
         self._ages_done: date | None = None
+        self._overlaps_at = 0.0
         self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0,
                       "response_topic_refused": 0, "contained": 0, "failed_batches": 0}
         subs = [(topics.shared(SHARE_GROUP, topics.all_devices(c)), 1)
@@ -83,6 +92,7 @@ class CentralService:
             try:
                 changed = self._process(batch) if batch else False
                 changed = self._door_ages() or changed
+                changed = self._key_overlaps() or changed
                 self._publish_deltas(force=changed)
             except Exception:  # noqa: BLE001 - the worker must survive; unacked messages return
                 self.stats["failed_batches"] += 1
@@ -105,6 +115,20 @@ class CentralService:
         if count:
             log.info("door ages: %d holders reached one by %s", count, day)
         return count > 0
+
+    def _key_overlaps(self) -> bool:
+        """Every minute, end the site-key overlaps that are over (the old hashes leave the
+        lists). True if any ended."""
+        now = time.monotonic()
+        if now < self._overlaps_at:
+            return False
+        self._overlaps_at = now + OVERLAP_CHECK
+        ended: list[str] = []
+        with self._alone("the end of key overlaps"):
+            ended = site_keys.finish(self.db)
+        for site in ended:
+            log.info("site %s: the previous card key's overlap ended", site)
+        return bool(ended)
 
     def _take(self, timeout: float) -> list[Incoming]:
         try:
@@ -133,16 +157,15 @@ class CentralService:
 
     def _apply(self, batch: list[Incoming]) -> bool:
         messages: list[Message] = []
-        statuses: list[tuple[str, bool, bytes]] = []
+        statuses: list[tuple[str, DeviceStatus, bytes]] = []
         for inc in batch:
             with self._alone(f"a message on {inc.topic}"):
                 self._sort(inc, messages, statuses)
         out = self.applier.apply(messages) if messages else None
-        if statuses:
-            self._record_statuses(statuses)
+        queued = self._record_statuses(statuses) if statuses else False
         self.stats["batches"] += 1
         if out is None:
-            return False
+            return queued
         self.stats["applied"] += out.applied
         self.stats["duplicates"] += out.duplicates
         for dev in out.acks.keys() | out.rejected.keys():
@@ -153,10 +176,10 @@ class CentralService:
         for msg, response in out.responses:
             with self._alone(f"the answer to {msg.env.id} from {msg.dev}"):
                 self._respond(msg.dev, msg.correlation, response)
-        return out.applied > 0
+        return out.applied > 0 or queued
 
     def _sort(self, inc: Incoming, messages: list[Message],
-              statuses: list[tuple[str, bool, bytes]]) -> None:
+              statuses: list[tuple[str, DeviceStatus, bytes]]) -> None:
         """Decode one incoming message into `messages` or `statuses`, or refuse it with a code."""
         parsed = topics.parse_device(inc.topic)
         if parsed and parsed[1] == "req" and not self._answerable(inc, parsed[0]):
@@ -173,7 +196,7 @@ class CentralService:
                 self._invalid(inc, parsed, InvalidMessage(str(exc), code="status_invalid"))
                 return
             if env.dev == parsed[0] and self.applier.device(parsed[0]) is not None:
-                statuses.append((parsed[0], status.online, envelope.encode(env)))
+                statuses.append((parsed[0], status, envelope.encode(env)))
             else:   # not the device of the topic, or not enrolled (or revoked): not kept
                 self._invalid(inc, parsed, InvalidMessage(parsed[0], code="device_unknown"))
         elif parsed:
@@ -229,14 +252,24 @@ class CentralService:
         env = envelope.make(type, self.worker, body)
         self.link.publish(topic, envelope.encode(env), qos=1, properties=properties)
 
-    def _record_statuses(self, statuses: list[tuple[str, bool, bytes]]) -> None:
+    def _record_statuses(self, statuses: list[tuple[str, DeviceStatus, bytes]]) -> bool:
+        """Keep each device's status; queue again what an online device missed (its site's
+        card key, its config: `catch_up`). True if a command was queued."""
         now = datetime.now(UTC).isoformat()
+        queued = False
         with self.db.atomic():
             self.db.conn.executemany(
-                "INSERT INTO device_status VALUES (?, ?, ?, ?) ON CONFLICT (dev) DO UPDATE SET"
+                "INSERT INTO device_status (dev, online, body, updated_at, since)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dev) DO UPDATE SET"
+                " since = CASE WHEN online = excluded.online THEN since ELSE excluded.since END,"
                 " online = excluded.online, body = excluded.body, updated_at = excluded.updated_at",
-                [(dev, online, body, now) for dev, online, body in statuses],
+                [(dev, status.online, body, now, now) for dev, status, body in statuses],
             )
+        for dev, status, _ in statuses:
+            if status.online:
+                with self._alone(f"catching up {dev}"):
+                    queued = bool(catch_up.catch_up(self.db, dev, status)) or queued
+        return queued
 
     def _publish_deltas(self, force: bool) -> None:
         """Publish committed dataset changes and queued commands, from any process."""

@@ -9,7 +9,8 @@ import msgspec
 
 from edge_common.errors import EdgeError
 from edge_common.migrations import apply, connect
-from edge_common.protocol.commands import Command, authentic
+from edge_common.protocol.commands import Command, authentic, command_args
+from edge_common.protocol.spec import Body
 
 MAX_TTL = timedelta(minutes=15)
 
@@ -74,6 +75,17 @@ class CommandGuard:
     def close(self) -> None:
         """Close the database."""
         self._db.close()
+
+
+def arguments(cmd: Command) -> Body:
+    """A command's arguments as their declared Struct, or CommandRefused: `command_unknown`
+    for a command no device declares, `command_invalid` for bad arguments."""
+    try:
+        return command_args(cmd.name, cmd.args)
+    except KeyError:
+        raise CommandRefused(f"unknown command {cmd.name}", code="command_unknown") from None
+    except msgspec.ValidationError as exc:
+        raise CommandRefused(f"{cmd.name}: {exc}", code="command_invalid") from exc
 
 
 def _utc(moment: datetime) -> str:

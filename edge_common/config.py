@@ -77,6 +77,8 @@ class DeviceSection(Schema, frozen=True):
     command_key: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")] | None = None
     status_interval: Seconds = 30.0
     request_timeout: Seconds = 5.0
+    # the version of central's config this file holds (enrolment writes it)
+    config_version: Annotated[int, msgspec.Meta(ge=0)] = 0
 
 
 def load(path: str | Path, schema: type[T]) -> T:
@@ -93,12 +95,12 @@ def load(path: str | Path, schema: type[T]) -> T:
     try:
         return msgspec.convert(data, schema)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path}: {_where(str(exc))}") from exc
+        raise ConfigError(f"{path}: {describe(str(exc))}") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: arrays or tables nested too deep") from exc
 
 
-def _where(message: str) -> str:
+def describe(message: str) -> str:
     """Rephrase msgspec's `... - at `$.a.b`` so that it names the TOML key."""
     text, sep, at = message.partition(" - at `$")
     section = at.rstrip("`").lstrip(".")

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from edge_common import envelope, topics
+from edge_common.card_keys import CardKeys, key_id
 from edge_common.commands import Command, CommandGuard, CommandRefused
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
 from edge_common.datasync import DataSync
@@ -24,7 +25,7 @@ from edge_common.link import Incoming, MqttLink, publish_properties
 from edge_common.outbox import Outbox, Pending, Priority
 from edge_common.protocol import Answer, Body, Message
 from edge_common.protocol.backbone import Ack, CentralPresence
-from edge_common.protocol.commands import COMMAND_RESULT, CommandResult
+from edge_common.protocol.commands import COMMAND_RESULT, CardKeyArgs, CommandResult
 from edge_common.protocol.datasets import decode_row
 from edge_common.replica import Replicas
 from edge_common.requests import Requests
@@ -76,6 +77,7 @@ class DeviceRuntime:
             log.warning("%s: no command_key configured: commands from central are refused",
                         device.id)
         self.guard = CommandGuard(str(data / "commands.db"), device.id, key)
+        self.card_keys = CardKeys(data, device.card_key)
         self.plan = SendPlan(outbox)
         self.requests = Requests()
         self._on_command = on_command
@@ -89,6 +91,8 @@ class DeviceRuntime:
             extra=status_extra or dict,
             publish=lambda topic, payload: self.link.publish(topic, payload, qos=1, retain=True),
         )
+        self._status.config_version = device.config_version
+        self._status.card_key = key_id(self.card_keys.keys[0])
         self._sync = DataSync(device.id, self._replicas, self.datasets, self._ask,
                               changed=self._status.soon, invalid=self._count_invalid,
                               check_interval=sync_check_interval)
@@ -176,6 +180,10 @@ class DeviceRuntime:
         """Raise or clear an alarm shown in the retained status."""
         self.call(lambda: self._status.set_alarm(name, active))
 
+    def config_applied(self, version: int) -> None:
+        """Report from now on that central's config `version` is in force."""
+        self.call(lambda: self._status.set_config_version(version))
+
     def refresh_status(self) -> None:
         """Publish the retained status soon (e.g. when what `status_extra` returns changed)."""
         self.call(self._status.soon)
@@ -205,11 +213,10 @@ class DeviceRuntime:
     def health(self) -> Health:
         """A frozen snapshot of the link, central, the outbox, the datasets and the alarms."""
         box = self._outbox_facts()
-        oldest = self._outbox.oldest_at()
         return Health(
             at=time.time(), link_up=self.link.connected, link_since=self._link_since,
             central_up=self.central_up, central_since=self._central_since,
-            outbox_depth=box.depth, oldest_at=oldest.timestamp() if oldest else None,
+            outbox_depth=box.depth, oldest_at=box.oldest_at,
             dropped=box.dropped, over_capacity=box.over_capacity,
             datasets=MappingProxyType({
                 d: DatasetHealth(self._replicas.version(d), self._replicas.synced_at(d))
@@ -221,7 +228,9 @@ class DeviceRuntime:
 
     def _outbox_facts(self) -> OutboxFacts:
         box = self._outbox
-        return OutboxFacts(box.depth, box.dropped, box.over_capacity)
+        oldest = box.oldest_at()
+        return OutboxFacts(box.depth, box.dropped, box.over_capacity,
+                           oldest.timestamp() if oldest else None)
 
     def _count_invalid(self) -> None:
         self.stats["invalid"] += 1
@@ -417,6 +426,8 @@ class DeviceRuntime:
             if cmd.name == "resync":
                 self._sync.resync()
                 result = {}
+            elif cmd.name == "card_key":
+                result = self._new_card_key(cmd)
             elif self._on_command is None:
                 raise CommandRefused(f"unknown command {cmd.name}", code="command_unknown")
             else:
@@ -432,6 +443,17 @@ class DeviceRuntime:
             outcome = CommandResult(name=str(name)[:40], nonce=str(nonce)[:64], ok=False,
                                     code="command_failed")
         self.emit(COMMAND_RESULT, outcome)
+
+    def _new_card_key(self, cmd: Command) -> dict[str, Any]:
+        """Hash with the site's new card key from now on (and with the old one meanwhile)."""
+        try:
+            args = msgspec.convert(cmd.args, CardKeyArgs)
+        except msgspec.ValidationError as exc:
+            raise CommandRefused(str(exc), code="command_invalid") from exc
+        self.card_keys.rotate(args.key)
+        self._status.card_key = key_id(self.card_keys.keys[0])
+        self._status.soon()
+        return {"key_id": self._status.card_key}
 
     def _acked(self, env: envelope.Envelope) -> None:
         try:

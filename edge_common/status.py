@@ -17,6 +17,7 @@ class OutboxFacts:
     depth: int
     dropped: int
     over_capacity: bool
+    oldest_at: float | None = None  # wall clock of the oldest waiting event; None: empty
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class StatusReport:
         self._clock = clock
         self._alarms: set[str] = set()
         self._next = 0.0
+        self.config_version = 0
+        self.card_key = ""  # the key id of the newest card key (card_keys.key_id)
 
     def alarms(self, outbox: OutboxFacts | None = None) -> frozenset[str]:
         """The raised alarms, with `outbox_over_capacity` while the outbox is over its cap."""
@@ -86,6 +89,11 @@ class StatusReport:
         (self._alarms.add if active else self._alarms.discard)(name)
         if self._alarms != before:
             self.soon()
+
+    def set_config_version(self, version: int) -> None:
+        """Say from the next tick on that central's config `version` is in force."""
+        self.config_version = version
+        self.soon()
 
     def soon(self) -> None:
         """Publish at the next tick instead of waiting for the interval."""
@@ -111,7 +119,10 @@ class StatusReport:
         body = {
             "online": online, "kind": self.kind, "version": self.version,
             "outbox": box.depth, "dropped": box.dropped, "alarms": sorted(self.alarms(box)),
-            "datasets": self._versions(),
+            "datasets": self._versions(), "config_version": self.config_version,
+            "card_key": self.card_key,
+            "outbox_age": round(max(0.0, time.time() - box.oldest_at), 1)
+            if box.oldest_at else 0.0,
         }
         if online:
             body.update(self._extra())

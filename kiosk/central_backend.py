@@ -34,9 +34,8 @@ MAY_NOT_USE = ("patron_blocked", "registration_incomplete")
 class CentralBackend:
     """Central as the kiosk session sees it, through one DeviceRuntime."""
 
-    def __init__(self, runtime: DeviceRuntime, key: bytes, offline_max_items: int = 5) -> None:
+    def __init__(self, runtime: DeviceRuntime, offline_max_items: int = 5) -> None:
         self.runtime = runtime
-        self.key = key
         self.offline_max_items = offline_max_items
 
     @property
@@ -56,7 +55,8 @@ class CentralBackend:
 
     def identify(self, card: str, kind: str) -> Patron:
         """Who holds the card: from central, or from the door/kiosk list when offline."""
-        ref = card_hash(self.key, normalise_uid(card) if kind == "uid" else card)
+        ref = card_hash(self.runtime.card_keys.keys[0],   # the site's newest key
+                        normalise_uid(card) if kind == "uid" else card)
         try:
             found: wire.Identified = self._ask(wire.PATRON_IDENTIFY, wire.Card(card=ref))
         except UNREACHABLE:

@@ -11,8 +11,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from edge_common import __version__
+from edge_common.commands import Command, CommandRefused, arguments
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.errors import EdgeError
+from edge_common.live_config import LiveConfig
+from edge_common.protocol.commands import ConfigArgs
 from edge_common.protocol.datasets import ALLOWLIST, MESSAGES
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
@@ -48,15 +51,17 @@ class NoTerminal:
 
 
 def build_backend(
-    cfg: KioskConfig, status: Callable[[], dict[str, Any]]
+    cfg: KioskConfig, status: Callable[[], dict[str, Any]],
+    on_command: Callable[[Command], dict[str, Any]] | None = None,
 ) -> tuple[Backend, DeviceRuntime | None]:
-    """Central over the device runtime (which reports `status`), or the sample library."""
+    """Central over the device runtime (which reports `status` and hands central's commands
+    to `on_command`), or the sample library."""
     if cfg.kiosk.backend == "simulated":
         return SimulatedBackend(), None
     runtime = DeviceRuntime(cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
-                            datasets=[ALLOWLIST, MESSAGES], status_extra=status)
-    return CentralBackend(runtime, bytes.fromhex(cfg.device.card_key),
-                          cfg.kiosk.offline_max_items), runtime
+                            datasets=[ALLOWLIST, MESSAGES], status_extra=status,
+                            on_command=on_command)
+    return CentralBackend(runtime, cfg.kiosk.offline_max_items), runtime
 
 
 def build_terminal(cfg: KioskConfig) -> PaymentTerminal:
@@ -69,9 +74,11 @@ class Kiosk:
     """One kiosk without its screen: runtime, backend, session, readers, printer, terminal."""
 
     def __init__(self, cfg: KioskConfig) -> None:
-        self.cfg = cfg
+        self.config = LiveConfig(cfg, KioskConfig)
+        cfg = self.cfg = self.config.current
         self.reader_states: dict[str, str] = {}
-        self.backend, self.runtime = build_backend(cfg, lambda: {"readers": self.reader_states})
+        self.backend, self.runtime = build_backend(cfg, lambda: {"readers": self.reader_states},
+                                                   self._command)
         k = cfg.kiosk
         self.restart_requested = False
         self.stop_ui: Callable[[], None] = lambda: None
@@ -111,6 +118,16 @@ class Kiosk:
         if self.runtime:
             self.runtime.stop()
         logging.getLogger().removeHandler(self.problems)
+
+    def _command(self, cmd: Command) -> dict[str, Any]:
+        """Central's `config`: checked with the kiosk's schema and kept for the next start (the
+        status reports it from then on); the kiosk takes no other command."""
+        args = arguments(cmd)
+        if not isinstance(args, ConfigArgs):
+            raise CommandRefused(f"{cmd.name} is not for a kiosk", code="command_unknown")
+        self.config.take(args)
+        log.warning("config v%d kept for the next start", args.version)
+        return {"version": args.version, "restart_needed": True}
 
     def _restart(self) -> None:
         """Staff asked for a restart: close the screen; `run` then exits with RESTART."""

@@ -7,18 +7,19 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlite_utils
 
-from central import fleet
 from central.circulation import sample, sites
 from central.circulation.store import Store
 from central.store import open_store
-from provisioning.broker import Account, Broker
+from provisioning.broker import Account
+from provisioning.enrol import enrol
+from provisioning.stack import Stack
 
 SITE = sample.DEMO_SITE
 LOCKS = {"lock-1": [("toilet-1", "toilet", 17), ("reading-room", "reading_room", 27)],
@@ -30,51 +31,25 @@ def _sample_library(db: sqlite_utils.Database) -> None:
         sample.tiny(Store(db))
 
 
-def _mqtt(broker: Broker, account: Account) -> str:
-    return (f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n'
-            f'username = "{account.username}"\npassword = "{account.password}"\n')
-
-
-@dataclass(frozen=True)
-class Keys:
-    """The site's card key and each device's command key, as enrolment gave them."""
-
-    card: str
-    commands: dict[str, str]
-
-
-def _device(root: Path, broker: Broker, account: Account, kind: str, keys: Keys) -> str:
-    dev = account.username
-    return (f'[device]\nid = "{dev}"\nsite = "{SITE}"\nkind = "{kind}"\n'
-            f'data_dir = "{root / "devices" / dev}"\ncard_key = "{keys.card}"\n'
-            f'command_key = "{keys.commands[dev]}"\nstatus_interval = 5.0\n\n'
-            + _mqtt(broker, account))
-
-
-def _lock_config(root: Path, broker: Broker, account: Account, keys: Keys) -> Path:
-    dev = account.username
-    text = _device(root, broker, account, "lockd", keys) + '\n[gpio]\npin_factory = "mock"\n'
+def _lock_config(root: Path, dev: str) -> dict[str, Any]:
+    """A demo lock's config as central keeps it: simulated readers, mock pins."""
+    doors: list[dict[str, Any]] = []
     for door, kind, pin in LOCKS[dev]:
-        text += (f'\n[[doors]]\nid = "{door}"\nkind = "{kind}"\nrelay_pin = {pin}\n'
-                 f'unlock_seconds = 3.0\nreader = {{ kind = "sim", socket = '
-                 f'"{root / "doors" / f"{door}.sock"}", name = "{door}" }}\n')
+        doors.append({"id": door, "kind": kind, "relay_pin": pin, "unlock_seconds": 3.0,
+                      "reader": {"kind": "sim", "socket": str(root / "doors" / f"{door}.sock"),
+                                 "name": door}})
         if kind == "toilet":   # inside the building: open on closed days (evening events)
-            text += 'schedule = { on_closed_days = "open" }\n'
-    path = root / f"{dev}.toml"
-    path.write_text(text)
-    return path
+            doors[-1]["schedule"] = {"on_closed_days": "open"}
+    return {"gpio": {"pin_factory": "mock"}, "doors": doors}
 
 
-def _kiosk_config(root: Path, broker: Broker, account: Account, keys: Keys) -> Path:
-    text = (_device(root, broker, account, "kiosk", keys)
-            + '\n[kiosk]\nlibrary = "City Library"\nbranch_name = "Central Library"\n'
-              'fullscreen = false\n'
-            + f'\n[card_reader]\nkind = "sim"\nsocket = "{root / "doors" / "kiosk.sock"}"\n'
-            + f'\n[scanner]\nkind = "sim"\nsocket = "{root / "doors" / "scanner.sock"}"\n'
-            + '\n[printer]\nkind = "dummy"\n\n[payment]\nkind = "simulated"\n')
-    path = root / "kiosk-1.toml"
-    path.write_text(text)
-    return path
+def _kiosk_config(root: Path) -> dict[str, Any]:
+    """The demo kiosk's config as central keeps it: simulated reader, scanner and payment."""
+    return {"kiosk": {"library": "City Library", "branch_name": "Central Library",
+                      "fullscreen": False},
+            "card_reader": {"kind": "sim", "socket": str(root / "doors" / "kiosk.sock")},
+            "scanner": {"kind": "sim", "socket": str(root / "doors" / "scanner.sock")},
+            "printer": {"kind": "dummy"}, "payment": {"kind": "simulated"}}
 
 
 def has_screen() -> bool:
@@ -93,19 +68,19 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
     root = root.resolve()
     for sub in ("doors", "devices", "logs"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    broker = Broker(root / "broker")
-    central = broker.add(Account("central-1", secrets.token_urlsafe(16), service=True))
-    locks = [broker.add(Account(d, secrets.token_urlsafe(16), site=SITE)) for d in LOCKS]
-    kiosks = [broker.add(Account("kiosk-1", secrets.token_urlsafe(16), site=SITE))] \
-        if kiosk else []
+    stack = Stack(root, root / "central.db")
+    central = stack.broker.add(Account("central-1", secrets.token_urlsafe(16), service=True))
+    devices = {dev: ("lockd", _lock_config(root, dev)) for dev in LOCKS}
+    if kiosk:
+        devices["kiosk-1"] = ("kiosk", _kiosk_config(root))
     stopping = []
     for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal was closed
         signal.signal(sig, lambda *_: stopping.append(1))
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        broker.start()
-        shelf = _start_daemons(root, broker, central, locks, kiosks, procs)
-        _banner(root, broker, shelf if kiosks else None)
+        stack.start()
+        shelf = _start_daemons(root, stack, central, devices, procs)
+        _banner(root, stack, shelf if kiosk else None)
         end = time.monotonic() + duration if duration else None
         while not stopping and (end is None or time.monotonic() < end):
             for name, proc in procs.items():
@@ -120,21 +95,21 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
         # same Ctrl-C, and a second Ctrl-C must not cut the stopping short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _say("\nstopping…")
-        _stop(procs, broker)
+        _stop(procs, stack)
         _say("stopped")
 
 
-def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Account],
-                   kiosks: list[Account], procs: dict[str, subprocess.Popen[bytes]]) -> list[str]:
-    """Enrol the devices, write every config and start central and the devices into `procs`;
-    returns barcodes of books on the shelf."""
+def _start_daemons(root: Path, stack: Stack, central: Account,
+                   devices: dict[str, tuple[str, dict[str, Any]]],
+                   procs: dict[str, subprocess.Popen[bytes]]) -> list[str]:
+    """Invite the devices and let each enrol over HTTPS, as a Pi does on its first boot; start
+    central and the devices into `procs`; returns barcodes of books on the shelf."""
     db = open_store(str(root / "central.db"))
-    keys = Keys(sites.open_site(db, SITE), {})
-    for lock in locks:
-        keys.commands[lock.username] = fleet.enrol(db, lock.username, SITE, "lockd")
-    for k in kiosks:
-        keys.commands[k.username] = fleet.enrol(db, k.username, SITE, "kiosk")
+    sites.open_site(db, SITE)
     _sample_library(db)
+    configs = {dev: enrol(stack.invite(db, dev, SITE, kind, config),
+                          root / "devices" / dev / "etc", root / "devices" / dev).config
+               for dev, (kind, config) in devices.items()}
     shelf = [b for (b,) in db.execute(
         "SELECT barcode FROM items WHERE home_branch = ? AND at_branch = ? AND category = 'book'"
         " AND status = 'available' AND id NOT IN (SELECT item_id FROM loans WHERE returned_at"
@@ -142,14 +117,12 @@ def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Acc
     db.conn.close()
     (root / "central.toml").write_text(
         f'[central]\ndb = "{root / "central.db"}"\nworker = "central-1"\n\n'
-        + _mqtt(broker, central))
+        f'[mqtt]\nhost = "127.0.0.1"\nport = {stack.broker.port}\n'
+        f'username = "{central.username}"\npassword = "{central.password}"\n')
     commands = {"central": ["central.service", "--config", str(root / "central.toml")]}
-    for lock in locks:
-        commands[lock.username] = ["lockd.daemon", "--config",
-                                   str(_lock_config(root, broker, lock, keys))]
-    for k in kiosks:
-        commands[k.username] = ["kiosk.daemon", "--config",
-                                str(_kiosk_config(root, broker, k, keys))]
+    for dev, (kind, _) in devices.items():
+        daemon = "lockd.daemon" if kind == "lockd" else "kiosk.daemon"
+        commands[dev] = [daemon, "--config", str(configs[dev])]
     for name, args in commands.items():
         procs[name] = subprocess.Popen([sys.executable, "-m", *args],
                                        stdout=open(root / "logs" / f"{name}.log", "ab"),
@@ -157,8 +130,9 @@ def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Acc
     return shelf
 
 
-def _stop(procs: dict[str, subprocess.Popen[bytes]], broker: Broker) -> None:
-    """Stop the devices, then central (so it takes their last events), then the broker."""
+def _stop(procs: dict[str, subprocess.Popen[bytes]], stack: Stack) -> None:
+    """Stop the devices, then central (so it takes their last events), then the enrolment
+    endpoint and the broker."""
     try:
         for group in ([n for n in procs if n != "central"], ["central"]):
             for name in group:
@@ -170,7 +144,7 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]], broker: Broker) -> None:
                 except subprocess.TimeoutExpired:
                     procs[name].kill()
     finally:
-        broker.stop()
+        stack.stop()
 
 
 def _say(text: str) -> None:
@@ -190,13 +164,17 @@ NO_KIOSK = """No screen here, so no kiosk window (run `libedge demo --kiosk` whe
 `python -m kiosk.screenshots --out shots` draws every kiosk screen offscreen)."""
 
 
-def _banner(root: Path, broker: Broker, shelf: list[str] | None) -> None:
+def _banner(root: Path, stack: Stack, shelf: list[str] | None) -> None:
     db = root / "central.db"
+    broker = stack.broker
     doors = ", ".join(d for ds in LOCKS.values() for d, _, _ in ds)
     cards = "\n".join(f"    {uid}  {what}" for uid, what, *_ in sample.DEMO_CARDS)
     click.echo(f"""
 libedge demo is running (state in {root})
-  broker   mosquitto on 127.0.0.1:{broker.port} (per-device passwords and ACL)
+  broker   mosquitto: devices on TLS 127.0.0.1:{broker.tls_port} (central's own CA, per-device
+           accounts and roles in its dynamic-security plugin), central on 127.0.0.1:{broker.port}
+  enrolment  {stack.config.enrolment.url} (every device below enrolled there with a
+           one-time token, as a Pi does on its first boot)
   central  SQLite store {db}
   locks    lock-1, lock-2 with simulated readers and relays (gpiozero MockFactory)
   doors    {doors}
@@ -207,7 +185,13 @@ Sample cards:
 {cards}
 {KIOSK.format(*shelf) if shelf else NO_KIOSK}
 Watch the access log:         libedge admin access-log --db {db} -f
-See the devices:              libedge status --db {db}
+The fleet (first: export LIBEDGE_DB={db} LIBEDGE_PROVISION={stack.settings}):
+    libedge admin device list                    (--json; device show lock-1)
+    libedge admin device config lock-1 set door.toilet-1.policy.rate_limit_seconds=10 \\
+        --staff admin                            (signed, checked and applied live)
+    libedge admin device invite lock-9 --site {SITE} --kind lockd --staff admin  (QR code)
+    libedge admin device revoke lock-2 --staff admin          (disconnected at once)
+    libedge admin site rotate-key {SITE} --staff admin         (no card stops working)
 Block a card (doors refuse within seconds):
     libedge admin card block --db {db} 04A1B2C3
 The circulation store (a small generated library, branch "center"):

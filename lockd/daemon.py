@@ -21,16 +21,17 @@ from gpiozero.pins import Factory
 
 from edge_common import __version__
 from edge_common.cardid import card_hash
-from edge_common.commands import Command, CommandRefused
+from edge_common.commands import Command, CommandRefused, arguments
 from edge_common.daemon_cli import daemon_command, run_until_stopped
+from edge_common.live_config import LiveConfig
 from edge_common.outbox import Priority
 from edge_common.protocol.commands import (
     ClearAlarmArgs,
+    ConfigArgs,
     DoorArgs,
     OpenArgs,
     SweepArgs,
     SwitchArgs,
-    command_args,
 )
 from edge_common.protocol.datasets import ALLOWLIST, CALENDAR, AllowEntry
 from edge_common.protocol.doors import (
@@ -82,8 +83,8 @@ class LockDaemon:
 
     def __init__(self, cfg: LockdConfig, factory: Factory | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.cfg = cfg
-        self.key = bytes.fromhex(cfg.device.card_key)
+        self.config = LiveConfig(cfg, LockdConfig)
+        cfg = self.cfg = self.config.current
         self.clock = clock
         self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self.runtime = DeviceRuntime(
@@ -209,8 +210,7 @@ class LockDaemon:
 
     def verdict(self, door: Door, read: CardRead, direction: Direction = "in") -> tuple[str, str]:
         """(card hash, verdict) for a presented card, from local data only; changes nothing."""
-        hashed = card_hash(self.key, read.uid)
-        entry: AllowEntry | None = self.runtime.row(ALLOWLIST, hashed)
+        hashed, entry = self._listed(read.uid)
         now = self.clock()
         synced = self.runtime.synced_at(ALLOWLIST)
         last = door.last_grant.get(hashed)
@@ -225,6 +225,22 @@ class LockDaemon:
         result = Verdict.LOCKDOWN if door.state.lockdown else decide(entry, door.cfg.policy,
                                                                   situation)
         return hashed, result
+
+    @property
+    def key(self) -> bytes:
+        """The site's newest card key."""
+        return self.runtime.card_keys.keys[0]
+
+    def _listed(self, uid: str) -> tuple[str, AllowEntry | None]:
+        """The card's hash and list entry, under the newest key or, while a rotation overlaps,
+        the previous one (the hash under the newest key when neither lists it)."""
+        found: list[tuple[str, AllowEntry | None]] = []
+        for key in self.runtime.card_keys.keys:
+            hashed = card_hash(key, uid)
+            found.append((hashed, self.runtime.row(ALLOWLIST, hashed)))
+            if found[-1][1] is not None:
+                return found[-1]
+        return found[0]
 
     def present(self, door_id: str, read: CardRead, direction: Direction = "in") -> str:
         """Decide on a presented card, release the door if granted, log the decision."""
@@ -285,14 +301,11 @@ class LockDaemon:
             return done.result()
 
     def _execute(self, cmd: Command) -> dict[str, Any]:
-        try:
-            args = command_args(cmd.name, cmd.args)
-        except KeyError:
-            raise CommandRefused(f"unknown command {cmd.name}", code="command_unknown") from None
-        except msgspec.ValidationError as exc:
-            raise CommandRefused(f"{cmd.name}: {exc}", code="command_invalid") from exc
+        args = arguments(cmd)
         if isinstance(args, SweepArgs):
             return self.sweep(args.room)
+        if isinstance(args, ConfigArgs):
+            return self._configure(args)
         if not isinstance(args, DoorArgs):
             raise CommandRefused(f"{cmd.name} is not for doors", code="command_unknown")
         targets = self._targets(args.door)
@@ -311,12 +324,33 @@ class LockDaemon:
         log.warning("command %s applied to %s", cmd.name, [d.cfg.id for d in targets])
         return {"doors": [d.cfg.id for d in targets]}
 
+    def _configure(self, args: ConfigArgs) -> dict[str, Any]:
+        """Take central's config: door rules (policy, schedule) apply at once; anything else
+        (pins, readers, doors added or removed, other sections) at the next start."""
+        new = self.config.take(args)
+        live = [d for d in new.doors if d.id in self.doors and _same_but_rules(
+            self.doors[d.id].cfg, d)]
+        for door_cfg in live:
+            self.doors[door_cfg.id].cfg = door_cfg
+        restart = len(live) != len(new.doors) or len(new.doors) != len(self.doors) or any(
+            getattr(new, f) != getattr(self.cfg, f) for f in ("outbox", "gpio"))
+        self.cfg = new
+        self.runtime.config_applied(args.version)
+        log.warning("config v%d in force%s", args.version,
+                    "; the rest at the next start" if restart else "")
+        return {"version": args.version, "restart_needed": restart}
+
     def _targets(self, door_id: str | None) -> list[Door]:
         if door_id is None:
             return list(self.doors.values())
         if door_id not in self.doors:
             raise CommandRefused(f"no door {door_id}", code="door_unknown")
         return [self.doors[door_id]]
+
+
+def _same_but_rules(old: DoorConfig, new: DoorConfig) -> bool:
+    """Whether two door configs differ at most in what a running door can take: its rules."""
+    return msgspec.structs.replace(new, policy=old.policy, schedule=old.schedule) == old
 
 
 _STATE_ALARMS = {"door_forced", "door_held_open", "emergency_release", "relay_fault"}

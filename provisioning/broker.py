@@ -1,6 +1,8 @@
 """A mosquitto broker of our own: config, per-account credentials and ACLs, and its process.
 
-Used by `make demo`, the tests and the benchmarks; production brokers get the same files.
+Used by `make demo`, the tests and the benchmarks; production brokers get the same files
+(`deploy/mosquitto-libedge.conf`). Devices connect to its TLS listener, central's workers
+and tools to plain MQTT on loopback; `provisioning.dynsec` changes accounts while it runs.
 
 Accounts and their ACLs live in mosquitto's dynamic-security plugin, not in a password file
 and `acl_file`: mosquitto 2.0's `acl_file` check grants every SUBSCRIBE (it checks only
@@ -28,15 +30,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
-
 from edge_common import topics
+from edge_common.files import write_private
+from provisioning.ca import CaFiles
+from provisioning.dynsec import ADMIN, CONTROL, Dynsec
 
 PLUGIN_DIRS = ("/usr/lib/*-linux-gnu", "/usr/lib", "/usr/local/lib", "/usr/lib/mosquitto")
-CONTROL = "$CONTROL/dynamic-security/v1"
-ADMIN = "broker-admin"
 SERVICE_ROLE = "service"
 
 
@@ -136,30 +135,46 @@ def dynsec_config(accounts: list[Account], admin_password: str) -> dict[str, Any
     }
 
 
+def remove_commands(account: Account) -> list[dict[str, Any]]:
+    """Plugin commands that delete an account (disconnecting it) and its own role."""
+    cmds: list[dict[str, Any]] = [{"command": "deleteClient", "username": account.username}]
+    if not account.service:
+        cmds.append({"command": "deleteRole", "rolename": _role_of(account)})
+    return cmds
+
+
+def create_commands(account: Account) -> list[dict[str, Any]]:
+    """Plugin commands that create an account with its role (a device's own role first)."""
+    cmds: list[dict[str, Any]] = [] if account.service else [
+        {"command": "createRole", **device_role(account)}]
+    cmds.append({"command": "createClient", "username": account.username,
+                 "password": account.password, "roles": [{"rolename": _role_of(account)}]})
+    return cmds
+
+
 def _commands(old: dict[str, Account], new: dict[str, Account]) -> list[dict[str, Any]]:
     """Plugin commands that turn the accounts `old` into `new` (a changed account is deleted,
     which disconnects it, and created again)."""
     cmds: list[dict[str, Any]] = []
     for name, a in old.items():
         if new.get(name) != a:
-            cmds.append({"command": "deleteClient", "username": name})
-            if not a.service:
-                cmds.append({"command": "deleteRole", "rolename": _role_of(a)})
+            cmds += remove_commands(a)
     for name, a in new.items():
         if old.get(name) != a:
-            if not a.service:
-                cmds.append({"command": "createRole", **device_role(a)})
-            cmds.append({"command": "createClient", "username": name, "password": a.password,
-                         "roles": [{"rolename": _role_of(a)}]})
+            cmds += create_commands(a)
     return cmds
 
 
 @dataclass
 class Broker:
-    """Files and process of one mosquitto instance listening on 127.0.0.1:`port`."""
+    """Files and process of one mosquitto instance: plain MQTT on 127.0.0.1:`port` (central,
+    tools), and with `tls` a TLS listener for devices on `tls_host`:`tls_port`."""
 
     root: Path
     port: int = field(default_factory=free_port)
+    tls: CaFiles | None = None
+    tls_port: int = field(default_factory=free_port)
+    tls_host: str = "127.0.0.1"
     accounts: dict[str, Account] = field(default_factory=dict)
     max_queued: int = 1_000_000
     proc: subprocess.Popen | None = None
@@ -180,21 +195,26 @@ class Broker:
         """Revoke a user; `reload()` disconnects it and refuses it from then on."""
         self.accounts.pop(username, None)
 
-    def write(self) -> Path:
-        """Write mosquitto.conf and the dynamic-security file under `root`."""
+    def dynsec(self, timeout: float = 10.0) -> Dynsec:
+        """The plugin's admin client for this broker (over the loopback listener)."""
+        return Dynsec(self.port, self.admin_password, timeout=timeout)
+
+    def write(self, keep_accounts: bool = False) -> Path:
+        """Write mosquitto.conf and the dynamic-security file under `root` (`keep_accounts`:
+        keep the file the plugin saved, with every account changed live)."""
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "data").mkdir(exist_ok=True)
         dynsec = self.root / "dynamic-security.json"
-        dynsec.unlink(missing_ok=True)  # created anew, readable by its owner only
-        with open(os.open(dynsec, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-            json.dump(dynsec_config(list(self.accounts.values()), self.admin_password), f,
-                      indent=1)
-        self._applied = {n: replace(a) for n, a in self.accounts.items()}
+        if not (keep_accounts and dynsec.exists()):
+            write_private(dynsec, json.dumps(dynsec_config(
+                list(self.accounts.values()), self.admin_password), indent=1))
+            self._applied = {n: replace(a) for n, a in self.accounts.items()}
         conf = self.root / "mosquitto.conf"
         conf.write_text(
             f"user {pwd.getpwuid(os.getuid()).pw_name}\n"
-            f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous false\n"
+            f"listener {self.port} 127.0.0.1\n"
+            + self._tls_listener() +
             f"plugin {plugin_path()}\n"
             f"plugin_opt_config_file {dynsec}\n"
             "use_username_as_clientid true\n"
@@ -210,9 +230,17 @@ class Broker:
         )
         return conf
 
-    def start(self, timeout: float = 10.0) -> None:
-        """Start mosquitto and wait until it accepts connections."""
-        conf = self.write()
+    def _tls_listener(self) -> str:
+        if self.tls is None:
+            return ""
+        return (f"listener {self.tls_port} {self.tls_host}\n"
+                f"cafile {self.tls.ca_cert}\ncertfile {self.tls.server_cert}\n"
+                f"keyfile {self.tls.server_key}\ntls_version tlsv1.2\n")
+
+    def start(self, timeout: float = 10.0, keep_accounts: bool = False) -> None:
+        """Start mosquitto and wait until it accepts connections (`keep_accounts`: as the
+        plugin last saved them, e.g. after a restart)."""
+        conf = self.write(keep_accounts)
         log = open(self.root / "mosquitto.log", "ab")
         self.proc = subprocess.Popen(
             ["mosquitto", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT,
@@ -237,45 +265,8 @@ class Broker:
             if not (self.proc and self.proc.poll() is None):
                 self.write()
                 return
-            cmds = _commands(self._applied, self.accounts)
-            if cmds:
-                self._control(cmds, timeout)
+            self.dynsec(timeout).run(_commands(self._applied, self.accounts))
             self._applied = {n: replace(a) for n, a in self.accounts.items()}
-
-    def _control(self, commands: list[dict[str, Any]], timeout: float) -> None:
-        """Send plugin commands as the admin and wait for every answer; raise on an error."""
-        payload = json.dumps({"commands": commands})
-        replies: list[dict[str, Any]] = []
-        refused: list[str] = []
-
-        def connected(client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
-                      reason_code: ReasonCode, properties: Properties | None) -> None:
-            if reason_code.is_failure:
-                refused.append(str(reason_code))
-            else:
-                client.subscribe(f"{CONTROL}/response", qos=1)
-
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=ADMIN,
-                        protocol=mqtt.MQTTv5)
-        c.username_pw_set(ADMIN, self.admin_password)
-        c.on_connect = connected
-        c.on_subscribe = lambda client, *_: client.publish(CONTROL, payload, qos=1)
-        c.on_message = lambda client, _, msg: replies.extend(
-            json.loads(msg.payload).get("responses", []))
-        c.connect("127.0.0.1", self.port)
-        deadline = time.monotonic() + timeout
-        try:
-            while len(replies) < len(commands) and not refused:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"broker did not answer {len(commands)} commands")
-                c.loop(timeout=0.1)
-        finally:
-            c.disconnect()
-        if refused:
-            raise RuntimeError(f"broker refused its admin account: {refused[0]}")
-        errors = [r for r in replies if r.get("error")]
-        if errors:
-            raise RuntimeError(f"broker refused account changes: {errors}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop the broker (SIGTERM saves persistence; SIGKILL loses queues)."""

@@ -35,3 +35,21 @@ def kiosk(net, lib):
     wait_for(lambda: dev.central_up, what="kiosk sees central")
     yield dev
     dev.stop()
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    """A started provisioning stack (CA, TLS + dynsec broker, enrolment endpoint) and central
+    store; central's worker is started by the test (`fleet.start_central()`)."""
+    from tests.fleet import Fleet
+
+    f = Fleet(tmp_path)
+    yield f
+    f.close()
+
+
+@pytest.fixture
+def fleet_central(fleet):
+    """`fleet` with central's worker running."""
+    fleet.start_central()
+    return fleet

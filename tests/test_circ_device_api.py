@@ -93,7 +93,7 @@ def test_return_box_checkin_routes_to_the_hold_shelf(net, lib):
 
 
 def test_kiosk_session_borrows_offline_and_central_reconciles(net, lib, kiosk):
-    backend = CentralBackend(kiosk, bytes.fromhex(net.card_key))
+    backend = CentralBackend(kiosk)
     session = Session(backend, terminal=None, print_receipt=lambda s: None)
     wait_for(lambda: kiosk.lookup("allowlist", ref(net)), what="allow-list replicated")
     session.card(UID)
@@ -116,7 +116,7 @@ def test_kiosk_session_borrows_offline_and_central_reconciles(net, lib, kiosk):
 
 def test_payment_approved_while_offline_is_recorded_once(net, lib, kiosk):
     accounts.add_debt(lib, lib.pid, net.site, "fine", 400)
-    backend = CentralBackend(kiosk, bytes.fromhex(net.card_key))
+    backend = CentralBackend(kiosk)
     patron = backend.identify(UID, "uid")
     debt = backend.account(patron).debts[0]
     net.central.stop()
@@ -150,7 +150,7 @@ def test_offline_the_kiosk_knows_cards_from_its_list_and_lends_within_its_limit(
 
     wait_for(lambda: listed(UID) and listed("04B10C4ED0") and listed("04E4B12ED0")
              and listed("04E4B12ED0").expired_on(date.today()), what="card list replicated")
-    backend = CentralBackend(kiosk, key, offline_max_items=2)
+    backend = CentralBackend(kiosk, offline_max_items=2)
     net.central.stop()
     net.central = None
     wait_for(lambda: not kiosk.central_up, what="central gone")

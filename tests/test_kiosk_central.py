@@ -49,7 +49,7 @@ def lib(net):
 
 def backend_of(net, runtime) -> CentralBackend:
     """The kiosk's backend on `runtime`, with the site's card key."""
-    return CentralBackend(runtime, bytes.fromhex(net.card_key))
+    return CentralBackend(runtime)
 
 
 def ref(net, card: str = ANA) -> str:

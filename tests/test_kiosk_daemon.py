@@ -11,6 +11,7 @@ import threading
 import msgspec
 import pytest
 
+from central import commands, fleet
 from central.circulation import patrons
 from central.circulation.store import Store
 from edge_common.config import load
@@ -171,8 +172,6 @@ def test_kiosk_against_central_over_the_broker(net, tmp_path, ptys):
     pid = patrons.add_patron(s, "Novak", "adult", branch=net.site, first_name="Ana")
     patrons.add_card(s, pid, "04A1B2C3D4")
     net.start_central()
-    from central import fleet
-
     fleet.enrol(net.db, "kiosk-1", net.site, "kiosk")
     dev, mqtt, _ = device_parts(net.broker, tmp_path, "kiosk-1", net.site, "kiosk", net.card_key)
     kiosk = Kiosk(kiosk_config(tmp_path, ptys, "central", device=dev, mqtt=mqtt))
@@ -190,6 +189,40 @@ def test_kiosk_against_central_over_the_broker(net, tmp_path, ptys):
         assert kiosk.runtime.health().outbox_depth == 0
     finally:
         kiosk.stop()
+
+
+def test_a_pushed_config_is_kept_for_the_next_start_and_a_bad_one_refused(net, tmp_path, ptys):
+    """Central's `config` reaches the kiosk signed; a valid one is kept (restart_needed) and in
+    force after a restart, an invalid one is refused (config_invalid) and changes nothing."""
+    net.start_central()
+    key = fleet.enrol(net.db, "kiosk-1", net.site, "kiosk")
+    dev, mqtt, _ = device_parts(net.broker, tmp_path, "kiosk-1", net.site, "kiosk", net.card_key,
+                                command_key=key)
+    cfg = kiosk_config(tmp_path, ptys, "central", device=dev, mqtt=mqtt)
+    body = {k: v for k, v in msgspec.to_builtins(cfg).items() if k not in ("device", "mqtt")}
+    kiosk = Kiosk(cfg)
+    kiosk.start()
+
+    def outcomes() -> list[tuple[str, bytes]]:
+        """The kiosk's answers to its commands, oldest first."""
+        return net.db.execute("SELECT outcome, result FROM command_results WHERE dev = 'kiosk-1'"
+                              " ORDER BY rowid").fetchall()
+
+    try:
+        wait_for(lambda: kiosk.runtime.link.connected, what="kiosk connected")
+        good = {**body, "kiosk": {**body["kiosk"], "goodbye_for": 2.0}}
+        commands.issue(net.db, "kiosk-1", "config", {"version": 2, "config": good})
+        wait_for(lambda: len(outcomes()) == 1, what="config v2 answered")
+        assert outcomes()[0] == ("ok", b'{"version":2,"restart_needed":true}')
+        bad = {**body, "kiosk": {**body["kiosk"], "goodbye_for": -1}}
+        commands.issue(net.db, "kiosk-1", "config", {"version": 3, "config": bad})
+        wait_for(lambda: len(outcomes()) == 2, what="config v3 answered")
+        assert outcomes()[1][0] == "config_invalid"
+        assert kiosk.cfg.kiosk.goodbye_for == 0.5
+    finally:
+        kiosk.stop()
+    again = Kiosk(cfg)
+    assert again.cfg.kiosk.goodbye_for == 2.0 and again.config.version == 2
 
 
 def test_the_daemon_shows_its_screen_follows_a_tap_and_stops_on_sigterm(tmp_path, ptys):

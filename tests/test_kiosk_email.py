@@ -42,7 +42,7 @@ def smtp():
 
 
 def session_at(kiosk, net) -> Session:
-    backend = CentralBackend(kiosk, bytes.fromhex(net.card_key))
+    backend = CentralBackend(kiosk)
     return Session(backend, terminal=None, print_receipt=lambda s: None,
                    settings=Settings(library="City Library", branch="Main Library"))
 

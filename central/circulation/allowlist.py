@@ -60,8 +60,11 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _site_keys(db: sqlite_utils.Database) -> list[tuple[str, bytes]]:
-    return [(s, bytes.fromhex(k)) for s, k in db.execute("SELECT site, key_hex FROM site_keys")]
+def _site_keys(db: sqlite_utils.Database, site: str | None = None) -> list[tuple[str, bytes]]:
+    """Every site's card key (or one site's), and a previous key while its overlap lasts."""
+    return [(s, bytes.fromhex(k)) for s, k in db.execute(
+        "SELECT site, key_hex FROM site_keys WHERE ?1 IS NULL OR site = ?1 UNION ALL"
+        " SELECT site, key_hex FROM site_keys_previous WHERE ?1 IS NULL OR site = ?1", [site])]
 
 
 def _publish(db: sqlite_utils.Database, site: str, key: bytes,
@@ -98,15 +101,28 @@ def withdraw_card(db: sqlite_utils.Database, uid: str) -> None:
 
 
 def publish_site(db: sqlite_utils.Database, site: str) -> int:
-    """Publish every active card to one site, e.g. when it gets its key; return the count."""
-    key = bytes.fromhex(db.execute("SELECT key_hex FROM site_keys WHERE site = ?",
-                                   [site]).fetchone()[0])
+    """Publish every active card to one site under each of its keys, e.g. when it gets a key;
+    return the count of cards."""
     rules = DoorRules.now(db)
     holders = _patrons(db, "1", [])
     cards = db.execute("SELECT uid, patron_id FROM cards WHERE active").fetchall()
     changes = {uid: rules.entry(holders.get(pid)) for uid, pid in cards}
-    _publish(db, site, key, {uid: e for uid, e in changes.items() if e is not None})
+    for _, key in _site_keys(db, site):
+        _publish(db, site, key, {uid: e for uid, e in changes.items() if e is not None})
     return sum(e is not None for e in changes.values())
+
+
+def drop_key(db: sqlite_utils.Database, site: str, key: bytes) -> int:
+    """Take every card hashed with `key` out of the site's list and central's hash index (a
+    retired key); return how many."""
+    uids = [u for (u,) in db.execute("SELECT uid FROM card_hashes WHERE site = ?", [site])]
+    gone = {card_hash(key, uid) for uid in uids}
+    rows = db.execute("SELECT hash FROM card_hashes WHERE site = ?", [site]).fetchall()
+    retired = [h for (h,) in rows if h in gone]
+    datasets.record(db, site, ALLOWLIST, dict.fromkeys(retired))
+    db.conn.executemany("DELETE FROM card_hashes WHERE site = ? AND hash = ?",
+                        [(site, h) for h in retired])
+    return len(retired)
 
 
 def publish_everywhere(db: sqlite_utils.Database) -> int:

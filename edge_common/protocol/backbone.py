@@ -58,7 +58,10 @@ class DeviceStatus(msgspec.Struct, frozen=True, kw_only=True):
     kind: str = ""
     version: str = ""
     outbox: Count = 0
+    outbox_age: Annotated[float, msgspec.Meta(ge=0)] = 0.0  # seconds the oldest has waited
     dropped: Count = 0
+    config_version: Count = 0  # the version of central's config in force
+    card_key: Annotated[str, msgspec.Meta(max_length=12)] = ""  # card_keys.key_id, not the key
     alarms: list[Alarm] = []
     datasets: dict[DatasetName, Version] = {}
     doors: dict[Name, DoorStatus] = {}

@@ -79,9 +79,25 @@ class NoArgs(Body):
     """A command without arguments."""
 
 
+class ConfigArgs(Body, kw_only=True):
+    """`config`: the device's config as central keeps it (every section but `device` and
+    `mqtt`, which stay the device's own), and its version there."""
+
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    config: dict[str, Any]
+
+
+class CardKeyArgs(Body, kw_only=True):
+    """`card_key`: the site's new card key; the device hashes with it first and with its
+    previous key too, until central ends the overlap and the old hashes leave the lists."""
+
+    key: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
 COMMANDS: dict[str, type[Body]] = {
     "open": OpenArgs, "lockdown": SwitchArgs, "release": SwitchArgs,
-    "clear_alarm": ClearAlarmArgs, "sweep": SweepArgs, "resync": NoArgs,
+    "clear_alarm": ClearAlarmArgs, "sweep": SweepArgs, "resync": NoArgs, "config": ConfigArgs,
+    "card_key": CardKeyArgs,
 }
 
 

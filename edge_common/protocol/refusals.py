@@ -85,4 +85,13 @@ STAFF_TOOLS = frozenset({
     "bad_setting",
 })
 
-ALL = frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION | STAFF_TOOLS
+# Enrolment, the CA, the broker's accounts and configuration as data.
+PROVISIONING = frozenset({
+    "token_invalid", "token_used", "token_expired", "request_invalid", "not_found",
+    "enrol_failed", "central_unreachable", "central_invalid", "ca_mismatch", "write_failed",
+    "ca_invalid", "ca_missing", "ca_exists", "broker_refused", "broker_unreachable",
+    "enrolment_unavailable", "config_invalid", "config_stale", "config_key_invalid",
+    "config_key_local", "site_unknown", "rotation_pending",
+})
+
+ALL = frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION | STAFF_TOOLS | PROVISIONING

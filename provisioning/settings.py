@@ -1,0 +1,54 @@
+"""Central's provisioning settings (`provision.toml`): its CA, how staff tools reach the
+broker's admin account, what devices are told about the broker, and the enrolment endpoint."""
+
+from pathlib import Path
+
+from edge_common.config import Port, Schema, load
+from edge_common.errors import ConfigError
+from provisioning.ca import CaFiles
+from provisioning.dynsec import Dynsec
+
+
+class BrokerSection(Schema, frozen=True):
+    """The broker: its plain loopback listener for the admin, its TLS one for devices."""
+
+    admin_password_file: str
+    host: str = "127.0.0.1"
+    port: Port = 1883
+    device_host: str = "127.0.0.1"
+    device_port: Port = 8883
+
+
+class EnrolmentSection(Schema, frozen=True):
+    """The HTTPS enrolment endpoint: the address devices use, and where it listens."""
+
+    url: str
+    listen: str = "0.0.0.0"
+    port: Port = 8443
+
+
+class ProvisionConfig(Schema, frozen=True):
+    """The whole provision.toml."""
+
+    ca_dir: str
+    broker: BrokerSection
+    enrolment: EnrolmentSection
+
+    def ca(self) -> CaFiles:
+        """The CA folder's files."""
+        return CaFiles(Path(self.ca_dir))
+
+    def dynsec(self) -> Dynsec:
+        """The broker's admin client."""
+        path = Path(self.broker.admin_password_file)
+        try:
+            password = path.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"admin_password_file {path}: {exc.strerror}") from exc
+        return Dynsec(self.broker.port, password, host=self.broker.host)
+
+
+def read(path: str | Path) -> ProvisionConfig:
+    """Load provision.toml, or raise ConfigError naming the key."""
+    return load(path, ProvisionConfig)
+
