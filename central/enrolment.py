@@ -11,7 +11,7 @@ from central import device_config, fleet, invitations
 from central.circulation import sites
 from central.circulation.store import Store
 from provisioning.broker import Account, create_commands, remove_commands
-from provisioning.ca import fingerprint
+from provisioning.ca import expires, fingerprint
 from provisioning.dynsec import Dynsec
 from provisioning.grant import BrokerGrant, Grant, Ticket
 from provisioning.settings import ProvisionConfig
@@ -38,6 +38,8 @@ def enrol(db: sqlite_utils.Database, token: str, dynsec: Dynsec, *, ca_pem: str,
     with Store(db).atomic():
         inv = invitations.redeem(db, token, now)
         command_key = fleet.enrol(db, inv.dev, inv.site, inv.kind)
+        db.execute("UPDATE devices SET ca_expires = ? WHERE id = ?",
+                   [expires(ca_pem.encode()).isoformat(), inv.dev])
         card_key = sites.open_site(db, inv.site)
         version, config = device_config.latest(db, inv.dev)
         account = Account(inv.dev, secrets.token_urlsafe(24), site=inv.site)

@@ -138,6 +138,11 @@ def _key_overlaps(db: sqlite_utils.Database) -> None:
                " until TEXT NOT NULL)")
 
 
+def _ca_expiry(db: sqlite_utils.Database) -> None:
+    """When the CA certificate a device enrolled with (and trusts the broker by) expires."""
+    db.execute("ALTER TABLE devices ADD COLUMN ca_expires TEXT")
+
+
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
@@ -150,4 +155,5 @@ MIGRATIONS = [
     ("0010_provisioning", _provisioning),
     ("0011_status_since", _status_since),
     ("0012_key_overlaps", _key_overlaps),
+    ("0013_ca_expiry", _ca_expiry),
 ]

@@ -13,6 +13,7 @@ import requests
 from central import invitations
 from central.invitations import TokenRefused
 from edge_common import topics
+from provisioning.ca import expires
 from provisioning.enrol import EnrolError, enrol
 from provisioning.grant import Ticket
 from tests.fleet import SITE, TlsProbe
@@ -45,6 +46,9 @@ def test_a_device_enrols_over_https_gets_0600_files_and_works_over_tls(fleet):
     assert [(d["id"], d["kind"], d["site"], d["state"], d["config_version"],
              d["config_latest"]) for d in listed] == [("lock-7", "lockd", SITE, "online", 1, 1)]
     assert listed[0]["since"] and listed[0]["status"]["outbox"] >= 0
+    ca_until = expires((enrolled.config.parent / "ca.pem").read_bytes())
+    assert listed[0]["ca_expires"] == ca_until.isoformat()  # the CA the device trusts
+    assert f"CA until {ca_until.date()}" in fleet.admin("device", "list")
     assert "wc" in listed[0]["status"]["doors"]
     shown = json.loads(fleet.admin("device", "show", "lock-7"))
     assert shown["id"] == "lock-7" and shown["status"]["version"]
