@@ -68,9 +68,11 @@ def tour(app: "KioskApp", langs: list[str],
         yield press(app.t["borrow"]), None
         yield (lambda: app.scan("40001")), None
         yield (lambda: app.scan("40002")), f"{name}04-checkout"
-        yield (lambda: app.turn_page()), None
         yield (lambda: app.expect(all(p.page == p.pages - 1 for p in app.lists()),
-                                  "the list did not turn its page")), f"{name}04-checkout-more"
+                                  "the newest loan is not shown")), None
+        yield (lambda: app.turn_page()), None
+        yield (lambda: app.expect(app.turned(), "the list did not turn its page")), (
+            f"{name}04-checkout-more")
         yield press(app.t["renew"]), None
         yield (lambda: app.press_row("Ivan Cankar: Na klancu")), None
         yield (lambda: app.expect_chosen(["l1"])), f"{name}05-renew-chosen"
@@ -190,6 +192,7 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
 
     class TourApp(KioskApp):
         submitted = 0
+        pages_before: list[int] = []
         rendered = 0
         drawn_at = 0
 
@@ -256,10 +259,15 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
                         f"ticked {ticked}, expected {ids}")
 
         def turn_page(self) -> None:
-            """Touch "more" when a list has pages (then the first row shown must change)."""
-            for paged in self.lists():
-                if paged.pages > 1:
-                    self.press(self.ui["next"])
+            """Touch "back" on a list with pages (it shows the last: the newest loan)."""
+            self.pages_before = [p.page for p in self.lists()]
+            if any(p.pages > 1 for p in self.lists()):
+                self.press(self.ui["previous"])
+
+        def turned(self) -> bool:
+            """Whether each list with pages went one page back."""
+            return all(p.page == before - 1 or p.pages == 1
+                       for p, before in zip(self.lists(), self.pages_before, strict=True))
 
         @staticmethod
         def expect(condition: bool, problem: str) -> None:

@@ -70,10 +70,13 @@ class PagedList(BoxLayout):
     choosable = ListProperty()
     page = NumericProperty(0)
     pages = NumericProperty(1)
+    follow = BooleanProperty(False)  # a growing list shows its last page (the newest row)
 
     def __init__(self, **kw: Any) -> None:
         self._refill = Clock.create_trigger(lambda dt: self.refill())
         self._pool: list[CheckRow] = []  # row widgets, reused page after page
+        self._seen = 0  # rows the list had before, to notice growth
+        self._at_end = True  # a following list stays on its last page until turned back
         super().__init__(**kw)
         self.bind(rows=self._rows_changed, choosing=self._refill, chosen=self._refill,
                   page=self._refill)
@@ -84,7 +87,10 @@ class PagedList(BoxLayout):
         App.get_running_app().bind(s=self._refill)
         self._refill()
 
-    def _rows_changed(self, *_: object) -> None:
+    def _rows_changed(self, _: object, rows: list[dict]) -> None:
+        if len(rows) > self._seen:
+            self._at_end = True  # a new row: a following list shows it
+        self._seen = len(rows)
         self.choosable = [r["id"] for r in self.rows if r.get("selectable")]
         kept = [i for i in self.chosen if i in self.choosable]
         if kept != self.chosen:
@@ -107,11 +113,13 @@ class PagedList(BoxLayout):
         """Show the next (1) or previous (-1) page."""
         App.get_running_app().on_touch_anywhere()
         self.page = min(max(0, self.page + by), self.pages - 1)
+        self._at_end = self.page == self.pages - 1
 
     def reset(self) -> None:
         """Back to the first page with nothing chosen (the screen was left)."""
         self.chosen = []
         self.page = 0
+        self._at_end = True
 
     def per_page(self) -> int:
         """How many rows fit: all of them when they fit without the page buttons, else as many
@@ -132,7 +140,8 @@ class PagedList(BoxLayout):
         slots = self.ids.slots
         per = max(1, self.per_page())
         self.pages = max(1, -(-len(self.rows) // per))
-        self.page = min(self.page, self.pages - 1)
+        self.page = self.pages - 1 if self.follow and self._at_end else min(self.page,
+                                                                            self.pages - 1)
         shown = self.rows[self.page * per:(self.page + 1) * per]
         while len(self._pool) < len(shown):
             self._pool.append(CheckRow(owner=self))
