@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / "build" / "mutate"
 EQUIVALENTS = ROOT / "tests" / "mutation-equivalents.toml"
 BAR = 0.90
-PACKAGES = ("central", "edge_common", "kiosk", "libedge_cli", "lockd", "provisioning",
-            "returnbox", "signpad")
+PACKAGES = ("central", "edge_common", "kiosk", "libedge_cli", "lockd", "patron_ui",
+            "provisioning", "returnbox", "signpad")
 
 # The module, and the test files that prove it (run for each mutant that they reach).
 MODULES: dict[str, tuple[str, ...]] = {
