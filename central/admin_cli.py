@@ -5,14 +5,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-import msgspec
 
 from central import commands, fleet, ingest, rejected
 from central.circulation import branches, cli_admin, cli_desk, cli_setup, patrons, sites
 from central.circulation.cli_common import DB_OPTION, TEXT, staff_action, store_at, with_store
 from central.circulation.errors import CirculationError
 from central.circulation.store import Store
-from edge_common import envelope
 from edge_common.protocol import DEVICE_KINDS
 from edge_common.protocol.backbone import DeviceStatus
 
@@ -76,16 +74,10 @@ def device_revoke(s: Store, dev: str) -> None:
 @DB_OPTION
 def device_list(db_path: str) -> None:
     """List devices with their last reported status."""
-    db = store_at(db_path)
-    rows = db.execute(
-        "SELECT d.id, d.site, d.kind, d.revoked_at, s.online, s.body, s.updated_at"
-        " FROM devices d LEFT JOIN device_status s ON s.dev = d.id ORDER BY d.id"
-    ).fetchall()
-    for dev, site, kind, revoked, online, body, updated in rows:
-        state = "revoked" if revoked else ("online" if online else "offline")
-        detail = _status_detail(msgspec.convert(envelope.decode(body).body, DeviceStatus)) \
-            if body else "never seen"
-        click.echo(f"{dev:<16} {kind:<10} {site:<10} {state:<8} {detail} {updated or ''}")
+    for d in fleet.devices(store_at(db_path)):
+        detail = _status_detail(d.status) if d.status else "never seen"
+        click.echo(f"{d.id:<16} {d.kind:<10} {d.site:<10} {d.state:<8} {detail} "
+                   f"{d.updated_at or ''}")
 
 
 def _status_detail(status: DeviceStatus) -> str:

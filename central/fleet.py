@@ -1,9 +1,14 @@
 """The devices central talks to, their command keys, and the per-site card keys they hash with."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import msgspec
 import sqlite_utils
+
+from edge_common import envelope
+from edge_common.protocol.backbone import DeviceStatus
 
 
 def enrol(db: sqlite_utils.Database, dev: str, site: str, kind: str) -> str:
@@ -53,3 +58,28 @@ def add_site_key(db: sqlite_utils.Database, site: str) -> str:
     key = secrets.token_hex(32)
     db.execute("INSERT INTO site_keys VALUES (?, ?)", [site, key])
     return key
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device as staff see it: where and what it is, its state and last reported status."""
+
+    id: str
+    site: str
+    kind: str
+    state: str                     # online, offline or revoked
+    status: DeviceStatus | None    # None: never seen
+    updated_at: str | None
+
+
+def devices(db: sqlite_utils.Database, sites: list[str] | None = None) -> list[Device]:
+    """Every device (of the given sites) with its last reported status, by id."""
+    rows = db.execute(
+        "SELECT d.id, d.site, d.kind, d.revoked_at, s.online, s.body, s.updated_at"
+        " FROM devices d LEFT JOIN device_status s ON s.dev = d.id"
+        " WHERE ? OR d.site IN (SELECT value FROM json_each(?)) ORDER BY d.id",
+        [sites is None, msgspec.json.encode(sites or [])]).fetchall()
+    return [Device(dev, site, kind, "revoked" if revoked else ("online" if online else "offline"),
+                   msgspec.convert(envelope.decode(body).body, DeviceStatus) if body else None,
+                   updated)
+            for dev, site, kind, revoked, online, body, updated in rows]

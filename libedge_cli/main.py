@@ -90,6 +90,24 @@ def status(ctx: click.Context, db_path: str) -> None:
 
 
 @cli.command()
+@click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
+              type=click.Path(exists=True, dir_okay=False), help="Central's database.")
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
+              help="Where to serve the pages (behind a TLS proxy in production).")
+def web(db_path: str, listen: str) -> None:
+    """Serve the staff web pages: access statistics, doors and alarms now, the fleet."""
+    import uvicorn
+
+    from central.web.app import create_app
+
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"{listen!r} is not HOST:PORT", param_hint="--listen")
+    uvicorn.run(create_app(db_path), host=host, port=int(port), proxy_headers=True,
+                log_level="warning")
+
+
+@cli.command()
 @click.option("--run-dir", default="demo-run", show_default=True, type=click.Path(),
               help="Where the demo keeps its broker, database and device state.")
 @click.option("--duration", type=float, help="Stop after this many seconds (default: Ctrl-C).")

@@ -1,0 +1,114 @@
+"""Staff sign-in to the web pages: sessions, form tokens, roles, branches, lock-out, audit."""
+
+import httpx
+import pytest
+
+from central.circulation import audit, branches, signin
+from central.circulation.store import Store
+from central.store import open_store
+from tests.web import PASSWORD, Chromium, WebServer, sign_in, signed_in_client, staff
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A store with two branches and staff of each role, served by a real server."""
+    path = tmp_path_factory.mktemp("web") / "central.db"
+    s = Store(open_store(str(path)))
+    branches.add_branch(s, "center", "Center", "Europe/Ljubljana")
+    branches.add_branch(s, "east", "East", "Europe/Ljubljana")
+    staff(s, "fac", "facilities", ["center"])
+    staff(s, "eve", "facilities", ["east"])
+    staff(s, "desk", "clerk", ["center"])
+    staff(s, "locky", "facilities", ["center"])
+    server = WebServer(path)
+    yield server, s
+    server.stop()
+    s.db.conn.close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    browser = Chromium()
+    yield browser
+    browser.close()
+
+
+def test_staff_member_signs_in_and_out_in_the_browser(site, chromium):
+    server, s = site
+    page = chromium.page()
+    sign_in(page, server.url, "fac")
+    assert page.url.endswith("/fleet")
+    assert page.locator("h1").inner_text() == "Fleet"
+    cookie = next(c for c in page.context.cookies() if c["name"] == "libedge_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    page.click("text=Sign out")
+    assert page.url.endswith("/login")
+    page.goto(f"{server.url}/fleet")
+    assert page.url.endswith("/login")            # the session ended with the sign-out
+    done = [(e["action"], e["outcome"]) for e in audit.entries(s, staff_id="fac")]
+    assert done == [("staff.sign_out", "ok"), ("staff.sign_in", "ok")]
+    page.context.close()
+
+
+def test_wrong_password_is_refused_and_repeated_failures_lock_the_account(site, chromium):
+    server, s = site
+    page = chromium.page()
+    for _ in range(signin.MAX_FAILURES):
+        sign_in(page, server.url, "locky", "not the password")
+        assert page.locator("#error").get_attribute("data-code") == "login_failed"
+    sign_in(page, server.url, "locky")                        # the right one, too late
+    assert page.locator("#error").get_attribute("data-code") == "locked_out"
+    sign_in(page, server.url, "nobody-here")                  # unknown: the same answer
+    assert page.locator("#error").get_attribute("data-code") == "login_failed"
+    outcomes = [e["outcome"] for e in audit.entries(s, staff_id="locky")]
+    assert outcomes == ["locked_out"] + ["login_failed"] * signin.MAX_FAILURES
+    page.context.close()
+
+
+
+
+def test_forms_without_the_session_token_are_refused(site):
+    server, _ = site
+    with httpx.Client(base_url=server.url) as stranger:     # no sign-in form cookie
+        refused = stranger.post("/login", data={"csrf": "x", "staff": "fac",
+                                                "password": PASSWORD})
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "csrf_failed")
+    with signed_in_client(server, "fac") as client:
+        refused = client.post("/logout", data={"csrf": "forged"})
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "csrf_failed")
+        assert client.get("/fleet").status_code == 200     # still signed in
+
+
+def test_a_session_planted_before_sign_in_is_not_the_one_given(site, chromium):
+    server, _ = site
+    page = chromium.page()
+    page.context.add_cookies([{"name": "libedge_session", "value": "planted",
+                               "url": server.url}])
+    sign_in(page, server.url, "fac")
+    given = {c["name"]: c["value"] for c in page.context.cookies()}["libedge_session"]
+    assert given != "planted" and page.url.endswith("/fleet")
+    page.context.close()
+    with httpx.Client(base_url=server.url, cookies={"libedge_session": "planted"}) as planted:
+        assert planted.get("/fleet").headers["location"] == "/login"
+
+
+def test_roles_and_branches_confine_what_staff_see(site):
+    server, s = site
+    from central import fleet
+    fleet.enrol(s.db, "lock-c", "center", "lockd")
+    fleet.enrol(s.db, "lock-e", "east", "lockd")
+    with signed_in_client(server, "desk") as clerk:
+        refused = clerk.get("/fleet")
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
+    with signed_in_client(server, "eve") as east:
+        shown = east.get("/fleet").text
+        assert "lock-e" in shown and "lock-c" not in shown
+
+
+def test_oversized_forms_are_refused_with_a_code(site):
+    server, _ = site
+    with signed_in_client(server, "fac") as client:
+        big = client.post("/logout", data={"csrf": "x" * 20_000})
+        assert (big.status_code, big.headers["x-error-code"]) == (413, "form_too_large")
+        long = client.post("/logout", data={"csrf": "x" * 500})
+        assert (long.status_code, long.headers["x-error-code"]) == (400, "value_too_long")
