@@ -13,15 +13,15 @@ from central.store import open_store
 from central.web import auth
 from central.web.errors import status_of
 from central.web.render import page
-from central.web.staff import fleet
+from central.web.staff import fleet, stats
 from edge_common.errors import EdgeError
 
 
 def create_app(db_path: str) -> Starlette:
     """The app over central's database at `db_path` (migrated first)."""
     open_store(db_path).conn.close()
-    routes = [Route("/", lambda request: RedirectResponse("/fleet", status_code=303)),
-              *auth.ROUTES, *fleet.ROUTES,
+    routes = [Route("/", lambda request: RedirectResponse("/stats", status_code=303)),
+              *auth.ROUTES, *stats.ROUTES, *fleet.ROUTES,
               Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
                     name="static")]
     app = Starlette(routes=routes, exception_handlers={

@@ -118,6 +118,7 @@ def chosen_branch(request: Request, session: Session, roles: tuple[str, ...]) ->
         if not mine:
             raise WebError("there is no branch yet", code="branch_unknown", status=404)
         wanted = mine[0]
+    s.branch(wanted)
     branches.require_role(s, session.staff_id, wanted, *roles)
     return wanted
 

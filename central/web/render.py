@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
-from babel.dates import format_date
+from babel.dates import format_date, get_day_names
 from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -51,11 +51,13 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         return format_date(date.fromisoformat(d) if isinstance(d, str) else d, "medium",
                            locale=locale)
 
+    weekdays = get_day_names("abbreviated", locale=locale)
     kept = "&".join(f"{quote(k)}={quote(v)}" for k, v in request.query_params.multi_items()
                     if k != "lang")
     html = _env.get_template(template).render(
         _=gettext(lang), lang=lang, languages=LANGUAGES, number=number, day=day,
-        path=request.url.path, query_without_lang=kept + "&" if kept else "", **context)
+        weekday=weekdays.__getitem__, path=request.url.path,
+        query_without_lang=kept + "&" if kept else "", **context)
     response = HTMLResponse(html, status)
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, httponly=True,
