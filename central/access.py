@@ -32,7 +32,7 @@ def access_decision(ctx: Context, body: wire.AccessDecision) -> None:
 def door_alarm(ctx: Context, body: wire.DoorAlarm) -> None:
     """Record the alarm change; open alarms are what facilities staff see."""
     ctx.db.conn.execute(
-        "INSERT INTO door_alarms VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO door_alarms (dev, site, door, alarm, active, at) VALUES (?, ?, ?, ?, ?, ?)",
         (ctx.device.id, ctx.device.site, body.door, body.alarm, int(body.active),
          ctx.sent),
     )

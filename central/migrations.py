@@ -112,6 +112,12 @@ def _rejected_excerpts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _alarm_acknowledgements(db: sqlite_utils.Database) -> None:
+    """Who acknowledged an alarm report, and when."""
+    db.execute("ALTER TABLE door_alarms ADD COLUMN acked_by TEXT")
+    db.execute("ALTER TABLE door_alarms ADD COLUMN acked_at TEXT")
+
+
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
@@ -121,4 +127,5 @@ MIGRATIONS = [
     ("0007_doors", _doors),
     ("0008_command_keys", _command_keys),
     ("0009_rejected_excerpts", _rejected_excerpts),
+    ("0010_alarm_acknowledgements", _alarm_acknowledgements),
 ]

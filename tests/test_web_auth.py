@@ -37,8 +37,8 @@ def test_staff_member_signs_in_and_out_in_the_browser(site, chromium):
     server, s = site
     page = chromium.page()
     sign_in(page, server.url, "fac")
-    assert page.url.endswith("/fleet")
-    assert page.locator("h1").inner_text() == "Fleet"
+    assert page.url.endswith("/stats")
+    assert page.locator("h1").inner_text() == "Access statistics"
     cookie = next(c for c in page.context.cookies() if c["name"] == "libedge_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     page.click("text=Sign out")
@@ -86,7 +86,7 @@ def test_a_session_planted_before_sign_in_is_not_the_one_given(site, chromium):
                                "url": server.url}])
     sign_in(page, server.url, "fac")
     given = {c["name"]: c["value"] for c in page.context.cookies()}["libedge_session"]
-    assert given != "planted" and page.url.endswith("/fleet")
+    assert given != "planted" and page.url.endswith("/stats")
     page.context.close()
     with httpx.Client(base_url=server.url, cookies={"libedge_session": "planted"}) as planted:
         assert planted.get("/fleet").headers["location"] == "/login"

@@ -13,7 +13,7 @@ from central.store import open_store
 from central.web import auth
 from central.web.errors import status_of
 from central.web.render import page
-from central.web.staff import fleet, stats
+from central.web.staff import fleet, now, stats
 from edge_common.errors import EdgeError
 
 
@@ -21,7 +21,7 @@ def create_app(db_path: str) -> Starlette:
     """The app over central's database at `db_path` (migrated first)."""
     open_store(db_path).conn.close()
     routes = [Route("/", lambda request: RedirectResponse("/stats", status_code=303)),
-              *auth.ROUTES, *stats.ROUTES, *fleet.ROUTES,
+              *auth.ROUTES, *stats.ROUTES, *now.ROUTES, *fleet.ROUTES,
               Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
                     name="static")]
     app = Starlette(routes=routes, exception_handlers={
