@@ -6,7 +6,15 @@ import pytest
 from central.circulation import audit, branches, signin
 from central.circulation.store import Store
 from central.store import open_store
-from tests.web import PASSWORD, Chromium, WebServer, sign_in, signed_in_client, staff
+from tests.web import (
+    PASSWORD,
+    Chromium,
+    WebServer,
+    check_page,
+    sign_in,
+    signed_in_client,
+    staff,
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +58,18 @@ def test_staff_member_signs_in_and_out_in_the_browser(site, chromium):
     page.context.close()
 
 
-def test_wrong_password_is_refused_and_repeated_failures_lock_the_account(site, chromium):
+def test_wrong_password_is_refused_and_repeated_failures_lock_the_account(site, chromium,
+                                                                          tmp_path):
     server, s = site
     page = chromium.page()
+    page.goto(f"{server.url}/login")
+    check_page(page, "login", tmp_path)
     for _ in range(signin.MAX_FAILURES):
         sign_in(page, server.url, "locky", "not the password")
         assert page.locator("#error").get_attribute("data-code") == "login_failed"
     sign_in(page, server.url, "locky")                        # the right one, too late
     assert page.locator("#error").get_attribute("data-code") == "locked_out"
+    check_page(page, "login-locked-out", tmp_path)
     sign_in(page, server.url, "nobody-here")                  # unknown: the same answer
     assert page.locator("#error").get_attribute("data-code") == "login_failed"
     outcomes = [e["outcome"] for e in audit.entries(s, staff_id="locky")]
@@ -112,3 +124,13 @@ def test_oversized_forms_are_refused_with_a_code(site):
         assert (big.status_code, big.headers["x-error-code"]) == (413, "form_too_large")
         long = client.post("/logout", data={"csrf": "x" * 500})
         assert (long.status_code, long.headers["x-error-code"]) == (400, "value_too_long")
+
+
+def test_a_refusal_is_a_page_with_its_code(site, chromium, tmp_path):
+    server, _ = site
+    page = chromium.page()
+    sign_in(page, server.url, "fac")
+    page.goto(f"{server.url}/stats?branch=east")
+    assert page.locator("#error").get_attribute("data-code") == "branch_not_assigned"
+    check_page(page, "refused", tmp_path)
+    page.context.close()

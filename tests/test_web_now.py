@@ -9,7 +9,15 @@ from central.circulation.store import Store
 from edge_common.readers import send_sim_tap
 from tests.harness import Network, wait_for
 from tests.locks import CONTACT, add_card, pin_changes, start_lock
-from tests.web import Chromium, WebServer, form_token, sign_in, signed_in_client, staff
+from tests.web import (
+    Chromium,
+    WebServer,
+    check_page,
+    form_token,
+    sign_in,
+    signed_in_client,
+    staff,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +47,7 @@ def chromium():
     browser.close()
 
 
-def test_door_command_is_confirmed_then_the_lock_opens(site, chromium):
+def test_door_command_is_confirmed_then_the_lock_opens(site, chromium, tmp_path):
     net, lock, server, s = site
     page = chromium.page()
     sign_in(page, server.url, "fac")
@@ -47,6 +55,7 @@ def test_door_command_is_confirmed_then_the_lock_opens(site, chromium):
     before = len(pin_changes(lock))
     page.click("tr[data-door='lock-1/wc'] button[data-command=open-on]")
     assert "open" in page.locator("#question").inner_text()
+    check_page(page, "confirm", tmp_path)
     assert pin_changes(lock)[before:] == []                 # nothing sent before the yes
     page.click("#confirm")
     assert page.locator("#done").inner_text().endswith("open")
@@ -55,7 +64,7 @@ def test_door_command_is_confirmed_then_the_lock_opens(site, chromium):
     page.context.close()
 
 
-def test_an_alarm_is_acknowledged_then_cleared_at_the_lock(site, chromium):
+def test_an_alarm_is_acknowledged_then_cleared_at_the_lock(site, chromium, tmp_path):
     net, lock, server, s = site
     wait_for(lambda: pin_changes(lock)[-1:] == [False], what="the wc locked again")
     lock.factory.pin(CONTACT).drive_high()                  # forced open
@@ -64,6 +73,7 @@ def test_an_alarm_is_acknowledged_then_cleared_at_the_lock(site, chromium):
     page = chromium.page()
     sign_in(page, server.url, "fac")
     page.goto(f"{server.url}/now")
+    check_page(page, "now", tmp_path)
     row = page.locator("tr[data-alarm='lock-1/wc/door_forced']")
     row.locator("button[data-do=acknowledge]").click()
     assert page.locator("tr[data-alarm='lock-1/wc/door_forced'] .acked").inner_text() == "fac"
@@ -108,3 +118,16 @@ def test_staff_who_may_only_look_cannot_act_and_forms_need_their_token(site):
             data = {"csrf": token, "dev": "lock-1", "door": "wc", "name": "open", field: value}
             got = client.post("/now/command", data=data)
             assert got.headers["x-error-code"] == code and 400 <= got.status_code < 500
+
+
+def test_the_fleet_shows_the_lock_as_the_device_list_does(site, chromium, tmp_path):
+    net, lock, server, _ = site
+    page = chromium.page()
+    sign_in(page, server.url, "fac")
+    page.goto(f"{server.url}/fleet")
+    row = page.locator("tr[data-dev='lock-1']")
+    assert row.locator(".state").inner_text() == "online"
+    listed = next(d for d in fleet.devices(net.db) if d.id == "lock-1")  # `device list`'s data
+    assert row.inner_text().split("\t")[:4] == ["lock-1", "lockd", "main", listed.status.version]
+    check_page(page, "fleet", tmp_path)
+    page.context.close()

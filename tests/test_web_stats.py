@@ -20,7 +20,7 @@ from central.migrations import MIGRATIONS
 from central.store import open_store
 from edge_common import envelope
 from edge_common.migrations import apply, open_db
-from tests.web import Chromium, WebServer, sign_in, signed_in_client, staff
+from tests.web import Chromium, WebServer, check_page, sign_in, signed_in_client, staff
 
 TZ = ZoneInfo("Europe/Ljubljana")
 START, END = date(2026, 11, 2), date(2026, 11, 22)
@@ -91,7 +91,7 @@ def _expected_heatmap(sent, door=None) -> Counter:
                    and door in (None, body["door"]))
 
 
-def test_heatmap_matches_the_access_log_and_the_csv_matches_the_page(site, chromium):
+def test_heatmap_matches_the_access_log_and_the_csv_matches_the_page(site, chromium, tmp_path):
     server, s, sent = site
     expected = _expected_heatmap(sent)
     logged = Counter()                                   # the raw access log, read by hand
@@ -103,7 +103,9 @@ def test_heatmap_matches_the_access_log_and_the_csv_matches_the_page(site, chrom
     assert logged == expected
     page = chromium.page()
     sign_in(page, server.url, "fac")
-    page.goto(f"{server.url}/stats?branch=center&start={START}&end={END}")
+    page.goto(f"{server.url}/stats?branch=center&start={START}&end={END}"
+              "&compare_start=2026-10-12&compare_end=2026-11-01")
+    check_page(page, "stats", tmp_path)
     shown = {(int(c.get_attribute("data-w")), int(c.get_attribute("data-h"))):
              int(c.get_attribute("data-n")) for c in page.locator("#heatmap td").all()}
     assert {k: n for k, n in shown.items() if n} == dict(expected)

@@ -1,6 +1,7 @@
 """The staff web app for tests: a real uvicorn server on a free port over a real store, and a
 headless Chromium (Debian's, driven by playwright) to use it."""
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from central.web.app import create_app
 from provisioning.broker import free_port
 from tests.harness import wait_for
 
+SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
 AXE = Path(__file__).parent.parent / "build" / "axe-core-4.14.1" / "axe.min.js"
 PASSWORD = "correct horse battery"
 
@@ -92,4 +94,13 @@ def serious_violations(page: Page) -> list[dict]:
     """axe-core's serious and critical findings on the page as it is now."""
     page.add_script_tag(path=str(AXE))
     found = page.evaluate("async () => (await axe.run(document)).violations")
-    return [v for v in found if v["impact"] in ("serious", "critical")]
+    return [{"id": v["id"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
+            for v in found if v["impact"] in ("serious", "critical")]
+
+
+def check_page(page: Page, name: str, tmp_path: Path) -> None:
+    """No serious or critical axe-core finding on the page; its screenshot goes to docs/screenshots
+    when LIBEDGE_SCREENSHOTS is set (how the README's pictures are made), else to tmp_path."""
+    assert serious_violations(page) == [], name
+    folder = SCREENSHOTS if os.environ.get("LIBEDGE_SCREENSHOTS") else tmp_path
+    page.screenshot(path=str(folder / f"web-{name}.png"), full_page=True)
