@@ -8,6 +8,7 @@ import msgspec
 import sqlite_utils
 
 from edge_common import envelope
+from edge_common.catalogues import N_
 from edge_common.protocol.backbone import DeviceStatus
 
 
@@ -79,7 +80,8 @@ def devices(db: sqlite_utils.Database, sites: list[str] | None = None) -> list[D
         " FROM devices d LEFT JOIN device_status s ON s.dev = d.id"
         " WHERE ? OR d.site IN (SELECT value FROM json_each(?)) ORDER BY d.id",
         [sites is None, msgspec.json.encode(sites or [])]).fetchall()
-    return [Device(dev, site, kind, "revoked" if revoked else ("online" if online else "offline"),
+    return [Device(dev, site, kind, N_("revoked") if revoked else (
+                       N_("online") if online else N_("offline")),
                    msgspec.convert(envelope.decode(body).body, DeviceStatus) if body else None,
                    updated)
             for dev, site, kind, revoked, online, body, updated in rows]

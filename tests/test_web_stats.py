@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
+from babel.dates import format_date
 
 from central import access, access_counts, fleet  # noqa: F401 - registers the door handlers
 from central.circulation import branches
@@ -19,6 +20,7 @@ from central.ingest import Applier, Message
 from central.migrations import MIGRATIONS
 from central.store import open_store
 from edge_common import envelope
+from edge_common.catalogues import BABEL_LOCALES
 from edge_common.migrations import apply, open_db
 from tests.web import Chromium, WebServer, check_page, sign_in, signed_in_client, staff
 
@@ -117,6 +119,20 @@ def test_heatmap_matches_the_access_log_and_the_csv_matches_the_page(site, chrom
     assert rows[0][0] == "weekday" and len(rows) == 8
     assert {(int(r[0]), h): int(n) for r in rows[1:] for h, n in enumerate(r[1:]) if int(n)} \
         == dict(expected)
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang,heading", [("sl", "Statistika dostopov"), ("zh", "出入统计")])
+def test_pages_speak_the_chosen_language_with_its_dates(site, chromium, lang, heading):
+    server, _, _ = site
+    page = chromium.page()
+    sign_in(page, server.url, "fac")
+    page.goto(f"{server.url}/stats?branch=center&start={START}&end={END}&lang={lang}")
+    assert page.locator("h1").inner_text() == heading
+    first = format_date(START, "medium", locale=BABEL_LOCALES[lang])
+    assert page.locator("#days tbody tr td").first.inner_text() == first
+    page.goto(f"{server.url}/now")                              # the choice is kept
+    assert page.locator("html").get_attribute("lang") == lang
     page.context.close()
 
 
