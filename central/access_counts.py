@@ -46,7 +46,7 @@ def count(db: sqlite_utils.Database, site: str, room: str, door: str, direction:
     """Add one access-log row to the counts (inside the caller's transaction)."""
     day, hour = local_hour(_zone_name(db, site), at)
     db.execute("INSERT INTO access_hours VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE"
-               " SET n = n + 1", [site, day, hour, room, door, direction, result])
+               " SET n = n + 1", [site, day, hour, direction, result, room, door])
     db.execute("INSERT OR IGNORE INTO access_places VALUES (?, ?, ?)", [site, room, door])
     if result == GRANTED and direction == "in" and card:
         first = db.execute("INSERT OR IGNORE INTO access_visits VALUES (?, ?, ?, ?)",
@@ -127,7 +127,7 @@ def rebuild(db: sqlite_utils.Database) -> None:
               " || substr(at, -6) AS h FROM access_log")
     db.execute(
         "INSERT INTO access_hours SELECT site, libedge_local_day(tz, h),"
-        " libedge_local_hour(tz, h), room, door, direction, result, sum(n) FROM"
+        " libedge_local_hour(tz, h), direction, result, room, door, sum(n) FROM"
         f" (SELECT site, room, door, direction, result, tz, h, count(*) AS n FROM ({hourly})"
         "  GROUP BY site, room, door, direction, result, h)"
         " GROUP BY 1, 2, 3, 4, 5, 6, 7")
@@ -157,9 +157,9 @@ def _access_statistics(db: sqlite_utils.Database) -> None:
                " THEN 'out' ELSE 'in' END")
     db.execute(
         "CREATE TABLE access_hours (site TEXT NOT NULL, day TEXT NOT NULL, hour INTEGER NOT NULL,"
-        " room TEXT NOT NULL, door TEXT NOT NULL, direction TEXT NOT NULL, result TEXT NOT NULL,"
+        " direction TEXT NOT NULL, result TEXT NOT NULL, room TEXT NOT NULL, door TEXT NOT NULL,"
         " n INTEGER NOT NULL,"
-        " PRIMARY KEY (site, day, hour, room, door, direction, result)) WITHOUT ROWID")
+        " PRIMARY KEY (site, day, hour, direction, result, room, door)) WITHOUT ROWID")
     db.execute(
         "CREATE TABLE access_days (site TEXT NOT NULL, day TEXT NOT NULL, room TEXT NOT NULL,"
         " visits INTEGER NOT NULL, stays INTEGER NOT NULL, stay_seconds REAL NOT NULL,"
