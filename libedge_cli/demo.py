@@ -4,6 +4,7 @@ where there is a screen, a kiosk."""
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,19 +16,36 @@ import click
 import sqlite_utils
 
 from central import fleet
-from central.circulation import sample, sites
+from central.circulation import branches, sample, signin, sites
 from central.circulation.store import Store
 from central.store import open_store
-from provisioning.broker import Account, Broker
+from provisioning.broker import Account, Broker, free_port
 
 SITE = sample.DEMO_SITE
 LOCKS = {"lock-1": [("toilet-1", "toilet", 17), ("reading-room", "reading_room", 27)],
          "lock-2": [("entrance", "entrance", 17)]}
 
 
+WEB_PASSWORD = "libedge-demo"   # the demo's staff sign in to the web pages with it
+
+
 def _sample_library(db: sqlite_utils.Database) -> None:
+    s = Store(db)
     if not db.execute("SELECT count(*) FROM branches").fetchone()[0]:
-        sample.tiny(Store(db))
+        sample.tiny(s)
+        branches.add_staff(s, "facilities", "Facilities", "facilities", [SITE])
+        for staff_id in ("facilities", "admin"):
+            signin.set_password(s, staff_id, WEB_PASSWORD)
+
+
+def _web_port() -> int:
+    """8080 when it is free here, else any free port."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", 8080))
+        except OSError:
+            return free_port()
+    return 8080
 
 
 def _mqtt(broker: Broker, account: Account) -> str:
@@ -104,8 +122,8 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         broker.start()
-        shelf = _start_daemons(root, broker, central, locks, kiosks, procs)
-        _banner(root, broker, shelf if kiosks else None)
+        shelf, web = _start_daemons(root, broker, central, locks, kiosks, procs)
+        _banner(root, broker, shelf if kiosks else None, web)
         end = time.monotonic() + duration if duration else None
         while not stopping and (end is None or time.monotonic() < end):
             for name, proc in procs.items():
@@ -125,9 +143,10 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
 
 
 def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Account],
-                   kiosks: list[Account], procs: dict[str, subprocess.Popen[bytes]]) -> list[str]:
-    """Enrol the devices, write every config and start central and the devices into `procs`;
-    returns barcodes of books on the shelf."""
+                   kiosks: list[Account], procs: dict[str, subprocess.Popen[bytes]]
+                   ) -> tuple[list[str], str]:
+    """Enrol the devices, write every config and start central, the web pages and the devices
+    into `procs`; returns barcodes of books on the shelf and where the web pages are."""
     db = open_store(str(root / "central.db"))
     keys = Keys(sites.open_site(db, SITE), {})
     for lock in locks:
@@ -143,7 +162,9 @@ def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Acc
     (root / "central.toml").write_text(
         f'[central]\ndb = "{root / "central.db"}"\nworker = "central-1"\n\n'
         + _mqtt(broker, central))
-    commands = {"central": ["central.service", "--config", str(root / "central.toml")]}
+    web = f"127.0.0.1:{_web_port()}"
+    commands = {"central": ["central.service", "--config", str(root / "central.toml")],
+                "web": ["libedge_cli", "web", "--db", str(root / "central.db"), "--listen", web]}
     for lock in locks:
         commands[lock.username] = ["lockd.daemon", "--config",
                                    str(_lock_config(root, broker, lock, keys))]
@@ -154,7 +175,7 @@ def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Acc
         procs[name] = subprocess.Popen([sys.executable, "-m", *args],
                                        stdout=open(root / "logs" / f"{name}.log", "ab"),
                                        stderr=subprocess.STDOUT)
-    return shelf
+    return shelf, web
 
 
 def _stop(procs: dict[str, subprocess.Popen[bytes]], broker: Broker) -> None:
@@ -190,7 +211,7 @@ NO_KIOSK = """No screen here, so no kiosk window (run `libedge demo --kiosk` whe
 `python -m kiosk.screenshots --out shots` draws every kiosk screen offscreen)."""
 
 
-def _banner(root: Path, broker: Broker, shelf: list[str] | None) -> None:
+def _banner(root: Path, broker: Broker, shelf: list[str] | None, web: str) -> None:
     db = root / "central.db"
     doors = ", ".join(d for ds in LOCKS.values() for d, _, _ in ds)
     cards = "\n".join(f"    {uid}  {what}" for uid, what, *_ in sample.DEMO_CARDS)
@@ -200,6 +221,7 @@ libedge demo is running (state in {root})
   central  SQLite store {db}
   locks    lock-1, lock-2 with simulated readers and relays (gpiozero MockFactory)
   doors    {doors}
+  web      http://{web}/ (staff pages: sign in as facilities or admin, password {WEB_PASSWORD})
 
 Tap a card at a door (in another terminal, with .venv/bin on PATH):
     libedge tap toilet-1 04A1B2C3      (prints granted, or refused: and the reason)

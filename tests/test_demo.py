@@ -1,6 +1,7 @@
 """`make demo` end to end: start it, tap cards, block one, stop it with Ctrl-C."""
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -8,8 +9,10 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
+from libedge_cli.demo import WEB_PASSWORD
 from tests.harness import wait_for
 
 CLI = [sys.executable, "-u", "-c", "from libedge_cli.main import cli; cli()"]
@@ -39,6 +42,13 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
                                            and "allowlist:v" in x for x in lines)
 
         wait_for(synced, timeout=30, what="both locks online with their allow-lists")
+        web = re.search(r"web +(http://\S+)", (tmp_path / "demo.out").read_text()).group(1)
+        with httpx.Client(base_url=web) as client:
+            token = client.get("/login").cookies["libedge_login"]
+            signed = client.post("/login", data={"csrf": token, "staff": "facilities",
+                                                 "password": WEB_PASSWORD})
+            assert signed.status_code == 303 and client.get("/fleet").text.count(
+                'class="state">online') == 2
         granted = libedge("tap", "--run-dir", str(run), "toilet-1", "04A1B2C3")
         assert (granted.returncode, granted.stdout) == (0, "granted\n"), granted
         refused = libedge("tap", "--run-dir", str(run), "entrance", "04D4E5F6")
