@@ -6,6 +6,7 @@ import pytest
 from central import alarms, fleet
 from central.circulation import audit, branches
 from central.circulation.store import Store
+from edge_common.cardid import card_hash
 from edge_common.readers import send_sim_tap
 from tests.harness import Network, wait_for
 from tests.locks import CONTACT, add_card, pin_changes, start_lock
@@ -131,3 +132,30 @@ def test_the_fleet_shows_the_lock_as_the_device_list_does(site, chromium, tmp_pa
     assert row.inner_text().split("\t")[:4] == ["lock-1", "lockd", "main", listed.status.version]
     check_page(page, "fleet", tmp_path)
     page.context.close()
+
+
+def test_only_a_role_with_the_right_names_a_card_holder_and_it_is_audited(site, chromium,
+                                                                          tmp_path):
+    net, lock, server, s = site
+    pid = add_card(net.db, "04AA0002", lock)
+    assert send_sim_tap(lock.socket, "04AA0002", answer_within=5) == "granted"
+    hashed = card_hash(lock.key, "04AA0002")
+    wait_for(lambda: net.db.execute("SELECT 1 FROM roster WHERE card = ?", [hashed]).fetchone(),
+             what="the entry at central")
+    with signed_in_client(server, "fac") as client:             # facilities: counts only
+        text = client.get("/now").text
+        assert "data-who" not in text
+        refused = client.post("/now/who", data={"csrf": form_token(client, "/now"),
+                                                "branch": "main", "card": hashed})
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
+    page = chromium.page()
+    sign_in(page, server.url, "sup")
+    page.goto(f"{server.url}/now")
+    page.click("summary")
+    page.click(f"button[data-who='{hashed[:12]}']")
+    assert page.locator("#patron td").first.inner_text() == str(pid)
+    check_page(page, "who", tmp_path)
+    page.context.close()
+    entry = audit.entries(s, staff_id="sup")[0]
+    assert (entry["action"], entry["subject"], entry["outcome"]) == (
+        "patron.lookup", f"patron:{pid}", "ok")

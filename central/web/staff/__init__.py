@@ -2,3 +2,4 @@
 
 VIEW = ("facilities", "supervisor", "admin")   # who may see the facilities pages
 ACT = ("facilities", "admin")                  # who may acknowledge alarms and command doors
+NAMES = ("supervisor", "admin")               # who may ask whose one card is (audited)

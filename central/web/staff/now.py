@@ -7,13 +7,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from central import alarms, commands, fleet, presence
-from central.circulation import branches
+from central.circulation import branches, patrons
+from central.circulation.errors import NotFound
 from central.circulation.signin import Session
 from central.web import auth
 from central.web.auth import Form, route
 from central.web.errors import WebError
 from central.web.render import page
-from central.web.staff import ACT, VIEW
+from central.web.staff import ACT, NAMES, VIEW
 
 DOOR_COMMANDS = ("open", "lockdown", "release", "sweep")
 
@@ -30,6 +31,7 @@ def now(request: Request, form: Form) -> Response:
     return page(request, "now.html", session=session, branch=branch, rooms=rooms, locks=locks,
                 alarms=alarms.latest(db, [branch]), sweeps=presence.sweeps(db, branch),
                 branches=auth.branch_choices(request, session), may_act=session.role in ACT,
+                may_name=session.role in NAMES,
                 done=request.query_params.get("done", "")[:40])
 
 
@@ -88,4 +90,25 @@ def command(request: Request, form: Form) -> Response:
     return RedirectResponse(f"/now?branch={lock.site}&done={name}", 303)
 
 
-ROUTES = [now, alarm, command]
+@route("/now/who", ("POST",))
+def who(request: Request, form: Form) -> Response:
+    """The patron behind one card hash, for a role with that right; audited, found or not."""
+    session = auth.posted(request, form, *NAMES)
+    branch, card = form.get("branch", ""), form.get("card", "")
+    s = auth.store(request)
+    s.branch(branch)
+    branches.require_role(s, session.staff_id, branch, *NAMES)
+    if len(card) != 64 or any(c not in "0123456789abcdef" for c in card):
+        raise WebError("a card hash is 64 hexadecimal digits", code="bad_card")
+    try:
+        found = patrons.by_card_hash(s, branch, card)
+    except NotFound:
+        auth.record(request, session, branch, "patron.lookup", f"card:{card[:12]}", None,
+                    "card_unknown")
+        raise
+    auth.record(request, session, branch, "patron.lookup", f"patron:{found['id']}",
+                {"card": card[:12]}, "ok")
+    return page(request, "who.html", session=session, branch=branch, patron=found)
+
+
+ROUTES = [now, alarm, command, who]
