@@ -35,3 +35,13 @@ def kiosk(net, lib):
     wait_for(lambda: dev.central_up, what="kiosk sees central")
     yield dev
     dev.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium for a module of web tests (each test opens its own context)."""
+    from tests.web import Chromium
+
+    browser = Chromium()
+    yield browser
+    browser.close()

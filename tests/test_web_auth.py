@@ -3,17 +3,15 @@
 import httpx
 import pytest
 
-from central.circulation import audit, branches, signin
-from central.circulation.store import Store
-from central.store import open_store
+from central.circulation import audit, signin
 from tests.web import (
     PASSWORD,
-    Chromium,
     WebServer,
     check_page,
     sign_in,
     signed_in_client,
     staff,
+    two_branches,
 )
 
 
@@ -21,24 +19,13 @@ from tests.web import (
 def site(tmp_path_factory):
     """A store with two branches and staff of each role, served by a real server."""
     path = tmp_path_factory.mktemp("web") / "central.db"
-    s = Store(open_store(str(path)))
-    branches.add_branch(s, "center", "Center", "Europe/Ljubljana")
-    branches.add_branch(s, "east", "East", "Europe/Ljubljana")
-    staff(s, "fac", "facilities", ["center"])
-    staff(s, "eve", "facilities", ["east"])
+    s = two_branches(path)
     staff(s, "desk", "clerk", ["center"])
     staff(s, "locky", "facilities", ["center"])
     server = WebServer(path)
     yield server, s
     server.stop()
     s.db.conn.close()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    browser = Chromium()
-    yield browser
-    browser.close()
 
 
 def test_staff_member_signs_in_and_out_in_the_browser(site, chromium):

@@ -11,7 +11,6 @@ from edge_common.readers import send_sim_tap
 from tests.harness import Network, wait_for
 from tests.locks import CONTACT, add_card, pin_changes, start_lock
 from tests.web import (
-    Chromium,
     WebServer,
     check_page,
     form_token,
@@ -39,13 +38,6 @@ def site(tmp_path_factory):
     server.stop()
     lock.stop()
     net.close()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    browser = Chromium()
-    yield browser
-    browser.close()
 
 
 def test_door_command_is_confirmed_then_the_lock_opens(site, chromium, tmp_path):

@@ -22,7 +22,7 @@ from central.store import open_store
 from edge_common import envelope
 from edge_common.catalogues import BABEL_LOCALES
 from edge_common.migrations import apply, open_db
-from tests.web import Chromium, WebServer, check_page, sign_in, signed_in_client, staff
+from tests.web import WebServer, check_page, sign_in, signed_in_client, two_branches
 
 TZ = ZoneInfo("Europe/Ljubljana")
 START, END = date(2026, 11, 2), date(2026, 11, 22)
@@ -58,11 +58,7 @@ def site(tmp_path_factory):
     """A branch whose two doors' events were applied by central: one lock's as they happened,
     the other's (offline all period) only afterwards, late."""
     path = tmp_path_factory.mktemp("stats") / "central.db"
-    s = Store(open_store(str(path)))
-    branches.add_branch(s, "center", "Center", "Europe/Ljubljana")
-    branches.add_branch(s, "east", "East", "Europe/Ljubljana")
-    staff(s, "fac", "facilities", ["center"])
-    staff(s, "eve", "facilities", ["east"])
+    s = two_branches(path)
     rng = random.Random(17)
     sent = {"lock-1": _traffic("lock-1", "reading-room", "rr-door", rng),
             "lock-2": _traffic("lock-2", "toilets", "wc", rng)}
@@ -77,13 +73,6 @@ def site(tmp_path_factory):
     yield server, s, sent
     server.stop()
     s.db.conn.close()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    browser = Chromium()
-    yield browser
-    browser.close()
 
 
 def _expected_heatmap(sent, door=None) -> Counter:

@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from central.circulation import branches, signin
 from central.circulation.store import Store
+from central.store import open_store
 from central.web.app import create_app
 from provisioning.broker import free_port
 from tests.harness import wait_for
@@ -46,6 +47,16 @@ def staff(s: Store, id: str, role: str, branch_ids: list[str]) -> str:
     branches.add_staff(s, id, id.title(), role, branch_ids)
     signin.set_password(s, id, PASSWORD)
     return id
+
+
+def two_branches(path: Path) -> Store:
+    """A new store at `path` with branches `center` and `east` in Ljubljana and a facilities
+    member of staff at each, `fac` and `eve`."""
+    s = Store(open_store(str(path)))
+    for branch, who in (("center", "fac"), ("east", "eve")):
+        branches.add_branch(s, branch, branch.title(), "Europe/Ljubljana")
+        staff(s, who, "facilities", [branch])
+    return s
 
 
 class Chromium:
