@@ -1,9 +1,9 @@
 """The access log's counts per branch, room, door and local hour: kept in the transaction that
 logs each event, so they stay exact whenever an event arrives (late offline ones too)."""
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
@@ -11,8 +11,7 @@ import sqlite_utils
 GRANTED, EXIT_BUTTON = "granted", "exit_button"
 
 
-@dataclass(frozen=True)
-class HourCount:
+class HourCount(NamedTuple):
     """Events of one local hour with one direction and result."""
 
     day: date
@@ -22,8 +21,7 @@ class HourCount:
     n: int
 
 
-@dataclass(frozen=True)
-class DayCount:
+class DayCount(NamedTuple):
     """One local day: visits (a card's first entry into a room that day) and finished stays."""
 
     day: date
@@ -47,6 +45,8 @@ def count(db: sqlite_utils.Database, site: str, room: str, door: str, direction:
     day, hour = local_hour(_zone_name(db, site), at)
     db.execute("INSERT INTO access_hours VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE"
                " SET n = n + 1", [site, day, hour, direction, result, room, door])
+    db.execute("INSERT INTO access_branch_hours VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE"
+               " SET n = n + 1", [site, day, hour, direction, result])
     db.execute("INSERT OR IGNORE INTO access_places VALUES (?, ?, ?)", [site, room, door])
     if result == GRANTED and direction == "in" and card:
         first = db.execute("INSERT OR IGNORE INTO access_visits VALUES (?, ?, ?, ?)",
@@ -89,13 +89,18 @@ def local_hour(tz: str, at: str) -> tuple[str, int]:
 def hours(db: sqlite_utils.Database, site: str, start: date, end: date, room: str | None = None,
           door: str | None = None) -> list[HourCount]:
     """Counts per local hour, direction and result over days start..end (of a room, a door)."""
-    rows = db.execute(
-        "SELECT day, hour, direction, result, sum(n) FROM access_hours WHERE site = ?"
-        " AND day BETWEEN ? AND ? AND (? IS NULL OR room = ?) AND (? IS NULL OR door = ?)"
-        " GROUP BY day, hour, direction, result",
-        [site, start.isoformat(), end.isoformat(), room, room, door, door]).fetchall()
-    return [HourCount(date.fromisoformat(d), h, direction, result, n)
-            for d, h, direction, result, n in rows]
+    span = [site, start.isoformat(), end.isoformat()]
+    if room is None and door is None:           # the whole branch: its own, smaller table
+        rows = db.execute("SELECT day, hour, direction, result, n FROM access_branch_hours"
+                          " WHERE site = ? AND day BETWEEN ? AND ?", span)
+    else:
+        rows = db.execute(
+            "SELECT day, hour, direction, result, sum(n) FROM access_hours WHERE site = ?"
+            " AND day BETWEEN ? AND ? AND (? IS NULL OR room = ?) AND (? IS NULL OR door = ?)"
+            " GROUP BY day, hour, direction, result", [*span, room, room, door, door])
+    days: dict[str, date] = {}
+    return [HourCount(days.get(d) or days.setdefault(d, date.fromisoformat(d)), h, direction,
+                      result, n) for d, h, direction, result, n in rows]
 
 
 def days(db: sqlite_utils.Database, site: str, start: date, end: date,
@@ -120,7 +125,8 @@ def rebuild(db: sqlite_utils.Database) -> None:
     counted as they happen)."""
     db.conn.create_function("libedge_local_day", 2, _day_of, deterministic=True)
     db.conn.create_function("libedge_local_hour", 2, _hour_of, deterministic=True)
-    for table in ("access_hours", "access_places", "access_visits", "access_days"):
+    for table in ("access_hours", "access_branch_hours", "access_places", "access_visits",
+                  "access_days"):
         db.execute(f"DELETE FROM {table}")
     hourly = ("SELECT site, room, door, direction, result, card, coalesce((SELECT tz FROM"
               " branches WHERE id = site), 'UTC') AS tz, substr(at, 1, 13) || ':00:00'"
@@ -131,6 +137,8 @@ def rebuild(db: sqlite_utils.Database) -> None:
         f" (SELECT site, room, door, direction, result, tz, h, count(*) AS n FROM ({hourly})"
         "  GROUP BY site, room, door, direction, result, h)"
         " GROUP BY 1, 2, 3, 4, 5, 6, 7")
+    db.execute("INSERT INTO access_branch_hours SELECT site, day, hour, direction, result,"
+               " sum(n) FROM access_hours GROUP BY site, day, hour, direction, result")
     db.execute("INSERT INTO access_places SELECT DISTINCT site, room, door FROM access_hours")
     db.execute(
         "INSERT OR IGNORE INTO access_visits SELECT DISTINCT site, room,"
@@ -160,6 +168,10 @@ def _access_statistics(db: sqlite_utils.Database) -> None:
         " direction TEXT NOT NULL, result TEXT NOT NULL, room TEXT NOT NULL, door TEXT NOT NULL,"
         " n INTEGER NOT NULL,"
         " PRIMARY KEY (site, day, hour, direction, result, room, door)) WITHOUT ROWID")
+    db.execute(
+        "CREATE TABLE access_branch_hours (site TEXT NOT NULL, day TEXT NOT NULL,"
+        " hour INTEGER NOT NULL, direction TEXT NOT NULL, result TEXT NOT NULL,"
+        " n INTEGER NOT NULL, PRIMARY KEY (site, day, hour, direction, result)) WITHOUT ROWID")
     db.execute(
         "CREATE TABLE access_days (site TEXT NOT NULL, day TEXT NOT NULL, room TEXT NOT NULL,"
         " visits INTEGER NOT NULL, stays INTEGER NOT NULL, stay_seconds REAL NOT NULL,"
