@@ -94,17 +94,23 @@ def status(ctx: click.Context, db_path: str) -> None:
               type=click.Path(exists=True, dir_okay=False), help="Central's database.")
 @click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
               help="Where to serve the pages (behind a TLS proxy in production).")
-def web(db_path: str, listen: str) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (one per core serves many staff at once best).")
+def web(db_path: str, listen: str, workers: int) -> None:
     """Serve the staff web pages: access statistics, doors and alarms now, the fleet."""
+    import os
+
     import uvicorn
 
-    from central.web.app import create_app
+    from central.store import open_store
 
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter(f"{listen!r} is not HOST:PORT", param_hint="--listen")
-    uvicorn.run(create_app(db_path), host=host, port=int(port), proxy_headers=True,
-                log_level="warning")
+    open_store(db_path).conn.close()           # migrated once, before any worker starts
+    os.environ["LIBEDGE_DB"] = db_path
+    uvicorn.run("central.web.app:from_environment", factory=True, workers=workers, host=host,
+                port=int(port), proxy_headers=True, log_level="warning")
 
 
 @cli.command()

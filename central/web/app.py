@@ -1,5 +1,6 @@
 """The staff web app: routes, static files and refusals shown as pages with their codes."""
 
+import os
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -28,6 +29,11 @@ def create_app(db_path: str) -> Starlette:
         EdgeError: refused, HTTPException: http_error})
     app.state.stores = auth.Stores(db_path)
     return app
+
+
+def from_environment() -> Starlette:
+    """The app over the database named by LIBEDGE_DB (how uvicorn's worker processes make it)."""
+    return create_app(os.environ["LIBEDGE_DB"])
 
 
 async def refused(request: Request, exc: Exception) -> Response:
