@@ -36,6 +36,13 @@ def inside(db: sqlite_utils.Database, site: str | None = None) -> list[Inside]:
         " ORDER BY site, room, entered_at", [site, site])]
 
 
+def counts(db: sqlite_utils.Database, site: str) -> list[tuple[str, int]]:
+    """How many are recorded inside each room of a branch, by room."""
+    return [(room, n) for room, n in db.execute(
+        "SELECT room, count(*) FROM roster WHERE site = ? GROUP BY room ORDER BY room",
+        [site])]
+
+
 def sweeps(db: sqlite_utils.Database, site: str, limit: int = 20) -> list[SweepReport]:
     """A branch's latest sweep reports, newest first."""
     return [SweepReport(s, room, count, _cards.decode(cards), at) for s, room, count, cards, at

@@ -1,8 +1,6 @@
 """The Now page: who is inside each room, the doors and their state, open alarms (acknowledge,
 clear) and door commands with a confirmation step, and the evening sweeps."""
 
-from itertools import groupby
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -25,14 +23,23 @@ def now(request: Request, form: Form) -> Response:
     session = auth.signed_in(request, *VIEW)
     branch = auth.chosen_branch(request, session, VIEW)
     db = auth.store(request).db
-    rooms = {room: list(people) for room, people in groupby(presence.inside(db, branch),
-                                                            key=lambda i: i.room)}
+    rooms = presence.counts(db, branch)
     locks = [d for d in fleet.devices(db, [branch]) if d.status and d.status.doors]
     return page(request, "now.html", session=session, branch=branch, rooms=rooms, locks=locks,
                 alarms=alarms.latest(db, [branch]), sweeps=presence.sweeps(db, branch),
                 branches=auth.branch_choices(request, session), may_act=session.role in ACT,
-                may_name=session.role in NAMES,
                 done=request.query_params.get("done", "")[:40])
+
+
+@route("/now/inside")
+def inside(request: Request, form: Form) -> Response:
+    """The card hashes recorded inside one room (for the sweep), oldest entry first."""
+    session = auth.signed_in(request, *VIEW)
+    branch = auth.chosen_branch(request, session, VIEW)
+    room = auth.bounded("room", request.query_params.get("room", ""))
+    people = [i for i in presence.inside(auth.store(request).db, branch) if i.room == room]
+    return page(request, "inside.html", session=session, branch=branch, room=room,
+                people=people, may_name=session.role in NAMES)
 
 
 def _lock(request: Request, session: Session, dev: str) -> fleet.Device:
@@ -111,4 +118,4 @@ def who(request: Request, form: Form) -> Response:
     return page(request, "who.html", session=session, branch=branch, patron=found)
 
 
-ROUTES = [now, alarm, command, who]
+ROUTES = [now, inside, alarm, command, who]
