@@ -88,6 +88,8 @@ def test_who_is_inside_shows_counts_and_card_hashes(site):
     with signed_in_client(server, "fac") as client:
         text = client.get("/now").text
         assert 'data-room="wc"' in text and "04AA0001" not in text
+        cards = client.get("/now/inside", params={"room": "wc"}).text
+        assert card_hash(lock.key, "04AA0001")[:12] in cards and "04AA0001" not in cards
 
 
 def test_staff_who_may_only_look_cannot_act_and_forms_need_their_token(site):
