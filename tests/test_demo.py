@@ -164,9 +164,9 @@ def test_demo_stops_everything_when_its_output_is_gone(tmp_path, sig):
     children: dict[int, str] = {}
     try:
         assert ready.wait(30), "demo ready"
-        # a child just spawned may show an empty command line for a moment: wait for all four
+        # a child just spawned may show an empty command line for a moment: wait for all five
         children = wait_for(lambda: (found := started_from(run, but=demo.pid)) and len(
-            found) == 4 and found, what="the broker, central, lock-1 and lock-2")
+            found) == 5 and found, what="the broker, central, the web pages, lock-1 and lock-2")
         assert sum("mosquitto" in cmd for cmd in children.values()) == 1, children
         demo.stdout.close()  # tee is gone
         demo.send_signal(sig)

@@ -154,3 +154,24 @@ def test_only_a_role_with_the_right_names_a_card_holder_and_it_is_audited(site, 
     entry = audit.entries(s, staff_id="sup")[0]
     assert (entry["action"], entry["subject"], entry["outcome"]) == (
         "patron.lookup", f"patron:{pid}", "ok")
+
+
+def test_lockdown_and_sweep_from_the_page_reach_the_lock(site):
+    net, lock, server, s = site
+    with signed_in_client(server, "fac") as client:
+        def send(name, active="on"):
+            sent = client.post("/now/command", data={
+                "csrf": form_token(client, "/now"), "dev": "lock-1", "door": "wc",
+                "name": name, "active": active, "confirmed": "yes"})
+            assert sent.status_code == 303, sent.text
+
+        send("lockdown")
+        wait_for(lambda: lock.doors["wc"].state.lockdown, what="the wc in lockdown")
+        send("lockdown", "off")
+        wait_for(lambda: not lock.doors["wc"].state.lockdown, what="the lockdown over")
+        send("sweep")
+        wait_for(lambda: net.db.execute("SELECT count(*) FROM sweeps").fetchone()[0] == 1,
+                 what="the sweep report at central")
+        assert "No sweeps yet." not in client.get("/now").text
+    done = [e["action"] for e in audit.entries(s, staff_id="fac")][:3]
+    assert done == ["door.sweep", "door.lockdown", "door.lockdown"]
