@@ -121,3 +121,12 @@ def test_a_refusal_is_a_page_with_its_code(site, chromium, tmp_path):
     assert page.locator("#error").get_attribute("data-code") == "branch_not_assigned"
     check_page(page, "refused", tmp_path)
     page.context.close()
+
+
+def test_cookies_are_secure_behind_a_tls_proxy(site):
+    server, _ = site
+    with httpx.Client(base_url=server.url) as plain:
+        assert "secure" not in plain.get("/login").headers["set-cookie"].lower()
+    with httpx.Client(base_url=server.url, headers={"X-Forwarded-Proto": "https"}) as proxied:
+        cookie = proxied.get("/login").headers["set-cookie"].lower()
+        assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
