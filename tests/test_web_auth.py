@@ -120,6 +120,9 @@ def test_a_refusal_is_a_page_with_its_code(site, chromium, tmp_path):
     page.goto(f"{server.url}/stats?branch=east")
     assert page.locator("#error").get_attribute("data-code") == "branch_not_assigned"
     check_page(page, "refused", tmp_path)
+    page.goto(f"{server.url}/stats?branch=east&lang=sl")        # said in the staff's language
+    assert page.locator("#error").inner_text() == (
+        "branch_not_assigned: Niste dodeljeni tej enoti.")
     page.context.close()
 
 

@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from central.store import open_store
 from central.web import auth
-from central.web.errors import status_of
+from central.web.errors import EXPLAINED, status_of
 from central.web.render import page
 from central.web.staff import fleet, now, stats
 from edge_common.errors import EdgeError
@@ -52,7 +52,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 def _error(request: Request, status: int, code: str, message: str) -> Response:
-    response = page(request, "error.html", status, code=code, message=message)
+    response = page(request, "error.html", status, code=code, message=message,
+                    explained=EXPLAINED.get(code))
     response.headers["X-Error-Code"] = code
     return response
 
