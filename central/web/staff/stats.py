@@ -39,6 +39,7 @@ class Filters:
     start: date
     end: date
     compare: tuple[date, date] | None
+    places: list[tuple[str, str]]     # the branch's (room, door) pairs, for the choices
 
 
 def _filters(request: Request, session: Session) -> Filters:
@@ -63,7 +64,7 @@ def _filters(request: Request, session: Session) -> Filters:
     if first is not None and last is not None:
         _span(first, last)
     return Filters(branch, room, door, start, end,
-                   (first, last) if first is not None and last is not None else None)
+                   (first, last) if first is not None and last is not None else None, places)
 
 
 def _day(q: QueryParams, name: str) -> date | None:
@@ -101,8 +102,7 @@ def stats(request: Request, form: Form) -> Response:
     second = _figures(request, f, *f.compare) if f.compare else None
     return page(request, "stats.html", session=session, f=f, figures=first, other=second,
                 comparison=access_stats.compare(first, second) if second else None,
-                level=access_stats.level, places=access_counts.places(store(request).db,
-                                                                      f.branch),
+                level=access_stats.level, places=f.places,
                 branches=branch_choices(request, session),
                 tables=list(access_stats.tables(first, second)))
 
