@@ -133,3 +133,22 @@ def test_cookies_are_secure_behind_a_tls_proxy(site):
     with httpx.Client(base_url=server.url, headers={"X-Forwarded-Proto": "https"}) as proxied:
         cookie = proxied.get("/login").headers["set-cookie"].lower()
         assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_signing_in_works_from_the_keyboard_alone(site, chromium):
+    server, _ = site
+    page = chromium.page()
+    page.goto(f"{server.url}/login")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"   # first: skip link
+    for _ in range(10):
+        if page.evaluate("document.activeElement.id") == "staff":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.type("fac")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/stats")
+    assert page.locator("h1").inner_text() == "Access statistics"
+    page.context.close()
