@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -101,11 +102,13 @@ def has_screen() -> bool:
                 or os.environ.get("SDL_VIDEODRIVER"))
 
 
-def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
+def run(root: Path, duration: float | None, kiosk: bool | None = None,
+        web_port: int | None = None) -> None:
     """Start everything under `root`, print how to use it, stop it all on Ctrl-C, SIGTERM or
     SIGHUP.
 
-    `kiosk`: run a kiosk window too (default: when there is a screen).
+    `kiosk`: run a kiosk window too (default: when there is a screen); `web_port`: where the
+    staff web pages listen (default: 8080 when free, else any free port).
     """
     kiosk = has_screen() if kiosk is None else kiosk
     root = root.resolve()
@@ -122,7 +125,9 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         broker.start()
-        shelf, web = _start_daemons(root, broker, central, locks, kiosks, procs)
+        web = f"127.0.0.1:{web_port or _web_port()}"
+        shelf = _start_daemons(root, broker, central, locks, kiosks, procs, web)
+        _wait_for_web(web, procs["web"])
         _banner(root, broker, shelf if kiosks else None, web)
         end = time.monotonic() + duration if duration else None
         while not stopping and (end is None or time.monotonic() < end):
@@ -143,10 +148,10 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
 
 
 def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Account],
-                   kiosks: list[Account], procs: dict[str, subprocess.Popen[bytes]]
-                   ) -> tuple[list[str], str]:
-    """Enrol the devices, write every config and start central, the web pages and the devices
-    into `procs`; returns barcodes of books on the shelf and where the web pages are."""
+                   kiosks: list[Account], procs: dict[str, subprocess.Popen[bytes]],
+                   web: str) -> list[str]:
+    """Enrol the devices, write every config and start central, the web pages (at `web`,
+    HOST:PORT) and the devices into `procs`; returns barcodes of books on the shelf."""
     db = open_store(str(root / "central.db"))
     keys = Keys(sites.open_site(db, SITE), {})
     for lock in locks:
@@ -162,7 +167,6 @@ def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Acc
     (root / "central.toml").write_text(
         f'[central]\ndb = "{root / "central.db"}"\nworker = "central-1"\n\n'
         + _mqtt(broker, central))
-    web = f"127.0.0.1:{_web_port()}"
     commands = {"central": ["central.service", "--config", str(root / "central.toml")],
                 "web": ["libedge_cli", "web", "--db", str(root / "central.db"), "--listen", web]}
     for lock in locks:
@@ -175,7 +179,20 @@ def _start_daemons(root: Path, broker: Broker, central: Account, locks: list[Acc
         procs[name] = subprocess.Popen([sys.executable, "-m", *args],
                                        stdout=open(root / "logs" / f"{name}.log", "ab"),
                                        stderr=subprocess.STDOUT)
-    return shelf, web
+    return shelf
+
+
+def _wait_for_web(web: str, proc: subprocess.Popen[bytes], seconds: float = 30.0) -> None:
+    """Wait until the web pages answer (the banner promises them), or fail if they cannot."""
+    end = time.monotonic() + seconds
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never a proxy
+    while time.monotonic() < end and proc.poll() is None:
+        try:
+            with direct.open(f"http://{web}/login", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise click.ClickException(f"the web pages did not start at {web}; see logs/web.log")
 
 
 def _stop(procs: dict[str, subprocess.Popen[bytes]], broker: Broker) -> None:

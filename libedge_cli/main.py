@@ -119,8 +119,12 @@ def web(db_path: str, listen: str, workers: int) -> None:
 @click.option("--duration", type=float, help="Stop after this many seconds (default: Ctrl-C).")
 @click.option("--kiosk/--no-kiosk", default=None,
               help="Show a kiosk window too (default: when there is a screen).")
-def demo(run_dir: str, duration: float | None, kiosk: bool | None) -> None:
-    """Run a broker, central, two simulated locks and a kiosk on this machine."""
+@click.option("--web-port", type=click.IntRange(1, 65535),
+              help="Port of the staff web pages (default: 8080 when free, else any free one).")
+def demo(run_dir: str, duration: float | None, kiosk: bool | None,
+         web_port: int | None) -> None:
+    """Run a broker, central, the staff web pages, two simulated locks and a kiosk on this
+    machine."""
     from libedge_cli.demo import run
 
-    run(Path(run_dir), duration, kiosk)
+    run(Path(run_dir), duration, kiosk, web_port)

@@ -13,9 +13,11 @@ import httpx
 import pytest
 
 from libedge_cli.demo import WEB_PASSWORD
+from provisioning.broker import free_port
 from tests.harness import wait_for
 
 CLI = [sys.executable, "-u", "-c", "from libedge_cli.main import cli; cli()"]
+WEB = ["--web-port", str(free_port())]   # demos run side by side here: not all on 8080
 
 
 def libedge(*args):
@@ -28,7 +30,7 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
     central's command, and stops on Ctrl-C."""
     run = tmp_path / "demo-run"
     out = open(tmp_path / "demo.out", "w+")
-    demo = subprocess.Popen([*CLI, "demo", "--run-dir", str(run)], stdout=out,
+    demo = subprocess.Popen([*CLI, "demo", "--run-dir", str(run), *WEB], stdout=out,
                             stderr=subprocess.STDOUT, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     try:
         wait_for(lambda: "ready" in (tmp_path / "demo.out").read_text(), timeout=30,
@@ -103,7 +105,7 @@ def test_demo_kiosk_borrows_through_central(tmp_path):
     out = open(tmp_path / "demo.out", "w+")
     env = os.environ | {"PYTHONUNBUFFERED": "1", "SDL_VIDEODRIVER": "offscreen",
                         "KIVY_HOME": str(tmp_path / ".kivy")}
-    demo = subprocess.Popen([*CLI, "demo", "--kiosk", "--run-dir", str(run)], stdout=out,
+    demo = subprocess.Popen([*CLI, "demo", "--kiosk", "--run-dir", str(run), *WEB], stdout=out,
                             stderr=subprocess.STDOUT, env=env)
     try:
         wait_for(lambda: "ready" in (tmp_path / "demo.out").read_text(), timeout=30,
@@ -155,7 +157,7 @@ def test_demo_stops_everything_when_its_output_is_gone(tmp_path, sig):
     """`make demo | tee log`, then Ctrl-C: tee dies too, and the demo must still stop all."""
     run = tmp_path / "demo-run"
     err = open(tmp_path / "demo.err", "w+")
-    demo = subprocess.Popen([*CLI, "demo", "--no-kiosk", "--run-dir", str(run)],
+    demo = subprocess.Popen([*CLI, "demo", "--no-kiosk", "--run-dir", str(run), *WEB],
                             stdout=subprocess.PIPE, stderr=err,
                             env=os.environ | {"PYTHONUNBUFFERED": "1"})
     ready = threading.Event()
