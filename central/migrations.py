@@ -127,5 +127,5 @@ MIGRATIONS = [
     ("0007_doors", _doors),
     ("0008_command_keys", _command_keys),
     ("0009_rejected_excerpts", _rejected_excerpts),
-    ("0010_alarm_acknowledgements", _alarm_acknowledgements),
+    ("0020_alarm_acknowledgements", _alarm_acknowledgements),
 ]
