@@ -5,8 +5,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := mosquitto mosquitto-clients socat gcc libpcsclite-dev pcscd vsmartcard-vpcd \
 	libgl1 libegl1 libgl1-mesa-dri libmtdev1 fonts-wqy-microhei \
-	fonts-materialdesignicons-webfont espeak-ng alsa-utils openssl
+	fonts-materialdesignicons-webfont espeak-ng alsa-utils openssl chromium
 STAMP := $(VENV)/.installed
+AXE_VERSION := 4.14.1
+AXE := build/axe-core-$(AXE_VERSION)/axe.min.js
 
 .PHONY: demo test bench mutate lint sysdeps venv clean
 
@@ -33,7 +35,7 @@ venv: sysdeps $(STAMP)
 demo: venv
 	$(BIN)/libedge demo
 
-test: lint
+test: lint $(AXE)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: venv
@@ -46,6 +48,16 @@ mutate: venv $(VENV)/.mutate
 $(VENV)/.mutate: pyproject.toml | $(STAMP)
 	$(BIN)/pip install -q -e '.[mutate]'
 	touch $@
+
+# axe-core (npm) checks the staff web pages' accessibility in the browser tests; pinned, local.
+$(AXE):
+	@command -v npm >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm; }
+	mkdir -p build/axe-core-$(AXE_VERSION)
+	cd build && npm pack -q axe-core@$(AXE_VERSION) >/dev/null
+	tar -xzf build/axe-core-$(AXE_VERSION).tgz -C build/axe-core-$(AXE_VERSION) --strip-components=1 package/axe.min.js
+	rm build/axe-core-$(AXE_VERSION).tgz
 
 lint: venv
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
 import msgspec
 
+from central import access_counts
 from central.handlers import Context, handler
 from edge_common.protocol import doors as wire
 
@@ -10,30 +11,28 @@ from edge_common.protocol import doors as wire
 def access_decision(ctx: Context, body: wire.AccessDecision) -> None:
     """Append the decision to the access log and keep the room's roster."""
     conn = ctx.db.conn
-    dev, site = ctx.device.id, ctx.device.site
-    conn.execute(
-        "INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (dev, site, body.door, body.card, body.result, ctx.sent, ctx.seq,
-         ctx.received),
-    )
-    if body.result != "granted":
+    site, room = ctx.device.site, body.room or body.door
+    access_counts.log(ctx.db, ctx.device.id, site, body.door, room, body.direction, body.card,
+                      body.result, ctx.sent, ctx.seq, ctx.received)
+    if body.result != access_counts.GRANTED:
         return
-    room = body.room or body.door
     if body.direction == "in":
         conn.execute(
             "INSERT INTO roster VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
             " entered_at = excluded.entered_at", (site, room, body.card, ctx.sent),
         )
     else:
-        conn.execute("DELETE FROM roster WHERE site = ? AND room = ? AND card = ?",
-                     (site, room, body.card))
+        entered = conn.execute("DELETE FROM roster WHERE site = ? AND room = ? AND card = ?"
+                               " RETURNING entered_at", (site, room, body.card)).fetchone()
+        if entered:
+            access_counts.stay(ctx.db, site, room, entered[0], ctx.sent)
 
 
 @handler(wire.DOOR_ALARM)
 def door_alarm(ctx: Context, body: wire.DoorAlarm) -> None:
     """Record the alarm change; open alarms are what facilities staff see."""
     ctx.db.conn.execute(
-        "INSERT INTO door_alarms VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO door_alarms (dev, site, door, alarm, active, at) VALUES (?, ?, ?, ?, ?, ?)",
         (ctx.device.id, ctx.device.site, body.door, body.alarm, int(body.active),
          ctx.sent),
     )
@@ -42,11 +41,8 @@ def door_alarm(ctx: Context, body: wire.DoorAlarm) -> None:
 @handler(wire.DOOR_EXIT)
 def door_exit(ctx: Context, body: wire.DoorExit) -> None:
     """Count an anonymous exit in the access log."""
-    ctx.db.conn.execute(
-        "INSERT INTO access_log VALUES (?, ?, ?, '', 'exit_button', ?, ?, ?)",
-        (ctx.device.id, ctx.device.site, body.door, ctx.sent, ctx.seq,
-         ctx.received),
-    )
+    access_counts.log(ctx.db, ctx.device.id, ctx.device.site, body.door, body.room, "out", "",
+                      access_counts.EXIT_BUTTON, ctx.sent, ctx.seq, ctx.received)
 
 
 @handler(wire.PRESENCE_SWEEP)

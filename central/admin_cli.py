@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from central import commands, fleet, fleet_view, ingest, provision_cli, rejected
+from central import alarms as alarms_now
+from central import commands, fleet, fleet_view, ingest, presence, provision_cli, rejected
 from central.circulation import branches, cli_admin, cli_desk, cli_setup, patrons, sites
 from central.circulation.cli_common import (
     DB_OPTION,
@@ -196,15 +197,11 @@ def prune_processed(db_path: str, days: int) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Also alarms that were cleared.")
 def alarms(db_path: str, show_all: bool) -> None:
     """Door alarms (forced, held open, tamper, reader lost, fire release), newest first."""
-    db = store_at(db_path)
-    rows = db.execute(
-        "SELECT a.site, a.dev, a.door, a.alarm, a.active, a.at FROM door_alarms a"
-        " WHERE a.rowid = (SELECT max(b.rowid) FROM door_alarms b WHERE b.dev = a.dev"
-        " AND b.door = a.door AND b.alarm = a.alarm) ORDER BY a.at DESC").fetchall()
-    shown = [r for r in rows if show_all or r[4]]
-    for site, dev, door, alarm, active, at in shown:
-        click.echo(f"{at[:19]} {site}/{dev}/{door:<12} {alarm:<18} "
-                   f"{'ACTIVE' if active else 'cleared'}")
+    shown = alarms_now.latest(store_at(db_path), open_only=not show_all)
+    for a in shown:
+        click.echo(f"{a.at[:19]} {a.site}/{a.dev}/{a.door:<12} {a.alarm:<18} "
+                   f"{'ACTIVE' if a.active else 'cleared'}"
+                   + (f" (acknowledged by {a.acked_by})" if a.acked_by else ""))
     if not shown:
         click.echo("no open alarms")
 
@@ -214,11 +211,9 @@ def alarms(db_path: str, show_all: bool) -> None:
 @click.option("--site", help="Only this branch.")
 def roster(s: Store, site: str | None) -> None:
     """Who entered a room by card and has not left by card (card hashes), per room."""
-    rows = s.conn.execute(
-        "SELECT site, room, card, entered_at FROM roster WHERE ? IS NULL OR site = ?"
-        " ORDER BY site, room, entered_at", [site, site]).fetchall()
-    for where, room, hashed, at in rows:
-        click.echo(f"{where}/{room:<14} card {hashed[:12]}… since {at[:19]}")
+    rows = presence.inside(s.db, site)
+    for r in rows:
+        click.echo(f"{r.site}/{r.room:<14} card {r.card[:12]}… since {r.entered_at[:19]}")
     if not rows:
         click.echo("nobody recorded inside")
 

@@ -32,10 +32,13 @@ _QUERY = (
     " FROM devices d LEFT JOIN device_status s ON s.dev = d.id")
 
 
-def devices(db: sqlite_utils.Database, dev: str | None = None) -> list[DeviceView]:
-    """Every enrolled device (or just `dev`), by id."""
-    where, params = (" WHERE d.id = ?", [dev]) if dev is not None else ("", [])
-    rows = db.execute(_QUERY + where + " ORDER BY d.id", params).fetchall()
+def devices(db: sqlite_utils.Database, dev: str | None = None,
+            sites: list[str] | None = None) -> list[DeviceView]:
+    """Every enrolled device (or just `dev`, or those of `sites`), by id."""
+    rows = db.execute(
+        _QUERY + " WHERE (? IS NULL OR d.id = ?)"
+        " AND (? OR d.site IN (SELECT value FROM json_each(?))) ORDER BY d.id",
+        [dev, dev, sites is None, msgspec.json.encode(sites or [])]).fetchall()
     return [_view(*row) for row in rows]
 
 

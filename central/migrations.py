@@ -143,6 +143,12 @@ def _ca_expiry(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE devices ADD COLUMN ca_expires TEXT")
 
 
+def _alarm_acknowledgements(db: sqlite_utils.Database) -> None:
+    """Who acknowledged an alarm report, and when."""
+    db.execute("ALTER TABLE door_alarms ADD COLUMN acked_by TEXT")
+    db.execute("ALTER TABLE door_alarms ADD COLUMN acked_at TEXT")
+
+
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
@@ -156,4 +162,5 @@ MIGRATIONS = [
     ("0011_status_since", _status_since),
     ("0012_key_overlaps", _key_overlaps),
     ("0013_ca_expiry", _ca_expiry),
+    ("0020_alarm_acknowledgements", _alarm_acknowledgements),
 ]

@@ -4,9 +4,11 @@ where there is a screen, a kiosk."""
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,10 +16,10 @@ from typing import Any
 import click
 import sqlite_utils
 
-from central.circulation import sample, sites
+from central.circulation import branches, sample, signin, sites
 from central.circulation.store import Store
 from central.store import open_store
-from provisioning.broker import Account
+from provisioning.broker import Account, free_port
 from provisioning.enrol import enrol
 from provisioning.stack import Stack
 
@@ -26,9 +28,26 @@ LOCKS = {"lock-1": [("toilet-1", "toilet", 17), ("reading-room", "reading_room",
          "lock-2": [("entrance", "entrance", 17)]}
 
 
+WEB_PASSWORD = "libedge-demo"   # the demo's staff sign in to the web pages with it
+
+
 def _sample_library(db: sqlite_utils.Database) -> None:
+    s = Store(db)
     if not db.execute("SELECT count(*) FROM branches").fetchone()[0]:
-        sample.tiny(Store(db))
+        sample.tiny(s)
+        branches.add_staff(s, "facilities", "Facilities", "facilities", [SITE])
+        for staff_id in ("facilities", "admin"):
+            signin.set_password(s, staff_id, WEB_PASSWORD)
+
+
+def _web_port() -> int:
+    """8080 when it is free here, else any free port."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", 8080))
+        except OSError:
+            return free_port()
+    return 8080
 
 
 def _lock_config(root: Path, dev: str) -> dict[str, Any]:
@@ -58,11 +77,13 @@ def has_screen() -> bool:
                 or os.environ.get("SDL_VIDEODRIVER"))
 
 
-def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
+def run(root: Path, duration: float | None, kiosk: bool | None = None,
+        web_port: int | None = None) -> None:
     """Start everything under `root`, print how to use it, stop it all on Ctrl-C, SIGTERM or
     SIGHUP.
 
-    `kiosk`: run a kiosk window too (default: when there is a screen).
+    `kiosk`: run a kiosk window too (default: when there is a screen); `web_port`: where the
+    staff web pages listen (default: 8080 when free, else any free port).
     """
     kiosk = has_screen() if kiosk is None else kiosk
     root = root.resolve()
@@ -79,8 +100,10 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         stack.start()
-        shelf = _start_daemons(root, stack, central, devices, procs)
-        _banner(root, stack, shelf if kiosk else None)
+        web = f"127.0.0.1:{web_port or _web_port()}"
+        shelf = _start_daemons(root, stack, central, devices, procs, web)
+        _wait_for_web(web, procs["web"])
+        _banner(root, stack, shelf if kiosk else None, web)
         end = time.monotonic() + duration if duration else None
         while not stopping and (end is None or time.monotonic() < end):
             for name, proc in procs.items():
@@ -101,9 +124,10 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None) -> None:
 
 def _start_daemons(root: Path, stack: Stack, central: Account,
                    devices: dict[str, tuple[str, dict[str, Any]]],
-                   procs: dict[str, subprocess.Popen[bytes]]) -> list[str]:
+                   procs: dict[str, subprocess.Popen[bytes]], web: str) -> list[str]:
     """Invite the devices and let each enrol over HTTPS, as a Pi does on its first boot; start
-    central and the devices into `procs`; returns barcodes of books on the shelf."""
+    central, the web pages (at `web`, HOST:PORT) and the devices into `procs`; returns
+    barcodes of books on the shelf."""
     db = open_store(str(root / "central.db"))
     sites.open_site(db, SITE)
     _sample_library(db)
@@ -119,7 +143,8 @@ def _start_daemons(root: Path, stack: Stack, central: Account,
         f'[central]\ndb = "{root / "central.db"}"\nworker = "central-1"\n\n'
         f'[mqtt]\nhost = "127.0.0.1"\nport = {stack.broker.port}\n'
         f'username = "{central.username}"\npassword = "{central.password}"\n')
-    commands = {"central": ["central.service", "--config", str(root / "central.toml")]}
+    commands = {"central": ["central.service", "--config", str(root / "central.toml")],
+                "web": ["libedge_cli", "web", "--db", str(root / "central.db"), "--listen", web]}
     for dev, (kind, _) in devices.items():
         daemon = "lockd.daemon" if kind == "lockd" else "kiosk.daemon"
         commands[dev] = [daemon, "--config", str(configs[dev])]
@@ -130,9 +155,22 @@ def _start_daemons(root: Path, stack: Stack, central: Account,
     return shelf
 
 
+def _wait_for_web(web: str, proc: subprocess.Popen[bytes], seconds: float = 30.0) -> None:
+    """Wait until the web pages answer (the banner promises them), or fail if they cannot."""
+    end = time.monotonic() + seconds
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never a proxy
+    while time.monotonic() < end and proc.poll() is None:
+        try:
+            with direct.open(f"http://{web}/login", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise click.ClickException(f"the web pages did not start at {web}; see logs/web.log")
+
+
 def _stop(procs: dict[str, subprocess.Popen[bytes]], stack: Stack) -> None:
-    """Stop the devices, then central (so it takes their last events), then the enrolment
-    endpoint and the broker."""
+    """Stop the devices and the web pages, then central (so it takes their last events), then
+    the enrolment endpoint and the broker."""
     try:
         for group in ([n for n in procs if n != "central"], ["central"]):
             for name in group:
@@ -164,7 +202,7 @@ NO_KIOSK = """No screen here, so no kiosk window (run `libedge demo --kiosk` whe
 `python -m kiosk.screenshots --out shots` draws every kiosk screen offscreen)."""
 
 
-def _banner(root: Path, stack: Stack, shelf: list[str] | None) -> None:
+def _banner(root: Path, stack: Stack, shelf: list[str] | None, web: str) -> None:
     db = root / "central.db"
     broker = stack.broker
     doors = ", ".join(d for ds in LOCKS.values() for d, _, _ in ds)
@@ -178,6 +216,7 @@ libedge demo is running (state in {root})
   central  SQLite store {db}
   locks    lock-1, lock-2 with simulated readers and relays (gpiozero MockFactory)
   doors    {doors}
+  web      http://{web}/ (staff pages: sign in as facilities or admin, password {WEB_PASSWORD})
 
 Tap a card at a door (in another terminal, with .venv/bin on PATH):
     libedge tap toilet-1 04A1B2C3      (prints granted, or refused: and the reason)

@@ -90,13 +90,41 @@ def status(ctx: click.Context, db_path: str) -> None:
 
 
 @cli.command()
+@click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
+              type=click.Path(exists=True, dir_okay=False), help="Central's database.")
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
+              help="Where to serve the pages (behind a TLS proxy in production).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (one per core serves many staff at once best).")
+def web(db_path: str, listen: str, workers: int) -> None:
+    """Serve the staff web pages: access statistics, doors and alarms now, the fleet."""
+    import os
+
+    import uvicorn
+
+    from central.store import open_store
+
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"{listen!r} is not HOST:PORT", param_hint="--listen")
+    open_store(db_path).conn.close()           # migrated once, before any worker starts
+    os.environ["LIBEDGE_DB"] = db_path
+    uvicorn.run("central.web.app:from_environment", factory=True, workers=workers, host=host,
+                port=int(port), proxy_headers=True, log_level="warning")
+
+
+@cli.command()
 @click.option("--run-dir", default="demo-run", show_default=True, type=click.Path(),
               help="Where the demo keeps its broker, database and device state.")
 @click.option("--duration", type=float, help="Stop after this many seconds (default: Ctrl-C).")
 @click.option("--kiosk/--no-kiosk", default=None,
               help="Show a kiosk window too (default: when there is a screen).")
-def demo(run_dir: str, duration: float | None, kiosk: bool | None) -> None:
-    """Run a broker, central, two simulated locks and a kiosk on this machine."""
+@click.option("--web-port", type=click.IntRange(1, 65535),
+              help="Port of the staff web pages (default: 8080 when free, else any free one).")
+def demo(run_dir: str, duration: float | None, kiosk: bool | None,
+         web_port: int | None) -> None:
+    """Run a broker, central, the staff web pages, two simulated locks and a kiosk on this
+    machine."""
     from libedge_cli.demo import run
 
-    run(Path(run_dir), duration, kiosk)
+    run(Path(run_dir), duration, kiosk, web_port)

@@ -53,3 +53,13 @@ def fleet_central(fleet):
     """`fleet` with central's worker running."""
     fleet.start_central()
     return fleet
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium for a module of web tests (each test opens its own context)."""
+    from tests.web import Chromium
+
+    browser = Chromium()
+    yield browser
+    browser.close()

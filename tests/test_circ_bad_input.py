@@ -37,7 +37,7 @@ GOOD_FOR = {
     ("checkin", "items"): "W-1",
     ("device enrol", "dev"): "lock-9", ("device enrol", "kind"): "lockd",
     ("device config", "action"): "show",
-    ("staff add", "id"): "ana", ("staff login", "id"): "maja",
+    ("staff add", "id"): "ana", ("staff login", "id"): "maja", ("staff password", "id"): "maja",
     ("branch room", "id"): "r2", ("branch hours", "id"): "center",
     ("card block", "uid"): "04A1B2C3", ("card unblock", "uid"): "04A1B2C3",
     ("money edit", "staff_id"): "boss", ("alerts resolve", "staff_id"): "boss",
@@ -52,7 +52,8 @@ EXTRA_OPTIONS = {"notices send": {"--smtp-host": "127.0.0.1"},
                  "patron edit": {"--email": "new@example.org"}, "money edit": {"--amount": "150"},
                  "patron search": {"--surname": "nov"},
                  "item show": {"--move-to": "west", "--staff": "boss"},
-                 "settings": {"--staff": "boss"}}
+                 "settings": {"--staff": "boss"},
+                 "staff password": {"--password": "long enough to pass"}}
 EXTRA_ARGUMENTS = {"member erase": ["--yes"], "patron pin": ["--clear"],
                    "branch closed": ["2026-12-24"], "branch message": ["Open until 20:00."]}
 
@@ -72,7 +73,8 @@ ROLE_FOR = {("branch add", "id"): NEW, ("staff add", "id"): NEW, ("branch room",
             ("category patron", "code"): NEW, ("category item", "code"): NEW,
             ("item add", "barcode"): NEW, ("patron add", "library_card"): NEW,
             ("patron add", "city_card"): NEW, ("patron card", "card"): NEW,
-            ("device enrol", "dev"): NEW, ("staff login", "id"): REF, ("branch hours", "id"): REF}
+            ("device enrol", "dev"): NEW, ("staff login", "id"): REF, ("branch hours", "id"): REF,
+            ("staff password", "id"): REF}
 BAD = {
     REF: ["nope-404", ""], REF_INT: ["999999", "-5", "abc"], NUMBER: ["-5", "abc"],
     DATE: ["2026-13-45", ""], TEXT: ["", "   "],
@@ -93,7 +95,7 @@ MALFORMED = {  # values a parameter's own syntax refuses
                                                                                    "2027-2026"],
     ("renew", "days"): ["0"], ("money pay", "amount"): ["0"], ("money charge", "amount"): ["0"],
     ("money edit", "amount"): ["0"], ("member cleanup", "days"): ["0"],
-    ("category patron", "months"): ["0"],
+    ("category patron", "months"): ["0"], ("staff password", "password"): ["too short"],
 }
 # Numbers where a negative value is a real choice, not bad input.
 SIGNED: set[tuple[str, str]] = set()

@@ -1,6 +1,7 @@
 """`make demo` end to end: start it, tap cards, block one, stop it with Ctrl-C."""
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -8,11 +9,15 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
+from libedge_cli.demo import WEB_PASSWORD
+from provisioning.broker import free_port
 from tests.harness import wait_for
 
 CLI = [sys.executable, "-u", "-c", "from libedge_cli.main import cli; cli()"]
+WEB = ["--web-port", str(free_port())]   # demos run side by side here: not all on 8080
 
 
 def libedge(*args):
@@ -25,7 +30,7 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
     central's command, and stops on Ctrl-C."""
     run = tmp_path / "demo-run"
     out = open(tmp_path / "demo.out", "w+")
-    demo = subprocess.Popen([*CLI, "demo", "--run-dir", str(run)], stdout=out,
+    demo = subprocess.Popen([*CLI, "demo", "--run-dir", str(run), *WEB], stdout=out,
                             stderr=subprocess.STDOUT, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     try:
         wait_for(lambda: "ready" in (tmp_path / "demo.out").read_text(), timeout=30,
@@ -39,6 +44,13 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
                                            and "allowlist:v" in x for x in lines)
 
         wait_for(synced, timeout=30, what="both locks online with their allow-lists")
+        web = re.search(r"web +(http://\S+)", (tmp_path / "demo.out").read_text()).group(1)
+        with httpx.Client(base_url=web) as client:
+            token = client.get("/login").cookies["libedge_login"]
+            signed = client.post("/login", data={"csrf": token, "staff": "facilities",
+                                                 "password": WEB_PASSWORD})
+            assert signed.status_code == 303 and client.get("/fleet").text.count(
+                'class="state">online') == 2
         granted = libedge("tap", "--run-dir", str(run), "toilet-1", "04A1B2C3")
         assert (granted.returncode, granted.stdout) == (0, "granted\n"), granted
         refused = libedge("tap", "--run-dir", str(run), "entrance", "04D4E5F6")
@@ -93,7 +105,7 @@ def test_demo_kiosk_borrows_through_central(tmp_path):
     out = open(tmp_path / "demo.out", "w+")
     env = os.environ | {"PYTHONUNBUFFERED": "1", "SDL_VIDEODRIVER": "offscreen",
                         "KIVY_HOME": str(tmp_path / ".kivy")}
-    demo = subprocess.Popen([*CLI, "demo", "--kiosk", "--run-dir", str(run)], stdout=out,
+    demo = subprocess.Popen([*CLI, "demo", "--kiosk", "--run-dir", str(run), *WEB], stdout=out,
                             stderr=subprocess.STDOUT, env=env)
     try:
         wait_for(lambda: "ready" in (tmp_path / "demo.out").read_text(), timeout=30,
@@ -145,7 +157,7 @@ def test_demo_stops_everything_when_its_output_is_gone(tmp_path, sig):
     """`make demo | tee log`, then Ctrl-C: tee dies too, and the demo must still stop all."""
     run = tmp_path / "demo-run"
     err = open(tmp_path / "demo.err", "w+")
-    demo = subprocess.Popen([*CLI, "demo", "--no-kiosk", "--run-dir", str(run)],
+    demo = subprocess.Popen([*CLI, "demo", "--no-kiosk", "--run-dir", str(run), *WEB],
                             stdout=subprocess.PIPE, stderr=err,
                             env=os.environ | {"PYTHONUNBUFFERED": "1"})
     ready = threading.Event()
@@ -154,9 +166,9 @@ def test_demo_stops_everything_when_its_output_is_gone(tmp_path, sig):
     children: dict[int, str] = {}
     try:
         assert ready.wait(30), "demo ready"
-        # a child just spawned may show an empty command line for a moment: wait for all four
+        # a child just spawned may show an empty command line for a moment: wait for all five
         children = wait_for(lambda: (found := started_from(run, but=demo.pid)) and len(
-            found) == 4 and found, what="the broker, central, lock-1 and lock-2")
+            found) == 5 and found, what="the broker, central, the web pages, lock-1 and lock-2")
         assert sum("mosquitto" in cmd for cmd in children.values()) == 1, children
         demo.stdout.close()  # tee is gone
         demo.send_signal(sig)

@@ -11,7 +11,7 @@ from central.circulation.calendar import LIBRARY
 from central.circulation.errors import Forbidden, NotFound, Refused
 from central.circulation.store import Store
 
-ROLES = ("clerk", "cashier", "supervisor", "admin")
+ROLES = ("clerk", "cashier", "supervisor", "facilities", "admin")
 WEEKDAYS = range(7)
 
 
@@ -25,6 +25,11 @@ def add_branch(s: Store, id: str, name: str, tz: str, **details: Any) -> None:
         s.insert("branches", {"id": id, "name": name, "tz": tz, **details})
         closed_days.publish(s.db, id)
     s.forget()
+
+
+def listed(s: Store) -> list[dict[str, Any]]:
+    """Every branch (id, name, time zone), by id."""
+    return s.rows("SELECT id, name, tz FROM branches ORDER BY id")
 
 
 def add_room(s: Store, id: str, branch: str, name: str) -> None:

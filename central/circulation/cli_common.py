@@ -100,13 +100,16 @@ SUBJECTS = (("patron_id", "patron"), ("items", "item"), ("item", "item"),
             ("dev", "device"), ("uid", "card"), ("id", ""), ("code", "category"))
 
 
+NOT_LOGGED = ("staff_id", "smtp_password", "password")   # the actor is logged apart; secrets never
+
+
 def record_action(s: Store, action: str, kw: dict[str, Any], outcome: str) -> None:
     """Log a staff action with its arguments and outcome, in a transaction of its own."""
     name, value = next(((kind or action.split(".")[0], kw[key]) for key, kind in SUBJECTS
                         if kw.get(key) not in (None, ())), (action.split(".")[0], ""))
     shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else value
     arguments = {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()
-                 if k not in ("staff_id", "smtp_password") and v not in (None, (), False)}
+                 if k not in NOT_LOGGED and v not in (None, (), False)}
     with s.atomic():
         audit.record(s, audit.Actor(kw["staff_id"], kw.get("branch_id")), action,
                      f"{name}:{shown}", None, arguments, outcome)

@@ -5,7 +5,16 @@ import json
 import click
 import msgspec
 
-from central.circulation import allowlist, audit, basics, branches, catalogue, messages, settings
+from central.circulation import (
+    allowlist,
+    audit,
+    basics,
+    branches,
+    catalogue,
+    messages,
+    settings,
+    signin,
+)
 from central.circulation.calendar import LIBRARY
 from central.circulation.cli_common import TEXT, day, show, staff_action, with_store
 from central.circulation.store import Store
@@ -130,6 +139,17 @@ def staff_add(s: Store, id: str, name: str, role: str, branch_ids: tuple[str, ..
     """Create a staff account."""
     branches.add_staff(s, id, name, role, list(branch_ids))
     click.echo(f"staff {id} ({role}) at {', '.join(branch_ids)}")
+
+
+@staff.command("password")
+@with_store
+@staff_action("staff.password", "admin")
+@click.argument("id")
+@click.password_option(help="The new password (asked twice when not given).")
+def staff_password(s: Store, id: str, password: str) -> None:
+    """Set the password staff member ID signs in to the web pages with."""
+    signin.set_password(s, id, password)
+    click.echo(f"password of {id} set")
 
 
 @staff.command("login")

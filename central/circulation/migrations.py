@@ -202,6 +202,18 @@ def _audit(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX audit_staff ON audit (staff_id)")
 
 
+def _staff_login(db: sqlite_utils.Database) -> None:
+    """Passwords (argon2 hashes), failed sign-ins and web sessions of staff."""
+    db.execute("ALTER TABLE staff ADD COLUMN password_hash TEXT")
+    db.execute("ALTER TABLE staff ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE staff ADD COLUMN locked_until TEXT")
+    db.execute(
+        "CREATE TABLE staff_sessions (id TEXT PRIMARY KEY, staff_id TEXT NOT NULL"
+        " REFERENCES staff(id), csrf TEXT NOT NULL, created_at TEXT NOT NULL,"
+        " seen_at TEXT NOT NULL)"
+    )
+
+
 CIRCULATION_MIGRATIONS = [
     ("0003_patrons_cards", _patrons_cards),
     ("0101_branches", _branches),
@@ -216,4 +228,5 @@ CIRCULATION_MIGRATIONS = [
     ("0121_audit", _audit),
     ("0122_withdrawn_notices", _withdrawn_notices),
     ("0123_loan_overrides", _loan_overrides),
+    ("0130_staff_login", _staff_login),
 ]

@@ -34,7 +34,7 @@ def totals(rows: list[dict]) -> dict:
 def room_access(s: Store, start: date, end: date, site: str | None = None) -> list[dict]:
     """Granted entries per room and day, and distinct cards, for facilities."""
     return s.rows(
-        "SELECT substr(at, 1, 10) AS day, site, coalesce(door, '') AS room,"
+        "SELECT substr(at, 1, 10) AS day, site, room,"
         " count(*) AS entries, count(DISTINCT card) AS people FROM access_log"
         " WHERE result = 'granted' AND substr(at, 1, 10) BETWEEN ? AND ?"
         " AND (? IS NULL OR site = ?) GROUP BY day, site, room ORDER BY day, site, room",

@@ -1,0 +1,59 @@
+"""Door alarms as staff see them: the latest state of each, acknowledged by whom, and clearing."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
+import sqlite_utils
+
+from central import commands
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """The latest report of one alarm at one door, and who acknowledged it."""
+
+    site: str
+    dev: str
+    door: str
+    alarm: str
+    active: bool
+    at: str
+    acked_by: str | None
+    acked_at: str | None
+
+
+def latest(db: sqlite_utils.Database, sites: list[str] | None = None,
+           open_only: bool = True) -> list[Alarm]:
+    """Each alarm's latest report (only those still raised unless not `open_only`), newest
+    first, of the given sites or all."""
+    rows = db.execute(
+        "SELECT a.site, a.dev, a.door, a.alarm, a.active, a.at, a.acked_by, a.acked_at"
+        " FROM door_alarms a WHERE a.rowid = (SELECT max(b.rowid) FROM door_alarms b"
+        " WHERE b.dev = a.dev AND b.door = a.door AND b.alarm = a.alarm)"
+        " AND (? OR a.site IN (SELECT value FROM json_each(?))) AND (a.active OR NOT ?)"
+        " ORDER BY a.at DESC", [sites is None, msgspec.json.encode(sites or []), open_only],
+    ).fetchall()
+    return [Alarm(site, dev, door, alarm, bool(active), at, by, when)
+            for site, dev, door, alarm, active, at, by, when in rows]
+
+
+def find(db: sqlite_utils.Database, dev: str, door: str, alarm: str) -> Alarm | None:
+    """One alarm's latest report, or None."""
+    return next((a for a in latest(db, open_only=False)
+                 if (a.dev, a.door, a.alarm) == (dev, door, alarm)), None)
+
+
+def acknowledge(db: sqlite_utils.Database, dev: str, door: str, alarm: str, staff_id: str,
+                now: datetime) -> None:
+    """Note on an alarm's latest report that a member of staff has seen it."""
+    db.execute(
+        "UPDATE door_alarms SET acked_by = ?, acked_at = ? WHERE rowid = (SELECT max(rowid)"
+        " FROM door_alarms WHERE dev = ? AND door = ? AND alarm = ?)",
+        [staff_id, now.isoformat(), dev, door, alarm])
+
+
+def clear(db: sqlite_utils.Database, dev: str, door: str, alarm: str) -> str:
+    """Ask the lock to clear a latched alarm; its report that it did closes it. The nonce."""
+    return commands.issue(db, dev, "clear_alarm", {"door": door, "alarm": alarm})
+

@@ -1,0 +1,113 @@
+"""Staff sign-in for the web pages: argon2 password hashes, lock-out after failures, sessions."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from central.circulation import audit, branches
+from central.circulation.errors import Forbidden, Refused
+from central.circulation.store import Store
+
+MAX_FAILURES = 5                         # in a row, then the account waits
+LOCK_OUT = timedelta(minutes=15)
+SESSION_IDLE = timedelta(hours=8)        # a session unused this long is over
+MIN_PASSWORD = 10
+_hasher = PasswordHasher()
+_DUMMY = _hasher.hash("no account has this password")   # same work for unknown accounts
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in member of staff: who, with which role and branches, and the form token."""
+
+    staff_id: str
+    name: str
+    role: str
+    branches: list[str]
+    csrf: str
+
+
+def set_password(s: Store, staff_id: str, password: str) -> None:
+    """Give a staff account a new password (stored as an argon2 hash) and lift a lock-out."""
+    branches.staff(s, staff_id)
+    if len(password) < MIN_PASSWORD:
+        raise Refused(f"a password has at least {MIN_PASSWORD} characters",
+                      code="password_too_short")
+    with s.atomic():
+        s.update("staff", staff_id, {"password_hash": _hasher.hash(password),
+                                     "failed_logins": 0, "locked_until": None})
+
+
+def sign_in(s: Store, staff_id: str, password: str) -> str:
+    """Check the password and open a new session; return its token (a fresh one every time, so
+    a token planted before sign-in is worthless). Refused alike for unknown accounts and wrong
+    passwords (`login_failed`); `locked_out` after MAX_FAILURES in a row, for LOCK_OUT."""
+    now = s.now()
+    account = s.row("SELECT id, password_hash, failed_logins, locked_until FROM staff"
+                    " WHERE id = ?", [staff_id])
+    actor = audit.Actor(staff_id)
+    if account and account["locked_until"] and account["locked_until"] > now.isoformat():
+        with s.atomic():
+            audit.record(s, actor, "staff.sign_in", f"staff:{staff_id}", outcome="locked_out")
+        raise Forbidden("too many failed attempts: try again later", code="locked_out")
+    if not _verified(account["password_hash"] if account else None, password):
+        with s.atomic():
+            if account:
+                failures = account["failed_logins"] + 1
+                s.update("staff", staff_id, {"failed_logins": failures, "locked_until": (
+                    now + LOCK_OUT).isoformat() if failures >= MAX_FAILURES else None})
+            audit.record(s, actor, "staff.sign_in", f"staff:{staff_id}", outcome="login_failed")
+        raise Forbidden("unknown account or wrong password", code="login_failed")
+    token = secrets.token_urlsafe(32)
+    with s.atomic():
+        s.update("staff", staff_id, {"failed_logins": 0, "locked_until": None})
+        s.insert("staff_sessions", {"id": _digest(token), "staff_id": staff_id,
+                                    "csrf": secrets.token_urlsafe(32),
+                                    "created_at": now.isoformat(),
+                                    "seen_at": now.isoformat()})
+        audit.record(s, actor, "staff.sign_in", f"staff:{staff_id}", outcome="ok")
+    return token
+
+
+def _verified(stored: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def session(s: Store, token: str) -> Session | None:
+    """The live session a token opens (its idle time restarts), or None."""
+    now = s.now()
+    found = s.row("SELECT staff_id, csrf, seen_at FROM staff_sessions WHERE id = ?",
+                  [_digest(token)])
+    if found is None or datetime.fromisoformat(found["seen_at"]) + SESSION_IDLE < now:
+        return None
+    if now - datetime.fromisoformat(found["seen_at"]) > timedelta(minutes=1):
+        with s.atomic():
+            s.conn.execute("UPDATE staff_sessions SET seen_at = ? WHERE id = ?",
+                           [now.isoformat(), _digest(token)])
+    account = branches.staff(s, found["staff_id"])
+    return Session(account["id"], account["name"], account["role"], account["branches"],
+                   found["csrf"])
+
+
+def sign_out(s: Store, token: str) -> None:
+    """End a session."""
+    with s.atomic():
+        s.conn.execute("DELETE FROM staff_sessions WHERE id = ?", [_digest(token)])
+
+
+def csrf_ok(session: Session, sent: str) -> bool:
+    """Whether a form carried the session's own token."""
+    return hmac.compare_digest(session.csrf.encode(), sent.encode())
+
+
+def _digest(token: str) -> str:
+    """What the store keeps of a session token: its SHA-256, so a copied database opens none."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Central's web pages for staff: the app, shared sign-in and the staff pages."""

@@ -1,0 +1,154 @@
+"""Staff sign-in to the web pages: sessions, form tokens, roles, branches, lock-out, audit."""
+
+import httpx
+import pytest
+
+from central.circulation import audit, signin
+from tests.web import (
+    PASSWORD,
+    WebServer,
+    check_page,
+    sign_in,
+    signed_in_client,
+    staff,
+    two_branches,
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A store with two branches and staff of each role, served by a real server."""
+    path = tmp_path_factory.mktemp("web") / "central.db"
+    s = two_branches(path)
+    staff(s, "desk", "clerk", ["center"])
+    staff(s, "locky", "facilities", ["center"])
+    server = WebServer(path)
+    yield server, s
+    server.stop()
+    s.db.conn.close()
+
+
+def test_staff_member_signs_in_and_out_in_the_browser(site, chromium):
+    server, s = site
+    page = chromium.page()
+    sign_in(page, server.url, "fac")
+    assert page.url.endswith("/stats")
+    assert page.locator("h1").inner_text() == "Access statistics"
+    cookie = next(c for c in page.context.cookies() if c["name"] == "libedge_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    page.click("text=Sign out")
+    assert page.url.endswith("/login")
+    page.goto(f"{server.url}/fleet")
+    assert page.url.endswith("/login")            # the session ended with the sign-out
+    done = [(e["action"], e["outcome"]) for e in audit.entries(s, staff_id="fac")]
+    assert done == [("staff.sign_out", "ok"), ("staff.sign_in", "ok")]
+    page.context.close()
+
+
+def test_wrong_password_is_refused_and_repeated_failures_lock_the_account(site, chromium,
+                                                                          tmp_path):
+    server, s = site
+    page = chromium.page()
+    page.goto(f"{server.url}/login")
+    check_page(page, "login", tmp_path)
+    for _ in range(signin.MAX_FAILURES):
+        sign_in(page, server.url, "locky", "not the password")
+        assert page.locator("#error").get_attribute("data-code") == "login_failed"
+    sign_in(page, server.url, "locky")                        # the right one, too late
+    assert page.locator("#error").get_attribute("data-code") == "locked_out"
+    check_page(page, "login-locked-out", tmp_path)
+    sign_in(page, server.url, "nobody-here")                  # unknown: the same answer
+    assert page.locator("#error").get_attribute("data-code") == "login_failed"
+    outcomes = [e["outcome"] for e in audit.entries(s, staff_id="locky")]
+    assert outcomes == ["locked_out"] + ["login_failed"] * signin.MAX_FAILURES
+    page.context.close()
+
+
+
+
+def test_forms_without_the_session_token_are_refused(site):
+    server, _ = site
+    with httpx.Client(base_url=server.url) as stranger:     # no sign-in form cookie
+        refused = stranger.post("/login", data={"csrf": "x", "staff": "fac",
+                                                "password": PASSWORD})
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "csrf_failed")
+    with signed_in_client(server, "fac") as client:
+        refused = client.post("/logout", data={"csrf": "forged"})
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "csrf_failed")
+        assert client.get("/fleet").status_code == 200     # still signed in
+
+
+def test_a_session_planted_before_sign_in_is_not_the_one_given(site, chromium):
+    server, _ = site
+    page = chromium.page()
+    page.context.add_cookies([{"name": "libedge_session", "value": "planted",
+                               "url": server.url}])
+    sign_in(page, server.url, "fac")
+    given = {c["name"]: c["value"] for c in page.context.cookies()}["libedge_session"]
+    assert given != "planted" and page.url.endswith("/stats")
+    page.context.close()
+    with httpx.Client(base_url=server.url, cookies={"libedge_session": "planted"}) as planted:
+        assert planted.get("/fleet").headers["location"] == "/login"
+
+
+def test_roles_and_branches_confine_what_staff_see(site):
+    server, s = site
+    from central import fleet
+    fleet.enrol(s.db, "lock-c", "center", "lockd")
+    fleet.enrol(s.db, "lock-e", "east", "lockd")
+    with signed_in_client(server, "desk") as clerk:
+        refused = clerk.get("/fleet")
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
+    with signed_in_client(server, "eve") as east:
+        shown = east.get("/fleet").text
+        assert "lock-e" in shown and "lock-c" not in shown
+
+
+def test_oversized_forms_are_refused_with_a_code(site):
+    server, _ = site
+    with signed_in_client(server, "fac") as client:
+        big = client.post("/logout", data={"csrf": "x" * 20_000})
+        assert (big.status_code, big.headers["x-error-code"]) == (413, "form_too_large")
+        long = client.post("/logout", data={"csrf": "x" * 500})
+        assert (long.status_code, long.headers["x-error-code"]) == (400, "value_too_long")
+
+
+def test_a_refusal_is_a_page_with_its_code(site, chromium, tmp_path):
+    server, _ = site
+    page = chromium.page()
+    sign_in(page, server.url, "fac")
+    page.goto(f"{server.url}/stats?branch=east")
+    assert page.locator("#error").get_attribute("data-code") == "branch_not_assigned"
+    check_page(page, "refused", tmp_path)
+    page.goto(f"{server.url}/stats?branch=east&lang=sl")        # said in the staff's language
+    assert page.locator("#error").inner_text() == (
+        "branch_not_assigned: Niste dodeljeni tej enoti.")
+    page.context.close()
+
+
+def test_cookies_are_secure_behind_a_tls_proxy(site):
+    server, _ = site
+    with httpx.Client(base_url=server.url) as plain:
+        assert "secure" not in plain.get("/login").headers["set-cookie"].lower()
+    with httpx.Client(base_url=server.url, headers={"X-Forwarded-Proto": "https"}) as proxied:
+        cookie = proxied.get("/login").headers["set-cookie"].lower()
+        assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_signing_in_works_from_the_keyboard_alone(site, chromium):
+    server, _ = site
+    page = chromium.page()
+    page.goto(f"{server.url}/login")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"   # first: skip link
+    for _ in range(10):
+        if page.evaluate("document.activeElement.id") == "staff":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.type("fac")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/stats")
+    assert page.locator("h1").inner_text() == "Access statistics"
+    page.context.close()

@@ -1,0 +1,177 @@
+"""The Now page against a real lock: door commands with confirmation that the lock acts on,
+alarms acknowledged and cleared, who is inside; only staff who may act can."""
+
+import pytest
+
+from central import alarms, fleet_view
+from central.circulation import audit, branches
+from central.circulation.store import Store
+from edge_common.cardid import card_hash
+from edge_common.readers import send_sim_tap
+from tests.harness import Network, wait_for
+from tests.locks import CONTACT, add_card, pin_changes, start_lock
+from tests.web import (
+    WebServer,
+    check_page,
+    form_token,
+    sign_in,
+    signed_in_client,
+    staff,
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A broker, central, one lock with the door `wc` and the web app, at branch `main`."""
+    root = tmp_path_factory.mktemp("now")
+    net = Network(root)
+    s = Store(net.db)
+    branches.add_branch(s, "main", "Main", "Europe/Ljubljana")
+    staff(s, "fac", "facilities", ["main"])
+    staff(s, "sup", "supervisor", ["main"])
+    net.start_central()
+    lock = start_lock(net, root)
+    wait_for(lambda: any(d.status and d.status.doors for d in fleet_view.devices(net.db)),
+             what="the lock's doors at central")
+    server = WebServer(net.db_path)
+    yield net, lock, server, s
+    server.stop()
+    lock.stop()
+    net.close()
+
+
+def test_door_command_is_confirmed_then_the_lock_opens(site, chromium, tmp_path):
+    net, lock, server, s = site
+    page = chromium.page()
+    sign_in(page, server.url, "fac")
+    page.goto(f"{server.url}/now")
+    before = len(pin_changes(lock))
+    page.click("tr[data-door='lock-1/wc'] button[data-command=open-on]")
+    assert "open" in page.locator("#question").inner_text()
+    check_page(page, "confirm", tmp_path)
+    assert pin_changes(lock)[before:] == []                 # nothing sent before the yes
+    page.click("#confirm")
+    assert page.locator("#done").inner_text().endswith("open")
+    wait_for(lambda: True in pin_changes(lock)[before:], what="the relay released")
+    assert [e["action"] for e in audit.entries(s, staff_id="fac")][0] == "door.open"
+    page.context.close()
+
+
+def test_an_alarm_is_acknowledged_then_cleared_at_the_lock(site, chromium, tmp_path):
+    net, lock, server, s = site
+    wait_for(lambda: pin_changes(lock)[-1:] == [False], what="the wc locked again")
+    lock.factory.pin(CONTACT).drive_high()                  # forced open
+    lock.factory.pin(CONTACT).drive_low()
+    wait_for(lambda: alarms.latest(net.db), what="the alarm at central")
+    page = chromium.page()
+    sign_in(page, server.url, "fac")
+    page.goto(f"{server.url}/now")
+    check_page(page, "now", tmp_path)
+    row = page.locator("tr[data-alarm='lock-1/wc/door_forced']")
+    row.locator("button[data-do=acknowledge]").click()
+    assert page.locator("tr[data-alarm='lock-1/wc/door_forced'] .acked").inner_text() == "fac"
+    page.locator("tr[data-alarm='lock-1/wc/door_forced'] button[data-do=clear]").click()
+    wait_for(lambda: not alarms.latest(net.db), what="the lock cleared the alarm")
+    page.reload()
+    assert "No open alarms." in page.locator("#alarms").inner_text()
+    done = [e["action"] for e in audit.entries(s, staff_id="fac")][:2]
+    assert done == ["alarm.clear", "alarm.acknowledge"]
+    page.context.close()
+
+
+def test_who_is_inside_shows_counts_and_card_hashes(site):
+    net, lock, server, _ = site
+    add_card(net.db, "04AA0001", lock)
+    assert send_sim_tap(lock.socket, "04AA0001", answer_within=5) == "granted"
+    wait_for(lambda: net.db.execute("SELECT count(*) FROM roster").fetchone()[0] == 1,
+             what="the entry at central")
+    with signed_in_client(server, "fac") as client:
+        text = client.get("/now").text
+        assert 'data-room="wc"' in text and "04AA0001" not in text
+        cards = client.get("/now/inside", params={"room": "wc"}).text
+        assert card_hash(lock.key, "04AA0001")[:12] in cards and "04AA0001" not in cards
+
+
+def test_staff_who_may_only_look_cannot_act_and_forms_need_their_token(site):
+    _, _, server, _ = site
+    with signed_in_client(server, "sup") as client:
+        assert "data-command" not in client.get("/now").text
+        token = form_token(client, "/now")
+        refused = client.post("/now/command", data={"csrf": token, "dev": "lock-1",
+                                                    "door": "wc", "name": "open",
+                                                    "confirmed": "yes"})
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
+    with signed_in_client(server, "fac") as client:
+        forged = client.post("/now/command", data={"csrf": "nope", "dev": "lock-1",
+                                                   "door": "wc", "name": "open",
+                                                   "confirmed": "yes"})
+        assert (forged.status_code, forged.headers["x-error-code"]) == (403, "csrf_failed")
+        token = form_token(client, "/now")
+        for field, value, code in [("dev", "lock-9", "device_unknown"),
+                                   ("door", "' OR 1=1", "door_unknown"),
+                                   ("name", "self_destruct", "command_unknown")]:
+            data = {"csrf": token, "dev": "lock-1", "door": "wc", "name": "open", field: value}
+            got = client.post("/now/command", data=data)
+            assert got.headers["x-error-code"] == code and 400 <= got.status_code < 500
+
+
+def test_the_fleet_shows_the_lock_as_the_device_list_does(site, chromium, tmp_path):
+    net, lock, server, _ = site
+    page = chromium.page()
+    sign_in(page, server.url, "fac")
+    page.goto(f"{server.url}/fleet")
+    row = page.locator("tr[data-dev='lock-1']")
+    assert row.locator(".state").inner_text() == "online"
+    listed = next(d for d in fleet_view.devices(net.db) if d.id == "lock-1")  # `device list`'s data
+    assert row.inner_text().split("\t")[:4] == ["lock-1", "lockd", "main", listed.status.version]
+    check_page(page, "fleet", tmp_path)
+    page.context.close()
+
+
+def test_only_a_role_with_the_right_names_a_card_holder_and_it_is_audited(site, chromium,
+                                                                          tmp_path):
+    net, lock, server, s = site
+    pid = add_card(net.db, "04AA0002", lock)
+    assert send_sim_tap(lock.socket, "04AA0002", answer_within=5) == "granted"
+    hashed = card_hash(lock.key, "04AA0002")
+    wait_for(lambda: net.db.execute("SELECT 1 FROM roster WHERE card = ?", [hashed]).fetchone(),
+             what="the entry at central")
+    with signed_in_client(server, "fac") as client:             # facilities: counts only
+        text = client.get("/now").text
+        assert "data-who" not in text
+        refused = client.post("/now/who", data={"csrf": form_token(client, "/now"),
+                                                "branch": "main", "card": hashed})
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
+    page = chromium.page()
+    sign_in(page, server.url, "sup")
+    page.goto(f"{server.url}/now")
+    page.click("tr[data-room='wc'] a")
+    check_page(page, "inside", tmp_path)
+    page.click(f"button[data-who='{hashed[:12]}']")
+    assert page.locator("#patron td").first.inner_text() == str(pid)
+    check_page(page, "who", tmp_path)
+    page.context.close()
+    entry = audit.entries(s, staff_id="sup")[0]
+    assert (entry["action"], entry["subject"], entry["outcome"]) == (
+        "patron.lookup", f"patron:{pid}", "ok")
+
+
+def test_lockdown_and_sweep_from_the_page_reach_the_lock(site):
+    net, lock, server, s = site
+    with signed_in_client(server, "fac") as client:
+        def send(name, active="on"):
+            sent = client.post("/now/command", data={
+                "csrf": form_token(client, "/now"), "dev": "lock-1", "door": "wc",
+                "name": name, "active": active, "confirmed": "yes"})
+            assert sent.status_code == 303, sent.text
+
+        send("lockdown")
+        wait_for(lambda: lock.doors["wc"].state.lockdown, what="the wc in lockdown")
+        send("lockdown", "off")
+        wait_for(lambda: not lock.doors["wc"].state.lockdown, what="the lockdown over")
+        send("sweep")
+        wait_for(lambda: net.db.execute("SELECT count(*) FROM sweeps").fetchone()[0] == 1,
+                 what="the sweep report at central")
+        assert "No sweeps yet." not in client.get("/now").text
+    done = [e["action"] for e in audit.entries(s, staff_id="fac")][:3]
+    assert done == ["door.sweep", "door.lockdown", "door.lockdown"]
