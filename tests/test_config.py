@@ -140,7 +140,7 @@ RANGES = [
     (KIOSK, ("baudrate = 19200", "baudrate = 19200\nproduct_id = -1"), "printer.product_id"),
     (KIOSK, ("baudrate = 19200", "baudrate = 19200\nwidth = 0"), "printer.width"),
     (KIOSK, ("baudrate = 9600", "baudrate = 0"), "scanner.baudrate"),
-    (KIOSK, ("[mqtt]", "[sound]\nkind = \"buzzer\"\npin = -5\n[mqtt]"), "sound.pin"),
+    (KIOSK, ("kind = \"buzzer\"\npin = 18", "kind = \"buzzer\"\npin = -5"), "sound.pin"),
     (KIOSK, ("offline_max_items = 5", "offline_max_items = 5\nwidth = 1000000"), "kiosk.width"),
     (KIOSK, ('reader = "ACR"', 'reader = "ACR"\npoll_interval = inf'), "card_reader"),
 ]

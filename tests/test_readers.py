@@ -193,18 +193,29 @@ def test_pcsc_reader_reads_taps_and_survives_pcscd_restart(pcscd):
 
     def tap(uid: bytes) -> str:
         """Put a card down until it was read and polled three times more, take it away, and
-        wait until pcscd sees the reader empty (a card put down before is not powered)."""
-        card = VirtualCard(uid)
-        threading.Thread(target=card.serve, args=(60,), daemon=True).start()
-        try:
-            read = cards.get(timeout=30).uid
-            polled = card.powered
-            wait_for(lambda: card.powered >= polled + 3, what="the card polled while left there")
-        finally:
-            card.remove()
-        wait_for(lambda: reader_empty("Virtual PCD"), what="pcscd seeing the card gone")
-        assert cards.empty(), "a card left on the reader is reported once"
-        return read
+        wait until pcscd sees the reader empty (a card put down before is not powered).
+
+        On a loaded machine pcscd now and then misses a virtual card's arrival altogether;
+        a card that pcscd never saw is put down again, one that pcscd saw must be read."""
+        for _ in range(3):
+            card = VirtualCard(uid)
+            threading.Thread(target=card.serve, args=(60,), daemon=True).start()
+            try:
+                read = cards.get(timeout=10).uid
+            except queue.Empty:
+                assert reader_empty("Virtual PCD"), "pcscd has the card; the reader missed it"
+                card.remove()
+                continue
+            try:
+                polled = card.powered
+                wait_for(lambda card=card, polled=polled: card.powered >= polled + 3,
+                         what="the card polled while left there")
+            finally:
+                card.remove()
+            wait_for(lambda: reader_empty("Virtual PCD"), what="pcscd seeing the card gone")
+            assert cards.empty(), "a card left on the reader is reported once"
+            return read
+        raise AssertionError("pcscd never saw the card in three tries")
 
     try:
         assert states.get(timeout=30) == "ok"
