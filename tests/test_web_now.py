@@ -59,7 +59,8 @@ def test_door_command_is_confirmed_then_the_lock_opens(site, chromium, tmp_path)
 
 def test_an_alarm_is_acknowledged_then_cleared_at_the_lock(site, chromium, tmp_path):
     net, lock, server, s = site
-    wait_for(lambda: pin_changes(lock)[-1:] == [False], what="the wc locked again")
+    # Whichever test ran before on this worker's lock, its door is locked (or never opened).
+    wait_for(lambda: pin_changes(lock)[-1:] in ([], [False]), what="the wc locked")
     lock.factory.pin(CONTACT).drive_high()                  # forced open
     lock.factory.pin(CONTACT).drive_low()
     wait_for(lambda: alarms.latest(net.db), what="the alarm at central")
