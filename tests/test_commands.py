@@ -8,9 +8,9 @@ import msgspec
 import pytest
 
 from central import commands
-from edge_common.commands import MAX_TTL, CommandGuard, CommandRefused
+from edge_common.commands import MAX_TTL, CommandGuard, CommandRefused, arguments
 from edge_common.errors import EdgeError
-from edge_common.protocol.commands import Command, sign
+from edge_common.protocol.commands import Command, SweepArgs, sign
 from tests.harness import wait_for
 
 NOW = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
@@ -245,3 +245,22 @@ def test_a_captured_command_replayed_to_another_lock_or_forged_is_refused(net):
         spy.stop()
         for dev in devices.values():
             dev.stop()
+
+
+@pytest.mark.parametrize("name, args, code", [
+    ("explode", {}, "command_unknown"),
+    ("sweep", {}, "command_invalid"),
+    ("sweep", {"room": 5}, "command_invalid"),
+    ("card_key", {"key": "not hex"}, "command_invalid"),
+])
+def test_a_commands_arguments_are_its_declared_struct_or_refused_with_a_code(name, args, code):
+    with pytest.raises(CommandRefused) as refused:
+        arguments(msgspec.convert({**msgspec.to_builtins(body(name="resync")), "name": name,
+                                   "args": args}, Command))
+    assert refused.value.code == code and name in str(refused.value)
+
+
+def test_good_arguments_come_back_typed():
+    cmd = msgspec.convert({**msgspec.to_builtins(body()), "name": "sweep",
+                           "args": {"room": "wc"}}, Command)
+    assert arguments(cmd) == SweepArgs(room="wc")
