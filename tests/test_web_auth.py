@@ -126,6 +126,22 @@ def test_a_refusal_is_a_page_with_its_code(site, chromium, tmp_path):
     page.context.close()
 
 
+def test_a_form_left_open_after_signing_out_elsewhere_is_explained_in_slovenian(site, chromium):
+    server, _ = site
+    page = chromium.page()
+    sign_in(page, server.url, "fac")
+    page.goto(f"{server.url}/fleet?lang=sl")
+    other = page.context.new_page()                     # a second tab signs out
+    other.goto(f"{server.url}/fleet")
+    other.click("form.signout button")
+    with page.expect_response(f"{server.url}/logout") as sent:
+        page.click("form.signout button")              # the first tab's form is stale now
+    assert (sent.value.status, sent.value.headers["x-error-code"]) == (401, "signed_out")
+    assert page.locator("#error").inner_text() == (
+        "signed_out: Niste prijavljeni ali pa je vaša seja potekla: prijavite se znova.")
+    page.context.close()
+
+
 def test_cookies_are_secure_behind_a_tls_proxy(site):
     server, _ = site
     with httpx.Client(base_url=server.url) as plain:

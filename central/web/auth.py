@@ -15,7 +15,7 @@ from central.circulation import audit, branches, signin
 from central.circulation.errors import Forbidden
 from central.circulation.signin import Session
 from central.circulation.store import Store
-from central.web.errors import WebError
+from central.web.errors import EXPLAINED, WebError
 from central.web.render import page
 from edge_common.migrations import open_db
 
@@ -160,7 +160,7 @@ def login(request: Request, form: Form) -> Response:
                                form.get("password", ""))
     except Forbidden as exc:
         return page(request, "login.html", 401 if exc.code == "login_failed" else 403,
-                    csrf=expected, error=exc.code)
+                    csrf=expected, error=exc.code, explained=EXPLAINED[exc.code])
     response = RedirectResponse("/", status_code=303)
     _cookie(request, response, SESSION_COOKIE, token)
     response.delete_cookie(LOGIN_COOKIE)
