@@ -4,6 +4,8 @@ Session methods run on one worker thread (they may wait on central); rendering h
 Kivy's main thread after each step.
 """
 
+import ctypes
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -58,6 +60,16 @@ class KeyButton(PictoButton):
     """A PIN keypad key: a digit, "back" or "ok"."""
 
     key = StringProperty("")
+
+
+def give_back_memory() -> None:
+    """Between patrons: collect what the last session left and return the C heap's free pages
+    to the system (glibc keeps them otherwise), so the kiosk does not grow session by session."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 class KioskApp(PatronApp):
@@ -226,3 +238,5 @@ class KioskApp(PatronApp):
         if self.root and self.screens.current != screen.value:
             log.info("screen %s", screen.value)
             self.screens.current = screen.value
+            if screen == Screen.IDLE:
+                Clock.schedule_once(lambda dt: give_back_memory(), 1.0)  # once it is drawn
