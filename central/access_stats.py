@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from central.access_counts import EXIT_BUTTON, GRANTED, DayCount, HourCount
-from edge_common.catalogues import N_
 
 Table = tuple[list[str], list[list[object]]]
 BUSIEST = 5
@@ -89,9 +88,9 @@ def figures(hours: list[HourCount], days: list[DayCount], start: date, end: date
 def compare(a: Figures, b: Figures) -> list[tuple[str, float | None, float | None,
                                                    float | None]]:
     """Measures of two periods side by side with the change from the first, in percent."""
-    rows = [(N_("entries"), a.entries, b.entries), (N_("visits"), a.visits, b.visits),
-            (N_("denials"), a.denied, b.denied), (N_("exits"), a.exits, b.exits),
-            (N_("average_stay_minutes"), a.average_stay_minutes, b.average_stay_minutes)]
+    rows = [("entries", a.entries, b.entries), ("visits", a.visits, b.visits),
+            ("denials", a.denied, b.denied), ("exits", a.exits, b.exits),
+            ("average_stay_minutes", a.average_stay_minutes, b.average_stay_minutes)]
     return [(name, x, y, (y - x) / x * 100 if x and y is not None else None)
             for name, x, y in rows]
 

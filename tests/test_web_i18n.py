@@ -1,15 +1,21 @@
-"""Every text of the staff pages exists in every language, with the same placeholders, and
-every refusal the pages can give is explained in each."""
+"""Every text of the staff pages exists in every language, with the same placeholders, every
+refusal the pages can give is explained in each, and every code they show has a name in each."""
 
+import ast
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from central import access_stats
+from central.access_counts import EXIT_BUTTON
+from central.web import words
 from central.web.errors import EXPLAINED
 from central.web.render import LOCALE_DIR
+from central.web.staff.now import DOOR_COMMANDS
 from edge_common.catalogues import LANGUAGES
 from edge_common.protocol import refusals
 
@@ -89,4 +95,38 @@ def test_every_refusal_the_pages_give_is_explained_in_every_language(lang):
     assert codes - EXPLAINED.keys() == set()
     translated = _translated(lang)
     untranslated = {c for c in codes if not translated.get(EXPLAINED[c])}
+    assert untranslated == set(), untranslated
+
+
+def _alarms_lockd_raises() -> set[str]:
+    """The daemon's `_alarm(door, "code", …)` calls and its alarms of the door state."""
+    tree = ast.parse((ROOT / "lockd/daemon.py").read_text())
+    raised = {n.args[1].value for n in ast.walk(tree) if isinstance(n, ast.Call)
+              and isinstance(n.func, ast.Attribute) and n.func.attr == "_alarm"
+              and isinstance(n.args[1], ast.Constant)}
+    state = next(n.value for n in tree.body if isinstance(n, ast.Assign)
+                 and getattr(n.targets[0], "id", "") == "_STATE_ALARMS")
+    return raised | ast.literal_eval(state)
+
+
+def _shown_codes() -> dict[str, set[str]]:
+    """The codes the pages show, by kind, from the sources that make them (never from words)."""
+    day = date(2026, 1, 1)
+    period = access_stats.figures([], [], day, day)
+    now_source = (ROOT / "central/web/staff/now.py").read_text()    # its ?done= after alarms
+    return {"decision": set(refusals.Door) | {EXIT_BUTTON},
+            "alarm": _alarms_lockd_raises(),
+            "measure": {m for m, *_ in access_stats.compare(period, period)},
+            "action": set(DOOR_COMMANDS) | set(re.findall(r'"(alarm\.\w+)"', now_source))}
+
+
+@pytest.mark.parametrize("lang", OTHER_LANGUAGES)
+def test_every_code_the_pages_show_has_a_name_in_every_language(lang):
+    shown = _shown_codes()
+    assert {k: len(c) for k, c in shown.items()} == {"decision": 14, "alarm": 6, "measure": 5,
+                                                      "action": 6}
+    assert {k: c - words.NAMES[k].keys() for k, c in shown.items()} == dict.fromkeys(shown, set())
+    translated = _translated(lang)
+    untranslated = {n for names in words.NAMES.values() for n in names.values()
+                    if not translated.get(n)}
     assert untranslated == set(), untranslated

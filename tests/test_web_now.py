@@ -47,11 +47,11 @@ def test_door_command_is_confirmed_then_the_lock_opens(site, chromium, tmp_path)
     page.goto(f"{server.url}/now")
     before = len(pin_changes(lock))
     page.click("tr[data-door='lock-1/wc'] button[data-command=open-on]")
-    assert "open" in page.locator("#question").inner_text()
+    assert "Open once" in page.locator("#question").inner_text()
     check_page(page, "confirm", tmp_path)
     assert pin_changes(lock)[before:] == []                 # nothing sent before the yes
     page.click("#confirm")
-    assert page.locator("#done").inner_text().endswith("open")
+    assert page.locator("#done").inner_text().endswith("Open once")
     wait_for(lambda: True in pin_changes(lock)[before:], what="the relay released")
     assert [e["action"] for e in audit.entries(s, staff_id="fac")][0] == "door.open"
     page.context.close()
@@ -69,10 +69,12 @@ def test_an_alarm_is_acknowledged_then_cleared_at_the_lock(site, chromium, tmp_p
     page.goto(f"{server.url}/now")
     check_page(page, "now", tmp_path)
     row = page.locator("tr[data-alarm='lock-1/wc/door_forced']")
+    assert row.locator("td").nth(2).inner_text() == "Door forced open door_forced"
     row.locator("button[data-do=acknowledge]").click()
     assert page.locator("tr[data-alarm='lock-1/wc/door_forced'] .acked").inner_text() == "fac"
     page.locator("tr[data-alarm='lock-1/wc/door_forced'] button[data-do=clear]").click()
     wait_for(lambda: not alarms.latest(net.db), what="the lock cleared the alarm")
+    assert page.locator("#done").inner_text().endswith("Lock asked to clear the alarm")
     page.reload()
     assert "No open alarms." in page.locator("#alarms").inner_text()
     done = [e["action"] for e in audit.entries(s, staff_id="fac")][:2]

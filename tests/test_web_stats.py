@@ -102,6 +102,11 @@ def test_heatmap_matches_the_access_log_and_the_csv_matches_the_page(site, chrom
     assert {k: n for k, n in shown.items() if n} == dict(expected)
     assert page.locator("#summary td").first.get_attribute("data-n") == str(
         sum(expected.values()))
+    reasons = {r.get_attribute("data-reason"): r.locator("td").first.inner_text()
+               for r in page.locator("#denials tbody tr").all()}     # words, the code beside
+    assert reasons == {"rate_limited": "Too many entries rate_limited",
+                       "closed_now": "Closed at this time closed_now",
+                       "blocked": "Patron blocked blocked"}         # as locks said it before
     with page.expect_download() as download:
         page.click("#heatmap caption a.csv")
     rows = list(csv.reader(io.StringIO(open(download.value.path()).read())))
@@ -111,8 +116,9 @@ def test_heatmap_matches_the_access_log_and_the_csv_matches_the_page(site, chrom
     page.context.close()
 
 
-@pytest.mark.parametrize("lang,heading", [("sl", "Statistika dostopov"), ("zh", "出入统计")])
-def test_pages_speak_the_chosen_language_with_its_dates(site, chromium, lang, heading):
+@pytest.mark.parametrize("lang,heading,too_many", [("sl", "Statistika dostopov", "Preveč vstopov"),
+                                                  ("zh", "出入统计", "进入过于频繁")])
+def test_pages_speak_the_chosen_language_with_its_dates(site, chromium, lang, heading, too_many):
     server, _, _ = site
     page = chromium.page()
     sign_in(page, server.url, "fac")
@@ -120,6 +126,8 @@ def test_pages_speak_the_chosen_language_with_its_dates(site, chromium, lang, he
     assert page.locator("h1").inner_text() == heading
     first = format_date(START, "medium", locale=BABEL_LOCALES[lang])
     assert page.locator("#days tbody tr td").first.inner_text() == first
+    assert page.locator("#denials tr[data-reason=rate_limited] td").first.inner_text() \
+        == f"{too_many} rate_limited"
     page.goto(f"{server.url}/now")                              # the choice is kept
     assert page.locator("html").get_attribute("lang") == lang
     page.context.close()
@@ -148,6 +156,7 @@ def test_two_periods_and_one_door(site):
         week = client.get(f"/stats?branch=center&start={START}&end=2026-11-08"
                           "&compare_start=2026-11-09&compare_end=2026-11-15&door=wc")
         assert week.status_code == 200 and 'id="comparison"' in week.text
+        assert "<td>Average stay (minutes) <code>average_stay_minutes</code></td>" in week.text
         rows = list(csv.reader(io.StringIO(client.get(
             f"/stats.csv?branch=center&start={START}&end={END}&door=wc&table=heatmap").text)))
         total = sum(int(n) for r in rows[1:] for n in r[1:])

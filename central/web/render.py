@@ -9,9 +9,11 @@ from urllib.parse import quote
 import jinja2
 from babel.dates import format_date, get_day_names
 from babel.numbers import get_decimal_symbol, get_group_symbol
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from central.web import words
 from edge_common.catalogues import BABEL_LOCALES, LANGUAGES, translations
 
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
@@ -51,11 +53,22 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         return format_date(date.fromisoformat(d) if isinstance(d, str) else d, "medium",
                            locale=locale)
 
+    _ = gettext(lang)
+
+    def word(kind: str, code: str) -> str:                 # the code itself if it has no name
+        english = words.name(kind, code)
+        return _(english) if english else code
+
+    def coded(kind: str, code: str) -> Markup:             # the name, the code beside it
+        shown = word(kind, code)
+        return Markup("{} <code>{}</code>").format(shown, code) if shown != code \
+            else Markup("<code>{}</code>").format(code)
+
     weekdays = get_day_names("abbreviated", locale=locale)
     kept = "&".join(f"{quote(k)}={quote(v)}" for k, v in request.query_params.multi_items()
                     if k != "lang")
     html = _env.get_template(template).render(
-        _=gettext(lang), lang=lang, languages=LANGUAGES, number=number, day=day,
+        _=_, word=word, coded=coded, lang=lang, languages=LANGUAGES, number=number, day=day,
         weekday=weekdays.__getitem__, path=request.url.path,
         query_without_lang=kept + "&" if kept else "", **context)
     response = HTMLResponse(html, status)
