@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 
 from central import access_stats
 from central.access_counts import EXIT_BUTTON
+from central.circulation import branches
 from central.web import words
 from central.web.errors import EXPLAINED
 from central.web.render import LOCALE_DIR
@@ -98,15 +99,19 @@ def test_every_refusal_the_pages_give_is_explained_in_every_language(lang):
     assert untranslated == set(), untranslated
 
 
-def _alarms_lockd_raises() -> set[str]:
-    """The daemon's `_alarm(door, "code", …)` calls and its alarms of the door state."""
+def _alarms_raised() -> set[str]:
+    """lockd's `_alarm(door, "code", …)` calls and door-state alarms, and every device's own."""
     tree = ast.parse((ROOT / "lockd/daemon.py").read_text())
     raised = {n.args[1].value for n in ast.walk(tree) if isinstance(n, ast.Call)
               and isinstance(n.func, ast.Attribute) and n.func.attr == "_alarm"
               and isinstance(n.args[1], ast.Constant)}
     state = next(n.value for n in tree.body if isinstance(n, ast.Assign)
                  and getattr(n.targets[0], "id", "") == "_STATE_ALARMS")
-    return raised | ast.literal_eval(state)
+    status = ast.parse((ROOT / "edge_common/status.py").read_text())
+    alarms = next(n for n in ast.walk(status) if isinstance(n, ast.FunctionDef)
+                  and n.name == "alarms")
+    own = {ast.literal_eval(n) for s in ast.walk(alarms) if isinstance(s, ast.Set) for n in s.elts}
+    return raised | ast.literal_eval(state) | own
 
 
 def _shown_codes() -> dict[str, set[str]]:
@@ -115,16 +120,17 @@ def _shown_codes() -> dict[str, set[str]]:
     period = access_stats.figures([], [], day, day)
     now_source = (ROOT / "central/web/staff/now.py").read_text()    # its ?done= after alarms
     return {"decision": set(refusals.Door) | {EXIT_BUTTON},
-            "alarm": _alarms_lockd_raises(),
+            "alarm": _alarms_raised(),
             "measure": {m for m, *_ in access_stats.compare(period, period)},
-            "action": set(DOOR_COMMANDS) | set(re.findall(r'"(alarm\.\w+)"', now_source))}
+            "action": set(DOOR_COMMANDS) | set(re.findall(r'"(alarm\.\w+)"', now_source)),
+            "role": set(branches.ROLES)}
 
 
 @pytest.mark.parametrize("lang", OTHER_LANGUAGES)
 def test_every_code_the_pages_show_has_a_name_in_every_language(lang):
     shown = _shown_codes()
-    assert {k: len(c) for k, c in shown.items()} == {"decision": 14, "alarm": 6, "measure": 5,
-                                                      "action": 6}
+    assert {k: len(c) for k, c in shown.items()} == {"decision": 14, "alarm": 7, "measure": 5,
+                                                      "action": 6, "role": 5}
     assert {k: c - words.NAMES[k].keys() for k, c in shown.items()} == dict.fromkeys(shown, set())
     translated = _translated(lang)
     untranslated = {n for names in words.NAMES.values() for n in names.values()

@@ -66,6 +66,12 @@ def test_an_alarm_is_acknowledged_then_cleared_at_the_lock(site, chromium, tmp_p
     wait_for(lambda: alarms.latest(net.db), what="the alarm at central")
     page = chromium.page()
     sign_in(page, server.url, "fac")
+    wait_for(lambda: any("wc:door_forced" in d.status.alarms
+                         for d in fleet_view.devices(net.db) if d.status),
+             what="the alarm in the lock's status")
+    page.goto(f"{server.url}/fleet")
+    assert page.locator("tr[data-dev='lock-1'] .alarms").inner_text() \
+        == "wc: Door forced open door_forced"
     page.goto(f"{server.url}/now")
     check_page(page, "now", tmp_path)
     row = page.locator("tr[data-alarm='lock-1/wc/door_forced']")
@@ -125,6 +131,7 @@ def test_the_fleet_shows_the_lock_as_the_device_list_does(site, chromium, tmp_pa
     page.goto(f"{server.url}/fleet")
     row = page.locator("tr[data-dev='lock-1']")
     assert row.locator(".state").inner_text() == "online"
+    assert "(Facilities)" in page.locator("header").inner_text()
     listed = next(d for d in fleet_view.devices(net.db) if d.id == "lock-1")  # `device list`'s data
     assert row.inner_text().split("\t")[:4] == ["lock-1", "lockd", "main", listed.status.version]
     check_page(page, "fleet", tmp_path)

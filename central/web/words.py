@@ -1,5 +1,5 @@
-"""Short names for the stable codes the staff pages show: door decisions, alarms, measures and
-door actions (the pages keep the code beside the name; CSV exports keep the code alone)."""
+"""Short names for the stable codes the staff pages show: door decisions, alarms, measures, door
+actions and staff roles (the pages keep the code beside the name; CSV exports the code alone)."""
 
 from central.access_counts import EXIT_BUTTON
 from edge_common.catalogues import N_
@@ -27,13 +27,14 @@ _RENAMED = {"blocked": Door.PATRON_BLOCKED, "expired": Door.MEMBERSHIP_EXPIRED,
 
 NAMES: dict[str, dict[str, str]] = {
     "decision": {**_DOOR, **{old: _DOOR[new] for old, new in _RENAMED.items()}},
-    "alarm": {   # what lockd raises (lockd/doorstate.py and the daemon's tamper and readers)
+    "alarm": {   # lockd's per door (doorstate.py, the daemon's tamper and readers), any device's
         "door_forced": N_("Door forced open"),
         "door_held_open": N_("Door held open"),
         "emergency_release": N_("Emergency release (fire alarm)"),
         "relay_fault": N_("Lock relay fault"),
         "tamper": N_("Tamper switch"),
         "reader_lost": N_("Card reader not answering"),
+        "outbox_over_capacity": N_("Outbox over capacity"),   # edge_common.status
     },
     "measure": {   # access_stats.compare's rows, named as the summary table names them
         "entries": N_("Entries"),
@@ -49,6 +50,13 @@ NAMES: dict[str, dict[str, str]] = {
         "sweep": N_("Sweep room"),
         "alarm.acknowledge": N_("Alarm acknowledged"),
         "alarm.clear": N_("Lock asked to clear the alarm"),
+    },
+    "role": {   # central.circulation.branches.ROLES, beside the signed-in name
+        "clerk": N_("Clerk"),
+        "cashier": N_("Cashier"),
+        "supervisor": N_("Supervisor"),
+        "facilities": N_("Facilities"),
+        "admin": N_("Administrator"),
     },
 }
 
