@@ -41,6 +41,8 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/test_daemon_cli.py::test_a_start_that_fails_half_way_still_stops_what_it_started",
         "tests/test_lockd_daemon.py::"
         "test_a_lost_reader_is_an_alarm_until_every_reader_of_the_door_is_back",
+        "tests/test_device_config.py",
+        "tests/test_site_keys.py",
     ),
     "central/circulation/loans.py": ("tests/test_circ_checkout.py",
                                      "tests/test_circ_interbranch.py", "tests/test_circ_stats.py",
