@@ -145,14 +145,15 @@ class KioskApp(PatronApp):
         self.act(lambda: self.session.scan(barcode))
 
     def _after_step(self) -> None:
-        """On the session thread after every step: gather facts and the message of the day,
-        then redraw."""
+        """On the session thread after every step: gather facts and, on the idle screen (the only
+        one showing it), the message of the day; then redraw."""
         try:
             self._gather()
         except Exception:  # noqa: BLE001 - a broken fact source must not stop the kiosk
             log.exception("maintenance facts failed")
         try:
-            self._message = self.session.message
+            if self.session.screen == Screen.IDLE:
+                self._message = self.session.message
         except Exception:  # noqa: BLE001 - an unreadable message must not stop the kiosk
             log.exception("message of the day failed")
         Clock.schedule_once(lambda dt: self.render(), 0)

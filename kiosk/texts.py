@@ -79,7 +79,6 @@ LABELS = {
     "pay": N_("Pay"),
     "logout": N_("Log out"),
     "loans": N_("Loans"),
-    "holds_ready": N_("Ready for pickup"),
     "holds_waiting": N_("Waiting"),
     "holds_transit": N_("On the way"),
     "debts": N_("Fees"),
