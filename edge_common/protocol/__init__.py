@@ -5,8 +5,17 @@ Senders build these Structs and receivers decode into them, so a device and cent
 disagree about a body fail a test, not a patron.
 """
 
-from edge_common.protocol import backbone, circulation, commands, datasets, doors, refusals
+from edge_common.protocol import (
+    backbone,
+    circulation,
+    commands,
+    datasets,
+    doors,
+    forms,
+    refusals,
+    returns,
+)
 from edge_common.protocol.spec import DEVICE_KINDS, MESSAGES, Answer, Body, Message, Nothing
 
 __all__ = ["DEVICE_KINDS", "MESSAGES", "Answer", "Body", "Message", "Nothing", "backbone",
-           "circulation", "commands", "datasets", "doors", "refusals"]
+           "circulation", "commands", "datasets", "doors", "forms", "refusals", "returns"]

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import msgspec
 
 from edge_common.protocol.fields import DatasetName, Text, Version
+from edge_common.protocol.forms import EVENTS, Event
+from edge_common.protocol.returns import HELD_ITEMS, SHELF_ITEMS, HeldItem, ShelfItem
 from edge_common.protocol.spec import Answer, Body, request
 
 ALLOWLIST = "allowlist"
@@ -56,7 +58,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
 
 
 ROWS: dict[str, type[msgspec.Struct]] = {ALLOWLIST: AllowEntry, CALENDAR: ClosedDay,
-                                         MESSAGES: Message}
+                                         MESSAGES: Message, HELD_ITEMS: HeldItem,
+                                         SHELF_ITEMS: ShelfItem, EVENTS: Event}
 _decoders = {name: msgspec.json.Decoder(row) for name, row in ROWS.items()}
 
 
