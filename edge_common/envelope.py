@@ -44,10 +44,11 @@ def new_id() -> str:
 
 
 def make(type: str, dev: str, body: dict[str, Any] | msgspec.Struct, *, seq: int = 0,
-         id: str | None = None) -> Envelope:
-    """Build an envelope stamped now (UTC); a Struct body is encoded as its JSON object."""
+         id: str | None = None, at: datetime | None = None) -> Envelope:
+    """Build an envelope stamped `at` (default now, UTC); a Struct body is encoded as its JSON
+    object."""
     # `body` is declared as what decoding yields; a Struct encodes to that same JSON object
-    return Envelope(1, id or new_id(), type, dev, datetime.now(UTC), seq,
+    return Envelope(1, id or new_id(), type, dev, at or datetime.now(UTC), seq,
                     cast(dict[str, Any], body))
 
 

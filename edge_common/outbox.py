@@ -85,19 +85,23 @@ class Outbox:
         return envelope.decode(row[0]).at if row else None
 
     def add(self, type: str, body: dict[str, Any] | msgspec.Struct,
-            priority: Priority = Priority.KEEP, id: str | None = None) -> envelope.Envelope:
-        """Commit one event durably and return its envelope (`id`: reuse a request's id)."""
-        return self.add_many([(type, body, priority, id)])[0]
+            priority: Priority = Priority.KEEP, id: str | None = None,
+            at: datetime | None = None) -> envelope.Envelope:
+        """Commit one event durably and return its envelope (`id`: reuse a request's id; `at`:
+        when it happened, if not now)."""
+        return self.add_many([(type, body, priority, id, at)])[0]
 
     def add_many(
         self, events: Iterable[tuple]
     ) -> list[envelope.Envelope]:
-        """Commit several (type, body, priority[, id]) events in one transaction (one fsync)."""
+        """Commit several (type, body, priority[, id[, at]]) events in one transaction (one
+        fsync)."""
         with self._lock:
             made, rows = [], []
             seq = self._next_seq
-            for type, body, priority, *id in events:
-                env = envelope.make(type, self.dev, body, seq=seq, id=id[0] if id else None)
+            for type, body, priority, *given in events:
+                id, at = (*given, None, None)[:2]
+                env = envelope.make(type, self.dev, body, seq=seq, id=id, at=at)
                 payload = envelope.encode(env)
                 rows.append((seq, env.id, type, int(priority), len(payload), payload))
                 made.append(env)

@@ -17,6 +17,7 @@ import msgspec
 
 from edge_common import envelope, topics
 from edge_common.card_keys import CardKeys, key_id
+from edge_common.cardid import card_hash
 from edge_common.commands import Command, CommandGuard, CommandRefused
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
 from edge_common.datasync import DataSync
@@ -26,7 +27,7 @@ from edge_common.outbox import Outbox, Pending, Priority
 from edge_common.protocol import Answer, Body, Message
 from edge_common.protocol.backbone import Ack, CentralPresence
 from edge_common.protocol.commands import COMMAND_RESULT, CardKeyArgs, CommandResult
-from edge_common.protocol.datasets import decode_row
+from edge_common.protocol.datasets import ALLOWLIST, AllowEntry, decode_row
 from edge_common.replica import Replicas
 from edge_common.requests import Requests
 from edge_common.sendplan import SendPlan
@@ -135,10 +136,13 @@ class DeviceRuntime:
         self.guard.close()
 
     def emit(self, message: Message[B, Any], body: B, priority: Priority = Priority.KEEP,
-             id: str | None = None) -> str:
-        """Commit a declared event on this thread (durable on return); the coordinator sends it."""
+             id: str | None = None, at: datetime | None = None) -> str:
+        """Commit a declared event on this thread (durable on return); the coordinator sends it.
+
+        `at` dates it when it happened (an offline return: when the item went in), not now.
+        """
         message.check(body)
-        env = self._outbox.add(message.type, body, priority, id)
+        env = self._outbox.add(message.type, body, priority, id, at)
         self._poke()
         return env.id
 
@@ -151,18 +155,18 @@ class DeviceRuntime:
         return [e.id for e in envs]
 
     def request(self, message: Message[B, A], body: B, timeout: float | None = None,
-                id: str | None = None) -> A:
+                id: str | None = None, at: datetime | None = None) -> A:
         """Ask central and wait for the declared answer; raises OfflineError, RequestTimeout,
         RemoteError (central's code) or InvalidMessage (`answer_invalid`).
 
         Publishes and waits on this thread. Retrying with the same `id` returns central's
-        stored answer, never a second effect.
+        stored answer, never a second effect; `at` dates it when it happened, if not now.
         """
         message.check(body)
         if not self.link.connected:
             raise OfflineError("no link to central")
         timeout = timeout or self.device.request_timeout
-        env = envelope.make(message.type, self.device.id, body, id=id)
+        env = envelope.make(message.type, self.device.id, body, id=id, at=at)
         fut = self.requests.future(env.id, time.monotonic() + timeout)
         self._publish_request(env)
         return message.decode_answer(fut.result(timeout + 1))
@@ -201,6 +205,17 @@ class DeviceRuntime:
         except msgspec.MsgspecError:
             log.warning("%s: %s row unreadable (row_invalid)", self.device.id, dataset)
             return None
+
+    def listed(self, uid: str) -> tuple[str, AllowEntry | None]:
+        """A card's hash and allow-list entry, under the site's newest key or, while a rotation
+        overlaps, the previous one (the hash under the newest key when neither lists it)."""
+        found: list[tuple[str, AllowEntry | None]] = []
+        for key in self.card_keys.keys:
+            hashed = card_hash(key, uid)
+            found.append((hashed, self.row(ALLOWLIST, hashed)))
+            if found[-1][1] is not None:
+                return found[-1]
+        return found[0]
 
     def synced_at(self, dataset: str) -> float | None:
         """Wall-clock time `dataset` was last confirmed current with central (None: never)."""

@@ -20,7 +20,6 @@ import msgspec
 from gpiozero.pins import Factory
 
 from edge_common import __version__
-from edge_common.cardid import card_hash
 from edge_common.commands import Command, CommandRefused, arguments
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.live_config import LiveConfig
@@ -33,7 +32,7 @@ from edge_common.protocol.commands import (
     SweepArgs,
     SwitchArgs,
 )
-from edge_common.protocol.datasets import ALLOWLIST, CALENDAR, AllowEntry
+from edge_common.protocol.datasets import ALLOWLIST, CALENDAR
 from edge_common.protocol.doors import (
     ACCESS_DECISION,
     DOOR_ALARM,
@@ -210,7 +209,7 @@ class LockDaemon:
 
     def verdict(self, door: Door, read: CardRead, direction: Direction = "in") -> tuple[str, str]:
         """(card hash, verdict) for a presented card, from local data only; changes nothing."""
-        hashed, entry = self._listed(read.uid)
+        hashed, entry = self.runtime.listed(read.uid)
         now = self.clock()
         synced = self.runtime.synced_at(ALLOWLIST)
         last = door.last_grant.get(hashed)
@@ -230,17 +229,6 @@ class LockDaemon:
     def key(self) -> bytes:
         """The site's newest card key."""
         return self.runtime.card_keys.keys[0]
-
-    def _listed(self, uid: str) -> tuple[str, AllowEntry | None]:
-        """The card's hash and list entry, under the newest key or, while a rotation overlaps,
-        the previous one (the hash under the newest key when neither lists it)."""
-        found: list[tuple[str, AllowEntry | None]] = []
-        for key in self.runtime.card_keys.keys:
-            hashed = card_hash(key, uid)
-            found.append((hashed, self.runtime.row(ALLOWLIST, hashed)))
-            if found[-1][1] is not None:
-                return found[-1]
-        return found[0]
 
     def present(self, door_id: str, read: CardRead, direction: Direction = "in") -> str:
         """Decide on a presented card, release the door if granted, log the decision."""

@@ -1,0 +1,527 @@
+"""The return box's coordinator: one thread turns reads, pins, taps and central's answers into
+the item state machine, the belt, the bins, alarms and the patron's views.
+
+One item at a time: detected → identified → checked in (or queued) → diverted → arrived (or
+jammed). Each state is committed to the ledger before the box acts on it; a restart resumes
+every unfinished item with the same request id, so nothing is checked in twice or lost.
+"""
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from gpiozero.pins import Factory
+from gpiozero.pins.mock import MockFactory
+
+from edge_common import __version__
+from edge_common.protocol import circulation as wire
+from edge_common.protocol.datasets import ALLOWLIST
+from edge_common.protocol.returns import HELD_ITEMS, RETURNS_ALARM, SHELF_ITEMS, BoxAlarm
+from edge_common.readers import CardRead, CardReader, normalise_uid, open_reader
+from edge_common.runtime import DeviceRuntime
+from kiosk.receipt import PrinterUnavailable, close_printer, open_printer, print_lines
+from lockd.decision import GRANTED, Situation, decide
+from returnbox.belt import BeltPins
+from returnbox.checkin import Checkins
+from returnbox.config import ReturnboxConfig
+from returnbox.ledger import Item, Ledger
+from returnbox.logdisplay import LogDisplay
+from returnbox.simbelt import SimulatedBelt
+from returnbox.sorting import choose_bin
+from returnbox.views import Action, BinState, Display, Screen, StaffView, View
+from returnbox.visit import Visit, receipt_lines, returned
+
+log = logging.getLogger(__name__)
+GOODBYE_FOR = 5.0   # seconds the goodbye screen stays before the box is idle again
+
+
+class ReturnBox:
+    """Readers, pins, ledger, runtime and display of one box, with one deciding thread."""
+
+    def __init__(self, cfg: ReturnboxConfig, factory: Factory | None = None,
+                 display: Display | None = None) -> None:
+        self.cfg = cfg
+        self._events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self.runtime = DeviceRuntime(cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
+                                     datasets=[ALLOWLIST, HELD_ITEMS, SHELF_ITEMS],
+                                     status_extra=lambda: {"readers": dict(self.readers_state)})
+        self.ledger = Ledger(str(Path(cfg.device.data_dir) / "returnbox.db"))
+        self.pins = BeltPins(cfg.gpio, cfg.bins, self.post, factory)
+        self.sim = (SimulatedBelt(factory, cfg.gpio, cfg.bins, cfg.simulator.travel_time)
+                    if cfg.simulator.belt and isinstance(factory, MockFactory) else None)
+        self.display: Display = display or LogDisplay()
+        self.checkins = Checkins(self.runtime, cfg.device.site, cfg.box.checkin_timeout)
+        self.readers: dict[str, CardReader] = {"item_reader": open_reader(cfg.item_reader)}
+        if cfg.card_reader is not None:
+            self.readers["card_reader"] = open_reader(cfg.card_reader)
+        self.readers_state = dict.fromkeys(self.readers, "starting")
+        self.capacity = {b.name: b.capacity for b in cfg.bins}
+        self.alarms: dict[tuple[str, str], datetime] = {}
+        self.current: Item | None = None
+        self.deadline: float | None = None        # the read or arrival the current item awaits
+        self.waiting: deque[CardRead] = deque()
+        self.resuming: deque[Item] = deque()
+        self.replies: dict[int, Callable[[str], None]] = {}
+        self.visit = Visit(0, lang=cfg.box.languages[0])
+        self._visits = self.ledger.last_visit()
+        self.estopped = False
+        self.staff_open = False
+        self.flap_until = 0.0
+        self.goodbye_until = 0.0
+        self.offline_since: float | None = None
+        self.full: set[str] = set()
+        self._thread = threading.Thread(target=self._run, name="returnbox", daemon=True)
+
+    # --- any thread ---------------------------------------------------------------------
+
+    def post(self, kind: str, arg: object = None) -> None:
+        """Hand an event to the coordinator (hardware, readers, display, central all do)."""
+        self._events.put((kind, arg))
+
+    def start(self) -> None:
+        """Start the runtime, the belt simulator, the coordinator, the display and readers."""
+        self.runtime.start()
+        if self.sim is not None:
+            self.sim.start()
+        self.post("resume")
+        self._thread.start()
+        self.display.start(lambda action: self.post("action", action))
+        for name, reader in self.readers.items():
+            reader.start(partial(self.post, "card" if name == "card_reader" else "read"),
+                         partial(self._reader_state, name))
+
+    def _reader_state(self, name: str, state: str, detail: str | None) -> None:
+        self.post("reader", (name, state))
+
+    def stop(self) -> None:
+        """Stop readers, the coordinator, the simulator and runtime; free the pins (also after
+        a start that failed half-way)."""
+        for reader in self.readers.values():
+            reader.stop()
+        self.post("stop")
+        if self._thread.is_alive():
+            self._thread.join(5)
+        self.display.close()
+        if self.sim is not None:
+            self.sim.stop()
+        self.pins.close()
+        self.runtime.stop()
+        self.ledger.close()
+
+    # --- the coordinator thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            try:
+                kind, arg = self._events.get(timeout=self._wait())
+            except queue.Empty:
+                kind, arg = "tick", None
+            if kind == "stop":
+                return
+            try:
+                self._handle(kind, arg)
+                self._tick()
+            except Exception:  # noqa: BLE001 - one bad event must not stop the box
+                log.exception("returnbox: handling %s failed", kind)
+
+    def _wait(self) -> float:
+        if self.deadline is None:
+            return 0.5
+        return min(0.5, max(0.0, self.deadline - time.monotonic()))
+
+    def _handle(self, kind: str, arg: Any) -> None:
+        handlers: dict[str, Callable[[Any], None]] = {
+            "resume": lambda _: self._resume(), "read": self._read, "card": self._card,
+            "eye": self._eye, "arrived": self._arrived, "full": lambda _: self._check_bins(),
+            "estop": self._estop, "action": self._action, "reader": self._reader,
+            "tick": lambda _: None, "call": lambda fn: fn(),
+        }
+        handlers[kind](arg)
+
+    def _resume(self) -> None:
+        """Carry on with every item a restart found unfinished, oldest first."""
+        self.resuming.extend(self.ledger.unfinished())
+        if self.resuming:
+            log.warning("resuming %d unfinished item(s)", len(self.resuming))
+        self._check_bins()
+        self._next()
+        self._show()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if self.deadline is not None and now >= self.deadline and self.current is not None:
+            self.deadline = None
+            if self.current.state == "detected":
+                self._reject(self.current, "item_unreadable")
+            elif self.current.state == "diverted" and not self.estopped:
+                self._jam(self.current)
+        if self.flap_until and now >= self.flap_until:
+            self.flap_until = 0.0
+            self.pins.open_flap(False)
+        if self.goodbye_until and now >= self.goodbye_until:
+            self.goodbye_until = 0.0
+            self._show()
+        if (self.visit.number and self.current is None and not self.waiting
+                and now - self.visit.last_at >= self.cfg.box.visit_timeout):
+            self._finish("finish_none")
+        self._watch_link(now)
+
+    def _watch_link(self, now: float) -> None:
+        if self.runtime.central_up:
+            self.offline_since = None
+        else:
+            self.offline_since = self.offline_since or now
+        too_long = self.offline_since is not None and (
+            now - self.offline_since >= self.cfg.box.offline_alarm_minutes * 60)
+        self._alarm("link", "offline_too_long", too_long)
+
+    # --- items ----------------------------------------------------------------------------
+
+    def _eye(self, broken: bool) -> None:
+        """An item entered the chute: detected, awaiting its read."""
+        if not broken or self.current is not None or self.waiting:
+            return
+        if self._out_of_service():
+            return
+        self._open_visit()
+        self.current = self.ledger.new(self.visit.number, "detected", card=self.visit.card)
+        self.deadline = time.monotonic() + self.cfg.box.read_timeout
+        self._show("reading")
+
+    def _read(self, read: CardRead) -> None:
+        """The item reader read a barcode: identify it now, or after the item on the belt."""
+        busy = self.current is not None and self.current.state != "detected"
+        if busy or self.resuming:
+            self.waiting.append(read)
+            return
+        self._identify(read)
+
+    def _identify(self, read: CardRead) -> None:
+        code = self._out_of_service()
+        if code is not None:
+            self._refuse(read, code)
+            return
+        if self.ledger.in_box(read.uid) is not None:
+            self._refuse(read, "already_returned")   # a second read: nothing sent, nothing moved
+            return
+        self._open_visit()
+        detected, self.current = self.current, None
+        item = (self.ledger.move(detected, "identified", barcode=read.uid)
+                if detected is not None else
+                self.ledger.new(self.visit.number, "identified", read.uid, self.visit.card))
+        if read.reply is not None:
+            self.replies[item.id] = read.reply
+        self._check_in(item)
+
+    def _check_in(self, item: Item) -> None:
+        """Ask central (same id on every retry); unreachable: route from the datasets, queue."""
+        self.current = item
+        self.deadline = None
+        answer = self.checkins.online(item)
+        if answer is None:
+            facts = self.checkins.offline(item.barcode)
+        elif answer.facts is None:
+            self._reject(item, answer.refusal or "refused")
+            return
+        else:
+            facts = answer.facts
+        choice = choose_bin(self.cfg.sorting, facts, self.full)
+        if choice.bin is None:   # the fallback filled up meanwhile: no item is taken now
+            self._reject(item, "bins_full")
+            return
+        if choice.fallback:
+            log.warning("bin %s full: item %d to the fallback bin %s", choice.wanted, item.id,
+                        choice.bin)
+        if answer is None:
+            item = self.ledger.move(item, "queued", route=facts.route, bin=choice.bin,
+                                    warnings=facts.warnings, offline=True)
+            self.checkins.queue(item)
+        else:
+            item = self.ledger.move(item, "checked_in", route=facts.route, bin=choice.bin,
+                                    title=answer.title, fine=answer.fine,
+                                    pickup_by=answer.pickup_by, warnings=facts.warnings)
+        self._divert(item)
+
+    def _divert(self, item: Item) -> None:
+        """Set the bin's diverter and run the belt; the arrival eye must see it in time."""
+        if item.state != "diverted":
+            item = self.ledger.move(item, "diverted")
+        self.current = item
+        self._answer(item, f"returned: {item.route} -> bin {item.bin}"
+                           + (" (offline: confirmed later)" if item.offline else ""))
+        self._add_to_visit(item)
+        if self.estopped:
+            return   # runs when staff restart the belt
+        self.pins.run(item.bin)
+        self.deadline = time.monotonic() + self.cfg.box.jam_timeout
+        self._show()
+
+    def _arrived(self, bin: str) -> None:
+        item = self.current
+        if item is None or item.state != "diverted" or item.bin != bin:
+            log.warning("bin %s: an arrival nobody expected", bin)
+            return
+        self.ledger.move(item, "arrived")
+        self.pins.run(None)
+        self.current, self.deadline = None, None
+        self._check_bins()
+        self._next()
+        self._show()
+
+    def _jam(self, item: Item) -> None:
+        """No arrival in time: stop the belt, alarm, tell the patron to wait for staff."""
+        self.pins.stop()
+        self.ledger.move(item, "jammed")
+        self.current = None
+        self._alarm("belt", "jam", True)
+        log.error("jam: item %d (%s) never reached bin %s", item.id, item.barcode, item.bin)
+        self._show()
+
+    def _reject(self, item: Item, code: str) -> None:
+        """The item is not taken: the flap gives it back / it stays in the chute opening."""
+        item = self.ledger.move(item, "rejected", refusal=code, route="reject")
+        self._answer(item, code)
+        self.current, self.deadline = None, None
+        self._add_to_visit(item)
+        self._show("rejected", code)
+        self._next()
+
+    def _refuse(self, read: CardRead, code: str) -> None:
+        """A read the box does not act on (nothing recorded, nothing sent)."""
+        log.info("item %s not taken: %s", read.uid, code)
+        if read.reply is not None:
+            read.reply(code)
+        self._show("rejected", code)
+
+    def _next(self) -> None:
+        """Start the next resumed item, or the next read that waited."""
+        while self.current is None and (self.resuming or self.waiting):
+            if self.resuming:
+                item = self.resuming.popleft()
+                self._carry_on(item)
+            else:
+                self._identify(self.waiting.popleft())
+
+    def _carry_on(self, item: Item) -> None:
+        self.visit = Visit(item.visit, item.card, lang=self.visit.lang, last_at=time.monotonic())
+        if item.state == "detected":
+            self.current = item
+            self._reject(item, "item_unreadable")
+        elif item.state == "identified":
+            self._check_in(item)
+        elif item.state == "queued":
+            self.checkins.queue(item)
+            self._divert(item)
+        else:   # checked_in, diverted
+            self._divert(item)
+
+    def _answer(self, item: Item, text: str) -> None:
+        reply = self.replies.pop(item.id, None)
+        if reply is not None:
+            reply(text)
+
+    # --- the box's condition -------------------------------------------------------------
+
+    def _out_of_service(self) -> str | None:
+        """Why the box takes no item now (None: it does)."""
+        if self.estopped:
+            return "e_stop"
+        if ("belt", "jam") in self.alarms:
+            return "jam"
+        if self.cfg.sorting.fallback in self.full:
+            return "bins_full"
+        if self.cfg.box.flap_requires_card and not self.flap_until:
+            return "card_required"
+        return None
+
+    def _check_bins(self) -> None:
+        counts = self.ledger.counts()
+        self.full = {b for b in self.capacity
+                     if self.pins.is_full(b) or counts.get(b, 0) >= self.capacity[b]}
+        for b in self.capacity:
+            self._alarm(b, "bin_full", b in self.full)
+
+    def _estop(self, pressed: bool) -> None:
+        if pressed:
+            self.pins.stop()
+            self.estopped = True
+            self._alarm("e_stop", "e_stop", True)
+            self._show()
+        log.warning("e-stop %s", "pressed" if pressed else "released (the belt waits for staff)")
+
+    def _reader(self, arg: tuple[str, str]) -> None:
+        name, state = arg
+        self.readers_state[name] = state
+        self._alarm(name.replace("_", "-"), "reader_lost", state == "lost")
+        self.runtime.refresh_status()
+
+    def _alarm(self, part: str, code: str, active: bool) -> None:
+        """Raise or clear an alarm: in the retained status and as a `returns.alarm` event."""
+        key = (part, code)
+        if (key in self.alarms) == active:
+            return
+        since = datetime.now(UTC) if active else self.alarms.pop(key)
+        if active:
+            self.alarms[key] = since
+        self.runtime.set_alarm(f"{part}:{code}", active)
+        self.runtime.emit(RETURNS_ALARM, BoxAlarm(part=part, alarm=code, active=active,
+                                                  since=since))
+        log.warning("alarm %s at %s %s", code, part, "raised" if active else "cleared")
+
+    # --- cards, visits, staff ------------------------------------------------------------
+
+    def _card(self, read: CardRead) -> None:
+        """A card: staff open the maintenance view; a patron starts a visit (and, where the
+        flap needs a card, opens it when lockd's rules allow)."""
+        uid = normalise_uid(read.uid) if read.kind == "uid" else read.uid
+        hashed, entry = self.runtime.listed(uid)
+        if entry is not None and entry.staff:
+            self.staff_open = True
+            if read.reply is not None:
+                read.reply("staff")
+            self._show()
+            return
+        if self.cfg.box.flap_requires_card:
+            synced = self.runtime.synced_at(ALLOWLIST)
+            verdict = decide(entry, self.cfg.box.flap_policy, Situation(
+                today=datetime.now(UTC).date(), open_now=True,
+                list_age=None if synced is None else time.time() - synced))
+            if read.reply is not None:
+                read.reply(verdict)
+            if verdict != GRANTED:
+                self._show("rejected", verdict)
+                return
+            self.flap_until = time.monotonic() + self.cfg.box.flap_open_seconds
+            self.pins.open_flap(True)
+        elif read.reply is not None:
+            read.reply(GRANTED)
+        self._open_visit()
+        self.visit.card = hashed
+        self.visit.email_on_file = entry is not None
+        self._show()
+
+    def _open_visit(self) -> None:
+        if not self.visit.number:
+            self._visits += 1
+            self.visit = Visit(self._visits, lang=self.visit.lang)
+        self.visit.last_at = time.monotonic()
+
+    def _add_to_visit(self, item: Item) -> None:
+        self.visit.items = [i for i in self.visit.items if i.barcode != item.barcode
+                            or i.refusal is not None] + [returned(item)]
+        self.visit.last_at = time.monotonic()
+
+    def _action(self, action: Action) -> None:
+        kind = action.kind
+        if kind.startswith("finish_"):
+            self._finish(kind)
+        elif kind == "language" and action.arg in self.cfg.box.languages:
+            self.visit.lang = action.arg
+            self._show()
+        elif kind == "bin_emptied" and action.arg in self.capacity:
+            n = self.ledger.emptied(action.arg)
+            if self.sim is not None:
+                self.sim.empty(action.arg)
+            log.warning("bin %s emptied by staff (%d items)", action.arg, n)
+            self._check_bins()
+            self._show()
+        elif kind == "leave_staff":
+            self.staff_open = False
+            self._show()
+        elif kind == "belt_restart":
+            self._restart_belt()
+
+    def _restart_belt(self) -> None:
+        """Staff cleared the jam or the e-stop: jammed items are in their hands, the belt runs."""
+        if self.pins.estop is not None and self.pins.estop.is_pressed:
+            self._show("wait", "e_stop")
+            return
+        for item in self.ledger.jammed():
+            self.ledger.move(item, "cleared")
+        self._alarm("belt", "jam", False)
+        self._alarm("e_stop", "e_stop", False)
+        self.estopped = False
+        if self.current is not None and self.current.state == "diverted":
+            self._divert(self.current)
+        self._next()
+        self._show()
+
+    def _finish(self, how: str) -> None:
+        """End the visit with its receipt printed, e-mailed or not wanted."""
+        visit, code = self.visit, None
+        taken = [i for i in visit.items if i.refusal is None]
+        if taken and how != "finish_none":
+            lines = receipt_lines(taken, self.cfg.box.library, self.cfg.box.branch_name,
+                                  datetime.now(), visit.lang)
+            if how == "finish_print":
+                code = self._print(lines)
+            elif how == "finish_email" and visit.card is not None:
+                self.runtime.emit(wire.RECEIPT_EMAIL, wire.ReceiptEmail(
+                    card=visit.card, lang=visit.lang, subject=self.cfg.box.library,
+                    lines=[wire.ReceiptLine(style=x.style, text=x.text) for x in lines]))
+        self.visit = Visit(0, lang=self.cfg.box.languages[0])
+        self.goodbye_until = time.monotonic() + GOODBYE_FOR
+        self._show("goodbye", code, items=visit)
+
+    def _print(self, lines: list[Any]) -> str | None:
+        try:
+            printer = open_printer(self.cfg.printer)
+        except PrinterUnavailable as exc:
+            log.warning("receipt not printed: %s", exc.code)
+            return exc.code
+        try:
+            print_lines(printer, lines)
+        except PrinterUnavailable as exc:
+            log.warning("receipt not printed: %s", exc.code)
+            return exc.code
+        finally:
+            close_printer(printer)
+        return None
+
+    # --- what the display shows -----------------------------------------------------------
+
+    def _show(self, screen: Screen | None = None, code: str | None = None,
+              items: Visit | None = None) -> None:
+        if screen is None:
+            screen, code = self._screen()
+        visit = items or self.visit
+        self.display.show(View(
+            screen=screen, lang=visit.lang, items=tuple(visit.items),
+            offline=not self.runtime.central_up, card=visit.card is not None,
+            email_on_file=visit.email_on_file, printer=self.cfg.printer.kind != "none",
+            code=code, staff=self.staff_view() if screen == "staff" else None))
+
+    def _screen(self) -> tuple[Screen, str | None]:
+        if self.staff_open:
+            return "staff", None
+        if self.estopped:
+            return "wait", "e_stop"
+        if ("belt", "jam") in self.alarms:
+            return "wait", "jam"
+        lost = [n for n, s in self.readers_state.items() if s == "lost"]
+        if lost or self.cfg.sorting.fallback in self.full:
+            return "closed", "reader_lost" if lost else "bins_full"
+        if self.goodbye_until:
+            return "goodbye", None
+        if self.visit.items:
+            return "taken", None
+        return "idle", None
+
+    def staff_view(self) -> StaffView:
+        """Bins and what lies in them, alarms, sensors, the outbox and the link."""
+        counts = self.ledger.counts()
+        jammed = self.ledger.jammed()
+        return StaffView(
+            bins=tuple(BinState(b, counts.get(b, 0), cap, b in self.full,
+                                tuple(i.barcode for i in self.ledger.bin_items(b)[:50]))
+                       for b, cap in self.capacity.items()),
+            alarms=tuple(sorted(f"{part}:{code}" for part, code in self.alarms)),
+            sensors=tuple(self.pins.sensors()), outbox=self.runtime.health().outbox_depth,
+            online=self.runtime.central_up, jammed=jammed[-1].barcode if jammed else None)
