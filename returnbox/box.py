@@ -204,21 +204,23 @@ class ReturnBox:
         self._identify(read)
 
     def _identify(self, read: CardRead) -> None:
-        code = self._out_of_service()
-        if code is not None:
+        # an item already in a bin: nothing is sent to central and nothing moves
+        code = self._out_of_service() or (
+            "already_returned" if self.ledger.in_box(read.uid) is not None else None)
+        detected, self.current = self.current, None
+        if code is not None and detected is None:
             self._refuse(read, code)
             return
-        if self.ledger.in_box(read.uid) is not None:
-            self._refuse(read, "already_returned")   # a second read: nothing sent, nothing moved
-            return
         self._open_visit()
-        detected, self.current = self.current, None
         item = (self.ledger.move(detected, "identified", barcode=read.uid)
                 if detected is not None else
                 self.ledger.new(self.visit.number, "identified", read.uid, self.visit.card))
         if read.reply is not None:
             self.replies[item.id] = read.reply
-        self._check_in(item)
+        if code is not None:
+            self._reject(item, code)
+        else:
+            self._check_in(item)
 
     def _check_in(self, item: Item) -> None:
         """Ask central (same id on every retry); unreachable: route from the datasets, queue."""

@@ -1,0 +1,159 @@
+"""The return box through its real seams: MockFactory pins driven by the simulated belt, the
+simulated reader, a real broker and central."""
+
+import pytest
+
+from returnbox.views import Action
+from tests.boxes import (
+    ANA,
+    STAFF,
+    insert,
+    items,
+    library,
+    returns,
+    screens,
+    settled,
+    start,
+    tap,
+)
+from tests.harness import wait_for
+
+
+@pytest.fixture
+def lib(net):
+    """The library with items on loan, and central running."""
+    s = library(net)
+    net.start_central()
+    return s
+
+
+@pytest.fixture
+def box(net, lib, tmp_path):
+    """A started box that sees central."""
+    b = start(net, tmp_path)
+    yield b
+    b.stop()
+
+
+def test_each_route_lands_in_its_bin_and_is_checked_in_once(net, box):
+    """Reshelve, hold shelf, transit and an item with a CD go to their rules' bins; an unknown
+    barcode is not taken; central closed each loan once."""
+    answers: list[str] = []
+    for barcode in ("B1", "H1", "T1", "K1", "NOPE"):
+        insert(box, barcode, answers)
+        wait_for(lambda b=barcode: any(r[0] == b for r in items(box)) and settled(box, 1),
+                 what=f"{barcode} settled")
+    wait_for(lambda: settled(box, 5), what="all items settled")
+    assert [(r[0], r[1], r[2], r[3], r[4]) for r in items(box)] == [
+        ("B1", "arrived", "shelf", "reshelve", None),
+        ("H1", "arrived", "holds", "hold_shelf", None),
+        ("T1", "arrived", "transit", "transit", None),
+        ("K1", "arrived", "staff", "reshelve", None),
+        ("NOPE", "rejected", "", "reject", "item_unknown")]
+    assert box.sim.delivered == ["shelf", "holds", "transit", "staff"]
+    for barcode in ("B1", "H1", "T1", "K1"):
+        assert len(returns(net, barcode)) == 1
+    assert answers == ["returned: reshelve -> bin shelf", "returned: hold_shelf -> bin holds",
+                       "returned: transit -> bin transit", "returned: reshelve -> bin staff",
+                       "item_unknown"]
+    assert ("rejected", "item_unknown") in screens(box)
+    assert box.display.last.screen == "rejected" and not box.pins.motor.value
+    assert [i.barcode for i in box.display.shown[-2].items] == ["B1", "H1", "T1", "K1"]
+
+
+def test_the_same_item_twice_is_a_no_op_with_a_clear_message(net, box):
+    """A second return of an item already in a bin sends nothing and moves nothing: the patron
+    is told and keeps it."""
+    answers: list[str] = []
+    insert(box, "B1", answers)
+    wait_for(lambda: settled(box, 1), what="B1 in its bin")
+    insert(box, "B1", answers)
+    wait_for(lambda: len(answers) == 2, what="second answer")
+    assert answers[1] == "already_returned"
+    assert [r[:5] for r in items(box)] == [("B1", "arrived", "shelf", "reshelve", None),
+                                           ("B1", "rejected", "", "reject", "already_returned")]
+    assert len(returns(net, "B1")) == 1
+    assert box.display.last.code == "already_returned"
+    assert box.sim.delivered == ["shelf"]
+
+
+def test_a_full_bin_sends_items_to_the_fallback_and_raises_bin_full(net, lib, tmp_path):
+    """With the shelf bin at capacity, the next reshelve item goes to the fallback bin; staff
+    emptying it puts it back in use."""
+    box = start(net, tmp_path, bins={"shelf": 1})
+    try:
+        insert(box, "B1")
+        wait_for(lambda: settled(box, 1), what="B1 in the shelf bin")
+        wait_for(lambda: "shelf:bin_full" in box.runtime.health().alarms, what="bin_full")
+        insert(box, "B2")
+        wait_for(lambda: settled(box, 2), what="B2 in a bin")
+        assert [r[2] for r in items(box)] == ["shelf", "later"]
+        box.display.tap(Action("bin_emptied", "shelf"))
+        wait_for(lambda: "shelf:bin_full" not in box.runtime.health().alarms,
+                 what="bin_full cleared")
+        insert(box, "B3")
+        wait_for(lambda: settled(box, 3), what="B3 in a bin")
+        assert items(box)[2][2] == "shelf"
+    finally:
+        box.stop()
+
+
+def test_a_jam_stops_the_belt_raises_an_alarm_and_tells_the_patron(net, box):
+    """No arrival within the jam timeout: belt off, `jam` alarm, the patron asked to wait; the
+    next item is refused until staff restart the belt."""
+    box.sim.jam = True
+    answers: list[str] = []
+    insert(box, "B1", answers)
+    wait_for(lambda: items(box)[0][1] == "jammed" if items(box) else False, what="jammed")
+    wait_for(lambda: "belt:jam" in box.runtime.health().alarms, what="jam alarm")
+    assert not box.pins.motor.value
+    wait_for(lambda: box.display.last.screen == "wait" and box.display.last.code == "jam",
+             what="patron told to wait")
+    insert(box, "B2", answers)
+    wait_for(lambda: answers[-1:] == ["jam"], what="B2 refused")
+    box.sim.jam = False
+    tap(box, STAFF)
+    wait_for(lambda: box.display.last.screen == "staff", what="the staff view")
+    assert box.display.last.staff.jammed == "B1"
+    box.display.tap(Action("belt_restart"))
+    wait_for(lambda: "belt:jam" not in box.runtime.health().alarms, what="jam cleared")
+    assert items(box)[0][1] == "cleared"
+    insert(box, "B2")
+    wait_for(lambda: settled(box, 2) and len(items(box)) == 2, what="B2 taken after restart")
+    assert len(returns(net, "B1")) == 1 and len(returns(net, "B2")) == 1
+
+
+def test_e_stop_stops_the_belt_at_once_and_resumes_only_after_release_and_staff(net, box):
+    """An e-stop while an item travels stops the motor; release alone does not restart it."""
+    box.sim.travel_time = 2.0
+    insert(box, "B1")
+    wait_for(lambda: box.pins.motor.value, what="belt running")
+    box.sim.press_estop(True)
+    wait_for(lambda: not box.pins.motor.value, what="belt stopped")
+    wait_for(lambda: "e_stop:e_stop" in box.runtime.health().alarms, what="e_stop alarm")
+    box.sim.press_estop(False)
+    box.display.tap(Action("language", "sl"))   # a later event: the release was handled before
+    wait_for(lambda: box.display.last.lang == "sl", what="language")
+    assert not box.pins.motor.value and box.display.last.code == "e_stop"
+    box.sim.travel_time = 0.2
+    box.display.tap(Action("belt_restart"))
+    wait_for(lambda: settled(box, 1), what="B1 arrived after the restart")
+    assert items(box)[0][1:3] == ("arrived", "shelf")
+    assert "e_stop:e_stop" not in box.runtime.health().alarms
+
+
+def test_a_staff_card_opens_the_maintenance_view_with_bins_and_items(net, box):
+    """Bins with their counts and items, sensors, outbox and link; a patron card does not."""
+    insert(box, "B1")
+    wait_for(lambda: settled(box, 1), what="B1 in its bin")
+    tap(box, ANA)
+    wait_for(lambda: box.display.last.card, what="Ana's visit")
+    assert box.display.last.screen == "taken"
+    tap(box, STAFF)
+    wait_for(lambda: box.display.last.screen == "staff", what="the staff view")
+    staff = box.display.last.staff
+    shelf = next(b for b in staff.bins if b.name == "shelf")
+    assert (shelf.count, shelf.items, shelf.full) == (1, ("B1",), False)
+    assert staff.online and ("entry", False) in staff.sensors
+    box.display.tap(Action("leave_staff"))
+    wait_for(lambda: box.display.last.screen != "staff", what="staff view left")
