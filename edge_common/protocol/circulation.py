@@ -268,4 +268,4 @@ LOAN_RENEW = request("loan.renew", Renew, Renewals, senders={"kiosk", "signpad"}
 HOLD_PLACE = request("hold.place", HoldPlace, HoldPlaced, senders={"kiosk"})
 HOLD_CANCEL = request("hold.cancel", HoldCancel, HoldCancelled, senders={"kiosk"})
 PAYMENT_RECORD = event("payment.record", Payment, Paid, senders={"kiosk"})
-RECEIPT_EMAIL = event("receipt.email", ReceiptEmail, Queued, senders={"kiosk"})
+RECEIPT_EMAIL = event("receipt.email", ReceiptEmail, Queued, senders={"kiosk", "returnbox"})
