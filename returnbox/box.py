@@ -76,6 +76,7 @@ class ReturnBox:
         self.flap_until = 0.0
         self.goodbye_until = 0.0
         self.offline_since: float | None = None
+        self.resume_at = 0.0
         self.full: set[str] = set()
         self._thread = threading.Thread(target=self._run, name="returnbox", daemon=True)
 
@@ -146,12 +147,13 @@ class ReturnBox:
         handlers[kind](arg)
 
     def _resume(self) -> None:
-        """Carry on with every item a restart found unfinished, oldest first."""
+        """Find every item a restart left unfinished; they carry on, oldest first, once central
+        answers or `start_grace` has passed (then offline)."""
         self.resuming.extend(self.ledger.unfinished())
         if self.resuming:
             log.warning("resuming %d unfinished item(s)", len(self.resuming))
+        self.resume_at = time.monotonic() + self.cfg.box.start_grace
         self._check_bins()
-        self._next()
         self._show()
 
     def _tick(self) -> None:
@@ -165,6 +167,9 @@ class ReturnBox:
         if self.flap_until and now >= self.flap_until:
             self.flap_until = 0.0
             self.pins.open_flap(False)
+        if self.resuming and self.current is None and (
+                self.runtime.central_up or now >= self.resume_at):
+            self._next()
         if self.goodbye_until and now >= self.goodbye_until:
             self.goodbye_until = 0.0
             self._show()

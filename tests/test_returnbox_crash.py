@@ -1,0 +1,160 @@
+"""kill -9 of the return box daemon at every state of an item: on restart the item is checked in
+once and ends in one bin (or in an alarm); garbage from the scanner costs only itself.
+
+The daemon runs as its own process on a pty scanner and the simulated belt; the test-only
+`LIBEDGE_RETURNBOX_CRASH_AT` makes it kill itself (SIGKILL) right after committing a state.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+import tomli_w
+
+from returnbox.ledger import CRASH_ENV, Ledger
+from tests.boxes import config, items, library, returns, settled
+from tests.harness import wait_for
+from tests.ptypair import close_quietly, pty_pair
+
+
+@pytest.fixture
+def lib(net):
+    """The library with items on loan (central is started by each test)."""
+    return library(net)
+
+
+@pytest.fixture
+def scanner(tmp_path):
+    """A pty standing in for the USB scanner: write to `.fd`, the daemon reads `.link`."""
+    link = tmp_path / "scanner"
+    controller, device = pty_pair(str(link))
+    yield controller, str(link)
+    close_quietly(controller, device)
+
+
+class Daemon:
+    """`python -m returnbox.daemon` on a config file, started and stopped by the test."""
+
+    def __init__(self, path, log_path):
+        self.path, self.log_path = path, log_path
+        self.log = open(log_path, "ab")
+        self.started_at = 0
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, crash_at: str | None = None) -> None:
+        env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+        if crash_at:
+            env[CRASH_ENV] = crash_at
+        self.started_at = self.log_path.stat().st_size
+        self.proc = subprocess.Popen([sys.executable, "-m", "returnbox.daemon", "--config",
+                                      str(self.path)], env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def ready(self, online: bool = True) -> None:
+        """Wait until the daemon's scanner is open (a scanner's bytes before that are lost)
+        and, if `online`, until it sees central."""
+        for line in [b"reader scanner ready"] + ([b"central is serving"] if online else []):
+            wait_for(lambda x=line: x in self.log_path.read_bytes()[self.started_at:],
+                     what=line.decode())
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def daemon(net, lib, tmp_path, scanner):
+    """The box's config as a file, with the pty as its scanner; the daemon is not started."""
+    cfg = config(net, tmp_path, reader={"kind": "serial", "url": scanner[1], "name": "scanner"})
+    raw = _without_none(msgspec.to_builtins(cfg))
+    path = tmp_path / "returnbox.toml"
+    path.write_text(tomli_w.dumps(raw))
+    d = Daemon(path, tmp_path / "daemon.log")
+    d.ledger = f"{cfg.device.data_dir}/returnbox.db"
+    yield d
+    d.stop()
+    d.log.close()
+
+
+def _without_none(value):
+    """A config as TOML can hold it: unset (None) keys left out."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def scan(scanner, data: bytes) -> None:
+    """Bytes from the scanner."""
+    os.write(scanner[0], data)
+
+
+@pytest.mark.parametrize("state", ["identified", "checked_in", "diverted", "arrived"])
+def test_killed_at_each_online_state_the_item_is_checked_in_once_and_lands(net, daemon, scanner,
+                                                                           state):
+    """Killed right after committing `state`, restarted: B1 ends in the shelf bin, checked in
+    exactly once."""
+    net.start_central()
+    daemon.start(crash_at=state)
+    daemon.ready()
+    scan(scanner, b"B1\r\n")
+    daemon.proc.wait(30)
+    assert daemon.proc.returncode == -signal.SIGKILL
+    assert items(daemon.ledger)[0][1] == state
+    daemon.start()
+    wait_for(lambda: settled(daemon.ledger, 1), what="B1 resumed to its end")
+    assert items(daemon.ledger) == [("B1", "arrived", "shelf", "reshelve", None, 0)]
+    assert len(returns(net, "B1")) == 1
+
+
+def test_killed_after_queueing_offline_the_return_is_sent_once(net, daemon, scanner):
+    """Offline, killed right after `queued` is committed (before or after the outbox has it):
+    the restarted box queues it once and it lands; central applies it once when it comes."""
+    daemon.start(crash_at="queued")
+    daemon.ready(online=False)
+    scan(scanner, b"B1\r\n")
+    daemon.proc.wait(30)
+    daemon.start()
+    wait_for(lambda: settled(daemon.ledger, 1), what="B1 resumed to its end")
+    assert items(daemon.ledger)[0][1:] == ("arrived", "later", "sort_later", None, 1)
+    net.start_central()
+    wait_for(lambda: returns(net, "B1"), what="central applied the queued return")
+    assert len(returns(net, "B1")) == 1
+
+
+def test_an_item_only_seen_by_the_eye_when_the_power_went_is_given_back(net, daemon, tmp_path):
+    """`detected` (nothing read yet) at a restart: the item is not taken, nothing is sent."""
+    os.makedirs(os.path.dirname(daemon.ledger), exist_ok=True)
+    ledger = Ledger(daemon.ledger)
+    ledger.new(1, "detected", at=datetime.now(UTC))
+    ledger.close()
+    net.start_central()
+    daemon.start()
+    wait_for(lambda: settled(daemon.ledger, 1), what="the unread item handled")
+    assert items(daemon.ledger) == [("", "rejected", "", "reject", "item_unreadable", 0)]
+
+
+def test_garbage_from_the_scanner_is_logged_with_a_code_and_the_box_carries_on(
+        net, daemon, scanner, tmp_path):
+    """Binary noise, an over-long line and unprintable bytes: each logged with its code; the
+    next good read is taken."""
+    net.start_central()
+    daemon.start()
+    daemon.ready()
+    scan(scanner, bytes(range(256)) + b"\r\n" + b"X" * 500 + b"\n\x01\x02\x7f\n\xff\xfe\r\n")
+    scan(scanner, b"B1\r\n")
+    wait_for(lambda: settled(daemon.ledger, 1), what="B1 taken after the garbage")
+    log = (tmp_path / "daemon.log").read_text(errors="replace")
+    assert "card_data_invalid" in log
+    assert items(daemon.ledger) == [("B1", "arrived", "shelf", "reshelve", None, 0)]
+    assert daemon.proc.poll() is None
