@@ -366,8 +366,10 @@ class ReturnBox:
     def _reader(self, arg: tuple[str, str]) -> None:
         name, state = arg
         self.readers_state[name] = state
-        self._alarm(name.replace("_", "-"), "reader_lost", state == "lost")
+        self._alarm(name, "reader_lost", state == "lost")
         self.runtime.refresh_status()
+        if self.current is None:
+            self._show()
 
     def _alarm(self, part: str, code: str, active: bool) -> None:
         """Raise or clear an alarm: in the retained status and as a `returns.alarm` event."""

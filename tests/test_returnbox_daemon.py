@@ -1,6 +1,8 @@
 """The return box through its real seams: MockFactory pins driven by the simulated belt, the
 simulated reader, a real broker and central."""
 
+import os
+
 import pytest
 
 from returnbox.views import Action
@@ -17,6 +19,7 @@ from tests.boxes import (
     tap,
 )
 from tests.harness import wait_for
+from tests.ptypair import close_quietly, pty_pair
 
 
 @pytest.fixture
@@ -157,3 +160,41 @@ def test_a_staff_card_opens_the_maintenance_view_with_bins_and_items(net, box):
     assert staff.online and ("entry", False) in staff.sensors
     box.display.tap(Action("leave_staff"))
     wait_for(lambda: box.display.last.screen != "staff", what="staff view left")
+
+
+def test_a_lost_scanner_closes_the_box_with_an_alarm_until_it_is_back(net, lib, tmp_path):
+    """Unplugged: `reader_lost` in the status and a closed screen; plugged back: open again."""
+    link = str(tmp_path / "scanner")
+    controller, device = pty_pair(link)
+    box = start(net, tmp_path, reader={"kind": "serial", "url": link, "name": "scanner"})
+    try:
+        wait_for(lambda: box.readers_state["item_reader"] == "ok", what="scanner open")
+        close_quietly(controller, device)
+        os.unlink(link)
+        wait_for(lambda: "item_reader:reader_lost" in box.runtime.health().alarms,
+                 what="reader_lost raised")
+        wait_for(lambda: box.display.last.screen == "closed", what="the box closed")
+        assert box.display.last.code == "reader_lost"
+        controller, device = pty_pair(link)
+        wait_for(lambda: "item_reader:reader_lost" not in box.runtime.health().alarms,
+                 what="reader_lost cleared")
+        os.write(controller, b"B1\r\n")
+        wait_for(lambda: settled(box, 1), what="B1 taken")
+    finally:
+        box.stop()
+        close_quietly(controller, device)
+
+
+def test_offline_for_too_long_raises_an_alarm_cleared_when_central_is_back(net, tmp_path):
+    """No central for `offline_alarm_minutes`: `offline_too_long`, as an event central gets."""
+    library(net)
+    box = start(net, tmp_path, offline_alarm_minutes=0.01)
+    try:
+        wait_for(lambda: "link:offline_too_long" in box.runtime.health().alarms,
+                 what="offline_too_long raised")
+        net.start_central()
+        wait_for(lambda: "link:offline_too_long" not in box.runtime.health().alarms,
+                 what="offline_too_long cleared")
+        wait_for(lambda: box.runtime.health().outbox_depth == 0, what="alarm events delivered")
+    finally:
+        box.stop()
