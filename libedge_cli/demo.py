@@ -1,5 +1,5 @@
-"""`make demo`: a private broker, central on SQLite with sample cards, two simulated locks and,
-where there is a screen, a kiosk."""
+"""`make demo`: a private broker, central on SQLite with sample cards, two simulated locks, a
+return box with a simulated belt and, where there is a screen, a kiosk."""
 
 import os
 import secrets
@@ -28,6 +28,8 @@ LOCKS = {"lock-1": [("toilet-1", "toilet", 17), ("reading-room", "reading_room",
          "lock-2": [("entrance", "entrance", 17)]}
 
 
+RETURNBOX = "returnbox-1"
+DAEMONS = {"lockd": "lockd.daemon", "kiosk": "kiosk.daemon", "returnbox": "returnbox.daemon"}
 WEB_PASSWORD = "libedge-demo"   # the demo's staff sign in to the web pages with it
 
 
@@ -71,6 +73,31 @@ def _kiosk_config(root: Path) -> dict[str, Any]:
             "printer": {"kind": "dummy"}, "payment": {"kind": "simulated"}}
 
 
+def _returnbox_config(root: Path) -> dict[str, Any]:
+    """The demo return box's config as central keeps it: simulated scanner, card reader and belt
+    on mock pins, five bins sorted by hold, transit, attachments, children's books and the rest."""
+    bins = [("holds", 5), ("transit", 8), ("children", 11), ("shelf", 14), ("later", 20)]
+    return {
+        "item_reader": {"kind": "sim", "socket": str(root / "doors" / "returnbox.sock"),
+                        "name": "returnbox"},
+        "card_reader": {"kind": "sim", "socket": str(root / "doors" / "returnbox-card.sock"),
+                        "name": "returnbox-card"},
+        "gpio": {"pin_factory": "mock", "entry_pin": 2, "motor_pin": 3, "estop_pin": 4},
+        "bins": [{"name": name, "diverter_pin": pin, "arrival_pin": pin + 1,
+                  "full_pin": pin + 2, "capacity": 20} for name, pin in bins],
+        "sorting": {"fallback": "later", "sort_later": "later", "rules": [
+            {"bin": "holds", "routes": ["hold_shelf"]},
+            {"bin": "later", "warnings": ["attachments"]},
+            {"bin": "transit", "routes": ["transit"]},
+            {"bin": "children", "routes": ["reshelve"], "categories": ["children"]},
+            {"bin": "shelf", "routes": ["reshelve"]}]},
+        "box": {"library": "City Library", "branch_name": "Central Library",
+                "travel_time": 0.5, "jam_timeout": 5.0},
+        "printer": {"kind": "dummy"},
+        "simulator": {"belt": True, "travel_time": 0.5},
+    }
+
+
 def has_screen() -> bool:
     """Whether a kiosk window can be shown here."""
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
@@ -92,6 +119,7 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None,
     stack = Stack(root, root / "central.db")
     central = stack.broker.add(Account("central-1", secrets.token_urlsafe(16), service=True))
     devices = {dev: ("lockd", _lock_config(root, dev)) for dev in LOCKS}
+    devices[RETURNBOX] = ("returnbox", _returnbox_config(root))
     if kiosk:
         devices["kiosk-1"] = ("kiosk", _kiosk_config(root))
     stopping = []
@@ -101,9 +129,9 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None,
     try:
         stack.start()
         web = f"127.0.0.1:{web_port or _web_port()}"
-        shelf = _start_daemons(root, stack, central, devices, procs, web)
+        shelf, lent = _start_daemons(root, stack, central, devices, procs, web)
         _wait_for_web(web, procs["web"])
-        _banner(root, stack, shelf if kiosk else None, web)
+        _banner(root, stack, shelf if kiosk else None, lent, web)
         end = time.monotonic() + duration if duration else None
         while not stopping and (end is None or time.monotonic() < end):
             for name, proc in procs.items():
@@ -124,16 +152,20 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None,
 
 def _start_daemons(root: Path, stack: Stack, central: Account,
                    devices: dict[str, tuple[str, dict[str, Any]]],
-                   procs: dict[str, subprocess.Popen[bytes]], web: str) -> list[str]:
+                   procs: dict[str, subprocess.Popen[bytes]],
+                   web: str) -> tuple[list[str], list[str]]:
     """Invite the devices and let each enrol over HTTPS, as a Pi does on its first boot; start
     central, the web pages (at `web`, HOST:PORT) and the devices into `procs`; returns
-    barcodes of books on the shelf."""
+    barcodes of books on the shelf and of books on loan."""
     db = open_store(str(root / "central.db"))
     sites.open_site(db, SITE)
     _sample_library(db)
     configs = {dev: enrol(stack.invite(db, dev, SITE, kind, config),
                           root / "devices" / dev / "etc", root / "devices" / dev).config
                for dev, (kind, config) in devices.items()}
+    lent = [b for (b,) in db.execute(
+        "SELECT i.barcode FROM items i JOIN loans l ON l.item_id = i.id WHERE l.returned_at IS"
+        " NULL AND i.home_branch = ? ORDER BY l.id LIMIT 3", [SITE]).fetchall()]
     shelf = [b for (b,) in db.execute(
         "SELECT barcode FROM items WHERE home_branch = ? AND at_branch = ? AND category = 'book'"
         " AND status = 'available' AND id NOT IN (SELECT item_id FROM loans WHERE returned_at"
@@ -146,13 +178,12 @@ def _start_daemons(root: Path, stack: Stack, central: Account,
     commands = {"central": ["central.service", "--config", str(root / "central.toml")],
                 "web": ["libedge_cli", "web", "--db", str(root / "central.db"), "--listen", web]}
     for dev, (kind, _) in devices.items():
-        daemon = "lockd.daemon" if kind == "lockd" else "kiosk.daemon"
-        commands[dev] = [daemon, "--config", str(configs[dev])]
+        commands[dev] = [DAEMONS[kind], "--config", str(configs[dev])]
     for name, args in commands.items():
         procs[name] = subprocess.Popen([sys.executable, "-m", *args],
                                        stdout=open(root / "logs" / f"{name}.log", "ab"),
                                        stderr=subprocess.STDOUT)
-    return shelf
+    return shelf, lent
 
 
 def _wait_for_web(web: str, proc: subprocess.Popen[bytes], seconds: float = 30.0) -> None:
@@ -202,7 +233,8 @@ NO_KIOSK = """No screen here, so no kiosk window (run `libedge demo --kiosk` whe
 `python -m kiosk.screenshots --out shots` draws every kiosk screen offscreen)."""
 
 
-def _banner(root: Path, stack: Stack, shelf: list[str] | None, web: str) -> None:
+def _banner(root: Path, stack: Stack, shelf: list[str] | None, lent: list[str],
+            web: str) -> None:
     db = root / "central.db"
     broker = stack.broker
     doors = ", ".join(d for ds in LOCKS.values() for d, _, _ in ds)
@@ -215,6 +247,7 @@ libedge demo is running (state in {root})
            one-time token, as a Pi does on its first boot)
   central  SQLite store {db}
   locks    lock-1, lock-2 with simulated readers and relays (gpiozero MockFactory)
+  returns  returnbox-1 with a simulated scanner, card reader and belt with five bins
   doors    {doors}
   web      http://{web}/ (staff pages: sign in as facilities or admin, password {WEB_PASSWORD})
 
@@ -223,6 +256,9 @@ Tap a card at a door (in another terminal, with .venv/bin on PATH):
 Sample cards:
 {cards}
 {KIOSK.format(*shelf) if shelf else NO_KIOSK}
+Return a book that is on loan ({', '.join(lent)}) at the return box (prints the route and
+the bin, or why it was refused):
+    libedge tap returnbox {lent[0] if lent else 'BARCODE'}
 Watch the access log:         libedge admin access-log --db {db} -f
 The fleet (first: export LIBEDGE_DB={db} LIBEDGE_PROVISION={stack.settings}):
     libedge admin device list                    (--json; device show lock-1)

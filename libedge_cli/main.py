@@ -9,6 +9,7 @@ from central.admin_cli import admin, device_list, rejected_summary
 from edge_common.errors import EdgeError
 from edge_common.readers import send_sim_tap
 from lockd.decision import GRANTED
+from returnbox import RETURNED
 
 USAGE_CODES: list[tuple[type[click.UsageError], str]] = [
     (click.MissingParameter, "missing_value"), (click.BadParameter, "bad_value"),
@@ -49,11 +50,13 @@ cli.add_command(admin)
               help="Seconds to wait for the device's answer; 0 sends the card and does not ask.")
 def tap(door: str, card: str, run_dir: str, socket_path: str | None, wait: float) -> None:
     """Present CARD (a UID like 04A1B2C3 or a barcode) at DOOR's simulated reader and print
-    what the device decided: "granted", or "refused: " and the door's reason.
+    what the device decided: "granted", or "refused: " and the door's reason. At the return
+    box (DOOR "returnbox") CARD is an item's barcode: it prints "returned: " with the route
+    and the bin, or "refused: " and why the item was not taken.
 
     \b
     Exit status:
-      0  granted (or sent without asking, --wait 0)
+      0  granted or returned (or sent without asking, --wait 0)
       1  refused
       2  the reader could not be reached: nothing was presented
       3  presented, but the device gave no answer in time (a kiosk's
@@ -70,8 +73,8 @@ def tap(door: str, card: str, run_dir: str, socket_path: str | None, wait: float
     elif answer is None:
         click.echo(f"presented {card} at {door}; the device gave no answer within {wait:g} s")
         raise SystemExit(3)
-    elif answer == GRANTED:
-        click.echo(GRANTED)
+    elif answer == GRANTED or answer.startswith(RETURNED):
+        click.echo(answer)
     else:
         click.echo(f"refused: {answer}")
         raise SystemExit(1)

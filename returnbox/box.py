@@ -28,6 +28,7 @@ from edge_common.readers import CardRead, CardReader, normalise_uid, open_reader
 from edge_common.runtime import DeviceRuntime
 from kiosk.receipt import PrinterUnavailable, close_printer, open_printer, print_lines
 from lockd.decision import GRANTED, Situation, decide
+from returnbox import RETURNED
 from returnbox.belt import BeltPins
 from returnbox.checkin import Checkins
 from returnbox.config import ReturnboxConfig
@@ -261,7 +262,7 @@ class ReturnBox:
         if item.state != "diverted":
             item = self.ledger.move(item, "diverted")
         self.current = item
-        self._answer(item, f"returned: {item.route} -> bin {item.bin}"
+        self._answer(item, f"{RETURNED}{item.route} -> bin {item.bin}"
                            + (" (offline: confirmed later)" if item.offline else ""))
         self._add_to_visit(item)
         if self.estopped:

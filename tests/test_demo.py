@@ -26,8 +26,9 @@ def libedge(*args):
 
 
 def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
-    """The demo syncs both locks, grants and refuses taps, refuses a card blocked meanwhile, runs
-    central's command, and stops on Ctrl-C."""
+    """The demo syncs both locks and the return box, grants and refuses taps, takes a book back
+    at the box and says where it went, refuses a card blocked meanwhile, runs central's command,
+    and stops on Ctrl-C."""
     run = tmp_path / "demo-run"
     out = open(tmp_path / "demo.out", "w+")
     demo = subprocess.Popen([*CLI, "demo", "--run-dir", str(run), *WEB], stdout=out,
@@ -40,17 +41,17 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
             """Whether both locks are online with an allow-list past version 0."""
             *lines, refused = libedge("status", "--db", db).stdout.splitlines()
             assert refused.startswith("refused events: "), refused
-            return len(lines) == 2 and all(" online " in x and "allowlist:v0" not in x
+            return len(lines) == 3 and all(" online " in x and "allowlist:v0" not in x
                                            and "allowlist:v" in x for x in lines)
 
-        wait_for(synced, timeout=30, what="both locks online with their allow-lists")
+        wait_for(synced, timeout=30, what="both locks and the box online with allow-lists")
         web = re.search(r"web +(http://\S+)", (tmp_path / "demo.out").read_text()).group(1)
         with httpx.Client(base_url=web) as client:
             token = client.get("/login").cookies["libedge_login"]
             signed = client.post("/login", data={"csrf": token, "staff": "facilities",
                                                  "password": WEB_PASSWORD})
             assert signed.status_code == 303 and client.get("/fleet").text.count(
-                'class="state">online') == 2
+                'class="state">online') == 3
         granted = libedge("tap", "--run-dir", str(run), "toilet-1", "04A1B2C3")
         assert (granted.returncode, granted.stdout) == (0, "granted\n"), granted
         refused = libedge("tap", "--run-dir", str(run), "entrance", "04D4E5F6")
@@ -75,6 +76,13 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
         wait_for(lambda: "toilet-1" in (last := libedge("admin", "access-log", "--db", db,
                                                         "--limit", "1").stdout)
                  and "blocked" in last, what="the refusal in the access log")
+        lent = re.search(r"libedge tap returnbox (\S+)",
+                         (tmp_path / "demo.out").read_text()).group(1)
+        returned = libedge("tap", "--run-dir", str(run), "returnbox", lent)
+        assert returned.returncode == 0 and returned.stdout.startswith("returned: ") and \
+            " -> bin " in returned.stdout, returned
+        again = libedge("tap", "--run-dir", str(run), "returnbox", lent)
+        assert (again.returncode, again.stdout) == (1, "refused: already_returned\n"), again
         bad = libedge("tap", "--run-dir", str(run), "no-such-door", "04A1B2C3")
         assert bad.returncode != 0 and "cannot reach the reader" in bad.stderr
         sent = libedge("admin", "command", "--db", db, "--staff", "admin", "lock-1", "open",
@@ -168,7 +176,8 @@ def test_demo_stops_everything_when_its_output_is_gone(tmp_path, sig):
         assert ready.wait(30), "demo ready"
         # a child just spawned may show an empty command line for a moment: wait for all five
         children = wait_for(lambda: (found := started_from(run, but=demo.pid)) and len(
-            found) == 5 and found, what="the broker, central, the web pages, lock-1 and lock-2")
+            found) == 6 and found, what="the broker, central, the web pages, lock-1, lock-2 and"
+                                        " returnbox-1")
         assert sum("mosquitto" in cmd for cmd in children.values()) == 1, children
         demo.stdout.close()  # tee is gone
         demo.send_signal(sig)
