@@ -68,24 +68,29 @@ class SimulatedBelt:
         return bool(self.factory.pin(pin).state) == self.gpio.active_high
 
     def _run(self) -> None:
-        started: float | None = None
-        while not self._stop.wait(0.005):
-            target = next((n for n, b in self.bins.items() if self._on(b.diverter_pin)), None)
-            if not self._on(self.gpio.motor_pin) or target is None:
-                started = None
-                continue
+        motor = self.factory.pin(self.gpio.motor_pin)
+        seen = len(motor.states)          # every change the box made, none missed
+        started: float | None = None      # when the current trip began (None: belt stopped)
+        releases: list[tuple[float, object]] = []
+        while not self._stop.wait(0.002):
             now = time.monotonic()
-            started = started or now
-            if now - started >= self.travel_time and not self.jam:
-                with self._lock:
-                    self.fill[target] += 1
-                    self.delivered.append(target)
-                    self._show_full(target)
-                self._pulse(self.bins[target].arrival_pin)
-                started = None
-                # the belt runs on until the box stops it: wait for that before the next item
-                while self._on(self.gpio.motor_pin) and not self._stop.wait(0.005):
-                    pass
+            for change in motor.states[seen:]:
+                started = now if bool(change.state) == self.gpio.active_high else None
+            seen = len(motor.states)
+            for at, pin in [r for r in releases if r[0] <= now]:
+                self.factory.pin(pin).drive_high()
+                releases.remove((at, pin))
+            target = next((n for n, b in self.bins.items() if self._on(b.diverter_pin)), None)
+            if started is None or target is None or self.jam or now - started < self.travel_time:
+                continue
+            started = None                # one item per trip: the box starts the next
+            with self._lock:
+                self.fill[target] += 1
+                self.delivered.append(target)
+                self._show_full(target)
+            pin = self.bins[target].arrival_pin
+            self.factory.pin(pin).drive_low()
+            releases.append((now + PULSE, pin))
 
     def _show_full(self, bin: str) -> None:
         b = self.bins[bin]
