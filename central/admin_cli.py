@@ -196,7 +196,8 @@ def prune_processed(db_path: str, days: int) -> None:
 @DB_OPTION
 @click.option("--all", "show_all", is_flag=True, help="Also alarms that were cleared.")
 def alarms(db_path: str, show_all: bool) -> None:
-    """Door alarms (forced, held open, tamper, reader lost, fire release), newest first."""
+    """Door and return-box alarms (forced, held open, tamper, reader lost, fire release; jam,
+    bin full, e-stop, offline too long), newest first."""
     shown = alarms_now.latest(store_at(db_path), open_only=not show_all)
     for a in shown:
         click.echo(f"{a.at[:19]} {a.site}/{a.dev}/{a.door:<12} {a.alarm:<18} "

@@ -14,6 +14,7 @@ from paho.mqtt.properties import Properties
 
 from central import (  # noqa: F401 - handlers register
     access,
+    alarms,
     catch_up,
     commands,
     datasets,

@@ -77,6 +77,14 @@ CIRCULATION = frozenset({
     "bad_language",
     # why a queued notice was withdrawn instead of sent
     "hold_not_ready", "loan_returned", "loan_changed", "membership_renewed",
+    # an offline return central routed otherwise than the return box did (a staff alert)
+    "route_differs",
+})
+
+# What a return box says of an item's RFID tag by itself (returnbox.tags): unreadable, or
+# another library's ("not ours").
+TAGS = frozenset({
+    "tag_length", "tag_crc", "tag_version", "tag_id_invalid", "tag_not_ours",
 })
 
 # What the staff command line says besides the domain's refusals: its own usage and the store.
@@ -103,4 +111,4 @@ WEB = frozenset({
 })
 
 ALL = (frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION | STAFF_TOOLS | PROVISIONING
-       | WEB)
+       | WEB | TAGS)
