@@ -84,7 +84,8 @@ CIRCULATION = frozenset({
 # What a return box says of an item's RFID tag by itself (returnbox.tags): unreadable, or
 # another library's ("not ours").
 TAGS = frozenset({
-    "tag_length", "tag_crc", "tag_version", "tag_id_invalid", "tag_not_ours",
+    "tag_length", "tag_crc", "tag_version", "tag_id_invalid", "tag_owner_invalid",
+    "tag_block_invalid", "tag_not_ours",
 })
 
 # What the staff command line says besides the domain's refusals: its own usage and the store.
