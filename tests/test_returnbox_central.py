@@ -8,7 +8,7 @@ import msgspec
 import pytest
 from click.testing import CliRunner
 
-from central import datasets, fleet
+from central import alarms, datasets, fleet
 from central.circulation import (
     alerts,
     catalogue,
@@ -33,6 +33,7 @@ from edge_common.protocol.returns import HELD_ITEMS, SHELF_ITEMS, CheckinOffline
 from libedge_cli.main import cli
 from tests.circ import START, card_holder, copy, install
 from tests.harness import wait_for
+from tests.web import WebServer, form_token, signed_in_client, staff
 
 UID = "04A1B2C3D4"
 BOX_SETS = [HELD_ITEMS, SHELF_ITEMS]
@@ -262,6 +263,25 @@ def test_box_alarms_are_listed_with_door_alarms_and_the_box_shows_in_status(net,
     status = CliRunner().invoke(cli, ["status", "--db", str(net.db_path)]).output
     line = next(x for x in status.splitlines() if x.startswith("box-1"))
     assert "returnbox" in line and "online" in line
+
+
+def test_staff_acknowledge_a_box_alarm_on_the_now_page_which_names_it(net, lib, box):
+    online(net, box)
+    staff(lib, "fac", "facilities", [net.site])
+    box.emit(returns.RETURNS_ALARM, returns.BoxAlarm(part="belt", alarm="jam", active=True))
+    wait_for(lambda: alarms.latest(net.db), what="the jam at central")
+    server = WebServer(net.db_path)
+    try:
+        with signed_in_client(server, "fac") as client:
+            page = client.get("/now", params={"branch": net.site}).text
+            assert "Item stuck on the belt" in page and "box-1/belt" in page
+            done = client.post("/now/alarm", data={
+                "csrf": form_token(client, "/now"), "dev": "box-1", "door": "belt",
+                "alarm": "jam", "do": "acknowledge"})
+            assert done.status_code == 303, done.text
+        assert alarms.find(net.db, "box-1", "belt", "jam").acked_by == "fac"
+    finally:
+        server.stop()
 
 
 def test_a_box_receipt_is_e_mailed_with_every_item_of_the_visit(net, lib, box):
