@@ -19,6 +19,7 @@ the list, 1 is a one-byte filler), a data block id (16 bits, LSB first), and byt
 with the rest of the block is zero. Anything else is refused with a stable code.
 """
 
+import binascii
 import enum
 from dataclasses import dataclass
 
@@ -98,14 +99,8 @@ class ItemTag:
 
 def crc16(data: bytes) -> int:
     """CRC-16/CCITT as ISO 28560-3 uses it: poly 0x1021, initial 0xFFFF, MSB first, no final
-    XOR ("RFID tag data model" → 0x1AEE)."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
+    XOR ("RFID tag data model" → 0x1AEE); the standard library's `binascii.crc_hqx`."""
+    return binascii.crc_hqx(data, 0xFFFF)
 
 
 def _block_crc(block: bytes) -> int:

@@ -154,4 +154,4 @@ def change_home_branch(s: Store, identifier: str, branch: str) -> None:
         raise Refused("the item is not free", code="item_not_free")
     with s.atomic():
         s.update("items", found["id"], {"home_branch": branch, "at_branch": branch})
-        return_sets.refresh_title(s.db, found["title_id"])
+        return_sets.refresh_title(s.db, found["title_id"], also=(found["home_branch"],))
