@@ -125,6 +125,9 @@ def test_refusals_are_stable_codes_and_a_second_return_changes_nothing(net, lib,
     assert refused_with(box, "NO-SUCH") == "item_unknown"
     assert refused_with(box, "L1") == "in_library_only"       # hand it to staff, with a note
     assert state(lib) == before
+    loans.checkout(lib, lib.pid, "R1", net.site)
+    stranger = box.request(wire.LOAN_CHECKIN, wire.Checkin(item="R1", card="0" * 64))
+    assert stranger.route == "reshelve"                     # an unknown card stops no return
 
 
 def test_a_library_that_refuses_other_branches_returns_says_item_other_branch(net, lib, box):
