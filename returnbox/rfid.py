@@ -4,7 +4,8 @@ A `RfidItemReader` is a `CardReader` (edge_common.readers.base) whose reads are 
 "barcode" and carry the tag's item id, so the box handles a tagged item as a scanned one. A
 tag of another library (its owner ISIL is not the configured one) or an unreadable tag is not
 a read: it goes to `on_refused` with its code (`tag_not_ours`, or the tag's `tag_*` error),
-and the box hands the item back. A source that fails is reported "lost" and reopened.
+and the box hands the item back. A source that fails is reported "lost" and reopened. Every
+callback runs on the reader's thread and must only hand the work over (to the coordinator).
 
 Wiring: a real source wraps the reader's driver (an ISO 15693 desktop reader reading the
 tag's user memory on arrival); `SimTagSource` takes memory from the tests and `make demo`.

@@ -15,8 +15,9 @@ is still computed as if they were zero):
 | 23–33 | owner library (ISIL without the country), NUL-padded |
 
 Extension blocks may follow on larger tags: a length byte (counting the whole block; 0 ends
-the list, 1 is a one-byte filler), a data block id (16 bits, LSB first), and bytes whose XOR
-with the rest of the block is zero. Anything else is refused with a stable code.
+the list, 1 is a one-byte filler), a data block id (16 bits, LSB first; an id whose high
+byte is 0xFF, the data model's escape to longer ids, is kept as read), a check byte, and the
+data; the XOR of all the block's bytes is zero. Anything else is refused with a stable code.
 """
 
 import binascii
