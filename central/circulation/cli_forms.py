@@ -26,6 +26,7 @@ def form() -> None:
 @click.option("--patron", required=True, help="The patron (id, library card or city card).")
 @click.option("--kind", required=True, type=click.Choice(forms.KINDS), help="Which form.")
 @click.option("--pad", required=True, help="The signing pad to show it on (device id).")
+@STAFF
 def form_start(s: Store, patron_id: int, kind: str, pad: str, staff_id: str) -> None:
     """Show a patron's form on a signing pad (refused when the pad is offline or busy)."""
     show(forms.start(s, patron_id, kind, pad, staff_id))
@@ -56,6 +57,7 @@ def form_refresh(s: Store, form_id: int, staff_id: str) -> None:
 @with_store
 @staff_action("form.cancel")
 @FORM
+@STAFF
 def form_cancel(s: Store, form_id: int, staff_id: str) -> None:
     """Close an open form unsigned (the pad stops showing it)."""
     show(forms.cancel(s, form_id, staff_id))
@@ -114,6 +116,7 @@ def terms_cmd() -> None:
 @click.option("--text", "texts", multiple=True, required=True, metavar="LANG=FILE",
               help=f"A language ({', '.join(LANGUAGES)}) and a UTF-8 file with its text;"
               " repeat per language (en is required).")
+@STAFF
 def terms_add(s: Store, version: str, texts: tuple[str, ...], staff_id: str) -> None:
     """Add a terms version; new forms show it from now on."""
     by_lang = {}
