@@ -2,8 +2,10 @@
 fpdf2 from the `Form` it fetched and the strokes, hashed with the shared `form_hash`."""
 
 import base64
+import importlib.util
 import math
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fpdf import FPDF
 
@@ -11,6 +13,8 @@ from edge_common.forms_hash import form_hash
 from edge_common.protocol.forms import Form, Signature, Signed
 
 CANVAS = (800, 300)
+# a Unicode font as a pad embeds one (Kivy ships DejaVu Sans); fpdf2 embeds only its subset
+FONT = Path(importlib.util.find_spec("kivy").origin).parent / "data" / "fonts" / "DejaVuSans.ttf"
 
 
 def signature(signer: str = "patron", strokes: int = 3, points: int = 40) -> Signature:
@@ -27,15 +31,16 @@ def form_pdf(form: Form, signatures: list[Signature], pad: str = "pad-1") -> byt
     pdf = FPDF(format="A4")
     pdf.set_compression(True)
     pdf.add_page()
-    pdf.set_font("helvetica", "B", 16)
+    pdf.add_font("dejavu", fname=str(FONT))
+    pdf.set_font("dejavu", size=16)
     pdf.cell(0, 10, f"Form {form.form} ({form.kind}), revision {form.revision}",
              new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=11)
+    pdf.set_font("dejavu", size=11)
     for f in form.fields:
-        pdf.cell(0, 7, f"{_latin(f.label)}: {_latin(f.value)}", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 7, f"{f.label}: {f.value}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.cell(0, 7, f"Terms version {form.terms_version}", new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(0, 5, _latin(form.terms))
+    pdf.multi_cell(0, 5, form.terms)
     for sig in signatures:
         pdf.ln(4)
         pdf.cell(0, 7, f"Signed by the {sig.signer}", new_x="LMARGIN", new_y="NEXT")
@@ -47,11 +52,6 @@ def form_pdf(form: Form, signatures: list[Signature], pad: str = "pad-1") -> byt
     pdf.cell(0, 7, f"Signed {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {pad},"
              f" staff {form.staff}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
-
-
-def _latin(text: str) -> str:
-    """The core PDF fonts know Latin-1 only (the pad embeds a Unicode font)."""
-    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 def signed(form: Form, signers: list[str] | None = None, pdf: bytes | None = None,
