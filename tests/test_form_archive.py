@@ -2,6 +2,7 @@
 checks and seal, `verify` catching tampering, the member's life cycle and retention."""
 
 import base64
+import hashlib
 import json
 from datetime import UTC, datetime
 
@@ -21,6 +22,7 @@ from central.circulation import (
     terms,
 )
 from edge_common import envelope
+from edge_common.forms_hash import form_hash, strokes_json
 from edge_common.protocol.backbone import DeviceStatus
 from tests.circ import library, refused
 from tests.signed_forms import form_pdf, signature, signed
@@ -201,8 +203,9 @@ def personal_values(s, *values: str) -> list[tuple[str, str]]:
 
 def test_the_forms_follow_the_member_to_the_archive_and_back_and_go_at_erasure(s, tmp_path):
     form_id, _ = archived(s, s.pid)
-    forms.start(s, s.pid, "renewal", PAD, "desk")         # an open one, never signed
+    renewal = forms.start(s, s.pid, "renewal", PAD, "desk")["id"]   # open, never signed
     lifecycle.archive(s, s.pid)
+    assert forms.form(s, renewal)["state"] == "cancelled"
     assert form_archive.entry(s, form_id)["area"] == "archived"
     assert (form_archive.root(s) / "archived" / str(form_id) / "form.pdf").is_file()
     assert not (form_archive.root(s) / "active" / str(form_id)).exists()
@@ -252,3 +255,11 @@ def test_terms_versions_and_events(s):
     assert events.of_branch(s, "center")[key].title == "Story time"
     events.remove(s, "center", key)
     refused("event_unknown", events.remove, s, "center", key)
+
+
+def test_the_shared_hash_covers_the_pdf_then_the_strokes_with_sorted_keys():
+    sig = signature(strokes=1, points=2)
+    assert strokes_json([sig]).startswith(b'[{"height":300,"signer":"patron","strokes":[[[40,')
+    assert form_hash(b"%PDF-1.7", [sig]) == hashlib.sha256(
+        b"%PDF-1.7" + strokes_json([sig])).hexdigest()
+    assert form_hash(b"%PDF-1.7", [sig]) != form_hash(b"%PDF-1.7 ", [sig])
