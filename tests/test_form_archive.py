@@ -60,9 +60,9 @@ def told(s, dev: str) -> list[tuple[str, dict]]:
         "SELECT name, args FROM commands WHERE dev = ? ORDER BY issued_at, rowid", [dev])]
 
 
-def archived(s, patron_id: int, kind: str = "change") -> tuple[int, bytes]:
+def archived(s, patron_id: int, kind: str = "change", staff: str = "desk") -> tuple[int, bytes]:
     """Start, sign and archive a form; its id and the PDF the pad made."""
-    form_id = forms.start(s, patron_id, kind, PAD, "desk")["id"]
+    form_id = forms.start(s, patron_id, kind, PAD, staff)["id"]
     body = signed(forms.as_wire(s, forms.form(s, form_id)))
     with s.atomic():
         form_archive.archive(s, body, PAD)

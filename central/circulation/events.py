@@ -1,8 +1,8 @@
 """The `events` dataset: a branch's upcoming library events, which its signing pads show when
 idle (title, start, place; a language, or every language)."""
 
-import secrets
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -23,7 +23,8 @@ def of_branch(s: Store, branch: str) -> dict[str, Event]:
 
 def add(s: Store, branch: str, title: str, starts: datetime, place: str = "",
         lang: str | None = None) -> str:
-    """Publish an event to the branch's pads; returns its key (to remove it by)."""
+    """Publish an event to the branch's pads; returns its key (to remove it by): its start
+    in UTC and a digest of what it says, so the same event is not added twice."""
     s.branch(branch)
     if lang is not None and lang not in LANGUAGES:
         raise Refused(f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}",
@@ -36,7 +37,10 @@ def add(s: Store, branch: str, title: str, starts: datetime, place: str = "",
                                "place": place.strip(), "lang": lang}, Event)
     except msgspec.ValidationError as exc:
         raise Refused(f"event: {exc}", code="bad_value") from None
-    key = f"{starts:%Y%m%d%H%M}-{secrets.token_hex(3)}"
+    said = msgspec.json.encode([row.title, row.place, row.lang])
+    key = f"{starts.astimezone(UTC):%Y%m%d%H%M}-{hashlib.sha256(said).hexdigest()[:6]}"
+    if key in of_branch(s, branch):
+        raise Refused(f"the branch shows this event already ({key})", code="already_exists")
     with s.atomic():
         datasets.record(s.db, branch, EVENTS, {key: row})
     return key

@@ -126,7 +126,10 @@ def export(s: Store, form_id: int, to: Path) -> list[Path]:
     out = []
     for name in (PDF, STROKES):
         target = to / f"form-{form_id}-{name}"
-        shutil.copyfile(where / name, target)
+        try:
+            shutil.copyfile(where / name, target)
+        except FileNotFoundError:
+            raise NotFound(f"{where / name} is missing", code="form_file_missing") from None
         out.append(target)
     return out
 
