@@ -7,6 +7,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from central import fleet
@@ -24,6 +27,7 @@ from central.circulation import (
 from edge_common import envelope
 from edge_common.forms_hash import form_hash, strokes_json
 from edge_common.protocol.backbone import DeviceStatus
+from edge_common.protocol.forms import Form
 from tests.circ import library, refused
 from tests.signed_forms import form_pdf, signature, signed
 from tests.test_circ_cli import run
@@ -138,6 +142,9 @@ def test_the_archive_refuses_a_bad_hash_missing_signer_and_a_second_submission(s
     refused("signature_missing", form_archive.archive, s, signed(form, ["guardian"]), PAD)
     refused("bad_pdf", form_archive.archive, s, signed(form, pdf=b"not a pdf"), PAD)
     refused("form_unknown", form_archive.archive, s, signed(form), "pad-2")
+    good = form_pdf(form, [signature()])
+    for broken in (b"%PDF-1.7 garbage", good[:len(good) // 2], good.replace(b"obj", b"jbo")):
+        refused("pdf_unreadable", form_archive.archive, s, signed(form, pdf=broken), PAD)
     assert not (form_archive.root(s) / "active").exists()
     with s.atomic():
         form_archive.archive(s, signed(form), PAD)
@@ -263,3 +270,23 @@ def test_the_shared_hash_covers_the_pdf_then_the_strokes_with_sorted_keys():
     assert form_hash(b"%PDF-1.7", [sig]) == hashlib.sha256(
         b"%PDF-1.7" + strokes_json([sig])).hexdigest()
     assert form_hash(b"%PDF-1.7", [sig]) != form_hash(b"%PDF-1.7 ", [sig])
+
+
+@settings_(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), min_size=1, max_size=8))
+def test_a_damaged_pdf_is_sealed_or_refused_with_a_code(tmp_path_factory, flips):
+    """Bytes changed anywhere in a pad's PDF (its hash made over the damaged bytes) are
+    either still a PDF central seals, or `pdf_unreadable`: never another failure."""
+    pdf = bytearray(form_pdf(Form(form=1, revision=1, kind="change", lang="en", fields=[],
+                                  terms_version="1", terms="Terms.", signers=["patron"],
+                                  staff="desk"), [signature()]))
+    for where, value in flips:
+        pdf[min(len(pdf) - 1, int(where * len(pdf)))] = value
+    key = seal.seal_key(tmp_path_factory.getbasetemp() / "damage-seal")
+    try:
+        sealed = seal.seal(bytes(pdf), key, "test")
+    except seal.SealError:
+        return
+    assert sealed.startswith(bytes(pdf))
+
+

@@ -77,10 +77,7 @@ def archive(s: Store, body: Signed, pad: str) -> int:
         raise Refused("the form is not a PDF", code="bad_pdf")
     if form_hash(pdf, body.signatures) != body.sha256:
         raise Refused("the SHA-256 does not match the PDF and strokes", code="hash_mismatch")
-    try:
-        sealed = seal.seal(pdf, seal_key(s), f"form {body.form} ({row['kind']}) archived")
-    except seal.SealError as exc:
-        raise Refused(str(exc), code=exc.code) from None
+    sealed = seal.seal(pdf, seal_key(s), f"form {body.form} ({row['kind']}) archived")
     path = str(body.form)
     target = root(s) / "active" / path
     write_private(target / PDF, sealed)

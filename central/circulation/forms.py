@@ -9,7 +9,7 @@ its retention ran out (only the kind and dates remain).
 
 import json
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from central import commands
 from central.circulation import audit, branches, catalogue, patrons, terms
@@ -17,9 +17,9 @@ from central.circulation.errors import NotFound, Refused
 from central.circulation.letters import LOCALE_DIR
 from central.circulation.store import Store
 from edge_common.catalogues import LANGUAGES, N_, translations
-from edge_common.protocol.forms import Form, FormField
+from edge_common.protocol.forms import Form, FormField, FormKind
 
-KINDS = ("registration", "renewal", "change", "guardian_consent")
+KINDS: tuple[str, ...] = get_args(FormKind)
 # the patron statuses each kind of form is for
 FOR_STATUS = {"registration": ("pre",), "renewal": ("active",), "change": ("active",),
               "guardian_consent": ("pre", "active")}

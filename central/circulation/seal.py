@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
@@ -25,14 +26,15 @@ from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageL
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from central.circulation.errors import Refused
 from edge_common.files import write_private
 
 SEAL_YEARS = 30
 FIELD = "LibrarySeal"
 
 
-class SealError(ValueError):
-    """A PDF that cannot be sealed (not a readable PDF); `code` says so."""
+class SealError(Refused):
+    """A PDF that cannot be sealed (not a readable PDF)."""
 
     code = "pdf_unreadable"
 
@@ -104,7 +106,8 @@ def seal(pdf: bytes, key: SealKey, reason: str) -> bytes:
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         return signers.sign_pdf(writer, meta, signer=signer).getvalue()
-    except (SigningError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (PdfError, SigningError, ValueError, KeyError, TypeError, IndexError,
+            AttributeError) as exc:
         raise SealError(f"the form's PDF cannot be sealed: {exc}") from None
 
 
