@@ -3,16 +3,21 @@ signed command and fetches it, a correction goes round, the signed form is archi
 however often it is sent (central restarted between), and the events reach the pad."""
 
 import queue
+import random
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 from central import fleet
-from central.circulation import branches, form_archive, patrons, terms
+from central.circulation import branches, form_archive, forms, patrons, terms
 from edge_common.protocol import forms as wire
 from edge_common.runtime import DeviceRuntime
 from tests.circ import site_library
-from tests.harness import device_parts, wait_for
+from tests.harness import device_parts, wait_for, write_central_toml
 from tests.signed_forms import signed
 from tests.test_circ_cli import run
 
@@ -20,36 +25,53 @@ PAD = "pad-1"
 
 
 @pytest.fixture
-def lib(net):
-    """The devices' branch with terms and a patron; central started."""
+def library(net):
+    """The devices' branch with terms and a patron."""
     s = site_library(net)
     terms.add(s, "2026-1", {"en": "You will return what you borrow."})
     branches.add_staff(s, "boss", "Boss", "admin", [net.site])
     s.pid = patrons.add_patron(s, "Novak", "adult", branch=net.site, first_name="Ana",
                                address="Slovenska 1, Ljubljana")
-    net.start_central()
     return s
 
 
 @pytest.fixture
-def pad(net, lib):
-    """A started signing pad runtime whose `form_show` commands land in `pad.shown`."""
+def lib(net, library):
+    """The library with central started in this process."""
+    net.start_central()
+    return library
+
+
+def signpad(net, s, dev: str = PAD) -> DeviceRuntime:
+    """A started signing pad runtime, seen online by central, whose `form_show` commands
+    land in `.shown`."""
     shown: queue.Queue = queue.Queue()
 
     def on_command(cmd):
         shown.put(cmd.args)
         return {}
 
-    key = fleet.enrol(net.db, PAD, net.site, "signpad")
-    dev = DeviceRuntime(*device_parts(net.broker, net.root, PAD, net.site, "signpad",
-                                      net.card_key, command_key=key),
+    key = fleet.enrol(net.db, dev, net.site, "signpad")
+    pad = DeviceRuntime(*device_parts(net.broker, net.root, dev, net.site, "signpad",
+                                      net.card_key, command_key=key, ack_timeout=1.0),
                         version="test", datasets=["events"], on_command=on_command)
-    dev.shown = shown
-    dev.start()
+    pad.shown = shown
+    pad.start()
     try:
-        wait_for(lambda: dev.central_up, what="pad sees central")
-        wait_for(lambda: lib.scalar("SELECT online FROM device_status WHERE dev = ?", [PAD]),
-                 what="central knows the pad is online")
+        wait_for(lambda: pad.central_up, what=f"{dev} sees central")
+        wait_for(lambda: s.scalar("SELECT online FROM device_status WHERE dev = ?", [dev]),
+                 what=f"central knows {dev} is online")
+    except BaseException:
+        pad.stop()
+        raise
+    return pad
+
+
+@pytest.fixture
+def pad(net, lib):
+    """A started signing pad (stopped at the end unless the test stopped it)."""
+    dev = signpad(net, lib)
+    try:
         yield dev
     finally:
         if not getattr(dev, "stopped", False):
@@ -142,3 +164,40 @@ def test_the_events_a_branch_adds_reach_its_pads(net, lib, pad):
     assert key in run(net.db_path, "events", "list", "--branch", net.site)
     run(net.db_path, "events", "remove", key, "--branch", net.site, "--staff", "boss")
     wait_for(lambda: pad.row("events", key) is None, what="the event gone from the pad")
+
+
+def test_central_killed_while_archiving_keeps_each_form_once_and_sealed(net, library, tmp_path):
+    """kill -9 of central's process just after a pad sent a signed form, three times: after
+    each restart the form is archived exactly once, its files whole and its seal valid."""
+    conf = write_central_toml(net.broker, net.db_path, tmp_path / "central.toml")
+    log = open(tmp_path / "central.log", "ab")
+
+    def start_central():
+        return subprocess.Popen([sys.executable, "-m", "central.service", "--config", str(conf)],
+                                stdout=log, stderr=subprocess.STDOUT)
+
+    rng = random.Random(15)
+    central = start_central()
+    pad = None
+    try:
+        pad = signpad(net, library)
+        for _ in range(3):
+            form_id = forms.start(library, library.pid, "change", PAD, "desk")["id"]
+            form = pad.request(wire.FORM_GET, wire.FormRef(form=form_id), timeout=30)
+            pad.emit(wire.FORM_SIGNED, signed(form))
+            time.sleep(rng.uniform(0, 0.08))          # kill at a different point each time
+            central.send_signal(signal.SIGKILL)
+            central.wait()
+            central = start_central()
+            wait_for(lambda: pad.health().outbox_depth == 0, timeout=60,
+                     what="outbox drained; see central.log")
+            assert library.scalar("SELECT count(*) FROM form_archive WHERE form_id = ?",
+                                  [form_id]) == 1
+            assert form_archive.verify(library, form_id) == []
+        assert library.scalar("SELECT count(*) FROM form_archive") == 3
+    finally:
+        if pad is not None:
+            pad.stop()
+        central.send_signal(signal.SIGTERM)
+        central.wait(10)
+        log.close()
