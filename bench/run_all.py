@@ -18,12 +18,13 @@ from bench import (  # noqa: E402
     bench_returns_central,
     bench_rpc,
     bench_rss,
+    bench_signpad,
     bench_web,
 )
 from bench.common import RESULTS  # noqa: E402
 
 BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd,
-              bench_kiosk, bench_provisioning, bench_web, bench_returns_central]
+              bench_kiosk, bench_provisioning, bench_web, bench_returns_central, bench_signpad]
 
 
 def main() -> None:

@@ -8,7 +8,15 @@ import click
 
 from central import alarms as alarms_now
 from central import commands, fleet, fleet_view, ingest, presence, provision_cli, rejected
-from central.circulation import branches, cli_admin, cli_desk, cli_setup, patrons, sites
+from central.circulation import (
+    branches,
+    cli_admin,
+    cli_desk,
+    cli_forms,
+    cli_setup,
+    patrons,
+    sites,
+)
 from central.circulation.cli_common import (
     DB_OPTION,
     TEXT,
@@ -243,7 +251,8 @@ def access_log(db_path: str, follow: bool, limit: int) -> None:
 
 
 
-for _cmd in cli_setup.COMMANDS + cli_desk.COMMANDS + cli_admin.COMMANDS + provision_cli.COMMANDS:
+for _cmd in (cli_setup.COMMANDS + cli_desk.COMMANDS + cli_admin.COMMANDS + cli_forms.COMMANDS
+             + provision_cli.COMMANDS):
     admin.add_command(_cmd)
 for _cmd in provision_cli.DEVICE_COMMANDS:
     device.add_command(_cmd)

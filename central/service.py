@@ -21,7 +21,11 @@ from central import (  # noqa: F401 - handlers register
     site_keys,
     sync_api,
 )
-from central.circulation import allowlist, device_api  # noqa: F401 - handlers register
+from central.circulation import (  # noqa: F401 - handlers register
+    allowlist,
+    device_api,
+    form_api,
+)
 from central.config import CentralConfig
 from central.ingest import Applier, Message
 from central.store import open_store

@@ -12,7 +12,8 @@ ANY = "*"
 
 
 def add_patron_category(s: Store, code: str, name: str, **fields: Any) -> None:
-    """A patron category (fields: max_items, membership_months, fee, legal_person)."""
+    """A patron category (fields: max_items, membership_months, fee, legal_person,
+    guardian_under)."""
     with s.atomic():
         s.insert("patron_categories", {"code": code, "name": name, **fields})
 

@@ -88,6 +88,17 @@ TAGS = frozenset({
     "tag_block_invalid", "tag_not_ours",
 })
 
+# Signed forms: starting one on a pad, the pad's corrections and submission, the archive's
+# checks (`libedge admin form verify`), terms versions and the pads' events.
+FORMS = frozenset({
+    "pad_offline", "not_a_signpad", "pad_busy", "form_kind_unknown", "form_not_for_patron",
+    "form_open", "form_unknown", "form_closed", "field_unknown", "field_not_editable",
+    "form_archived", "form_revision_stale", "signature_missing", "bad_pdf", "hash_mismatch",
+    "pdf_unreadable", "form_not_archived", "terms_missing", "terms_english_missing",
+    "event_unknown", "form_file_missing", "sealed_file_changed", "seal_missing", "seal_broken",
+    "seal_untrusted", "modified_after_seal",
+})
+
 # What the staff command line says besides the domain's refusals: its own usage and the store.
 STAFF_TOOLS = frozenset({
     "bad_usage", "missing_value", "unknown_option", "db_unusable", "store_not_empty", "conflict",
@@ -111,5 +122,5 @@ WEB = frozenset({
     "bad_range", "range_too_long", "room_unknown", "table_unknown", "alarm_unknown",
 })
 
-ALL = (frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION | STAFF_TOOLS | PROVISIONING
-       | WEB | TAGS)
+ALL = (frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION | FORMS | STAFF_TOOLS
+       | PROVISIONING | WEB | TAGS)
