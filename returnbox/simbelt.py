@@ -74,9 +74,10 @@ class SimulatedBelt:
         releases: list[tuple[float, object]] = []
         while not self._stop.wait(0.002):
             now = time.monotonic()
-            for change in motor.states[seen:]:
+            changes = motor.states[seen:]
+            seen += len(changes)
+            for change in changes:
                 started = now if bool(change.state) == self.gpio.active_high else None
-            seen = len(motor.states)
             for at, pin in [r for r in releases if r[0] <= now]:
                 self.factory.pin(pin).drive_high()
                 releases.remove((at, pin))
