@@ -58,10 +58,8 @@ class Checkins:
         except UNREACHABLE as exc:
             log.warning("check-in of item %d: %s, routing offline", item.id, exc.code)
             return None
-        facts = Facts(central_route(got.route, got.to, self.site),
-                      category=getattr(got, "category", ""),
-                      call_number=getattr(got, "call_number", ""),
-                      home=getattr(got, "home", ""), warnings=tuple(got.warnings))
+        facts = Facts(central_route(got.route, got.to, self.site), category=got.category,
+                      call_number=got.call_number, home=got.home, warnings=tuple(got.warnings))
         return Answer(facts, None, got.title, got.fine, got.pickup_by)
 
     def offline(self, barcode: str) -> Facts:

@@ -84,12 +84,14 @@ class SimulatedBelt:
             target = next((n for n, b in self.bins.items() if self._on(b.diverter_pin)), None)
             if started is None or target is None or self.jam or now - started < self.travel_time:
                 continue
+            pin = self.bins[target].arrival_pin
+            if any(p == pin for _, p in releases):
+                continue   # the last item still breaks this eye: the next one comes after it
             started = None                # one item per trip: the box starts the next
             with self._lock:
                 self.fill[target] += 1
                 self.delivered.append(target)
                 self._show_full(target)
-            pin = self.bins[target].arrival_pin
             self.factory.pin(pin).drive_low()
             releases.append((now + PULSE, pin))
 

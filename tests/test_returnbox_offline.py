@@ -57,7 +57,7 @@ def test_an_answer_lost_on_the_way_back_is_not_a_second_check_in(net, box, proxy
     proxy.cut("deaf")
     insert(box, "B1")
     wait_for(lambda: settled(box, 1), what="B1 taken offline")
-    assert items(box)[0][1:] == ("arrived", "later", "sort_later", None, 1)
+    assert items(box)[0][1:] == ("arrived", "shelf", "reshelve", None, 1)   # by shelf_items
     wait_for(lambda: returns(net, "B1"), what="central took the request")
     proxy.restore()
     wait_for(lambda: box.runtime.health().outbox_depth == 0 and box.runtime.central_up,
