@@ -25,7 +25,7 @@ from kiosk.config import KioskConfig
 from kiosk.maintenance import Maintenance, RecentProblems
 from kiosk.paper import printer_status
 from kiosk.payment import PaymentResult, PaymentTerminal, SimulatedTerminal
-from kiosk.receipt import close_printer, open_printer, print_lines
+from kiosk.receipt import print_receipt
 from kiosk.session import Session, Settings
 from kiosk.simulator import SimulatedBackend
 from kiosk.sounds import open_sounder
@@ -146,11 +146,7 @@ class Kiosk:
 
     def print_receipt(self, session: Session) -> None:
         """Print the session's receipt in the patron's language (raises PrinterUnavailable)."""
-        printer = open_printer(self.cfg.printer)
-        try:
-            print_lines(printer, session.receipt_lines())
-        finally:
-            close_printer(printer)  # the receipt is out: a failing close is no patron's concern
+        print_receipt(self.cfg.printer, session.receipt_lines())
 
 
 def configure_kivy(cfg: KioskConfig) -> None:

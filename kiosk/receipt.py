@@ -106,6 +106,16 @@ def close_printer(p: "Escpos") -> None:
         log.warning("printer close failed: %s", type(exc).__name__)
 
 
+def print_receipt(cfg: PrinterConfig, lines: list[Line]) -> None:
+    """Open the configured printer, print the lines, cut and close it (raises
+    PrinterUnavailable; a failing close after the receipt is out is only logged)."""
+    printer = open_printer(cfg)
+    try:
+        print_lines(printer, lines)
+    finally:
+        close_printer(printer)
+
+
 def print_lines(p: "Escpos", lines: list[Line]) -> None:
     """Send the lines to an escpos printer and cut."""
     try:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -21,12 +22,14 @@ from gpiozero.pins import Factory
 from gpiozero.pins.mock import MockFactory
 
 from edge_common import __version__
+from edge_common.commands import Command, CommandRefused, arguments
 from edge_common.protocol import circulation as wire
+from edge_common.protocol.commands import ClearAlarmArgs
 from edge_common.protocol.datasets import ALLOWLIST
 from edge_common.protocol.returns import HELD_ITEMS, RETURNS_ALARM, SHELF_ITEMS, BoxAlarm
 from edge_common.readers import CardRead, CardReader, normalise_uid, open_reader
 from edge_common.runtime import DeviceRuntime
-from kiosk.receipt import PrinterUnavailable, close_printer, open_printer, print_lines
+from kiosk.receipt import Line, PrinterUnavailable, print_receipt
 from lockd.decision import GRANTED, Situation, decide
 from returnbox import RETURNED
 from returnbox.belt import BeltPins
@@ -52,7 +55,8 @@ class ReturnBox:
         self._events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self.runtime = DeviceRuntime(cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
                                      datasets=[ALLOWLIST, HELD_ITEMS, SHELF_ITEMS],
-                                     status_extra=lambda: {"readers": dict(self.readers_state)})
+                                     status_extra=lambda: {"readers": dict(self.readers_state)},
+                                     on_command=self._command)
         self.ledger = Ledger(str(Path(cfg.device.data_dir) / "returnbox.db"))
         self.pins = BeltPins(cfg.gpio, cfg.bins, self.post, factory)
         self.sim = (SimulatedBelt(factory, cfg.gpio, cfg.bins, cfg.simulator.travel_time)
@@ -116,6 +120,34 @@ class ReturnBox:
         self.pins.close()
         self.runtime.stop()
         self.ledger.close()
+
+    def _command(self, cmd: Command) -> dict[str, Any]:
+        """Central's `clear_alarm` (`door` names the part: `belt`, a bin, `e_stop`, ...), run
+        on the coordinator; the box takes no other command."""
+        args = arguments(cmd)
+        if not isinstance(args, ClearAlarmArgs) or args.door is None:
+            raise CommandRefused(f"{cmd.name} is not for a return box", code="command_unknown")
+        done: Future[dict[str, Any]] = Future()
+        part, code = args.door, args.alarm
+
+        def run() -> None:
+            try:
+                done.set_result(self._clear(part, code))
+            except Exception as exc:  # noqa: BLE001 - handed back to the runtime as its code
+                done.set_exception(exc)
+
+        self.post("call", run)
+        return done.result(10)
+
+    def _clear(self, part: str, code: str) -> dict[str, Any]:
+        """Staff cleared an alarm from afar: a jam or an e-stop as from the staff view."""
+        if (part, code) not in self.alarms:
+            raise CommandRefused(f"no alarm {code} at {part}", code="alarm_unknown")
+        if code in ("jam", "e_stop"):
+            self._restart_belt()
+        else:
+            self._alarm(part, code, False)
+        return {"cleared": f"{part}:{code}", "active": (part, code) in self.alarms}
 
     # --- the coordinator thread -------------------------------------------------------------
 
@@ -480,19 +512,15 @@ class ReturnBox:
         self.goodbye_until = time.monotonic() + GOODBYE_FOR
         self._show("goodbye", code, items=visit)
 
-    def _print(self, lines: list[Any]) -> str | None:
+    def _print(self, lines: list[Line]) -> str | None:
+        """Print the receipt; a failure is the code the goodbye screen shows and an alarm."""
         try:
-            printer = open_printer(self.cfg.printer)
+            print_receipt(self.cfg.printer, lines)
         except PrinterUnavailable as exc:
             log.warning("receipt not printed: %s", exc.code)
+            self._alarm("printer", "printer_fault", self.cfg.printer.kind != "none")
             return exc.code
-        try:
-            print_lines(printer, lines)
-        except PrinterUnavailable as exc:
-            log.warning("receipt not printed: %s", exc.code)
-            return exc.code
-        finally:
-            close_printer(printer)
+        self._alarm("printer", "printer_fault", False)
         return None
 
     # --- what the display shows -----------------------------------------------------------

@@ -198,3 +198,25 @@ def test_offline_for_too_long_raises_an_alarm_cleared_when_central_is_back(net, 
         wait_for(lambda: box.runtime.health().outbox_depth == 0, what="alarm events delivered")
     finally:
         box.stop()
+
+
+def test_central_s_clear_alarm_restarts_a_jammed_belt_and_refuses_what_is_not_raised(net, box):
+    """Staff clear the box's jam from central (`clear_alarm`, the part as `door`); clearing an
+    alarm that is not raised is refused with a code."""
+    from central import commands
+
+    box.sim.jam = True
+    insert(box, "B1")
+    wait_for(lambda: "belt:jam" in box.runtime.health().alarms, what="jam alarm")
+    box.sim.jam = False
+
+    def sent(**args):
+        nonce = commands.issue(net.db, "box-1", "clear_alarm", args)
+        return wait_for(lambda: net.db.execute(
+            "SELECT outcome, result FROM command_results WHERE nonce = ?", [nonce]).fetchone(),
+            what="the box's answer")
+
+    assert sent(door="belt", alarm="jam")[0] == "ok"
+    assert "belt:jam" not in box.runtime.health().alarms and items(box)[0][1] == "cleared"
+    outcome = sent(door="shelf", alarm="bin_full")
+    assert outcome[0] != "ok" and "alarm_unknown" in str(outcome)
