@@ -48,7 +48,8 @@ def library(net):
     return s
 
 
-def config(net, tmp_path, *, reader=None, port=None, bins=None, **box) -> ReturnboxConfig:
+def config(net, tmp_path, *, reader=None, port=None, bins=None, printer="none",
+           **box) -> ReturnboxConfig:
     """The box's config: simulated reader and belt unless told otherwise."""
     key = fleet.enrol(net.db, "box-1", net.site, "returnbox") \
         if not net.db.execute("SELECT 1 FROM devices WHERE id = 'box-1'").fetchone() else None
@@ -67,6 +68,7 @@ def config(net, tmp_path, *, reader=None, port=None, bins=None, **box) -> Return
         "sorting": {"rules": RULES, "fallback": "later", "sort_later": "later"},
         "box": {"travel_time": 0.2, "jam_timeout": 3.0, "checkin_timeout": 2.0, **box},
         "simulator": {"belt": True, "travel_time": 0.2},
+        "printer": {"kind": printer},
     }
     return msgspec.convert(raw, ReturnboxConfig)
 
