@@ -2,6 +2,7 @@
 
 import sqlite3
 from contextlib import closing
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -118,6 +119,17 @@ def test_a_request_queued_offline_keeps_its_id_and_cannot_be_queued_twice(tmp_pa
         box.add("loan.checkout_offline", {}, id=rid)
     other = box.add("t.x", {}).id
     assert table(tmp_path) == [rid, other] and box.depth == 2
+
+
+def test_an_event_that_happened_earlier_is_dated_then(tmp_path):
+    """`at` dates an event when it happened (an offline return: when the item went in), on
+    disk and in the envelope; without it, now."""
+    box = make(tmp_path)
+    went_in = datetime(2026, 3, 2, 21, 15, 7, 250_000, tzinfo=UTC)
+    assert box.add("loan.checkin_offline", {}, at=went_in).at == went_in
+    later = box.add("t.x", {})
+    stored = [envelope.decode(p).at for p in table(tmp_path, "payload")]
+    assert stored == [went_in, later.at] and later.at > went_in
 
 
 def test_waiting_events_are_found_by_type_and_text_by_id_and_by_age(tmp_path):
