@@ -34,9 +34,10 @@ from lockd.decision import GRANTED, Situation, decide
 from returnbox import RETURNED
 from returnbox.belt import BeltPins
 from returnbox.checkin import Checkins
-from returnbox.config import ReturnboxConfig
+from returnbox.config import ItemReaderConfig, ReturnboxConfig, RfidReaderConfig
 from returnbox.ledger import Item, Ledger
 from returnbox.logdisplay import LogDisplay
+from returnbox.rfid import RfidItemReader, SimTagSource
 from returnbox.simbelt import SimulatedBelt
 from returnbox.sorting import choose_bin
 from returnbox.views import Action, BinState, Display, Screen, StaffView, View
@@ -63,7 +64,8 @@ class ReturnBox:
                     if cfg.simulator.belt and isinstance(factory, MockFactory) else None)
         self.display: Display = display or LogDisplay()
         self.checkins = Checkins(self.runtime, cfg.device.site, cfg.box.checkin_timeout)
-        self.readers: dict[str, CardReader] = {"item_reader": open_reader(cfg.item_reader)}
+        self.tag_field = SimTagSource()   # what a simulated RFID reader reads
+        self.readers: dict[str, CardReader] = {"item_reader": self._item_reader(cfg.item_reader)}
         if cfg.card_reader is not None:
             self.readers["card_reader"] = open_reader(cfg.card_reader)
         self.readers_state = dict.fromkeys(self.readers, "starting")
@@ -102,6 +104,14 @@ class ReturnBox:
         for name, reader in self.readers.items():
             reader.start(partial(self.post, "card" if name == "card_reader" else "read"),
                          partial(self._reader_state, name))
+
+    def _item_reader(self, cfg: ItemReaderConfig) -> CardReader:
+        """The configured item reader; an RFID reader's refused tags (another library's, or
+        unreadable) are handed back to the patron with their code."""
+        if isinstance(cfg, RfidReaderConfig):
+            return RfidItemReader(cfg.name, self.tag_field, cfg.isil,
+                                  lambda code, tag: self.post("tag_refused", code))
+        return open_reader(cfg)
 
     def _reader_state(self, name: str, state: str, detail: str | None) -> None:
         self.post("reader", (name, state))
@@ -175,7 +185,7 @@ class ReturnBox:
             "resume": lambda _: self._resume(), "read": self._read, "card": self._card,
             "eye": self._eye, "arrived": self._arrived, "full": lambda _: self._check_bins(),
             "estop": self._estop, "action": self._action, "reader": self._reader,
-            "tick": lambda _: None, "call": lambda fn: fn(),
+            "tick": lambda _: None, "call": lambda fn: fn(), "tag_refused": self._tag_refused,
         }
         handlers[kind](arg)
 
@@ -339,6 +349,14 @@ class ReturnBox:
         if read.reply is not None:
             read.reply(code)
         self._show("rejected", code)
+
+    def _tag_refused(self, code: str) -> None:
+        """A tag the box does not take (`tag_not_ours`, `tag_*`): the item goes back."""
+        if self.current is not None and self.current.state == "detected":
+            self._reject(self.current, code)
+        else:
+            log.info("tagged item not taken: %s", code)
+            self._show("rejected", code)
 
     def _next(self) -> None:
         """Start the next resumed item, or the next read that waited."""

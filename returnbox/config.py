@@ -13,9 +13,19 @@ from lockd.decision import Policy
 
 Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
-# The item reader: any card-reader kind (a serial barcode scanner, the simulator); the RFID
-# item-tag reader joins this union as its own tagged section.
-ItemReaderConfig = ReaderConfig
+
+
+class RfidReaderConfig(Schema, tag="rfid", tag_field="kind", frozen=True):
+    """An RFID reader of library item tags owned by `isil` (returnbox.tags); `source = "sim"`
+    is the simulated tag field (a driver for a real ISO 15693 reader plugs in as a source)."""
+
+    isil: Annotated[str, msgspec.Meta(min_length=2, max_length=16)]
+    source: Literal["sim"] = "sim"
+    name: str = "rfid"
+
+
+# The item reader: a serial barcode scanner, the simulator, or an RFID item-tag reader.
+ItemReaderConfig = ReaderConfig | RfidReaderConfig
 
 
 class BoxSection(Schema, frozen=True):

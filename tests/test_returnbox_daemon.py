@@ -220,3 +220,25 @@ def test_central_s_clear_alarm_restarts_a_jammed_belt_and_refuses_what_is_not_ra
     assert "belt:jam" not in box.runtime.health().alarms and items(box)[0][1] == "cleared"
     outcome = sent(door="shelf", alarm="bin_full")
     assert outcome[0] != "ok" and "alarm_unknown" in str(outcome)
+
+
+def test_an_rfid_tagged_item_is_taken_and_another_library_s_is_handed_back(net, lib, tmp_path):
+    """With the RFID item reader, our tag's item id is checked in like a scanned barcode; a tag
+    owned by another library is not taken (`tag_not_ours`), nothing is sent for it."""
+    from returnbox.tags import ItemTag, encode
+
+    box = start(net, tmp_path, reader={"kind": "rfid", "isil": "SI-50001"})
+    try:
+        wait_for(lambda: box.readers_state["item_reader"] == "ok", what="RFID reader open")
+        box.sim.insert()
+        box.tag_field.put(encode(ItemTag("B1", country="SI", owner="50001")))
+        wait_for(lambda: settled(box, 1), what="B1 taken by its tag")
+        assert items(box)[0][:3] == ("B1", "arrived", "shelf")
+        box.sim.insert()
+        box.tag_field.put(encode(ItemTag("B2", country="SI", owner="50999")))
+        wait_for(lambda: box.display.last.code == "tag_not_ours", what="foreign tag refused")
+        wait_for(lambda: settled(box, 2), what="the foreign item handed back")
+        assert items(box)[1][1:5] == ("rejected", "", "reject", "tag_not_ours")
+        assert len(returns(net, "B1")) == 1 and not returns(net, "B2")
+    finally:
+        box.stop()
