@@ -26,12 +26,13 @@ from edge_common.commands import Command, CommandRefused, arguments
 from edge_common.protocol import circulation as wire
 from edge_common.protocol.commands import ClearAlarmArgs
 from edge_common.protocol.datasets import ALLOWLIST
-from edge_common.protocol.returns import HELD_ITEMS, RETURNS_ALARM, SHELF_ITEMS, BoxAlarm
+from edge_common.protocol.returns import HELD_ITEMS, SHELF_ITEMS
 from edge_common.readers import CardRead, CardReader, normalise_uid, open_reader
 from edge_common.runtime import DeviceRuntime
 from kiosk.receipt import Line, PrinterUnavailable, print_receipt
 from lockd.decision import GRANTED, Situation, decide
 from returnbox import RETURNED
+from returnbox.alarms import BoxAlarms
 from returnbox.belt import BeltPins
 from returnbox.checkin import Checkins
 from returnbox.config import ItemReaderConfig, ReturnboxConfig, RfidReaderConfig
@@ -40,7 +41,8 @@ from returnbox.logdisplay import LogDisplay
 from returnbox.rfid import RfidItemReader, SimTagSource
 from returnbox.simbelt import SimulatedBelt
 from returnbox.sorting import choose_bin
-from returnbox.views import Action, BinState, Display, Screen, StaffView, View
+from returnbox.staff import staff_view
+from returnbox.views import Action, Display, Screen, StaffView, View
 from returnbox.visit import Visit, receipt_lines, returned
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ class ReturnBox:
             self.readers["card_reader"] = open_reader(cfg.card_reader)
         self.readers_state = dict.fromkeys(self.readers, "starting")
         self.capacity = {b.name: b.capacity for b in cfg.bins}
-        self.alarms: dict[tuple[str, str], datetime] = {}
+        self.alarms = BoxAlarms(self.runtime)
         self.current: Item | None = None
         self.deadline: float | None = None        # the read or arrival the current item awaits
         self.waiting: deque[CardRead] = deque()
@@ -156,7 +158,7 @@ class ReturnBox:
         if code in ("jam", "e_stop"):
             self._restart_belt()
         else:
-            self._alarm(part, code, False)
+            self.alarms.set(part, code, False)
         return {"cleared": f"{part}:{code}", "active": (part, code) in self.alarms}
 
     # --- the coordinator thread -------------------------------------------------------------
@@ -228,7 +230,7 @@ class ReturnBox:
             self.offline_since = self.offline_since or now
         too_long = self.offline_since is not None and (
             now - self.offline_since >= self.cfg.box.offline_alarm_minutes * 60)
-        self._alarm("link", "offline_too_long", too_long)
+        self.alarms.set("link", "offline_too_long", too_long)
 
     # --- items ----------------------------------------------------------------------------
 
@@ -330,7 +332,7 @@ class ReturnBox:
         self.pins.stop()
         self.ledger.move(item, "jammed")
         self.current = None
-        self._alarm("belt", "jam", True)
+        self.alarms.set("belt", "jam", True)
         log.error("jam: item %d (%s) never reached bin %s", item.id, item.barcode, item.bin)
         self._show()
 
@@ -404,36 +406,23 @@ class ReturnBox:
         self.full = {b for b in self.capacity
                      if self.pins.is_full(b) or counts.get(b, 0) >= self.capacity[b]}
         for b in self.capacity:
-            self._alarm(b, "bin_full", b in self.full)
+            self.alarms.set(b, "bin_full", b in self.full)
 
     def _estop(self, pressed: bool) -> None:
         if pressed:
             self.pins.stop()
             self.estopped = True
-            self._alarm("e_stop", "e_stop", True)
+            self.alarms.set("e_stop", "e_stop", True)
             self._show()
         log.warning("e-stop %s", "pressed" if pressed else "released (the belt waits for staff)")
 
     def _reader(self, arg: tuple[str, str]) -> None:
         name, state = arg
         self.readers_state[name] = state
-        self._alarm(name, "reader_lost", state == "lost")
+        self.alarms.set(name, "reader_lost", state == "lost")
         self.runtime.refresh_status()
         if self.current is None:
             self._show()
-
-    def _alarm(self, part: str, code: str, active: bool) -> None:
-        """Raise or clear an alarm: in the retained status and as a `returns.alarm` event."""
-        key = (part, code)
-        if (key in self.alarms) == active:
-            return
-        since = datetime.now(UTC) if active else self.alarms.pop(key)
-        if active:
-            self.alarms[key] = since
-        self.runtime.set_alarm(f"{part}:{code}", active)
-        self.runtime.emit(RETURNS_ALARM, BoxAlarm(part=part, alarm=code, active=active,
-                                                  since=since))
-        log.warning("alarm %s at %s %s", code, part, "raised" if active else "cleared")
 
     # --- cards, visits, staff ------------------------------------------------------------
 
@@ -505,8 +494,8 @@ class ReturnBox:
             return
         for item in self.ledger.jammed():
             self.ledger.move(item, "cleared")
-        self._alarm("belt", "jam", False)
-        self._alarm("e_stop", "e_stop", False)
+        self.alarms.set("belt", "jam", False)
+        self.alarms.set("e_stop", "e_stop", False)
         self.estopped = False
         if self.current is not None and self.current.state == "diverted":
             self._divert(self.current)
@@ -536,9 +525,9 @@ class ReturnBox:
             print_receipt(self.cfg.printer, lines)
         except PrinterUnavailable as exc:
             log.warning("receipt not printed: %s", exc.code)
-            self._alarm("printer", "printer_fault", self.cfg.printer.kind != "none")
+            self.alarms.set("printer", "printer_fault", self.cfg.printer.kind != "none")
             return exc.code
-        self._alarm("printer", "printer_fault", False)
+        self.alarms.set("printer", "printer_fault", False)
         return None
 
     # --- what the display shows -----------------------------------------------------------
@@ -571,13 +560,6 @@ class ReturnBox:
         return "idle", None
 
     def staff_view(self) -> StaffView:
-        """Bins and what lies in them, alarms, sensors, the outbox and the link."""
-        counts = self.ledger.counts()
-        jammed = self.ledger.jammed()
-        return StaffView(
-            bins=tuple(BinState(b, counts.get(b, 0), cap, b in self.full,
-                                tuple(i.barcode for i in self.ledger.bin_items(b)[:50]))
-                       for b, cap in self.capacity.items()),
-            alarms=tuple(sorted(f"{part}:{code}" for part, code in self.alarms)),
-            sensors=tuple(self.pins.sensors()), outbox=self.runtime.health().outbox_depth,
-            online=self.runtime.central_up, jammed=jammed[-1].barcode if jammed else None)
+        """What the maintenance view shows now."""
+        return staff_view(self.ledger, self.capacity, self.full, self.alarms.names(),
+                          self.pins.sensors(), self.runtime.health())
