@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from central import alarms
 from returnbox.views import Action
 from tests.boxes import (
     ANA,
@@ -112,6 +113,8 @@ def test_a_jam_stops_the_belt_raises_an_alarm_and_tells_the_patron(net, box):
     assert not box.pins.motor.value
     wait_for(lambda: box.display.last.screen == "wait" and box.display.last.code == "jam",
              what="patron told to wait")
+    wait_for(lambda: [(a.dev, a.door, a.alarm) for a in alarms.latest(net.db)] == [
+        ("box-1", "belt", "jam")], what="the jam in central's alarms")
     insert(box, "B2", answers)
     wait_for(lambda: answers[-1:] == ["jam"], what="B2 refused")
     box.sim.jam = False
