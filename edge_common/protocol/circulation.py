@@ -92,7 +92,7 @@ class ReceiptLine(Body):
 
 
 class ReceiptEmail(Body):
-    """`receipt.email`: a kiosk receipt (already in the patron's language) to e-mail."""
+    """`receipt.email`: a kiosk's or return box's receipt, in the patron's language, to e-mail."""
 
     card: CardHash
     lang: Lang
@@ -268,4 +268,4 @@ LOAN_RENEW = request("loan.renew", Renew, Renewals, senders={"kiosk", "signpad"}
 HOLD_PLACE = request("hold.place", HoldPlace, HoldPlaced, senders={"kiosk"})
 HOLD_CANCEL = request("hold.cancel", HoldCancel, HoldCancelled, senders={"kiosk"})
 PAYMENT_RECORD = event("payment.record", Payment, Paid, senders={"kiosk"})
-RECEIPT_EMAIL = event("receipt.email", ReceiptEmail, Queued, senders={"kiosk"})
+RECEIPT_EMAIL = event("receipt.email", ReceiptEmail, Queued, senders={"kiosk", "returnbox"})
