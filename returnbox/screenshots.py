@@ -32,7 +32,7 @@ VISIT = (
     ReturnedItem("31000005", "A book from a neighbouring library", "reject", "",
                  refusal="not_ours"),
 )
-OFFLINE = tuple(replace(i, queued=True, fine=0, route="sort_later", bin="S")
+OFFLINE = tuple(replace(i, queued=True, fine=0, route="sort_later", bin="S", pickup_by=None)
                 for i in VISIT[:3])
 STAFF = StaffView(
     bins=(BinState("A", 38, 40, False, ("31000002", "31000004", "31000107")),

@@ -42,7 +42,6 @@ LABELS = {
     "card_first": N_("For an e-mail receipt, tap your card first"),
     "reading": N_("Reading the item…"),
     "taken": N_("Thank you! Returned:"),
-    "next_or_finish": N_("Put in the next item, or finish:"),
     "receipt_print": N_("Print receipt"),
     "receipt_email": N_("E-mail receipt"),
     "receipt_none": N_("No receipt"),

@@ -3,18 +3,17 @@
 import json
 import os
 import re
-import string
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
 from edge_common.catalogues import LANGUAGES
 from patron_ui import icons
 from patron_ui.palette import HIGH_CONTRAST, NORMAL, PAIRS, Palette, contrast, shortfalls
 from patron_ui.texts import LOCALE_DIR, TEXTS, texts
+from tests.patron_screens import untranslated
 
 
 @pytest.mark.parametrize("palette", [NORMAL, HIGH_CONTRAST], ids=["normal", "high-contrast"])
@@ -65,15 +64,8 @@ def test_every_colour_and_size_the_screens_name_exists():
 
 @pytest.mark.parametrize("lang", sorted(set(LANGUAGES) - {"en"}))
 def test_shared_texts_are_translated_with_the_same_placeholders(lang):
-    with (LOCALE_DIR / lang / "LC_MESSAGES" / "patron_ui.po").open("rb") as fh:
-        cat = read_po(fh)
-    translated = {m.id: m.string for m in cat if m.id}
-    assert set(TEXTS.values()) <= set(translated)
-
-    def fields(text):
-        return {f for _, f, _, _ in string.Formatter().parse(text) if f}
-    for english in TEXTS.values():
-        assert translated[english] and fields(translated[english]) == fields(english)
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / "patron_ui.po"
+    assert untranslated(po, set(TEXTS.values())) == []
     assert texts(lang)["choose_all"] != TEXTS["choose_all"]
 
 

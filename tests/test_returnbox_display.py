@@ -2,9 +2,6 @@
 colours, high contrast and large text, views posted from another thread, real touches on its
 buttons delivering the coordinator's actions; the tour fails on any label cut off."""
 
-import os
-import subprocess
-import sys
 from datetime import date
 
 import pytest
@@ -16,24 +13,16 @@ from patron_ui.tour import MODES
 from returnbox.display.rows import bin_rows, item_rows, staff_facts
 from returnbox.i18n import Translator
 from returnbox.views import BinState, ReturnedItem, StaffView
+from tests.patron_screens import tour
 
 SCREENS = ["01-idle", "02-reading", "03-taken", "04-offline", "05-rejected",
            "06-rejected-unknown", "07-wait", "08-closed", "09-staff", "10-goodbye"]
 
 
-def tour(out, mode):
-    env = os.environ | {"SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(out / ".kivy")}
-    run = subprocess.run([sys.executable, "-m", "returnbox.screenshots", "--out", str(out),
-                          "--mode", mode], capture_output=True, text=True, timeout=600, env=env)
-    assert run.returncode == 0, run.stderr[-3000:]  # a step failed or a label was cut off
-    assert "Traceback" not in run.stderr, run.stderr[-3000:]
-    (out / "stdout.txt").write_text(run.stdout)
-    return out
-
-
 @pytest.fixture(scope="module", params=list(MODES))
 def shots(request, tmp_path_factory):
-    return request.param, tour(tmp_path_factory.mktemp(request.param), request.param)
+    return request.param, tour("returnbox.screenshots", tmp_path_factory.mktemp(request.param),
+                               request.param)
 
 
 def test_every_screen_rendered_in_every_language_and_mode_with_nothing_cut_off(shots):
