@@ -15,6 +15,7 @@ from bench import (  # noqa: E402
     bench_kiosk,
     bench_lockd,
     bench_provisioning,
+    bench_returnbox_display,
     bench_rpc,
     bench_rss,
     bench_web,
@@ -22,7 +23,7 @@ from bench import (  # noqa: E402
 from bench.common import RESULTS  # noqa: E402
 
 BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd,
-              bench_kiosk, bench_provisioning, bench_web]
+              bench_kiosk, bench_returnbox_display, bench_provisioning, bench_web]
 
 
 def main() -> None:

@@ -27,13 +27,9 @@ class KivyDisplay:
     from any thread at any time, and only the newest view is drawn."""
 
     def __init__(self, layout: Layout = Layout()) -> None:
-        from kivy.config import Config
+        from patron_ui import window
 
-        Config.set("graphics", "width", str(layout.width))
-        Config.set("graphics", "height", str(layout.height))
-        Config.set("graphics", "fullscreen", "auto" if layout.fullscreen else "0")
-        Config.set("graphics", "multisamples", "0")
-        Config.set("kivy", "exit_on_escape", "0")
+        window.configure(layout.width, layout.height, layout.fullscreen)
         from returnbox.display.app import BoxApp
 
         self.app: BoxApp = BoxApp(layout)

@@ -94,10 +94,12 @@ class BoxApp(PatronApp):
             Clock.schedule_once(self._draw, 0)
 
     def _draw(self, dt: float) -> None:
+        if self.root is None:  # posted before the window was built: build() draws it
+            return
         with self._lock:
             view, self._next = self._next, None
             posted = self.posted
-        if view is not None and self.root is not None:
+        if view is not None:
             try:
                 self.render(view)
             except Exception:  # noqa: BLE001 - a bad view must not close the patron's screen
