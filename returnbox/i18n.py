@@ -18,5 +18,8 @@ class Translator(translator.Translator):
     texts = TEXTS
 
     def alarm(self, code: str) -> str:
-        """The staff name of an alarm code (the code itself when it has none)."""
-        return self.label(f"alarm_{code}") if code in ALARMS else code
+        """The staff name of an alarm code, or of `part:code` with its part kept (the code itself
+        when it has none)."""
+        part, _, bare = code.rpartition(":")
+        name = self.label(f"alarm_{bare}") if bare in ALARMS else bare
+        return f"{part}: {name}" if part else name

@@ -38,7 +38,7 @@ STAFF = StaffView(
     bins=(BinState("A", 38, 40, False, ("31000002", "31000004", "31000107")),
           BinState("H", 6, 30, False, ("31000001",)),
           BinState("T", 30, 30, True, tuple(f"3100{n:04d}" for n in range(30)))),
-    alarms=("bin_full", "jam"), sensors=(("entry", False), ("arrival_A", True)),
+    alarms=("T:bin_full", "belt:jam"), sensors=(("entry", False), ("arrival_A", True)),
     outbox=3, online=False, jammed="31000009")
 
 

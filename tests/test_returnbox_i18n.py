@@ -28,6 +28,7 @@ def test_unknown_codes_languages_and_parameters_never_fail(caplog):
     assert Translator("xx").lang == "en"
     assert Translator("cs").alarm("jam") == "Dokument zaseknutý na pásu"
     assert Translator("cs").alarm("belt_motor") == "belt_motor"  # staff see the code itself
+    assert Translator("cs").alarm("bin:H:bin_full") == "bin:H: Box plný"  # the part is kept
 
 
 def test_codes_central_refuses_a_return_with_have_their_own_text():
