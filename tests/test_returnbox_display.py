@@ -2,6 +2,10 @@
 colours, high contrast and large text, views posted from another thread, real touches on its
 buttons delivering the coordinator's actions; the tour fails on any label cut off."""
 
+import json
+import os
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -49,6 +53,17 @@ def test_touches_on_the_buttons_deliver_the_coordinators_actions(shots):
                     "action bin_emptied A", "action belt_restart", "action leave_staff"]
     assert actions == [a for lang in LANGUAGES for a in [f"action language {lang}",
                                                          *per_language]]
+
+
+def test_wired_as_a_daemon_does_shows_views_from_other_threads_and_closes_from_them(tmp_path):
+    """A view shown before the window exists is drawn once it is; later views come from the
+    coordinator's thread; a tap reaches the callback; close() from that thread ends run()."""
+    env = os.environ | {"SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-m", "tests.returnbox_display_probe"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {
+        "screens": ["closed", "taken"], "taps": [["finish_none", None]], "thread": True}
 
 
 def test_item_rows_say_where_each_item_went_and_what_else_to_know():
