@@ -37,7 +37,8 @@ OFFLINE = tuple(replace(i, queued=True, fine=0, route="sort_later", bin="S", pic
 STAFF = StaffView(
     bins=(BinState("A", 38, 40, False, ("31000002", "31000004", "31000107")),
           BinState("H", 6, 30, False, ("31000001",)),
-          BinState("T", 30, 30, True, tuple(f"3100{n:04d}" for n in range(30)))),
+          BinState("T", 30, 30, True, tuple(f"3100{n:04d}" for n in range(30))),
+          BinState("S", 2, 40, False, ("31000011", "31000012")), BinState("R", 0, 40, False)),
     alarms=("T:bin_full", "belt:jam"), sensors=(("entry", False), ("arrival_A", True)),
     outbox=3, online=False, jammed="31000009")
 
@@ -73,7 +74,7 @@ def tour(display: "KivyDisplay", langs: list[str], mode: str,
                                                       app.t["receipt_email"]) is None,
                                       "e-mail offered without a card")), None
         yield press(app.t["receipt_none"]), None
-        yield view("rejected", code="in_library_only"), f"{name}05-rejected"
+        yield view("rejected", code="in_library_only", items=VISIT), f"{name}05-rejected"
         yield view("rejected", code="no_such_code"), f"{name}06-rejected-unknown"
         yield view("wait", code="jam"), f"{name}07-wait"
         yield view("closed", code="bins_full"), f"{name}08-closed"

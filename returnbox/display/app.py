@@ -56,6 +56,8 @@ class BoxApp(PatronApp):
     can_print = BooleanProperty(False)
     can_email = BooleanProperty(False)
     reason = StringProperty("")
+    rejected = StringProperty("")  # the title of the item to take back
+    shown = StringProperty("idle")  # the screen shown
     code = StringProperty("")
     bins = ListProperty()
     facts = ListProperty()
@@ -117,6 +119,8 @@ class BoxApp(PatronApp):
         self.can_print = view.printer
         self.can_email = view.card and view.email_on_file
         self.reason = tr.notice(view.code) if view.code else ""
+        last = view.items[-1] if view.items else None
+        self.rejected = last.title or last.barcode if last and last.route == "reject" else ""
         self.code = tr.label("code", code=view.code) if view.code else ""
         if view.staff is not None:
             self.bins = bin_rows(tr, view.staff)
@@ -124,6 +128,7 @@ class BoxApp(PatronApp):
         if self.screens.current != view.screen:
             log.info("screen %s", view.screen)
             self.screens.current = view.screen
+            self.shown = view.screen
 
     def act(self, kind: ActionKind, arg: str | None = None) -> None:
         """Report a tap to the coordinator (which only posts it to its own thread)."""
