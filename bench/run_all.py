@@ -16,6 +16,7 @@ from bench import (  # noqa: E402
     bench_lockd,
     bench_provisioning,
     bench_returnbox,
+    bench_returnbox_display,
     bench_returns_central,
     bench_rpc,
     bench_rss,
@@ -26,7 +27,7 @@ from bench.common import RESULTS  # noqa: E402
 
 BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd,
               bench_kiosk, bench_provisioning, bench_web, bench_returns_central, bench_returnbox,
-              bench_signpad]
+              bench_signpad, bench_returnbox_display]
 
 
 def main() -> None:

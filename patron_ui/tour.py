@@ -1,0 +1,128 @@
+"""Tours of a patron app offscreen: steps with real touches, a PNG after each named step, and
+every label the fit check finds cut off (the kiosk's and the return box's screenshots).
+
+Import it before Kivy: it sets Kivy's environment for a headless run (set SDL_VIDEODRIVER=
+offscreen without a display).
+"""
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
+os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+
+if TYPE_CHECKING:
+    from kivy.app import App
+    from kivy.uix.widget import Widget
+
+MODES = {"normal": "", "contrast": "hc-", "large": "large-"}  # mode → file name prefix
+Step = tuple[Callable[[], object], str | None]  # what to do, and the screenshot after it
+
+
+def window_size(width: int, height: int) -> None:
+    """Set the window's size before Kivy creates it."""
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+
+
+def visible(screen: "Widget", text: str) -> "Widget | None":
+    """The visible, enabled button labelled (or keyed) `text` on `screen`, or None."""
+    for w in screen.walk():
+        if text in (getattr(w, "text", None), getattr(w, "key", None)) and hasattr(
+                w, "trigger_action") and (w.width > 0 and w.height > 0 and w.opacity > 0
+                                          and not w.disabled):
+            return w
+    return None
+
+
+def press(screen: "Widget", text: str) -> None:
+    """A real touch on the visible button labelled `text` on `screen`."""
+    w = visible(screen, text)
+    if w is None:
+        seen = [(b.text, b.width, b.opacity) for b in screen.walk() if hasattr(b, "trigger_action")]
+        raise LookupError(f"no button {text!r} on {getattr(screen, 'name', screen)}: {seen}")
+    touch(w)
+
+
+def touch(w: "Widget") -> None:
+    """Touch the middle of a widget, down and up."""
+    from kivy.tests.common import UnitTestTouch
+
+    t = UnitTestTouch(*w.to_window(*w.center))
+    t.touch_down()
+    t.touch_up()
+
+
+def expect(condition: bool, problem: str) -> None:
+    """Fail the tour unless `condition` holds."""
+    if not condition:
+        raise AssertionError(problem)
+
+
+def play(app: "App", steps: Iterator[Step], folder: Path,
+         settled: Callable[[], bool]) -> tuple[list[str], list[str]]:
+    """Run `app` through `steps`; after each step wait until `settled()`, then save the named
+    screenshot and check the labels. Returns the shots and the cut-off labels; exits 1 when a
+    step fails."""
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from patron_ui.fit import overflows
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shots: list[str] = []
+    cut: list[str] = []
+
+    def shoot(name: str) -> None:
+        def on_flip(*_: object) -> None:
+            Window.unbind(on_flip=on_flip)
+            cut.extend(f"{name}: {problem}" for problem in overflows(app.root, Window.size))
+            saved = Window.screenshot(name=str(folder / f"{name}.png"))
+            if saved:
+                os.replace(saved, folder / f"{name}.png")
+                shots.append(name)
+            Clock.schedule_once(step, 0)
+        Window.bind(on_flip=on_flip)
+        Window.canvas.ask_update()
+
+    def when_settled(then: Callable[[], object]) -> None:
+        """Run `then` once the UI shows the result of every step so far, however slow."""
+        def check(dt: float) -> None:
+            if settled():
+                then()
+            else:
+                Clock.schedule_once(check, 0.02)
+        Clock.schedule_once(check, 0)
+
+    def step(dt: float) -> None:
+        try:
+            action, name = next(steps)
+        except StopIteration:
+            app.stop()
+            return
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - report which step failed, then stop
+            print(f"tour step failed: {exc!r}", file=sys.stderr)
+            app.stop()
+            sys.exit(1)
+        when_settled(lambda: shoot(name) if name else step(0))
+
+    Clock.schedule_once(step, 1.0)
+    app.run()
+    return shots, cut
+
+
+def report(shots: list[str], cut: list[str]) -> None:
+    """Print the shots; exit 1 when a label was cut off."""
+    print("\n".join(shots))
+    if cut:
+        print("labels cut off:\n" + "\n".join(cut), file=sys.stderr)
+        sys.exit(1)
