@@ -36,14 +36,16 @@ from returnbox.alarms import BoxAlarms
 from returnbox.belt import BeltPins
 from returnbox.checkin import Checkins
 from returnbox.config import ItemReaderConfig, ReturnboxConfig, RfidReaderConfig
+from returnbox.i18n import Translator
 from returnbox.ledger import Item, Ledger
 from returnbox.logdisplay import LogDisplay
+from returnbox.receipt import compose_visit, email
 from returnbox.rfid import RfidItemReader, SimTagSource
 from returnbox.simbelt import SimulatedBelt
 from returnbox.sorting import choose_bin
 from returnbox.staff import staff_view
 from returnbox.views import Action, Display, Screen, StaffView, View
-from returnbox.visit import Visit, receipt_lines, returned
+from returnbox.visit import Visit, returned
 
 log = logging.getLogger(__name__)
 GOODBYE_FOR = 5.0   # seconds the goodbye screen stays before the box is idle again
@@ -507,14 +509,13 @@ class ReturnBox:
         visit, code = self.visit, None
         taken = [i for i in visit.items if i.refusal is None]
         if taken and how != "finish_none":
-            lines = receipt_lines(taken, self.cfg.box.library, self.cfg.box.branch_name,
-                                  datetime.now(), visit.lang)
+            t = Translator(visit.lang)
+            lines = compose_visit(t, self.cfg.box.library, self.cfg.box.branch_name,
+                                  datetime.now(), taken, self.cfg.box.currency)
             if how == "finish_print":
                 code = self._print(lines)
             elif how == "finish_email" and visit.card is not None:
-                self.runtime.emit(wire.RECEIPT_EMAIL, wire.ReceiptEmail(
-                    card=visit.card, lang=visit.lang, subject=self.cfg.box.library,
-                    lines=[wire.ReceiptLine(style=x.style, text=x.text) for x in lines]))
+                self.runtime.emit(wire.RECEIPT_EMAIL, email(t, visit.card, lines))
         self.visit = Visit(0, lang=self.cfg.box.languages[0])
         self.goodbye_until = time.monotonic() + GOODBYE_FOR
         self._show("goodbye", code, items=visit)

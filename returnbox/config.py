@@ -33,6 +33,7 @@ class BoxSection(Schema, frozen=True):
 
     library: str = "Library"
     branch_name: str = ""
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] = "EUR"   # of late fees
     languages: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)] = (
         "sl", "en", "cs", "hu", "zh")
     travel_time: Seconds = 2.0        # entry to a bin on a healthy belt
@@ -96,6 +97,17 @@ class SortingSection(Schema, frozen=True):
     rules: list[BinRule] = []
 
 
+class DisplaySection(Schema, frozen=True):
+    """The patron screen: "kivy" on the shared patron theme, or "none" (views are logged)."""
+
+    kind: Literal["none", "kivy"] = "none"
+    width: Annotated[int, msgspec.Meta(ge=320, le=16_384)] = 800
+    height: Annotated[int, msgspec.Meta(ge=240, le=16_384)] = 480
+    fullscreen: bool = True
+    chute_at: Literal["down", "left", "right"] = "down"    # seen from the screen
+    reader_at: Literal["down", "left", "right"] = "right"
+
+
 class SimulatorSection(Schema, frozen=True):
     """Run the simulated belt on the pins (needs `pin_factory = "mock"`): demo and tests."""
 
@@ -114,6 +126,7 @@ class ReturnboxConfig(Schema, frozen=True):
     card_reader: ReaderConfig | None = None
     box: BoxSection = BoxSection()
     printer: PrinterConfig = PrinterConfig()
+    display: DisplaySection = DisplaySection()
     simulator: SimulatorSection = SimulatorSection()
     mqtt: MqttConfig = MqttConfig()
     outbox: OutboxConfig = OutboxConfig()

@@ -1,6 +1,7 @@
 """The return box daemon: `python -m returnbox.daemon --config FILE [--check-config]`.
 
-Without a screen (or until the Kivy display is wired in) every view is logged.
+With `[display] kind = "kivy"` Kivy's loop owns the main thread; without a screen every view
+is logged.
 """
 
 from edge_common.daemon_cli import daemon_command, run_until_stopped
@@ -17,8 +18,18 @@ def _summary(cfg: ReturnboxConfig) -> str:
 @daemon_command(ReturnboxConfig, "The return box", _summary)
 def main(cfg: ReturnboxConfig) -> None:
     """Run the return box until SIGTERM or Ctrl-C."""
-    box = ReturnBox(cfg, pin_factory(cfg.gpio.pin_factory))
-    run_until_stopped(box.start, box.stop)
+    if cfg.display.kind == "none":
+        box = ReturnBox(cfg, pin_factory(cfg.gpio.pin_factory))
+        run_until_stopped(box.start, box.stop)
+        return
+    from returnbox.display import KivyDisplay, Layout
+
+    d = cfg.display
+    display = KivyDisplay(Layout(library=cfg.box.library, width=d.width, height=d.height,
+                                 fullscreen=d.fullscreen, chute_at=d.chute_at,
+                                 reader_at=d.reader_at))
+    box = ReturnBox(cfg, pin_factory(cfg.gpio.pin_factory), display)
+    run_until_stopped(box.start, box.stop, serve=display.run, interrupt=display.close)
 
 
 if __name__ == "__main__":

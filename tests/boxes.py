@@ -48,7 +48,7 @@ def library(net):
     return s
 
 
-def config(net, tmp_path, *, reader=None, port=None, bins=None, printer="none",
+def config(net, tmp_path, *, reader=None, port=None, bins=None, printer="none", display=None,
            **box) -> ReturnboxConfig:
     """The box's config: simulated reader and belt unless told otherwise."""
     key = fleet.enrol(net.db, "box-1", net.site, "returnbox") \
@@ -69,6 +69,7 @@ def config(net, tmp_path, *, reader=None, port=None, bins=None, printer="none",
         "box": {"travel_time": 0.2, "jam_timeout": 3.0, "checkin_timeout": 2.0, **box},
         "simulator": {"belt": True, "travel_time": 0.2},
         "printer": {"kind": printer},
+        "display": display or {},
     }
     return msgspec.convert(raw, ReturnboxConfig)
 

@@ -45,8 +45,8 @@ class Daemon:
         self.started_at = 0
         self.proc: subprocess.Popen | None = None
 
-    def start(self, crash_at: str | None = None) -> None:
-        env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+    def start(self, crash_at: str | None = None, **more_env: str) -> None:
+        env = {k: v for k, v in os.environ.items() if k != CRASH_ENV} | more_env
         if crash_at:
             env[CRASH_ENV] = crash_at
         self.started_at = self.log_path.stat().st_size
@@ -72,9 +72,16 @@ class Daemon:
 
 
 @pytest.fixture
-def daemon(net, lib, tmp_path, scanner):
+def display():
+    """The patron display the daemon runs with (a test may ask for Kivy's)."""
+    return "none"
+
+
+@pytest.fixture
+def daemon(net, lib, tmp_path, scanner, display):
     """The box's config as a file, with the pty as its scanner; the daemon is not started."""
-    cfg = config(net, tmp_path, reader={"kind": "serial", "url": scanner[1], "name": "scanner"})
+    cfg = config(net, tmp_path, reader={"kind": "serial", "url": scanner[1], "name": "scanner"},
+                 display={"kind": display, "fullscreen": False})
     raw = _without_none(msgspec.to_builtins(cfg))
     path = tmp_path / "returnbox.toml"
     path.write_text(tomli_w.dumps(raw))
@@ -158,3 +165,21 @@ def test_garbage_from_the_scanner_is_logged_with_a_code_and_the_box_carries_on(
     assert "card_data_invalid" in log
     assert items(daemon.ledger) == [("B1", "arrived", "shelf", "reshelve", None, 0)]
     assert daemon.proc.poll() is None
+
+
+@pytest.mark.parametrize("display", ["kivy"])
+def test_the_daemon_with_its_kivy_screen_takes_an_item_and_stops_cleanly(net, daemon, scanner,
+                                                                       tmp_path):
+    """`[display] kind = "kivy"` (offscreen here): Kivy's loop on the main thread, the item taken
+    as without a screen, SIGTERM stops it all without a traceback."""
+    net.start_central()
+    daemon.start(SDL_VIDEODRIVER="offscreen", KIVY_NO_ARGS="1", KIVY_LOG_MODE="MIXED",
+                 KIVY_HOME=str(tmp_path / ".kivy"))
+    daemon.ready()
+    scan(scanner, b"B1\r\n")
+    wait_for(lambda: settled(daemon.ledger, 1), what="B1 taken")
+    assert items(daemon.ledger) == [("B1", "arrived", "shelf", "reshelve", None, 0)]
+    daemon.stop()
+    assert daemon.proc.returncode == 0
+    log = daemon.log_path.read_text(errors="replace")
+    assert "returnbox.display.app INFO screen taken" in log and "Traceback" not in log
