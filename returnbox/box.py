@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -196,6 +196,10 @@ class ReturnBox:
     def _resume(self) -> None:
         """Find every item a restart left unfinished; they carry on, oldest first, once central
         answers or `start_grace` has passed (then offline)."""
+        pruned = self.ledger.prune(datetime.now(UTC) - timedelta(days=self.cfg.box.keep_days))
+        if pruned:
+            log.info("ledger: %d finished items older than %d days forgotten", pruned,
+                     self.cfg.box.keep_days)
         self.resuming.extend(self.ledger.unfinished())
         if self.resuming:
             log.warning("resuming %d unfinished item(s)", len(self.resuming))

@@ -42,6 +42,7 @@ class BoxSection(Schema, frozen=True):
     checkin_timeout: Seconds = 1.5    # central's answer to loan.checkin; later: offline
     visit_timeout: Seconds = 60.0     # a visit ends this long after its last item
     start_grace: Seconds = 5.0        # at start, unfinished items wait this long for central
+    keep_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90   # finished items in the ledger
     offline_alarm_minutes: Annotated[float, msgspec.Meta(gt=0, le=10_080)] = 30.0
     flap_requires_card: bool = False  # seed 000: the return machine opens for allowed cards
     flap_open_seconds: Seconds = 20.0

@@ -172,6 +172,14 @@ class Ledger:
                                     " state = 'arrived' GROUP BY bin").fetchall()
         return {b: n for b, n in rows}
 
+    def prune(self, before: datetime) -> int:
+        """Forget finished items (emptied from their bin, not taken, or cleared by staff) that
+        went in before `before`; returns how many."""
+        with self._lock:
+            return self._db.execute(
+                "DELETE FROM items WHERE at < ? AND (emptied = 1 OR state IN ('rejected',"
+                " 'cleared'))", (before.isoformat(),)).rowcount
+
     def emptied(self, bin: str) -> int:
         """Staff emptied a bin: its items no longer count; returns how many there were."""
         with self._lock:
