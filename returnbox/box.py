@@ -440,7 +440,7 @@ class ReturnBox:
         if entry is not None and entry.staff:
             self.staff_open = True
             if read.reply is not None:
-                read.reply("staff")
+                read.reply(GRANTED)   # `libedge tap`: the maintenance view opened
             self._show()
             return
         if self.cfg.box.flap_requires_card:
