@@ -312,8 +312,9 @@ class ReturnBox:
         if item.state != "diverted":
             item = self.ledger.move(item, "diverted")
         self.current = item
+        notes = [*item.warnings, *(["offline: confirmed later"] if item.offline else [])]
         self._answer(item, f"{RETURNED}{item.route} -> bin {item.bin}"
-                           + (" (offline: confirmed later)" if item.offline else ""))
+                           + (f" ({', '.join(notes)})" if notes else ""))
         self._add_to_visit(item)
         if self.estopped:
             return   # runs when staff restart the belt
