@@ -27,13 +27,14 @@ from edge_common.protocol import circulation as wire
 from edge_common.protocol.commands import ClearAlarmArgs
 from edge_common.protocol.datasets import ALLOWLIST
 from edge_common.protocol.returns import HELD_ITEMS, SHELF_ITEMS
-from edge_common.readers import CardRead, CardReader, normalise_uid, open_reader
+from edge_common.readers import CardRead, CardReader, open_reader
 from edge_common.runtime import DeviceRuntime
 from kiosk.receipt import Line, PrinterUnavailable, print_receipt
-from lockd.decision import GRANTED, Situation, decide
+from lockd.decision import GRANTED
 from returnbox import RETURNED
 from returnbox.alarms import BoxAlarms
 from returnbox.belt import BeltPins
+from returnbox.cards import judge
 from returnbox.checkin import Checkins
 from returnbox.config import ItemReaderConfig, ReturnboxConfig, RfidReaderConfig
 from returnbox.i18n import Translator
@@ -436,31 +437,21 @@ class ReturnBox:
     def _card(self, read: CardRead) -> None:
         """A card: staff open the maintenance view; a patron starts a visit (and, where the
         flap needs a card, opens it when lockd's rules allow)."""
-        uid = normalise_uid(read.uid) if read.kind == "uid" else read.uid
-        hashed, entry = self.runtime.listed(uid)
-        if entry is not None and entry.staff:
+        flap = self.cfg.box.flap_requires_card
+        tap = judge(self.runtime, read, self.cfg.box.flap_policy if flap else None)
+        if read.reply is not None:
+            read.reply(tap.verdict)   # `libedge tap`
+        if tap.staff:
             self.staff_open = True
-            if read.reply is not None:
-                read.reply(GRANTED)   # `libedge tap`: the maintenance view opened
-            self._show()
+        elif tap.verdict != GRANTED:
+            self._show("rejected", tap.verdict)
             return
-        if self.cfg.box.flap_requires_card:
-            synced = self.runtime.synced_at(ALLOWLIST)
-            verdict = decide(entry, self.cfg.box.flap_policy, Situation(
-                today=datetime.now(UTC).date(), open_now=True,
-                list_age=None if synced is None else time.time() - synced))
-            if read.reply is not None:
-                read.reply(verdict)
-            if verdict != GRANTED:
-                self._show("rejected", verdict)
-                return
-            self.flap_until = time.monotonic() + self.cfg.box.flap_open_seconds
-            self.pins.open_flap(True)
-        elif read.reply is not None:
-            read.reply(GRANTED)
-        self._open_visit()
-        self.visit.card = hashed
-        self.visit.email_on_file = entry is not None
+        else:
+            if flap:
+                self.flap_until = time.monotonic() + self.cfg.box.flap_open_seconds
+                self.pins.open_flap(True)
+            self._open_visit()
+            self.visit.card, self.visit.email_on_file = tap.hashed, tap.known
         self._show()
 
     def _open_visit(self) -> None:
