@@ -201,6 +201,10 @@ class ReturnBox:
         if pruned:
             log.info("ledger: %d finished items older than %d days forgotten", pruned,
                      self.cfg.box.keep_days)
+        if self.ledger.jammed():
+            self.alarms.set("belt", "jam", True)   # still stuck: staff have not cleared it
+        if self.pins.estop is not None and self.pins.estop.is_pressed:
+            self._estop(True)                      # pressed while the box was off
         self.resuming.extend(self.ledger.unfinished())
         if self.resuming:
             log.warning("resuming %d unfinished item(s)", len(self.resuming))

@@ -251,3 +251,25 @@ def test_an_rfid_tagged_item_is_taken_and_another_library_s_is_handed_back(net, 
         assert len(returns(net, "B1")) == 1 and not returns(net, "B2")
     finally:
         box.stop()
+
+
+def test_a_jam_outlives_a_restart_until_staff_clear_it(net, lib, tmp_path):
+    """The box restarted with an item still jammed raises `jam` again and takes nothing."""
+    box = start(net, tmp_path)
+    box.sim.jam = True
+    insert(box, "B1")
+    wait_for(lambda: items(box) and items(box)[0][1] == "jammed", what="jammed")
+    box.stop()
+    box = start(net, tmp_path)
+    try:
+        wait_for(lambda: "belt:jam" in box.runtime.health().alarms, what="jam raised again")
+        answers: list[str] = []
+        insert(box, "B2", answers)
+        wait_for(lambda: answers == ["jam"], what="B2 refused")
+        box.display.tap(Action("belt_restart"))
+        wait_for(lambda: "belt:jam" not in box.runtime.health().alarms, what="jam cleared")
+        insert(box, "B2")
+        wait_for(lambda: settled(box, 2) and items(box)[-1][:2] == ("B2", "arrived"),
+                 what="B2 taken")
+    finally:
+        box.stop()
