@@ -296,18 +296,20 @@ class ReturnBox:
         else:
             facts = answer.facts
         choice = choose_bin(self.cfg.sorting, facts, self.full)
-        if choice.bin is None:   # the fallback filled up meanwhile: no item is taken now
+        # every bin full (a resumed item): one checked in at central goes where it belongs,
+        # over the brim; one not yet taken is handed back, nothing queued
+        bin = choice.bin or (choice.wanted if answer is not None else None)
+        if bin is None:
             self._reject(item, "bins_full")
             return
         if choice.fallback:
-            log.warning("bin %s full: item %d to the fallback bin %s", choice.wanted, item.id,
-                        choice.bin)
+            log.warning("bin %s full: item %d to bin %s", choice.wanted, item.id, bin)
         if answer is None:
-            item = self.ledger.move(item, "queued", route=facts.route, bin=choice.bin,
+            item = self.ledger.move(item, "queued", route=facts.route, bin=bin,
                                     warnings=facts.warnings, offline=True)
             self.checkins.queue(item)
         else:
-            item = self.ledger.move(item, "checked_in", route=facts.route, bin=choice.bin,
+            item = self.ledger.move(item, "checked_in", route=facts.route, bin=bin,
                                     title=answer.title, fine=answer.fine,
                                     pickup_by=answer.pickup_by, warnings=facts.warnings)
         self._divert(item)
