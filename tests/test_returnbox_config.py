@@ -101,3 +101,29 @@ def test_central_routes_and_offline_routes():
     assert offline_facts(False, ("book", "821"), "center") == Facts(
         "reshelve", category="book", call_number="821", home="center")
     assert offline_facts(False, None, "center").route == "sort_later"
+
+
+BIN_NAMES = ["holds", "transit", "children", "music", "shelf", "later"]
+facts_strategy = st.builds(
+    Facts, route=st.sampled_from(["hold_shelf", "transit", "reshelve", "sort_later"]),
+    category=st.sampled_from(["", "book", "children"]),
+    call_number=st.sampled_from(["", "78.1", "821", "9"]),
+    home=st.sampled_from(["", "center", "other"]),
+    warnings=st.lists(st.sampled_from(["attachments", "hold_waiting"]), max_size=2).map(tuple))
+
+
+@given(facts_strategy, st.sets(st.sampled_from(BIN_NAMES)))
+def test_a_chosen_bin_is_never_full_and_is_the_first_match_unless_it_was(facts, full):
+    """Whatever the item and whichever bins are full: the bin chosen is not full; it is the
+    first matching rule's (or the default) bin when that one has room, else the fallback;
+    None only when the fallback is full too."""
+    first = next((r.bin for r in SORTING.rules if matches(r, facts)),
+                 "later" if facts.route == "sort_later" else SORTING.fallback)
+    choice = choose_bin(SORTING, facts, full)
+    assert choice.bin is None or choice.bin not in full
+    if first not in full:
+        assert (choice.bin, choice.fallback) == (first, False)
+    elif SORTING.fallback not in full:
+        assert (choice.bin, choice.fallback, choice.wanted) == (SORTING.fallback, True, first)
+    else:
+        assert choice.bin is None
