@@ -259,6 +259,8 @@ Sample cards:
 Return a book that is on loan ({', '.join(lent)}) at the return box (prints the route and
 the bin, or why it was refused):
     libedge tap returnbox {lent[0] if lent else 'BARCODE'}
+A card at the box (a patron's first, for the visit's receipt; 04FF0001 opens the staff view):
+    libedge tap returnbox-card 04A1B2C3
 Watch the access log:         libedge admin access-log --db {db} -f
 The fleet (first: export LIBEDGE_DB={db} LIBEDGE_PROVISION={stack.settings}):
     libedge admin device list                    (--json; device show lock-1)
