@@ -1,0 +1,93 @@
+"""The signed form as an A4 PDF (fpdf2): the data, the terms and their version, each signature
+drawn from its strokes as vector lines, when, where and with whom it was signed. Pure: bytes
+in memory, nothing written to disk."""
+
+from datetime import datetime
+from pathlib import Path
+
+from fpdf import FPDF
+
+from edge_common.protocol.forms import Form, Signature
+from signpad.i18n import Texts
+
+FONTS = Path("/usr/share/fonts/truetype")
+TEXT_FONT = FONTS / "dejavu" / "DejaVuSans.ttf"
+BOLD_FONT = FONTS / "dejavu" / "DejaVuSans-Bold.ttf"
+CJK_FONT = FONTS / "wqy" / "wqy-microhei.ttc"
+MARGIN = 18  # mm
+SIGN_W, SIGN_H = 90, 34  # mm of a signature's box
+INK = 0.45  # mm of a signature line
+
+
+def _fonts(pdf: FPDF) -> None:
+    """DejaVu for Latin scripts, WenQuanYi Micro Hei for what DejaVu lacks (Chinese); fpdf2
+    embeds only the glyphs used (subset)."""
+    pdf.add_font("Text", "", TEXT_FONT)
+    pdf.add_font("Text", "B", BOLD_FONT)
+    pdf.add_font("Cjk", "", CJK_FONT, collection_font_number=0)
+    pdf.set_fallback_fonts(["Cjk"], exact_match=False)
+
+
+def _signature(pdf: FPDF, signature: Signature, caption: str) -> None:
+    """One signature's box: the strokes scaled into it as polylines, its caption below."""
+    if pdf.get_y() + SIGN_H + 12 > pdf.h - MARGIN:
+        pdf.add_page()
+    x0, y0 = pdf.l_margin, pdf.get_y() + 2
+    scale = min(SIGN_W / signature.width, SIGN_H / signature.height)
+    pdf.set_draw_color(160)
+    pdf.set_line_width(0.2)
+    pdf.rect(x0, y0, SIGN_W, SIGN_H)
+    pdf.set_draw_color(0, 0, 90)
+    pdf.set_line_width(INK)
+    for stroke in signature.strokes:
+        # the pad's y grows upwards (Kivy), the page's downwards
+        points = [(x0 + x * scale, y0 + SIGN_H - y * scale) for x, y, _ in stroke]
+        if len(points) == 1:
+            points.append((points[0][0] + INK / 2, points[0][1]))
+        pdf.polyline(points)
+    pdf.set_y(y0 + SIGN_H + 1)
+    pdf.set_font("Text", "", 9)
+    pdf.cell(SIGN_W, 5, caption, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+
+def render(form: Form, signatures: list[Signature], signed_at: datetime, pad: str) -> bytes:
+    """The signed form's PDF in the form's language."""
+    tr = Texts(form.lang)
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_auto_page_break(True, MARGIN)
+    pdf.set_title(tr.label(form.kind))
+    pdf.set_creator("libedge signpad")
+    pdf.set_creation_date(signed_at)
+    _fonts(pdf)
+    pdf.add_page()
+    width = pdf.epw
+    pdf.set_font("Text", "B", 17)
+    pdf.multi_cell(width, 9, tr.label(form.kind), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Text", "", 9)
+    pdf.multi_cell(width, 5, tr.label("pdf_form", form=form.form, revision=form.revision),
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Text", "B", 12)
+    pdf.cell(width, 7, tr.label("pdf_details"), new_x="LMARGIN", new_y="NEXT")
+    for field in form.fields:
+        pdf.set_font("Text", "", 10)
+        pdf.multi_cell(width * 0.35, 6, field.label, new_x="RIGHT", new_y="TOP")
+        pdf.set_font("Text", "B", 10)
+        pdf.multi_cell(width * 0.65, 6, field.value, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Text", "B", 12)
+    pdf.multi_cell(width, 7, tr.label("pdf_terms", version=form.terms_version),
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Text", "", 9)
+    pdf.multi_cell(width, 4.6, form.terms, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+    for signature in signatures:
+        _signature(pdf, signature, tr.label(f"pdf_{signature.signer}"))
+    pdf.set_font("Text", "", 9)
+    stamp = signed_at.isoformat(timespec="seconds")
+    pdf.multi_cell(width, 5, tr.label("pdf_signed", at=stamp), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 5, tr.label("pdf_where", pad=pad, staff=form.staff),
+                   new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
