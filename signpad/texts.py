@@ -18,6 +18,7 @@ LABELS = {
     "data_ok": N_("All correct"),
     "correcting": N_("The staff at the desk are correcting your details. The form will "
                      "appear again in a moment."),
+    "back_to_form": N_("Something else is wrong too"),
     "terms": N_("Terms of membership"),
     "terms_version": N_("Version {version}"),
     "smaller": N_("Smaller"),

@@ -1,0 +1,42 @@
+"""The pad's backend over the device runtime: forms by request, corrections and signed forms
+through the outbox, events from the replicated dataset, accounts as the kiosk reads them."""
+
+from edge_common.errors import OfflineError
+from edge_common.protocol import forms as wire
+from edge_common.protocol.forms import Correction, Event, Form, Signed
+from edge_common.runtime import DeviceRuntime
+from kiosk.central_backend import CentralBackend
+
+
+class CentralPad(CentralBackend):
+    """Central as the signing pad sees it, through one DeviceRuntime."""
+
+    def __init__(self, runtime: DeviceRuntime) -> None:
+        super().__init__(runtime, offline_max_items=0)
+
+    def pending_form(self) -> Form | None:
+        """The form waiting for this pad (raises OfflineError, RequestTimeout, RemoteError)."""
+        if not self.online:
+            raise OfflineError("no link to central")
+        found: wire.NoForm = self.runtime.request(wire.FORM_PENDING, wire.FormRef())
+        return found.form
+
+    def get_form(self, form: int) -> Form:
+        """One form at its newest revision."""
+        if not self.online:
+            raise OfflineError("no link to central")
+        got: Form = self.runtime.request(wire.FORM_GET, wire.FormRef(form=form))
+        return got
+
+    def correction(self, correction: Correction) -> None:
+        """Queue the correction request durably."""
+        self.runtime.emit(wire.FORM_CORRECTION, correction)
+
+    def submit(self, signed: Signed) -> None:
+        """Queue the signed form durably; the outbox keeps it until central's ack."""
+        self.runtime.emit(wire.FORM_SIGNED, signed)
+
+    def events(self) -> list[Event]:
+        """The branch's events from the replicated dataset."""
+        rows: list[Event] = self.runtime.rows(wire.EVENTS)
+        return rows

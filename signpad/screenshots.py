@@ -1,0 +1,174 @@
+"""Drive the signing pad's UI through every screen in every language with real touches (a
+signature drawn with finger strokes included); save PNGs and report every label that does
+not fit its box.
+
+`python -m signpad.screenshots --out DIR [--mode normal|contrast|large]` (set
+SDL_VIDEODRIVER=offscreen without a display). Exits 1 when a step fails, a label overflows
+or the signed forms are not what was drawn.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
+os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+
+import click  # noqa: E402
+
+from edge_common.catalogues import LANGUAGES  # noqa: E402
+
+if TYPE_CHECKING:
+    from signpad.app import SignpadApp
+    from signpad.simulator import SimulatedPad
+
+MODES = {"normal": "", "contrast": "hc-", "large": "large-"}
+WAVE = [(0.1 + 0.8 * i / 40, 0.45 + 0.25 * math.sin(i / 3)) for i in range(41)]
+CROSS = [(0.3, 0.3), (0.7, 0.7)]
+
+
+def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
+         mode: str) -> Iterator[tuple[Callable[[], object], str | None]]:
+    """Steps (action, screenshot name or None) that visit every screen."""
+    from patron_ui.tour import button, stroke, touch
+    from signpad.simulator import sample_form
+
+    pad = app.pad
+
+    def press(key: str) -> Callable[[], None]:
+        return lambda: touch(button(app.screens.current_screen, app.t[key]))
+
+    def draw(points: list[tuple[float, float]]) -> Callable[[], None]:
+        return lambda: stroke(app.box, points)
+
+    def expect(condition: Callable[[], bool], problem: str) -> Callable[[], None]:
+        def check() -> None:
+            if not condition():
+                raise AssertionError(problem)
+        return check
+
+    def language(lang: str) -> None:
+        pad.settings = dataclasses.replace(pad.settings, lang=lang, recheck_every=0.0)
+        app.act(pad.done)
+        app.act(lambda: setattr(pad, "lang", lang))
+
+    def signing(name: str, offline: bool = False) -> Iterator[tuple[Callable[[], object],
+                                                                   str | None]]:
+        yield press("terms_read"), None
+        yield draw(WAVE), None
+        yield draw(CROSS), None
+        yield expect(lambda: len(app.box.strokes) == 2, "two strokes not captured"), None
+        yield (lambda: app.box.clear()), None
+        yield expect(lambda: not app.box.strokes, "strokes left after clearing"), None
+        yield draw(WAVE), None
+        if offline:
+            yield (lambda: setattr(backend, "online", False)), None
+            yield (lambda: app.act(lambda: None)), f"{name}11-sign-offline"
+        else:
+            yield (lambda: None), f"{name}08-sign"
+        yield (lambda: app.confirm()), None
+        yield draw(CROSS), None if offline else f"{name}09-sign-guardian"
+        yield (lambda: app.confirm()), f"{name}{'12-thanks-offline' if offline else '10-thanks'}"
+
+    yield (lambda: setattr(app, "contrast", mode == "contrast")), None
+    yield (lambda: setattr(app, "large", mode == "large")), None
+    for lang in langs:
+        name = f"{lang}-{MODES[mode]}"
+        yield (lambda lang=lang: language(lang)), f"{name}01-idle"
+        yield (lambda: app.card("04A1B2C3")), f"{name}02-account"
+        yield press("done"), None
+        yield (lambda lang=lang: setattr(backend, "form", sample_form(lang))), None
+        yield (lambda: app.act(lambda: pad.fetch())), f"{name}03-form"
+        yield (lambda: touch(button(app.screens.current_screen, app.t["wrong"]))), (
+            f"{name}04-correcting")
+        yield (lambda: backend.fix("name", "Ana Marija Novak")), None
+        yield (lambda: app.act(pad.tick)), f"{name}05-form-fixed"
+        yield expect(lambda: any(f["value"] == "Ana Marija Novak" for f in app.fields),
+                     "the corrected revision is not shown"), None
+        yield press("data_ok"), f"{name}06-terms"
+        yield press("larger"), f"{name}07-terms-larger"
+        yield from signing(name)
+        yield (lambda: app.act(pad.done)), None
+        yield (lambda lang=lang: setattr(backend, "form", sample_form(lang))), None
+        yield (lambda: app.act(lambda: pad.fetch())), None
+        yield press("data_ok"), None
+        yield from signing(name, offline=True)
+        yield (lambda: setattr(backend, "online", True)), None
+
+
+@click.command()
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for PNGs.")
+@click.option("--lang", "langs", multiple=True, help="Languages (default: all).")
+@click.option("--mode", type=click.Choice(list(MODES)), default="normal", show_default=True,
+              help="Colours and type size: normal, high contrast or large text.")
+def main(out: str, langs: tuple[str, ...], mode: str) -> None:
+    """Take a screenshot of every signing-pad screen in every language; check every label."""
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "1280")
+    Config.set("graphics", "height", "800")
+    from kivy.clock import Clock
+
+    from kiosk.worker import SessionWorker
+    from patron_ui import tour as runner
+    from signpad.app import SignpadApp
+    from signpad.flow import Pad, Settings
+    from signpad.simulator import SimulatedPad
+
+    backend = SimulatedPad()
+    backend.form = None
+    pad = Pad(backend, "pad-tour", Settings())
+    worker = SessionWorker(lambda: None)
+
+    class TourApp(SignpadApp):
+        submitted = rendered = drawn_at = 0
+
+        def act(self, step: Callable[[], None]) -> None:
+            """Run a flow step, counted until its result has been rendered."""
+            self.submitted += 1
+
+            def counted() -> None:
+                try:
+                    step()
+                finally:
+                    Clock.schedule_once(self._rendered, 0)
+            super().act(counted)
+
+        def _rendered(self, dt: float) -> None:
+            self.rendered += 1
+            self.drawn_at = Clock.frames_displayed
+
+        def settled(self) -> bool:
+            return self.rendered == self.submitted and Clock.frames_displayed > self.drawn_at + 1
+
+    app = TourApp(pad, worker, library="Mestna knjižnica")
+    worker.start()
+    chosen = list(langs) or list(LANGUAGES)
+    folder = Path(out)
+    shots, cut = runner.run(app, tour(app, backend, chosen, mode), folder, app.settled)
+    worker.stop()
+    print("\n".join(shots))
+    (folder / "signed.json").write_text(json.dumps(
+        [{"form": s.form, "revision": s.revision, "sha256": s.sha256,
+          "signers": [g.signer for g in s.signatures],
+          "strokes": [len(g.strokes) for g in s.signatures],
+          "points": [[len(st) for st in g.strokes] for g in s.signatures]}
+         for s in backend.signed]))
+    if cut:
+        print("labels cut off:\n" + "\n".join(cut), file=sys.stderr)
+        sys.exit(1)
+    if len(backend.signed) != 2 * len(chosen):
+        print(f"signed forms: {len(backend.signed)}, expected {2 * len(chosen)}",
+              file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
