@@ -13,6 +13,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,10 +82,10 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
     yield (lambda: setattr(app, "large", mode == "large")), None
     for lang in langs:
         name = f"{lang}-{MODES[mode]}"
-        yield (lambda lang=lang: language(lang)), f"{name}01-idle"
+        yield partial(language, lang), f"{name}01-idle"
         yield (lambda: app.card("04A1B2C3")), f"{name}02-account"
         yield press("done"), None
-        yield (lambda lang=lang: setattr(backend, "form", sample_form(lang))), None
+        yield partial(setattr, backend, "form", sample_form(lang)), None
         yield (lambda: app.act(lambda: pad.fetch())), f"{name}03-form"
         yield (lambda: touch(button(app.screens.current_screen, app.t["wrong"]))), (
             f"{name}04-correcting")
@@ -96,7 +97,7 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
         yield press("larger"), f"{name}07-terms-larger"
         yield from signing(name)
         yield (lambda: app.act(pad.done)), None
-        yield (lambda lang=lang: setattr(backend, "form", sample_form(lang))), None
+        yield partial(setattr, backend, "form", sample_form(lang)), None
         yield (lambda: app.act(lambda: pad.fetch())), None
         yield press("data_ok"), None
         yield from signing(name, offline=True)
