@@ -15,6 +15,7 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from edge_common.protocol.forms import Point, Stroke
+from signpad.flow import TOTAL_POINTS
 
 MAX_STROKES, MAX_POINTS = 500, 5_000  # what forms.Signature accepts
 
@@ -32,6 +33,7 @@ class SignatureBox(Widget):
         self.strokes: list[Stroke] = []
         self._lines: dict[int, tuple[Stroke, Line]] = {}
         self._began: float | None = None
+        self._count = 0
 
     def _point(self, touch: MotionEvent) -> Point:
         x = min(max(0, round(touch.x - self.x)), max(0, round(self.width)))
@@ -41,7 +43,8 @@ class SignatureBox(Widget):
 
     def on_touch_down(self, touch: MotionEvent) -> bool:
         """A stroke begins inside the box."""
-        if not self.collide_point(*touch.pos) or len(self.strokes) >= MAX_STROKES:
+        if not self.collide_point(*touch.pos) or len(self.strokes) >= MAX_STROKES or (
+                self._count >= TOTAL_POINTS):
             return bool(super().on_touch_down(touch))
         App.get_running_app().on_touch_anywhere()
         if self._began is None:
@@ -49,6 +52,7 @@ class SignatureBox(Widget):
         touch.grab(self)
         stroke: Stroke = [self._point(touch)]
         self.strokes.append(stroke)
+        self._count += 1
         with self.canvas:
             Color(*self.ink)
             line = Line(points=[touch.x, touch.y], width=dp(2.2), cap="round", joint="round")
@@ -62,8 +66,10 @@ class SignatureBox(Widget):
             return bool(super().on_touch_move(touch))
         stroke, line = self._lines[touch.uid]
         point = self._point(touch)
-        if len(stroke) < MAX_POINTS and point[:2] != stroke[-1][:2]:
+        if len(stroke) < MAX_POINTS and self._count < TOTAL_POINTS and (
+                point[:2] != stroke[-1][:2]):
             stroke.append(point)
+            self._count += 1
             line.points = [*line.points, self.x + point[0], self.y + point[1]]
         return True
 
@@ -80,6 +86,7 @@ class SignatureBox(Widget):
         self.strokes = []
         self._lines.clear()
         self._began = None
+        self._count = 0
         self.canvas.clear()
         self.drawn = False
 

@@ -18,6 +18,7 @@ from signpad.backend import PadBackend
 from signpad.pdf import render
 
 log = logging.getLogger(__name__)
+TOTAL_POINTS = 10_000  # what one signature may hold, so the form's PDF stays under 300 kB
 
 
 class Screen(StrEnum):
@@ -157,6 +158,9 @@ class Pad:
             return
         if not any(strokes):
             self.notice = "sign_first"
+            return
+        if sum(map(len, strokes)) > TOTAL_POINTS:
+            self.notice = "signature_too_long"
             return
         self.notice = None
         self.signatures.append(Signature(signer=signer, width=max(1, width),

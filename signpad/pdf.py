@@ -2,6 +2,7 @@
 drawn from its strokes as vector lines, when, where and with whom it was signed. Pure: bytes
 in memory, nothing written to disk."""
 
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +18,17 @@ CJK_FONT = FONTS / "wqy" / "wqy-microhei.ttc"
 MARGIN = 18  # mm
 SIGN_W, SIGN_H = 90, 34  # mm of a signature's box
 INK = 0.45  # mm of a signature line
+STEP = 0.3  # mm: points of a stroke closer than this to the last one drawn are left out
+
+
+def thinned(points: list[tuple[float, float]], step: float = STEP) -> list[tuple[float, float]]:
+    """The points of a line without those closer than `step` to the last kept one (the first
+    and last always stay): the drawing looks the same and the PDF stays small."""
+    kept = points[:1]
+    for x, y in points[1:-1]:
+        if math.hypot(x - kept[-1][0], y - kept[-1][1]) >= step:
+            kept.append((x, y))
+    return kept + points[-1:] if len(points) > 1 else kept
 
 
 def _fonts(pdf: FPDF) -> None:
@@ -41,7 +53,7 @@ def _signature(pdf: FPDF, signature: Signature, caption: str) -> None:
     pdf.set_line_width(INK)
     for stroke in signature.strokes:
         # the pad's y grows upwards (Kivy), the page's downwards
-        points = [(x0 + x * scale, y0 + SIGN_H - y * scale) for x, y, _ in stroke]
+        points = thinned([(x0 + x * scale, y0 + SIGN_H - y * scale) for x, y, _ in stroke])
         if len(points) == 1:
             points.append((points[0][0] + INK / 2, points[0][1]))
         pdf.polyline(points)

@@ -56,6 +56,7 @@ NOTICES = {
     "offline": N_("The library system cannot be reached right now. Please try again."),
     "timeout": N_("The library system did not answer in time. Please try again."),
     "sign_first": N_("Please sign in the box first."),
+    "signature_too_long": N_("The signature is too long. Please sign again."),
     "form_busy": N_("Please finish the form first."),
     "internal_error": N_("Something went wrong. Please ask at the desk."),
 }
