@@ -49,8 +49,9 @@ def run(app: App, steps: Iterator[Step], folder: Path,
         settled: Callable[[], bool]) -> tuple[list[str], list[str]]:
     """Run `app` through `steps`; return the shots taken and the labels found cut off.
 
-    After each action the runner waits until `settled()` (the app shows its result), then
-    shoots when the step is named. A failing step prints which and exits with 1.
+    After each action the runner waits until `settled()` (the app shows its result) and no
+    button shows pressed, then shoots when the step is named. A failing step prints which
+    and exits with 1.
     """
     folder.mkdir(parents=True, exist_ok=True)
     shots: list[str] = []
@@ -70,7 +71,9 @@ def run(app: App, steps: Iterator[Step], folder: Path,
 
     def when_settled(then: Callable[[], object]) -> None:
         def check(dt: float) -> None:
-            if settled():
+            # a button shows pressed for a moment after its touch ends: shoot it released
+            if settled() and not any(getattr(w, "state", "") == "down"
+                                     for w in app.root.walk()):
                 then()
             else:
                 Clock.schedule_once(check, 0.02)

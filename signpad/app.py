@@ -87,7 +87,8 @@ class SignpadApp(PatronApp):
     signer = StringProperty("")
     offline = BooleanProperty(False)
     queued = BooleanProperty(False)
-    can_confirm = BooleanProperty(True)
+    message = StringProperty("")
+    tab = StringProperty("loans")  # the account's list shown: loans, holds or debts
 
     def __init__(self, pad: Pad, worker: SessionWorker, library: str = "Library",
                  **kw: Any) -> None:
@@ -96,6 +97,7 @@ class SignpadApp(PatronApp):
         self.worker = worker
         self.library = library
         self._events: list[dict] = []
+        self._message = ""
         self._signer: str | None = None
         worker.after_each = self._after_step
 
@@ -138,8 +140,9 @@ class SignpadApp(PatronApp):
                                  "detail": " · ".join(filter(None, (
                                      tr.moment(e.starts.astimezone()), e.place)))}
                                 for i, e in enumerate(self.pad.events())]
+                self._message = self.pad.backend.message(self.pad.lang)
         except Exception:  # noqa: BLE001 - unreadable events must not stop the pad
-            log.exception("events failed")
+            log.exception("events or message of the day failed")
         Clock.schedule_once(lambda dt: self.render(), 0)
 
     # --- touches (main thread) -------------------------------------------------------------
@@ -178,6 +181,7 @@ class SignpadApp(PatronApp):
         self.heading = texts.label(form.kind) if form else self.library
         self.patron = p.patron.display_name if p.patron else ""
         self.events = self._events
+        self.message = self._message
         rows = account_rows(Translator(p.lang), p.account, date.today())
         self.loans, self.holds, self.debts = rows["loans"], rows["holds"], rows["debts"]
         self.fields = [{"key": f.key, "label": f.label, "value": f.value,
@@ -192,4 +196,5 @@ class SignpadApp(PatronApp):
         self._signer = signer
         if self.root and self.screens.current != screen.value:
             log.info("screen %s", screen.value)
+            self.tab = "loans"
             self.screens.current = screen.value

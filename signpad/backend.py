@@ -28,6 +28,9 @@ class PadBackend(Protocol):
     def events(self) -> list[Event]:
         """The branch's events as replicated (any order, past ones too)."""
 
+    def message(self, lang: str) -> str:
+        """The branch's message of the day in `lang`, or ""."""
+
     def identify(self, card: str, kind: str) -> Patron:
         """The patron holding a card."""
 

@@ -15,6 +15,7 @@ from edge_common.commands import Command, CommandRefused, arguments
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.live_config import LiveConfig
 from edge_common.protocol.commands import ConfigArgs
+from edge_common.protocol.datasets import MESSAGES
 from edge_common.protocol.forms import EVENTS
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
@@ -48,7 +49,7 @@ class Signpad:
             # zeroed and the write-ahead log emptied at each ack
             outbox = msgspec.structs.replace(cfg.outbox, secure_delete=True)
             self.runtime = DeviceRuntime(
-                cfg.device, cfg.mqtt, outbox, version=__version__, datasets=[EVENTS],
+                cfg.device, cfg.mqtt, outbox, version=__version__, datasets=[EVENTS, MESSAGES],
                 status_extra=lambda: {"reader": self.reader_state}, on_command=self._command)
             backend = CentralPad(self.runtime)
         p = cfg.pad

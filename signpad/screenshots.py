@@ -25,6 +25,7 @@ os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 import click  # noqa: E402
 
 from edge_common.catalogues import LANGUAGES  # noqa: E402
+from kiosk.screenshots import LONGEST_MESSAGE  # noqa: E402
 
 if TYPE_CHECKING:
     from signpad.app import SignpadApp
@@ -56,7 +57,9 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
         return check
 
     def language(lang: str) -> None:
-        pad.settings = dataclasses.replace(pad.settings, lang=lang, recheck_every=0.0)
+        # the account's countdown shows at once and lasts longer than the tour stays there
+        pad.settings = dataclasses.replace(pad.settings, lang=lang, recheck_every=0.0,
+                                           warning_after=0.01, account_for=300.0)
         app.act(pad.done)
         app.act(lambda: setattr(pad, "lang", lang))
 
@@ -83,7 +86,11 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
     for lang in langs:
         name = f"{lang}-{MODES[mode]}"
         yield partial(language, lang), f"{name}01-idle"
-        yield (lambda: app.card("04A1B2C3")), f"{name}02-account"
+        yield (lambda: app.card("04A1B2C3")), None
+        yield (lambda: app.act(pad.tick)), f"{name}02-account"
+        yield expect(lambda: app.countdown > 0, "no countdown on the account"), None
+        yield (lambda: touch(button(app.screens.current_screen, app.t["debts"] + "  (2)"))), (
+            f"{name}02-account-fees")
         yield press("done"), None
         yield partial(setattr, backend, "form", sample_form(lang)), None
         yield (lambda: app.act(lambda: pad.fetch())), f"{name}03-form"
@@ -102,6 +109,9 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
         yield press("data_ok"), None
         yield from signing(name, offline=True)
         yield (lambda: setattr(backend, "online", True)), None
+        yield partial(backend.messages.update, {lang: LONGEST_MESSAGE}), None
+        yield (lambda: app.act(pad.done)), f"{name}13-longest-message"
+        yield partial(backend.messages.pop, lang), None
 
 
 @click.command()
