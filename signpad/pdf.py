@@ -16,7 +16,7 @@ TEXT_FONT = FONTS / "dejavu" / "DejaVuSans.ttf"
 BOLD_FONT = FONTS / "dejavu" / "DejaVuSans-Bold.ttf"
 CJK_FONT = FONTS / "wqy" / "wqy-microhei.ttc"
 MARGIN = 18  # mm
-SIGN_W, SIGN_H = 90, 34  # mm of a signature's box
+SIGN_W, SIGN_H = 82, 32  # mm of a signature's box (two fit side by side)
 INK = 0.45  # mm of a signature line
 STEP = 0.3  # mm: points of a stroke closer than this to the last one drawn are left out
 
@@ -40,11 +40,9 @@ def _fonts(pdf: FPDF) -> None:
     pdf.set_fallback_fonts(["Cjk"], exact_match=False)
 
 
-def _signature(pdf: FPDF, signature: Signature, caption: str) -> None:
-    """One signature's box: the strokes scaled into it as polylines, its caption below."""
-    if pdf.get_y() + SIGN_H + 12 > pdf.h - MARGIN:
-        pdf.add_page()
-    x0, y0 = pdf.l_margin, pdf.get_y() + 2
+def _signature(pdf: FPDF, signature: Signature, x0: float, y0: float, caption: str) -> None:
+    """One signature's box at (x0, y0): the strokes scaled into it as polylines, its caption
+    below."""
     scale = min(SIGN_W / signature.width, SIGN_H / signature.height)
     pdf.set_draw_color(160)
     pdf.set_line_width(0.2)
@@ -57,10 +55,21 @@ def _signature(pdf: FPDF, signature: Signature, caption: str) -> None:
         if len(points) == 1:
             points.append((points[0][0] + INK / 2, points[0][1]))
         pdf.polyline(points)
-    pdf.set_y(y0 + SIGN_H + 1)
+    pdf.set_xy(x0, y0 + SIGN_H + 1)
     pdf.set_font("Text", "", 9)
-    pdf.cell(SIGN_W, 5, caption, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
+    pdf.cell(SIGN_W, 5, caption)
+
+
+def _signatures(pdf: FPDF, signatures: list[Signature], tr: Texts) -> None:
+    """The signatures side by side, on a new page when the row does not fit."""
+    if pdf.get_y() + SIGN_H + 10 > pdf.h - MARGIN:
+        pdf.add_page()
+    y0 = pdf.get_y()
+    gap = pdf.epw - 2 * SIGN_W
+    for i, signature in enumerate(signatures):
+        _signature(pdf, signature, pdf.l_margin + i * (SIGN_W + gap), y0,
+                   tr.label(f"pdf_{signature.signer}"))
+    pdf.set_xy(pdf.l_margin, y0 + SIGN_H + 9)
 
 
 def render(form: Form, signatures: list[Signature], signed_at: datetime, pad: str) -> bytes:
@@ -95,8 +104,7 @@ def render(form: Form, signatures: list[Signature], signed_at: datetime, pad: st
     pdf.set_font("Text", "", 9)
     pdf.multi_cell(width, 4.6, form.terms, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
-    for signature in signatures:
-        _signature(pdf, signature, tr.label(f"pdf_{signature.signer}"))
+    _signatures(pdf, signatures, tr)
     pdf.set_font("Text", "", 9)
     stamp = signed_at.isoformat(timespec="seconds")
     pdf.multi_cell(width, 5, tr.label("pdf_signed", at=stamp), new_x="LMARGIN", new_y="NEXT")

@@ -7,10 +7,11 @@ SDL_VIDEODRIVER=offscreen without a display). Exits 1 when a step fails, a label
 or the signed forms are not what was drawn.
 """
 
+import base64
 import dataclasses
-import json
 import math
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -23,6 +24,7 @@ os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
 import click  # noqa: E402
+import msgspec  # noqa: E402
 
 from edge_common.catalogues import LANGUAGES  # noqa: E402
 from kiosk.screenshots import LONGEST_MESSAGE  # noqa: E402
@@ -114,6 +116,13 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
         yield partial(backend.messages.pop, lang), None
 
 
+def first_page(pdf: bytes, stem: Path) -> None:
+    """Keep a signed form's PDF as STEM.pdf and its first page as STEM.png (pdftoppm)."""
+    stem.with_suffix(".pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile",
+                    str(stem.with_suffix(".pdf")), str(stem)], check=True, timeout=60)
+
+
 @click.command()
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for PNGs.")
 @click.option("--lang", "langs", multiple=True, help="Languages (default: all).")
@@ -166,12 +175,9 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     shots, cut = runner.run(app, tour(app, backend, chosen, mode), folder, app.settled)
     worker.stop()
     print("\n".join(shots))
-    (folder / "signed.json").write_text(json.dumps(
-        [{"form": s.form, "revision": s.revision, "sha256": s.sha256,
-          "signers": [g.signer for g in s.signatures],
-          "strokes": [len(g.strokes) for g in s.signatures],
-          "points": [[len(st) for st in g.strokes] for g in s.signatures]}
-         for s in backend.signed]))
+    (folder / "signed.json").write_bytes(msgspec.json.encode(backend.signed))
+    if backend.signed:
+        first_page(base64.b64decode(backend.signed[0].pdf), folder / "form")
     if cut:
         print("labels cut off:\n" + "\n".join(cut), file=sys.stderr)
         sys.exit(1)
