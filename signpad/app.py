@@ -25,7 +25,7 @@ from kivy.uix.widget import Widget
 from kiosk.i18n import Translator
 from kiosk.rows import account_rows
 from kiosk.worker import SessionWorker
-from patron_ui.app import PatronApp
+from patron_ui.app import PatronApp, give_back_memory
 from patron_ui.widgets import PatronScreen
 from signpad.canvas import SignatureBox
 from signpad.flow import Pad, Screen
@@ -186,7 +186,8 @@ class SignpadApp(PatronApp):
         self.loans, self.holds, self.debts = rows["loans"], rows["holds"], rows["debts"]
         self.fields = [{"key": f.key, "label": f.label, "value": f.value,
                         "reported": f.key in p.reported} for f in form.fields] if form else []
-        self.terms = form.terms if form else ""
+        # the terms' texture is large: it exists only while the terms show
+        self.terms = form.terms if form and screen == Screen.TERMS else ""
         self.terms_version = texts.label("terms_version", version=form.terms_version) \
             if form else ""
         signer = p.signer
@@ -197,4 +198,7 @@ class SignpadApp(PatronApp):
         if self.root and self.screens.current != screen.value:
             log.info("screen %s", screen.value)
             self.tab = "loans"
+            if screen in (Screen.SIGN, Screen.THANKS, Screen.IDLE):  # terms, a form or an
+                # account gone
+                Clock.schedule_once(lambda dt: give_back_memory(), 1.0)  # once it is drawn
             self.screens.current = screen.value

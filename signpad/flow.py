@@ -15,7 +15,7 @@ from edge_common.forms_hash import form_hash
 from edge_common.protocol.forms import Correction, Event, Form, Signature, Signed, Signer, Stroke
 from kiosk.models import Account, Patron
 from signpad.backend import PadBackend
-from signpad.pdf import render
+from signpad.pdf import render_apart
 
 log = logging.getLogger(__name__)
 TOTAL_POINTS = 10_000  # what one signature may hold, so the form's PDF stays under 300 kB
@@ -82,9 +82,10 @@ class Pad:
     @property
     def signer(self) -> Signer | None:
         """Who signs next, or None outside the signature screen."""
-        if self.form is None or self.screen != Screen.SIGN:
+        form, done = self.form, len(self.signatures)  # the screen may read while a step runs
+        if form is None or self.screen != Screen.SIGN or done >= len(form.signers):
             return None
-        return self.form.signers[len(self.signatures)]
+        return form.signers[done]
 
     @property
     def warning_left(self) -> int | None:
@@ -166,12 +167,16 @@ class Pad:
         self.signatures.append(Signature(signer=signer, width=max(1, width),
                                          height=max(1, height), strokes=strokes))
         if len(self.signatures) == len(self.form.signers):
-            self._submit(self.form)
+            try:
+                self._submit(self.form)
+            except EdgeError as exc:  # the PDF could not be made: everyone signs again
+                log.error("form %s not sealed: %s", self.form.form, exc)
+                self.signatures, self.notice = [], "internal_error"
 
     def _submit(self, form: Form) -> None:
         """Make the PDF and hash, hand them to the outbox, and forget the form."""
         signed_at = self.now()
-        pdf = render(form, self.signatures, signed_at, self.pad_id)
+        pdf = render_apart(form, self.signatures, signed_at, self.pad_id)
         self.backend.submit(Signed(
             form=form.form, revision=form.revision, signed_at=signed_at,
             pdf=base64.b64encode(pdf).decode("ascii"), signatures=self.signatures,

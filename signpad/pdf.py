@@ -1,15 +1,27 @@
 """The signed form as an A4 PDF (fpdf2): the data, the terms and their version, each signature
 drawn from its strokes as vector lines, when, where and with whom it was signed. Pure: bytes
-in memory, nothing written to disk."""
+in memory, nothing written to disk.
+
+`render` makes it in this process; `render_apart` in a short-lived child (`python -m
+signpad.pdf`, the form in on stdin, the PDF out on stdout), so the pad never holds fpdf2 and
+the fonts it parses (40 MB) beside its screen.
+"""
 
 import math
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
+import msgspec
 
+from edge_common.errors import EdgeError
 from edge_common.protocol.forms import Form, Signature
 from signpad.i18n import Texts
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONTS = Path("/usr/share/fonts/truetype")
 TEXT_FONT = FONTS / "dejavu" / "DejaVuSans.ttf"
@@ -31,16 +43,22 @@ def thinned(points: list[tuple[float, float]], step: float = STEP) -> list[tuple
     return kept + points[-1:] if len(points) > 1 else kept
 
 
-def _fonts(pdf: FPDF) -> None:
-    """DejaVu for Latin scripts, WenQuanYi Micro Hei for what DejaVu lacks (Chinese); fpdf2
-    embeds only the glyphs used (subset)."""
+def needs_cjk(texts: list[str]) -> bool:
+    """Whether any text has characters from the CJK blocks on (U+2E80), which DejaVu lacks."""
+    return any(ord(c) >= 0x2E80 for text in texts for c in text)
+
+
+def _fonts(pdf: "FPDF", cjk: bool) -> None:
+    """DejaVu for Latin scripts and, only when the form needs it (parsing it costs 35 MB for a
+    moment), WenQuanYi Micro Hei for Chinese; fpdf2 embeds only the glyphs used (subset)."""
     pdf.add_font("Text", "", TEXT_FONT)
     pdf.add_font("Text", "B", BOLD_FONT)
-    pdf.add_font("Cjk", "", CJK_FONT, collection_font_number=0)
-    pdf.set_fallback_fonts(["Cjk"], exact_match=False)
+    if cjk:
+        pdf.add_font("Cjk", "", CJK_FONT, collection_font_number=0)
+        pdf.set_fallback_fonts(["Cjk"], exact_match=False)
 
 
-def _signature(pdf: FPDF, signature: Signature, x0: float, y0: float, caption: str) -> None:
+def _signature(pdf: "FPDF", signature: Signature, x0: float, y0: float, caption: str) -> None:
     """One signature's box at (x0, y0): the strokes scaled into it as polylines, its caption
     below."""
     scale = min(SIGN_W / signature.width, SIGN_H / signature.height)
@@ -60,7 +78,7 @@ def _signature(pdf: FPDF, signature: Signature, x0: float, y0: float, caption: s
     pdf.cell(SIGN_W, 5, caption)
 
 
-def _signatures(pdf: FPDF, signatures: list[Signature], tr: Texts) -> None:
+def _signatures(pdf: "FPDF", signatures: list[Signature], tr: Texts) -> None:
     """The signatures side by side, on a new page when the row does not fit."""
     if pdf.get_y() + SIGN_H + 10 > pdf.h - MARGIN:
         pdf.add_page()
@@ -74,6 +92,8 @@ def _signatures(pdf: FPDF, signatures: list[Signature], tr: Texts) -> None:
 
 def render(form: Form, signatures: list[Signature], signed_at: datetime, pad: str) -> bytes:
     """The signed form's PDF in the form's language."""
+    from fpdf import FPDF  # 30 MB of modules: imported when a form is first signed
+
     tr = Texts(form.lang)
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
@@ -81,7 +101,9 @@ def render(form: Form, signatures: list[Signature], signed_at: datetime, pad: st
     pdf.set_title(tr.label(form.kind))
     pdf.set_creator("libedge signpad")
     pdf.set_creation_date(signed_at)
-    _fonts(pdf)
+    words = [tr.label(form.kind), form.terms, form.staff, pad,
+             *(text for f in form.fields for text in (f.label, f.value))]
+    _fonts(pdf, needs_cjk(words))
     pdf.add_page()
     width = pdf.epw
     pdf.set_font("Text", "B", 17)
@@ -111,3 +133,42 @@ def render(form: Form, signatures: list[Signature], signed_at: datetime, pad: st
     pdf.multi_cell(width, 5, tr.label("pdf_where", pad=pad, staff=form.staff),
                    new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+class Job(msgspec.Struct, frozen=True):
+    """What the child process renders."""
+
+    form: Form
+    signatures: list[Signature]
+    signed_at: datetime
+    pad: str
+
+
+class PdfFailed(EdgeError, RuntimeError):
+    """The child could not make the PDF (the form stays on the pad to be signed again)."""
+
+    code = "pdf_failed"
+
+
+def render_apart(form: Form, signatures: list[Signature], signed_at: datetime, pad: str,
+                 timeout: float = 60.0) -> bytes:
+    """`render` in a child process, through pipes only (nothing of the form on disk)."""
+    job = msgspec.json.encode(Job(form, signatures, signed_at, pad))
+    try:
+        done = subprocess.run([sys.executable, "-m", "signpad.pdf"], input=job,
+                              capture_output=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PdfFailed(f"PDF child: {exc}") from exc
+    if done.returncode or not done.stdout.startswith(b"%PDF"):
+        raise PdfFailed(f"PDF child exited {done.returncode}: {done.stderr[-500:]!r}")
+    return done.stdout
+
+
+def main() -> None:
+    """The child: a Job as JSON on stdin, the PDF on stdout."""
+    job = msgspec.json.decode(sys.stdin.buffer.read(), type=Job)
+    sys.stdout.buffer.write(render(job.form, job.signatures, job.signed_at, job.pad))
+
+
+if __name__ == "__main__":
+    main()
