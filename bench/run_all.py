@@ -17,12 +17,13 @@ from bench import (  # noqa: E402
     bench_provisioning,
     bench_rpc,
     bench_rss,
+    bench_signpad_pad,
     bench_web,
 )
 from bench.common import RESULTS  # noqa: E402
 
 BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd,
-              bench_kiosk, bench_provisioning, bench_web]
+              bench_kiosk, bench_signpad_pad, bench_provisioning, bench_web]
 
 
 def main() -> None:
