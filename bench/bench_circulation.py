@@ -11,7 +11,16 @@ from bench.bench_rpc import raw_round_trips
 from bench.common import cached_db, copy_db, median, percentile, report, wait_for
 from central import fleet
 from central import migrations as central_migrations
-from central.circulation import device_api, loans, migrations, patrons, sample, sites, summary  # noqa: F401
+from central.circulation import (  # noqa: F401
+    audit,
+    device_api,
+    loans,
+    migrations,
+    patrons,
+    sample,
+    sites,
+    summary,
+)
 from central.circulation.store import Store
 from central.ingest import Applier, Message
 from central.store import open_store
@@ -85,7 +94,8 @@ def heavy_patron(s: Store) -> int:
     for barcode, branch in s.conn.execute(
             "SELECT barcode, home_branch FROM items WHERE status = 'available' AND category ="
             " 'book' LIMIT 500").fetchall():
-        loans.checkout(s, pid, barcode, branch, overrides=many)
+        loans.checkout(s, pid, barcode, branch, overrides=many,
+                       actor=audit.Actor.of_device("bench", branch))
     with s.atomic():
         s.conn.executemany(
             "INSERT INTO holds (title_id, patron_id, branch_id, placed_at, expires, state)"

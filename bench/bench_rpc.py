@@ -30,23 +30,25 @@ def raw_clients(net, *names: str) -> list[mqtt.Client]:
     return clients
 
 
-def raw_round_trips(net, count: int) -> list[float]:
-    """Two plain paho clients: a requester and a responder answering in its callback."""
+def raw_round_trips(net, count: int, body: bytes = b'{"dataset":"allowlist","since":0}',
+                    answer: bytes | None = None) -> list[float]:
+    """Two plain paho clients: a requester sending `body` and a responder answering in its
+    callback (with `answer`, or the body itself)."""
     answers: queue.SimpleQueue = queue.SimpleQueue()
     resp, req = raw_clients(net, "raw-resp", "raw-req")
 
-    def answer(c, userdata, msg):
+    def respond(c, userdata, msg):
         props = Properties(PacketTypes.PUBLISH)
         props.CorrelationData = msg.properties.CorrelationData
-        c.publish(msg.properties.ResponseTopic, msg.payload, qos=1, properties=props)
+        c.publish(msg.properties.ResponseTopic, msg.payload if answer is None else answer,
+                  qos=1, properties=props)
 
-    resp.on_message = answer
+    resp.on_message = respond
     req.on_message = lambda c, u, msg: answers.put(msg)
     resp.subscribe("lib/v1/bench/req", qos=1)
     req.subscribe("lib/v1/bench/res", qos=1)
     time.sleep(0.5)
     times = []
-    body = b'{"dataset":"allowlist","since":0}'
     for i in range(count):
         props = Properties(PacketTypes.PUBLISH)
         props.ResponseTopic = "lib/v1/bench/res"

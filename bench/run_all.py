@@ -15,15 +15,19 @@ from bench import (  # noqa: E402
     bench_kiosk,
     bench_lockd,
     bench_provisioning,
+    bench_returnbox_display,
+    bench_returns_central,
     bench_rpc,
     bench_rss,
+    bench_signpad,
     bench_signpad_pad,
     bench_web,
 )
 from bench.common import RESULTS  # noqa: E402
 
 BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd,
-              bench_kiosk, bench_signpad_pad, bench_provisioning, bench_web]
+              bench_kiosk, bench_provisioning, bench_web, bench_returns_central, bench_signpad,
+              bench_signpad_pad, bench_returnbox_display]
 
 
 def main() -> None:

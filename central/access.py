@@ -2,7 +2,7 @@
 
 import msgspec
 
-from central import access_counts
+from central import access_counts, alarms
 from central.handlers import Context, handler
 from edge_common.protocol import doors as wire
 
@@ -31,11 +31,7 @@ def access_decision(ctx: Context, body: wire.AccessDecision) -> None:
 @handler(wire.DOOR_ALARM)
 def door_alarm(ctx: Context, body: wire.DoorAlarm) -> None:
     """Record the alarm change; open alarms are what facilities staff see."""
-    ctx.db.conn.execute(
-        "INSERT INTO door_alarms (dev, site, door, alarm, active, at) VALUES (?, ?, ?, ?, ?, ?)",
-        (ctx.device.id, ctx.device.site, body.door, body.alarm, int(body.active),
-         ctx.sent),
-    )
+    alarms.record(ctx, body.door, body.alarm, body.active)
 
 
 @handler(wire.DOOR_EXIT)

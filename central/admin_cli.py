@@ -8,7 +8,15 @@ import click
 
 from central import alarms as alarms_now
 from central import commands, fleet, fleet_view, ingest, presence, provision_cli, rejected
-from central.circulation import branches, cli_admin, cli_desk, cli_setup, patrons, sites
+from central.circulation import (
+    branches,
+    cli_admin,
+    cli_desk,
+    cli_forms,
+    cli_setup,
+    patrons,
+    sites,
+)
 from central.circulation.cli_common import (
     DB_OPTION,
     TEXT,
@@ -196,7 +204,8 @@ def prune_processed(db_path: str, days: int) -> None:
 @DB_OPTION
 @click.option("--all", "show_all", is_flag=True, help="Also alarms that were cleared.")
 def alarms(db_path: str, show_all: bool) -> None:
-    """Door alarms (forced, held open, tamper, reader lost, fire release), newest first."""
+    """Door and return-box alarms (forced, held open, tamper, reader lost, fire release; jam,
+    bin full, e-stop, offline too long), newest first."""
     shown = alarms_now.latest(store_at(db_path), open_only=not show_all)
     for a in shown:
         click.echo(f"{a.at[:19]} {a.site}/{a.dev}/{a.door:<12} {a.alarm:<18} "
@@ -242,7 +251,8 @@ def access_log(db_path: str, follow: bool, limit: int) -> None:
 
 
 
-for _cmd in cli_setup.COMMANDS + cli_desk.COMMANDS + cli_admin.COMMANDS + provision_cli.COMMANDS:
+for _cmd in (cli_setup.COMMANDS + cli_desk.COMMANDS + cli_admin.COMMANDS + cli_forms.COMMANDS
+             + provision_cli.COMMANDS):
     admin.add_command(_cmd)
 for _cmd in provision_cli.DEVICE_COMMANDS:
     device.add_command(_cmd)

@@ -1,4 +1,6 @@
-"""Door alarms as staff see them: the latest state of each, acknowledged by whom, and clearing."""
+"""Device alarms as staff see them: the latest state of each, acknowledged by whom, and
+clearing. A lock reports per door, a return box per part (belt, a bin, reader, e-stop, link);
+both are kept in one table, the part in the door column."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -7,11 +9,14 @@ import msgspec
 import sqlite_utils
 
 from central import commands
+from central.handlers import Context, handler
+from edge_common.protocol.returns import RETURNS_ALARM, BoxAlarm
 
 
 @dataclass(frozen=True)
 class Alarm:
-    """The latest report of one alarm at one door, and who acknowledged it."""
+    """The latest report of one alarm at one door (or return-box part), and who acknowledged
+    it."""
 
     site: str
     dev: str
@@ -57,3 +62,17 @@ def clear(db: sqlite_utils.Database, dev: str, door: str, alarm: str) -> str:
     """Ask the lock to clear a latched alarm; its report that it did closes it. The nonce."""
     return commands.issue(db, dev, "clear_alarm", {"door": door, "alarm": alarm})
 
+
+
+def record(ctx: Context, door: str, alarm: str, active: bool) -> None:
+    """Keep an alarm report of the sending device (dated when it was sent)."""
+    ctx.db.conn.execute(
+        "INSERT INTO door_alarms (dev, site, door, alarm, active, at) VALUES (?, ?, ?, ?, ?, ?)",
+        (ctx.device.id, ctx.device.site, door, alarm, int(active), ctx.sent),
+    )
+
+
+@handler(RETURNS_ALARM)
+def returns_alarm(ctx: Context, body: BoxAlarm) -> None:
+    """Record a return box's alarm change at one of its parts, as a door's is recorded."""
+    record(ctx, body.part, body.alarm, body.active)

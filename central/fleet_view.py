@@ -70,6 +70,8 @@ def line(view: DeviceView) -> str:
         parts.append("lists=" + ",".join(f"{k}:v{v}" for k, v in sorted(s.datasets.items())))
     if s.alarms:
         parts.append("alarms=" + ",".join(s.alarms))
+    if s.readers:
+        parts.append("readers=" + ",".join(f"{k}:{v}" for k, v in sorted(s.readers.items())))
     for door, state in s.doors.items():
         parts.append(f"{door}:{state.result}{' (released)' if state.released else ''}")
     parts.append(f"since {(view.since or '')[:19]} seen {(view.last_seen or '')[:19]}")

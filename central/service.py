@@ -14,13 +14,18 @@ from paho.mqtt.properties import Properties
 
 from central import (  # noqa: F401 - handlers register
     access,
+    alarms,
     catch_up,
     commands,
     datasets,
     site_keys,
     sync_api,
 )
-from central.circulation import allowlist, device_api  # noqa: F401 - handlers register
+from central.circulation import (  # noqa: F401 - handlers register
+    allowlist,
+    device_api,
+    form_api,
+)
 from central.config import CentralConfig
 from central.ingest import Applier, Message
 from central.store import open_store

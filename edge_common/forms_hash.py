@@ -1,4 +1,4 @@
-"""The SHA-256 of a signed form: the pad computes it, central checks it, verify re-checks it."""
+"""The SHA-256 that binds a signed form's PDF to its raw strokes, shared by pad and central."""
 
 import hashlib
 
@@ -7,8 +7,13 @@ import msgspec
 from edge_common.protocol.forms import Signature
 
 
+def strokes_json(signatures: list[Signature]) -> bytes:
+    """The canonical JSON of a signatures list: msgspec's encoding with fields sorted by name."""
+    return msgspec.json.encode(signatures, order="sorted")
+
+
 def form_hash(pdf: bytes, signatures: list[Signature]) -> str:
-    """SHA-256 (hex) over the PDF bytes followed by the signatures' JSON encoding."""
+    """Hex SHA-256 over the PDF bytes followed by the canonical JSON of the signatures."""
     digest = hashlib.sha256(pdf)
-    digest.update(msgspec.json.encode(signatures))
+    digest.update(strokes_json(signatures))
     return digest.hexdigest()

@@ -5,7 +5,6 @@
 """
 
 import logging
-import os
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -153,22 +152,11 @@ class Kiosk:
             close_printer(printer)  # the receipt is out: a failing close is no patron's concern
 
 
-def configure_kivy(cfg: KioskConfig) -> None:
-    """Window and logging settings Kivy reads at import time."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-    from kivy.config import Config
-
-    Config.set("graphics", "width", str(cfg.kiosk.width))
-    Config.set("graphics", "height", str(cfg.kiosk.height))
-    Config.set("graphics", "fullscreen", "auto" if cfg.kiosk.fullscreen else "0")
-    Config.set("graphics", "multisamples", "0")  # flat screens need no MSAA: 30 MB less memory
-    Config.set("kivy", "exit_on_escape", "0")
-
-
 def build(cfg: KioskConfig) -> tuple[Kiosk, "KioskApp"]:
     """The kiosk and its Kivy app, not yet started."""
-    configure_kivy(cfg)
+    from patron_ui import window
+
+    window.configure(cfg.kiosk.width, cfg.kiosk.height, cfg.kiosk.fullscreen)
     from kiosk.app import KioskApp
 
     kiosk = Kiosk(cfg)

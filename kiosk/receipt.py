@@ -14,8 +14,8 @@ import msgspec
 
 from edge_common.config import Baudrate, Port, Schema
 from edge_common.errors import EdgeError
-from kiosk.i18n import Translator
 from kiosk.models import Borrowed, Renewal
+from patron_ui.translator import Translator
 
 if TYPE_CHECKING:
     from escpos.escpos import Escpos
@@ -54,12 +54,17 @@ class Line:
     text: str
 
 
+def header(t: Translator, library: str, branch: str, when: datetime) -> list[Line]:
+    """The lines every receipt starts with: the library, the branch, the date and time."""
+    return [Line("title", library), Line("text", branch),
+            Line("text", f"{t.day(when.date())} {when:%H:%M}")]
+
+
 def compose(t: Translator, library: str, branch: str, when: datetime,
             borrowed: Sequence[Borrowed] = (), renewals: Sequence[Renewal] = (),
             paid: Sequence["Paid"] = (), currency: str = "EUR") -> list[Line]:
     """The receipt of one kiosk session, in the patron's language."""
-    lines = [Line("title", library), Line("text", branch),
-             Line("text", f"{t.day(when.date())} {when:%H:%M}")]
+    lines = header(t, library, branch, when)
     if borrowed:
         lines.append(Line("heading", t.label("borrowed_now")))
         for b in borrowed:

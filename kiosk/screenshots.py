@@ -5,20 +5,15 @@ and report every label that does not fit its box.
 SDL_VIDEODRIVER=offscreen without a display). Exits 1 when a step fails or a label overflows.
 """
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-os.environ.setdefault("KIVY_NO_ARGS", "1")
-os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
-os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
-os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-
-import click  # noqa: E402
+import click
 
 from edge_common.protocol.circulation import LOAN_CHECKOUT_OFFLINE, Checkout
+from patron_ui import tour as touring
 
 if TYPE_CHECKING:
     from kivy.uix.widget import Widget
@@ -29,8 +24,7 @@ if TYPE_CHECKING:
     from kiosk.simulator import SimulatedBackend
     from patron_ui.widgets import PagedList
 
-
-MODES = {"normal": "", "contrast": "hc-", "large": "large-"}
+MODES = touring.MODES
 LONGEST_MESSAGE = ("The library is closed on 24, 25 and 26 December and on 1 January. Books due "
                    "on those days are due on the next opening day without a late fee. The "
                    "reading room on the second floor is open until 22:00 during the exam period. "
@@ -168,13 +162,8 @@ class SkipClock:
               help="Colours and type size: normal, high contrast or large text.")
 def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     """Take a screenshot of every kiosk screen in every language; check every label fits."""
-    from kivy.config import Config
-
-    Config.set("graphics", "width", "1280")
-    Config.set("graphics", "height", "800")
+    touring.window_size(1280, 800)
     from kivy.clock import Clock
-    from kivy.core.window import Window
-    from kivy.tests.common import UnitTestTouch
 
     from kiosk.app import KioskApp
     from kiosk.i18n import LANGUAGES
@@ -182,13 +171,9 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     from kiosk.session import Screen, Session, Settings
     from kiosk.simulator import SimulatedBackend
     from kiosk.worker import SessionWorker
-    from patron_ui.fit import overflows
     from patron_ui.widgets import CheckRow, PagedList
 
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    shots: list[str] = []
-    cut: list[str] = []
 
     class TourApp(KioskApp):
         submitted = 0
@@ -220,21 +205,11 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
 
         def visible(self, text: str) -> "Widget | None":
             """The visible, enabled button labelled `text` on the current screen, or None."""
-            for w in self.screens.current_screen.walk():
-                if text in (getattr(w, "text", None), getattr(w, "key", None)) and hasattr(
-                        w, "trigger_action") and (w.width > 0 and w.height > 0 and w.opacity > 0
-                                                  and not w.disabled):
-                    return w
-            return None
+            return touring.visible(self.screens.current_screen, text)
 
         def press(self, text: str) -> None:
             """A real touch on the visible button labelled `text` (or a keypad key)."""
-            w = self.visible(text)
-            if w is None:
-                seen = [(w.text, w.width, w.opacity) for w in self.screens.current_screen.walk()
-                        if hasattr(w, "trigger_action")]
-                raise LookupError(f"no button {text!r} on {self.screens.current}: {seen}")
-            self.touch(w)
+            touring.press(self.screens.current_screen, text)
 
         def press_row(self, title: str) -> None:
             """A real touch on the list row titled `title`."""
@@ -269,18 +244,8 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
             return all(p.page == before - 1 or p.pages == 1
                        for p, before in zip(self.lists(), self.pages_before, strict=True))
 
-        @staticmethod
-        def expect(condition: bool, problem: str) -> None:
-            """Fail the tour unless `condition` holds."""
-            if not condition:
-                raise AssertionError(problem)
-
-        @staticmethod
-        def touch(w: "Widget") -> None:
-            """Touch the middle of a widget, down and up."""
-            touch = UnitTestTouch(*w.to_window(*w.center))
-            touch.touch_down()
-            touch.touch_up()
+        expect = staticmethod(touring.expect)
+        touch = staticmethod(touring.touch)
 
         def absent(self, text: str) -> None:
             """Fail unless the receipt screen shows no button labelled `text`."""
@@ -298,49 +263,8 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     app = TourApp(session, worker, status=staff_facts(folder))
     worker.start()
     chosen = list(langs) or list(LANGUAGES)
-    steps = tour(app, chosen, mode)
-
-    def shoot(name: str) -> None:
-        def on_flip(*_: object) -> None:
-            Window.unbind(on_flip=on_flip)
-            cut.extend(f"{name}: {problem}" for problem in overflows(app.root, Window.size))
-            saved = Window.screenshot(name=str(folder / f"{name}.png"))
-            if saved:
-                os.replace(saved, folder / f"{name}.png")
-                shots.append(name)
-            Clock.schedule_once(step, 0)
-        Window.bind(on_flip=on_flip)
-        Window.canvas.ask_update()
-
-    def when_settled(then: Callable[[], object]) -> None:
-        """Run `then` once the UI shows the result of every step so far, however slow."""
-        def check(dt: float) -> None:
-            if app.settled():
-                then()
-            else:
-                Clock.schedule_once(check, 0.02)
-        Clock.schedule_once(check, 0)
-
-    def step(dt: float) -> None:
-        try:
-            action, name = next(steps)
-        except StopIteration:
-            app.stop()
-            return
-        try:
-            action()
-        except Exception as exc:  # noqa: BLE001 - report which step failed, then stop
-            print(f"tour step failed: {exc!r}", file=sys.stderr)
-            app.stop()
-            sys.exit(1)
-        when_settled(lambda: shoot(name) if name else step(0))
-
-    Clock.schedule_once(step, 1.0)
-    app.run()
-    print("\n".join(shots))
-    if cut:
-        print("labels cut off:\n" + "\n".join(cut), file=sys.stderr)
-        sys.exit(1)
+    shots, cut = touring.play(app, tour(app, chosen, mode), folder, app.settled)
+    touring.report(shots, cut)
     if len(backend.receipts) != len(chosen):
         print(f"e-mailed receipts: {len(backend.receipts)}, expected {len(chosen)}",
               file=sys.stderr)

@@ -54,12 +54,14 @@ class PatronApp(App):
     large = BooleanProperty(False)
     c = DictProperty(palette.NORMAL.as_dict())
     s = DictProperty(scale.NORMAL.as_dict())
+    scales = (scale.NORMAL, scale.LARGE)  # normal and large text; a small screen has its own
     ui = DictProperty(texts("en"))
     font = StringProperty("Roboto")
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.font = register_fonts()
+        self.s = self.scales[self.large].as_dict()
         if THEME.as_posix() not in Builder.files:
             Builder.load_file(str(THEME))
 
@@ -79,7 +81,7 @@ class PatronApp(App):
 
     def on_large(self, _: object, on: bool) -> None:
         """Switch the sizes."""
-        self.s = (scale.LARGE if on else scale.NORMAL).as_dict()
+        self.s = self.scales[on].as_dict()
 
     def use_language(self, lang: str) -> None:
         """Show the shared texts in `lang` (called on the main thread)."""

@@ -1,31 +1,69 @@
-"""Drive a patron app offscreen through steps with real touches, shoot the named steps as PNGs
-and collect every label the fit check finds cut off (the screenshot tours' shared runner)."""
+"""Tours of a patron app offscreen: steps with real touches, a PNG after each named step, and
+every label the fit check finds cut off (the kiosk's and the return box's screenshots).
+
+Import it before Kivy: it sets Kivy's environment for a headless run (set SDL_VIDEODRIVER=
+offscreen without a display).
+"""
 
 import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kivy.app import App
-from kivy.clock import Clock
-from kivy.core.window import Window
-from kivy.tests.common import UnitTestTouch
-from kivy.uix.widget import Widget
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
+os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
-from patron_ui.fit import overflows
+if TYPE_CHECKING:
+    from kivy.app import App
+    from kivy.uix.widget import Widget
 
-Step = tuple[Callable[[], object], str | None]  # an action, and the screenshot after it
+MODES = {"normal": "", "contrast": "hc-", "large": "large-"}  # mode → file name prefix
+Step = tuple[Callable[[], object], str | None]  # what to do, and the screenshot after it
 
 
-def touch(w: Widget) -> None:
-    """A real touch in the middle of a widget, down and up."""
+def window_size(width: int, height: int) -> None:
+    """Set the window's size before Kivy creates it."""
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+
+
+def visible(screen: "Widget", text: str) -> "Widget | None":
+    """The visible, enabled button labelled (or keyed) `text` on `screen`, or None."""
+    for w in screen.walk():
+        if text in (getattr(w, "text", None), getattr(w, "key", None)) and hasattr(
+                w, "trigger_action") and (w.width > 0 and w.height > 0 and w.opacity > 0
+                                          and not w.disabled):
+            return w
+    return None
+
+
+def press(screen: "Widget", text: str) -> None:
+    """A real touch on the visible button labelled `text` on `screen`."""
+    w = visible(screen, text)
+    if w is None:
+        seen = [(b.text, b.width, b.opacity) for b in screen.walk() if hasattr(b, "trigger_action")]
+        raise LookupError(f"no button {text!r} on {getattr(screen, 'name', screen)}: {seen}")
+    touch(w)
+
+
+def touch(w: "Widget") -> None:
+    """Touch the middle of a widget, down and up."""
+    from kivy.tests.common import UnitTestTouch
+
     t = UnitTestTouch(*w.to_window(*w.center))
     t.touch_down()
     t.touch_up()
 
 
-def stroke(w: Widget, points: list[tuple[float, float]]) -> None:
+def stroke(w: "Widget", points: list[tuple[float, float]]) -> None:
     """A real finger stroke through `points` (fractions of the widget's width and height)."""
+    from kivy.tests.common import UnitTestTouch
+
     def at(fx: float, fy: float) -> tuple[float, float]:
         return w.to_window(w.x + fx * w.width, w.y + fy * w.height)
     t = UnitTestTouch(*at(*points[0]))
@@ -35,24 +73,22 @@ def stroke(w: Widget, points: list[tuple[float, float]]) -> None:
     t.touch_up()
 
 
-def button(root: Widget, text: str) -> Widget:
-    """The visible, enabled button labelled `text` under `root` (LookupError if none)."""
-    for w in root.walk():
-        if getattr(w, "text", None) == text and hasattr(w, "trigger_action") and (
-                w.width > 0 and w.height > 0 and w.opacity > 0 and not w.disabled):
-            return w
-    seen = [getattr(w, "text", "") for w in root.walk() if hasattr(w, "trigger_action")]
-    raise LookupError(f"no button {text!r}: {seen}")
+def expect(condition: bool, problem: str) -> None:
+    """Fail the tour unless `condition` holds."""
+    if not condition:
+        raise AssertionError(problem)
 
 
-def run(app: App, steps: Iterator[Step], folder: Path,
-        settled: Callable[[], bool]) -> tuple[list[str], list[str]]:
-    """Run `app` through `steps`; return the shots taken and the labels found cut off.
+def play(app: "App", steps: Iterator[Step], folder: Path,
+         settled: Callable[[], bool]) -> tuple[list[str], list[str]]:
+    """Run `app` through `steps`; after each step wait until `settled()`, then save the named
+    screenshot and check the labels. Returns the shots and the cut-off labels; exits 1 when a
+    step fails."""
+    from kivy.clock import Clock
+    from kivy.core.window import Window
 
-    After each action the runner waits until `settled()` (the app shows its result) and no
-    button shows pressed, then shoots when the step is named. A failing step prints which
-    and exits with 1.
-    """
+    from patron_ui.fit import overflows
+
     folder.mkdir(parents=True, exist_ok=True)
     shots: list[str] = []
     cut: list[str] = []
@@ -70,6 +106,7 @@ def run(app: App, steps: Iterator[Step], folder: Path,
         Window.canvas.ask_update()
 
     def when_settled(then: Callable[[], object]) -> None:
+        """Run `then` once the UI shows the result of every step so far, however slow."""
         def check(dt: float) -> None:
             # a button shows pressed for a moment after its touch ends: shoot it released
             if settled() and not any(getattr(w, "state", "") == "down"
@@ -96,3 +133,11 @@ def run(app: App, steps: Iterator[Step], folder: Path,
     Clock.schedule_once(step, 1.0)
     app.run()
     return shots, cut
+
+
+def report(shots: list[str], cut: list[str]) -> None:
+    """Print the shots; exit 1 when a label was cut off."""
+    print("\n".join(shots))
+    if cut:
+        print("labels cut off:\n" + "\n".join(cut), file=sys.stderr)
+        sys.exit(1)

@@ -45,6 +45,7 @@ class CheckRow(ButtonBehavior, BoxLayout):
     title = StringProperty("")
     detail = StringProperty("")
     level = StringProperty("")  # "", "ok" (ready), "warn" or "bad" (a problem): colours the detail
+    icon = StringProperty("")  # a pictogram of its own instead of the level's
     selectable = BooleanProperty(False)
     choosing = BooleanProperty(False)
     chosen = BooleanProperty(False)
@@ -60,8 +61,8 @@ class CheckRow(ButtonBehavior, BoxLayout):
 class PagedList(BoxLayout):
     """Rows as large as the theme says, as many as fit, with pages when there are more.
 
-    `rows` are dicts (id, title, detail, selectable, level); with `choosing` on, selectable rows
-    get check boxes and a "choose all" line, and `chosen` holds the chosen ids.
+    `rows` are dicts (id, title, detail, selectable, level, icon); with `choosing` on,
+    selectable rows get check boxes and a "choose all" line, and `chosen` holds the chosen ids.
     """
 
     rows = ListProperty()
@@ -148,6 +149,7 @@ class PagedList(BoxLayout):
         for widget, row in zip(self._pool, shown, strict=False):
             widget.item_id, widget.title, widget.detail = row["id"], row["title"], row["detail"]
             widget.level = row.get("level", "")
+            widget.icon = row.get("icon", "")
             widget.selectable = row.get("selectable", False)
             widget.choosing = self.choosing
             widget.chosen = row["id"] in self.chosen

@@ -95,20 +95,14 @@ class Signpad:
 
 
 def configure_kivy(cfg: SignpadConfig) -> None:
-    """Window and logging settings Kivy reads at import time."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    """Window settings Kivy reads at import time."""
+    from patron_ui import window
+
     # Under software GL (Mesa llvmpipe, a tablet without a GPU driver) rasterising on helper
     # threads kept 60-90 MB more resident once the form's screens had scrolled; the pad draws
     # little, so it rasterises on its own thread. A GPU driver ignores this.
     os.environ.setdefault("LP_NUM_THREADS", "0")
-    from kivy.config import Config
-
-    Config.set("graphics", "width", str(cfg.pad.width))
-    Config.set("graphics", "height", str(cfg.pad.height))
-    Config.set("graphics", "fullscreen", "auto" if cfg.pad.fullscreen else "0")
-    Config.set("graphics", "multisamples", "0")
-    Config.set("kivy", "exit_on_escape", "0")
+    window.configure(cfg.pad.width, cfg.pad.height, cfg.pad.fullscreen)
 
 
 def build(cfg: SignpadConfig) -> tuple[Signpad, "SignpadApp"]:

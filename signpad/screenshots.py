@@ -10,7 +10,6 @@ or the signed forms are not what was drawn.
 import base64
 import dataclasses
 import math
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,22 +17,17 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-os.environ.setdefault("KIVY_NO_ARGS", "1")
-os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
-os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
-os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+import click
+import msgspec
 
-import click  # noqa: E402
-import msgspec  # noqa: E402
-
-from edge_common.catalogues import LANGUAGES  # noqa: E402
-from kiosk.screenshots import LONGEST_MESSAGE  # noqa: E402
+from edge_common.catalogues import LANGUAGES
+from kiosk.screenshots import LONGEST_MESSAGE
+from patron_ui import tour as touring
 
 if TYPE_CHECKING:
     from signpad.app import SignpadApp
     from signpad.simulator import SimulatedPad
 
-MODES = {"normal": "", "contrast": "hc-", "large": "large-"}
 WAVE = [(0.1 + 0.8 * i / 40, 0.45 + 0.25 * math.sin(i / 3)) for i in range(41)]
 CROSS = [(0.3, 0.3), (0.7, 0.7)]
 
@@ -41,22 +35,18 @@ CROSS = [(0.3, 0.3), (0.7, 0.7)]
 def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
          mode: str) -> Iterator[tuple[Callable[[], object], str | None]]:
     """Steps (action, screenshot name or None) that visit every screen."""
-    from patron_ui.tour import button, stroke, touch
     from signpad.simulator import sample_form
 
     pad = app.pad
 
     def press(key: str) -> Callable[[], None]:
-        return lambda: touch(button(app.screens.current_screen, app.t[key]))
+        return lambda: touring.press(app.screens.current_screen, app.t[key])
 
     def draw(points: list[tuple[float, float]]) -> Callable[[], None]:
-        return lambda: stroke(app.box, points)
+        return lambda: touring.stroke(app.box, points)
 
     def expect(condition: Callable[[], bool], problem: str) -> Callable[[], None]:
-        def check() -> None:
-            if not condition():
-                raise AssertionError(problem)
-        return check
+        return lambda: touring.expect(condition(), problem)
 
     def language(lang: str) -> None:
         # the account's countdown shows at once and lasts longer than the tour stays there
@@ -86,18 +76,17 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
     yield (lambda: setattr(app, "contrast", mode == "contrast")), None
     yield (lambda: setattr(app, "large", mode == "large")), None
     for lang in langs:
-        name = f"{lang}-{MODES[mode]}"
+        name = f"{lang}-{touring.MODES[mode]}"
         yield partial(language, lang), f"{name}01-idle"
         yield (lambda: app.card("04A1B2C3")), None
         yield (lambda: app.act(pad.tick)), f"{name}02-account"
         yield expect(lambda: app.countdown > 0, "no countdown on the account"), None
-        yield (lambda: touch(button(app.screens.current_screen, app.t["debts"] + "  (2)"))), (
+        yield (lambda: touring.press(app.screens.current_screen, app.t["debts"] + "  (2)")), (
             f"{name}02-account-fees")
         yield press("done"), None
         yield partial(setattr, backend, "form", sample_form(lang)), None
         yield (lambda: app.act(lambda: pad.fetch())), f"{name}03-form"
-        yield (lambda: touch(button(app.screens.current_screen, app.t["wrong"]))), (
-            f"{name}04-correcting")
+        yield press("wrong"), f"{name}04-correcting"
         yield (lambda: backend.fix("name", "Ana Marija Novak")), None
         yield (lambda: app.act(pad.tick)), f"{name}05-form-fixed"
         yield expect(lambda: any(f["value"] == "Ana Marija Novak" for f in app.fields),
@@ -126,18 +115,14 @@ def first_page(pdf: bytes, stem: Path) -> None:
 @click.command()
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for PNGs.")
 @click.option("--lang", "langs", multiple=True, help="Languages (default: all).")
-@click.option("--mode", type=click.Choice(list(MODES)), default="normal", show_default=True,
+@click.option("--mode", type=click.Choice(list(touring.MODES)), default="normal", show_default=True,
               help="Colours and type size: normal, high contrast or large text.")
 def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     """Take a screenshot of every signing-pad screen in every language; check every label."""
-    from kivy.config import Config
-
-    Config.set("graphics", "width", "1280")
-    Config.set("graphics", "height", "800")
+    touring.window_size(1280, 800)
     from kivy.clock import Clock
 
     from kiosk.worker import SessionWorker
-    from patron_ui import tour as runner
     from signpad.app import SignpadApp
     from signpad.flow import Pad, Settings
     from signpad.simulator import SimulatedPad
@@ -172,19 +157,16 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     worker.start()
     chosen = list(langs) or list(LANGUAGES)
     folder = Path(out)
-    shots, cut = runner.run(app, tour(app, backend, chosen, mode), folder, app.settled)
+    shots, cut = touring.play(app, tour(app, backend, chosen, mode), folder, app.settled)
     worker.stop()
-    print("\n".join(shots))
     (folder / "signed.json").write_bytes(msgspec.json.encode(backend.signed))
     if backend.signed:
         first_page(base64.b64decode(backend.signed[0].pdf), folder / "form")
-    if cut:
-        print("labels cut off:\n" + "\n".join(cut), file=sys.stderr)
-        sys.exit(1)
     if len(backend.signed) != 2 * len(chosen):
         print(f"signed forms: {len(backend.signed)}, expected {2 * len(chosen)}",
               file=sys.stderr)
         sys.exit(1)
+    touring.report(shots, cut)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from central.circulation import alerts, sample
+from central.circulation import alerts, forms, sample
 from central.circulation.store import Store
 from central.store import open_store
 from libedge_cli.main import cli
 from tests.test_circ_cli import run
+from tests.test_form_archive import archived, set_online
 
 # A good value for each parameter, by name; per command where it differs.
 GOOD = {
@@ -46,6 +47,14 @@ GOOD_FOR = {
     ("hold place", "patron"): "4", ("hold place", "item"): "W-1",
     ("member archive", "patron"): "2", ("member erase", "patron"): "2",
     ("money use-credit", "patron"): "4", ("member erase", "staff_id"): "boss",
+    ("form start", "pad"): "pad-2", ("form start", "kind"): "change",
+    ("form fix", "form_id"): "2", ("form fix", "field"): "address",
+    ("form refresh", "form_id"): "2", ("form cancel", "form_id"): "2",
+    ("form show", "form_id"): "2",
+    ("form export", "form_id"): "1", ("form export", "to"): "{csv}-export",
+    ("form verify", "form_id"): "1", ("terms add", "version"): "2026-2",
+    ("terms add", "texts"): "en={csv}", ("events add", "starts"): "2026-12-03T17:00+0100",
+    ("events remove", "key"): "202612031600-0332b9",
 }
 # Options, arguments and flags a good call needs beyond its required parameters.
 EXTRA_OPTIONS = {"notices send": {"--smtp-host": "127.0.0.1"},
@@ -67,14 +76,15 @@ ROLE = {
     "amount": NUMBER, "days": NUMBER, "limit": NUMBER, "ttl": NUMBER, "max_items": NUMBER,
     "fee": NUMBER, "months": NUMBER, "year": NUMBER, "smtp_port": NUMBER,
     "birth_date": DATE, "start": DATE, "end": DATE, "since": DATE, "before": DATE,
-    "surname": TEXT, "name": TEXT, "title": TEXT,
+    "surname": TEXT, "name": TEXT, "title": TEXT, "form_id": REF_INT, "pad": REF,
 }
 ROLE_FOR = {("branch add", "id"): NEW, ("staff add", "id"): NEW, ("branch room", "id"): NEW,
             ("category patron", "code"): NEW, ("category item", "code"): NEW,
             ("item add", "barcode"): NEW, ("patron add", "library_card"): NEW,
             ("patron add", "city_card"): NEW, ("patron card", "card"): NEW,
             ("device enrol", "dev"): NEW, ("staff login", "id"): REF, ("branch hours", "id"): REF,
-            ("staff password", "id"): REF}
+            ("staff password", "id"): REF, ("terms add", "version"): NEW,
+            ("events remove", "key"): REF}
 BAD = {
     REF: ["nope-404", ""], REF_INT: ["999999", "-5", "abc"], NUMBER: ["-5", "abc"],
     DATE: ["2026-13-45", ""], TEXT: ["", "   "],
@@ -83,7 +93,7 @@ DUPLICATE = {("branch add", "id"): "center", ("staff add", "id"): "maja",
              ("branch room", "id"): "r1", ("category patron", "code"): "adult",
              ("category item", "code"): "book", ("item add", "barcode"): "W-1",
              ("patron add", "library_card"): "MK001", ("patron add", "city_card"): "04A1B2C3",
-             ("patron card", "card"): "04A1B2C3"}
+             ("patron card", "card"): "04A1B2C3", ("terms add", "version"): "2026-1"}
 MALFORMED = {  # values a parameter's own syntax refuses
     ("patron add", "city_card"): ["zz"], ("patron card", "card"): ["zz"],
     ("card block", "uid"): ["zz"], ("branch hours", "hours"): ["0=25:00-99:00", "9=08:00-10:00",
@@ -96,6 +106,7 @@ MALFORMED = {  # values a parameter's own syntax refuses
     ("renew", "days"): ["0"], ("money pay", "amount"): ["0"], ("money charge", "amount"): ["0"],
     ("money edit", "amount"): ["0"], ("member cleanup", "days"): ["0"],
     ("category patron", "months"): ["0"], ("staff password", "password"): ["too short"],
+    ("events add", "starts"): ["x", "2026-12-03T17:00"], ("terms add", "texts"): ["en", "xx={csv}"],
 }
 # Numbers where a negative value is a real choice, not bad input.
 SIGNED: set[tuple[str, str]] = set()
@@ -172,6 +183,7 @@ def template(tmp_path_factory):
     """A store with two branches, staff, patrons, copies, a loan, a debt, a payment, a hold,
     an inter-branch request, a room and an enrolled lock — made through the CLI itself."""
     db = tmp_path_factory.mktemp("template") / "central.db"
+    terms = db.with_name("terms-en.txt")
     steps = [
         ["init", "--admin", "boss"], ["category", "install-basics"],
         ["branch", "add", "center", "Central"], ["branch", "add", "west", "West"],
@@ -196,11 +208,20 @@ def template(tmp_path_factory):
         ["hold", "place", "2", "W-1", "--branch", "center"],
         ["ib", "request", "2", "X-1", "--branch", "center"],
         ["device", "enrol", "lock-1", "--site", "center", "--kind", "lockd"],
+        ["device", "enrol", "pad-1", "--site", "center", "--kind", "signpad"],
+        ["device", "enrol", "pad-2", "--site", "center", "--kind", "signpad"],
+        ["terms", "add", "2026-1", "--text", f"en={terms}"],
+        ["events", "add", "Story time", "--starts", "2026-12-03T17:00+0100", "--branch", "center"],
     ]
+    terms.write_text("You will return what you borrow.\n")
     for step in steps:
         run(db, *step)
     s = Store(open_store(str(db)))      # alerts come from devices, not from staff
     alerts.raise_alert(s, "center", "offline_checkout", "patron_blocked", dev="kiosk-1")
+    for pad in ("pad-1", "pad-2"):      # pads report themselves online
+        set_online(s, pad)
+    archived(s, 4, staff="boss")        # form 1: signed and sealed, Kranjc's
+    forms.start(s, 2, "change", "pad-1", "boss")    # form 2: open on pad-1, Horvat's
     s.db.conn.close()
     return db
 
@@ -212,9 +233,11 @@ def dump(db) -> list[str]:
 
 
 def invoke(template, tmp_path, argv: list[str]):
-    """Run `libedge admin ARGV` on a copy of the template; (result, store before, after)."""
+    """Run `libedge admin ARGV` on a copy of the template and its form archive; (result,
+    store before, after)."""
     db = tmp_path / "central.db"
     shutil.copy(template, db)
+    shutil.copytree(template.with_name("central-forms"), tmp_path / "central-forms")
     before = dump(db)
     csv = tmp_path / "items.csv"
     csv.write_text("barcode,title,category,branch\nN-9,New,book,center\n")

@@ -419,7 +419,9 @@ def test_a_copy_travelling_home_is_sent_on_and_set_aside_for_a_hold_there(s):
     loans.checkin(s, "S1", "center")
     onward = loans.checkin(s, "S1", "bezigrad")
     assert onward == {"barcode": "S1", "title": "Kekec", "attachments": "CD", "fine": 0,
-                      "patron": None, "route": "transit", "to": "siska", "warnings": []}
+                      "patron": None, "route": "transit", "to": "siska",
+                      "warnings": ["item_in_transit"], "category": "book", "call_number": "",
+                      "home": "siska"}
     refused("item_in_transit", loans.checkout, s, b, "S1", "siska",
             said="the item is in transit")
     home = loans.checkin(s, "S1", "siska")

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from central.circulation import audit, branches
+from central.circulation import audit, branches, return_sets
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
@@ -12,7 +12,8 @@ ANY = "*"
 
 
 def add_patron_category(s: Store, code: str, name: str, **fields: Any) -> None:
-    """A patron category (fields: max_items, membership_months, fee, legal_person)."""
+    """A patron category (fields: max_items, membership_months, fee, legal_person,
+    guardian_under)."""
     with s.atomic():
         s.insert("patron_categories", {"code": code, "name": name, **fields})
 
@@ -98,10 +99,12 @@ def add_item(s: Store, barcode: str, title_id: int, category: str, branch: str,
     item_category(s, category)
     s.branch(branch)
     with s.atomic():
-        return s.insert("items", {
+        item_id = s.insert("items", {
             "barcode": barcode, "accession": accession, "call_number": call_number,
             "title_id": title_id, "category": category, "home_branch": branch,
             "at_branch": branch, "attachments": attachments, "generic": int(generic)})
+        return_sets.refresh_title(s.db, title_id)
+    return item_id
 
 
 ITEM_SQL = ("SELECT i.*, t.title, t.author FROM items i JOIN titles t ON t.id = i.title_id"
@@ -152,3 +155,4 @@ def change_home_branch(s: Store, identifier: str, branch: str) -> None:
         raise Refused("the item is not free", code="item_not_free")
     with s.atomic():
         s.update("items", found["id"], {"home_branch": branch, "at_branch": branch})
+        return_sets.refresh_title(s.db, found["title_id"], also=(found["home_branch"],))

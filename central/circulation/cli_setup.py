@@ -194,10 +194,13 @@ def category_basics(s: Store, years: str) -> None:
               help="Minor units.")
 @click.option("--months", type=click.IntRange(min=1), default=12, show_default=True,
               help="Membership period.")
-def category_patron(s: Store, code: str, name: str, max_items: int, fee: int, months: int) -> None:
+@click.option("--guardian-under", type=click.IntRange(0, 120), default=18, show_default=True,
+              help="Below this age a guardian signs the patron's forms too (0: never).")
+def category_patron(s: Store, code: str, name: str, max_items: int, fee: int, months: int,
+                    guardian_under: int) -> None:
     """Add a patron category."""
     catalogue.add_patron_category(s, code, name, max_items=max_items, fee=fee,
-                                  membership_months=months)
+                                  membership_months=months, guardian_under=guardian_under)
     click.echo(f"patron category {code} added")
 
 

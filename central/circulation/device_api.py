@@ -12,10 +12,11 @@ from typing import cast
 import msgspec
 
 from central.circulation import accounts, alerts, audit, holds, loans, notices, patrons, summary
-from central.circulation.errors import Refused
+from central.circulation.errors import CirculationError, NotFound, Refused
 from central.circulation.store import Store
 from central.handlers import Context, handler
 from edge_common.protocol import circulation as wire
+from edge_common.protocol import returns as box
 from edge_common.protocol.circulation import (
     Card,
     Checkin,
@@ -27,6 +28,7 @@ from edge_common.protocol.circulation import (
     ReceiptEmail,
     Renew,
 )
+from edge_common.protocol.returns import CheckinOffline
 
 ALL_OVERRIDES = loans.OVERRIDABLE | {"patron_blocked", "membership_expired",
                                      "registration_incomplete"}
@@ -119,13 +121,62 @@ def checkout_offline(ctx: Context, body: Checkout) -> wire.LentOffline:
     return wire.LOAN_CHECKOUT_OFFLINE.answer_from(done | {"recorded": True, "alerts": passed})
 
 
+def _checkin(s: Store, ctx: Context, item: str, card: str | None,
+             strict: bool = True) -> dict:
+    """Check an item in at the device's branch; a return box is unattended (in-library-use
+    items are refused) and its answer names the hold slip's patron as a desk slip does.
+    Not `strict`: a card central no longer knows does not stop the return."""
+    patron_id = None
+    if card:
+        try:
+            patron_id = _patron(s, ctx, card)["id"]
+        except NotFound:
+            if strict:
+                raise
+    done = loans.checkin(s, item, ctx.device.site, patron_id=patron_id,
+                         unattended=ctx.device.kind == "returnbox")
+    if done["route"] == "hold_shelf" and done.get("hold_patron"):
+        done["hold_for"] = summary.display_name(patrons.patron(s, done["hold_patron"]))
+    return done
+
+
 @handler(wire.LOAN_CHECKIN)
 def checkin(ctx: Context, body: Checkin) -> wire.Returned:
     """Take an item back, dated when the device took it; the answer says where it goes."""
     s = store(ctx, min(ctx.sent_at, ctx.now))
-    patron_id = _patron(s, ctx, body.card)["id"] if body.card else None
-    return wire.LOAN_CHECKIN.answer_from(
-        loans.checkin(s, body.item, ctx.device.site, patron_id=patron_id))
+    return wire.LOAN_CHECKIN.answer_from(   # a box takes items back whoever tapped a card
+        _checkin(s, ctx, body.item, body.card, strict=ctx.device.kind != "returnbox"))
+
+
+def _box_route(central: str) -> str:
+    """Central's route as a return box's bins know it (a copy set aside for another branch
+    travels: the transit bin)."""
+    return "transit" if central == "ib_set_aside" else central
+
+
+@handler(box.LOAN_CHECKIN_OFFLINE)
+def checkin_offline(ctx: Context, body: CheckinOffline) -> box.ReturnedOffline:
+    """Check in an item a return box took offline, once, dated when it went in (fines to that
+    day); a refusal, or a route other than the box's, becomes a staff alert naming both."""
+    at = min(ctx.sent_at, ctx.now)
+    s = store(ctx, at)
+    site = ctx.device.site
+    said = {"item": body.item, "box_route": body.route, "box_bin": body.bin,
+            "at": at.isoformat()}
+    try:
+        done = _checkin(s, ctx, body.item, body.card, strict=False)
+    except CirculationError as exc:
+        alerts.raise_alert(s, site, "offline_return", exc.code, ctx.device.id,
+                           ctx.message_id, **said, central_route="reject")
+        return box.ReturnedOffline(recorded=False, route="reject", alerts=[exc.code])
+    route = _box_route(done["route"])
+    codes = []
+    if route != body.route:
+        codes.append("route_differs")
+        alerts.raise_alert(s, site, "offline_return", "route_differs", ctx.device.id,
+                           ctx.message_id, **said, central_route=done["route"],
+                           to=done["to"])
+    return box.LOAN_CHECKIN_OFFLINE.answer_from(done | {"recorded": True, "alerts": codes})
 
 
 @handler(wire.LOAN_RENEW)

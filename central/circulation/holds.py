@@ -8,7 +8,7 @@ from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
-from central.circulation import accounts, catalogue, notices, patrons
+from central.circulation import accounts, catalogue, notices, patrons, return_sets
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
@@ -97,6 +97,7 @@ def place(s: Store, patron_id: int, target: str | int, branch: str,
             "for_branch": for_branch, "placed_at": now.isoformat(), "state": "waiting",
             "expires": (today + timedelta(days=s.settings.hold_expiry_days)).isoformat()})
         s.count(branch, "holds")
+        return_sets.refresh_title(s.db, title_id)
     return hold(s, hold_id)
 
 
@@ -118,9 +119,11 @@ def cancel(s: Store, hold_id: int, patron_id: int | None = None) -> dict | None:
         raise Refused("the hold is no longer active", code="hold_closed")
     with s.atomic():
         _close(s, found, "cancelled")
+        routed = None
         if found["state"] == "ready":
-            return item_back(s, catalogue.item(s, found["item_id"]), found["branch_id"])
-    return None
+            routed = item_back(s, catalogue.item(s, found["item_id"]), found["branch_id"])
+        return_sets.refresh_title(s.db, found["title_id"])
+    return routed
 
 
 def _close(s: Store, found: dict, state: str) -> None:
@@ -167,6 +170,7 @@ def shelf(s: Store, branch: str) -> list[dict]:
 def purge_expired(s: Store) -> dict:
     """Library-wide: expire uncollected set-aside holds and stale waiting ones; route the copies."""
     expired: dict[str, Any] = {"ready": 0, "waiting": 0, "routes": []}
+    changed: set[int] = set()
     with s.atomic():
         for found in s.rows("SELECT * FROM holds WHERE state IN ('ready', 'waiting')"):
             today = s.today(found["branch_id"]).isoformat()
@@ -178,6 +182,10 @@ def purge_expired(s: Store) -> dict:
             elif found["state"] == "waiting" and found["expires"] < today:
                 _close(s, found, "expired")
                 expired["waiting"] += 1
+            else:
+                continue
+            changed.add(found["title_id"])
+        return_sets.refresh_titles(s.db, changed)
     return expired
 
 

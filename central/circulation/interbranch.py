@@ -4,7 +4,7 @@ States: requested (set aside at home) → in_transit → at_branch (on the reque
 hold shelf) → on_loan → returned (to send home) → closed (back home: the inter-branch return).
 """
 
-from central.circulation import catalogue, holds, notices, patrons
+from central.circulation import catalogue, holds, notices, patrons, return_sets
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
@@ -92,6 +92,7 @@ def lend(s: Store, ib_id: int) -> dict:
                                      "due": due.isoformat()})
         s.update("items", it["id"], {"status": "in_transit", "at_branch": found["to_branch"]})
         s.count(found["home_branch"], "ib_lent")
+        return_sets.refresh_title(s.db, it["title_id"])
     return get(s, ib_id)
 
 

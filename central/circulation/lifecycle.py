@@ -14,6 +14,7 @@ from central.circulation import (
     audit,
     branches,
     catalogue,
+    form_archive,
     holds,
     patrons,
 )
@@ -100,13 +101,14 @@ def _forget(s: Store, patron_id: int) -> None:
 
 def cleanup(s: Store, older_than_days: int | None = None) -> dict:
     """Delete unfinished registrations older than N days (default: the setting), never one
-    who completed registration, borrowed or paid; their unpaid fees go with them."""
+    who completed registration, borrowed or paid; their unpaid fees and forms go with them.
+    Signed forms whose kind's retention is over are deleted too."""
     days = s.settings.cleanup_after_days if older_than_days is None else older_than_days
     if days < 1:
         raise Refused("only registrations unfinished for at least a day are deleted",
                       code="bad_days")
     cutoff = (s.now() - timedelta(days=days)).isoformat()
-    done: dict[str, list[Any]] = {"deleted": [], "skipped": []}
+    done: dict[str, Any] = {"deleted": [], "skipped": []}
     with s.atomic():
         for p in s.rows("SELECT * FROM patrons WHERE status = 'pre' AND registered_at < ?",
                         [cutoff]):
@@ -114,9 +116,11 @@ def cleanup(s: Store, older_than_days: int | None = None) -> dict:
                 done["skipped"].append({"id": p["id"], "reason": reason})
                 continue
             _forget(s, p["id"])
+            form_archive.erase_patron(s, p["id"])
             s.conn.execute("DELETE FROM debts WHERE patron_id = ?", [p["id"]])
             s.conn.execute("DELETE FROM patrons WHERE id = ?", [p["id"]])
             done["deleted"].append(p["id"])
+        done["forms_expired"] = form_archive.expire(s)
     return done
 
 
@@ -126,7 +130,8 @@ def _no_open_loans(s: Store, patron_id: int) -> None:
 
 
 def archive(s: Store, patron_id: int) -> None:
-    """Delete a patron into the archive (only with every loan returned); cards stop working."""
+    """Delete a patron into the archive (only with every loan returned); cards stop working,
+    their signed forms move to the form archive's archived area."""
     p = patrons.patron(s, patron_id)
     if p["status"] != "active":
         raise Refused("only active patrons are archived", code="not_active")
@@ -137,15 +142,17 @@ def archive(s: Store, patron_id: int) -> None:
             holds.cancel(s, h["id"])
         s.update("patrons", patron_id, {"status": "archived", "archived_at": s.now().isoformat()})
         allowlist.refresh_patron(s.db, patron_id)
+        form_archive.move(s, patron_id, "archived")
 
 
 def restore(s: Store, patron_id: int) -> None:
-    """Bring an archived patron back with their cards."""
+    """Bring an archived patron back with their cards and signed forms."""
     if patrons.patron(s, patron_id)["status"] != "archived":
         raise Refused("the patron is not archived", code="not_archived")
     with s.atomic():
         s.update("patrons", patron_id, {"status": "active", "archived_at": None})
         allowlist.refresh_patron(s.db, patron_id)
+        form_archive.move(s, patron_id, "active")
 
 
 def anonymise_loans(s: Store, before: date | None = None, patron_id: int | None = None) -> int:
@@ -161,13 +168,15 @@ def anonymise_loans(s: Store, before: date | None = None, patron_id: int | None 
 
 def erase(s: Store, patron_id: int, actor: audit.Actor | None = None) -> None:
     """Remove a patron's personal data everywhere — the values the audit log kept of them
-    too; device caches drop their cards. Staff need to be a supervisor or administrator."""
+    too, and their forms and the forms' files; device caches drop their cards. Staff need
+    to be a supervisor or administrator."""
     patrons.patron(s, patron_id)
     if actor:
         branches.require_role(s, actor.staff_id, actor.branch_id or "", "supervisor", "admin")
     _no_open_loans(s, patron_id)
     with s.atomic():
         _forget(s, patron_id)
+        form_archive.erase_patron(s, patron_id)
         audit.forget(s, f"patron:{patron_id}")
         if actor:
             audit.record(s, actor, "patron.erase", f"patron:{patron_id}")

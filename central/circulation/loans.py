@@ -12,6 +12,7 @@ from central.circulation import (
     holds,
     interbranch,
     patrons,
+    return_sets,
 )
 from central.circulation.errors import CirculationError, NotFound, Refused
 from central.circulation.settings import Switch
@@ -152,6 +153,7 @@ def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
         if ib:
             s.update("ib_loans", ib["id"], {"state": "on_loan"})
         s.count(branch, "loans")
+        return_sets.refresh_title(s.db, it["title_id"])
     return {"loan": loan_id, "barcode": it["barcode"], "title": it["title"],
             "author": it["author"], "due": due.isoformat(), "warnings": warnings,
             "attachments": it["attachments"]}
@@ -166,16 +168,28 @@ def fine_for(rule: dict, due: date, returned: date) -> int:
     return min(fine, rule["fine_cap"]) if rule["fine_cap"] else fine
 
 
-def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = None) -> dict:
-    """Take an item back at a branch: close the loan, charge a late fine, route the copy."""
+def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = None,
+            unattended: bool = False) -> dict:
+    """Take an item back at a branch: close the loan, charge a late fine, route the copy.
+
+    `unattended` (a return box): an in-library-use-only item is refused (`in_library_only`),
+    to be handed to staff rather than checked in by a machine. The result carries what bin
+    rules route by: the item's category, call number and home branch.
+    """
     it = catalogue.resolve(s, identifier)
+    if unattended and catalogue.item_category(s, it["category"])["in_library_only"]:
+        raise Refused("for use in the library only: hand it to staff",
+                      code="in_library_only")
     base = {"barcode": it["barcode"], "title": it["title"], "attachments": it["attachments"],
-            "fine": 0, "patron": None}
+            "fine": 0, "patron": None, "category": it["category"],
+            "call_number": it["call_number"] or "", "home": it["home_branch"]}
     with s.atomic():
         loan = open_loan(s, it["id"])
         ib = interbranch.open_for_item(s, it["id"])
         if loan is None:
-            return base | _arrival(s, it, ib, branch)
+            arrived = base | _arrival(s, it, ib, branch)
+            return_sets.refresh_title(s.db, it["title_id"])
+            return arrived
         if ib:
             route = interbranch.returned(s, ib, it, branch)
         elif it["home_branch"] != branch:
@@ -200,6 +214,7 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
             allowlist.refresh_patron(s.db, p["id"])
         route = route or holds.item_back(s, it, branch)
         s.count(branch, "returns")
+        return_sets.refresh_title(s.db, it["title_id"])
     warnings = list(route.pop("warnings", []))
     if patron_id is not None and patron_id != loan["patron_id"]:
         warnings.append("returned_by_other")
@@ -214,8 +229,8 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
 def _arrival(s: Store, it: dict, ib: dict | None, branch: str) -> dict:
     if it["status"] != "in_transit":
         raise Refused("the item is not on loan", code="not_on_loan")
-    if it["at_branch"] != branch:
-        return {"route": "transit", "to": it["at_branch"], "warnings": []}
+    if it["at_branch"] != branch:     # passing through: routed on, nothing changes
+        return {"route": "transit", "to": it["at_branch"], "warnings": ["item_in_transit"]}
     route = interbranch.arrive(s, ib, it, branch) if ib else holds.item_back(s, it, branch)
     return route | {"warnings": ["hold_waiting"] if route["route"] == "hold_shelf" else []}
 

@@ -214,6 +214,37 @@ def _staff_login(db: sqlite_utils.Database) -> None:
     )
 
 
+def _forms(db: sqlite_utils.Database) -> None:
+    """Terms versions, forms signed on a pad, the patron's corrections and the sealed archive."""
+    db.execute("CREATE TABLE form_terms (version TEXT NOT NULL, lang TEXT NOT NULL,"
+               " text TEXT NOT NULL, added_at TEXT NOT NULL, added_by TEXT,"
+               " PRIMARY KEY (version, lang))")
+    db.execute(
+        "CREATE TABLE forms (id INTEGER PRIMARY KEY, patron_id INTEGER, kind TEXT NOT NULL,"
+        " branch_id TEXT NOT NULL, pad TEXT, staff_id TEXT, state TEXT NOT NULL,"
+        " revision INTEGER NOT NULL DEFAULT 1, lang TEXT, terms_version TEXT, fields TEXT,"
+        " signers TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, closed_at TEXT)"
+    )
+    db.execute("CREATE INDEX forms_pad ON forms (pad, state)")
+    db.execute("CREATE INDEX forms_patron ON forms (patron_id)")
+    db.execute(
+        "CREATE TABLE form_corrections (id INTEGER PRIMARY KEY, form_id INTEGER NOT NULL"
+        " REFERENCES forms(id), revision INTEGER NOT NULL, field TEXT NOT NULL,"
+        " asked_at TEXT NOT NULL, fixed_at TEXT)"
+    )
+    db.execute("CREATE INDEX form_corrections_form ON form_corrections (form_id)")
+    db.execute(
+        "CREATE TABLE form_archive (form_id INTEGER PRIMARY KEY REFERENCES forms(id),"
+        " patron_id INTEGER, kind TEXT NOT NULL, terms_version TEXT, signed_at TEXT,"
+        " archived_at TEXT NOT NULL, pad TEXT, staff_id TEXT, sha256 TEXT, sealed_sha256 TEXT,"
+        " pdf_bytes INTEGER, path TEXT, area TEXT NOT NULL, deleted_at TEXT)"
+    )
+    db.execute("CREATE INDEX form_archive_patron ON form_archive (patron_id)")
+    # below this age a guardian signs beside the patron (0: never), per patron category
+    db.execute("ALTER TABLE patron_categories ADD COLUMN guardian_under INTEGER NOT NULL"
+               " DEFAULT 18")
+
+
 CIRCULATION_MIGRATIONS = [
     ("0003_patrons_cards", _patrons_cards),
     ("0101_branches", _branches),
@@ -229,4 +260,5 @@ CIRCULATION_MIGRATIONS = [
     ("0122_withdrawn_notices", _withdrawn_notices),
     ("0123_loan_overrides", _loan_overrides),
     ("0130_staff_login", _staff_login),
+    ("0150_forms", _forms),
 ]

@@ -14,7 +14,15 @@ from typing import Any
 
 import click
 
-from central.circulation import allowlist, basics, branches, calendar, messages, patrons
+from central.circulation import (
+    allowlist,
+    basics,
+    branches,
+    calendar,
+    messages,
+    patrons,
+    return_sets,
+)
 from central.circulation.store import Store
 
 BRANCH_NAMES = [
@@ -137,6 +145,7 @@ def generate(s: Store, branches: int = 30, patrons: int = 200_000, items: int = 
         _counts(s)
         for (site,) in s.conn.execute("SELECT site FROM site_keys").fetchall():
             allowlist.publish_site(s.db, site)
+            return_sets.publish_site(s.db, site)
     return made
 
 

@@ -5,6 +5,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 import sqlite_utils
 
+from edge_common.protocol.forms import FormKind
+
 Switch = Literal["off", "warn", "block"]
 Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
 Money = Annotated[int, msgspec.Meta(ge=0)]
@@ -54,6 +56,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
     smtp_security: Literal["none", "starttls", "ssl"] = "starttls"
     smtp_username: str = ""  # the password is never stored: LIBEDGE_SMTP_PASSWORD
+    # days a signed form of a kind is kept after it was archived (a kind not named: as long
+    # as the member exists; erasure deletes every form at once)
+    form_retention_days: dict[FormKind, Annotated[int, msgspec.Meta(ge=1, le=36500)]] = {}
 
 
 _decode = msgspec.json.Decoder()

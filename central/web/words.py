@@ -35,6 +35,12 @@ NAMES: dict[str, dict[str, str]] = {
         "tamper": N_("Tamper switch"),
         "reader_lost": N_("Card reader not answering"),
         "outbox_over_capacity": N_("Outbox over capacity"),   # edge_common.status
+        # a return box's, per part (belt, a bin, its item reader, e-stop, link)
+        "jam": N_("Item stuck on the belt"),
+        "bin_full": N_("Bin full"),
+        "e_stop": N_("Emergency stop pressed"),
+        "offline_too_long": N_("Offline for too long"),
+        "printer_fault": N_("Receipt printer fault"),
     },
     "measure": {   # access_stats.compare's rows, named as the summary table names them
         "entries": N_("Entries"),

@@ -92,7 +92,8 @@ class ReceiptLine(Body):
 
 
 class ReceiptEmail(Body):
-    """`receipt.email`: a kiosk receipt (already in the patron's language) to e-mail."""
+    """`receipt.email`: a kiosk's or return box's receipt (already in the patron's language)
+    to e-mail."""
 
     card: CardHash
     lang: Lang
@@ -198,7 +199,15 @@ class LentOffline(Answer):
 
 
 class Returned(Answer):
-    """`loan.checkin`: where the copy goes now (`route`, `to`) and what it cost."""
+    """`loan.checkin`: where the copy goes now (`route`, `to`) and what it cost, with what a
+    return box's bin rules route by (`category`, `call_number`, `home` branch).
+
+    `route` is `hold_shelf` (a hold is waiting: `pickup_by` and the hold slip's `hold` number
+    and `hold_for`, the name a desk's hold slip shows: first name and surname initial),
+    `transit` (to branch `to`), `ib_set_aside` (set aside to send to branch `to` for an
+    inter-branch hold) or `reshelve`. A copy only passing through (in transit elsewhere) is
+    routed on with the warning `item_in_transit` and nothing changes.
+    """
 
     barcode: str
     title: str
@@ -209,6 +218,11 @@ class Returned(Answer):
     attachments: str | None = None
     pickup_by: date | None = None
     warnings: list[Code] = []
+    category: str = ""
+    call_number: str = ""
+    home: str = ""
+    hold: Id | None = None
+    hold_for: str = ""
 
 
 class Renewal(Answer):
@@ -268,4 +282,4 @@ LOAN_RENEW = request("loan.renew", Renew, Renewals, senders={"kiosk", "signpad"}
 HOLD_PLACE = request("hold.place", HoldPlace, HoldPlaced, senders={"kiosk"})
 HOLD_CANCEL = request("hold.cancel", HoldCancel, HoldCancelled, senders={"kiosk"})
 PAYMENT_RECORD = event("payment.record", Payment, Paid, senders={"kiosk"})
-RECEIPT_EMAIL = event("receipt.email", ReceiptEmail, Queued, senders={"kiosk"})
+RECEIPT_EMAIL = event("receipt.email", ReceiptEmail, Queued, senders={"kiosk", "returnbox"})

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 
 from edge_common.envelope import DeviceId
-from edge_common.protocol.fields import Code, Name
+from edge_common.protocol.fields import Code, Count, Id, Name
 from edge_common.protocol.spec import Body, Nothing, event
 
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=60)]
@@ -94,10 +94,18 @@ class CardKeyArgs(Body, kw_only=True):
     key: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 
 
+class FormShowArgs(Body, kw_only=True):
+    """`form_show` (to a signing pad): fetch form `form` with `form.get` and show it; the
+    revision tells a pad holding an older one that the desk changed it (or cancelled it)."""
+
+    form: Id
+    revision: Count
+
+
 COMMANDS: dict[str, type[Body]] = {
     "open": OpenArgs, "lockdown": SwitchArgs, "release": SwitchArgs,
     "clear_alarm": ClearAlarmArgs, "sweep": SweepArgs, "resync": NoArgs, "config": ConfigArgs,
-    "card_key": CardKeyArgs,
+    "card_key": CardKeyArgs, "form_show": FormShowArgs,
 }
 
 

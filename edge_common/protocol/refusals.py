@@ -77,6 +77,26 @@ CIRCULATION = frozenset({
     "bad_language",
     # why a queued notice was withdrawn instead of sent
     "hold_not_ready", "loan_returned", "loan_changed", "membership_renewed",
+    # an offline return central routed otherwise than the return box did (a staff alert)
+    "route_differs",
+})
+
+# What a return box says of an item's RFID tag by itself (returnbox.tags): unreadable, or
+# another library's ("not ours").
+TAGS = frozenset({
+    "tag_length", "tag_crc", "tag_version", "tag_id_invalid", "tag_owner_invalid",
+    "tag_block_invalid", "tag_not_ours",
+})
+
+# Signed forms: starting one on a pad, the pad's corrections and submission, the archive's
+# checks (`libedge admin form verify`), terms versions and the pads' events.
+FORMS = frozenset({
+    "pad_offline", "not_a_signpad", "pad_busy", "form_kind_unknown", "form_not_for_patron",
+    "form_open", "form_unknown", "form_closed", "field_unknown", "field_not_editable",
+    "form_archived", "form_revision_stale", "signature_missing", "bad_pdf", "hash_mismatch",
+    "pdf_unreadable", "form_not_archived", "terms_missing", "terms_english_missing",
+    "event_unknown", "form_file_missing", "sealed_file_changed", "seal_missing", "seal_broken",
+    "seal_untrusted", "modified_after_seal",
 })
 
 # What the staff command line says besides the domain's refusals: its own usage and the store.
@@ -102,5 +122,5 @@ WEB = frozenset({
     "bad_range", "range_too_long", "room_unknown", "table_unknown", "alarm_unknown",
 })
 
-ALL = (frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION | STAFF_TOOLS | PROVISIONING
-       | WEB)
+ALL = (frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION | FORMS | STAFF_TOOLS
+       | PROVISIONING | WEB | TAGS)

@@ -21,7 +21,9 @@ Route = Literal["hold_shelf", "transit", "reshelve", "sort_later", "reject"]
 
 class HeldItem(msgspec.Struct, frozen=True, kw_only=True):
     """A `held_items` row, keyed by item barcode: a copy that, returned at this branch, would
-    fill a waiting hold (so offline it goes to the hold bin, never back to the shelf)."""
+    fill a waiting hold (so offline it goes to the hold bin, never back to the shelf): a copy
+    of this branch whose title has a waiting hold here (an inter-branch hold registered here
+    included: central then sets it aside to send), or an inter-branch copy on its way here."""
 
 
 class ShelfItem(msgspec.Struct, frozen=True, kw_only=True):

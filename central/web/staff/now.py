@@ -42,10 +42,12 @@ def inside(request: Request, form: Form) -> Response:
                 people=people, may_name=session.role in NAMES)
 
 
-def _lock(request: Request, session: Session, dev: str) -> fleet_view.DeviceView:
-    """A lock at a branch where the staff member may act, else a refusal."""
+def _lock(request: Request, session: Session, dev: str,
+          kinds: tuple[str, ...] = ("lockd",)) -> fleet_view.DeviceView:
+    """A lock (or another device of `kinds`) at a branch where the staff member may act, else
+    a refusal."""
     found = next(iter(fleet_view.devices(auth.store(request).db, dev)), None)
-    if found is None or found.kind != "lockd":
+    if found is None or found.kind not in kinds:
         raise WebError(f"no lock {dev!r}", code="device_unknown", status=404)
     branches.require_role(auth.store(request), session.staff_id, found.site, *ACT)
     return found
@@ -53,9 +55,10 @@ def _lock(request: Request, session: Session, dev: str) -> fleet_view.DeviceView
 
 @route("/now/alarm", ("POST",))
 def alarm(request: Request, form: Form) -> Response:
-    """Acknowledge an open alarm, or ask its lock to clear it (both audited)."""
+    """Acknowledge an open alarm, or ask its lock (or return box) to clear it (both
+    audited)."""
     session = auth.posted(request, form, *ACT)
-    lock = _lock(request, session, form.get("dev", ""))
+    lock = _lock(request, session, form.get("dev", ""), ("lockd", "returnbox"))
     db = auth.store(request).db
     found = alarms.find(db, lock.id, form.get("door", ""), form.get("alarm", ""))
     if found is None or not found.active:
