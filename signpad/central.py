@@ -1,7 +1,7 @@
 """The pad's backend over the device runtime: forms by request, corrections and signed forms
 through the outbox, events from the replicated dataset, accounts as the kiosk reads them."""
 
-from edge_common.errors import OfflineError
+from edge_common.errors import EdgeError, OfflineError
 from edge_common.protocol import forms as wire
 from edge_common.protocol.forms import Correction, Event, Form, Signed
 from edge_common.runtime import DeviceRuntime
@@ -19,13 +19,21 @@ class CentralPad(CentralBackend):
         if not self.online:
             raise OfflineError("no link to central")
         found: wire.NoForm = self.runtime.request(wire.FORM_PENDING, wire.FormRef())
-        return found.form
+        form = found.form
+        return None if form is not None and self.signed_here(form.form) else form
+
+    def signed_here(self, form: int) -> bool:
+        """Whether this pad's outbox still holds the signed form (a restart before central's
+        ack: it is on its way, and must not be shown to be signed twice)."""
+        return self.runtime.pending(wire.FORM_SIGNED.type, f'"form":{form},') > 0
 
     def get_form(self, form: int) -> Form:
         """One form at its newest revision."""
         if not self.online:
             raise OfflineError("no link to central")
         got: Form = self.runtime.request(wire.FORM_GET, wire.FormRef(form=form))
+        if self.signed_here(got.form):
+            raise EdgeError("signed here, on its way to central", code="form_signed_here")
         return got
 
     def correction(self, correction: Correction) -> None:
