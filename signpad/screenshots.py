@@ -25,16 +25,35 @@ from kiosk.screenshots import LONGEST_MESSAGE
 from patron_ui import tour as touring
 
 if TYPE_CHECKING:
+    from kivy.uix.widget import Widget
+
     from signpad.app import SignpadApp
+    from signpad.canvas import TermsView
     from signpad.simulator import SimulatedPad
 
 WAVE = [(0.1 + 0.8 * i / 40, 0.45 + 0.25 * math.sin(i / 3)) for i in range(41)]
 CROSS = [(0.3, 0.3), (0.7, 0.7)]
 
 
+def pinch(w: "Widget", spread: float = 120) -> None:
+    """Two real fingers on the widget's middle, moving apart by `spread` pixels each."""
+    from kivy.tests.common import UnitTestTouch
+
+    cx, cy = w.to_window(*w.center)
+    a, b = UnitTestTouch(cx - 30, cy), UnitTestTouch(cx + 30, cy)
+    a.touch_down()
+    b.touch_down()
+    for step in range(1, 7):
+        a.touch_move(cx - 30 - spread * step / 6, cy)
+        b.touch_move(cx + 30 + spread * step / 6, cy)
+    a.touch_up()
+    b.touch_up()
+
+
 def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
          mode: str) -> Iterator[tuple[Callable[[], object], str | None]]:
     """Steps (action, screenshot name or None) that visit every screen."""
+    from signpad.canvas import TermsView
     from signpad.simulator import sample_form
 
     pad = app.pad
@@ -47,6 +66,12 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
 
     def expect(condition: Callable[[], bool], problem: str) -> Callable[[], None]:
         return lambda: touring.expect(condition(), problem)
+
+    sizes: list[float] = []
+
+    def view() -> "TermsView":
+        [found] = [w for w in app.screens.current_screen.walk() if isinstance(w, TermsView)]
+        return found
 
     def language(lang: str) -> None:
         # the account's countdown shows at once and lasts longer than the tour stays there
@@ -87,12 +112,23 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
         yield partial(setattr, backend, "form", sample_form(lang)), None
         yield (lambda: app.act(lambda: pad.fetch())), f"{name}03-form"
         yield press("wrong"), f"{name}04-correcting"
+        yield press("back_to_form"), f"{name}04-form-reported"
+        yield expect(lambda: app.fields[0]["reported"] and not any(
+            f["reported"] for f in app.fields[1:]), "the reported field is not marked"), None
+        yield press("wrong"), None  # the next field: the reported one has no "Wrong" now
+        yield expect(lambda: [c.field for c in backend.corrections[-2:]] == ["name", "born"],
+                     "the desk did not get both corrections"), None
         yield (lambda: backend.fix("name", "Ana Marija Novak")), None
         yield (lambda: app.act(pad.tick)), f"{name}05-form-fixed"
         yield expect(lambda: any(f["value"] == "Ana Marija Novak" for f in app.fields),
                      "the corrected revision is not shown"), None
         yield press("data_ok"), f"{name}06-terms"
+        yield (lambda: sizes.append(view().size_sp)), None
         yield press("larger"), f"{name}07-terms-larger"
+        yield expect(lambda: view().size_sp > sizes[-1], "the terms did not grow"), None
+        yield (lambda: sizes.append(view().size_sp)), None
+        yield (lambda: pinch(view())), None
+        yield expect(lambda: view().size_sp > sizes[-1], "a pinch did not zoom the terms"), None
         yield from signing(name)
         yield (lambda: app.act(pad.done)), None
         yield partial(setattr, backend, "form", sample_form(lang)), None
