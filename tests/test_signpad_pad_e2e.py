@@ -160,3 +160,4 @@ def test_a_pad_killed_between_signing_and_the_ack_delivers_its_form_once(net, li
                                                str(form_id))
     finally:
         killed(child)
+    assert "SHOWN" not in child.stdout.read()  # the restarted pad did not offer it again
