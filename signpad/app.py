@@ -198,7 +198,7 @@ class SignpadApp(PatronApp):
         if self.root and self.screens.current != screen.value:
             log.info("screen %s", screen.value)
             self.tab = "loans"
-            if screen in (Screen.SIGN, Screen.THANKS, Screen.IDLE):  # terms, a form or an
-                # account gone
-                Clock.schedule_once(lambda dt: give_back_memory(), 1.0)  # once it is drawn
+            # what the last screen drew (an account, the terms' large texture, a form) is
+            # given back once the new one is drawn; a patron is a second or more on each
+            Clock.schedule_once(lambda dt: give_back_memory(), 1.0)
             self.screens.current = screen.value
