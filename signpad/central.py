@@ -6,13 +6,33 @@ from edge_common.protocol import forms as wire
 from edge_common.protocol.forms import Correction, Event, Form, Signed
 from edge_common.runtime import DeviceRuntime
 from kiosk.central_backend import CentralBackend
+from kiosk.models import Account, Patron
 
 
-class CentralPad(CentralBackend):
-    """Central as the signing pad sees it, through one DeviceRuntime."""
+class CentralPad:
+    """Central as the signing pad sees it, through one DeviceRuntime; cards and accounts are
+    read as the kiosk reads them."""
 
     def __init__(self, runtime: DeviceRuntime) -> None:
-        super().__init__(runtime, offline_max_items=0)
+        self.runtime = runtime
+        self._kiosk = CentralBackend(runtime, offline_max_items=0)
+
+    @property
+    def online(self) -> bool:
+        """Whether a central worker answers now."""
+        return self.runtime.central_up
+
+    def identify(self, card: str, kind: str) -> Patron:
+        """Who holds the card (from central; offline the pad shows no account)."""
+        return self._kiosk.identify(card, kind)
+
+    def account(self, patron: Patron) -> Account:
+        """Loans, holds and this branch's debts."""
+        return self._kiosk.account(patron)
+
+    def message(self, lang: str) -> str:
+        """The branch's message of the day."""
+        return self._kiosk.message(lang)
 
     def pending_form(self) -> Form | None:
         """The form waiting for this pad (raises OfflineError, RequestTimeout, RemoteError)."""
