@@ -122,6 +122,9 @@ class Pad:
         if self.form is not None and form.form == self.form.form and (
                 form.revision <= self.form.revision):
             return
+        if not form.signers:  # nobody could sign it: a form central should never send
+            log.warning("form %s has no signers (form_invalid): not shown", form.form)
+            return
         log.info("form %s revision %d shown", form.form, form.revision)
         self.form, self.reported, self.signatures = form, set(), []
         self.patron = self.account = None

@@ -102,6 +102,8 @@ def test_a_wrong_field_goes_to_the_desk_and_the_fixed_revision_comes_back():
     assert pad.form.fields[0].value == "Ana Novak"
     pad.show(form(revision=1))  # an older revision arriving late changes nothing
     assert pad.form.revision == 2
+    pad.show(form(revision=3, signers=()))  # nobody could sign it: not shown
+    assert pad.form.revision == 2
 
 
 def test_each_signer_signs_then_the_pdf_and_strokes_go_out_with_their_hash():
