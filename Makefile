@@ -5,7 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := mosquitto mosquitto-clients socat gcc libpcsclite-dev pcscd vsmartcard-vpcd \
 	libgl1 libegl1 libgl1-mesa-dri libmtdev1 fonts-wqy-microhei \
-	fonts-materialdesignicons-webfont espeak-ng alsa-utils openssl chromium
+	fonts-materialdesignicons-webfont espeak-ng alsa-utils openssl chromium \
+	fonts-dejavu-core poppler-utils
 STAMP := $(VENV)/.installed
 AXE_VERSION := 4.14.1
 AXE := build/axe-core-$(AXE_VERSION)/axe.min.js

@@ -21,13 +21,14 @@ from bench import (  # noqa: E402
     bench_rpc,
     bench_rss,
     bench_signpad,
+    bench_signpad_pad,
     bench_web,
 )
 from bench.common import RESULTS  # noqa: E402
 
 BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd,
               bench_kiosk, bench_provisioning, bench_web, bench_returns_central, bench_returnbox,
-              bench_signpad, bench_returnbox_display]
+              bench_signpad, bench_signpad_pad, bench_returnbox_display]
 
 
 def main() -> None:

@@ -62,6 +62,9 @@ class OutboxConfig(Schema, frozen=True):
     max_backoff: Seconds = 300.0
     window: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 2000
     replay_rate: Annotated[float, msgspec.Meta(gt=0, le=1_000_000)] = 20_000.0
+    # zero deleted rows and empty the write-ahead log at each ack, so nothing acked stays in
+    # the files (the signing pad's forms)
+    secure_delete: bool = False
 
 
 class DeviceSection(Schema, frozen=True):

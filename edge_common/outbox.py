@@ -56,6 +56,8 @@ class Outbox:
         self.cfg = cfg
         self._lock = threading.Lock()
         self._db = connect(path, synchronous="FULL")
+        if cfg.secure_delete:
+            self._db.execute("PRAGMA secure_delete=ON")
         apply(self._db, MIGRATIONS)
         conn = self._db
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='outbox'").fetchone()
@@ -172,6 +174,8 @@ class Outbox:
                 self.bytes -= size[1]
             conn.execute("COMMIT")
             self.depth -= gone
+            if self.cfg.secure_delete and gone:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return gone
 
     def after(self, seq: int, limit: int) -> list[Pending]:

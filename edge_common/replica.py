@@ -80,6 +80,12 @@ class Replicas:
         ).fetchone()
         return row[0] if row else None
 
+    def rows(self, dataset: str) -> list[tuple[str, bytes]]:
+        """Every (key, raw JSON value) of a dataset, by key."""
+        return self._read.execute(
+            "SELECT key, value FROM replica_rows WHERE dataset = ? ORDER BY key", (dataset,)
+        ).fetchall()
+
     def count(self, dataset: str) -> int:
         """How many keys the dataset holds."""
         return self._read.execute(

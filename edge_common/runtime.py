@@ -217,6 +217,17 @@ class DeviceRuntime:
                 return found[-1]
         return found[0]
 
+    def rows(self, dataset: str) -> list[Any]:
+        """Every readable row of a small replicated dataset as its declared Struct, by key
+        (unreadable rows are logged and left out, as `row` does)."""
+        found = []
+        for _, raw in self._replicas.rows(dataset):
+            try:
+                found.append(decode_row(dataset, raw))
+            except msgspec.MsgspecError:
+                log.warning("%s: %s row unreadable (row_invalid)", self.device.id, dataset)
+        return found
+
     def synced_at(self, dataset: str) -> float | None:
         """Wall-clock time `dataset` was last confirmed current with central (None: never)."""
         return self._replicas.synced_at(dataset)

@@ -4,8 +4,6 @@ Session methods run on one worker thread (they may wait on central); rendering h
 Kivy's main thread after each step.
 """
 
-import ctypes
-import gc
 import logging
 import time
 from collections.abc import Callable
@@ -32,7 +30,7 @@ from kiosk.rows import account_rows, borrowed_rows
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
 from kiosk.worker import SessionWorker
-from patron_ui.app import PatronApp
+from patron_ui.app import PatronApp, give_back_memory
 from patron_ui.widgets import PatronScreen, PictoButton
 
 log = logging.getLogger(__name__)
@@ -60,16 +58,6 @@ class KeyButton(PictoButton):
     """A PIN keypad key: a digit, "back" or "ok"."""
 
     key = StringProperty("")
-
-
-def give_back_memory() -> None:
-    """Between patrons: collect what the last session left and return the C heap's free pages
-    to the system (glibc keeps them otherwise), so the kiosk does not grow session by session."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
 
 
 class KioskApp(PatronApp):

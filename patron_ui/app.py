@@ -1,5 +1,7 @@
 """The Kivy app every patron screen runs on: the current colours, sizes, texts and fonts."""
 
+import ctypes
+import gc
 import logging
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,16 @@ def register_fonts() -> str:
             return "Patron"
     log.warning("no CJK font found; Chinese will not render (install fonts-wqy-microhei)")
     return "Roboto"
+
+
+def give_back_memory() -> None:
+    """Between patrons: collect what the last session left and return the C heap's free pages
+    to the system (glibc keeps them otherwise), so a device does not grow session by session."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 class PatronApp(App):

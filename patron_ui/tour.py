@@ -60,6 +60,19 @@ def touch(w: "Widget") -> None:
     t.touch_up()
 
 
+def stroke(w: "Widget", points: list[tuple[float, float]]) -> None:
+    """A real finger stroke through `points` (fractions of the widget's width and height)."""
+    from kivy.tests.common import UnitTestTouch
+
+    def at(fx: float, fy: float) -> tuple[float, float]:
+        return w.to_window(w.x + fx * w.width, w.y + fy * w.height)
+    t = UnitTestTouch(*at(*points[0]))
+    t.touch_down()
+    for fx, fy in points[1:]:
+        t.touch_move(*at(fx, fy))
+    t.touch_up()
+
+
 def expect(condition: bool, problem: str) -> None:
     """Fail the tour unless `condition` holds."""
     if not condition:
@@ -95,7 +108,9 @@ def play(app: "App", steps: Iterator[Step], folder: Path,
     def when_settled(then: Callable[[], object]) -> None:
         """Run `then` once the UI shows the result of every step so far, however slow."""
         def check(dt: float) -> None:
-            if settled():
+            # a button shows pressed for a moment after its touch ends: shoot it released
+            if settled() and not any(getattr(w, "state", "") == "down"
+                                     for w in app.root.walk()):
                 then()
             else:
                 Clock.schedule_once(check, 0.02)

@@ -42,6 +42,7 @@ from edge_common.runtime import DeviceRuntime
 from kiosk.config import KioskConfig
 from lockd.config import LockdConfig
 from returnbox.config import ReturnboxConfig
+from signpad.config import SignpadConfig
 from tests.circ import START, card_holder, copy, install
 from tests.wirefuzz import AT, Gen, ulid
 
@@ -372,7 +373,8 @@ def test_config_fuzz_mutated_toml_is_config_invalid_or_loads(tmp_path):
     central.write_text('[central]\ndb = "c.db"\nbatch_max = 100\nkeep_rejected = 5\n\n'
                        '[mqtt]\nport = 1883\nreconnect_max = 5.0\n')
     files = {"deploy/lockd.example.toml": LockdConfig, "deploy/kiosk.example.toml": KioskConfig,
-             "deploy/returnbox.example.toml": ReturnboxConfig, str(central): CentralConfig}
+             "deploy/returnbox.example.toml": ReturnboxConfig,
+             "deploy/signpad.example.toml": SignpadConfig, str(central): CentralConfig}
     texts = {path: open(path).read() for path in files}
     rng = random.Random(5)
     path = tmp_path / "fuzzed.toml"
