@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,7 +133,7 @@ def _settled(box: ReturnBox) -> bool:
 
 
 def _went_in(box: ReturnBox) -> list[tuple[str, str, datetime, int]]:
-    with sqlite3.connect(f"{box.cfg.device.data_dir}/returnbox.db") as db:
+    with closing(sqlite3.connect(f"{box.cfg.device.data_dir}/returnbox.db")) as db:
         return [(b, s, datetime.fromisoformat(at), off) for b, s, at, off in db.execute(
             "SELECT barcode, state, at, offline FROM items WHERE state = 'arrived'")]
 

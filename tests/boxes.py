@@ -4,6 +4,7 @@ small library with items on loan."""
 
 import sqlite3
 import time
+from contextlib import closing
 
 import msgspec
 from gpiozero.pins.mock import MockFactory
@@ -107,7 +108,7 @@ def items(box_or_path) -> list[tuple]:
     """(barcode, state, bin, route, refusal, offline) of every item in the box's ledger."""
     path = box_or_path if isinstance(box_or_path, str) else \
         f"{box_or_path.cfg.device.data_dir}/returnbox.db"
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         return db.execute("SELECT barcode, state, bin, route, refusal, offline FROM items"
                           " ORDER BY id").fetchall()
 

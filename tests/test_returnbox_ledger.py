@@ -2,6 +2,7 @@
 until staff empty it, and only finished items are ever forgotten."""
 
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 from returnbox.ledger import Ledger
@@ -14,7 +15,7 @@ def test_every_state_is_on_disk_when_move_returns_and_survives_a_reopen(tmp_path
     ledger = Ledger(path)
     went_in = datetime(2026, 3, 2, 21, 15, tzinfo=UTC)
     a = ledger.new(1, "identified", "B1", at=went_in)
-    with sqlite3.connect(path) as other:
+    with closing(sqlite3.connect(path)) as other:
         assert other.execute("SELECT state FROM items").fetchall() == [("identified",)]
     a = ledger.move(a, "queued", route="reshelve", bin="shelf", offline=True,
                     warnings=("attachments",))
@@ -24,7 +25,7 @@ def test_every_state_is_on_disk_when_move_returns_and_survives_a_reopen(tmp_path
     again = Ledger(path)
     assert again.unfinished() == [a, b]
     assert again.unfinished()[0].at == went_in and again.unfinished()[0].offline
-    with sqlite3.connect(path) as other:
+    with closing(sqlite3.connect(path)) as other:
         assert ("returnbox_0001_items",) in other.execute("SELECT name FROM _migrations")
     again.close()
 

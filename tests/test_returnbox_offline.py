@@ -3,6 +3,7 @@ dated when it went in and applied once; a check-in whose answer got lost is neve
 
 import json
 import sqlite3
+from contextlib import closing
 from datetime import datetime
 
 import pytest
@@ -38,14 +39,14 @@ def box(net, lib, tmp_path, proxy):
 
 def ledger_at(box) -> dict[str, datetime]:
     """When each item went in, by barcode, as the box recorded it."""
-    with sqlite3.connect(f"{box.cfg.device.data_dir}/returnbox.db") as db:
+    with closing(sqlite3.connect(f"{box.cfg.device.data_dir}/returnbox.db")) as db:
         return {b: datetime.fromisoformat(at) for b, at in db.execute(
             "SELECT barcode, at FROM items WHERE state != 'rejected'")}
 
 
 def queued(box) -> dict[str, datetime]:
     """The envelope `at` of each loan.checkin_offline waiting in the outbox, by barcode."""
-    with sqlite3.connect(f"{box.cfg.device.data_dir}/outbox.db") as db:
+    with closing(sqlite3.connect(f"{box.cfg.device.data_dir}/outbox.db")) as db:
         envs = [json.loads(p) for (p,) in db.execute(
             "SELECT payload FROM outbox WHERE type = 'loan.checkin_offline'")]
     return {e["body"]["item"]: datetime.fromisoformat(e["at"]) for e in envs}
