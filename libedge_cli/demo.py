@@ -9,14 +9,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
 import click
 import sqlite_utils
 
-from central.circulation import branches, sample, signin, sites
+from central.circulation import branches, events, sample, signin, sites, terms
 from central.circulation.store import Store
 from central.store import open_store
 from provisioning.broker import Account, free_port
@@ -29,7 +30,19 @@ LOCKS = {"lock-1": [("toilet-1", "toilet", 17), ("reading-room", "reading_room",
 
 
 RETURNBOX = "returnbox-1"
-DAEMONS = {"lockd": "lockd.daemon", "kiosk": "kiosk.daemon", "returnbox": "returnbox.daemon"}
+PAD = "pad-1"
+DAEMONS = {"lockd": "lockd.daemon", "kiosk": "kiosk.daemon", "returnbox": "returnbox.daemon",
+           "signpad": "signpad.daemon"}
+TERMS = {
+    "en": "1. Membership is personal and the card may not be lent to others.\n"
+          "2. Items are borrowed for 21 days and may be renewed twice unless another member"
+          " has reserved them.\n3. Late returns are charged as set out in the price list.\n"
+          "4. The library keeps the member's data while the membership lasts.",
+    "sl": "1. Članstvo je osebno, izkaznice ni dovoljeno posojati drugim.\n"
+          "2. Gradivo si izposodite za 21 dni in ga lahko dvakrat podaljšate, če ga ni"
+          " rezerviral drug član.\n3. Zamudnina se zaračuna po ceniku.\n"
+          "4. Knjižnica hrani podatke člana, dokler traja članstvo.",
+}
 WEB_PASSWORD = "libedge-demo"   # the demo's staff sign in to the web pages with it
 
 
@@ -40,6 +53,10 @@ def _sample_library(db: sqlite_utils.Database) -> None:
         branches.add_staff(s, "facilities", "Facilities", "facilities", [SITE])
         for staff_id in ("facilities", "admin"):
             signin.set_password(s, staff_id, WEB_PASSWORD)
+        terms.add(s, "2026-1", TERMS, "admin")   # what a form on the signing pad shows
+        soon = datetime.combine(date.today() + timedelta(days=2), clock(17)).astimezone()
+        events.add(s, SITE, "Story time", soon, "Children's corner")
+        events.add(s, SITE, "Knitting club", soon + timedelta(days=5, hours=1), "Reading room")
 
 
 def _web_port() -> int:
@@ -98,8 +115,15 @@ def _returnbox_config(root: Path) -> dict[str, Any]:
     }
 
 
+def _pad_config(root: Path) -> dict[str, Any]:
+    """The demo signing pad's config as central keeps it: a simulated card reader."""
+    return {"pad": {"library": "City Library", "language": "en"},
+            "card_reader": {"kind": "sim", "socket": str(root / "doors" / "pad.sock"),
+                            "name": "pad"}}
+
+
 def has_screen() -> bool:
-    """Whether a kiosk window can be shown here."""
+    """Whether the kiosk and signing pad windows can be shown here."""
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
                 or os.environ.get("SDL_VIDEODRIVER"))
 
@@ -109,8 +133,8 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None,
     """Start everything under `root`, print how to use it, stop it all on Ctrl-C, SIGTERM or
     SIGHUP.
 
-    `kiosk`: run a kiosk window too (default: when there is a screen); `web_port`: where the
-    staff web pages listen (default: 8080 when free, else any free port).
+    `kiosk`: run the kiosk and signing pad windows too (default: when there is a screen);
+    `web_port`: where the staff web pages listen (default: 8080 when free, else any free port).
     """
     kiosk = has_screen() if kiosk is None else kiosk
     root = root.resolve()
@@ -122,6 +146,7 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None,
     devices[RETURNBOX] = ("returnbox", _returnbox_config(root))
     if kiosk:
         devices["kiosk-1"] = ("kiosk", _kiosk_config(root))
+        devices[PAD] = ("signpad", _pad_config(root))
     stopping = []
     for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the terminal was closed
         signal.signal(sig, lambda *_: stopping.append(1))
@@ -228,9 +253,15 @@ def _say(text: str) -> None:
 KIOSK = """The kiosk window (kiosk-1): tap a card there, then scan items from the shelf
 ({0}, {1}, {2}):
     libedge tap --wait 0 kiosk 04A1B2C3
-    libedge tap --wait 0 scanner {0}"""
-NO_KIOSK = """No screen here, so no kiosk window (run `libedge demo --kiosk` where there is one;
-`python -m kiosk.screenshots --out shots` draws every kiosk screen offscreen)."""
+    libedge tap --wait 0 scanner {0}
+The signing pad's window (pad-1) shows the branch's events; a card there shows the account:
+    libedge tap --wait 0 pad 04A1B2C3
+Start a form on it for a patron (they check the data, read the terms and sign; then see it):
+    libedge admin form start --db {3} --patron 1 --kind renewal --pad pad-1 --staff desk
+    libedge admin form list --db {3}              (form verify --form 1: hash and seal)"""
+NO_KIOSK = """No screen here, so no kiosk or signing pad window (run `libedge demo --kiosk` where
+there is one; `python -m kiosk.screenshots --out shots` and `python -m signpad.screenshots
+--out shots` draw every screen offscreen)."""
 
 
 def _banner(root: Path, stack: Stack, shelf: list[str] | None, lent: list[str],
@@ -255,7 +286,7 @@ Tap a card at a door (in another terminal, with .venv/bin on PATH):
     libedge tap toilet-1 04A1B2C3      (prints granted, or refused: and the reason)
 Sample cards:
 {cards}
-{KIOSK.format(*shelf) if shelf else NO_KIOSK}
+{KIOSK.format(*shelf, db) if shelf else NO_KIOSK}
 Return a book that is on loan ({', '.join(lent)}) at the return box (prints the route and
 the bin, or why it was refused):
     libedge tap returnbox {lent[0] if lent else 'BARCODE'}

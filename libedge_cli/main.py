@@ -121,7 +121,7 @@ def web(db_path: str, listen: str, workers: int) -> None:
               help="Where the demo keeps its broker, database and device state.")
 @click.option("--duration", type=float, help="Stop after this many seconds (default: Ctrl-C).")
 @click.option("--kiosk/--no-kiosk", default=None,
-              help="Show a kiosk window too (default: when there is a screen).")
+              help="Show the kiosk and signing pad windows too (default: when there is a screen).")
 @click.option("--web-port", type=click.IntRange(1, 65535),
               help="Port of the staff web pages (default: 8080 when free, else any free one).")
 def demo(run_dir: str, duration: float | None, kiosk: bool | None,

@@ -105,7 +105,8 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path):
 
 
 def test_demo_kiosk_borrows_through_central(tmp_path):
-    """With the kiosk, a tap and a scanned barcode lend the item at central."""
+    """With the kiosk, a tap and a scanned barcode lend the item at central; the banner's form
+    command shows a form on the signing pad."""
     import re
     import sqlite3
 
@@ -137,12 +138,20 @@ def test_demo_kiosk_borrows_through_central(tmp_path):
                                   [barcode]).fetchone()[0]
 
         wait_for(lent, what="the loan at central")
+        start = re.search(r"libedge admin (form start .*)", (tmp_path / "demo.out").read_text())
+        pad_log = run / "logs" / "pad-1.log"
+        wait_for(lambda: "central is serving" in pad_log.read_text(), timeout=30,
+                 what="the pad reaches central")
+        started = libedge("admin", *start.group(1).split())
+        assert started.returncode == 0, started.stdout + started.stderr
+        wait_for(lambda: "revision 1 shown" in pad_log.read_text(), what="the form on the pad")
     finally:
         demo.send_signal(signal.SIGINT)
         code = demo.wait(30)
     text = (tmp_path / "demo.out").read_text()
     assert code == 0 and "stopped" in text, text
-    assert "Traceback" not in text + (run / "logs" / "kiosk-1.log").read_text()
+    for log in ("kiosk-1", "pad-1"):
+        assert "Traceback" not in text + (run / "logs" / f"{log}.log").read_text()
 
 
 def started_from(run: Path, but: int) -> dict[int, str]:
