@@ -12,6 +12,7 @@ from kivy.input import MotionEvent
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty
 from kivy.uix.recycleview import RecycleView
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.widget import Widget
 
 from edge_common.protocol.forms import Point, Stroke
@@ -92,11 +93,19 @@ class SignatureBox(Widget):
         self.drawn = False
 
 
-class TermsPiece(DataLabel):
+class TermsPiece(RecycleDataViewBehavior, DataLabel):
     """One paragraph, or a chunk of a long one, of the terms: its own small texture."""
 
     size_sp = NumericProperty(24)
     opens = BooleanProperty(True)  # begins a paragraph: space above it
+
+    def refresh_view_layout(self, rv: RecycleView, index: int, layout: dict,
+                            viewport: Any) -> None:
+        """Placed by the view: as high as its text (a reused piece whose texture kept its
+        height would otherwise keep the layout's guess)."""
+        super().refresh_view_layout(rv, index, layout, viewport)
+        self.texture_update()
+        self.height = self.texture_size[1]
 
 
 class TermsView(RecycleView):
