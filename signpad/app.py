@@ -30,6 +30,7 @@ from patron_ui.widgets import PatronScreen
 from signpad.canvas import SignatureBox
 from signpad.flow import Pad, Screen
 from signpad.i18n import Texts
+from signpad.terms import pieces
 from signpad.texts import LABELS
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class SignpadApp(PatronApp):
     holds = ListProperty()
     debts = ListProperty()
     fields = ListProperty()
-    terms = StringProperty("")
+    terms = ListProperty()  # the pieces of the terms (signpad.terms), while they show
     terms_version = StringProperty("")
     signer = StringProperty("")
     offline = BooleanProperty(False)
@@ -186,8 +187,8 @@ class SignpadApp(PatronApp):
         self.loans, self.holds, self.debts = rows["loans"], rows["holds"], rows["debts"]
         self.fields = [{"key": f.key, "label": f.label, "value": f.value,
                         "reported": f.key in p.reported} for f in form.fields] if form else []
-        # the terms' texture is large: it exists only while the terms show
-        self.terms = form.terms if form and screen == Screen.TERMS else ""
+        # the terms' pieces exist only while the terms show
+        self.terms = pieces(form.terms) if form and screen == Screen.TERMS else []
         self.terms_version = texts.label("terms_version", version=form.terms_version) \
             if form else ""
         signer = p.signer

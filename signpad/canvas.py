@@ -1,5 +1,5 @@
 """The touch widgets of the form: the signature box that records strokes with their timing,
-and the terms view that zooms with a pinch."""
+and the terms view that draws only the paragraphs in sight and zooms with a pinch."""
 
 import math
 import time
@@ -11,10 +11,12 @@ from kivy.graphics import Color, Line
 from kivy.input import MotionEvent
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty
-from kivy.uix.scrollview import ScrollView
+from kivy.uix.recycleview import RecycleView
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.widget import Widget
 
 from edge_common.protocol.forms import Point, Stroke
+from patron_ui.widgets import DataLabel
 from signpad.flow import TOTAL_POINTS
 
 MAX_STROKES, MAX_POINTS = 500, 5_000  # what forms.Signature accepts
@@ -91,9 +93,27 @@ class SignatureBox(Widget):
         self.drawn = False
 
 
-class TermsView(ScrollView):
-    """A scrolling view whose text size (`size`, sp) two fingers pinch larger or smaller."""
+class TermsPiece(RecycleDataViewBehavior, DataLabel):
+    """One paragraph, or a chunk of a long one, of the terms: its own small texture."""
 
+    size_sp = NumericProperty(24)
+    opens = BooleanProperty(True)  # begins a paragraph: space above it
+
+    def refresh_view_layout(self, rv: RecycleView, index: int, layout: dict,
+                            viewport: Any) -> None:
+        """Placed by the view: as high as its text (a reused piece whose texture kept its
+        height would otherwise keep the layout's guess)."""
+        super().refresh_view_layout(rv, index, layout, viewport)
+        self.texture_update()
+        self.height = self.texture_size[1]
+
+
+class TermsView(RecycleView):
+    """The terms as paragraphs (`pieces`), only those in sight drawn (each its own texture, so
+    no length reaches the GL texture limit); two fingers pinch the text size (`size_sp`, sp)
+    larger or smaller."""
+
+    pieces = ListProperty()
     size_sp = NumericProperty(24)
     smallest = NumericProperty(16)
     largest = NumericProperty(56)
@@ -102,6 +122,12 @@ class TermsView(ScrollView):
         super().__init__(**kw)
         self._fingers: dict[int, tuple[float, float]] = {}
         self._pinch: tuple[float, float] | None = None  # distance and size when it began
+        self.bind(pieces=self._refill, size_sp=self._refill)
+
+    def _refill(self, *_: object) -> None:
+        """The pieces at the current size (each piece's height follows its text)."""
+        self.data = [{"text": p.text, "opens": p.opens, "size_sp": self.size_sp}
+                     for p in self.pieces]
 
     def zoom(self, factor: float) -> None:
         """Make the text `factor` times larger, within bounds."""
