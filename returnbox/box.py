@@ -65,7 +65,8 @@ class ReturnBox:
                                      on_command=self._command)
         self.ledger = Ledger(str(Path(cfg.device.data_dir) / "returnbox.db"))
         self.pins = BeltPins(cfg.gpio, cfg.bins, self.post, factory)
-        self.sim = (SimulatedBelt(factory, cfg.gpio, cfg.bins, cfg.simulator.travel_time)
+        self.sim = (SimulatedBelt(factory, cfg.gpio, cfg.bins, cfg.simulator.travel_time,
+                                  cfg.simulator.chute)
                     if cfg.simulator.belt and isinstance(factory, MockFactory) else None)
         self.display: Display = display or LogDisplay()
         self.checkins = Checkins(self.runtime, cfg.device.site, cfg.box.checkin_timeout)
