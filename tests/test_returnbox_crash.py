@@ -1,7 +1,8 @@
 """kill -9 of the return box daemon at every state of an item: on restart the item is checked in
 once and ends in one bin (or in an alarm); garbage from the scanner costs only itself.
 
-The daemon runs as its own process on a pty scanner and the simulated belt; the test-only
+The daemon runs as its own process on a pty scanner and the simulated belt (whose chute socket
+puts in an item the scanner cannot read, to reach `detected`); the test-only
 `LIBEDGE_RETURNBOX_CRASH_AT` makes it kill itself (SIGKILL) right after committing a state.
 """
 
