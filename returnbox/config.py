@@ -114,6 +114,7 @@ class SimulatorSection(Schema, frozen=True):
 
     belt: bool = False
     travel_time: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.5
+    chute: str | None = None   # a Unix datagram socket: each datagram is an item put in unread
 
 
 class ReturnboxConfig(Schema, frozen=True):

@@ -3,7 +3,9 @@ drives the sensor inputs on timers as a real belt would (demo and tests).
 
 An item put in breaks the entry eye for a moment; while the motor runs with a diverter set, the
 item reaches that bin's arrival eye after `travel_time` (unless told to jam), the bin's fill
-grows and its full sensor closes at capacity; `empty(bin)` opens it again.
+grows and its full sensor closes at capacity; `empty(bin)` opens it again. With a `chute`
+socket, any datagram sent there (`send_sim_tap`) is an item put in that no reader can read: it
+breaks the entry eye and nothing else (how a test outside the process drives the eye).
 """
 
 import threading
@@ -11,6 +13,8 @@ import time
 
 from gpiozero.pins.mock import MockFactory
 
+from edge_common.readers.config import SimReaderConfig
+from edge_common.readers.sim import SimReader
 from returnbox.config import BinConfig, GpioSection
 
 PULSE = 0.05   # how long a passing item breaks an eye
@@ -20,7 +24,7 @@ class SimulatedBelt:
     """The physical side of a box, run by a thread of its own."""
 
     def __init__(self, factory: MockFactory, gpio: GpioSection, bins: list[BinConfig],
-                 travel_time: float) -> None:
+                 travel_time: float, chute: str | None = None) -> None:
         self.factory = factory
         self.gpio = gpio
         self.bins = {b.name: b for b in bins}
@@ -31,6 +35,7 @@ class SimulatedBelt:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sim-belt", daemon=True)
+        self._chute = SimReader(SimReaderConfig(chute, "chute")) if chute is not None else None
 
     def start(self) -> None:
         """Open every input (no beam broken, nothing full, e-stop released) and run."""
@@ -40,9 +45,13 @@ class SimulatedBelt:
             if pin is not None:
                 self.factory.pin(pin).drive_high()
         self._thread.start()
+        if self._chute is not None:
+            self._chute.start(lambda read: self.insert(), lambda state, detail: None)
 
     def stop(self) -> None:
         """Stop the simulation."""
+        if self._chute is not None:
+            self._chute.stop()
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(2)

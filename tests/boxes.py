@@ -50,8 +50,9 @@ def library(net):
 
 
 def config(net, tmp_path, *, reader=None, port=None, bins=None, printer="none", display=None,
-           **box) -> ReturnboxConfig:
-    """The box's config: simulated reader and belt unless told otherwise."""
+           chute=None, **box) -> ReturnboxConfig:
+    """The box's config: simulated reader and belt unless told otherwise (`chute`: the belt's
+    socket for unread items put in from outside the process)."""
     key = fleet.enrol(net.db, "box-1", net.site, "returnbox") \
         if not net.db.execute("SELECT 1 FROM devices WHERE id = 'box-1'").fetchone() else None
     device, mqtt, outbox = device_parts(net.broker, tmp_path, "box-1", net.site, "returnbox",
@@ -68,7 +69,7 @@ def config(net, tmp_path, *, reader=None, port=None, bins=None, printer="none", 
                   "capacity": (bins or {}).get(n, 50)} for n, (d, a, f) in BINS.items()],
         "sorting": {"rules": RULES, "fallback": "later", "sort_later": "later"},
         "box": {"travel_time": 0.2, "jam_timeout": 6.0, "checkin_timeout": 2.0, **box},
-        "simulator": {"belt": True, "travel_time": 0.2},
+        "simulator": {"belt": True, "travel_time": 0.2, "chute": chute},
         "printer": {"kind": printer},
         "display": display or {},
     }

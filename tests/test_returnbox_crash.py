@@ -1,7 +1,8 @@
 """kill -9 of the return box daemon at every state of an item: on restart the item is checked in
 once and ends in one bin (or in an alarm); garbage from the scanner costs only itself.
 
-The daemon runs as its own process on a pty scanner and the simulated belt; the test-only
+The daemon runs as its own process on a pty scanner and the simulated belt (whose chute socket
+puts in an item the scanner cannot read, to reach `detected`); the test-only
 `LIBEDGE_RETURNBOX_CRASH_AT` makes it kill itself (SIGKILL) right after committing a state.
 """
 
@@ -9,13 +10,13 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
 
 import msgspec
 import pytest
 import tomli_w
 
-from returnbox.ledger import CRASH_ENV, Ledger
+from edge_common.readers.sim import send_sim_tap
+from returnbox.ledger import CRASH_ENV
 from tests.boxes import config, items, library, returns, settled
 from tests.harness import wait_for
 from tests.ptypair import close_quietly, pty_pair
@@ -81,12 +82,14 @@ def display():
 def daemon(net, lib, tmp_path, scanner, display):
     """The box's config as a file, with the pty as its scanner; the daemon is not started."""
     cfg = config(net, tmp_path, reader={"kind": "serial", "url": scanner[1], "name": "scanner"},
-                 display={"kind": display, "fullscreen": False})
+                 display={"kind": display, "fullscreen": False},
+                 chute=str(tmp_path / "chute"))
     raw = _without_none(msgspec.to_builtins(cfg))
     path = tmp_path / "returnbox.toml"
     path.write_text(tomli_w.dumps(raw))
     d = Daemon(path, tmp_path / "daemon.log")
     d.ledger = f"{cfg.device.data_dir}/returnbox.db"
+    d.chute = cfg.simulator.chute
     yield d
     d.stop()
     d.log.close()
@@ -139,16 +142,28 @@ def test_killed_after_queueing_offline_the_return_is_sent_once(net, daemon, scan
     assert len(returns(net, "B1")) == 1
 
 
-def test_an_item_only_seen_by_the_eye_when_the_power_went_is_given_back(net, daemon, tmp_path):
-    """`detected` (nothing read yet) at a restart: the item is not taken, nothing is sent."""
-    os.makedirs(os.path.dirname(daemon.ledger), exist_ok=True)
-    ledger = Ledger(daemon.ledger)
-    ledger.new(1, "detected", at=datetime.now(UTC))
-    ledger.close()
+def test_killed_when_only_the_eye_had_seen_the_item_it_is_given_back(net, daemon, scanner):
+    """Killed right after `detected` (the entry eye broken by an item the scanner cannot read):
+    the restarted box hands it back as unreadable; nothing is checked in at central and the
+    next item is taken as usual."""
     net.start_central()
+    daemon.start(crash_at="detected")
+    daemon.ready()
+    send_sim_tap(daemon.chute, "unlabelled item")
+    daemon.proc.wait(30)
+    assert daemon.proc.returncode == -signal.SIGKILL
+    assert items(daemon.ledger) == [("", "detected", "", "", None, 0)]
     daemon.start()
+    daemon.ready()
     wait_for(lambda: settled(daemon.ledger, 1), what="the unread item handled")
     assert items(daemon.ledger) == [("", "rejected", "", "reject", "item_unreadable", 0)]
+    scan(scanner, b"B1\r\n")
+    wait_for(lambda: settled(daemon.ledger, 2), what="B1 taken after the unread item")
+    assert items(daemon.ledger)[1] == ("B1", "arrived", "shelf", "reshelve", None, 0)
+    assert len(returns(net, "B1")) == 1
+    assert not net.db.execute("SELECT 1 FROM loans l JOIN items i ON i.id = l.item_id"
+                              " WHERE i.barcode != 'B1' AND l.returned_at IS NOT NULL"
+                              ).fetchone()
 
 
 def test_garbage_from_the_scanner_is_logged_with_a_code_and_the_box_carries_on(

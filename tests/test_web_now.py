@@ -80,7 +80,7 @@ def test_an_alarm_is_acknowledged_then_cleared_at_the_lock(site, chromium, tmp_p
     assert page.locator("tr[data-alarm='lock-1/wc/door_forced'] .acked").inner_text() == "fac"
     page.locator("tr[data-alarm='lock-1/wc/door_forced'] button[data-do=clear]").click()
     wait_for(lambda: not alarms.latest(net.db), what="the lock cleared the alarm")
-    assert page.locator("#done").inner_text().endswith("Lock asked to clear the alarm")
+    assert page.locator("#done").inner_text().endswith("Asked the device to clear the alarm")
     page.reload()
     assert "No open alarms." in page.locator("#alarms").inner_text()
     done = [e["action"] for e in audit.entries(s, staff_id="fac")][:2]

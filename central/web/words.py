@@ -55,7 +55,7 @@ NAMES: dict[str, dict[str, str]] = {
         "release": N_("Release"),
         "sweep": N_("Sweep room"),
         "alarm.acknowledge": N_("Alarm acknowledged"),
-        "alarm.clear": N_("Lock asked to clear the alarm"),
+        "alarm.clear": N_("Asked the device to clear the alarm"),   # a lock or a return box
     },
     "role": {   # central.circulation.branches.ROLES, beside the signed-in name
         "clerk": N_("Clerk"),
