@@ -205,9 +205,11 @@ def _start_daemons(root: Path, stack: Stack, central: Account,
     for dev, (kind, _) in devices.items():
         commands[dev] = [DAEMONS[kind], "--config", str(configs[dev])]
     for name, args in commands.items():
+        # each window's Kivy keeps its own home: two first starts at once race to create one
+        env = os.environ | {"KIVY_HOME": str(root / "devices" / name / "kivy")}
         procs[name] = subprocess.Popen([sys.executable, "-m", *args],
                                        stdout=open(root / "logs" / f"{name}.log", "ab"),
-                                       stderr=subprocess.STDOUT)
+                                       stderr=subprocess.STDOUT, env=env)
     return shelf, lent
 
 
