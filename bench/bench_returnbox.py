@@ -11,8 +11,6 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
-import msgspec
-import tomli_w
 from gpiozero.pins.mock import MockFactory
 
 from bench.bench_rpc import raw_round_trips
@@ -25,7 +23,7 @@ from edge_common.readers import CardRead
 from returnbox.box import ReturnBox
 from returnbox.logdisplay import LogDisplay
 from returnbox.sorting import choose_bin
-from tests.boxes import BINS, config, items
+from tests.boxes import BINS, config, items, write_config
 from tests.circ import card_holder, copy, install
 from tests.proxy import Proxy
 
@@ -144,9 +142,7 @@ def daemon_rss() -> float:
         lend(net, 10)
         net.start_central()
         cfg = config(net, net.root)
-        raw = msgspec.to_builtins(cfg)
-        path = Path(net.root) / "returnbox.toml"
-        path.write_text(tomli_w.dumps(_without_none(raw)))
+        path = write_config(cfg, Path(net.root) / "returnbox.toml")
         log = Path(net.root) / "returnbox.log"
         with open(log, "ab") as out:
             proc = subprocess.Popen([sys.executable, "-m", "returnbox.daemon", "--config",
@@ -159,13 +155,6 @@ def daemon_rss() -> float:
             proc.terminate()
             proc.wait(30)
 
-
-def _without_none(value):
-    if isinstance(value, dict):
-        return {k: _without_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_none(v) for v in value]
-    return value
 
 
 def main(quick: bool = False) -> None:

@@ -5,8 +5,10 @@ small library with items on loan."""
 import sqlite3
 import time
 from contextlib import closing
+from pathlib import Path
 
 import msgspec
+import tomli_w
 from gpiozero.pins.mock import MockFactory
 
 from central import fleet
@@ -74,6 +76,20 @@ def config(net, tmp_path, *, reader=None, port=None, bins=None, printer="none", 
         "display": display or {},
     }
     return msgspec.convert(raw, ReturnboxConfig)
+
+
+def write_config(cfg: ReturnboxConfig, path: Path) -> Path:
+    """The box's config as a TOML file for a daemon process (unset keys left out); `path`."""
+    path.write_text(tomli_w.dumps(_without_none(msgspec.to_builtins(cfg))))
+    return path
+
+
+def _without_none(value):
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
 
 
 def build(net, tmp_path, **kw) -> ReturnBox:

@@ -11,13 +11,11 @@ import signal
 import subprocess
 import sys
 
-import msgspec
 import pytest
-import tomli_w
 
 from edge_common.readers.sim import send_sim_tap
 from returnbox.ledger import CRASH_ENV
-from tests.boxes import config, items, library, returns, settled
+from tests.boxes import config, items, library, returns, settled, write_config
 from tests.harness import wait_for
 from tests.ptypair import close_quietly, pty_pair
 
@@ -84,24 +82,13 @@ def daemon(net, lib, tmp_path, scanner, display):
     cfg = config(net, tmp_path, reader={"kind": "serial", "url": scanner[1], "name": "scanner"},
                  display={"kind": display, "fullscreen": False},
                  chute=str(tmp_path / "chute"))
-    raw = _without_none(msgspec.to_builtins(cfg))
-    path = tmp_path / "returnbox.toml"
-    path.write_text(tomli_w.dumps(raw))
-    d = Daemon(path, tmp_path / "daemon.log")
+    d = Daemon(write_config(cfg, tmp_path / "returnbox.toml"), tmp_path / "daemon.log")
     d.ledger = f"{cfg.device.data_dir}/returnbox.db"
     d.chute = cfg.simulator.chute
     yield d
     d.stop()
     d.log.close()
 
-
-def _without_none(value):
-    """A config as TOML can hold it: unset (None) keys left out."""
-    if isinstance(value, dict):
-        return {k: _without_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_none(v) for v in value]
-    return value
 
 
 def scan(scanner, data: bytes) -> None:
