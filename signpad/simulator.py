@@ -1,7 +1,7 @@
 """A signing pad's backend without central: the kiosk's sample accounts, a sample form the desk
 can fix, sample events; for screenshots, UI work and demos."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import msgspec
 
@@ -38,15 +38,17 @@ class SimulatedPad(SimulatedBackend):
         self.form: Form | None = sample_form()
         self.corrections: list[Correction] = []
         self.signed: list[Signed] = []
-        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        today = datetime.now().astimezone().date()
+
+        def at(days: int, hour: int) -> datetime:
+            """An event `days` from today at `hour` o'clock, local time."""
+            return datetime.combine(today + timedelta(days=days), time(hour)).astimezone()
+
         self.sample_events = [
-            Event(title="Story time for children", starts=now + timedelta(days=1, hours=2),
-                  place="Children's corner"),
-            Event(title="Meet the author: Drago Jančar", starts=now + timedelta(days=3),
-                  place="Great hall"),
-            Event(title="Computer basics for seniors", starts=now + timedelta(days=5),
-                  place="Reading room"),
-            Event(title="Knitting club", starts=now + timedelta(days=8), place="Café"),
+            Event(title="Story time for children", starts=at(1, 17), place="Children's corner"),
+            Event(title="Meet the author: Drago Jančar", starts=at(3, 19), place="Great hall"),
+            Event(title="Computer basics for seniors", starts=at(5, 10), place="Reading room"),
+            Event(title="Knitting club", starts=at(8, 18), place="Café"),
         ]
 
     def pending_form(self) -> Form | None:
