@@ -213,7 +213,7 @@ def _start_daemons(root: Path, stack: Stack, central: Account,
     return shelf, lent
 
 
-def _wait_for_web(web: str, proc: subprocess.Popen[bytes], seconds: float = 30.0) -> None:
+def _wait_for_web(web: str, proc: subprocess.Popen[bytes], seconds: float = 120.0) -> None:
     """Wait until the web pages answer (the banner promises them), or fail if they cannot."""
     end = time.monotonic() + seconds
     direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never a proxy

@@ -195,7 +195,7 @@ class Broker:
         """Revoke a user; `reload()` disconnects it and refuses it from then on."""
         self.accounts.pop(username, None)
 
-    def dynsec(self, timeout: float = 10.0) -> Dynsec:
+    def dynsec(self, timeout: float = 60.0) -> Dynsec:
         """The plugin's admin client for this broker (over the loopback listener)."""
         return Dynsec(self.port, self.admin_password, timeout=timeout)
 
@@ -237,7 +237,7 @@ class Broker:
                 f"cafile {self.tls.ca_cert}\ncertfile {self.tls.server_cert}\n"
                 f"keyfile {self.tls.server_key}\ntls_version tlsv1.2\n")
 
-    def start(self, timeout: float = 10.0, keep_accounts: bool = False) -> None:
+    def start(self, timeout: float = 60.0, keep_accounts: bool = False) -> None:
         """Start mosquitto and wait until it accepts connections (`keep_accounts`: as the
         plugin last saved them, e.g. after a restart)."""
         conf = self.write(keep_accounts)
@@ -257,7 +257,7 @@ class Broker:
                 time.sleep(0.02)
         raise RuntimeError(f"mosquitto did not listen on {self.port} within {timeout}s")
 
-    def reload(self, timeout: float = 10.0) -> None:
+    def reload(self, timeout: float = 60.0) -> None:
         """Make the accounts effective: through the plugin's control topic while mosquitto
         runs (it rereads nothing on SIGHUP), else in the files it will start from. A removed
         or changed account is disconnected at once."""

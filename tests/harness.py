@@ -1,5 +1,6 @@
 """Building blocks for tests that run central and devices against a real private mosquitto."""
 
+import os
 import queue
 import time
 from pathlib import Path
@@ -14,8 +15,14 @@ from edge_common.link import MqttLink
 from edge_common.runtime import DeviceRuntime
 from provisioning.broker import Account, Broker
 
+# How long a test waits for an event before it calls it lost. Waiting costs nothing when the
+# event comes, so the bound is generous: a cold clone on a machine busy with other work takes
+# many times longer than a quiet one, and a bound near the quiet figure makes a flaky test.
+PATIENCE = float(os.environ.get("LIBEDGE_TEST_PATIENCE", "120"))
 
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.01, what: str = "condition"):
+
+def wait_for(predicate, timeout: float = PATIENCE, interval: float = 0.01,
+             what: str = "condition"):
     """Poll until `predicate()` is truthy; fail the test with `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

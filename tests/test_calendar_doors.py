@@ -58,7 +58,7 @@ def test_a_day_closed_by_staff_closes_the_door_online_and_offline(net, door):
     add_card(net.db, "04FF0001", door, staff=1)
     assert door.present("wc", _read("04A1B2C3")) == "granted"
     _close_today(net.db_path)
-    wait_for(lambda: door.present("wc", _read("04A1B2C3")) == "closed_now", timeout=10,
+    wait_for(lambda: door.present("wc", _read("04A1B2C3")) == "closed_now",
              what="the door refuses on the closed day")
     door.proxy.cut("drop")
     wait_for(lambda: not door.runtime.link.connected, what="link cut")
@@ -68,7 +68,7 @@ def test_a_day_closed_by_staff_closes_the_door_online_and_offline(net, door):
     branches.set_closed_days(Store(net.db), _today().year, {})
     assert door.present("wc", _read("04A1B2C3")) == "closed_now"
     door.proxy.restore()
-    wait_for(lambda: door.present("wc", _read("04A1B2C3")) == "granted", timeout=15,
+    wait_for(lambda: door.present("wc", _read("04A1B2C3")) == "granted",
              what="the door opens again once it hears the day was reopened")
 
 
@@ -83,7 +83,7 @@ def test_a_branch_calendar_overrides_the_library_one_at_its_doors(net, door):
              what="calendar synced")
     assert door.present("wc", _read("04A1B2C3")) == "granted"
     _close_today(net.db_path, branch=net.site)
-    wait_for(lambda: door.present("wc", _read("04A1B2C3")) == "closed_now", timeout=10,
+    wait_for(lambda: door.present("wc", _read("04A1B2C3")) == "closed_now",
              what="the branch's own closed day reaches its door")
 
 

@@ -251,7 +251,7 @@ def test_a_device_in_centrals_share_group_takes_nothing_from_central(net, two):
 
         def answered() -> int:
             return sum(m.topic.endswith("/res") for m in list(sender.messages))
-        wait_for(lambda: acked() >= want and answered() >= N_REQUESTS, timeout=30,
+        wait_for(lambda: acked() >= want and answered() >= N_REQUESTS,
                  what=f"all {N_EVENTS} events acked and {N_REQUESTS} requests answered")
         assert net.db.execute("SELECT count(*) FROM access_log WHERE dev = 'lock-1'"
                               ).fetchone()[0] == N_EVENTS

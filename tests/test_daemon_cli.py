@@ -57,7 +57,7 @@ def test_central_stops_on_sigterm_and_exits_0(net, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "central.service", "--config", str(conf)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for(lambda: dev.central_up, timeout=30, what="central serving")
+        wait_for(lambda: dev.central_up, what="central serving")
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0, out

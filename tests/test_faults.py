@@ -70,15 +70,15 @@ def test_broker_killed_and_restarted_mid_stream(net):
     dev.start()
     try:
         stream = Stream(dev, batch=50, pause=0.01)
-        wait_for(lambda: dev.stats["acked"] > 2000, timeout=60, what="stream under way")
+        wait_for(lambda: dev.stats["acked"] > 2000, what="stream under way")
         net.broker.kill()
         wait_for(lambda: not dev.link.connected, what="the device sees the broker gone")
         net.broker.start()
         acked = dev.stats["acked"]
-        wait_for(lambda: dev.stats["acked"] > acked + 2000, timeout=60,
+        wait_for(lambda: dev.stats["acked"] > acked + 2000,
                  what="the stream acked again through the restarted broker")
         total = stream.stop()
-        wait_for(lambda: dev.health().outbox_depth == 0, timeout=120, what="outbox drained")
+        wait_for(lambda: dev.health().outbox_depth == 0, what="outbox drained")
         assert_exactly_once(net.db, "lock-1", total)
     finally:
         dev.stop()
@@ -94,7 +94,7 @@ def kill_mid_stream(proc, data_dir, proxy: Proxy, db, skip: int) -> Progress:
     run committed `skip` more events, stall the link so that no ack can come, wait for
     events committed after the stall, then kill -9 the producer while it is producing."""
     start = progress(data_dir).seq
-    wait_for(lambda: max(seqs(db, "lock-1"), default=0) > start, timeout=60,
+    wait_for(lambda: max(seqs(db, "lock-1"), default=0) > start,
              what="central applying this run's events")
     wait_for(lambda: progress(data_dir).seq >= start + skip, what="the run producing")
     proxy.cut("stall")
@@ -155,13 +155,13 @@ def test_central_killed_mid_batch_loses_and_repeats_nothing(net, tmp_path):
     try:
         for _ in range(3):
             mark = applied(net.db) + rng.randint(20, 400)
-            wait_for(lambda: applied(net.db) > mark, timeout=60,  # noqa: B023
+            wait_for(lambda: applied(net.db) > mark,  # noqa: B023
                      what=f"central applying; its log: {(tmp_path / 'central.log').read_text()}")
             central.send_signal(signal.SIGKILL)
             central.wait()
             central = start_central()
         total = stream.stop()
-        wait_for(lambda: dev.health().outbox_depth == 0, timeout=120, what="outbox drained")
+        wait_for(lambda: dev.health().outbox_depth == 0, what="outbox drained")
         assert_exactly_once(net.db, "lock-1", total)
     finally:
         stream.stop()
@@ -198,7 +198,7 @@ def test_cut_link_keeps_queueing_and_delivers_everything_after(net):
         emit(dev, 800)
         assert dev.health().outbox_depth == 2000 and applied(net.db) == 100
         proxy.restore()
-        wait_for(lambda: dev.health().outbox_depth == 0, timeout=60, what="queue delivered")
+        wait_for(lambda: dev.health().outbox_depth == 0, what="queue delivered")
         assert_exactly_once(net.db, "lock-1", 2100)
     finally:
         dev.stop()
@@ -221,7 +221,7 @@ def test_lock_keeps_granting_from_its_list_while_cut(net, tmp_path):
         wait_for(lambda: lock.runtime.health().outbox_depth == 20,   # the relay goes first
                  what="every decision queued for central")
         proxy.restore()
-        wait_for(lambda: len(decisions(net)) == 20, timeout=30, what="offline decisions arrive")
+        wait_for(lambda: len(decisions(net)) == 20, what="offline decisions arrive")
         assert set(decisions(net)) == {"granted"}
     finally:
         lock.stop()

@@ -240,7 +240,7 @@ data_dir = "{tmp_path / 'data'}"\ncard_key = "{KEY}"
     threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True).start()
 
     def logged(text):
-        wait_for(lambda: any(text in line for line in lines), timeout=30,
+        wait_for(lambda: any(text in line for line in lines),
                  what=f"{text!r} in the kiosk's log: {''.join(lines[-20:])}")
         return True
 

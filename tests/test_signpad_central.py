@@ -189,7 +189,7 @@ def test_central_killed_while_archiving_keeps_each_form_once_and_sealed(net, lib
             central.send_signal(signal.SIGKILL)
             central.wait()
             central = start_central()
-            wait_for(lambda: pad.health().outbox_depth == 0, timeout=60,
+            wait_for(lambda: pad.health().outbox_depth == 0,
                      what="outbox drained; see central.log")
             assert library.scalar("SELECT count(*) FROM form_archive WHERE form_id = ?",
                                   [form_id]) == 1
