@@ -149,8 +149,7 @@ class ReturnBox(Desk):
         if self.flap_until and now >= self.flap_until:
             self.flap_until = 0.0
             self.pins.open_flap(False)
-        if self.resuming and self.current is None and (
-                self.runtime.central_up or now >= self.resume_at):
+        if self.resuming and self.current is None:
             self._next()
         if self.goodbye_until and now >= self.goodbye_until:
             self.goodbye_until = 0.0

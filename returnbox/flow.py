@@ -17,8 +17,13 @@ class ItemFlow(BoxParts):
     """One item at a time through the chute, the reader, central and the belt."""
 
     def _eye(self, broken: bool) -> None:
-        """An item entered the chute: detected, awaiting its read."""
+        """An item entered the chute: detected, awaiting its read. While a restart's items
+        carry on, it waits behind them: its read timeout starts when the box can read it."""
         if not broken or self.current is not None or self.waiting:
+            return
+        if self.resuming:
+            self.eye_waiting = True
+            self._show("reading")
             return
         if self._out_of_service():
             return
@@ -39,7 +44,7 @@ class ItemFlow(BoxParts):
         # an item already in a bin: nothing is sent to central and nothing moves
         code = self._out_of_service() or (
             "already_returned" if self.ledger.in_box(read.uid) is not None else None)
-        detected, self.current = self.current, None
+        detected, self.current, self.eye_waiting = self.current, None, False
         if code is not None and detected is None:
             self._refuse(read, code)
             return
@@ -146,13 +151,24 @@ class ItemFlow(BoxParts):
             self._show("rejected", code)
 
     def _next(self) -> None:
-        """Start the next resumed item, or the next read that waited."""
-        while self.current is None and (self.resuming or self.waiting):
+        """Start the next resumed item (once central answers or `start_grace` has passed), or
+        the next read that waited behind them, or detect an item whose eye broke meanwhile."""
+        while self.current is None:
             if self.resuming:
-                item = self.resuming.popleft()
-                self._carry_on(item)
-            else:
+                if not self._resume_due():
+                    return
+                self._carry_on(self.resuming.popleft())
+            elif self.waiting:
                 self._identify(self.waiting.popleft())
+            else:
+                break
+        if self.current is None and self.eye_waiting:
+            self.eye_waiting = False
+            self._eye(True)
+
+    def _resume_due(self) -> bool:
+        """Whether a restart's unfinished items may carry on now."""
+        return self.runtime.central_up or time.monotonic() >= self.resume_at
 
     def _carry_on(self, item: Item) -> None:
         self.visit = Visit(item.visit, item.card, lang=self.visit.lang, last_at=time.monotonic())

@@ -61,6 +61,7 @@ class BoxParts:
         self.deadline: float | None = None        # the read or arrival the current item awaits
         self.waiting: deque[CardRead] = deque()
         self.resuming: deque[Item] = deque()
+        self.eye_waiting = False                  # an item entered while resumed items went first
         self.replies: dict[int, Callable[[str], None]] = {}
         self.visit = Visit(0, lang=cfg.box.languages[0])
         self._visits = self.ledger.last_visit()
