@@ -13,6 +13,7 @@ from enum import StrEnum
 from edge_common.errors import EdgeError
 from edge_common.forms_hash import form_hash
 from edge_common.protocol.forms import Correction, Event, Form, Signature, Signed, Signer, Stroke
+from edge_common.retry import UntilAnswered
 from kiosk.models import Account, Patron
 from signpad.backend import PadBackend
 from signpad.pdf import render_apart
@@ -76,6 +77,7 @@ class Pad:
         self.queued = False
         self._touched = self._since = self._checked = clock()
         self._was_online = False
+        self.pending = UntilAnswered(first=settings.recheck_every, clock=clock)
 
     # --- what the screens read -----------------------------------------------------------
 
@@ -107,15 +109,17 @@ class Pad:
         """A touch anywhere: the account stays open."""
         self._touched = self.clock()
 
-    def fetch(self, form_id: int | None = None) -> None:
-        """Ask central for a form (named, or the one waiting) and show it when it is new."""
+    def fetch(self, form_id: int | None = None) -> bool:
+        """Ask central for a form (named, or the one waiting) and show it when it is new;
+        whether central answered."""
         try:
             form = self.backend.get_form(form_id) if form_id else self.backend.pending_form()
         except EdgeError as exc:
             log.warning("form %s not fetched: %s", form_id or "pending", exc.code)
-            return
+            return False
         if form is not None:
             self.show(form)
+        return True
 
     def show(self, form: Form) -> None:
         """Show a form from the start, unless this revision of it is already open."""
@@ -222,13 +226,18 @@ class Pad:
             self.settings.lang, False, None, Screen.IDLE)
 
     def tick(self) -> None:
-        """Timeouts, the desk's fix while the patron waits, and a form waiting after a
-        (re)connection."""
+        """Timeouts, the desk's fix while the patron waits, and a form waiting: asked after
+        every (re)connection until central answers."""
         now = self.clock()
         online = self.backend.online
-        if online and not self._was_online and self.form is None:
-            self.fetch()
+        if online and not self._was_online:
+            self.pending.again()
         self._was_online = online
+        if online and self.form is None and self.pending.due():
+            if self.fetch():
+                self.pending.answered()
+            else:
+                log.info("asking for a waiting form again in %.0f s", self.pending.failed())
         if self.screen == Screen.ACCOUNT and now - self._touched >= self.settings.account_for:
             self._idle()
         elif self.screen == Screen.THANKS and now - self._since >= self.settings.thanks_for:

@@ -4,6 +4,7 @@ corrected, read and signed by each signer, sealed with its hash, and offline sig
 import base64
 from datetime import UTC, datetime, timedelta
 
+from edge_common.errors import EdgeError
 from edge_common.forms_hash import form_hash
 from edge_common.protocol.forms import Event
 from signpad.flow import TOTAL_POINTS, Pad, Screen, Settings, upcoming
@@ -80,6 +81,38 @@ def test_a_waiting_form_shows_at_the_first_tick_online_in_the_patrons_language()
     assert pad.screen == Screen.FORM and pad.lang == "sl" and pad.account is None
     pad.card("04A1B2C3")
     assert (pad.screen, pad.notice) == (Screen.FORM, "form_busy")
+
+
+def test_a_waiting_form_whose_fetch_fails_is_asked_for_again_until_central_answers():
+    """Online, but the first asks for the waiting form get no answer (central still coming
+    up): the pad asks again after 3, 6, 12 s, not only at the moment it came online; once
+    answered, it stops asking until it reconnects."""
+    pad, backend, clock = make()
+    waiting, backend.form = backend.form, None
+    asked: list[float] = []
+    answer = backend.pending_form
+
+    def flaky():
+        asked.append(clock.at)
+        if len(asked) <= 3:
+            raise EdgeError("no answer", code="timeout")
+        return answer()
+
+    backend.pending_form = flaky
+    for _ in range(50):
+        pad.tick()
+        clock.at += 0.5
+    assert [a - asked[0] for a in asked] == [0.0, 3.0, 9.0, 21.0] and pad.screen == Screen.IDLE
+    backend.form = waiting   # the desk starts a form: central tells the pad with a command
+    for _ in range(100):
+        pad.tick()
+        clock.at += 0.5
+    assert len(asked) == 4 and pad.screen == Screen.IDLE
+    backend.online = False
+    pad.tick()
+    backend.online = True
+    pad.tick()
+    assert len(asked) == 5 and pad.screen == Screen.FORM and pad.form == waiting
 
 
 def test_a_wrong_field_goes_to_the_desk_and_the_fixed_revision_comes_back():
