@@ -109,9 +109,12 @@ class Pad:
         """A touch anywhere: the account stays open."""
         self._touched = self.clock()
 
-    def fetch(self, form_id: int | None = None) -> bool:
-        """Ask central for a form (named, or the one waiting) and show it when it is new;
-        whether central answered."""
+    def fetch(self, form_id: int | None = None) -> None:
+        """Ask central for a form (named, or the one waiting) and show it when it is new."""
+        self._fetch(form_id)
+
+    def _fetch(self, form_id: int | None = None) -> bool:
+        """`fetch`; whether central answered."""
         try:
             form = self.backend.get_form(form_id) if form_id else self.backend.pending_form()
         except EdgeError as exc:
@@ -234,7 +237,7 @@ class Pad:
             self.pending.again()
         self._was_online = online
         if online and self.form is None and self.pending.due():
-            if self.fetch():
+            if self._fetch():
                 self.pending.answered()
             else:
                 log.info("asking for a waiting form again in %.0f s", self.pending.failed())
