@@ -2,19 +2,14 @@
 simulated reader, a real broker and central."""
 
 import os
-import threading
-import time
-from contextlib import closing
 
 import pytest
 
 from central import alarms
-from returnbox.ledger import Ledger
 from returnbox.views import Action
 from tests.boxes import (
     ANA,
     STAFF,
-    build,
     insert,
     items,
     library,
@@ -276,35 +271,5 @@ def test_a_jam_outlives_a_restart_until_staff_clear_it(net, lib, tmp_path):
         insert(box, "B2")
         wait_for(lambda: settled(box, 2) and items(box)[-1][:2] == ("B2", "arrived"),
                  what="B2 taken")
-    finally:
-        box.stop()
-
-
-def test_an_item_put_in_while_a_restart_resumes_is_taken_once_never_refused_first(
-        net, tmp_path):
-    """Restarted with an item still on the belt (identified, not yet checked in), the box waits
-    for central before it carries on. An item put in meanwhile (eye, then read) waits behind it:
-    it is not refused `item_unreadable` when its read timeout passes and then taken anyway."""
-    library(net)
-    box = build(net, tmp_path, read_timeout=0.2, start_grace=3600)
-    with closing(Ledger(f"{box.cfg.device.data_dir}/returnbox.db")) as ledger:
-        ledger.new(1, "identified", "B1")       # what a kill -9 mid-item leaves
-    box.start()
-    try:
-        wait_for(lambda: ("idle", None) in screens(box) and box.resuming, what="box resuming")
-        insert(box, "B2")
-        wait_for(lambda: box.waiting, what="B2's read held behind the resumed item")
-        deadline = time.monotonic() + box.cfg.box.read_timeout
-        wait_for(lambda: time.monotonic() > deadline, what="B2's read timeout passed")
-        ticked = [threading.Event() for _ in range(2)]
-        for event in ticked:   # the second runs after the first one's tick
-            box.post("call", event.set)
-        wait_for(ticked[1].is_set, what="the box ticked after the read timeout")
-        net.start_central()
-        wait_for(lambda: settled(box, 2), what="both items done")
-        assert [r[:2] for r in items(box)] == [("B1", "arrived"), ("B2", "arrived")]
-        assert ("rejected", "item_unreadable") not in screens(box)
-        wait_for(lambda: returns(net, "B1"), what="B1's return at central")
-        assert len(returns(net, "B1")) == len(returns(net, "B2")) == 1
     finally:
         box.stop()

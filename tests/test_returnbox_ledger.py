@@ -32,13 +32,17 @@ def test_every_state_is_on_disk_when_move_returns_and_survives_a_reopen(tmp_path
 
 def test_a_bin_counts_its_items_until_emptied_and_only_finished_items_are_pruned(tmp_path):
     """Counts and the items in a bin, newest first; `in_box` finds a barcode until its bin is
-    emptied; pruning old rows never touches an unfinished or unemptied item."""
+    emptied; pruning old rows never touches an unfinished (a queued return above all), jammed
+    or unemptied item."""
     ledger = Ledger(str(tmp_path / "returnbox.db"))
     old = datetime.now(UTC) - timedelta(days=200)
     for barcode in ("B1", "B2"):
         ledger.move(ledger.new(1, "identified", barcode, at=old), "arrived", bin="shelf")
     ledger.move(ledger.new(1, "identified", "B3", at=old), "rejected", refusal="not_on_loan")
     waiting = ledger.new(2, "identified", "B4", at=old)
+    queued = ledger.move(ledger.new(2, "identified", "B5", at=old), "queued", bin="later",
+                         offline=True)
+    jammed = ledger.move(ledger.new(2, "identified", "B6", at=old), "jammed", bin="shelf")
     assert ledger.counts() == {"shelf": 2}
     assert [i.barcode for i in ledger.bin_items("shelf")] == ["B2", "B1"]
     assert ledger.in_box("B1") is not None and ledger.in_box("B3") is None
@@ -46,5 +50,6 @@ def test_a_bin_counts_its_items_until_emptied_and_only_finished_items_are_pruned
     assert ledger.emptied("shelf") == 2 and ledger.counts() == {}
     assert ledger.in_box("B1") is None
     assert ledger.prune(datetime.now(UTC) - timedelta(days=90)) == 2
-    assert ledger.unfinished() == [waiting] and ledger.last_visit() == 2
+    assert ledger.unfinished() == [waiting, queued] and ledger.last_visit() == 2
+    assert ledger.jammed() == [jammed]
     ledger.close()
