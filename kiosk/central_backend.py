@@ -4,12 +4,11 @@ outbox, identification from the replicated allow-list when central is out of rea
 from datetime import date
 from typing import TypeVar, cast
 
-from edge_common.cardid import card_hash
 from edge_common.envelope import new_id
 from edge_common.errors import EdgeError, OfflineError, RequestTimeout
 from edge_common.protocol import Answer, Body, Message
 from edge_common.protocol import circulation as wire
-from edge_common.protocol.datasets import ALLOWLIST, ANY_LANGUAGE, MESSAGES, AllowEntry
+from edge_common.protocol.datasets import ANY_LANGUAGE, MESSAGES, AllowEntry
 from edge_common.readers import normalise_uid
 from edge_common.runtime import DeviceRuntime
 from kiosk.models import (
@@ -55,19 +54,19 @@ class CentralBackend:
 
     def identify(self, card: str, kind: str) -> Patron:
         """Who holds the card: from central, or from the door/kiosk list when offline."""
-        ref = card_hash(self.runtime.card_keys.keys[0],   # the site's newest key
-                        normalise_uid(card) if kind == "uid" else card)
+        # the hash the list knows it by: under the newest key or, while a rotation overlaps,
+        # the previous one (central resolves both)
+        ref, entry = self.runtime.listed(normalise_uid(card) if kind == "uid" else card)
         try:
             found: wire.Identified = self._ask(wire.PATRON_IDENTIFY, wire.Card(card=ref))
         except UNREACHABLE:
-            return self._identify_offline(ref)
+            return self._identify_offline(ref, entry)
         if found.refusal in MAY_NOT_USE:
             raise EdgeError("the patron may not use the kiosk", code=found.refusal)
         return Patron(ref, found.name, found.category, found.language, found.needs_pin,
                       found.staff, email_on_file=found.email_on_file)
 
-    def _identify_offline(self, ref: str) -> Patron:
-        entry: AllowEntry | None = self.runtime.row(ALLOWLIST, ref)
+    def _identify_offline(self, ref: str, entry: AllowEntry | None) -> Patron:
         if entry is None:
             raise EdgeError("unknown card", code="card_unknown")
         if entry.blocked:

@@ -286,3 +286,14 @@ def test_the_branchs_message_of_the_day_reaches_the_kiosk_in_each_language_and_s
         assert backend.message("sl") == "Odprto do 20.00."  # the kiosk keeps its copy offline
     finally:
         dev.stop()
+
+
+def test_offline_after_a_key_rotation_a_card_is_found_under_the_key_the_list_holds(net, lib,
+                                                                                  kiosk):
+    """The kiosk got the site's new card key and lost central before the list came again under
+    it: a tap is still looked up under the previous key, as a door does, not refused as
+    unknown."""
+    wait_for(lambda: kiosk.lookup(ALLOWLIST, ref(net)), what="card list replicated")
+    stop_central(net, kiosk)
+    kiosk.card_keys.rotate("ab" * 32)
+    assert backend_of(net, kiosk).identify(ANA, "uid") == Patron(ref(net), "", "adult")
