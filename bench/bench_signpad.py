@@ -44,7 +44,8 @@ def measure(count: int) -> dict[str, float]:
         key = fleet.enrol(net.db, PAD, net.site, "signpad")
         pad = DeviceRuntime(*device_parts(net.broker, net.root, PAD, net.site, "signpad",
                                           net.card_key, command_key=key),
-                            version="bench", on_command=lambda cmd: {})
+                            version="bench")
+        pad.commands.route("form_show", lambda args: {})
         with central_process(net):
             pad.start()
             try:

@@ -74,3 +74,10 @@ class LiveConfig(Generic[C]):
         write_private(self._path, json.dumps(msgspec.to_builtins(args)))
         self.current = new
         return new
+
+    def keep_for_next_start(self, args: ConfigArgs) -> dict[str, Any]:
+        """Central's `config` for a daemon that applies nothing live: checked, kept, and in
+        force from the next start (the status reports it from then on)."""
+        self.take(args)
+        log.warning("config v%d kept for the next start", args.version)
+        return {"version": args.version, "restart_needed": True}

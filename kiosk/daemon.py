@@ -10,11 +10,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from edge_common import __version__
-from edge_common.commands import Command, CommandRefused, arguments
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.errors import EdgeError
 from edge_common.live_config import LiveConfig
-from edge_common.protocol.commands import ConfigArgs
 from edge_common.protocol.datasets import ALLOWLIST, MESSAGES
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
@@ -51,15 +49,12 @@ class NoTerminal:
 
 def build_backend(
     cfg: KioskConfig, status: Callable[[], dict[str, Any]],
-    on_command: Callable[[Command], dict[str, Any]] | None = None,
 ) -> tuple[Backend, DeviceRuntime | None]:
-    """Central over the device runtime (which reports `status` and hands central's commands
-    to `on_command`), or the sample library."""
+    """Central over the device runtime (which reports `status`), or the sample library."""
     if cfg.kiosk.backend == "simulated":
         return SimulatedBackend(), None
     runtime = DeviceRuntime(cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
-                            datasets=[ALLOWLIST, MESSAGES], status_extra=status,
-                            on_command=on_command)
+                            datasets=[ALLOWLIST, MESSAGES], status_extra=status)
     return CentralBackend(runtime, cfg.kiosk.offline_max_items), runtime
 
 
@@ -76,8 +71,9 @@ class Kiosk:
         self.config = LiveConfig(cfg, KioskConfig)
         cfg = self.cfg = self.config.current
         self.reader_states: dict[str, str] = {}
-        self.backend, self.runtime = build_backend(cfg, lambda: {"readers": self.reader_states},
-                                                   self._command)
+        self.backend, self.runtime = build_backend(cfg, lambda: {"readers": self.reader_states})
+        if self.runtime:   # the kiosk takes only central's config, for its next start
+            self.runtime.commands.route("config", self.config.keep_for_next_start)
         k = cfg.kiosk
         self.restart_requested = False
         self.stop_ui: Callable[[], None] = lambda: None
@@ -117,16 +113,6 @@ class Kiosk:
         if self.runtime:
             self.runtime.stop()
         logging.getLogger().removeHandler(self.problems)
-
-    def _command(self, cmd: Command) -> dict[str, Any]:
-        """Central's `config`: checked with the kiosk's schema and kept for the next start (the
-        status reports it from then on); the kiosk takes no other command."""
-        args = arguments(cmd)
-        if not isinstance(args, ConfigArgs):
-            raise CommandRefused(f"{cmd.name} is not for a kiosk", code="command_unknown")
-        self.config.take(args)
-        log.warning("config v%d kept for the next start", args.version)
-        return {"version": args.version, "restart_needed": True}
 
     def _restart(self) -> None:
         """Staff asked for a restart: close the screen; `run` then exits with RESTART."""

@@ -5,11 +5,9 @@ goes to central through the outbox; the relay always follows the door state.
 """
 
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
 from importlib.metadata import entry_points
@@ -20,7 +18,9 @@ import msgspec
 from gpiozero.pins import Factory
 
 from edge_common import __version__
-from edge_common.commands import Command, CommandRefused, arguments
+from edge_common.command_router import Route
+from edge_common.commands import CommandRefused
+from edge_common.coordinator import Coordinator
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.live_config import LiveConfig
 from edge_common.outbox import Priority
@@ -48,25 +48,58 @@ from edge_common.readers import CardRead, CardReader, open_reader
 from edge_common.runtime import DeviceRuntime
 from lockd.config import DoorConfig, LockdConfig
 from lockd.decision import GRANTED, Situation, decide
-from lockd.door import DoorPins, input_pin
+from lockd.door import DoorPins, PinKind, input_pin
 from lockd.doorstate import DoorState
 from lockd.presence import Presence
 
 log = logging.getLogger(__name__)
 Direction = Literal["in", "out"]
-Event = tuple[str, str | None, Any]  # (kind, door id or None, argument)
+
+
+@dataclass(frozen=True)
+class Tap:
+    """A card presented at a door's reader."""
+
+    door: str
+    read: CardRead
+    direction: Direction
+
+
+@dataclass(frozen=True)
+class ReaderState:
+    """A door's reader was lost or is back."""
+
+    door: str
+    direction: Direction
+    ok: bool
+
+
+@dataclass(frozen=True)
+class PinChange:
+    """A door's input pin changed (`value`: what it now says; None for the exit button)."""
+
+    door: str
+    kind: PinKind
+    value: bool | None
+
+
+@dataclass(frozen=True)
+class Emergency:
+    """The fire panel's input changed."""
+
+    active: bool
 
 
 class Door:
     """One door's config, pins, state, readers and what it last decided."""
 
-    def __init__(self, cfg: DoorConfig, post: Callable[[Event], None],
+    def __init__(self, cfg: DoorConfig, post: Callable[[PinChange], None],
                  factory: Factory | None) -> None:
         self.cfg = cfg
         self.room = cfg.room or cfg.id
         self.state = DoorState(cfg.unlock_seconds, cfg.held_open_seconds, cfg.emergency_release,
                                feedback_settle=cfg.relay_feedback_ms / 1000)
-        self.pins = DoorPins(cfg, lambda kind, arg: post((kind, cfg.id, arg)), factory)
+        self.pins = DoorPins(cfg, lambda kind, arg: post(PinChange(cfg.id, kind, arg)), factory)
         self.readers: dict[Direction, CardReader] = {"in": open_reader(cfg.reader)}
         if cfg.exit_reader is not None:
             self.readers["out"] = open_reader(cfg.exit_reader)
@@ -85,16 +118,26 @@ class LockDaemon:
         self.config = LiveConfig(cfg, LockdConfig)
         cfg = self.cfg = self.config.current
         self.clock = clock
-        self._events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self.coordinator = Coordinator(
+            "lockd", {Tap: lambda e: self.present(e.door, e.read, e.direction),
+                      ReaderState: self._reader_changed, PinChange: self._pin,
+                      Emergency: self._emergency},
+            tick=lambda: self._reconcile(), wait=lambda: self._wait())
         self.runtime = DeviceRuntime(
             cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
-            datasets=[ALLOWLIST, CALENDAR], status_extra=self._status, on_command=self._command,
+            datasets=[ALLOWLIST, CALENDAR], status_extra=self._status,
         )
+        on = self.coordinator.call   # central's commands run on the deciding thread
+        routes: dict[str, Route] = {"open": self._open, "lockdown": self._lockdown,
+                                    "release": self._release, "clear_alarm": self._clear_alarm,
+                                    "sweep": self._sweep,
+                                    "config": self._configure}
+        for name, route in routes.items():
+            self.runtime.commands.route(name, route, on=on)
         self.presence = Presence(str(Path(cfg.device.data_dir) / "presence.db"))
-        self.doors = {d.id: Door(d, self._events.put, factory) for d in cfg.doors}
+        self.doors = {d.id: Door(d, self.coordinator.post, factory) for d in cfg.doors}
         self._fire = input_pin(cfg.gpio.emergency_pin,
-                               lambda down: self._events.put(("emergency", None, down)), factory)
-        self._thread = threading.Thread(target=self._run, name="lockd", daemon=True)
+                               lambda down: self.coordinator.post(Emergency(down)), factory)
 
     def start(self) -> None:
         """Start the runtime, the deciding thread and every reader."""
@@ -106,18 +149,18 @@ class LockDaemon:
                 self._alarm(door, "tamper", not door.pins.tamper.is_pressed)
             if self._fire is not None:
                 door.state.set_emergency(self._fire.is_pressed)
-        self._thread.start()
+        self.coordinator.start()
         for door in self.doors.values():
             for direction, reader in door.readers.items():
                 reader.start(partial(self._card_read, door.cfg.id, direction),
                              partial(self._reader_state, door.cfg.id, direction))
 
     def _card_read(self, door_id: str, direction: Direction, read: CardRead) -> None:
-        self._events.put(("card", door_id, (read, direction)))
+        self.coordinator.post(Tap(door_id, read, direction))
 
     def _reader_state(self, door_id: str, direction: Direction, state: str,
                       detail: str | None) -> None:
-        self._events.put(("reader", door_id, (direction, state == "ok")))
+        self.coordinator.post(ReaderState(door_id, direction, state == "ok"))
 
     def stop(self) -> None:
         """Stop readers, the deciding thread and the runtime; free the pins (also after a
@@ -125,9 +168,7 @@ class LockDaemon:
         for door in self.doors.values():
             for reader in door.readers.values():
                 reader.stop()
-        self._events.put(("stop", None, None))
-        if self._thread.is_alive():
-            self._thread.join(5)
+        self.coordinator.stop(5)
         self.runtime.stop()
         self.presence.close()
         for door in self.doors.values():
@@ -137,53 +178,34 @@ class LockDaemon:
 
     # --- the deciding thread ------------------------------------------------------------
 
-    def _run(self) -> None:
-        while True:
-            try:
-                kind, door_id, arg = self._events.get(timeout=self._wait())
-            except queue.Empty:
-                kind, door_id, arg = "tick", None, None
-            if kind == "stop":
-                return
-            try:
-                self._handle(kind, door_id, arg)
-            except Exception:  # noqa: BLE001 - one bad event must not stop the doors
-                log.exception("lockd: handling %s for %s failed", kind, door_id)
-            self._reconcile()
-
     def _wait(self) -> float:
         now = time.monotonic()
         deadlines = [d.state.next_deadline(now) for d in self.doors.values()]
         soonest = min((t for t in deadlines if t is not None), default=now + 1.0)
         return min(1.0, max(0.0, soonest - now))
 
-    def _handle(self, kind: str, door_id: str | None, arg: Any) -> None:
-        now = time.monotonic()
-        if door_id is None:
-            if kind == "emergency":
-                for d in self.doors.values():
-                    d.state.set_emergency(arg)
-            elif kind == "call":
-                arg()
-            return
-        door = self.doors[door_id]
-        if kind == "card":
-            self.present(door_id, *arg)
-        elif kind == "contact":
-            door.state.set_contact(arg, now)
-        elif kind == "exit":
+    def _emergency(self, event: Emergency) -> None:
+        for d in self.doors.values():
+            d.state.set_emergency(event.active)
+
+    def _pin(self, event: PinChange) -> None:
+        door, now = self.doors[event.door], time.monotonic()
+        if event.kind == "contact":
+            door.state.set_contact(bool(event.value), now)
+        elif event.kind == "exit":
             door.state.grant(now)
             self.presence.leave(door.room, None)
             self.runtime.emit(DOOR_EXIT, DoorExit(door=door.cfg.id, room=door.room),
                               Priority.NORMAL)
-        elif kind == "feedback":
-            door.state.set_feedback(arg, now)
-        elif kind == "tamper":
-            self._alarm(door, "tamper", arg)
-        elif kind == "reader":
-            direction, ok = arg
-            (door.lost_readers.discard if ok else door.lost_readers.add)(direction)
-            self._alarm(door, "reader_lost", bool(door.lost_readers))
+        elif event.kind == "feedback":
+            door.state.set_feedback(bool(event.value), now)
+        else:
+            self._alarm(door, "tamper", bool(event.value))
+
+    def _reader_changed(self, event: ReaderState) -> None:
+        door = self.doors[event.door]
+        (door.lost_readers.discard if event.ok else door.lost_readers.add)(event.direction)
+        self._alarm(door, "reader_lost", bool(door.lost_readers))
 
     def _reconcile(self) -> None:
         """Drive every relay from its state, raise time alarms, report alarm changes, sweep."""
@@ -268,48 +290,37 @@ class LockDaemon:
                                      "result": d.last_result}
                           for d in self.doors.values()}}
 
-    # --- commands from central (run on the runtime's thread, executed on ours) ----------
+    # --- commands from central (routed by the runtime, run on the deciding thread) -------
 
-    def _command(self, cmd: Command) -> dict[str, Any]:
-        done: Future[dict[str, Any]] = Future()
+    def _open(self, args: OpenArgs) -> dict[str, Any]:
+        def open_door(door: Door, now: float) -> None:
+            if door.state.lockdown:
+                raise CommandRefused("door is in lockdown", code="door_lockdown")
+            door.state.grant(now, args.seconds or door.cfg.unlock_seconds)
+        return self._doors("open", args, open_door)
 
-        def run() -> None:
-            if not done.set_running_or_notify_cancel():
-                return  # already answered as failed: never carried out late
-            try:
-                done.set_result(self._execute(cmd))
-            except BaseException as exc:  # noqa: BLE001 - handed back to the runtime
-                done.set_exception(exc)
+    def _lockdown(self, args: SwitchArgs) -> dict[str, Any]:
+        return self._doors("lockdown", args, lambda d, _: d.state.set_lockdown(args.active))
 
-        self._events.put(("call", None, run))
-        try:
-            return done.result(5)
-        except TimeoutError:
-            done.cancel()  # not started: it never will (CancelledError); started: its outcome
-            return done.result()
+    def _release(self, args: SwitchArgs) -> dict[str, Any]:
+        def hold(door: Door, now: float) -> None:
+            door.state.held_released = args.active
+        return self._doors("release", args, hold)
 
-    def _execute(self, cmd: Command) -> dict[str, Any]:
-        args = arguments(cmd)
-        if isinstance(args, SweepArgs):
-            return self.sweep(args.room)
-        if isinstance(args, ConfigArgs):
-            return self._configure(args)
-        if not isinstance(args, DoorArgs):
-            raise CommandRefused(f"{cmd.name} is not for doors", code="command_unknown")
+    def _clear_alarm(self, args: ClearAlarmArgs) -> dict[str, Any]:
+        return self._doors("clear_alarm", args, lambda d, _: d.state.clear(args.alarm))
+
+    def _sweep(self, args: SweepArgs) -> dict[str, Any]:
+        return self.sweep(args.room)
+
+    def _doors(self, name: str, args: DoorArgs,
+               act: Callable[[Door, float], None]) -> dict[str, Any]:
+        """Apply a door command to its door, or to every door of the lock."""
         targets = self._targets(args.door)
         now = time.monotonic()
         for door in targets:
-            if isinstance(args, OpenArgs):
-                if door.state.lockdown:
-                    raise CommandRefused("door is in lockdown", code="door_lockdown")
-                door.state.grant(now, args.seconds or door.cfg.unlock_seconds)
-            elif isinstance(args, ClearAlarmArgs):
-                door.state.clear(args.alarm)
-            elif isinstance(args, SwitchArgs) and cmd.name == "lockdown":
-                door.state.set_lockdown(args.active)
-            elif isinstance(args, SwitchArgs):
-                door.state.held_released = args.active
-        log.warning("command %s applied to %s", cmd.name, [d.cfg.id for d in targets])
+            act(door, now)
+        log.warning("command %s applied to %s", name, [d.cfg.id for d in targets])
         return {"doors": [d.cfg.id for d in targets]}
 
     def _configure(self, args: ConfigArgs) -> dict[str, Any]:

@@ -11,12 +11,14 @@ energised to lock (maglock), so a power cut opens the door.
 """
 
 from collections.abc import Callable
+from typing import Literal
 
 from gpiozero import LED, Button, Buzzer, DigitalOutputDevice
 from gpiozero.pins import Factory
 
 from lockd.config import DoorConfig, Pin
 
+PinKind = Literal["contact", "exit", "tamper", "feedback"]
 FEEDBACK = {  # reason class → (LED, on seconds, beeps)
     "granted": ("green", 1.5, 1),
     "denied": ("red", 1.5, 2),
@@ -41,7 +43,7 @@ def input_pin(pin: Pin | None, report: Callable[[bool], object], factory: Factor
 class DoorPins:
     """The gpiozero devices of one door."""
 
-    def __init__(self, cfg: DoorConfig, post: Callable[[str, object], None],
+    def __init__(self, cfg: DoorConfig, post: Callable[[PinKind, bool | None], None],
                  factory: Factory | None = None) -> None:
         self.cfg = cfg
         safe = cfg.fail_mode == "safe"

@@ -15,8 +15,9 @@ from gpiozero.pins import Factory
 
 from edge_common.config import Pin
 from returnbox.config import BinConfig, GpioSection
+from returnbox.events import Arrived, BinSensor, EStop, Eye
 
-Post = Callable[[str, object], None]   # (event kind, argument): hands over, never blocks
+Post = Callable[[object], None]   # hands an event to the coordinator, never blocks
 
 
 def _input(pin: Pin | None, report: Callable[[bool], None], factory: Factory | None,
@@ -43,11 +44,11 @@ class BeltPins:
         self.flap = out(gpio.flap_lock_pin) if gpio.flap_lock_pin is not None else None
         self.diverters = {b.name: out(b.diverter_pin) for b in bins}
         self.inputs: list[Button] = []
-        self.eye = _input(gpio.entry_pin, lambda on: post("eye", on), factory, self.inputs)
-        self.estop = _input(gpio.estop_pin, lambda on: post("estop", on), factory, self.inputs)
-        self.arrival = {b.name: _input(b.arrival_pin, _when_on(post, "arrived", b.name),
+        self.eye = _input(gpio.entry_pin, lambda on: post(Eye(on)), factory, self.inputs)
+        self.estop = _input(gpio.estop_pin, lambda on: post(EStop(on)), factory, self.inputs)
+        self.arrival = {b.name: _input(b.arrival_pin, _arrival(post, b.name),
                                        factory, self.inputs) for b in bins}
-        self.full = {b.name: _input(b.full_pin, _either(post, "full", b.name), factory,
+        self.full = {b.name: _input(b.full_pin, _full(post, b.name), factory,
                                     self.inputs) for b in bins}
 
     def run(self, bin: str | None) -> None:
@@ -87,9 +88,9 @@ class BeltPins:
                 device.close()
 
 
-def _when_on(post: Post, kind: str, bin: str) -> Callable[[bool], None]:
-    return lambda on: post(kind, bin) if on else None
+def _arrival(post: Post, bin: str) -> Callable[[bool], None]:
+    return lambda on: post(Arrived(bin)) if on else None
 
 
-def _either(post: Post, kind: str, bin: str) -> Callable[[bool], None]:
-    return lambda on: post(kind, (bin, on))
+def _full(post: Post, bin: str) -> Callable[[bool], None]:
+    return lambda on: post(BinSensor(bin, on))

@@ -7,21 +7,31 @@ every unfinished item with the same request id, so nothing is checked in twice o
 """
 
 import logging
-import queue
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from gpiozero.pins import Factory
 
-from edge_common.commands import Command, CommandRefused, arguments
+from edge_common.commands import CommandRefused
+from edge_common.coordinator import Coordinator
 from edge_common.protocol.commands import ClearAlarmArgs
+from edge_common.readers import CardRead
 from returnbox.config import ReturnboxConfig
 from returnbox.desk import Desk
+from returnbox.events import (
+    Arrived,
+    BinSensor,
+    CardTap,
+    EStop,
+    Eye,
+    ItemRead,
+    ReaderChanged,
+    Resume,
+    ScreenAction,
+    TagRefused,
+)
 from returnbox.views import Display
 
 log = logging.getLogger(__name__)
@@ -32,29 +42,41 @@ class ReturnBox(Desk):
 
     def __init__(self, cfg: ReturnboxConfig, factory: Factory | None = None,
                  display: Display | None = None) -> None:
-        super().__init__(cfg, factory, display, self._command)
-        self._thread = threading.Thread(target=self._run, name="returnbox", daemon=True)
+        coordinator = Coordinator("returnbox", {
+            Resume: lambda _: self._resume(), ItemRead: lambda e: self._read(e.read),
+            CardTap: lambda e: self._card(e.read), Eye: lambda e: self._eye(e.broken),
+            Arrived: lambda e: self._arrived(e.bin), BinSensor: lambda _: self._check_bins(),
+            EStop: lambda e: self._estop(e.pressed), ScreenAction: lambda e: self._action(e.action),
+            ReaderChanged: self._reader, TagRefused: lambda e: self._tag_refused(e.code),
+        }, tick=lambda: self._tick(), wait=lambda: self._wait())
+        super().__init__(cfg, factory, display, coordinator)
+        # central's `clear_alarm` (`door` names the part: `belt`, a bin, `e_stop`, ...)
+        self.runtime.commands.route("clear_alarm", self._clear, on=coordinator.call)
 
     def start(self) -> None:
         """Start the runtime, the belt simulator, the coordinator, the display and readers."""
         self.runtime.start()
         if self.sim is not None:
             self.sim.start()
-        self.post("resume")
-        self._thread.start()
-        self.display.start(lambda action: self.post("action", action))
+        self.post(Resume())
+        self.coordinator.start()
+        self.display.start(lambda action: self.post(ScreenAction(action)))
         for name, reader in self.readers.items():
-            reader.start(partial(self.post, "card" if name == "card_reader" else "read"),
+            reader.start(self._tapped if name == "card_reader" else self._item_read,
                          partial(self._reader_state, name))
+
+    def _tapped(self, read: CardRead) -> None:
+        self.post(CardTap(read))
+
+    def _item_read(self, read: CardRead) -> None:
+        self.post(ItemRead(read))
 
     def stop(self) -> None:
         """Stop readers, the coordinator, the simulator and runtime; free the pins (also after
         a start that failed half-way)."""
         for reader in self.readers.values():
             reader.stop()
-        self.post("stop")
-        if self._thread.is_alive():
-            self._thread.join(5)
+        self.coordinator.stop(5)
         self.display.close()
         if self.sim is not None:
             self.sim.stop()
@@ -62,26 +84,11 @@ class ReturnBox(Desk):
         self.runtime.stop()
         self.ledger.close()
 
-    def _command(self, cmd: Command) -> dict[str, Any]:
-        """Central's `clear_alarm` (`door` names the part: `belt`, a bin, `e_stop`, ...), run
-        on the coordinator; the box takes no other command."""
-        args = arguments(cmd)
-        if not isinstance(args, ClearAlarmArgs) or args.door is None:
-            raise CommandRefused(f"{cmd.name} is not for a return box", code="command_unknown")
-        done: Future[dict[str, Any]] = Future()
-        part, code = args.door, args.alarm
-
-        def run() -> None:
-            try:
-                done.set_result(self._clear(part, code))
-            except Exception as exc:  # noqa: BLE001 - handed back to the runtime as its code
-                done.set_exception(exc)
-
-        self.post("call", run)
-        return done.result(10)
-
-    def _clear(self, part: str, code: str) -> dict[str, Any]:
+    def _clear(self, args: ClearAlarmArgs) -> dict[str, Any]:
         """Staff cleared an alarm from afar: a jam or an e-stop as from the staff view."""
+        part, code = args.door, args.alarm
+        if part is None:
+            raise CommandRefused("clear_alarm names no part of the box", code="command_invalid")
         if (part, code) not in self.alarms:
             raise CommandRefused(f"no alarm {code} at {part}", code="alarm_unknown")
         if code in ("jam", "e_stop"):
@@ -92,33 +99,10 @@ class ReturnBox(Desk):
 
     # --- the coordinator thread ---
 
-    def _run(self) -> None:
-        while True:
-            try:
-                kind, arg = self._events.get(timeout=self._wait())
-            except queue.Empty:
-                kind, arg = "tick", None
-            if kind == "stop":
-                return
-            try:
-                self._handle(kind, arg)
-                self._tick()
-            except Exception:  # noqa: BLE001 - one bad event must not stop the box
-                log.exception("returnbox: handling %s failed", kind)
-
     def _wait(self) -> float:
         if self.deadline is None:
             return 0.5
         return min(0.5, max(0.0, self.deadline - time.monotonic()))
-
-    def _handle(self, kind: str, arg: Any) -> None:
-        handlers: dict[str, Callable[[Any], None]] = {
-            "resume": lambda _: self._resume(), "read": self._read, "card": self._card,
-            "eye": self._eye, "arrived": self._arrived, "full": lambda _: self._check_bins(),
-            "estop": self._estop, "action": self._action, "reader": self._reader,
-            "tick": lambda _: None, "call": lambda fn: fn(), "tag_refused": self._tag_refused,
-        }
-        handlers[kind](arg)
 
     def _resume(self) -> None:
         """Find every item a restart left unfinished; they carry on, oldest first, once central

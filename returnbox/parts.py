@@ -1,18 +1,16 @@
 """The return box's parts, its condition and what its display shows: the base of the coordinator."""
 
 import logging
-import queue
 import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from gpiozero.pins import Factory
 from gpiozero.pins.mock import MockFactory
 
 from edge_common import __version__
-from edge_common.commands import Command
+from edge_common.coordinator import Coordinator
 from edge_common.protocol.datasets import ALLOWLIST
 from edge_common.protocol.returns import HELD_ITEMS, SHELF_ITEMS
 from edge_common.readers import CardRead, CardReader, open_reader
@@ -21,6 +19,7 @@ from returnbox.alarms import BoxAlarms
 from returnbox.belt import BeltPins
 from returnbox.checkin import Checkins
 from returnbox.config import ItemReaderConfig, ReturnboxConfig, RfidReaderConfig
+from returnbox.events import ReaderChanged, TagRefused
 from returnbox.ledger import Item, Ledger
 from returnbox.logdisplay import LogDisplay
 from returnbox.rfid import RfidItemReader, SimTagSource
@@ -36,13 +35,12 @@ class BoxParts:
     """Readers, pins, ledger, runtime and display of one box, the visit, and the box's state."""
 
     def __init__(self, cfg: ReturnboxConfig, factory: Factory | None, display: Display | None,
-                 on_command: Callable[[Command], dict[str, Any]]) -> None:
+                 coordinator: Coordinator) -> None:
         self.cfg = cfg
-        self._events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self.coordinator = coordinator
         self.runtime = DeviceRuntime(cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
                                      datasets=[ALLOWLIST, HELD_ITEMS, SHELF_ITEMS],
-                                     status_extra=lambda: {"readers": dict(self.readers_state)},
-                                     on_command=on_command)
+                                     status_extra=lambda: {"readers": dict(self.readers_state)})
         self.ledger = Ledger(str(Path(cfg.device.data_dir) / "returnbox.db"))
         self.pins = BeltPins(cfg.gpio, cfg.bins, self.post, factory)
         self.sim = (SimulatedBelt(factory, cfg.gpio, cfg.bins, cfg.simulator.travel_time,
@@ -75,20 +73,20 @@ class BoxParts:
 
     # --- any thread ---
 
-    def post(self, kind: str, arg: object = None) -> None:
+    def post(self, event: object) -> None:
         """Hand an event to the coordinator (hardware, readers, display, central all do)."""
-        self._events.put((kind, arg))
+        self.coordinator.post(event)
 
     def _item_reader(self, cfg: ItemReaderConfig) -> CardReader:
         """The configured item reader; an RFID reader's refused tags (another library's, or
         unreadable) are handed back to the patron with their code."""
         if isinstance(cfg, RfidReaderConfig):
             return RfidItemReader(cfg.name, self.tag_field, cfg.isil,
-                                  lambda code, tag: self.post("tag_refused", code))
+                                  lambda code, tag: self.post(TagRefused(code)))
         return open_reader(cfg)
 
     def _reader_state(self, name: str, state: str, detail: str | None) -> None:
-        self.post("reader", (name, state))
+        self.post(ReaderChanged(name, state))
 
     # --- the box's condition ---
 
@@ -119,8 +117,8 @@ class BoxParts:
             self._show()
         log.warning("e-stop %s", "pressed" if pressed else "released (the belt waits for staff)")
 
-    def _reader(self, arg: tuple[str, str]) -> None:
-        name, state = arg
+    def _reader(self, event: ReaderChanged) -> None:
+        name, state = event.name, event.state
         self.readers_state[name] = state
         self.alarms.set(name, "reader_lost", state == "lost")
         self.runtime.refresh_status()

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from edge_common import __version__
-from edge_common.commands import Command, CommandRefused, arguments
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.live_config import LiveConfig
-from edge_common.protocol.commands import ConfigArgs
+from edge_common.protocol.commands import FormShowArgs
 from edge_common.protocol.datasets import MESSAGES
 from edge_common.protocol.forms import EVENTS
 from edge_common.readers import CardRead, open_reader
@@ -50,7 +49,9 @@ class Signpad:
             outbox = msgspec.structs.replace(cfg.outbox, secure_delete=True)
             self.runtime = DeviceRuntime(
                 cfg.device, cfg.mqtt, outbox, version=__version__, datasets=[EVENTS, MESSAGES],
-                status_extra=lambda: {"reader": self.reader_state}, on_command=self._command)
+                status_extra=lambda: {"reader": self.reader_state})
+            self.runtime.commands.route(SHOW, self._show)
+            self.runtime.commands.route("config", self.config.keep_for_next_start)
             backend = CentralPad(self.runtime)
         p = cfg.pad
         self.pad = Pad(backend, cfg.device.id, Settings(
@@ -73,19 +74,10 @@ class Signpad:
         if self.runtime:
             self.runtime.stop()
 
-    def _command(self, cmd: Command) -> dict[str, Any]:
-        """Central's `form_show` (fetched on the flow's thread, never on the coordinator's)
-        and `config` (kept for the next start)."""
-        args = arguments(cmd)
-        if cmd.name == SHOW:
-            form = getattr(args, "form", None)
-            self.worker.act(lambda: self.pad.fetch(form))
-            return {"form": form} if form else {}
-        if isinstance(args, ConfigArgs):
-            self.config.take(args)
-            log.warning("config v%d kept for the next start", args.version)
-            return {"version": args.version, "restart_needed": True}
-        raise CommandRefused(f"{cmd.name} is not for a signing pad", code="command_unknown")
+    def _show(self, args: FormShowArgs) -> dict[str, Any]:
+        """Central's `form_show`: fetched on the flow's thread, never on the coordinator's."""
+        self.worker.act(lambda: self.pad.fetch(args.form))
+        return {"form": args.form}
 
     def _card(self, read: CardRead) -> None:
         self.worker.act(lambda: self.pad.card(read.uid, read.kind))

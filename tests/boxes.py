@@ -17,6 +17,7 @@ from central.circulation.store import Store
 from edge_common.readers import CardRead
 from returnbox.box import ReturnBox
 from returnbox.config import ReturnboxConfig
+from returnbox.events import CardTap, ItemRead
 from returnbox.logdisplay import LogDisplay
 from tests.circ import card_holder, copy, install
 from tests.harness import device_parts, wait_for
@@ -113,12 +114,12 @@ def insert(box: ReturnBox, barcode: str, answers: list | None = None) -> None:
     assert box.sim is not None
     box.sim.insert()
     reply = answers.append if answers is not None else None
-    box.post("read", CardRead(barcode, "barcode", "test", time.monotonic(), reply))
+    box.post(ItemRead(CardRead(barcode, "barcode", "test", time.monotonic(), reply)))
 
 
 def tap(box: ReturnBox, uid: str) -> None:
     """A card on the box's card reader."""
-    box.post("card", CardRead(uid, "uid", "card", time.monotonic()))
+    box.post(CardTap(CardRead(uid, "uid", "card", time.monotonic())))
 
 
 def items(box_or_path) -> list[tuple]:

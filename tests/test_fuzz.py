@@ -292,7 +292,7 @@ def test_device_fuzz_decoders_and_valid_traffic_still_lands_once(tmp_path, monke
                 channel, body = "ack", {"ids": [acked[-1]]}
             elif k == 1:
                 rid = f"canary-{n}"
-                rt.requests.add(rid, time.monotonic() + 3600,
+                rt.requester.requests.add(rid, time.monotonic() + 3600,
                                 lambda result, error, rid=rid: answers.setdefault(
                                     rid, []).append((result, error)))
                 channel, body = "res", {"re": rid, "ok": True, "result": {"n": n}}
@@ -314,15 +314,15 @@ def test_device_fuzz_decoders_and_valid_traffic_still_lands_once(tmp_path, monke
             raw = gen.mutate_bytes(raw)
         corr = body.get("re") if channel == "res" and isinstance(body, dict) else None
         if not canary and channel == "res" and rng.random() < 0.3:
-            pending = sorted(i for i in rt.requests._pending if not i.startswith("canary"))
+            pending = sorted(i for i in rt.requester.requests._pending
+                             if not i.startswith("canary"))
             corr = rng.choice(pending) if pending else corr
         inc = Incoming(where, raw, None, corr.encode() if isinstance(corr, str) else None, n, 1)
         if channel == "res":
             rt._post_message(inc)
         else:
             rt._message(inc)
-        while not rt._queue.empty():  # what the coordinator would run next, on this thread
-            rt._handle(*rt._queue.get_nowait())
+        rt.coordinator.run_pending()  # what the coordinator would run next, on this thread
         if canary and channel == "sync":  # applied at once, unless a pull is fetching it anyway
             key = body["changes"][0][0]
             if rt.lookup("allowlist", key) is not None:
@@ -332,15 +332,13 @@ def test_device_fuzz_decoders_and_valid_traffic_still_lands_once(tmp_path, monke
     elapsed = time.monotonic() - started
     assert not caplog.records, caplog.records[:3]
     assert rt.stats["invalid"] > DEVICE_INPUTS // 20
-    left = {p.id for p in rt._outbox.get(canaries)}
+    left = {p.id for p in rt.sender.outbox.get(canaries)}
     assert left == set(canaries) - set(acked) and acked, "acked canaries must go, others stay"
     assert answers and all(len(a) == 1 and a[0][1] is None for a in answers.values())
     assert len(applied) > len(rows) // 10, (len(applied), len(rows))
     assert sent and all(envelope.decode(p).type == "sync.pull" for _, p in sent)  # its pulls
     print(f"device fuzz: {DEVICE_INPUTS} inputs in {elapsed:.1f} s; stats {rt.stats}")
-    rt._outbox.close()
-    rt._replicas.close()
-    rt.guard.close()
+    rt.stop()
 
 
 TOML_TOKENS = ["[", "]", "{", "}", "=", '"', "'", "\n", ",", ".", "-1", "0", "28",

@@ -70,7 +70,9 @@ def doors(root) -> list[dict]:
     ]
 
 
-WATCHED = ("lockd.daemon", "edge_common.runtime")   # the deciding thread, the device runtime
+# the deciding thread, the device runtime and its parts
+WATCHED = ("lockd.daemon", "edge_common.coordinator", "edge_common.runtime",
+           "edge_common.command_router", "edge_common.sender", "edge_common.requester")
 
 
 class Failures(logging.Handler):
@@ -384,7 +386,7 @@ def test_a_command_to_a_stuck_lock_is_answered_as_failed_and_never_run_late(site
     moves again, the failed command is not carried out after all."""
     until(site, lambda: not relay(site.lock, DESK), "the desk locked (after earlier tests)")
     unstuck = threading.Event()
-    site.lock._events.put(("call", None, unstuck.wait))      # a step that does not end
+    site.lock.coordinator.soon(unstuck.wait)      # a step that does not end
     pulsed = pin_changes(site.lock, DESK)
     try:
         assert command(site.net, "open", door="desk") == ("command_failed", {})
@@ -452,7 +454,7 @@ def test_stop_returns_even_when_the_deciding_thread_is_stuck(net, tmp_path):
     stuck step stays stuck, as it would until the process ends)."""
     lock = build_lock(net, tmp_path)
     lock.start()
-    lock._events.put(("call", None, threading.Event().wait))
+    lock.coordinator.soon(threading.Event().wait)
     stopped = threading.Event()
     threading.Thread(target=lambda: (lock.stop(), stopped.set()), daemon=True).start()
     wait_for(stopped.is_set, what="stop returned")

@@ -43,7 +43,7 @@ def test_an_item_put_in_while_a_restart_resumes_is_taken_once_never_refused_firs
         wait_for(lambda: time.monotonic() > deadline, what="B2's read timeout passed")
         ticked = [threading.Event() for _ in range(2)]
         for event in ticked:   # the second runs after the first one's tick
-            box.post("call", event.set)
+            box.coordinator.soon(event.set)
         wait_for(ticked[1].is_set, what="the box ticked after the read timeout")
         net.start_central()
         wait_for(lambda: settled(box, 2), what="both items done")

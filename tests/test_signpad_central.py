@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import msgspec
 import pytest
 
 from central import fleet
@@ -47,14 +48,11 @@ def signpad(net, s, dev: str = PAD) -> DeviceRuntime:
     land in `.shown`."""
     shown: queue.Queue = queue.Queue()
 
-    def on_command(cmd):
-        shown.put(cmd.args)
-        return {}
-
     key = fleet.enrol(net.db, dev, net.site, "signpad")
     pad = DeviceRuntime(*device_parts(net.broker, net.root, dev, net.site, "signpad",
                                       net.card_key, command_key=key, ack_timeout=1.0),
-                        version="test", datasets=["events"], on_command=on_command)
+                        version="test", datasets=["events"])
+    pad.commands.route("form_show", lambda args: shown.put(msgspec.to_builtins(args)) or {})
     pad.shown = shown
     pad.start()
     try:
