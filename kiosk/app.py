@@ -1,7 +1,7 @@
-"""The Kivy layer: renders the Session and turns touches, cards and scans into its inputs.
+"""The Kivy layer: draws the session's View and turns touches, cards and scans into its inputs.
 
-Session methods run on one worker thread (they may wait on central); rendering happens on
-Kivy's main thread after each step.
+Session methods run on one worker thread (they may wait on central); after each step that
+thread reads the session into an immutable View, which Kivy's main thread then draws.
 """
 
 import logging
@@ -24,11 +24,11 @@ from kivy.properties import (
 from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
-from kiosk.i18n import LANGUAGES, Translator
+from kiosk.i18n import LANGUAGES
 from kiosk.maintenance import Fact
-from kiosk.rows import account_rows, borrowed_rows
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
+from kiosk.view import KioskView, view_of
 from kiosk.worker import SessionWorker
 from patron_ui.app import PatronApp, give_back_memory
 from patron_ui.widgets import PatronScreen, PictoButton
@@ -99,7 +99,8 @@ class KioskApp(PatronApp):
         self.title = "libedge kiosk"
         self.languages = [(code, name) for code, name in LANGUAGES.items()]
         root = Builder.load_file(str(KV))
-        Clock.schedule_once(lambda dt: self.render(), 0)
+        view = self.view()   # the session does not move before the worker starts
+        Clock.schedule_once(lambda dt: self.render(view), 0)
         return root
 
     def on_start(self) -> None:
@@ -134,7 +135,7 @@ class KioskApp(PatronApp):
 
     def _after_step(self) -> None:
         """On the session thread after every step: gather facts and, on the idle screen (the only
-        one showing it), the message of the day; then redraw."""
+        one showing it), the message of the day; then the View, which Kivy draws."""
         try:
             self._gather()
         except Exception:  # noqa: BLE001 - a broken fact source must not stop the kiosk
@@ -144,7 +145,12 @@ class KioskApp(PatronApp):
                 self._message = self.session.message
         except Exception:  # noqa: BLE001 - an unreadable message must not stop the kiosk
             log.exception("message of the day failed")
-        Clock.schedule_once(lambda dt: self.render(), 0)
+        view = self.view()
+        Clock.schedule_once(lambda dt: self.render(view), 0)
+
+    def view(self) -> KioskView:
+        """The session's View now (on the session thread, or before it starts)."""
+        return view_of(self.session, self._message, self._facts, date.today())
 
     def _gather(self) -> None:
         """Refresh the maintenance facts while that screen shows (here: they may wait on I/O)."""
@@ -191,39 +197,24 @@ class KioskApp(PatronApp):
 
     # --- rendering (main thread) ---------------------------------------------------------
 
-    def render(self) -> None:
-        """Show the session's current state.
-
-        The session thread may move on while this runs: the screen is read once, so the log,
-        the facts and the shown screen agree; the render after that step shows the rest.
-        """
-        s = self.session
-        screen = s.screen
-        tr = Translator(s.lang)
-        account = s.account
-        texts = {key: "" if "{" in text else tr.label(key) for key, text in LABELS.items()}
-        texts["pay_all"] = tr.label("pay_all", amount=account.owed) if account else ""
-        self.t = texts  # one assignment, dispatched only when a text changed
-        self.use_language(s.lang)
-        self.lang = s.lang
-        self.library = s.settings.library
-        self.message = self._message
-        self.notice = tr.notice(s.notice.code, **s.notice.params) if s.notice else ""
-        self.level = s.notice.level if s.notice else "info"
-        left = s.warning_left
-        self.countdown = -1 if left is None else left
-        self.countdown_total = s.settings.logout_after - s.settings.warning_after
-        self.offline = not s.backend.online
-        self.email_offered = s.email_offered
-        self.patron = s.patron.display_name if s.patron else ""
-        rows = account_rows(tr, account, date.today())
-        self.loans, self.holds, self.debts = rows["loans"], rows["holds"], rows["debts"]
-        self.borrowed = borrowed_rows(tr, s.borrowed)
+    def render(self, view: KioskView) -> None:
+        """Draw a View; it never reads the session, which its thread may be changing."""
+        screen = view.screen
+        self.t = view.texts  # one assignment, dispatched only when a text changed
+        self.use_language(view.lang)
+        self.lang = view.lang
+        self.library = view.library
+        self.message = view.message
+        self.notice, self.level = view.notice, view.level
+        self.countdown, self.countdown_total = view.countdown, view.countdown_total
+        self.offline = view.offline
+        self.email_offered = view.email_offered
+        self.patron = view.patron
+        self.loans, self.holds, self.debts = list(view.loans), list(view.holds), list(view.debts)
+        self.borrowed = list(view.borrowed)
         if screen == Screen.MAINTENANCE:
-            self.restartable = s.on_restart is not None
-            self.facts = [{"label": tr.label(f.label, **f.params),
-                           "value": tr.label(f.value, **f.params), "level": f.level}
-                          for f in self._facts]
+            self.restartable = view.restartable
+            self.facts = list(view.facts)
         if self.root and self.screens.current != screen.value:
             log.info("screen %s", screen.value)
             self.screens.current = screen.value

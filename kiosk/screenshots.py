@@ -170,6 +170,7 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     from kiosk.payment import SimulatedTerminal
     from kiosk.session import Screen, Session, Settings
     from kiosk.simulator import SimulatedBackend
+    from kiosk.view import KioskView
     from kiosk.worker import SessionWorker
     from patron_ui.widgets import CheckRow, PagedList
 
@@ -190,12 +191,13 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
                     step()
                 finally:
                     self._gather()  # what the worker does next, so the render shows the facts
-                    Clock.schedule_once(self._rendered, 0)
+                    view = self.view()
+                    Clock.schedule_once(lambda dt: self._rendered(view), 0)
 
             super().act(counted)
 
-        def _rendered(self, dt: float) -> None:
-            self.render()
+        def _rendered(self, view: KioskView) -> None:
+            self.render(view)
             self.rendered += 1
             self.drawn_at = Clock.frames_displayed
 
