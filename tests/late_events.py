@@ -9,8 +9,8 @@ from central import fleet
 from central.circulation import device_api, sites  # noqa: F401 - registers the handlers
 from central.circulation.clock import FixedClock
 from central.circulation.store import Store
-from central.store import open_store
 from central.ingest import Applier, Message, Outcome
+from central.store import open_store
 from edge_common import envelope
 from edge_common.cardid import card_hash
 from edge_common.protocol import circulation as wire
