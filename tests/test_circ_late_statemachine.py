@@ -25,7 +25,7 @@ from tests.circ import card_holder, copy
 from tests.late_events import LateLibrary
 
 ITEMS = ["X0", "X1"]    # two copies of one title
-UIDS = ["04A1", "04B2"]
+UIDS = ["04A1", "04B2", "04C3"]      # the third borrows nothing at first: free to hold
 PER_DAY, CAP = 20, 1000          # the book rule of tests.circ's library, for every patron here
 ZONE = ZoneInfo("Europe/Ljubljana")
 
@@ -58,7 +58,7 @@ class LateEvents(RuleBasedStateMachine):
         self.pids = [patrons.by_card_hash(self.s, "center", card_hash(self.lib.key, uid))["id"]
                      for uid in UIDS]
         for n, barcode in enumerate(ITEMS):             # every copy out from the first step
-            loans.checkout(self.s, self.pids[n % len(UIDS)], barcode, "center")
+            loans.checkout(self.s, self.pids[n], barcode, "center")
         self.queued: list[tuple[Message, str]] = []     # an event and what it is
         self.ready_seen: dict[int, str] = {}
 
@@ -92,6 +92,12 @@ class LateEvents(RuleBasedStateMachine):
         else:
             self.queued.append((self.lib.box_return(item, self.s.now()), "return"))
 
+    @precondition(lambda self: any(kind == "return" for _, kind in self.queued))
+    @rule(pick=st.integers(0, 7))
+    def staff_empty_the_offline_box_at_the_desk(self, pick):
+        items = [msg.env.body["item"] for msg, kind in self.queued if kind == "return"]
+        self.attempt(loans.checkin, self.s, items[pick % len(items)], "center")
+
     @precondition(lambda self: self.queued)
     @rule(pick=st.integers(0, 7))
     def a_queued_event_arrives(self, pick):
@@ -109,13 +115,11 @@ class LateEvents(RuleBasedStateMachine):
     def pay(self, p, amount):
         self.attempt(accounts.pay, self.s, self.pids[p], "center", amount)
 
-    @rule()
-    def reminders_run(self):
-        reminders.run(self.s)
-
     @rule(hours=st.sampled_from([1, 7, 26, 24 * 8, 24 * 23]))
     def time_passes(self, hours):
+        """Time goes by and the nightly jobs run: reminders with their fees, the hold purge."""
         self.lib.clock.advance(hours=hours)
+        reminders.run(self.s)
         holds.purge_expired(self.s)
 
     def _apply(self, msg: Message, kind: str) -> None:
