@@ -3,6 +3,7 @@ happened reach central late and out of order, and the invariants hold after ever
 
 import functools
 import tempfile
+from contextlib import suppress
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from central.ingest import Message
 from edge_common.cardid import card_hash
 from tests.circ import card_holder, copy
 from tests.late_events import LateLibrary
+from tests.test_circ_money_books import check_books
 
 ITEMS = ["X0", "X1"]    # two copies of one title
 UIDS = ["04A1", "04B2", "04C3"]      # the third borrows nothing at first: free to hold
@@ -67,17 +69,12 @@ class LateEvents(RuleBasedStateMachine):
             self.lib.close()
             self.tmp.cleanup()
 
-    def attempt(self, fn, *args, **kw):
-        try:
-            return fn(*args, **kw)
-        except CirculationError:
-            return None
-
     @rule(p=st.sampled_from(range(len(UIDS))), item=st.sampled_from(ITEMS),
           via=st.sampled_from(["desk", "kiosk", "kiosk offline"]))
     def lend(self, p, item, via):
         if via == "desk":
-            self.attempt(loans.checkout, self.s, self.pids[p], item, "center")
+            with suppress(CirculationError):
+                loans.checkout(self.s, self.pids[p], item, "center")
         elif via == "kiosk":
             self._apply(self.lib.kiosk_checkout(UIDS[p], item), "loan")
         else:
@@ -86,7 +83,8 @@ class LateEvents(RuleBasedStateMachine):
     @rule(item=st.sampled_from(ITEMS), via=st.sampled_from(["desk", "box", "box offline"]))
     def take_back(self, item, via):
         if via == "desk":
-            self.attempt(loans.checkin, self.s, item, "center")
+            with suppress(CirculationError):
+                loans.checkin(self.s, item, "center")
         elif via == "box":
             self._apply(self.lib.box_checkin(item), "return")
         else:
@@ -96,7 +94,8 @@ class LateEvents(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 7))
     def staff_empty_the_offline_box_at_the_desk(self, pick):
         items = [msg.env.body["item"] for msg, kind in self.queued if kind == "return"]
-        self.attempt(loans.checkin, self.s, items[pick % len(items)], "center")
+        with suppress(CirculationError):
+            loans.checkin(self.s, items[pick % len(items)], "center")
 
     @precondition(lambda self: self.queued)
     @rule(pick=st.integers(0, 7))
@@ -105,15 +104,18 @@ class LateEvents(RuleBasedStateMachine):
 
     @rule(p=st.sampled_from(range(len(UIDS))), item=st.sampled_from(ITEMS))
     def place_hold(self, p, item):
-        self.attempt(holds.place, self.s, self.pids[p], item, "center")
+        with suppress(CirculationError):
+            holds.place(self.s, self.pids[p], item, "center")
 
     @rule(p=st.sampled_from(range(len(UIDS))))
     def renew_all(self, p):
-        self.attempt(loans.renew_all, self.s, self.pids[p])
+        with suppress(CirculationError):
+            loans.renew_all(self.s, self.pids[p])
 
     @rule(p=st.sampled_from(range(len(UIDS))), amount=st.integers(1, 300))
     def pay(self, p, amount):
-        self.attempt(accounts.pay, self.s, self.pids[p], "center", amount)
+        with suppress(CirculationError):
+            accounts.pay(self.s, self.pids[p], "center", amount)
 
     @rule(hours=st.sampled_from([1, 7, 26, 24 * 8, 24 * 23]))
     def time_passes(self, hours):
@@ -181,15 +183,7 @@ class LateEvents(RuleBasedStateMachine):
     @invariant()
     def the_books_sum(self):
         for pid in getattr(self, "pids", []):
-            debts = self.s.scalar("SELECT coalesce(sum(amount), 0) FROM debts"
-                                  " WHERE patron_id = ?", [pid])
-            paid = self.s.scalar("SELECT coalesce(sum(amount), 0) FROM payments"
-                                 " WHERE patron_id = ? AND deleted_at IS NULL", [pid])
-            assert accounts.owed(self.s, pid) - accounts.credit(self.s, pid) == debts - paid
-            assert accounts.credit(self.s, pid) >= 0
-        assert not self._rows("SELECT d.id FROM debts d JOIN allocations a ON a.debt_id = d.id"
-                              " GROUP BY d.id HAVING sum(a.amount) > d.amount")
-
+            check_books(self.s, pid)
 
 LateEvents.TestCase.settings = settings(
     max_examples=100, stateful_step_count=50, deadline=None,

@@ -7,7 +7,7 @@ loan that started after it; what it changes is listed for the staff alert that s
 
 from datetime import UTC, datetime
 
-from central.circulation import allowlist, audit
+from central.circulation import accounts, allowlist, audit
 from central.circulation.store import Store
 
 
@@ -33,20 +33,9 @@ def lent_since(s: Store, item_id: int, at: datetime) -> dict | None:
 def _reduce(s: Store, debt: dict, amount: int, actor: audit.Actor) -> dict:
     """Lower a debt to `amount` (0: cancel it); what was paid towards it beyond that, newest
     payment first, is released and becomes the patron's credit. Logged with before and after."""
-    over = s.scalar("SELECT coalesce(sum(amount), 0) FROM allocations WHERE debt_id = ?",
-                    [debt["id"]]) - amount
-    for paid in s.rows("SELECT payment_id, amount FROM allocations WHERE debt_id = ?"
-                       " ORDER BY payment_id DESC", [debt["id"]]):
-        if over <= 0:
-            break
-        back = min(over, paid["amount"])
-        key = [paid["payment_id"], debt["id"]]
-        if back == paid["amount"]:
-            s.conn.execute("DELETE FROM allocations WHERE payment_id = ? AND debt_id = ?", key)
-        else:
-            s.conn.execute("UPDATE allocations SET amount = amount - ? WHERE payment_id = ?"
-                           " AND debt_id = ?", [back, *key])
-        over -= back
+    paid = s.rows("SELECT payment_id, debt_id, amount FROM allocations WHERE debt_id = ?"
+                  " ORDER BY payment_id DESC", [debt["id"]])
+    accounts.release(s, paid, sum(part["amount"] for part in paid) - amount)
     if amount:
         s.update("debts", debt["id"], {"amount": amount})
     else:
