@@ -112,3 +112,19 @@ def test_an_offline_loan_dated_ahead_of_central_is_dated_now(lib):
     now = lib.clock.now()
     lib.deliver(lib.kiosk_loan(UID, "X1", now + timedelta(days=30)))
     assert lib.s.scalar("SELECT out_at FROM loans") == now.isoformat()
+
+
+def test_an_offline_loan_whose_return_reached_central_first_is_closed_when_it_went_in(lib):
+    s = lib.s
+    lent = lib.kiosk_loan(UID, "X1", lib.clock.now())            # the link is down all along
+    back = lib.box_return("X1", lib.clock.advance(days=25))       # four days late, in the box
+    lib.clock.advance(days=1)
+    lib.deliver(back)                                             # the box is back online first
+    assert _alerts(lib)["not_on_loan"]["details"]["item"] == "X1"
+    lib.deliver(lent)
+    loan = s.row("SELECT * FROM loans")
+    assert (loan["patron_id"], loan["returned_at"]) == (lib.ana, back.env.at.isoformat())
+    assert [d["amount"] for d in accounts.debts(s, lib.ana)] == [4 * PER_DAY]
+    assert s.scalar("SELECT status FROM items WHERE barcode = 'X1'") == "available"
+    said = _alerts(lib)["returned_since"]
+    assert (said["kind"], said["details"]["loan"]) == ("offline_checkout", loan["id"])

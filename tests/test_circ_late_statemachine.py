@@ -18,7 +18,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from central.circulation import accounts, holds, loans, patrons, reminders
+from central.circulation import accounts, alerts, holds, loans, patrons, reminders
 from central.circulation.errors import CirculationError
 from central.ingest import Message
 from edge_common.cardid import card_hash
@@ -152,6 +152,14 @@ class LateEvents(RuleBasedStateMachine):
         for r in self._rows("SELECT i.status, count(l.id) AS n FROM items i LEFT JOIN loans l"
                             " ON l.item_id = i.id AND l.returned_at IS NULL GROUP BY i.id"):
             assert (r["status"] == "on_loan") == (r["n"] == 1), r
+
+    @invariant()
+    def no_loan_stays_open_past_a_return_the_box_took_after_it_began(self):
+        for loan in self._rows("SELECT l.out_at, i.barcode FROM loans l JOIN items i"
+                               " ON i.id = l.item_id WHERE l.returned_at IS NULL"):
+            assert not [a for a in alerts.open_alerts(self.s, "center")
+                        if a["code"] == "not_on_loan" and a["details"]["item"] == loan["barcode"]
+                        and _t(a["details"]["at"]) > _t(loan["out_at"])], loan
 
     @invariant()
     def no_loan_is_closed_before_it_started(self):

@@ -6,12 +6,23 @@ Offline work (checkouts queued by a kiosk, returns taken by a return box) arrive
 dated when they happened; conflicts become staff alerts instead of lost facts.
 """
 
+import contextlib
 from datetime import datetime
 from typing import cast
 
 import msgspec
 
-from central.circulation import accounts, alerts, audit, holds, loans, notices, patrons, summary
+from central.circulation import (
+    accounts,
+    alerts,
+    audit,
+    catalogue,
+    holds,
+    loans,
+    notices,
+    patrons,
+    summary,
+)
 from central.circulation.errors import CirculationError, NotFound, Refused
 from central.circulation.store import Store
 from central.handlers import Context, handler
@@ -105,7 +116,8 @@ def _happened(ctx: Context) -> datetime:
 @handler(wire.LOAN_CHECKOUT_OFFLINE)
 def checkout_offline(ctx: Context, body: Checkout) -> wire.LentOffline:
     """Record a loan the kiosk made offline, as of when it was made; what a check would have
-    refused then, or a copy lent again since, becomes an alert."""
+    refused then, or a copy lent again since, becomes an alert. A return box's return of the
+    copy that came first (refused: no loan then) closes the loan when the copy went in."""
     s = store(ctx)
     at = _happened(ctx)
     site = ctx.device.site
@@ -123,10 +135,34 @@ def checkout_offline(ctx: Context, body: Checkout) -> wire.LentOffline:
                                    ctx.message_id, **said)
                 return wire.LentOffline(recorded=False, alert=exc.code)
             passed.append(exc.code)
+    if back := _returned_since(s, site, done["barcode"], at):
+        try:
+            loans.checkin(s, done["barcode"], site, at=back,
+                          actor=audit.Actor.of_device(ctx.device.id, site))
+            passed.append("returned_since")
+            said["returned_at"] = back.isoformat()
+        except CirculationError:
+            pass            # the loan stays open; the box's refused return is still an alert
     for code in passed:
         alerts.raise_alert(s, site, "offline_checkout", code, ctx.device.id, ctx.message_id,
                            **said, loan=done["loan"])
     return wire.LOAN_CHECKOUT_OFFLINE.answer_from(done | {"recorded": True, "alerts": passed})
+
+
+def _returned_since(s: Store, site: str, barcode: str, at: datetime) -> datetime | None:
+    """When a return box took the copy back after `at`, in a return that reached central
+    before this loan did and was refused (`not_on_loan`, still an open alert): the earliest."""
+    it = catalogue.resolve(s, barcode)
+    moments = []
+    for alert in alerts.open_alerts(s, site):
+        said = alert["details"]
+        if (alert["kind"], alert["code"]) != ("offline_return", "not_on_loan") or \
+                datetime.fromisoformat(said["at"]) <= at:
+            continue
+        with contextlib.suppress(NotFound):
+            if catalogue.resolve(s, said["item"])["id"] == it["id"]:
+                moments.append(datetime.fromisoformat(said["at"]))
+    return min(moments, default=None)
 
 
 def _checkin(s: Store, ctx: Context, item: str, card: str | None,
