@@ -194,6 +194,6 @@ class LateEvents(RuleBasedStateMachine):
             check_books(self.s, pid)
 
 LateEvents.TestCase.settings = settings(
-    max_examples=100, stateful_step_count=50, deadline=None,
+    max_examples=80, stateful_step_count=50, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
 TestLateEvents = LateEvents.TestCase
