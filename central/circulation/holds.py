@@ -133,7 +133,8 @@ def _close(s: Store, found: dict, state: str) -> None:
 
 
 def set_aside(s: Store, found: dict, it: dict, branch: str) -> dict:
-    """Put a copy on the hold shelf for the hold's patron and queue the hold notice."""
+    """Put a copy on the hold shelf for the hold's patron and queue the hold notice; the pickup
+    window starts now, when central makes the hold ready (never at a late return's date)."""
     today = s.today(branch)
     pickup_by = s.calendar(branch).open_days_after(today, s.settings.pickup_days)
     s.update("holds", found["id"], {"state": "ready", "item_id": it["id"],
