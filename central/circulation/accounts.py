@@ -196,21 +196,26 @@ def _give_back_spent_credit(s: Store, patron_id: int) -> None:
     """After a payment shrank or went, credit spent from it may exceed what is left: undo the
     newest credit settlements by that much, so their debts are owed again (never a negative
     credit, never money that was not paid)."""
-    short = -credit(s, patron_id)
-    for spent in s.rows("SELECT a.payment_id, a.debt_id, a.amount FROM allocations a"
-                        " JOIN payments p ON p.id = a.payment_id WHERE p.patron_id = ?"
-                        " AND p.method = 'credit' AND p.deleted_at IS NULL"
-                        " ORDER BY p.id DESC, a.debt_id DESC", [patron_id]):
-        if short <= 0:
+    release(s, s.rows("SELECT a.payment_id, a.debt_id, a.amount FROM allocations a"
+                      " JOIN payments p ON p.id = a.payment_id WHERE p.patron_id = ?"
+                      " AND p.method = 'credit' AND p.deleted_at IS NULL"
+                      " ORDER BY p.id DESC, a.debt_id DESC", [patron_id]), -credit(s, patron_id))
+
+
+def release(s: Store, allocations: list[dict], amount: int) -> None:
+    """Take `amount` back from these allocations (payment_id, debt_id, amount), in their order:
+    each shrinks, or goes when all of it is taken; the money is its payer's credit again."""
+    for part in allocations:
+        if amount <= 0:
             return
-        back = min(short, spent["amount"])
-        key = [spent["payment_id"], spent["debt_id"]]
-        if back == spent["amount"]:
+        back = min(amount, part["amount"])
+        key = [part["payment_id"], part["debt_id"]]
+        if back == part["amount"]:
             s.conn.execute("DELETE FROM allocations WHERE payment_id = ? AND debt_id = ?", key)
         else:
             s.conn.execute("UPDATE allocations SET amount = amount - ? WHERE payment_id = ?"
                            " AND debt_id = ?", [back, *key])
-        short -= back
+        amount -= back
 
 
 def delete_payment(s: Store, payment_id: int, staff_id: str) -> None:

@@ -6,12 +6,23 @@ Offline work (checkouts queued by a kiosk, returns taken by a return box) arrive
 dated when they happened; conflicts become staff alerts instead of lost facts.
 """
 
+import contextlib
 from datetime import datetime
 from typing import cast
 
 import msgspec
 
-from central.circulation import accounts, alerts, audit, holds, loans, notices, patrons, summary
+from central.circulation import (
+    accounts,
+    alerts,
+    audit,
+    catalogue,
+    holds,
+    loans,
+    notices,
+    patrons,
+    summary,
+)
 from central.circulation.errors import CirculationError, NotFound, Refused
 from central.circulation.store import Store
 from central.handlers import Context, handler
@@ -97,35 +108,68 @@ def checkout(ctx: Context, body: Checkout) -> wire.Lent:
         loans.checkout(s, _patron(s, ctx, body.card)["id"], body.item, ctx.device.site))
 
 
+def _happened(ctx: Context) -> datetime:
+    """When a device says its event happened; a clock ahead of central's is never believed."""
+    return min(ctx.sent_at, ctx.now)
+
+
 @handler(wire.LOAN_CHECKOUT_OFFLINE)
 def checkout_offline(ctx: Context, body: Checkout) -> wire.LentOffline:
-    """Record a loan the kiosk made offline; what a check would have refused becomes an alert."""
-    s = store(ctx, ctx.sent_at)
+    """Record a loan the kiosk made offline, as of when it was made; what a check would have
+    refused then, or a copy lent again since, becomes an alert. A return box's return of the
+    copy that came first (refused: no loan then) closes the loan when the copy went in."""
+    s = store(ctx)
+    at = _happened(ctx)
     site = ctx.device.site
     p = _patron(s, ctx, body.card)
     passed: list[str] = []
+    said = {"patron": p["id"], "item": body.item, "at": at.isoformat()}
     while True:
         try:
             done = loans.checkout(s, p["id"], body.item, site, overrides=frozenset(passed),
-                                  actor=audit.Actor.of_device(ctx.device.id, site))
+                                  actor=audit.Actor.of_device(ctx.device.id, site), at=at)
             break
         except Refused as exc:
             if exc.code not in ALL_OVERRIDES or exc.code in passed:
                 alerts.raise_alert(s, site, "offline_checkout", exc.code, ctx.device.id,
-                                   ctx.message_id, patron=p["id"], item=body.item)
+                                   ctx.message_id, **said)
                 return wire.LentOffline(recorded=False, alert=exc.code)
             passed.append(exc.code)
+    if back := _returned_since(s, site, done["barcode"], at):
+        try:
+            loans.checkin(s, done["barcode"], site, at=back,
+                          actor=audit.Actor.of_device(ctx.device.id, site))
+            passed.append("returned_since")
+            said["returned_at"] = back.isoformat()
+        except CirculationError:
+            pass            # the loan stays open; the box's refused return is still an alert
     for code in passed:
         alerts.raise_alert(s, site, "offline_checkout", code, ctx.device.id, ctx.message_id,
-                           patron=p["id"], item=body.item, loan=done["loan"])
+                           **said, loan=done["loan"])
     return wire.LOAN_CHECKOUT_OFFLINE.answer_from(done | {"recorded": True, "alerts": passed})
+
+
+def _returned_since(s: Store, site: str, barcode: str, at: datetime) -> datetime | None:
+    """When a return box took the copy back after `at`, in a return that reached central
+    before this loan did and was refused (`not_on_loan`, still an open alert): the earliest."""
+    it = catalogue.resolve(s, barcode)
+    moments = []
+    for alert in alerts.open_alerts(s, site):
+        said = alert["details"]
+        if (alert["kind"], alert["code"]) != ("offline_return", "not_on_loan") or \
+                datetime.fromisoformat(said["at"]) <= at:
+            continue
+        with contextlib.suppress(NotFound):
+            if catalogue.resolve(s, said["item"])["id"] == it["id"]:
+                moments.append(datetime.fromisoformat(said["at"]))
+    return min(moments, default=None)
 
 
 def _checkin(s: Store, ctx: Context, item: str, card: str | None,
              strict: bool = True) -> dict:
-    """Check an item in at the device's branch; a return box is unattended (in-library-use
-    items are refused) and its answer names the hold slip's patron as a desk slip does.
-    Not `strict`: a card central no longer knows does not stop the return."""
+    """Check an item in at the device's branch, dated when the device took it; a return box is
+    unattended (in-library-use items are refused) and its answer names the hold slip's patron
+    as a desk slip does. Not `strict`: a card central no longer knows does not stop the return."""
     patron_id = None
     if card:
         try:
@@ -134,16 +178,21 @@ def _checkin(s: Store, ctx: Context, item: str, card: str | None,
             if strict:
                 raise
     done = loans.checkin(s, item, ctx.device.site, patron_id=patron_id,
-                         unattended=ctx.device.kind == "returnbox")
+                         unattended=ctx.device.kind == "returnbox", at=_happened(ctx),
+                         actor=audit.Actor.of_device(ctx.device.id, ctx.device.site))
     if done["route"] == "hold_shelf" and done.get("hold_patron"):
         done["hold_for"] = summary.display_name(patrons.patron(s, done["hold_patron"]))
+    for late in done.get("late", []):
+        alerts.raise_alert(s, ctx.device.site, "late_return", late["code"], ctx.device.id,
+                           ctx.message_id, item=item, **{k: v for k, v in late.items()
+                                                         if k != "code"})
     return done
 
 
 @handler(wire.LOAN_CHECKIN)
 def checkin(ctx: Context, body: Checkin) -> wire.Returned:
     """Take an item back, dated when the device took it; the answer says where it goes."""
-    s = store(ctx, min(ctx.sent_at, ctx.now))
+    s = store(ctx)
     return wire.LOAN_CHECKIN.answer_from(   # a box takes items back whoever tapped a card
         _checkin(s, ctx, body.item, body.card, strict=ctx.device.kind != "returnbox"))
 
@@ -157,9 +206,11 @@ def _box_route(central: str) -> str:
 @handler(box.LOAN_CHECKIN_OFFLINE)
 def checkin_offline(ctx: Context, body: CheckinOffline) -> box.ReturnedOffline:
     """Check in an item a return box took offline, once, dated when it went in (fines to that
-    day); a refusal, or a route other than the box's, becomes a staff alert naming both."""
-    at = min(ctx.sent_at, ctx.now)
-    s = store(ctx, at)
+    moment, never a loan that started after it); a refusal, a route other than the box's, or a
+    present that moved on (the desk took the copy in since, fees charged since) becomes a
+    staff alert saying what happened."""
+    s = store(ctx)
+    at = _happened(ctx)
     site = ctx.device.site
     said = {"item": body.item, "box_route": body.route, "box_bin": body.bin,
             "at": at.isoformat()}
@@ -170,8 +221,8 @@ def checkin_offline(ctx: Context, body: CheckinOffline) -> box.ReturnedOffline:
                            ctx.message_id, **said, central_route="reject")
         return box.ReturnedOffline(recorded=False, route="reject", alerts=[exc.code])
     route = _box_route(done["route"])
-    codes = []
-    if route != body.route:
+    codes = [late["code"] for late in done.get("late", [])]
+    if route != body.route and done["route"] != loans.CHECKED_IN_SINCE:
         codes.append("route_differs")
         alerts.raise_alert(s, site, "offline_return", "route_differs", ctx.device.id,
                            ctx.message_id, **said, central_route=done["route"],
@@ -212,8 +263,9 @@ def hold_cancel(ctx: Context, body: HoldCancel) -> wire.HoldCancelled:
 
 @handler(wire.PAYMENT_RECORD)
 def payment(ctx: Context, body: Payment) -> wire.Paid:
-    """Record an approved payment once (the terminal reference is its identity)."""
-    s = store(ctx, ctx.sent_at)
+    """Record an approved payment once (the terminal reference is its identity), dated when
+    the terminal approved it (never later than now)."""
+    s = store(ctx, _happened(ctx))
     pid = _patron(s, ctx, body.card)["id"]
     done = accounts.pay(s, pid, ctx.device.site, body.amount, debt_ids=body.debts,
                         method=body.method, dev=ctx.device.id, ref=f"{ctx.device.id}:{body.ref}")

@@ -5,7 +5,7 @@ copies can fill it; an inter-branch hold (`for_branch`) is filled by sending the
 """
 
 from collections.abc import Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from central.circulation import accounts, catalogue, notices, patrons, return_sets
@@ -29,15 +29,17 @@ def position(s: Store, hold: dict) -> int:
         [hold["title_id"], hold["branch_id"], hold["placed_at"], hold["placed_at"], hold["id"]])
 
 
-def patron_refusals(s: Store, p: dict, branch: str) -> list[str]:
-    """Every reason the patron may not borrow now (unfinished, blocked, expired, in debt)."""
+def patron_refusals(s: Store, p: dict, branch: str, at: datetime | None = None) -> list[str]:
+    """Every reason the patron may not borrow now, or at `at` (unfinished, blocked, expired,
+    in debt)."""
     st = s.settings
     reasons = []
     if p["status"] != "active":
         reasons.append("registration_incomplete")
     if st.check_blocked and p["blocked"]:
         reasons.append("patron_blocked")
-    if st.check_membership and p["valid_until"] and p["valid_until"] < s.today(branch).isoformat():
+    if st.check_membership and p["valid_until"] and \
+            p["valid_until"] < s.today(branch, at).isoformat():
         reasons.append("membership_expired")
     scope = branch if st.debt_scope == "branch" else None
     if st.debt_limit is not None and accounts.owed(s, p["id"], scope) > st.debt_limit:
@@ -46,9 +48,9 @@ def patron_refusals(s: Store, p: dict, branch: str) -> list[str]:
 
 
 def check_patron(s: Store, p: dict, branch: str,
-                 overrides: Collection[str] = frozenset()) -> None:
-    """Refuse a patron who may not borrow now, unless staff passed that check."""
-    for code in patron_refusals(s, p, branch):
+                 overrides: Collection[str] = frozenset(), at: datetime | None = None) -> None:
+    """Refuse a patron who may not borrow now (or at `at`), unless staff passed that check."""
+    for code in patron_refusals(s, p, branch, at):
         if code not in overrides:
             raise Refused(f"the patron may not borrow: {code}", code=code)
 
@@ -131,7 +133,8 @@ def _close(s: Store, found: dict, state: str) -> None:
 
 
 def set_aside(s: Store, found: dict, it: dict, branch: str) -> dict:
-    """Put a copy on the hold shelf for the hold's patron and queue the hold notice."""
+    """Put a copy on the hold shelf for the hold's patron and queue the hold notice; the pickup
+    window starts now, when central makes the hold ready (never at a late return's date)."""
     today = s.today(branch)
     pickup_by = s.calendar(branch).open_days_after(today, s.settings.pickup_days)
     s.update("holds", found["id"], {"state": "ready", "item_id": it["id"],

@@ -1,12 +1,13 @@
 """Checkout, return and renewal with every check of the Verbis manual and TextLib's branch rules."""
 
 from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from central.circulation import (
     allowlist,
     audit,
+    backdating,
     branches,
     catalogue,
     holds,
@@ -18,6 +19,7 @@ from central.circulation.errors import CirculationError, NotFound, Refused
 from central.circulation.settings import Switch
 from central.circulation.store import Store
 
+CHECKED_IN_SINCE = "checked_in_since"   # the route of a return the desk took in after it happened
 OVERRIDABLE = frozenset({"in_library_only", "reserved_for_other", "same_title_now",
                          "same_title_before", "loan_limit", "debt_over_limit", "form_unsigned"})
 
@@ -49,9 +51,12 @@ def _unknown_item(s: Store, identifier: str, branch: str, title: str | None) -> 
 
 
 def _item_checks(s: Store, p: dict, it: dict, branch: str, overrides: Collection[str],
-                 warnings: list[str]) -> dict | None:
-    """Refuse an item this patron may not take here; return its inter-branch loan, if any."""
-    loan = open_loan(s, it["id"])
+                 warnings: list[str], when: datetime) -> dict | None:
+    """Refuse an item this patron may not take here at `when` (a loan that was open then, or
+    started since, is never touched); return its inter-branch loan, if any."""
+    if backdating.lent_since(s, it["id"], when):
+        raise Refused("the item was lent again after this loan", code="lent_since")
+    loan = backdating.loan_at(s, it["id"], when) or open_loan(s, it["id"])
     if loan:
         code = "already_borrowed" if loan["patron_id"] == p["id"] else "item_on_loan"
         raise Refused("the item is on loan", code=code)
@@ -109,12 +114,16 @@ def _limits(s: Store, p: dict, it: dict, rule: dict, overrides: Collection[str],
 
 def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
              overrides: frozenset[str] = frozenset(), title: str | None = None,
-             actor: audit.Actor | None = None) -> dict:
+             actor: audit.Actor | None = None, at: datetime | None = None) -> dict:
     """Lend an item to a patron at a branch; refusals raise with a stable code.
 
     `overrides` are checks a member of staff (the actor, working at the branch) chose to
     pass, never for devices; they are kept on the loan with who passed them and in the audit.
+    `at` dates a loan made earlier (a kiosk's, offline): it is checked against the state at
+    that moment and refused (`item_on_loan`, `lent_since`) where the copy was on loan then
+    or lent again since; its due date counts from then.
     """
+    when = s.now() if at is None else at
     p = patrons.patron(s, patron_id)
     if overrides:
         if actor is None:
@@ -123,7 +132,7 @@ def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
             branches.require_role(s, actor.staff_id, branch, *branches.ROLES)
     warnings: list[str] = []
     with s.atomic():
-        holds.check_patron(s, p, branch, overrides)
+        holds.check_patron(s, p, branch, overrides, at=when)
         _switch(s.settings.unsigned_form, p["status"] == "active" and not p["form_signed"],
                 "form_unsigned", overrides, warnings)
         try:
@@ -131,16 +140,16 @@ def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
         except NotFound:
             it = _unknown_item(s, identifier, branch, title)
             warnings.append("quick_catalogued" if it["generic"] == 0 else "generic_item")
-        ib = _item_checks(s, p, it, branch, overrides, warnings)
+        ib = _item_checks(s, p, it, branch, overrides, warnings, when)
         rule = catalogue.rule(s, p["category"], it["category"])
         _limits(s, p, it, rule, overrides, warnings)
         if it["attachments"]:
             warnings.append("attachments")
-        today = s.today(branch)
-        due = s.calendar(branch).due_date(today, rule["ib_loan_days" if ib else "loan_days"])
+        due = s.calendar(branch).due_date(s.today(branch, when),
+                                          rule["ib_loan_days" if ib else "loan_days"])
         loan_id = s.insert("loans", {
             "item_id": it["id"], "patron_id": p["id"], "title_id": it["title_id"],
-            "branch_id": branch, "out_at": s.now().isoformat(), "due": due.isoformat(),
+            "branch_id": branch, "out_at": backdating.utc(when), "due": due.isoformat(),
             "ib_loan_id": ib["id"] if ib else None,
             "overrides": ",".join(sorted(overrides)) or None,
             "override_by": actor.staff_id if overrides and actor else None})
@@ -152,7 +161,7 @@ def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
         holds.fulfil(s, p["id"], it, branch)
         if ib:
             s.update("ib_loans", ib["id"], {"state": "on_loan"})
-        s.count(branch, "loans")
+        s.count(branch, "loans", at=when)
         return_sets.refresh_title(s.db, it["title_id"])
     return {"loan": loan_id, "barcode": it["barcode"], "title": it["title"],
             "author": it["author"], "due": due.isoformat(), "warnings": warnings,
@@ -169,13 +178,22 @@ def fine_for(rule: dict, due: date, returned: date) -> int:
 
 
 def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = None,
-            unattended: bool = False) -> dict:
+            unattended: bool = False, at: datetime | None = None,
+            actor: audit.Actor | None = None) -> dict:
     """Take an item back at a branch: close the loan, charge a late fine, route the copy.
 
     `unattended` (a return box): an in-library-use-only item is refused (`in_library_only`),
     to be handed to staff rather than checked in by a machine. The result carries what bin
     rules route by: the item's category, call number and home branch.
+
+    `at` dates a return that happened earlier (a return box's, applied late): it closes the
+    loan that was open then, fined to that moment, and never one that started after it. Where
+    the world moved on (the desk checked the copy in since, a reminder fee was charged since),
+    the return is applied as a librarian would and the result's `late` says what was changed,
+    for a staff alert; `actor` (default: central at the branch) is named in the audit log.
     """
+    when = s.now() if at is None else at
+    actor = actor or audit.Actor("central", branch, device=True)
     it = catalogue.resolve(s, identifier)
     if unattended and catalogue.item_category(s, it["category"])["in_library_only"]:
         raise Refused("for use in the library only: hand it to staff",
@@ -184,7 +202,14 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
             "fine": 0, "patron": None, "category": it["category"],
             "call_number": it["call_number"] or "", "home": it["home_branch"]}
     with s.atomic():
-        loan = open_loan(s, it["id"])
+        loan = backdating.loan_at(s, it["id"], when)
+        if loan is None and backdating.lent_since(s, it["id"], when):
+            raise Refused("the item was lent again after this return", code="lent_since")
+        if loan is not None and loan["returned_at"] is not None:
+            fine = _fine(s, loan, it, s.today(branch, when))
+            late = backdating.backdate(s, loan, when, branch, fine, actor)
+            return base | {"route": CHECKED_IN_SINCE, "to": "", "patron": loan["patron_id"],
+                           "fine": fine, "warnings": [], "late": [late]}
         ib = interbranch.open_for_item(s, it["id"])
         if loan is None:
             arrived = base | _arrival(s, it, ib, branch)
@@ -200,20 +225,19 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
             route = {"route": "transit", "to": it["home_branch"]}
         else:
             route = None
-        today = s.today(branch)
-        s.update("loans", loan["id"], {"returned_at": s.now().isoformat(),
+        today = s.today(branch, when)
+        s.update("loans", loan["id"], {"returned_at": backdating.utc(when),
                                        "returned_branch": branch})
-        p = patrons.patron(s, loan["patron_id"])
-        fine = fine_for(catalogue.rule(s, p["category"], it["category"]),
-                        date.fromisoformat(loan["due"]), today)
+        fine = _fine(s, loan, it, today)
         if fine:
-            s.insert("debts", {"patron_id": p["id"], "branch_id": loan["branch_id"],
+            s.insert("debts", {"patron_id": loan["patron_id"], "branch_id": loan["branch_id"],
                                "kind": "fine", "amount": fine, "loan_id": loan["id"],
                                "created_at": s.now().isoformat(),
                                "note": f"{it['barcode']} due {loan['due']}"})
-            allowlist.refresh_patron(s.db, p["id"])
+            allowlist.refresh_patron(s.db, loan["patron_id"])
+        reversed_ = backdating.charges_to(s, loan, when, fine, actor)
         route = route or holds.item_back(s, it, branch)
-        s.count(branch, "returns")
+        s.count(branch, "returns", at=when)
         return_sets.refresh_title(s.db, it["title_id"])
     warnings = list(route.pop("warnings", []))
     if patron_id is not None and patron_id != loan["patron_id"]:
@@ -222,8 +246,22 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
         warnings.append("attachments")
     if route["route"] == "hold_shelf":
         warnings.append("hold_waiting")
-    return base | route | {"fine": fine, "patron": loan["patron_id"], "warnings": warnings,
-                           "late_days": max(0, (today - date.fromisoformat(loan["due"])).days)}
+    late = {"late": [{"code": "fees_reversed", "loan": loan["id"], "patron": loan["patron_id"],
+                      "returned_at": backdating.utc(when), "debts": reversed_}]} \
+        if reversed_ else {}
+    return base | route | late | {
+        "fine": fine, "patron": loan["patron_id"], "warnings": warnings,
+        "late_days": max(0, (today - date.fromisoformat(loan["due"])).days)}
+
+
+def _fine(s: Store, loan: dict, it: dict, returned: date) -> int:
+    """The late fine of a loan returned on `returned`, by its patron's rule (none for a loan
+    whose patron was anonymised)."""
+    if loan["patron_id"] is None:
+        return 0
+    p = patrons.patron(s, loan["patron_id"])
+    return fine_for(catalogue.rule(s, p["category"], it["category"]),
+                    date.fromisoformat(loan["due"]), returned)
 
 
 def _arrival(s: Store, it: dict, ib: dict | None, branch: str) -> dict:

@@ -108,9 +108,9 @@ class Store:
             raise NotFound(f"no branch {branch_id!r}", code="branch_unknown")
         return found
 
-    def today(self, branch_id: str) -> date:
-        """Today's date where the branch is."""
-        return self.now().astimezone(ZoneInfo(self.branch(branch_id)["tz"])).date()
+    def today(self, branch_id: str, at: datetime | None = None) -> date:
+        """Today's date where the branch is (or the date there at `at`)."""
+        return (at or self.now()).astimezone(ZoneInfo(self.branch(branch_id)["tz"])).date()
 
     def calendar(self, branch_id: str) -> calendar.BranchCalendar:
         """The branch's open days around today (this year to two years ahead)."""
@@ -118,12 +118,12 @@ class Store:
         return self._cached(("calendar", branch_id, year), lambda: calendar.load(
             self.db, branch_id, range(year - 1, year + 3)))
 
-    def count(self, branch_id: str, kind: str, n: int = 1) -> None:
-        """Add to a per-day statistic of the branch."""
+    def count(self, branch_id: str, kind: str, n: int = 1, at: datetime | None = None) -> None:
+        """Add to a per-day statistic of the branch (of today, or of the day of `at`)."""
         self.conn.execute(
             "INSERT INTO circ_counts VALUES (?, ?, ?, ?) ON CONFLICT (day, branch_id, kind)"
             " DO UPDATE SET count = count + excluded.count",
-            (self.today(branch_id).isoformat(), branch_id, kind, n))
+            (self.today(branch_id, at).isoformat(), branch_id, kind, n))
 
 
 def conflict(table: str, values: dict[str, Any], exc: sqlite3.IntegrityError) -> Refused:

@@ -79,6 +79,10 @@ CIRCULATION = frozenset({
     "hold_not_ready", "loan_returned", "loan_changed", "membership_renewed",
     # an offline return central routed otherwise than the return box did (a staff alert)
     "route_differs",
+    # an event dated in the past that met a present that moved on: a copy lent again since
+    # (refused), a return the desk took in later (backdated), fees charged since (reversed),
+    # an offline loan whose return reached central first (closed when the copy went in)
+    "lent_since", "return_backdated", "fees_reversed", "returned_since",
 })
 
 # What a return box says of an item's RFID tag by itself (returnbox.tags): unreadable, or
