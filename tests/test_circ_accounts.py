@@ -127,13 +127,15 @@ def test_the_door_list_says_only_whether_the_holder_owes_over_the_door_limit(s):
         return door_row()["owe"]
 
     accounts.add_debt(s, p, "center", "fine", 300)
-    accounts.add_debt(s, p, "siska", "fine", 900)
+    accounts.add_debt(s, p, "siska", "fine", 600)
     paid = accounts.pay(s, p, "center", 500, staff_id="cash")   # 300 settled, 200 credit
-    assert accounts.owed(s, p) == 900 and over()
-    accounts.use_credit(s, p, "siska", None)
-    assert accounts.owed(s, p) == 700 and not over()
-    accounts.delete_payment(s, paid["id"], "boss")   # the center fine reopens, and so does
-    assert accounts.owed(s, p) == 1200 and over()      # what its credit paid at siska
+    assert accounts.owed(s, p) == 600 and not over()
+    accounts.add_debt(s, p, "center", "fine", 250)
+    assert accounts.owed(s, p) == 850 and over()
+    accounts.use_credit(s, p, "center", None)
+    assert accounts.owed(s, p) == 650 and not over()
+    accounts.delete_payment(s, paid["id"], "boss")   # the first fine reopens, and so does
+    assert accounts.owed(s, p) == 1150 and over()      # what its credit paid of the second
     assert accounts.credit(s, p) == 0
     assert set(door_row()) <= {"cat", "blk", "exp", "staff", "age", "owe", "agr"}
     with s.atomic():
@@ -151,7 +153,8 @@ def test_refusals_name_the_rule_in_words_for_the_desk(s):
     whole = "an amount is a positive whole number of minor units"
     refused("bad_amount", accounts.add_debt, s, p, "center", "fine", 0, said=whole)
     refused("bad_amount", accounts.pay, s, p, "center", 0, said=whole)
-    refused("no_credit", accounts.use_credit, s, p, "center", said="the patron has no credit")
+    refused("no_credit", accounts.use_credit, s, p, "center",
+            said="the patron has no credit at center")
     refused("debt_unknown", accounts.pay, s, p, "center", 10, debt_ids=[999],
             said="debt 999 is not open at center")
     refused("payment_unknown", accounts.delete_payment, s, 999, "boss", said="no payment 999")

@@ -368,8 +368,11 @@ def money_receipt(s: Store, payment_id: int) -> None:
 @click.option("--from", "start", required=True)
 @click.option("--to", "end")
 def money_report(s: Store, branch_id: str, start: str, end: str | None) -> None:
-    """Payments per day and method (a daily report without --to)."""
-    show(accounts.report(s, branch_id, day(start), day(start if end is None else end)))
+    """Payments per day and method, and the payments edited or deleted, with who did it and the
+    payment before and after (a daily report without --to)."""
+    first, last = day(start), day(start if end is None else end)
+    show({"days": accounts.report(s, branch_id, first, last),
+          "corrections": accounts.corrections(s, branch_id, first, last)})
 
 
 @click.group("alerts")
