@@ -1,0 +1,149 @@
+"""Generated from the command table, as the bad-input sweep is: every `libedge admin` command
+that changes the store writes an audit row naming who, where, on what, and the values before
+and after; and every command acting on a branch-bound record (a hold, an inter-branch loan, a
+payment, a form, or anything at a named branch) refuses staff not assigned to that branch."""
+
+import json
+import shutil
+import sqlite3
+
+import click
+import pytest
+
+from central.circulation import branches
+from tests.test_circ_bad_input import COMMANDS, call, invoke, template  # noqa: F401 (fixture)
+from tests.test_circ_cli import run
+
+ADMIN_ONLY = {name for name, cmd in COMMANDS.items()
+              if (cmd.callback.__dict__.get("staff_action") or ("", ()))[1] == ("admin",)} \
+    | {"settings", "item show"}        # checked by the domain: an administrator's
+SELF = {name for name, cmd in COMMANDS.items() if "self_action" in cmd.callback.__dict__}
+LIBRARY_WIDE = ADMIN_ONLY | {"terms add"} | SELF - {"member preregister", "staff login"}
+READ_ONLY = {"audit"}       # --staff is a filter there
+OWNED_ELSEWHERE = {"ib lend": "ivo"}   # the copy asked for is West's: West lends it
+CHANGES_A_RECORD = {   # what they change existed before: the row keeps what it was
+    "renew", "money edit", "member complete", "member archive", "member renew", "card block",
+    "patron card", "patron edit", "patron block", "patron agreement",
+    "hold cancel", "ib lend", "item show", "settings", "form fix", "form refresh"}
+ERASED = {"member erase"}   # erasure forgets the values logged about the patron, by design
+
+
+@pytest.fixture(scope="module")
+def store(template, tmp_path_factory):
+    """The bad-input sweep's store, with a supervisor at each branch (`sara` at the centre,
+    `ivo` at West) and a renewable loan (W-3, lent to patron 1 and due a month ago)."""
+    db = tmp_path_factory.mktemp("every") / "central.db"
+    shutil.copy(template, db)
+    shutil.copytree(template.with_name("central-forms"), db.with_name("central-forms"))
+    run(db, "staff", "add", "sara", "Sara", "--role", "supervisor", "--branch", "center")
+    run(db, "staff", "add", "ivo", "Ivo", "--role", "supervisor", "--branch", "west")
+    run(db, "item", "add", "W-3", "Cvetje v jeseni", "--branch", "center")
+    run(db, "checkout", "1", "W-3", "--branch", "center")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE loans SET due = date('now', '-30 days') WHERE id = 2")
+    return db
+
+
+def as_staff(name: str, staff: str, branch: str | None = None) -> list[str]:
+    """The good call of `name` made by `staff` (and at `branch`, when the command takes one)."""
+    cmd = COMMANDS[name]
+    argv = call(name, cmd)
+    if "--staff" in argv:
+        argv[argv.index("--staff") + 1] = staff
+    elif any(p.name == "staff_id" for p in cmd.params):
+        argv += ["--staff", staff]
+    if branch and "--branch" not in argv and any(
+            p.name in ("branch_id", "branch_ids") and isinstance(p, click.Option)
+            for p in cmd.params):
+        argv += ["--branch", branch]
+    return argv
+
+
+def outside_audit(dump: list[str]) -> list[str]:
+    """The store less its audit log."""
+    return [line for line in dump if not line.startswith('INSERT INTO "audit"')]
+
+
+def new_rows(db, before: list[str]) -> list[dict]:
+    """The audit rows the command added."""
+    logged = sum(line.startswith('INSERT INTO "audit"') for line in before)
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id LIMIT -1"
+                                              " OFFSET ?", [logged])]
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_change_is_in_the_audit_log_with_who_where_what_and_before_after(
+        store, tmp_path, name):
+    """Run each command's good call (as an administrator where only one may, else as the
+    centre's supervisor): if it changed the store, the audit log got a row naming who, the
+    branch (unless the change is library-wide), the subject, and its values."""
+    staff = "boss" if name in ADMIN_ONLY else OWNED_ELSEWHERE.get(name, "sara")
+    result, before, after = invoke(store, tmp_path, as_staff(name, staff))
+    assert result.exit_code == 0 or name == "category install-basics", result.output
+    if outside_audit(before) == outside_audit(after):
+        return
+    rows = new_rows(tmp_path / "central.db", before)
+    assert rows, f"{name} changed the store and logged nothing"
+    for row in rows:
+        assert row["staff_id"] and row["action"] and row["subject"], row
+        if name not in SELF:
+            assert row["staff_id"] in (staff, "boss"), row
+        if name not in LIBRARY_WIDE:
+            assert row["branch_id"] == ("west" if staff == "ivo" else "center"), row
+    if name in ERASED:
+        return
+    assert any(r["after"] not in (None, "{}") for r in rows), rows
+    if name in CHANGES_A_RECORD:
+        assert any(r["before"] not in (None, "{}") for r in rows), rows
+
+
+BRANCH_BOUND = sorted(name for name, cmd in COMMANDS.items()
+                      if any(p.name == "staff_id" for p in cmd.params)
+                      and name not in LIBRARY_WIDE | SELF | READ_ONLY)
+
+
+@pytest.mark.parametrize("name", BRANCH_BOUND)
+def test_staff_not_assigned_to_the_owning_branch_are_refused(store, tmp_path, name):
+    """Each command a member of staff runs is refused, with `branch_not_assigned` and nothing
+    changed, to the supervisor of the branch that does not own what it acts on: the hold, the
+    inter-branch loan (the lending branch's), the payment, the form, or the --branch named."""
+    refusals = []
+    for staff in ("ivo", "sara"):
+        (tmp_path / staff).mkdir()
+        result, before, after = invoke(store, tmp_path / staff, as_staff(name, staff, "center"))
+        if "[branch_not_assigned]" in result.output:
+            assert result.exit_code != 0 and after == before, result.output
+            refusals.append(staff)
+    assert refusals, f"{name} let staff act for a branch they are not assigned to"
+
+
+def test_the_branch_rule_covers_what_the_audit_found(store):
+    """The commands the audit named as acting for another branch are all checked."""
+    assert {"hold cancel", "ib lend", "member archive", "patron card", "patron pin",
+            "card block", "card unblock"} <= set(BRANCH_BOUND)
+    assert branches.ROLES   # the supervisors used above hold a role every command accepts
+
+
+def test_a_card_block_shows_under_the_patron_and_names_the_branch(store, tmp_path):
+    """Ivo at West blocks Novak's city card: the block applies everywhere, and `audit
+    --patron` shows it with West as the branch and the values before and after; Sara may not
+    block it in West's name."""
+    (tmp_path / "sara").mkdir()
+    refused, _, _ = invoke(store, tmp_path / "sara", ["card", "block", "04A1B2C3", "--staff",
+                                                      "sara", "--branch", "west"])
+    assert "[branch_not_assigned]" in refused.output
+    blocked, _, _ = invoke(store, tmp_path, ["card", "block", "04A1B2C3", "--staff", "ivo",
+                                             "--note", "court"])
+    assert blocked.exit_code == 0, blocked.output
+    shown = invoke_again(tmp_path, ["audit", "--patron", "MK001"])
+    (entry,) = [e for e in shown if e["action"] == "card.block"]
+    assert (entry["staff_id"], entry["branch_id"], entry["subject"]) == ("ivo", "west",
+                                                                         "patron:1")
+    assert (entry["before"]["blocked"], entry["after"]["blocked"]) == (0, 1)
+
+
+def invoke_again(tmp_path, argv: list[str]) -> list[dict]:
+    """Run a command on the store a test already changed (in `tmp_path`); its JSON output."""
+    return json.loads(run(tmp_path / "central.db", *argv))
