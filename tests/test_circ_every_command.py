@@ -10,9 +10,11 @@ import sqlite3
 import click
 import pytest
 
-from central.circulation import branches
-from tests.test_circ_bad_input import COMMANDS, call, invoke, template  # noqa: F401 (fixture)
+from tests import test_circ_bad_input as sweep
+from tests.test_circ_bad_input import COMMANDS, call, invoke
 from tests.test_circ_cli import run
+
+template = sweep.template       # the sweep's store, made once for this module too
 
 ADMIN_ONLY = {name for name, cmd in COMMANDS.items()
               if (cmd.callback.__dict__.get("staff_action") or ("", ()))[1] == ("admin",)} \
@@ -123,7 +125,6 @@ def test_the_branch_rule_covers_what_the_audit_found(store):
     """The commands the audit named as acting for another branch are all checked."""
     assert {"hold cancel", "ib lend", "member archive", "patron card", "patron pin",
             "card block", "card unblock"} <= set(BRANCH_BOUND)
-    assert branches.ROLES   # the supervisors used above hold a role every command accepts
 
 
 def test_a_card_block_shows_under_the_patron_and_names_the_branch(store, tmp_path):
@@ -147,3 +148,32 @@ def test_a_card_block_shows_under_the_patron_and_names_the_branch(store, tmp_pat
 def invoke_again(tmp_path, argv: list[str]) -> list[dict]:
     """Run a command on the store a test already changed (in `tmp_path`); its JSON output."""
     return json.loads(run(tmp_path / "central.db", *argv))
+
+
+def test_the_days_report_and_the_audit_show_every_payment_edit_and_deletion(store, tmp_path):
+    """Maja takes 300 and corrects it to 100, then deletes the morning's 200: `audit --patron`
+    has each change of money with the payment before and after, and the day's report lists
+    both corrections beside the totals; the credit payment Sara makes cannot be edited."""
+    db = tmp_path / "central.db"
+    shutil.copy(store, db)
+    paid = json.loads(run(db, "money", "pay", "1", "300", "--branch", "center", "--staff",
+                          "maja"))["id"]
+    run(db, "money", "edit", str(paid), "--amount", "100", "--staff", "maja")
+    run(db, "money", "edit", "1", "--delete", "--staff", "maja")
+    money = [e for e in json.loads(run(db, "audit", "--patron", "1"))
+             if e["action"].startswith("payment.")]
+    assert [(e["action"], e["staff_id"], e["branch_id"]) for e in money] == [
+        ("payment.delete", "maja", "center"), ("payment.edit", "maja", "center"),
+        ("payment.add", "maja", "center"), ("payment.add", "maja", "center")]
+    assert (money[1]["before"]["amount"], money[1]["after"]["amount"]) == (300, 100)
+    assert (money[0]["before"]["deleted"], money[0]["after"]["deleted"]) == (False, True)
+    today = money[0]["after"]["on"]
+    report = json.loads(run(db, "money", "report", "--branch", "center", "--from", today))
+    assert [(c["action"], c["payment"], c["staff"], c["before"]["amount"], c["after"]["amount"])
+            for c in report["corrections"]] == [("payment.edit", paid, "maja", 300, 100),
+                                                ("payment.delete", 1, "maja", 200, 200)]
+    assert report["days"] == [{"day": today, "method": "cash", "payments": 2, "total": 400}]
+    used = json.loads(run(db, "money", "use-credit", "4", "--branch", "center", "--staff",
+                          "sara"))["id"]
+    assert "[credit_payment]" in run(db, "money", "edit", str(used), "--amount", "5000",
+                                     "--staff", "sara", ok=False)
