@@ -177,3 +177,19 @@ def test_the_days_report_and_the_audit_show_every_payment_edit_and_deletion(stor
                           "sara"))["id"]
     assert "[credit_payment]" in run(db, "money", "edit", str(used), "--amount", "5000",
                                      "--staff", "sara", ok=False)
+
+
+def test_a_patron_command_acts_at_the_branch_named_or_chosen_at_login(store, tmp_path):
+    """Ana works at both branches: without --branch `patron card` asks her to name one
+    (`branch_required`); after `staff login ana west` it acts at West, and the audit says so."""
+    db = tmp_path / "central.db"
+    shutil.copy(store, db)
+    run(db, "staff", "add", "ana", "Ana", "--branch", "center", "--branch", "west")
+    assert "[branch_required]" in run(db, "patron", "card", "2", "04D4E5F6", "--staff", "ana",
+                                      ok=False)
+    run(db, "staff", "login", "ana", "west")
+    run(db, "patron", "card", "2", "04D4E5F6", "--staff", "ana")
+    (entry,) = [e for e in json.loads(run(db, "audit", "--patron", "2"))
+                if e["action"] == "patron.card"]
+    assert (entry["staff_id"], entry["branch_id"], entry["after"]["cards"]) == (
+        "ana", "west", "city:04D4E5F6")

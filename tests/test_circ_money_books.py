@@ -15,9 +15,11 @@ from central.circulation.errors import CirculationError
 from tests.circ import library, patron, refused
 
 BRANCHES = ("center", "siska", "bezigrad")
-METHODS = st.sampled_from(("cash", "card", "transfer", None))
+MONEY = ("cash", "card", "transfer")
+METHODS = st.sampled_from((*MONEY, None))
 charge = st.tuples(st.just("charge"), st.sampled_from(BRANCHES), st.integers(1, 2000), st.none())
-pay = st.tuples(st.just("pay"), st.sampled_from(BRANCHES), st.integers(1, 3000), st.none())
+pay = st.tuples(st.sampled_from(("pay", "kiosk")), st.sampled_from(BRANCHES),
+                st.integers(1, 3000), st.sampled_from(MONEY))
 spend = st.tuples(st.just("use_credit"), st.sampled_from(BRANCHES), st.just(0), st.none())
 edit = st.tuples(st.just("edit"), st.integers(0, 9), st.integers(1, 5000) | st.none(), METHODS)
 delete = st.tuples(st.just("delete"), st.integers(0, 9), st.just(0), st.none())
@@ -51,13 +53,16 @@ def check_books(s, pid: int) -> None:
 
 
 def apply(s, pid: int, payments: list[int], op: str, where, amount, method) -> bool:
-    """One operation of the sequence (a payment or credit use adds to `payments`); whether it
-    was a payment, a credit use, an edit or a deletion."""
+    """One operation of the sequence (a payment at the desk or a kiosk, or a credit use, adds
+    to `payments`); whether it was a payment, a credit use, an edit or a deletion."""
     if op == "charge":
         accounts.add_debt(s, pid, where, "fine", amount)
         return False
     if op == "pay":
-        payments.append(accounts.pay(s, pid, where, amount, staff_id="boss")["id"])
+        payments.append(accounts.pay(s, pid, where, amount, method=method, staff_id="boss")["id"])
+    elif op == "kiosk":         # a card payment a kiosk sends, with the terminal's reference
+        payments.append(accounts.pay(s, pid, where, amount, method="card", dev="kiosk-1",
+                                     ref=f"T-{len(payments)}")["id"])
     elif op == "use_credit":
         payments.append(accounts.use_credit(s, pid, where)["id"])
     elif payments and op == "edit":
