@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from central.circulation import accounts, branches
+from central.circulation import accounts, audit, branches
 from central.circulation.errors import CirculationError
 from tests.circ import library, patron, refused
 
@@ -103,11 +103,15 @@ def test_editing_a_payment_whose_credit_was_spent_reopens_what_the_credit_paid(t
     accounts.add_debt(s, pid, "center", "replacement", 600)
     paid = accounts.pay(s, pid, "center", 1000, staff_id="boss")
     fine = accounts.add_debt(s, pid, "center", "fine", 400)
-    accounts.use_credit(s, pid, "center")
+    used = accounts.use_credit(s, pid, "center")["id"]
     assert (accounts.owed(s, pid), accounts.credit(s, pid)) == (0, 0)
     accounts.edit_payment(s, paid["id"], "boss", amount=600)
     assert (accounts.owed(s, pid), accounts.credit(s, pid)) == (400, 0)
     assert [d["id"] for d in accounts.debts(s, pid)] == [fine]
+    (edited, *_) = audit.entries(s, subject=f"patron:{pid}")   # the newest: the edit
+    assert (edited["action"], edited["before"]["amount"], edited["after"]["amount"]) == (
+        "payment.edit", 1000, 600)
+    assert edited["after"]["credit_taken_back"] == [[used, fine, 400]]
     accounts.delete_payment(s, paid["id"], "boss")
     assert (accounts.owed(s, pid), accounts.credit(s, pid)) == (1000, 0)
 

@@ -119,9 +119,10 @@ def _state(s: Store, payment_id: int) -> dict[str, Any]:
 
 
 def _log(s: Store, actor: audit.Actor, action: str, found: dict[str, Any],
-         before: dict[str, Any] | None) -> None:
-    """Log a change of money with the payment before and after, and the branch's day of it."""
-    after = _state(s, found["id"]) | {"on": s.today(found["branch_id"]).isoformat()}
+         before: dict[str, Any] | None, **also: Any) -> None:
+    """Log a change of money with the payment before and after, the branch's day of it, and
+    what else it moved (`also`: credit settlements taken back)."""
+    after = _state(s, found["id"]) | {"on": s.today(found["branch_id"]).isoformat()} | also
     audit.record(s, actor, action, f"patron:{found['patron_id']}", before, after)
 
 
@@ -225,23 +226,25 @@ def edit_payment(s: Store, payment_id: int, staff_id: str, *, amount: int | None
         s.update("payments", payment_id, {"amount": amount, "method": method or found["method"]})
         _allocate(s, payment_id, _chosen(s, found["patron_id"], found["branch_id"],
                                          chosen or None), amount)
-        _give_back_spent_credit(s, found["patron_id"], found["branch_id"])
-        _log(s, audit.Actor(staff_id, found["branch_id"]), "payment.edit", found, before)
+        back = _give_back_spent_credit(s, found["patron_id"], found["branch_id"])
+        _log(s, audit.Actor(staff_id, found["branch_id"]), "payment.edit", found, before,
+             credit_taken_back=back)
         allowlist.refresh_patron(s.db, found["patron_id"])
     return receipt(s, payment_id)
 
 
-def _give_back_spent_credit(s: Store, patron_id: int, branch: str) -> None:
+def _give_back_spent_credit(s: Store, patron_id: int, branch: str) -> list[list[int]]:
     """After a payment at `branch` shrank or went, credit spent there may exceed what is left:
     undo the branch's newest credit settlements by that much, so their debts are owed again
-    (never a negative credit, never money that was not paid)."""
-    short = -credit(s, patron_id, branch)
+    (never a negative credit, never money that was not paid). Returns what was taken back:
+    [credit payment, debt, amount] each."""
+    short, back_all = -credit(s, patron_id, branch), []
     for spent in s.rows("SELECT a.payment_id, a.debt_id, a.amount FROM allocations a"
                         " JOIN payments p ON p.id = a.payment_id WHERE p.patron_id = ?"
                         " AND p.branch_id = ? AND p.method = 'credit' AND p.deleted_at IS NULL"
                         " ORDER BY p.id DESC, a.debt_id DESC", [patron_id, branch]):
         if short <= 0:
-            return
+            break
         back = min(short, spent["amount"])
         key = [spent["payment_id"], spent["debt_id"]]
         if back == spent["amount"]:
@@ -249,7 +252,9 @@ def _give_back_spent_credit(s: Store, patron_id: int, branch: str) -> None:
         else:
             s.conn.execute("UPDATE allocations SET amount = amount - ? WHERE payment_id = ?"
                            " AND debt_id = ?", [back, *key])
+        back_all.append([*key, back])
         short -= back
+    return back_all
 
 
 def delete_payment(s: Store, payment_id: int, staff_id: str) -> None:
@@ -260,8 +265,9 @@ def delete_payment(s: Store, payment_id: int, staff_id: str) -> None:
         before = _state(s, payment_id)
         s.update("payments", payment_id, {"deleted_at": s.now().isoformat(),
                                           "deleted_by": staff_id})
-        _give_back_spent_credit(s, found["patron_id"], found["branch_id"])
-        _log(s, audit.Actor(staff_id, found["branch_id"]), "payment.delete", found, before)
+        back = _give_back_spent_credit(s, found["patron_id"], found["branch_id"])
+        _log(s, audit.Actor(staff_id, found["branch_id"]), "payment.delete", found, before,
+             credit_taken_back=back)
         allowlist.refresh_patron(s.db, found["patron_id"])
 
 

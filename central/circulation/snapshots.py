@@ -29,7 +29,8 @@ def take(s: Store, subject: tuple[str, object]) -> dict[str, Any]:
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any] | None,
                                                                     dict[str, Any]]:
-    """The values that differ, as they were (None for a record that is new) and as they are."""
+    """The values that differ, as they were (None for a record that is new, or when nothing
+    changed) and as they are."""
     changed = [k for k in after.keys() | before.keys() if before.get(k) != after.get(k)]
-    return ({k: before.get(k) for k in sorted(changed)} if before else None,
+    return ({k: before.get(k) for k in sorted(changed)} if before and changed else None,
             {k: after.get(k) for k in sorted(changed)})
