@@ -5,7 +5,7 @@ from datetime import date
 import msgspec
 import pytest
 
-from central.circulation import accounts, branches
+from central.circulation import accounts, audit, branches
 from tests.circ import library, patron, refused
 
 
@@ -239,3 +239,34 @@ def test_an_edit_keeps_what_it_does_not_change_and_the_debts_the_payment_chose(s
     accounts.delete_payment(s, got["id"], "boss")
     refused("payment_deleted", accounts.delete_payment, s, got["id"], "boss",
             said="the payment was deleted")
+
+
+def test_every_change_of_money_names_who_and_keeps_the_payment_before_and_after(s):
+    """A cashier's payment, a kiosk's, a job's, a credit use, an edit and a deletion: each is
+    an audit row under the patron, naming the staff member, device or system and the branch,
+    with the payment before (for edits) and after; the report's corrections are the edits and
+    deletions of the period, on the branch's day."""
+    p = patron(s)
+    (fine,) = owing(s, p, 300)
+    desk = accounts.pay(s, p, "center", 500, staff_id="cash")["id"]
+    kiosk = accounts.pay(s, p, "center", 50, method="card", dev="kiosk-1", ref="T-9")["id"]
+    job = accounts.pay(s, p, "center", 20)["id"]
+    (more,) = owing(s, p, 100)
+    accounts.use_credit(s, p, "center", staff_id="clerk")
+    accounts.edit_payment(s, kiosk, "cash", method="transfer")
+    accounts.delete_payment(s, job, "boss")
+    log = audit.entries(s, subject=f"patron:{p}")[::-1]
+    assert [(e["action"], e["staff_id"], e["branch_id"]) for e in log] == [
+        ("payment.add", "cash", "center"), ("payment.add", "device:kiosk-1", "center"),
+        ("payment.add", "system", "center"), ("payment.credit", "clerk", "center"),
+        ("payment.edit", "cash", "center"), ("payment.delete", "boss", "center")]
+    assert log[0]["after"] == {"payment": desk, "amount": 500, "method": "cash",
+                               "deleted": False, "settles": [[fine, 300]], "on": "2026-03-02"}
+    assert (log[3]["before"], log[3]["after"]["settles"]) == (None, [[more, 100]])
+    assert (log[4]["before"]["method"], log[4]["after"]["method"]) == ("card", "transfer")
+    assert log[5]["after"]["credit_taken_back"] == [] and log[5]["after"]["deleted"]
+    assert [(c["action"], c["payment"], c["staff"]) for c in accounts.corrections(
+        s, "center", date(2026, 3, 2), date(2026, 3, 2))] == [
+        ("payment.edit", kiosk, "cash"), ("payment.delete", job, "boss")]
+    assert accounts.corrections(s, "center", date(2026, 3, 3), date(2026, 3, 9)) == []
+    assert accounts.corrections(s, "siska", date(2026, 3, 2), date(2026, 3, 2)) == []
