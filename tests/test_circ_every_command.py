@@ -6,6 +6,7 @@ payment, a form, or anything at a named branch) refuses staff not assigned to th
 import json
 import shutil
 import sqlite3
+from contextlib import closing
 
 import click
 import pytest
@@ -33,7 +34,8 @@ ERASED = {"member erase"}   # erasure forgets the values logged about the patron
 @pytest.fixture(scope="module")
 def store(template, tmp_path_factory):
     """The bad-input sweep's store, with a supervisor at each branch (`sara` at the centre,
-    `ivo` at West) and a renewable loan (W-3, lent to patron 1 and due a month ago)."""
+    `ivo` at West), a renewable loan (W-3, lent to patron 1 and due a month ago) and a hold
+    past its expiry (for `hold purge`)."""
     db = tmp_path_factory.mktemp("every") / "central.db"
     shutil.copy(template, db)
     shutil.copytree(template.with_name("central-forms"), db.with_name("central-forms"))
@@ -41,8 +43,9 @@ def store(template, tmp_path_factory):
     run(db, "staff", "add", "ivo", "Ivo", "--role", "supervisor", "--branch", "west")
     run(db, "item", "add", "W-3", "Cvetje v jeseni", "--branch", "center")
     run(db, "checkout", "1", "W-3", "--branch", "center")
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:   # closed: nothing left in the WAL
         conn.execute("UPDATE loans SET due = date('now', '-30 days') WHERE id = 2")
+        conn.execute("UPDATE holds SET expires = date('now', '-1 day') WHERE id = 1")
     return db
 
 
