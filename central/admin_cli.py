@@ -154,7 +154,7 @@ CARD_KIND = click.option("--kind", type=click.Choice(patrons.CARD_KINDS), defaul
 
 @card.command("block")
 @with_store
-@staff_action("card.block")
+@staff_action("card.block", at_login=True)
 @click.argument("uid")
 @CARD_KIND
 @click.option("--note", help="Why (e.g. legal action).")
@@ -165,7 +165,7 @@ def card_block(s: Store, uid: str, kind: str, note: str | None) -> None:
 
 @card.command("unblock")
 @with_store
-@staff_action("card.unblock")
+@staff_action("card.unblock", at_login=True)
 @click.argument("uid")
 @CARD_KIND
 def card_unblock(s: Store, uid: str, kind: str) -> None:

@@ -51,6 +51,7 @@ def _sample_library(db: sqlite_utils.Database) -> None:
     if not db.execute("SELECT count(*) FROM branches").fetchone()[0]:
         sample.tiny(s)
         branches.add_staff(s, "facilities", "Facilities", "facilities", [SITE])
+        branches.login(s, "desk", SITE)     # the desk works here: commands act at this branch
         for staff_id in ("facilities", "admin"):
             signin.set_password(s, staff_id, WEB_PASSWORD)
         terms.add(s, "2026-1", TERMS, "admin")   # what a form on the signing pad shows

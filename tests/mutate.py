@@ -53,7 +53,10 @@ MODULES: dict[str, tuple[str, ...]] = {
         "tests/test_circ_money_books.py::"
         "test_editing_a_payment_whose_credit_was_spent_reopens_what_the_credit_paid",
         "tests/test_circ_money_books.py::"
-        "test_a_shortfall_takes_back_the_newest_credit_settlements_first_and_only_as_much"),
+        "test_a_shortfall_takes_back_the_newest_credit_settlements_first_and_only_as_much",
+        "tests/test_circ_money_books.py::test_a_credit_payment_is_never_edited_into_money",
+        "tests/test_circ_money_books.py::"
+        "test_credit_settles_only_the_debts_of_the_branch_it_was_paid_at"),
     "kiosk/central_backend.py": ("tests/test_kiosk_central.py", "tests/test_circ_device_api.py",
                                  "tests/test_kiosk_email.py"),
     "kiosk/session.py": ("tests/test_kiosk_session.py",),

@@ -5,7 +5,7 @@ from datetime import date
 import msgspec
 import pytest
 
-from central.circulation import accounts, branches
+from central.circulation import accounts, audit, branches
 from tests.circ import library, patron, refused
 
 
@@ -127,13 +127,15 @@ def test_the_door_list_says_only_whether_the_holder_owes_over_the_door_limit(s):
         return door_row()["owe"]
 
     accounts.add_debt(s, p, "center", "fine", 300)
-    accounts.add_debt(s, p, "siska", "fine", 900)
+    accounts.add_debt(s, p, "siska", "fine", 600)
     paid = accounts.pay(s, p, "center", 500, staff_id="cash")   # 300 settled, 200 credit
-    assert accounts.owed(s, p) == 900 and over()
-    accounts.use_credit(s, p, "siska", None)
-    assert accounts.owed(s, p) == 700 and not over()
-    accounts.delete_payment(s, paid["id"], "boss")   # the center fine reopens, and so does
-    assert accounts.owed(s, p) == 1200 and over()      # what its credit paid at siska
+    assert accounts.owed(s, p) == 600 and not over()
+    accounts.add_debt(s, p, "center", "fine", 250)
+    assert accounts.owed(s, p) == 850 and over()
+    accounts.use_credit(s, p, "center", None)
+    assert accounts.owed(s, p) == 650 and not over()
+    accounts.delete_payment(s, paid["id"], "boss")   # the first fine reopens, and so does
+    assert accounts.owed(s, p) == 1150 and over()      # what its credit paid of the second
     assert accounts.credit(s, p) == 0
     assert set(door_row()) <= {"cat", "blk", "exp", "staff", "age", "owe", "agr"}
     with s.atomic():
@@ -151,7 +153,8 @@ def test_refusals_name_the_rule_in_words_for_the_desk(s):
     whole = "an amount is a positive whole number of minor units"
     refused("bad_amount", accounts.add_debt, s, p, "center", "fine", 0, said=whole)
     refused("bad_amount", accounts.pay, s, p, "center", 0, said=whole)
-    refused("no_credit", accounts.use_credit, s, p, "center", said="the patron has no credit")
+    refused("no_credit", accounts.use_credit, s, p, "center",
+            said="the patron has no credit at center")
     refused("debt_unknown", accounts.pay, s, p, "center", 10, debt_ids=[999],
             said="debt 999 is not open at center")
     refused("payment_unknown", accounts.delete_payment, s, 999, "boss", said="no payment 999")
@@ -236,3 +239,34 @@ def test_an_edit_keeps_what_it_does_not_change_and_the_debts_the_payment_chose(s
     accounts.delete_payment(s, got["id"], "boss")
     refused("payment_deleted", accounts.delete_payment, s, got["id"], "boss",
             said="the payment was deleted")
+
+
+def test_every_change_of_money_names_who_and_keeps_the_payment_before_and_after(s):
+    """A cashier's payment, a kiosk's, a job's, a credit use, an edit and a deletion: each is
+    an audit row under the patron, naming the staff member, device or system and the branch,
+    with the payment before (for edits) and after; the report's corrections are the edits and
+    deletions of the period, on the branch's day."""
+    p = patron(s)
+    (fine,) = owing(s, p, 300)
+    desk = accounts.pay(s, p, "center", 500, staff_id="cash")["id"]
+    kiosk = accounts.pay(s, p, "center", 50, method="card", dev="kiosk-1", ref="T-9")["id"]
+    job = accounts.pay(s, p, "center", 20)["id"]
+    (more,) = owing(s, p, 100)
+    accounts.use_credit(s, p, "center", staff_id="clerk")
+    accounts.edit_payment(s, kiosk, "cash", method="transfer")
+    accounts.delete_payment(s, job, "boss")
+    log = audit.entries(s, subject=f"patron:{p}")[::-1]
+    assert [(e["action"], e["staff_id"], e["branch_id"]) for e in log] == [
+        ("payment.add", "cash", "center"), ("payment.add", "device:kiosk-1", "center"),
+        ("payment.add", "system", "center"), ("payment.credit", "clerk", "center"),
+        ("payment.edit", "cash", "center"), ("payment.delete", "boss", "center")]
+    assert log[0]["after"] == {"payment": desk, "amount": 500, "method": "cash",
+                               "deleted": False, "settles": [[fine, 300]], "on": "2026-03-02"}
+    assert (log[3]["before"], log[3]["after"]["settles"]) == (None, [[more, 100]])
+    assert (log[4]["before"]["method"], log[4]["after"]["method"]) == ("card", "transfer")
+    assert log[5]["after"]["credit_taken_back"] == [] and log[5]["after"]["deleted"]
+    assert [(c["action"], c["payment"], c["staff"]) for c in accounts.corrections(
+        s, "center", date(2026, 3, 2), date(2026, 3, 2))] == [
+        ("payment.edit", kiosk, "cash"), ("payment.delete", job, "boss")]
+    assert accounts.corrections(s, "center", date(2026, 3, 3), date(2026, 3, 9)) == []
+    assert accounts.corrections(s, "siska", date(2026, 3, 2), date(2026, 3, 2)) == []

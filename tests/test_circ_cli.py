@@ -55,7 +55,7 @@ def test_a_day_at_the_desk(tmp_path):
     assert paid["to_credit"] == 500
     today = datetime.now(ZoneInfo("Europe/Ljubljana")).date().isoformat()   # the branch's day
     report = json.loads(run(db, "money", "report", "--branch", "center", "--from", today))
-    assert report[0]["total"] == 3000
+    assert report["days"][0]["total"] == 3000
     shown = json.loads(run(db, "patron", "show", "1", "--branch", "center"))
     assert shown["credit"] == 500 and shown["patron"]["name"] == "Novak"
     run(db, "patron", "pin", "1", input="4321\n4321\n")

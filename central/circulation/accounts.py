@@ -1,12 +1,16 @@
 """Money: debts by kind, payments split over chosen debts, credit, receipts and reports.
 
-Invariants: what a patron owes minus their credit equals all debts minus all payments; credit
-is never negative; no debt is paid more than its amount.
+Invariants: what a patron owes minus their credit equals all debts minus all money really paid
+(a credit payment moves credit onto debts and is never money); credit is never negative and is
+kept per branch, as debts are settled per branch (TextLib); no debt is paid more than its
+amount. Every change of money is in the audit log with its values before and after.
 """
 
+import json
 from datetime import date
+from typing import Any
 
-from central.circulation import allowlist, branches, patrons
+from central.circulation import allowlist, audit, branches, patrons
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
@@ -50,13 +54,15 @@ def debts(s: Store, patron_id: int, branch: str | None = None, open_only: bool =
     return [d for d in rows if d["open"] > 0 or not open_only]
 
 
-def credit(s: Store, patron_id: int) -> int:
-    """Money paid and not used for any debt, kept as a deposit."""
+def credit(s: Store, patron_id: int, branch: str | None = None) -> int:
+    """Money paid and not used for any debt, kept as a deposit: in all, or the part paid at
+    one branch (only that part settles the branch's debts)."""
     return s.scalar(
         "SELECT coalesce(sum(p.amount), 0) - coalesce((SELECT sum(a.amount) FROM allocations a"
-        " JOIN payments q ON q.id = a.payment_id WHERE q.patron_id = ? AND q.deleted_at IS NULL),"
-        " 0) FROM payments p WHERE p.patron_id = ? AND p.deleted_at IS NULL",
-        [patron_id, patron_id])
+        " JOIN payments q ON q.id = a.payment_id WHERE q.patron_id = ? AND q.deleted_at IS NULL"
+        " AND (? IS NULL OR q.branch_id = ?)), 0) FROM payments p WHERE p.patron_id = ?"
+        " AND p.deleted_at IS NULL AND (? IS NULL OR p.branch_id = ?)",
+        [patron_id, branch, branch, patron_id, branch, branch])
 
 
 def owed(s: Store, patron_id: int, branch: str | None = None) -> int:
@@ -95,11 +101,36 @@ def _allocate(s: Store, payment_id: int, chosen: list[dict], budget: int) -> int
     return used
 
 
+def _actor(branch: str, staff_id: str | None, dev: str | None) -> audit.Actor:
+    """Who moved the money: a member of staff, a device on its own, or the system (a job)."""
+    if staff_id:
+        return audit.Actor(staff_id, branch)
+    return audit.Actor.of_device(dev, branch) if dev else audit.Actor("system", branch)
+
+
+def _state(s: Store, payment_id: int) -> dict[str, Any]:
+    """What the audit log keeps of a payment: amount, method, whether it stands, what it paid."""
+    found = payment(s, payment_id)
+    return {"payment": payment_id, "amount": found["amount"], "method": found["method"],
+            "deleted": found["deleted_at"] is not None,
+            "settles": [[a["debt_id"], a["amount"]] for a in s.rows(
+                "SELECT debt_id, amount FROM allocations WHERE payment_id = ? ORDER BY debt_id",
+                [payment_id])]}
+
+
+def _log(s: Store, actor: audit.Actor, action: str, found: dict[str, Any],
+         before: dict[str, Any] | None, **also: Any) -> None:
+    """Log a change of money with the payment before and after, the branch's day of it, and
+    what else it moved (`also`: credit settlements taken back)."""
+    after = _state(s, found["id"]) | {"on": s.today(found["branch_id"]).isoformat()} | also
+    audit.record(s, actor, action, f"patron:{found['patron_id']}", before, after)
+
+
 def pay(s: Store, patron_id: int, branch: str, amount: int, *, debt_ids: list[int] | None = None,
         method: str = "cash", staff_id: str | None = None, dev: str | None = None,
         ref: str | None = None) -> dict:
     """Record a payment split over chosen debts (default: all open ones at the branch, oldest
-    first); the rest becomes credit. A repeated `ref` returns the first receipt."""
+    first); the rest becomes credit at the branch. A repeated `ref` returns the first receipt."""
     if ref is not None and (done := s.row("SELECT id, patron_id, amount FROM payments"
                                           " WHERE ref = ?", [ref])):
         if (done["patron_id"], done["amount"]) != (patron_id, amount):
@@ -120,22 +151,25 @@ def pay(s: Store, patron_id: int, branch: str, amount: int, *, debt_ids: list[in
             "created_at": now.isoformat(), "day": s.today(branch).isoformat(),
             "staff_id": staff_id, "dev": dev, "ref": ref})
         _allocate(s, payment_id, chosen, amount)
+        _log(s, _actor(branch, staff_id, dev), "payment.add", payment(s, payment_id), None)
         allowlist.refresh_patron(s.db, patron_id)
     return receipt(s, payment_id)
 
 
 def use_credit(s: Store, patron_id: int, branch: str, debt_ids: list[int] | None = None,
                staff_id: str | None = None) -> dict:
-    """Settle chosen debts from the patron's credit."""
-    available = credit(s, patron_id)
+    """Settle chosen debts of the branch from the credit paid at that branch (debts are settled
+    per branch: credit paid elsewhere is used where it was paid)."""
+    available = credit(s, patron_id, branch)
     if available <= 0:
-        raise Refused("the patron has no credit", code="no_credit")
+        raise Refused(f"the patron has no credit at {branch}", code="no_credit")
     with s.atomic():
         payment_id = s.insert("payments", {
             "patron_id": patron_id, "branch_id": branch, "amount": 0, "method": "credit",
             "created_at": s.now().isoformat(), "day": s.today(branch).isoformat(),
             "staff_id": staff_id})
         _allocate(s, payment_id, _chosen(s, patron_id, branch, debt_ids), available)
+        _log(s, _actor(branch, staff_id, None), "payment.credit", payment(s, payment_id), None)
         allowlist.refresh_patron(s.db, patron_id)
     return receipt(s, payment_id)
 
@@ -173,41 +207,52 @@ def _may_change(s: Store, found: dict, staff_id: str) -> None:
 
 def edit_payment(s: Store, payment_id: int, staff_id: str, *, amount: int | None = None,
                  method: str | None = None) -> dict:
-    """Correct a payment's amount or method (authorised staff); its allocations are redone."""
+    """Correct a payment's amount or method (authorised staff); its allocations are redone.
+    A credit payment moved credit, not money: it is deleted, never edited."""
     found = payment(s, payment_id)
     _may_change(s, found, staff_id)
+    if found["method"] == "credit":
+        raise Refused("a credit payment cannot be edited (delete it to reopen its debts)",
+                      code="credit_payment")
     if method is not None and (method not in METHODS or method == "credit"):
         raise Refused("method is cash, card or transfer", code="bad_method")
     amount = found["amount"] if amount is None else amount
     if type(amount) is not int or amount <= 0:
         raise Refused("an amount is a positive whole number of minor units", code="bad_amount")
     with s.atomic():
+        before = _state(s, payment_id)
         chosen = [d["debt"] for d in receipt(s, payment_id)["lines"]]
         s.conn.execute("DELETE FROM allocations WHERE payment_id = ?", [payment_id])
         s.update("payments", payment_id, {"amount": amount, "method": method or found["method"]})
         _allocate(s, payment_id, _chosen(s, found["patron_id"], found["branch_id"],
                                          chosen or None), amount)
-        _give_back_spent_credit(s, found["patron_id"])
+        back = _give_back_spent_credit(s, found["patron_id"], found["branch_id"])
+        _log(s, audit.Actor(staff_id, found["branch_id"]), "payment.edit", found, before,
+             credit_taken_back=back)
         allowlist.refresh_patron(s.db, found["patron_id"])
     return receipt(s, payment_id)
 
 
-def _give_back_spent_credit(s: Store, patron_id: int) -> None:
-    """After a payment shrank or went, credit spent from it may exceed what is left: undo the
-    newest credit settlements by that much, so their debts are owed again (never a negative
-    credit, never money that was not paid)."""
-    release(s, s.rows("SELECT a.payment_id, a.debt_id, a.amount FROM allocations a"
-                      " JOIN payments p ON p.id = a.payment_id WHERE p.patron_id = ?"
-                      " AND p.method = 'credit' AND p.deleted_at IS NULL"
-                      " ORDER BY p.id DESC, a.debt_id DESC", [patron_id]), -credit(s, patron_id))
+def _give_back_spent_credit(s: Store, patron_id: int, branch: str) -> list[list[int]]:
+    """After a payment at `branch` shrank or went, credit spent there may exceed what is left:
+    undo the branch's newest credit settlements by that much, so their debts are owed again
+    (never a negative credit, never money that was not paid). Returns what was taken back:
+    [credit payment, debt, amount] each."""
+    return release(s, s.rows("SELECT a.payment_id, a.debt_id, a.amount FROM allocations a"
+                             " JOIN payments p ON p.id = a.payment_id WHERE p.patron_id = ?"
+                             " AND p.branch_id = ? AND p.method = 'credit'"
+                             " AND p.deleted_at IS NULL ORDER BY p.id DESC, a.debt_id DESC",
+                             [patron_id, branch]), -credit(s, patron_id, branch))
 
 
-def release(s: Store, allocations: list[dict], amount: int) -> None:
+def release(s: Store, allocations: list[dict], amount: int) -> list[list[int]]:
     """Take `amount` back from these allocations (payment_id, debt_id, amount), in their order:
-    each shrinks, or goes when all of it is taken; the money is its payer's credit again."""
+    each shrinks, or goes when all of it is taken; the money is its payer's credit again.
+    Returns what was taken back: [payment, debt, amount] each."""
+    taken: list[list[int]] = []
     for part in allocations:
         if amount <= 0:
-            return
+            break
         back = min(amount, part["amount"])
         key = [part["payment_id"], part["debt_id"]]
         if back == part["amount"]:
@@ -215,7 +260,9 @@ def release(s: Store, allocations: list[dict], amount: int) -> None:
         else:
             s.conn.execute("UPDATE allocations SET amount = amount - ? WHERE payment_id = ?"
                            " AND debt_id = ?", [back, *key])
+        taken.append([*key, back])
         amount -= back
+    return taken
 
 
 def delete_payment(s: Store, payment_id: int, staff_id: str) -> None:
@@ -223,9 +270,12 @@ def delete_payment(s: Store, payment_id: int, staff_id: str) -> None:
     found = payment(s, payment_id)
     _may_change(s, found, staff_id)
     with s.atomic():
+        before = _state(s, payment_id)
         s.update("payments", payment_id, {"deleted_at": s.now().isoformat(),
                                           "deleted_by": staff_id})
-        _give_back_spent_credit(s, found["patron_id"])
+        back = _give_back_spent_credit(s, found["patron_id"], found["branch_id"])
+        _log(s, audit.Actor(staff_id, found["branch_id"]), "payment.delete", found, before,
+             credit_taken_back=back)
         allowlist.refresh_patron(s.db, found["patron_id"])
 
 
@@ -235,3 +285,18 @@ def report(s: Store, branch: str, start: date, end: date) -> list[dict]:
         "SELECT day, method, count(*) AS payments, sum(amount) AS total FROM payments"
         " WHERE branch_id = ? AND day BETWEEN ? AND ? AND deleted_at IS NULL AND method != 'credit'"
         " GROUP BY day, method ORDER BY day, method", [branch, start.isoformat(), end.isoformat()])
+
+
+CORRECTIONS = ("payment.edit", "payment.delete")
+
+
+def corrections(s: Store, branch: str, start: date, end: date) -> list[dict[str, Any]]:
+    """The payment edits and deletions made at a branch over a period, with who made them and
+    the payment before and after (the report shows them beside the totals)."""
+    found = s.rows(
+        "SELECT at, staff_id, action, before, after FROM audit WHERE branch_id = ?"
+        " AND action IN (?, ?) AND json_extract(after, '$.on') BETWEEN ? AND ? ORDER BY id",
+        [branch, *CORRECTIONS, start.isoformat(), end.isoformat()])
+    return [{"at": c["at"], "staff": c["staff_id"], "action": c["action"],
+             "payment": json.loads(c["after"])["payment"], "before": json.loads(c["before"]),
+             "after": json.loads(c["after"])} for c in found]

@@ -39,4 +39,4 @@ def resolve(s: Store, alert_id: int, staff_id: str) -> None:
         s.update("staff_alerts", alert_id, {"resolved_at": s.now().isoformat(),
                                             "resolved_by": staff_id})
         audit.record(s, audit.Actor(staff_id, found["branch_id"]), "alert.resolve",
-                     f"alert:{alert_id}")
+                     f"alert:{alert_id}", {"resolved": False}, {"resolved": True})

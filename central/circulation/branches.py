@@ -135,6 +135,33 @@ def working_at(s: Store, staff_id: str, chosen: Collection[str] = ()) -> list[st
     return list(chosen) or assigned
 
 
+def acting_branch(s: Store, staff_id: str, required: bool = False) -> str | None:
+    """Where a staff member acts when a command names no branch: the branch chosen at login
+    while still theirs, else their only branch; else None (an administrator acts library-wide)
+    or, when `required`, a refusal asking them to name it."""
+    account = staff(s, staff_id)
+    chosen, assigned = account["last_branch"], account["branches"]
+    if chosen and (chosen in assigned or account["role"] == "admin"):
+        return str(chosen)
+    if len(assigned) == 1:
+        return str(assigned[0])
+    if required and account["role"] != "admin":
+        raise Refused(f"{staff_id} works at several branches: name one with --branch",
+                      code="branch_required")
+    return None
+
+
+def require_assigned(s: Store, staff_id: str, owning: Collection[str]) -> str:
+    """The first of the branches owning a record that the staff member is assigned to (an
+    administrator: any), else Forbidden: the owning branch decides (TextLib)."""
+    account = staff(s, staff_id)
+    for branch in owning:
+        if branch in account["branches"] or account["role"] == "admin":
+            return branch
+    raise Forbidden(f"{staff_id} is not assigned to {' or '.join(owning)}, which owns it",
+                    code="branch_not_assigned")
+
+
 def require_admin(s: Store, staff_id: str) -> dict:
     """The staff account if it is an administrator (for library-wide changes), else Forbidden."""
     account = staff(s, staff_id)

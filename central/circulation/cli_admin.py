@@ -11,6 +11,7 @@ from central.circulation.cli_common import (
     STAFF,
     Refusals,
     day,
+    self_action,
     show,
     staff_action,
     with_store,
@@ -25,6 +26,7 @@ def member() -> None:
 
 @member.command("preregister")
 @with_store
+@self_action("patron.preregister", "online")
 @click.argument("surname")
 @click.option("--category", default="adult", show_default=True)
 @click.option("--branch", "branch_id", required=True, help="Where the patron will come.")
@@ -40,6 +42,7 @@ def member_preregister(s: Store, surname: str, category: str, branch_id: str,
 
 @member.command("complete")
 @with_store
+@staff_action("patron.complete")
 @PATRON
 @BRANCH
 @STAFF
@@ -62,7 +65,7 @@ def member_renew(s: Store, patron_id: int, branch_id: str) -> None:
 
 @member.command("archive")
 @with_store
-@staff_action("member.archive")
+@staff_action("member.archive", at_login=True)
 @PATRON
 @click.option("--restore", is_flag=True, help="Bring an archived patron back instead.")
 def member_archive(s: Store, patron_id: int, restore: bool) -> None:
@@ -105,6 +108,7 @@ def member_cleanup(s: Store, days: int | None) -> None:
 
 @click.command("reminders")
 @with_store
+@self_action("reminders.run")
 @click.option("--branch", "branch_id", help="Only this branch (default: all).")
 def reminders_cmd(s: Store, branch_id: str | None) -> None:
     """Overdue notices with fees, due-date warnings and membership expiry (safe to re-run)."""
@@ -153,6 +157,7 @@ def notices_cmd() -> None:
 
 @notices_cmd.command("send")
 @with_store
+@self_action("notices.send")
 @click.option("--smtp-host", help="Mail server (default: setting smtp_host).")
 @click.option("--smtp-port", type=click.IntRange(1, 65535),
               help="Its port (default: setting smtp_port).")

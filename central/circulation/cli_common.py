@@ -12,7 +12,7 @@ import click
 import msgspec
 import sqlite_utils
 
-from central.circulation import audit, branches, patrons
+from central.circulation import audit, branches, owners, patrons, snapshots
 from central.circulation.errors import CirculationError, Forbidden
 from central.circulation.store import Store
 from central.store import open_store
@@ -41,34 +41,62 @@ def store_at(path: str) -> sqlite_utils.Database:
         raise click.ClickException(f"[db_unusable] {path}: {exc}") from None
 
 
-def staff_action(action: str, *roles: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
+AT_BRANCH = click.option(
+    "--branch", "branch_id",
+    help="The branch you work at (default: the one chosen at `staff login`, or your only one).")
+
+
+def staff_action(action: str, *roles: str,
+                 at_login: bool = False) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """Declare a command a staff action: it needs --staff, a member of staff holding one of
-    `roles` (any role when none are named) at the command's --branch, and the audit log
-    records who ran it, where and with what, once it did something (see `with_store`)."""
+    `roles` (any role when none are named) at the command's --branch and assigned to the branch
+    owning the record it acts on, and the audit log records who ran it, where, with what and
+    what it changed, once it did something (see `with_store`). `at_login`: the command acts
+    for a library-wide record (a patron, a card) at the branch the staff member works at, named
+    by --branch or chosen at login."""
 
     def declare(fn: Callable[..., R]) -> Callable[..., R]:
-        fn.__dict__["staff_action"] = (action, roles or branches.ROLES)
+        fn.__dict__["staff_action"] = (action, roles or branches.ROLES, at_login)
+        if at_login and "branch_id" not in inspect.signature(fn).parameters:
+            fn = AT_BRANCH(fn)
         return fn if "staff_id" in inspect.signature(fn).parameters else STAFF(fn)
+
+    return declare
+
+
+def self_action(action: str, who: str = "system",
+                by: str | None = None) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Declare a command that changes the store without a member of staff acting for a patron:
+    a job the system runs (who = `system`), an online registration (`online`), or someone's own
+    choice named by the parameter `by`. The audit log records it when it changed anything."""
+
+    def declare(fn: Callable[..., R]) -> Callable[..., R]:
+        fn.__dict__["self_action"] = (action, who, by)
+        return fn
 
     return declare
 
 
 def with_store(fn: Callable[..., R]) -> Callable[..., R]:
     """Add --db, open the store, find the PATRON named, check a staff action's staff, show a
-    refusal as `[code] message`."""
-    declared: tuple[str, tuple[str, ...]] | None = fn.__dict__.get("staff_action")
-    takes_staff = "staff_id" in inspect.signature(fn).parameters
+    refusal as `[code] message`, and log what a declared command did."""
+    declared: tuple[str, tuple[str, ...], bool] | None = fn.__dict__.get("staff_action")
+    own: tuple[str, str, str | None] | None = fn.__dict__.get("self_action")
+    takes = inspect.signature(fn).parameters
 
     @DB_OPTION
     @functools.wraps(fn)
     def run(db_path: str, **kw: Any) -> R:
         s = Store(store_at(db_path))
         outcome = None                             # logged only once it changed something
+        done_before, where, subject, before = s.conn.total_changes, None, None, {}
         try:
             check_named(s, kw)
             if declared:
-                permit(s, kw, declared[1])
-            done = fn(s, **kw) if takes_staff else fn(s, **without(kw, "staff_id"))
+                where = permit(s, kw, declared[1], declared[2])
+                subject = subject_of(s, declared[0], kw)
+                before = snapshots.take(s, subject)
+            done = fn(s, **without(kw, *(k for k in ("staff_id", "branch_id") if k not in takes)))
             outcome = "ok"
             return done
         except EdgeError as exc:                   # a refusal of the domain or the backbone
@@ -79,40 +107,71 @@ def with_store(fn: Callable[..., R]) -> Callable[..., R]:
             outcome = "partly_refused" if exc.done else None
             raise
         finally:
-            if declared and outcome:
-                record_action(s, declared[0], kw, outcome)
+            if declared and outcome and subject:
+                record_action(s, declared[0], kw, outcome, where=where, subject=subject,
+                              before=before)
+            elif own and outcome and (changed := s.conn.total_changes - done_before):
+                actor = kw[own[2]] if own[2] else own[1]
+                record_action(s, own[0], kw | {"staff_id": actor, "rows_changed": changed},
+                              outcome)
             s.db.conn.close()
 
     return run
 
 
-def permit(s: Store, kw: dict[str, Any], roles: tuple[str, ...]) -> None:
-    """Refuse a staff action to a member of staff without one of `roles` at its branch."""
+def permit(s: Store, kw: dict[str, Any], roles: tuple[str, ...],
+           at_login: bool = False) -> str | None:
+    """Refuse a staff action to a member of staff without one of `roles` at its branch, or not
+    assigned to the branch owning the record it acts on; the branch it acts at."""
+    where = kw.get("branch_id") or next(iter(kw.get("branch_ids") or ()), None)
     if kw.get("branch_id"):
         branches.require_role(s, kw["staff_id"], kw["branch_id"], *roles)
     elif (account := branches.staff(s, kw["staff_id"]))["role"] not in roles:
         raise Forbidden(f"{kw['staff_id']} ({account['role']}) may not do this",
                         code="role_required")
+    for name, value in kw.items():
+        if (owning := owners.owners(s, name, value)) is not None:
+            where = branches.require_assigned(s, kw["staff_id"], owning)
+    if where is None:
+        where = branches.acting_branch(s, kw["staff_id"], required=at_login)
+        if at_login:
+            kw["branch_id"] = where
+    return where
 
 
 SUBJECTS = (("patron_id", "patron"), ("items", "item"), ("item", "item"),
             ("identifier", "item"), ("barcode", "item"), ("hold_id", "hold"), ("ib_id", "ib"),
-            ("dev", "device"), ("uid", "card"), ("id", ""), ("code", "category"))
+            ("form_id", "form"), ("dev", "device"), ("uid", "card"), ("id", ""),
+            ("code", "category"))
+
+
+def subject_of(s: Store, action: str, kw: dict[str, Any]) -> tuple[str, object]:
+    """What a command acts on, as (kind, key): the first parameter naming something; a card
+    names its holder, so that what is done to a card shows under the patron."""
+    kind, value = next(((kind or action.split(".")[0], kw[key]) for key, kind in SUBJECTS
+                        if kw.get(key) not in (None, ())), (action.split(".")[0], ""))
+    if kind == "card":
+        return "patron", patrons.by_card(s, value, kw.get("kind") or "city")["id"]
+    return kind, value
 
 
 NOT_LOGGED = ("staff_id", "smtp_password", "password")   # the actor is logged apart; secrets never
 
 
-def record_action(s: Store, action: str, kw: dict[str, Any], outcome: str) -> None:
-    """Log a staff action with its arguments and outcome, in a transaction of its own."""
-    name, value = next(((kind or action.split(".")[0], kw[key]) for key, kind in SUBJECTS
-                        if kw.get(key) not in (None, ())), (action.split(".")[0], ""))
+def record_action(s: Store, action: str, kw: dict[str, Any], outcome: str, *,
+                  where: str | None = None, subject: tuple[str, object] | None = None,
+                  before: dict[str, Any] | None = None) -> None:
+    """Log a command with its arguments and outcome, in a transaction of its own: who, where
+    (the branch acted at, else the command's --branch), on what, and — given the record's
+    values `before` — what changed, before and after."""
+    name, value = subject or subject_of(s, action, kw)
     shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else value
     arguments = {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()
                  if k not in NOT_LOGGED and v not in (None, (), False)}
+    was, now = snapshots.changes(before or {}, snapshots.take(s, (name, value)))
     with s.atomic():
-        audit.record(s, audit.Actor(kw["staff_id"], kw.get("branch_id")), action,
-                     f"{name}:{shown}", None, arguments, outcome)
+        audit.record(s, audit.Actor(kw["staff_id"], where or kw.get("branch_id")), action,
+                     f"{name}:{shown}", was, arguments | now, outcome)
 
 
 def without(kw: dict[str, Any], *names: str) -> dict[str, Any]:

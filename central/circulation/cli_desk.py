@@ -21,6 +21,7 @@ from central.circulation.cli_common import (
     TEXT,
     day,
     each,
+    self_action,
     show,
     staff_action,
     with_store,
@@ -107,7 +108,7 @@ def patron_edit(s: Store, patron_id: int, branch_id: str, staff_id: str,
 
 @patron.command("card")
 @with_store
-@staff_action("patron.card")
+@staff_action("patron.card", at_login=True)
 @PATRON
 @click.argument("card")
 @click.option("--kind", type=click.Choice(patrons.CARD_KINDS), default="city", show_default=True)
@@ -150,7 +151,7 @@ def patron_agreement(s: Store, patron_id: int, branch_id: str, staff_id: str,
 
 @patron.command("pin")
 @with_store
-@staff_action("patron.pin")
+@staff_action("patron.pin", at_login=True)
 @PATRON
 @click.option("--clear", is_flag=True)
 def patron_pin(s: Store, patron_id: int, clear: bool) -> None:
@@ -190,6 +191,7 @@ def checkin(s: Store, items: tuple[str, ...], branch_id: str) -> None:
 
 @click.command("renew")
 @with_store
+@staff_action("loan.renew")
 @PATRON
 @STAFF
 @click.option("--loan", "loan_ids", multiple=True, type=int, help="Only these loans.")
@@ -243,6 +245,7 @@ def hold_shelf(s: Store, branch_id: str) -> None:
 
 @hold.command("purge")
 @with_store
+@self_action("hold.purge")
 def hold_purge(s: Store) -> None:
     """Expire uncollected and stale holds library-wide (run daily)."""
     show(holds.purge_expired(s))
@@ -332,9 +335,10 @@ def money_charge(s: Store, patron_id: int, kind: str, amount: int, branch_id: st
 @staff_action("money.use_credit")
 @PATRON
 @BRANCH
-def money_credit(s: Store, patron_id: int, branch_id: str) -> None:
-    """Settle the branch's open debts from the patron's credit."""
-    show(accounts.use_credit(s, patron_id, branch_id))
+@STAFF
+def money_credit(s: Store, patron_id: int, branch_id: str, staff_id: str) -> None:
+    """Settle the branch's open debts from the credit the patron paid at the branch."""
+    show(accounts.use_credit(s, patron_id, branch_id, staff_id=staff_id))
 
 
 @money.command("edit")
@@ -368,8 +372,11 @@ def money_receipt(s: Store, payment_id: int) -> None:
 @click.option("--from", "start", required=True)
 @click.option("--to", "end")
 def money_report(s: Store, branch_id: str, start: str, end: str | None) -> None:
-    """Payments per day and method (a daily report without --to)."""
-    show(accounts.report(s, branch_id, day(start), day(start if end is None else end)))
+    """Payments per day and method, and the payments edited or deleted, with who did it and the
+    payment before and after (a daily report without --to)."""
+    first, last = day(start), day(start if end is None else end)
+    show({"days": accounts.report(s, branch_id, first, last),
+          "corrections": accounts.corrections(s, branch_id, first, last)})
 
 
 @click.group("alerts")

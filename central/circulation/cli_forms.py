@@ -34,6 +34,7 @@ def form_start(s: Store, patron_id: int, kind: str, pad: str, staff_id: str) -> 
 
 @form.command("fix")
 @with_store
+@staff_action("form.fix")
 @FORM
 @click.option("--field", required=True, type=click.Choice(sorted(
     set(forms.FIELDS) & patrons.EDITABLE)), help="The patron's detail to change.")
@@ -46,6 +47,7 @@ def form_fix(s: Store, form_id: int, field: str, value: str, staff_id: str) -> N
 
 @form.command("refresh")
 @with_store
+@staff_action("form.refresh")
 @FORM
 @STAFF
 def form_refresh(s: Store, form_id: int, staff_id: str) -> None:

@@ -16,7 +16,14 @@ from central.circulation import (
     signin,
 )
 from central.circulation.calendar import LIBRARY
-from central.circulation.cli_common import TEXT, day, show, staff_action, with_store
+from central.circulation.cli_common import (
+    TEXT,
+    day,
+    self_action,
+    show,
+    staff_action,
+    with_store,
+)
 from central.circulation.store import Store
 
 
@@ -154,6 +161,7 @@ def staff_password(s: Store, id: str, password: str) -> None:
 
 @staff.command("login")
 @with_store
+@self_action("staff.login", by="id")
 @click.argument("id")
 @click.argument("branch_id")
 def staff_login(s: Store, id: str, branch_id: str) -> None:
