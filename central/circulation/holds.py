@@ -139,7 +139,7 @@ def set_aside(s: Store, found: dict, it: dict, branch: str) -> dict:
                                     "pickup_by": pickup_by.isoformat()})
     s.update("items", it["id"], {"status": "on_hold_shelf", "at_branch": branch})
     p = patrons.patron(s, found["patron_id"])
-    notices.queue(s, p, branch, "hold_ready", f"hold_ready:{found['id']}:{it['id']}",
+    notices.queue(s, p, branch, "hold_ready", notices.fresh_key(s, f"hold_ready:{found['id']}"),
                   title=it["title"], barcode=it["barcode"], pickup_by=pickup_by.isoformat())
     return {"route": "hold_shelf", "to": branch, "hold_patron": found["patron_id"],
             "hold": found["id"], "pickup_by": pickup_by.isoformat()}

@@ -150,8 +150,8 @@ def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
                                                    "patron": p["id"], "item": it["barcode"]})
         s.update("items", it["id"], {"status": "on_loan"})
         holds.fulfil(s, p["id"], it, branch)
-        if ib:
-            s.update("ib_loans", ib["id"], {"state": "on_loan"})
+        if ib:     # the owning branch expects its copy back when the patron does
+            s.update("ib_loans", ib["id"], {"state": "on_loan", "due": due.isoformat()})
         s.count(branch, "loans")
         return_sets.refresh_title(s.db, it["title_id"])
     return {"loan": loan_id, "barcode": it["barcode"], "title": it["title"],
@@ -204,8 +204,8 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
         s.update("loans", loan["id"], {"returned_at": s.now().isoformat(),
                                        "returned_branch": branch})
         p = patrons.patron(s, loan["patron_id"])
-        fine = fine_for(catalogue.rule(s, p["category"], it["category"]),
-                        date.fromisoformat(loan["due"]), today)
+        due = s.calendar(loan["branch_id"]).fined_from(date.fromisoformat(loan["due"]), today)
+        fine = fine_for(catalogue.rule(s, p["category"], it["category"]), due, today)
         if fine:
             s.insert("debts", {"patron_id": p["id"], "branch_id": loan["branch_id"],
                                "kind": "fine", "amount": fine, "loan_id": loan["id"],
@@ -223,7 +223,7 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
     if route["route"] == "hold_shelf":
         warnings.append("hold_waiting")
     return base | route | {"fine": fine, "patron": loan["patron_id"], "warnings": warnings,
-                           "late_days": max(0, (today - date.fromisoformat(loan["due"])).days)}
+                           "late_days": max(0, (today - due).days)}
 
 
 def _arrival(s: Store, it: dict, ib: dict | None, branch: str) -> dict:
@@ -235,8 +235,19 @@ def _arrival(s: Store, it: dict, ib: dict | None, branch: str) -> dict:
     return route | {"warnings": ["hold_waiting"] if route["route"] == "hold_shelf" else []}
 
 
-def renewal_refusal(s: Store, loan: dict, p: dict, it: dict, held: bool) -> str | None:
-    """Why a loan cannot be renewed now (None: it can)."""
+def renewed_due(s: Store, loan: dict, rule: dict, days: int | None = None) -> date:
+    """The due date a renewal would give: a new period from today, or `days` later."""
+    cal = s.calendar(loan["branch_id"])
+    if days is not None:
+        return cal.next_open(date.fromisoformat(loan["due"]) + timedelta(days=days))
+    return cal.due_date(s.today(loan["branch_id"]),
+                        rule["ib_loan_days" if loan["ib_loan_id"] else "loan_days"])
+
+
+def renewal_refusal(s: Store, loan: dict, p: dict, it: dict, held: bool,
+                    days: int | None = None) -> str | None:
+    """Why a loan cannot be renewed now (None: it can), the due date included: a renewal that
+    would not move it later is refused, as the account shows it."""
     st = s.settings
     if st.check_blocked and p["blocked"]:
         return "patron_blocked"
@@ -247,6 +258,9 @@ def renewal_refusal(s: Store, loan: dict, p: dict, it: dict, held: bool) -> str 
         return "renewal_limit"
     if held:
         return "hold_waiting"
+    due = renewed_due(s, loan, catalogue.rule(s, p["category"], it["category"]), days)
+    if due <= date.fromisoformat(loan["due"]):     # a new period from today: not yet later
+        return "not_extended"
     return None
 
 
@@ -276,19 +290,14 @@ def renew(s: Store, loan_id: int, *, patron_id: int | None = None,
                       code="item_other_branch")
     p = patrons.patron(s, loan["patron_id"])
     held = (it["title_id"], it["home_branch"]) in titles_held(s, [loan])
-    if code := renewal_refusal(s, loan, p, it, held):
-        raise Refused(f"renewal refused: {code}", code=code)
-    rule = catalogue.rule(s, p["category"], it["category"])
-    cal = s.calendar(loan["branch_id"])
-    if days is not None:
-        due = cal.next_open(date.fromisoformat(loan["due"]) + timedelta(days=days))
-    else:
-        period = rule["ib_loan_days" if loan["ib_loan_id"] else "loan_days"]
-        due = cal.due_date(s.today(loan["branch_id"]), period)
-    if due <= date.fromisoformat(loan["due"]):     # a new period from today: not yet later
-        raise Refused(f"renewal refused: already due {loan['due']}", code="not_extended")
+    if code := renewal_refusal(s, loan, p, it, held, days):
+        said = f"already due {loan['due']}" if code == "not_extended" else code
+        raise Refused(f"renewal refused: {said}", code=code)
+    due = renewed_due(s, loan, catalogue.rule(s, p["category"], it["category"]), days)
     with s.atomic():
         s.update("loans", loan_id, {"due": due.isoformat(), "renewals": loan["renewals"] + 1})
+        if loan["ib_loan_id"]:   # the owning branch expects its copy back when the patron does
+            s.update("ib_loans", loan["ib_loan_id"], {"due": due.isoformat()})
         s.count(loan["branch_id"], "renewals")
     return {"loan": loan_id, "ok": True, "due": due.isoformat(), "title": it["title"],
             "barcode": it["barcode"], "refusal": None}
