@@ -10,6 +10,7 @@ from typing import Any
 
 from central.circulation import accounts, catalogue, notices, patrons, return_sets
 from central.circulation.errors import NotFound, Refused
+from central.circulation.stock import IN_STOCK_SQL
 from central.circulation.store import Store
 
 ACTIVE = ("waiting", "in_transit", "ready")
@@ -72,7 +73,7 @@ def place(s: Store, patron_id: int, target: str | int, branch: str,
     check_patron(s, p, branch)
     title_id = _title_of(s, target, branch)
     copies = s.rows("SELECT id, category, status, at_branch FROM items WHERE title_id = ?"
-                    " AND home_branch = ? AND status NOT IN ('lost', 'withdrawn')",
+                    f" AND home_branch = ? AND {IN_STOCK_SQL}",
                     [title_id, branch])
     if not copies:
         raise Refused("this branch has no copy of the title", code="no_copies_at_branch")

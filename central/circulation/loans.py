@@ -16,6 +16,7 @@ from central.circulation import (
 )
 from central.circulation.errors import CirculationError, NotFound, Refused
 from central.circulation.settings import Switch
+from central.circulation.stock import OUT_OF_STOCK
 from central.circulation.store import Store
 
 OVERRIDABLE = frozenset({"in_library_only", "reserved_for_other", "same_title_now",
@@ -55,7 +56,7 @@ def _item_checks(s: Store, p: dict, it: dict, branch: str, overrides: Collection
     if loan:
         code = "already_borrowed" if loan["patron_id"] == p["id"] else "item_on_loan"
         raise Refused("the item is on loan", code=code)
-    if it["status"] in ("lost", "withdrawn"):
+    if it["status"] in OUT_OF_STOCK:
         raise Refused("the item cannot be lent", code="item_unavailable")
     ib = interbranch.open_for_item(s, it["id"])
     if ib and ib["to_branch"] == branch and ib["state"] == "at_branch":
