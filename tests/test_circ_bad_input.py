@@ -57,6 +57,7 @@ GOOD_FOR = {
     ("events remove", "key"): "202612031600-0332b9",
     ("branch closed add", "dates"): "2026-12-24=Inventory",
     ("branch closed remove", "dates"): "2026-12-25", ("member paper-form", "patron"): "2",
+    ("item mark", "status"): "lost", ("item found", "identifier"): "L-1",
 }
 # Options, arguments and flags a good call needs beyond its required parameters.
 EXTRA_OPTIONS = {"notices send": {"--smtp-host": "127.0.0.1"},
@@ -202,6 +203,8 @@ def template(tmp_path_factory):
         ["item", "add", "W-1", "Alamut", "--branch", "center"],
         ["item", "add", "W-2", "Kekec", "--branch", "center"],
         ["item", "add", "X-1", "Pod svobodnim soncem", "--branch", "west"],
+        ["item", "add", "L-1", "Izgubljena", "--branch", "center"],
+        ["item", "mark", "L-1", "lost", "--branch", "center", "--staff", "boss"],
         ["checkout", "1", "W-1", "--branch", "center"],
         ["money", "charge", "1", "replacement", "500", "--branch", "center"],
         ["money", "pay", "1", "200", "--branch", "center", "--staff", "maja"],
