@@ -24,6 +24,7 @@ from edge_common.cardid import card_hash
 from edge_common.protocol.datasets import ALLOWLIST
 from tests.circ import DESK, card_holder, copy, library, patron, refused
 from tests.test_circ_cli import run
+from tests.test_circ_rules_members import desk_store
 
 
 @pytest.fixture
@@ -123,12 +124,7 @@ def test_a_replacement_over_the_door_limit_closes_the_doors_as_any_debt_does(s):
 
 def test_the_desk_lists_its_copies_out_of_stock(tmp_path):
     """`item mark`, `item list` (by status) and `item found` at the desk."""
-    db = tmp_path / "central.db"
-    run(db, "init", "--admin", "boss")
-    run(db, "category", "install-basics")
-    run(db, "branch", "add", "center", "Central Library")
-    run(db, "branch", "hours", "center", *(f"{d}=08:00-20:00" for d in range(7)))
-    run(db, "staff", "add", "maja", "Maja", "--branch", "center")
+    db = desk_store(tmp_path)
     for surname in ("Novak", "Horvat"):
         run(db, "patron", "add", surname, "--branch", "center", "--paper-form")
     for barcode in ("W-1", "W-2", "W-3"):

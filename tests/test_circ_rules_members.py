@@ -28,9 +28,9 @@ def s(tmp_path):
     return library(tmp_path / "c.db")
 
 
-@pytest.fixture
-def db(tmp_path):
-    """A store for the command line: the basics (holidays of 2026-2027), a branch and a clerk."""
+def desk_store(tmp_path):
+    """A store for the command line: the basics (holidays of 2026-2027), a branch open every
+    day and a clerk, `maja`."""
     db = tmp_path / "central.db"
     run(db, "init", "--admin", "boss")
     run(db, "category", "install-basics")
@@ -38,6 +38,12 @@ def db(tmp_path):
     run(db, "branch", "hours", "center", *(f"{d}=08:00-20:00" for d in range(7)))
     run(db, "staff", "add", "maja", "Maja", "--branch", "center")
     return db
+
+
+@pytest.fixture
+def db(tmp_path):
+    """The desk's store."""
+    return desk_store(tmp_path)
 
 
 def closed_in(db, year: int, *branch: str) -> dict[str, str]:
