@@ -16,6 +16,7 @@ import click
 
 from central.circulation import (
     allowlist,
+    audit,
     basics,
     branches,
     calendar,
@@ -313,6 +314,7 @@ def tiny(s: Store) -> dict:
         for uid, _, category, blocked, left, staff in DEMO_CARDS:
             pid = patrons.add_patron(s, rng.choice(SURNAMES), category, branch=site,
                                      first_name=rng.choice(FIRST), is_staff=staff)
+            patrons.record_paper_form(s, pid, audit.Actor(DEMO_STAFF[0][0], site))
             until = (s.now().date() + timedelta(days=left)).isoformat()
             s.update("patrons", pid, {"valid_until": until, "blocked": blocked})
             patrons.add_card(s, pid, uid)
