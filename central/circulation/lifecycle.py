@@ -23,7 +23,8 @@ from central.circulation.store import Store
 
 PERSONAL = ("first_name", "birth_date", "email", "phone", "address", "language", "note",
             "pin_hash", "library_card", "registered_at", "completed_at", "archived_at",
-            "valid_until", "home_branch", "block_note", "surname_key", "first_name_key")
+            "valid_until", "home_branch", "block_note", "surname_key", "first_name_key",
+            "paper_form_by", "paper_form_at")
 
 
 def _fee_once(s: Store, p: dict, branch: str, kind: str, ref: str) -> None:
