@@ -259,7 +259,10 @@ def renewal_refusal(s: Store, loan: dict, p: dict, it: dict, held: bool,
         return "renewal_limit"
     if held:
         return "hold_waiting"
-    due = renewed_due(s, loan, catalogue.rule(s, p["category"], it["category"]), days)
+    try:
+        due = renewed_due(s, loan, catalogue.rule(s, p["category"], it["category"]), days)
+    except Refused as exc:                          # e.g. the branch has no open day ahead
+        return exc.code
     if due <= date.fromisoformat(loan["due"]):     # a new period from today: not yet later
         return "not_extended"
     return None
