@@ -13,6 +13,7 @@ from central.circulation import (
     cli_admin,
     cli_desk,
     cli_forms,
+    cli_items,
     cli_setup,
     patrons,
     sites,
@@ -254,5 +255,7 @@ def access_log(db_path: str, follow: bool, limit: int) -> None:
 for _cmd in (cli_setup.COMMANDS + cli_desk.COMMANDS + cli_admin.COMMANDS + cli_forms.COMMANDS
              + provision_cli.COMMANDS):
     admin.add_command(_cmd)
+for _cmd in cli_items.COMMANDS:
+    cli_desk.item.add_command(_cmd)
 for _cmd in provision_cli.DEVICE_COMMANDS:
     device.add_command(_cmd)

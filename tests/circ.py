@@ -50,13 +50,16 @@ def copy(s: Store, barcode: str, title: str, branch: str = "center", category: s
 
 
 def patron(s: Store, surname: str = "Novak", category: str = "adult", **extra) -> int:
-    """An active patron with a city card UID derived from the surname."""
-    return patrons.add_patron(s, surname, category, branch="center", **extra)
+    """An active patron of the centre who signed the registration form on paper there."""
+    pid = patrons.add_patron(s, surname, category, branch="center", **extra)
+    patrons.record_paper_form(s, pid, DESK)
+    return pid
 
 
 def card_holder(s: Store, uid: str, surname: str, branch: str, **extra) -> int:
-    """An active adult patron of `branch` holding the city card `uid`."""
+    """An active adult patron of `branch` holding the city card `uid`, the form signed."""
     pid = patrons.add_patron(s, surname, "adult", branch=branch, **extra)
+    patrons.record_paper_form(s, pid, audit.Actor("desk", branch))
     patrons.add_card(s, pid, uid)
     return pid
 

@@ -34,7 +34,7 @@ def _close_today(db_path, branch: str = "") -> None:
     calendar)."""
     today = _today()
     CliRunner().invoke(admin, ["init", "--db", str(db_path), "--admin", "boss"])
-    args = ["branch", "closed", str(today.year), f"{today.isoformat()}=strike", "--db",
+    args = ["branch", "closed", "add", f"{today.isoformat()}=strike", "--db",
             str(db_path), "--staff", "boss"] + (["--branch", branch] if branch else [])
     done = CliRunner().invoke(admin, args)
     assert done.exit_code == 0, done.output

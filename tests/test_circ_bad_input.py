@@ -55,6 +55,9 @@ GOOD_FOR = {
     ("form verify", "form_id"): "1", ("terms add", "version"): "2026-2",
     ("terms add", "texts"): "en={csv}", ("events add", "starts"): "2026-12-03T17:00+0100",
     ("events remove", "key"): "202612031600-0332b9",
+    ("branch closed add", "dates"): "2026-12-24=Inventory",
+    ("branch closed remove", "dates"): "2026-12-25", ("member paper-form", "patron"): "2",
+    ("item mark", "status"): "lost", ("item found", "identifier"): "L-1",
 }
 # Options, arguments and flags a good call needs beyond its required parameters.
 EXTRA_OPTIONS = {"notices send": {"--smtp-host": "127.0.0.1"},
@@ -64,7 +67,7 @@ EXTRA_OPTIONS = {"notices send": {"--smtp-host": "127.0.0.1"},
                  "settings": {"--staff": "boss"},
                  "staff password": {"--password": "long enough to pass"}}
 EXTRA_ARGUMENTS = {"member erase": ["--yes"], "patron pin": ["--clear"],
-                   "branch closed": ["2026-12-24"], "branch message": ["Open until 20:00."]}
+                   "branch message": ["Open until 20:00."]}
 
 REF, REF_INT, NEW, NUMBER, DATE, TEXT = "ref", "ref_int", "new", "number", "date", "text"
 ROLE = {
@@ -84,7 +87,8 @@ ROLE_FOR = {("branch add", "id"): NEW, ("staff add", "id"): NEW, ("branch room",
             ("patron add", "city_card"): NEW, ("patron card", "card"): NEW,
             ("device enrol", "dev"): NEW, ("staff login", "id"): REF, ("branch hours", "id"): REF,
             ("staff password", "id"): REF, ("terms add", "version"): NEW,
-            ("events remove", "key"): REF}
+            ("events remove", "key"): REF, ("branch closed add", "dates"): DATE,
+            ("branch closed remove", "dates"): DATE}
 BAD = {
     REF: ["nope-404", ""], REF_INT: ["999999", "-5", "abc"], NUMBER: ["-5", "abc"],
     DATE: ["2026-13-45", ""], TEXT: ["", "   "],
@@ -199,6 +203,8 @@ def template(tmp_path_factory):
         ["item", "add", "W-1", "Alamut", "--branch", "center"],
         ["item", "add", "W-2", "Kekec", "--branch", "center"],
         ["item", "add", "X-1", "Pod svobodnim soncem", "--branch", "west"],
+        ["item", "add", "L-1", "Izgubljena", "--branch", "center"],
+        ["item", "mark", "L-1", "lost", "--branch", "center", "--staff", "boss"],
         ["checkout", "1", "W-1", "--branch", "center"],
         ["money", "charge", "1", "replacement", "500", "--branch", "center"],
         ["money", "pay", "1", "200", "--branch", "center", "--staff", "maja"],

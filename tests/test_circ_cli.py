@@ -27,7 +27,7 @@ STAFF_ACTIONS = staff_actions(cli.commands["admin"])
 def run(db, *args, ok=True, input=None, staff="boss"):
     """`libedge admin ARGS --db DB`, by default as the administrator `boss` where a command
     needs a member of staff and the test names none; its output."""
-    named = "--staff" in args or not ({args[:1], args[:2]} & STAFF_ACTIONS)
+    named = "--staff" in args or not ({args[:1], args[:2], args[:3]} & STAFF_ACTIONS)
     extra = [] if named else ["--staff", staff]
     result = CliRunner().invoke(cli, ["admin", *args, *extra, "--db", str(db)], input=input)
     assert (result.exit_code == 0) == ok, result.output
@@ -135,7 +135,7 @@ def test_door_card_commands_go_through_the_domain(tmp_path):
     assert "No such command" in run(db, "card", "add", "04CC0002", ok=False)
     assert "[card_unknown]" in run(db, "card", "block", "04CC0002", ok=False)
     assert "patron 1 blocked" in run(db, "card", "block", "04:a1:b2:c3", "--note", "court")
-    row = store.execute("SELECT blocked, note FROM patrons WHERE id = 1").fetchone()
+    row = store.execute("SELECT blocked, block_note FROM patrons WHERE id = 1").fetchone()
     assert row == (1, "court")
     page = datasets.pull(store, "center", "allowlist", 0, "", 100)
     entry = dict(page.changes)[card_hash(bytes.fromhex(key), "04A1B2C3")]

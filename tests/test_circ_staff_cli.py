@@ -197,10 +197,10 @@ def test_staff_renew_only_loans_lent_where_they_work(db):
 
 
 def test_an_unsigned_form_warns_or_refuses_and_a_passed_check_is_kept_on_the_loan(db):
-    """Completed --unsigned: the loan warns form_unsigned; set to block, it is refused unless
-    a named clerk passes it, which the loan and the audit keep."""
+    """Completed with no form signed: the loan warns form_unsigned; set to block, it is
+    refused unless a named clerk passes it, which the loan and the audit keep."""
     run(db, "member", "preregister", "Kos", "--branch", "center")
-    run(db, "member", "complete", "id:4", "--branch", "center", "--staff", "maja", "--unsigned")
+    run(db, "member", "complete", "id:4", "--branch", "center", "--staff", "maja")
     run(db, "money", "pay", "id:4", "1800", "--branch", "center", "--staff", "maja")   # the fee
     (lent,) = json.loads(run(db, "checkout", "id:4", "W-1", "--branch", "center"))
     assert lent["warnings"] == ["form_unsigned"]

@@ -82,7 +82,8 @@ def test_a_form_starts_only_on_an_online_signpad_that_is_free(s):
     set_online(s, PAD, False)
     refused("pad_offline", forms.start, s, s.pid, "change", PAD, "desk")
     set_online(s, PAD)
-    refused("form_not_for_patron", forms.start, s, s.pid, "registration", PAD, "desk")
+    pre = lifecycle.preregister(s, "Pan", "adult", "center")
+    refused("form_not_for_patron", forms.start, s, pre, "renewal", PAD, "desk")
     refused("form_kind_unknown", forms.start, s, s.pid, "loan", PAD, "desk")
     started = forms.start(s, s.pid, "change", PAD, "desk")
     assert (started["state"], started["revision"], started["signers"]) == ("open", 1, ["patron"])
@@ -152,7 +153,16 @@ def test_the_archive_refuses_a_bad_hash_missing_signer_and_a_second_submission(s
         form_archive.archive(s, signed(form), PAD)
     refused("form_archived", form_archive.archive, s, signed(form), PAD)
     assert s.scalar("SELECT count(*) FROM form_archive") == 1
+    assert patrons.patron(s, s.pid)["form_signed"] == 0       # a change form registers nobody
+
+
+def test_a_member_registered_at_the_desk_signs_the_registration_form_on_the_pad(s):
+    """Added at the desk with no form, the member signs the registration form on the pad
+    later: archived, it counts as signed, and a second one is refused."""
+    assert patrons.patron(s, s.pid)["form_signed"] == 0
+    archived(s, s.pid, "registration")
     assert patrons.patron(s, s.pid)["form_signed"] == 1
+    refused("form_already_signed", forms.start, s, s.pid, "registration", PAD, "desk")
 
 
 def test_a_sealed_form_verifies_and_reads_back(s, tmp_path):

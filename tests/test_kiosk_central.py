@@ -118,7 +118,7 @@ def test_the_account_shows_central_s_loans_holds_debts_and_credit(net, lib, kios
     ids = [str(r["id"]) for r in lib.rows(
         "SELECT id FROM loans WHERE patron_id = ? ORDER BY id", [lib.pid])]
     assert sorted(account.loans, key=lambda loan: loan.barcode) == [
-        Loan(ids[0], "Alamut", "B1", first.due, True),
+        Loan(ids[0], "Alamut", "B1", first.due, False, "not_extended"),   # lent today
         Loan(ids[1], "Kosovel", "K1", cd.due, False, "hold_waiting")]
     pickup_by = date.fromisoformat(holds.hold(lib, ready["id"])["pickup_by"])
     assert account.holds == [

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from central import alarms, datasets, fleet
 from central.circulation import (
     alerts,
+    branches,
     catalogue,
     holds,
     loans,
@@ -186,6 +187,7 @@ def test_an_offline_return_is_dated_when_it_went_in_and_fined_to_that_day(tmp_pa
     db = open_store(str(tmp_path / "central.db"))
     s = install(Store(db, FixedClock(START)))
     fleet.enrol(db, "box-1", "center", "returnbox")
+    branches.set_hours(s, "center", {6: ("10:00", "14:00")}, whole_week=False)  # D2's Sunday
     pid = patrons.add_patron(s, "Novak", "adult", branch="center")
     for item in ("D1", "D2"):
         copy(s, item, "Alamut", "center")

@@ -33,6 +33,15 @@ class BranchCalendar:
         """`days` after `start`, moved forward onto an open day."""
         return self.next_open(start + timedelta(days=days))
 
+    def fined_from(self, due: date, returned: date) -> date:
+        """The day lateness counts from: the due date, or the first open day after it when
+        the branch was closed that day (a day closed after lending fines nobody), never
+        later than the return."""
+        day = due
+        while day < returned and not self.is_open(day):
+            day += timedelta(days=1)
+        return day
+
     def open_days_after(self, start: date, count: int) -> date:
         """The `count`-th open day after `start` (e.g. the last day of a pickup window)."""
         day = start

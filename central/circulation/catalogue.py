@@ -26,7 +26,9 @@ def add_item_category(s: Store, code: str, name: str, in_library_only: bool = Fa
 
 
 def set_rule(s: Store, patron_category: str, item_category: str, **fields: Any) -> None:
-    """Set one cell of the matrix; "*" on either side is the fallback for that side."""
+    """Set one cell of the matrix; "*" on either side is the fallback for that side. A new
+    cell starts as the rule that applied to the pair until now, so it differs only in the
+    fields given."""
     unknown = set(fields) - set(RULE_FIELDS)
     if unknown:
         raise Refused(f"unknown rule field {sorted(unknown)[0]!r}", code="bad_rule")
@@ -37,9 +39,11 @@ def set_rule(s: Store, patron_category: str, item_category: str, **fields: Any) 
         if code != "*":
             _category(s, table, code)
     with s.atomic():
-        s.conn.execute(
-            "INSERT INTO loan_rules (patron_category, item_category) VALUES (?, ?)"
-            " ON CONFLICT DO NOTHING", [patron_category, item_category])
+        if not s.scalar("SELECT 1 FROM loan_rules WHERE patron_category = ?"
+                        " AND item_category = ?", [patron_category, item_category]):
+            s.insert("loan_rules", {"patron_category": patron_category,
+                                    "item_category": item_category,
+                                    **_in_force(s, patron_category, item_category)})
         if fields:
             sets = ", ".join(f"{f} = ?" for f in fields)
             s.conn.execute(f"UPDATE loan_rules SET {sets} WHERE patron_category = ?"
@@ -62,6 +66,15 @@ def rule(s: Store, patron_category: str, item_category: str) -> dict:
     if found is None:
         raise Refused(f"no loan rule for {patron_category}/{item_category}", code="no_rule")
     return found
+
+
+def _in_force(s: Store, patron_category: str, item_category: str) -> dict[str, Any]:
+    """The fields of the rule that applies to the pair now (none: the table's defaults)."""
+    try:
+        found = rule(s, patron_category, item_category)
+    except Refused:
+        return {}
+    return {f: found[f] for f in RULE_FIELDS}
 
 
 def _category(s: Store, table: str, code: str) -> dict:

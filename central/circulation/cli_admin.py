@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from central.circulation import audit, imports, lifecycle, mailer, reminders, stats
+from central.circulation import audit, imports, lifecycle, mailer, patrons, reminders, stats
 from central.circulation.cli_common import (
     BRANCH,
     PATRON,
@@ -46,11 +46,22 @@ def member_preregister(s: Store, surname: str, category: str, branch_id: str,
 @PATRON
 @BRANCH
 @STAFF
-@click.option("--unsigned", is_flag=True, help="The registration form is not signed yet.")
+@click.option("--paper-form", is_flag=True,
+              help="The patron signed the registration form on paper in front of you.")
 def member_complete(s: Store, patron_id: int, branch_id: str, staff_id: str,
-                    unsigned: bool) -> None:
-    """Finish a pre-registration at the desk."""
-    show(lifecycle.complete(s, patron_id, branch_id, staff_id, form_signed=not unsigned))
+                    paper_form: bool) -> None:
+    """Finish a pre-registration at the desk (the form is signed on the pad, or on paper)."""
+    show(lifecycle.complete(s, patron_id, branch_id, staff_id, paper_form=paper_form))
+
+
+@member.command("paper-form")
+@with_store
+@PATRON
+@BRANCH
+@STAFF
+def member_paper_form(s: Store, patron_id: int, branch_id: str, staff_id: str) -> None:
+    """Record that the patron signed the registration form on paper in front of you."""
+    show(patrons.record_paper_form(s, patron_id, audit.Actor(staff_id, branch_id)))
 
 
 @member.command("renew")
@@ -102,7 +113,7 @@ def member_anonymise(s: Store, before: str | None, patron_id: int | None) -> Non
 @click.option("--days", type=click.IntRange(min=1),
               help="Unfinished for more than DAYS (default: setting).")
 def member_cleanup(s: Store, days: int | None) -> None:
-    """Delete stale unfinished registrations (never who completed, borrowed or paid)."""
+    """Delete stale unfinished registrations (never who completed, signed, borrowed or paid)."""
     show(lifecycle.cleanup(s, days))
 
 

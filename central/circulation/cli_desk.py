@@ -40,6 +40,7 @@ def patron() -> None:
 @click.argument("surname")
 @click.option("--category", default="adult", show_default=True)
 @BRANCH
+@STAFF
 @click.option("--first-name")
 @click.option("--birth-date")
 @click.option("--email")
@@ -47,15 +48,21 @@ def patron() -> None:
 @click.option("--language")
 @click.option("--library-card", help="Library card number.")
 @click.option("--city-card", help="City card UID (hex) to link.")
-def patron_add(s: Store, surname: str, category: str, branch_id: str, library_card: str | None,
-               city_card: str | None, **fields: str | None) -> None:
-    """Register a patron (only the surname is required)."""
+@click.option("--paper-form", is_flag=True,
+              help="The patron signed the registration form on paper in front of you.")
+def patron_add(s: Store, surname: str, category: str, branch_id: str, staff_id: str,
+               library_card: str | None, city_card: str | None, paper_form: bool,
+               **fields: str | None) -> None:
+    """Register a patron (only the surname is required; the form is signed on the pad, or on
+    paper with --paper-form)."""
     with s.atomic():        # a bad or taken card registers nobody
         pid = patrons.add_patron(s, surname, category, branch=branch_id,
                                  library_card=library_card,
                                  **{k: v for k, v in fields.items() if v is not None})
         if city_card is not None:
             patrons.add_card(s, pid, city_card, "city")
+        if paper_form:
+            patrons.record_paper_form(s, pid, audit.Actor(staff_id, branch_id))
     click.echo(f"patron {pid} registered")
 
 
@@ -70,8 +77,8 @@ def patron_show(s: Store, patron_id: int, branch_id: str) -> None:
 
 @patron.command("search")
 @with_store
-@click.option("--surname", help="The start of the surname, any case.")
-@click.option("--first-name", help="The start of the first name, any case.")
+@click.option("--surname", help="The start of the surname, any case, diacritics or not.")
+@click.option("--first-name", help="The start of the first name, any case, diacritics or not.")
 @click.option("--birth-date", help="YYYY-MM-DD.")
 @click.option("--email")
 @click.option("--phone", help="The number's last digits, written any way.")

@@ -10,6 +10,7 @@ from central.circulation import (
     audit,
     basics,
     branches,
+    calendar_edits,
     catalogue,
     messages,
     settings,
@@ -17,6 +18,7 @@ from central.circulation import (
 )
 from central.circulation.calendar import LIBRARY
 from central.circulation.cli_common import (
+    STAFF,
     TEXT,
     day,
     self_action,
@@ -77,18 +79,50 @@ def branch_hours(s: Store, id: str, hours: tuple[str, ...]) -> None:
                 " ORDER BY weekday", [id]))
 
 
-@branch.command("closed")
+@branch.group("closed")
+def closed() -> None:
+    """Closed days: the library-wide calendar, or a branch's own (--branch)."""
+
+
+CALENDAR_BRANCH = click.option("--branch", "branch_id", help="The branch's own calendar "
+                               "(default: the library-wide one).")
+
+
+@closed.command("add")
 @with_store
-@staff_action("branch.closed", "admin")
-@click.argument("year", type=int)
-@click.argument("days", nargs=-1)
-@click.option("--branch", "branch_id", help="The branch's own calendar (default: the library-wide "
-              "one).")
-def branch_closed(s: Store, year: int, days: tuple[str, ...], branch_id: str | None) -> None:
-    """Set YEAR's closed days (YYYY-MM-DD[=reason] ...)."""
-    parsed = {day(d.split("=")[0]): (d.split("=", 1)[1] if "=" in d else "") for d in days}
-    branches.set_closed_days(s, year, parsed, branch=branch_id or LIBRARY)
-    click.echo(f"{len(parsed)} closed days in {year} for {branch_id or 'the library'}")
+@staff_action("branch.closed.add", "admin")
+@STAFF
+@click.argument("dates", nargs=-1, required=True, metavar="YYYY-MM-DD[=REASON]...")
+@CALENDAR_BRANCH
+def closed_add(s: Store, dates: tuple[str, ...], branch_id: str | None, staff_id: str) -> None:
+    """Close on these days too (the other closed days stay); a branch's first day of a year
+    starts its own calendar from the library's."""
+    parsed = {day(d.split("=")[0]): (d.split("=", 1)[1] if "=" in d else "") for d in dates}
+    calendar_edits.add(s, parsed, audit.Actor(staff_id, branch_id), branch_id or LIBRARY)
+    click.echo(f"{len(parsed)} closed days added for {branch_id or 'the library'}")
+
+
+@closed.command("remove")
+@with_store
+@staff_action("branch.closed.remove", "admin")
+@STAFF
+@click.argument("dates", nargs=-1, required=True, metavar="YYYY-MM-DD...")
+@CALENDAR_BRANCH
+def closed_remove(s: Store, dates: tuple[str, ...], branch_id: str | None,
+                  staff_id: str) -> None:
+    """Open again on these days (each must be a closed day)."""
+    calendar_edits.remove(s, [day(d) for d in dates], audit.Actor(staff_id, branch_id),
+                          branch_id or LIBRARY)
+    click.echo(f"{len(dates)} closed days removed for {branch_id or 'the library'}")
+
+
+@closed.command("list")
+@with_store
+@click.argument("year", type=click.IntRange(1900, 2200))
+@CALENDAR_BRANCH
+def closed_list(s: Store, year: int, branch_id: str | None) -> None:
+    """The closed days of YEAR, with their reasons."""
+    show(calendar_edits.days_of(s, year, branch_id or LIBRARY))
 
 
 @branch.command("message")

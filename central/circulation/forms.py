@@ -21,7 +21,7 @@ from edge_common.protocol.forms import Form, FormField, FormKind
 
 KINDS: tuple[str, ...] = get_args(FormKind)
 # the patron statuses each kind of form is for
-FOR_STATUS = {"registration": ("pre",), "renewal": ("active",), "change": ("active",),
+FOR_STATUS = {"registration": ("pre", "active"), "renewal": ("active",), "change": ("active",),
               "guardian_consent": ("pre", "active")}
 FIELDS = {
     "surname": N_("Surname"), "first_name": N_("First name"),
@@ -94,6 +94,8 @@ def start(s: Store, patron_id: int, kind: str, pad: str, staff_id: str) -> dict:
     if p["status"] not in FOR_STATUS[kind]:
         raise Refused(f"a {kind} form is for a patron who is {' or '.join(FOR_STATUS[kind])},"
                       f" not {p['status']}", code="form_not_for_patron")
+    if kind == "registration" and p["form_signed"]:     # a member registered without one may
+        raise Refused("the registration form is already signed", code="form_already_signed")
     branch = _pad(s, pad)
     branches.require_role(s, staff_id, branch, *branches.ROLES)
     if (other := s.scalar("SELECT id FROM forms WHERE patron_id = ? AND state = 'open'",

@@ -10,6 +10,7 @@ from typing import Any
 
 from central.circulation import accounts, catalogue, notices, patrons, return_sets
 from central.circulation.errors import NotFound, Refused
+from central.circulation.stock import IN_STOCK_SQL
 from central.circulation.store import Store
 
 ACTIVE = ("waiting", "in_transit", "ready")
@@ -74,7 +75,7 @@ def place(s: Store, patron_id: int, target: str | int, branch: str,
     check_patron(s, p, branch)
     title_id = _title_of(s, target, branch)
     copies = s.rows("SELECT id, category, status, at_branch FROM items WHERE title_id = ?"
-                    " AND home_branch = ? AND status NOT IN ('lost', 'withdrawn')",
+                    f" AND home_branch = ? AND {IN_STOCK_SQL}",
                     [title_id, branch])
     if not copies:
         raise Refused("this branch has no copy of the title", code="no_copies_at_branch")
@@ -142,7 +143,7 @@ def set_aside(s: Store, found: dict, it: dict, branch: str) -> dict:
                                     "pickup_by": pickup_by.isoformat()})
     s.update("items", it["id"], {"status": "on_hold_shelf", "at_branch": branch})
     p = patrons.patron(s, found["patron_id"])
-    notices.queue(s, p, branch, "hold_ready", f"hold_ready:{found['id']}:{it['id']}",
+    notices.queue(s, p, branch, "hold_ready", notices.fresh_key(s, f"hold_ready:{found['id']}"),
                   title=it["title"], barcode=it["barcode"], pickup_by=pickup_by.isoformat())
     return {"route": "hold_shelf", "to": branch, "hold_patron": found["patron_id"],
             "hold": found["id"], "pickup_by": pickup_by.isoformat()}

@@ -6,6 +6,7 @@ hold shelf) → on_loan → returned (to send home) → closed (back home: the i
 
 from central.circulation import catalogue, holds, notices, patrons, return_sets
 from central.circulation.errors import NotFound, Refused
+from central.circulation.stock import IN_STOCK_SQL
 from central.circulation.store import Store
 
 OPEN = ("requested", "in_transit", "at_branch", "on_loan", "returned")
@@ -38,7 +39,7 @@ def request(s: Store, patron_id: int, target: str | int, to_branch: str,
     copies = s.rows(
         "SELECT i.*, t.title FROM items i JOIN titles t ON t.id = i.title_id"
         " WHERE i.title_id = ? AND i.home_branch != ? AND (? IS NULL OR i.home_branch = ?)"
-        " AND i.status NOT IN ('lost', 'withdrawn') ORDER BY i.home_branch, i.id",
+        f" AND i.{IN_STOCK_SQL} ORDER BY i.home_branch, i.id",
         [title_id, to_branch, from_branch, from_branch])
     if not copies:
         raise Refused("no other branch has a copy", code="no_copies_elsewhere")

@@ -23,7 +23,8 @@ from central.circulation.store import Store
 
 PERSONAL = ("first_name", "birth_date", "email", "phone", "address", "language", "note",
             "pin_hash", "library_card", "registered_at", "completed_at", "archived_at",
-            "valid_until", "home_branch")
+            "valid_until", "home_branch", "block_note", "surname_key", "first_name_key",
+            "paper_form_by", "paper_form_at")
 
 
 def _fee_once(s: Store, p: dict, branch: str, kind: str, ref: str) -> None:
@@ -41,8 +42,10 @@ def preregister(s: Store, surname: str, category: str, branch: str, **fields: An
 
 
 def complete(s: Store, patron_id: int, branch: str, staff_id: str,
-             form_signed: bool = True) -> dict:
-    """Finish a pre-registration at the desk: membership starts, the card works at doors."""
+             paper_form: bool = False) -> dict:
+    """Finish a pre-registration at the desk: membership starts, the card works at doors. The
+    form counts as signed once the pad's form is archived, or here when the clerk records a
+    paper form (`paper_form`)."""
     branches.require_role(s, staff_id, branch, *branches.ROLES)
     p = patrons.patron(s, patron_id)
     if p["status"] != "pre":
@@ -51,9 +54,10 @@ def complete(s: Store, patron_id: int, branch: str, staff_id: str,
     with s.atomic():
         s.update("patrons", patron_id, {
             "status": "active", "completed_at": s.now().isoformat(), "home_branch": branch,
-            "form_signed": int(form_signed),
             "valid_until": patrons.add_months(s.today(branch), months).isoformat()})
         _fee_once(s, p, branch, "registration", f"registration:{patron_id}")
+        if paper_form and not p["form_signed"]:
+            patrons.record_paper_form(s, patron_id, audit.Actor(staff_id, branch))
         allowlist.refresh_patron(s.db, patron_id)
         s.count(branch, "new_members")
     return patrons.patron(s, patron_id)
@@ -80,8 +84,12 @@ def renew_membership(s: Store, patron_id: int, branch: str) -> dict:
 
 
 def _keep_reason(s: Store, p: dict) -> str | None:
+    """Why a pre-registration is no unfinished one to delete (None: it is)."""
     if p["completed_at"]:
         return "completed"
+    if p["form_signed"] or s.scalar("SELECT 1 FROM form_archive WHERE patron_id = ?",
+                                    [p["id"]]):
+        return "signed"
     if s.scalar("SELECT 1 FROM loans WHERE patron_id = ?", [p["id"]]):
         return "borrowed"
     if s.scalar("SELECT 1 FROM payments WHERE patron_id = ?", [p["id"]]):
@@ -101,7 +109,8 @@ def _forget(s: Store, patron_id: int) -> None:
 
 def cleanup(s: Store, older_than_days: int | None = None) -> dict:
     """Delete unfinished registrations older than N days (default: the setting), never one
-    who completed registration, borrowed or paid; their unpaid fees and forms go with them.
+    who completed registration, signed a form, borrowed or paid; their unpaid fees and open
+    forms go with them.
     Signed forms whose kind's retention is over are deleted too."""
     days = s.settings.cleanup_after_days if older_than_days is None else older_than_days
     if days < 1:

@@ -17,6 +17,7 @@ from central.circulation import (
 )
 from central.circulation.errors import CirculationError, NotFound, Refused
 from central.circulation.settings import Switch
+from central.circulation.stock import OUT_OF_STOCK
 from central.circulation.store import Store
 
 CHECKED_IN_SINCE = "checked_in_since"   # the route of a return the desk took in after it happened
@@ -60,7 +61,7 @@ def _item_checks(s: Store, p: dict, it: dict, branch: str, overrides: Collection
     if loan:
         code = "already_borrowed" if loan["patron_id"] == p["id"] else "item_on_loan"
         raise Refused("the item is on loan", code=code)
-    if it["status"] in ("lost", "withdrawn"):
+    if it["status"] in OUT_OF_STOCK:
         raise Refused("the item cannot be lent", code="item_unavailable")
     ib = interbranch.open_for_item(s, it["id"])
     if ib and ib["to_branch"] == branch and ib["state"] == "at_branch":
@@ -159,8 +160,8 @@ def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
                                                    "patron": p["id"], "item": it["barcode"]})
         s.update("items", it["id"], {"status": "on_loan"})
         holds.fulfil(s, p["id"], it, branch)
-        if ib:
-            s.update("ib_loans", ib["id"], {"state": "on_loan"})
+        if ib:     # the owning branch expects its copy back when the patron does
+            s.update("ib_loans", ib["id"], {"state": "on_loan", "due": due.isoformat()})
         s.count(branch, "loans", at=when)
         return_sets.refresh_title(s.db, it["title_id"])
     return {"loan": loan_id, "barcode": it["barcode"], "title": it["title"],
@@ -249,19 +250,21 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
     late = {"late": [{"code": "fees_reversed", "loan": loan["id"], "patron": loan["patron_id"],
                       "returned_at": backdating.utc(when), "debts": reversed_}]} \
         if reversed_ else {}
+    due = s.calendar(loan["branch_id"]).fined_from(date.fromisoformat(loan["due"]), today)
     return base | route | late | {
         "fine": fine, "patron": loan["patron_id"], "warnings": warnings,
-        "late_days": max(0, (today - date.fromisoformat(loan["due"])).days)}
+        "late_days": max(0, (today - due).days)}
 
 
 def _fine(s: Store, loan: dict, it: dict, returned: date) -> int:
-    """The late fine of a loan returned on `returned`, by its patron's rule (none for a loan
-    whose patron was anonymised)."""
+    """The late fine of a loan returned on `returned`, by its patron's rule, counted from the
+    first open day on or after its due date in the calendar of that day (none for a loan whose
+    patron was anonymised)."""
     if loan["patron_id"] is None:
         return 0
     p = patrons.patron(s, loan["patron_id"])
-    return fine_for(catalogue.rule(s, p["category"], it["category"]),
-                    date.fromisoformat(loan["due"]), returned)
+    due = s.calendar(loan["branch_id"]).fined_from(date.fromisoformat(loan["due"]), returned)
+    return fine_for(catalogue.rule(s, p["category"], it["category"]), due, returned)
 
 
 def _arrival(s: Store, it: dict, ib: dict | None, branch: str) -> dict:
@@ -273,8 +276,19 @@ def _arrival(s: Store, it: dict, ib: dict | None, branch: str) -> dict:
     return route | {"warnings": ["hold_waiting"] if route["route"] == "hold_shelf" else []}
 
 
-def renewal_refusal(s: Store, loan: dict, p: dict, it: dict, held: bool) -> str | None:
-    """Why a loan cannot be renewed now (None: it can)."""
+def renewed_due(s: Store, loan: dict, rule: dict, days: int | None = None) -> date:
+    """The due date a renewal would give: a new period from today, or `days` later."""
+    cal = s.calendar(loan["branch_id"])
+    if days is not None:
+        return cal.next_open(date.fromisoformat(loan["due"]) + timedelta(days=days))
+    return cal.due_date(s.today(loan["branch_id"]),
+                        rule["ib_loan_days" if loan["ib_loan_id"] else "loan_days"])
+
+
+def renewal_refusal(s: Store, loan: dict, p: dict, it: dict, held: bool,
+                    days: int | None = None) -> str | None:
+    """Why a loan cannot be renewed now (None: it can), the due date included: a renewal that
+    would not move it later is refused, as the account shows it."""
     st = s.settings
     if st.check_blocked and p["blocked"]:
         return "patron_blocked"
@@ -285,6 +299,12 @@ def renewal_refusal(s: Store, loan: dict, p: dict, it: dict, held: bool) -> str 
         return "renewal_limit"
     if held:
         return "hold_waiting"
+    try:
+        due = renewed_due(s, loan, catalogue.rule(s, p["category"], it["category"]), days)
+    except Refused as exc:                          # e.g. the branch has no open day ahead
+        return exc.code
+    if due <= date.fromisoformat(loan["due"]):     # a new period from today: not yet later
+        return "not_extended"
     return None
 
 
@@ -314,19 +334,14 @@ def renew(s: Store, loan_id: int, *, patron_id: int | None = None,
                       code="item_other_branch")
     p = patrons.patron(s, loan["patron_id"])
     held = (it["title_id"], it["home_branch"]) in titles_held(s, [loan])
-    if code := renewal_refusal(s, loan, p, it, held):
-        raise Refused(f"renewal refused: {code}", code=code)
-    rule = catalogue.rule(s, p["category"], it["category"])
-    cal = s.calendar(loan["branch_id"])
-    if days is not None:
-        due = cal.next_open(date.fromisoformat(loan["due"]) + timedelta(days=days))
-    else:
-        period = rule["ib_loan_days" if loan["ib_loan_id"] else "loan_days"]
-        due = cal.due_date(s.today(loan["branch_id"]), period)
-    if due <= date.fromisoformat(loan["due"]):     # a new period from today: not yet later
-        raise Refused(f"renewal refused: already due {loan['due']}", code="not_extended")
+    if code := renewal_refusal(s, loan, p, it, held, days):
+        said = f"already due {loan['due']}" if code == "not_extended" else code
+        raise Refused(f"renewal refused: {said}", code=code)
+    due = renewed_due(s, loan, catalogue.rule(s, p["category"], it["category"]), days)
     with s.atomic():
         s.update("loans", loan_id, {"due": due.isoformat(), "renewals": loan["renewals"] + 1})
+        if loan["ib_loan_id"]:   # the owning branch expects its copy back when the patron does
+            s.update("ib_loans", loan["ib_loan_id"], {"due": due.isoformat()})
         s.count(loan["branch_id"], "renewals")
     return {"loan": loan_id, "ok": True, "due": due.isoformat(), "title": it["title"],
             "barcode": it["barcode"], "refusal": None}

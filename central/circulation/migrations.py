@@ -2,6 +2,8 @@
 
 import sqlite_utils
 
+from central.circulation.folding import fold
+
 PATRON_COLUMNS = [
     ("surname", "TEXT NOT NULL DEFAULT ''"), ("first_name", "TEXT"), ("birth_date", "TEXT"),
     ("legal_person", "INTEGER NOT NULL DEFAULT 0"), ("email", "TEXT"), ("phone", "TEXT"),
@@ -245,6 +247,37 @@ def _forms(db: sqlite_utils.Database) -> None:
                " DEFAULT 18")
 
 
+def _patron_search_keys(db: sqlite_utils.Database) -> None:
+    """Names folded for search (no diacritics, no case), kept by the domain code on every write,
+    so the same query runs on any database."""
+    for column in ("surname", "first_name"):
+        db.execute(f"ALTER TABLE patrons ADD COLUMN {column}_key TEXT")
+    db.conn.executemany("UPDATE patrons SET surname_key = ?, first_name_key = ? WHERE id = ?",
+                        [(fold(s), fold(f), i) for i, s, f in db.execute(
+                            "SELECT id, surname, first_name FROM patrons").fetchall()])
+    db.execute("CREATE INDEX patrons_surname_key ON patrons (surname_key)")
+
+
+def _block_notes(db: sqlite_utils.Database) -> None:
+    """Why a patron is blocked, apart from the patron's own note, so lifting it keeps that."""
+    db.execute("ALTER TABLE patrons ADD COLUMN block_note TEXT")
+
+
+def _paper_forms(db: sqlite_utils.Database) -> None:
+    """A registration form signed on paper: who of the staff recorded it, and when."""
+    db.execute("ALTER TABLE patrons ADD COLUMN paper_form_by TEXT")
+    db.execute("ALTER TABLE patrons ADD COLUMN paper_form_at TEXT")
+
+
+def _item_statuses(db: sqlite_utils.Database) -> None:
+    """When and why an item got its status (lost, missing, damaged, withdrawn), and a loan
+    closed by such a status rather than by a return."""
+    db.execute("ALTER TABLE items ADD COLUMN status_at TEXT")
+    db.execute("ALTER TABLE items ADD COLUMN status_note TEXT")
+    db.execute("ALTER TABLE loans ADD COLUMN closed_as TEXT")
+    db.execute("CREATE INDEX items_status ON items (status, home_branch)")
+
+
 CIRCULATION_MIGRATIONS = [
     ("0003_patrons_cards", _patrons_cards),
     ("0101_branches", _branches),
@@ -261,4 +294,8 @@ CIRCULATION_MIGRATIONS = [
     ("0123_loan_overrides", _loan_overrides),
     ("0130_staff_login", _staff_login),
     ("0150_forms", _forms),
+    ("0180_patron_search_keys", _patron_search_keys),
+    ("0181_block_notes", _block_notes),
+    ("0182_paper_forms", _paper_forms),
+    ("0183_item_statuses", _item_statuses),
 ]

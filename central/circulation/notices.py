@@ -24,6 +24,17 @@ def queue(s: Store, patron: dict, branch: str, kind: str, key: str, channel: str
     return cur.rowcount == 1
 
 
+def fresh_key(s: Store, subject: str) -> str:
+    """A key for a notice about `subject` that may come true again (a hold ready a second
+    time after a lend out of turn): `subject:#n`, one more than its notices so far. An
+    earlier one not yet sent is withdrawn, so the patron gets the newest only."""
+    span = [f"{subject}:", f"{subject};"]          # every key `subject:…`, by the key's index
+    earlier = s.scalar("SELECT count(*) FROM notices WHERE key > ? AND key < ?", span)
+    s.conn.execute("UPDATE notices SET withdrawn = 'superseded' WHERE key > ? AND key < ?"
+                   " AND sent_at IS NULL AND withdrawn IS NULL", span)
+    return f"{subject}:#{earlier + 1}"
+
+
 def has_email(patron: dict) -> bool:
     """Whether the patron has an e-mail address on file."""
     return bool((patron["email"] or "").strip())
@@ -47,8 +58,7 @@ def pending(s: Store, channel: str | None = None, branch: str | None = None,
 # What must still hold when a notice goes out, by the first part of its key: the SQL is true
 # while the notice is, given the next parts of the key.
 STILL_TRUE = {
-    "hold_ready": ("SELECT 1 FROM holds WHERE id = ? AND item_id = ? AND state = 'ready'",
-                   "hold_not_ready"),
+    "hold_ready": ("SELECT 1 FROM holds WHERE id = ? AND state = 'ready'", "hold_not_ready"),
     "ib_ready": ("SELECT 1 FROM ib_loans WHERE id = ? AND state = 'at_branch'", "hold_not_ready"),
     "overdue": ("SELECT 1 FROM loans WHERE id = ? AND returned_at IS NULL", "loan_returned"),
     "due_soon": ("SELECT 1 FROM loans WHERE id = ? AND returned_at IS NULL AND due = ?",

@@ -8,6 +8,7 @@ from typing import Any
 
 from central.circulation import allowlist, audit, branches, catalogue
 from central.circulation.errors import NotFound, Refused
+from central.circulation.folding import fold
 from central.circulation.store import Store
 from edge_common.readers import normalise_uid
 from edge_common.readers.base import InvalidCardData
@@ -60,10 +61,11 @@ def add_patron(s: Store, surname: str, category: str, *, branch: str | None = No
     now = s.now()
     today = s.today(branch) if branch else now.date()
     values = {"surname": surname.strip(), "category": category, "status": status,
+              **search_keys(surname=surname.strip(), **fields),
               "home_branch": branch, "registered_at": now.isoformat(),
               "legal_person": int(bool(cat["legal_person"])), **fields}
-    if status == "active":      # registered at the desk: the form is signed there
-        values |= {"completed_at": now.isoformat(), "form_signed": 1,
+    if status == "active":      # signed is what the archive or a recorded paper form says
+        values |= {"completed_at": now.isoformat(),
                    "valid_until": add_months(today, cat["membership_months"]).isoformat()}
     with s.atomic():
         pid = s.insert("patrons", values)
@@ -92,8 +94,32 @@ def update(s: Store, patron_id: int, **fields: Any) -> None:
         catalogue.patron_category(s, fields["category"])
     _check(fields)
     with s.atomic():
-        s.update("patrons", patron_id, fields)
+        s.update("patrons", patron_id, fields | search_keys(**fields))
         allowlist.refresh_patron(s.db, patron_id)
+
+
+def search_keys(**fields: Any) -> dict[str, str | None]:
+    """The folded search columns for the names among `fields` (kept beside each name, so a
+    search is a plain comparison on any database)."""
+    return {f"{k}_key": fold(fields[k]) for k in ("surname", "first_name") if k in fields}
+
+
+def record_paper_form(s: Store, patron_id: int, actor: audit.Actor) -> dict:
+    """Record that the patron signed the registration form on paper, in front of the named
+    member of staff (who must work at the actor's branch); the form then counts as signed."""
+    branches.require_role(s, actor.staff_id, actor.branch_id or "", *branches.ROLES)
+    before = patron(s, patron_id)
+    if before["status"] not in ("pre", "active"):
+        raise Refused("only a current member signs a registration form", code="not_active")
+    if before["form_signed"]:
+        raise Refused("the registration form is already signed", code="form_already_signed")
+    after = {"form_signed": 1, "paper_form_by": actor.staff_id,
+             "paper_form_at": s.now().isoformat()}
+    with s.atomic():
+        s.update("patrons", patron_id, after)
+        audit.record(s, actor, "patron.paper_form", f"patron:{patron_id}",
+                     {"form_signed": 0}, after)
+    return patron(s, patron_id)
 
 
 def edit(s: Store, patron_id: int, actor: audit.Actor, **fields: Any) -> dict:
@@ -114,23 +140,25 @@ SEARCHABLE = ("surname", "first_name", "birth_date", "email", "phone")
 
 
 def search(s: Store, limit: int = 50, **terms: str) -> list[dict]:
-    """Patrons matching every term: names by their start and e-mail whole, in any case; the
-    birth date exactly; the phone by its last digits, however it was written."""
+    """Patrons matching every term: names by their start, in any case and with or without
+    diacritics; e-mail whole, in any case; the birth date exactly; the phone by its last
+    digits, however it was written."""
     if set(terms) - set(SEARCHABLE):
         raise Refused(f"patrons are searched by {', '.join(SEARCHABLE)}", code="bad_field")
     given = {k: v.strip() for k, v in terms.items() if v and v.strip()}
     if not given or len(given) < len(terms):
         raise Refused("say what to search for in each term given", code="search_empty")
     _check({"birth_date": given.get("birth_date")})
-    s.conn.create_function("fold", 1, _fold, deterministic=True)
+    s.conn.create_function("casefold", 1, _casefold, deterministic=True)
     s.conn.create_function("digits", 1, _digits, deterministic=True)
     where, params = [], []
     for name, value in given.items():
         if name in ("surname", "first_name"):
-            where.append(f"substr(fold({name}), 1, ?) = ?")
-            params += [len(value.casefold()), value.casefold()]
+            key = fold(value) or ""
+            where.append(f"substr({name}_key, 1, ?) = ?")
+            params += [len(key), key]
         elif name == "email":
-            where.append("fold(email) = ?")
+            where.append("casefold(email) = ?")
             params.append(value.casefold())
         elif name == "phone":
             where.append("digits(phone) LIKE '%' || ?")
@@ -144,7 +172,7 @@ def search(s: Store, limit: int = 50, **terms: str) -> list[dict]:
         " LIMIT ?", [*params, limit])
 
 
-def _fold(value: str | None) -> str | None:
+def _casefold(value: str | None) -> str | None:
     return value.casefold() if isinstance(value, str) else None
 
 
@@ -259,14 +287,15 @@ def set_blocked(s: Store, patron_id: int, blocked: bool, note: str | None = None
     before = patron(s, patron_id)
     if actor:
         branches.require_role(s, actor.staff_id, actor.branch_id or "", *branches.ROLES)
-    with s.atomic():
-        s.update("patrons", patron_id, {"blocked": int(blocked), "note": note})
+    with s.atomic():     # the block's own note: the patron's note stays as it is
+        s.update("patrons", patron_id, {"blocked": int(blocked),
+                                        "block_note": note if blocked else None})
         allowlist.refresh_patron(s.db, patron_id)
         if actor:
             audit.record(s, actor, "patron.block" if blocked else "patron.unblock",
                          f"patron:{patron_id}", {"blocked": bool(before["blocked"]),
-                                                 "note": before["note"]},
-                         {"blocked": blocked, "note": note})
+                                                 "note": before["block_note"]},
+                         {"blocked": blocked, "note": note if blocked else None})
 
 
 def _pin_hash(pin: str, salt: bytes) -> str:

@@ -27,7 +27,9 @@ def run(s: Store, branch: str | None = None) -> dict:
     report = {"notices": 0, "fees": 0, "amount": 0}
     with s.atomic():
         for loan in _overdue(s, branch):
-            late = (s.today(loan["branch_id"]) - date.fromisoformat(loan["due"])).days
+            today = s.today(loan["branch_id"])
+            late = (today - s.calendar(loan["branch_id"]).fined_from(
+                date.fromisoformat(loan["due"]), today)).days
             reached = [n for n, lv in enumerate(levels, 1) if late >= lv.after_days]
             if not reached:
                 continue

@@ -15,9 +15,10 @@ import msgspec
 import sqlite_utils
 
 from central import datasets
+from central.circulation.stock import IN_STOCK_SQL
 from edge_common.protocol.returns import HELD_ITEMS, SHELF_ITEMS, HeldItem, ShelfItem
 
-_FREE = "status NOT IN ('lost', 'withdrawn')"
+_FREE = IN_STOCK_SQL
 
 
 def _held_sql(one_title: bool) -> str:

@@ -16,6 +16,7 @@ import click
 
 from central.circulation import (
     allowlist,
+    audit,
     basics,
     branches,
     calendar,
@@ -23,6 +24,7 @@ from central.circulation import (
     patrons,
     return_sets,
 )
+from central.circulation.folding import fold
 from central.circulation.store import Store
 
 BRANCH_NAMES = [
@@ -164,16 +166,17 @@ def _patrons(s: Store, rng: random.Random, count: int, ids: list[str], weights: 
             until = today + timedelta(days=rng.randint(-120, 365))
             registered = datetime.combine(today - timedelta(days=rng.randint(1, 3000)), time(9))
             signed = status == "active" and n % 17 != 16      # 94 % have signed the form
+            surname, first = rng.choice(SURNAMES), rng.choice(FIRST)
             yield (n + 1, cat, int(n % 199 == 198), until.isoformat() if status == "active"
-                   else None, int(cat == "staff"), rng.choice(SURNAMES), rng.choice(FIRST),
+                   else None, int(cat == "staff"), surname, first, fold(surname), fold(first),
                    born.isoformat(), int(cat == "legal"), f"reader{n + 1}@example.org",
                    langs[n], status, registered.isoformat() + "+00:00",
                    registered.isoformat() + "+00:00" if status == "active" else None,
                    homes[n], f"L{n + 1:08d}", int(signed))
     _insert(s, "INSERT INTO patrons (id, category, blocked, valid_until, is_staff, surname,"
-            " first_name, birth_date, legal_person, email, language, status, registered_at,"
-            " completed_at, home_branch, library_card, form_signed) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+            " first_name, surname_key, first_name_key, birth_date, legal_person, email, language,"
+            " status, registered_at, completed_at, home_branch, library_card, form_signed) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
     _insert(s, "INSERT INTO cards VALUES (?, ?, ?, 1)",
             ((f"L{n:08d}", n, "library") for n in range(1, count + 1)))
     _insert(s, "INSERT INTO cards VALUES (?, ?, ?, 1)",
@@ -311,6 +314,7 @@ def tiny(s: Store) -> dict:
         for uid, _, category, blocked, left, staff in DEMO_CARDS:
             pid = patrons.add_patron(s, rng.choice(SURNAMES), category, branch=site,
                                      first_name=rng.choice(FIRST), is_staff=staff)
+            patrons.record_paper_form(s, pid, audit.Actor(DEMO_STAFF[0][0], site))
             until = (s.now().date() + timedelta(days=left)).isoformat()
             s.update("patrons", pid, {"valid_until": until, "blocked": blocked})
             patrons.add_card(s, pid, uid)

@@ -45,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reminders: tuple[ReminderLevel, ...] = (
         ReminderLevel(7, 100), ReminderLevel(21, 200), ReminderLevel(35, 300),
     )
+    # charged to the borrower when staff mark a copy on loan lost or damaged, by item
+    # category ("*": every other category; 0: no charge)
+    replacement_charge: dict[str, Money] = msgspec.field(default_factory=lambda: {"*": 2500})
     cleanup_after_days: Annotated[int, msgspec.Meta(ge=1)] = 90
     offline_max_items: Annotated[int, msgspec.Meta(ge=0)] = 5
     # what door lists say instead of birth dates and amounts: the age thresholds a holder has

@@ -74,7 +74,9 @@ CIRCULATION = frozenset({
     "csv_missing_column", "csv_unknown_column", "csv_not_utf8", "bad_agreement", "bad_hours",
     "bad_days", "bad_value", "already_exists", "patron_ambiguous", "search_empty",
     "alert_unknown", "already_resolved", "not_extended", "form_unsigned", "staff_required",
-    "bad_language",
+    "bad_language", "day_not_closed", "form_already_signed",
+    # copies out of stock (lost, missing, damaged, withdrawn)
+    "bad_status", "already_marked", "item_in_stock",
     # why a queued notice was withdrawn instead of sent
     "hold_not_ready", "loan_returned", "loan_changed", "membership_renewed",
     # an offline return central routed otherwise than the return box did (a staff alert)
