@@ -255,7 +255,8 @@ def test_every_change_of_money_names_who_and_keeps_the_payment_before_and_after(
     accounts.use_credit(s, p, "center", staff_id="clerk")
     accounts.edit_payment(s, kiosk, "cash", method="transfer")
     accounts.delete_payment(s, job, "boss")
-    log = audit.entries(s, subject=f"patron:{p}")[::-1]
+    log = [e for e in audit.entries(s, subject=f"patron:{p}")[::-1]
+           if e["action"].startswith("payment.")]   # not the paper form `patron()` records
     assert [(e["action"], e["staff_id"], e["branch_id"]) for e in log] == [
         ("payment.add", "cash", "center"), ("payment.add", "device:kiosk-1", "center"),
         ("payment.add", "system", "center"), ("payment.credit", "clerk", "center"),
