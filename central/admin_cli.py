@@ -20,6 +20,7 @@ from central.circulation import (
 from central.circulation.cli_common import (
     DB_OPTION,
     TEXT,
+    bounded,
     show,
     staff_action,
     store_at,
@@ -42,8 +43,8 @@ def admin() -> None:
               "(who sets up branches, staff and categories).")
 def init(db_path: str, admin_id: str | None) -> None:
     """Create central's database (an existing one is brought up to date, nothing else)."""
-    existed = Path(db_path).exists()
-    s = Store(store_at(db_path))
+    existed = Path(db_path).exists() and Path(db_path).stat().st_size > 0
+    s = Store(store_at(db_path, init=True))
     try:
         if admin_id is not None and not s.scalar("SELECT 1 FROM staff WHERE id = ?", [admin_id]):
             branches.add_staff(s, admin_id, admin_id, "admin", [])
@@ -256,3 +257,4 @@ for _cmd in (cli_setup.COMMANDS + cli_desk.COMMANDS + cli_admin.COMMANDS + cli_f
     admin.add_command(_cmd)
 for _cmd in provision_cli.DEVICE_COMMANDS:
     device.add_command(_cmd)
+bounded(admin)

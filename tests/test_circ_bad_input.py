@@ -16,9 +16,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from central import service
 from central.circulation import alerts, forms, sample
 from central.circulation.store import Store
 from central.store import open_store
+from edge_common.config import OutboxConfig
+from edge_common.outbox import Outbox
 from libedge_cli.main import cli
 from tests.test_circ_cli import run
 from tests.test_form_archive import archived, set_online
@@ -85,9 +88,12 @@ ROLE_FOR = {("branch add", "id"): NEW, ("staff add", "id"): NEW, ("branch room",
             ("device enrol", "dev"): NEW, ("staff login", "id"): REF, ("branch hours", "id"): REF,
             ("staff password", "id"): REF, ("terms add", "version"): NEW,
             ("events remove", "key"): REF}
+HUGE = [str(2**63), "9223372036854775807", str(10**30)]
+ODD_TEXT = ["x" * 100_000, "a\x00b", "a\u202eb", "a\x07b", "   "]
 BAD = {
-    REF: ["nope-404", ""], REF_INT: ["999999", "-5", "abc"], NUMBER: ["-5", "abc"],
-    DATE: ["2026-13-45", ""], TEXT: ["", "   "],
+    REF: ["nope-404", "", *ODD_TEXT], REF_INT: ["999999", "-5", "abc", "0", *HUGE],
+    NUMBER: ["-5", "abc", *HUGE], DATE: ["2026-13-45", ""], TEXT: ["", *ODD_TEXT],
+    NEW: ODD_TEXT,
 }
 DUPLICATE = {("branch add", "id"): "center", ("staff add", "id"): "maja",
              ("branch room", "id"): "r1", ("category patron", "code"): "adult",
@@ -174,6 +180,11 @@ def bad_values(name: str, cmd: click.Command):
             yield p.name, value
 
 
+def shown(value: str) -> str:
+    """A value as a short, printable test id."""
+    return ascii(value[:20] + (f"…{len(value)}" if len(value) > 20 else ""))[1:-1] or "empty"
+
+
 CASES = [(name, param, value) for name, cmd in COMMANDS.items()
          for param, value in bad_values(name, cmd)]
 
@@ -257,7 +268,7 @@ def test_each_commands_good_call_succeeds(template, tmp_path, name):
 
 
 @pytest.mark.parametrize(("name", "param", "value"), CASES,
-                         ids=[f"{n}-{p}-{v or 'empty'}" for n, p, v in CASES])
+                         ids=[f"{n}-{p}-{shown(v)}" for n, p, v in CASES])
 def test_bad_input_is_a_code_and_changes_nothing(template, tmp_path, name, param, value):
     """A clear error with a code, a non-zero exit, no traceback, and the store unchanged."""
     result, before, after = invoke(template, tmp_path,
@@ -312,3 +323,30 @@ def test_hours_change_only_the_days_given(template, tmp_path):
     assert result.exit_code == 0, result.output
     hours = {h["weekday"]: (h["opens"], h["closes"]) for h in json.loads(result.output)}
     assert hours == {**{d: ("08:00", "20:00") for d in range(5)}, 5: ("08:00", "13:00")}
+
+
+def test_a_file_that_is_not_central_store_is_refused_and_left_as_it_was(tmp_path):
+    """A device's ledger or an empty file given as --db is db_not_libedge for every command and
+    for the web and the service, and is left byte for byte; `init` makes a store in an empty
+    file, never in another program's database."""
+    ledger = tmp_path / "outbox.db"
+    Outbox(str(ledger), "kiosk-1", OutboxConfig()).close()
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    for path, argv in ((ledger, ["branch", "list"]), (empty, ["branch", "list"]),
+                       (ledger, ["init"])):
+        before = path.read_bytes()
+        out = CliRunner().invoke(cli, ["admin", *argv, "--db", str(path)])
+        assert out.exit_code != 0 and "[db_not_libedge]" in out.output, out.output
+        assert isinstance(out.exception, SystemExit)
+        assert path.read_bytes() == before
+    for program in (["web", "--db", str(ledger)], ["admin", "rejected", "--db", str(empty)]):
+        out = CliRunner().invoke(cli, program)
+        assert "[db_not_libedge]" in out.output and isinstance(out.exception, SystemExit)
+    config = tmp_path / "central.toml"
+    config.write_text(f'[central]\ndb = "{ledger}"\n\n[mqtt]\nport = 1\n')
+    out = CliRunner().invoke(service.main, ["--config", str(config)])
+    assert "[db_not_libedge]" in out.output and isinstance(out.exception, SystemExit)
+    made = CliRunner().invoke(cli, ["admin", "init", "--db", str(empty)])
+    assert made.exit_code == 0 and "created" in made.output, made.output
+    assert CliRunner().invoke(cli, ["admin", "branch", "list", "--db", str(empty)]).exit_code == 0
