@@ -17,11 +17,12 @@ import pytest
 from click.testing import CliRunner
 
 from central import service
-from central.circulation import alerts, forms, sample
+from central.circulation import accounts, alerts, forms, sample
 from central.circulation.store import Store
 from central.store import open_store
 from edge_common.config import OutboxConfig
 from edge_common.outbox import Outbox
+from edge_common.protocol.fields import MAX_AMOUNT
 from libedge_cli.main import cli
 from tests.test_circ_cli import run
 from tests.test_form_archive import archived, set_online
@@ -104,15 +105,24 @@ MALFORMED = {  # values a parameter's own syntax refuses
     ("patron add", "city_card"): ["zz"], ("patron card", "card"): ["zz"],
     ("card block", "uid"): ["zz"], ("branch hours", "hours"): ["0=25:00-99:00", "9=08:00-10:00",
                                                               "x", "0=20:00-08:00"],
-    ("category rule", "fields"): ["loan_days=-5", "nope=1", "loan_days=x"],
-    ("settings", "values"): ["debt_limit=-5", "nope=1", "debt_limit"],
-    ("branch add", "tz"): ["Mars/Olympus"], ("command", "name"): ["explode"],
+    ("command", "name"): ["explode"],
     ("command", "args"): ["door", "nope=1"], ("category install-basics", "years"): ["x",
                                                                                    "2027-2026"],
     ("renew", "days"): ["0"], ("money pay", "amount"): ["0"], ("money charge", "amount"): ["0"],
     ("money edit", "amount"): ["0"], ("member cleanup", "days"): ["0"],
     ("category patron", "months"): ["0"], ("staff password", "password"): ["too short"],
     ("events add", "starts"): ["x", "2026-12-03T17:00"], ("terms add", "texts"): ["en", "xx={csv}"],
+    # values at the edges of their range (issue 23 §7)
+    ("branch add", "tz"): ["Mars/Olympus", "x" * 300], ("form export", "to"): ["/etc/passwd/x"],
+    **{(name, "email"): ["nobody", "a@b", "a b@example.org"] for name in (
+        "patron add", "patron edit", "member preregister", "branch add")},
+    **{(name, "language"): ["xx", "english"] for name in ("patron add", "patron edit")},
+    ("category rule", "fields"): ["loan_days=-5", "nope=1", "loan_days=x", "loan_days=0",
+                                  f"fine_per_day={2**63 - 1}", "max_items=99999999"],
+    ("settings", "values"): ["debt_limit=-5", "nope=1", "debt_limit", 'currency="EURO"',
+                             'mail_from="nobody"', f"debt_limit={2**63 - 1}",
+                             'smtp_username="a\u202eb"'],
+    ("branch closed", "year"): ["99999", "0"],
 }
 # Numbers where a negative value is a real choice, not bad input.
 SIGNED: set[tuple[str, str]] = set()
@@ -277,6 +287,59 @@ def test_bad_input_is_a_code_and_changes_nothing(template, tmp_path, name, param
     assert isinstance(result.exception, SystemExit), result.exception
     assert re.search(r"\[[a-z_]+\]", result.output), result.output
     assert after == before
+
+
+MAX = str(MAX_AMOUNT)
+EDGES = [  # (argv, the code it must get): one example of each class of value past its edge
+    (["money", "charge", "1", "replacement", str(2**63 - 1), "--branch", "center"],
+     "out_of_range"),
+    (["money", "charge", "1", "replacement", str(2**53), "--branch", "center"], "bad_amount"),
+    (["money", "charge", "1", "replacement", str(MAX_AMOUNT + 1), "--branch", "center"],
+     "bad_amount"),
+    (["money", "pay", "1", str(2**63), "--branch", "center"], "out_of_range"),
+    (["hold", "cancel", str(2**63)], "out_of_range"),
+    (["patron", "add", "Kos", "--branch", "center", "--email", "nobody"], "bad_email"),
+    (["patron", "add", "Kos", "--branch", "center", "--language", "xx"], "bad_language"),
+    (["patron", "add", "Kos", "--branch", "center", "--library-card", "   "], "bad_card"),
+    (["patron", "add", "Kos", "--branch", "center", "--library-card", "MK\x009"],
+     "bad_characters"),
+    (["patron", "add", "Kos\u202eKrad", "--branch", "center"], "bad_characters"),
+    (["branch", "add", "x" * 100_000, "X"], "too_long"),
+    (["item", "show", "x" * 100_000], "too_long"),
+    (["category", "rule", "adult", "book", "loan_days=0"], "bad_rule"),
+    (["branch", "closed", "99999"], "bad_year"),
+    (["branch", "add", "far", "Far", "--tz", "x" * 300], "too_long"),
+    (["settings", 'currency="EURO"', "--staff", "boss"], "bad_setting"),
+    (["settings", 'mail_from="nobody"', "--staff", "boss"], "bad_setting"),
+    (["form", "export", "--form", "1", "--to", "/etc/passwd/x"], "write_failed"),
+]
+
+
+@pytest.mark.parametrize(("argv", "code"), EDGES, ids=[shown(" ".join(a)) for a, _ in EDGES])
+def test_a_value_past_its_edge_gets_its_own_code_and_changes_nothing(template, tmp_path, argv,
+                                                                     code):
+    """Huge and negative numbers, text too long, with NUL or direction overrides or only spaces,
+    an address that is none, a language the library does not speak, a loan of no days, a year
+    nobody plans: each refused with the code that says why, the store unchanged."""
+    cmd = COMMANDS.get(" ".join(argv[:2])) or COMMANDS[argv[0]]
+    staff = ["--staff", "boss"] if "--staff" not in argv and any(
+        p.name == "staff_id" for p in cmd.params) else []
+    result, before, after = invoke(template, tmp_path, [*argv, *staff])
+    assert f"[{code}]" in result.output, result.output
+    assert isinstance(result.exception, SystemExit) and result.exit_code != 0
+    assert after == before
+
+
+def test_amounts_up_to_the_most_sum_and_a_later_charge_still_works(template, tmp_path):
+    """The largest amount is taken, again and again, and the account still sums; a charge past
+    it (2^63 - 1 made every later charge fail with integer overflow) leaves the next one free."""
+    db = tmp_path / "central.db"
+    invoke(template, tmp_path, ["branch", "list"])
+    for amount in (MAX, MAX, str(2**63 - 1), "100"):
+        run(db, "money", "charge", "1", "replacement", amount, "--branch", "center",
+            ok=amount != str(2**63 - 1))
+    owed = Store(open_store(str(db))).scalar(f"SELECT {accounts.owed_sql('1')}")
+    assert owed == 2 * MAX_AMOUNT + 100 + 500 - 200
 
 
 def test_a_store_must_exist_except_for_init(tmp_path):

@@ -13,35 +13,41 @@ MAX_TEXT = 500          # a name, a title, a note: longer than any real one
 MAX_KEY = 64            # an id, a code, a barcode, a card number (the wire's Identifier)
 MAX_PATH = 4096
 YEARS = range(1900, 2201)   # a calendar year anyone plans for
-# What no typed text holds: control characters (NUL among them), lone surrogates, and the
-# characters that reorder or hide what staff and patrons read (bidirectional embeddings,
-# overrides, isolates and marks).
-CONTROL = "\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-PLAIN = f"^[^{CONTROL}]*$"      # a msgspec pattern for text without them
+# What no typed text holds: control characters (NUL among them) but line breaks and tabs,
+# lone surrogates, and the characters that reorder or hide what staff and patrons read
+# (bidirectional embeddings, overrides, isolates and marks). One line holds no breaks either.
+CONTROL = ("\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f"
+           "\u202a-\u202e\u2066-\u2069")
+BREAKS = "\t\n\r"
+PLAIN = f"^[^{CONTROL}{BREAKS}]*$"      # a msgspec pattern for one line without them
 EMAIL = r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$"
 CURRENCY = r"^[A-Z]{3}$"
 _control = re.compile(f"[{CONTROL}]")
+_breaks = re.compile(f"[{BREAKS}]")
 
 
-def text_fault(value: str, longest: int = MAX_TEXT) -> str | None:
-    """Why `value` is no acceptable text (`too_long`, `bad_characters`, `blank`), or None."""
+def text_fault(value: str, longest: int = MAX_TEXT, *, lines: bool = True) -> str | None:
+    """Why `value` is no acceptable text (`too_long`, `bad_characters`, `blank`), or None;
+    `lines`: it may hold line breaks and tabs."""
     if len(value) > longest:
         return "too_long"
-    if _control.search(value):
+    if _control.search(value) or (not lines and _breaks.search(value)):
         return "bad_characters"
     if value and not value.strip():
         return "blank"
     return None
 
 
-def check_text(name: str, value: str, longest: int = MAX_TEXT) -> str:
-    """`value` when it is acceptable text, else Refused with the fault's code."""
-    fault = text_fault(value, longest)
+def check_text(name: str, value: str, longest: int = MAX_TEXT, *, blank: bool = False,
+               lines: bool = True) -> str:
+    """`value` when it is acceptable text (`blank`: spaces only too; `lines`: line breaks
+    too), else Refused with the fault's code."""
+    fault = text_fault(value, longest, lines=lines)
     if fault == "too_long":
         raise Refused(f"{name} is longer than {longest} characters", code=fault)
     if fault == "bad_characters":
         raise Refused(f"{name} holds a control or direction character", code=fault)
-    if fault == "blank":
+    if fault == "blank" and not blank:
         raise Refused(f"{name} is only spaces", code=fault)
     return value
 
@@ -55,15 +61,16 @@ def check_int(name: str, value: int, lowest: int = -MAX_INT, highest: int = MAX_
 
 def check_amount(amount: object) -> int:
     """A money amount: a whole number of minor units from 1 to MAX_AMOUNT, or bad_amount."""
-    if type(amount) is not int or not 0 < amount <= MAX_AMOUNT:
-        raise Refused(f"an amount is a whole number of minor units from 1 to {MAX_AMOUNT}",
-                      code="bad_amount")
+    if type(amount) is not int or amount <= 0:
+        raise Refused("an amount is a positive whole number of minor units", code="bad_amount")
+    if amount > MAX_AMOUNT:
+        raise Refused(f"an amount is at most {MAX_AMOUNT} minor units", code="bad_amount")
     return amount
 
 
 def check_email(name: str, value: str) -> str:
     """`value` when it looks like an e-mail address, else Refused('bad_email')."""
-    check_text(name, value, 254)
+    check_text(name, value, 254, lines=False)
     if not re.match(EMAIL, value):
         raise Refused(f"{name} is not an e-mail address", code="bad_email")
     return value

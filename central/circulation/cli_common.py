@@ -210,7 +210,8 @@ LONGEST = {**dict.fromkeys(("id", "code", "barcode", "library_card", "city_card"
 def bounded(group: click.Group) -> None:
     """Hold every command under `group` to the bounds of staff input before it runs: each
     text (an argument, an option, each of many) to its length and without control, NUL or
-    direction characters or only spaces; each whole number to what the store can hold."""
+    direction characters; each whole number to what the store can hold. (Text of spaces
+    only is each command's own matter: a search says search_empty, a new card bad_card.)"""
     for cmd in group.commands.values():
         if isinstance(cmd, click.Group):
             bounded(cmd)
@@ -238,7 +239,8 @@ def _check_one(name: str, value: object) -> None:
     if isinstance(value, PurePath):
         value = str(value)
     if isinstance(value, str):
-        bounds.check_text(shown, value, LONGEST.get(name, bounds.MAX_TEXT))
+        longest = LONGEST.get(name, bounds.MAX_TEXT)
+        bounds.check_text(shown, value, longest, blank=True, lines=longest == bounds.MAX_TEXT)
     elif isinstance(value, int) and not isinstance(value, bool):
         bounds.check_int(shown, value)
 
