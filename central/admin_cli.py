@@ -125,7 +125,7 @@ def rejected_summary(db_path: str) -> None:
 
 @admin.command("rejected")
 @DB_OPTION
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1_000_000),
               help="How many of the newest to show.")
 def rejected_list(db_path: str, limit: int) -> None:
     """Events central refused for good, newest first: code, size, SHA-256 and why."""
@@ -193,7 +193,7 @@ def command(s: Store, dev: str, name: str, args: tuple[str, ...], ttl: float) ->
 
 @admin.command("prune")
 @DB_OPTION
-@click.option("--days", default=90, show_default=True, type=click.IntRange(min=7),
+@click.option("--days", default=90, show_default=True, type=click.IntRange(7, 36500),
               help="Keep the ids of messages received in the last DAYS days.")
 def prune_processed(db_path: str, days: int) -> None:
     """Forget old processed-message ids (run daily, e.g. from a systemd timer)."""

@@ -89,7 +89,7 @@ ROLE_FOR = {("branch add", "id"): NEW, ("staff add", "id"): NEW, ("branch room",
             ("device enrol", "dev"): NEW, ("staff login", "id"): REF, ("branch hours", "id"): REF,
             ("staff password", "id"): REF, ("terms add", "version"): NEW,
             ("events remove", "key"): REF}
-HUGE = [str(2**63), "9223372036854775807", str(10**30)]
+HUGE = [str(2**53), str(2**63), "9223372036854775807", str(10**30)]
 ODD_TEXT = ["x" * 100_000, "a\x00b", "a\u202eb", "a\x07b", "   "]
 BAD = {
     REF: ["nope-404", "", *ODD_TEXT], REF_INT: ["999999", "-5", "abc", "0", *HUGE],
