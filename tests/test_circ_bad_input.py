@@ -331,15 +331,17 @@ def test_a_value_past_its_edge_gets_its_own_code_and_changes_nothing(template, t
 
 
 def test_amounts_up_to_the_most_sum_and_a_later_charge_still_works(template, tmp_path):
-    """The largest amount is taken, again and again, and the account still sums; a charge past
-    it (2^63 - 1 made every later charge fail with integer overflow) leaves the next one free."""
+    """A charge of 2^63 - 1 to a patron who owes nothing was taken, and every later charge to
+    them failed with SQLite's integer overflow: it is refused with a code, and the largest
+    amount is taken again and again while the account still sums."""
     db = tmp_path / "central.db"
     invoke(template, tmp_path, ["branch", "list"])
-    for amount in (MAX, MAX, str(2**63 - 1), "100"):
-        run(db, "money", "charge", "1", "replacement", amount, "--branch", "center",
-            ok=amount != str(2**63 - 1))
-    owed = Store(open_store(str(db))).scalar(f"SELECT {accounts.owed_sql('1')}")
-    assert owed == 2 * MAX_AMOUNT + 100 + 500 - 200
+    charge = ["money", "charge", "2", "replacement"]
+    assert "[out_of_range]" in run(db, *charge, str(2**63 - 1), "--branch", "center", ok=False)
+    for amount in (MAX, MAX, "100"):
+        run(db, *charge, amount, "--branch", "center")
+    owed = Store(open_store(str(db))).scalar(f"SELECT {accounts.owed_sql('2')}")
+    assert owed == 2 * MAX_AMOUNT + 100
 
 
 def test_a_store_must_exist_except_for_init(tmp_path):
