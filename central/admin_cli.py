@@ -21,6 +21,7 @@ from central.circulation import (
 from central.circulation.cli_common import (
     DB_OPTION,
     TEXT,
+    bounded,
     show,
     staff_action,
     store_at,
@@ -43,8 +44,8 @@ def admin() -> None:
               "(who sets up branches, staff and categories).")
 def init(db_path: str, admin_id: str | None) -> None:
     """Create central's database (an existing one is brought up to date, nothing else)."""
-    existed = Path(db_path).exists()
-    s = Store(store_at(db_path))
+    existed = Path(db_path).exists() and Path(db_path).stat().st_size > 0
+    s = Store(store_at(db_path, init=True))
     try:
         if admin_id is not None and not s.scalar("SELECT 1 FROM staff WHERE id = ?", [admin_id]):
             branches.add_staff(s, admin_id, admin_id, "admin", [])
@@ -125,7 +126,7 @@ def rejected_summary(db_path: str) -> None:
 
 @admin.command("rejected")
 @DB_OPTION
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1_000_000),
               help="How many of the newest to show.")
 def rejected_list(db_path: str, limit: int) -> None:
     """Events central refused for good, newest first: code, size, SHA-256 and why."""
@@ -193,7 +194,7 @@ def command(s: Store, dev: str, name: str, args: tuple[str, ...], ttl: float) ->
 
 @admin.command("prune")
 @DB_OPTION
-@click.option("--days", default=90, show_default=True, type=click.IntRange(min=7),
+@click.option("--days", default=90, show_default=True, type=click.IntRange(7, 36500),
               help="Keep the ids of messages received in the last DAYS days.")
 def prune_processed(db_path: str, days: int) -> None:
     """Forget old processed-message ids (run daily, e.g. from a systemd timer)."""
@@ -259,3 +260,4 @@ for _cmd in cli_items.COMMANDS:
     cli_desk.item.add_command(_cmd)
 for _cmd in provision_cli.DEVICE_COMMANDS:
     device.add_command(_cmd)
+bounded(admin)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import click
 import msgspec
 from paho.mqtt.properties import Properties
 
@@ -302,7 +303,10 @@ class CentralService:
 @daemon_command(CentralConfig, "Central")
 def main(cfg: CentralConfig) -> None:
     """Run central's device-facing MQTT service until SIGTERM or Ctrl-C."""
-    service = CentralService(cfg)
+    try:
+        service = CentralService(cfg)
+    except EdgeError as exc:        # its store is not central's
+        raise click.ClickException(f"[{exc.code}] {exc}") from None
 
     def start() -> None:
         service.start()

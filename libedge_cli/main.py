@@ -105,12 +105,12 @@ def web(db_path: str, listen: str, workers: int) -> None:
 
     import uvicorn
 
-    from central.store import open_store
+    from central.circulation.cli_common import store_at
 
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter(f"{listen!r} is not HOST:PORT", param_hint="--listen")
-    open_store(db_path).conn.close()           # migrated once, before any worker starts
+    store_at(db_path).conn.close()             # migrated once, before any worker starts
     os.environ["LIBEDGE_DB"] = db_path
     uvicorn.run("central.web.app:from_environment", factory=True, workers=workers, host=host,
                 port=int(port), proxy_headers=True, log_level="warning")

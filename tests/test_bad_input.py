@@ -36,6 +36,16 @@ GARBAGE = [b"", b"\x00\xff\xfe", b"{not json", b"[]", b'{"v": 1}', b"x" * (2 << 
                        "body": {}}).encode()]
 
 
+GOOD_BODY = {"door": "d", "card": "c" * 64, "result": "granted"}
+# A body with one field of each class of value past its edge: another type, NUL, control and
+# right-to-left override characters, spaces only, 100 KB, huge and negative numbers.
+WRONG_BODIES = [GOOD_BODY | {"result": 5}, GOOD_BODY | {"card": "raw-uid"},
+                GOOD_BODY | {"door": "a\x00b"}, GOOD_BODY | {"door": "a\x07b"},
+                GOOD_BODY | {"room": "\u202eevil"}, GOOD_BODY | {"door": "   "},
+                GOOD_BODY | {"result": "x" * 100_000}, GOOD_BODY | {"door": 2**63},
+                GOOD_BODY | {"room": -(10**30)}, GOOD_BODY | {"direction": 0}]
+
+
 def raw_client(net, user, subs=(), password=None, service=False):
     """A plain MQTT client with a broker account (a service account's if `service`), for
     sending what devices must not."""
@@ -61,7 +71,7 @@ def stop(*links):
 
 def valid(dev, type="access.decision", body=None):
     """A valid envelope from `dev` (an access decision unless told)."""
-    body = body if body is not None else {"door": "d", "card": "c" * 64, "result": "granted"}
+    body = body if body is not None else GOOD_BODY
     return envelope.encode(envelope.make(type, dev, body))
 
 
@@ -84,14 +94,14 @@ def test_garbage_from_a_device_gets_codes_and_changes_nothing(net):
         codes = [envelope.decode(evil.inbox.get(timeout=30).payload).body["error"]["code"]
                  for _ in GARBAGE]
         assert set(codes) == {"json_invalid", "envelope_invalid", "nesting_too_deep"}
-        wrong = valid("lock-2", body={"door": "d", "card": "raw-uid", "result": 5})
-        evil.publish(topics.device("lock-2", "evt"), wrong)
+        for body in WRONG_BODIES:
+            evil.publish(topics.device("lock-2", "evt"), valid("lock-2", body=body))
         evil.publish(topics.device("lock-2", "evt"), valid("lock-2"))
         acks = []
         while not any(a.get("ids") for a in acks):
             acks.append(envelope.decode(evil.inbox.get(timeout=30).payload).body)
         rejected = [r["code"] for a in acks for r in a.get("rejected", [])]
-        assert "bad_body" in rejected
+        assert rejected == ["bad_body"] * len(WRONG_BODIES)
         assert net.db.execute("SELECT count(*) FROM access_log").fetchone()[0] == 1
         seen = service.stats["invalid"]
         evil.publish(topics.device("lock-2", "status"),

@@ -16,9 +16,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from central.circulation import alerts, forms, sample
+from central import service
+from central.circulation import accounts, alerts, forms, sample
 from central.circulation.store import Store
 from central.store import open_store
+from edge_common.config import OutboxConfig
+from edge_common.outbox import Outbox
+from edge_common.protocol.fields import MAX_AMOUNT
 from libedge_cli.main import cli
 from tests.test_circ_cli import run
 from tests.test_form_archive import archived, set_online
@@ -89,9 +93,12 @@ ROLE_FOR = {("branch add", "id"): NEW, ("staff add", "id"): NEW, ("branch room",
             ("staff password", "id"): REF, ("terms add", "version"): NEW,
             ("events remove", "key"): REF, ("branch closed add", "dates"): DATE,
             ("branch closed remove", "dates"): DATE}
+HUGE = [str(2**53), str(2**63), "9223372036854775807", str(10**30)]
+ODD_TEXT = ["x" * 100_000, "a\x00b", "a\u202eb", "a\x07b", "   "]
 BAD = {
-    REF: ["nope-404", ""], REF_INT: ["999999", "-5", "abc"], NUMBER: ["-5", "abc"],
-    DATE: ["2026-13-45", ""], TEXT: ["", "   "],
+    REF: ["nope-404", "", *ODD_TEXT], REF_INT: ["999999", "-5", "abc", "0", *HUGE],
+    NUMBER: ["-5", "abc", *HUGE], DATE: ["2026-13-45", ""], TEXT: ["", *ODD_TEXT],
+    NEW: ODD_TEXT,
 }
 DUPLICATE = {("branch add", "id"): "center", ("staff add", "id"): "maja",
              ("branch room", "id"): "r1", ("category patron", "code"): "adult",
@@ -102,15 +109,24 @@ MALFORMED = {  # values a parameter's own syntax refuses
     ("patron add", "city_card"): ["zz"], ("patron card", "card"): ["zz"],
     ("card block", "uid"): ["zz"], ("branch hours", "hours"): ["0=25:00-99:00", "9=08:00-10:00",
                                                               "x", "0=20:00-08:00"],
-    ("category rule", "fields"): ["loan_days=-5", "nope=1", "loan_days=x"],
-    ("settings", "values"): ["debt_limit=-5", "nope=1", "debt_limit"],
-    ("branch add", "tz"): ["Mars/Olympus"], ("command", "name"): ["explode"],
+    ("command", "name"): ["explode"],
     ("command", "args"): ["door", "nope=1"], ("category install-basics", "years"): ["x",
                                                                                    "2027-2026"],
     ("renew", "days"): ["0"], ("money pay", "amount"): ["0"], ("money charge", "amount"): ["0"],
     ("money edit", "amount"): ["0"], ("member cleanup", "days"): ["0"],
     ("category patron", "months"): ["0"], ("staff password", "password"): ["too short"],
     ("events add", "starts"): ["x", "2026-12-03T17:00"], ("terms add", "texts"): ["en", "xx={csv}"],
+    # values at the edges of their range (issue 23 §7)
+    ("branch add", "tz"): ["Mars/Olympus", "x" * 300], ("form export", "to"): ["/etc/passwd/x"],
+    **{(name, "email"): ["nobody", "a@b", "a b@example.org"] for name in (
+        "patron add", "patron edit", "member preregister", "branch add")},
+    **{(name, "language"): ["xx", "english"] for name in ("patron add", "patron edit")},
+    ("category rule", "fields"): ["loan_days=-5", "nope=1", "loan_days=x", "loan_days=0",
+                                  f"fine_per_day={2**63 - 1}", "max_items=99999999"],
+    ("settings", "values"): ["debt_limit=-5", "nope=1", "debt_limit", 'currency="EURO"',
+                             'mail_from="nobody"', f"debt_limit={2**63 - 1}",
+                             'smtp_username="a\u202eb"'],
+    ("branch closed", "year"): ["99999", "0"],
 }
 # Numbers where a negative value is a real choice, not bad input.
 SIGNED: set[tuple[str, str]] = set()
@@ -176,6 +192,11 @@ def bad_values(name: str, cmd: click.Command):
             values.remove("-5")
         for value in dict.fromkeys(values):
             yield p.name, value
+
+
+def shown(value: str) -> str:
+    """A value as a short, printable test id."""
+    return ascii(value[:20] + (f"…{len(value)}" if len(value) > 20 else ""))[1:-1] or "empty"
 
 
 CASES = [(name, param, value) for name, cmd in COMMANDS.items()
@@ -263,7 +284,7 @@ def test_each_commands_good_call_succeeds(template, tmp_path, name):
 
 
 @pytest.mark.parametrize(("name", "param", "value"), CASES,
-                         ids=[f"{n}-{p}-{v or 'empty'}" for n, p, v in CASES])
+                         ids=[f"{n}-{p}-{shown(v)}" for n, p, v in CASES])
 def test_bad_input_is_a_code_and_changes_nothing(template, tmp_path, name, param, value):
     """A clear error with a code, a non-zero exit, no traceback, and the store unchanged."""
     result, before, after = invoke(template, tmp_path,
@@ -272,6 +293,61 @@ def test_bad_input_is_a_code_and_changes_nothing(template, tmp_path, name, param
     assert isinstance(result.exception, SystemExit), result.exception
     assert re.search(r"\[[a-z_]+\]", result.output), result.output
     assert after == before
+
+
+MAX = str(MAX_AMOUNT)
+EDGES = [  # (argv, the code it must get): one example of each class of value past its edge
+    (["money", "charge", "1", "replacement", str(2**63 - 1), "--branch", "center"],
+     "out_of_range"),
+    (["money", "charge", "1", "replacement", str(2**53), "--branch", "center"], "bad_amount"),
+    (["money", "charge", "1", "replacement", str(MAX_AMOUNT + 1), "--branch", "center"],
+     "bad_amount"),
+    (["money", "pay", "1", str(2**63), "--branch", "center"], "out_of_range"),
+    (["hold", "cancel", str(2**63)], "out_of_range"),
+    (["patron", "add", "Kos", "--branch", "center", "--email", "nobody"], "bad_email"),
+    (["patron", "add", "Kos", "--branch", "center", "--language", "xx"], "bad_language"),
+    (["patron", "add", "Kos", "--branch", "center", "--library-card", "   "], "bad_card"),
+    (["patron", "add", "Kos", "--branch", "center", "--library-card", "MK\x009"],
+     "bad_characters"),
+    (["patron", "add", "Kos\u202eKrad", "--branch", "center"], "bad_characters"),
+    (["branch", "add", "x" * 100_000, "X"], "too_long"),
+    (["item", "show", "x" * 100_000], "too_long"),
+    (["category", "rule", "adult", "book", "loan_days=0"], "bad_rule"),
+    (["branch", "closed", "99999"], "bad_year"),
+    (["branch", "add", "far", "Far", "--tz", "x" * 300], "too_long"),
+    (["settings", 'currency="EURO"', "--staff", "boss"], "bad_setting"),
+    (["settings", 'mail_from="nobody"', "--staff", "boss"], "bad_setting"),
+    (["form", "export", "--form", "1", "--to", "/etc/passwd/x"], "write_failed"),
+]
+
+
+@pytest.mark.parametrize(("argv", "code"), EDGES, ids=[shown(" ".join(a)) for a, _ in EDGES])
+def test_a_value_past_its_edge_gets_its_own_code_and_changes_nothing(template, tmp_path, argv,
+                                                                     code):
+    """Huge and negative numbers, text too long, with NUL or direction overrides or only spaces,
+    an address that is none, a language the library does not speak, a loan of no days, a year
+    nobody plans: each refused with the code that says why, the store unchanged."""
+    cmd = COMMANDS.get(" ".join(argv[:2])) or COMMANDS[argv[0]]
+    staff = ["--staff", "boss"] if "--staff" not in argv and any(
+        p.name == "staff_id" for p in cmd.params) else []
+    result, before, after = invoke(template, tmp_path, [*argv, *staff])
+    assert f"[{code}]" in result.output, result.output
+    assert isinstance(result.exception, SystemExit) and result.exit_code != 0
+    assert after == before
+
+
+def test_amounts_up_to_the_most_sum_and_a_later_charge_still_works(template, tmp_path):
+    """A charge of 2^63 - 1 to a patron who owes nothing was taken, and every later charge to
+    them failed with SQLite's integer overflow: it is refused with a code, and the largest
+    amount is taken again and again while the account still sums."""
+    db = tmp_path / "central.db"
+    invoke(template, tmp_path, ["branch", "list"])
+    charge = ["money", "charge", "2", "replacement"]
+    assert "[out_of_range]" in run(db, *charge, str(2**63 - 1), "--branch", "center", ok=False)
+    for amount in (MAX, MAX, "100"):
+        run(db, *charge, amount, "--branch", "center")
+    owed = Store(open_store(str(db))).scalar(f"SELECT {accounts.owed_sql('2')}")
+    assert owed == 2 * MAX_AMOUNT + 100
 
 
 def test_a_store_must_exist_except_for_init(tmp_path):
@@ -318,3 +394,30 @@ def test_hours_change_only_the_days_given(template, tmp_path):
     assert result.exit_code == 0, result.output
     hours = {h["weekday"]: (h["opens"], h["closes"]) for h in json.loads(result.output)}
     assert hours == {**{d: ("08:00", "20:00") for d in range(5)}, 5: ("08:00", "13:00")}
+
+
+def test_a_file_that_is_not_central_store_is_refused_and_left_as_it_was(tmp_path):
+    """A device's ledger or an empty file given as --db is db_not_libedge for every command and
+    for the web and the service, and is left byte for byte; `init` makes a store in an empty
+    file, never in another program's database."""
+    ledger = tmp_path / "outbox.db"
+    Outbox(str(ledger), "kiosk-1", OutboxConfig()).close()
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    for path, argv in ((ledger, ["branch", "list"]), (empty, ["branch", "list"]),
+                       (ledger, ["init"])):
+        before = path.read_bytes()
+        out = CliRunner().invoke(cli, ["admin", *argv, "--db", str(path)])
+        assert out.exit_code != 0 and "[db_not_libedge]" in out.output, out.output
+        assert isinstance(out.exception, SystemExit)
+        assert path.read_bytes() == before
+    for program in (["web", "--db", str(ledger)], ["admin", "rejected", "--db", str(empty)]):
+        out = CliRunner().invoke(cli, program)
+        assert "[db_not_libedge]" in out.output and isinstance(out.exception, SystemExit)
+    config = tmp_path / "central.toml"
+    config.write_text(f'[central]\ndb = "{ledger}"\n\n[mqtt]\nport = 1\n')
+    out = CliRunner().invoke(service.main, ["--config", str(config)])
+    assert "[db_not_libedge]" in out.output and isinstance(out.exception, SystemExit)
+    made = CliRunner().invoke(cli, ["admin", "init", "--db", str(empty)])
+    assert made.exit_code == 0 and "created" in made.output, made.output
+    assert CliRunner().invoke(cli, ["admin", "branch", "list", "--db", str(empty)]).exit_code == 0

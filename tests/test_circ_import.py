@@ -72,3 +72,21 @@ def test_broken_files_are_refused_whole(s, data, code):
 def test_extra_values_reject_the_row(s):
     report = imports.import_patrons(s, "surname,category\nNovak,adult,surplus\nKos,adult\n")
     assert report.imported == 1 and report.rejected[0]["code"] == "csv_extra_fields"
+
+
+def test_cells_past_their_edge_reject_their_row_with_a_code(s):
+    """A cell is typed by staff like an option: too long, with NUL, control or right-to-left
+    override characters, an e-mail that is no address or a language the library does not
+    speak rejects its row with the code that says why; the good row is imported."""
+    data = ("surname,first_name,category,email,language,branch\n"
+            f"{'x' * 100_000},,adult,,,center\n"
+            "Kos\u202eKrad,,adult,,,center\n"
+            "Kos,A\x00na,adult,,,center\n"
+            "Kos,Ana,adult,nobody,,center\n"
+            "Kos,Ana,adult,,klingon,center\n"
+            "Kos,Ana,adult,ana@example.org,sl,center\n")
+    report = imports.import_patrons(s, data)
+    assert [(r["line"], r["code"]) for r in report.rejected] == [
+        (2, "too_long"), (3, "bad_characters"), (4, "bad_characters"), (5, "bad_email"),
+        (6, "bad_language")]
+    assert report.imported == 1

@@ -144,14 +144,16 @@ class Gen:
     # --- bad --------------------------------------------------------------------------
 
     def bad(self) -> Any:
-        """An awkward value: past a bound, huge, deeply nested, or of another type."""
+        """An awkward value: past a bound, huge, negative, zero, over-long, NUL, control or
+        direction-override characters, spaces only, deeply nested, or of another type."""
         rng = self.rng
         return rng.choice([
             lambda: None, lambda: True, lambda: -1, lambda: 0, lambda: 2**53,
             lambda: 2**53 + 1, lambda: 2**63 - 1, lambda: 2**63, lambda: 2**64,
             lambda: -(2**63) - 1, lambda: 10**30, lambda: 1.5, lambda: -0.0, lambda: 1e308,
-            lambda: "", lambda: "x" * rng.choice([1, 64, 65, 129, 2001, 50_000]),
+            lambda: "", lambda: "x" * rng.choice([1, 64, 65, 129, 2001, 50_000, 100_000]),
             lambda: "\u0000\u202e\ufeff", lambda: "9999-12-31", lambda: "0001-01-01",
+            lambda: "   ", lambda: "a\x07b", lambda: "\u202eevil", lambda: "a\x00",
             lambda: [], lambda: {}, lambda: DEEP, lambda: [self.bad()],
             lambda: {"x" * rng.choice([1, 5000]): 1}, lambda: self.json(),
         ])()

@@ -10,7 +10,7 @@ import json
 from datetime import date
 from typing import Any
 
-from central.circulation import allowlist, audit, branches, patrons
+from central.circulation import allowlist, audit, bounds, branches, patrons
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
@@ -35,8 +35,7 @@ def add_debt(s: Store, patron_id: int, branch: str, kind: str, amount: int,
     """Charge a patron (amount in minor units) at a branch."""
     if kind not in KINDS:
         raise Refused(f"debt kind is one of {', '.join(KINDS)}", code="bad_debt_kind")
-    if type(amount) is not int or amount <= 0:
-        raise Refused("an amount is a positive whole number of minor units", code="bad_amount")
+    bounds.check_amount(amount)
     patrons.patron(s, patron_id)
     s.branch(branch)
     with s.atomic():
@@ -138,8 +137,7 @@ def pay(s: Store, patron_id: int, branch: str, amount: int, *, debt_ids: list[in
         return receipt(s, done["id"])
     if method not in METHODS or method == "credit":
         raise Refused("method is cash, card or transfer", code="bad_method")
-    if type(amount) is not int or amount <= 0:
-        raise Refused("an amount is a positive whole number of minor units", code="bad_amount")
+    bounds.check_amount(amount)
     patrons.patron(s, patron_id)
     if staff_id:
         branches.require_role(s, staff_id, branch, *branches.ROLES)
@@ -217,8 +215,7 @@ def edit_payment(s: Store, payment_id: int, staff_id: str, *, amount: int | None
     if method is not None and (method not in METHODS or method == "credit"):
         raise Refused("method is cash, card or transfer", code="bad_method")
     amount = found["amount"] if amount is None else amount
-    if type(amount) is not int or amount <= 0:
-        raise Refused("an amount is a positive whole number of minor units", code="bad_amount")
+    bounds.check_amount(amount)
     with s.atomic():
         before = _state(s, payment_id)
         chosen = [d["debt"] for d in receipt(s, payment_id)["lines"]]

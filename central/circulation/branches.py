@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from central.circulation import closed_days
+from central.circulation import bounds, closed_days
 from central.circulation.calendar import LIBRARY
 from central.circulation.errors import Forbidden, NotFound, Refused
 from central.circulation.store import Store
@@ -19,8 +19,10 @@ def add_branch(s: Store, id: str, name: str, tz: str, **details: Any) -> None:
     """Create a branch (details: address, phone, email, post_office, signatory, ib_max_items)."""
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Refused(f"unknown time zone {tz!r}", code="tz_unknown") from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:   # OSError: a name too long
+        raise Refused(f"unknown time zone {tz[:64]!r}", code="tz_unknown") from exc
+    if details.get("email"):
+        bounds.check_email("email", details["email"])
     with s.atomic():
         s.insert("branches", {"id": id, "name": name, "tz": tz, **details})
         closed_days.publish(s.db, id)
@@ -72,6 +74,7 @@ def set_closed_days(s: Store, year: int, days: dict[date, str], branch: str = LI
     """Set a year's closed days, library-wide (branch "") or as the branch's own calendar."""
     if branch:
         s.branch(branch)
+    bounds.check_year(year)
     if any(d.year != year for d in days):
         raise Refused(f"every day must fall in {year}", code="bad_day")
     with s.atomic():

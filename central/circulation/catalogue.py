@@ -2,18 +2,25 @@
 
 from typing import Any
 
-from central.circulation import audit, branches, return_sets
+from central.circulation import audit, bounds, branches, return_sets
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
-RULE_FIELDS = ("may_borrow", "loan_days", "max_items", "max_renewals", "fine_per_day",
-               "fine_cap", "hold_allowed", "ib_loan_days", "ib_max_items")
 ANY = "*"
+# The least and the most of each rule field: a loan lasts at least a day, fines stay amounts.
+RULE_BOUNDS = {"may_borrow": (0, 1), "loan_days": (1, 3650), "max_items": (0, 10_000),
+               "max_renewals": (0, 1000), "fine_per_day": (0, bounds.MAX_AMOUNT),
+               "fine_cap": (0, bounds.MAX_AMOUNT), "hold_allowed": (0, 1),
+               "ib_loan_days": (1, 3650), "ib_max_items": (0, 10_000)}
+CATEGORY_BOUNDS = {"max_items": (0, 10_000), "membership_months": (1, 1200),
+                   "fee": (0, bounds.MAX_AMOUNT), "legal_person": (0, 1),
+                   "guardian_under": (0, 120)}
 
 
 def add_patron_category(s: Store, code: str, name: str, **fields: Any) -> None:
     """A patron category (fields: max_items, membership_months, fee, legal_person,
     guardian_under)."""
+    _check_numbers(fields, CATEGORY_BOUNDS, "bad_value")
     with s.atomic():
         s.insert("patron_categories", {"code": code, "name": name, **fields})
 
@@ -29,11 +36,7 @@ def set_rule(s: Store, patron_category: str, item_category: str, **fields: Any) 
     """Set one cell of the matrix; "*" on either side is the fallback for that side. A new
     cell starts as the rule that applied to the pair until now, so it differs only in the
     fields given."""
-    unknown = set(fields) - set(RULE_FIELDS)
-    if unknown:
-        raise Refused(f"unknown rule field {sorted(unknown)[0]!r}", code="bad_rule")
-    if any(type(v) is not int or v < 0 for v in fields.values()):
-        raise Refused("rule values are non-negative whole numbers", code="bad_rule")
+    _check_numbers(fields, RULE_BOUNDS, "bad_rule")
     for table, code in (("patron_categories", patron_category),
                         ("item_categories", item_category)):
         if code != "*":
@@ -50,6 +53,16 @@ def set_rule(s: Store, patron_category: str, item_category: str, **fields: Any) 
                            " AND item_category = ?", [*fields.values(), patron_category,
                                                       item_category])
     s.forget()
+
+
+def _check_numbers(fields: dict[str, Any], known: dict[str, tuple[int, int]], code: str) -> None:
+    """Refuse (with `code`) a field not in `known` or a value out of its (least, most)."""
+    for name, value in fields.items():
+        if name not in known:
+            raise Refused(f"unknown field {name!r}", code=code)
+        least, most = known[name]
+        if type(value) is not int or not least <= value <= most:
+            raise Refused(f"{name} is a whole number from {least} to {most}", code=code)
 
 
 def rule(s: Store, patron_category: str, item_category: str) -> dict:
@@ -74,7 +87,7 @@ def _in_force(s: Store, patron_category: str, item_category: str) -> dict[str, A
         found = rule(s, patron_category, item_category)
     except Refused:
         return {}
-    return {f: found[f] for f in RULE_FIELDS}
+    return {f: found[f] for f in RULE_BOUNDS}
 
 
 def _category(s: Store, table: str, code: str) -> dict:

@@ -110,7 +110,7 @@ def member_anonymise(s: Store, before: str | None, patron_id: int | None) -> Non
 @member.command("cleanup")
 @with_store
 @staff_action("member.cleanup", "admin")
-@click.option("--days", type=click.IntRange(min=1),
+@click.option("--days", type=click.IntRange(1, 36500),
               help="Unfinished for more than DAYS (default: setting).")
 def member_cleanup(s: Store, days: int | None) -> None:
     """Delete stale unfinished registrations (never who completed, signed, borrowed or paid)."""
@@ -180,7 +180,7 @@ def notices_cmd() -> None:
 @click.option("--smtp-cafile", type=click.Path(exists=True, dir_okay=False),
               help="CA certificates to trust instead of the system's (a private CA).")
 @click.option("--branch", "branch_id", help="Only this branch's notices (default: all).")
-@click.option("--limit", type=click.IntRange(min=1), help="Send at most this many.")
+@click.option("--limit", type=click.IntRange(1, 1_000_000), help="Send at most this many.")
 def notices_send(s: Store, smtp_host: str | None, smtp_port: int | None,
                  smtp_security: mailer.Security | None, smtp_user: str | None,
                  smtp_password: str, smtp_cafile: str | None, branch_id: str | None,

@@ -6,16 +6,17 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import date
+from pathlib import PurePath
 from typing import Any, TypeVar, overload
 
 import click
 import msgspec
 import sqlite_utils
 
-from central.circulation import audit, branches, owners, patrons, snapshots
-from central.circulation.errors import CirculationError, Forbidden
+from central.circulation import audit, bounds, branches, owners, patrons, snapshots
+from central.circulation.errors import CirculationError, Forbidden, Refused
 from central.circulation.store import Store
-from central.store import open_store
+from central.store import NotAStore, open_store
 from edge_common.errors import EdgeError
 
 R = TypeVar("R")
@@ -33,12 +34,15 @@ DB_OPTION = click.option(
     help="Central's SQLite database (`libedge admin init` makes a new one).")
 
 
-def store_at(path: str) -> sqlite_utils.Database:
-    """Open central's store at `path`, or fail with a code when it is no usable database."""
+def store_at(path: str, *, init: bool = False) -> sqlite_utils.Database:
+    """Open central's store at `path` (`init`: or make one there), or fail with a code when it
+    is no usable database or not central's."""
     try:
-        return open_store(path)
+        return open_store(path, init=init)
     except sqlite3.Error as exc:
         raise click.ClickException(f"[db_unusable] {path}: {exc}") from None
+    except NotAStore as exc:
+        raise click.ClickException(f"[{exc.code}] {exc}") from None
 
 
 AT_BRANCH = click.option(
@@ -249,6 +253,55 @@ def each(items: Iterable[T], act: Callable[[T], object]) -> None:
     refused = sum(1 for r in results if isinstance(r, dict) and "refused" in r)
     if refused:
         raise Refusals(len(results) - refused)
+
+
+# The longest value of a parameter, by name, where it is not bounds.MAX_TEXT: keys and ids are
+# as long as the wire carries them, file names as long as a path.
+LONGEST = {**dict.fromkeys(("id", "code", "barcode", "library_card", "city_card", "card", "uid",
+                            "dev", "key", "version", "branch_id", "branch_ids", "staff_id",
+                            "admin_id", "site", "pad", "accession", "tz", "lang", "language",
+                            "move_to", "from_branch", "patron_category", "item_category",
+                            "category"), bounds.MAX_KEY),
+           **dict.fromkeys(("db_path", "path", "to", "texts", "provision_path", "smtp_cafile"),
+                           bounds.MAX_PATH)}
+
+
+def bounded(group: click.Group) -> None:
+    """Hold every command under `group` to the bounds of staff input before it runs: each
+    text (an argument, an option, each of many) to its length and without control, NUL or
+    direction characters; each whole number to what the store can hold. (Text of spaces
+    only is each command's own matter: a search says search_empty, a new card bad_card.)"""
+    for cmd in group.commands.values():
+        if isinstance(cmd, click.Group):
+            bounded(cmd)
+        elif cmd.callback is not None and not hasattr(cmd.callback, "bounded"):
+            cmd.callback = _checking(cmd.callback)
+
+
+def _checking(fn: Callable[..., R]) -> Callable[..., R]:
+    @functools.wraps(fn)
+    def checked(**kw: Any) -> R:
+        try:
+            for name, value in kw.items():
+                for one in value if isinstance(value, (tuple, list)) else (value,):
+                    _check_one(name, one)
+        except Refused as exc:
+            raise click.ClickException(f"[{exc.code}] {exc}") from None
+        return fn(**kw)
+
+    checked.__dict__["bounded"] = True
+    return checked
+
+
+def _check_one(name: str, value: object) -> None:
+    shown = name.replace("_", "-")
+    if isinstance(value, PurePath):
+        value = str(value)
+    if isinstance(value, str):
+        longest = LONGEST.get(name, bounds.MAX_TEXT)
+        bounds.check_text(shown, value, longest, blank=True, lines=longest == bounds.MAX_TEXT)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        bounds.check_int(shown, value)
 
 
 class Refusals(SystemExit):

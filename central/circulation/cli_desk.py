@@ -204,7 +204,7 @@ def checkin(s: Store, items: tuple[str, ...], branch_id: str) -> None:
 @click.option("--loan", "loan_ids", multiple=True, type=int, help="Only these loans.")
 @click.option("--branch", "branch_ids", multiple=True,
               help="Only loans of these branches (default: every branch you work at).")
-@click.option("--days", type=click.IntRange(min=1),
+@click.option("--days", type=click.IntRange(1, 3650),
               help="Move due dates N days later instead of a new loan period.")
 def renew(s: Store, patron_id: int, staff_id: str, loan_ids: tuple[int, ...],
           branch_ids: tuple[str, ...], days: int | None) -> None:

@@ -90,7 +90,11 @@ def form_show(s: Store, form_id: int) -> None:
               help="Folder to copy the sealed PDF and the strokes into.")
 def form_export(s: Store, form_id: int, to: Path) -> None:
     """Copy an archived form's sealed PDF and raw strokes out of the archive."""
-    for path in form_archive.export(s, form_id, to):
+    try:
+        copied = form_archive.export(s, form_id, to)
+    except OSError as exc:          # a folder that cannot be made or written
+        raise click.ClickException(f"[write_failed] {to}: {exc.strerror or exc}") from None
+    for path in copied:
         click.echo(str(path))
 
 

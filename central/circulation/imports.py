@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from central.circulation import catalogue, patrons
+from central.circulation import bounds, catalogue, patrons
 from central.circulation.errors import CirculationError, Refused
 from central.circulation.store import Store
 
@@ -84,6 +84,9 @@ def _one_row(s: Store, one: Callable[[Store, dict], None], line: int, row: dict 
                                 "message": "more values than columns"})
         return
     try:
+        for name, value in row.items():     # every cell is typed by staff, like an option
+            if isinstance(value, str):
+                bounds.check_text(name, value)
         with s.atomic():
             one(s, row)
         report.imported += 1

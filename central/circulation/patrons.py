@@ -6,7 +6,7 @@ import os
 from datetime import date
 from typing import Any
 
-from central.circulation import allowlist, audit, branches, catalogue
+from central.circulation import allowlist, audit, bounds, branches, catalogue
 from central.circulation.errors import NotFound, Refused
 from central.circulation.folding import fold
 from central.circulation.store import Store
@@ -47,8 +47,12 @@ def _check(fields: dict) -> None:
         except (TypeError, ValueError) as exc:
             raise Refused("birth_date is YYYY-MM-DD", code="bad_date") from exc
     for name, value in fields.items():
-        if isinstance(value, str) and len(value) > 500:
-            raise Refused(f"{name} is too long", code="too_long")
+        if isinstance(value, str):
+            bounds.check_text(name, value)
+    if fields.get("email"):
+        bounds.check_email("email", fields["email"])
+    if fields.get("language") is not None:
+        bounds.check_language(fields["language"])
 
 
 def add_patron(s: Store, surname: str, category: str, *, branch: str | None = None,
@@ -184,7 +188,7 @@ def _uid(card: str, kind: str) -> str:
     if kind not in CARD_KINDS:
         raise Refused(f"card kind is one of {', '.join(CARD_KINDS)}", code="bad_card_kind")
     if kind == "library":
-        if not card or len(card) > 64 or not card.isprintable():
+        if not card.strip() or len(card) > 64 or not card.isprintable():
             raise Refused("a library card number is 1 to 64 printable characters",
                           code="bad_card")
         return card

@@ -330,9 +330,9 @@ def tiny(s: Store) -> dict:
 @click.option("--seed", default=1, show_default=True)
 def main(db_path: str, scale: float, seed: int) -> None:
     """Fill a new central database with a generated city network."""
-    from central.store import open_store
+    from central.circulation.cli_common import store_at
 
-    s = Store(open_store(db_path))
+    s = Store(store_at(db_path, init=True))
     if s.scalar("SELECT EXISTS (SELECT 1 FROM branches UNION ALL SELECT 1 FROM patrons)"):
         raise click.ClickException(f"[store_not_empty] {db_path} already holds a library; "
                                    "the generator fills only a new database")

@@ -5,24 +5,27 @@ from typing import Annotated, Any, Literal
 import msgspec
 import sqlite_utils
 
+from central.circulation.bounds import CURRENCY, EMAIL, MAX_AMOUNT, PLAIN
 from edge_common.protocol.forms import FormKind
 
 Switch = Literal["off", "warn", "block"]
 Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
-Money = Annotated[int, msgspec.Meta(ge=0)]
+Money = Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT)]
+Count = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
+Plain = Annotated[str, msgspec.Meta(max_length=254, pattern=PLAIN)]
 
 
 class ReminderLevel(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An overdue notice sent `after_days` past the due date, with its fee."""
 
-    after_days: Annotated[int, msgspec.Meta(ge=1)]
+    after_days: Annotated[int, msgspec.Meta(ge=1, le=3650)]
     fee: Money = 0
 
 
 class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Every switchable check of checkout, return, holds, reminders and cleanup; mail sending."""
 
-    currency: str = "EUR"
+    currency: Annotated[str, msgspec.Meta(pattern=CURRENCY)] = "EUR"
     check_may_borrow: bool = True
     check_rules: bool = True
     check_blocked: bool = True
@@ -40,25 +43,27 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # a member whose registration form is not signed: lend anyway, warn the desk, or refuse
     unsigned_form: Switch = "warn"
     pickup_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
-    hold_expiry_days: Annotated[int, msgspec.Meta(ge=1)] = 180
+    hold_expiry_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 180
     due_warning_days: Days = 3
-    reminders: tuple[ReminderLevel, ...] = (
+    reminders: Annotated[tuple[ReminderLevel, ...], msgspec.Meta(max_length=20)] = (
         ReminderLevel(7, 100), ReminderLevel(21, 200), ReminderLevel(35, 300),
     )
     # charged to the borrower when staff mark a copy on loan lost or damaged, by item
     # category ("*": every other category; 0: no charge)
     replacement_charge: dict[str, Money] = msgspec.field(default_factory=lambda: {"*": 2500})
-    cleanup_after_days: Annotated[int, msgspec.Meta(ge=1)] = 90
-    offline_max_items: Annotated[int, msgspec.Meta(ge=0)] = 5
+    cleanup_after_days: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 90
+    offline_max_items: Count = 5
     # what door lists say instead of birth dates and amounts: the age thresholds a holder has
     # reached, and whether they owe more than this (doors choose which of these they enforce)
-    door_ages: tuple[Annotated[int, msgspec.Meta(ge=1, le=120)], ...] = (16, 18)
+    door_ages: Annotated[tuple[Annotated[int, msgspec.Meta(ge=1, le=120)], ...],
+                         msgspec.Meta(max_length=10)] = (16, 18)
     door_debt_limit: Money | None = 1000
-    mail_from: str = ""  # used when the branch has no e-mail address of its own
-    smtp_host: str = ""
+    # used when the branch has no e-mail address of its own
+    mail_from: Annotated[str, msgspec.Meta(max_length=254, pattern=f"{EMAIL}|^$")] = ""
+    smtp_host: Annotated[str, msgspec.Meta(max_length=253, pattern=r"^[A-Za-z0-9.:\[\]-]*$")] = ""
     smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
     smtp_security: Literal["none", "starttls", "ssl"] = "starttls"
-    smtp_username: str = ""  # the password is never stored: LIBEDGE_SMTP_PASSWORD
+    smtp_username: Plain = ""  # the password is never stored: LIBEDGE_SMTP_PASSWORD
     # days a signed form of a kind is kept after it was archived (a kind not named: as long
     # as the member exists; erasure deletes every form at once)
     form_retention_days: dict[FormKind, Annotated[int, msgspec.Meta(ge=1, le=36500)]] = {}

@@ -1,11 +1,11 @@
 """The messages of the backbone itself: acks, responses, device status and central's presence."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 
 from edge_common.envelope import MessageId
-from edge_common.protocol.fields import Code, Count, DatasetName, Name, Version
+from edge_common.protocol.fields import Code, Count, DatasetName, FreeForm, Name, Short, Version
 
 Alarm = Annotated[str, msgspec.Meta(max_length=120)]
 
@@ -34,9 +34,9 @@ class Error(msgspec.Struct, frozen=True):
 class Response(msgspec.Struct, frozen=True, kw_only=True):
     """`response` (central → device, on `res`): the answer to request `re`, or its error."""
 
-    re: str = ""
+    re: Short = ""
     ok: bool
-    result: dict[str, Any] | None = None
+    result: FreeForm | None = None
     error: Error | None = None
 
 
@@ -48,24 +48,25 @@ class DoorStatus(msgspec.Struct, frozen=True, kw_only=True):
     lockdown: bool
     room: Name
     inside: Count
-    result: str
+    result: Annotated[str, msgspec.Meta(max_length=40)]
 
 
 class DeviceStatus(msgspec.Struct, frozen=True, kw_only=True):
     """`status` (retained; the will says offline): what staff see of a device."""
 
     online: bool
-    kind: str = ""
-    version: str = ""
+    kind: Short = ""
+    version: Annotated[str, msgspec.Meta(max_length=100)] = ""
     outbox: Count = 0
     outbox_age: Annotated[float, msgspec.Meta(ge=0)] = 0.0  # seconds the oldest has waited
     dropped: Count = 0
     config_version: Count = 0  # the version of central's config in force
     card_key: Annotated[str, msgspec.Meta(max_length=12)] = ""  # card_keys.key_id, not the key
-    alarms: list[Alarm] = []
-    datasets: dict[DatasetName, Version] = {}
-    doors: dict[Name, DoorStatus] = {}
-    readers: dict[Name, Annotated[str, msgspec.Meta(max_length=40)]] = {}
+    alarms: Annotated[list[Alarm], msgspec.Meta(max_length=100)] = []
+    datasets: Annotated[dict[DatasetName, Version], msgspec.Meta(max_length=100)] = {}
+    doors: Annotated[dict[Name, DoorStatus], msgspec.Meta(max_length=100)] = {}
+    readers: Annotated[dict[Name, Annotated[str, msgspec.Meta(max_length=40)]],
+                       msgspec.Meta(max_length=100)] = {}
 
 
 class CentralPresence(msgspec.Struct, frozen=True):

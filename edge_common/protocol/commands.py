@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 
 from edge_common.envelope import DeviceId
-from edge_common.protocol.fields import Code, Count, Id, Name
+from edge_common.protocol.fields import Code, Count, FreeForm, Id, Name
 from edge_common.protocol.spec import Body, Nothing, event
 
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=60)]
@@ -22,7 +22,7 @@ class Command(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     name: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_.]{0,39}$")]
     expires: Annotated[datetime, msgspec.Meta(tz=True)]
     nonce: Annotated[str, msgspec.Meta(min_length=16, max_length=64)]
-    args: dict[str, Any] = {}
+    args: FreeForm = {}
     mac: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
@@ -83,8 +83,8 @@ class ConfigArgs(Body, kw_only=True):
     """`config`: the device's config as central keeps it (every section but `device` and
     `mqtt`, which stay the device's own), and its version there."""
 
-    version: Annotated[int, msgspec.Meta(ge=1)]
-    config: dict[str, Any]
+    version: Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+    config: FreeForm
 
 
 class CardKeyArgs(Body, kw_only=True):
@@ -124,7 +124,7 @@ class CommandResult(Body):
     nonce: Annotated[str, msgspec.Meta(max_length=64)]
     ok: bool
     code: Annotated[str, msgspec.Meta(max_length=40)] = ""
-    result: dict[str, Any] = {}
+    result: FreeForm = {}
 
 
 COMMAND_RESULT = event("cmd.result", CommandResult, Nothing)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from edge_common.protocol.fields import DatasetName, Text, Version
+from edge_common.protocol.fields import DatasetName, FreeForm, Identifier, Text, Version
 from edge_common.protocol.forms import EVENTS, Event
 from edge_common.protocol.returns import HELD_ITEMS, SHELF_ITEMS, HeldItem, ShelfItem
 from edge_common.protocol.spec import Answer, Body, request
@@ -30,12 +30,12 @@ class AllowEntry(msgspec.Struct, frozen=True, kw_only=True):
     library's door debt limit. The short wire names keep a million rows small.
     """
 
-    category: str = msgspec.field(name="cat")
+    category: Identifier = msgspec.field(name="cat")
     blocked: bool = msgspec.field(name="blk", default=False)
     valid_until: date | None = msgspec.field(name="exp", default=None)
     staff: bool = False
-    ages: tuple[Annotated[int, msgspec.Meta(ge=0, le=150)], ...] = msgspec.field(
-        name="age", default=())
+    ages: Annotated[tuple[Annotated[int, msgspec.Meta(ge=0, le=150)], ...],
+                    msgspec.Meta(max_length=10)] = msgspec.field(name="age", default=())
     over_debt_limit: bool = msgspec.field(name="owe", default=False)
     agreement: bool = msgspec.field(name="agr", default=False)
 
@@ -78,7 +78,7 @@ def check_row(dataset: str, value: object) -> None:
             raise ValueError(f"{dataset} row: {exc}") from exc
 
 
-Change = tuple[Key, dict[str, Any] | None]
+Change = tuple[Key, FreeForm | None]
 
 
 class SyncDelta(Body):

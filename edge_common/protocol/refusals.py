@@ -109,6 +109,9 @@ FORMS = frozenset({
 STAFF_TOOLS = frozenset({
     "bad_usage", "missing_value", "unknown_option", "db_unusable", "store_not_empty", "conflict",
     "bad_setting",
+    # input at the edges of its range, and a --db that is not central's store
+    "out_of_range", "bad_characters", "blank", "bad_email", "bad_currency", "bad_year",
+    "db_not_libedge", "write_failed",
 })
 
 # Enrolment, the CA, the broker's accounts and configuration as data.

@@ -11,7 +11,7 @@ from typing import Literal
 
 import msgspec
 
-from edge_common.protocol.fields import CardHash, Code, Identifier, Money, Name
+from edge_common.protocol.fields import CardHash, Code, Identifier, Money, Name, Text
 from edge_common.protocol.spec import Answer, Body, event
 
 HELD_ITEMS = "held_items"
@@ -30,8 +30,8 @@ class ShelfItem(msgspec.Struct, frozen=True, kw_only=True):
     """A `shelf_items` row, keyed by item barcode: a copy whose home is this branch, with what
     the bin rules route by. A barcode in neither dataset is sorted later by staff."""
 
-    category: str = msgspec.field(name="cat")
-    call_number: str = msgspec.field(name="call", default="")
+    category: Identifier = msgspec.field(name="cat")
+    call_number: Text = msgspec.field(name="call", default="")
 
 
 class CheckinOffline(Body):
