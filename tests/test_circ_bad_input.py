@@ -126,7 +126,7 @@ MALFORMED = {  # values a parameter's own syntax refuses
     ("settings", "values"): ["debt_limit=-5", "nope=1", "debt_limit", 'currency="EURO"',
                              'mail_from="nobody"', f"debt_limit={2**63 - 1}",
                              'smtp_username="a\u202eb"'],
-    ("branch closed", "year"): ["99999", "0"],
+    ("branch closed list", "year"): ["99999", "0"],
 }
 # Numbers where a negative value is a real choice, not bad input.
 SIGNED: set[tuple[str, str]] = set()
@@ -313,7 +313,8 @@ EDGES = [  # (argv, the code it must get): one example of each class of value pa
     (["branch", "add", "x" * 100_000, "X"], "too_long"),
     (["item", "show", "x" * 100_000], "too_long"),
     (["category", "rule", "adult", "book", "loan_days=0"], "bad_rule"),
-    (["branch", "closed", "99999"], "bad_year"),
+    (["branch", "closed", "list", "99999"], "bad_year"),
+    (["branch", "closed", "add", "9999-01-01"], "bad_year"),
     (["branch", "add", "far", "Far", "--tz", "x" * 300], "too_long"),
     (["settings", 'currency="EURO"', "--staff", "boss"], "bad_setting"),
     (["settings", 'mail_from="nobody"', "--staff", "boss"], "bad_setting"),
@@ -327,7 +328,7 @@ def test_a_value_past_its_edge_gets_its_own_code_and_changes_nothing(template, t
     """Huge and negative numbers, text too long, with NUL or direction overrides or only spaces,
     an address that is none, a language the library does not speak, a loan of no days, a year
     nobody plans: each refused with the code that says why, the store unchanged."""
-    cmd = COMMANDS.get(" ".join(argv[:2])) or COMMANDS[argv[0]]
+    cmd = next(COMMANDS[name] for n in (3, 2, 1) if (name := " ".join(argv[:n])) in COMMANDS)
     staff = ["--staff", "boss"] if "--staff" not in argv and any(
         p.name == "staff_id" for p in cmd.params) else []
     result, before, after = invoke(template, tmp_path, [*argv, *staff])

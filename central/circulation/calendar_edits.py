@@ -4,7 +4,7 @@ and the audit log keeps what each changed day was before."""
 from collections.abc import Collection, Mapping
 from datetime import date
 
-from central.circulation import audit, closed_days
+from central.circulation import audit, bounds, closed_days
 from central.circulation.calendar import LIBRARY
 from central.circulation.errors import Refused
 from central.circulation.store import Store
@@ -43,7 +43,7 @@ def _change(s: Store, branch: str, actor: audit.Actor, added: dict[date, str],
             removed: Collection[date]) -> None:
     if not added and not removed:
         raise Refused("name at least one day", code="bad_day")
-    by_year = sorted({d.year for d in (*added, *removed)})
+    by_year = sorted({bounds.check_year(d.year) for d in (*added, *removed)})
     with s.atomic():
         for year in by_year:
             _change_year(s, branch, actor, year, {d: r for d, r in added.items()

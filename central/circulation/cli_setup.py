@@ -9,6 +9,7 @@ from central.circulation import (
     allowlist,
     audit,
     basics,
+    bounds,
     branches,
     calendar_edits,
     catalogue,
@@ -118,11 +119,11 @@ def closed_remove(s: Store, dates: tuple[str, ...], branch_id: str | None,
 
 @closed.command("list")
 @with_store
-@click.argument("year", type=click.IntRange(1900, 2200))
+@click.argument("year", type=int)
 @CALENDAR_BRANCH
 def closed_list(s: Store, year: int, branch_id: str | None) -> None:
     """The closed days of YEAR, with their reasons."""
-    show(calendar_edits.days_of(s, year, branch_id or LIBRARY))
+    show(calendar_edits.days_of(s, bounds.check_year(year), branch_id or LIBRARY))
 
 
 @branch.command("message")

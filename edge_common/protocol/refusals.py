@@ -75,6 +75,9 @@ CIRCULATION = frozenset({
     "bad_days", "bad_value", "already_exists", "patron_ambiguous", "search_empty",
     "alert_unknown", "already_resolved", "not_extended", "form_unsigned", "staff_required",
     "bad_language", "day_not_closed", "form_already_signed",
+    # money per branch: a credit payment is never edited into money; a command on a patron
+    # by staff of several branches names the branch it acts at
+    "credit_payment", "branch_required",
     # copies out of stock (lost, missing, damaged, withdrawn)
     "bad_status", "already_marked", "item_in_stock",
     # why a queued notice was withdrawn instead of sent
