@@ -34,6 +34,7 @@ class Screen(StrEnum):
 
 
 FORM_SCREENS = {Screen.FORM, Screen.CORRECTING, Screen.TERMS, Screen.SIGN}
+GONE = {"form_closed", "form_unknown"}  # central's answer for a form cancelled or erased
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ class Pad:
             form = self.backend.get_form(form_id) if form_id else self.backend.pending_form()
         except EdgeError as exc:
             log.warning("form %s not fetched: %s", form_id or "pending", exc.code)
+            if exc.code in GONE and self.form is not None and self.form.form == form_id:
+                self._drop()
             return
         if form is not None:
             self.show(form)
@@ -216,18 +219,24 @@ class Pad:
         if self.screen in (Screen.ACCOUNT, Screen.THANKS):
             self._idle()
 
+    def _drop(self) -> None:
+        """The desk cancelled the form shown (or the member was archived or erased): nothing of
+        it stays on the screen or in memory."""
+        self.form, self.signatures, self.reported = None, [], set()
+        self._idle()
+
     def _idle(self) -> None:
         self.patron = self.account = None
         self.lang, self.queued, self.notice, self.screen = (
             self.settings.lang, False, None, Screen.IDLE)
 
     def tick(self) -> None:
-        """Timeouts, the desk's fix while the patron waits, and a form waiting after a
-        (re)connection."""
+        """Timeouts, the desk's fix while the patron waits, and after a (re)connection a form
+        waiting or the form shown checked again (cancelled while the pad was away)."""
         now = self.clock()
         online = self.backend.online
-        if online and not self._was_online and self.form is None:
-            self.fetch()
+        if online and not self._was_online:   # a form waiting, or the one shown gone meanwhile
+            self.fetch(self.form.form if self.form else None)
         self._was_online = online
         if self.screen == Screen.ACCOUNT and now - self._touched >= self.settings.account_for:
             self._idle()

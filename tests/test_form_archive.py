@@ -237,6 +237,24 @@ def test_the_forms_follow_the_member_to_the_archive_and_back_and_go_at_erasure(s
     assert record["sha256"] is None and record["path"] is None and record["signed_at"]
 
 
+def test_archiving_or_erasing_the_member_tells_the_pad_showing_their_form(s):
+    """The pad showing an open form is told (a new revision it fetches and finds closed) when
+    the desk cancels it, when the member is archived and when they are erased."""
+    branches.add_staff(s, "sup", "Sup", "supervisor", ["center"])
+    for end in ("cancel", "archive", "erase"):
+        if end == "erase":
+            lifecycle.restore(s, s.pid)
+        form_id = forms.start(s, s.pid, "change", PAD, "desk")["id"]
+        if end == "cancel":
+            forms.cancel(s, form_id, "desk")
+        elif end == "archive":
+            lifecycle.archive(s, s.pid)
+        else:
+            lifecycle.erase(s, s.pid, audit.Actor("sup", "center"))
+        assert told(s, PAD)[-1] == ("form_show", {"form": form_id, "revision": 2}), end
+        assert forms.form(s, form_id)["state"] in ("cancelled", "deleted")
+
+
 def test_retention_deletes_signed_forms_of_a_kind_after_its_days(s):
     consent, _ = archived(s, s.pid, "guardian_consent")
     change, _ = archived(s, s.pid, "change")

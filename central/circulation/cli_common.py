@@ -41,13 +41,15 @@ def store_at(path: str) -> sqlite_utils.Database:
         raise click.ClickException(f"[db_unusable] {path}: {exc}") from None
 
 
-def staff_action(action: str, *roles: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
+def staff_action(action: str, *roles: str,
+                 creates: str | None = None) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """Declare a command a staff action: it needs --staff, a member of staff holding one of
     `roles` (any role when none are named) at the command's --branch, and the audit log
-    records who ran it, where and with what, once it did something (see `with_store`)."""
+    records who ran it, where and with what, once it did something (see `with_store`). A
+    command that `creates` its subject (a `patron`) returns the new id, which the log names."""
 
     def declare(fn: Callable[..., R]) -> Callable[..., R]:
-        fn.__dict__["staff_action"] = (action, roles or branches.ROLES)
+        fn.__dict__["staff_action"] = (action, roles or branches.ROLES, creates)
         return fn if "staff_id" in inspect.signature(fn).parameters else STAFF(fn)
 
     return declare
@@ -56,7 +58,7 @@ def staff_action(action: str, *roles: str) -> Callable[[Callable[..., R]], Calla
 def with_store(fn: Callable[..., R]) -> Callable[..., R]:
     """Add --db, open the store, find the PATRON named, check a staff action's staff, show a
     refusal as `[code] message`."""
-    declared: tuple[str, tuple[str, ...]] | None = fn.__dict__.get("staff_action")
+    declared: tuple[str, tuple[str, ...], str | None] | None = fn.__dict__.get("staff_action")
     takes_staff = "staff_id" in inspect.signature(fn).parameters
 
     @DB_OPTION
@@ -69,6 +71,8 @@ def with_store(fn: Callable[..., R]) -> Callable[..., R]:
             if declared:
                 permit(s, kw, declared[1])
             done = fn(s, **kw) if takes_staff else fn(s, **without(kw, "staff_id"))
+            if declared and declared[2]:
+                kw[f"{declared[2]}_id"] = done
             outcome = "ok"
             return done
         except EdgeError as exc:                   # a refusal of the domain or the backbone
@@ -101,10 +105,16 @@ SUBJECTS = (("patron_id", "patron"), ("items", "item"), ("item", "item"),
 
 
 NOT_LOGGED = ("staff_id", "smtp_password", "password")   # the actor is logged apart; secrets never
+CARDS = ("uid", "card")   # a card's number is personal: the log names its holder instead
 
 
 def record_action(s: Store, action: str, kw: dict[str, Any], outcome: str) -> None:
-    """Log a staff action with its arguments and outcome, in a transaction of its own."""
+    """Log a staff action with its arguments and outcome, in a transaction of its own; an
+    action on a card is logged under the card's holder, so erasing them forgets it too."""
+    if kw.get("patron_id") is None and kw.get("uid") is not None:
+        kw = {**kw, "patron_id": s.scalar("SELECT patron_id FROM cards WHERE uid = ?",
+                                          [patrons.card_uid(kw["uid"], kw.get("kind", "city"))])}
+    kw = without(kw, *CARDS)
     name, value = next(((kind or action.split(".")[0], kw[key]) for key, kind in SUBJECTS
                         if kw.get(key) not in (None, ())), (action.split(".")[0], ""))
     shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else value

@@ -35,7 +35,7 @@ def patron() -> None:
 
 @patron.command("add")
 @with_store
-@staff_action("patron.add")
+@staff_action("patron.add", creates="patron")
 @click.argument("surname")
 @click.option("--category", default="adult", show_default=True)
 @BRANCH
@@ -47,7 +47,7 @@ def patron() -> None:
 @click.option("--library-card", help="Library card number.")
 @click.option("--city-card", help="City card UID (hex) to link.")
 def patron_add(s: Store, surname: str, category: str, branch_id: str, library_card: str | None,
-               city_card: str | None, **fields: str | None) -> None:
+               city_card: str | None, **fields: str | None) -> int:
     """Register a patron (only the surname is required)."""
     with s.atomic():        # a bad or taken card registers nobody
         pid = patrons.add_patron(s, surname, category, branch=branch_id,
@@ -56,6 +56,7 @@ def patron_add(s: Store, surname: str, category: str, branch_id: str, library_ca
         if city_card is not None:
             patrons.add_card(s, pid, city_card, "city")
     click.echo(f"patron {pid} registered")
+    return pid
 
 
 @patron.command("show")

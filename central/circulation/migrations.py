@@ -245,6 +245,13 @@ def _forms(db: sqlite_utils.Database) -> None:
                " DEFAULT 18")
 
 
+def _holds_anonymised(db: sqlite_utils.Database) -> None:
+    """A closed hold may name nobody, as a returned loan may: erasure cuts it from its patron.
+    (The table is rebuilt inside the migration's transaction, its indexes with it.)"""
+    for sql in db.table("holds").transform_sql(not_null={"patron_id": False}):
+        db.execute(sql)
+
+
 CIRCULATION_MIGRATIONS = [
     ("0003_patrons_cards", _patrons_cards),
     ("0101_branches", _branches),
@@ -261,4 +268,5 @@ CIRCULATION_MIGRATIONS = [
     ("0123_loan_overrides", _loan_overrides),
     ("0130_staff_login", _staff_login),
     ("0150_forms", _forms),
+    ("0200_holds_anonymised", _holds_anonymised),
 ]
