@@ -155,6 +155,29 @@ def test_the_archive_refuses_a_bad_hash_missing_signer_and_a_second_submission(s
     assert patrons.patron(s, s.pid)["form_signed"] == 1
 
 
+def test_the_same_signer_twice_or_a_revision_newer_than_centrals_is_refused(s):
+    """Two patron signatures are not a patron's and a guardian's (nor one patron's signing
+    twice); a revision the desk never made is as stale as an old one. Nothing is archived."""
+    adult = forms.start(s, s.pid, "change", PAD, "desk")["id"]
+    form = forms.as_wire(s, forms.form(s, adult))
+    assert form.signers == ["patron"]
+    refused("signature_missing", form_archive.archive, s, signed(form, ["patron", "patron"]),
+            PAD)
+    newer = type(form)(**{**{f: getattr(form, f) for f in form.__struct_fields__},
+                          "revision": form.revision + 1})
+    refused("form_revision_stale", form_archive.archive, s, signed(newer), PAD)
+    forms.cancel(s, adult, "desk")
+    minor = patrons.add_patron(s, "Kos", "child", branch="center", birth_date="2016-01-01")
+    both = forms.as_wire(s, forms.form(s, forms.start(s, minor, "change", PAD, "desk")["id"]))
+    assert sorted(both.signers) == ["guardian", "patron"]
+    for who in (["patron", "patron"], ["guardian", "guardian"], ["patron"],
+                ["patron", "guardian", "guardian"]):
+        refused("signature_missing", form_archive.archive, s, signed(both, who), PAD)
+    assert s.scalar("SELECT count(*) FROM form_archive") == 0
+    with s.atomic():
+        assert form_archive.archive(s, signed(both, ["guardian", "patron"]), PAD) == both.form
+
+
 def test_a_sealed_form_verifies_and_reads_back(s, tmp_path):
     form_id, pdf = archived(s, s.pid)
     assert form_archive.verify(s, form_id) == []
