@@ -27,11 +27,13 @@ def db(tmp_path):
     return db
 
 
-def refused(code: str, fn, *args, **kw) -> None:
-    """`fn(*args, **kw)` raises an EdgeError with `code`."""
+def refused(code: str, fn, *args, said: str | None = None, **kw) -> None:
+    """`fn(*args, **kw)` raises an EdgeError with `code` (and, given `said`, the words
+    shown beside the code)."""
     with pytest.raises((TokenRefused, RotationRefused)) as exc:
         fn(*args, **kw)
     assert exc.value.code == code
+    assert said is None or str(exc.value) == said
 
 
 # --- invitations ------------------------------------------------------------------------
@@ -46,10 +48,23 @@ def test_a_token_redeems_once_as_issued_and_only_until_the_instant_it_expires(db
     assert got == inv
     assert db.execute("SELECT used_at FROM invitations WHERE id = ?", [inv.id]).fetchone() == (
         (T0 + timedelta(hours=1) - TICK).isoformat(),)
-    refused("token_used", invitations.redeem, db, token, now=T0)
+    refused("token_used", invitations.redeem, db, token, now=T0,
+            said=f"token for lock-1 was used at {(T0 + timedelta(hours=1) - TICK).isoformat()}")
     ident, _, secret = token.partition(".")
-    refused("token_invalid", invitations.redeem, db, f"{ident}.{secret[::-1]}", now=T0)
+    assert len(ident) == 12 and len(secret) == 32     # a 48-bit id and a 192-bit secret
+    refused("token_invalid", invitations.redeem, db, f"{ident}.{secret[::-1]}", now=T0,
+            said="no invitation has this token")
     refused("token_invalid", invitations.redeem, db, ident, now=T0)
+    refused("token_expired", invitations.redeem, db, late, now=T0 + timedelta(days=1),
+            said=f"token for lock-2 expired at {(T0 + timedelta(hours=1)).isoformat()}")
+
+
+def test_invitations_on_the_real_clock_expire_a_day_after_they_are_made(db):
+    before = datetime.now(UTC)
+    token, inv = invitations.invite(db, "lock-1", "main", "lockd")
+    assert before + invitations.DEFAULT_TTL <= inv.expires <= datetime.now(UTC) + timedelta(
+        days=1)
+    assert invitations.redeem(db, token) == inv
 
 
 def test_a_new_invitation_voids_the_devices_unused_one_and_keeps_what_was_used(db):
