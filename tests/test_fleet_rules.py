@@ -92,7 +92,11 @@ def test_a_revoked_device_enrolled_again_gets_a_new_command_key(db):
     assert db.execute("SELECT site, kind FROM devices WHERE id = 'lock-1'").fetchone() == (
         "west", "kiosk")
     assert fleet.command_key(db, "lock-1") == bytes.fromhex(old)
+    before = datetime.now(UTC)
     assert fleet.revoke(db, "lock-1") is True
+    enrolled, revoked = (datetime.fromisoformat(v) for v in db.execute(
+        "SELECT enrolled_at, revoked_at FROM devices WHERE id = 'lock-1'").fetchone())
+    assert enrolled <= before <= revoked <= datetime.now(UTC)     # UTC times, in order
     assert fleet.revoke(db, "lock-1") is False and fleet.revoke(db, "nobody") is False
     assert fleet.command_key(db, "lock-1") is None and fleet.command_key(db, "nobody") is None
     new = fleet.enrol(db, "lock-1", "main", "lockd")
