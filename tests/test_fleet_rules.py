@@ -2,6 +2,7 @@
 keys across revocation, and site card-key rotation after a device was revoked."""
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from central.invitations import TokenRefused
 from central.site_keys import RotationRefused
 from central.store import open_store
 from edge_common.cardid import card_hash
+from edge_common.commands import MAX_TTL
 from tests.circ import install
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -156,3 +158,24 @@ def test_a_site_rotates_its_key_right_after_a_device_was_revoked(db):
     assert allowlist.card_of(db, "main", card_hash(bytes.fromhex(key), "04A1B2C3"))
     again, _ = site_keys.rotate(db, "main", now=T0 + timedelta(hours=3))
     assert again != key
+
+
+def test_a_rotation_on_the_real_clock_ends_its_overlap_whatever_the_machines_zone(
+        db, monkeypatch):
+    """The overlap's end is a UTC time, and the key's command lives as long as a command may
+    (a device away meanwhile still gets it), also when the machine's clock is not on UTC."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        fleet.enrol(db, "lock-1", "main", "lockd")
+        site_keys.rotate(db, "main", timedelta(0))
+        until = datetime.fromisoformat(db.execute(
+            "SELECT until FROM site_keys_previous").fetchone()[0])
+        assert until.utcoffset() == timedelta(0)
+        issued, expires = (datetime.fromisoformat(v) for v in db.execute(
+            "SELECT issued_at, expires FROM commands WHERE name = 'card_key'").fetchone())
+        assert expires - issued == MAX_TTL
+        assert site_keys.finish(db) == ["main"]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
