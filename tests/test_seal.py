@@ -4,13 +4,17 @@ appending, and each way a seal can be wrong found with its code."""
 import io
 import os
 import stat
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from asn1crypto import keys as asn1_keys
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -96,3 +100,48 @@ def test_anything_added_after_the_seal_is_modified_after_seal(pdf, key):
                                  field_name="Second", md_algorithm="sha256",
                                  subfilter=fields.SigSeedSubFilter.PADES), signer=signer)
     assert seal.problems(twice.getvalue(), key) == ["modified_after_seal"]
+
+
+def test_the_seal_certificate_is_a_signing_only_end_entity_for_thirty_years(tmp_path,
+                                                                           monkeypatch):
+    """Made in a folder whose parents do not exist yet, on a machine clock that is not on UTC:
+    key usage is signing and non-repudiation only (critical), it is no CA (critical), valid
+    from five minutes before it was made for 30 years; the library's name is `libedge` unless
+    given."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        before = datetime.now(UTC).replace(microsecond=0)
+        made = seal.seal_key(tmp_path / "a" / "b" / "seal")
+        after = datetime.now(UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    cert = x509.load_der_x509_certificate(made.cert.dump())
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage)
+    assert usage.critical and (usage.value.digital_signature, usage.value.content_commitment) == (
+        True, True)
+    assert not any((usage.value.key_encipherment, usage.value.data_encipherment,
+                    usage.value.key_agreement, usage.value.key_cert_sign, usage.value.crl_sign))
+    basic = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert basic.critical and basic.value.ca is False
+    start = cert.not_valid_before_utc
+    assert before - timedelta(minutes=5) <= start <= after - timedelta(minutes=5)
+    assert cert.not_valid_after_utc - start == timedelta(days=365 * 30, minutes=5)
+    assert made.cert.subject.native["organization_name"] == "libedge"
+
+
+def test_a_worker_that_made_the_seal_second_keeps_the_first(tmp_path):
+    folder = tmp_path / "seal"
+    first = seal.seal_key(folder)
+    seal._create(folder, "late")                      # lost the race: its key is dropped
+    assert seal.seal_key(folder) == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seal"]
+
+
+def test_the_seal_says_why_and_is_a_pades_sha256_signature(pdf, key):
+    [found] = PdfFileReader(io.BytesIO(seal.seal(pdf, key, "form 7 archived"))
+                            ).embedded_signatures
+    assert found.sig_object["/Reason"] == "form 7 archived"
+    assert found.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    assert found.md_algorithm == "sha256"
