@@ -149,8 +149,10 @@ def test_a_site_rotates_its_key_right_after_a_device_was_revoked(db):
     assert fleet.site_key(db, "main") == key != old
     listed = {card_hash(bytes.fromhex(k), "04A1B2C3") for k in (old, key)}
     assert all(allowlist.card_of(db, "main", h) == "04A1B2C3" for h in listed)
-    refused("rotation_pending", site_keys.rotate, db, "main", now=T0 + timedelta(days=9))
-    refused("site_unknown", site_keys.rotate, db, "nowhere", now=T0)
+    refused("rotation_pending", site_keys.rotate, db, "main", now=T0 + timedelta(days=9),
+            said="site main is still in an overlap")
+    refused("site_unknown", site_keys.rotate, db, "nowhere", now=T0,
+            said="site nowhere has no card key yet")
     assert site_keys.finish(db, T0 + timedelta(hours=2) - TICK) == []
     assert allowlist.card_of(db, "main", card_hash(bytes.fromhex(old), "04A1B2C3"))
     assert site_keys.finish(db, T0 + timedelta(hours=2)) == ["main"]
