@@ -200,3 +200,28 @@ def prune(db: sqlite_utils.Database, before: datetime) -> int:
     with db.atomic():
         cur = db.conn.execute("DELETE FROM processed WHERE received_at < ?", (before.isoformat(),))
     return cur.rowcount
+
+
+def scrub(db: sqlite_utils.Database, values: Sequence[str]) -> int:
+    """Blank every text equal to one of `values` in the stored answers (an erased patron's
+    name on a hold slip), in the caller's transaction: a request retried later gets its
+    answer, without them. Returns how many answers changed."""
+    wanted = {v for v in values if v}
+    changed = 0
+    for value in wanted:
+        rows = db.conn.execute("SELECT dev, id, response FROM processed"
+                               " WHERE instr(response, ?) > 0", (value.encode(),)).fetchall()
+        for dev, id_, response in rows:
+            db.conn.execute("UPDATE processed SET response = ? WHERE dev = ? AND id = ?",
+                            (_json.encode(_blank(_decode.decode(response), wanted)), dev, id_))
+            changed += 1
+    return changed
+
+
+def _blank(value: Any, wanted: set[str]) -> Any:
+    """`value` with every string in `wanted` made empty, however deep."""
+    if isinstance(value, dict):
+        return {k: _blank(v, wanted) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blank(v, wanted) for v in value]
+    return "" if isinstance(value, str) and value in wanted else value

@@ -35,6 +35,7 @@ class Screen(StrEnum):
 
 
 FORM_SCREENS = {Screen.FORM, Screen.CORRECTING, Screen.TERMS, Screen.SIGN}
+GONE = {"form_closed", "form_unknown"}  # central's answer for a form cancelled or erased
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,11 @@ class Pad:
             form = self.backend.get_form(form_id) if form_id else self.backend.pending_form()
         except EdgeError as exc:
             log.warning("form %s not fetched: %s", form_id or "pending", exc.code)
-            return False
+            if exc.code not in GONE:
+                return False
+            if self.form is not None and self.form.form == form_id:
+                self._drop()
+            return True   # central said the form is gone: an answer
         if form is not None:
             self.show(form)
         return True
@@ -223,24 +228,31 @@ class Pad:
         if self.screen in (Screen.ACCOUNT, Screen.THANKS):
             self._idle()
 
+    def _drop(self) -> None:
+        """The desk cancelled the form shown (or the member was archived or erased): nothing of
+        it stays on the screen or in memory."""
+        self.form, self.signatures, self.reported = None, [], set()
+        self._idle()
+
     def _idle(self) -> None:
         self.patron = self.account = None
         self.lang, self.queued, self.notice, self.screen = (
             self.settings.lang, False, None, Screen.IDLE)
 
     def tick(self) -> None:
-        """Timeouts, the desk's fix while the patron waits, and a form waiting: asked after
-        every (re)connection until central answers."""
+        """Timeouts, the desk's fix while the patron waits, and after every (re)connection,
+        until central answers, a form waiting or the form shown checked again (cancelled while
+        the pad was away)."""
         now = self.clock()
         online = self.backend.online
         if online and not self._was_online:
             self.pending.again()
         self._was_online = online
-        if online and self.form is None and self.pending.due():
-            if self._fetch():
+        if online and self.pending.due():
+            if self._fetch(self.form.form if self.form else None):
                 self.pending.answered()
             else:
-                log.info("asking for a waiting form again in %.0f s", self.pending.failed())
+                log.info("asking for the form again in %.0f s", self.pending.failed())
         if self.screen == Screen.ACCOUNT and now - self._touched >= self.settings.account_for:
             self._idle()
         elif self.screen == Screen.THANKS and now - self._since >= self.settings.thanks_for:

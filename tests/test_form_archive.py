@@ -165,6 +165,29 @@ def test_a_member_registered_at_the_desk_signs_the_registration_form_on_the_pad(
     refused("form_already_signed", forms.start, s, s.pid, "registration", PAD, "desk")
 
 
+def test_the_same_signer_twice_or_a_revision_newer_than_centrals_is_refused(s):
+    """Two patron signatures are not a patron's and a guardian's (nor one patron's signing
+    twice); a revision the desk never made is as stale as an old one. Nothing is archived."""
+    adult = forms.start(s, s.pid, "change", PAD, "desk")["id"]
+    form = forms.as_wire(s, forms.form(s, adult))
+    assert form.signers == ["patron"]
+    refused("signature_missing", form_archive.archive, s, signed(form, ["patron", "patron"]),
+            PAD)
+    newer = type(form)(**{**{f: getattr(form, f) for f in form.__struct_fields__},
+                          "revision": form.revision + 1})
+    refused("form_revision_stale", form_archive.archive, s, signed(newer), PAD)
+    forms.cancel(s, adult, "desk")
+    minor = patrons.add_patron(s, "Kos", "child", branch="center", birth_date="2016-01-01")
+    both = forms.as_wire(s, forms.form(s, forms.start(s, minor, "change", PAD, "desk")["id"]))
+    assert sorted(both.signers) == ["guardian", "patron"]
+    for who in (["patron", "patron"], ["guardian", "guardian"], ["patron"],
+                ["patron", "guardian", "guardian"]):
+        refused("signature_missing", form_archive.archive, s, signed(both, who), PAD)
+    assert s.scalar("SELECT count(*) FROM form_archive") == 0
+    with s.atomic():
+        assert form_archive.archive(s, signed(both, ["guardian", "patron"]), PAD) == both.form
+
+
 def test_a_sealed_form_verifies_and_reads_back(s, tmp_path):
     form_id, pdf = archived(s, s.pid)
     assert form_archive.verify(s, form_id) == []
@@ -245,6 +268,24 @@ def test_the_forms_follow_the_member_to_the_archive_and_back_and_go_at_erasure(s
     record = s.row("SELECT * FROM form_archive WHERE form_id = ?", [form_id])
     assert record["area"] == "erased" and record["deleted_at"] and record["kind"] == "change"
     assert record["sha256"] is None and record["path"] is None and record["signed_at"]
+
+
+def test_archiving_or_erasing_the_member_tells_the_pad_showing_their_form(s):
+    """The pad showing an open form is told (a new revision it fetches and finds closed) when
+    the desk cancels it, when the member is archived and when they are erased."""
+    branches.add_staff(s, "sup", "Sup", "supervisor", ["center"])
+    for end in ("cancel", "archive", "erase"):
+        if end == "erase":
+            lifecycle.restore(s, s.pid)
+        form_id = forms.start(s, s.pid, "change", PAD, "desk")["id"]
+        if end == "cancel":
+            forms.cancel(s, form_id, "desk")
+        elif end == "archive":
+            lifecycle.archive(s, s.pid)
+        else:
+            lifecycle.erase(s, s.pid, audit.Actor("sup", "center"))
+        assert told(s, PAD)[-1] == ("form_show", {"form": form_id, "revision": 2}), end
+        assert forms.form(s, form_id)["state"] in ("cancelled", "deleted")
 
 
 def test_retention_deletes_signed_forms_of_a_kind_after_its_days(s):

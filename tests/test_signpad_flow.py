@@ -178,3 +178,29 @@ def test_a_signature_longer_than_the_pdf_allows_is_refused():
     s = signature("patron", strokes=TOTAL_POINTS // 1000 + 1, points=1000)
     pad.sign(s.strokes, s.width, s.height)
     assert pad.notice == "signature_too_long" and pad.screen == Screen.SIGN
+
+
+def test_a_form_cancelled_or_erased_at_central_leaves_the_screen_and_the_pad():
+    """`form_show` for the form shown, which central now refuses (cancelled at the desk, the
+    member archived or erased): the pad drops it and shows the events; also when the news
+    came while the pad was away, at its next connection."""
+    pad, backend, clock = make()
+    pad.fetch()
+    assert pad.screen == Screen.FORM and pad.form is not None
+    pad.data_ok()
+    pad.terms_read()
+    s = signature("patron")
+    pad.sign(s.strokes, s.width, s.height)
+    backend.form = None                          # central: form_unknown / form_closed
+    pad.fetch(7)
+    assert (pad.screen, pad.form, pad.signatures, pad.patron) == (Screen.IDLE, None, [], None)
+    backend.form = form()
+    pad.fetch()
+    assert pad.screen == Screen.FORM
+    pad.tick()                                   # the form shown checked: still open
+    backend.online = False
+    pad.tick()
+    backend.form = None                          # cancelled while the pad was away
+    backend.online = True
+    pad.tick()
+    assert (pad.screen, pad.form) == (Screen.IDLE, None)

@@ -50,17 +50,18 @@ AT_BRANCH = click.option(
     help="The branch you work at (default: the one chosen at `staff login`, or your only one).")
 
 
-def staff_action(action: str, *roles: str,
-                 at_login: bool = False) -> Callable[[Callable[..., R]], Callable[..., R]]:
+def staff_action(action: str, *roles: str, at_login: bool = False,
+                 creates: str | None = None) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """Declare a command a staff action: it needs --staff, a member of staff holding one of
     `roles` (any role when none are named) at the command's --branch and assigned to the branch
     owning the record it acts on, and the audit log records who ran it, where, with what and
     what it changed, once it did something (see `with_store`). `at_login`: the command acts
     for a library-wide record (a patron, a card) at the branch the staff member works at, named
-    by --branch or chosen at login."""
+    by --branch or chosen at login. A command that `creates` its subject (a `patron`) returns
+    the new id, which the log names."""
 
     def declare(fn: Callable[..., R]) -> Callable[..., R]:
-        fn.__dict__["staff_action"] = (action, roles or branches.ROLES, at_login)
+        fn.__dict__["staff_action"] = (action, roles or branches.ROLES, at_login, creates)
         if at_login and "branch_id" not in inspect.signature(fn).parameters:
             fn = AT_BRANCH(fn)
         return fn if "staff_id" in inspect.signature(fn).parameters else STAFF(fn)
@@ -84,7 +85,8 @@ def self_action(action: str, who: str = "system",
 def with_store(fn: Callable[..., R]) -> Callable[..., R]:
     """Add --db, open the store, find the PATRON named, check a staff action's staff, show a
     refusal as `[code] message`, and log what a declared command did."""
-    declared: tuple[str, tuple[str, ...], bool] | None = fn.__dict__.get("staff_action")
+    declared: tuple[str, tuple[str, ...], bool, str | None] | None = \
+        fn.__dict__.get("staff_action")
     own: tuple[str, str, str | None] | None = fn.__dict__.get("self_action")
     takes = inspect.signature(fn).parameters
 
@@ -101,6 +103,9 @@ def with_store(fn: Callable[..., R]) -> Callable[..., R]:
                 subject = subject_of(s, declared[0], kw)
                 before = snapshots.take(s, subject)
             done = fn(s, **without(kw, *(k for k in ("staff_id", "branch_id") if k not in takes)))
+            if declared and declared[3]:     # the new record is the subject
+                kw[f"{declared[3]}_id"] = done
+                subject = (declared[3], done)
             outcome = "ok"
             return done
         except EdgeError as exc:                   # a refusal of the domain or the backbone
@@ -160,6 +165,10 @@ def subject_of(s: Store, action: str, kw: dict[str, Any]) -> tuple[str, object]:
 
 
 NOT_LOGGED = ("staff_id", "smtp_password", "password")   # the actor is logged apart; secrets never
+CARDS = ("uid", "card")   # a card's number is personal: the log names its holder instead
+
+
+CARDS = ("uid", "card")   # a card's number is personal: the log names its holder instead
 
 
 def record_action(s: Store, action: str, kw: dict[str, Any], outcome: str, *,
@@ -167,8 +176,10 @@ def record_action(s: Store, action: str, kw: dict[str, Any], outcome: str, *,
                   before: dict[str, Any] | None = None) -> None:
     """Log a command with its arguments and outcome, in a transaction of its own: who, where
     (the branch acted at, else the command's --branch), on what, and — given the record's
-    values `before` — what changed, before and after."""
+    values `before` — what changed, before and after. An action on a card is logged under the
+    card's holder, without the card's number, so erasing the holder forgets it too."""
     name, value = subject or subject_of(s, action, kw)
+    kw = without(kw, *CARDS)
     shown = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else value
     arguments = {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()
                  if k not in NOT_LOGGED and v not in (None, (), False)}

@@ -36,7 +36,7 @@ def patron() -> None:
 
 @patron.command("add")
 @with_store
-@staff_action("patron.add")
+@staff_action("patron.add", creates="patron")
 @click.argument("surname")
 @click.option("--category", default="adult", show_default=True)
 @BRANCH
@@ -52,7 +52,7 @@ def patron() -> None:
               help="The patron signed the registration form on paper in front of you.")
 def patron_add(s: Store, surname: str, category: str, branch_id: str, staff_id: str,
                library_card: str | None, city_card: str | None, paper_form: bool,
-               **fields: str | None) -> None:
+               **fields: str | None) -> int:
     """Register a patron (only the surname is required; the form is signed on the pad, or on
     paper with --paper-form)."""
     with s.atomic():        # a bad or taken card registers nobody
@@ -64,6 +64,7 @@ def patron_add(s: Store, surname: str, category: str, branch_id: str, staff_id: 
         if paper_form:
             patrons.record_paper_form(s, pid, audit.Actor(staff_id, branch_id))
     click.echo(f"patron {pid} registered")
+    return pid
 
 
 @patron.command("show")

@@ -134,11 +134,9 @@ def export(s: Store, form_id: int, to: Path) -> list[Path]:
 def move(s: Store, patron_id: int, area: str) -> int:
     """Move a patron's archived forms to `area` (archived with the member, or back to active
     at restore), in the caller's transaction; returns how many moved. A form still open when
-    the member is archived is cancelled (its pad is refused it at the next fetch)."""
+    the member is archived is cancelled (its pad is told, and drops it)."""
     if area == "archived":
-        now = s.now().isoformat()
-        s.conn.execute("UPDATE forms SET state = 'cancelled', closed_at = ?, updated_at = ?"
-                       " WHERE patron_id = ? AND state = 'open'", [now, now, patron_id])
+        forms.close_open(s, patron_id)
     moved = 0
     for found in s.rows("SELECT * FROM form_archive WHERE patron_id = ? AND area IN"
                         " ('active', 'archived') AND area != ?", [patron_id, area]):

@@ -11,7 +11,7 @@ import json
 from datetime import date
 from typing import Any, get_args
 
-from central import commands
+from central import commands, fleet
 from central.circulation import audit, branches, catalogue, patrons, terms
 from central.circulation.errors import NotFound, Refused
 from central.circulation.letters import LOCALE_DIR
@@ -187,10 +187,25 @@ def cancel(s: Store, form_id: int, staff_id: str) -> dict:
     row = open_form(s, form_id)
     branches.require_role(s, staff_id, row["branch_id"], *branches.ROLES)
     with s.atomic():
-        s.update("forms", form_id, {"state": "cancelled", "closed_at": s.now().isoformat(),
-                                    "revision": row["revision"] + 1})
-        _show(s, form(s, form_id))
+        _cancel(s, row)
     return show(s, form_id)
+
+
+def _cancel(s: Store, row: dict) -> None:
+    """Cancel an open form as a new revision, and tell its pad (unless revoked since), which
+    drops it from the screen."""
+    now = s.now().isoformat()
+    s.update("forms", row["id"], {"state": "cancelled", "closed_at": now, "updated_at": now,
+                                  "revision": row["revision"] + 1})
+    if fleet.command_key(s.db, row["pad"]) is not None:
+        _show(s, form(s, row["id"]))
+
+
+def close_open(s: Store, patron_id: int) -> None:
+    """Cancel the patron's open form (the member is archived or erased), in the caller's
+    transaction; its pad is told and clears the screen."""
+    for row in s.rows("SELECT * FROM forms WHERE patron_id = ? AND state = 'open'", [patron_id]):
+        _cancel(s, row)
 
 
 def show(s: Store, form_id: int) -> dict:

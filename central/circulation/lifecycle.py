@@ -8,6 +8,7 @@ books still balance: debts and payments keep their amounts but name nobody.
 from datetime import date, timedelta
 from typing import Any
 
+from central import ingest
 from central.circulation import (
     accounts,
     allowlist,
@@ -15,8 +16,10 @@ from central.circulation import (
     branches,
     catalogue,
     form_archive,
+    forms,
     holds,
     patrons,
+    summary,
 )
 from central.circulation.errors import Refused
 from central.circulation.store import Store
@@ -97,14 +100,31 @@ def _keep_reason(s: Store, p: dict) -> str | None:
     return None
 
 
-def _forget(s: Store, patron_id: int) -> None:
+def _forget(s: Store, p: dict) -> None:
+    """Remove every trace of a patron but their own row (erased or deleted by the caller), in
+    the caller's transaction: cards (devices drop them), holds, notices, forms (the pad
+    showing one is told), what the audit log and the stored device answers kept of them."""
+    patron_id = p["id"]
     for (uid, kind) in s.conn.execute("SELECT uid, kind FROM cards WHERE patron_id = ?",
                                       [patron_id]).fetchall():
         patrons.remove_card(s, uid, kind)
+    _cancel_holds(s, patron_id)
+    s.conn.execute("DELETE FROM notices WHERE patron_id = ?", [patron_id])
+    forms.close_open(s, patron_id)
+    form_archive.erase_patron(s, patron_id)
+    audit.forget(s, f"patron:{patron_id}")
+    ingest.scrub(s.db, [summary.display_name(p), p["surname"], p["first_name"], p["email"],
+                        p["phone"], p["address"]])
+    anonymise_loans(s, patron_id=patron_id)
+    s.conn.execute("UPDATE holds SET patron_id = NULL WHERE patron_id = ?", [patron_id])
+    s.conn.execute("UPDATE ib_loans SET patron_id = NULL WHERE patron_id = ? AND state = 'closed'",
+                   [patron_id])
+
+
+def _cancel_holds(s: Store, patron_id: int) -> None:
     for h in s.rows("SELECT id FROM holds WHERE patron_id = ? AND state IN"
                     " ('waiting', 'in_transit', 'ready')", [patron_id]):
         holds.cancel(s, h["id"])
-    s.conn.execute("DELETE FROM notices WHERE patron_id = ?", [patron_id])
 
 
 def cleanup(s: Store, older_than_days: int | None = None) -> dict:
@@ -124,8 +144,7 @@ def cleanup(s: Store, older_than_days: int | None = None) -> dict:
             if reason := _keep_reason(s, p):
                 done["skipped"].append({"id": p["id"], "reason": reason})
                 continue
-            _forget(s, p["id"])
-            form_archive.erase_patron(s, p["id"])
+            _forget(s, p)
             s.conn.execute("DELETE FROM debts WHERE patron_id = ?", [p["id"]])
             s.conn.execute("DELETE FROM patrons WHERE id = ?", [p["id"]])
             done["deleted"].append(p["id"])
@@ -146,9 +165,7 @@ def archive(s: Store, patron_id: int) -> None:
         raise Refused("only active patrons are archived", code="not_active")
     _no_open_loans(s, patron_id)
     with s.atomic():
-        for h in s.rows("SELECT id FROM holds WHERE patron_id = ? AND state IN"
-                        " ('waiting', 'in_transit', 'ready')", [patron_id]):
-            holds.cancel(s, h["id"])
+        _cancel_holds(s, patron_id)
         s.update("patrons", patron_id, {"status": "archived", "archived_at": s.now().isoformat()})
         allowlist.refresh_patron(s.db, patron_id)
         form_archive.move(s, patron_id, "archived")
@@ -176,19 +193,17 @@ def anonymise_loans(s: Store, before: date | None = None, patron_id: int | None 
 
 
 def erase(s: Store, patron_id: int, actor: audit.Actor | None = None) -> None:
-    """Remove a patron's personal data everywhere — the values the audit log kept of them
-    too, and their forms and the forms' files; device caches drop their cards. Staff need
-    to be a supervisor or administrator."""
-    patrons.patron(s, patron_id)
+    """Remove a patron's personal data everywhere — the values the audit log and the stored
+    device answers kept of them too, their forms and the forms' files, and whom their holds
+    and loans were for; device caches drop their cards, a pad showing their form drops it.
+    Staff need to be a supervisor or administrator."""
+    p = patrons.patron(s, patron_id)
     if actor:
         branches.require_role(s, actor.staff_id, actor.branch_id or "", "supervisor", "admin")
     _no_open_loans(s, patron_id)
     with s.atomic():
-        _forget(s, patron_id)
-        form_archive.erase_patron(s, patron_id)
-        audit.forget(s, f"patron:{patron_id}")
+        _forget(s, p)
         if actor:
             audit.record(s, actor, "patron.erase", f"patron:{patron_id}")
-        anonymise_loans(s, patron_id=patron_id)
         s.update("patrons", patron_id, {c: None for c in PERSONAL} | {
             "surname": "", "status": "erased", "blocked": 0, "agreement": 0, "form_signed": 0})

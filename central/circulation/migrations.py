@@ -278,6 +278,13 @@ def _item_statuses(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX items_status ON items (status, home_branch)")
 
 
+def _holds_anonymised(db: sqlite_utils.Database) -> None:
+    """A closed hold may name nobody, as a returned loan may: erasure cuts it from its patron.
+    (The table is rebuilt inside the migration's transaction, its indexes with it.)"""
+    for sql in db.table("holds").transform_sql(not_null={"patron_id": False}):
+        db.execute(sql)
+
+
 CIRCULATION_MIGRATIONS = [
     ("0003_patrons_cards", _patrons_cards),
     ("0101_branches", _branches),
@@ -298,4 +305,5 @@ CIRCULATION_MIGRATIONS = [
     ("0181_block_notes", _block_notes),
     ("0182_paper_forms", _paper_forms),
     ("0183_item_statuses", _item_statuses),
+    ("0200_holds_anonymised", _holds_anonymised),
 ]

@@ -184,7 +184,8 @@ def _digits(value: str | None) -> str | None:
     return "".join(c for c in value if c.isdigit()) if isinstance(value, str) else None
 
 
-def _uid(card: str, kind: str) -> str:
+def card_uid(card: str, kind: str) -> str:
+    """A card as it is stored: a city card's UID normalised, a library card's number as given."""
     if kind not in CARD_KINDS:
         raise Refused(f"card kind is one of {', '.join(CARD_KINDS)}", code="bad_card_kind")
     if kind == "library":
@@ -200,7 +201,7 @@ def _uid(card: str, kind: str) -> str:
 
 def add_card(s: Store, patron_id: int, card: str, kind: str = "city") -> str:
     """Give a patron a card (a city-card UID or a library-card number); return the stored id."""
-    uid = _uid(card, kind)
+    uid = card_uid(card, kind)
     patron(s, patron_id)
     if s.scalar("SELECT 1 FROM cards WHERE uid = ?", [uid]):
         raise Refused("the card already belongs to a patron", code="card_taken")
@@ -212,7 +213,7 @@ def add_card(s: Store, patron_id: int, card: str, kind: str = "city") -> str:
 
 def remove_card(s: Store, card: str, kind: str = "city") -> None:
     """Take a card away (lost or replaced): doors and kiosks stop knowing it."""
-    uid = _uid(card, kind)
+    uid = card_uid(card, kind)
     if not s.scalar("SELECT 1 FROM cards WHERE uid = ?", [uid]):
         raise NotFound("unknown card", code="card_unknown")
     with s.atomic():
@@ -222,7 +223,7 @@ def remove_card(s: Store, card: str, kind: str = "city") -> None:
 
 def by_card(s: Store, card: str, kind: str = "city") -> dict:
     """The patron holding a card."""
-    pid = s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND active", [_uid(card, kind)])
+    pid = s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND active", [card_uid(card, kind)])
     if pid is None:
         raise NotFound("unknown card", code="card_unknown")
     return patron(s, pid)
@@ -246,7 +247,7 @@ def find(s: Store, ref: str) -> int:
         if named not in kinds:
             continue
         try:
-            uid = _uid(value, kind)
+            uid = card_uid(value, kind)
         except Refused:
             continue
         pid = s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND kind = ? AND active",
