@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from edge_common import topics
+from edge_common import ids, topics
 from edge_common.files import write_private
 from provisioning.ca import CaFiles
 from provisioning.dynsec import ADMIN, CONTROL, Dynsec
@@ -86,8 +86,12 @@ def _readable(acls: list[dict[str, Any]], topic_filter: str) -> None:
 def device_role(account: Account) -> dict[str, Any]:
     """A device's own role: publish on its evt, req and status; subscribe to and receive its
     ack, res, cmd and status, its site's sync and central's status. Nothing else: the
-    defaults refuse every other publication, subscription and delivery."""
-    dev = account.username
+    defaults refuse every other publication, subscription and delivery. A name or site off
+    the id pattern, or a service account's name, is refused (IdRefused) before any topic or
+    role is made of it."""
+    dev = ids.device(account.username)
+    if account.site is not None:
+        ids.site(account.site)
     acls = [_acl("publishClientSend", topics.device(dev, c)) for c in topics.DEVICE_SENDS]
     for c in topics.DEVICE_READS:
         _readable(acls, topics.device(dev, c))
@@ -185,9 +189,14 @@ class Broker:
     def add(self, account: Account) -> Account:
         """Add or replace a user; call `reload()` to make it effective."""
         if account.username == ADMIN:
-            raise ValueError(f"{ADMIN} is the broker's own account")
-        if not account.username or set(account.username) & set("/+#"):
-            raise ValueError(f"{account.username!r} cannot name a topic level")
+            raise ids.IdRefused(f"{ADMIN} is the broker's own account", code="id_reserved")
+        if not account.username or set(account.username) & set("/+#$"):
+            raise ids.IdRefused(f"{account.username!r} cannot name a topic level")
+        if not account.service:
+            device_role(account)
+            if self.accounts.get(account.username, account).service:
+                raise ids.IdRefused(f"{account.username} is a service account",
+                                    code="id_reserved")
         self.accounts[account.username] = account
         return account
 

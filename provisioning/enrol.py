@@ -11,6 +11,7 @@ import requests
 import tomli_w
 import urllib3
 
+from edge_common import ids
 from edge_common.errors import EdgeError
 from edge_common.files import write_private
 from provisioning.ca import CaError, pinned
@@ -84,7 +85,8 @@ def enrol(ticket: Ticket, out: Path, data_dir: Path | None = None) -> Enrolled:
         raise EnrolError(refusal.error, code=refusal.code)
     try:
         grant = msgspec.json.decode(answer.content, type=Grant)
-    except msgspec.DecodeError as exc:
+        ids.kind(grant.kind)
+    except (msgspec.DecodeError, ids.IdRefused) as exc:
         raise EnrolError(f"central's answer: {exc}", code="answer_invalid") from exc
     write_private(out / "mqtt-password", grant.broker.password + "\n")
     config = device_config(grant, out, data_dir or out / "data")
