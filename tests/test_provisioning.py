@@ -14,7 +14,7 @@ from cryptography import x509
 from central import invitations
 from central.invitations import TokenRefused
 from edge_common import topics
-from provisioning import ca
+from provisioning import ca, services
 from provisioning.ca import expires
 from provisioning.enrol import EnrolError, enrol
 from provisioning.grant import Ticket
@@ -188,6 +188,27 @@ def test_a_device_cannot_use_another_devices_topics(fleet):
             assert probe.publish(topics.device("lock-7", channel)) == NOT_AUTHORIZED
     finally:
         probe.close()
+
+
+def test_only_centrals_services_log_in_on_the_loopback_listener(fleet):
+    """A device's password opens nothing on central's plain loopback listener, nor the
+    plugin's admin's; central's own account works there and nowhere else; the device's
+    works on the TLS listener."""
+    fleet.start_central()
+    seven = fleet.enrol("lock-7")
+    assert services.connack(fleet.broker.port, "lock-7", password(seven)) == NOT_AUTHORIZED
+    assert services.connack(fleet.broker.port, "broker-admin",
+                            fleet.broker.admin_password) == NOT_AUTHORIZED
+    device, central = TlsProbe(fleet, "lock-7", password(seven)), \
+        TlsProbe(fleet, "central-1", "central-1-pw")
+    try:
+        assert (device.connack, central.connack) == (0, NOT_AUTHORIZED)
+        assert fleet.central.link.connected
+        # PUBACK 0, not 16 (no subscribers): central, on the loopback listener, takes it
+        assert device.publish(topics.device("lock-7", "evt")) == 0
+    finally:
+        device.close()
+        central.close()
 
 
 def test_the_broker_restarted_keeps_every_account_made_live(fleet):
