@@ -67,6 +67,10 @@ def _settings(fleet) -> str:
 DEVICE_BOUNDARIES = {
     "cli device invite": lambda f, v: _cli(f, "device", "invite", v, "--site", SITE, "--kind",
                                            "lockd", "--provision", _settings(f)),
+    "cli device enrol": lambda f, v: _cli(f, "device", "enrol", v, "--site", SITE, "--kind",
+                                          "lockd"),
+    "cli device revoke": lambda f, v: _cli(f, "device", "revoke", v, "--provision",
+                                           _settings(f)),
     "invitations.invite": lambda f, v: _code(lambda: invitations.invite(f.db, v, SITE, "lockd")),
     "fleet.enrol": lambda f, v: _code(lambda: central_fleet.enrol(f.db, v, SITE, "lockd")),
     "enrolment endpoint": lambda f, v: _endpoint(f, v, SITE, "lockd"),
@@ -76,6 +80,8 @@ DEVICE_BOUNDARIES = {
 SITE_BOUNDARIES = {
     "cli device invite": lambda f, v: _cli(f, "device", "invite", "lock-1", "--site", v,
                                            "--kind", "lockd", "--provision", _settings(f)),
+    "cli device enrol": lambda f, v: _cli(f, "device", "enrol", "lock-1", "--site", v,
+                                          "--kind", "lockd"),
     "cli branch add": lambda f, v: _cli(f, "branch", "add", v, "Bad"),
     "cli site rotate-key": lambda f, v: _cli(f, "site", "rotate-key", v),
     "invitations.invite": lambda f, v: _code(lambda: invitations.invite(f.db, "lock-1", v,
