@@ -113,9 +113,9 @@ def test_garbage_to_a_device_is_logged_and_the_device_keeps_working(net, caplog)
     net.start_central()
     dev = net.device("lock-1", datasets=["allowlist"])
     dev.start()
-    evil = raw_client(net, "central-9")
-    net.broker.accounts["central-9"].service = True
+    net.broker.add(Account("central-9", "central-9-pw", service=True))
     net.broker.reload()
+    evil = raw_client(net, "central-9")
     try:
         wait_for(lambda: dev.link.connected and dev.synced_at("allowlist"))
         wait_for(lambda: evil.connected)
