@@ -6,6 +6,7 @@ import os
 import socket
 import stat
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -195,6 +196,8 @@ def test_only_centrals_services_log_in_on_the_loopback_listener(fleet):
     plugin's admin's; central's own account works there and nowhere else; the device's
     works on the TLS listener."""
     fleet.start_central()
+    deployed = Path(__file__).parent.parent / "deploy" / "mosquitto-libedge-services.acl"
+    assert deployed.read_text() == services.acl_text()  # production's file says the same
     seven = fleet.enrol("lock-7")
     assert services.connack(fleet.broker.port, "lock-7", password(seven)) == NOT_AUTHORIZED
     assert services.connack(fleet.broker.port, "broker-admin",
