@@ -20,7 +20,8 @@ from central.circulation import (
 )
 from central.circulation.cli_common import (
     DB_OPTION,
-    TEXT,
+    DEVICE_ID,
+    SITE_ID,
     bounded,
     show,
     staff_action,
@@ -65,8 +66,8 @@ def device() -> None:
 @device.command("enrol")
 @with_store
 @staff_action("device.enrol", "admin")
-@click.argument("dev", type=TEXT)
-@click.option("--site", required=True, help="Branch id the device belongs to.")
+@click.argument("dev", type=DEVICE_ID)
+@click.option("--site", required=True, type=SITE_ID, help="Branch id the device belongs to.")
 @click.option("--kind", required=True, type=click.Choice(DEVICE_KINDS), help="What the device is.")
 def device_enrol(s: Store, dev: str, site: str, kind: str) -> None:
     """Register DEV at a site and print the keys for its config: the site's card key and the
@@ -79,7 +80,7 @@ def device_enrol(s: Store, dev: str, site: str, kind: str) -> None:
 @device.command("revoke")
 @with_store
 @staff_action("device.revoke", "admin")
-@click.argument("dev")
+@click.argument("dev", type=DEVICE_ID)  # never a service account, which revoking would lock out
 @provision_cli.provision_option(required=False)
 def device_revoke(s: Store, dev: str, provision_path: str | None) -> None:
     """Stop accepting DEV's messages and, with --provision, disable its broker account: the

@@ -12,7 +12,8 @@ class CentralSection(Schema, frozen=True):
     """Where the store is and how this worker consumes."""
 
     db: str
-    worker: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = "central-1"
+    # a service account: central-…, a name no device id may take (edge_common.ids)
+    worker: Annotated[str, msgspec.Meta(pattern=r"^central-[a-z0-9-]{1,55}$")] = "central-1"
     batch_max: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 1000
     poll_interval: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.1
     # how many refused events `rejected` keeps: the newest; those dropped are counted

@@ -5,13 +5,17 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from edge_common import ids
+
 
 def enrol(db: sqlite_utils.Database, dev: str, site: str, kind: str) -> str:
     """Register a device at a site; return its command key (hex) for its config.
 
     A new or revoked device gets a fresh key (a revoked one's old key is worthless); enrolling
-    an active device again keeps its key, so its config stays valid.
+    an active device again keeps its key, so its config stays valid. Ids off the pattern, a
+    service account's name or an unknown kind are refused (IdRefused).
     """
+    dev, site, kind = ids.placement(dev, site, kind)
     with db.atomic():
         row = db.execute("SELECT command_key, revoked_at FROM devices WHERE id = ?",
                          [dev]).fetchone()
@@ -49,7 +53,9 @@ def site_key(db: sqlite_utils.Database, site: str) -> str | None:
 
 
 def add_site_key(db: sqlite_utils.Database, site: str) -> str:
-    """Give a site a new random card key (in the caller's transaction); return it (hex)."""
+    """Give a site a new random card key (in the caller's transaction); return it (hex).
+    A site id off the pattern is refused (IdRefused)."""
+    ids.site(site)
     key = secrets.token_hex(32)
     db.execute("INSERT INTO site_keys VALUES (?, ?)", [site, key])
     return key

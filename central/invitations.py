@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 
 from central.circulation.store import Store
+from edge_common import ids
 from edge_common.errors import EdgeError
 
 DEFAULT_TTL = timedelta(hours=24)
@@ -41,8 +42,10 @@ def invite(db: sqlite_utils.Database, dev: str, site: str, kind: str,
            ttl: timedelta = DEFAULT_TTL, now: datetime | None = None) -> tuple[str, Invitation]:
     """Create an invitation; return the token (shown once, never stored) and the invitation.
 
-    An earlier unused invitation for the same device stops working.
+    An earlier unused invitation for the same device stops working. Ids off the pattern, a
+    service account's name or an unknown kind are refused (IdRefused) before anything is kept.
     """
+    dev, site, kind = ids.placement(dev, site, kind)
     now = now or datetime.now(UTC)
     inv = Invitation(secrets.token_hex(6), dev, site, kind, now + ttl)
     secret = secrets.token_urlsafe(24)

@@ -11,7 +11,7 @@ import segno
 import tomli_w
 
 from central import commands, device_config, enrolment, site_keys
-from central.circulation.cli_common import DB_OPTION, TEXT, staff_action, with_store
+from central.circulation.cli_common import DB_OPTION, DEVICE_ID, SITE_ID, staff_action, with_store
 from central.circulation.store import Store
 from edge_common.config import load
 from edge_common.daemon_cli import LOG_FORMAT, run_until_stopped
@@ -81,8 +81,8 @@ def ca_show(ca_dir: str) -> None:
 @click.command("invite")
 @with_store
 @staff_action("device.invite", "admin")
-@click.argument("dev", type=TEXT)
-@click.option("--site", required=True, help="Branch id the device will belong to.")
+@click.argument("dev", type=DEVICE_ID)
+@click.option("--site", required=True, type=SITE_ID, help="Branch id the device will belong to.")
 @click.option("--kind", required=True, type=click.Choice(DEVICE_KINDS), help="What it is.")
 @click.option("--hours", default=24.0, show_default=True, type=click.FloatRange(0.1, 24 * 30),
               help="How long the token is valid.")
@@ -144,7 +144,7 @@ def site_group() -> None:
 @site_group.command("rotate-key")
 @with_store
 @staff_action("site.rotate_key", "admin")
-@click.argument("site")
+@click.argument("site", type=SITE_ID)
 @click.option("--overlap-hours", default=24.0, show_default=True,
               type=click.FloatRange(0.01, 24 * 30),
               help="How long cards stay listed under the old key too (devices offline that long "

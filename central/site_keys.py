@@ -10,6 +10,7 @@ import sqlite_utils
 from central import commands
 from central.circulation import allowlist
 from central.circulation.store import Store
+from edge_common import ids
 from edge_common.commands import MAX_TTL
 from edge_common.errors import EdgeError
 
@@ -28,6 +29,7 @@ def rotate(db: sqlite_utils.Database, site: str, overlap: timedelta = DEFAULT_OV
     """Give `site` a new card key, keep the old one until `now + overlap`, re-hash every card
     under both, and queue the new key for each active device there. Returns the new key (hex)
     and the devices it was queued for."""
+    ids.site(site)
     now = now or datetime.now(UTC)
     with Store(db).atomic():
         old = db.execute("SELECT key_hex FROM site_keys WHERE site = ?", [site]).fetchone()

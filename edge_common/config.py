@@ -7,7 +7,7 @@ from typing import Annotated, TypeVar
 
 import msgspec
 
-from edge_common.envelope import DeviceId
+from edge_common.envelope import DeviceId, SiteId
 from edge_common.errors import ConfigError
 
 T = TypeVar("T")
@@ -71,7 +71,7 @@ class DeviceSection(Schema, frozen=True):
     """Who this device is and where it keeps its state."""
 
     id: DeviceId
-    site: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+    site: SiteId
     kind: str
     data_dir: str
     card_key: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]

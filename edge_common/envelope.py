@@ -7,6 +7,7 @@ import msgspec
 from ulid import ULID
 
 from edge_common.errors import InvalidMessage
+from edge_common.ids import ID_PATTERN
 
 MAX_PAYLOAD = 1 << 20
 MAX_DEPTH = 32  # JSON arrays and objects inside one another, the envelope itself counting one
@@ -14,11 +15,12 @@ MAX_INT = 2**53  # the largest integer on the wire: exact in a double, well insi
 EARLIEST_AT = datetime(1970, 1, 1, tzinfo=UTC)  # a Pi without a clock starts here
 LATEST_AT = datetime(2200, 1, 1, tzinfo=UTC)  # far enough from year 9999 for date arithmetic
 ULID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
-DEVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 
 MessageId = Annotated[str, msgspec.Meta(pattern=ULID_PATTERN)]
-DeviceId = Annotated[str, msgspec.Meta(pattern=DEVICE_ID_PATTERN)]
+DeviceId = Annotated[str, msgspec.Meta(pattern=ID_PATTERN)]
+SiteId = Annotated[str, msgspec.Meta(pattern=ID_PATTERN)]
+KindName = Annotated[str, msgspec.Meta(pattern=ID_PATTERN)]
 MessageType = Annotated[str, msgspec.Meta(pattern=TYPE_PATTERN, max_length=64)]
 
 

@@ -3,6 +3,8 @@
 Used by `make demo`, the tests and the benchmarks; production brokers get the same files
 (`deploy/mosquitto-libedge.conf`). Devices connect to its TLS listener, central's workers
 and tools to plain MQTT on loopback; `provisioning.dynsec` changes accounts while it runs.
+With a TLS listener the two listeners share no account (`provisioning.services`); without
+one (the backbone's tests and benchmarks) the loopback listener serves everyone.
 
 Accounts and their ACLs live in mosquitto's dynamic-security plugin, not in a password file
 and `acl_file`: mosquitto 2.0's `acl_file` check grants every SUBSCRIBE (it checks only
@@ -30,8 +32,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from edge_common import topics
+from edge_common import ids, topics
 from edge_common.files import write_private
+from provisioning import services
 from provisioning.ca import CaFiles
 from provisioning.dynsec import ADMIN, CONTROL, Dynsec
 
@@ -86,8 +89,12 @@ def _readable(acls: list[dict[str, Any]], topic_filter: str) -> None:
 def device_role(account: Account) -> dict[str, Any]:
     """A device's own role: publish on its evt, req and status; subscribe to and receive its
     ack, res, cmd and status, its site's sync and central's status. Nothing else: the
-    defaults refuse every other publication, subscription and delivery."""
-    dev = account.username
+    defaults refuse every other publication, subscription and delivery. A name or site off
+    the id pattern, or a service account's name, is refused (IdRefused) before any topic or
+    role is made of it."""
+    dev = ids.device(account.username)
+    if account.site is not None:
+        ids.site(account.site)
     acls = [_acl("publishClientSend", topics.device(dev, c)) for c in topics.DEVICE_SENDS]
     for c in topics.DEVICE_READS:
         _readable(acls, topics.device(dev, c))
@@ -165,6 +172,10 @@ def _commands(old: dict[str, Account], new: dict[str, Account]) -> list[dict[str
     return cmds
 
 
+def _services(accounts: dict[str, Account]) -> dict[str, Account]:
+    return {n: a for n, a in accounts.items() if a.service}
+
+
 @dataclass
 class Broker:
     """Files and process of one mosquitto instance: plain MQTT on 127.0.0.1:`port` (central,
@@ -185,9 +196,14 @@ class Broker:
     def add(self, account: Account) -> Account:
         """Add or replace a user; call `reload()` to make it effective."""
         if account.username == ADMIN:
-            raise ValueError(f"{ADMIN} is the broker's own account")
-        if not account.username or set(account.username) & set("/+#"):
-            raise ValueError(f"{account.username!r} cannot name a topic level")
+            raise ids.IdRefused(f"{ADMIN} is the broker's own account", code="id_reserved")
+        if not account.username or set(account.username) & set("/+#$"):
+            raise ids.IdRefused(f"{account.username!r} cannot name a topic level")
+        if not account.service:
+            device_role(account)
+            if self.accounts.get(account.username, account).service:
+                raise ids.IdRefused(f"{account.username} is a service account",
+                                    code="id_reserved")
         self.accounts[account.username] = account
         return account
 
@@ -196,8 +212,24 @@ class Broker:
         self.accounts.pop(username, None)
 
     def dynsec(self, timeout: float = 60.0) -> Dynsec:
-        """The plugin's admin client for this broker (over the loopback listener)."""
-        return Dynsec(self.port, self.admin_password, timeout=timeout)
+        """The plugin's admin client for this broker (over the TLS listener, where the plugin
+        is, when there is one; else over the loopback listener)."""
+        if self.tls is None:
+            return Dynsec(self.port, self.admin_password, timeout=timeout)
+        return Dynsec(self.tls_port, self.admin_password, host=self.tls_host,
+                      ca_file=str(self.tls.ca_cert), timeout=timeout)
+
+    def _in_plugin(self, accounts: dict[str, Account]) -> dict[str, Account]:
+        """The accounts the plugin holds: all, or with a TLS listener the devices only."""
+        return {n: a for n, a in accounts.items() if self.tls is None or not a.service}
+
+    def _write_services(self) -> str:
+        """With a TLS listener: the loopback listener's own accounts and its config block."""
+        if self.tls is None:
+            return f"listener {self.port} 127.0.0.1\n{services.CLIENT_ID}"
+        lines = [services.password_line(a.username, password_hash(a.password))
+                 for a in self.accounts.values() if a.service]
+        return services.listener(self.port, *services.write(self.root, lines))
 
     def write(self, keep_accounts: bool = False) -> Path:
         """Write mosquitto.conf and the dynamic-security file under `root` (`keep_accounts`:
@@ -207,17 +239,16 @@ class Broker:
         dynsec = self.root / "dynamic-security.json"
         if not (keep_accounts and dynsec.exists()):
             write_private(dynsec, json.dumps(dynsec_config(
-                list(self.accounts.values()), self.admin_password), indent=1))
+                list(self._in_plugin(self.accounts).values()), self.admin_password), indent=1))
             self._applied = {n: replace(a) for n, a in self.accounts.items()}
         conf = self.root / "mosquitto.conf"
         conf.write_text(
             f"user {pwd.getpwuid(os.getuid()).pw_name}\n"
+            f"per_listener_settings {'false' if self.tls is None else 'true'}\n"
+            + self._write_services() + self._tls_listener() +
             "allow_anonymous false\n"
-            f"listener {self.port} 127.0.0.1\n"
-            + self._tls_listener() +
             f"plugin {plugin_path()}\n"
             f"plugin_opt_config_file {dynsec}\n"
-            "use_username_as_clientid true\n"
             "persistence true\n"
             f"persistence_location {self.root / 'data'}/\n"
             "autosave_interval 5\n"
@@ -233,7 +264,7 @@ class Broker:
     def _tls_listener(self) -> str:
         if self.tls is None:
             return ""
-        return (f"listener {self.tls_port} {self.tls_host}\n"
+        return (f"listener {self.tls_port} {self.tls_host}\n{services.CLIENT_ID}"
                 f"cafile {self.tls.ca_cert}\ncertfile {self.tls.server_cert}\n"
                 f"keyfile {self.tls.server_key}\ntls_version tlsv1.2\n")
 
@@ -265,8 +296,24 @@ class Broker:
             if not (self.proc and self.proc.poll() is None):
                 self.write()
                 return
-            self.dynsec(timeout).run(_commands(self._applied, self.accounts))
+            self.dynsec(timeout).run(_commands(self._in_plugin(self._applied),
+                                               self._in_plugin(self.accounts)))
+            old, new = _services(self._applied), _services(self.accounts)
+            if self.tls is not None and old != new:
+                self._reload_services([a for n, a in new.items() if old.get(n) != a], timeout)
             self._applied = {n: replace(a) for n, a in self.accounts.items()}
+
+    def _reload_services(self, added: list[Account], timeout: float) -> None:
+        """Rewrite the loopback listener's files, have mosquitto reread them (SIGHUP), and
+        wait until each added service account logs in."""
+        self._write_services()
+        if self.proc:
+            self.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        for a in added:
+            while services.connack(self.port, a.username, a.password) != 0:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"mosquitto did not take service account {a.username}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop the broker (SIGTERM saves persistence; SIGKILL loses queues)."""

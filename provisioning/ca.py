@@ -94,6 +94,10 @@ def init(root: Path, hosts: list[str], name: str = "libedge central CA",
           .not_valid_before(now - timedelta(minutes=5))
           .not_valid_after(now + timedelta(days=CA_DAYS))
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                         critical=False)
+          .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+              ca_key.public_key()), critical=False)
           .add_extension(x509.KeyUsage(
               digital_signature=False, content_commitment=False, key_encipherment=False,
               data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
@@ -109,6 +113,10 @@ def init(root: Path, hosts: list[str], name: str = "libedge central CA",
               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
                              critical=False)
               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+              .add_extension(x509.SubjectKeyIdentifier.from_public_key(
+                  server_key.public_key()), critical=False)
+              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                  ca_key.public_key()), critical=False)
               .sign(ca_key, hashes.SHA256()))
     write_private(files.ca_key, _key_pem(ca_key))
     write_private(files.server_key, _key_pem(server_key))
@@ -122,6 +130,21 @@ def fingerprint(pem: bytes) -> str:
     """SHA-256 (hex) of a PEM certificate's DER form: what a device pins at enrolment."""
     der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
     return hashlib.sha256(der).hexdigest()
+
+
+def pinned(pem: bytes, sha256: str) -> bytes:
+    """The one certificate in `pem`, as PEM, if it is the one whose fingerprint is `sha256`;
+    CaError (`ca_mismatch`) for anything else: another certificate, none, or any second one
+    beside it (a bundle is never trusted as a whole)."""
+    try:
+        certs = x509.load_pem_x509_certificates(pem)
+    except ValueError:
+        certs = []
+    ders = [c.public_bytes(serialization.Encoding.DER) for c in certs]
+    if len(ders) != 1 or hashlib.sha256(ders[0]).hexdigest() != sha256.lower():
+        raise CaError(f"{len(ders)} certificates, not exactly the pinned one",
+                      code="ca_mismatch")
+    return certs[0].public_bytes(serialization.Encoding.PEM)
 
 
 def expires(pem: bytes) -> datetime:

@@ -11,9 +11,10 @@ import requests
 import tomli_w
 import urllib3
 
+from edge_common import ids
 from edge_common.errors import EdgeError
 from edge_common.files import write_private
-from provisioning.ca import fingerprint
+from provisioning.ca import CaError, pinned
 from provisioning.grant import EnrolRequest, Grant, Refusal, Ticket
 
 
@@ -41,19 +42,16 @@ def _call(method: str, url: str, **kw: Any) -> requests.Response:
 
 
 def trusted_ca(central: str, ca_sha256: str) -> bytes:
-    """Central's CA certificate, fetched without trust and accepted only if its SHA-256 is the
-    one pinned in the invitation."""
+    """Central's CA certificate, fetched without trust and accepted only if it is exactly the
+    one certificate pinned in the invitation: nothing beside it is ever trusted."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
         pem = _call("GET", f"{central}/v1/ca.pem", verify=False).content
     try:
-        ok = fingerprint(pem) == ca_sha256.lower()
-    except ValueError:
-        ok = False
-    if not ok:
-        raise EnrolError(f"{central} presents another CA than the pinned one",
-                         code="ca_mismatch")
-    return pem
+        return pinned(pem, ca_sha256)
+    except CaError as exc:
+        raise EnrolError(f"{central} presents another CA than the pinned one: {exc}",
+                         code="ca_mismatch") from exc
 
 
 def device_config(grant: Grant, out: Path, data_dir: Path) -> dict[str, Any]:
@@ -73,7 +71,7 @@ def device_config(grant: Grant, out: Path, data_dir: Path) -> dict[str, Any]:
 def enrol(ticket: Ticket, out: Path, data_dir: Path | None = None) -> Enrolled:
     """Enrol this device at the ticket's central and write its files under `out`."""
     central = ticket.central.rstrip("/")
-    if not central.startswith("https://"):
+    if not central.startswith("https://"):  # the token never travels in the clear
         raise EnrolError(f"{central}: enrolment needs https://", code="central_invalid")
     ca = write_private(out / "ca.pem", trusted_ca(central, ticket.ca_sha256))
     answer = _call("POST", f"{central}/v1/enrol", verify=str(ca),
@@ -87,7 +85,8 @@ def enrol(ticket: Ticket, out: Path, data_dir: Path | None = None) -> Enrolled:
         raise EnrolError(refusal.error, code=refusal.code)
     try:
         grant = msgspec.json.decode(answer.content, type=Grant)
-    except msgspec.DecodeError as exc:
+        ids.kind(grant.kind)
+    except (msgspec.DecodeError, ids.IdRefused) as exc:
         raise EnrolError(f"central's answer: {exc}", code="answer_invalid") from exc
     write_private(out / "mqtt-password", grant.broker.password + "\n")
     config = device_config(grant, out, data_dir or out / "data")

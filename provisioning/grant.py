@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from edge_common.envelope import DeviceId
+from edge_common.envelope import DeviceId, KindName, SiteId
 
 Hex64 = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 
@@ -37,8 +37,8 @@ class Grant(msgspec.Struct, frozen=True, kw_only=True):
     """The answer to an enrolment: identity, keys, broker account, CA and config."""
 
     dev: DeviceId
-    site: str
-    kind: str
+    site: SiteId
+    kind: KindName
     card_key: Hex64
     command_key: Hex64
     broker: BrokerGrant

@@ -17,13 +17,16 @@ from central import enrolment
 from central.invitations import TokenRefused
 from central.store import open_store
 from edge_common.errors import EdgeError
+from edge_common.ids import IdRefused
 from provisioning.grant import EnrolRequest, Refusal
 from provisioning.settings import ProvisionConfig
 
 log = logging.getLogger(__name__)
 MAX_BODY = 4096
 REQUEST_TIMEOUT = 10.0  # seconds a client may take for the handshake and its request
-STATUS = {"token_invalid": HTTPStatus.FORBIDDEN, "token_used": HTTPStatus.GONE,
+STATUS = {"token_invalid": HTTPStatus.FORBIDDEN, "id_invalid": HTTPStatus.CONFLICT,
+          "id_reserved": HTTPStatus.CONFLICT, "kind_unknown": HTTPStatus.CONFLICT,
+          "token_used": HTTPStatus.GONE,
           "token_expired": HTTPStatus.GONE, "request_invalid": HTTPStatus.BAD_REQUEST,
           "not_found": HTTPStatus.NOT_FOUND}
 
@@ -73,8 +76,8 @@ class EnrolmentServer:
                     device_port=self.cfg.broker.device_port)
         except msgspec.DecodeError as exc:
             return _refuse(EdgeError(str(exc), code="request_invalid"))
-        except TokenRefused as exc:
-            return _refuse(exc)
+        except (TokenRefused, IdRefused) as exc:  # IdRefused: an invitation made before ids
+            return _refuse(exc)                  # were checked, which nothing can honour
         except EdgeError as exc:
             log.error("enrolment failed: [%s] %s", exc.code, exc)
             return _refuse(exc, HTTPStatus.SERVICE_UNAVAILABLE)

@@ -10,11 +10,10 @@ from provisioning.dynsec import Dynsec
 
 
 class BrokerSection(Schema, frozen=True):
-    """The broker: its plain loopback listener for the admin, its TLS one for devices."""
+    """The broker's TLS listener, where devices and the plugin's admin log in (central's
+    loopback listener takes central's services alone), and the admin's password."""
 
     admin_password_file: str
-    host: str = "127.0.0.1"
-    port: Port = 1883
     device_host: str = "127.0.0.1"
     device_port: Port = 8883
 
@@ -39,13 +38,14 @@ class ProvisionConfig(Schema, frozen=True):
         return CaFiles(Path(self.ca_dir))
 
     def dynsec(self) -> Dynsec:
-        """The broker's admin client."""
+        """The broker's admin client, over the TLS listener checked against central's CA."""
         path = Path(self.broker.admin_password_file)
         try:
             password = path.read_text().strip()
         except OSError as exc:
             raise ConfigError(f"admin_password_file {path}: {exc.strerror}") from exc
-        return Dynsec(self.broker.port, password, host=self.broker.host)
+        return Dynsec(self.broker.device_port, password, host=self.broker.device_host,
+                      ca_file=str(self.ca().ca_cert))
 
 
 def read(path: str | Path) -> ProvisionConfig:

@@ -35,7 +35,7 @@ class Stack:
         port = free_port()
         self.config = ProvisionConfig(
             ca_dir=str(files.root),
-            broker=BrokerSection(admin_password_file=str(secret), port=self.broker.port,
+            broker=BrokerSection(admin_password_file=str(secret),
                                  device_port=self.broker.tls_port),
             enrolment=EnrolmentSection(url=f"https://127.0.0.1:{port}", listen="127.0.0.1",
                                        port=port))

@@ -6,18 +6,22 @@ import os
 import socket
 import stat
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import requests
+from cryptography import x509
 
 from central import invitations
 from central.invitations import TokenRefused
 from edge_common import topics
+from provisioning import ca, services
 from provisioning.ca import expires
 from provisioning.enrol import EnrolError, enrol
 from provisioning.grant import Ticket
 from tests.fleet import SITE, TlsProbe
 from tests.harness import wait_for
+from tests.mitm import Mitm
 
 NOT_AUTHORIZED = 0x87
 
@@ -88,6 +92,62 @@ def test_a_token_works_once_before_its_expiry_and_only_as_issued(fleet):
     assert {"lock-1"} <= accounts and not {"lock-2", "lock-3"} & accounts
 
 
+def test_a_device_trusts_only_the_pinned_ca_and_sends_no_token_to_a_man_in_the_middle(fleet):
+    """A man in the middle serving central's real CA with its own behind it (same name or
+    another), its own alone, or its own first gets `ca_mismatch` and never the token; one
+    serving the real CA alone cannot pass the TLS check. The token still enrols afterwards."""
+    ticket = fleet.stack.invite(fleet.db, "lock-1", SITE, "lockd")
+    real = fleet.stack.ca.ca_cert.read_bytes()
+    cases = [("libedge central CA", lambda own: real + own, "ca_mismatch"),
+             ("Library network root", lambda own: real + own, "ca_mismatch"),
+             ("Library network root", lambda own: own + real, "ca_mismatch"),
+             ("libedge central CA", lambda own: own, "ca_mismatch"),
+             ("libedge central CA", lambda own: real, "central_unreachable")]
+    for n, (name, bundle, code) in enumerate(cases):
+        mitm = Mitm(fleet.root / f"mitm-{n}", ticket.central, fleet.stack.ca.ca_cert, name,
+                    bundle)
+        try:
+            with pytest.raises(EnrolError) as refused:
+                enrol(Ticket(mitm.url, ticket.token, ticket.ca_sha256), fleet.root / f"dev-{n}")
+        finally:
+            mitm.close()
+        assert (refused.value.code, mitm.tokens) == (code, []), name
+        assert not (fleet.root / f"dev-{n}" / "mqtt-password").exists()
+    done = enrol(ticket, fleet.root / "real")
+    assert done.dev == "lock-1"
+    written = x509.load_pem_x509_certificates((fleet.root / "real" / "ca.pem").read_bytes())
+    assert [c.subject for c in written] == [x509.load_pem_x509_certificate(real).subject]
+
+
+def test_a_ticket_naming_plain_http_is_refused_before_anything_is_sent(fleet):
+    """An invitation whose central is `http://` is refused (`central_invalid`): the token is
+    never sent in the clear, and it still enrols over HTTPS."""
+    ticket = fleet.stack.invite(fleet.db, "lock-1", SITE, "lockd")
+    for url in (ticket.central.replace("https://", "http://"), "HTTP://127.0.0.1:1",
+                "ftp://127.0.0.1", "127.0.0.1:8443"):
+        with pytest.raises(EnrolError) as refused:
+            enrol(Ticket(url, ticket.token, ticket.ca_sha256), fleet.root / "plain")
+        assert refused.value.code == "central_invalid", url
+    assert not fleet.db.execute("SELECT used_at FROM invitations").fetchone()[0]
+    assert enrol(ticket, fleet.root / "real").dev == "lock-1"
+
+
+def test_the_ca_and_the_certificates_it_issues_carry_key_identifiers(tmp_path):
+    """The CA names its key (subject key identifier) and the server certificate names the CA's
+    key as its issuer's (authority key identifier), so no same-named CA can pass as its
+    issuer."""
+    files = ca.init(tmp_path / "ca", ["127.0.0.1"])
+    root = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
+    server = x509.load_pem_x509_certificate(files.server_cert.read_bytes())
+    ski = root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    aki = server.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    assert root.extensions.get_extension_for_class(
+        x509.AuthorityKeyIdentifier).value.key_identifier == ski.digest
+    assert aki.key_identifier == ski.digest
+    assert server.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest \
+        == x509.SubjectKeyIdentifier.from_public_key(server.public_key()).digest
+
+
 def test_redeem_refuses_malformed_tokens_with_token_invalid(fleet):
     """A token without its secret, an empty one or an unknown id never reaches the hash check."""
     for token in ("", "abc", "abc.", ".secret", "nope.nope"):
@@ -129,6 +189,29 @@ def test_a_device_cannot_use_another_devices_topics(fleet):
             assert probe.publish(topics.device("lock-7", channel)) == NOT_AUTHORIZED
     finally:
         probe.close()
+
+
+def test_only_centrals_services_log_in_on_the_loopback_listener(fleet):
+    """A device's password opens nothing on central's plain loopback listener, nor the
+    plugin's admin's; central's own account works there and nowhere else; the device's
+    works on the TLS listener."""
+    fleet.start_central()
+    deployed = Path(__file__).parent.parent / "deploy" / "mosquitto-libedge-services.acl"
+    assert deployed.read_text() == services.acl_text()  # production's file says the same
+    seven = fleet.enrol("lock-7")
+    assert services.connack(fleet.broker.port, "lock-7", password(seven)) == NOT_AUTHORIZED
+    assert services.connack(fleet.broker.port, "broker-admin",
+                            fleet.broker.admin_password) == NOT_AUTHORIZED
+    device, central = TlsProbe(fleet, "lock-7", password(seven)), \
+        TlsProbe(fleet, "central-1", "central-1-pw")
+    try:
+        assert (device.connack, central.connack) == (0, NOT_AUTHORIZED)
+        assert fleet.central.link.connected
+        # PUBACK 0, not 16 (no subscribers): central, on the loopback listener, takes it
+        assert device.publish(topics.device("lock-7", "evt")) == 0
+    finally:
+        device.close()
+        central.close()
 
 
 def test_the_broker_restarted_keeps_every_account_made_live(fleet):

@@ -16,6 +16,8 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 
+from edge_common import ids
+
 ULID_CHARS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DEEP = "@@deep@@"  # a marker value replaced, in the encoded bytes, by deep nesting
@@ -31,6 +33,7 @@ PATTERNS: dict[str, Callable[[random.Random], str]] = {
     r"^[0-9a-f]{64}$": lambda rng: f"{rng.getrandbits(256):064x}",
     r"^[a-z0-9][a-z0-9_-]{0,62}$": lambda rng: _word(rng, LOWER + DIGITS,
                                                      LOWER + DIGITS + "_-", 12),
+    ids.ID_PATTERN: lambda rng: _word(rng, LOWER + DIGITS, LOWER + DIGITS + "-", 12),
     r"^[a-z][a-z0-9_.]{0,39}$": lambda rng: _word(rng, LOWER, LOWER + DIGITS + "_.", 12),
     r"^[a-z][a-z0-9_]{0,39}$": lambda rng: _word(rng, LOWER, LOWER + DIGITS + "_", 12),
     r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$": lambda rng: rng.choice(

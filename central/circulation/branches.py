@@ -10,13 +10,16 @@ from central.circulation import bounds, closed_days
 from central.circulation.calendar import LIBRARY
 from central.circulation.errors import Forbidden, NotFound, Refused
 from central.circulation.store import Store
+from edge_common import ids
 
 ROLES = ("clerk", "cashier", "supervisor", "facilities", "admin")
 WEEKDAYS = range(7)
 
 
 def add_branch(s: Store, id: str, name: str, tz: str, **details: Any) -> None:
-    """Create a branch (details: address, phone, email, post_office, signatory, ib_max_items)."""
+    """Create a branch (details: address, phone, email, post_office, signatory, ib_max_items);
+    its id names the site in topics, so one off the id pattern is refused (IdRefused)."""
+    ids.site(id)
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:   # OSError: a name too long

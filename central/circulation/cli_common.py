@@ -17,6 +17,7 @@ from central.circulation import audit, bounds, branches, owners, patrons, snapsh
 from central.circulation.errors import CirculationError, Forbidden, Refused
 from central.circulation.store import Store
 from central.store import NotAStore, open_store
+from edge_common import ids
 from edge_common.errors import EdgeError
 
 R = TypeVar("R")
@@ -249,6 +250,26 @@ class Text(click.ParamType):
 
 
 TEXT = Text()
+
+
+class Id(click.ParamType):
+    """A device or site id, checked against the one id pattern before anything else runs."""
+
+    def __init__(self, name: str, check: Callable[[object], str]) -> None:
+        self.name = name
+        self.check = check
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        """The id, or a usage error with its code (`id_invalid`, `id_reserved`)."""
+        try:
+            return self.check(value)
+        except ids.IdRefused as exc:
+            self.fail(f"[{exc.code}] {exc}", param, ctx)
+
+
+DEVICE_ID = Id("device id", ids.device)
+SITE_ID = Id("site id", ids.site)
 
 
 def each(items: Iterable[T], act: Callable[[T], object]) -> None:

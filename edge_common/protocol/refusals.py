@@ -123,7 +123,8 @@ PROVISIONING = frozenset({
     "enrol_failed", "central_unreachable", "central_invalid", "ca_mismatch", "write_failed",
     "ca_invalid", "ca_missing", "ca_exists", "broker_refused", "broker_unreachable",
     "enrolment_unavailable", "config_invalid", "config_stale", "config_key_invalid",
-    "config_key_local", "site_unknown", "rotation_pending",
+    "config_key_local", "site_unknown", "rotation_pending", "id_invalid", "id_reserved",
+    "kind_unknown",
 })
 
 

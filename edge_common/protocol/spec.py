@@ -7,10 +7,10 @@ from typing import Any, Generic, Literal, TypeVar, overload
 import msgspec
 
 from edge_common.errors import InvalidMessage
+from edge_common.ids import DEVICE_KINDS
 
 B = TypeVar("B", bound="Body")
 A = TypeVar("A", bound="Answer")
-DEVICE_KINDS = ("lockd", "kiosk", "returnbox", "signpad")
 Channel = Literal["evt", "req"]
 
 
