@@ -245,6 +245,16 @@ def _forms(db: sqlite_utils.Database) -> None:
                " DEFAULT 18")
 
 
+def _sign_in_throttle(db: sqlite_utils.Database) -> None:
+    """Failed sign-ins counted per source and per source and name (throttled, never locked),
+    instead of per account."""
+    db.execute("CREATE TABLE sign_in_throttle (key TEXT PRIMARY KEY, failures INTEGER NOT NULL,"
+               " last_at TEXT NOT NULL)")
+    db.execute("CREATE INDEX sign_in_throttle_last ON sign_in_throttle (last_at)")
+    db.execute("ALTER TABLE staff DROP COLUMN failed_logins")
+    db.execute("ALTER TABLE staff DROP COLUMN locked_until")
+
+
 CIRCULATION_MIGRATIONS = [
     ("0003_patrons_cards", _patrons_cards),
     ("0101_branches", _branches),
@@ -261,4 +271,5 @@ CIRCULATION_MIGRATIONS = [
     ("0123_loan_overrides", _loan_overrides),
     ("0130_staff_login", _staff_login),
     ("0150_forms", _forms),
+    ("0210_sign_in_throttle", _sign_in_throttle),
 ]

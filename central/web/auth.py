@@ -157,10 +157,12 @@ def login(request: Request, form: Form) -> Response:
                        status=403)
     try:
         token = signin.sign_in(store(request), form.get("staff", "").strip(),
-                               form.get("password", ""))
+                               form.get("password", ""), source_of(request))
     except Forbidden as exc:
-        return page(request, "login.html", 401 if exc.code == "login_failed" else 403,
-                    csrf=expected, error=exc.code, explained=EXPLAINED[exc.code])
+        refused = page(request, "login.html", 401 if exc.code == "login_failed" else 429,
+                       csrf=expected, error=exc.code, explained=EXPLAINED[exc.code])
+        refused.headers["X-Error-Code"] = exc.code
+        return refused
     response = RedirectResponse("/", status_code=303)
     _cookie(request, response, SESSION_COOKIE, token)
     response.delete_cookie(LOGIN_COOKIE)
@@ -176,6 +178,12 @@ def logout(request: Request, form: Form) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+def source_of(request: Request) -> str:
+    """Where a request comes from: the client's address (the proxy's client behind a TLS proxy,
+    by uvicorn's proxy headers from the proxy's own address only)."""
+    return request.client.host if request.client else ""
 
 
 def _cookie(request: Request, response: Response, name: str, value: str) -> None:

@@ -8,7 +8,7 @@ EXPLAINED = {   # every refusal the pages can give, said in the staff's language
     # signing in and out
     "signed_out": N_("You are signed out, or your session has run out: sign in again."),
     "login_failed": N_("Unknown account or wrong password."),
-    "locked_out": N_("Too many failed attempts: this account is locked for a while."),
+    "login_throttled": N_("Too many failed attempts from here: wait a little, then try again."),
     "password_too_short": N_("The password is too short."),
     "staff_unknown": N_("There is no such staff account."),
     # rights
