@@ -20,6 +20,7 @@ EXPLAINED = {   # every refusal the pages can give, said in the staff's language
     "value_too_long": N_("A value is longer than any real one."),
     "bad_value": N_("A field holds a value the form does not offer."),
     "form_too_large": N_("The form is too large."),
+    "request_timeout": N_("The form took too long to arrive: send it again."),
     "bad_request": N_("The request was not understood: go back and try again."),
     "no_such_page": N_("There is no such page."),
     "method_not_allowed": N_("This address cannot be opened that way: use the page's buttons"
