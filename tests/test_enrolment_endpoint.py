@@ -8,6 +8,7 @@ import threading
 
 from provisioning.enrol import enrol
 from tests.fleet import SITE
+from tests.harness import cut_while_trickling
 
 SLOW_HELLO = b"\x16\x03\x01\x02\x00" + b"\x01" * 145   # a TLS record of 512 bytes, begun
 
@@ -27,23 +28,6 @@ def _answer(conn: socket.socket) -> bytes:
     return got
 
 
-def _cut_while_trickling(conn: socket.socket, drip: bytes) -> bool:
-    """Send `drip` a byte every 0.2 s (at most 150 bytes): whether the endpoint closed the
-    connection meanwhile."""
-    conn.settimeout(0.2)
-    for byte in drip[:150]:
-        try:
-            if conn.recv(4096) == b"":
-                return True
-        except (TimeoutError, ssl.SSLWantReadError):
-            pass
-        try:
-            conn.sendall(bytes([byte]))
-        except OSError:
-            return True
-    return False
-
-
 def test_a_content_length_that_is_no_number_gets_request_invalid(fleet):
     for length in (b"\xb2", b"\xb9", b"1\xb3", b"-1"):      # ², ¹, 1³ pass isdigit()
         with _tls(fleet) as conn:
@@ -61,11 +45,11 @@ def test_a_request_trickled_in_is_cut_at_its_deadline(fleet):
     with _tls(fleet) as conn:                                     # a body, a byte at a time
         conn.sendall(b"POST /v1/enrol HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
                      % len(body))
-        assert _cut_while_trickling(conn, body)
+        assert cut_while_trickling(conn, body)
     with _tls(fleet) as conn:                                     # the head, likewise
-        assert _cut_while_trickling(conn, b"GET /v1/ca.pem HTTP/1.1\r\nX-Slow: " + b"a" * 120)
+        assert cut_while_trickling(conn, b"GET /v1/ca.pem HTTP/1.1\r\nX-Slow: " + b"a" * 120)
     with socket.create_connection(("127.0.0.1", fleet.stack.server.port)) as conn:
-        assert _cut_while_trickling(conn, SLOW_HELLO)                  # a slow handshake
+        assert cut_while_trickling(conn, SLOW_HELLO)                  # a slow handshake
 
 
 def test_connections_are_bounded_and_stalled_ones_cut_while_devices_still_enrol(fleet):

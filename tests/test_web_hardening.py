@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from central.web.hardening import DeadlineH11
-from tests.harness import wait_for
+from tests.harness import cut_while_trickling, wait_for
 from tests.web import WebServer, sign_in, signed_in_client, staff, two_branches
 
 HREF = re.compile(r'(?:href|action)="([^"]*)"')
@@ -97,22 +97,10 @@ def test_a_refused_member_of_staff_can_move_on_and_sign_out(site, chromium):
 
 
 def _trickle(port: int, head: bytes, drip: bytes) -> bool:
-    """Send `head`, then `drip` one byte at a time every 0.2 s (at most 30 s): whether the
-    server closed the connection meanwhile."""
+    """Send `head`, then `drip` slowly: whether the server closed the connection meanwhile."""
     with socket.create_connection(("127.0.0.1", port)) as conn:
-        conn.settimeout(0.2)
         conn.sendall(head)
-        for byte in drip[:150]:
-            try:
-                if conn.recv(4096) == b"":
-                    return True
-            except TimeoutError:
-                pass
-            try:
-                conn.sendall(bytes([byte]))
-            except OSError:
-                return True
-    return False
+        return cut_while_trickling(conn, drip)
 
 
 def test_a_request_trickled_in_is_cut_at_its_deadline(site):

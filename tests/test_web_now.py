@@ -141,14 +141,21 @@ def test_the_fleet_shows_the_lock_as_the_device_list_does(site, chromium, tmp_pa
     page.context.close()
 
 
+def _inside(net, lock, uid: str) -> tuple[int, str]:
+    """A patron's card let in at the lock's door, once central has the entry: the patron and
+    the card's hash."""
+    pid = add_card(net.db, uid, lock)
+    assert send_sim_tap(lock.socket, uid, answer_within=5) == "granted"
+    hashed = card_hash(lock.key, uid)
+    wait_for(lambda: net.db.execute("SELECT 1 FROM roster WHERE card = ?", [hashed]).fetchone(),
+             what="the entry at central")
+    return pid, hashed
+
+
 def test_only_a_role_with_the_right_names_a_card_holder_and_it_is_audited(site, chromium,
                                                                           tmp_path):
     net, lock, server, s = site
-    pid = add_card(net.db, "04AA0002", lock)
-    assert send_sim_tap(lock.socket, "04AA0002", answer_within=5) == "granted"
-    hashed = card_hash(lock.key, "04AA0002")
-    wait_for(lambda: net.db.execute("SELECT 1 FROM roster WHERE card = ?", [hashed]).fetchone(),
-             what="the entry at central")
+    pid, hashed = _inside(net, lock, "04AA0002")
     with signed_in_client(server, "fac") as client:             # facilities: counts only
         text = client.get("/now").text
         assert "data-who" not in text
@@ -209,11 +216,7 @@ def test_staff_of_another_branch_cannot_command_its_doors_or_alarms(site):
 
 def test_the_language_links_of_a_forms_answer_lead_to_a_page_that_opens(site, chromium):
     net, lock, server, _ = site
-    pid = add_card(net.db, "04AA0003", lock)
-    assert send_sim_tap(lock.socket, "04AA0003", answer_within=5) == "granted"
-    hashed = card_hash(lock.key, "04AA0003")
-    wait_for(lambda: net.db.execute("SELECT 1 FROM roster WHERE card = ?", [hashed]).fetchone(),
-             what="the entry at central")
+    pid, hashed = _inside(net, lock, "04AA0003")
     page = chromium.page()
     sign_in(page, server.url, "fac")
     page.goto(f"{server.url}/now")
