@@ -6,6 +6,7 @@ import pytest
 
 from central.circulation import branches, signin
 from central.circulation.clock import FixedClock
+from central.circulation.errors import Forbidden
 from central.circulation.store import Store
 from central.store import open_store
 from tests.web import PASSWORD
@@ -43,3 +44,27 @@ def test_a_session_in_constant_use_ends_12_hours_after_sign_in(desk):
     clock.advance(hours=1, minutes=1)
     assert signin.session(s, token) is None
     assert signin.session(s, signin.sign_in(s, "fac", PASSWORD, "10.0.0.1")) is not None
+
+
+def _code(s: Store, password: str = "not the password") -> str:
+    try:
+        signin.sign_in(s, "fac", password, "10.0.0.9")
+    except Forbidden as exc:
+        return exc.code
+    return "ok"
+
+
+def test_each_failure_past_the_free_ones_doubles_the_wait_and_success_starts_again(desk):
+    s, clock = desk
+    assert [_code(s) for _ in range(4)] == ["login_failed"] * 3 + ["login_throttled"]
+    clock.advance(seconds=29)
+    assert _code(s, PASSWORD) == "login_throttled"      # even the right one waits: 30 s
+    clock.advance(seconds=2)
+    assert _code(s) == "login_failed"                   # the 4th failure: 60 s now
+    clock.advance(seconds=59)
+    assert _code(s, PASSWORD) == "login_throttled"
+    clock.advance(seconds=2)
+    assert _code(s, PASSWORD) == "ok"
+    assert [_code(s) for _ in range(4)] == ["login_failed"] * 3 + ["login_throttled"]
+    clock.advance(hours=1, seconds=1)                   # an hour without failures: forgotten
+    assert [_code(s) for _ in range(4)] == ["login_failed"] * 3 + ["login_throttled"]
