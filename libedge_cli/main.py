@@ -106,6 +106,7 @@ def web(db_path: str, listen: str, workers: int) -> None:
     import uvicorn
 
     from central.circulation.cli_common import store_at
+    from central.web import hardening
 
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
@@ -113,7 +114,7 @@ def web(db_path: str, listen: str, workers: int) -> None:
     store_at(db_path).conn.close()             # migrated once, before any worker starts
     os.environ["LIBEDGE_DB"] = db_path
     uvicorn.run("central.web.app:from_environment", factory=True, workers=workers, host=host,
-                port=int(port), proxy_headers=True, log_level="warning")
+                port=int(port), proxy_headers=True, log_level="warning", **hardening.SERVER)
 
 
 @cli.command()

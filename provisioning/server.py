@@ -4,12 +4,16 @@ the fingerprint it was given) and `POST /v1/enrol` (a one-time token in, a Grant
 Refusals answer JSON `{"code", "error"}` and are logged with their code, never the token.
 """
 
+import io
 import logging
+import socket
 import ssl
 import sys
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import msgspec
 
@@ -23,7 +27,8 @@ from provisioning.settings import ProvisionConfig
 
 log = logging.getLogger(__name__)
 MAX_BODY = 4096
-REQUEST_TIMEOUT = 10.0  # seconds a client may take for the handshake and its request
+REQUEST_TIMEOUT = 10.0  # seconds a client may take for the handshake and its whole request
+MAX_CONNECTIONS = 32    # at once; more are closed unanswered (a device retries)
 STATUS = {"token_invalid": HTTPStatus.FORBIDDEN, "id_invalid": HTTPStatus.CONFLICT,
           "id_reserved": HTTPStatus.CONFLICT, "kind_unknown": HTTPStatus.CONFLICT,
           "token_used": HTTPStatus.GONE,
@@ -86,10 +91,31 @@ class EnrolmentServer:
 
 
 class _Server(ThreadingHTTPServer):
-    """The HTTP server, logging a failed connection (a TLS handshake refused, a client gone)
-    as one line instead of a traceback on stderr."""
+    """The HTTP server, a thread per connection up to `slots` at once, each connection's
+    request bounded by `deadline` in all; a failed connection (a TLS handshake refused, a
+    client gone, too slow) is logged as one line instead of a traceback on stderr."""
 
     daemon_threads = True
+    deadline = REQUEST_TIMEOUT
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection on a thread of its own, or close it when all slots are taken."""
+        if not self.slots.acquire(blocking=False):
+            log.warning("enrolment endpoint busy: closed a connection from %s", client_address)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """Serve, then give the slot back."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Log why a connection failed, in one line."""
@@ -103,11 +129,37 @@ def _refuse(exc: EdgeError, status: HTTPStatus | None = None) -> tuple[HTTPStatu
             msgspec.json.encode(Refusal(exc.code, str(exc))))
 
 
+class _Deadline(io.RawIOBase):
+    """A connection's reads, each allowed only what is left until the request's deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock, self._deadline = sock, deadline
+
+    def readable(self) -> bool:
+        """It is read."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Read what arrives before the deadline; TimeoutError after it."""
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request's deadline passed")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer)
+
+
 def _handler(server: EnrolmentServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         """One HTTPS request to the enrolment endpoint."""
 
         timeout = REQUEST_TIMEOUT
+
+        def setup(self) -> None:
+            """Read the connection (the TLS handshake too) against the request's deadline."""
+            super().setup()
+            deadline = time.monotonic() + getattr(self.server, "deadline", REQUEST_TIMEOUT)
+            self.rfile = io.BufferedReader(_Deadline(self.connection, deadline))
 
         def do_GET(self) -> None:
             """The CA certificate, or not found."""
@@ -119,7 +171,7 @@ def _handler(server: EnrolmentServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             """An enrolment."""
             length = self.headers.get("Content-Length") or "0"
-            size = int(length) if length.isdigit() else -1
+            size = int(length) if length.isascii() and length.isdigit() else -1
             if self.path != "/v1/enrol":
                 self._send(*_refuse(EdgeError(self.path, code="not_found")))
             elif not 0 < size <= MAX_BODY:

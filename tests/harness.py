@@ -2,6 +2,8 @@
 
 import os
 import queue
+import socket
+import ssl
 import time
 from pathlib import Path
 
@@ -144,3 +146,20 @@ def mqtt_client(net: "Network", user: str, subs=(), *, service: bool = False,
     link.start()
     wait_for(lambda: link.connected, what=f"{user} connected")
     return link
+
+
+def cut_while_trickling(conn: socket.socket, drip: bytes) -> bool:
+    """Send `drip` to a server a byte every 0.2 s or so (at most 150 bytes, so it stops by
+    itself): whether the server closed the connection meanwhile."""
+    conn.settimeout(0.2)
+    for byte in drip[:150]:
+        try:
+            if conn.recv(4096) == b"":
+                return True
+        except (TimeoutError, ssl.SSLWantReadError):
+            pass
+        try:
+            conn.sendall(bytes([byte]))
+        except OSError:
+            return True
+    return False

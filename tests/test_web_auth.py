@@ -1,13 +1,17 @@
 """Staff sign-in to the web pages: sessions, form tokens, roles, branches, lock-out, audit."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
-from central.circulation import audit, signin
+from central.circulation import audit, signin, signin_throttle
 from tests.web import (
     PASSWORD,
     WebServer,
     check_page,
+    form_token,
     sign_in,
     signed_in_client,
     staff,
@@ -45,25 +49,94 @@ def test_staff_member_signs_in_and_out_in_the_browser(site, chromium):
     page.context.close()
 
 
-def test_wrong_password_is_refused_and_repeated_failures_lock_the_account(site, chromium,
-                                                                          tmp_path):
+def test_wrong_passwords_are_refused_and_further_guesses_from_there_must_wait(site, chromium,
+                                                                           tmp_path):
     server, s = site
     page = chromium.page()
+    page.set_extra_http_headers({"X-Forwarded-For": "10.0.0.1"})   # as the TLS proxy says
     page.goto(f"{server.url}/login")
     check_page(page, "login", tmp_path)
-    for _ in range(signin.MAX_FAILURES):
+    for _ in range(signin_throttle.FREE["account"]):
         sign_in(page, server.url, "locky", "not the password")
         assert page.locator("#error").get_attribute("data-code") == "login_failed"
-    sign_in(page, server.url, "locky")                        # the right one, too late
-    assert page.locator("#error").get_attribute("data-code") == "locked_out"
-    check_page(page, "login-locked-out", tmp_path)
+    sign_in(page, server.url, "locky")                        # the right one, but wait first
+    assert page.locator("#error").get_attribute("data-code") == "login_throttled"
+    check_page(page, "login-throttled", tmp_path)
     sign_in(page, server.url, "nobody-here")                  # unknown: the same answer
     assert page.locator("#error").get_attribute("data-code") == "login_failed"
     outcomes = [e["outcome"] for e in audit.entries(s, staff_id="locky")]
-    assert outcomes == ["locked_out"] + ["login_failed"] * signin.MAX_FAILURES
+    assert outcomes == ["login_throttled"] + ["login_failed"] * signin_throttle.FREE["account"]
     page.context.close()
 
 
+def _attempt(server, source: str, who: str, password: str = "not the password") -> str:
+    """One sign-in from `source` (as the TLS proxy names it): its refusal code, or `ok`."""
+    with httpx.Client(base_url=server.url, headers={"X-Forwarded-For": source},
+                      timeout=60) as client:
+        token = client.get("/login").cookies["libedge_login"]
+        sent = client.post("/login", data={"csrf": token, "staff": who, "password": password})
+        return "ok" if sent.status_code == 303 else sent.headers["x-error-code"]
+
+
+def test_parallel_guesses_are_each_counted_before_their_password_is_checked(site):
+    server, s = site
+    staff(s, "rush", "facilities", ["center"])
+    start = threading.Barrier(40)
+
+    def guess(_: int) -> str:
+        start.wait()
+        return _attempt(server, "10.0.1.1", "rush")
+
+    with ThreadPoolExecutor(40) as pool:
+        codes = list(pool.map(guess, range(40)))
+    free = signin_throttle.FREE["account"]
+    assert sorted(codes) == ["login_failed"] * free + ["login_throttled"] * (40 - free)
+    checked = [e for e in audit.entries(s, staff_id="rush") if e["outcome"] == "login_failed"]
+    assert len(checked) == free
+
+
+def test_guesses_at_an_account_never_lock_its_owner_out(site):
+    server, s = site
+    staff(s, "boss", "admin", [])
+    guesses = [_attempt(server, "10.0.2.1", "boss") for _ in range(8)]   # someone else's
+    assert guesses[-1] == "login_throttled"
+    assert _attempt(server, "10.0.2.2", "boss", PASSWORD) == "ok"      # the owner, at once
+    assert _attempt(server, "10.0.2.1", "boss", PASSWORD) == "login_throttled"
+
+
+def test_unknown_names_are_answered_exactly_like_known_ones(site):
+    server, s = site
+    staff(s, "known", "facilities", ["center"])
+    for_known = [_attempt(server, "10.0.3.1", "known") for _ in range(6)]
+    for_unknown = [_attempt(server, "10.0.3.2", "unknown") for _ in range(6)]
+    assert for_known == for_unknown
+    assert for_known[-1] == "login_throttled"
+
+
+def test_one_source_guessing_many_names_must_wait_too(site):
+    server, _ = site
+    free = signin_throttle.FREE["source"]
+    codes = [_attempt(server, "10.0.4.1", f"name-{i}") for i in range(free + 2)]
+    assert codes == ["login_failed"] * free + ["login_throttled"] * 2
+    assert _attempt(server, "10.0.4.2", "fac", PASSWORD) == "ok"      # elsewhere: no wait
+
+
+def test_a_new_password_ends_every_session(site):
+    server, s = site
+    staff(s, "moved", "facilities", ["center"])
+    with signed_in_client(server, "moved") as client:
+        assert client.get("/fleet").status_code == 200
+        signin.set_password(s, "moved", "a brand new password")      # `staff password`
+        assert client.get("/fleet").headers["location"] == "/login"
+
+
+def test_signing_out_ends_the_session_on_the_server(site):
+    server, _ = site
+    with signed_in_client(server, "fac") as client:
+        cookie = client.cookies["libedge_session"]
+        client.post("/logout", data={"csrf": form_token(client, "/fleet")})
+    with httpx.Client(base_url=server.url, cookies={"libedge_session": cookie}) as kept:
+        assert kept.get("/fleet").headers["location"] == "/login"
 
 
 def test_forms_without_the_session_token_are_refused(site):
@@ -72,9 +145,14 @@ def test_forms_without_the_session_token_are_refused(site):
         refused = stranger.post("/login", data={"csrf": "x", "staff": "fac",
                                                 "password": PASSWORD})
         assert (refused.status_code, refused.headers["x-error-code"]) == (403, "csrf_failed")
+        stranger.get("/login")                                     # the cookie, no token field
+        left_out = stranger.post("/login", data={"staff": "fac", "password": PASSWORD})
+        assert (left_out.status_code, left_out.headers["x-error-code"]) == (403, "csrf_failed")
     with signed_in_client(server, "fac") as client:
         refused = client.post("/logout", data={"csrf": "forged"})
         assert (refused.status_code, refused.headers["x-error-code"]) == (403, "csrf_failed")
+        left_out = client.post("/logout", data={"other": "field"})     # no token field at all
+        assert (left_out.status_code, left_out.headers["x-error-code"]) == (403, "csrf_failed")
         assert client.get("/fleet").status_code == 200     # still signed in
 
 

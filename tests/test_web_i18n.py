@@ -34,7 +34,7 @@ RAISED_FOR_THE_PAGES = {
     "central/circulation/branches.py": {"staff_unknown", "branch_not_assigned",
                                         "role_required"},
     # sign_in, shown on the sign-in page
-    "central/circulation/signin.py": {"login_failed", "locked_out"},
+    "central/circulation/signin.py": {"login_failed", "login_throttled"},
     # issue: the door commands and the alarms' clear
     "central/commands.py": {"device_unknown", "device_has_no_key", "command_unknown",
                             "command_invalid"},

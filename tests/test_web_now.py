@@ -22,13 +22,16 @@ from tests.web import (
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """A broker, central, one lock with the door `wc` and the web app, at branch `main`."""
+    """A broker, central, one lock with the door `wc` and the web app, at branch `main`; a
+    second branch `east` with its own facilities staff."""
     root = tmp_path_factory.mktemp("now")
     net = Network(root)
     s = Store(net.db)
     branches.add_branch(s, "main", "Main", "Europe/Ljubljana")
+    branches.add_branch(s, "east", "East", "Europe/Ljubljana")
     staff(s, "fac", "facilities", ["main"])
     staff(s, "sup", "supervisor", ["main"])
+    staff(s, "eve", "facilities", ["east"])          # the same role, at another branch
     net.start_central()
     lock = start_lock(net, root)
     wait_for(lambda: any(d.status and d.status.doors for d in fleet_view.devices(net.db)),
@@ -138,14 +141,21 @@ def test_the_fleet_shows_the_lock_as_the_device_list_does(site, chromium, tmp_pa
     page.context.close()
 
 
+def _inside(net, lock, uid: str) -> tuple[int, str]:
+    """A patron's card let in at the lock's door, once central has the entry: the patron and
+    the card's hash."""
+    pid = add_card(net.db, uid, lock)
+    assert send_sim_tap(lock.socket, uid, answer_within=5) == "granted"
+    hashed = card_hash(lock.key, uid)
+    wait_for(lambda: net.db.execute("SELECT 1 FROM roster WHERE card = ?", [hashed]).fetchone(),
+             what="the entry at central")
+    return pid, hashed
+
+
 def test_only_a_role_with_the_right_names_a_card_holder_and_it_is_audited(site, chromium,
                                                                           tmp_path):
     net, lock, server, s = site
-    pid = add_card(net.db, "04AA0002", lock)
-    assert send_sim_tap(lock.socket, "04AA0002", answer_within=5) == "granted"
-    hashed = card_hash(lock.key, "04AA0002")
-    wait_for(lambda: net.db.execute("SELECT 1 FROM roster WHERE card = ?", [hashed]).fetchone(),
-             what="the entry at central")
+    pid, hashed = _inside(net, lock, "04AA0002")
     with signed_in_client(server, "fac") as client:             # facilities: counts only
         text = client.get("/now").text
         assert "data-who" not in text
@@ -185,3 +195,43 @@ def test_lockdown_and_sweep_from_the_page_reach_the_lock(site):
         assert "No sweeps yet." not in client.get("/now").text
     done = [e["action"] for e in audit.entries(s, staff_id="fac")][:3]
     assert done == ["door.sweep", "door.lockdown", "door.lockdown"]
+
+
+def test_staff_of_another_branch_cannot_command_its_doors_or_alarms(site):
+    net, lock, server, s = site
+    before = len(pin_changes(lock))
+    with signed_in_client(server, "eve") as east:
+        token = form_token(east, "/now")
+        for path, data in (("/now/command", {"dev": "lock-1", "door": "wc", "name": "open",
+                                             "confirmed": "yes"}),
+                           ("/now/alarm", {"dev": "lock-1", "door": "wc",
+                                           "alarm": "door_forced", "do": "clear"})):
+            refused = east.post(path, data={"csrf": token, **data})
+            assert (refused.status_code, refused.headers["x-error-code"]) == (
+                403, "branch_not_assigned"), path
+    assert net.db.execute("SELECT count(*) FROM audit WHERE staff_id = 'eve'"
+                          " AND action != 'staff.sign_in'").fetchone()[0] == 0
+    assert pin_changes(lock)[before:] == []
+
+
+def test_the_language_links_of_a_forms_answer_lead_to_a_page_that_opens(site, chromium):
+    net, lock, server, _ = site
+    pid, hashed = _inside(net, lock, "04AA0003")
+    page = chromium.page()
+    sign_in(page, server.url, "fac")
+    page.goto(f"{server.url}/now")
+    page.click("tr[data-door='lock-1/wc'] button[data-command=open-on]")    # the confirmation
+    with page.expect_response(lambda r: "lang=sl" in r.url) as switched:
+        page.click("a[lang=sl]")
+    assert switched.value.status == 200 and page.locator("html").get_attribute("lang") == "sl"
+    assert page.url == f"{server.url}/now?branch=main&lang=sl"
+    page.context.close()
+    page = chromium.page()
+    sign_in(page, server.url, "sup")
+    page.goto(f"{server.url}/now/inside?branch=main&room=wc")
+    page.click(f"button[data-who='{hashed[:12]}']")                          # the card holder
+    assert page.locator("#patron td").first.inner_text() == str(pid)
+    with page.expect_response(lambda r: "lang=cs" in r.url) as switched:
+        page.click("a[lang=cs]")
+    assert switched.value.status == 200 and page.locator("html").get_attribute("lang") == "cs"
+    page.context.close()

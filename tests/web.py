@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -14,6 +15,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from central.circulation import branches, signin
 from central.circulation.store import Store
 from central.store import open_store
+from central.web import hardening
 from central.web.app import create_app
 from provisioning.broker import free_port
 from tests.harness import wait_for
@@ -26,11 +28,13 @@ PASSWORD = "correct horse battery"
 class WebServer:
     """The app under uvicorn in a thread of this process."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, **settings: Any) -> None:
+        """`settings` change the deployed server's (`hardening.SERVER`) for a test."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(create_app(str(db_path)), host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="off")
+                                log_level="warning", lifespan="off",
+                                **{**hardening.SERVER, **settings})
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -103,7 +107,7 @@ def form_token(client: httpx.Client, path: str) -> str:
 
 def serious_violations(page: Page) -> list[dict]:
     """axe-core's serious and critical findings on the page as it is now."""
-    page.add_script_tag(path=str(AXE))
+    page.evaluate(AXE.read_text())       # as devtools do: the pages' CSP allows no script tag
     found = page.evaluate("async () => (await axe.run(document)).violations")
     return [{"id": v["id"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
             for v in found if v["impact"] in ("serious", "critical")]

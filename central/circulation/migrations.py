@@ -285,6 +285,16 @@ def _holds_anonymised(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _sign_in_throttle(db: sqlite_utils.Database) -> None:
+    """Failed sign-ins counted per source and per source and name (throttled, never locked),
+    instead of per account."""
+    db.execute("CREATE TABLE sign_in_throttle (key TEXT PRIMARY KEY, failures INTEGER NOT NULL,"
+               " last_at TEXT NOT NULL)")
+    db.execute("CREATE INDEX sign_in_throttle_last ON sign_in_throttle (last_at)")
+    db.execute("ALTER TABLE staff DROP COLUMN failed_logins")
+    db.execute("ALTER TABLE staff DROP COLUMN locked_until")
+
+
 CIRCULATION_MIGRATIONS = [
     ("0003_patrons_cards", _patrons_cards),
     ("0101_branches", _branches),
@@ -306,4 +316,5 @@ CIRCULATION_MIGRATIONS = [
     ("0182_paper_forms", _paper_forms),
     ("0183_item_statuses", _item_statuses),
     ("0200_holds_anonymised", _holds_anonymised),
+    ("0210_sign_in_throttle", _sign_in_throttle),
 ]

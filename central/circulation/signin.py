@@ -1,4 +1,4 @@
-"""Staff sign-in for the web pages: argon2 password hashes, lock-out after failures, sessions."""
+"""Staff sign-in for the web pages: argon2 password hashes, throttled guessing, sessions."""
 
 import hashlib
 import hmac
@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from central.circulation import audit, branches
+from central.circulation import audit, branches, signin_throttle
 from central.circulation.errors import Forbidden, Refused
 from central.circulation.store import Store
 
-MAX_FAILURES = 5                         # in a row, then the account waits
-LOCK_OUT = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=8)        # a session unused this long is over
+SESSION_MAX = timedelta(hours=12)        # and any session this long after its sign-in
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("no account has this password")   # same work for unknown accounts
@@ -33,44 +32,42 @@ class Session:
 
 
 def set_password(s: Store, staff_id: str, password: str) -> None:
-    """Give a staff account a new password (stored as an argon2 hash) and lift a lock-out."""
+    """Give a staff account a new password (stored as an argon2 hash); every session opened
+    with the old one ends."""
     branches.staff(s, staff_id)
     if len(password) < MIN_PASSWORD:
         raise Refused(f"a password has at least {MIN_PASSWORD} characters",
                       code="password_too_short")
     with s.atomic():
-        s.update("staff", staff_id, {"password_hash": _hasher.hash(password),
-                                     "failed_logins": 0, "locked_until": None})
+        s.update("staff", staff_id, {"password_hash": _hasher.hash(password)})
+        s.conn.execute("DELETE FROM staff_sessions WHERE staff_id = ?", [staff_id])
 
 
-def sign_in(s: Store, staff_id: str, password: str) -> str:
+def sign_in(s: Store, staff_id: str, password: str, source: str) -> str:
     """Check the password and open a new session; return its token (a fresh one every time, so
     a token planted before sign-in is worthless). Refused alike for unknown accounts and wrong
-    passwords (`login_failed`); `locked_out` after MAX_FAILURES in a row, for LOCK_OUT."""
-    now = s.now()
-    account = s.row("SELECT id, password_hash, failed_logins, locked_until FROM staff"
-                    " WHERE id = ?", [staff_id])
-    actor = audit.Actor(staff_id)
-    if account and account["locked_until"] and account["locked_until"] > now.isoformat():
+    passwords (`login_failed`), and alike for both while `source` must wait after failures
+    (`login_throttled`, the password unchecked)."""
+    actor, subject = audit.Actor(staff_id), f"staff:{staff_id}"
+    with s.atomic():
+        allowed = signin_throttle.take(s, source, staff_id)
+        if not allowed:
+            audit.record(s, actor, "staff.sign_in", subject, outcome="login_throttled")
+    if not allowed:
+        raise Forbidden("too many failed attempts: wait a little", code="login_throttled")
+    stored = s.scalar("SELECT password_hash FROM staff WHERE id = ?", [staff_id])
+    if not _verified(stored, password):
         with s.atomic():
-            audit.record(s, actor, "staff.sign_in", f"staff:{staff_id}", outcome="locked_out")
-        raise Forbidden("too many failed attempts: try again later", code="locked_out")
-    if not _verified(account["password_hash"] if account else None, password):
-        with s.atomic():
-            if account:
-                failures = account["failed_logins"] + 1
-                s.update("staff", staff_id, {"failed_logins": failures, "locked_until": (
-                    now + LOCK_OUT).isoformat() if failures >= MAX_FAILURES else None})
-            audit.record(s, actor, "staff.sign_in", f"staff:{staff_id}", outcome="login_failed")
+            audit.record(s, actor, "staff.sign_in", subject, outcome="login_failed")
         raise Forbidden("unknown account or wrong password", code="login_failed")
     token = secrets.token_urlsafe(32)
+    now = s.now().isoformat()
     with s.atomic():
-        s.update("staff", staff_id, {"failed_logins": 0, "locked_until": None})
+        signin_throttle.succeeded(s, source, staff_id)
         s.insert("staff_sessions", {"id": _digest(token), "staff_id": staff_id,
                                     "csrf": secrets.token_urlsafe(32),
-                                    "created_at": now.isoformat(),
-                                    "seen_at": now.isoformat()})
-        audit.record(s, actor, "staff.sign_in", f"staff:{staff_id}", outcome="ok")
+                                    "created_at": now, "seen_at": now})
+        audit.record(s, actor, "staff.sign_in", subject, outcome="ok")
     return token
 
 
@@ -82,11 +79,13 @@ def _verified(stored: str | None, password: str) -> bool:
 
 
 def session(s: Store, token: str) -> Session | None:
-    """The live session a token opens (its idle time restarts), or None."""
+    """The live session a token opens (its idle time restarts), or None: unused for
+    SESSION_IDLE, or SESSION_MAX after its sign-in, a session is over."""
     now = s.now()
-    found = s.row("SELECT staff_id, csrf, seen_at FROM staff_sessions WHERE id = ?",
+    found = s.row("SELECT staff_id, csrf, created_at, seen_at FROM staff_sessions WHERE id = ?",
                   [_digest(token)])
-    if found is None or datetime.fromisoformat(found["seen_at"]) + SESSION_IDLE < now:
+    if found is None or datetime.fromisoformat(found["seen_at"]) + SESSION_IDLE < now \
+            or datetime.fromisoformat(found["created_at"]) + SESSION_MAX < now:
         return None
     if now - datetime.fromisoformat(found["seen_at"]) > timedelta(minutes=1):
         with s.atomic():

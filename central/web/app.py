@@ -4,7 +4,9 @@ import os
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -13,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from central.store import open_store
 from central.web import auth
 from central.web.errors import EXPLAINED, status_of
+from central.web.hardening import SecurityHeaders
 from central.web.render import page
 from central.web.staff import fleet, now, stats
 from edge_common.errors import EdgeError
@@ -25,8 +28,8 @@ def create_app(db_path: str) -> Starlette:
               *auth.ROUTES, *stats.ROUTES, *now.ROUTES, *fleet.ROUTES,
               Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
                     name="static")]
-    app = Starlette(routes=routes, exception_handlers={
-        EdgeError: refused, HTTPException: http_error})
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
+                    exception_handlers={EdgeError: refused, HTTPException: http_error})
     app.state.stores = auth.Stores(db_path)
     return app
 
@@ -41,19 +44,21 @@ async def refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, EdgeError)
     if exc.code == "signed_out" and request.method == "GET":
         return RedirectResponse("/login", status_code=303)
-    return _error(request, status_of(exc), exc.code, str(exc))
+    return await _error(request, status_of(exc), exc.code, str(exc))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (no such page, wrong method, a malformed form) the same way."""
     assert isinstance(exc, HTTPException)
     code = {404: "no_such_page", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
-    return _error(request, exc.status_code, code, str(exc.detail))
+    return await _error(request, exc.status_code, code, str(exc.detail))
 
 
-def _error(request: Request, status: int, code: str, message: str) -> Response:
+async def _error(request: Request, status: int, code: str, message: str) -> Response:
+    """The refusal page, with the pages and Sign out for staff who are signed in."""
+    session = await run_in_threadpool(auth.current, request)
     response = page(request, "error.html", status, code=code, message=message,
-                    explained=EXPLAINED.get(code))
+                    explained=EXPLAINED.get(code), session=session)
     response.headers["X-Error-Code"] = code
     return response
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
@@ -17,6 +17,7 @@ from central.circulation.signin import Session
 from central.circulation.store import Store
 from central.web.errors import EXPLAINED, WebError
 from central.web.render import page
+from edge_common.errors import EdgeError
 from edge_common.migrations import open_db
 
 SESSION_COOKIE = "libedge_session"
@@ -65,7 +66,10 @@ def route(path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[Handler],
 async def _form(request: Request) -> Form:
     if int(request.headers.get("content-length") or 0) > MAX_FORM:
         raise WebError("the form is too large", code="form_too_large", status=413)
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:      # gone, or cut at the request deadline: nobody to answer
+        raise WebError("the form did not arrive", code="request_timeout", status=408) from None
     if len(body) > MAX_FORM:
         raise WebError("the form is too large", code="form_too_large", status=413)
     data: FormData = await request.form(max_files=0, max_fields=40)
@@ -88,14 +92,22 @@ def bounded(name: str, value: str) -> str:
 def signed_in(request: Request, *roles: str) -> Session:
     """The session of the request's cookie, holding one of `roles`; else sign in again (a page)
     or Forbidden (`role_required`)."""
-    token = request.cookies.get(SESSION_COOKIE)
-    found = signin.session(store(request), token) if token else None
+    found = current(request)
     if found is None:
         raise WebError("please sign in", code="signed_out", status=401)
     if roles and found.role not in roles:
         raise WebError(f"{found.staff_id} ({found.role}) may not see this",
                        code="role_required", status=403)
     return found
+
+
+def current(request: Request) -> Session | None:
+    """The live session of the request's cookie, if any (for pages anyone may see)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    try:
+        return signin.session(store(request), token) if token else None
+    except EdgeError:             # the account behind it is gone
+        return None
 
 
 def posted(request: Request, form: Form, *roles: str) -> Session:
@@ -157,10 +169,12 @@ def login(request: Request, form: Form) -> Response:
                        status=403)
     try:
         token = signin.sign_in(store(request), form.get("staff", "").strip(),
-                               form.get("password", ""))
+                               form.get("password", ""), source_of(request))
     except Forbidden as exc:
-        return page(request, "login.html", 401 if exc.code == "login_failed" else 403,
-                    csrf=expected, error=exc.code, explained=EXPLAINED[exc.code])
+        refused = page(request, "login.html", 401 if exc.code == "login_failed" else 429,
+                       csrf=expected, error=exc.code, explained=EXPLAINED[exc.code])
+        refused.headers["X-Error-Code"] = exc.code
+        return refused
     response = RedirectResponse("/", status_code=303)
     _cookie(request, response, SESSION_COOKIE, token)
     response.delete_cookie(LOGIN_COOKIE)
@@ -176,6 +190,12 @@ def logout(request: Request, form: Form) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+def source_of(request: Request) -> str:
+    """Where a request comes from: the client's address (the proxy's client behind a TLS proxy,
+    by uvicorn's proxy headers from the proxy's own address only)."""
+    return request.client.host if request.client else ""
 
 
 def _cookie(request: Request, response: Response, name: str, value: str) -> None:

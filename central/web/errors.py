@@ -8,7 +8,7 @@ EXPLAINED = {   # every refusal the pages can give, said in the staff's language
     # signing in and out
     "signed_out": N_("You are signed out, or your session has run out: sign in again."),
     "login_failed": N_("Unknown account or wrong password."),
-    "locked_out": N_("Too many failed attempts: this account is locked for a while."),
+    "login_throttled": N_("Too many failed attempts from here: wait a little, then try again."),
     "password_too_short": N_("The password is too short."),
     "staff_unknown": N_("There is no such staff account."),
     # rights
@@ -20,6 +20,7 @@ EXPLAINED = {   # every refusal the pages can give, said in the staff's language
     "value_too_long": N_("A value is longer than any real one."),
     "bad_value": N_("A field holds a value the form does not offer."),
     "form_too_large": N_("The form is too large."),
+    "request_timeout": N_("The form took too long to arrive: send it again."),
     "bad_request": N_("The request was not understood: go back and try again."),
     "no_such_page": N_("There is no such page."),
     "method_not_allowed": N_("This address cannot be opened that way: use the page's buttons"

@@ -130,9 +130,10 @@ PROVISIONING = frozenset({
 
 # What the staff web pages say besides the domain's refusals: sign-in, forms, filters, pages.
 WEB = frozenset({
-    "signed_out", "login_failed", "locked_out", "password_too_short", "csrf_failed",
-    "form_too_large", "value_too_long", "bad_request", "no_such_page", "method_not_allowed",
-    "bad_range", "range_too_long", "room_unknown", "table_unknown", "alarm_unknown",
+    "signed_out", "login_failed", "login_throttled", "password_too_short", "csrf_failed",
+    "form_too_large", "request_timeout", "value_too_long", "bad_request", "no_such_page",
+    "method_not_allowed", "bad_range", "range_too_long", "room_unknown", "table_unknown",
+    "alarm_unknown",
 })
 
 ALL = (frozenset(Door) | frozenset(Device) | WIRE | CIRCULATION | FORMS | STAFF_TOOLS

@@ -8,10 +8,10 @@ from central import alarms, commands, fleet_view, presence
 from central.circulation import branches, patrons
 from central.circulation.errors import NotFound
 from central.circulation.signin import Session
-from central.web import auth
+from central.web import auth, words
 from central.web.auth import Form, route
 from central.web.errors import WebError
-from central.web.render import page
+from central.web.render import Here, page
 from central.web.staff import ACT, NAMES, VIEW
 
 DOOR_COMMANDS = ("open", "lockdown", "release", "sweep")
@@ -28,7 +28,13 @@ def now(request: Request, form: Form) -> Response:
     return page(request, "now.html", session=session, branch=branch, rooms=rooms, locks=locks,
                 alarms=alarms.latest(db, [branch]), sweeps=presence.sweeps(db, branch),
                 branches=auth.branch_choices(request, session), may_act=session.role in ACT,
-                done=request.query_params.get("done", "")[:40])
+                done=_done(request))
+
+
+def _done(request: Request) -> str:
+    """What the page just did (`?done=`), as an action's code; anything else shows nothing."""
+    done = request.query_params.get("done", "")
+    return done if words.name("action", done) else ""
 
 
 @route("/now/inside")
@@ -93,7 +99,7 @@ def command(request: Request, form: Form) -> Response:
         args["active"] = form.get("active", "on") != "off"
     if form.get("confirmed") != "yes":
         return page(request, "confirm.html", session=session, lock=lock, door=door, name=name,
-                    args=args, active=form.get("active", "on"))
+                    args=args, active=form.get("active", "on"), back=_back(lock.site))
     nonce = commands.issue(auth.store(request).db, lock.id, name, args)
     auth.record(request, session, lock.site, f"door.{name}", f"door:{lock.id}/{door}",
                 {**args, "nonce": nonce}, "ok")
@@ -118,7 +124,13 @@ def who(request: Request, form: Form) -> Response:
         raise
     auth.record(request, session, branch, "patron.lookup", f"patron:{found['id']}",
                 {"card": card[:12]}, "ok")
-    return page(request, "who.html", session=session, branch=branch, patron=found)
+    return page(request, "who.html", session=session, branch=branch, patron=found,
+                back=_back(branch))
+
+
+def _back(branch: str) -> Here:
+    """The Now page of a branch: where a form's answer goes back to (its language links too)."""
+    return "now", [("branch", branch)]
 
 
 ROUTES = [now, inside, alarm, command, who]
