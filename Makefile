@@ -63,6 +63,7 @@ $(AXE):
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) demo-run build/mutate .pytest_cache .ruff_cache .mypy_cache

@@ -1,26 +1,21 @@
-"""Receipts: composed as plain lines (no patron name), printed through python-escpos.
+"""Receipt printers: plain lines (no patron name), printed through python-escpos.
 
 Wiring: serial printers on a USB-serial adapter (`/dev/ttyUSB0`), USB printers by vendor and
 product id, network printers on port 9100.
 """
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol
 
 import msgspec
 
 from edge_common.config import Baudrate, Port, Schema
 from edge_common.errors import EdgeError
-from kiosk.models import Borrowed, Renewal
-from patron_ui.translator import Translator
 
 if TYPE_CHECKING:
     from escpos.escpos import Escpos
-
-    from kiosk.session import Paid
 
 log = logging.getLogger(__name__)
 Style = Literal["title", "heading", "text", "total"]
@@ -28,7 +23,7 @@ UsbId = Annotated[int, msgspec.Meta(ge=0, le=0xFFFF)]
 
 
 class PrinterConfig(Schema, frozen=True):
-    """Which ESC/POS printer the kiosk has ("none" offers no printed receipt)."""
+    """Which ESC/POS printer the device has ("none" offers no printed receipt)."""
 
     kind: Literal["none", "serial", "usb", "network", "dummy"] = "none"
     device: str = "/dev/ttyUSB0"
@@ -54,32 +49,17 @@ class Line:
     text: str
 
 
-def header(t: Translator, library: str, branch: str, when: datetime) -> list[Line]:
+class Dates(Protocol):
+    """Whatever writes a date in the patron's language (a patron screen's translator)."""
+
+    def day(self, value: date) -> str:
+        """A date the way the language writes it."""
+
+
+def header(t: Dates, library: str, branch: str, when: datetime) -> list[Line]:
     """The lines every receipt starts with: the library, the branch, the date and time."""
     return [Line("title", library), Line("text", branch),
             Line("text", f"{t.day(when.date())} {when:%H:%M}")]
-
-
-def compose(t: Translator, library: str, branch: str, when: datetime,
-            borrowed: Sequence[Borrowed] = (), renewals: Sequence[Renewal] = (),
-            paid: Sequence["Paid"] = (), currency: str = "EUR") -> list[Line]:
-    """The receipt of one kiosk session, in the patron's language."""
-    lines = header(t, library, branch, when)
-    if borrowed:
-        lines.append(Line("heading", t.label("borrowed_now")))
-        for b in borrowed:
-            due = t.label("due", date=b.due) if b.due else t.notice("checkout_queued", title="")
-            lines += [Line("text", b.title or b.barcode), Line("text", f"  {b.barcode}  {due}")]
-    ok = [r for r in renewals if r.ok]
-    if ok:
-        lines.append(Line("heading", t.label("renew")))
-        lines += [Line("text", f"{r.title}  {t.label('due', date=r.due)}") for r in ok]
-    if paid:
-        lines.append(Line("heading", t.label("pay")))
-        lines += [Line("text", f"{p.reference}  {t.money(p.amount, currency)}") for p in paid]
-        lines.append(Line("total", f"{t.label('total')}: "
-                                   f"{t.money(sum(p.amount for p in paid), currency)}"))
-    return lines
 
 
 def open_printer(cfg: PrinterConfig) -> "Escpos":

@@ -26,12 +26,13 @@ from kivy.uix.widget import Widget
 
 from kiosk.i18n import LANGUAGES, Translator
 from kiosk.maintenance import Fact
-from kiosk.rows import account_rows, borrowed_rows
+from kiosk.rows import borrowed_rows
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
-from kiosk.worker import SessionWorker
 from patron_ui.app import PatronApp, give_back_memory
+from patron_ui.rows import AccountTexts, account_rows
 from patron_ui.widgets import PatronScreen, PictoButton
+from patron_ui.worker import SessionWorker
 
 log = logging.getLogger(__name__)
 KV = Path(__file__).with_name("screens.kv")  # not kiosk.kv: KioskApp would load that twice
@@ -216,7 +217,7 @@ class KioskApp(PatronApp):
         self.offline = not s.backend.online
         self.email_offered = s.email_offered
         self.patron = s.patron.display_name if s.patron else ""
-        rows = account_rows(tr, account, date.today())
+        rows = account_rows(AccountTexts(s.lang), account, date.today())
         self.loans, self.holds, self.debts = rows["loans"], rows["holds"], rows["debts"]
         self.borrowed = borrowed_rows(tr, s.borrowed)
         if screen == Screen.MAINTENANCE:

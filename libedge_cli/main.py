@@ -6,9 +6,9 @@ from typing import Any
 import click
 
 from central.admin_cli import admin, device_list, rejected_summary
+from edge_common.access import GRANTED
 from edge_common.errors import EdgeError
 from edge_common.readers import send_sim_tap
-from lockd.decision import GRANTED
 from returnbox import RETURNED
 
 USAGE_CODES: list[tuple[type[click.UsageError], str]] = [

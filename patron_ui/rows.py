@@ -1,13 +1,37 @@
-"""The lines the screens list (loans, holds, fees, what was borrowed now), translated; no Kivy."""
+"""The lines a patron screen lists about an account (loans, holds, fees), translated; no Kivy."""
 
 from datetime import date
 
-from kiosk.i18n import Translator
-from kiosk.models import Account, Borrowed, Hold, Loan
-from kiosk.texts import LABELS
+from edge_common.catalogues import N_
+from patron_ui import translator
+from patron_ui.models import Account, Hold, Loan
+from patron_ui.texts import LOCALE_DIR
+
+LABELS = {
+    "due": N_("due {date}"),
+    "overdue": N_("overdue since {date}"),
+    "not_renewable": N_("cannot be renewed"),
+    "pickup_by": N_("pick up by {date}"),
+    "position": N_("number {position} in the queue"),
+    "holds_waiting": N_("Waiting"),
+    "holds_transit": N_("On the way"),
+    "owed_at": N_("Owed at {branch}"),
+    "pay_there": N_("to be paid there"),
+    "fine": N_("Late fee"),  # the debt kinds with a name of their own
+    "reminder_fee": N_("Reminder fee"),
+    "registration": N_("Membership fee"),
+    "replacement": N_("Replacement"),
+}
+TEXTS = translator.Texts(LOCALE_DIR, "patron_ui", LABELS, {}, "")
 
 
-def loan_row(tr: Translator, loan: Loan, today: date) -> dict:
+class AccountTexts(translator.Translator):
+    """The account rows' texts, amounts and dates for one language."""
+
+    texts = TEXTS
+
+
+def loan_row(tr: AccountTexts, loan: Loan, today: date) -> dict:
     """A loan with its due date (or since when it is overdue) and whether it can be renewed."""
     detail = tr.label("due" if loan.due >= today else "overdue", date=loan.due)
     if not loan.renewable:
@@ -16,7 +40,7 @@ def loan_row(tr: Translator, loan: Loan, today: date) -> dict:
             "level": "" if loan.due >= today else "bad"}
 
 
-def hold_detail(tr: Translator, hold: Hold) -> str:
+def hold_detail(tr: AccountTexts, hold: Hold) -> str:
     """Ready (until when), waiting (at which place) or on the way."""
     if hold.state == "ready":
         return tr.label("pickup_by", date=hold.pickup_by)
@@ -26,7 +50,7 @@ def hold_detail(tr: Translator, hold: Hold) -> str:
     return tr.label("holds_transit")
 
 
-def account_rows(tr: Translator, account: Account | None, today: date) -> dict[str, list]:
+def account_rows(tr: AccountTexts, account: Account | None, today: date) -> dict[str, list]:
     """The account screen's three lists."""
     if account is None:
         return {"loans": [], "holds": [], "debts": []}
@@ -43,9 +67,3 @@ def account_rows(tr: Translator, account: Account | None, today: date) -> dict[s
             "selectable": False} for o in account.elsewhere],
     }
 
-
-def borrowed_rows(tr: Translator, borrowed: list[Borrowed]) -> list[dict]:
-    """What this session borrowed, with due dates or the offline note."""
-    return [{"id": b.barcode, "title": b.title or b.barcode,
-             "detail": tr.label("due", date=b.due) if b.due else tr.label("offline_banner")}
-            for b in borrowed]
