@@ -3,6 +3,7 @@
 run on a machine needs the package index."""
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -79,10 +80,16 @@ def site_size(python: Path) -> int:
                if f.is_file() and not f.relative_to(site).parts[0].startswith(skip))
 
 
+def env(**more: str) -> dict[str, str]:
+    """This environment for a process of the lean venv: without PYTHONPATH, so it imports
+    what was installed there, never this checkout."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | more
+
+
 def importable(python: Path, modules: tuple[str, ...]) -> list[str]:
     """Which of `modules` the venv's python can import."""
     code = ("import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] "
             "if importlib.util.find_spec(m)))")
     run = subprocess.run([str(python), "-c", code, *modules], capture_output=True, text=True,
-                         check=True, timeout=60)
+                         check=True, timeout=60, env=env())
     return run.stdout.split()

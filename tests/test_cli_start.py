@@ -6,7 +6,8 @@ import sys
 
 from central.store import open_store
 
-HEAVY = ("pyhanko", "pyhanko_certvalidator", "kivy", "starlette", "uvicorn", "fpdf")
+HEAVY = ("pyhanko", "pyhanko_certvalidator", "kivy", "starlette", "uvicorn", "fpdf",
+         "central", "sqlite_utils")  # central too: `libedge tap` on a device needs none of it
 
 
 def libedge(*args: str) -> subprocess.CompletedProcess:

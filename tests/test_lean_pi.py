@@ -51,11 +51,11 @@ def test_the_lock_daemon_runs_a_door_from_the_lean_venv(lean, net, tmp_path):
                    "reader": {"kind": "sim", "socket": sock}}]})))
     daemon = [str(lean), "-m", "lockd.daemon", "--config", str(config)]
     checked = subprocess.run([*daemon, "--check-config"], capture_output=True, text=True,
-                             timeout=120)
+                             timeout=120, env=lean_venv.env())
     assert checked.returncode == 0 and "ok (1 doors)" in checked.stdout, checked.stderr
     log = tmp_path / "lockd.log"
     with log.open("wb") as err:
-        proc = subprocess.Popen(daemon, stderr=err, cwd=tmp_path)
+        proc = subprocess.Popen(daemon, stderr=err, cwd=tmp_path, env=lean_venv.env())
     try:
         wait_for(lambda: proc.poll() is not None or os.path.exists(sock), what="reader up")
         wait_for(lambda: proc.poll() is not None
@@ -79,6 +79,6 @@ def test_the_lock_daemons_core_tests_pass_in_the_lean_venv(lean, tmp_path):
         shutil.copy(ROOT / test, tmp_path / test)
     run = subprocess.run([str(lean), "-m", "pytest", "-q", "--noconftest", "-p",
                           "no:cacheprovider", *CORE_TESTS], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=600, env=os.environ | {"CI": "true"})
+                         cwd=tmp_path, timeout=600, env=lean_venv.env(CI="true"))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert " passed" in run.stdout and "failed" not in run.stdout
