@@ -16,6 +16,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from central.admin_cli import admin
 from central.circulation import alerts, forms, sample
 from central.circulation.store import Store
 from central.store import open_store
@@ -125,7 +126,7 @@ def leaves(group: click.Group, path: tuple[str, ...] = ()):
             yield " ".join((*path, name)), cmd
 
 
-COMMANDS = dict(leaves(cli.commands["admin"]))
+COMMANDS = dict(leaves(admin))
 
 
 def good_value(name: str, param: str) -> str:
