@@ -61,14 +61,15 @@ def build(root: Path, extra: str = "lockd", also: tuple[str, ...] = ()) -> Path:
     pip = [sys.executable, "-m", "pip"]
     offline = ["--no-index", "--find-links", str(wheels)]
     subprocess.run([*pip, "wheel", "-q", "--no-deps", *offline, "-w", str(root / "dist"),
-                    str(source_copy(root / "src"))], check=True, timeout=600)
+                    str(source_copy(root / "src"))], check=True, timeout=600, env=env())
     (wheel,) = (root / "dist").glob("libedge-*.whl")
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
                    timeout=300)
     python = venv / "bin" / "python"
     subprocess.run([*pip, "--python", str(python), "install", "-q", *offline,
-                    f"libedge[{extra}] @ {wheel.as_uri()}", *also], check=True, timeout=600)
+                    f"libedge[{extra}] @ {wheel.as_uri()}", *also], check=True, timeout=600,
+                   env=env())  # (a libedge on PYTHONPATH would count as installed)
     return python
 
 
@@ -87,9 +88,9 @@ def env(**more: str) -> dict[str, str]:
 
 
 def importable(python: Path, modules: tuple[str, ...]) -> list[str]:
-    """Which of `modules` the venv's python can import."""
+    """Which of `modules` the venv's python can import (run outside any checkout)."""
     code = ("import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] "
             "if importlib.util.find_spec(m)))")
     run = subprocess.run([str(python), "-c", code, *modules], capture_output=True, text=True,
-                         check=True, timeout=60, env=env())
+                         check=True, timeout=60, env=env(), cwd=python.parent)
     return run.stdout.split()
