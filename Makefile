@@ -28,7 +28,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,hardware]'
+	$(BIN)/pip install -q -e '.[test,hardware,all]'
 	touch $(STAMP)
 
 venv: sysdeps $(STAMP)
@@ -63,6 +63,7 @@ $(AXE):
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) demo-run build/mutate .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) demo-run build/mutate .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

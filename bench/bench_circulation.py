@@ -5,10 +5,11 @@ import random
 import sqlite3
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from bench.bench_rpc import raw_round_trips
-from bench.common import cached_db, copy_db, median, percentile, report, wait_for
+from bench.common import cached_db, copy_db, data_builder, median, percentile, report, wait_for
 from central import fleet
 from central import migrations as central_migrations
 from central.circulation import (  # noqa: F401
@@ -30,19 +31,22 @@ from edge_common.protocol import circulation as wire
 from tests.harness import Network
 
 
+@data_builder(scale=0.0005)
+def build_network(path: Path, scale: float, seed: int = 1) -> None:
+    """The generated network at `scale` (1: 30 branches, 200,000 patrons, 1,000,000 items)."""
+    s = Store(open_store(str(path)))
+    made = sample.generate(s, branches=max(2, round(30 * scale ** 0.5)),
+                           patrons=int(200_000 * scale), items=int(1_000_000 * scale),
+                           seed=seed)
+    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.conn.close()
+    print(f"generated {made}", flush=True)
+
+
 def network_db(scale: float, seed: int = 1) -> Path:
     """The generated network, made once per scale and seed and reused by later runs."""
-
-    def build(path: Path) -> None:
-        s = Store(open_store(str(path)))
-        made = sample.generate(s, branches=max(2, round(30 * scale ** 0.5)),
-                               patrons=int(200_000 * scale), items=int(1_000_000 * scale),
-                               seed=seed)
-        s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        s.conn.close()
-        print(f"generated {made}", flush=True)
-
-    return cached_db(f"network-{scale}-{seed}", build, sample, migrations, central_migrations)
+    return cached_db(f"network-{scale}-{seed}", partial(build_network, scale=scale, seed=seed),
+                     sample, migrations, central_migrations)
 
 
 def _pairs(s: Store, count: int, rng: random.Random) -> list[tuple[int, str, str]]:

@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -18,7 +19,16 @@ from gpiozero.pins.mock import MockFactory, MockPin
 
 from bench.bench_rpc import raw_clients, raw_round_trips
 from bench.bench_rss import add_cards, bare_paho_rss, card_uid, rss_mb
-from bench.common import cached_db, central_process, copy_db, median, percentile, report, wait_for
+from bench.common import (
+    cached_db,
+    central_process,
+    copy_db,
+    data_builder,
+    median,
+    percentile,
+    report,
+    wait_for,
+)
 from central import datasets, fleet
 from central import migrations as central_migrations
 from central.circulation import allowlist, patrons, sites
@@ -52,19 +62,22 @@ class StampedPin(MockPin):
         return changed
 
 
-def allowlist_db(cards: int) -> Path:
+@data_builder(cards=50)
+def build_allowlist(path: Path, cards: int) -> None:
     """Central with `cards` patrons, one card each, published to the site's allow-list."""
+    db = open_store(str(path))
+    sites.open_site(db, SITE)
+    add_cards(db, SITE, cards)
+    # Those deltas went out before any door existed: a new door pulls the list.
+    db.conn.execute("DELETE FROM dataset_deltas")
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
 
-    def build(path: Path) -> None:
-        db = open_store(str(path))
-        sites.open_site(db, SITE)
-        add_cards(db, SITE, cards)
-        # Those deltas went out before any door existed: a new door pulls the list.
-        db.conn.execute("DELETE FROM dataset_deltas")
-        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.conn.close()
 
-    return cached_db(f"allowlist-{cards}", build, allowlist, central_migrations)
+def allowlist_db(cards: int) -> Path:
+    """The allow-list store for `cards`, made once and reused by later runs."""
+    return cached_db(f"allowlist-{cards}", partial(build_allowlist, cards=cards), allowlist,
+                     central_migrations)
 
 
 def lock_config(net: Network) -> dict:

@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -17,6 +18,19 @@ from tests.harness import Network, wait_for, write_central_toml  # noqa: E402
 
 RESULTS: list[dict] = []
 CACHE = Path(tempfile.gettempdir()) / "libedge-bench"
+# Every function that builds a benchmark's data, with a tiny size: the suite runs each
+# (tests/test_bench_modules.py), so a builder broken by a schema change is seen at once.
+BUILDERS: dict[str, Callable[[Path], None]] = {}
+
+
+def data_builder(**tiny):
+    """Register `fn(path, **size)` as a data builder, run by the suite with the `tiny` size."""
+
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        BUILDERS[f"{fn.__module__}.{fn.__name__}"] = partial(fn, **tiny)
+        return fn
+
+    return register
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -97,5 +111,5 @@ def runs(count: int, fn) -> list:
     return [fn() for _ in range(count)]
 
 
-__all__ = ["CACHE", "Network", "cached_db", "central_process", "copy_db", "median", "network",
-           "percentile", "report", "runs", "time", "wait_for"]
+__all__ = ["BUILDERS", "CACHE", "Network", "cached_db", "central_process", "copy_db",
+           "data_builder", "median", "network", "percentile", "report", "runs", "time", "wait_for"]

@@ -13,6 +13,7 @@ from bench import (  # noqa: E402
     bench_drain,
     bench_ingest,
     bench_kiosk,
+    bench_lean,
     bench_lockd,
     bench_provisioning,
     bench_returnbox,
@@ -28,7 +29,7 @@ from bench.common import RESULTS  # noqa: E402
 
 BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd,
               bench_kiosk, bench_provisioning, bench_web, bench_returns_central, bench_returnbox,
-              bench_signpad, bench_signpad_pad, bench_returnbox_display]
+              bench_signpad, bench_signpad_pad, bench_returnbox_display, bench_lean]
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ inside and open alarms (a module of its own: the cached database is rebuilt when
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bench.common import data_builder
 from central import access_counts, fleet
 from central.circulation import branches
 from central.circulation.store import Store
@@ -17,6 +18,7 @@ DOORS = [("reading-room", "rr-north"), ("reading-room", "rr-south"), ("toilets",
          ("toilets", "wc-2"), ("lobby", "entrance")]
 
 
+@data_builder(events=500)
 def build(path: Path, events: int) -> None:
     """A store whose branch has `events` door events spread over a year (in SQL, for speed),
     counted by the same code the migration uses, plus doors, people inside and alarms."""
@@ -55,8 +57,9 @@ def _live(db) -> None:
             door: DoorStatus(released=False, open=False, lockdown=False, room=room, inside=3,
                              result="granted")})
         body = envelope.encode(envelope.make("status", dev, status))
-        db.execute("INSERT INTO device_status VALUES (?, 1, ?, ?)",
-                   [dev, body, datetime.now(UTC).isoformat()])
+        now = datetime.now(UTC).isoformat()
+        db.execute("INSERT INTO device_status (dev, online, body, updated_at, since)"
+                   " VALUES (?, 1, ?, ?, ?)", [dev, body, now, now])
         db.execute("INSERT INTO door_alarms (dev, site, door, alarm, active, at) VALUES"
                    " (?, ?, ?, 'door_forced', 1, ?)", [dev, SITE, door,
                                                        datetime.now(UTC).isoformat()])

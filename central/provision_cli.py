@@ -170,7 +170,7 @@ def enrolment_serve(db_path: str, provision_path: str) -> None:
     """Serve enrolments until SIGTERM or Ctrl-C."""
     import logging
 
-    from provisioning.server import EnrolmentServer
+    from central.enrolment_server import EnrolmentServer
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:

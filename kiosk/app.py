@@ -29,9 +29,9 @@ from kiosk.maintenance import Fact
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
 from kiosk.view import KioskView, view_of
-from kiosk.worker import SessionWorker
 from patron_ui.app import PatronApp, give_back_memory
 from patron_ui.widgets import PatronScreen, PictoButton
+from patron_ui.worker import SessionWorker
 
 log = logging.getLogger(__name__)
 KV = Path(__file__).with_name("screens.kv")  # not kiosk.kv: KioskApp would load that twice

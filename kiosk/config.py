@@ -4,10 +4,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from edge_common.catalogues import LANGUAGES
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, Schema
+from edge_common.printer import PrinterConfig
 from edge_common.readers.config import ReaderConfig
-from kiosk.i18n import LANGUAGES
-from kiosk.receipt import PrinterConfig
 from kiosk.sounds import SounderConfig
 
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]

@@ -13,6 +13,7 @@ from edge_common import __version__
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.errors import EdgeError
 from edge_common.live_config import LiveConfig
+from edge_common.printer import print_receipt
 from edge_common.protocol.datasets import ALLOWLIST, MESSAGES
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
@@ -21,12 +22,11 @@ from kiosk.central_backend import CentralBackend
 from kiosk.config import KioskConfig
 from kiosk.maintenance import Maintenance, RecentProblems
 from kiosk.paper import printer_status
-from kiosk.payment import PaymentResult, PaymentTerminal, SimulatedTerminal
-from kiosk.receipt import print_receipt
+from kiosk.payment import PaymentResult, PaymentTerminal, SimulatedTerminal, TerminalOnWorker
 from kiosk.session import Session, Settings
 from kiosk.simulator import SimulatedBackend
 from kiosk.sounds import open_sounder
-from kiosk.worker import SessionWorker, TerminalOnWorker
+from patron_ui.worker import SessionWorker
 
 if TYPE_CHECKING:
     from kiosk.app import KioskApp

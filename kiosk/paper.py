@@ -7,7 +7,7 @@ at all, and "no paper" for a byte that is not a status; here both are `unknown`.
 import logging
 from typing import TYPE_CHECKING, Literal
 
-from kiosk.receipt import PrinterConfig, PrinterUnavailable, close_printer, open_printer
+from edge_common.printer import PrinterConfig, PrinterUnavailable, close_printer, open_printer
 
 if TYPE_CHECKING:
     from escpos.escpos import Escpos

@@ -5,6 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from patron_ui.worker import SessionWorker
+
 Outcome = Literal["approved", "declined", "cancelled", "terminal_error"]
 
 
@@ -64,3 +66,24 @@ class SimulatedTerminal:
         if self._timer:
             self._timer.cancel()
         self._finish(PaymentResult("cancelled", self._amount))
+
+
+class TerminalOnWorker:
+    """A payment terminal whose result reaches the session as a step on `worker`, like a card read.
+
+    Wiring: the daemon hands the session this instead of the terminal itself; the terminal still
+    reports on its own thread, which now only queues the step.
+    """
+
+    def __init__(self, device: PaymentTerminal, worker: SessionWorker) -> None:
+        self.device = device
+        self.worker = worker
+
+    def start(self, amount: int, currency: str, on_done: Callable[[PaymentResult], None]) -> None:
+        """Start a payment on the terminal; its result is applied on the session thread."""
+        self.device.start(amount, currency,
+                          lambda result: self.worker.act(lambda: on_done(result)))
+
+    def cancel(self) -> None:
+        """Abort the payment in progress (its cancelled result also arrives as a step)."""
+        self.device.cancel()

@@ -1,68 +1,27 @@
-"""Receipts: composed as plain lines (no patron name), printed through python-escpos.
+"""The kiosk session's receipt, composed as plain lines in the patron's language (no name);
+printed by `edge_common.printer` or e-mailed through central."""
 
-Wiring: serial printers on a USB-serial adapter (`/dev/ttyUSB0`), USB printers by vendor and
-product id, network printers on port 9100.
-"""
-
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
 
-import msgspec
-
-from edge_common.config import Baudrate, Port, Schema
-from edge_common.errors import EdgeError
-from kiosk.models import Borrowed, Renewal
-from patron_ui.translator import Translator
-
-if TYPE_CHECKING:
-    from escpos.escpos import Escpos
-
-    from kiosk.session import Paid
-
-log = logging.getLogger(__name__)
-Style = Literal["title", "heading", "text", "total"]
-UsbId = Annotated[int, msgspec.Meta(ge=0, le=0xFFFF)]
+from edge_common.printer import Line, header
+from kiosk.i18n import Translator
+from patron_ui.models import Borrowed, Renewal
 
 
-class PrinterConfig(Schema, frozen=True):
-    """Which ESC/POS printer the kiosk has ("none" offers no printed receipt)."""
+@dataclass
+class Paid:
+    """An approved payment in this session."""
 
-    kind: Literal["none", "serial", "usb", "network", "dummy"] = "none"
-    device: str = "/dev/ttyUSB0"
-    baudrate: Baudrate = 19200
-    vendor_id: UsbId = 0
-    product_id: UsbId = 0
-    host: str = ""
-    port: Port = 9100
-    width: Annotated[int, msgspec.Meta(ge=16, le=255)] = 42  # characters per line
-
-
-class PrinterUnavailable(EdgeError, OSError):
-    """The printer is missing, offline or out of paper."""
-
-    code = "printer_unavailable"
-
-
-@dataclass(frozen=True)
-class Line:
-    """One receipt line and how it is emphasised."""
-
-    style: Style
-    text: str
-
-
-def header(t: Translator, library: str, branch: str, when: datetime) -> list[Line]:
-    """The lines every receipt starts with: the library, the branch, the date and time."""
-    return [Line("title", library), Line("text", branch),
-            Line("text", f"{t.day(when.date())} {when:%H:%M}")]
+    amount: int
+    reference: str
+    debt_ids: list[str]
 
 
 def compose(t: Translator, library: str, branch: str, when: datetime,
             borrowed: Sequence[Borrowed] = (), renewals: Sequence[Renewal] = (),
-            paid: Sequence["Paid"] = (), currency: str = "EUR") -> list[Line]:
+            paid: Sequence[Paid] = (), currency: str = "EUR") -> list[Line]:
     """The receipt of one kiosk session, in the patron's language."""
     lines = header(t, library, branch, when)
     if borrowed:
@@ -80,56 +39,3 @@ def compose(t: Translator, library: str, branch: str, when: datetime,
         lines.append(Line("total", f"{t.label('total')}: "
                                    f"{t.money(sum(p.amount for p in paid), currency)}"))
     return lines
-
-
-def open_printer(cfg: PrinterConfig) -> "Escpos":
-    """A python-escpos printer for the config (imported lazily: an extra)."""
-    from escpos import printer
-
-    makers = {
-        "serial": lambda: printer.Serial(devfile=cfg.device, baudrate=cfg.baudrate),
-        "usb": lambda: printer.Usb(cfg.vendor_id, cfg.product_id),
-        "network": lambda: printer.Network(cfg.host, cfg.port, timeout=5),  # not 60 s
-    }
-    if cfg.kind == "dummy":
-        return printer.Dummy()
-    if cfg.kind not in makers:
-        raise PrinterUnavailable("no printer configured")
-    try:
-        p = makers[cfg.kind]()
-        p.open(raise_not_found=True)
-        return p
-    except Exception as exc:  # noqa: BLE001 - every driver has its own error types
-        raise PrinterUnavailable(str(exc)) from exc
-
-
-def close_printer(p: "Escpos") -> None:
-    """Close a printer; one that has gone away meanwhile is logged, not raised."""
-    try:
-        p.close()
-    except Exception as exc:  # noqa: BLE001 - closing a printer that went away, any driver
-        log.warning("printer close failed: %s", type(exc).__name__)
-
-
-def print_receipt(cfg: PrinterConfig, lines: list[Line]) -> None:
-    """Open the configured printer, print the lines, cut and close it (raises
-    PrinterUnavailable; a failing close after the receipt is out is only logged)."""
-    printer = open_printer(cfg)
-    try:
-        print_lines(printer, lines)
-    finally:
-        close_printer(printer)
-
-
-def print_lines(p: "Escpos", lines: list[Line]) -> None:
-    """Send the lines to an escpos printer and cut."""
-    try:
-        for line in lines:
-            p.set(align="center" if line.style == "title" else "left",
-                  bold=line.style in ("title", "heading", "total"),
-                  double_height=line.style == "title")
-            p.textln(line.text)
-        p.set(normal_textsize=True)
-        p.cut()
-    except Exception as exc:  # noqa: BLE001 - a jammed or unplugged printer, any driver
-        raise PrinterUnavailable(str(exc)) from exc

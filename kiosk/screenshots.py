@@ -25,11 +25,6 @@ if TYPE_CHECKING:
     from patron_ui.widgets import PagedList
 
 MODES = touring.MODES
-LONGEST_MESSAGE = ("The library is closed on 24, 25 and 26 December and on 1 January. Books due "
-                   "on those days are due on the next opening day without a late fee. The "
-                   "reading room on the second floor is open until 22:00 during the exam period. "
-                   "Ask at the desk about our new e-book lending service and the summer "
-                   "reading club.")[:300]
 
 
 def tour(app: "KioskApp", langs: list[str],
@@ -94,7 +89,7 @@ def tour(app: "KioskApp", langs: list[str],
         yield press(app.t["maint_close"]), None
         yield (lambda lang=lang: app.language(lang)), None
         yield (lambda: app.card("DEADBEEF")), f"{name}14-unknown-card"
-        yield (lambda lang=lang: backend.messages.update({lang: LONGEST_MESSAGE})), None
+        yield (lambda lang=lang: backend.messages.update({lang: touring.LONGEST_MESSAGE})), None
         yield (lambda lang=lang: app.language(lang)), f"{name}15-longest-message"
         yield (lambda lang=lang: backend.messages.pop(lang)), None
 
@@ -104,11 +99,11 @@ def staff_facts(folder: Path) -> Callable[[], list["Fact"]]:
     import logging
 
     from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
+    from edge_common.printer import PrinterConfig
     from edge_common.replica import Replicas
     from edge_common.runtime import DeviceRuntime
     from kiosk.maintenance import Maintenance, RecentProblems
     from kiosk.paper import printer_status
-    from kiosk.receipt import PrinterConfig
 
     data = folder / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -171,8 +166,8 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     from kiosk.session import Screen, Session, Settings
     from kiosk.simulator import SimulatedBackend
     from kiosk.view import KioskView
-    from kiosk.worker import SessionWorker
     from patron_ui.widgets import CheckRow, PagedList
+    from patron_ui.worker import SessionWorker
 
     folder = Path(out)
 

@@ -12,12 +12,13 @@ from enum import StrEnum
 from typing import Literal, TypeVar
 
 from edge_common.errors import EdgeError
+from edge_common.printer import Line
 from kiosk.backend import Backend
 from kiosk.i18n import Translator
-from kiosk.models import Account, Borrowed, Patron, Renewal
 from kiosk.payment import PaymentResult, PaymentTerminal
-from kiosk.receipt import Line, compose
+from kiosk.receipt import Paid, compose
 from patron_ui.cues import Cue, Silent, Sounder
+from patron_ui.models import Account, Borrowed, Patron, Renewal
 from patron_ui.texts import texts
 
 log = logging.getLogger(__name__)
@@ -67,15 +68,6 @@ class Settings:
     library: str = ""
     branch: str = ""
     reader_at: str = "down"  # where the card reader is, seen from the screen: down, left, right
-
-
-@dataclass
-class Paid:
-    """An approved payment in this session."""
-
-    amount: int
-    reference: str
-    debt_ids: list[str]
 
 
 class Session:

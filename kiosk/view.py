@@ -8,9 +8,10 @@ from typing import Any
 
 from kiosk.i18n import Translator
 from kiosk.maintenance import Fact
-from kiosk.rows import account_rows, borrowed_rows
+from kiosk.rows import borrowed_rows
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
+from patron_ui.rows import AccountTexts, account_rows
 
 Rows = tuple[dict[str, Any], ...]
 
@@ -46,7 +47,7 @@ def view_of(s: Session, message: str, facts: Sequence[Fact], today: date) -> Kio
     account = s.account
     texts = {key: "" if "{" in text else tr.label(key) for key, text in LABELS.items()}
     texts["pay_all"] = tr.label("pay_all", amount=account.owed) if account else ""
-    rows = account_rows(tr, account, today)
+    rows = account_rows(AccountTexts(s.lang), account, today)
     left = s.warning_left
     maintenance = s.screen == Screen.MAINTENANCE
     return KioskView(

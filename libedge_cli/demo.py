@@ -19,10 +19,10 @@ import sqlite_utils
 
 from central.circulation import branches, events, sample, signin, sites, terms
 from central.circulation.store import Store
+from central.provision_stack import Stack
 from central.store import open_store
 from provisioning.broker import Account, free_port
 from provisioning.enrol import enrol
-from provisioning.stack import Stack
 
 SITE = sample.DEMO_SITE
 LOCKS = {"lock-1": [("toilet-1", "toilet", 17), ("reading-room", "reading_room", 27)],

@@ -1,14 +1,17 @@
-"""`libedge`: one command for staff and engineers, thin over the Python API."""
+"""`libedge`: one command for staff and engineers, thin over the Python API.
 
+It starts light: central (`libedge admin`, `status`) is imported by the commands that use it,
+so `libedge tap` on a device loads only the reader's client."""
+
+import importlib
 from pathlib import Path
 from typing import Any
 
 import click
 
-from central.admin_cli import admin, device_list, rejected_summary
+from edge_common.access import GRANTED
 from edge_common.errors import EdgeError
 from edge_common.readers import send_sim_tap
-from lockd.decision import GRANTED
 from returnbox import RETURNED
 
 USAGE_CODES: list[tuple[type[click.UsageError], str]] = [
@@ -17,7 +20,22 @@ USAGE_CODES: list[tuple[type[click.UsageError], str]] = [
 
 
 class CodedGroup(click.Group):
-    """A command group whose usage errors carry a stable code, like every refusal does."""
+    """A command group whose usage errors carry a stable code, like every refusal does, and
+    whose `admin` group (all of central) is imported only when asked for."""
+
+    LAZY = {"admin": ("central.admin_cli", "admin")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, the lazy ones too."""
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command by name, importing a lazy one now."""
+        if cmd_name in self.LAZY:
+            module, name = self.LAZY[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module), name)
+            return command
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the chosen command; a usage error gets its code in front of its message."""
@@ -35,8 +53,6 @@ class CodedGroup(click.Group):
 def cli() -> None:
     """libedge: self-service and edge devices for public libraries."""
 
-
-cli.add_command(admin)
 
 
 @cli.command()
@@ -88,6 +104,8 @@ def tap(door: str, card: str, run_dir: str, socket_path: str | None, wait: float
 def status(ctx: click.Context, db_path: str) -> None:
     """Show every device's last reported state (online, outbox, alarms, doors), and how many
     refused events central keeps and has dropped (`libedge admin rejected` lists them)."""
+    from central.admin_cli import device_list, rejected_summary
+
     ctx.invoke(device_list, db_path=db_path)
     rejected_summary(db_path)
 

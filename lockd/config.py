@@ -4,9 +4,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from edge_common.access import Policy
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, Pin, Schema, Seconds
 from edge_common.readers.config import ReaderConfig
-from lockd.decision import Policy
 from lockd.schedule import Schedule
 
 

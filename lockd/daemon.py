@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,10 +17,12 @@ import msgspec
 from gpiozero.pins import Factory
 
 from edge_common import __version__
+from edge_common.access import GRANTED, Situation, decide
 from edge_common.command_router import Route
 from edge_common.commands import CommandRefused
 from edge_common.coordinator import Coordinator
 from edge_common.daemon_cli import daemon_command, run_until_stopped
+from edge_common.gpio import pin_factory
 from edge_common.live_config import LiveConfig
 from edge_common.outbox import Priority
 from edge_common.protocol.commands import (
@@ -47,7 +48,6 @@ from edge_common.protocol.refusals import Door as Verdict
 from edge_common.readers import CardRead, CardReader, open_reader
 from edge_common.runtime import DeviceRuntime
 from lockd.config import DoorConfig, LockdConfig
-from lockd.decision import GRANTED, Situation, decide
 from lockd.door import DoorPins, PinKind, input_pin
 from lockd.doorstate import DoorState
 from lockd.presence import Presence
@@ -360,14 +360,6 @@ def main(cfg: LockdConfig) -> None:
     """Run the door daemon until SIGTERM or Ctrl-C."""
     daemon = LockDaemon(cfg, pin_factory(cfg.gpio.pin_factory))
     run_until_stopped(daemon.start, daemon.stop)
-
-
-def pin_factory(name: str) -> Factory | None:
-    """The gpiozero pin factory named in the config (None: gpiozero's own choice)."""
-    if not name:
-        return None
-    (entry,) = entry_points(group="gpiozero_pin_factories", name=name)
-    return entry.load()()
 
 
 if __name__ == "__main__":

@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 
 MODES = {"normal": "", "contrast": "hc-", "large": "large-"}  # mode → file name prefix
 Step = tuple[Callable[[], object], str | None]  # what to do, and the screenshot after it
+# a message of the day at its longest, for the fit check
+LONGEST_MESSAGE = ("The library is closed on 24, 25 and 26 December and on 1 January. "
+                   "Books due on those days are due on the next opening day without a late "
+                   "fee. The reading room on the second floor is open until 22:00 during the "
+                   "exam period. Ask at the desk about our new e-book lending service and the "
+                   "summer reading club.")[:300]
 
 
 def window_size(width: int, height: int) -> None:

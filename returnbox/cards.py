@@ -5,10 +5,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from edge_common.access import GRANTED, Policy, Situation, decide
 from edge_common.protocol.datasets import ALLOWLIST
 from edge_common.readers import CardRead, normalise_uid
 from edge_common.runtime import DeviceRuntime
-from lockd.decision import GRANTED, Policy, Situation, decide
 
 
 @dataclass(frozen=True)

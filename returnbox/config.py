@@ -4,12 +4,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from edge_common.access import Policy
+from edge_common.catalogues import LANGUAGES
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, Pin, Schema
+from edge_common.printer import PrinterConfig
 from edge_common.protocol.returns import Route
 from edge_common.readers.config import ReaderConfig
-from kiosk.i18n import LANGUAGES
-from kiosk.receipt import PrinterConfig
-from lockd.decision import Policy
 
 Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]

@@ -5,7 +5,7 @@ is logged.
 """
 
 from edge_common.daemon_cli import daemon_command, run_until_stopped
-from lockd.daemon import pin_factory
+from edge_common.gpio import pin_factory
 from returnbox.box import ReturnBox
 from returnbox.config import ReturnboxConfig
 

@@ -4,10 +4,10 @@ import logging
 import time
 from datetime import datetime
 
+from edge_common.access import GRANTED
+from edge_common.printer import Line, PrinterUnavailable, print_receipt
 from edge_common.protocol import circulation as wire
 from edge_common.readers import CardRead
-from kiosk.receipt import Line, PrinterUnavailable, print_receipt
-from lockd.decision import GRANTED
 from returnbox.cards import judge
 from returnbox.flow import ItemFlow
 from returnbox.i18n import Translator

@@ -1,12 +1,12 @@
 """The return box's receipt: every item the visit left, where it went, in the patron's
-language and without the patron's name; printed with the kiosk's python-escpos helpers
-(`kiosk.receipt.open_printer`, `print_lines`) or e-mailed through central (`receipt.email`)."""
+language and without the patron's name; printed through python-escpos
+(`edge_common.printer`) or e-mailed through central (`receipt.email`)."""
 
 from collections.abc import Sequence
 from datetime import datetime
 
+from edge_common.printer import Line, header
 from edge_common.protocol.circulation import ReceiptEmail, ReceiptLine
-from kiosk.receipt import Line, header
 from returnbox.i18n import Translator
 from returnbox.views import ReturnedItem
 

@@ -22,11 +22,10 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
-from kiosk.i18n import Translator
-from kiosk.rows import account_rows
-from kiosk.worker import SessionWorker
 from patron_ui.app import PatronApp, give_back_memory
+from patron_ui.rows import AccountTexts, account_rows
 from patron_ui.widgets import PatronScreen
+from patron_ui.worker import SessionWorker
 from signpad.canvas import SignatureBox
 from signpad.flow import Pad, Screen
 from signpad.i18n import Texts
@@ -136,7 +135,7 @@ class SignpadApp(PatronApp):
         """On the worker thread after every step: the idle screen's events, then a redraw."""
         try:
             if self.pad.screen == Screen.IDLE:
-                tr = Translator(self.pad.lang)
+                tr = Texts(self.pad.lang)
                 self._events = [{"id": str(i), "title": e.title,
                                  "detail": " · ".join(filter(None, (
                                      tr.moment(e.starts.astimezone()), e.place)))}
@@ -183,7 +182,7 @@ class SignpadApp(PatronApp):
         self.patron = p.patron.display_name if p.patron else ""
         self.events = self._events
         self.message = self._message
-        rows = account_rows(Translator(p.lang), p.account, date.today())
+        rows = account_rows(AccountTexts(p.lang), p.account, date.today())
         self.loans, self.holds, self.debts = rows["loans"], rows["holds"], rows["debts"]
         self.fields = [{"key": f.key, "label": f.label, "value": f.value,
                         "reported": f.key in p.reported} for f in form.fields] if form else []

@@ -3,15 +3,11 @@
 from typing import Protocol
 
 from edge_common.protocol.forms import Correction, Event, Form, Signed
-from kiosk.models import Account, Patron
+from patron_ui.accounts import Accounts
 
 
-class PadBackend(Protocol):
+class PadBackend(Accounts, Protocol):
     """Central as the pad sees it; failures raise EdgeError with a stable code."""
-
-    @property
-    def online(self) -> bool:
-        """Whether central is reachable now."""
 
     def pending_form(self) -> Form | None:
         """The form waiting for this pad, if any."""
@@ -27,12 +23,3 @@ class PadBackend(Protocol):
 
     def events(self) -> list[Event]:
         """The branch's events as replicated (any order, past ones too)."""
-
-    def message(self, lang: str) -> str:
-        """The branch's message of the day in `lang`, or ""."""
-
-    def identify(self, card: str, kind: str) -> Patron:
-        """The patron holding a card."""
-
-    def account(self, patron: Patron) -> Account:
-        """Loans, holds and debts."""

@@ -1,38 +1,16 @@
 """The pad's backend over the device runtime: forms by request, corrections and signed forms
-through the outbox, events from the replicated dataset, accounts as the kiosk reads them."""
+through the outbox, events from the replicated dataset, accounts as every patron screen reads
+them."""
 
 from edge_common.errors import EdgeError, OfflineError
 from edge_common.protocol import forms as wire
 from edge_common.protocol.forms import Correction, Event, Form, Signed
-from edge_common.runtime import DeviceRuntime
-from kiosk.central_backend import CentralBackend
-from kiosk.models import Account, Patron
+from patron_ui.accounts import CentralAccounts
 
 
-class CentralPad:
+class CentralPad(CentralAccounts):
     """Central as the signing pad sees it, through one DeviceRuntime; cards and accounts are
-    read as the kiosk reads them."""
-
-    def __init__(self, runtime: DeviceRuntime) -> None:
-        self.runtime = runtime
-        self._kiosk = CentralBackend(runtime, offline_max_items=0)
-
-    @property
-    def online(self) -> bool:
-        """Whether a central worker answers now."""
-        return self.runtime.central_up
-
-    def identify(self, card: str, kind: str) -> Patron:
-        """Who holds the card (from central; offline the pad shows no account)."""
-        return self._kiosk.identify(card, kind)
-
-    def account(self, patron: Patron) -> Account:
-        """Loans, holds and this branch's debts."""
-        return self._kiosk.account(patron)
-
-    def message(self, lang: str) -> str:
-        """The branch's message of the day."""
-        return self._kiosk.message(lang)
+    read as every patron screen reads them."""
 
     def pending_form(self) -> Form | None:
         """The form waiting for this pad (raises OfflineError, RequestTimeout, RemoteError)."""

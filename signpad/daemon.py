@@ -18,7 +18,7 @@ from edge_common.protocol.datasets import MESSAGES
 from edge_common.protocol.forms import EVENTS
 from edge_common.readers import CardRead, open_reader
 from edge_common.runtime import DeviceRuntime
-from kiosk.worker import SessionWorker
+from patron_ui.worker import SessionWorker
 from signpad.backend import PadBackend
 from signpad.central import CentralPad
 from signpad.config import SignpadConfig

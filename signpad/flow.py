@@ -14,7 +14,7 @@ from edge_common.errors import EdgeError
 from edge_common.forms_hash import form_hash
 from edge_common.protocol.forms import Correction, Event, Form, Signature, Signed, Signer, Stroke
 from edge_common.retry import UntilAnswered
-from kiosk.models import Account, Patron
+from patron_ui.models import Account, Patron
 from signpad.backend import PadBackend
 from signpad.pdf import render_apart
 

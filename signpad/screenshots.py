@@ -21,7 +21,6 @@ import click
 import msgspec
 
 from edge_common.catalogues import LANGUAGES
-from kiosk.screenshots import LONGEST_MESSAGE
 from patron_ui import tour as touring
 
 if TYPE_CHECKING:
@@ -136,7 +135,7 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
         yield press("data_ok"), None
         yield from signing(name, offline=True)
         yield (lambda: setattr(backend, "online", True)), None
-        yield partial(backend.messages.update, {lang: LONGEST_MESSAGE}), None
+        yield partial(backend.messages.update, {lang: touring.LONGEST_MESSAGE}), None
         yield (lambda: app.act(pad.done)), f"{name}13-longest-message"
         yield partial(backend.messages.pop, lang), None
 
@@ -158,7 +157,7 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     touring.window_size(1280, 800)
     from kivy.clock import Clock
 
-    from kiosk.worker import SessionWorker
+    from patron_ui.worker import SessionWorker
     from signpad.app import SignpadApp
     from signpad.flow import Pad, Settings
     from signpad.simulator import SimulatedPad

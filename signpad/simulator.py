@@ -1,4 +1,4 @@
-"""A signing pad's backend without central: the kiosk's sample accounts, a sample form the desk
+"""A signing pad's backend without central: the sample accounts, a sample form the desk
 can fix, sample events; for screenshots, UI work and demos."""
 
 from datetime import datetime, time, timedelta
@@ -7,7 +7,7 @@ import msgspec
 
 from edge_common.errors import EdgeError
 from edge_common.protocol.forms import Correction, Event, Form, FormField, Signed
-from kiosk.simulator import SimulatedBackend
+from patron_ui.sample import SampleAccounts
 
 TERMS = ("1. Membership is personal and the card may not be lent to others.\n"
          "2. Items are borrowed for 21 days and may be renewed twice unless another member "
@@ -30,7 +30,7 @@ def sample_form(lang: str = "en", revision: int = 1, name: str = "Ana Novak") ->
         terms_version="2026-1", terms=TERMS, signers=["patron", "guardian"], staff="desk-1")
 
 
-class SimulatedPad(SimulatedBackend):
+class SimulatedPad(SampleAccounts):
     """The sample library with one form waiting and a few events."""
 
     def __init__(self) -> None:

@@ -1,5 +1,5 @@
 """Provisioning for tests: a CA, a TLS + dynsec broker, the HTTPS enrolment endpoint and
-central, and lockd devices that join by enrolment (`provisioning.stack`, as the demo does)."""
+central, and lockd devices that join by enrolment (`central.provision_stack`, as the demo does)."""
 
 import ssl
 import threading
@@ -10,13 +10,13 @@ from gpiozero.pins.mock import MockFactory
 
 from central.circulation import branches
 from central.circulation.store import Store
+from central.provision_stack import Stack
 from central.service import CentralService
 from central.store import open_store
 from edge_common.config import load
 from lockd.config import LockdConfig
 from lockd.daemon import LockDaemon
 from provisioning.enrol import Enrolled, enrol
-from provisioning.stack import Stack
 from tests.harness import central_config, wait_for
 from tests.test_circ_cli import run
 

@@ -35,7 +35,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "edge_common/commands.py": ("tests/test_commands.py",),
     "edge_common/replica.py": ("tests/test_replica.py",),
     "central/ingest.py": ("tests/test_ingest.py",),
-    "lockd/decision.py": ("tests/test_lockd_rules.py",),
+    "edge_common/access.py": ("tests/test_lockd_rules.py",),
     "lockd/daemon.py": (
         "tests/test_lockd_doors.py",
         "tests/test_daemon_cli.py::test_a_start_that_fails_half_way_still_stops_what_it_started",
@@ -59,6 +59,7 @@ MODULES: dict[str, tuple[str, ...]] = {
         "test_credit_settles_only_the_debts_of_the_branch_it_was_paid_at"),
     "kiosk/central_backend.py": ("tests/test_kiosk_central.py", "tests/test_circ_device_api.py",
                                  "tests/test_kiosk_email.py"),
+    "patron_ui/accounts.py": ("tests/test_kiosk_central.py", "tests/test_circ_device_api.py"),
     "kiosk/session.py": ("tests/test_kiosk_session.py",),
     "edge_common/datasync.py": ("tests/test_datasync.py",),
     "central/site_keys.py": ("tests/test_fleet_rules.py",),

@@ -16,8 +16,8 @@ touring.window_size(1280, 800)
 from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 
-from kiosk.worker import SessionWorker  # noqa: E402
 from patron_ui.fit import natural_size  # noqa: E402
+from patron_ui.worker import SessionWorker  # noqa: E402
 from signpad.app import SignpadApp  # noqa: E402
 from signpad.canvas import TermsPiece, TermsView  # noqa: E402
 from signpad.flow import Pad, Screen, Settings  # noqa: E402

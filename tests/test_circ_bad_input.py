@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from central import service
+from central.admin_cli import admin
 from central.circulation import accounts, alerts, forms, sample
 from central.circulation.store import Store
 from central.store import open_store
@@ -145,7 +146,7 @@ def leaves(group: click.Group, path: tuple[str, ...] = ()):
             yield " ".join((*path, name)), cmd
 
 
-COMMANDS = dict(leaves(cli.commands["admin"]))
+COMMANDS = dict(leaves(admin))
 
 
 def good_value(name: str, param: str) -> str:

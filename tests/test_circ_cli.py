@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import click
 from click.testing import CliRunner
 
+from central.admin_cli import admin
 from libedge_cli.main import cli
 
 
@@ -21,7 +22,7 @@ def staff_actions(group: click.Group, path: tuple[str, ...] = ()) -> set[tuple[s
     return found
 
 
-STAFF_ACTIONS = staff_actions(cli.commands["admin"])
+STAFF_ACTIONS = staff_actions(admin)
 
 
 def run(db, *args, ok=True, input=None, staff="boss"):

@@ -22,8 +22,8 @@ from edge_common.cardid import card_hash
 from edge_common.errors import EdgeError
 from edge_common.protocol.datasets import ALLOWLIST, MESSAGES
 from kiosk.central_backend import CentralBackend
-from kiosk.models import Debt, Hold, Loan, OwedElsewhere, Patron, Renewal
 from kiosk.session import Screen, Session
+from patron_ui.models import Debt, Hold, Loan, OwedElsewhere, Patron, Renewal
 from tests.circ import card_holder, copy, site_library
 from tests.harness import wait_for
 from tests.proxy import Proxy

@@ -16,11 +16,11 @@ from central.circulation import patrons
 from central.circulation.store import Store
 from edge_common.config import load
 from edge_common.errors import ConfigError
+from edge_common.printer import PrinterConfig
 from edge_common.readers import send_sim_tap
 from edge_common.readers.config import PcscReaderConfig, SerialReaderConfig, SimReaderConfig
 from kiosk.config import KioskConfig, KioskSection, PaymentConfig
 from kiosk.daemon import Kiosk
-from kiosk.receipt import PrinterConfig
 from kiosk.session import Screen
 from tests.circ import copy, install
 from tests.harness import device_parts, wait_for

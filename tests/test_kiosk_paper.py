@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from edge_common.printer import PrinterConfig, open_printer
 from kiosk.paper import decode, paper_state, printer_status
-from kiosk.receipt import PrinterConfig, open_printer
 
 QUERY = b"\x10\x04\x04"
 

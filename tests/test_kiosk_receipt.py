@@ -4,10 +4,10 @@ from datetime import date, datetime
 
 import pytest
 
+from edge_common.printer import PrinterConfig, PrinterUnavailable, open_printer, print_lines
 from kiosk.i18n import Translator
-from kiosk.models import Borrowed, Renewal
-from kiosk.receipt import PrinterConfig, PrinterUnavailable, compose, open_printer, print_lines
-from kiosk.session import Paid
+from kiosk.receipt import Paid, compose
+from patron_ui.models import Borrowed, Renewal
 
 WHEN = datetime(2026, 11, 23, 18, 5)
 
@@ -81,7 +81,7 @@ def test_network_printer_gets_the_receipt_over_tcp_and_a_dead_one_is_a_code():
 
 
 def test_a_printer_gone_at_close_is_logged_not_raised(caplog):
-    from kiosk.receipt import close_printer
+    from edge_common.printer import close_printer
 
     class Unplugged:
         def close(self):

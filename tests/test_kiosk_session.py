@@ -7,9 +7,9 @@ import pytest
 
 from edge_common.errors import EdgeError, OfflineError
 from kiosk.i18n import Translator
-from kiosk.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
 from kiosk.payment import PaymentResult
 from kiosk.session import Notice, Screen, Session, Settings
+from patron_ui.models import Account, Borrowed, Debt, Hold, Loan, Patron, Renewal
 
 ANA = Patron("p1", "Ana", "adult", language="en", email_on_file=True)
 PIN_PATRON = Patron("p2", "Bor", "child", needs_pin=True)

@@ -16,8 +16,8 @@ import msgspec
 import pytest
 
 from edge_common.cardid import card_hash
+from edge_common.gpio import pin_factory
 from edge_common.readers import send_sim_tap
-from lockd.daemon import pin_factory
 from tests.harness import Network, wait_for
 from tests.locks import (
     CONTACT,

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from central.circulation.patrons import age_on
+from edge_common.access import GRANTED, Policy, Situation, decide
 from edge_common.protocol.datasets import ALLOWLIST, AllowEntry, check_row
-from lockd.decision import GRANTED, Policy, Situation, decide
 from lockd.schedule import Schedule
 
 TODAY = date(2026, 11, 23)

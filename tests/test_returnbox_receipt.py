@@ -5,8 +5,8 @@ from datetime import date, datetime
 
 import msgspec
 
+from edge_common.printer import PrinterConfig, open_printer, print_lines
 from edge_common.protocol.circulation import RECEIPT_EMAIL
-from kiosk.receipt import PrinterConfig, open_printer, print_lines
 from returnbox.i18n import Translator
 from returnbox.receipt import compose_visit, email
 from returnbox.views import ReturnedItem

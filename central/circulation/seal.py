@@ -1,6 +1,9 @@
 """The library's seal on archived forms: a PAdES signature (pyHanko) with the library's own
 signing key and self-signed certificate, made on first use and kept as 0600 files beside the
-archive, and its validation (intact, by this key, nothing changed after sealing)."""
+archive, and its validation (intact, by this key, nothing changed after sealing).
+
+pyHanko is imported where a seal is made or checked, never at import: it is heavy and warns
+(DSA) on import, and every `libedge` command imports this module."""
 
 import io
 import os
@@ -16,15 +19,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.general import SigningError
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from central.circulation.errors import Refused
 from edge_common.files import write_private
@@ -99,6 +93,12 @@ def seal_key(folder: Path, library: str = "libedge") -> SealKey:
 def seal(pdf: bytes, key: SealKey, reason: str) -> bytes:
     """The PDF with the library's PAdES seal appended (an incremental update: the original
     bytes stay the sealed file's first bytes)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.general import SigningError
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
     signer = signers.SimpleSigner(signing_cert=key.cert, signing_key=key.key,
                                   cert_registry=SimpleCertificateStore.from_certs([key.cert]))
     meta = signers.PdfSignatureMetadata(field_name=FIELD, md_algorithm="sha256", reason=reason,
@@ -115,6 +115,11 @@ def problems(sealed: bytes, key: SealKey) -> list[str]:
     """What is wrong with a sealed PDF's seal, as codes (none: sealed by this key and not
     changed since): `seal_missing`, `seal_broken` (bytes changed), `seal_untrusted` (another
     key), `modified_after_seal`."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
     try:
         found = PdfFileReader(io.BytesIO(sealed), strict=False).embedded_signatures
     except Exception:  # noqa: BLE001 - any unreadable file is simply not sealed

@@ -11,11 +11,11 @@ import sqlite_utils
 import tomli_w
 
 from central import enrolment, invitations
+from central.enrolment_server import EnrolmentServer
 from edge_common.files import write_private
 from provisioning import ca
 from provisioning.broker import Broker, free_port
 from provisioning.grant import Ticket
-from provisioning.server import EnrolmentServer
 from provisioning.settings import BrokerSection, EnrolmentSection, ProvisionConfig
 
 HOSTS = ["127.0.0.1", "localhost"]

@@ -1,12 +1,11 @@
-"""The one thread that runs session steps in order (they may wait on central), then redraws."""
+"""The one thread that runs a patron screen's steps in order (they may wait on central), then
+redraws."""
 
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
-
-from kiosk.payment import PaymentResult, PaymentTerminal
 
 log = logging.getLogger(__name__)
 Step = Callable[[], None]
@@ -23,7 +22,7 @@ class SessionWorker:
         self.every = every
         self.after_each: Step = lambda: None
         self._steps: queue.SimpleQueue[Step | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._serve, name="kiosk-session", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="patron-session", daemon=True)
 
     def start(self) -> None:
         """Start serving steps."""
@@ -51,26 +50,6 @@ class SessionWorker:
             try:
                 step()
             except Exception:  # noqa: BLE001 - the patron must never see a traceback
-                log.exception("kiosk step failed")
+                log.exception("patron screen step failed")
             self.after_each()
 
-
-class TerminalOnWorker:
-    """A payment terminal whose result reaches the session as a step on `worker`, like a card read.
-
-    Wiring: the daemon hands the session this instead of the terminal itself; the terminal still
-    reports on its own thread, which now only queues the step.
-    """
-
-    def __init__(self, device: PaymentTerminal, worker: SessionWorker) -> None:
-        self.device = device
-        self.worker = worker
-
-    def start(self, amount: int, currency: str, on_done: Callable[[PaymentResult], None]) -> None:
-        """Start a payment on the terminal; its result is applied on the session thread."""
-        self.device.start(amount, currency,
-                          lambda result: self.worker.act(lambda: on_done(result)))
-
-    def cancel(self) -> None:
-        """Abort the payment in progress (its cancelled result also arrives as a step)."""
-        self.device.cancel()
