@@ -4,7 +4,16 @@ from datetime import date
 
 import pytest
 
-from central.circulation import accounts, alerts, allowlist, catalogue, holds, loans, patrons
+from central.circulation import (
+    accounts,
+    alerts,
+    allowlist,
+    audit,
+    catalogue,
+    holds,
+    loans,
+    patrons,
+)
 from central.circulation.store import Store
 from edge_common.cardid import card_hash
 from edge_common.errors import RemoteError
@@ -52,6 +61,10 @@ def test_identify_summary_checkout_renew_hold_and_pay(net, lib, kiosk):
         lib.conn.execute("UPDATE loans SET due = date(due, '-14 days')")
     renewed = kiosk.request(wire.LOAN_RENEW, wire.Renew(card=card))
     assert renewed.renewals[0].ok is True and renewed.renewals[0].due == done.due
+    (renewal,) = [e for e in audit.entries(lib, subject=f"patron:{lib.pid}")
+                  if e["action"] == "loan.renew"]          # the refused one changed nothing
+    assert (renewal["staff_id"], renewal["branch_id"]) == ("device:kiosk-1", net.site)
+    assert renewal["after"]["due"] == done.due.isoformat() != renewal["before"]["due"]
     accounts.add_debt(lib, lib.pid, net.site, "fine", 250)
     payment = wire.Payment(card=card, amount=300, ref="T-1")
     paid = kiosk.request(wire.PAYMENT_RECORD, payment)

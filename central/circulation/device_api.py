@@ -235,11 +235,12 @@ def renew(ctx: Context, body: Renew) -> wire.Renewals:
     """Renew chosen loans (or all); each loan gets its own outcome."""
     s = store(ctx)
     pid = _patron(s, ctx, body.card)["id"]
+    kiosk = audit.Actor.of_device(ctx.device.id, ctx.device.site)
     if body.loans is None:
         return wire.LOAN_RENEW.answer_from(
-            {"renewals": loans.renew_all(s, pid, branches=[ctx.device.site])})
+            {"renewals": loans.renew_all(s, pid, branches=[ctx.device.site], actor=kiosk)})
     return wire.LOAN_RENEW.answer_from(
-        {"renewals": loans.renew_chosen(s, pid, body.loans, at=[ctx.device.site])})
+        {"renewals": loans.renew_chosen(s, pid, body.loans, at=[ctx.device.site], actor=kiosk)})
 
 
 @handler(wire.HOLD_PLACE)

@@ -320,9 +320,12 @@ def titles_held(s: Store, loans: list[dict]) -> set[tuple[int, str]]:
 
 
 def renew(s: Store, loan_id: int, *, patron_id: int | None = None,
-          at: Collection[str] | None = None, days: int | None = None) -> dict:
+          at: Collection[str] | None = None, days: int | None = None,
+          actor: audit.Actor | None = None) -> dict:
     """Renew one loan (or move its due date by `days`) — only at the branch that lent it, when
-    `at` says where the renewal is asked (TextLib); refusals raise with a reason code."""
+    `at` says where the renewal is asked (TextLib); refusals raise with a reason code. An
+    `actor` (a kiosk) is named in the audit log with the due date before and after; a staff
+    command is logged as a whole by the CLI."""
     if days is not None and days < 1:
         raise Refused("a renewal moves the due date at least a day later", code="bad_days")
     loan = s.row("SELECT * FROM loans WHERE id = ? AND returned_at IS NULL", [loan_id])
@@ -343,6 +346,10 @@ def renew(s: Store, loan_id: int, *, patron_id: int | None = None,
         if loan["ib_loan_id"]:   # the owning branch expects its copy back when the patron does
             s.update("ib_loans", loan["ib_loan_id"], {"due": due.isoformat()})
         s.count(loan["branch_id"], "renewals")
+        if actor is not None:
+            audit.record(s, actor, "loan.renew", f"patron:{loan['patron_id']}",
+                         {"loan": loan_id, "due": loan["due"]},
+                         {"loan": loan_id, "due": due.isoformat()})
     return {"loan": loan_id, "ok": True, "due": due.isoformat(), "title": it["title"],
             "barcode": it["barcode"], "refusal": None}
 
@@ -362,16 +369,18 @@ def _outcome(s: Store, loan_id: int, title: str, **how: Any) -> dict:
 
 
 def renew_all(s: Store, patron_id: int, *, branches: list[str] | None = None,
-              days: int | None = None) -> list[dict]:
+              days: int | None = None, actor: audit.Actor | None = None) -> list[dict]:
     """Renew every open loan of a patron (optionally only those of chosen branches, by N days)."""
     patrons.patron(s, patron_id)
-    return [_outcome(s, loan["id"], loan["title"], days=days) for loan in _open_loans(s, patron_id)
+    return [_outcome(s, loan["id"], loan["title"], days=days, actor=actor)
+            for loan in _open_loans(s, patron_id)
             if branches is None or loan["branch_id"] in branches]
 
 
 def renew_chosen(s: Store, patron_id: int, loan_ids: list[int], *,
-                 at: Collection[str] | None = None) -> list[dict]:
+                 at: Collection[str] | None = None,
+                 actor: audit.Actor | None = None) -> list[dict]:
     """Renew chosen loans of a patron, each with its outcome (another's loan: loan_unknown)."""
     titles = {loan["id"]: loan["title"] for loan in _open_loans(s, patron_id)}
-    return [_outcome(s, i, titles.get(i, ""), patron_id=patron_id, at=at)
+    return [_outcome(s, i, titles.get(i, ""), patron_id=patron_id, at=at, actor=actor)
             for i in dict.fromkeys(loan_ids)]
