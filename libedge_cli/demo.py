@@ -304,7 +304,7 @@ The fleet (first: export LIBEDGE_DB={db} LIBEDGE_PROVISION={stack.settings}):
     libedge admin device revoke lock-2 --staff admin          (disconnected at once)
     libedge admin site rotate-key {SITE} --staff admin         (no card stops working)
 Block a card (doors refuse within seconds):
-    libedge admin card block --db {db} 04A1B2C3
+    libedge admin card block --db {db} --staff desk 04A1B2C3
 The circulation store (a small generated library, branch "center"):
     libedge admin patron show 1 --branch center --db {db}
     libedge admin stats --from {date.today().replace(day=1)} --to {date.today()} --db {db}

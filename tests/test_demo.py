@@ -106,8 +106,9 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path, start_demo):
 
     wait_for(lambda: "granted" in log() and "blocked" in log(),
              what="decisions in the access log")
-    assert libedge("admin", "card", "block", "--db", db, "--staff", "desk",
-                   "04A1B2C3").returncode == 0
+    block = re.search(r"libedge admin (card block .*)", (tmp_path / "demo.out").read_text())
+    blocked = libedge("admin", *block.group(1).split())   # as the banner says it
+    assert blocked.returncode == 0, blocked.stdout + blocked.stderr
 
     def refused_as_blocked() -> bool:
         """Tap the card at toilet-1; whether the door refused it as blocked."""
