@@ -66,6 +66,7 @@ FALLBACK = N_("Please ask at the desk.")
 SAME_AS = {
     "reserved_for_other": "item_reserved", "ib_other_patron": "item_reserved",
     "attachments": "attachment_cd",
+    "lent_since": "item_on_loan",   # an offline loan of a copy lent to someone else since
 }
 
 LABELS = {

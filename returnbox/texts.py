@@ -34,7 +34,8 @@ NOTICES = {
 }
 FALLBACK = N_("Please ask the library staff.")
 SAME_AS = {"returned_twice": "already_returned", "no_barcode": "unreadable",
-           "item_not_ours": "not_ours", "e-stop": "e_stop", "estop": "e_stop"}
+           "item_not_ours": "not_ours", "e-stop": "e_stop", "estop": "e_stop",
+           "lent_since": "not_on_loan"}   # a late return of a copy lent again since
 
 LABELS = {
     "return_here": N_("Return your items here"),

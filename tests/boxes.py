@@ -100,12 +100,13 @@ def build(net, tmp_path, **kw) -> ReturnBox:
 
 
 def start(net, tmp_path, **kw) -> ReturnBox:
-    """A started box whose allow-list is synced and that sees central (if central runs)."""
+    """A started box that sees central and has synced its lists (if central runs)."""
     box = build(net, tmp_path, **kw)
     box.start()
-    if net.central is not None:
-        wait_for(lambda: box.runtime.central_up and box.runtime.synced_at("allowlist"),
-                 what="box sees central and its allow-list")
+    if net.central is not None:   # and every list it routes by, not the allow-list alone
+        wait_for(lambda: box.runtime.central_up and all(
+            box.runtime.synced_at(d) for d in box.runtime.datasets),
+            what="box sees central and has its lists")
     return box
 
 

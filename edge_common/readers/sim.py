@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from edge_common.readers.base import CardRead, InvalidCardData, OnCard, OnState, normalise_uid
 from edge_common.readers.config import SimReaderConfig
+from edge_common.unix_path import reachable
 
 log = logging.getLogger(__name__)
 MAX_DATAGRAM = 256
@@ -32,7 +33,8 @@ class SimReader:
             os.unlink(self.path)
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         self._sock = sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        sock.bind(self.path)
+        with reachable(self.path) as path:
+            sock.bind(path)
         sock.settimeout(0.2)
         self._thread = threading.Thread(target=self._run, args=(sock, on_card),
                                         name=f"reader-{self.name}", daemon=True)
@@ -98,11 +100,13 @@ def send_sim_tap(socket_path: str, card: str, answer_within: float = 0.0) -> str
     for the device's answer (e.g. a door's decision) and return it, or None without one."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
         if answer_within <= 0:
-            s.sendto(card.encode("utf-8"), socket_path)
+            with reachable(socket_path) as path:
+                s.sendto(card.encode("utf-8"), path)
             return None
         with tempfile.TemporaryDirectory(prefix="libedge-tap-") as folder:
             s.bind(os.path.join(folder, "tap.sock"))  # so the reader has somewhere to answer
-            s.sendto(card.encode("utf-8"), socket_path)
+            with reachable(socket_path) as path:
+                s.sendto(card.encode("utf-8"), path)
             s.settimeout(answer_within)
             try:
                 return s.recv(MAX_DATAGRAM).decode("utf-8", "replace").strip()
