@@ -15,9 +15,11 @@ Migration = tuple[str, Callable[[Any], None]]
 
 
 def connect(path: str, *, synchronous: str = "FULL") -> sqlite3.Connection:
-    """A WAL-mode connection usable from several threads (callers serialise their writes)."""
+    """A WAL-mode connection usable from several threads (callers serialise their writes);
+    deleted content is overwritten with zeros (secure_delete), so no freed page keeps it."""
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA secure_delete=ON")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn

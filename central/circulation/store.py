@@ -43,6 +43,13 @@ class Store:
             raise
         self.conn.execute("COMMIT")
 
+    def scrub(self) -> bool:
+        """Copy the write-ahead log into the database and empty it, so a value just deleted
+        (zeroed in the database by secure_delete) survives in no earlier page version; False
+        when a reader held the log and it could not be emptied yet."""
+        busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+
     def row(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         """The first row as a dict, or None."""
         cur = self.conn.execute(sql, params)
