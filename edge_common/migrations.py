@@ -4,7 +4,8 @@ Devices use plain sqlite3 connections (lean); central wraps them in sqlite-utils
 """
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,26 @@ def open_db(path: str, *, synchronous: str = "FULL") -> "sqlite_utils.Database":
     import sqlite_utils
 
     return sqlite_utils.Database(connect(path, synchronous=synchronous))
+
+
+@contextmanager
+def writing(db: "sqlite_utils.Database") -> "Iterator[sqlite_utils.Database]":
+    """A write transaction, or a savepoint inside the caller's.
+
+    It begins IMMEDIATE: a deferred one that reads first is refused its write at once
+    ("database is locked", no waiting) when another connection wrote in between.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
 
 
 def apply(db: "sqlite3.Connection | sqlite_utils.Database",
