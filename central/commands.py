@@ -9,6 +9,7 @@ import sqlite_utils
 
 from central import fleet
 from central.handlers import Context, HandlerError, handler
+from edge_common.migrations import writing
 from edge_common.protocol.commands import (
     COMMAND_RESULT,
     Command,
@@ -42,7 +43,7 @@ def issue(db: sqlite_utils.Database, dev: str, name: str, args: dict[str, Any] |
         raise HandlerError(f"{name}: {exc}", code="command_invalid") from exc
     nonce = secrets.token_hex(16)
     now = datetime.now(UTC)
-    with db.atomic():
+    with writing(db):
         db.execute(
             "INSERT INTO commands (nonce, dev, name, args, expires, issued_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -67,7 +68,7 @@ def due(db: sqlite_utils.Database, now: datetime) -> list[tuple[str, Command]]:
 
 def mark_sent(db: sqlite_utils.Database, nonces: list[str], now: datetime) -> None:
     """Record that commands were published."""
-    with db.atomic():
+    with writing(db):
         db.conn.executemany("UPDATE commands SET sent_at = ? WHERE nonce = ?",
                             [(now.isoformat(), n) for n in nonces])
 

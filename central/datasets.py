@@ -7,6 +7,7 @@ from typing import Any, cast
 import msgspec
 import sqlite_utils
 
+from edge_common.migrations import writing
 from edge_common.protocol.datasets import Change, Cursor, SyncPage
 
 _json = msgspec.json.Encoder()
@@ -116,7 +117,7 @@ def unpublished(db: sqlite_utils.Database, limit: int = 500) -> list[Delta]:
 
 def mark_published(db: sqlite_utils.Database, deltas: list[Delta]) -> None:
     """Forget deltas that went out: a device that missed one pulls from dataset_rows."""
-    with db.atomic():
+    with writing(db):
         db.conn.executemany(
             "DELETE FROM dataset_deltas WHERE site = ? AND dataset = ? AND version = ?",
             [(d.site, d.dataset, d.version) for d in deltas],

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from edge_common import ids
+from edge_common.migrations import writing
 
 
 def enrol(db: sqlite_utils.Database, dev: str, site: str, kind: str) -> str:
@@ -16,7 +17,7 @@ def enrol(db: sqlite_utils.Database, dev: str, site: str, kind: str) -> str:
     service account's name or an unknown kind are refused (IdRefused).
     """
     dev, site, kind = ids.placement(dev, site, kind)
-    with db.atomic():
+    with writing(db):
         row = db.execute("SELECT command_key, revoked_at FROM devices WHERE id = ?",
                          [dev]).fetchone()
         key = row[0] if row and row[0] and row[1] is None else secrets.token_hex(32)
@@ -38,7 +39,7 @@ def command_key(db: sqlite_utils.Database, dev: str) -> bytes | None:
 
 def revoke(db: sqlite_utils.Database, dev: str) -> bool:
     """Stop accepting a device's messages; False when it is unknown."""
-    with db.atomic():
+    with writing(db):
         cur = db.execute(
             "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
             [datetime.now(UTC).isoformat(), dev],

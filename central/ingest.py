@@ -15,6 +15,7 @@ from central import rejected
 from central.handlers import REGISTRY, Context, Device, Handler
 from edge_common.envelope import Envelope
 from edge_common.errors import EdgeError
+from edge_common.migrations import writing
 from edge_common.protocol import Answer
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ def prune(db: sqlite_utils.Database, before: datetime) -> int:
     A device must not re-send an event older than this, so keep it well above the longest
     offline period a device may have (default: 90 days).
     """
-    with db.atomic():
+    with writing(db):
         cur = db.conn.execute("DELETE FROM processed WHERE received_at < ?", (before.isoformat(),))
     return cur.rowcount
 

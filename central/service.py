@@ -34,6 +34,7 @@ from edge_common import envelope, topics
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.errors import EdgeError, InvalidMessage
 from edge_common.link import Incoming, MqttLink, publish_properties
+from edge_common.migrations import writing
 from edge_common.protocol.backbone import Ack, CentralPresence, DeviceStatus, Rejected
 from edge_common.protocol.datasets import SyncDelta
 
@@ -115,7 +116,7 @@ class CentralService:
             self._ages_done + timedelta(days=1)
         self._ages_done = day  # a failing refresh is logged once a day, never blocks deltas
         count = 0
-        with self._alone(f"the door-age refresh of {day}"), self.db.atomic():
+        with self._alone(f"the door-age refresh of {day}"), writing(self.db):
             count = sum(allowlist.refresh_birthdays(self.db, first + timedelta(days=n))
                         for n in range((day - first).days + 1))
         if count:
@@ -263,7 +264,7 @@ class CentralService:
         card key, its config: `catch_up`). True if a command was queued."""
         now = datetime.now(UTC).isoformat()
         queued = False
-        with self.db.atomic():
+        with writing(self.db):
             self.db.conn.executemany(
                 "INSERT INTO device_status (dev, online, body, updated_at, since)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dev) DO UPDATE SET"

@@ -9,7 +9,7 @@ import msgspec
 
 from edge_common.errors import EdgeError
 from edge_common.migrations import apply, connect
-from edge_common.protocol.commands import Command, authentic, command_args
+from edge_common.protocol.commands import Command, authentic, command_args, unmasked
 from edge_common.protocol.spec import Body
 
 MAX_TTL = timedelta(minutes=15)
@@ -40,7 +40,8 @@ class CommandGuard:
         self._key = key
 
     def admit(self, body: dict, now: datetime) -> Command:
-        """Validate a command body and record its nonce, or raise CommandRefused with a code."""
+        """Validate a command body and record its nonce, or raise CommandRefused with a code;
+        the command comes back as central issued it (its secret argument unmasked)."""
         try:
             cmd = msgspec.convert(body, Command)
         except msgspec.ValidationError as exc:
@@ -70,7 +71,7 @@ class CommandGuard:
                 raise
         if seen:
             raise CommandRefused("command replayed", code="command_replayed")
-        return cmd
+        return unmasked(self._key, cmd)
 
     def close(self) -> None:
         """Close the database."""

@@ -4,7 +4,8 @@ Devices use plain sqlite3 connections (lean); central wraps them in sqlite-utils
 """
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +16,11 @@ Migration = tuple[str, Callable[[Any], None]]
 
 
 def connect(path: str, *, synchronous: str = "FULL") -> sqlite3.Connection:
-    """A WAL-mode connection usable from several threads (callers serialise their writes)."""
+    """A WAL-mode connection usable from several threads (callers serialise their writes);
+    deleted content is overwritten with zeros (secure_delete), so no freed page keeps it."""
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA secure_delete=ON")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
@@ -28,6 +31,26 @@ def open_db(path: str, *, synchronous: str = "FULL") -> "sqlite_utils.Database":
     import sqlite_utils
 
     return sqlite_utils.Database(connect(path, synchronous=synchronous))
+
+
+@contextmanager
+def writing(db: "sqlite_utils.Database") -> "Iterator[sqlite_utils.Database]":
+    """A write transaction, or a savepoint inside the caller's.
+
+    It begins IMMEDIATE: a deferred one that reads first is refused its write at once
+    ("database is locked", no waiting) when another connection wrote in between.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
 
 
 def apply(db: "sqlite3.Connection | sqlite_utils.Database",

@@ -264,3 +264,16 @@ def test_good_arguments_come_back_typed():
     cmd = msgspec.convert({**msgspec.to_builtins(body()), "name": "sweep",
                            "args": {"room": "wc"}}, Command)
     assert arguments(cmd) == SweepArgs(room="wc")
+
+
+def test_a_card_key_crosses_the_broker_masked_and_only_its_device_reads_it(guard):
+    """The site's card key in a `card_key` command: the body on the wire (what a broker sees)
+    holds neither the key nor any 8 bytes of it, the device it is for reads it back exactly,
+    and two devices' masks of one key differ (so one device's wire tells nothing of another's)."""
+    site_key = "c0ffee" * 10 + "beef"
+    wire = body(name="card_key", args={"key": site_key})
+    assert site_key[:16] not in msgspec.json.encode(wire).decode()
+    assert all(site_key[i:i + 16] not in wire["args"]["key"] for i in range(0, 49, 2))
+    assert arguments(guard.admit(wire, NOW)).key == site_key
+    other = body(key=bytes(32), dev="lock-1", name="card_key", args={"key": site_key})
+    assert other["args"]["key"] != wire["args"]["key"]

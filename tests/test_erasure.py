@@ -7,7 +7,7 @@ from central.circulation.store import Store
 from central.ingest import Applier
 from central.store import open_store
 from tests.circ import DESK, copy, install, library
-from tests.privacy import Person, store_text, traces
+from tests.privacy import Person, file_traces, store_text, traces
 from tests.test_circ_cli import run
 from tests.test_ingest import msg
 
@@ -38,6 +38,7 @@ def test_every_staff_action_on_a_patron_is_logged_under_them_so_erasure_forgets_
     assert traces(store_text(db), p)        # the search finds them before the erasure
     run(db, "member", "erase", "1", "--branch", "center", "--staff", "boss", "--yes")
     assert traces(store_text(db), p) == []
+    assert file_traces(tmp_path, p) == []   # nor in freed pages or the write-ahead log
 
 
 def test_cleanup_forgets_what_the_audit_kept_of_the_registrations_it_deletes(tmp_path):
@@ -51,6 +52,7 @@ def test_cleanup_forgets_what_the_audit_kept_of_the_registrations_it_deletes(tmp
     assert lifecycle.cleanup(s, 30)["deleted"] == [pid]
     assert [e["action"] for e in audit.entries(s, subject=f"patron:{pid}")] == ["patron.edit"]
     assert traces(store_text(tmp_path / "c.db"), p) == []
+    assert file_traces(tmp_path, p) == []
 
 
 def test_erasure_cuts_holds_from_the_patron_and_blanks_their_name_in_stored_answers(tmp_path):
@@ -75,3 +77,20 @@ def test_erasure_cuts_holds_from_the_patron_and_blanks_their_name_in_stored_answ
     assert again["result"]["hold_for"] == "" and again["result"]["route"] == "hold_shelf"
     assert s.scalar("SELECT count(*) FROM loans WHERE returned_at IS NOT NULL") == 1
     assert traces(store_text(tmp_path / "c.db"), p) == []
+
+
+def test_a_deleted_value_leaves_no_bytes_in_the_store_files(tmp_path):
+    """A row deleted among others and the store scrubbed: its bytes are in neither the
+    database file (freed space is zeroed) nor the write-ahead log."""
+    s = Store(open_store(str(tmp_path / "c.db")))
+    s.conn.execute("CREATE TABLE notes (text TEXT)")
+    with s.atomic():
+        for n in range(100):
+            s.conn.execute("INSERT INTO notes VALUES (?)", [f"note {n}"])
+        s.conn.execute("INSERT INTO notes VALUES (?)", [HORVAT.email])
+    assert s.scrub()
+    assert file_traces(tmp_path, HORVAT)
+    with s.atomic():
+        s.conn.execute("DELETE FROM notes WHERE text = ?", [HORVAT.email])
+    assert s.scrub()
+    assert file_traces(tmp_path, HORVAT) == []

@@ -125,6 +125,9 @@ def test_erasure_after_a_day_of_every_feature_leaves_no_value_anywhere(net, lib,
     net.central = None
 
     assert traces(store_text(net.db_path), P) == []
+    central_files = [net.db_path, net.db_path.with_name(net.db_path.name + "-wal")]
+    assert [f.name for f in central_files if f.exists() and any(
+        v.lower().encode() in f.read_bytes().lower() for v in P.values())] == []
     assert file_traces(form_archive.root(Store(net.db)), P) == []
     for folder in ("lock-1", "kiosk-1", "box-1", PAD, "broker"):
         assert file_traces(tmp_path / folder, P) == [], folder

@@ -2,6 +2,7 @@
 keys across revocation, and site card-key rotation after a device was revoked."""
 
 import json
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from central.site_keys import RotationRefused
 from central.store import open_store
 from edge_common.cardid import card_hash
 from edge_common.commands import MAX_TTL
+from edge_common.migrations import connect
 from tests.circ import install
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -181,3 +183,27 @@ def test_a_rotation_on_the_real_clock_ends_its_overlap_whatever_the_machines_zon
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_write_that_reads_first_is_not_refused_when_another_process_writes_meanwhile(db):
+    """`fleet.enrol` reads the device, then writes it. Another process (the web, a CLI, a
+    second worker) writes between the two: the enrolment still succeeds, because its
+    transaction took the write lock first; a deferred one failed with "database is locked"."""
+    other = connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    other.execute("PRAGMA busy_timeout = 0")
+    held_off: list[str] = []
+
+    def meanwhile(sql: str) -> None:
+        if sql.startswith("INSERT INTO devices") and not held_off:
+            try:
+                other.execute("INSERT INTO devices (id, site, kind, enrolled_at) VALUES"
+                              " ('lock-2', 'main', 'lockd', '2026-12-07')")
+            except sqlite3.OperationalError as exc:
+                held_off.append(str(exc))
+
+    db.conn.set_trace_callback(meanwhile)
+    key = fleet.enrol(db, "lock-1", "main", "lockd")
+    db.conn.set_trace_callback(None)
+    assert fleet.command_key(db, "lock-1") == bytes.fromhex(key)
+    assert held_off == ["database is locked"]     # the other writer waits its turn
+    other.close()

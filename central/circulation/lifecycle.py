@@ -5,6 +5,7 @@ Erasure keeps a tombstone row (status `erased`, every personal column emptied) s
 books still balance: debts and payments keep their amounts but name nobody.
 """
 
+import logging
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,6 +24,8 @@ from central.circulation import (
 )
 from central.circulation.errors import Refused
 from central.circulation.store import Store
+
+log = logging.getLogger(__name__)
 
 PERSONAL = ("first_name", "birth_date", "email", "phone", "address", "language", "note",
             "pin_hash", "library_card", "registered_at", "completed_at", "archived_at",
@@ -149,7 +152,15 @@ def cleanup(s: Store, older_than_days: int | None = None) -> dict:
             s.conn.execute("DELETE FROM patrons WHERE id = ?", [p["id"]])
             done["deleted"].append(p["id"])
         done["forms_expired"] = form_archive.expire(s)
+    _scrub(s)
     return done
+
+
+def _scrub(s: Store) -> None:
+    """Leave no earlier version of what was just deleted in the store's files."""
+    if not s.scrub():
+        log.warning("scrub_pending: a reader held the write-ahead log; deleted values stay in"
+                    " it until its next full checkpoint")
 
 
 def _no_open_loans(s: Store, patron_id: int) -> None:
@@ -207,3 +218,4 @@ def erase(s: Store, patron_id: int, actor: audit.Actor | None = None) -> None:
             audit.record(s, actor, "patron.erase", f"patron:{patron_id}")
         s.update("patrons", patron_id, {c: None for c in PERSONAL} | {
             "surname": "", "status": "erased", "blocked": 0, "agreement": 0, "form_signed": 0})
+    _scrub(s)

@@ -6,6 +6,7 @@ import msgspec
 import sqlite_utils
 
 from central.circulation.bounds import CURRENCY, EMAIL, MAX_AMOUNT, PLAIN
+from edge_common.migrations import writing
 from edge_common.protocol.forms import FormKind
 
 Switch = Literal["off", "warn", "block"]
@@ -83,7 +84,7 @@ def store(db: sqlite_utils.Database, **values: Any) -> Settings:
     """Validate and store changed settings; return the result."""
     merged = msgspec.structs.replace(load(db), **values)
     checked = msgspec.convert(msgspec.to_builtins(merged), Settings)
-    with db.atomic():
+    with writing(db):
         db.conn.executemany(
             "INSERT INTO settings VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -5,6 +5,7 @@ import sqlite_utils
 
 from central import fleet
 from central.circulation import allowlist, closed_days, return_sets
+from edge_common.migrations import writing
 
 
 def open_site(db: sqlite_utils.Database, site: str) -> str:
@@ -12,7 +13,7 @@ def open_site(db: sqlite_utils.Database, site: str) -> str:
     get the whole allow-list, the branch's calendar and its held and shelf items."""
     key = fleet.site_key(db, site)
     if key is None:
-        with db.atomic():
+        with writing(db):
             key = fleet.add_site_key(db, site)
             allowlist.publish_site(db, site)
             closed_days.publish(db, site)

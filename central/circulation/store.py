@@ -13,6 +13,7 @@ import sqlite_utils
 from central.circulation import calendar, settings
 from central.circulation.clock import Clock, SystemClock
 from central.circulation.errors import NotFound, Refused
+from edge_common.migrations import writing
 
 CACHE_SECONDS = 30.0
 T = TypeVar("T")
@@ -29,19 +30,17 @@ class Store:
 
     @contextmanager
     def atomic(self) -> Iterator["Store"]:
-        """A write transaction (BEGIN IMMEDIATE: a deferred one cannot wait for a busy writer
-        when it upgrades), or a savepoint inside the caller's."""
-        if self.conn.in_transaction:
-            with self.db.atomic():
-                yield self
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        """A write transaction that waits for a busy writer, or a savepoint inside the
+        caller's (`writing`)."""
+        with writing(self.db):
             yield self
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+
+    def scrub(self) -> bool:
+        """Copy the write-ahead log into the database and empty it, so a value just deleted
+        (zeroed in the database by secure_delete) survives in no earlier page version; False
+        when a reader held the log and it could not be emptied yet."""
+        busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     def row(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         """The first row as a dict, or None."""

@@ -35,14 +35,43 @@ def _mac(key: bytes, cmd: Command) -> str:
     return hmac.new(key, _canonical.encode(signed), hashlib.sha256).hexdigest()
 
 
+# Arguments only the target device may read (hex of at most 32 bytes): the broker sees them
+# masked with a pad only that device's command key makes.
+SECRET_ARGS = {"card_key": "key"}
+
+
+def _masked(key: bytes, cmd: Command) -> Command:
+    """The command with its secret argument XORed with a pad (HMAC-SHA256 of its device,
+    name and nonce under `key`): masks it for the wire, and unmasks a masked one."""
+    name = SECRET_ARGS.get(cmd.name)
+    value = cmd.args.get(name) if name else None
+    if not isinstance(value, str) or len(value) > 64:
+        return cmd
+    try:
+        secret = bytes.fromhex(value)
+    except ValueError:
+        return cmd
+    pad = hmac.new(key, _canonical.encode(["secret", cmd.dev, cmd.name, cmd.nonce]),
+                   hashlib.sha256).digest()
+    masked = bytes(a ^ b for a, b in zip(secret, pad, strict=False)).hex()
+    return msgspec.structs.replace(cmd, args={**cmd.args, name: masked})
+
+
 def sign(key: bytes, cmd: Command) -> Command:
-    """The command with central's MAC, made with the target device's command key."""
-    return msgspec.structs.replace(cmd, mac=_mac(key, cmd))
+    """The command as it goes on the wire: its secret argument masked, then central's MAC
+    over it, both made with the target device's command key."""
+    wire = _masked(key, cmd)
+    return msgspec.structs.replace(wire, mac=_mac(key, wire))
 
 
 def authentic(key: bytes, cmd: Command) -> bool:
     """Whether the MAC was made with `key` over exactly these fields (constant time)."""
     return hmac.compare_digest(cmd.mac, _mac(key, cmd))
+
+
+def unmasked(key: bytes, cmd: Command) -> Command:
+    """An authentic command as central issued it: its secret argument read back."""
+    return _masked(key, cmd)
 
 
 class DoorArgs(Body):
