@@ -1,5 +1,6 @@
 """Staff commands for the backbone: devices, site keys, door cards and the access log."""
 
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import click
 
 from central import alarms as alarms_now
+from central import backup as backups
 from central import commands, fleet, fleet_view, ingest, presence, provision_cli, rejected
 from central.circulation import (
     branches,
@@ -201,6 +203,37 @@ def prune_processed(db_path: str, days: int) -> None:
     """Forget old processed-message ids (run daily, e.g. from a systemd timer)."""
     before = datetime.now(UTC) - timedelta(days=days)
     click.echo(f"forgot {ingest.prune(store_at(db_path), before)} processed ids")
+
+
+@admin.command("backup")
+@DB_OPTION
+@click.argument("target", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def backup(db_path: str, target: Path) -> None:
+    """Copy the store into a new file TARGET, consistent, while central runs."""
+    try:
+        size = backups.backup(store_at(db_path), target)
+    except backups.BackupRefused as exc:
+        raise click.ClickException(f"[{exc.code}] {exc}") from None
+    click.echo(f"backed up {db_path} to {target} ({size:,} bytes)")
+
+
+@admin.command("restore")
+@click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
+              type=click.Path(dir_okay=False), help="Central's SQLite database, replaced.")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.confirmation_option(prompt="Replace the whole store with the backup (stop central first)?",
+                           help="Replace without asking.")
+def restore(db_path: str, source: Path) -> None:
+    """Replace the store with the backup SOURCE (stop central first); every device then copies
+    its lists afresh."""
+    try:
+        marked = backups.restore(source, db_path)
+    except backups.BackupRefused as exc:
+        raise click.ClickException(f"[{exc.code}] {exc}") from None
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"[db_unusable] {exc}") from None
+    click.echo(f"restored {db_path} from {source}; {len(marked)} devices copy their lists afresh"
+               " when next online" + (f" ({', '.join(marked)})" if marked else ""))
 
 
 @admin.command("alarms")

@@ -1,5 +1,6 @@
 """What a device missed while it was away longer than a command lives (15 minutes at most):
-its site's card key and its config, queued again when its status shows it lacks them."""
+its site's card key and its config, queued again when its status shows it lacks them; and a
+full copy of its lists until it has made one since central was restored from a backup."""
 
 from datetime import UTC, datetime
 
@@ -28,10 +29,13 @@ def _answered(db: sqlite_utils.Database, dev: str, version: int) -> bool:
 def catch_up(db: sqlite_utils.Database, dev: str, status: DeviceStatus,
              now: datetime | None = None) -> list[str]:
     """Queue `card_key` and `config` again for an active device whose status shows an older
-    key or config, unless one is still on its way; returns the names queued."""
+    key or config, and `resync` while central's restore left it due; each unless one is still
+    on its way. A config version ahead of central's newest (central was
+    restored) gets the newest again under a version above it. Returns the names queued."""
     now = now or datetime.now(UTC)
     row = db.execute(
-        "SELECT k.key_hex FROM devices d JOIN site_keys k ON k.site = d.site WHERE d.id = ?"
+        "SELECT k.key_hex, d.resync_due FROM devices d JOIN site_keys k ON k.site = d.site"
+        " WHERE d.id = ?"
         " AND d.revoked_at IS NULL AND d.command_key IS NOT NULL", [dev]).fetchone()
     if row is None:
         return []
@@ -40,7 +44,12 @@ def catch_up(db: sqlite_utils.Database, dev: str, status: DeviceStatus,
             and not _pending(db, dev, "card_key", now)):
         commands.issue(db, dev, "card_key", {"key": row[0]}, TTL)
         queued.append("card_key")
+    if row[1] and not _pending(db, dev, "resync", now):
+        commands.issue(db, dev, "resync", {}, TTL)
+        queued.append("resync")
     version, body = device_config.latest(db, dev)
+    if 0 < version < status.config_version:      # its config is newer than central's newest
+        version = device_config.store(db, dev, body, after=status.config_version)
     if (status.config_version < version and not _pending(db, dev, "config", now)
             and not _answered(db, dev, version)):
         commands.issue(db, dev, "config", {"version": version, "config": body}, TTL)

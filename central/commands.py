@@ -75,10 +75,13 @@ def mark_sent(db: sqlite_utils.Database, nonces: list[str], now: datetime) -> No
 
 @handler(COMMAND_RESULT)
 def command_result(ctx: Context, body: CommandResult) -> None:
-    """Keep the device's answer beside the command (or alone, for an unknown nonce)."""
+    """Keep the device's answer beside the command (or alone, for an unknown nonce); a
+    `resync` it took means it no longer holds lists from before a restore."""
     outcome = "ok" if body.ok else body.code or "refused"
     ctx.db.conn.execute(
         "INSERT INTO command_results VALUES (?, ?, ?, ?, ?, ?)",
         (ctx.device.id, body.nonce, body.name, outcome, _json.encode(body.result),
          ctx.received),
     )
+    if body.name == "resync" and body.ok:
+        ctx.db.conn.execute("UPDATE devices SET resync_due = 0 WHERE id = ?", [ctx.device.id])

@@ -21,10 +21,11 @@ def latest(db: sqlite_utils.Database, dev: str) -> tuple[int, dict[str, Any]]:
     return (row[0], json.loads(row[1])) if row else (0, {})
 
 
-def store(db: sqlite_utils.Database, dev: str, body: dict[str, Any]) -> int:
-    """Keep `body` as the device's next config version; return that version."""
+def store(db: sqlite_utils.Database, dev: str, body: dict[str, Any], after: int = 0) -> int:
+    """Keep `body` as the device's next config version, above `after` too; return that
+    version."""
     with Store(db).atomic():
-        version = latest(db, dev)[0] + 1
+        version = max(latest(db, dev)[0], after) + 1
         db.execute("INSERT INTO device_configs VALUES (?, ?, ?, ?)",
                    [dev, version, json.dumps(body, sort_keys=True),
                     datetime.now(UTC).isoformat()])

@@ -149,6 +149,11 @@ def _alarm_acknowledgements(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE door_alarms ADD COLUMN acked_at TEXT")
 
 
+def _resync_due(db: sqlite_utils.Database) -> None:
+    """Devices that must copy their lists afresh (central was restored from a backup)."""
+    db.execute("ALTER TABLE devices ADD COLUMN resync_due INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS = [
     ("0001_messaging", _messaging),
     ("0002_datasets", _datasets),
@@ -163,4 +168,5 @@ MIGRATIONS = [
     ("0012_key_overlaps", _key_overlaps),
     ("0013_ca_expiry", _ca_expiry),
     ("0020_alarm_acknowledgements", _alarm_acknowledgements),
+    ("0070_resync_due", _resync_due),
 ]

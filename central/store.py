@@ -33,7 +33,7 @@ def open_store(path: str, *, init: bool = False) -> sqlite_utils.Database:
     and a database of something else (a device's ledger) never is (NotAStore). A file that
     is no SQLite database at all raises sqlite3.DatabaseError.
     """
-    if os.path.exists(path) and not _is_store(path, init):
+    if os.path.exists(path) and not is_store(path, init):
         raise NotAStore(f"{path} is not central's store (`libedge admin init` makes one in a"
                         " new or empty file)")
     db = open_db(path, synchronous="FULL")
@@ -41,7 +41,7 @@ def open_store(path: str, *, init: bool = False) -> sqlite_utils.Database:
     return db
 
 
-def _is_store(path: str, init: bool) -> bool:
+def is_store(path: str, init: bool) -> bool:
     """Whether the file at `path` is central's store (or blank, and `init` may fill it),
     looked at read-only."""
     if os.path.getsize(path) == 0:

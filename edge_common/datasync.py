@@ -137,7 +137,14 @@ class DataSync:
             log.warning("%s: malformed pull result (sync_pull_invalid)", self.dev)
             return
         head, nxt = page.head, page.next
-        full = self._pull_from.get(dataset) == 0
+        since = self._pull_from.get(dataset, 0)
+        if head < since:
+            log.warning("%s: central's %s is at version %d, behind this copy's %d (central_behind,"
+                        " restored from a backup?): copying it afresh", self.dev, dataset, head,
+                        since)
+            self.pull(dataset, since=0)
+            return
+        full = since == 0
         if nxt:
             if full:
                 self._replicas.stage(dataset, changes)

@@ -229,3 +229,21 @@ def test_rows_of_a_declared_dataset_are_checked_before_anything_is_applied(tmp_p
     sync.delta({"dataset": ALLOWLIST, "version": 1, "changes": [["a", good]]})
     assert replicas.version(ALLOWLIST) == 1 and replicas.get(ALLOWLIST, "a")
     replicas.close()
+
+
+def test_a_central_behind_this_copy_is_copied_afresh_and_its_next_versions_apply(sync):
+    """Central answers a pull with a head below the version pulled from (it was restored from
+    a backup): nothing of that page is applied, a full copy replaces the rows central never
+    had, and central's next versions (numbers this copy had before) apply again."""
+    sync.delta(delta(1, [["kept", {"n": 1}]]))
+    sync.delta(delta(2, [["gone", {"n": 2}]]))
+    sync.delta(delta(3, [["also gone", {"n": 3}]]))
+    sync.pull(LIST)
+    sync.central.answer([], 1)                   # restored: central is at version 1
+    assert sync.central.bodies()[-1]["since"] == 0
+    assert sync.versions() == {LIST: 3}          # nothing applied from the short answer
+    sync.central.answer([["kept", {"n": 1}]], 1)
+    assert sync.versions() == {LIST: 1}
+    assert rows(sync, "kept", "gone", "also gone") == [b'{"n":1}', None, None]
+    sync.delta(delta(2, [["kept", None]]))       # e.g. the card blocked after the restore
+    assert rows(sync, "kept") == [None] and sync.versions() == {LIST: 2}
