@@ -83,7 +83,7 @@ class Desk:
         p.estopped = False
         if self.flow.current is not None and self.flow.current.state == "diverted":
             self.flow.divert(self.flow.current)
-        self.flow.next()
+        self.flow.next_item()
         p.show()
 
     def close_flap(self, now: float) -> None:

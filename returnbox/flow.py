@@ -137,7 +137,7 @@ class ItemFlow:
         p.pins.run(None)
         self.current, self.deadline = None, None
         p.check_bins()
-        self.next()
+        self.next_item()
         p.show()
 
     def overdue(self, now: float) -> None:
@@ -167,7 +167,7 @@ class ItemFlow:
         self.current, self.deadline = None, None
         p.add_to_visit(item)
         p.show("rejected", code)
-        self.next()
+        self.next_item()
 
     def _refuse(self, read: CardRead, code: str) -> None:
         """A read the box does not act on (nothing recorded, nothing sent)."""
@@ -195,9 +195,9 @@ class ItemFlow:
     def carry_on(self) -> None:
         """Go on with the restart's items if the box is free for them."""
         if self.resuming and self.current is None:
-            self.next()
+            self.next_item()
 
-    def next(self) -> None:
+    def next_item(self) -> None:
         """Start the next resumed item (once central answers or `start_grace` has passed), or
         the next read that waited behind them, or detect an item whose eye broke meanwhile."""
         while self.current is None:
