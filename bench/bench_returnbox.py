@@ -21,6 +21,7 @@ from central.circulation.store import Store
 from edge_common.protocol.returns import HELD_ITEMS
 from edge_common.readers import CardRead
 from returnbox.box import ReturnBox
+from returnbox.events import ItemRead
 from returnbox.logdisplay import LogDisplay
 from returnbox.sorting import choose_bin
 from tests.boxes import BINS, config, items, write_config
@@ -46,15 +47,15 @@ def decide_times(box: ReturnBox, barcodes: list[str], online: bool) -> list[floa
     answer (or the datasets) and the bin rules."""
     times = []
     for barcode in barcodes:
-        item = box.ledger.new(1, "identified", barcode)
+        item = box.parts.ledger.new(1, "identified", barcode)
         start = time.perf_counter()
         if online:
-            answer = box.checkins.online(item)
+            answer = box.parts.checkins.online(item)
             assert answer is not None and answer.facts is not None, barcode
             facts = answer.facts
         else:
-            facts = box.checkins.offline(barcode)
-        choose_bin(box.cfg.sorting, facts, box.full)
+            facts = box.parts.checkins.offline(barcode)
+        choose_bin(box.cfg.sorting, facts, box.parts.full)
         times.append(time.perf_counter() - start)
     return times
 
@@ -89,7 +90,7 @@ def belt(count: int) -> tuple[int, int, int, int]:
         roomy = {name: 10_000 for name in BINS}
         box = ReturnBox(config(net, net.root, port=proxy.port, bins=roomy), MockFactory(),
                         LogDisplay())
-        box.sim.travel_time = 0.0
+        box.parts.sim.travel_time = 0.0
         box.start()
         try:
             wait_for(lambda: box.runtime.central_up)
@@ -103,7 +104,7 @@ def belt(count: int) -> tuple[int, int, int, int]:
                     wait_for(lambda n=n: len(items(box)) == n and _settled(box), timeout=600)
                     proxy.restore()
                     wait_for(lambda: box.runtime.central_up)
-                box.post("read", _read(barcode))
+                box.post(ItemRead(_read(barcode)))
             wait_for(lambda: len(items(box)) == count and _settled(box), timeout=900)
             wait_for(lambda: box.runtime.health().outbox_depth == 0, timeout=900)
             went_in = _went_in(box)

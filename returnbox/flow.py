@@ -2,6 +2,8 @@
 
 import logging
 import time
+from collections import deque
+from collections.abc import Callable, Iterable
 
 from edge_common.readers import CardRead
 from returnbox import RETURNED
@@ -13,26 +15,42 @@ from returnbox.visit import Visit
 log = logging.getLogger(__name__)
 
 
-class ItemFlow(BoxParts):
-    """One item at a time through the chute, the reader, central and the belt."""
+class ItemFlow:
+    """One item at a time through the chute, the reader, central and the belt of `parts`."""
 
-    def _eye(self, broken: bool) -> None:
+    def __init__(self, parts: BoxParts) -> None:
+        self.parts = parts
+        self.current: Item | None = None
+        self.deadline: float | None = None        # the read or arrival the current item awaits
+        self.waiting: deque[CardRead] = deque()
+        self.resuming: deque[Item] = deque()
+        self.eye_waiting = False                  # an item entered while resumed items went first
+        self.resume_at = 0.0
+        self._replies: dict[int, Callable[[str], None]] = {}
+
+    @property
+    def idle(self) -> bool:
+        """Whether no item is on its way and no read waits."""
+        return self.current is None and not self.waiting
+
+    def eye(self, broken: bool) -> None:
         """An item entered the chute: detected, awaiting its read. While a restart's items
         carry on, it waits behind them: its read timeout starts when the box can read it."""
+        p = self.parts
         if not broken or self.current is not None or self.waiting:
             return
         if self.resuming:
             self.eye_waiting = True
-            self._show("reading")
+            p.show("reading")
             return
-        if self._out_of_service():
+        if p.out_of_service():
             return
-        self._open_visit()
-        self.current = self.ledger.new(self.visit.number, "detected", card=self.visit.card)
-        self.deadline = time.monotonic() + self.cfg.box.read_timeout
-        self._show("reading")
+        p.open_visit()
+        self.current = p.ledger.new(p.visit.number, "detected", card=p.visit.card)
+        self.deadline = time.monotonic() + p.cfg.box.read_timeout
+        p.show("reading")
 
-    def _read(self, read: CardRead) -> None:
+    def read(self, read: CardRead) -> None:
         """The item reader read a barcode: identify it now, or after the item on the belt."""
         busy = self.current is not None and self.current.state != "detected"
         if busy or self.resuming:
@@ -41,19 +59,20 @@ class ItemFlow(BoxParts):
         self._identify(read)
 
     def _identify(self, read: CardRead) -> None:
+        p = self.parts
         # an item already in a bin: nothing is sent to central and nothing moves
-        code = self._out_of_service() or (
-            "already_returned" if self.ledger.in_box(read.uid) is not None else None)
+        code = p.out_of_service() or (
+            "already_returned" if p.ledger.in_box(read.uid) is not None else None)
         detected, self.current, self.eye_waiting = self.current, None, False
         if code is not None and detected is None:
             self._refuse(read, code)
             return
-        self._open_visit()
-        item = (self.ledger.move(detected, "identified", barcode=read.uid)
+        p.open_visit()
+        item = (p.ledger.move(detected, "identified", barcode=read.uid)
                 if detected is not None else
-                self.ledger.new(self.visit.number, "identified", read.uid, self.visit.card))
+                p.ledger.new(p.visit.number, "identified", read.uid, p.visit.card))
         if read.reply is not None:
-            self.replies[item.id] = read.reply
+            self._replies[item.id] = read.reply
         if code is not None:
             self._reject(item, code)
         else:
@@ -61,17 +80,18 @@ class ItemFlow(BoxParts):
 
     def _check_in(self, item: Item) -> None:
         """Ask central (same id on every retry); unreachable: route from the datasets, queue."""
+        p = self.parts
         self.current = item
         self.deadline = None
-        answer = self.checkins.online(item)
+        answer = p.checkins.online(item)
         if answer is None:
-            facts = self.checkins.offline(item.barcode)
+            facts = p.checkins.offline(item.barcode)
         elif answer.facts is None:
             self._reject(item, answer.refusal or "refused")
             return
         else:
             facts = answer.facts
-        choice = choose_bin(self.cfg.sorting, facts, self.full)
+        choice = choose_bin(p.cfg.sorting, facts, p.full)
         # every bin full (a resumed item): one checked in at central goes where it belongs,
         # over the brim; one not yet taken is handed back, nothing queued
         bin = choice.bin or (choice.wanted if answer is not None else None)
@@ -81,109 +101,137 @@ class ItemFlow(BoxParts):
         if choice.fallback:
             log.warning("bin %s full: item %d to bin %s", choice.wanted, item.id, bin)
         if answer is None:
-            item = self.ledger.move(item, "queued", route=facts.route, bin=bin,
-                                    warnings=facts.warnings, offline=True)
-            self.checkins.queue(item)
+            item = p.ledger.move(item, "queued", route=facts.route, bin=bin,
+                                 warnings=facts.warnings, offline=True)
+            p.checkins.queue(item)
         else:
-            item = self.ledger.move(item, "checked_in", route=facts.route, bin=bin,
-                                    title=answer.title, fine=answer.fine,
-                                    pickup_by=answer.pickup_by, warnings=facts.warnings)
-        self._divert(item)
+            item = p.ledger.move(item, "checked_in", route=facts.route, bin=bin,
+                                 title=answer.title, fine=answer.fine,
+                                 pickup_by=answer.pickup_by, warnings=facts.warnings)
+        self.divert(item)
 
-    def _divert(self, item: Item) -> None:
+    def divert(self, item: Item) -> None:
         """Set the bin's diverter and run the belt; the arrival eye must see it in time."""
+        p = self.parts
         if item.state != "diverted":
-            item = self.ledger.move(item, "diverted")
+            item = p.ledger.move(item, "diverted")
         self.current = item
         notes = [*item.warnings, *(["offline: confirmed later"] if item.offline else [])]
         self._answer(item, f"{RETURNED}{item.route} -> bin {item.bin}"
                            + (f" ({', '.join(notes)})" if notes else ""))
-        self._add_to_visit(item)
-        if self.estopped:
+        p.add_to_visit(item)
+        if p.estopped:
             return   # runs when staff restart the belt
-        self.pins.run(item.bin)
-        self.deadline = time.monotonic() + self.cfg.box.jam_timeout
-        self._show()
+        p.pins.run(item.bin)
+        self.deadline = time.monotonic() + p.cfg.box.jam_timeout
+        p.show()
 
-    def _arrived(self, bin: str) -> None:
+    def arrived(self, bin: str) -> None:
+        """A bin's arrival eye saw an item: the one on the belt is in, the next may start."""
+        p = self.parts
         item = self.current
         if item is None or item.state != "diverted" or item.bin != bin:
             log.warning("bin %s: an arrival nobody expected", bin)
             return
-        self.ledger.move(item, "arrived")
-        self.pins.run(None)
+        p.ledger.move(item, "arrived")
+        p.pins.run(None)
         self.current, self.deadline = None, None
-        self._check_bins()
-        self._next()
-        self._show()
+        p.check_bins()
+        self.next_item()
+        p.show()
+
+    def overdue(self, now: float) -> None:
+        """The current item's read or arrival did not come by its deadline: reject, or jam."""
+        if self.deadline is not None and now >= self.deadline and self.current is not None:
+            self.deadline = None
+            if self.current.state == "detected":
+                self._reject(self.current, "item_unreadable")
+            elif self.current.state == "diverted" and not self.parts.estopped:
+                self._jam(self.current)
 
     def _jam(self, item: Item) -> None:
         """No arrival in time: stop the belt, alarm, tell the patron to wait for staff."""
-        self.pins.stop()
-        self.ledger.move(item, "jammed")
+        p = self.parts
+        p.pins.stop()
+        p.ledger.move(item, "jammed")
         self.current = None
-        self.alarms.set("belt", "jam", True)
+        p.alarms.set("belt", "jam", True)
         log.error("jam: item %d (%s) never reached bin %s", item.id, item.barcode, item.bin)
-        self._show()
+        p.show()
 
     def _reject(self, item: Item, code: str) -> None:
         """The item is not taken: the flap gives it back / it stays in the chute opening."""
-        item = self.ledger.move(item, "rejected", refusal=code, route="reject")
+        p = self.parts
+        item = p.ledger.move(item, "rejected", refusal=code, route="reject")
         self._answer(item, code)
         self.current, self.deadline = None, None
-        self._add_to_visit(item)
-        self._show("rejected", code)
-        self._next()
+        p.add_to_visit(item)
+        p.show("rejected", code)
+        self.next_item()
 
     def _refuse(self, read: CardRead, code: str) -> None:
         """A read the box does not act on (nothing recorded, nothing sent)."""
         log.info("item %s not taken: %s", read.uid, code)
         if read.reply is not None:
             read.reply(code)
-        self._show("rejected", code)
+        self.parts.show("rejected", code)
 
-    def _tag_refused(self, code: str) -> None:
+    def tag_refused(self, code: str) -> None:
         """A tag the box does not take (`tag_not_ours`, `tag_*`): the item goes back."""
         if self.current is not None and self.current.state == "detected":
             self._reject(self.current, code)
         else:
             log.info("tagged item not taken: %s", code)
-            self._show("rejected", code)
+            self.parts.show("rejected", code)
 
-    def _next(self) -> None:
+    def resume(self, unfinished: Iterable[Item]) -> None:
+        """Items a restart left unfinished carry on, oldest first, once central answers or
+        `start_grace` has passed (then offline)."""
+        self.resuming.extend(unfinished)
+        if self.resuming:
+            log.warning("resuming %d unfinished item(s)", len(self.resuming))
+        self.resume_at = time.monotonic() + self.parts.cfg.box.start_grace
+
+    def carry_on(self) -> None:
+        """Go on with the restart's items if the box is free for them."""
+        if self.resuming and self.current is None:
+            self.next_item()
+
+    def next_item(self) -> None:
         """Start the next resumed item (once central answers or `start_grace` has passed), or
         the next read that waited behind them, or detect an item whose eye broke meanwhile."""
         while self.current is None:
             if self.resuming:
                 if not self._resume_due():
                     return
-                self._carry_on(self.resuming.popleft())
+                self._resume_item(self.resuming.popleft())
             elif self.waiting:
                 self._identify(self.waiting.popleft())
             else:
                 break
         if self.current is None and self.eye_waiting:
             self.eye_waiting = False
-            self._eye(True)
+            self.eye(True)
 
     def _resume_due(self) -> bool:
         """Whether a restart's unfinished items may carry on now."""
-        return self.runtime.central_up or time.monotonic() >= self.resume_at
+        return self.parts.runtime.central_up or time.monotonic() >= self.resume_at
 
-    def _carry_on(self, item: Item) -> None:
-        self.visit = Visit(item.visit, item.card, lang=self.visit.lang, last_at=time.monotonic())
+    def _resume_item(self, item: Item) -> None:
+        p = self.parts
+        p.visit = Visit(item.visit, item.card, lang=p.visit.lang, last_at=time.monotonic())
         if item.state == "detected":
             self.current = item
             self._reject(item, "item_unreadable")
         elif item.state == "identified":
             self._check_in(item)
         elif item.state == "queued":
-            self.checkins.queue(item)
-            self._divert(item)
+            p.checkins.queue(item)
+            self.divert(item)
         else:   # checked_in, diverted
-            self._divert(item)
+            self.divert(item)
 
     def _answer(self, item: Item, text: str) -> None:
-        reply = self.replies.pop(item.id, None)
+        reply = self._replies.pop(item.id, None)
         if reply is not None:
             reply(text)

@@ -1,25 +1,22 @@
-"""The return box's parts, its condition and what its display shows: the base of the coordinator."""
+"""The return box's parts, its condition, the visit and what its display shows."""
 
 import logging
 import time
-from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 
 from gpiozero.pins import Factory
 from gpiozero.pins.mock import MockFactory
 
 from edge_common import __version__
-from edge_common.coordinator import Coordinator
 from edge_common.protocol.datasets import ALLOWLIST
 from edge_common.protocol.returns import HELD_ITEMS, SHELF_ITEMS
-from edge_common.readers import CardRead, CardReader, open_reader
+from edge_common.readers import CardReader, open_reader
 from edge_common.runtime import DeviceRuntime
 from returnbox.alarms import BoxAlarms
-from returnbox.belt import BeltPins
+from returnbox.belt import BeltPins, Post
 from returnbox.checkin import Checkins
 from returnbox.config import ItemReaderConfig, ReturnboxConfig, RfidReaderConfig
-from returnbox.events import ReaderChanged, TagRefused
+from returnbox.events import TagRefused
 from returnbox.ledger import Item, Ledger
 from returnbox.logdisplay import LogDisplay
 from returnbox.rfid import RfidItemReader, SimTagSource
@@ -32,12 +29,13 @@ log = logging.getLogger(__name__)
 
 
 class BoxParts:
-    """Readers, pins, ledger, runtime and display of one box, the visit, and the box's state."""
+    """Readers, pins, ledger, runtime and display of one box, its condition and the visit;
+    `post` hands what the pins and readers report to whoever decides (never blocks)."""
 
     def __init__(self, cfg: ReturnboxConfig, factory: Factory | None, display: Display | None,
-                 coordinator: Coordinator) -> None:
+                 post: Post) -> None:
         self.cfg = cfg
-        self.coordinator = coordinator
+        self.post = post
         self.runtime = DeviceRuntime(cfg.device, cfg.mqtt, cfg.outbox, version=__version__,
                                      datasets=[ALLOWLIST, HELD_ITEMS, SHELF_ITEMS],
                                      status_extra=lambda: {"readers": dict(self.readers_state)})
@@ -55,27 +53,22 @@ class BoxParts:
         self.readers_state = dict.fromkeys(self.readers, "starting")
         self.capacity = {b.name: b.capacity for b in cfg.bins}
         self.alarms = BoxAlarms(self.runtime)
-        self.current: Item | None = None
-        self.deadline: float | None = None        # the read or arrival the current item awaits
-        self.waiting: deque[CardRead] = deque()
-        self.resuming: deque[Item] = deque()
-        self.eye_waiting = False                  # an item entered while resumed items went first
-        self.replies: dict[int, Callable[[str], None]] = {}
         self.visit = Visit(0, lang=cfg.box.languages[0])
         self._visits = self.ledger.last_visit()
         self.estopped = False
         self.staff_open = False
         self.flap_until = 0.0
         self.goodbye_until = 0.0
-        self.offline_since: float | None = None
-        self.resume_at = 0.0
         self.full: set[str] = set()
 
-    # --- any thread ---
-
-    def post(self, event: object) -> None:
-        """Hand an event to the coordinator (hardware, readers, display, central all do)."""
-        self.coordinator.post(event)
+    def close(self) -> None:
+        """Close the display, stop the simulator and runtime, free the pins and the ledger."""
+        self.display.close()
+        if self.sim is not None:
+            self.sim.stop()
+        self.pins.close()
+        self.runtime.stop()
+        self.ledger.close()
 
     def _item_reader(self, cfg: ItemReaderConfig) -> CardReader:
         """The configured item reader; an RFID reader's refused tags (another library's, or
@@ -85,12 +78,9 @@ class BoxParts:
                                   lambda code, tag: self.post(TagRefused(code)))
         return open_reader(cfg)
 
-    def _reader_state(self, name: str, state: str, detail: str | None) -> None:
-        self.post(ReaderChanged(name, state))
-
     # --- the box's condition ---
 
-    def _out_of_service(self) -> str | None:
+    def out_of_service(self) -> str | None:
         """Why the box takes no item now (None: it does)."""
         if self.estopped:
             return "e_stop"
@@ -102,46 +92,49 @@ class BoxParts:
             return "card_required"
         return None
 
-    def _check_bins(self) -> None:
+    def check_bins(self) -> None:
+        """Which bins are full, by their sensor or the ledger's count; each an alarm."""
         counts = self.ledger.counts()
         self.full = {b for b in self.capacity
                      if self.pins.is_full(b) or counts.get(b, 0) >= self.capacity[b]}
         for b in self.capacity:
             self.alarms.set(b, "bin_full", b in self.full)
 
-    def _estop(self, pressed: bool) -> None:
+    def estop_changed(self, pressed: bool) -> None:
+        """The emergency stop: pressed stops the belt until staff restart it."""
         if pressed:
             self.pins.stop()
             self.estopped = True
             self.alarms.set("e_stop", "e_stop", True)
-            self._show()
+            self.show()
         log.warning("e-stop %s", "pressed" if pressed else "released (the belt waits for staff)")
 
-    def _reader(self, event: ReaderChanged) -> None:
-        name, state = event.name, event.state
+    def reader_changed(self, name: str, state: str) -> None:
+        """A reader was lost or is back: an alarm, and central sees it in the status."""
         self.readers_state[name] = state
         self.alarms.set(name, "reader_lost", state == "lost")
         self.runtime.refresh_status()
-        if self.current is None:
-            self._show()
 
     # --- the visit ---
 
-    def _open_visit(self) -> None:
+    def open_visit(self) -> None:
+        """Number a new visit (unless one is open); it is active now."""
         if not self.visit.number:
             self._visits += 1
             self.visit = Visit(self._visits, lang=self.visit.lang)
         self.visit.last_at = time.monotonic()
 
-    def _add_to_visit(self, item: Item) -> None:
+    def add_to_visit(self, item: Item) -> None:
+        """What became of an item, in the visit (a new read of it replaces one taken)."""
         self.visit.items = [i for i in self.visit.items if i.barcode != item.barcode
                             or i.refusal is not None] + [returned(item)]
         self.visit.last_at = time.monotonic()
 
     # --- what the display shows ---
 
-    def _show(self, screen: Screen | None = None, code: str | None = None,
-              items: Visit | None = None) -> None:
+    def show(self, screen: Screen | None = None, code: str | None = None,
+             items: Visit | None = None) -> None:
+        """Hand the display a View: `screen` (or the box's condition) of `items` (or the visit)."""
         if screen is None:
             screen, code = self._screen()
         visit = items or self.visit

@@ -112,8 +112,8 @@ def start(net, tmp_path, **kw) -> ReturnBox:
 
 def insert(box: ReturnBox, barcode: str, answers: list | None = None) -> None:
     """An item into the chute: the eye, then the scanner's read."""
-    assert box.sim is not None
-    box.sim.insert()
+    assert box.parts.sim is not None
+    box.parts.sim.insert()
     reply = answers.append if answers is not None else None
     box.post(ItemRead(CardRead(barcode, "barcode", "test", time.monotonic(), reply)))
 
@@ -148,4 +148,4 @@ def returns(net, barcode: str) -> list:
 
 def screens(box) -> list:
     """(screen, code) of every view the box showed."""
-    return [(v.screen, v.code) for v in box.display.shown]
+    return [(v.screen, v.code) for v in box.parts.display.shown]

@@ -54,7 +54,7 @@ def test_each_route_lands_in_its_bin_and_is_checked_in_once(net, box):
         ("T1", "arrived", "transit", "transit", None),
         ("K1", "arrived", "staff", "reshelve", None),
         ("NOPE", "rejected", "", "reject", "item_unknown")]
-    assert box.sim.delivered == ["shelf", "holds", "transit", "staff"]
+    assert box.parts.sim.delivered == ["shelf", "holds", "transit", "staff"]
     for barcode in ("B1", "H1", "T1", "K1"):
         assert len(returns(net, barcode)) == 1
     assert answers == ["returned: reshelve -> bin shelf",
@@ -62,8 +62,8 @@ def test_each_route_lands_in_its_bin_and_is_checked_in_once(net, box):
                        "returned: transit -> bin transit",
                        "returned: reshelve -> bin staff (attachments)", "item_unknown"]
     assert ("rejected", "item_unknown") in screens(box)
-    assert box.display.last.screen == "rejected" and not box.pins.motor.value
-    assert [i.barcode for i in box.display.shown[-2].items] == ["B1", "H1", "T1", "K1"]
+    assert box.parts.display.last.screen == "rejected" and not box.parts.pins.motor.value
+    assert [i.barcode for i in box.parts.display.shown[-2].items] == ["B1", "H1", "T1", "K1"]
 
 
 def test_the_same_item_twice_is_a_no_op_with_a_clear_message(net, box):
@@ -78,8 +78,8 @@ def test_the_same_item_twice_is_a_no_op_with_a_clear_message(net, box):
     assert [r[:5] for r in items(box)] == [("B1", "arrived", "shelf", "reshelve", None),
                                            ("B1", "rejected", "", "reject", "already_returned")]
     assert len(returns(net, "B1")) == 1
-    assert box.display.last.code == "already_returned"
-    assert box.sim.delivered == ["shelf"]
+    assert box.parts.display.last.code == "already_returned"
+    assert box.parts.sim.delivered == ["shelf"]
 
 
 def test_a_full_bin_sends_items_to_the_fallback_and_raises_bin_full(net, lib, tmp_path):
@@ -93,7 +93,7 @@ def test_a_full_bin_sends_items_to_the_fallback_and_raises_bin_full(net, lib, tm
         insert(box, "B2")
         wait_for(lambda: settled(box, 2), what="B2 in a bin")
         assert [r[2] for r in items(box)] == ["shelf", "later"]
-        box.display.tap(Action("bin_emptied", "shelf"))
+        box.parts.display.tap(Action("bin_emptied", "shelf"))
         wait_for(lambda: "shelf:bin_full" not in box.runtime.health().alarms,
                  what="bin_full cleared")
         insert(box, "B3")
@@ -106,23 +106,24 @@ def test_a_full_bin_sends_items_to_the_fallback_and_raises_bin_full(net, lib, tm
 def test_a_jam_stops_the_belt_raises_an_alarm_and_tells_the_patron(net, box):
     """No arrival within the jam timeout: belt off, `jam` alarm, the patron asked to wait; the
     next item is refused until staff restart the belt."""
-    box.sim.jam = True
+    box.parts.sim.jam = True
     answers: list[str] = []
     insert(box, "B1", answers)
     wait_for(lambda: items(box)[0][1] == "jammed" if items(box) else False, what="jammed")
     wait_for(lambda: "belt:jam" in box.runtime.health().alarms, what="jam alarm")
-    assert not box.pins.motor.value
-    wait_for(lambda: box.display.last.screen == "wait" and box.display.last.code == "jam",
+    assert not box.parts.pins.motor.value
+    shown = box.parts.display
+    wait_for(lambda: (shown.last.screen, shown.last.code) == ("wait", "jam"),
              what="patron told to wait")
     wait_for(lambda: [(a.dev, a.door, a.alarm) for a in alarms.latest(net.db)] == [
         ("box-1", "belt", "jam")], what="the jam in central's alarms")
     insert(box, "B2", answers)
     wait_for(lambda: answers[-1:] == ["jam"], what="B2 refused")
-    box.sim.jam = False
+    box.parts.sim.jam = False
     tap(box, STAFF)
-    wait_for(lambda: box.display.last.screen == "staff", what="the staff view")
-    assert box.display.last.staff.jammed == "B1"
-    box.display.tap(Action("belt_restart"))
+    wait_for(lambda: box.parts.display.last.screen == "staff", what="the staff view")
+    assert box.parts.display.last.staff.jammed == "B1"
+    box.parts.display.tap(Action("belt_restart"))
     wait_for(lambda: "belt:jam" not in box.runtime.health().alarms, what="jam cleared")
     assert items(box)[0][1] == "cleared"
     insert(box, "B2")
@@ -135,18 +136,18 @@ def test_e_stop_stops_the_belt_at_once_and_resumes_only_after_release_and_staff(
     """An e-stop while an item travels stops the motor; release alone does not restart it."""
     box = start(net, tmp_path, jam_timeout=120.0)
     try:
-        box.sim.travel_time = 60.0   # the item is on the belt until the test says otherwise
+        box.parts.sim.travel_time = 60.0   # the item is on the belt until the test says otherwise
         insert(box, "B1")
-        wait_for(lambda: box.pins.motor.value, what="belt running")
-        box.sim.press_estop(True)
-        wait_for(lambda: not box.pins.motor.value, what="belt stopped")
+        wait_for(lambda: box.parts.pins.motor.value, what="belt running")
+        box.parts.sim.press_estop(True)
+        wait_for(lambda: not box.parts.pins.motor.value, what="belt stopped")
         wait_for(lambda: "e_stop:e_stop" in box.runtime.health().alarms, what="e_stop alarm")
-        box.sim.press_estop(False)
-        box.display.tap(Action("language", "sl"))   # handled after the release
-        wait_for(lambda: box.display.last.lang == "sl", what="language")
-        assert not box.pins.motor.value and box.display.last.code == "e_stop"
-        box.sim.travel_time = 0.2
-        box.display.tap(Action("belt_restart"))
+        box.parts.sim.press_estop(False)
+        box.parts.display.tap(Action("language", "sl"))   # handled after the release
+        wait_for(lambda: box.parts.display.last.lang == "sl", what="language")
+        assert not box.parts.pins.motor.value and box.parts.display.last.code == "e_stop"
+        box.parts.sim.travel_time = 0.2
+        box.parts.display.tap(Action("belt_restart"))
         wait_for(lambda: settled(box, 1), what="B1 arrived after the restart")
         assert items(box)[0][1:3] == ("arrived", "shelf")
         assert "e_stop:e_stop" not in box.runtime.health().alarms
@@ -159,16 +160,16 @@ def test_a_staff_card_opens_the_maintenance_view_with_bins_and_items(net, box):
     insert(box, "B1")
     wait_for(lambda: settled(box, 1), what="B1 in its bin")
     tap(box, ANA)
-    wait_for(lambda: box.display.last.card, what="Ana's visit")
-    assert box.display.last.screen == "taken"
+    wait_for(lambda: box.parts.display.last.card, what="Ana's visit")
+    assert box.parts.display.last.screen == "taken"
     tap(box, STAFF)
-    wait_for(lambda: box.display.last.screen == "staff", what="the staff view")
-    staff = box.display.last.staff
+    wait_for(lambda: box.parts.display.last.screen == "staff", what="the staff view")
+    staff = box.parts.display.last.staff
     shelf = next(b for b in staff.bins if b.name == "shelf")
     assert (shelf.count, shelf.items, shelf.full) == (1, ("B1",), False)
     assert staff.online and ("entry", False) in staff.sensors
-    box.display.tap(Action("leave_staff"))
-    wait_for(lambda: box.display.last.screen != "staff", what="staff view left")
+    box.parts.display.tap(Action("leave_staff"))
+    wait_for(lambda: box.parts.display.last.screen != "staff", what="staff view left")
 
 
 def test_a_lost_scanner_closes_the_box_with_an_alarm_until_it_is_back(net, lib, tmp_path):
@@ -177,13 +178,13 @@ def test_a_lost_scanner_closes_the_box_with_an_alarm_until_it_is_back(net, lib, 
     controller, device = pty_pair(link)
     box = start(net, tmp_path, reader={"kind": "serial", "url": link, "name": "scanner"})
     try:
-        wait_for(lambda: box.readers_state["item_reader"] == "ok", what="scanner open")
+        wait_for(lambda: box.parts.readers_state["item_reader"] == "ok", what="scanner open")
         close_quietly(controller, device)
         os.unlink(link)
         wait_for(lambda: "item_reader:reader_lost" in box.runtime.health().alarms,
                  what="reader_lost raised")
-        wait_for(lambda: box.display.last.screen == "closed", what="the box closed")
-        assert box.display.last.code == "reader_lost"
+        wait_for(lambda: box.parts.display.last.screen == "closed", what="the box closed")
+        assert box.parts.display.last.code == "reader_lost"
         controller, device = pty_pair(link)
         wait_for(lambda: "item_reader:reader_lost" not in box.runtime.health().alarms,
                  what="reader_lost cleared")
@@ -214,10 +215,10 @@ def test_central_s_clear_alarm_restarts_a_jammed_belt_and_refuses_what_is_not_ra
     alarm that is not raised is refused with a code."""
     from central import commands
 
-    box.sim.jam = True
+    box.parts.sim.jam = True
     insert(box, "B1")
     wait_for(lambda: "belt:jam" in box.runtime.health().alarms, what="jam alarm")
-    box.sim.jam = False
+    box.parts.sim.jam = False
 
     def sent(**args):
         nonce = commands.issue(net.db, "box-1", "clear_alarm", args)
@@ -238,14 +239,14 @@ def test_an_rfid_tagged_item_is_taken_and_another_library_s_is_handed_back(net, 
 
     box = start(net, tmp_path, reader={"kind": "rfid", "isil": "SI-50001"})
     try:
-        wait_for(lambda: box.readers_state["item_reader"] == "ok", what="RFID reader open")
-        box.sim.insert()
-        box.tag_field.put(encode(ItemTag("B1", country="SI", owner="50001")))
+        wait_for(lambda: box.parts.readers_state["item_reader"] == "ok", what="RFID reader open")
+        box.parts.sim.insert()
+        box.parts.tag_field.put(encode(ItemTag("B1", country="SI", owner="50001")))
         wait_for(lambda: settled(box, 1), what="B1 taken by its tag")
         assert items(box)[0][:3] == ("B1", "arrived", "shelf")
-        box.sim.insert()
-        box.tag_field.put(encode(ItemTag("B2", country="SI", owner="50999")))
-        wait_for(lambda: box.display.last.code == "tag_not_ours", what="foreign tag refused")
+        box.parts.sim.insert()
+        box.parts.tag_field.put(encode(ItemTag("B2", country="SI", owner="50999")))
+        wait_for(lambda: box.parts.display.last.code == "tag_not_ours", what="foreign tag refused")
         wait_for(lambda: settled(box, 2), what="the foreign item handed back")
         assert items(box)[1][1:5] == ("rejected", "", "reject", "tag_not_ours")
         assert len(returns(net, "B1")) == 1 and not returns(net, "B2")
@@ -256,7 +257,7 @@ def test_an_rfid_tagged_item_is_taken_and_another_library_s_is_handed_back(net, 
 def test_a_jam_outlives_a_restart_until_staff_clear_it(net, lib, tmp_path):
     """The box restarted with an item still jammed raises `jam` again and takes nothing."""
     box = start(net, tmp_path)
-    box.sim.jam = True
+    box.parts.sim.jam = True
     insert(box, "B1")
     wait_for(lambda: items(box) and items(box)[0][1] == "jammed", what="jammed")
     box.stop()
@@ -266,7 +267,7 @@ def test_a_jam_outlives_a_restart_until_staff_clear_it(net, lib, tmp_path):
         answers: list[str] = []
         insert(box, "B2", answers)
         wait_for(lambda: answers == ["jam"], what="B2 refused")
-        box.display.tap(Action("belt_restart"))
+        box.parts.display.tap(Action("belt_restart"))
         wait_for(lambda: "belt:jam" not in box.runtime.health().alarms, what="jam cleared")
         insert(box, "B2")
         wait_for(lambda: settled(box, 2) and items(box)[-1][:2] == ("B2", "arrived"),

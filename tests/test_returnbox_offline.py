@@ -83,7 +83,7 @@ def test_with_the_link_cut_items_are_queued_dated_when_they_went_in_and_applied_
     assert queued(box) == went_in
     assert [r[:3] + r[5:] for r in items(box)] == [
         ("B2", "arrived", "shelf", 1), ("H1", "arrived", "holds", 1), ("B3", "arrived", "shelf", 1)]
-    assert box.display.last.offline and all(i.queued for i in box.display.last.items)
+    assert box.parts.display.last.offline and all(i.queued for i in box.parts.display.last.items)
     proxy.restore()
     wait_for(lambda: box.runtime.health().outbox_depth == 0, what="the queue drained")
     for barcode, at in went_in.items():

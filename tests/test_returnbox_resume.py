@@ -36,9 +36,9 @@ def test_an_item_put_in_while_a_restart_resumes_is_taken_once_never_refused_firs
     left_behind(box, "B1")
     box.start()
     try:
-        wait_for(lambda: ("idle", None) in screens(box) and box.resuming, what="box resuming")
+        wait_for(lambda: ("idle", None) in screens(box) and box.flow.resuming, what="box resuming")
         insert(box, "B2")
-        wait_for(lambda: box.waiting, what="B2's read held behind the resumed item")
+        wait_for(lambda: box.flow.waiting, what="B2's read held behind the resumed item")
         deadline = time.monotonic() + box.cfg.box.read_timeout
         wait_for(lambda: time.monotonic() > deadline, what="B2's read timeout passed")
         ticked = [threading.Event() for _ in range(2)]
@@ -96,7 +96,7 @@ def test_a_return_queued_before_the_crash_is_not_queued_again(net, tmp_path):
     library(net)
     box = build(net, tmp_path, start_grace=0.01)
     [left] = left_behind(box, "B1", state="queued", route="reshelve", bin="shelf", offline=True)
-    box.checkins.queue(left)                      # what the outbox held at the kill
+    box.parts.checkins.queue(left)                      # what the outbox held at the kill
     box.start()
     try:
         wait_for(lambda: settled(box, 1), what="B1 resumed")

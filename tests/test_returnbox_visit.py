@@ -25,17 +25,17 @@ def test_a_visit_lists_every_item_and_its_receipt_is_e_mailed_through_central(ne
     box = start(net, tmp_path)
     try:
         tap(box, ANA)
-        wait_for(lambda: box.display.last.card, what="the visit knows the card")
+        wait_for(lambda: box.parts.display.last.card, what="the visit knows the card")
         for barcode in ("B1", "NOPE", "H1"):
             insert(box, barcode)
             wait_for(lambda b=barcode: items(box) and items(box)[-1][0] == b
                      and settled(box, 1), what=f"{barcode} handled")
-        view = box.display.last
+        view = box.parts.display.last
         assert [(i.barcode, i.refusal) for i in view.items] == [
             ("B1", None), ("NOPE", "item_unknown"), ("H1", None)]
         assert view.email_on_file
-        box.display.tap(Action("finish_email"))
-        wait_for(lambda: box.display.last.screen == "goodbye", what="goodbye")
+        box.parts.display.tap(Action("finish_email"))
+        wait_for(lambda: box.parts.display.last.screen == "goodbye", what="goodbye")
         notice = wait_for(lambda: net.db.execute(
             "SELECT patron_id, body FROM notices WHERE kind = 'receipt'").fetchone(),
             what="the receipt e-mail queued at central")
@@ -54,11 +54,11 @@ def test_a_printed_receipt_or_the_code_why_not(net, lib, tmp_path, printer, code
     try:
         insert(box, "B1")
         wait_for(lambda: settled(box, 1), what="B1 taken")
-        box.display.tap(Action("finish_print"))
-        wait_for(lambda: box.display.last.screen == "goodbye", what="goodbye")
-        assert box.display.last.code == code
-        assert [i.barcode for i in box.display.last.items] == ["B1"]
-        assert box.display.shown[-2].printer == (printer != "none")
+        box.parts.display.tap(Action("finish_print"))
+        wait_for(lambda: box.parts.display.last.screen == "goodbye", what="goodbye")
+        assert box.parts.display.last.code == code
+        assert [i.barcode for i in box.parts.display.last.items] == ["B1"]
+        assert box.parts.display.shown[-2].printer == (printer != "none")
     finally:
         box.stop()
 
@@ -71,15 +71,15 @@ def test_the_flap_opens_only_for_an_allowed_card(net, lib, tmp_path):
     patrons.set_blocked(lib, lib.bor, True)
     allowlist.refresh_patron(net.db, lib.bor)
     box = start(net, tmp_path, flap_requires_card=True)
-    flap = box.pins.flap
+    flap = box.parts.pins.flap
     try:
         answers: list[str] = []
         insert(box, "B1", answers)
         wait_for(lambda: answers == ["card_required"], what="refused without a card")
         tap(box, "04DEADBEEF")
-        wait_for(lambda: box.display.last.code == "card_unknown", what="unknown card refused")
+        wait_for(lambda: box.parts.display.last.code == "card_unknown", what="unknown card refused")
         tap(box, BOR)
-        wait_for(lambda: box.display.last.code == "patron_blocked", what="blocked refused")
+        wait_for(lambda: box.parts.display.last.code == "patron_blocked", what="blocked refused")
         assert not flap.value
         tap(box, ANA)
         wait_for(lambda: flap.value, what="the flap released")
