@@ -20,8 +20,16 @@ class CentralSection(Schema, frozen=True):
     keep_rejected: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] = rejected.KEEP
 
 
+class MetricsSection(Schema, frozen=True):
+    """Where this worker answers Prometheus scrapes (port 0: it does not)."""
+
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
+    bind: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] = "127.0.0.1"
+
+
 class CentralConfig(Schema, frozen=True):
     """The whole central config file."""
 
     central: CentralSection
     mqtt: MqttConfig = MqttConfig()
+    metrics: MetricsSection = MetricsSection()

@@ -29,6 +29,7 @@ from central.circulation import (  # noqa: F401 - handlers register
 )
 from central.config import CentralConfig
 from central.ingest import Applier, Message
+from central.metrics import Metrics
 from central.store import open_store
 from edge_common import envelope, topics
 from edge_common.daemon_cli import daemon_command, run_until_stopped
@@ -58,6 +59,8 @@ class CentralService:
         self._overlaps_at = 0.0
         self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0,
                       "response_topic_refused": 0, "contained": 0, "failed_batches": 0}
+        self.metrics = Metrics(cfg.central.db, self.worker, self.stats)
+        self.metrics_port: int | None = None
         subs = [(topics.shared(SHARE_GROUP, topics.all_devices(c)), 1)
                 for c in ("evt", "req", "status")]
         self.link = MqttLink(
@@ -68,7 +71,9 @@ class CentralService:
         self._thread = threading.Thread(target=self._run, name="central-worker", daemon=True)
 
     def start(self) -> None:
-        """Start consuming."""
+        """Start consuming, and answering scrapes where the config asks for it."""
+        if self.cfg.metrics.port:
+            self.metrics_port = self.metrics.serve(self.cfg.metrics.bind, self.cfg.metrics.port)
         self._thread.start()
         self.link.start()
 
@@ -81,6 +86,7 @@ class CentralService:
             self.link.publish(topics.central_status(self.worker), self._presence(False),
                               retain=True)
         self.link.stop()
+        self.metrics.close()
         self.db.conn.close()
 
     def _presence(self, online: bool) -> bytes:
@@ -163,6 +169,8 @@ class CentralService:
                 self.link.ack(inc.mid, inc.qos)
 
     def _apply(self, batch: list[Incoming]) -> bool:
+        arrived: dict[bytes | None, float] = {inc.correlation: inc.received for inc in batch
+                                              if inc.correlation}
         messages: list[Message] = []
         statuses: list[tuple[str, DeviceStatus, bytes]] = []
         for inc in batch:
@@ -183,6 +191,8 @@ class CentralService:
         for msg, response in out.responses:
             with self._alone(f"the answer to {msg.env.id} from {msg.dev}"):
                 self._respond(msg.dev, msg.correlation, response)
+            self.metrics.request_seconds.observe(
+                time.monotonic() - arrived.get(msg.correlation, time.monotonic()))
         return out.applied > 0 or queued
 
     def _sort(self, inc: Incoming, messages: list[Message],

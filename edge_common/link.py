@@ -10,7 +10,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import paho.mqtt.client as mqtt
@@ -33,6 +33,7 @@ class Incoming:
     correlation: bytes | None
     mid: int
     qos: int
+    received: float = field(default_factory=time.monotonic)   # when the link took it
 
 
 def publish_properties(
