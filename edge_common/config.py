@@ -3,7 +3,7 @@
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
@@ -18,6 +18,8 @@ BcmPin = Annotated[int, msgspec.Meta(ge=0, le=27)]
 PinName = Annotated[str, msgspec.Meta(
     pattern=r"^(GPIO|BCM)?([0-9]|1[0-9]|2[0-7])$|^(BOARD|J8:)([1-9]|[1-3][0-9]|40)$")]
 Pin = BcmPin | PinName
+# gpiozero's pin factory ("" lets gpiozero choose: lgpio on a Pi; "mock" is the simulator)
+PinFactory = Literal["", "mock", "lgpio", "rpigpio", "pigpio", "native"]
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=86_400)]  # a timeout or interval: finite
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 Baudrate = Annotated[int, msgspec.Meta(ge=50, le=4_000_000)]
