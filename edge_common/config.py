@@ -18,8 +18,6 @@ BcmPin = Annotated[int, msgspec.Meta(ge=0, le=27)]
 PinName = Annotated[str, msgspec.Meta(
     pattern=r"^(GPIO|BCM)?([0-9]|1[0-9]|2[0-7])$|^(BOARD|J8:)([1-9]|[1-3][0-9]|40)$")]
 Pin = BcmPin | PinName
-# gpiozero's pin factory ("" lets gpiozero choose: lgpio on a Pi; "mock" is the simulator)
-PinFactory = Literal["", "mock", "lgpio", "rpigpio", "pigpio", "native"]
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=86_400)]  # a timeout or interval: finite
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 Baudrate = Annotated[int, msgspec.Meta(ge=50, le=4_000_000)]
@@ -28,6 +26,13 @@ Baudrate = Annotated[int, msgspec.Meta(ge=50, le=4_000_000)]
 # Subclasses say frozen=True again: msgspec inherits it, type checkers (PEP 681) do not.
 class Schema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
     """Base of every config section: unknown keys are an error."""
+
+
+class GpioBase(Schema, frozen=True):
+    """A device's `[gpio]`: the pin factory ("" lets gpiozero choose: lgpio on a Pi; "mock"
+    simulates every pin); each device adds its own pins."""
+
+    pin_factory: Literal["", "mock", "lgpio", "rpigpio", "pigpio", "native"] = ""
 
 
 class MqttConfig(Schema, frozen=True):

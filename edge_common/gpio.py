@@ -3,6 +3,7 @@ is the simulator) and contacts to GND that report their changes."""
 
 from collections.abc import Callable
 from importlib.metadata import entry_points
+from typing import overload
 
 from gpiozero import Button
 from gpiozero.pins import Factory
@@ -16,6 +17,16 @@ def pin_factory(name: str) -> Factory | None:
         return None
     (entry,) = entry_points(group="gpiozero_pin_factories", name=name)
     return entry.load()()
+
+
+@overload
+def input_pin(pin: Pin, report: Callable[[bool], object], factory: Factory | None,
+              keep: list[Button] | None = None) -> Button: ...
+
+
+@overload
+def input_pin(pin: Pin | None, report: Callable[[bool], object], factory: Factory | None,
+              keep: list[Button] | None = None) -> Button | None: ...
 
 
 def input_pin(pin: Pin | None, report: Callable[[bool], object], factory: Factory | None,

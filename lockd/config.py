@@ -7,10 +7,10 @@ import msgspec
 from edge_common.access import Policy
 from edge_common.config import (
     DeviceSection,
+    GpioBase,
     MqttConfig,
     OutboxConfig,
     Pin,
-    PinFactory,
     Schema,
     Seconds,
 )
@@ -18,10 +18,9 @@ from edge_common.readers.config import ReaderConfig
 from lockd.schedule import Schedule
 
 
-class GpioSection(Schema, frozen=True):
-    """The pin factory ("" lets gpiozero choose: lgpio on a Pi) and the building's fire input."""
+class GpioSection(GpioBase, frozen=True):
+    """The pin factory and the building's fire input."""
 
-    pin_factory: PinFactory = ""
     emergency_pin: Pin | None = None
 
 

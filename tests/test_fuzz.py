@@ -41,6 +41,7 @@ from edge_common.protocol.refusals import ALL, WIRE
 from edge_common.runtime import DeviceRuntime
 from kiosk.config import KioskConfig
 from lockd.config import LockdConfig
+from lockers.config import LockerConfig
 from returnbox.config import ReturnboxConfig
 from signpad.config import SignpadConfig
 from tests.circ import START, card_holder, copy, install
@@ -372,7 +373,8 @@ def test_config_fuzz_mutated_toml_is_config_invalid_or_loads(tmp_path):
                        '[mqtt]\nport = 1883\nreconnect_max = 5.0\n')
     files = {"deploy/lockd.example.toml": LockdConfig, "deploy/kiosk.example.toml": KioskConfig,
              "deploy/returnbox.example.toml": ReturnboxConfig,
-             "deploy/signpad.example.toml": SignpadConfig, str(central): CentralConfig}
+             "deploy/signpad.example.toml": SignpadConfig,
+             "deploy/locker.example.toml": LockerConfig, str(central): CentralConfig}
     texts = {path: open(path).read() for path in files}
     rng = random.Random(5)
     path = tmp_path / "fuzzed.toml"
