@@ -1,15 +1,20 @@
 """The pickup locker through its real seams: gpiozero MockFactory pins, a real broker and
 central; its config through the daemon's own command line."""
 
+import signal
+import subprocess
+import sys
+
 import msgspec
 import pytest
+import tomli_w
 from click.testing import CliRunner
 from gpiozero.pins.mock import MockFactory
 
 from central import fleet
 from lockers.config import LockerConfig
 from lockers.daemon import Locker, main
-from tests.harness import device_parts, wait_for
+from tests.harness import PATIENCE, device_parts, wait_for
 from tests.locks import active_alarms, alarm_changes, command, pin_changes, pulses, status
 
 DEV = "locker-1"
@@ -18,20 +23,27 @@ RELAY, CONTACT, OCCUPANCY = PINS["a1"]
 PULSE = 0.3   # the test compartments' unlock time, seconds
 
 
-def build_locker(net, tmp_path, **compartment) -> Locker:
-    """An unstarted locker with compartments `a1` (with `compartment`'s settings) and `a2` on
-    MockFactory pins, enrolled at central; every door shut, every compartment empty."""
+def locker_config(net, tmp_path, **compartment) -> dict:
+    """The config of a locker enrolled at central with compartments `a1` (with `compartment`'s
+    settings) and `a2`, as a TOML file holds it."""
     key = fleet.enrol(net.db, DEV, net.site, "locker")
-    device, mqtt, outbox = device_parts(net.broker, tmp_path, DEV, net.site, "locker",
-                                        net.card_key, command_key=key, ack_timeout=2.0)
-    raw = {"device": msgspec.to_builtins(device), "mqtt": msgspec.to_builtins(mqtt),
-           "outbox": msgspec.to_builtins(outbox),
-           "compartments": [{"id": cid, "relay_pin": relay, "contact_pin": contact,
-                             "occupancy_pin": sensor, "unlock_seconds": PULSE,
-                             "held_open_seconds": 1.0, **(compartment if cid == "a1" else {})}
-                            for cid, (relay, contact, sensor) in PINS.items()]}
+    parts = device_parts(net.broker, tmp_path, DEV, net.site, "locker", net.card_key,
+                         command_key=key, ack_timeout=2.0)
+    raw = {name: {k: v for k, v in msgspec.to_builtins(part).items() if v is not None}
+           for name, part in zip(("device", "mqtt", "outbox"), parts, strict=True)}
+    return raw | {"compartments": [
+        {"id": cid, "relay_pin": relay, "contact_pin": contact, "occupancy_pin": sensor,
+         "unlock_seconds": PULSE, "held_open_seconds": 1.0,
+         **(compartment if cid == "a1" else {})}
+        for cid, (relay, contact, sensor) in PINS.items()]}
+
+
+def build_locker(net, tmp_path, **compartment) -> Locker:
+    """An unstarted locker (see `locker_config`) on MockFactory pins; every door shut, every
+    compartment empty."""
     factory = MockFactory()
-    locker = Locker(msgspec.convert(raw, LockerConfig), factory)
+    locker = Locker(msgspec.convert(locker_config(net, tmp_path, **compartment), LockerConfig),
+                    factory)
     for _, contact, _ in PINS.values():
         factory.pin(contact).drive_low()   # shut
     locker.factory = factory
@@ -115,6 +127,29 @@ def test_stop_locks_a_compartment_in_the_middle_of_its_release(net, tmp_path):
     finally:
         locker.stop()
     assert pin_changes(locker)[-1] is False
+
+
+def test_the_daemon_runs_from_its_config_file_and_stops_on_sigterm(net, tmp_path):
+    """`python -m lockers.daemon` on simulated pins (`pin_factory = "mock"`, every door shut)
+    obeys `open`; on SIGTERM it says it is offline and exits 0."""
+    net.start_central()
+    path = tmp_path / "locker.toml"
+    path.write_text(tomli_w.dumps(locker_config(net, tmp_path) | {"gpio": {"pin_factory":
+                                                                             "mock"}}))
+    with open(tmp_path / "locker.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "lockers.daemon", "--config", str(path)],
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: status(net, DEV).get("online"), what="online in the status")
+        assert command(net, "open", dev=DEV, door="a2") == ("ok", {"compartment": "a2"})
+        assert active_alarms(net) == set()   # the simulated doors start shut
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(PATIENCE) == 0
+        wait_for(lambda: status(net, DEV).get("online") is False, what="offline in the status")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def check(tmp_path, text: str) -> tuple[int, str]:
