@@ -56,7 +56,7 @@ class BoxSection(Schema, frozen=True):
             raise ValueError("jam_timeout must be longer than travel_time")
 
 
-class GpioSection(GpioBase, frozen=True):
+class GpioSection(GpioBase, frozen=True, kw_only=True):
     """The chute and belt pins (BCM numbers or gpiozero names); bins have their own."""
 
     motor_pin: Pin                     # conveyor motor relay

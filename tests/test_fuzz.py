@@ -54,7 +54,8 @@ DEVICE_INPUTS = 30_000
 CONFIG_INPUTS = 4000
 BATCH = 250
 CANARY_EVERY = 20
-DEVICES = {"lockd": "lock-1", "kiosk": "kiosk-1", "returnbox": "box-1", "signpad": "pad-1"}
+DEVICES = {"lockd": "lock-1", "kiosk": "kiosk-1", "returnbox": "box-1", "signpad": "pad-1",
+           "locker": "locker-1"}
 STRANGERS = ["lock-9", "lock-r"]  # never enrolled; revoked
 BEFORE_THE_HANDLER = {"dev_mismatch", "device_unknown", "type_unknown", "type_not_allowed",
                       "bad_body"}
