@@ -149,6 +149,15 @@ def _alarm_acknowledgements(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE door_alarms ADD COLUMN acked_at TEXT")
 
 
+def _compartments(db: sqlite_utils.Database) -> None:
+    """Each pickup-locker compartment as its door last reported it: open, occupied, when."""
+    db.execute(
+        "CREATE TABLE compartments (dev TEXT NOT NULL, site TEXT NOT NULL,"
+        " compartment TEXT NOT NULL, open INTEGER NOT NULL, occupied INTEGER NOT NULL,"
+        " at TEXT NOT NULL, PRIMARY KEY (dev, compartment)) WITHOUT ROWID"
+    )
+
+
 def _resync_due(db: sqlite_utils.Database) -> None:
     """Devices that must copy their lists afresh (central was restored from a backup)."""
     db.execute("ALTER TABLE devices ADD COLUMN resync_due INTEGER NOT NULL DEFAULT 0")
@@ -168,5 +177,6 @@ MIGRATIONS = [
     ("0012_key_overlaps", _key_overlaps),
     ("0013_ca_expiry", _ca_expiry),
     ("0020_alarm_acknowledgements", _alarm_acknowledgements),
+    ("0060_compartments", _compartments),
     ("0070_resync_due", _resync_due),
 ]

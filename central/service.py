@@ -19,6 +19,7 @@ from central import (  # noqa: F401 - handlers register
     catch_up,
     commands,
     datasets,
+    lockers,
     site_keys,
     sync_api,
 )

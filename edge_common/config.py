@@ -3,7 +3,7 @@
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
@@ -26,6 +26,13 @@ Baudrate = Annotated[int, msgspec.Meta(ge=50, le=4_000_000)]
 # Subclasses say frozen=True again: msgspec inherits it, type checkers (PEP 681) do not.
 class Schema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
     """Base of every config section: unknown keys are an error."""
+
+
+class GpioBase(Schema, frozen=True):
+    """A device's `[gpio]`: the pin factory ("" lets gpiozero choose: lgpio on a Pi; "mock"
+    simulates every pin); each device adds its own pins."""
+
+    pin_factory: Literal["", "mock", "lgpio", "rpigpio", "pigpio", "native"] = ""
 
 
 class MqttConfig(Schema, frozen=True):

@@ -5,7 +5,7 @@ import re
 
 from edge_common.errors import EdgeError
 
-DEVICE_KINDS = ("lockd", "kiosk", "returnbox", "signpad")
+DEVICE_KINDS = ("lockd", "kiosk", "returnbox", "signpad", "locker")
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"  # no wildcard, `/`, `$`, space or markup can match
 SERVICE_NAMES = ("central", "broker")  # central's workers are central-…, the admin broker-admin
 _ID = re.compile(ID_PATTERN)

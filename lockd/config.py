@@ -5,15 +5,22 @@ from typing import Annotated, Literal
 import msgspec
 
 from edge_common.access import Policy
-from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, Pin, Schema, Seconds
+from edge_common.config import (
+    DeviceSection,
+    GpioBase,
+    MqttConfig,
+    OutboxConfig,
+    Pin,
+    Schema,
+    Seconds,
+)
 from edge_common.readers.config import ReaderConfig
 from lockd.schedule import Schedule
 
 
-class GpioSection(Schema, frozen=True):
-    """The pin factory ("" lets gpiozero choose: lgpio on a Pi) and the building's fire input."""
+class GpioSection(GpioBase, frozen=True):
+    """The pin factory and the building's fire input."""
 
-    pin_factory: Literal["", "mock", "lgpio", "rpigpio", "pigpio", "native"] = ""
     emergency_pin: Pin | None = None
 
 

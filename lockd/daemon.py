@@ -22,7 +22,8 @@ from edge_common.command_router import Route
 from edge_common.commands import CommandRefused
 from edge_common.coordinator import Coordinator
 from edge_common.daemon_cli import daemon_command, run_until_stopped
-from edge_common.gpio import pin_factory
+from edge_common.doorstate import DoorState, next_wait
+from edge_common.gpio import input_pin, pin_factory
 from edge_common.live_config import LiveConfig
 from edge_common.outbox import Priority
 from edge_common.protocol.commands import (
@@ -48,8 +49,7 @@ from edge_common.protocol.refusals import Door as Verdict
 from edge_common.readers import CardRead, CardReader, open_reader
 from edge_common.runtime import DeviceRuntime
 from lockd.config import DoorConfig, LockdConfig
-from lockd.door import DoorPins, PinKind, input_pin
-from lockd.doorstate import DoorState
+from lockd.door import DoorPins, PinKind
 from lockd.presence import Presence
 
 log = logging.getLogger(__name__)
@@ -179,10 +179,7 @@ class LockDaemon:
     # --- the deciding thread ------------------------------------------------------------
 
     def _wait(self) -> float:
-        now = time.monotonic()
-        deadlines = [d.state.next_deadline(now) for d in self.doors.values()]
-        soonest = min((t for t in deadlines if t is not None), default=now + 1.0)
-        return min(1.0, max(0.0, soonest - now))
+        return next_wait((d.state for d in self.doors.values()), time.monotonic())
 
     def _emergency(self, event: Emergency) -> None:
         for d in self.doors.values():

@@ -16,7 +16,8 @@ from typing import Literal
 from gpiozero import LED, Button, Buzzer, DigitalOutputDevice
 from gpiozero.pins import Factory
 
-from lockd.config import DoorConfig, Pin
+from edge_common.gpio import input_pin
+from lockd.config import DoorConfig
 
 PinKind = Literal["contact", "exit", "tamper", "feedback"]
 FEEDBACK = {  # reason class → (LED, on seconds, beeps)
@@ -25,19 +26,6 @@ FEEDBACK = {  # reason class → (LED, on seconds, beeps)
     "fault": ("red", 0.2, 3),
 }
 FAULT_REASONS = {"list_stale", "card_data_invalid"}
-
-
-def input_pin(pin: Pin | None, report: Callable[[bool], object], factory: Factory | None,
-              keep: list[Button] | None = None) -> Button | None:
-    """A contact to GND on `pin` whose changes are reported as True (closed) / False (open)."""
-    if pin is None:
-        return None
-    button = Button(pin, pull_up=True, bounce_time=None, pin_factory=factory)
-    button.when_pressed = lambda: report(True)
-    button.when_released = lambda: report(False)
-    if keep is not None:
-        keep.append(button)
-    return button
 
 
 class DoorPins:

@@ -14,21 +14,11 @@ from gpiozero import Button, OutputDevice
 from gpiozero.pins import Factory
 
 from edge_common.config import Pin
+from edge_common.gpio import input_pin
 from returnbox.config import BinConfig, GpioSection
 from returnbox.events import Arrived, BinSensor, EStop, Eye
 
 Post = Callable[[object], None]   # hands an event to the coordinator, never blocks
-
-
-def _input(pin: Pin | None, report: Callable[[bool], None], factory: Factory | None,
-           keep: list[Button]) -> Button | None:
-    if pin is None:
-        return None
-    button = Button(pin, pull_up=True, bounce_time=None, pin_factory=factory)
-    button.when_pressed = lambda: report(True)
-    button.when_released = lambda: report(False)
-    keep.append(button)
-    return button
 
 
 class BeltPins:
@@ -44,11 +34,11 @@ class BeltPins:
         self.flap = out(gpio.flap_lock_pin) if gpio.flap_lock_pin is not None else None
         self.diverters = {b.name: out(b.diverter_pin) for b in bins}
         self.inputs: list[Button] = []
-        self.eye = _input(gpio.entry_pin, lambda on: post(Eye(on)), factory, self.inputs)
-        self.estop = _input(gpio.estop_pin, lambda on: post(EStop(on)), factory, self.inputs)
-        self.arrival = {b.name: _input(b.arrival_pin, _arrival(post, b.name),
+        self.eye = input_pin(gpio.entry_pin, lambda on: post(Eye(on)), factory, self.inputs)
+        self.estop = input_pin(gpio.estop_pin, lambda on: post(EStop(on)), factory, self.inputs)
+        self.arrival = {b.name: input_pin(b.arrival_pin, _arrival(post, b.name),
                                        factory, self.inputs) for b in bins}
-        self.full = {b.name: _input(b.full_pin, _full(post, b.name), factory,
+        self.full = {b.name: input_pin(b.full_pin, _full(post, b.name), factory,
                                     self.inputs) for b in bins}
 
     def run(self, bin: str | None) -> None:

@@ -6,7 +6,7 @@ import msgspec
 
 from edge_common.access import Policy
 from edge_common.catalogues import LANGUAGES
-from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, Pin, Schema
+from edge_common.config import DeviceSection, GpioBase, MqttConfig, OutboxConfig, Pin, Schema
 from edge_common.printer import PrinterConfig
 from edge_common.protocol.returns import Route
 from edge_common.readers.config import ReaderConfig
@@ -56,11 +56,10 @@ class BoxSection(Schema, frozen=True):
             raise ValueError("jam_timeout must be longer than travel_time")
 
 
-class GpioSection(Schema, frozen=True):
+class GpioSection(GpioBase, frozen=True, kw_only=True):
     """The chute and belt pins (BCM numbers or gpiozero names); bins have their own."""
 
     motor_pin: Pin                     # conveyor motor relay
-    pin_factory: Literal["", "mock", "lgpio", "rpigpio", "pigpio", "native"] = ""
     entry_pin: Pin | None = None       # photo-eye at the chute entry, to GND when broken
     flap_lock_pin: Pin | None = None   # chute flap lock relay (energised: open)
     estop_pin: Pin | None = None       # emergency stop, contact to GND while pressed

@@ -133,22 +133,24 @@ def active_alarms(net) -> set[str]:
         " FROM door_alarms b WHERE b.alarm = a.alarm)")}
 
 
-def status(net) -> dict:
-    """The lock's latest retained status as central keeps it ({} before the first)."""
-    row = net.db.execute("SELECT body FROM device_status WHERE dev = 'lock-1'").fetchone()
+def status(net, dev: str = "lock-1") -> dict:
+    """The lock's (or `dev`'s) latest retained status as central keeps it ({} before the
+    first)."""
+    row = net.db.execute("SELECT body FROM device_status WHERE dev = ?", [dev]).fetchone()
     return msgspec.json.decode(row[0])["body"] if row else {}
 
 
-def command(net, name: str, checked: bool = True, **args) -> tuple[str, dict]:
-    """Have central send the lock a signed command; wait for (outcome, result) it reported.
+def command(net, name: str, checked: bool = True, dev: str = "lock-1",
+            **args) -> tuple[str, dict]:
+    """Have central send the lock (or `dev`) a signed command; wait for (outcome, result) it
+    reported.
 
     `checked=False` queues it as a central of another version might, without checking the
     name or the arguments against this version's declarations."""
-    nonce = commands.issue(net.db, "lock-1", name, args) if checked else unchecked(net, name,
-                                                                                  args)
+    nonce = commands.issue(net.db, dev, name, args) if checked else unchecked(net, name, args)
     row = wait_for(lambda: net.db.execute(
         "SELECT outcome, result FROM command_results WHERE nonce = ?", [nonce]).fetchone(),
-        what=f"the lock's answer to {name}")
+        what=f"{dev}'s answer to {name}")
     return row[0], msgspec.json.decode(row[1])
 
 

@@ -41,6 +41,7 @@ from edge_common.protocol.refusals import ALL, WIRE
 from edge_common.runtime import DeviceRuntime
 from kiosk.config import KioskConfig
 from lockd.config import LockdConfig
+from lockers.config import LockerConfig
 from returnbox.config import ReturnboxConfig
 from signpad.config import SignpadConfig
 from tests.circ import START, card_holder, copy, install
@@ -53,7 +54,8 @@ DEVICE_INPUTS = 30_000
 CONFIG_INPUTS = 4000
 BATCH = 250
 CANARY_EVERY = 20
-DEVICES = {"lockd": "lock-1", "kiosk": "kiosk-1", "returnbox": "box-1", "signpad": "pad-1"}
+DEVICES = {"lockd": "lock-1", "kiosk": "kiosk-1", "returnbox": "box-1", "signpad": "pad-1",
+           "locker": "locker-1"}
 STRANGERS = ["lock-9", "lock-r"]  # never enrolled; revoked
 BEFORE_THE_HANDLER = {"dev_mismatch", "device_unknown", "type_unknown", "type_not_allowed",
                       "bad_body"}
@@ -372,7 +374,8 @@ def test_config_fuzz_mutated_toml_is_config_invalid_or_loads(tmp_path):
                        '[mqtt]\nport = 1883\nreconnect_max = 5.0\n')
     files = {"deploy/lockd.example.toml": LockdConfig, "deploy/kiosk.example.toml": KioskConfig,
              "deploy/returnbox.example.toml": ReturnboxConfig,
-             "deploy/signpad.example.toml": SignpadConfig, str(central): CentralConfig}
+             "deploy/signpad.example.toml": SignpadConfig,
+             "deploy/locker.example.toml": LockerConfig, str(central): CentralConfig}
     texts = {path: open(path).read() for path in files}
     rng = random.Random(5)
     path = tmp_path / "fuzzed.toml"

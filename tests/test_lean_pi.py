@@ -17,7 +17,7 @@ from tests.harness import device_parts, wait_for
 from tests.lean_venv import ROOT
 from tests.locks import add_card, decisions
 
-CORE_TESTS = ("tests/test_lockd_doorstate.py", "tests/test_lockd_config.py")
+CORE_TESTS = ("tests/test_doorstate.py", "tests/test_lockd_config.py")
 
 
 @pytest.fixture(scope="module")

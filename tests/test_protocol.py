@@ -34,7 +34,7 @@ def test_the_readme_lists_every_message_type_as_declared():
 
 
 def test_every_refusal_code_in_the_code_is_in_the_vocabulary():
-    sources = [p for pkg in ("central", "lockd", "kiosk", "edge_common")
+    sources = [p for pkg in ("central", "lockd", "lockers", "kiosk", "edge_common")
                for p in (ROOT / pkg).rglob("*.py")]
     used = {c for p in sources for c in CODE.findall(p.read_text())}
     used |= {c for c in re.findall(r'reasons\.append\("([a-z_]+)"\)',

@@ -27,7 +27,7 @@ _RENAMED = {"blocked": Door.PATRON_BLOCKED, "expired": Door.MEMBERSHIP_EXPIRED,
 
 NAMES: dict[str, dict[str, str]] = {
     "decision": {**_DOOR, **{old: _DOOR[new] for old, new in _RENAMED.items()}},
-    "alarm": {   # lockd's per door (doorstate.py, the daemon's tamper and readers), any device's
+    "alarm": {   # per door (edge_common/doorstate.py, lockd's tamper and readers), any device's
         "door_forced": N_("Door forced open"),
         "door_held_open": N_("Door held open"),
         "emergency_release": N_("Emergency release (fire alarm)"),

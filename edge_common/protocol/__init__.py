@@ -12,10 +12,12 @@ from edge_common.protocol import (
     datasets,
     doors,
     forms,
+    lockers,
     refusals,
     returns,
 )
 from edge_common.protocol.spec import DEVICE_KINDS, MESSAGES, Answer, Body, Message, Nothing
 
 __all__ = ["DEVICE_KINDS", "MESSAGES", "Answer", "Body", "Message", "Nothing", "backbone",
-           "circulation", "commands", "datasets", "doors", "forms", "refusals", "returns"]
+           "circulation", "commands", "datasets", "doors", "forms", "lockers", "refusals",
+           "returns"]

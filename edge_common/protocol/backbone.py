@@ -51,6 +51,14 @@ class DoorStatus(msgspec.Struct, frozen=True, kw_only=True):
     result: Annotated[str, msgspec.Meta(max_length=40)]
 
 
+class CompartmentStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """One compartment in a pickup locker's status: relay, door and occupancy sensor."""
+
+    released: bool
+    open: bool
+    occupied: bool
+
+
 class DeviceStatus(msgspec.Struct, frozen=True, kw_only=True):
     """`status` (retained; the will says offline): what staff see of a device."""
 
@@ -65,6 +73,7 @@ class DeviceStatus(msgspec.Struct, frozen=True, kw_only=True):
     alarms: Annotated[list[Alarm], msgspec.Meta(max_length=100)] = []
     datasets: Annotated[dict[DatasetName, Version], msgspec.Meta(max_length=100)] = {}
     doors: Annotated[dict[Name, DoorStatus], msgspec.Meta(max_length=100)] = {}
+    compartments: Annotated[dict[Name, CompartmentStatus], msgspec.Meta(max_length=200)] = {}
     readers: Annotated[dict[Name, Annotated[str, msgspec.Meta(max_length=40)]],
                        msgspec.Meta(max_length=100)] = {}
 

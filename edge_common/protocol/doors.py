@@ -19,7 +19,7 @@ class AccessDecision(Body):
 
 
 class DoorAlarm(Body):
-    """`door.alarm`: an alarm raised or cleared at a door."""
+    """`door.alarm`: an alarm raised or cleared at a door (a locker's: at a compartment)."""
 
     door: Name
     alarm: Code
@@ -42,6 +42,6 @@ class Sweep(Body):
 
 
 ACCESS_DECISION = event("access.decision", AccessDecision, senders={"lockd"})
-DOOR_ALARM = event("door.alarm", DoorAlarm, senders={"lockd"})
+DOOR_ALARM = event("door.alarm", DoorAlarm, senders={"lockd", "locker"})
 DOOR_EXIT = event("door.exit", DoorExit, senders={"lockd"})
 PRESENCE_SWEEP = event("presence.sweep", Sweep, senders={"lockd"})

@@ -43,6 +43,7 @@ WIRE = frozenset({
     "command_refused", "command_invalid", "command_expired", "command_replayed",
     "command_unknown", "command_failed", "command_wrong_device", "command_key_missing",
     "command_unauthenticated", "device_has_no_key", "door_unknown", "door_lockdown",
+    "compartment_unknown", "compartment_required",
 })
 
 CIRCULATION = frozenset({

@@ -61,10 +61,10 @@ def _lock(request: Request, session: Session, dev: str,
 
 @route("/now/alarm", ("POST",))
 def alarm(request: Request, form: Form) -> Response:
-    """Acknowledge an open alarm, or ask its lock (or return box) to clear it (both
+    """Acknowledge an open alarm, or ask its lock (a return box, a locker) to clear it (both
     audited)."""
     session = auth.posted(request, form, *ACT)
-    lock = _lock(request, session, form.get("dev", ""), ("lockd", "returnbox"))
+    lock = _lock(request, session, form.get("dev", ""), ("lockd", "returnbox", "locker"))
     db = auth.store(request).db
     found = alarms.find(db, lock.id, form.get("door", ""), form.get("alarm", ""))
     if found is None or not found.active:

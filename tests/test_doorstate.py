@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lockd.doorstate import EMERGENCY, FORCED, HELD_OPEN, DoorState
+from edge_common.doorstate import EMERGENCY, FORCED, HELD_OPEN, DoorState
 
 
 def door(**kw) -> DoorState:

@@ -3,6 +3,7 @@
 The relay follows `released(now)`; the daemon re-evaluates at `next_deadline(now)`.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 FORCED = "door_forced"
@@ -42,6 +43,10 @@ class DoorState:
         """Release for the unlock time (a card, a remote open, the exit button)."""
         until = now + (self.unlock_seconds if seconds is None else seconds)
         self.released_until = max(self.released_until or 0.0, until)
+
+    def end_release(self) -> None:
+        """End a timed release now (a locker's door has swung open: its lock may latch again)."""
+        self.released_until = None
 
     def set_contact(self, is_open: bool, now: float) -> set[str]:
         """The door contact changed; return the alarms this raised."""
@@ -110,3 +115,9 @@ class DoorState:
         if self._relay_disagrees() and RELAY_FAULT not in self.alarms:
             times.append(max(now, self.changed_at + self.feedback_settle))
         return min(times) if times else None
+
+
+def next_wait(states: Iterable[DoorState], now: float, longest: float = 1.0) -> float:
+    """Seconds until the soonest deadline of these doors, at most `longest`."""
+    deadlines = [t for s in states if (t := s.next_deadline(now)) is not None]
+    return min(longest, max(0.0, min(deadlines, default=now + longest) - now))

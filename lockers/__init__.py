@@ -1,0 +1,2 @@
+"""The pickup locker: compartments (lock relay, door contact, occupancy sensor) wired to the
+edge runtime."""
