@@ -163,8 +163,9 @@ def main(quick: bool = False) -> None:
         with network() as net:
             lists.append(list_after_central_starts(net))
     drain, raw = median(ours), median(raws)
+    ratio = median([a / b for a, b in zip(ours, raws, strict=True)])
     report(f"outbox drain of {count:,} events", drain, "events/s", raw, "raw paho QoS 1",
-           "≥ 0.5× raw", drain >= 0.5 * raw)
+           "≥ 0.9× raw", ratio >= 0.9, ratio)
     resume = median(resumes)
     report("sending resumes after the link returns", resume, "s", None, "-", "≤ 2 s",
            resume <= 2.0)

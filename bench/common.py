@@ -95,9 +95,15 @@ def copy_db(src: Path, folder: Path) -> Path:
 
 
 def report(name: str, figure: float, unit: str, reference: float | None, ref_name: str,
-           target: str, ok: bool) -> None:
-    """Print one result beside its reference and target, and keep it for the summary."""
-    ratio = f"{figure / reference:.2f}×" if reference else "-"
+           target: str, ok: bool, ratio_of_runs: float | None = None) -> None:
+    """Print one result beside its reference and target, and keep it for the summary.
+
+    `ratio_of_runs`: the median of each run's own figure/reference, which a busy machine
+    moves far less than either; without it, the ratio of the two medians.
+    """
+    if ratio_of_runs is None and reference:
+        ratio_of_runs = figure / reference
+    ratio = f"{ratio_of_runs:.2f}×" if ratio_of_runs is not None else "-"
     ref = f"{reference:,.2f} {unit} ({ref_name})" if reference is not None else ref_name
     row = {"name": name, "figure": f"{figure:,.2f} {unit}", "reference": ref, "ratio": ratio,
            "target": target, "verdict": "PASS" if ok else "MISS"}

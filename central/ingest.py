@@ -17,11 +17,14 @@ from edge_common.envelope import Envelope
 from edge_common.errors import EdgeError
 from edge_common.migrations import writing
 from edge_common.protocol import Answer
+from edge_common.protocol.backbone import Error, Rejected, Response
 
 log = logging.getLogger(__name__)
 DEVICE_SECONDS = 5.0  # how long a worker trusts what it read of a device
 _json = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder()
+_stored = msgspec.json.Decoder(Response[Any])  # an answer kept for replay
+Reply = Response[Any]  # an answer Struct fresh from its handler, a mapping when replayed
 
 
 @dataclass
@@ -41,21 +44,21 @@ class Outcome:
     """What to tell devices after a batch commits."""
 
     acks: dict[str, list[str]] = field(default_factory=dict)
-    rejected: dict[str, list[dict[str, str]]] = field(default_factory=dict)
-    responses: list[tuple[Message, dict[str, Any]]] = field(default_factory=list)
+    rejected: dict[str, list[Rejected]] = field(default_factory=dict)
+    responses: list[tuple[Message, Reply]] = field(default_factory=list)
     applied: int = 0
     duplicates: int = 0
     kept_rejected: int = 0
 
 
-def _ok(result: Answer) -> dict[str, Any]:
-    """A `Response` body (protocol.backbone) for an answer."""
-    return {"ok": True, "result": result}
+def _ok(result: Answer) -> Reply:
+    """The `Response` for an answer."""
+    return Response(ok=True, result=result)
 
 
-def _error(code: str, message: str) -> dict[str, Any]:
-    """A `Response` body (protocol.backbone) for a refusal; the words are cut, as they are kept."""
-    return {"ok": False, "error": {"code": code, "message": message[:rejected.MESSAGE_CHARS]}}
+def refusal(code: str, message: str, re: str = "") -> Reply:
+    """The `Response` for a refusal; the words are cut, as they are kept."""
+    return Response(re=re, ok=False, error=Error(code, message[:rejected.MESSAGE_CHARS]))
 
 
 class Applier:
@@ -100,13 +103,13 @@ class Applier:
             for msg in batch:
                 body = self._contained(conn, msg, now, out)
                 if msg.channel == "evt":
-                    if body["ok"]:
+                    if body.error is None:
                         out.acks.setdefault(msg.dev, []).append(msg.env.id)
                     else:
                         out.rejected.setdefault(msg.dev, []).append(
-                            {"id": msg.env.id, "code": body["error"]["code"]})
+                            Rejected(msg.env.id, body.error.code))
                 elif msg.response_topic:
-                    out.responses.append((msg, {"re": msg.env.id, **body}))
+                    out.responses.append((msg, msgspec.structs.replace(body, re=msg.env.id)))
             if out.kept_rejected:
                 rejected.trim(conn, self.keep_rejected)
             conn.execute("COMMIT")
@@ -116,7 +119,7 @@ class Applier:
         return out
 
     def _contained(self, conn: sqlite3.Connection, msg: Message, now: datetime,
-                   out: Outcome) -> dict[str, Any]:
+                   out: Outcome) -> Reply:
         """`_one` in a savepoint: any failure undoes only its writes and is its `internal_error`."""
         conn.execute("SAVEPOINT message")
         try:
@@ -125,7 +128,7 @@ class Applier:
             conn.execute("ROLLBACK TO message")
             log.exception("central could not apply %s %s from %s", msg.env.type, msg.env.id,
                           msg.dev)
-            body = _error("internal_error", "central could not apply this message")
+            body = refusal("internal_error", "central could not apply this message")
             h = REGISTRY.get(msg.env.type)
             if h is None or not h.read_only:
                 self._record(conn, msg, body, _json.encode(body), out)
@@ -134,26 +137,25 @@ class Applier:
         return body
 
     def _one(self, conn: sqlite3.Connection, msg: Message, now: datetime,
-             out: Outcome) -> dict[str, Any]:
+             out: Outcome) -> Reply:
         env = msg.env
         stored = conn.execute(
             "SELECT response FROM processed WHERE dev = ? AND id = ?", (msg.dev, env.id)
         ).fetchone()
         if stored is not None:
-            body: dict[str, Any] = _decode.decode(stored[0])
             out.duplicates += 1
-            return body
+            return _stored.decode(stored[0])
         h = REGISTRY.get(env.type)
         device = self.device(msg.dev)
         read_only = False
         if env.dev != msg.dev:
-            body = _error("dev_mismatch", "envelope dev differs from the topic")
+            body = refusal("dev_mismatch", "envelope dev differs from the topic")
         elif device is None:
-            body = _error("device_unknown", "device is not enrolled or was revoked")
+            body = refusal("device_unknown", "device is not enrolled or was revoked")
         elif h is None:
-            body = _error("type_unknown", f"no handler for {env.type}")
+            body = refusal("type_unknown", f"no handler for {env.type}")
         elif h.message.senders is not None and device.kind not in h.message.senders:
-            body = _error("type_not_allowed", f"{device.kind} may not send {env.type}")
+            body = refusal("type_not_allowed", f"{device.kind} may not send {env.type}")
         else:
             body = self._run(conn, h, Context(self.db, device, env.id, env.at, now, env.seq,
                                                    self._received), env)
@@ -165,7 +167,7 @@ class Applier:
         out.applied += 1
         return body
 
-    def _record(self, conn: sqlite3.Connection, msg: Message, body: dict[str, Any],
+    def _record(self, conn: sqlite3.Connection, msg: Message, body: Reply,
                 encoded: bytes, out: Outcome) -> None:
         """Store a message's answer for replay, and keep a refused event in `rejected`."""
         env = msg.env
@@ -173,22 +175,21 @@ class Applier:
             "INSERT INTO processed VALUES (?, ?, ?, ?, ?)",
             (msg.dev, env.id, env.type, self._received, encoded),
         )
-        if not body["ok"] and msg.channel == "evt":
-            err = body["error"]
-            rejected.keep(conn, msg.dev, env.id, env.type, err["code"], err["message"],
+        if body.error is not None and msg.channel == "evt":
+            rejected.keep(conn, msg.dev, env.id, env.type, body.error.code, body.error.message,
                           msg.payload, self._received)
             out.kept_rejected += 1
-            log.warning("rejected %s from %s: %s", env.type, msg.dev, err["code"])
+            log.warning("rejected %s from %s: %s", env.type, msg.dev, body.error.code)
 
     def _run(self, conn: sqlite3.Connection, h: Handler[Any, Any], ctx: Context,
-             env: Envelope) -> dict[str, Any]:
+             env: Envelope) -> Reply:
         """Run one handler; a refusal undoes its writes (back to the message's savepoint, where
         nothing else was written yet). Any other exception is left to `_contained`."""
         try:
             result = h.run(ctx, env.body)
         except EdgeError as exc:
             conn.execute("ROLLBACK TO message")
-            return _error(exc.code, str(exc))
+            return refusal(exc.code, str(exc))
         return _ok(result)
 
 

@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import click
 import msgspec
@@ -29,7 +28,7 @@ from central.circulation import (  # noqa: F401 - handlers register
     form_api,
 )
 from central.config import CentralConfig
-from central.ingest import Applier, Message
+from central.ingest import Applier, Message, Reply, refusal
 from central.metrics import Metrics
 from central.store import open_store
 from edge_common import envelope, topics
@@ -37,7 +36,7 @@ from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.errors import EdgeError, InvalidMessage
 from edge_common.link import Incoming, MqttLink, publish_properties
 from edge_common.migrations import writing
-from edge_common.protocol.backbone import Ack, CentralPresence, DeviceStatus, Rejected
+from edge_common.protocol.backbone import Ack, CentralPresence, DeviceStatus
 from edge_common.protocol.datasets import SyncDelta
 
 log = logging.getLogger(__name__)
@@ -186,8 +185,7 @@ class CentralService:
         self.stats["duplicates"] += out.duplicates
         for dev in out.acks.keys() | out.rejected.keys():
             with self._alone(f"the ack to {dev}"):
-                body = Ack(ids=out.acks.get(dev, []), rejected=[
-                    Rejected(r["id"], r["code"]) for r in out.rejected.get(dev, [])])
+                body = Ack(ids=out.acks.get(dev, []), rejected=out.rejected.get(dev, []))
                 self._send(topics.device(dev, "ack"), "ack", body)
         for msg, response in out.responses:
             with self._alone(f"the answer to {msg.env.id} from {msg.dev}"):
@@ -254,18 +252,18 @@ class CentralService:
 
     def _refuse(self, dev: str, correlation: bytes | None, exc: EdgeError) -> None:
         """Answer a request that was not applied with its code; `re` is the correlation data
-        (the request id, as devices send it), since the envelope may be unreadable."""
+        (the request id, as devices send it), since the envelope may be unreadable; the
+        words are cut as any refusal's, so a device can decode them."""
         re = correlation.decode("ascii", "replace") if correlation else ""
-        self._respond(dev, correlation,
-                      {"re": re, "ok": False, "error": {"code": exc.code, "message": str(exc)}})
+        self._respond(dev, correlation, refusal(exc.code, str(exc), re))
 
-    def _respond(self, dev: str, correlation: bytes | None, body: dict[str, Any]) -> None:
+    def _respond(self, dev: str, correlation: bytes | None, body: Reply) -> None:
         """Answer a request of `dev`: always on `dev`'s own `res` topic, the only one it reads,
         whatever a request's ResponseTopic said."""
         self._send(topics.response(dev), "response", body,
                    publish_properties(correlation=correlation))
 
-    def _send(self, topic: str, type: str, body: dict[str, Any] | msgspec.Struct,
+    def _send(self, topic: str, type: str, body: msgspec.Struct,
               properties: Properties | None = None) -> None:
         env = envelope.make(type, self.worker, body)
         self.link.publish(topic, envelope.encode(env), qos=1, properties=properties)

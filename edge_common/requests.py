@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import msgspec
 
 from edge_common.errors import EdgeError, InvalidMessage, RemoteError, RequestTimeout
-from edge_common.protocol.backbone import Error, Response
+from edge_common.protocol.backbone import DeviceResponse, Error
 
 Callback = Callable[[dict | None, EdgeError | None], None]
 
@@ -22,7 +22,7 @@ class _Pending:
 def outcome(body: dict) -> tuple[dict | None, EdgeError | None]:
     """Split a `Response` body into (result, None) or (None, RemoteError with central's code)."""
     try:
-        response = msgspec.convert(body, Response)
+        response = msgspec.convert(body, DeviceResponse)
     except msgspec.ValidationError as exc:
         return None, InvalidMessage(str(exc), code="response_invalid")
     if response.ok:

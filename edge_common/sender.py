@@ -97,8 +97,7 @@ class Sender:
 
     def resend_now(self, now: float) -> None:
         """Central serves again: whatever is in flight is due at once."""
-        for flight in self.plan.inflight.values():
-            flight.deadline = min(flight.deadline, now)
+        self.plan.due_now(now)
 
     def acked(self, env: envelope.Envelope) -> bool:
         """Delete the events central's ack names (applied or rejected); False if malformed."""

@@ -70,11 +70,11 @@ def test_erasure_cuts_holds_from_the_patron_and_blanks_their_name_in_stored_answ
                   response_topic="lib/v1/dev/box-1/res")
     applier = Applier(s.db)
     [(_, answer)] = applier.apply([checkin]).responses
-    assert answer["result"].hold_for == p.hold_name()
+    assert answer.result.hold_for == p.hold_name()
     lifecycle.erase(s, pid)
     assert s.scalar("SELECT count(*) FROM holds WHERE patron_id = ?", [pid]) == 0
     [(_, again)] = applier.apply([checkin]).responses
-    assert again["result"]["hold_for"] == "" and again["result"]["route"] == "hold_shelf"
+    assert again.result["hold_for"] == "" and again.result["route"] == "hold_shelf"
     assert s.scalar("SELECT count(*) FROM loans WHERE returned_at IS NOT NULL") == 1
     assert traces(store_text(tmp_path / "c.db"), p) == []
 

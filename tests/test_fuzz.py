@@ -33,7 +33,7 @@ from edge_common.config import DeviceSection, MqttConfig, OutboxConfig, load
 from edge_common.errors import ConfigError, InvalidMessage
 from edge_common.link import Incoming
 from edge_common.protocol import DEVICE_KINDS, MESSAGES
-from edge_common.protocol.backbone import Ack, CentralPresence, Response
+from edge_common.protocol.backbone import Ack, CentralPresence, DeviceResponse
 from edge_common.protocol.commands import Command
 from edge_common.protocol.datasets import ROWS, Key, SyncDelta, SyncPage
 from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
@@ -180,8 +180,9 @@ def test_central_fuzz_every_handler_and_canaries_still_apply_once(tmp_path, capl
         assert len(out.responses) == len(batch) - events
         types = {m.env.id: m.env.type for m in batch}
         outcomes = [(i, "ok") for ids in out.acks.values() for i in ids]
-        outcomes += [(r["id"], r["code"]) for rs in out.rejected.values() for r in rs]
-        outcomes += [(m.env.id, "ok" if r["ok"] else r["error"]["code"]) for m, r in out.responses]
+        outcomes += [(r.id, r.code) for rs in out.rejected.values() for r in rs]
+        outcomes += [(m.env.id, "ok" if r.error is None else r.error.code)
+                     for m, r in out.responses]
         for id, code in outcomes:
             codes[code] += 1
             if code not in BEFORE_THE_HANDLER:
@@ -247,7 +248,7 @@ def _device_body(gen: Gen, channel: str, rt, canary_ids: list[str]) -> tuple[str
         if canary_ids and rng.random() < 0.3:
             body["ids"] = [rng.choice(canary_ids)]  # an id central acks again
     elif channel == "res":
-        body = gen.body(Response)
+        body = gen.body(DeviceResponse)
         if body["ok"] and rng.random() < 0.7:
             body["result"] = gen.body(SyncPage)
     elif channel == "cmd":

@@ -15,6 +15,7 @@ from central.store import open_store
 from edge_common import envelope, protocol
 from edge_common.cardid import card_hash
 from edge_common.errors import EdgeError
+from edge_common.protocol.backbone import Rejected
 from tests.circ import card_holder, copy, install
 
 CARD = "c" * 64
@@ -82,13 +83,13 @@ def test_refused_message_is_rejected_with_code_and_kept(db):
     stranger = msg("access.decision", {"door": "d", "card": CARD, "result": "granted"},
                    dev="lock-9")
     out = a.apply([bad, unknown, wrong_kind, stranger, access_msg(5)])
-    codes = {r["id"]: r["code"] for rs in out.rejected.values() for r in rs}
+    codes = {r.id: r.code for rs in out.rejected.values() for r in rs}
     assert codes == {bad.env.id: "bad_body", unknown.env.id: "type_unknown",
                      wrong_kind.env.id: "type_not_allowed", stranger.env.id: "device_unknown"}
     assert count(db, "rejected") == 4 and count(db, "access_log") == 1
     assert kept(db)[-1] == ("device_unknown", "device is not enrolled or was revoked")
     again = a.apply([bad])
-    assert again.rejected["lock-1"][0]["code"] == "bad_body" and count(db, "rejected") == 4
+    assert again.rejected["lock-1"][0].code == "bad_body" and count(db, "rejected") == 4
 
 
 def test_dev_in_envelope_must_match_topic(db):
@@ -96,7 +97,7 @@ def test_dev_in_envelope_must_match_topic(db):
     m = access_msg()
     spoof = Message("kiosk-1", "evt", m.env, m.payload)
     out = Applier(db).apply([spoof])
-    assert out.rejected["kiosk-1"][0]["code"] == "dev_mismatch"
+    assert out.rejected["kiosk-1"][0].code == "dev_mismatch"
     assert kept(db) == [("dev_mismatch", "envelope dev differs from the topic")]
 
 
@@ -111,7 +112,7 @@ def test_a_worker_rereads_a_device_every_device_seconds_to_see_a_revocation(db):
     assert a.apply([access_msg(2)]).acks
     ticks[0] += 0.01
     refused = a.apply([access_msg(3)])
-    assert refused.rejected["lock-1"][0]["code"] == "device_unknown" and not refused.acks
+    assert refused.rejected["lock-1"][0].code == "device_unknown" and not refused.acks
     assert count(db, "access_log") == 2
 
 
@@ -149,7 +150,7 @@ def test_handler_failure_rolls_back_only_its_own_writes(db, caplog):
         out = Applier(db).apply([msg("test.partial", {"fail": "refuse"}),
                                  msg("test.partial", {"fail": "crash"}),
                                  msg("test.partial", {"fail": "no"}), access_msg(9)])
-    assert [r["code"] for r in out.rejected["lock-1"]] == ["test_refused", "internal_error"]
+    assert [r.code for r in out.rejected["lock-1"]] == ["test_refused", "internal_error"]
     assert kept(db) == [("test_refused", "the test says no"),
                         ("internal_error", "central could not apply this message")]
     assert count(db, "patrons") == 1 and count(db, "access_log") == 1
@@ -195,7 +196,7 @@ def test_read_only_requests_are_not_stored(db):
     """A read-only request is answered and leaves no processed row."""
     m = msg("sync.pull", {"dataset": "allowlist", "since": 0}, channel="req", response_topic="r")
     out = Applier(db).apply([m])
-    assert out.responses[0][1]["ok"] is True
+    assert out.responses[0][1].ok is True
     assert count(db, "processed") == 0
 
 
@@ -293,7 +294,7 @@ def test_one_message_failing_anywhere_costs_only_itself(db, failure, caplog):
         out = Applier(db).apply([good[0], bad_evt, good[1], bad_req, pull, good[2]])
         retry = Applier(db).apply([bad_evt, bad_req])
     assert out.acks["lock-1"] == [m.env.id for m in good]
-    assert out.rejected["lock-1"] == [{"id": bad_evt.env.id, "code": "internal_error"}]
+    assert out.rejected["lock-1"] == [Rejected(bad_evt.env.id, "internal_error")]
     answered = answers(out)
     assert answered[bad_req.env.id]["error"]["code"] == "internal_error"
     assert answered[pull.env.id]["ok"] is True
@@ -379,10 +380,29 @@ def test_libedge_status_shows_kept_and_dropped_rejections(db, tmp_path):
 
 def test_long_refusal_messages_are_cut_to_what_a_device_accepts(db):
     """A refusal's words are cut so the answer still decodes on a device."""
-    from edge_common.protocol.backbone import Response
+    from edge_common.protocol.backbone import DeviceResponse
 
     m = msg("sync.pull", {"dataset": "allowlist", "since": 0, "z" * 100_000: 1},
             channel="req", response_topic="r")
     answer = Applier(db).apply([m]).responses[0][1]
-    response = msgspec.convert(msgspec.json.decode(msgspec.json.encode(answer)), Response)
+    response = msgspec.convert(msgspec.json.decode(msgspec.json.encode(answer)), DeviceResponse)
     assert response.error is not None and response.error.code == "bad_body"
+
+
+def test_answers_and_refusals_keep_their_wire_shape(db):
+    """Central encodes the `Response` Struct devices decode, and the bytes stay as they were
+    when it was a hand-built mapping: an answer has no `error`, a refusal no `result`, and a
+    replayed answer is byte for byte the first."""
+    good = msg("sync.pull", {"dataset": "allowlist", "since": 0}, channel="req",
+               response_topic="r")
+    late = msg("access.decision", {"door": "d1", "card": CARD, "result": "granted"},
+               channel="req", response_topic="r")
+    bad = msg("access.decision", {"door": "d1"}, channel="req", response_topic="r")
+    first = Applier(db).apply([good, late, bad]).responses
+    wire = [msgspec.json.encode(body) for _, body in first]
+    assert [list(msgspec.json.decode(b)) for b in wire] == [
+        ["re", "ok", "result"], ["re", "ok", "result"], ["re", "ok", "error"]]
+    assert wire[2] == (b'{"re":"%s","ok":false,"error":{"code":"bad_body","message":"%s"}}'
+                       % (bad.env.id.encode(), first[2][1].error.message.encode()))
+    again = Applier(db).apply([retried(late), retried(bad)]).responses
+    assert [msgspec.json.encode(body) for _, body in again] == wire[1:]

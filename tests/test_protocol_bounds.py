@@ -16,7 +16,7 @@ from central import service  # noqa: F401 - every handler registers
 from central.ingest import Applier, Message
 from edge_common import envelope
 from edge_common.protocol import MESSAGES
-from edge_common.protocol.backbone import Ack, CentralPresence, DeviceStatus, Response
+from edge_common.protocol.backbone import Ack, CentralPresence, DeviceResponse, DeviceStatus
 from edge_common.protocol.commands import COMMANDS, Command
 from edge_common.protocol.datasets import ROWS, SyncDelta, SyncPull
 from tests.circ import START
@@ -28,7 +28,8 @@ WIRE_LIMIT = 2**53
 # take from central (acks, responses, commands and their arguments, deltas and their rows).
 # Central's answers inside a response are central's own output, built from its store.
 DECLARED = sorted({m.body for m in MESSAGES.values()}
-                  | {Ack, Response, CentralPresence, DeviceStatus, Command, SyncDelta, SyncPull}
+                  | {Ack, DeviceResponse, CentralPresence, DeviceStatus, Command, SyncDelta,
+                     SyncPull}
                   | set(COMMANDS.values()) | set(ROWS.values()), key=lambda t: t.__name__)
 
 
@@ -107,7 +108,7 @@ def test_a_value_past_any_bound_of_any_body_is_bad_body_at_central(tmp_path):
                                      response_topic="r" if message.channel == "req" else None))
     assert len(batch) > 100
     out = applier.apply(batch)
-    codes = {r["id"]: r["code"] for rs in out.rejected.values() for r in rs}
-    codes |= {m.env.id: r["error"]["code"] for m, r in out.responses if not r["ok"]}
+    codes = {r.id: r.code for rs in out.rejected.values() for r in rs}
+    codes |= {m.env.id: r.error.code for m, r in out.responses if r.error is not None}
     assert {cases[i]: codes.get(i, "ok") for i in cases if codes.get(i) != "bad_body"} == {}
     assert out.applied == 0 or not out.acks

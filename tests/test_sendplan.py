@@ -2,6 +2,9 @@
 
 import random
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from edge_common.config import OutboxConfig
 from edge_common.sendplan import SendPlan
 
@@ -56,3 +59,29 @@ def test_next_wakeup_is_the_earliest_deadline():
     assert p.next_wakeup(0) is None
     p.sent("a", 1, 0)
     assert 8 <= p.next_wakeup(0) <= 12
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["send", "resend", "ack", "now", "tick"]),
+                          st.integers(0, 40), st.floats(0, 30)), max_size=120))
+def test_late_events_and_the_next_wakeup_are_what_every_flight_says(steps):
+    """Whatever sends, resends, acks and 'central is back' happen, `due` is every flight past
+    its deadline in sequence order (up to the budget) and `next_wakeup` the earliest
+    deadline, as a scan of all flights finds them."""
+    p = plan(ack_timeout=5, max_backoff=20, replay_rate=1e9, window=65535)
+    now = 0.0
+    for op, n, dt in steps:
+        now += dt
+        if op == "send" and f"e{n}" not in p.inflight:
+            p.sent(f"e{n}", n, now)
+        elif op == "resend":
+            for i in p.due(now)[:3]:
+                p.sent(i, p.inflight[i].seq, now)
+        elif op == "ack":
+            p.forget([f"e{n}", f"e{n + 1}"])
+        elif op == "now":
+            p.due_now(now)
+        late = sorted((f.seq, i) for i, f in p.inflight.items() if f.deadline <= now)
+        assert p.due(now) == [i for _, i in late]
+        earliest = min((f.deadline for f in p.inflight.values()), default=None)
+        assert p.next_wakeup(now) == (None if earliest is None else max(0.0, earliest - now))

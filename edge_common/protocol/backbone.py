@@ -1,6 +1,6 @@
 """The messages of the backbone itself: acks, responses, device status and central's presence."""
 
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 import msgspec
 
@@ -8,6 +8,7 @@ from edge_common.envelope import MessageId
 from edge_common.protocol.fields import Code, Count, DatasetName, FreeForm, Name, Short, Version
 
 Alarm = Annotated[str, msgspec.Meta(max_length=120)]
+R = TypeVar("R")
 
 
 class Rejected(msgspec.Struct, frozen=True):
@@ -31,13 +32,20 @@ class Error(msgspec.Struct, frozen=True):
     message: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
-class Response(msgspec.Struct, frozen=True, kw_only=True):
-    """`response` (central → device, on `res`): the answer to request `re`, or its error."""
+class Response(msgspec.Struct, Generic[R], frozen=True, kw_only=True, omit_defaults=True):
+    """`response` (central → device, on `res`): the answer to request `re`, or its error.
+
+    Central builds it around its declared answer Struct (`Response[Answer]`); a device
+    decodes `DeviceResponse` and the answer from its result. What is unset stays off the wire.
+    """
 
     re: Short = ""
     ok: bool
-    result: FreeForm | None = None
+    result: R | None = None
     error: Error | None = None
+
+
+DeviceResponse = Response[FreeForm]  # what a device decodes: any answer, as a bounded mapping
 
 
 class DoorStatus(msgspec.Struct, frozen=True, kw_only=True):
