@@ -10,9 +10,10 @@ from kivy.app import App
 from kivy.core.text import LabelBase
 from kivy.graphics.opengl import glFlush
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, DictProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 
 from patron_ui import icons, palette, scale
+from patron_ui import widgets as _widgets  # noqa: F401 - the classes theme.kv names
 from patron_ui.texts import texts
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ def flush_frame(*_: object) -> None:
 
 
 class PatronApp(App):
-    """An app on the shared theme: `c` colours, `s` sizes and `ui` texts follow the modes."""
+    """An app on the shared theme: `c` colours, `s` sizes and `ui` texts follow the modes; the
+    chrome (theme.kv) shows `notice` at its `level`, the `offline` banner and the `countdown`."""
 
     contrast = BooleanProperty(False)
     large = BooleanProperty(False)
@@ -65,6 +67,11 @@ class PatronApp(App):
     scales = (scale.NORMAL, scale.LARGE)  # normal and large text; a small screen has its own
     ui = DictProperty(texts("en"))
     font = StringProperty("Roboto")
+    notice = StringProperty("")
+    level = StringProperty("warning")  # the notice's: info, warning or error
+    offline = BooleanProperty(False)
+    countdown = NumericProperty(-1)  # seconds left before the session ends, or -1
+    countdown_total = NumericProperty(15)
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)

@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import (
     BooleanProperty,
     DictProperty,
     ListProperty,
-    NumericProperty,
     StringProperty,
 )
 from kivy.uix.boxlayout import BoxLayout
@@ -27,7 +25,6 @@ from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
 from patron_ui.app import PatronApp, give_back_memory
-from patron_ui.widgets import PatronScreen
 from patron_ui.worker import SessionWorker
 from signpad.canvas import SignatureBox
 from signpad.flow import Pad, Screen
@@ -36,16 +33,6 @@ from signpad.view import PadView, Rows, event_rows, view_of
 
 log = logging.getLogger(__name__)
 KV = Path(__file__).with_name("screens.kv")  # not signpad.kv: the app would load it twice
-
-
-class Frame(PatronScreen):
-    """One screen's body inside the shared header, banner, notice and countdown."""
-
-    body_class = StringProperty("")
-
-    def on_kv_post(self, base_widget: Widget) -> None:
-        """Put the screen's body widget into the frame."""
-        self.ids.body.add_widget(Factory.get(self.body_class)())
 
 
 class FieldRow(BoxLayout):
@@ -73,9 +60,6 @@ class SignpadApp(PatronApp):
     """The touch UI of one signing pad."""
 
     t = DictProperty({key: "" for key in LABELS})
-    notice = StringProperty("")
-    countdown = NumericProperty(-1)
-    countdown_total = NumericProperty(10)
     library = StringProperty("")
     heading = StringProperty("")
     patron = StringProperty("")
@@ -87,7 +71,6 @@ class SignpadApp(PatronApp):
     terms = ListProperty()  # the pieces of the terms (signpad.terms), while they show
     terms_version = StringProperty("")
     signer = StringProperty("")
-    offline = BooleanProperty(False)
     queued = BooleanProperty(False)
     message = StringProperty("")
     tab = StringProperty("loans")  # the account's list shown: loans, holds or debts
@@ -113,8 +96,8 @@ class SignpadApp(PatronApp):
 
     @property
     def screens(self) -> ScreenManager:
-        """The screen manager inside the shared header, banner, notice and countdown."""
-        manager: ScreenManager = self.root.ids.screens
+        """The screen manager inside the chrome."""
+        manager: ScreenManager = self.root.screens
         return manager
 
     @property

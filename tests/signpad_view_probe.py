@@ -5,11 +5,10 @@ thread with the Pad made unreadable; prints what was drawn, as JSON."""
 import json
 import threading
 
-from patron_ui import tour as touring  # noqa: F401 - Kivy's environment, before Kivy
-
 from kivy.clock import Clock  # noqa: E402
 
 import signpad.app  # noqa: E402
+from patron_ui import tour as touring  # noqa: F401 - Kivy's environment, before Kivy
 from patron_ui.worker import SessionWorker  # noqa: E402
 from signpad.app import SignpadApp  # noqa: E402
 from signpad.flow import Pad, Settings  # noqa: E402
