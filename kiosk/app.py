@@ -183,14 +183,10 @@ class KioskApp(PatronApp):
     def render(self, view: KioskView) -> None:
         """Draw a View; it never reads the session, which its thread may be changing."""
         screen = view.screen
-        self.t = view.texts  # one assignment, dispatched only when a text changed
-        self.use_language(view.lang)
+        self.draw_chrome(view)
         self.lang = view.lang
         self.library = view.library
         self.message = view.message
-        self.notice, self.level = view.notice, view.level
-        self.countdown, self.countdown_total = view.countdown, view.countdown_total
-        self.offline = view.offline
         self.email_offered = view.email_offered
         self.patron = view.patron
         self.loans, self.holds, self.debts = list(view.loans), list(view.holds), list(view.debts)

@@ -237,7 +237,10 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     clock = SkipClock()
     backend = SimulatedBackend()
     session = Session(backend, SimulatedTerminal(delay=0.05), lambda sess: None,
-                      Settings(library="Mestna knjižnica", branch="Bežigrad"), clock=clock,
+                      # the countdown, once shown, outlasts the tour's steps however busy the
+                      # machine is (15 s were too short under load: the session logged out)
+                      Settings(library="Mestna knjižnica", branch="Bežigrad",
+                               logout_after=600.0), clock=clock,
                       on_restart=lambda: print("restart requested", flush=True))
     worker = SessionWorker(session.tick)
     app = TourApp(session, worker, status=staff_facts(folder))

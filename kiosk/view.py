@@ -12,24 +12,18 @@ from kiosk.rows import borrowed_rows
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
 from patron_ui.rows import AccountTexts, account_rows
+from patron_ui.view import ChromeView
 
 Rows = tuple[dict[str, Any], ...]
 
 
 @dataclass(frozen=True)
-class KioskView:
+class KioskView(ChromeView):
     """One frame of the kiosk's state, every text already in the patron's language."""
 
     screen: Screen
-    lang: str
-    texts: dict[str, str]
     library: str
     message: str
-    notice: str
-    level: str
-    countdown: int
-    countdown_total: float
-    offline: bool
     email_offered: bool
     patron: str
     loans: Rows

@@ -15,6 +15,7 @@ from kivy.properties import BooleanProperty, DictProperty, NumericProperty, Stri
 from patron_ui import icons, palette, scale
 from patron_ui import widgets as _widgets  # noqa: F401 - the classes theme.kv names
 from patron_ui.texts import texts
+from patron_ui.view import ChromeView
 
 log = logging.getLogger(__name__)
 CJK_FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -66,6 +67,7 @@ class PatronApp(App):
     s = DictProperty(scale.NORMAL.as_dict())
     scales = (scale.NORMAL, scale.LARGE)  # normal and large text; a small screen has its own
     ui = DictProperty(texts("en"))
+    t = DictProperty()  # the device's own texts in the patron's language
     font = StringProperty("Roboto")
     notice = StringProperty("")
     level = StringProperty("warning")  # the notice's: info, warning or error
@@ -101,6 +103,14 @@ class PatronApp(App):
     def on_large(self, _: object, on: bool) -> None:
         """Switch the sizes."""
         self.s = self.scales[on].as_dict()
+
+    def draw_chrome(self, view: ChromeView) -> None:
+        """Draw what the chrome shows of a View (on Kivy's thread)."""
+        self.t = view.texts  # one assignment, dispatched only when a text changed
+        self.use_language(view.lang)
+        self.notice, self.level = view.notice, view.level
+        self.countdown, self.countdown_total = view.countdown, view.countdown_total
+        self.offline = view.offline
 
     def use_language(self, lang: str) -> None:
         """Show the shared texts in `lang` (called on the main thread)."""

@@ -154,11 +154,8 @@ class SignpadApp(PatronApp):
 
     def render(self, view: PadView) -> None:
         """Draw a View; it never reads the Pad, which the worker thread may be changing."""
-        self.t = view.texts  # one assignment, dispatched only when a text changed
-        self.use_language(view.lang)
-        self.notice = view.notice
-        self.countdown, self.countdown_total = view.countdown, view.countdown_total
-        self.offline, self.queued = view.offline, view.queued
+        self.draw_chrome(view)
+        self.queued = view.queued
         self.heading, self.patron = view.heading, view.patron
         self.events, self.message = list(view.events), view.message
         self.loans, self.holds, self.debts = list(view.loans), list(view.holds), list(view.debts)

@@ -73,9 +73,10 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
         return found
 
     def language(lang: str) -> None:
-        # the account's countdown shows at once and lasts longer than the tour stays there
+        # the account's countdown shows at once (in the View read right after the tap too) and
+        # lasts longer than the tour stays there
         pad.settings = dataclasses.replace(pad.settings, lang=lang, recheck_every=0.0,
-                                           warning_after=0.01, account_for=300.0)
+                                           warning_after=0.0, account_for=300.0)
         app.act(pad.done)
         app.act(lambda: setattr(pad, "lang", lang))
 

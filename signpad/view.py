@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from patron_ui.rows import AccountTexts, account_rows
+from patron_ui.view import ChromeView
 from signpad.flow import Pad, Screen
 from signpad.i18n import Texts
 from signpad.terms import Piece, pieces
@@ -14,16 +15,10 @@ Rows = tuple[dict[str, Any], ...]
 
 
 @dataclass(frozen=True)
-class PadView:
+class PadView(ChromeView):
     """One frame of the pad's state, every text already in the patron's language."""
 
     screen: Screen
-    lang: str
-    texts: dict[str, str]
-    notice: str
-    countdown: int
-    countdown_total: float
-    offline: bool
     queued: bool
     heading: str
     patron: str
@@ -55,7 +50,7 @@ def view_of(p: Pad, library: str, events: Rows, message: str, today: date) -> Pa
     rows = account_rows(AccountTexts(p.lang), p.account, today)
     return PadView(
         screen=p.screen, lang=p.lang, texts=texts.labels(),
-        notice=texts.notice(p.notice) if p.notice else "",
+        notice=texts.notice(p.notice) if p.notice else "", level="warning",
         countdown=-1 if left is None else left,
         countdown_total=p.settings.account_for - p.settings.warning_after,
         offline=not p.backend.online, queued=p.queued,
