@@ -82,3 +82,19 @@ class Tours:
         if isinstance(drawn, AssertionError):
             raise drawn
         return drawn
+
+
+def unfit_shots(folder: Path, prefix: str, screens: list[str],
+                size: tuple[int, int]) -> list[str]:
+    """The shots of every language that are missing, of another size or blank."""
+    from PIL import Image
+
+    from edge_common.catalogues import LANGUAGES
+
+    problems = []
+    for lang in LANGUAGES:
+        for screen in screens:
+            image = Image.open(folder / f"{lang}-{prefix}{screen}.png").convert("RGB")
+            if image.size != size or max(hi - lo for lo, hi in image.getextrema()) <= 100:
+                problems.append(f"{lang}-{screen}: {image.size}, {image.getextrema()}")
+    return problems
