@@ -1,5 +1,6 @@
-"""The shared patron-screen widgets (drawn by theme.kv): pictogram buttons, rows with check
-boxes in paged lists, the inactivity countdown, PIN dots and the reader animation."""
+"""The shared patron-screen widgets (drawn by theme.kv): the frame and chrome around an app's
+screens, pictogram buttons, rows with check boxes in paged lists, the inactivity countdown, PIN
+dots and the reader animation."""
 
 from typing import Any
 
