@@ -243,7 +243,9 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
                                logout_after=600.0), clock=clock,
                       on_restart=lambda: print("restart requested", flush=True))
     worker = SessionWorker(session.tick)
-    app = TourApp(session, worker, status=staff_facts(folder))
+    facts = staff_facts(folder)
+    facts()  # the printer library's first import, before Kivy's loop shares the GIL with it
+    app = TourApp(session, worker, status=facts)
     app.drawn = touring.Drawn(app.render)
     worker.start()
     chosen = list(langs) or list(LANGUAGES)
