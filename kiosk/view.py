@@ -4,7 +4,6 @@ thread, into an immutable View that Kivy draws on its own (the session may move 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from kiosk.i18n import Translator
 from kiosk.maintenance import Fact
@@ -12,9 +11,7 @@ from kiosk.rows import borrowed_rows
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
 from patron_ui.rows import AccountTexts, account_rows
-from patron_ui.view import ChromeView
-
-Rows = tuple[dict[str, Any], ...]
+from patron_ui.view import ChromeView, Rows
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
 """The part of a patron screen's immutable View that the shared chrome (theme.kv) draws."""
 
 from dataclasses import dataclass
+from typing import Any
+
+Rows = tuple[dict[str, Any], ...]  # a list the screen shows, one dict of texts per row
 
 
 @dataclass(frozen=True)

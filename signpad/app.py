@@ -25,11 +25,12 @@ from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
 from patron_ui.app import PatronApp, give_back_memory
+from patron_ui.view import Rows
 from patron_ui.worker import SessionWorker
 from signpad.canvas import SignatureBox
 from signpad.flow import Pad, Screen
 from signpad.texts import LABELS
-from signpad.view import PadView, Rows, event_rows, view_of
+from signpad.view import PadView, event_rows, view_of
 
 log = logging.getLogger(__name__)
 KV = Path(__file__).with_name("screens.kv")  # not signpad.kv: the app would load it twice

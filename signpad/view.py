@@ -3,15 +3,12 @@ immutable View that Kivy draws on its own (the Pad may move on meanwhile)."""
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from patron_ui.rows import AccountTexts, account_rows
-from patron_ui.view import ChromeView
+from patron_ui.view import ChromeView, Rows
 from signpad.flow import Pad, Screen
 from signpad.i18n import Texts
 from signpad.terms import Piece, pieces
-
-Rows = tuple[dict[str, Any], ...]
 
 
 @dataclass(frozen=True)
