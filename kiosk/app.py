@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import (
     BooleanProperty,
     DictProperty,
     ListProperty,
-    NumericProperty,
     StringProperty,
 )
 from kivy.uix.screenmanager import ScreenManager
@@ -30,22 +28,12 @@ from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
 from kiosk.view import KioskView, view_of
 from patron_ui.app import PatronApp, give_back_memory
-from patron_ui.widgets import PatronScreen, PictoButton
+from patron_ui.widgets import PictoButton
 from patron_ui.worker import SessionWorker
 
 log = logging.getLogger(__name__)
 KV = Path(__file__).with_name("screens.kv")  # not kiosk.kv: KioskApp would load that twice
 FACTS_EVERY = 5.0  # seconds between refreshes of the maintenance facts
-
-
-class Frame(PatronScreen):
-    """One screen's body, shown inside the shared header, notice bar and countdown (screens.kv)."""
-
-    body_class = StringProperty("")
-
-    def on_kv_post(self, base_widget: Widget) -> None:
-        """Put the screen's body widget into the frame."""
-        self.ids.body.add_widget(Factory.get(self.body_class)())
 
 
 class LangButton(PictoButton):
@@ -64,10 +52,6 @@ class KioskApp(PatronApp):
     """The touch UI of one kiosk."""
 
     t = DictProperty({key: "" for key in LABELS})
-    notice = StringProperty("")
-    level = StringProperty("info")
-    countdown = NumericProperty(-1)
-    countdown_total = NumericProperty(15)
     message = StringProperty("")
     lang = StringProperty("")
     library = StringProperty("")
@@ -77,7 +61,6 @@ class KioskApp(PatronApp):
     debts = ListProperty()
     borrowed = ListProperty()
     pin = StringProperty("")
-    offline = BooleanProperty(False)
     facts = ListProperty()
     restartable = BooleanProperty(False)
     email_offered = BooleanProperty(False)
@@ -115,8 +98,8 @@ class KioskApp(PatronApp):
 
     @property
     def screens(self) -> ScreenManager:
-        """The screen manager inside the shared header, banners, notice and countdown."""
-        manager: ScreenManager = self.root.ids.screens
+        """The screen manager inside the chrome."""
+        manager: ScreenManager = self.root.screens
         return manager
 
     # --- inputs (any thread) -------------------------------------------------------------
@@ -200,14 +183,10 @@ class KioskApp(PatronApp):
     def render(self, view: KioskView) -> None:
         """Draw a View; it never reads the session, which its thread may be changing."""
         screen = view.screen
-        self.t = view.texts  # one assignment, dispatched only when a text changed
-        self.use_language(view.lang)
+        self.draw_chrome(view)
         self.lang = view.lang
         self.library = view.library
         self.message = view.message
-        self.notice, self.level = view.notice, view.level
-        self.countdown, self.countdown_total = view.countdown, view.countdown_total
-        self.offline = view.offline
         self.email_offered = view.email_offered
         self.patron = view.patron
         self.loans, self.holds, self.debts = list(view.loans), list(view.holds), list(view.debts)

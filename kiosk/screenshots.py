@@ -158,7 +158,6 @@ class SkipClock:
 def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     """Take a screenshot of every kiosk screen in every language; check every label fits."""
     touring.window_size(1280, 800)
-    from kivy.clock import Clock
 
     from kiosk.app import KioskApp
     from kiosk.i18n import LANGUAGES
@@ -172,33 +171,17 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     folder = Path(out)
 
     class TourApp(KioskApp):
-        submitted = 0
         pages_before: list[int] = []
-        rendered = 0
-        drawn_at = 0
+        drawn: touring.Drawn[KioskView]
 
         def act(self, step: Callable[[], None]) -> None:
-            """Run a session step, counted until its result has been rendered."""
-            self.submitted += 1
+            """Run a session step, counted until its View has been drawn."""
+            super().act(self.drawn.counted(step, self.gathered_view))
 
-            def counted() -> None:
-                try:
-                    step()
-                finally:
-                    self._gather()  # what the worker does next, so the render shows the facts
-                    view = self.view()
-                    Clock.schedule_once(lambda dt: self._rendered(view), 0)
-
-            super().act(counted)
-
-        def _rendered(self, view: KioskView) -> None:
-            self.render(view)
-            self.rendered += 1
-            self.drawn_at = Clock.frames_displayed
-
-        def settled(self) -> bool:
-            """Every session step ran and was rendered, and frames were drawn since."""
-            return self.rendered == self.submitted and Clock.frames_displayed > self.drawn_at + 1
+        def gathered_view(self) -> KioskView:
+            """What the worker does after a step (the facts, then the View)."""
+            self._gather()
+            return self.view()
 
         def visible(self, text: str) -> "Widget | None":
             """The visible, enabled button labelled `text` on the current screen, or None."""
@@ -254,13 +237,19 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     clock = SkipClock()
     backend = SimulatedBackend()
     session = Session(backend, SimulatedTerminal(delay=0.05), lambda sess: None,
-                      Settings(library="Mestna knjižnica", branch="Bežigrad"), clock=clock,
+                      # the countdown, once shown, outlasts the tour's steps however busy the
+                      # machine is (15 s were too short under load: the session logged out)
+                      Settings(library="Mestna knjižnica", branch="Bežigrad",
+                               logout_after=600.0), clock=clock,
                       on_restart=lambda: print("restart requested", flush=True))
     worker = SessionWorker(session.tick)
-    app = TourApp(session, worker, status=staff_facts(folder))
+    facts = staff_facts(folder)
+    facts()  # the printer library's first import, before Kivy's loop shares the GIL with it
+    app = TourApp(session, worker, status=facts)
+    app.drawn = touring.Drawn(app.render)
     worker.start()
     chosen = list(langs) or list(LANGUAGES)
-    shots, cut = touring.play(app, tour(app, chosen, mode), folder, app.settled)
+    shots, cut = touring.play(app, tour(app, chosen, mode), folder, app.drawn.settled)
     touring.report(shots, cut)
     if len(backend.receipts) != len(chosen):
         print(f"e-mailed receipts: {len(backend.receipts)}, expected {len(chosen)}",

@@ -4,7 +4,6 @@ thread, into an immutable View that Kivy draws on its own (the session may move 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from kiosk.i18n import Translator
 from kiosk.maintenance import Fact
@@ -12,24 +11,16 @@ from kiosk.rows import borrowed_rows
 from kiosk.session import Screen, Session
 from kiosk.texts import LABELS
 from patron_ui.rows import AccountTexts, account_rows
-
-Rows = tuple[dict[str, Any], ...]
+from patron_ui.view import ChromeView, Rows
 
 
 @dataclass(frozen=True)
-class KioskView:
+class KioskView(ChromeView):
     """One frame of the kiosk's state, every text already in the patron's language."""
 
     screen: Screen
-    lang: str
-    texts: dict[str, str]
     library: str
     message: str
-    notice: str
-    level: str
-    countdown: int
-    countdown_total: float
-    offline: bool
     email_offered: bool
     patron: str
     loans: Rows

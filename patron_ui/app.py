@@ -10,10 +10,12 @@ from kivy.app import App
 from kivy.core.text import LabelBase
 from kivy.graphics.opengl import glFlush
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, DictProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 
 from patron_ui import icons, palette, scale
+from patron_ui import widgets as _widgets  # noqa: F401 - the classes theme.kv names
 from patron_ui.texts import texts
+from patron_ui.view import ChromeView
 
 log = logging.getLogger(__name__)
 CJK_FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -56,7 +58,8 @@ def flush_frame(*_: object) -> None:
 
 
 class PatronApp(App):
-    """An app on the shared theme: `c` colours, `s` sizes and `ui` texts follow the modes."""
+    """An app on the shared theme: `c` colours, `s` sizes and `ui` texts follow the modes; the
+    chrome (theme.kv) shows `notice` at its `level`, the `offline` banner and the `countdown`."""
 
     contrast = BooleanProperty(False)
     large = BooleanProperty(False)
@@ -64,7 +67,13 @@ class PatronApp(App):
     s = DictProperty(scale.NORMAL.as_dict())
     scales = (scale.NORMAL, scale.LARGE)  # normal and large text; a small screen has its own
     ui = DictProperty(texts("en"))
+    t = DictProperty()  # the device's own texts in the patron's language
     font = StringProperty("Roboto")
+    notice = StringProperty("")
+    level = StringProperty("warning")  # the notice's: info, warning or error
+    offline = BooleanProperty(False)
+    countdown = NumericProperty(-1)  # seconds left before the session ends, or -1
+    countdown_total = NumericProperty(15)
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -94,6 +103,14 @@ class PatronApp(App):
     def on_large(self, _: object, on: bool) -> None:
         """Switch the sizes."""
         self.s = self.scales[on].as_dict()
+
+    def draw_chrome(self, view: ChromeView) -> None:
+        """Draw what the chrome shows of a View (on Kivy's thread)."""
+        self.t = view.texts  # one assignment, dispatched only when a text changed
+        self.use_language(view.lang)
+        self.notice, self.level = view.notice, view.level
+        self.countdown, self.countdown_total = view.countdown, view.countdown_total
+        self.offline = view.offline
 
     def use_language(self, lang: str) -> None:
         """Show the shared texts in `lang` (called on the main thread)."""

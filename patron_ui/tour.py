@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from kivy.app import App
     from kivy.uix.widget import Widget
 
+V = TypeVar("V")
 MODES = {"normal": "", "contrast": "hc-", "large": "large-"}  # mode → file name prefix
 Step = tuple[Callable[[], object], str | None]  # what to do, and the screenshot after it
 # a message of the day at its longest, for the fit check
@@ -83,6 +84,42 @@ def expect(condition: bool, problem: str) -> None:
     """Fail the tour unless `condition` holds."""
     if not condition:
         raise AssertionError(problem)
+
+
+class Drawn(Generic[V]):
+    """Counts a tour's steps until the View each one leaves is drawn, so that a screenshot never
+    shows an older View (the app's own redraw may reach Kivy frames later)."""
+
+    def __init__(self, render: Callable[[V], None]) -> None:
+        self.render = render
+        self.submitted = self.rendered = self.drawn_at = 0
+
+    def counted(self, step: Callable[[], None], view: Callable[[], V]) -> Callable[[], None]:
+        """`step` counted; on the worker thread, it then reads its View for Kivy to draw."""
+        from kivy.clock import Clock
+
+        self.submitted += 1
+
+        def run() -> None:
+            try:
+                step()
+            finally:
+                shown = view()
+                Clock.schedule_once(lambda dt: self._draw(shown), 0)
+        return run
+
+    def _draw(self, view: V) -> None:
+        from kivy.clock import Clock
+
+        self.render(view)
+        self.rendered += 1
+        self.drawn_at = Clock.frames_displayed
+
+    def settled(self) -> bool:
+        """Every step ran and its View was drawn, and frames were drawn since."""
+        from kivy.clock import Clock
+
+        return self.rendered == self.submitted and Clock.frames_displayed > self.drawn_at + 1
 
 
 def play(app: "App", steps: Iterator[Step], folder: Path,

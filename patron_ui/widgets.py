@@ -1,10 +1,12 @@
-"""The shared patron-screen widgets (drawn by theme.kv): pictogram buttons, rows with check
-boxes in paged lists, the inactivity countdown, PIN dots and the reader animation."""
+"""The shared patron-screen widgets (drawn by theme.kv): the frame and chrome around an app's
+screens, pictogram buttons, rows with check boxes in paged lists, the inactivity countdown, PIN
+dots and the reader animation."""
 
 from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock, ClockEvent
+from kivy.factory import Factory
 from kivy.graphics import Color, Ellipse, Quad, Rectangle, RoundedRectangle, Triangle
 from kivy.metrics import dp
 from kivy.properties import (
@@ -329,3 +331,35 @@ class PatronScreen(Screen):
                 w.stop()
             elif isinstance(w, PagedList):
                 w.reset()
+
+
+class Frame(PatronScreen):
+    """One screen of an app inside the chrome (theme.kv); `body_class` names its body's widget."""
+
+    body_class = StringProperty("")
+
+    def on_kv_post(self, base_widget: Widget) -> None:
+        """Put the screen's body widget into the frame."""
+        self.ids.body.add_widget(Factory.get(self.body_class)())
+
+
+class Notice(BoxLayout):
+    """The bar under the screens with the app's notice, coloured by its level (theme.kv)."""
+
+    tone = StringProperty("warn")  # the palette's colour for the level: ok, warn or bad
+
+
+class Chrome(BoxLayout):
+    """What every patron app shows around its screens (theme.kv): the header with its title and
+    the mode toggles, the offline banner, the notice and the countdown."""
+
+    icon = StringProperty("library-books")
+    title = StringProperty("")
+    banner_rows = NumericProperty(0.6)  # the offline banner's height, in rows
+    screens_class = StringProperty("")  # the app's ScreenManager, by its kv name
+    screens = ObjectProperty(None)
+
+    def on_kv_post(self, base_widget: Widget) -> None:
+        """Put the app's screens into the chrome."""
+        self.screens = Factory.get(self.screens_class)()
+        self.ids.slot.add_widget(self.screens)

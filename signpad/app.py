@@ -1,5 +1,9 @@
-"""The Kivy layer of the signing pad: renders the Pad's state and turns touches and card taps
-into its steps, which run on the worker thread; rendering happens on Kivy's main thread."""
+"""The Kivy layer of the signing pad: draws the Pad's View and turns touches and card taps into
+its steps.
+
+Pad steps run on one worker thread; after each step that thread reads the Pad into an immutable
+View, which Kivy's main thread then draws.
+"""
 
 import logging
 from collections.abc import Callable
@@ -8,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import (
     BooleanProperty,
     DictProperty,
     ListProperty,
-    NumericProperty,
     StringProperty,
 )
 from kivy.uix.boxlayout import BoxLayout
@@ -23,27 +25,15 @@ from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
 from patron_ui.app import PatronApp, give_back_memory
-from patron_ui.rows import AccountTexts, account_rows
-from patron_ui.widgets import PatronScreen
+from patron_ui.view import Rows
 from patron_ui.worker import SessionWorker
 from signpad.canvas import SignatureBox
 from signpad.flow import Pad, Screen
-from signpad.i18n import Texts
-from signpad.terms import pieces
 from signpad.texts import LABELS
+from signpad.view import PadView, event_rows, view_of
 
 log = logging.getLogger(__name__)
 KV = Path(__file__).with_name("screens.kv")  # not signpad.kv: the app would load it twice
-
-
-class Frame(PatronScreen):
-    """One screen's body inside the shared header, banner, notice and countdown."""
-
-    body_class = StringProperty("")
-
-    def on_kv_post(self, base_widget: Widget) -> None:
-        """Put the screen's body widget into the frame."""
-        self.ids.body.add_widget(Factory.get(self.body_class)())
 
 
 class FieldRow(BoxLayout):
@@ -71,9 +61,6 @@ class SignpadApp(PatronApp):
     """The touch UI of one signing pad."""
 
     t = DictProperty({key: "" for key in LABELS})
-    notice = StringProperty("")
-    countdown = NumericProperty(-1)
-    countdown_total = NumericProperty(10)
     library = StringProperty("")
     heading = StringProperty("")
     patron = StringProperty("")
@@ -85,7 +72,6 @@ class SignpadApp(PatronApp):
     terms = ListProperty()  # the pieces of the terms (signpad.terms), while they show
     terms_version = StringProperty("")
     signer = StringProperty("")
-    offline = BooleanProperty(False)
     queued = BooleanProperty(False)
     message = StringProperty("")
     tab = StringProperty("loans")  # the account's list shown: loans, holds or debts
@@ -96,22 +82,23 @@ class SignpadApp(PatronApp):
         self.pad = pad
         self.worker = worker
         self.library = library
-        self._events: list[dict] = []
+        self._events: Rows = ()
         self._message = ""
-        self._signer: str | None = None
+        self._signer = ""
         worker.after_each = self._after_step
 
     def build(self) -> Widget:
         """Load the screens."""
         self.title = "libedge signing pad"
         root = Builder.load_file(str(KV))
-        Clock.schedule_once(lambda dt: self.render(), 0)
+        view = self.view()   # the pad does not move before the worker starts
+        Clock.schedule_once(lambda dt: self.render(view), 0)
         return root
 
     @property
     def screens(self) -> ScreenManager:
-        """The screen manager inside the shared header, banner, notice and countdown."""
-        manager: ScreenManager = self.root.ids.screens
+        """The screen manager inside the chrome."""
+        manager: ScreenManager = self.root.screens
         return manager
 
     @property
@@ -132,18 +119,20 @@ class SignpadApp(PatronApp):
         self.act(lambda: self.pad.card(uid, kind))
 
     def _after_step(self) -> None:
-        """On the worker thread after every step: the idle screen's events, then a redraw."""
+        """On the worker thread after every step: the idle screen's events and message of the
+        day, then the View, which Kivy draws."""
         try:
             if self.pad.screen == Screen.IDLE:
-                tr = Texts(self.pad.lang)
-                self._events = [{"id": str(i), "title": e.title,
-                                 "detail": " · ".join(filter(None, (
-                                     tr.moment(e.starts.astimezone()), e.place)))}
-                                for i, e in enumerate(self.pad.events())]
+                self._events = event_rows(self.pad)
                 self._message = self.pad.backend.message(self.pad.lang)
         except Exception:  # noqa: BLE001 - unreadable events must not stop the pad
             log.exception("events or message of the day failed")
-        Clock.schedule_once(lambda dt: self.render(), 0)
+        view = self.view()
+        Clock.schedule_once(lambda dt: self.render(view), 0)
+
+    def view(self) -> PadView:
+        """The Pad's View now (on the worker thread, or before it starts)."""
+        return view_of(self.pad, self.library, self._events, self._message, date.today())
 
     # --- touches (main thread) -------------------------------------------------------------
 
@@ -164,37 +153,21 @@ class SignpadApp(PatronApp):
 
     # --- rendering (main thread) -----------------------------------------------------------
 
-    def render(self) -> None:
-        """Show the pad's current state."""
-        p = self.pad
-        screen = p.screen
-        texts = Texts(p.lang)
-        self.t = texts.labels()
-        self.use_language(p.lang)
-        self.notice = texts.notice(p.notice) if p.notice else ""
-        left = p.warning_left
-        self.countdown = -1 if left is None else left
-        self.countdown_total = p.settings.account_for - p.settings.warning_after
-        self.offline = not p.backend.online
-        self.queued = p.queued
-        form = p.form
-        self.heading = texts.label(form.kind) if form else self.library
-        self.patron = p.patron.display_name if p.patron else ""
-        self.events = self._events
-        self.message = self._message
-        rows = account_rows(AccountTexts(p.lang), p.account, date.today())
-        self.loans, self.holds, self.debts = rows["loans"], rows["holds"], rows["debts"]
-        self.fields = [{"key": f.key, "label": f.label, "value": f.value,
-                        "reported": f.key in p.reported} for f in form.fields] if form else []
-        # the terms' pieces exist only while the terms show
-        self.terms = pieces(form.terms) if form and screen == Screen.TERMS else []
-        self.terms_version = texts.label("terms_version", version=form.terms_version) \
-            if form else ""
-        signer = p.signer
-        self.signer = signer or ""
-        if signer != self._signer and self.root:
+    def render(self, view: PadView) -> None:
+        """Draw a View; it never reads the Pad, which the worker thread may be changing."""
+        self.draw_chrome(view)
+        self.queued = view.queued
+        self.heading, self.patron = view.heading, view.patron
+        self.events, self.message = list(view.events), view.message
+        self.loans, self.holds, self.debts = list(view.loans), list(view.holds), list(view.debts)
+        self.fields = list(view.fields)
+        self.terms = list(view.terms)  # the terms' pieces exist only while the terms show
+        self.terms_version = view.terms_version
+        self.signer = view.signer
+        if view.signer != self._signer and self.root:
             self.box.clear()  # a new signer, or the form left: an empty box
-        self._signer = signer
+        self._signer = view.signer
+        screen = view.screen
         if self.root and self.screens.current != screen.value:
             log.info("screen %s", screen.value)
             self.tab = "loans"

@@ -85,7 +85,7 @@ class Pad:
     @property
     def signer(self) -> Signer | None:
         """Who signs next, or None outside the signature screen."""
-        form, done = self.form, len(self.signatures)  # the screen may read while a step runs
+        form, done = self.form, len(self.signatures)
         if form is None or self.screen != Screen.SIGN or done >= len(form.signers):
             return None
         return form.signers[done]

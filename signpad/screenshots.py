@@ -73,9 +73,10 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
         return found
 
     def language(lang: str) -> None:
-        # the account's countdown shows at once and lasts longer than the tour stays there
+        # the account's countdown shows at once (in the View read right after the tap too) and
+        # lasts longer than the tour stays there
         pad.settings = dataclasses.replace(pad.settings, lang=lang, recheck_every=0.0,
-                                           warning_after=0.01, account_for=300.0)
+                                           warning_after=0.0, account_for=300.0)
         app.act(pad.done)
         app.act(lambda: setattr(pad, "lang", lang))
 
@@ -155,12 +156,12 @@ def first_page(pdf: bytes, stem: Path) -> None:
 def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     """Take a screenshot of every signing-pad screen in every language; check every label."""
     touring.window_size(1280, 800)
-    from kivy.clock import Clock
 
     from patron_ui.worker import SessionWorker
     from signpad.app import SignpadApp
     from signpad.flow import Pad, Settings
     from signpad.simulator import SimulatedPad
+    from signpad.view import PadView
 
     backend = SimulatedPad()
     backend.form = None
@@ -168,31 +169,18 @@ def main(out: str, langs: tuple[str, ...], mode: str) -> None:
     worker = SessionWorker(lambda: None)
 
     class TourApp(SignpadApp):
-        submitted = rendered = drawn_at = 0
+        drawn: touring.Drawn[PadView]
 
         def act(self, step: Callable[[], None]) -> None:
-            """Run a flow step, counted until its result has been rendered."""
-            self.submitted += 1
-
-            def counted() -> None:
-                try:
-                    step()
-                finally:
-                    Clock.schedule_once(self._rendered, 0)
-            super().act(counted)
-
-        def _rendered(self, dt: float) -> None:
-            self.rendered += 1
-            self.drawn_at = Clock.frames_displayed
-
-        def settled(self) -> bool:
-            return self.rendered == self.submitted and Clock.frames_displayed > self.drawn_at + 1
+            """Run a flow step, counted until its View has been drawn."""
+            super().act(self.drawn.counted(step, self.view))
 
     app = TourApp(pad, worker, library="Mestna knjižnica")
+    app.drawn = touring.Drawn(app.render)
     worker.start()
     chosen = list(langs) or list(LANGUAGES)
     folder = Path(out)
-    shots, cut = touring.play(app, tour(app, backend, chosen, mode), folder, app.settled)
+    shots, cut = touring.play(app, tour(app, backend, chosen, mode), folder, app.drawn.settled)
     worker.stop()
     (folder / "signed.json").write_bytes(msgspec.json.encode(backend.signed))
     if backend.signed:

@@ -55,6 +55,14 @@ def fleet_central(fleet):
     return fleet
 
 
+@pytest.fixture(scope="session")
+def tours(tmp_path_factory):
+    """The patron apps' screenshot tours, each drawn once per session when first asked for."""
+    from tests.patron_screens import Tours
+
+    return Tours(tmp_path_factory)
+
+
 @pytest.fixture(scope="module")
 def chromium():
     """One headless Chromium for a module of web tests (each test opens its own context)."""

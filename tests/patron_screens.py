@@ -1,5 +1,5 @@
-"""Helpers for the patron-screen tests of every device: a catalogue's completeness and a tour
-of the screens run offscreen in a subprocess."""
+"""Helpers for the patron-screen tests of every device: a catalogue's completeness and the tours
+of the screens, run offscreen in a subprocess once per test session."""
 
 import os
 import string
@@ -7,7 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
+
+from tests.harness import wait_for
+
+# Marks for the UI tests of every app: one xdist worker draws every tour, once; the suite's
+# per-test timeout bounds only a test's body (a tour is bounded by its progress, in `tour`).
+TOURS = [pytest.mark.xdist_group("patron-tours"), pytest.mark.timeout(func_only=True)]
 
 
 def fields(text: str) -> set[str]:
@@ -29,14 +36,52 @@ def untranslated(po: Path, texts: set[str]) -> list[str]:
 
 def tour(module: str, out: Path, mode: str) -> Path:
     """Run `python -m MODULE --out OUT --mode MODE` offscreen; fail on a failed step, a cut-off
-    label or a traceback; keep its stdout in OUT/stdout.txt."""
+    label or a traceback; keep its stdout in OUT/stdout.txt. It may take as long as it needs
+    while it makes progress: only a screenshot that never comes is a failure."""
     env = os.environ | {"SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": str(out / ".kivy")}
-    run = subprocess.run([sys.executable, "-m", module, "--out", str(out), "--mode", mode],
-                         capture_output=True, text=True, timeout=600, env=env)
-    assert run.returncode == 0, run.stderr[-3000:]  # a step failed or a label was cut off
-    assert "Traceback" not in run.stderr, run.stderr[-3000:]
-    (out / "stdout.txt").write_text(run.stdout)
+
+    def shots() -> int:
+        return len(list(out.glob("*.png")))
+    with (out / "stdout.txt").open("w") as stdout, (out / "stderr.txt").open("w+") as stderr:
+        run = subprocess.Popen([sys.executable, "-m", module, "--out", str(out), "--mode", mode],
+                               stdout=stdout, stderr=stderr, text=True, env=env)
+        try:
+            while run.poll() is None:
+                seen = shots()
+                wait_for(lambda seen=seen: run.poll() is not None or shots() > seen,
+                         what=f"{module} --mode {mode}: the screenshot after {seen}")
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+        stderr.seek(0)
+        errors = stderr.read()
+    assert run.returncode == 0, errors[-3000:]  # a step failed or a label was cut off
+    assert "Traceback" not in errors, errors[-3000:]
     return out
+
+
+class Tours:
+    """Every patron app's screenshot tours, each drawn once per test session (the UI tests of
+    all three apps share one xdist group, so one worker draws them all) and read by any test."""
+
+    def __init__(self, folders: pytest.TempPathFactory) -> None:
+        self.folders = folders
+        self.drawn: dict[tuple[str, str], Path | AssertionError] = {}
+
+    def shots(self, module: str, mode: str) -> Path:
+        """The folder of MODULE's tour in MODE, drawn the first time it is asked for (a tour
+        that failed fails every test that reads it, and is not drawn again)."""
+        if (module, mode) not in self.drawn:
+            folder = self.folders.mktemp(f"{module.split('.')[0]}-{mode}")
+            try:
+                self.drawn[module, mode] = tour(module, folder, mode)
+            except AssertionError as failed:
+                self.drawn[module, mode] = failed
+        drawn = self.drawn[module, mode]
+        if isinstance(drawn, AssertionError):
+            raise drawn
+        return drawn
 
 
 def unfit_shots(folder: Path, prefix: str, screens: list[str],

@@ -1,5 +1,5 @@
-"""The parts every device is wired from: one coordinator thread with typed events, and central's
-commands routed by name."""
+"""The parts every device is wired from: one coordinator thread with typed events (a patron
+screen's session worker included), and central's commands routed by name."""
 
 import logging
 import threading
@@ -14,6 +14,7 @@ from edge_common.command_router import CommandRouter
 from edge_common.commands import CommandGuard
 from edge_common.coordinator import Coordinator
 from edge_common.protocol.commands import Command, sign
+from patron_ui.worker import SessionWorker
 from tests.harness import wait_for
 
 KEY = b"k" * 32
@@ -73,6 +74,36 @@ def test_a_call_to_a_stuck_coordinator_is_cancelled_and_never_runs_late():
     c.call(lambda: None)   # everything posted before this has been handled
     c.stop()
     assert ran == []
+
+
+def test_a_patron_screen_runs_its_steps_on_a_coordinator_with_a_redraw_after_each(caplog):
+    """The kiosk's and the pad's session worker is a Coordinator: steps run in order on its
+    thread, each followed by the redraw; a failing step or redraw is logged and costs only
+    itself; the tick comes between steps, redrawn too; `call` sees what the steps before it
+    left."""
+    done, redraws, ticks = [], [], []
+
+    def redraw():
+        redraws.append(len(done))
+        if len(redraws) == 1:
+            raise RuntimeError("a redraw bug")
+
+    worker = SessionWorker(tick=lambda: ticks.append(len(done)), every=0.05)
+    worker.after_each = redraw
+    worker.act(lambda: done.append(threading.current_thread().name))
+    worker.act(lambda: 1 / 0)
+    worker.act(lambda: done.append(2))
+    worker.start()
+    try:
+        assert worker.call(lambda: list(done)) == ["patron-session", 2]
+        assert redraws[:3] == [1, 1, 2]
+        wait_for(lambda: ticks and len(redraws) > 3, what="a tick and its redraw")
+        assert ticks[0] == 2 and redraws[3] == 2
+    finally:
+        worker.stop()
+    assert not worker.coordinator.alive
+    assert "patron-session: handling Act failed" in caplog.text
+    assert "ZeroDivisionError" in caplog.text and "RuntimeError: a redraw bug" in caplog.text
 
 
 def command(name: str, nonce: str, **args) -> dict:

@@ -23,7 +23,7 @@ from kiosk.config import KioskConfig, KioskSection, PaymentConfig
 from kiosk.daemon import Kiosk
 from kiosk.session import Screen
 from tests.circ import copy, install
-from tests.harness import device_parts, wait_for
+from tests.harness import PATIENCE, device_parts, wait_for
 from tests.ptypair import close_quietly, pty_pair
 
 EXAMPLE = "deploy/kiosk.example.toml"
@@ -81,7 +81,7 @@ def kiosk_config(tmp_path, ptys, backend="simulated", device=None, mqtt=None) ->
     return msgspec.convert(raw, KioskConfig, from_attributes=True)
 
 
-def printed(fd: int, until: bytes = b"\x1dV\x00", timeout: float = 10) -> bytes:
+def printed(fd: int, until: bytes = b"\x1dV\x00", timeout: float = PATIENCE) -> bytes:
     """Bytes the printer received, up to and including the paper cut."""
     out = b""
     while until not in out:
@@ -253,7 +253,7 @@ data_dir = "{tmp_path / 'data'}"\ncard_key = "{KEY}"
         os.write(ptys["scanner"][1], b"40001\r\n")
         assert logged("screen checkout")
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
+        assert proc.wait(PATIENCE) == 0
     finally:
         proc.kill()
     assert "Traceback" not in "".join(lines)

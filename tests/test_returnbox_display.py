@@ -17,16 +17,18 @@ from patron_ui.tour import MODES
 from returnbox.display.rows import bin_rows, item_rows, staff_facts
 from returnbox.i18n import Translator
 from returnbox.views import BinState, ReturnedItem, StaffView
-from tests.patron_screens import tour, unfit_shots
+from tests.patron_screens import TOURS, unfit_shots
 
 SCREENS = ["01-idle", "02-reading", "03-taken", "04-offline", "05-rejected",
            "06-rejected-unknown", "07-wait", "08-closed", "09-staff", "10-goodbye"]
 
 
-@pytest.fixture(scope="module", params=list(MODES))
-def shots(request, tmp_path_factory):
-    return request.param, tour("returnbox.screenshots", tmp_path_factory.mktemp(request.param),
-                               request.param)
+pytestmark = TOURS
+
+
+@pytest.fixture(params=list(MODES))
+def shots(request, tours):
+    return request.param, tours.shots("returnbox.screenshots", request.param)
 
 
 def test_every_screen_rendered_in_every_language_and_mode_with_nothing_cut_off(shots):

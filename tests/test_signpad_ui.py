@@ -14,40 +14,42 @@ from edge_common.catalogues import LANGUAGES
 from edge_common.forms_hash import form_hash
 from edge_common.protocol.forms import Signed
 from patron_ui.palette import HIGH_CONTRAST, NORMAL
+from patron_ui.tour import MODES
 from signpad.screenshots import WAVE
-from tests.patron_screens import tour, unfit_shots
+from tests.patron_screens import TOURS, unfit_shots
 
 SCREENS = ["01-idle", "02-account", "02-account-fees", "03-form", "04-correcting",
            "04-form-reported",
            "05-form-fixed", "06-terms", "07-terms-larger", "08-sign", "09-sign-guardian",
            "10-thanks", "11-sign-offline", "12-thanks-offline", "13-longest-message"]
-PREFIX = {"normal": "", "contrast": "hc-", "large": "large-"}
 
 
-@pytest.fixture(scope="module", params=list(PREFIX))
-def shots(request, tmp_path_factory):
-    return request.param, tour("signpad.screenshots", tmp_path_factory.mktemp(request.param),
-                               request.param)
+pytestmark = TOURS
+
+
+@pytest.fixture(params=list(MODES))
+def shots(request, tours):
+    return request.param, tours.shots("signpad.screenshots", request.param)
 
 
 def test_every_screen_rendered_in_every_language_and_mode_with_nothing_cut_off(shots):
     mode, folder = shots
-    assert unfit_shots(folder, PREFIX[mode], SCREENS, (1280, 800)) == []
+    assert unfit_shots(folder, MODES[mode], SCREENS, (1280, 800)) == []
 
 
 def test_high_contrast_is_dark_and_normal_is_light(shots):
     mode, folder = shots
-    mean = ImageStat.Stat(Image.open(folder / f"en-{PREFIX[mode]}03-form.png").convert(
+    mean = ImageStat.Stat(Image.open(folder / f"en-{MODES[mode]}03-form.png").convert(
         "L")).mean[0]
     assert mean < 60 if mode == "contrast" else mean > 180
-    page = Image.open(folder / f"en-{PREFIX[mode]}01-idle.png").convert("RGB").getpixel((2, 2))
+    page = Image.open(folder / f"en-{MODES[mode]}01-idle.png").convert("RGB").getpixel((2, 2))
     assert page == tuple(round(c * 255) for c in
                          (HIGH_CONTRAST if mode == "contrast" else NORMAL).page[:3])
 
 
 def test_languages_render_differently(shots):
     mode, folder = shots
-    images = {lang: Image.open(folder / f"{lang}-{PREFIX[mode]}06-terms.png").convert(
+    images = {lang: Image.open(folder / f"{lang}-{MODES[mode]}06-terms.png").convert(
         "L").tobytes() for lang in LANGUAGES}
     assert len(set(images.values())) == len(LANGUAGES)
 
