@@ -68,6 +68,16 @@ MODULES: dict[str, tuple[str, ...]] = {
     "central/circulation/seal.py": ("tests/test_seal.py",),
     "central/circulation/form_archive.py": ("tests/test_form_archive.py",
                                             "tests/test_erasure.py"),
+    "central/web/staff/now.py": tuple(f"tests/test_web_now.py::test_{name}" for name in (
+        "who_is_inside_shows_counts_and_card_hashes",
+        "staff_who_may_only_look_cannot_act_and_forms_need_their_token",
+        "lockdown_and_sweep_from_the_page_reach_the_lock",
+        "staff_of_another_branch_cannot_command_its_doors_or_alarms",
+        "alarm_forms_acknowledge_then_clear_and_another_branch_sees_none_of_it",
+        "a_door_command_is_only_asked_about_until_confirmed",
+        "a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch",
+    )) + ("tests/test_web_hardening.py::test_the_done_box_shows_only_what_the_page_did",),
+    "central/web/auth.py": ("tests/test_web_auth.py",),
 }
 
 # Lines whose mutants change only what a log line says, never what the code does.

@@ -1,6 +1,8 @@
 """The Now page against a real lock: door commands with confirmation that the lock acts on,
 alarms acknowledged and cleared, who is inside; only staff who may act can."""
 
+import json
+
 import pytest
 
 from central import alarms, fleet_view
@@ -235,3 +237,108 @@ def test_the_language_links_of_a_forms_answer_lead_to_a_page_that_opens(site, ch
         page.click("a[lang=cs]")
     assert switched.value.status == 200 and page.locator("html").get_attribute("lang") == "cs"
     page.context.close()
+
+
+def _forced(net, lock) -> None:
+    """The wc's door forced open at the lock, once central shows the alarm open."""
+    wait_for(lambda: pin_changes(lock)[-1:] in ([], [False]), what="the wc locked")
+    lock.factory.pin(CONTACT).drive_high()
+    lock.factory.pin(CONTACT).drive_low()
+    wait_for(lambda: alarms.find(net.db, "lock-1", "wc", "door_forced")
+             and alarms.find(net.db, "lock-1", "wc", "door_forced").active,
+             what="the alarm open at central")
+
+
+def test_alarm_forms_acknowledge_then_clear_and_another_branch_sees_none_of_it(site):
+    net, lock, server, s = site
+    _forced(net, lock)
+    _inside(net, lock, "04AA0004")
+    with signed_in_client(server, "eve") as east:                 # east's page: nothing of main
+        text = east.get("/now").text
+        assert "lock-1" not in text and 'data-room="wc"' not in text
+        assert "No open alarms." in text and "No doors reported yet." in text
+    with signed_in_client(server, "fac") as client:
+        token = form_token(client, "/now")
+        text = client.get("/now").text
+        assert 'data-alarm="lock-1/wc/door_forced"' in text and 'data-room="wc"' in text
+        assert 'data-command="open-on"' in text and 'data-do="clear"' in text
+        base = {"csrf": token, "dev": "lock-1", "door": "wc", "alarm": "door_forced"}
+        for data, code, status in [({**base, "do": "ignore"}, "bad_value", 400),
+                                   ({**base, "alarm": "door_held"}, "alarm_unknown", 404),
+                                   ({**base, "door": "hall"}, "alarm_unknown", 404),
+                                   ({**base, "dev": "lock-9"}, "device_unknown", 404)]:
+            got = client.post("/now/alarm", data=data)
+            assert (got.status_code, got.headers["x-error-code"]) == (status, code), data
+        done = client.post("/now/alarm", data={**base, "do": "acknowledge"})
+        assert done.headers["location"] == "/now?branch=main&done=alarm.acknowledge"
+        assert alarms.find(net.db, "lock-1", "wc", "door_forced").acked_by == "fac"
+        done = client.post("/now/alarm", data={**base, "do": "clear"})
+        assert done.headers["location"] == "/now?branch=main&done=alarm.clear"
+        wait_for(lambda: not alarms.find(net.db, "lock-1", "wc", "door_forced").active,
+                 what="the lock cleared the alarm")
+        again = client.post("/now/alarm", data={**base, "do": "clear"})   # no longer open
+        assert (again.status_code, again.headers["x-error-code"]) == (404, "alarm_unknown")
+    cleared, acked = audit.entries(s, staff_id="fac")[:2]
+    assert [(e["action"], e["subject"], e["branch_id"]) for e in (cleared, acked)] == [
+        ("alarm.clear", "alarm:lock-1/wc/door_forced", "main"),
+        ("alarm.acknowledge", "alarm:lock-1/wc/door_forced", "main")]
+    sent = net.db.execute("SELECT name, args FROM commands WHERE nonce = ?",
+                          [cleared["after"]["nonce"]]).fetchone()
+    assert (sent[0], json.loads(sent[1])) == ("clear_alarm", {"door": "wc", "alarm": "door_forced"})
+
+
+def test_a_door_command_is_only_asked_about_until_confirmed(site):
+    net, lock, server, s = site
+    before, issued = len(pin_changes(lock)), _issued(net)
+    with signed_in_client(server, "fac") as client:
+        token = form_token(client, "/now")
+        for name, active, question in [("open", "on", "Open once</strong> — lock-1/wc (main)"),
+                                       ("release", "off", "(off) — lock-1/wc (main)"),
+                                       ("lockdown", "on", "(on) — lock-1/wc (main)")]:
+            asked = client.post("/now/command", data={"csrf": token, "dev": "lock-1",
+                                                      "door": "wc", "name": name,
+                                                      "active": active})
+            assert asked.status_code == 200 and question in asked.text, name
+            assert f'name="active" value="{active}"' in asked.text
+        assert _issued(net) == issued                             # nothing sent yet
+        sent = client.post("/now/command", data={"csrf": token, "dev": "lock-1", "door": "wc",
+                                                 "name": "release", "active": "off",
+                                                 "confirmed": "yes"})
+        assert sent.headers["location"] == "/now?branch=main&done=release"
+    entry = audit.entries(s, staff_id="fac")[0]
+    assert (entry["action"], entry["subject"], entry["branch_id"]) == (
+        "door.release", "door:lock-1/wc", "main")
+    assert (entry["after"]["door"], entry["after"]["active"]) == ("wc", False)
+    assert pin_changes(lock)[before:] == []                       # ending a release opens nothing
+    assert _issued(net) == issued + 1
+
+
+def _issued(net) -> int:
+    """How many commands central has issued."""
+    return net.db.execute("SELECT count(*) FROM commands").fetchone()[0]
+
+
+def test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch(site):
+    net, lock, server, s = site
+    pid, hashed = _inside(net, lock, "04AA0005")
+    with signed_in_client(server, "fac") as client:                 # facilities: hashes only
+        assert "data-who" not in client.get("/now/inside", params={"room": "wc"}).text
+    with signed_in_client(server, "sup") as client:
+        token = form_token(client, "/now")
+        assert f'data-who="{hashed[:12]}"' in client.get("/now/inside",
+                                                          params={"room": "wc"}).text
+        assert hashed[:12] not in client.get("/now/inside", params={"room": "hall"}).text
+        for card, branch, code, status in [(hashed[:63], "main", "bad_card", 400),
+                                           (hashed[:63] + "X", "main", "bad_card", 400),
+                                           (hashed, "east", "branch_not_assigned", 403),
+                                           (hashed, "west", "branch_unknown", 404),
+                                           ("0" * 64, "main", "card_unknown", 404)]:
+            got = client.post("/now/who", data={"csrf": token, "branch": branch, "card": card})
+            assert (got.status_code, got.headers["x-error-code"]) == (status, code), card
+        named = client.post("/now/who", data={"csrf": token, "branch": "main", "card": hashed})
+        assert named.status_code == 200 and f"<td>{pid}</td>" in named.text
+    found, unknown = audit.entries(s, staff_id="sup")[:2]
+    assert [(e["action"], e["subject"], e["branch_id"], e["outcome"], e["after"])
+            for e in (found, unknown)] == [
+        ("patron.lookup", f"patron:{pid}", "main", "ok", {"card": hashed[:12]}),
+        ("patron.lookup", "card:000000000000", "main", "card_unknown", None)]
