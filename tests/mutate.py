@@ -77,7 +77,18 @@ MODULES: dict[str, tuple[str, ...]] = {
         "a_door_command_is_only_asked_about_until_confirmed",
         "a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch",
     )) + ("tests/test_web_hardening.py::test_the_done_box_shows_only_what_the_page_did",),
-    "central/web/auth.py": ("tests/test_web_auth.py",),
+    "central/web/auth.py": tuple(f"tests/test_web_auth.py::test_{name}" for name in (
+        "a_new_password_ends_every_session",
+        "signing_out_ends_the_session_on_the_server",
+        "forms_without_the_session_token_are_refused",
+        "roles_and_branches_confine_what_staff_see",
+        "oversized_forms_are_refused_with_a_code",
+        "forms_are_taken_up_to_their_bounds_and_refused_beyond",
+        "cookies_are_secure_behind_a_tls_proxy",
+        "unknown_names_are_answered_exactly_like_known_ones",
+        "one_source_guessing_many_names_must_wait_too",
+        "guesses_at_an_account_never_lock_its_owner_out",
+    )),
 }
 
 # Lines whose mutants change only what a log line says, never what the code does.

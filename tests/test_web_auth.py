@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from central.circulation import audit, signin, signin_throttle
+from central.web.auth import MAX_FIELD, MAX_FORM
 from tests.web import (
     PASSWORD,
     WebServer,
@@ -189,6 +190,38 @@ def test_oversized_forms_are_refused_with_a_code(site):
         assert (big.status_code, big.headers["x-error-code"]) == (413, "form_too_large")
         long = client.post("/logout", data={"csrf": "x" * 500})
         assert (long.status_code, long.headers["x-error-code"]) == (400, "value_too_long")
+
+
+def _form_of(size: int) -> bytes:
+    """A form of exactly `size` bytes, a token and fields none of which is over the field
+    bound (each character sent as three bytes, `%41`, with plain ones to make up the size)."""
+    body = "csrf=x"
+    while size - len(body) > 3 * MAX_FIELD + 20:
+        body += "&f=" + "%41" * MAX_FIELD
+    left = size - len(body) - len("&pad=")
+    return (body + "&pad=" + "%41" * (left // 3) + "A" * (left % 3)).encode()
+
+
+def test_forms_are_taken_up_to_their_bounds_and_refused_beyond(site):
+    server, _ = site
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    with signed_in_client(server, "fac") as client:
+        def code(**sent):
+            got = client.post("/logout", **sent)
+            return got.status_code, got.headers["x-error-code"]
+
+        stale = (403, "csrf_failed")                # read whole, then the token is checked
+        assert code(data={"csrf": "x" * MAX_FIELD}) == stale
+        assert code(data={"csrf": "x" * (MAX_FIELD + 1)}) == (400, "value_too_long")
+        assert code(data={"csrf": "x", **{f"f{i}": "" for i in range(39)}}) == stale
+        assert code(data={"csrf": "x", **{f"f{i}": "" for i in range(40)}}) == (
+            400, "bad_request")
+        for size, answer in [(MAX_FORM, stale), (MAX_FORM + 1, (413, "form_too_large"))]:
+            assert code(content=_form_of(size), headers=form) == answer, size
+            assert code(content=iter([_form_of(size)]), headers=form) == answer, (  # chunked
+                "chunked", size)
+        assert code(data={"csrf": "x"}, files={"f": ("a.txt", b"x")}) == (400, "bad_request")
+        assert client.get("/fleet").status_code == 200     # still signed in
 
 
 def test_a_refusal_is_a_page_with_its_code(site, chromium, tmp_path):
