@@ -9,7 +9,6 @@ from central.web.render import page
 from central.web.staff import VIEW
 
 
-@route("/fleet")
 def fleet(request: Request, form: Form) -> Response:
     """Devices with kind, branch, version, online or last seen, outbox depth and alarms."""
     session = signed_in(request, *VIEW)
@@ -18,4 +17,4 @@ def fleet(request: Request, form: Form) -> Response:
                 devices=fleet_view.devices(store(request).db, sites=sites))
 
 
-ROUTES = [fleet]
+ROUTES = [route("/fleet", fleet)]

@@ -93,7 +93,6 @@ def _figures(request: Request, f: Filters, start: date, end: date) -> access_sta
                                 start, end)
 
 
-@route("/stats")
 def stats(request: Request, form: Form) -> Response:
     """The statistics page."""
     session = signed_in(request, *VIEW)
@@ -107,7 +106,6 @@ def stats(request: Request, form: Form) -> Response:
                 tables=list(access_stats.tables(first, second)))
 
 
-@route("/stats.csv")
 def export(request: Request, form: Form) -> Response:
     """One table of the page as CSV (card hashes never appear: the tables hold counts)."""
     session = signed_in(request, *VIEW)
@@ -130,4 +128,4 @@ def export(request: Request, form: Form) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-ROUTES = [stats, export]
+ROUTES = [route("/stats", stats), route("/stats.csv", export)]
