@@ -80,6 +80,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     "central/web/auth.py": tuple(f"tests/test_web_auth.py::test_{name}" for name in (
         "a_new_password_ends_every_session",
         "signing_out_ends_the_session_on_the_server",
+        "a_refused_sign_in_says_why_and_its_page_signs_in",
+        "a_page_shows_a_branch_the_staff_member_works_at_else_a_refusal",
         "forms_without_the_session_token_are_refused",
         "roles_and_branches_confine_what_staff_see",
         "oversized_forms_are_refused_with_a_code",
