@@ -300,6 +300,7 @@ def test_a_door_command_is_only_asked_about_until_confirmed(site):
                                                       "active": active})
             assert asked.status_code == 200 and question in asked.text, name
             assert f'name="active" value="{active}"' in asked.text
+            assert 'href="/now?branch=main&amp;lang=sl"' in asked.text   # its language links
         assert _issued(net) == issued                             # nothing sent yet
         sent = client.post("/now/command", data={"csrf": token, "dev": "lock-1", "door": "wc",
                                                  "name": "release", "active": "off",
@@ -337,6 +338,7 @@ def test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch(s
             assert (got.status_code, got.headers["x-error-code"]) == (status, code), card
         named = client.post("/now/who", data={"csrf": token, "branch": "main", "card": hashed})
         assert named.status_code == 200 and f"<td>{pid}</td>" in named.text
+        assert 'href="/now?branch=main&amp;lang=cs"' in named.text
     found, unknown = audit.entries(s, staff_id="sup")[:2]
     assert [(e["action"], e["subject"], e["branch_id"], e["outcome"], e["after"])
             for e in (found, unknown)] == [
