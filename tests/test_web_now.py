@@ -324,6 +324,10 @@ def test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch(s
     pid, hashed = _inside(net, lock, "04AA0005")
     with signed_in_client(server, "fac") as client:                 # facilities: hashes only
         assert "data-who" not in client.get("/now/inside", params={"room": "wc"}).text
+        refused = client.post("/now/who", data={"csrf": form_token(client, "/now"),
+                                                "branch": "west", "card": hashed})
+        # A role without the right learns nothing, not even that there is no branch west.
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
     with signed_in_client(server, "sup") as client:
         token = form_token(client, "/now")
         assert f'data-who="{hashed[:12]}"' in client.get("/now/inside",
