@@ -270,18 +270,21 @@ def test_alarm_forms_acknowledge_then_clear_and_another_branch_sees_none_of_it(s
             got = client.post("/now/alarm", data=data)
             assert (got.status_code, got.headers["x-error-code"]) == (status, code), data
         done = client.post("/now/alarm", data={**base, "do": "acknowledge"})
-        assert done.headers["location"] == "/now?branch=main&done=alarm.acknowledge"
+        assert (done.status_code, done.headers["location"]) == (
+            303, "/now?branch=main&done=alarm.acknowledge")
         assert alarms.find(net.db, "lock-1", "wc", "door_forced").acked_by == "fac"
         done = client.post("/now/alarm", data={**base, "do": "clear"})
-        assert done.headers["location"] == "/now?branch=main&done=alarm.clear"
+        assert (done.status_code, done.headers["location"]) == (
+            303, "/now?branch=main&done=alarm.clear")
         wait_for(lambda: not alarms.find(net.db, "lock-1", "wc", "door_forced").active,
                  what="the lock cleared the alarm")
         again = client.post("/now/alarm", data={**base, "do": "clear"})   # no longer open
         assert (again.status_code, again.headers["x-error-code"]) == (404, "alarm_unknown")
     cleared, acked = audit.entries(s, staff_id="fac")[:2]
-    assert [(e["action"], e["subject"], e["branch_id"]) for e in (cleared, acked)] == [
-        ("alarm.clear", "alarm:lock-1/wc/door_forced", "main"),
-        ("alarm.acknowledge", "alarm:lock-1/wc/door_forced", "main")]
+    assert [(e["action"], e["subject"], e["branch_id"], e["outcome"])
+            for e in (cleared, acked)] == [
+        ("alarm.clear", "alarm:lock-1/wc/door_forced", "main", "ok"),
+        ("alarm.acknowledge", "alarm:lock-1/wc/door_forced", "main", "ok")]
     sent = net.db.execute("SELECT name, args FROM commands WHERE nonce = ?",
                           [cleared["after"]["nonce"]]).fetchone()
     assert (sent[0], json.loads(sent[1])) == ("clear_alarm", {"door": "wc", "alarm": "door_forced"})
@@ -305,10 +308,11 @@ def test_a_door_command_is_only_asked_about_until_confirmed(site):
         sent = client.post("/now/command", data={"csrf": token, "dev": "lock-1", "door": "wc",
                                                  "name": "release", "active": "off",
                                                  "confirmed": "yes"})
-        assert sent.headers["location"] == "/now?branch=main&done=release"
+        assert (sent.status_code, sent.headers["location"]) == (
+            303, "/now?branch=main&done=release")
     entry = audit.entries(s, staff_id="fac")[0]
-    assert (entry["action"], entry["subject"], entry["branch_id"]) == (
-        "door.release", "door:lock-1/wc", "main")
+    assert (entry["action"], entry["subject"], entry["branch_id"], entry["outcome"]) == (
+        "door.release", "door:lock-1/wc", "main", "ok")
     assert (entry["after"]["door"], entry["after"]["active"]) == ("wc", False)
     assert pin_changes(lock)[before:] == []                       # ending a release opens nothing
     assert _issued(net) == issued + 1
