@@ -3,6 +3,7 @@
 import secrets
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -51,14 +52,15 @@ def store(request: Request) -> Store:
 
 
 def route(path: str, fn: Handler, method: str = "GET") -> Route:
-    """A page: its (bounded) form is read, then the handler runs in a worker thread. (A list
-    of these, not a decorator: mutmut leaves decorated functions unmutated.)"""
+    """A page served by `fn`. (Routes are listed, not decorated, and the endpoint is not a
+    closure: mutmut mutates neither decorated functions nor code that runs at import.)"""
+    return Route(path, partial(_endpoint, fn), methods=[method], name=fn.__name__)
 
-    async def endpoint(request: Request) -> Response:
-        form = await _form(request) if request.method == "POST" else {}
-        return await run_in_threadpool(fn, request, form)
 
-    return Route(path, endpoint, methods=[method], name=fn.__name__)
+async def _endpoint(fn: Handler, request: Request) -> Response:
+    """Read the (bounded) form of a POST, then run the handler in a worker thread."""
+    form = await _form(request) if request.method == "POST" else {}
+    return await run_in_threadpool(fn, request, form)
 
 
 async def _form(request: Request) -> Form:
