@@ -254,12 +254,12 @@ def test_alarm_forms_acknowledge_then_clear_and_another_branch_sees_none_of_it(s
     _forced(net, lock)
     _inside(net, lock, "04AA0004")
     with signed_in_client(server, "eve") as east:                 # east's page: nothing of main
-        text = east.get("/now").text
+        text = _page_for(east.get("/now"), "Eve (Facilities)")
         assert "lock-1" not in text and 'data-room="wc"' not in text
         assert "No open alarms." in text and "No doors reported yet." in text
     with signed_in_client(server, "fac") as client:
         token = form_token(client, "/now")
-        text = client.get("/now").text
+        text = _page_for(client.get("/now"), "Fac (Facilities)")
         assert 'data-alarm="lock-1/wc/door_forced"' in text and 'data-room="wc"' in text
         assert 'data-command="open-on"' in text and 'data-do="clear"' in text
         base = {"csrf": token, "dev": "lock-1", "door": "wc", "alarm": "door_forced"}
@@ -301,7 +301,7 @@ def test_a_door_command_is_only_asked_about_until_confirmed(site):
             asked = client.post("/now/command", data={"csrf": token, "dev": "lock-1",
                                                       "door": "wc", "name": name,
                                                       "active": active})
-            assert asked.status_code == 200 and question in asked.text, name
+            assert question in _page_for(asked, "Fac (Facilities)"), name
             assert f'name="active" value="{active}"' in asked.text
             assert 'href="/now?branch=main&amp;lang=sl"' in asked.text   # its language links
         assert _issued(net) == issued                             # nothing sent yet
@@ -316,6 +316,12 @@ def test_a_door_command_is_only_asked_about_until_confirmed(site):
     assert (entry["after"]["door"], entry["after"]["active"]) == ("wc", False)
     assert pin_changes(lock)[before:] == []                       # ending a release opens nothing
     assert _issued(net) == issued + 1
+
+
+def _page_for(answer, who: str) -> str:
+    """The text of a page shown to `who` (its header names them, with Sign out)."""
+    assert answer.status_code == 200 and f"<span>{who}</span>" in answer.text
+    return answer.text
 
 
 def _issued(net) -> int:
@@ -334,8 +340,8 @@ def test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch(s
         assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
     with signed_in_client(server, "sup") as client:
         token = form_token(client, "/now")
-        assert f'data-who="{hashed[:12]}"' in client.get("/now/inside",
-                                                          params={"room": "wc"}).text
+        cards = _page_for(client.get("/now/inside", params={"room": "wc"}), "Sup (Supervisor)")
+        assert f'data-who="{hashed[:12]}"' in cards and 'name="branch" value="main"' in cards
         assert hashed[:12] not in client.get("/now/inside", params={"room": "hall"}).text
         for card, branch, code, status in [(hashed[:63], "main", "bad_card", 400),
                                            (hashed[:63] + "X", "main", "bad_card", 400),
@@ -345,8 +351,9 @@ def test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch(s
             got = client.post("/now/who", data={"csrf": token, "branch": branch, "card": card})
             assert (got.status_code, got.headers["x-error-code"]) == (status, code), card
         named = client.post("/now/who", data={"csrf": token, "branch": "main", "card": hashed})
-        assert named.status_code == 200 and f"<td>{pid}</td>" in named.text
-        assert 'href="/now?branch=main&amp;lang=cs"' in named.text
+        assert f"<td>{pid}</td>" in _page_for(named, "Sup (Supervisor)")
+        assert 'href="/now?branch=main&amp;lang=cs"' in named.text     # language links
+        assert 'href="/now?branch=main">Back' in named.text
     found, unknown = audit.entries(s, staff_id="sup")[:2]
     assert [(e["action"], e["subject"], e["branch_id"], e["outcome"], e["after"])
             for e in (found, unknown)] == [
