@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from central import alarms, fleet_view
+from central import alarms, fleet, fleet_view
 from central.circulation import audit, branches
 from central.circulation.store import Store
 from edge_common.cardid import card_hash
@@ -111,10 +111,12 @@ def test_staff_who_may_only_look_cannot_act_and_forms_need_their_token(site):
     with signed_in_client(server, "sup") as client:
         assert "data-command" not in client.get("/now").text
         token = form_token(client, "/now")
-        refused = client.post("/now/command", data={"csrf": token, "dev": "lock-1",
-                                                    "door": "wc", "name": "open",
-                                                    "confirmed": "yes"})
-        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
+        for dev in ("lock-1", "lock-9"):                # refused before the lock is looked up
+            refused = client.post("/now/command", data={"csrf": token, "dev": dev,
+                                                        "door": "wc", "name": "open",
+                                                        "confirmed": "yes"})
+            assert (refused.status_code, refused.headers["x-error-code"]) == (
+                403, "role_required"), dev
     with signed_in_client(server, "fac") as client:
         forged = client.post("/now/command", data={"csrf": "nope", "dev": "lock-1",
                                                    "door": "wc", "name": "open",
@@ -288,6 +290,35 @@ def test_alarm_forms_acknowledge_then_clear_and_another_branch_sees_none_of_it(s
     sent = net.db.execute("SELECT name, args FROM commands WHERE nonce = ?",
                           [cleared["after"]["nonce"]]).fetchone()
     assert (sent[0], json.loads(sent[1])) == ("clear_alarm", {"door": "wc", "alarm": "door_forced"})
+
+
+def test_a_return_box_alarm_is_dealt_with_on_the_page_but_a_box_takes_no_door_command(site):
+    net, _, server, _ = site
+    fleet.enrol(net.db, "box-1", "main", "returnbox")
+    # A return box's alarm report, kept as central keeps one from a box.
+    report = ("INSERT INTO door_alarms (dev, site, door, alarm, active, at)"
+              " VALUES ('box-1', 'main', 'belt', 'jam', ?, datetime('now'))")
+    with net.db.atomic():
+        net.db.execute(report, [1])
+    try:
+        with signed_in_client(server, "fac") as client:
+            base = {"csrf": form_token(client, "/now"), "dev": "box-1", "door": "belt",
+                    "alarm": "jam"}
+            for do in ("acknowledge", "clear"):
+                assert client.post("/now/alarm", data={**base, "do": do}).status_code == 303
+            door = client.post("/now/command", data={**base, "name": "open", "confirmed": "yes"})
+            assert (door.status_code, door.headers["x-error-code"]) == (404, "device_unknown")
+        with signed_in_client(server, "sup") as looker:             # may look, not act
+            refused = looker.post("/now/alarm", data={**base, "csrf": form_token(looker, "/now"),
+                                                      "dev": "box-9", "do": "acknowledge"})
+            assert (refused.status_code, refused.headers["x-error-code"]) == (
+                403, "role_required")
+        assert alarms.find(net.db, "box-1", "belt", "jam").acked_by == "fac"
+        assert net.db.execute("SELECT name FROM commands WHERE dev = 'box-1'").fetchall() == [
+            ("clear_alarm",)]
+    finally:
+        with net.db.atomic():
+            net.db.execute(report, [0])                              # the box cleared it
 
 
 def test_a_door_command_is_only_asked_about_until_confirmed(site):
