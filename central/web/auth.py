@@ -52,8 +52,8 @@ def store(request: Request) -> Store:
 
 
 def route(path: str, fn: Handler, method: str = "GET") -> Route:
-    """A page served by `fn`. (Routes are listed, not decorated, and the endpoint is not a
-    closure: mutmut mutates neither decorated functions nor code that runs at import.)"""
+    """A page served by `fn`. (Each module's `routes()` lists its pages when the app is made:
+    mutmut mutates no decorated function, and cannot test code that ran at import.)"""
     return Route(path, partial(_endpoint, fn), methods=[method], name=fn.__name__)
 
 
@@ -200,8 +200,10 @@ def _cookie(request: Request, response: Response, name: str, value: str) -> None
                         secure=request.url.scheme == "https")
 
 
-ROUTES = [
-    route("/login", login_page),
-    route("/login", login, "POST"),
-    route("/logout", logout, "POST"),
-]
+def routes() -> list[Route]:
+    """The sign-in and sign-out pages' routes."""
+    return [
+        route("/login", login_page),
+        route("/login", login, "POST"),
+        route("/logout", logout, "POST"),
+    ]

@@ -2,6 +2,7 @@
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from central import fleet_view
 from central.web.auth import Form, branch_choices, route, signed_in, store
@@ -17,4 +18,6 @@ def fleet(request: Request, form: Form) -> Response:
                 devices=fleet_view.devices(store(request).db, sites=sites))
 
 
-ROUTES = [route("/fleet", fleet)]
+def routes() -> list[Route]:
+    """The fleet page's route."""
+    return [route("/fleet", fleet)]

@@ -3,6 +3,7 @@ clear) and door commands with a confirmation step, and the evening sweeps."""
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
 from central import alarms, commands, fleet_view, presence
 from central.circulation import branches, patrons
@@ -128,10 +129,12 @@ def _back(branch: str) -> Here:
     return "now", [("branch", branch)]
 
 
-ROUTES = [
-    route("/now", now),
-    route("/now/inside", inside),
-    route("/now/alarm", alarm, "POST"),
-    route("/now/command", command, "POST"),
-    route("/now/who", who, "POST"),
-]
+def routes() -> list[Route]:
+    """The Now page's routes."""
+    return [
+        route("/now", now),
+        route("/now/inside", inside),
+        route("/now/alarm", alarm, "POST"),
+        route("/now/command", command, "POST"),
+        route("/now/who", who, "POST"),
+    ]

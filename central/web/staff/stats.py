@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from central import access_counts, access_stats
 from central.circulation.signin import Session
@@ -128,4 +129,6 @@ def export(request: Request, form: Form) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-ROUTES = [route("/stats", stats), route("/stats.csv", export)]
+def routes() -> list[Route]:
+    """The statistics page's routes."""
+    return [route("/stats", stats), route("/stats.csv", export)]
