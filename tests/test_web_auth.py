@@ -147,6 +147,7 @@ def test_signing_out_ends_the_session_on_the_server(site):
     entry = audit.entries(s, staff_id="fac")[0]
     assert (entry["action"], entry["subject"], entry["outcome"]) == (
         "staff.sign_out", "staff:fac", "ok")
+    assert not entry["branch_id"]                                   # at no branch in particular
     with httpx.Client(base_url=server.url, cookies={"libedge_session": cookie}) as kept:
         assert kept.get("/fleet").headers["location"] == "/login"
         again = kept.post("/logout", data={"csrf": "x"})
