@@ -254,9 +254,10 @@ def _forced(net, lock) -> None:
 def test_alarm_forms_acknowledge_then_clear_and_another_branch_sees_none_of_it(site):
     net, lock, server, s = site
     _forced(net, lock)
-    _inside(net, lock, "04AA0004")
+    _, hashed = _inside(net, lock, "04AA0004")
     with signed_in_client(server, "eve") as east:                 # east's page: nothing of main
         text = _page_for(east.get("/now"), "Eve (Facilities)")
+        assert hashed[:12] not in east.get("/now/inside", params={"room": "wc"}).text
         assert "lock-1" not in text and 'data-room="wc"' not in text
         assert "No open alarms." in text and "No doors reported yet." in text
     with signed_in_client(server, "fac") as client:
