@@ -25,7 +25,7 @@ from tests.web import (
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A broker, central, one lock with the door `wc` and the web app, at branch `main`; a
-    second branch `east` with its own facilities staff."""
+    second branch `east` with its own facilities staff, and a clerk."""
     root = tmp_path_factory.mktemp("now")
     net = Network(root)
     s = Store(net.db)
@@ -34,6 +34,7 @@ def site(tmp_path_factory):
     staff(s, "fac", "facilities", ["main"])
     staff(s, "sup", "supervisor", ["main"])
     staff(s, "eve", "facilities", ["east"])          # the same role, at another branch
+    staff(s, "desk", "clerk", ["main"])               # a role with no place on these pages
     net.start_central()
     lock = start_lock(net, root)
     wait_for(lambda: any(d.status and d.status.doors for d in fleet_view.devices(net.db)),
@@ -374,6 +375,7 @@ def test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch(s
         token = form_token(client, "/now")
         cards = _page_for(client.get("/now/inside", params={"room": "wc"}), "Sup (Supervisor)")
         assert f'data-who="{hashed[:12]}"' in cards and 'name="branch" value="main"' in cards
+        assert "<h1>Inside now: wc</h1>" in cards
         assert hashed[:12] not in client.get("/now/inside", params={"room": "hall"}).text
         for card, branch, code, status in [(hashed[:63], "main", "bad_card", 400),
                                            (hashed[:63] + "X", "main", "bad_card", 400),
@@ -391,3 +393,6 @@ def test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch(s
             for e in (found, unknown)] == [
         ("patron.lookup", f"patron:{pid}", "main", "ok", {"card": hashed[:12]}),
         ("patron.lookup", "card:000000000000", "main", "card_unknown", None)]
+    with signed_in_client(server, "desk") as clerk:
+        refused = clerk.get("/now/inside", params={"room": "wc", "branch": "nowhere"})
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
