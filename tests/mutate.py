@@ -68,6 +68,31 @@ MODULES: dict[str, tuple[str, ...]] = {
     "central/circulation/seal.py": ("tests/test_seal.py",),
     "central/circulation/form_archive.py": ("tests/test_form_archive.py",
                                             "tests/test_erasure.py"),
+    "central/web/staff/now.py": tuple(f"tests/test_web_now.py::test_{name}" for name in (
+        "who_is_inside_shows_counts_and_card_hashes",
+        "staff_who_may_only_look_cannot_act_and_forms_need_their_token",
+        "lockdown_and_sweep_from_the_page_reach_the_lock",
+        "staff_of_another_branch_cannot_command_its_doors_or_alarms",
+        "alarm_forms_acknowledge_then_clear_and_another_branch_sees_none_of_it",
+        "a_door_command_is_only_asked_about_until_confirmed",
+        "a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch",
+        "a_return_box_alarm_is_dealt_with_on_the_page_but_a_box_takes_no_door_command",
+    )) + ("tests/test_web_hardening.py::test_the_done_box_shows_only_what_the_page_did",),
+    "central/web/auth.py": tuple(f"tests/test_web_auth.py::test_{name}" for name in (
+        "a_new_password_ends_every_session",
+        "signing_out_ends_the_session_on_the_server",
+        "a_refused_sign_in_says_why_and_its_page_signs_in",
+        "a_page_shows_a_branch_the_staff_member_works_at_else_a_refusal",
+        "forms_without_the_session_token_are_refused",
+        "roles_and_branches_confine_what_staff_see",
+        "oversized_forms_are_refused_with_a_code",
+        "forms_are_taken_up_to_their_bounds_and_refused_beyond",
+        "cookies_are_secure_behind_a_tls_proxy",
+        "unknown_names_are_answered_exactly_like_known_ones",
+        "one_source_guessing_many_names_must_wait_too",
+        "guesses_at_an_account_never_lock_its_owner_out",
+    )) + ("tests/test_web_now.py::"
+          "test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch",),
 }
 
 # Lines whose mutants change only what a log line says, never what the code does.

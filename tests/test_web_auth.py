@@ -1,12 +1,18 @@
 """Staff sign-in to the web pages: sessions, form tokens, roles, branches, lock-out, audit."""
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from central.circulation import audit, signin, signin_throttle
+from central.circulation.store import Store
+from central.store import open_store
+from central.web.auth import MAX_FIELD, MAX_FORM
+from central.web.errors import EXPLAINED
 from tests.web import (
     PASSWORD,
     WebServer,
@@ -15,6 +21,7 @@ from tests.web import (
     sign_in,
     signed_in_client,
     staff,
+    token_in,
     two_branches,
 )
 
@@ -131,12 +138,48 @@ def test_a_new_password_ends_every_session(site):
 
 
 def test_signing_out_ends_the_session_on_the_server(site):
-    server, _ = site
+    server, s = site
     with signed_in_client(server, "fac") as client:
         cookie = client.cookies["libedge_session"]
-        client.post("/logout", data={"csrf": form_token(client, "/fleet")})
+        out = client.post("/logout", data={"csrf": form_token(client, "/fleet")})
+        assert (out.status_code, out.headers["location"]) == (303, "/login")
+        assert "libedge_session" not in client.cookies         # the browser forgets it too
+    entry = audit.entries(s, staff_id="fac")[0]
+    assert (entry["action"], entry["subject"], entry["outcome"]) == (
+        "staff.sign_out", "staff:fac", "ok")
+    assert not entry["branch_id"]                                   # at no branch in particular
     with httpx.Client(base_url=server.url, cookies={"libedge_session": cookie}) as kept:
         assert kept.get("/fleet").headers["location"] == "/login"
+        again = kept.post("/logout", data={"csrf": "x"})
+        assert (again.status_code, again.headers["x-error-code"]) == (401, "signed_out")
+
+
+def test_a_refused_sign_in_says_why_and_its_page_signs_in(site):
+    server, s = site
+    staff(s, "again", "facilities", ["center"])
+    with httpx.Client(base_url=server.url, headers={"X-Forwarded-For": "10.0.5.1"}) as client:
+        token = client.get("/login").cookies["libedge_login"]
+        wrong = client.post("/login", data={"csrf": token, "staff": "again", "password": "no"})
+        assert (wrong.status_code, wrong.headers["x-error-code"]) == (401, "login_failed")
+        assert str(escape(EXPLAINED["login_failed"])) in wrong.text
+        again = token_in(wrong.text)                            # the refusal's form, resent
+        assert again == token
+        right = client.post("/login", data={"csrf": again, "staff": " again ",
+                                            "password": PASSWORD})
+        assert (right.status_code, right.headers["location"]) == (303, "/")
+        assert "libedge_login" not in client.cookies            # the form's token is spent
+        assert client.get("/fleet").status_code == 200
+    codes = [_answer(server, "10.0.5.2", "again")
+             for _ in range(signin_throttle.FREE["account"] + 1)]
+    assert codes[-2:] == [(401, "login_failed"), (429, "login_throttled")]
+
+
+def _answer(server, source: str, who: str) -> tuple[int, str]:
+    """A wrong password from `source`: the answer's status and code."""
+    with httpx.Client(base_url=server.url, headers={"X-Forwarded-For": source}) as client:
+        token = client.get("/login").cookies["libedge_login"]
+        sent = client.post("/login", data={"csrf": token, "staff": who, "password": "no"})
+        return sent.status_code, sent.headers["x-error-code"]
 
 
 def test_forms_without_the_session_token_are_refused(site):
@@ -182,6 +225,40 @@ def test_roles_and_branches_confine_what_staff_see(site):
         assert "lock-e" in shown and "lock-c" not in shown
 
 
+def _branches(answer: httpx.Response) -> tuple[str, list[str]]:
+    """The branch a page shows and those it offers."""
+    assert answer.status_code == 200, answer.headers.get("x-error-code")
+    return (re.search(r'<option value="(\w+)" selected>', answer.text)[1],
+            re.findall(r'<option value="(\w+)"', answer.text))
+
+
+def test_a_page_shows_a_branch_the_staff_member_works_at_else_a_refusal(site, tmp_path):
+    server, s = site
+    staff(s, "chief", "admin", [])
+    with signed_in_client(server, "fac") as center:
+        assert _branches(center.get("/now")) == ("center", ["center"])
+        for branch, code, status in [("east", "branch_not_assigned", 403),
+                                     ("nowhere", "branch_unknown", 404),
+                                     ("c" * (MAX_FIELD + 1), "value_too_long", 400)]:
+            got = center.get("/now", params={"branch": branch})
+            assert (got.status_code, got.headers["x-error-code"]) == (status, code), branch
+    with signed_in_client(server, "eve") as east:
+        assert _branches(east.get("/now")) == ("east", ["east"])
+    with signed_in_client(server, "chief") as admin:                # any branch, the first first
+        assert _branches(admin.get("/now")) == ("center", ["center", "east"])
+        assert _branches(admin.get("/now", params={"branch": "east"}))[0] == "east"
+    empty = Store(open_store(str(tmp_path / "central.db")))         # a site with no branch yet
+    staff(empty, "root", "admin", [])
+    bare = WebServer(tmp_path / "central.db")
+    try:
+        with signed_in_client(bare, "root") as admin:
+            got = admin.get("/now")
+            assert (got.status_code, got.headers["x-error-code"]) == (404, "branch_unknown")
+    finally:
+        bare.stop()
+        empty.db.conn.close()
+
+
 def test_oversized_forms_are_refused_with_a_code(site):
     server, _ = site
     with signed_in_client(server, "fac") as client:
@@ -189,6 +266,38 @@ def test_oversized_forms_are_refused_with_a_code(site):
         assert (big.status_code, big.headers["x-error-code"]) == (413, "form_too_large")
         long = client.post("/logout", data={"csrf": "x" * 500})
         assert (long.status_code, long.headers["x-error-code"]) == (400, "value_too_long")
+
+
+def _form_of(size: int) -> bytes:
+    """A form of exactly `size` bytes, a token and fields none of which is over the field
+    bound (each character sent as three bytes, `%41`, with plain ones to make up the size)."""
+    body = "csrf=x"
+    while size - len(body) > 3 * MAX_FIELD + 20:
+        body += "&f=" + "%41" * MAX_FIELD
+    left = size - len(body) - len("&pad=")
+    return (body + "&pad=" + "%41" * (left // 3) + "A" * (left % 3)).encode()
+
+
+def test_forms_are_taken_up_to_their_bounds_and_refused_beyond(site):
+    server, _ = site
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    with signed_in_client(server, "fac") as client:
+        def code(**sent):
+            got = client.post("/logout", **sent)
+            return got.status_code, got.headers["x-error-code"]
+
+        stale = (403, "csrf_failed")                # read whole, then the token is checked
+        assert code(data={"csrf": "x" * MAX_FIELD}) == stale
+        assert code(data={"csrf": "x" * (MAX_FIELD + 1)}) == (400, "value_too_long")
+        assert code(data={"csrf": "x", **{f"f{i}": "" for i in range(39)}}) == stale
+        assert code(data={"csrf": "x", **{f"f{i}": "" for i in range(40)}}) == (
+            400, "bad_request")
+        for size, answer in [(MAX_FORM, stale), (MAX_FORM + 1, (413, "form_too_large"))]:
+            assert code(content=_form_of(size), headers=form) == answer, size
+            assert code(content=iter([_form_of(size)]), headers=form) == answer, (  # chunked
+                "chunked", size)
+        assert code(data={"csrf": "x"}, files={"f": ("a.txt", b"x")}) == (400, "bad_request")
+        assert client.get("/fleet").status_code == 200     # still signed in
 
 
 def test_a_refusal_is_a_page_with_its_code(site, chromium, tmp_path):

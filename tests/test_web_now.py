@@ -1,9 +1,11 @@
 """The Now page against a real lock: door commands with confirmation that the lock acts on,
 alarms acknowledged and cleared, who is inside; only staff who may act can."""
 
+import json
+
 import pytest
 
-from central import alarms, fleet_view
+from central import alarms, fleet, fleet_view
 from central.circulation import audit, branches
 from central.circulation.store import Store
 from edge_common.cardid import card_hash
@@ -23,7 +25,7 @@ from tests.web import (
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A broker, central, one lock with the door `wc` and the web app, at branch `main`; a
-    second branch `east` with its own facilities staff."""
+    second branch `east` with its own facilities staff, and a clerk."""
     root = tmp_path_factory.mktemp("now")
     net = Network(root)
     s = Store(net.db)
@@ -32,6 +34,7 @@ def site(tmp_path_factory):
     staff(s, "fac", "facilities", ["main"])
     staff(s, "sup", "supervisor", ["main"])
     staff(s, "eve", "facilities", ["east"])          # the same role, at another branch
+    staff(s, "desk", "clerk", ["main"])               # a role with no place on these pages
     net.start_central()
     lock = start_lock(net, root)
     wait_for(lambda: any(d.status and d.status.doors for d in fleet_view.devices(net.db)),
@@ -109,10 +112,12 @@ def test_staff_who_may_only_look_cannot_act_and_forms_need_their_token(site):
     with signed_in_client(server, "sup") as client:
         assert "data-command" not in client.get("/now").text
         token = form_token(client, "/now")
-        refused = client.post("/now/command", data={"csrf": token, "dev": "lock-1",
-                                                    "door": "wc", "name": "open",
-                                                    "confirmed": "yes"})
-        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
+        for dev in ("lock-1", "lock-9"):                # refused before the lock is looked up
+            refused = client.post("/now/command", data={"csrf": token, "dev": dev,
+                                                        "door": "wc", "name": "open",
+                                                        "confirmed": "yes"})
+            assert (refused.status_code, refused.headers["x-error-code"]) == (
+                403, "role_required"), dev
     with signed_in_client(server, "fac") as client:
         forged = client.post("/now/command", data={"csrf": "nope", "dev": "lock-1",
                                                    "door": "wc", "name": "open",
@@ -235,3 +240,159 @@ def test_the_language_links_of_a_forms_answer_lead_to_a_page_that_opens(site, ch
         page.click("a[lang=cs]")
     assert switched.value.status == 200 and page.locator("html").get_attribute("lang") == "cs"
     page.context.close()
+
+
+def _forced(net, lock) -> None:
+    """The wc's door forced open at the lock, once central shows the alarm open."""
+    wait_for(lambda: pin_changes(lock)[-1:] in ([], [False]), what="the wc locked")
+    lock.factory.pin(CONTACT).drive_high()
+    lock.factory.pin(CONTACT).drive_low()
+    wait_for(lambda: alarms.find(net.db, "lock-1", "wc", "door_forced")
+             and alarms.find(net.db, "lock-1", "wc", "door_forced").active,
+             what="the alarm open at central")
+
+
+def test_alarm_forms_acknowledge_then_clear_and_another_branch_sees_none_of_it(site):
+    net, lock, server, s = site
+    _forced(net, lock)
+    _, hashed = _inside(net, lock, "04AA0004")
+    with signed_in_client(server, "eve") as east:                 # east's page: nothing of main
+        text = _page_for(east.get("/now"), "Eve (Facilities)")
+        assert hashed[:12] not in east.get("/now/inside", params={"room": "wc"}).text
+        assert "lock-1" not in text and 'data-room="wc"' not in text
+        assert "No open alarms." in text and "No doors reported yet." in text
+    with signed_in_client(server, "fac") as client:
+        token = form_token(client, "/now")
+        text = _page_for(client.get("/now"), "Fac (Facilities)")
+        assert 'data-alarm="lock-1/wc/door_forced"' in text and 'data-room="wc"' in text
+        assert 'data-command="open-on"' in text and 'data-do="clear"' in text
+        base = {"csrf": token, "dev": "lock-1", "door": "wc", "alarm": "door_forced"}
+        for data, code, status in [({**base, "do": "ignore"}, "bad_value", 400),
+                                   ({**base, "alarm": "door_held"}, "alarm_unknown", 404),
+                                   ({**base, "door": "hall"}, "alarm_unknown", 404),
+                                   ({**base, "dev": "lock-9"}, "device_unknown", 404)]:
+            got = client.post("/now/alarm", data=data)
+            assert (got.status_code, got.headers["x-error-code"]) == (status, code), data
+        done = client.post("/now/alarm", data={**base, "do": "acknowledge"})
+        assert (done.status_code, done.headers["location"]) == (
+            303, "/now?branch=main&done=alarm.acknowledge")
+        assert alarms.find(net.db, "lock-1", "wc", "door_forced").acked_by == "fac"
+        done = client.post("/now/alarm", data={**base, "do": "clear"})
+        assert (done.status_code, done.headers["location"]) == (
+            303, "/now?branch=main&done=alarm.clear")
+        wait_for(lambda: not alarms.find(net.db, "lock-1", "wc", "door_forced").active,
+                 what="the lock cleared the alarm")
+        again = client.post("/now/alarm", data={**base, "do": "clear"})   # no longer open
+        assert (again.status_code, again.headers["x-error-code"]) == (404, "alarm_unknown")
+    cleared, acked = audit.entries(s, staff_id="fac")[:2]
+    assert [(e["action"], e["subject"], e["branch_id"], e["outcome"])
+            for e in (cleared, acked)] == [
+        ("alarm.clear", "alarm:lock-1/wc/door_forced", "main", "ok"),
+        ("alarm.acknowledge", "alarm:lock-1/wc/door_forced", "main", "ok")]
+    sent = net.db.execute("SELECT name, args FROM commands WHERE nonce = ?",
+                          [cleared["after"]["nonce"]]).fetchone()
+    assert (sent[0], json.loads(sent[1])) == ("clear_alarm", {"door": "wc", "alarm": "door_forced"})
+
+
+def test_a_return_box_alarm_is_dealt_with_on_the_page_but_a_box_takes_no_door_command(site):
+    net, _, server, _ = site
+    fleet.enrol(net.db, "box-1", "main", "returnbox")
+    # A return box's alarm report, kept as central keeps one from a box.
+    report = ("INSERT INTO door_alarms (dev, site, door, alarm, active, at)"
+              " VALUES ('box-1', 'main', 'belt', 'jam', ?, datetime('now'))")
+    with net.db.atomic():
+        net.db.execute(report, [1])
+    try:
+        with signed_in_client(server, "fac") as client:
+            base = {"csrf": form_token(client, "/now"), "dev": "box-1", "door": "belt",
+                    "alarm": "jam"}
+            for do in ("acknowledge", "clear"):
+                assert client.post("/now/alarm", data={**base, "do": do}).status_code == 303
+            door = client.post("/now/command", data={**base, "name": "open", "confirmed": "yes"})
+            assert (door.status_code, door.headers["x-error-code"]) == (404, "device_unknown")
+        with signed_in_client(server, "sup") as looker:             # may look, not act
+            refused = looker.post("/now/alarm", data={**base, "csrf": form_token(looker, "/now"),
+                                                      "dev": "box-9", "do": "acknowledge"})
+            assert (refused.status_code, refused.headers["x-error-code"]) == (
+                403, "role_required")
+        assert alarms.find(net.db, "box-1", "belt", "jam").acked_by == "fac"
+        assert net.db.execute("SELECT name FROM commands WHERE dev = 'box-1'").fetchall() == [
+            ("clear_alarm",)]
+    finally:
+        with net.db.atomic():
+            net.db.execute(report, [0])                              # the box cleared it
+
+
+def test_a_door_command_is_only_asked_about_until_confirmed(site):
+    net, lock, server, s = site
+    before, issued = len(pin_changes(lock)), _issued(net)
+    with signed_in_client(server, "fac") as client:
+        token = form_token(client, "/now")
+        for name, active, question in [("open", "on", "Open once</strong> — lock-1/wc (main)"),
+                                       ("release", "off", "(off) — lock-1/wc (main)"),
+                                       ("lockdown", "on", "(on) — lock-1/wc (main)")]:
+            asked = client.post("/now/command", data={"csrf": token, "dev": "lock-1",
+                                                      "door": "wc", "name": name,
+                                                      "active": active})
+            assert question in _page_for(asked, "Fac (Facilities)"), name
+            assert f'name="active" value="{active}"' in asked.text
+            assert 'href="/now?branch=main&amp;lang=sl"' in asked.text   # its language links
+        assert _issued(net) == issued                             # nothing sent yet
+        sent = client.post("/now/command", data={"csrf": token, "dev": "lock-1", "door": "wc",
+                                                 "name": "release", "active": "off",
+                                                 "confirmed": "yes"})
+        assert (sent.status_code, sent.headers["location"]) == (
+            303, "/now?branch=main&done=release")
+    entry = audit.entries(s, staff_id="fac")[0]
+    assert (entry["action"], entry["subject"], entry["branch_id"], entry["outcome"]) == (
+        "door.release", "door:lock-1/wc", "main", "ok")
+    assert (entry["after"]["door"], entry["after"]["active"]) == ("wc", False)
+    assert pin_changes(lock)[before:] == []                       # ending a release opens nothing
+    assert _issued(net) == issued + 1
+
+
+def _page_for(answer, who: str) -> str:
+    """The text of a page shown to `who` (its header names them, with Sign out)."""
+    assert answer.status_code == 200 and f"<span>{who}</span>" in answer.text
+    return answer.text
+
+
+def _issued(net) -> int:
+    """How many commands central has issued."""
+    return net.db.execute("SELECT count(*) FROM commands").fetchone()[0]
+
+
+def test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch(site):
+    net, lock, server, s = site
+    pid, hashed = _inside(net, lock, "04AA0005")
+    with signed_in_client(server, "fac") as client:                 # facilities: hashes only
+        assert "data-who" not in client.get("/now/inside", params={"room": "wc"}).text
+        refused = client.post("/now/who", data={"csrf": form_token(client, "/now"),
+                                                "branch": "west", "card": hashed})
+        # A role without the right learns nothing, not even that there is no branch west.
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
+    with signed_in_client(server, "sup") as client:
+        token = form_token(client, "/now")
+        cards = _page_for(client.get("/now/inside", params={"room": "wc"}), "Sup (Supervisor)")
+        assert f'data-who="{hashed[:12]}"' in cards and 'name="branch" value="main"' in cards
+        assert "<h1>Inside now: wc</h1>" in cards
+        assert hashed[:12] not in client.get("/now/inside", params={"room": "hall"}).text
+        for card, branch, code, status in [(hashed[:63], "main", "bad_card", 400),
+                                           (hashed[:63] + "X", "main", "bad_card", 400),
+                                           (hashed, "east", "branch_not_assigned", 403),
+                                           (hashed, "west", "branch_unknown", 404),
+                                           ("0" * 64, "main", "card_unknown", 404)]:
+            got = client.post("/now/who", data={"csrf": token, "branch": branch, "card": card})
+            assert (got.status_code, got.headers["x-error-code"]) == (status, code), card
+        named = client.post("/now/who", data={"csrf": token, "branch": "main", "card": hashed})
+        assert f"<td>{pid}</td>" in _page_for(named, "Sup (Supervisor)")
+        assert 'href="/now?branch=main&amp;lang=cs"' in named.text     # language links
+        assert 'href="/now?branch=main">Back' in named.text
+    found, unknown = audit.entries(s, staff_id="sup")[:2]
+    assert [(e["action"], e["subject"], e["branch_id"], e["outcome"], e["after"])
+            for e in (found, unknown)] == [
+        ("patron.lookup", f"patron:{pid}", "main", "ok", {"card": hashed[:12]}),
+        ("patron.lookup", "card:000000000000", "main", "card_unknown", None)]
+    with signed_in_client(server, "desk") as clerk:
+        refused = clerk.get("/now/inside", params={"room": "wc", "branch": "nowhere"})
+        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")

@@ -101,7 +101,11 @@ def signed_in_client(server: WebServer, who: str) -> Iterator[httpx.Client]:
 
 def form_token(client: httpx.Client, path: str) -> str:
     """The form token (CSRF) a signed-in page carries."""
-    text = client.get(path).text
+    return token_in(client.get(path).text)
+
+
+def token_in(text: str) -> str:
+    """The form token (CSRF) of the first form of a page's text."""
     return text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
 
 

@@ -25,7 +25,7 @@ def create_app(db_path: str) -> Starlette:
     """The app over central's database at `db_path` (migrated first)."""
     open_store(db_path).conn.close()
     routes = [Route("/", lambda request: RedirectResponse("/stats", status_code=303)),
-              *auth.ROUTES, *stats.ROUTES, *now.ROUTES, *fleet.ROUTES,
+              *auth.routes(), *stats.routes(), *now.routes(), *fleet.routes(),
               Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"),
                     name="static")]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],

@@ -3,6 +3,7 @@
 import secrets
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -50,17 +51,16 @@ def store(request: Request) -> Store:
     return stores.get()
 
 
-def route(path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[Handler], Route]:
-    """A page: its (bounded) form is read, then the handler runs in a worker thread."""
+def route(path: str, fn: Handler, method: str = "GET") -> Route:
+    """A page served by `fn`. (Each module's `routes()` lists its pages when the app is made:
+    mutmut mutates no decorated function, and cannot test code that ran at import.)"""
+    return Route(path, partial(_endpoint, fn), methods=[method], name=fn.__name__)
 
-    def make(fn: Handler) -> Route:
-        async def endpoint(request: Request) -> Response:
-            form = await _form(request) if request.method == "POST" else {}
-            return await run_in_threadpool(fn, request, form)
 
-        return Route(path, endpoint, methods=list(methods), name=fn.__name__)
-
-    return make
+async def _endpoint(fn: Handler, request: Request) -> Response:
+    """Read the (bounded) form of a POST, then run the handler in a worker thread."""
+    form = await _form(request) if request.method == "POST" else {}
+    return await run_in_threadpool(fn, request, form)
 
 
 async def _form(request: Request) -> Form:
@@ -151,7 +151,6 @@ def record(request: Request, session: Session, branch: str, action: str, subject
                      outcome)
 
 
-@route("/login")
 def login_page(request: Request, form: Form) -> Response:
     """The sign-in form, with a fresh form token in a cookie of its own."""
     token = secrets.token_urlsafe(32)
@@ -160,7 +159,6 @@ def login_page(request: Request, form: Form) -> Response:
     return response
 
 
-@route("/login", ("POST",))
 def login(request: Request, form: Form) -> Response:
     """Check the password; on success a new session (never one the browser brought along)."""
     sent, expected = form.get("csrf", ""), request.cookies.get(LOGIN_COOKIE, "")
@@ -181,7 +179,6 @@ def login(request: Request, form: Form) -> Response:
     return response
 
 
-@route("/logout", ("POST",))
 def logout(request: Request, form: Form) -> Response:
     """End the session."""
     session = posted(request, form)
@@ -203,4 +200,10 @@ def _cookie(request: Request, response: Response, name: str, value: str) -> None
                         secure=request.url.scheme == "https")
 
 
-ROUTES = [login_page, login, logout]
+def routes() -> list[Route]:
+    """The sign-in and sign-out pages' routes."""
+    return [
+        route("/login", login_page),
+        route("/login", login, "POST"),
+        route("/logout", logout, "POST"),
+    ]

@@ -2,6 +2,7 @@
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from central import fleet_view
 from central.web.auth import Form, branch_choices, route, signed_in, store
@@ -9,7 +10,6 @@ from central.web.render import page
 from central.web.staff import VIEW
 
 
-@route("/fleet")
 def fleet(request: Request, form: Form) -> Response:
     """Devices with kind, branch, version, online or last seen, outbox depth and alarms."""
     session = signed_in(request, *VIEW)
@@ -18,4 +18,6 @@ def fleet(request: Request, form: Form) -> Response:
                 devices=fleet_view.devices(store(request).db, sites=sites))
 
 
-ROUTES = [fleet]
+def routes() -> list[Route]:
+    """The fleet page's route."""
+    return [route("/fleet", fleet)]

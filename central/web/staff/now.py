@@ -3,6 +3,7 @@ clear) and door commands with a confirmation step, and the evening sweeps."""
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
 from central import alarms, commands, fleet_view, presence
 from central.circulation import branches, patrons
@@ -17,7 +18,6 @@ from central.web.staff import ACT, NAMES, VIEW
 DOOR_COMMANDS = ("open", "lockdown", "release", "sweep")
 
 
-@route("/now")
 def now(request: Request, form: Form) -> Response:
     """The page."""
     session = auth.signed_in(request, *VIEW)
@@ -37,7 +37,6 @@ def _done(request: Request) -> str:
     return done if words.name("action", done) else ""
 
 
-@route("/now/inside")
 def inside(request: Request, form: Form) -> Response:
     """The card hashes recorded inside one room (for the sweep), oldest entry first."""
     session = auth.signed_in(request, *VIEW)
@@ -59,7 +58,6 @@ def _lock(request: Request, session: Session, dev: str,
     return found
 
 
-@route("/now/alarm", ("POST",))
 def alarm(request: Request, form: Form) -> Response:
     """Acknowledge an open alarm, or ask its lock (a return box, a locker) to clear it (both
     audited)."""
@@ -83,7 +81,6 @@ def alarm(request: Request, form: Form) -> Response:
     return RedirectResponse(f"/now?branch={lock.site}&done=alarm.{form['do']}", 303)
 
 
-@route("/now/command", ("POST",))
 def command(request: Request, form: Form) -> Response:
     """A door command: first a page that asks to confirm it, then (confirmed) it is sent."""
     session = auth.posted(request, form, *ACT)
@@ -106,7 +103,6 @@ def command(request: Request, form: Form) -> Response:
     return RedirectResponse(f"/now?branch={lock.site}&done={name}", 303)
 
 
-@route("/now/who", ("POST",))
 def who(request: Request, form: Form) -> Response:
     """The patron behind one card hash, for a role with that right; audited, found or not."""
     session = auth.posted(request, form, *NAMES)
@@ -133,4 +129,12 @@ def _back(branch: str) -> Here:
     return "now", [("branch", branch)]
 
 
-ROUTES = [now, inside, alarm, command, who]
+def routes() -> list[Route]:
+    """The Now page's routes."""
+    return [
+        route("/now", now),
+        route("/now/inside", inside),
+        route("/now/alarm", alarm, "POST"),
+        route("/now/command", command, "POST"),
+        route("/now/who", who, "POST"),
+    ]

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from central import access_counts, access_stats
 from central.circulation.signin import Session
@@ -93,7 +94,6 @@ def _figures(request: Request, f: Filters, start: date, end: date) -> access_sta
                                 start, end)
 
 
-@route("/stats")
 def stats(request: Request, form: Form) -> Response:
     """The statistics page."""
     session = signed_in(request, *VIEW)
@@ -107,7 +107,6 @@ def stats(request: Request, form: Form) -> Response:
                 tables=list(access_stats.tables(first, second)))
 
 
-@route("/stats.csv")
 def export(request: Request, form: Form) -> Response:
     """One table of the page as CSV (card hashes never appear: the tables hold counts)."""
     session = signed_in(request, *VIEW)
@@ -130,4 +129,6 @@ def export(request: Request, form: Form) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-ROUTES = [stats, export]
+def routes() -> list[Route]:
+    """The statistics page's routes."""
+    return [route("/stats", stats), route("/stats.csv", export)]
