@@ -68,6 +68,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     "central/circulation/seal.py": ("tests/test_seal.py",),
     "central/circulation/form_archive.py": ("tests/test_form_archive.py",
                                             "tests/test_erasure.py"),
+    "central/circulation/signin.py": ("tests/test_staff_signin.py",),
+    "provisioning/enrol.py": ("tests/test_provisioning.py",),
 }
 
 # Lines whose mutants change only what a log line says, never what the code does.
