@@ -69,7 +69,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "central/circulation/form_archive.py": ("tests/test_form_archive.py",
                                             "tests/test_erasure.py"),
     "central/circulation/signin.py": ("tests/test_staff_signin.py",),
-    "provisioning/enrol.py": ("tests/test_provisioning.py",),
+    "provisioning/enrol.py": ("tests/test_enrol.py",),
 }
 
 # Lines whose mutants change only what a log line says, never what the code does.
