@@ -5,6 +5,7 @@ central, each with a CA of its own and keeping every request it was sent."""
 import ssl
 import threading
 from collections.abc import Callable
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -16,14 +17,15 @@ from provisioning import ca
 class Scripted:
     """Listens on 127.0.0.1 with a server certificate from its own CA (`name`, under `root`),
     answers the CA request with `bundle(own_ca_pem)` and each enrolment with `answer(body)`
-    (status, body); keeps the paths asked for (`asked`) and the enrolment bodies (`tokens`)."""
+    (status, body); keeps the paths asked for (`asked`), the enrolments' headers and bodies
+    (`headers`, `tokens`)."""
 
     def __init__(self, root: Path, name: str, bundle: Callable[[bytes], bytes],
                  answer: Callable[[bytes], tuple[int, bytes]]) -> None:
         self.files = ca.init(root, ["127.0.0.1"], name=name)
         self.asked: list[str] = []
         self.tokens: list[bytes] = []
-        self.headers: list[dict[str, str]] = []
+        self.headers: list[Message] = []
         served = bundle(self.files.ca_cert.read_bytes())
         outer = self
 
@@ -34,7 +36,7 @@ class Scripted:
 
             def do_POST(self) -> None:
                 outer.asked.append(self.path)
-                outer.headers.append(dict(self.headers))
+                outer.headers.append(self.headers)
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.tokens.append(body)
                 self._send(*answer(body))
