@@ -3,15 +3,19 @@ from a grant, and the stable code of each way it fails (central's own refusals a
 central never gives); the real endpoint is test_provisioning.py's."""
 
 import os
+import socket
 import stat
+import threading
 import tomllib
 
 import msgspec
 import pytest
 
+from provisioning import enrol as enrolment
 from provisioning.ca import fingerprint
 from provisioning.enrol import EnrolError, Enrolled, enrol
 from provisioning.grant import BrokerGrant, Grant, Refusal, Ticket
+from tests.harness import wait_for
 from tests.mitm import Scripted
 
 GRANT = Grant(dev="lock-7", site="main", kind="lockd", card_key="a" * 64, command_key="b" * 64,
@@ -121,4 +125,19 @@ def test_a_central_that_is_not_the_pinned_one_never_gets_the_token(central, tmp_
     assert not (tmp_path / "mitm").exists()
     url = central.url
     central.close()
-    assert refused(ticket(central, url), tmp_path / "gone").code == "central_unreachable"
+    gone = refused(ticket(central, url), tmp_path / "gone")
+    assert gone.code == "central_unreachable" and url in str(gone)    # the installer sees where
+
+
+def test_a_central_that_never_answers_is_given_up_on(tmp_path, monkeypatch):
+    """A central that takes the connection and says nothing: `central_unreachable` once the
+    wait is over (shortened here), never a device waiting for ever."""
+    monkeypatch.setattr(enrolment, "TIMEOUT", 0.2)
+    ended: list[EnrolError] = []
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"https://127.0.0.1:{silent.getsockname()[1]}"
+        threading.Thread(target=lambda: ended.append(
+            refused(Ticket(url, "tok.secret", "0" * 64), tmp_path / "silent")),
+            daemon=True).start()
+        wait_for(lambda: ended, what="a silent central given up on")
+    assert ended[0].code == "central_unreachable"
