@@ -17,8 +17,8 @@ from provisioning import ca
 class Scripted:
     """Listens on 127.0.0.1 with a server certificate from its own CA (`name`, under `root`),
     answers the CA request with `bundle(own_ca_pem)` and each enrolment with `answer(body)`
-    (status, body); keeps the paths asked for (`asked`), the enrolments' headers and bodies
-    (`headers`, `tokens`)."""
+    (status, body); keeps the paths asked for as sent (`asked`: the handler's own `path` has
+    leading slashes merged), and the enrolments' headers and bodies (`headers`, `tokens`)."""
 
     def __init__(self, root: Path, name: str, bundle: Callable[[bytes], bytes],
                  answer: Callable[[bytes], tuple[int, bytes]]) -> None:
@@ -31,11 +31,11 @@ class Scripted:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                outer.asked.append(self.path)
+                outer.asked.append(self.requestline.split()[1])
                 self._send(200, served)
 
             def do_POST(self) -> None:
-                outer.asked.append(self.path)
+                outer.asked.append(self.requestline.split()[1])
                 outer.headers.append(self.headers)
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.tokens.append(body)
