@@ -114,8 +114,9 @@ def test_a_grant_that_cannot_be_read_is_answer_invalid(central, tmp_path):
         (200, b"not json"),
         (200, msgspec.json.encode({k: v for k, v in whole.items() if k != "card_key"})),
         (200, msgspec.json.encode({**whole, "kind": "toaster"}))])
-    for n in range(3):
-        assert refused(ticket(central), tmp_path / f"bad-{n}").code == "answer_invalid", n
+    for n, named in enumerate(("JSON", "card_key", "toaster")):
+        bad = refused(ticket(central), tmp_path / f"bad-{n}")
+        assert bad.code == "answer_invalid" and named in str(bad), n     # what was wrong
 
 
 def test_a_central_that_is_not_the_pinned_one_never_gets_the_token(central, tmp_path):
