@@ -17,6 +17,8 @@ from edge_common.files import write_private
 from provisioning.ca import CaError, pinned
 from provisioning.grant import EnrolRequest, Grant, Refusal, Ticket
 
+TIMEOUT = 30.0   # seconds a silent central is waited for, at each step
+
 
 class EnrolError(EdgeError, RuntimeError):
     """Enrolment failed: central refused the token (its code), could not be reached
@@ -36,7 +38,7 @@ class Enrolled:
 
 def _call(method: str, url: str, **kw: Any) -> requests.Response:
     try:
-        return requests.request(method, url, timeout=kw.pop("timeout", 30), **kw)
+        return requests.request(method, url, timeout=TIMEOUT, **kw)
     except requests.RequestException as exc:
         raise EnrolError(f"{url}: {exc}", code="central_unreachable") from exc
 

@@ -93,6 +93,8 @@ MODULES: dict[str, tuple[str, ...]] = {
         "guesses_at_an_account_never_lock_its_owner_out",
     )) + ("tests/test_web_now.py::"
           "test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch",),
+    "central/circulation/signin.py": ("tests/test_staff_signin.py",),
+    "provisioning/enrol.py": ("tests/test_enrol.py",),
 }
 
 # Lines whose mutants change only what a log line says, never what the code does.
