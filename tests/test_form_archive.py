@@ -154,14 +154,16 @@ def test_the_archive_refuses_a_bad_hash_missing_signer_and_a_second_submission(s
     body = signed(form)                 # a byte outside base64 is refused, not skipped over
     stray = msgspec.structs.replace(body, pdf=f"{body.pdf[:100]}!{body.pdf[100:]}")
     refused("bad_pdf", form_archive.archive, s, stray, PAD, said="the PDF is not base64")
-    refused("form_unknown", form_archive.archive, s, signed(form), "pad-2")
+    refused("form_unknown", form_archive.archive, s, signed(form), "pad-2",
+            said=f"form {form_id} is not on pad-2")
     good = form_pdf(form, [signature()])
     for broken in (b"%PDF-1.7 garbage", good[:len(good) // 2], good.replace(b"obj", b"jbo")):
         refused("pdf_unreadable", form_archive.archive, s, signed(form, pdf=broken), PAD)
     assert not (form_archive.root(s) / "active").exists()
     with s.atomic():
         form_archive.archive(s, signed(form), PAD)
-    refused("form_archived", form_archive.archive, s, signed(form), PAD)
+    refused("form_archived", form_archive.archive, s, signed(form), PAD,
+            said=f"form {form_id} is archived already")
     assert s.scalar("SELECT count(*) FROM form_archive") == 1
     assert patrons.patron(s, s.pid)["form_signed"] == 0       # a change form registers nobody
 
@@ -185,7 +187,8 @@ def test_the_same_signer_twice_or_a_revision_newer_than_centrals_is_refused(s):
             PAD)
     newer = type(form)(**{**{f: getattr(form, f) for f in form.__struct_fields__},
                           "revision": form.revision + 1})
-    refused("form_revision_stale", form_archive.archive, s, signed(newer), PAD)
+    refused("form_revision_stale", form_archive.archive, s, signed(newer), PAD,
+            said=f"form {adult} is at revision 1, not 2")
     forms.cancel(s, adult, "desk")
     minor = patrons.add_patron(s, "Kos", "child", branch="center", birth_date="2016-01-01")
     both = forms.as_wire(s, forms.form(s, forms.start(s, minor, "change", PAD, "desk")["id"]))
