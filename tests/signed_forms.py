@@ -1,5 +1,8 @@
 """What a signing pad sends when a form is signed, made as the pad makes it: an A4 PDF with
-fpdf2 from the `Form` it fetched and the strokes, hashed with the shared `form_hash`."""
+fpdf2 from the `Form` it fetched and the strokes, hashed with the shared `form_hash`.
+
+Each PDF is made once per process for the same form, signatures and pad (embedding the font is
+most of a form test's time; `make mutate` forks its runs from a process that made them all)."""
 
 import base64
 import importlib.util
@@ -7,6 +10,7 @@ import math
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 from fpdf import FPDF
 
 from edge_common.forms_hash import form_hash
@@ -26,7 +30,18 @@ def signature(signer: str = "patron", strokes: int = 3, points: int = 40) -> Sig
     return Signature(signer=signer, width=CANVAS[0], height=CANVAS[1], strokes=lines)
 
 
+MADE: dict[bytes, bytes] = {}
+
+
 def form_pdf(form: Form, signatures: list[Signature], pad: str = "pad-1") -> bytes:
+    """The form's PDF, made once for the same form, signatures and pad."""
+    key = msgspec.json.encode([form, signatures, pad])
+    if key not in MADE:
+        MADE[key] = _render(form, signatures, pad)
+    return MADE[key]
+
+
+def _render(form: Form, signatures: list[Signature], pad: str) -> bytes:
     """The form's PDF: its data, terms version and text, each signature drawn, time, pad, staff."""
     pdf = FPDF(format="A4")
     pdf.set_compression(True)

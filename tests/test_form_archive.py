@@ -4,8 +4,10 @@ checks and seal, `verify` catching tampering, the member's life cycle and retent
 import base64
 import hashlib
 import json
+import shutil
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import settings as settings_
@@ -25,6 +27,8 @@ from central.circulation import (
     settings,
     terms,
 )
+from central.circulation.store import Store
+from central.store import open_store
 from edge_common import envelope
 from edge_common.forms_hash import form_hash, strokes_json
 from edge_common.protocol.backbone import DeviceStatus
@@ -141,17 +145,25 @@ def test_a_correction_is_shown_to_the_desk_and_the_fix_is_a_new_revision(s):
 def test_the_archive_refuses_a_bad_hash_missing_signer_and_a_second_submission(s, tmp_path):
     form_id = forms.start(s, s.pid, "change", PAD, "desk")["id"]
     form = forms.as_wire(s, forms.form(s, form_id))
-    refused("hash_mismatch", form_archive.archive, s, signed(form, sha256="0" * 64), PAD)
-    refused("signature_missing", form_archive.archive, s, signed(form, ["guardian"]), PAD)
-    refused("bad_pdf", form_archive.archive, s, signed(form, pdf=b"not a pdf"), PAD)
-    refused("form_unknown", form_archive.archive, s, signed(form), "pad-2")
+    refused("hash_mismatch", form_archive.archive, s, signed(form, sha256="0" * 64), PAD,
+            said="the SHA-256 does not match the PDF and strokes")
+    refused("signature_missing", form_archive.archive, s, signed(form, ["guardian"]), PAD,
+            said="the form is signed by patron, once each")
+    refused("bad_pdf", form_archive.archive, s, signed(form, pdf=b"not a pdf"), PAD,
+            said="the form is not a PDF")
+    body = signed(form)                 # a byte outside base64 is refused, not skipped over
+    stray = msgspec.structs.replace(body, pdf=f"{body.pdf[:100]}!{body.pdf[100:]}")
+    refused("bad_pdf", form_archive.archive, s, stray, PAD, said="the PDF is not base64")
+    refused("form_unknown", form_archive.archive, s, signed(form), "pad-2",
+            said=f"form {form_id} is not on pad-2")
     good = form_pdf(form, [signature()])
     for broken in (b"%PDF-1.7 garbage", good[:len(good) // 2], good.replace(b"obj", b"jbo")):
         refused("pdf_unreadable", form_archive.archive, s, signed(form, pdf=broken), PAD)
     assert not (form_archive.root(s) / "active").exists()
     with s.atomic():
         form_archive.archive(s, signed(form), PAD)
-    refused("form_archived", form_archive.archive, s, signed(form), PAD)
+    refused("form_archived", form_archive.archive, s, signed(form), PAD,
+            said=f"form {form_id} is archived already")
     assert s.scalar("SELECT count(*) FROM form_archive") == 1
     assert patrons.patron(s, s.pid)["form_signed"] == 0       # a change form registers nobody
 
@@ -175,14 +187,16 @@ def test_the_same_signer_twice_or_a_revision_newer_than_centrals_is_refused(s):
             PAD)
     newer = type(form)(**{**{f: getattr(form, f) for f in form.__struct_fields__},
                           "revision": form.revision + 1})
-    refused("form_revision_stale", form_archive.archive, s, signed(newer), PAD)
+    refused("form_revision_stale", form_archive.archive, s, signed(newer), PAD,
+            said=f"form {adult} is at revision 1, not 2")
     forms.cancel(s, adult, "desk")
     minor = patrons.add_patron(s, "Kos", "child", branch="center", birth_date="2016-01-01")
     both = forms.as_wire(s, forms.form(s, forms.start(s, minor, "change", PAD, "desk")["id"]))
     assert sorted(both.signers) == ["guardian", "patron"]
     for who in (["patron", "patron"], ["guardian", "guardian"], ["patron"],
                 ["patron", "guardian", "guardian"]):
-        refused("signature_missing", form_archive.archive, s, signed(both, who), PAD)
+        refused("signature_missing", form_archive.archive, s, signed(both, who), PAD,
+                said="the form is signed by patron, guardian, once each")
     assert s.scalar("SELECT count(*) FROM form_archive") == 0
     with s.atomic():
         assert form_archive.archive(s, signed(both, ["guardian", "patron"]), PAD) == both.form
@@ -198,6 +212,25 @@ def test_a_sealed_form_verifies_and_reads_back(s, tmp_path):
     assert json.loads(strokes.read_text())[0]["signer"] == "patron"
     out = run(tmp_path / "central.db", "form", "verify", "--form", str(form_id))
     assert "hash and seal verified" in out
+
+
+def test_only_archived_files_are_verified_or_exported_and_a_missing_one_is_named(s, tmp_path):
+    """An archive needs central in a file; a form never signed has nothing to verify or
+    export; export makes the folder it is given (or adds to it) and names a file gone."""
+    refused("bad_value", form_archive.root, Store(open_store(":memory:")),
+            said="the form archive needs central's database in a file")
+    form_id, _ = archived(s, s.pid)
+    unsigned = forms.start(s, s.pid, "renewal", PAD, "desk")["id"]
+    refused("form_not_archived", form_archive.verify, s, unsigned,
+            said=f"form {unsigned} has no archived files")
+    refused("form_not_archived", form_archive.export, s, unsigned, tmp_path / "none")
+    to = tmp_path / "exports" / "2026"
+    made = [to / f"form-{form_id}-form.pdf", to / f"form-{form_id}-strokes.json"]
+    assert form_archive.export(s, form_id, to) == made
+    assert form_archive.export(s, form_id, to) == made and len(list(to.iterdir())) == 2
+    gone = form_archive.folder(s, form_archive.entry(s, form_id)) / "strokes.json"
+    gone.unlink()
+    refused("form_file_missing", form_archive.export, s, form_id, to, said=f"{gone} is missing")
 
 
 def test_verify_catches_an_altered_byte_a_forged_reseal_and_swapped_strokes(s, tmp_path):
@@ -246,6 +279,8 @@ def personal_values(s, *values: str) -> list[tuple[str, str]]:
 def test_the_forms_follow_the_member_to_the_archive_and_back_and_go_at_erasure(s, tmp_path):
     form_id, _ = archived(s, s.pid)
     renewal = forms.start(s, s.pid, "renewal", PAD, "desk")["id"]   # open, never signed
+    with s.atomic():
+        forms.ask_correction(s, renewal, 1, "address", PAD)
     lifecycle.archive(s, s.pid)
     assert forms.form(s, renewal)["state"] == "cancelled"
     assert form_archive.entry(s, form_id)["area"] == "archived"
@@ -268,6 +303,8 @@ def test_the_forms_follow_the_member_to_the_archive_and_back_and_go_at_erasure(s
     record = s.row("SELECT * FROM form_archive WHERE form_id = ?", [form_id])
     assert record["area"] == "erased" and record["deleted_at"] and record["kind"] == "change"
     assert record["sha256"] is None and record["path"] is None and record["signed_at"]
+    assert s.scalar("SELECT count(*) FROM form_corrections") == 0
+    refused("form_not_archived", form_archive.verify, s, form_id)
 
 
 def test_archiving_or_erasing_the_member_tells_the_pad_showing_their_form(s):
@@ -288,16 +325,21 @@ def test_archiving_or_erasing_the_member_tells_the_pad_showing_their_form(s):
         assert forms.form(s, form_id)["state"] in ("cancelled", "deleted")
 
 
-def test_retention_deletes_signed_forms_of_a_kind_after_its_days(s):
+def test_retention_deletes_signed_forms_of_each_kind_after_its_days(s):
+    """Each kind goes after its own days, also when someone removed its files already."""
     consent, _ = archived(s, s.pid, "guardian_consent")
     change, _ = archived(s, s.pid, "change")
-    settings.store(s.db, form_retention_days={"guardian_consent": 30})
+    settings.store(s.db, form_retention_days={"guardian_consent": 30, "change": 60})
     s.forget()
     assert lifecycle.cleanup(s)["forms_expired"] == 0
+    shutil.rmtree(form_archive.folder(s, form_archive.entry(s, consent)))
     s.clock.advance(days=31)
     assert lifecycle.cleanup(s)["forms_expired"] == 1
     assert s.scalar("SELECT area FROM form_archive WHERE form_id = ?", [consent]) == "retention"
     assert form_archive.verify(s, change) == []
+    s.clock.advance(days=30)
+    assert lifecycle.cleanup(s)["forms_expired"] == 1
+    assert s.scalar("SELECT area FROM form_archive WHERE form_id = ?", [change]) == "retention"
 
 
 def test_terms_versions_and_events(s):

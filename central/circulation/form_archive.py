@@ -131,13 +131,12 @@ def export(s: Store, form_id: int, to: Path) -> list[Path]:
     return out
 
 
-def move(s: Store, patron_id: int, area: str) -> int:
+def move(s: Store, patron_id: int, area: str) -> None:
     """Move a patron's archived forms to `area` (archived with the member, or back to active
-    at restore), in the caller's transaction; returns how many moved. A form still open when
-    the member is archived is cancelled (its pad is told, and drops it)."""
+    at restore), in the caller's transaction. A form still open when the member is archived
+    is cancelled (its pad is told, and drops it)."""
     if area == "archived":
         forms.close_open(s, patron_id)
-    moved = 0
     for found in s.rows("SELECT * FROM form_archive WHERE patron_id = ? AND area IN"
                         " ('active', 'archived') AND area != ?", [patron_id, area]):
         source, target = folder(s, found), root(s) / area / found["path"]
@@ -145,8 +144,6 @@ def move(s: Store, patron_id: int, area: str) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
         s.update("form_archive", found["form_id"], {"area": area}, column="form_id")
-        moved += 1
-    return moved
 
 
 def delete(s: Store, form_ids: list[int], reason: str) -> int:
