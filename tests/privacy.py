@@ -62,7 +62,10 @@ def file_traces(folder: Path, person: Person) -> list[str]:
     under `folder` (UTF-8, any letter case), or in an SQLite file's rows."""
     found = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        raw = path.read_bytes().decode("utf-8", "replace").lower()
+        try:
+            raw = path.read_bytes().decode("utf-8", "replace").lower()
+        except FileNotFoundError:       # SQLite removed its -wal or -shm as the last one closed
+            continue
         found += [f"{value!r} in {path}" for value in person.values() if value.lower() in raw]
         if raw.startswith("sqlite format 3"):
             found += [f"{t} ({path.name})" for t in traces(store_text(path), person)]
