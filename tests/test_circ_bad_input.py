@@ -57,6 +57,7 @@ GOOD_FOR = {
     ("form refresh", "form_id"): "2", ("form cancel", "form_id"): "2",
     ("form show", "form_id"): "2",
     ("form export", "form_id"): "1", ("form export", "to"): "{csv}-export",
+    ("backup", "target"): "{csv}-backup",
     ("form verify", "form_id"): "1", ("terms add", "version"): "2026-2",
     ("terms add", "texts"): "en={csv}", ("events add", "starts"): "2026-12-03T17:00+0100",
     ("events remove", "key"): "202612031600-0332b9",
@@ -133,7 +134,9 @@ MALFORMED = {  # values a parameter's own syntax refuses
 SIGNED: set[tuple[str, str]] = set()
 SKIP = {"access-log",          # --follow never ends; its filters are checked elsewhere
         # need central's CA and a broker (enrolment serve never ends): test_provisioning_cli
-        "ca init", "ca show", "device invite", "enrolment serve"}
+        "ca init", "ca show", "device invite", "enrolment serve",
+        # replaces the whole store, its audit log too, from a backup: test_backup
+        "restore"}
 REFUSED_AGAIN = {"category install-basics"}   # the template has the basics installed
 
 
