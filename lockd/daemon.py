@@ -189,6 +189,7 @@ class LockDaemon:
         door, now = self.doors[event.door], time.monotonic()
         if event.kind == "contact":
             door.state.set_contact(bool(event.value), now)
+            self._report(door)          # now, not at the next tick: events may queue first
         elif event.kind == "exit":
             door.state.grant(now)
             self.presence.leave(door.room, None)
@@ -211,12 +212,16 @@ class LockDaemon:
         for door in self.doors.values():
             door.state.relay_driven(door.pins.set_released(door.state.released(now)), now)
             door.state.tick(now)
-            for alarm in door.state.alarms ^ (door.reported & _STATE_ALARMS):
-                self._alarm(door, alarm, alarm in door.state.alarms)
+            self._report(door)
             open_hours = door.cfg.schedule.is_open(wall, self._closed_day)
             if door.was_open_hours and not open_hours:
                 self.sweep(door.room)
             door.was_open_hours = open_hours
+
+    def _report(self, door: Door) -> None:
+        """Report each change of the door state's alarms since the last report."""
+        for alarm in door.state.alarms ^ (door.reported & _STATE_ALARMS):
+            self._alarm(door, alarm, alarm in door.state.alarms)
 
     def _alarm(self, door: Door, alarm: str, active: bool) -> None:
         if (alarm in door.reported) == active:
