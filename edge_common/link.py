@@ -64,7 +64,7 @@ class MqttLink:
         will: Callable[[], tuple[str, bytes]] | None = None,
         manual_ack: bool = False,
         receive_maximum: int = 1000,
-        max_inflight: int = 1000,
+        max_inflight: int = 100,  # paho scans its in-flight table on every PUBACK
     ) -> None:
         self.client_id = client_id
         self.cfg = cfg
