@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from central import service
 from central.admin_cli import admin
-from central.circulation import accounts, alerts, forms, sample
+from central.circulation import alerts, forms, owing, sample
 from central.circulation.store import Store
 from central.store import open_store
 from edge_common.config import OutboxConfig
@@ -351,7 +351,7 @@ def test_amounts_up_to_the_most_sum_and_a_later_charge_still_works(template, tmp
     assert "[out_of_range]" in run(db, *charge, str(2**63 - 1), "--branch", "center", ok=False)
     for amount in (MAX, MAX, "100"):
         run(db, *charge, amount, "--branch", "center")
-    owed = Store(open_store(str(db))).scalar(f"SELECT {accounts.owed_sql('2')}")
+    owed = Store(open_store(str(db))).scalar(f"SELECT {owing.owed_sql('2')}")
     assert owed == 2 * MAX_AMOUNT + 100
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from central.circulation.patrons import age_on
+from central.circulation.ages import age_on
 from edge_common.access import GRANTED, Policy, Situation, decide
 from edge_common.protocol.datasets import ALLOWLIST, AllowEntry, check_row
 from lockd.schedule import Schedule

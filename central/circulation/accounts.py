@@ -10,8 +10,9 @@ import json
 from datetime import date
 from typing import Any
 
-from central.circulation import allowlist, audit, bounds, branches, patrons
+from central.circulation import audit, bounds, branches, patrons
 from central.circulation.errors import NotFound, Refused
+from central.circulation.owing import OPEN_SQL
 from central.circulation.store import Store
 
 KINDS = ("fine", "reminder", "registration", "membership", "replacement", "other")
@@ -19,15 +20,7 @@ METHODS = ("cash", "card", "transfer", "credit")
 EDITORS = ("cashier", "supervisor", "admin")
 SUPERVISORS = ("supervisor", "admin")
 
-OPEN_SQL = ("d.amount - coalesce((SELECT sum(a.amount) FROM allocations a"
-            " JOIN payments p ON p.id = a.payment_id WHERE a.debt_id = d.id"
-            " AND p.deleted_at IS NULL), 0)")
 DEBT_SQL = f"SELECT d.*, {OPEN_SQL} AS open FROM debts d"
-
-
-def owed_sql(patron: str) -> str:
-    """SQL for what the patron `patron` (a column or `?`) owes: open debts of every branch."""
-    return f"(SELECT coalesce(sum({OPEN_SQL}), 0) FROM debts d WHERE d.patron_id = {patron})"
 
 
 def add_debt(s: Store, patron_id: int, branch: str, kind: str, amount: int,
@@ -42,7 +35,7 @@ def add_debt(s: Store, patron_id: int, branch: str, kind: str, amount: int,
         debt_id = s.insert("debts", {"patron_id": patron_id, "branch_id": branch, "kind": kind,
                                      "amount": amount, "note": note, "loan_id": loan_id,
                                      "ref": ref, "created_at": s.now().isoformat()})
-        allowlist.refresh_patron(s.db, patron_id)
+        s.patron_changed(patron_id)
     return debt_id
 
 
@@ -150,7 +143,7 @@ def pay(s: Store, patron_id: int, branch: str, amount: int, *, debt_ids: list[in
             "staff_id": staff_id, "dev": dev, "ref": ref})
         _allocate(s, payment_id, chosen, amount)
         _log(s, _actor(branch, staff_id, dev), "payment.add", payment(s, payment_id), None)
-        allowlist.refresh_patron(s.db, patron_id)
+        s.patron_changed(patron_id)
     return receipt(s, payment_id)
 
 
@@ -168,7 +161,7 @@ def use_credit(s: Store, patron_id: int, branch: str, debt_ids: list[int] | None
             "staff_id": staff_id})
         _allocate(s, payment_id, _chosen(s, patron_id, branch, debt_ids), available)
         _log(s, _actor(branch, staff_id, None), "payment.credit", payment(s, payment_id), None)
-        allowlist.refresh_patron(s.db, patron_id)
+        s.patron_changed(patron_id)
     return receipt(s, payment_id)
 
 
@@ -226,7 +219,7 @@ def edit_payment(s: Store, payment_id: int, staff_id: str, *, amount: int | None
         back = _give_back_spent_credit(s, found["patron_id"], found["branch_id"])
         _log(s, audit.Actor(staff_id, found["branch_id"]), "payment.edit", found, before,
              credit_taken_back=back)
-        allowlist.refresh_patron(s.db, found["patron_id"])
+        s.patron_changed(found["patron_id"])
     return receipt(s, payment_id)
 
 
@@ -273,7 +266,7 @@ def delete_payment(s: Store, payment_id: int, staff_id: str) -> None:
         back = _give_back_spent_credit(s, found["patron_id"], found["branch_id"])
         _log(s, audit.Actor(staff_id, found["branch_id"]), "payment.delete", found, before,
              credit_taken_back=back)
-        allowlist.refresh_patron(s.db, found["patron_id"])
+        s.patron_changed(found["patron_id"])
 
 
 def report(s: Store, branch: str, start: date, end: date) -> list[dict]:

@@ -12,14 +12,16 @@ from typing import Any
 import sqlite_utils
 
 from central import datasets
-from central.circulation import accounts, patrons, settings
+from central.circulation import settings
+from central.circulation.ages import age_on
+from central.circulation.owing import owed_sql
 from edge_common.cardid import card_hash
 from edge_common.protocol.datasets import ALLOWLIST, AllowEntry
 
 
 def _patron_sql() -> str:
     return ("SELECT p.id, p.category, p.blocked, p.valid_until, p.is_staff, p.birth_date,"
-            f" p.agreement, p.status, {accounts.owed_sql('p.id')} AS debt FROM patrons p")
+            f" p.agreement, p.status, {owed_sql('p.id')} AS debt FROM patrons p")
 
 
 def door_day(now: datetime | None = None) -> date:
@@ -48,7 +50,7 @@ class DoorRules:
             return None
         born = _day(patron["birth_date"])
         reached = () if born is None else tuple(
-            a for a in self.ages if patrons.age_on(born, self.day) >= a)
+            a for a in self.ages if age_on(born, self.day) >= a)
         return AllowEntry(
             category=patron["category"], blocked=bool(patron["blocked"]),
             valid_until=_day(patron["valid_until"]), staff=bool(patron["is_staff"]),
@@ -140,7 +142,7 @@ def refresh_birthdays(db: sqlite_utils.Database, day: date) -> int:
         "SELECT id, birth_date FROM patrons WHERE status = 'active' AND birth_date IS NOT NULL"
         " AND (substr(birth_date, 6) = ? OR (? AND substr(birth_date, 6) = '02-29'))",
         [month_day, leap_born]).fetchall()
-        if patrons.age_on(date.fromisoformat(born), day) in rules.ages]
+        if age_on(date.fromisoformat(born), day) in rules.ages]
     for pid in due:
         refresh_patron(db, pid, rules)
     return len(due)

@@ -7,7 +7,7 @@ loan that started after it; what it changes is listed for the staff alert that s
 
 from datetime import UTC, datetime
 
-from central.circulation import accounts, allowlist, audit
+from central.circulation import accounts, audit
 from central.circulation.store import Store
 
 
@@ -66,7 +66,7 @@ def charges_to(s: Store, loan: dict, at: datetime, fine: int, actor: audit.Actor
                        " AND created_at > ? ORDER BY id", [loan["id"], utc(at)]):
         changed.append(_reduce(s, debt, 0, actor))
     if changed and loan["patron_id"] is not None:
-        allowlist.refresh_patron(s.db, loan["patron_id"])
+        s.patron_changed(loan["patron_id"])
     return changed
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from central.circulation import bounds, closed_days
+from central.circulation import bounds
 from central.circulation.calendar import LIBRARY
 from central.circulation.errors import Forbidden, NotFound, Refused
 from central.circulation.store import Store
@@ -28,7 +28,7 @@ def add_branch(s: Store, id: str, name: str, tz: str, **details: Any) -> None:
         bounds.check_email("email", details["email"])
     with s.atomic():
         s.insert("branches", {"id": id, "name": name, "tz": tz, **details})
-        closed_days.publish(s.db, id)
+        s.calendar_changed(id)
     s.forget()
 
 
@@ -87,7 +87,7 @@ def set_closed_days(s: Store, year: int, days: dict[date, str], branch: str = LI
                            [(branch, d.isoformat(), why) for d, why in sorted(days.items())])
         if branch:
             s.conn.execute("INSERT OR IGNORE INTO calendars VALUES (?, ?)", [branch, year])
-        _publish_calendar(s, branch)
+        s.calendar_changed(branch)
     s.forget()
 
 
@@ -97,16 +97,8 @@ def drop_own_calendar(s: Store, branch: str, year: int) -> None:
         s.conn.execute("DELETE FROM calendars WHERE branch_id = ? AND year = ?", [branch, year])
         s.conn.execute("DELETE FROM closed_days WHERE branch_id = ? AND day LIKE ?",
                        [branch, f"{year}-%"])
-        _publish_calendar(s, branch)
+        s.calendar_changed(branch)
     s.forget()
-
-
-def _publish_calendar(s: Store, branch: str) -> None:
-    """Tell the devices: one branch's, or (library-wide change) every branch's calendar."""
-    if branch:
-        closed_days.publish(s.db, branch)
-    else:
-        closed_days.publish_all(s.db)
 
 
 def add_staff(s: Store, id: str, name: str, role: str, branches: list[str]) -> None:

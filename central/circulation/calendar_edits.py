@@ -4,7 +4,7 @@ and the audit log keeps what each changed day was before."""
 from collections.abc import Collection, Mapping
 from datetime import date
 
-from central.circulation import audit, bounds, closed_days
+from central.circulation import audit, bounds
 from central.circulation.calendar import LIBRARY
 from central.circulation.errors import Refused
 from central.circulation.store import Store
@@ -49,10 +49,7 @@ def _change(s: Store, branch: str, actor: audit.Actor, added: dict[date, str],
             _change_year(s, branch, actor, year, {d: r for d, r in added.items()
                                                   if d.year == year},
                          [d for d in removed if d.year == year])
-        if branch:
-            closed_days.publish(s.db, branch)
-        else:
-            closed_days.publish_all(s.db)
+        s.calendar_changed(branch)
     s.forget()
 
 

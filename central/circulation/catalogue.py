@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from central.circulation import audit, bounds, branches, return_sets
+from central.circulation import audit, bounds, branches
 from central.circulation.errors import NotFound, Refused
 from central.circulation.store import Store
 
@@ -129,7 +129,7 @@ def add_item(s: Store, barcode: str, title_id: int, category: str, branch: str,
             "barcode": barcode, "accession": accession, "call_number": call_number,
             "title_id": title_id, "category": category, "home_branch": branch,
             "at_branch": branch, "attachments": attachments, "generic": int(generic)})
-        return_sets.refresh_title(s.db, title_id)
+        s.title_changed(title_id)
     return item_id
 
 
@@ -181,4 +181,4 @@ def change_home_branch(s: Store, identifier: str, branch: str) -> None:
         raise Refused("the item is not free", code="item_not_free")
     with s.atomic():
         s.update("items", found["id"], {"home_branch": branch, "at_branch": branch})
-        return_sets.refresh_title(s.db, found["title_id"], also=(found["home_branch"],))
+        s.title_changed(found["title_id"], left=(found["home_branch"],))

@@ -13,6 +13,7 @@ from typing import Any, get_args
 
 from central import commands, fleet
 from central.circulation import audit, branches, catalogue, patrons, terms
+from central.circulation.ages import age_on
 from central.circulation.errors import NotFound, Refused
 from central.circulation.letters import LOCALE_DIR
 from central.circulation.store import Store
@@ -58,7 +59,7 @@ def signers(s: Store, p: dict, kind: str, today: date) -> list[str]:
         return ["guardian"]
     under = catalogue.patron_category(s, p["category"])["guardian_under"]
     minor = bool(p["birth_date"]) and under > 0 and \
-        patrons.age_on(date.fromisoformat(p["birth_date"]), today) < under
+        age_on(date.fromisoformat(p["birth_date"]), today) < under
     return ["patron", "guardian"] if minor else ["patron"]
 
 

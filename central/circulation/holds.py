@@ -8,7 +8,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from central.circulation import accounts, catalogue, notices, patrons, return_sets
+from central.circulation import accounts, catalogue, notices, patrons
 from central.circulation.errors import NotFound, Refused
 from central.circulation.stock import IN_STOCK_SQL
 from central.circulation.store import Store
@@ -100,7 +100,7 @@ def place(s: Store, patron_id: int, target: str | int, branch: str,
             "for_branch": for_branch, "placed_at": now.isoformat(), "state": "waiting",
             "expires": (today + timedelta(days=s.settings.hold_expiry_days)).isoformat()})
         s.count(branch, "holds")
-        return_sets.refresh_title(s.db, title_id)
+        s.title_changed(title_id)
     return hold(s, hold_id)
 
 
@@ -125,7 +125,7 @@ def cancel(s: Store, hold_id: int, patron_id: int | None = None) -> dict | None:
         routed = None
         if found["state"] == "ready":
             routed = item_back(s, catalogue.item(s, found["item_id"]), found["branch_id"])
-        return_sets.refresh_title(s.db, found["title_id"])
+        s.title_changed(found["title_id"])
     return routed
 
 
@@ -189,7 +189,8 @@ def purge_expired(s: Store) -> dict:
             else:
                 continue
             changed.add(found["title_id"])
-        return_sets.refresh_titles(s.db, changed)
+        for title_id in changed:
+            s.title_changed(title_id)
     return expired
 
 

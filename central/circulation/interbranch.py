@@ -4,7 +4,7 @@ States: requested (set aside at home) → in_transit → at_branch (on the reque
 hold shelf) → on_loan → returned (to send home) → closed (back home: the inter-branch return).
 """
 
-from central.circulation import catalogue, holds, notices, patrons, return_sets
+from central.circulation import catalogue, holds, notices, patrons
 from central.circulation.errors import NotFound, Refused
 from central.circulation.stock import IN_STOCK_SQL
 from central.circulation.store import Store
@@ -93,7 +93,7 @@ def lend(s: Store, ib_id: int) -> dict:
                                      "due": due.isoformat()})
         s.update("items", it["id"], {"status": "in_transit", "at_branch": found["to_branch"]})
         s.count(found["home_branch"], "ib_lent")
-        return_sets.refresh_title(s.db, it["title_id"])
+        s.title_changed(it["title_id"])
     return get(s, ib_id)
 
 

@@ -17,7 +17,6 @@ from central.circulation import (
     holds,
     interbranch,
     loans,
-    return_sets,
 )
 from central.circulation.errors import Refused
 from central.circulation.stock import OUT_OF_STOCK
@@ -64,7 +63,7 @@ def mark(s: Store, identifier: str, status: str, actor: audit.Actor,
         audit.record(s, actor, "item.status", f"item:{it['barcode']}",
                      {"status": it["status"]}, {"status": status, "note": note,
                                                 "loan": done["loan"], "charge": done["charge"]})
-        return_sets.refresh_title(s.db, it["title_id"])
+        s.title_changed(it["title_id"])
     return done
 
 
@@ -103,7 +102,7 @@ def found(s: Store, identifier: str, actor: audit.Actor) -> dict:
         route = holds.item_back(s, it, it["home_branch"])
         audit.record(s, actor, "item.status", f"item:{it['barcode']}",
                      {"status": it["status"]}, {"status": "available", "route": route["route"]})
-        return_sets.refresh_title(s.db, it["title_id"])
+        s.title_changed(it["title_id"])
     return {"barcode": it["barcode"], "before": it["status"]} | route
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from central import ingest
 from central.circulation import (
     accounts,
-    allowlist,
     audit,
     branches,
     catalogue,
@@ -64,7 +63,7 @@ def complete(s: Store, patron_id: int, branch: str, staff_id: str,
         _fee_once(s, p, branch, "registration", f"registration:{patron_id}")
         if paper_form and not p["form_signed"]:
             patrons.record_paper_form(s, patron_id, audit.Actor(staff_id, branch))
-        allowlist.refresh_patron(s.db, patron_id)
+        s.patron_changed(patron_id)
         s.count(branch, "new_members")
     return patrons.patron(s, patron_id)
 
@@ -84,7 +83,7 @@ def renew_membership(s: Store, patron_id: int, branch: str) -> dict:
                         [f"membership:{patron_id}:{p['valid_until']}"]):
             _fee_once(s, p, branch, "membership", f"membership:{patron_id}:renew:{until}")
         s.update("patrons", patron_id, {"valid_until": until.isoformat()})
-        allowlist.refresh_patron(s.db, patron_id)
+        s.patron_changed(patron_id)
         s.count(branch, "renewed_members")
     return patrons.patron(s, patron_id)
 
@@ -178,7 +177,7 @@ def archive(s: Store, patron_id: int) -> None:
     with s.atomic():
         _cancel_holds(s, patron_id)
         s.update("patrons", patron_id, {"status": "archived", "archived_at": s.now().isoformat()})
-        allowlist.refresh_patron(s.db, patron_id)
+        s.patron_changed(patron_id)
         form_archive.move(s, patron_id, "archived")
 
 
@@ -188,7 +187,7 @@ def restore(s: Store, patron_id: int) -> None:
         raise Refused("the patron is not archived", code="not_archived")
     with s.atomic():
         s.update("patrons", patron_id, {"status": "active", "archived_at": None})
-        allowlist.refresh_patron(s.db, patron_id)
+        s.patron_changed(patron_id)
         form_archive.move(s, patron_id, "active")
 
 

@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from central.circulation import (
-    allowlist,
     audit,
     backdating,
     branches,
@@ -13,7 +12,6 @@ from central.circulation import (
     holds,
     interbranch,
     patrons,
-    return_sets,
 )
 from central.circulation.errors import CirculationError, NotFound, Refused
 from central.circulation.settings import Switch
@@ -163,7 +161,7 @@ def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
         if ib:     # the owning branch expects its copy back when the patron does
             s.update("ib_loans", ib["id"], {"state": "on_loan", "due": due.isoformat()})
         s.count(branch, "loans", at=when)
-        return_sets.refresh_title(s.db, it["title_id"])
+        s.title_changed(it["title_id"])
     return {"loan": loan_id, "barcode": it["barcode"], "title": it["title"],
             "author": it["author"], "due": due.isoformat(), "warnings": warnings,
             "attachments": it["attachments"]}
@@ -214,7 +212,7 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
         ib = interbranch.open_for_item(s, it["id"])
         if loan is None:
             arrived = base | _arrival(s, it, ib, branch)
-            return_sets.refresh_title(s.db, it["title_id"])
+            s.title_changed(it["title_id"])
             return arrived
         if ib:
             route = interbranch.returned(s, ib, it, branch)
@@ -235,11 +233,11 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
                                "kind": "fine", "amount": fine, "loan_id": loan["id"],
                                "created_at": s.now().isoformat(),
                                "note": f"{it['barcode']} due {loan['due']}"})
-            allowlist.refresh_patron(s.db, loan["patron_id"])
+            s.patron_changed(loan["patron_id"])
         reversed_ = backdating.charges_to(s, loan, when, fine, actor)
         route = route or holds.item_back(s, it, branch)
         s.count(branch, "returns", at=when)
-        return_sets.refresh_title(s.db, it["title_id"])
+        s.title_changed(it["title_id"])
     warnings = list(route.pop("warnings", []))
     if patron_id is not None and patron_id != loan["patron_id"]:
         warnings.append("returned_by_other")

@@ -31,11 +31,6 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-def age_on(born: date, day: date) -> int:
-    """Whole years between `born` and `day`."""
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
 def _check(fields: dict) -> None:
     if "surname" in fields and not (fields["surname"] or "").strip():
         raise Refused("a surname is required", code="surname_required")
@@ -99,7 +94,7 @@ def update(s: Store, patron_id: int, **fields: Any) -> None:
     _check(fields)
     with s.atomic():
         s.update("patrons", patron_id, fields | search_keys(**fields))
-        allowlist.refresh_patron(s.db, patron_id)
+        s.patron_changed(patron_id)
 
 
 def search_keys(**fields: Any) -> dict[str, str | None]:
@@ -207,7 +202,7 @@ def add_card(s: Store, patron_id: int, card: str, kind: str = "city") -> str:
         raise Refused("the card already belongs to a patron", code="card_taken")
     with s.atomic():
         s.conn.execute("INSERT INTO cards VALUES (?, ?, ?, 1)", [uid, patron_id, kind])
-        allowlist.refresh_patron(s.db, patron_id)
+        s.patron_changed(patron_id)
     return uid
 
 
@@ -217,7 +212,7 @@ def remove_card(s: Store, card: str, kind: str = "city") -> None:
     if not s.scalar("SELECT 1 FROM cards WHERE uid = ?", [uid]):
         raise NotFound("unknown card", code="card_unknown")
     with s.atomic():
-        allowlist.withdraw_card(s.db, uid)
+        s.card_withdrawn(uid)
         s.conn.execute("DELETE FROM cards WHERE uid = ?", [uid])
 
 
@@ -280,7 +275,7 @@ def set_agreement(s: Store, patron_id: int, signed: bool, actor: audit.Actor) ->
     branches.require_role(s, actor.staff_id, actor.branch_id or "", *branches.ROLES)
     with s.atomic():
         s.update("patrons", patron_id, {"agreement": int(signed)})
-        allowlist.refresh_patron(s.db, patron_id)
+        s.patron_changed(patron_id)
         audit.record(s, actor, "patron.agreement", f"patron:{patron_id}",
                      {"agreement": bool(before["agreement"])}, {"agreement": signed})
 
@@ -295,7 +290,7 @@ def set_blocked(s: Store, patron_id: int, blocked: bool, note: str | None = None
     with s.atomic():     # the block's own note: the patron's note stays as it is
         s.update("patrons", patron_id, {"blocked": int(blocked),
                                         "block_note": note if blocked else None})
-        allowlist.refresh_patron(s.db, patron_id)
+        s.patron_changed(patron_id)
         if actor:
             audit.record(s, actor, "patron.block" if blocked else "patron.unblock",
                          f"patron:{patron_id}", {"blocked": bool(before["blocked"]),

@@ -8,7 +8,6 @@ its first device, and per title in the transaction of every change that moves a 
 out (a hold placed, cancelled, filled or expired; a copy added, lent, returned or moved).
 """
 
-from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -96,9 +95,3 @@ def refresh_title(db: sqlite_utils.Database, title_id: int, also: tuple[str, ...
     for site in sorted(set(_sites(db, title_id)) | (set(also) & keyed)):
         _sync(db, site, HELD_ITEMS, keys, held(db, site, title_id))
         _sync(db, site, SHELF_ITEMS, keys, shelf(db, site, title_id))
-
-
-def refresh_titles(db: sqlite_utils.Database, title_ids: Iterable[int]) -> None:
-    """`refresh_title` for each of several titles."""
-    for title_id in sorted(set(title_ids)):
-        refresh_title(db, title_id)

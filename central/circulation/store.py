@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from central.circulation import calendar, settings
+from central.circulation import calendar, projector, settings
+from central.circulation.changes import Changes
 from central.circulation.clock import Clock, SystemClock
 from central.circulation.errors import NotFound, Refused
 from edge_common.migrations import writing
@@ -20,20 +21,66 @@ T = TypeVar("T")
 
 
 class Store:
-    """Central's database as the domain sees it, with the clock and short-lived caches."""
+    """Central's database as the domain sees it, with the clock and short-lived caches.
+
+    What devices see is never refreshed by a rule: a rule notes what it changed
+    (`patron_changed`, `title_changed`, ...), and the outermost `atomic` block projects all of
+    it once, just before it commits (`projector`).
+    """
 
     def __init__(self, db: sqlite_utils.Database, clock: Clock | None = None) -> None:
         self.db = db
         self.conn = db.conn
         self.clock = clock or SystemClock()
         self._cache: dict[Hashable, tuple[float, Any]] = {}
+        self._depth = 0
+        self._changes = Changes()
 
     @contextmanager
     def atomic(self) -> Iterator["Store"]:
         """A write transaction that waits for a busy writer, or a savepoint inside the
-        caller's (`writing`)."""
+        caller's (`writing`); the outermost block projects what it changed before it ends."""
         with writing(self.db):
-            yield self
+            self._depth += 1
+            try:
+                yield self
+                if self._depth == 1 and self._changes:
+                    changes, self._changes = self._changes, Changes()
+                    projector.project(self.db, changes)
+            finally:
+                self._depth -= 1
+                if not self._depth:     # rolled back, or projected: nothing is pending
+                    self._changes = Changes()
+
+    def _noted(self) -> None:
+        """A change noted outside any transaction is projected at once."""
+        if not self._depth:
+            with self.atomic():
+                pass
+
+    def patron_changed(self, patron_id: int) -> None:
+        """The patron's cards are listed anew (their status, category, debt, agreement...)."""
+        self._changes.patrons.add(patron_id)
+        self._noted()
+
+    def card_withdrawn(self, uid: str) -> None:
+        """The card leaves every site's list (a card removed)."""
+        self._changes.withdrawn.add(uid)
+        self._noted()
+
+    def title_changed(self, title_id: int, left: tuple[str, ...] = ()) -> None:
+        """The title's copies are listed anew where they may be returned, and at the branches
+        `left` (a branch a copy just left)."""
+        self._changes.titles.setdefault(title_id, set()).update(left)
+        self._noted()
+
+    def calendar_changed(self, branch: str | None) -> None:
+        """The branch's closed days are published anew (None or "": every branch's)."""
+        if branch:
+            self._changes.calendars.add(branch)
+        else:
+            self._changes.every_calendar = True
+        self._noted()
 
     def scrub(self) -> bool:
         """Copy the write-ahead log into the database and empty it, so a value just deleted
