@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from central.circulation import accounts, holds, interbranch, loans
+from central.circulation import accounts, holds, interbranch, loans, routing
 from central.circulation.errors import CirculationError
 from tests.circ import BRANCHES, copy, library, patron
 
@@ -106,7 +106,7 @@ class Circulation(RuleBasedStateMachine):
         if not hasattr(self, "s"):
             return
         for h in self.s.rows("SELECT * FROM holds WHERE state = 'waiting'"):
-            queue = holds.queue(self.s, h["title_id"], h["branch_id"])
+            queue = routing.queue(self.s, h["title_id"], h["branch_id"])
             assert [q["placed_at"] for q in queue] == sorted(q["placed_at"] for q in queue)
             assert holds.position(self.s, h) == [q["id"] for q in queue].index(h["id"]) + 1
 

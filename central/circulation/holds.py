@@ -1,4 +1,5 @@
-"""Holds: a queue per title and branch, the hold shelf with pickup windows, expiry and routing.
+"""Holds: a queue per title and branch, placing, cancelling and expiry; where the copy then
+goes is `routing`.
 
 As in TextLib a hold belongs to the branch that registered it and only that branch's own
 copies can fill it; an inter-branch hold (`for_branch`) is filled by sending the copy there.
@@ -8,18 +9,12 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from central.circulation import accounts, catalogue, notices, patrons
+from central.circulation import accounts, catalogue, patrons, routing
 from central.circulation.errors import NotFound, Refused
 from central.circulation.stock import IN_STOCK_SQL
 from central.circulation.store import Store
 
 ACTIVE = ("waiting", "in_transit", "ready")
-
-
-def queue(s: Store, title_id: int, branch: str) -> list[dict]:
-    """Waiting holds on a title at a branch, first in line first."""
-    return s.rows("SELECT * FROM holds WHERE title_id = ? AND branch_id = ? AND state = 'waiting'"
-                  " ORDER BY placed_at, id", [title_id, branch])
 
 
 def position(s: Store, hold: dict) -> int:
@@ -124,41 +119,13 @@ def cancel(s: Store, hold_id: int, patron_id: int | None = None) -> dict | None:
         _close(s, found, "cancelled")
         routed = None
         if found["state"] == "ready":
-            routed = item_back(s, catalogue.item(s, found["item_id"]), found["branch_id"])
+            routed = routing.item_back(s, catalogue.item(s, found["item_id"]), found["branch_id"])
         s.title_changed(found["title_id"])
     return routed
 
 
 def _close(s: Store, found: dict, state: str) -> None:
     s.update("holds", found["id"], {"state": state, "closed_at": s.now().isoformat()})
-
-
-def set_aside(s: Store, found: dict, it: dict, branch: str) -> dict:
-    """Put a copy on the hold shelf for the hold's patron and queue the hold notice; the pickup
-    window starts now, when central makes the hold ready (never at a late return's date)."""
-    today = s.today(branch)
-    pickup_by = s.calendar(branch).open_days_after(today, s.settings.pickup_days)
-    s.update("holds", found["id"], {"state": "ready", "item_id": it["id"],
-                                    "ready_at": s.now().isoformat(),
-                                    "pickup_by": pickup_by.isoformat()})
-    s.update("items", it["id"], {"status": "on_hold_shelf", "at_branch": branch})
-    p = patrons.patron(s, found["patron_id"])
-    notices.queue(s, p, branch, "hold_ready", notices.fresh_key(s, f"hold_ready:{found['id']}"),
-                  title=it["title"], barcode=it["barcode"], pickup_by=pickup_by.isoformat())
-    return {"route": "hold_shelf", "to": branch, "hold_patron": found["patron_id"],
-            "hold": found["id"], "pickup_by": pickup_by.isoformat()}
-
-
-def item_back(s: Store, it: dict, branch: str) -> dict:
-    """Where a copy that is free again at its home branch goes: a waiting hold, or the shelf."""
-    from central.circulation import interbranch
-
-    for waiting in queue(s, it["title_id"], branch):
-        if waiting["for_branch"]:
-            return interbranch.send_for_hold(s, waiting, it)
-        return set_aside(s, waiting, it, branch)
-    s.update("items", it["id"], {"status": "available", "at_branch": branch})
-    return {"route": "reshelve", "to": branch}
 
 
 def shelf(s: Store, branch: str) -> list[dict]:
@@ -180,7 +147,8 @@ def purge_expired(s: Store) -> dict:
             today = s.today(found["branch_id"]).isoformat()
             if found["state"] == "ready" and found["pickup_by"] < today:
                 _close(s, found, "expired")
-                route = item_back(s, catalogue.item(s, found["item_id"]), found["branch_id"])
+                route = routing.item_back(s, catalogue.item(s, found["item_id"]),
+                                          found["branch_id"])
                 expired["routes"].append({"hold": found["id"], **route})
                 expired["ready"] += 1
             elif found["state"] == "waiting" and found["expires"] < today:

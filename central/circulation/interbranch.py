@@ -4,7 +4,7 @@ States: requested (set aside at home) → in_transit → at_branch (on the reque
 hold shelf) → on_loan → returned (to send home) → closed (back home: the inter-branch return).
 """
 
-from central.circulation import catalogue, holds, notices, patrons
+from central.circulation import catalogue, holds, patrons, routing
 from central.circulation.errors import NotFound, Refused
 from central.circulation.stock import IN_STOCK_SQL
 from central.circulation.store import Store
@@ -50,26 +50,11 @@ def request(s: Store, patron_id: int, target: str | int, to_branch: str,
     with s.atomic():
         for it in copies:
             if it["status"] == "available" and it["at_branch"] == it["home_branch"]:
-                return {"ib_loan": _set_aside(s, it, to_branch, patron_id), "hold": None}
+                return {"ib_loan": routing.set_aside_for(s, it, to_branch, patron_id),
+                        "hold": None}
         home = copies[0]["home_branch"]
         found = holds.place(s, patron_id, title_id, home, for_branch=to_branch)
         return {"ib_loan": None, "hold": found["id"]}
-
-
-def _set_aside(s: Store, it: dict, to_branch: str, patron_id: int) -> int:
-    s.update("items", it["id"], {"status": "ib_requested"})
-    return s.insert("ib_loans", {"item_id": it["id"], "home_branch": it["home_branch"],
-                                 "to_branch": to_branch, "patron_id": patron_id,
-                                 "state": "requested", "requested_at": s.now().isoformat()})
-
-
-def send_for_hold(s: Store, hold: dict, it: dict) -> dict:
-    """A returned copy fills an inter-branch hold: set aside for the requesting branch."""
-    ib_id = _set_aside(s, it, hold["for_branch"], hold["patron_id"])
-    s.update("holds", hold["id"], {"state": "fulfilled", "item_id": it["id"],
-                                   "closed_at": s.now().isoformat()})
-    return {"route": "ib_set_aside", "to": hold["for_branch"], "hold_patron": hold["patron_id"],
-            "ib_loan": ib_id}
 
 
 def requests_for(s: Store, home_branch: str) -> list[dict]:
@@ -95,22 +80,6 @@ def lend(s: Store, ib_id: int) -> dict:
         s.count(found["home_branch"], "ib_lent")
         s.title_changed(it["title_id"])
     return get(s, ib_id)
-
-
-def arrive(s: Store, found: dict, it: dict, branch: str) -> dict:
-    """A copy in transit for an inter-branch loan reached `branch`; where it goes now."""
-    if found["state"] == "in_transit" and branch == found["to_branch"]:
-        s.update("ib_loans", found["id"], {"state": "at_branch"})
-        s.update("items", it["id"], {"status": "on_hold_shelf", "at_branch": branch})
-        notices.queue(s, patrons.patron(s, found["patron_id"]), branch, "hold_ready",
-                      f"ib_ready:{found['id']}", title=it["title"], barcode=it["barcode"])
-        return {"route": "hold_shelf", "to": branch, "hold_patron": found["patron_id"],
-                "ib_loan": found["id"]}
-    if found["state"] == "returned" and branch == found["home_branch"]:
-        s.update("ib_loans", found["id"], {"state": "closed", "closed_at": s.now().isoformat()})
-        s.count(branch, "ib_returned")
-        return holds.item_back(s, it, branch)
-    raise Refused("the copy is travelling to another branch", code="item_in_transit")
 
 
 def returned(s: Store, found: dict, it: dict, branch: str) -> dict:

@@ -14,9 +14,9 @@ from central.circulation import (
     audit,
     branches,
     catalogue,
-    holds,
     interbranch,
     loans,
+    routing,
 )
 from central.circulation.errors import Refused
 from central.circulation.stock import OUT_OF_STOCK
@@ -99,7 +99,7 @@ def found(s: Store, identifier: str, actor: audit.Actor) -> dict:
         raise Refused("the item is in stock", code="item_in_stock")
     with s.atomic():
         s.update("items", it["id"], {"status_at": s.now().isoformat(), "status_note": None})
-        route = holds.item_back(s, it, it["home_branch"])
+        route = routing.item_back(s, it, it["home_branch"])
         audit.record(s, actor, "item.status", f"item:{it['barcode']}",
                      {"status": it["status"]}, {"status": "available", "route": route["route"]})
         s.title_changed(it["title_id"])

@@ -12,6 +12,7 @@ from central.circulation import (
     holds,
     interbranch,
     patrons,
+    routing,
 )
 from central.circulation.errors import CirculationError, NotFound, Refused
 from central.circulation.settings import Switch
@@ -235,7 +236,7 @@ def checkin(s: Store, identifier: str, branch: str, *, patron_id: int | None = N
                                "note": f"{it['barcode']} due {loan['due']}"})
             s.patron_changed(loan["patron_id"])
         reversed_ = backdating.charges_to(s, loan, when, fine, actor)
-        route = route or holds.item_back(s, it, branch)
+        route = route or routing.item_back(s, it, branch)
         s.count(branch, "returns", at=when)
         s.title_changed(it["title_id"])
     warnings = list(route.pop("warnings", []))
@@ -270,7 +271,7 @@ def _arrival(s: Store, it: dict, ib: dict | None, branch: str) -> dict:
         raise Refused("the item is not on loan", code="not_on_loan")
     if it["at_branch"] != branch:     # passing through: routed on, nothing changes
         return {"route": "transit", "to": it["at_branch"], "warnings": ["item_in_transit"]}
-    route = interbranch.arrive(s, ib, it, branch) if ib else holds.item_back(s, it, branch)
+    route = routing.arrive(s, ib, it, branch) if ib else routing.item_back(s, it, branch)
     return route | {"warnings": ["hold_waiting"] if route["route"] == "hold_shelf" else []}
 
 
