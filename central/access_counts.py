@@ -3,7 +3,7 @@ logs each event, so they stay exact whenever an event arrives (late offline ones
 
 from datetime import date, datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
@@ -154,6 +154,19 @@ def _day_of(tz: str, at: str) -> str:
 
 def _hour_of(tz: str, at: str) -> int:
     return local_hour(tz, at)[1]
+
+
+def room_access(db: sqlite_utils.Database, start: date, end: date,
+                site: str | None = None) -> list[dict[str, Any]]:
+    """Granted entries per room and day, and distinct cards, for facilities."""
+    cur = db.conn.execute(
+        "SELECT substr(at, 1, 10) AS day, site, room,"
+        " count(*) AS entries, count(DISTINCT card) AS people FROM access_log"
+        " WHERE result = 'granted' AND substr(at, 1, 10) BETWEEN ? AND ?"
+        " AND (? IS NULL OR site = ?) GROUP BY day, site, room ORDER BY day, site, room",
+        [start.isoformat(), end.isoformat(), site, site])
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def _access_statistics(db: sqlite_utils.Database) -> None:

@@ -1,6 +1,6 @@
 """Versioned datasets central replicates to devices: a compacted change log per site and dataset."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -64,21 +64,31 @@ def record(db: sqlite_utils.Database, site: str, dataset: str,
 
 
 def replace(db: sqlite_utils.Database, site: str, dataset: str,
-            rows: Mapping[str, Row]) -> int | None:
-    """Make a dataset hold exactly `rows` (key → Struct or dict): record only what differs,
-    and deletions for keys that are gone, in the caller's transaction."""
-    have = current(db, site, dataset)
+            rows: Mapping[str, Row], keys: Sequence[str] | None = None) -> int | None:
+    """Make a dataset hold exactly `rows` (key → Struct or dict), or, given `keys`, make those
+    keys hold exactly `rows` and leave the others alone: record only what differs, and
+    deletions for keys that are gone, in the caller's transaction."""
+    have = current(db, site, dataset, keys)
     changes: dict[str, Row | None] = {
         k: v for k, v in rows.items() if have.get(k) != _json.encode(v)}
     changes |= dict.fromkeys(have.keys() - rows.keys())
     return record(db, site, dataset, changes)
 
 
-def current(db: sqlite_utils.Database, site: str, dataset: str) -> dict[str, bytes]:
-    """Every key a dataset holds at a site now, with its row's JSON."""
-    return dict(db.conn.execute(
-        "SELECT key, value FROM dataset_rows WHERE site = ? AND dataset = ? AND value IS NOT NULL",
-        (site, dataset)).fetchall())
+def current(db: sqlite_utils.Database, site: str, dataset: str,
+            keys: Sequence[str] | None = None) -> dict[str, bytes]:
+    """Every key a dataset holds at a site now (or those of `keys` it holds), with its row's
+    JSON."""
+    sql = ("SELECT key, value FROM dataset_rows WHERE site = ? AND dataset = ?"
+           " AND value IS NOT NULL")
+    if keys is None:
+        return dict(db.conn.execute(sql, (site, dataset)).fetchall())
+    found: dict[str, bytes] = {}
+    for start in range(0, len(keys), DELTA_KEYS):
+        part = keys[start:start + DELTA_KEYS]
+        found.update(db.conn.execute(f"{sql} AND key IN ({','.join('?' * len(part))})",
+                                     (site, dataset, *part)).fetchall())
+    return found
 
 
 def head(db: sqlite_utils.Database, site: str, dataset: str) -> int:

@@ -1,6 +1,7 @@
 """The devices central talks to, their command keys, and the per-site card keys they hash with."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlite_utils
@@ -51,6 +52,34 @@ def site_key(db: sqlite_utils.Database, site: str) -> str | None:
     """The site's card key (hex), or None when the site has none yet."""
     row = db.execute("SELECT key_hex FROM site_keys WHERE site = ?", [site]).fetchone()
     return row[0] if row else None
+
+
+def card_keys(db: sqlite_utils.Database, site: str | None = None) -> list[tuple[str, bytes]]:
+    """Every site's card key (or one site's), and a previous key while its overlap lasts."""
+    return [(s, bytes.fromhex(k)) for s, k in db.execute(
+        "SELECT site, key_hex FROM site_keys WHERE ?1 IS NULL OR site = ?1 UNION ALL"
+        " SELECT site, key_hex FROM site_keys_previous WHERE ?1 IS NULL OR site = ?1", [site])]
+
+
+def keyed_sites(db: sqlite_utils.Database) -> list[str]:
+    """The sites that have a card key (every site that has had a device), in order."""
+    return [site for (site,) in db.execute("SELECT site FROM site_keys ORDER BY site")]
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """An enrolled, unrevoked device: its site and kind, and whether it said it is online."""
+
+    site: str
+    kind: str
+    online: bool
+
+
+def enrolled(db: sqlite_utils.Database, dev: str) -> Enrolled | None:
+    """The device, if it is enrolled and not revoked."""
+    row = db.execute("SELECT d.site, d.kind, st.online FROM devices d LEFT JOIN device_status st"
+                     " ON st.dev = d.id WHERE d.id = ? AND d.revoked_at IS NULL", [dev]).fetchone()
+    return None if row is None else Enrolled(row[0], row[1], bool(row[2]))
 
 
 def add_site_key(db: sqlite_utils.Database, site: str) -> str:

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from central import access_counts
 from central.circulation import lifecycle, loans, stats
 from tests.circ import copy, library, patron
 
@@ -36,6 +37,6 @@ def test_room_access_counts_entries_and_people(tmp_path):
             ("lock-1", "center", "reading-room", "c" * 64, "blocked", "2026-03-02T14:00:00")]
     s.conn.executemany("INSERT INTO access_log (dev, site, room, card, result, at, door, seq,"
                        " received_at) VALUES (?, ?, ?, ?, ?, ?, 'door-1', 1, '')", rows)
-    assert stats.room_access(s, date(2026, 3, 2), date(2026, 3, 2)) == [
+    assert access_counts.room_access(s.db, date(2026, 3, 2), date(2026, 3, 2)) == [
         {"day": "2026-03-02", "site": "center", "room": "reading-room", "entries": 3,
          "people": 2}]

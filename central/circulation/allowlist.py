@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from central import datasets
+from central import datasets, fleet
 from central.circulation import settings
 from central.circulation.ages import age_on
 from central.circulation.owing import owed_sql
@@ -62,13 +62,6 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _site_keys(db: sqlite_utils.Database, site: str | None = None) -> list[tuple[str, bytes]]:
-    """Every site's card key (or one site's), and a previous key while its overlap lasts."""
-    return [(s, bytes.fromhex(k)) for s, k in db.execute(
-        "SELECT site, key_hex FROM site_keys WHERE ?1 IS NULL OR site = ?1 UNION ALL"
-        " SELECT site, key_hex FROM site_keys_previous WHERE ?1 IS NULL OR site = ?1", [site])]
-
-
 def _publish(db: sqlite_utils.Database, site: str, key: bytes,
              entries: dict[str, AllowEntry | None]) -> None:
     hashed = {uid: card_hash(key, uid) for uid in entries}
@@ -91,13 +84,13 @@ def refresh_patron(db: sqlite_utils.Database, patron_id: int,
     patron = _patrons(db, "p.id = ?", [patron_id]).get(patron_id)
     cards = db.execute("SELECT uid, active FROM cards WHERE patron_id = ?", [patron_id]).fetchall()
     changes = {uid: rules.entry(patron) if active else None for uid, active in cards}
-    for site, key in _site_keys(db):
+    for site, key in fleet.card_keys(db):
         _publish(db, site, key, changes)
 
 
 def withdraw_card(db: sqlite_utils.Database, uid: str) -> None:
     """Remove a card from every site's list and from central's hash index (before deleting it)."""
-    for site, key in _site_keys(db):
+    for site, key in fleet.card_keys(db):
         datasets.record(db, site, ALLOWLIST, {card_hash(key, uid): None})
     db.conn.execute("DELETE FROM card_hashes WHERE uid = ?", [uid])
 
@@ -109,7 +102,7 @@ def publish_site(db: sqlite_utils.Database, site: str) -> int:
     holders = _patrons(db, "1", [])
     cards = db.execute("SELECT uid, patron_id FROM cards WHERE active").fetchall()
     changes = {uid: rules.entry(holders.get(pid)) for uid, pid in cards}
-    for _, key in _site_keys(db, site):
+    for _, key in fleet.card_keys(db, site):
         _publish(db, site, key, {uid: e for uid, e in changes.items() if e is not None})
     return sum(e is not None for e in changes.values())
 
@@ -129,7 +122,7 @@ def drop_key(db: sqlite_utils.Database, site: str, key: bytes) -> int:
 
 def publish_everywhere(db: sqlite_utils.Database) -> int:
     """Publish every active card to every site again, e.g. after the door settings changed."""
-    return sum(publish_site(db, site) for site, _ in _site_keys(db))
+    return sum(publish_site(db, site) for site, _ in fleet.card_keys(db))
 
 
 def refresh_birthdays(db: sqlite_utils.Database, day: date) -> int:

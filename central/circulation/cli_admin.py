@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from central import access_counts
 from central.circulation import audit, imports, lifecycle, mailer, patrons, reminders, stats
 from central.circulation.cli_common import (
     BRANCH,
@@ -155,7 +156,7 @@ def stats_cmd(s: Store, start: str, end: str | None, branch_id: str | None, by_b
     """Loans, returns, renewals and new members per day, or room access for facilities."""
     first, last = day(start), day(start if end is None else end)
     if rooms:
-        show(stats.room_access(s, first, last, branch_id))
+        show(access_counts.room_access(s.db, first, last, branch_id))
         return
     rows = stats.circulation(s, first, last, branch_id, by_branch)
     show({"days": rows, "total": stats.totals(rows)})

@@ -37,19 +37,18 @@ def _pad(s: Store, pad: str) -> str:
     """The branch of a signing pad that can take a new form now, or a refusal with the reason
     the desk is shown: unknown, not a signing pad, offline (its last status, or its will,
     said so), or busy with another open form."""
-    row = s.row("SELECT d.site, d.kind, st.online FROM devices d LEFT JOIN device_status st"
-                " ON st.dev = d.id WHERE d.id = ? AND d.revoked_at IS NULL", [pad])
-    if row is None:
+    found = fleet.enrolled(s.db, pad)
+    if found is None:
         raise NotFound(f"no device {pad!r}", code="device_unknown")
-    if row["kind"] != "signpad":
-        raise Refused(f"{pad} is a {row['kind']}, not a signing pad", code="not_a_signpad")
-    if not row["online"]:
+    if found.kind != "signpad":
+        raise Refused(f"{pad} is a {found.kind}, not a signing pad", code="not_a_signpad")
+    if not found.online:
         raise Refused(f"{pad} is offline: a new form cannot start on it", code="pad_offline")
     busy = s.scalar("SELECT id FROM forms WHERE pad = ? AND state = 'open'", [pad])
     if busy is not None:
         raise Refused(f"{pad} shows form {busy}: cancel it or let it be signed first",
                       code="pad_busy")
-    return str(row["site"])
+    return found.site
 
 
 def signers(s: Store, p: dict, kind: str, today: date) -> list[str]:

@@ -10,10 +10,9 @@ out (a hold placed, cancelled, filled or expired; a copy added, lent, returned o
 
 from typing import Any
 
-import msgspec
 import sqlite_utils
 
-from central import datasets
+from central import datasets, fleet
 from central.circulation.stock import IN_STOCK_SQL
 from edge_common.protocol.returns import HELD_ITEMS, SHELF_ITEMS, HeldItem, ShelfItem
 
@@ -37,14 +36,13 @@ def _shelf_sql(one_title: bool) -> str:
             f" AND {_FREE} {title}")
 
 
-def _sites(db: sqlite_utils.Database, title_id: int) -> list[str]:
-    """The sites with devices where a title's copies may be listed: their home branches and
-    every branch that ever held the title or was sent one of its copies (rows there stay)."""
-    return [site for (site,) in db.execute(
-        "SELECT site FROM site_keys WHERE site IN (SELECT home_branch FROM items"
-        " WHERE title_id = ?1 UNION SELECT branch_id FROM holds WHERE title_id = ?1"
-        " UNION SELECT b.to_branch FROM ib_loans b JOIN items i ON i.id = b.item_id"
-        " WHERE i.title_id = ?1) ORDER BY site", [title_id])]
+def _branches(db: sqlite_utils.Database, title_id: int) -> set[str]:
+    """The branches where a title's copies may be listed: their home branches and every
+    branch that ever held the title or was sent one of its copies (rows there stay)."""
+    return {branch for (branch,) in db.execute(
+        "SELECT home_branch FROM items WHERE title_id = ?1 UNION SELECT branch_id FROM holds"
+        " WHERE title_id = ?1 UNION SELECT b.to_branch FROM ib_loans b JOIN items i"
+        " ON i.id = b.item_id WHERE i.title_id = ?1", [title_id])}
 
 
 def held(db: sqlite_utils.Database, site: str, title_id: int | None = None) -> dict[str, Any]:
@@ -67,23 +65,6 @@ def publish_site(db: sqlite_utils.Database, site: str) -> None:
     datasets.replace(db, site, SHELF_ITEMS, shelf(db, site))
 
 
-def _rows_now(db: sqlite_utils.Database, site: str, dataset: str,
-              keys: list[str]) -> dict[str, bytes]:
-    marks = ",".join("?" * len(keys))
-    return dict(db.execute(
-        f"SELECT key, value FROM dataset_rows WHERE site = ? AND dataset = ? AND key IN ({marks})"
-        " AND value IS NOT NULL", [site, dataset, *keys]).fetchall())
-
-
-def _sync(db: sqlite_utils.Database, site: str, dataset: str, keys: list[str],
-          rows: dict[str, Any]) -> None:
-    have = _rows_now(db, site, dataset, keys)
-    changes: dict[str, Any] = {k: v for k, v in rows.items()
-                               if have.get(k) != msgspec.json.encode(v)}
-    changes |= dict.fromkeys(have.keys() - rows.keys())
-    datasets.record(db, site, dataset, changes)
-
-
 def refresh_title(db: sqlite_utils.Database, title_id: int, also: tuple[str, ...] = ()) -> None:
     """Bring the rows of one title's copies up to date at every site that may list them, and
     at the sites `also` (a branch a copy just left), in the caller's transaction."""
@@ -91,7 +72,7 @@ def refresh_title(db: sqlite_utils.Database, title_id: int, also: tuple[str, ...
                                            [title_id])]
     if not keys:
         return
-    keyed = {site for (site,) in db.execute("SELECT site FROM site_keys")}
-    for site in sorted(set(_sites(db, title_id)) | (set(also) & keyed)):
-        _sync(db, site, HELD_ITEMS, keys, held(db, site, title_id))
-        _sync(db, site, SHELF_ITEMS, keys, shelf(db, site, title_id))
+    keyed = set(fleet.keyed_sites(db))
+    for site in sorted((_branches(db, title_id) | set(also)) & keyed):
+        datasets.replace(db, site, HELD_ITEMS, held(db, site, title_id), keys)
+        datasets.replace(db, site, SHELF_ITEMS, shelf(db, site, title_id), keys)

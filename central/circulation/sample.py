@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from central import fleet
 from central.circulation import (
     allowlist,
     audit,
@@ -145,7 +146,7 @@ def generate(s: Store, branches: int = 30, patrons: int = 200_000, items: int = 
         made |= _history(s, rng, dates, today, days, now)
         progress("history")
         _counts(s)
-        for (site,) in s.conn.execute("SELECT site FROM site_keys").fetchall():
+        for site in fleet.keyed_sites(s.db):
             allowlist.publish_site(s.db, site)
             return_sets.publish_site(s.db, site)
     return made

@@ -29,13 +29,3 @@ def circulation(s: Store, start: date, end: date, branch: str | None = None,
 def totals(rows: list[dict]) -> dict:
     """Sum of each count over the rows."""
     return {k: sum(r[k] for r in rows) for k in KINDS}
-
-
-def room_access(s: Store, start: date, end: date, site: str | None = None) -> list[dict]:
-    """Granted entries per room and day, and distinct cards, for facilities."""
-    return s.rows(
-        "SELECT substr(at, 1, 10) AS day, site, room,"
-        " count(*) AS entries, count(DISTINCT card) AS people FROM access_log"
-        " WHERE result = 'granted' AND substr(at, 1, 10) BETWEEN ? AND ?"
-        " AND (? IS NULL OR site = ?) GROUP BY day, site, room ORDER BY day, site, room",
-        [start.isoformat(), end.isoformat(), site, site])
