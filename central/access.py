@@ -3,7 +3,7 @@
 import msgspec
 
 from central import access_counts, alarms
-from central.handlers import Context, handler
+from central.handlers import Context, before_commit, handler
 from edge_common.protocol import doors as wire
 
 
@@ -51,3 +51,6 @@ def presence_sweep(ctx: Context, body: wire.Sweep) -> None:
          ctx.sent),
     )
     conn.execute("DELETE FROM roster WHERE site = ? AND room = ?", (ctx.device.site, body.room))
+
+
+before_commit(access_counts.settle)

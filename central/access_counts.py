@@ -1,5 +1,9 @@
 """The access log's counts per branch, room, door and local hour: kept in the transaction that
-logs each event, so they stay exact whenever an event arrives (late offline ones too)."""
+logs each event, so they stay exact whenever an event arrives (late offline ones too).
+
+An event's hour is noted in a temporary table inside the event's own savepoint (so an event
+undone is never counted), and a batch's notes are added to the counts once, before the batch
+commits (`settle`): one upsert per hour and door instead of three per event."""
 
 from datetime import date, datetime
 from functools import lru_cache
@@ -43,16 +47,39 @@ def count(db: sqlite_utils.Database, site: str, room: str, door: str, direction:
           result: str, card: str, at: str) -> None:
     """Add one access-log row to the counts (inside the caller's transaction)."""
     day, hour = local_hour(_zone_name(db, site), at)
-    db.execute("INSERT INTO access_hours VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE"
-               " SET n = n + 1", [site, day, hour, direction, result, room, door])
-    db.execute("INSERT INTO access_branch_hours VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE"
-               " SET n = n + 1", [site, day, hour, direction, result])
-    db.execute("INSERT OR IGNORE INTO access_places VALUES (?, ?, ?)", [site, room, door])
+    db.conn.execute("INSERT INTO temp.access_pending VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [site, day, hour, direction, result, room, door])
     if result == GRANTED and direction == "in" and card:
         first = db.execute("INSERT OR IGNORE INTO access_visits VALUES (?, ?, ?, ?)",
                            [site, room, day, card]).rowcount
         if first:
             _add_day(db, site, room, day, 1, 0, 0.0)
+
+
+def prepare(db: sqlite_utils.Database) -> None:
+    """Make this connection's table of events not yet counted (each connection has its own)."""
+    db.conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS access_pending (site TEXT, day TEXT, hour INTEGER,"
+        " direction TEXT, result TEXT, room TEXT, door TEXT)")
+
+
+def settle(db: sqlite_utils.Database) -> None:
+    """Add the events noted since the last settle to the hourly counts and places (in the
+    caller's transaction, before it commits)."""
+    conn = db.conn
+    if conn.execute("SELECT 1 FROM temp.access_pending LIMIT 1").fetchone() is None:
+        return
+    conn.execute(
+        "INSERT INTO access_hours SELECT site, day, hour, direction, result, room, door,"
+        " count(*) FROM temp.access_pending WHERE true GROUP BY 1, 2, 3, 4, 5, 6, 7"
+        " ON CONFLICT DO UPDATE SET n = n + excluded.n")
+    conn.execute(
+        "INSERT INTO access_branch_hours SELECT site, day, hour, direction, result, count(*)"
+        " FROM temp.access_pending WHERE true GROUP BY 1, 2, 3, 4, 5"
+        " ON CONFLICT DO UPDATE SET n = n + excluded.n")
+    conn.execute("INSERT OR IGNORE INTO access_places SELECT DISTINCT site, room, door"
+                 " FROM temp.access_pending")
+    conn.execute("DELETE FROM temp.access_pending")
 
 
 def stay(db: sqlite_utils.Database, site: str, room: str, entered: str, left: str) -> None:

@@ -71,6 +71,15 @@ class HandlerError(EdgeError):
 
 
 REGISTRY: dict[str, Handler[Any, Any]] = {}
+# what runs at the end of every batch, in its transaction, before it commits
+BEFORE_COMMIT: list[Callable[[sqlite_utils.Database], None]] = []
+
+
+def before_commit(fn: Callable[[sqlite_utils.Database], None]) -> Callable[
+        [sqlite_utils.Database], None]:
+    """Register `fn(db)` to finish, once per batch, what the batch's handlers left pending."""
+    BEFORE_COMMIT.append(fn)
+    return fn
 
 
 def handler(message: Message[B, A], *,

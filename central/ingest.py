@@ -12,7 +12,7 @@ import msgspec
 import sqlite_utils
 
 from central import rejected
-from central.handlers import REGISTRY, Context, Device, Handler
+from central.handlers import BEFORE_COMMIT, REGISTRY, Context, Device, Handler
 from edge_common.envelope import Envelope
 from edge_common.errors import EdgeError
 from edge_common.migrations import writing
@@ -112,6 +112,8 @@ class Applier:
                     out.responses.append((msg, msgspec.structs.replace(body, re=msg.env.id)))
             if out.kept_rejected:
                 rejected.trim(conn, self.keep_rejected)
+            for settle in BEFORE_COMMIT:
+                settle(self.db)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from central import access_counts
 from central.access_counts import ACCESS_MIGRATIONS
 from central.circulation.migrations import CIRCULATION_MIGRATIONS
 from central.migrations import MIGRATIONS
@@ -38,6 +39,7 @@ def open_store(path: str, *, init: bool = False) -> sqlite_utils.Database:
                         " new or empty file)")
     db = open_db(path, synchronous="FULL")
     apply(db, [*MIGRATIONS, *CIRCULATION_MIGRATIONS, *ACCESS_MIGRATIONS])
+    access_counts.prepare(db)
     return db
 
 

@@ -406,3 +406,33 @@ def test_answers_and_refusals_keep_their_wire_shape(db):
                        % (bad.env.id.encode(), first[2][1].error.message.encode()))
     again = Applier(db).apply([retried(late), retried(bad)]).responses
     assert [msgspec.json.encode(body) for _, body in again] == wire[1:]
+
+
+def _counts(db) -> list[list[tuple]]:
+    return [db.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3").fetchall()
+            for t in ("access_hours", "access_branch_hours", "access_places")]
+
+
+def test_door_counts_are_settled_per_batch_and_leave_out_an_event_undone(db, monkeypatch):
+    """A batch's door events are counted once, at its end; an event whose handler failed is
+    in neither the log nor the counts, and what the counts say is what the log holds."""
+    from central import access_counts
+
+    def stay(db, site, room, entered, left):
+        raise OSError("the disk failed while this event's stay was counted")
+    events = [msg("access.decision", {"door": door, "room": "rr", "card": CARD,
+                                      "result": result, "direction": direction}, seq=n)
+              for n, (door, result, direction) in enumerate([
+                  ("d1", "granted", "in"), ("d1", "granted", "in"), ("d2", "blocked", "in"),
+                  ("d1", "granted", "out"), ("d2", "granted", "in")], start=1)]
+    out = Applier(db).apply(events[:3])
+    assert out.applied == 3 and db.execute(
+        "SELECT count(*) FROM temp.access_pending").fetchone()[0] == 0
+    monkeypatch.setattr(access_counts, "stay", stay)
+    out = Applier(db).apply(events[3:])
+    assert [r.code for r in out.rejected["lock-1"]] == ["internal_error"]   # the exit
+    assert count(db, "access_log") == 4
+    settled = _counts(db)
+    assert sum(n for *_, n in settled[0]) == 4
+    access_counts.rebuild(db)                    # the counts, made afresh from the log
+    assert _counts(db) == settled
