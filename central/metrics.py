@@ -46,8 +46,10 @@ class _Store(Collector):
     def _counters(self) -> Iterator[Metric]:
         families: dict[str, CounterMetricFamily] = {}
         for key, (name, text, labels) in _COUNTED.items():
-            family = families.get(name) or families.setdefault(name, CounterMetricFamily(
-                f"libedge_{name}", text, labels=["worker", *labels]))
+            if name not in families:
+                families[name] = CounterMetricFamily(f"libedge_{name}", text,
+                                                     labels=["worker", *labels])
+            family = families[name]
             family.add_metric([self._worker, *labels.values()], self._stats.get(key, 0))
         yield from families.values()
 

@@ -190,8 +190,8 @@ class CentralService:
         for msg, response in out.responses:
             with self._alone(f"the answer to {msg.env.id} from {msg.dev}"):
                 self._respond(msg.dev, msg.correlation, response)
-            self.metrics.request_seconds.observe(
-                time.monotonic() - arrived.get(msg.correlation, time.monotonic()))
+            answered = time.monotonic()
+            self.metrics.request_seconds.observe(answered - arrived.get(msg.correlation, answered))
         return out.applied > 0 or queued
 
     def _sort(self, inc: Incoming, messages: list[Message],
