@@ -67,7 +67,7 @@ def probe(bare: bool, count: int) -> None:
             display.show(shown)
 
         def drawn(n: int) -> bool:
-            return display.app.drawn == display.app.posted
+            return display.app.screens.current == ("taken" if n % 2 else "reading")
 
     def drive() -> None:
         time.sleep(2)  # the window is up and idle

@@ -53,7 +53,6 @@ class KioskApp(PatronApp):
 
     t = DictProperty({key: "" for key in LABELS})
     message = StringProperty("")
-    lang = StringProperty("")
     library = StringProperty("")
     patron = StringProperty("")
     loans = ListProperty()
@@ -184,7 +183,6 @@ class KioskApp(PatronApp):
         """Draw a View; it never reads the session, which its thread may be changing."""
         screen = view.screen
         self.draw_chrome(view)
-        self.lang = view.lang
         self.library = view.library
         self.message = view.message
         self.email_offered = view.email_offered

@@ -68,6 +68,7 @@ class PatronApp(App):
     scales = (scale.NORMAL, scale.LARGE)  # normal and large text; a small screen has its own
     ui = DictProperty(texts("en"))
     t = DictProperty()  # the device's own texts in the patron's language
+    lang = StringProperty("")  # the patron's language
     font = StringProperty("Roboto")
     notice = StringProperty("")
     level = StringProperty("warning")  # the notice's: info, warning or error
@@ -108,6 +109,7 @@ class PatronApp(App):
         """Draw what the chrome shows of a View (on Kivy's thread)."""
         self.t = view.texts  # one assignment, dispatched only when a text changed
         self.use_language(view.lang)
+        self.lang = view.lang
         self.notice, self.level = view.notice, view.level
         self.countdown, self.countdown_total = view.countdown, view.countdown_total
         self.offline = view.offline

@@ -1,5 +1,6 @@
 """Tours of a patron app offscreen: steps with real touches, a PNG after each named step, and
-every label the fit check finds cut off (the kiosk's and the return box's screenshots).
+every label the fit check finds cut off (the kiosk's, the signing pad's and the return box's
+screenshots).
 
 Import it before Kivy: it sets Kivy's environment for a headless run (set SDL_VIDEODRIVER=
 offscreen without a display).

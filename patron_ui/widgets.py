@@ -358,8 +358,29 @@ class Chrome(BoxLayout):
     banner_rows = NumericProperty(0.6)  # the offline banner's height, in rows
     screens_class = StringProperty("")  # the app's ScreenManager, by its kv name
     screens = ObjectProperty(None)
+    tools_class = StringProperty("")  # the app's own controls in the header, by kv name, if any
+    toggle_words = BooleanProperty(True)  # the mode toggles say their names (False: pictograms)
 
     def on_kv_post(self, base_widget: Widget) -> None:
-        """Put the app's screens into the chrome."""
+        """Put the app's screens into the chrome, and its own controls before the toggles."""
         self.screens = Factory.get(self.screens_class)()
         self.ids.slot.add_widget(self.screens)
+        if self.tools_class:
+            self.ids.header.add_widget(Factory.get(self.tools_class)(), index=1)
+
+
+class Entries(BoxLayout):
+    """A column of `entry_class` widgets (by kv name), one per dict of `entries`, whose keys
+    are the widget's properties; made again when the entries change."""
+
+    entries = ListProperty()
+    entry_class = StringProperty("")
+
+    def on_entries(self, _: object, entries: list[dict]) -> None:
+        """Show the entries as given."""
+        self.clear_widgets()
+        for entry in entries if self.entry_class else ():
+            widget = Factory.get(self.entry_class)()  # a kv class takes properties once made
+            for key, value in entry.items():
+                setattr(widget, key, value)
+            self.add_widget(widget)

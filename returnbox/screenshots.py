@@ -94,8 +94,6 @@ def tour(display: "KivyDisplay", langs: list[str], mode: str,
 def main(out: str, langs: tuple[str, ...], mode: str, size: str) -> None:
     """Take a screenshot of every return-box screen in every language; check every label."""
     width, height = (int(n) for n in size.split("x"))
-    from kivy.clock import Clock
-
     from edge_common.catalogues import LANGUAGES
     from returnbox.display import KivyDisplay, Layout
 
@@ -103,24 +101,17 @@ def main(out: str, langs: tuple[str, ...], mode: str, size: str) -> None:
                                  height=height))
     actions: list[Action] = []
     display.start(actions.append)
-    app = display.app
-    drawn_at = [0]
-    seen = [0]
+    drawn = touring.Drawn(display.app.render)
 
     def show(view: View) -> None:
-        """Post the view from another thread, as the coordinator does."""
-        poster = threading.Thread(target=display.show, args=(view,))
+        """Post the view from another thread, as the coordinator does; counted until drawn."""
+        poster = threading.Thread(target=drawn.counted(lambda: display.show(view), lambda: view))
         poster.start()
         poster.join()
 
-    def settled() -> bool:
-        """Every posted view is drawn, and frames were drawn since."""
-        if app.drawn != seen[0]:
-            seen[0], drawn_at[0] = app.drawn, Clock.frames_displayed
-        return app.drawn == app.posted and Clock.frames_displayed > drawn_at[0] + 1
-
     chosen = list(langs) or list(LANGUAGES)
-    shots, cut = touring.play(app, tour(display, chosen, mode, show), Path(out), settled)
+    shots, cut = touring.play(display.app, tour(display, chosen, mode, show), Path(out),
+                              drawn.settled)
     print("\n".join(f"action {a.kind} {a.arg or ''}".rstrip() for a in actions))
     touring.report(shots, cut)
 

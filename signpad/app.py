@@ -20,7 +20,6 @@ from kivy.properties import (
     StringProperty,
 )
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
@@ -43,18 +42,6 @@ class FieldRow(BoxLayout):
     label = StringProperty("")
     value = StringProperty("")
     reported = BooleanProperty(False)
-
-
-class FieldList(GridLayout):
-    """The form's fields, one row each, rebuilt when the form (or a report) changes."""
-
-    fields = ListProperty()
-
-    def on_fields(self, _: object, fields: list[dict]) -> None:
-        """Show the fields as given."""
-        self.clear_widgets()
-        for field in fields:
-            self.add_widget(FieldRow(**field))
 
 
 class SignpadApp(PatronApp):

@@ -5,6 +5,7 @@ thread, then that thread closes the display and `run()` returns; prints what it 
 import json
 import sys
 import threading
+from collections.abc import Callable
 
 from returnbox.display import KivyDisplay, Layout
 from returnbox.views import Action, ReturnedItem, View
@@ -20,13 +21,13 @@ def main() -> None:
     app = display.app
 
     def coordinator() -> None:
-        def drawn() -> bool:
-            return app.drawn == app.posted
+        def showing(screen: str) -> Callable[[], bool]:
+            return lambda: app.root is not None and app.screens.current == screen
 
-        until(drawn)
+        until(showing("closed"))
         screens.append(app.screens.current)
         display.show(View("taken", items=(ReturnedItem("1", "T", "reshelve", "A"),)))
-        until(drawn)
+        until(showing("taken"))
         screens.append(app.screens.current)
         from kivy.clock import Clock
 

@@ -36,6 +36,16 @@ def kv_sources() -> str:
                    for p in Path(".").glob(pattern))
 
 
+@pytest.mark.parametrize("kv", ["kiosk/screens.kv", "signpad/screens.kv",
+                                "returnbox/display/screens.kv"])
+def test_every_app_shows_its_screens_as_frames_in_the_shared_chrome(kv):
+    """One pattern: the header, banner, notice and countdown are theme.kv's, never an app's."""
+    text = Path(kv).read_text()
+    assert re.findall(r"^(\w+):$", text, re.MULTILINE) == ["Chrome"]  # the window's root
+    [screens] = re.findall(r"^<\w+@ScreenManager>:\n((?:    .*\n)+)", text, re.MULTILINE)
+    assert set(re.findall(r"^    (\w+):$", screens, re.MULTILINE)) == {"Frame"}
+
+
 def test_every_pictogram_the_screens_name_is_in_the_icon_font():
     from typing import get_args
 
