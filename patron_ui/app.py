@@ -12,7 +12,7 @@ from kivy.graphics.opengl import glFlush
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 
-from patron_ui import icons, palette, scale
+from patron_ui import icons, palette, scale, text_render
 from patron_ui import widgets as _widgets  # noqa: F401 - the classes theme.kv names
 from patron_ui.texts import texts
 from patron_ui.view import ChromeView
@@ -78,6 +78,7 @@ class PatronApp(App):
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
+        text_render.release_surfaces()
         self.font = register_fonts()
         self.s = self.scales[self.large].as_dict()
         if THEME.as_posix() not in Builder.files:

@@ -11,6 +11,7 @@ os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 from kivy.lang import Builder  # noqa: E402
+from kivy.uix.label import Label  # noqa: E402
 
 from patron_ui.app import PatronApp  # noqa: E402
 from patron_ui.fit import overflows  # noqa: E402
@@ -66,6 +67,9 @@ class Probe(PatronApp):
         def first(dt):
             report["overflows"] = overflows(self.root, Window.size)
             report["pages"], report["page1"] = paged.pages, shown()
+            drawn = [w for w in self.root.walk() if isinstance(w, Label) and w.texture]
+            report["drawn_labels"] = len(drawn)
+            report["kept_surfaces"] = sum(hasattr(w._label, "_surface") for w in drawn)
             paged.toggle_all()
             paged.turn(1)
             Clock.schedule_once(second, 0.2)

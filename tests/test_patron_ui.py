@@ -99,6 +99,10 @@ def test_the_fit_check_finds_a_cut_label_but_not_data_nor_hidden_ones(probe):
     assert cut.startswith("'A sentence far too long") and "px high" in cut
 
 
+def test_drawn_labels_keep_their_texture_but_not_the_surface_it_was_rendered_on(probe):
+    assert probe["drawn_labels"] > 5 and probe["kept_surfaces"] == 0
+
+
 def test_a_long_list_is_paged_with_all_chosen_across_pages(probe):
     per = len(probe["page1"])
     assert 1 < per < 20 and probe["pages"] == -(-20 // per)
