@@ -72,11 +72,15 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
         [found] = [w for w in app.screens.current_screen.walk() if isinstance(w, TermsView)]
         return found
 
+    def warn_after(seconds: float) -> None:
+        # the account's countdown shows once the patron was idle `seconds` (0: at once); the
+        # account lasts longer than the tour stays there
+        pad.settings = dataclasses.replace(pad.settings, warning_after=seconds, account_for=300.0)
+        app.act(pad.tick)
+
     def language(lang: str) -> None:
-        # the account's countdown shows at once (in the View read right after the tap too) and
-        # lasts longer than the tour stays there
-        pad.settings = dataclasses.replace(pad.settings, lang=lang, recheck_every=0.0,
-                                           warning_after=0.0, account_for=300.0)
+        pad.settings = dataclasses.replace(pad.settings, lang=lang, recheck_every=0.0)
+        warn_after(300.0)
         app.act(pad.done)
         app.act(lambda: setattr(pad, "lang", lang))
 
@@ -105,7 +109,10 @@ def tour(app: "SignpadApp", backend: "SimulatedPad", langs: list[str],
         yield partial(language, lang), f"{name}01-idle"
         yield (lambda: app.card("04A1B2C3")), None
         yield (lambda: app.act(pad.tick)), f"{name}02-account"
-        yield expect(lambda: app.countdown > 0, "no countdown on the account"), None
+        yield expect(lambda: app.countdown < 0, "a countdown on an account just opened"), None
+        yield partial(warn_after, 0.0), f"{name}02-account-warning"
+        yield expect(lambda: app.countdown > 0, "no countdown on an idle account"), None
+        yield partial(warn_after, 300.0), None
         yield (lambda: touring.press(app.screens.current_screen, app.t["debts"] + "  (2)")), (
             f"{name}02-account-fees")
         yield press("done"), None

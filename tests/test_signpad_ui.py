@@ -18,8 +18,8 @@ from patron_ui.tour import MODES
 from signpad.screenshots import WAVE
 from tests.patron_screens import TOURS, unfit_shots
 
-SCREENS = ["01-idle", "02-account", "02-account-fees", "03-form", "04-correcting",
-           "04-form-reported",
+SCREENS = ["01-idle", "02-account", "02-account-warning", "02-account-fees", "03-form",
+           "04-correcting", "04-form-reported",
            "05-form-fixed", "06-terms", "07-terms-larger", "08-sign", "09-sign-guardian",
            "10-thanks", "11-sign-offline", "12-thanks-offline", "13-longest-message"]
 
