@@ -100,6 +100,15 @@ class City:
         if not self._up.is_set():
             raise RuntimeError("the city stopped before it was up")
 
+    def burst(self, per_door: int) -> int:
+        """Put `per_door` decisions in every door's outbox at once, as a fleet back from an
+        outage holds them; how many in all."""
+        doors = self.of_kind("lockd")
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(
+                lambda: [self._decide(d) for d in doors for _ in range(per_door)])
+        return per_door * len(doors)
+
     def calm(self) -> None:
         """Stop every device acting; connections, outboxes and re-sends go on."""
         if self._loop is not None:
@@ -147,9 +156,7 @@ class City:
         while True:
             if d.kind == "lockd":
                 await asyncio.sleep(rng.expovariate(mix.door_rate))
-                d.event(ACCESS_DECISION, AccessDecision(
-                    door="main", card=rng.choice(cards), result=rng.choice(RESULTS),
-                    direction=rng.choice(("in", "out"))))
+                self._decide(d)
             elif d.kind == "kiosk":
                 await asyncio.sleep(rng.expovariate(mix.request_rate))
                 if rng.random() < 0.5:
@@ -159,3 +166,10 @@ class City:
             else:
                 await asyncio.sleep(mix.status_every * rng.uniform(0.5, 1.5))
                 await d.status()
+
+    def _decide(self, d: SimDevice) -> None:
+        """A door's decision on a card of its branch, into its outbox."""
+        rng = self.rng
+        d.event(ACCESS_DECISION, AccessDecision(
+            door="main", card=rng.choice(self.cards[d.site]), result=rng.choice(RESULTS),
+            direction=rng.choice(("in", "out"))))

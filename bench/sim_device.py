@@ -131,6 +131,7 @@ class SimDevice:
             properties=connect_properties(), will=will, socket_options=[NODELAY],
             max_inflight_messages=self.window, timeout=30,
         ) as client:
+            client.pending_calls_threshold = 2 * self.window  # a full window is no warning
             subs = [(topics.device(self.dev, "ack"), 1), (topics.response(self.dev), 1)]
             if self.kind in WITH_ALLOWLIST:
                 subs.append((topics.sync(self.site, ALLOWLIST), 1))
@@ -154,22 +155,25 @@ class SimDevice:
         await self.client.publish(topic, payload, qos=1, retain=retain, properties=properties)
 
     async def _send_outbox(self) -> None:
-        """Send what the window allows, oldest first; re-send what waited `ack_timeout`."""
+        """Send what the window allows, oldest first, without waiting for each PUBACK in turn;
+        re-send what waited `ack_timeout`."""
         evt = topics.device(self.dev, "evt")
         while True:
             self._wake.clear()
             now = time.monotonic()
+            sends = []
             for id_, (payload, at) in list(self.unacked.items()):
                 if at > now - self.ack_timeout:
                     break
-                if self.unacked.pop(id_, None) is not None:
-                    self.unacked[id_] = (payload, now)  # to the end: oldest first stays true
-                    self.tally.resent += 1
-                    await self._send(evt, payload)
+                del self.unacked[id_]
+                self.unacked[id_] = (payload, now)  # to the end: oldest first stays true
+                self.tally.resent += 1
+                sends.append(self._send(evt, payload))
             while self.queued and len(self.unacked) < self.window:
                 id_, payload = self.queued.popleft()
-                self.unacked[id_] = (payload, time.monotonic())
-                await self._send(evt, payload)
+                self.unacked[id_] = (payload, now)
+                sends.append(self._send(evt, payload))
+            await asyncio.gather(*sends)
             try:
                 await asyncio.wait_for(self._wake.wait(), self.ack_timeout / 4)
             except TimeoutError:
