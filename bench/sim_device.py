@@ -129,7 +129,7 @@ class SimDevice:
             "127.0.0.1", self.port, username=self.dev, password=self.password,
             identifier=self.dev, protocol=aiomqtt.ProtocolVersion.V5, clean_start=False,
             properties=connect_properties(), will=will, socket_options=[NODELAY],
-            max_inflight_messages=self.window, timeout=30,
+            max_inflight_messages=self.window, timeout=30, queue_type=self._inbox(),
         ) as client:
             client.pending_calls_threshold = 2 * self.window  # a full window is no warning
             subs = [(topics.device(self.dev, "ack"), 1), (topics.response(self.dev), 1)]
@@ -143,10 +143,22 @@ class SimDevice:
             await self.status()
             sender = asyncio.create_task(self._send_outbox())
             try:
-                async for msg in client.messages:
-                    self._receive(str(msg.topic), msg.payload, msg.properties)
+                async for _ in client.messages:  # nothing is queued: this ends at a disconnect
+                    pass
             finally:
                 sender.cancel()
+
+    def _inbox(self) -> type[asyncio.Queue[aiomqtt.Message]]:
+        """aiomqtt's message queue, made to hand each message to this device at once, in the
+        client's callback: no task and no queue hop a message, which thousands of clients in
+        one loop cannot afford."""
+        device = self
+
+        class Inbox(asyncio.Queue[aiomqtt.Message]):
+            def put_nowait(self, msg: aiomqtt.Message) -> None:
+                device._receive(str(msg.topic), msg.payload, msg.properties)
+
+        return Inbox
 
     async def _publish(self, topic: str, payload: bytes, *, retain: bool = False,
                        properties: Properties | None = None) -> None:
