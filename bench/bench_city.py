@@ -83,9 +83,9 @@ def measure(count: int, mix: Mix, warmup: float, window: float, blocks: int,
             burst: int) -> dict:
     """One city of `count` devices on a fresh broker and central process: every figure."""
     with network() as net:
-        broker_pid = net.broker.proc.pid
-        idle = {"broker": rss_mb(broker_pid)}  # before the accounts: they are per device too
+        idle = {"broker": rss_mb(net.broker.proc.pid)}  # without accounts: they are per device
         city = City(net, count, mix)
+        broker_pid = net.broker.proc.pid  # the broker started again with the accounts
         with central_process(net) as central:
             central_up(net)
             idle["central"] = rss_mb(central.pid)
