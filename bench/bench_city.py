@@ -163,15 +163,17 @@ def say_where_it_stops(verdicts: list[tuple[int, list[str], dict]], mix: Mix) ->
     print(f"kept up at every size, up to {verdicts[-1][0]} devices", flush=True)
 
 
-def main(quick: bool = False) -> None:
-    """The curve at 200, 1,000 and 2,000 devices (`--quick`: 50, briefly)."""
+def main(quick: bool = False, door_rate: float = Mix.door_rate) -> None:
+    """The curve at 200, 1,000 and 2,000 devices (`--quick`: 50, briefly), each door deciding
+    `door_rate` times a second."""
     sizes = [50] if quick else [200, 1000, 2000]
     # SIGTERM ends the run as Ctrl-C does: through every `finally`, which stop what it started
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     open_files(4 * max(sizes) + 1024)
     warmup, window, blocks, burst = (3.0, 5.0, 1, 2000) if quick else (10.0, 20.0, 3, 40_000)
-    curve(sizes, Mix(), warmup, window, blocks, burst)
+    curve(sizes, Mix(door_rate=door_rate), warmup, window, blocks, burst)
 
 
 if __name__ == "__main__":
-    main("--quick" in sys.argv)
+    main("--quick" in sys.argv, next((float(a.split("=", 1)[1]) for a in sys.argv
+                                      if a.startswith("--door-rate=")), Mix.door_rate))

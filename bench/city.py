@@ -30,7 +30,7 @@ class Mix:
 
     doors: float = 0.7
     kiosks: float = 0.15  # return boxes: the rest
-    door_rate: float = 1.0  # access decisions a second at each door
+    door_rate: float = 0.2  # decisions a second at each door: a tap every 5 s, at its busiest
     request_rate: float = 0.5  # requests a second at each kiosk
     status_every: float = 30.0  # seconds between a return box's statuses
     probe_rate: float = 10.0  # raw MQTT round trips a second, the requests' reference

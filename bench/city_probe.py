@@ -65,3 +65,4 @@ async def probe(port: int, rate: float, payload: bytes, times: list[float],
         finally:
             for t in tasks:
                 t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

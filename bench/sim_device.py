@@ -29,7 +29,6 @@ class Tally:
     """What a whole simulated fleet sent and received, counted in its event loop."""
 
     sent: int = 0  # new events put in outboxes
-    published: int = 0  # event publications, re-sends included
     resent: int = 0
     acked: int = 0
     rejected: int = 0
@@ -141,7 +140,7 @@ class SimDevice:
                 self.unacked[id_] = (payload, 0.0)
             self.connected.set()
             await self.status()
-            sender = asyncio.create_task(self._send_outbox())
+            sender = asyncio.create_task(self._send_outbox(client))
             try:
                 async for _ in client.messages:  # nothing is queued: this ends at a disconnect
                     pass
@@ -166,34 +165,33 @@ class SimDevice:
         assert self.client is not None
         await self.client.publish(topic, payload, qos=1, retain=retain, properties=properties)
 
-    async def _send_outbox(self) -> None:
-        """Send what the window allows, oldest first, without waiting for each PUBACK in turn;
-        re-send what waited `ack_timeout`."""
+    async def _send_outbox(self, client: aiomqtt.Client) -> None:
+        """Send what the window allows, oldest first; re-send what waited `ack_timeout`.
+
+        Events go to paho without waiting for their PUBACKs (aiomqtt's `publish` would make a
+        task and a timer of each): central's ack, not the broker's, is what clears them.
+        """
         evt = topics.device(self.dev, "evt")
+        paho = client._client  # noqa: SLF001 - the paho client aiomqtt drives in this loop
+        loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
             now = time.monotonic()
-            sends = []
             for id_, (payload, at) in list(self.unacked.items()):
                 if at > now - self.ack_timeout:
                     break
                 del self.unacked[id_]
                 self.unacked[id_] = (payload, now)  # to the end: oldest first stays true
                 self.tally.resent += 1
-                sends.append(self._send(evt, payload))
+                paho.publish(evt, payload, qos=1)
             while self.queued and len(self.unacked) < self.window:
                 id_, payload = self.queued.popleft()
                 self.unacked[id_] = (payload, now)
-                sends.append(self._send(evt, payload))
-            await asyncio.gather(*sends)
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.ack_timeout / 4)
-            except TimeoutError:
-                pass
-
-    async def _send(self, topic: str, payload: bytes) -> None:
-        await self._publish(topic, payload)
-        self.tally.published += 1
+                paho.publish(evt, payload, qos=1)
+            tick = loop.call_later(self.ack_timeout / 4, self._wake.set) if self.unacked else None
+            await self._wake.wait()
+            if tick is not None:
+                tick.cancel()
 
     def _receive(self, topic: str, payload: Any, props: Properties | None) -> None:
         """Hand an ack, an answer or a sync delta to what waits for it."""
