@@ -13,7 +13,7 @@ from bench.common import central_process, network, percentile, report, wait_for
 from central.circulation import patrons
 from central.circulation.store import Store
 from edge_common import topics
-from tests.harness import mqtt_client
+from tests.harness import Network, mqtt_client
 
 KEEPS_UP = 0.95  # applied / offered: below this the outboxes grow, central is behind
 LAG = 100.0  # ms: a raw round trip this slow in the simulator's loop means the loop is full
@@ -35,12 +35,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def applied(net) -> int:
+def applied(net: Network) -> int:
     """Access events central has applied (max rowid: no scan under central's writes)."""
     return net.db.execute("SELECT max(rowid) FROM access_log").fetchone()[0] or 0
 
 
-def central_up(net) -> None:
+def central_up(net: Network) -> None:
     """Wait until a central worker says it serves (its retained presence)."""
     link = mqtt_client(net, "city-watch", [(topics.CENTRAL_STATUS_ALL, 1)], service=True)
     try:
@@ -49,7 +49,7 @@ def central_up(net) -> None:
         link.stop()
 
 
-def block_fanout(net, city: City, patron: int) -> list[float]:
+def block_fanout(net: Network, city: City, patron: int) -> list[float]:
     """Block a patron with the library's own function while the city runs: seconds until each
     door has the list delta that says so."""
     hashes = {site: city.cards[site][patron] for site in city.sites}
@@ -63,13 +63,12 @@ def block_fanout(net, city: City, patron: int) -> list[float]:
     return [seen[h][dev] - started for dev, h in doors.items()]
 
 
-def drain(net, city: City, events: int, central: int) -> tuple[float, dict]:
+def drain(net: Network, city: City, events: int, pids: dict[str, int]) -> tuple[float, dict]:
     """With the fleet calm and its outboxes empty, put `events` in the doors' outboxes at once
     (a city back from an outage): events/s central applies until the last, and the CPU (share
-    of a core) the broker, central and the simulator used meanwhile."""
+    of a core) each process of `pids` used meanwhile."""
     city.calm()
     wait_for(lambda: not city.backlog(), timeout=300, what="the outboxes empty")
-    pids = {"broker": net.broker.proc.pid, "central": central, "city": os.getpid()}
     cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
     rows0, started = applied(net), time.monotonic()
     total = city.burst(max(1, events // len(city.of_kind("lockd"))))
@@ -103,7 +102,8 @@ def measure(count: int, mix: Mix, warmup: float, window: float, blocks: int,
                        "rss": {"broker": rss_mb(broker_pid), "central": rss_mb(central.pid)},
                        "idle": idle, "doors": len(city.of_kind("lockd"))}
                 out["block"] = [t for p in range(blocks) for t in block_fanout(net, city, p)]
-                out["drain"], out["cpu"] = drain(net, city, burst, central.pid)
+                out["drain"], out["cpu"] = drain(net, city, burst, {
+                    "broker": broker_pid, "central": central.pid, "city": os.getpid()})
     return out
 
 

@@ -108,9 +108,14 @@ class City:
         """Put `per_door` decisions in every door's outbox at once, as a fleet back from an
         outage holds them; how many in all."""
         doors = self.of_kind("lockd")
+
+        def fill() -> None:
+            for d in doors:
+                for _ in range(per_door):
+                    self._decide(d)
+
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(
-                lambda: [self._decide(d) for d in doors for _ in range(per_door)])
+            self._loop.call_soon_threadsafe(fill)
         return per_door * len(doors)
 
     def calm(self) -> None:
