@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import (  # noqa: E402
     bench_circulation,
+    bench_city,
     bench_drain,
     bench_ingest,
     bench_kiosk,
@@ -29,7 +30,7 @@ from bench.common import RESULTS  # noqa: E402
 
 BENCHMARKS = [bench_rpc, bench_drain, bench_ingest, bench_rss, bench_circulation, bench_lockd,
               bench_kiosk, bench_provisioning, bench_web, bench_returns_central, bench_returnbox,
-              bench_signpad, bench_signpad_pad, bench_returnbox_display, bench_lean]
+              bench_signpad, bench_signpad_pad, bench_returnbox_display, bench_lean, bench_city]
 
 
 def main() -> None:
