@@ -89,6 +89,7 @@ MODULES: dict[str, tuple[str, ...]] = {
         "oversized_forms_are_refused_with_a_code",
         "forms_are_taken_up_to_their_bounds_and_refused_beyond",
         "a_form_declared_too_large_is_refused_before_its_body_is_read",
+        "each_server_thread_keeps_one_store",
         "cookies_are_secure_behind_a_tls_proxy",
         "unknown_names_are_answered_exactly_like_known_ones",
         "one_source_guessing_many_names_must_wait_too",

@@ -12,7 +12,7 @@ from markupsafe import escape
 from central.circulation import audit, signin, signin_throttle
 from central.circulation.store import Store
 from central.store import open_store
-from central.web.auth import MAX_FIELD, MAX_FORM
+from central.web.auth import MAX_FIELD, MAX_FORM, Stores
 from central.web.errors import EXPLAINED
 from tests.web import (
     PASSWORD,
@@ -46,6 +46,25 @@ def site(staffed):
     server = WebServer(path)
     yield server, s
     server.stop()
+
+
+def test_each_server_thread_keeps_one_store(staffed):
+    """A page's transaction and the writes in it share one connection: on a new one for each
+    call, an alarm acknowledged inside the page's transaction would wait for its own lock."""
+    path, _ = staffed
+    stores = Stores(str(path))
+    mine, seen = stores.get(), []
+
+    def elsewhere() -> None:
+        theirs = stores.get()
+        seen.append((theirs is stores.get(), theirs is mine))
+        theirs.db.conn.close()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert stores.get() is mine and seen == [(True, False)]
+    mine.db.conn.close()
 
 
 def test_staff_member_signs_in_and_out_in_the_browser(site, chromium):
