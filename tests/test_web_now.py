@@ -111,6 +111,8 @@ def test_who_is_inside_shows_counts_and_card_hashes(site):
     with signed_in_client(server, "fac") as client:
         text = client.get("/now").text
         assert 'data-room="wc"' in text and "04AA0001" not in text
+        assert '<option value="main" selected>' in text                 # the branch shown
+        assert 'href="/now/inside?branch=main&amp;room=wc"' in text      # and its room's cards
         cards = client.get("/now/inside", params={"room": "wc"}).text
         assert card_hash(lock.key, "04AA0001")[:12] in cards and "04AA0001" not in cards
 
@@ -408,9 +410,12 @@ def test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch(s
             for e in (found, unknown)] == [
         ("patron.lookup", f"patron:{pid}", "main", "ok", {"card": hashed[:12]}),
         ("patron.lookup", "card:000000000000", "main", "card_unknown", None)]
-    with signed_in_client(server, "desk") as clerk:
-        refused = clerk.get("/now/inside", params={"room": "wc", "branch": "nowhere"})
-        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
+    with signed_in_client(server, "desk") as clerk:           # not even which branches exist
+        for path, params in (("/now/inside", {"room": "wc", "branch": "nowhere"}),
+                             ("/now", {"branch": "nowhere"})):
+            refused = clerk.get(path, params=params)
+            assert (refused.status_code, refused.headers["x-error-code"]) == (
+                403, "role_required"), path
 
 
 def test_a_lock_that_never_reported_shows_no_door_and_takes_no_command(site):
