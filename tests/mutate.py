@@ -77,6 +77,7 @@ MODULES: dict[str, tuple[str, ...]] = {
         "a_door_command_is_only_asked_about_until_confirmed",
         "a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch",
         "a_return_box_alarm_is_dealt_with_on_the_page_but_a_box_takes_no_door_command",
+        "a_lock_that_never_reported_shows_no_door_and_takes_no_command",
     )) + ("tests/test_web_hardening.py::test_the_done_box_shows_only_what_the_page_did",),
     "central/web/auth.py": tuple(f"tests/test_web_auth.py::test_{name}" for name in (
         "a_new_password_ends_every_session",
@@ -87,6 +88,8 @@ MODULES: dict[str, tuple[str, ...]] = {
         "roles_and_branches_confine_what_staff_see",
         "oversized_forms_are_refused_with_a_code",
         "forms_are_taken_up_to_their_bounds_and_refused_beyond",
+        "a_form_declared_too_large_is_refused_before_its_body_is_read",
+        "each_server_thread_keeps_one_store",
         "cookies_are_secure_behind_a_tls_proxy",
         "unknown_names_are_answered_exactly_like_known_ones",
         "one_source_guessing_many_names_must_wait_too",

@@ -1,5 +1,6 @@
 """Staff sign-in to the web pages: sessions, form tokens, roles, branches, lock-out, audit."""
 
+import http.client
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -11,11 +12,12 @@ from markupsafe import escape
 from central.circulation import audit, signin, signin_throttle
 from central.circulation.store import Store
 from central.store import open_store
-from central.web.auth import MAX_FIELD, MAX_FORM
+from central.web.auth import MAX_FIELD, MAX_FORM, Stores
 from central.web.errors import EXPLAINED
 from tests.web import (
     PASSWORD,
     WebServer,
+    app_scope,
     check_page,
     form_token,
     sign_in,
@@ -27,16 +29,42 @@ from tests.web import (
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A store with two branches and staff of each role, served by a real server."""
+def staffed(tmp_path_factory):
+    """A store with two branches and staff of each role, and its path."""
     path = tmp_path_factory.mktemp("web") / "central.db"
     s = two_branches(path)
     staff(s, "desk", "clerk", ["center"])
     staff(s, "locky", "facilities", ["center"])
+    yield path, s
+    s.db.conn.close()
+
+
+@pytest.fixture(scope=app_scope)
+def site(staffed):
+    """The store served by a real server."""
+    path, s = staffed
     server = WebServer(path)
     yield server, s
     server.stop()
-    s.db.conn.close()
+
+
+def test_each_server_thread_keeps_one_store(staffed):
+    """A page's transaction and the writes in it share one connection: on a new one for each
+    call, an alarm acknowledged inside the page's transaction would wait for its own lock."""
+    path, _ = staffed
+    stores = Stores(str(path))
+    mine, seen = stores.get(), []
+
+    def elsewhere() -> None:
+        theirs = stores.get()
+        seen.append((theirs is stores.get(), theirs is mine))
+        theirs.db.conn.close()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert stores.get() is mine and seen == [(True, False)]
+    mine.db.conn.close()
 
 
 def test_staff_member_signs_in_and_out_in_the_browser(site, chromium):
@@ -158,7 +186,9 @@ def test_a_refused_sign_in_says_why_and_its_page_signs_in(site):
     server, s = site
     staff(s, "again", "facilities", ["center"])
     with httpx.Client(base_url=server.url, headers={"X-Forwarded-For": "10.0.5.1"}) as client:
-        token = client.get("/login").cookies["libedge_login"]
+        form = client.get("/login")
+        token = form.cookies["libedge_login"]
+        assert token_in(form.text) == token                     # the form sends its cookie's
         wrong = client.post("/login", data={"csrf": token, "staff": "again", "password": "no"})
         assert (wrong.status_code, wrong.headers["x-error-code"]) == (401, "login_failed")
         assert str(escape(EXPLAINED["login_failed"])) in wrong.text
@@ -188,6 +218,9 @@ def test_forms_without_the_session_token_are_refused(site):
         refused = stranger.post("/login", data={"csrf": "x", "staff": "fac",
                                                 "password": PASSWORD})
         assert (refused.status_code, refused.headers["x-error-code"]) == (403, "csrf_failed")
+        for token in ({}, {"csrf": ""}, {"csrf": "XXXX"}):       # whatever a forged form says
+            bare = stranger.post("/login", data={**token, "staff": "fac", "password": PASSWORD})
+            assert (bare.status_code, bare.headers["x-error-code"]) == (403, "csrf_failed")
         stranger.get("/login")                                     # the cookie, no token field
         left_out = stranger.post("/login", data={"staff": "fac", "password": PASSWORD})
         assert (left_out.status_code, left_out.headers["x-error-code"]) == (403, "csrf_failed")
@@ -266,6 +299,20 @@ def test_oversized_forms_are_refused_with_a_code(site):
         assert (big.status_code, big.headers["x-error-code"]) == (413, "form_too_large")
         long = client.post("/logout", data={"csrf": "x" * 500})
         assert (long.status_code, long.headers["x-error-code"]) == (400, "value_too_long")
+
+
+def test_a_form_declared_too_large_is_refused_before_its_body_is_read(site):
+    server, _ = site
+    conn = http.client.HTTPConnection("127.0.0.1", server.port)
+    try:
+        conn.putrequest("POST", "/logout")
+        conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+        conn.putheader("Content-Length", str(MAX_FORM * 1000))
+        conn.endheaders()                         # and no body: the head alone is answered
+        answer = conn.getresponse()
+        assert (answer.status, answer.getheader("x-error-code")) == (413, "form_too_large")
+    finally:
+        conn.close()
 
 
 def _form_of(size: int) -> bytes:

@@ -10,7 +10,7 @@ import pytest
 
 from central.web.hardening import DeadlineH11
 from tests.harness import cut_while_trickling, wait_for
-from tests.web import WebServer, sign_in, signed_in_client, staff, two_branches
+from tests.web import WebServer, app_scope, sign_in, signed_in_client, staff, two_branches
 
 HREF = re.compile(r'(?:href|action)="([^"]*)"')
 
@@ -22,15 +22,22 @@ class QuickDeadline(DeadlineH11):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """Two branches, a clerk besides their facilities staff, and the pages served."""
+def staffed(tmp_path_factory):
+    """Two branches, a clerk besides their facilities staff, and the store's path."""
     path = tmp_path_factory.mktemp("hardening") / "central.db"
     s = two_branches(path)
     staff(s, "desk", "clerk", ["center"])
+    yield path, s
+    s.db.conn.close()
+
+
+@pytest.fixture(scope=app_scope)
+def site(staffed):
+    """The pages served."""
+    path, s = staffed
     server = WebServer(path)
     yield server, s, path
     server.stop()
-    s.db.conn.close()
 
 
 def _links(text: str) -> list[str]:

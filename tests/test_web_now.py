@@ -14,6 +14,7 @@ from tests.harness import Network, wait_for
 from tests.locks import CONTACT, add_card, pin_changes, start_lock
 from tests.web import (
     WebServer,
+    app_scope,
     check_page,
     form_token,
     sign_in,
@@ -23,9 +24,9 @@ from tests.web import (
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A broker, central, one lock with the door `wc` and the web app, at branch `main`; a
-    second branch `east` with its own facilities staff, and a clerk."""
+def lab(tmp_path_factory):
+    """A broker, central and one lock with the door `wc`, at branch `main`; a second branch
+    `east` with its own facilities staff, and a clerk."""
     root = tmp_path_factory.mktemp("now")
     net = Network(root)
     s = Store(net.db)
@@ -39,11 +40,18 @@ def site(tmp_path_factory):
     lock = start_lock(net, root)
     wait_for(lambda: any(d.status and d.status.doors for d in fleet_view.devices(net.db)),
              what="the lock's doors at central")
+    yield net, lock, s
+    lock.stop()
+    net.close()
+
+
+@pytest.fixture(scope=app_scope)
+def site(lab):
+    """`lab` and the web app over its central."""
+    net, lock, s = lab
     server = WebServer(net.db_path)
     yield net, lock, server, s
     server.stop()
-    lock.stop()
-    net.close()
 
 
 def test_door_command_is_confirmed_then_the_lock_opens(site, chromium, tmp_path):
@@ -103,6 +111,8 @@ def test_who_is_inside_shows_counts_and_card_hashes(site):
     with signed_in_client(server, "fac") as client:
         text = client.get("/now").text
         assert 'data-room="wc"' in text and "04AA0001" not in text
+        assert '<option value="main" selected>' in text                 # the branch shown
+        assert 'href="/now/inside?branch=main&amp;room=wc"' in text      # and its room's cards
         cards = client.get("/now/inside", params={"room": "wc"}).text
         assert card_hash(lock.key, "04AA0001")[:12] in cards and "04AA0001" not in cards
 
@@ -294,33 +304,37 @@ def test_alarm_forms_acknowledge_then_clear_and_another_branch_sees_none_of_it(s
     assert (sent[0], json.loads(sent[1])) == ("clear_alarm", {"door": "wc", "alarm": "door_forced"})
 
 
-def test_a_return_box_alarm_is_dealt_with_on_the_page_but_a_box_takes_no_door_command(site):
+@pytest.mark.parametrize(("dev", "kind", "door", "alarm"), [
+    ("box-1", "returnbox", "belt", "jam"), ("locker-1", "locker", "l07", "door_forced")])
+def test_a_return_box_alarm_is_dealt_with_on_the_page_but_a_box_takes_no_door_command(
+        site, dev, kind, door, alarm):
+    """The same for a return box's and a locker's alarm: neither is a lock with doors."""
     net, _, server, _ = site
-    fleet.enrol(net.db, "box-1", "main", "returnbox")
-    # A return box's alarm report, kept as central keeps one from a box.
+    fleet.enrol(net.db, dev, "main", kind)
+    # The device's alarm report, kept as central keeps one from it.
     report = ("INSERT INTO door_alarms (dev, site, door, alarm, active, at)"
-              " VALUES ('box-1', 'main', 'belt', 'jam', ?, datetime('now'))")
+              " VALUES (?, 'main', ?, ?, ?, datetime('now'))")
     with net.db.atomic():
-        net.db.execute(report, [1])
+        net.db.execute(report, [dev, door, alarm, 1])
     try:
         with signed_in_client(server, "fac") as client:
-            base = {"csrf": form_token(client, "/now"), "dev": "box-1", "door": "belt",
-                    "alarm": "jam"}
+            base = {"csrf": form_token(client, "/now"), "dev": dev, "door": door,
+                    "alarm": alarm}
             for do in ("acknowledge", "clear"):
                 assert client.post("/now/alarm", data={**base, "do": do}).status_code == 303
-            door = client.post("/now/command", data={**base, "name": "open", "confirmed": "yes"})
-            assert (door.status_code, door.headers["x-error-code"]) == (404, "device_unknown")
+            asked = client.post("/now/command", data={**base, "name": "open", "confirmed": "yes"})
+            assert (asked.status_code, asked.headers["x-error-code"]) == (404, "device_unknown")
         with signed_in_client(server, "sup") as looker:             # may look, not act
             refused = looker.post("/now/alarm", data={**base, "csrf": form_token(looker, "/now"),
                                                       "dev": "box-9", "do": "acknowledge"})
             assert (refused.status_code, refused.headers["x-error-code"]) == (
                 403, "role_required")
-        assert alarms.find(net.db, "box-1", "belt", "jam").acked_by == "fac"
-        assert net.db.execute("SELECT name FROM commands WHERE dev = 'box-1'").fetchall() == [
+        assert alarms.find(net.db, dev, door, alarm).acked_by == "fac"
+        assert net.db.execute("SELECT name FROM commands WHERE dev = ?", [dev]).fetchall() == [
             ("clear_alarm",)]
     finally:
         with net.db.atomic():
-            net.db.execute(report, [0])                              # the box cleared it
+            net.db.execute(report, [dev, door, alarm, 0])            # the device cleared it
 
 
 def test_a_door_command_is_only_asked_about_until_confirmed(site):
@@ -347,6 +361,9 @@ def test_a_door_command_is_only_asked_about_until_confirmed(site):
     assert (entry["action"], entry["subject"], entry["branch_id"], entry["outcome"]) == (
         "door.release", "door:lock-1/wc", "main", "ok")
     assert (entry["after"]["door"], entry["after"]["active"]) == ("wc", False)
+    sent = net.db.execute("SELECT name, args FROM commands WHERE nonce = ?",
+                          [entry["after"]["nonce"]]).fetchone()     # the audit names the command
+    assert (sent[0], json.loads(sent[1])) == ("release", {"door": "wc", "active": False})
     assert pin_changes(lock)[before:] == []                       # ending a release opens nothing
     assert _issued(net) == issued + 1
 
@@ -393,6 +410,22 @@ def test_a_card_holder_is_named_only_from_a_well_formed_hash_of_the_own_branch(s
             for e in (found, unknown)] == [
         ("patron.lookup", f"patron:{pid}", "main", "ok", {"card": hashed[:12]}),
         ("patron.lookup", "card:000000000000", "main", "card_unknown", None)]
-    with signed_in_client(server, "desk") as clerk:
-        refused = clerk.get("/now/inside", params={"room": "wc", "branch": "nowhere"})
-        assert (refused.status_code, refused.headers["x-error-code"]) == (403, "role_required")
+    with signed_in_client(server, "desk") as clerk:           # not even which branches exist
+        for path, params in (("/now/inside", {"room": "wc", "branch": "nowhere"}),
+                             ("/now", {"branch": "nowhere"})):
+            refused = clerk.get(path, params=params)
+            assert (refused.status_code, refused.headers["x-error-code"]) == (
+                403, "role_required"), path
+
+
+def test_a_lock_that_never_reported_shows_no_door_and_takes_no_command(site):
+    net, _, server, _ = site
+    fleet.enrol(net.db, "lock-2", "main", "lockd")                # enrolled, never seen since
+    with signed_in_client(server, "fac") as client:
+        text = _page_for(client.get("/now"), "Fac (Facilities)")
+        assert "lock-2" not in text and 'data-door="lock-1/wc"' in text
+        got = client.post("/now/command", data={"csrf": form_token(client, "/now"),
+                                                 "dev": "lock-2", "door": "wc", "name": "open",
+                                                 "confirmed": "yes"})
+        assert (got.status_code, got.headers["x-error-code"]) == (404, "door_unknown")
+    assert net.db.execute("SELECT count(*) FROM commands WHERE dev = 'lock-2'").fetchone()[0] == 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -23,6 +24,13 @@ from tests.harness import wait_for
 SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
 AXE = Path(__file__).parent.parent / "build" / "axe-core-4.14.1" / "axe.min.js"
 PASSWORD = "correct horse battery"
+
+
+def app_scope(fixture_name: str, config: pytest.Config) -> str:
+    """The scope of a fixture that makes the app: its module, but each test under mutmut. mutmut
+    runs a mutant against the tests during which its function ran, and the routes of each
+    module (`routes()`) run when the app is made: made once, they count for one test only."""
+    return "function" if "MUTANT_UNDER_TEST" in os.environ else "module"
 
 
 class WebServer:
