@@ -7,13 +7,7 @@ import os
 def configure(width: int, height: int, fullscreen: bool = False) -> None:
     """A window of `width`×`height` (or the whole screen), without the multisampling a flat
     screen does not need (30 MB less memory) and not closed by the Escape key; Kivy leaves the
-    daemon's arguments and console alone.
-
-    Under software GL (Mesa's llvmpipe: no GPU driver, as in the tests and benchmarks) frames are
-    rasterised on the drawing thread instead of on llvmpipe's own threads, one per core, which
-    kept 12 MB more for a kiosk after its sessions and competed with the session and link
-    threads for the cores; a GPU driver ignores the setting."""
-    os.environ.setdefault("LP_NUM_THREADS", "0")
+    daemon's arguments and console alone."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     from kivy.config import Config
