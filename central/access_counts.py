@@ -186,14 +186,12 @@ def _hour_of(tz: str, at: str) -> int:
 def room_access(db: sqlite_utils.Database, start: date, end: date,
                 site: str | None = None) -> list[dict[str, Any]]:
     """Granted entries per room and day, and distinct cards, for facilities."""
-    cur = db.conn.execute(
+    return list(db.query(
         "SELECT substr(at, 1, 10) AS day, site, room,"
         " count(*) AS entries, count(DISTINCT card) AS people FROM access_log"
         " WHERE result = 'granted' AND substr(at, 1, 10) BETWEEN ? AND ?"
         " AND (? IS NULL OR site = ?) GROUP BY day, site, room ORDER BY day, site, room",
-        [start.isoformat(), end.isoformat(), site, site])
-    names = [c[0] for c in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        [start.isoformat(), end.isoformat(), site, site]))
 
 
 def _access_statistics(db: sqlite_utils.Database) -> None:

@@ -44,13 +44,16 @@ class Store:
             self._depth += 1
             try:
                 yield self
+            except BaseException:
+                if self._depth == 1:    # rolled back: nothing of it is projected
+                    self._changes = Changes()
+                raise
+            else:
                 if self._depth == 1 and self._changes:
                     changes, self._changes = self._changes, Changes()
                     projector.project(self.db, changes)
             finally:
                 self._depth -= 1
-                if not self._depth:     # rolled back, or projected: nothing is pending
-                    self._changes = Changes()
 
     def _noted(self) -> None:
         """A change noted outside any transaction is projected at once."""
