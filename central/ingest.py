@@ -61,6 +61,53 @@ def refusal(code: str, message: str, re: str = "") -> Reply:
     return Response(re=re, ok=False, error=Error(code, message[:rejected.MESSAGE_CHARS]))
 
 
+class Devices:
+    """Enrolled, unrevoked devices as one connection reads them, each read again every
+    DEVICE_SECONDS so that a revocation (by staff, in another process) takes effect within
+    seconds."""
+
+    def __init__(self, db: sqlite_utils.Database, ticks: Callable[[], float]) -> None:
+        self.db = db
+        self.ticks = ticks
+        self._seen: dict[str, tuple[float, Device | None]] = {}
+
+    def get(self, dev: str) -> Device | None:
+        """The device with this id, or None when it is not enrolled or was revoked."""
+        now = self.ticks()
+        cached = self._seen.get(dev)
+        if cached is None or cached[0] < now:
+            row = self.db.conn.execute(
+                "SELECT id, site, kind FROM devices WHERE id = ? AND revoked_at IS NULL", (dev,)
+            ).fetchone()
+            cached = self._seen[dev] = (now + DEVICE_SECONDS, Device(*row) if row else None)
+        return cached[1]
+
+
+def admit(devices: Devices, env: Envelope,
+          dev: str) -> tuple[Device, Handler[Any, Any]] | Reply:
+    """The sender and the handler of a message from `dev`, or the refusal that keeps it from
+    its handler."""
+    h = REGISTRY.get(env.type)
+    device = devices.get(dev)
+    if env.dev != dev:
+        return refusal("dev_mismatch", "envelope dev differs from the topic")
+    if device is None:
+        return refusal("device_unknown", "device is not enrolled or was revoked")
+    if h is None:
+        return refusal("type_unknown", f"no handler for {env.type}")
+    if h.message.senders is not None and device.kind not in h.message.senders:
+        return refusal("type_not_allowed", f"{device.kind} may not send {env.type}")
+    return device, h
+
+
+def answer(h: Handler[Any, Any], ctx: Context, env: Envelope) -> Reply:
+    """Run one handler: its answer, or its refusal (`EdgeError`) with the code it raised."""
+    try:
+        return _ok(h.run(ctx, env.body))
+    except EdgeError as exc:
+        return refusal(exc.code, str(exc))
+
+
 class Applier:
     """Applies batches of device messages in one transaction each."""
 
@@ -70,22 +117,9 @@ class Applier:
                  ticks: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self.clock = clock
-        self.ticks = ticks  # the seconds DEVICE_SECONDS is counted in
         self.keep_rejected = keep_rejected
-        self._devices: dict[str, tuple[float, Device | None]] = {}
+        self.devices = Devices(db, ticks)
         self._received = ""
-
-    def device(self, dev: str) -> Device | None:
-        """The enrolled, unrevoked device with this id, read again every DEVICE_SECONDS so that
-        a revocation (by staff, in another process) takes effect within seconds."""
-        now = self.ticks()
-        cached = self._devices.get(dev)
-        if cached is None or cached[0] < now:
-            row = self.db.conn.execute(
-                "SELECT id, site, kind FROM devices WHERE id = ? AND revoked_at IS NULL", (dev,)
-            ).fetchone()
-            cached = self._devices[dev] = (now + DEVICE_SECONDS, Device(*row) if row else None)
-        return cached[1]
 
     def apply(self, batch: Sequence[Message]) -> Outcome:
         """Apply a batch atomically; duplicates get their stored answer, not a second effect.
@@ -147,21 +181,15 @@ class Applier:
         if stored is not None:
             out.duplicates += 1
             return _stored.decode(stored[0])
-        h = REGISTRY.get(env.type)
-        device = self.device(msg.dev)
+        admitted = admit(self.devices, env, msg.dev)
         read_only = False
-        if env.dev != msg.dev:
-            body = refusal("dev_mismatch", "envelope dev differs from the topic")
-        elif device is None:
-            body = refusal("device_unknown", "device is not enrolled or was revoked")
-        elif h is None:
-            body = refusal("type_unknown", f"no handler for {env.type}")
-        elif h.message.senders is not None and device.kind not in h.message.senders:
-            body = refusal("type_not_allowed", f"{device.kind} may not send {env.type}")
-        else:
+        if isinstance(admitted, tuple):
+            device, h = admitted
             body = self._run(conn, h, Context(self.db, device, env.id, env.at, now, env.seq,
-                                                   self._received), env)
+                                              self._received), env)
             read_only = h.read_only
+        else:
+            body = admitted
         encoded = _json.encode(body)  # read-only answers too: one that cannot be sent fails here
         if read_only:
             return body
@@ -187,12 +215,10 @@ class Applier:
              env: Envelope) -> Reply:
         """Run one handler; a refusal undoes its writes (back to the message's savepoint, where
         nothing else was written yet). Any other exception is left to `_contained`."""
-        try:
-            result = h.run(ctx, env.body)
-        except EdgeError as exc:
+        body = answer(h, ctx, env)
+        if body.error is not None:
             conn.execute("ROLLBACK TO message")
-            return refusal(exc.code, str(exc))
-        return _ok(result)
+        return body
 
 
 def prune(db: sqlite_utils.Database, before: datetime) -> int:

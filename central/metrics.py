@@ -21,6 +21,8 @@ _COUNTED = {
     "applied": ("messages", "Device messages applied", {"outcome": "applied"}),
     "duplicates": ("messages", "Device messages applied", {"outcome": "duplicate"}),
     "invalid": ("messages", "Device messages applied", {"outcome": "invalid"}),
+    "read_lane": ("requests_answered_at_once",
+                  "Read-only requests answered on arrival, beside the batches", {}),
     "deltas": ("deltas_published", "Dataset deltas published to devices", {}),
     "failed_batches": ("batches_failed", "Batches that failed and will be redelivered", {}),
 }

@@ -30,6 +30,7 @@ from central.circulation import (  # noqa: F401 - handlers register
 from central.config import CentralConfig
 from central.ingest import Applier, Message, Reply, refusal
 from central.metrics import Metrics
+from central.read_lane import ReadLane
 from central.store import open_store
 from edge_common import envelope, topics
 from edge_common.daemon_cli import daemon_command, run_until_stopped
@@ -58,16 +59,18 @@ class CentralService:
         self._ages_done: date | None = None
         self._overlaps_at = 0.0
         self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0,
-                      "response_topic_refused": 0, "contained": 0, "failed_batches": 0}
+                      "response_topic_refused": 0, "contained": 0, "failed_batches": 0,
+                      "read_lane": 0}
         self.metrics = Metrics(cfg.central.db, self.worker, self.stats)
         self.metrics_port: int | None = None
         subs = [(topics.shared(SHARE_GROUP, topics.all_devices(c)), 1)
                 for c in ("evt", "req", "status")]
         self.link = MqttLink(
-            self.worker, cfg.mqtt, subscriptions=subs, on_message=self._inbox.put,
+            self.worker, cfg.mqtt, subscriptions=subs, on_message=self._arrive,
             on_state=self._announce, manual_ack=True, receive_maximum=cfg.central.batch_max * 2,
             will=lambda: (topics.central_status(self.worker), self._presence(False)),
         )
+        self.lane = ReadLane(cfg.central.db, self._respond, self.link.ack, self._answered_at_once)
         self._thread = threading.Thread(target=self._run, name="central-worker", daemon=True)
 
     def start(self) -> None:
@@ -87,6 +90,7 @@ class CentralService:
                               retain=True)
         self.link.stop()
         self.metrics.close()
+        self.lane.close()
         self.db.conn.close()
 
     def _presence(self, online: bool) -> bytes:
@@ -97,6 +101,19 @@ class CentralService:
         if up:
             self.link.publish(topics.central_status(self.worker), self._presence(True),
                               qos=1, retain=True)
+
+    def _arrive(self, inc: Incoming) -> None:
+        """On the link's thread: answer a read at once when the lane may, else queue it."""
+        parsed = topics.parse_device(inc.topic)
+        if parsed and parsed[1] == "req" and self.lane.take(inc, parsed[0]):
+            return
+        if parsed:
+            self.lane.handed(parsed[0])
+        self._inbox.put(inc)
+
+    def _answered_at_once(self, seconds: float) -> None:
+        self.stats["read_lane"] += 1
+        self.metrics.request_seconds.observe(seconds)
 
     def _run(self) -> None:
         poll = self.cfg.central.poll_interval
@@ -167,6 +184,8 @@ class CentralService:
         finally:
             for inc in batch:
                 self.link.ack(inc.mid, inc.qos)
+            self.lane.finished(parsed[0] for inc in batch
+                               if (parsed := topics.parse_device(inc.topic)))
 
     def _apply(self, batch: list[Incoming]) -> bool:
         arrived: dict[bytes | None, float] = {inc.correlation: inc.received for inc in batch
@@ -211,7 +230,7 @@ class CentralService:
             except msgspec.ValidationError as exc:
                 self._invalid(inc, parsed, InvalidMessage(str(exc), code="status_invalid"))
                 return
-            if env.dev == parsed[0] and self.applier.device(parsed[0]) is not None:
+            if env.dev == parsed[0] and self.applier.devices.get(parsed[0]) is not None:
                 statuses.append((parsed[0], status, envelope.encode(env)))
             else:   # not the device of the topic, or not enrolled (or revoked): not kept
                 self._invalid(inc, parsed, InvalidMessage(parsed[0], code="device_unknown"))
