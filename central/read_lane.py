@@ -1,11 +1,12 @@
-"""Read-only requests answered as they arrive, on the link's thread, from a read-only
+"""Read-only requests answered beside the worker's batches, on a thread and a query-only
 connection of their own: a kiosk's account never waits behind a batch of door events."""
 
 import logging
+import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,43 +24,62 @@ Respond = Callable[[str, bytes | None, Reply], None]
 
 
 class ReadLane:
-    """Answers a read-only request at once, unless something earlier from its device is still
-    in the worker's hands: a device's read then waits its turn, and sees its own writes.
+    """Answers a read-only request on its own thread, unless something earlier from its
+    device is still in the worker's hands: a device's read then waits its turn in the worker,
+    and sees its own writes.
 
     Everything else (writes, events, statuses, refusals a retry must get again, anything
     unreadable) goes to the worker, which answers it as before.
     """
 
     def __init__(self, path: str, respond: Respond, ack: Callable[[int, int], None],
-                 answered: Callable[[float], None],
+                 refer: Callable[[Incoming], None], answered: Callable[[float], None],
                  ticks: Callable[[], float] = time.monotonic) -> None:
         self._db = open_db(path)
         self._db.conn.execute("PRAGMA query_only = ON")
         self._devices = Devices(self._db, ticks)
         self._respond = respond
         self._ack = ack
+        self._refer = refer
         self._answered = answered
         self._in_hand: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self._reads: queue.SimpleQueue[tuple[Incoming, str, envelope.Envelope] | None] = \
+            queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="central-reads", daemon=True)
 
-    def handed(self, dev: str) -> None:
-        """A message of `dev` went to the worker."""
-        with self._lock:
-            self._in_hand[dev] += 1
+    def start(self) -> None:
+        """Start answering."""
+        self._thread.start()
 
-    def finished(self, devs: Iterable[str]) -> None:
-        """The worker committed and acknowledged these messages (one `dev` each)."""
+    def stop(self) -> None:
+        """Answer what is queued, then stop and close the lane's connection."""
+        self._reads.put(None)
+        if self._thread.is_alive():
+            self._thread.join(10)
+        self._db.conn.close()
+
+    def handed(self, topic: str) -> None:
+        """A message on `topic` went to the worker."""
         with self._lock:
-            self._in_hand.subtract(devs)
-            self._in_hand += Counter()  # drop the devices with nothing left
+            self._in_hand[_sender(topic)] += 1
+
+    def finished(self, topics: list[str]) -> None:
+        """The worker committed and acknowledged the messages on these topics."""
+        senders = [_sender(t) for t in topics]
+        with self._lock:
+            self._in_hand.subtract(senders)
+            for dev in set(senders):
+                if self._in_hand[dev] <= 0:
+                    del self._in_hand[dev]
 
     def in_hand(self, dev: str) -> int:
         """How many messages of `dev` the worker has not finished."""
-        return self._in_hand[dev]
+        return self._in_hand.get(dev, 0)
 
     def take(self, inc: Incoming, dev: str) -> bool:
-        """Answer `inc` now if it is a read-only request this lane may answer; False: the
-        worker must have it."""
+        """On the link's thread: queue `inc` for this lane if it is a read-only request the
+        lane may answer; False: the worker must have it."""
         if inc.response_topic != topics.response(dev) or self.in_hand(dev):
             return False
         try:
@@ -69,17 +89,26 @@ class ReadLane:
         h = REGISTRY.get(env.type)
         if h is None or not h.read_only:
             return False
+        self._reads.put((inc, dev, env))
+        return True
+
+    def _run(self) -> None:
+        while (item := self._reads.get()) is not None:
+            try:
+                self._answer(*item)
+            except Exception:  # noqa: BLE001 - the lane must outlive any one request
+                log.exception("the read lane failed on %s from %s; the worker takes it",
+                              item[2].id, item[1])
+                self._refer(item[0])
+
+    def _answer(self, inc: Incoming, dev: str, env: envelope.Envelope) -> None:
         admitted = admit(self._devices, env, dev)
         if not isinstance(admitted, tuple):
-            return False
+            self._refer(inc)   # refused: the worker keeps the refusal for a retry
+            return
         self._send(dev, inc, self._read(*admitted, env), env.id)
         self._ack(inc.mid, inc.qos)
         self._answered(time.monotonic() - inc.received)
-        return True
-
-    def close(self) -> None:
-        """Close the lane's connection."""
-        self._db.conn.close()
 
     def _read(self, device: Device, h: Handler[Any, Any], env: envelope.Envelope) -> Reply:
         """The handler's answer from one snapshot of the store; any failure is its
@@ -105,3 +134,9 @@ class ReadLane:
             self._respond(dev, inc.correlation, refusal(
                 "internal_error", "central could not apply this message", re))
 
+
+def _sender(topic: str) -> str:
+    """The device of a topic central subscribes to (`lib/v1/dev/{dev}/{channel}`), cheaply:
+    every event passes here."""
+    parts = topic.split("/")
+    return parts[3] if len(parts) == 5 else topic

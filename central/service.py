@@ -70,7 +70,8 @@ class CentralService:
             on_state=self._announce, manual_ack=True, receive_maximum=cfg.central.batch_max * 2,
             will=lambda: (topics.central_status(self.worker), self._presence(False)),
         )
-        self.lane = ReadLane(cfg.central.db, self._respond, self.link.ack, self._answered_at_once)
+        self.lane = ReadLane(cfg.central.db, self._respond, self.link.ack, self._to_worker,
+                             self._answered_at_once)
         self._thread = threading.Thread(target=self._run, name="central-worker", daemon=True)
 
     def start(self) -> None:
@@ -78,6 +79,7 @@ class CentralService:
         if self.cfg.metrics.port:
             self.metrics_port = self.metrics.serve(self.cfg.metrics.bind, self.cfg.metrics.port)
         self._thread.start()
+        self.lane.start()
         self.link.start()
 
     def stop(self) -> None:
@@ -89,8 +91,8 @@ class CentralService:
             self.link.publish(topics.central_status(self.worker), self._presence(False),
                               retain=True)
         self.link.stop()
+        self.lane.stop()
         self.metrics.close()
-        self.lane.close()
         self.db.conn.close()
 
     def _presence(self, online: bool) -> bytes:
@@ -103,12 +105,14 @@ class CentralService:
                               qos=1, retain=True)
 
     def _arrive(self, inc: Incoming) -> None:
-        """On the link's thread: answer a read at once when the lane may, else queue it."""
-        parsed = topics.parse_device(inc.topic)
-        if parsed and parsed[1] == "req" and self.lane.take(inc, parsed[0]):
+        """On the link's thread: a read the lane may answer goes there, the rest to the worker."""
+        if inc.topic.endswith("/req") and (parsed := topics.parse_device(inc.topic)) \
+                and self.lane.take(inc, parsed[0]):
             return
-        if parsed:
-            self.lane.handed(parsed[0])
+        self._to_worker(inc)
+
+    def _to_worker(self, inc: Incoming) -> None:
+        self.lane.handed(inc.topic)
         self._inbox.put(inc)
 
     def _answered_at_once(self, seconds: float) -> None:
@@ -184,8 +188,7 @@ class CentralService:
         finally:
             for inc in batch:
                 self.link.ack(inc.mid, inc.qos)
-            self.lane.finished(parsed[0] for inc in batch
-                               if (parsed := topics.parse_device(inc.topic)))
+            self.lane.finished([inc.topic for inc in batch])
 
     def _apply(self, batch: list[Incoming]) -> bool:
         arrived: dict[bytes | None, float] = {inc.correlation: inc.received for inc in batch
