@@ -70,6 +70,10 @@ class HandlerError(EdgeError):
     code = "refused"
 
 
+class Counted(HandlerError):
+    """A refusal whose writes stand: the attempt it counts (a wrong PIN) is kept."""
+
+
 REGISTRY: dict[str, Handler[Any, Any]] = {}
 # what runs at the end of every batch, in its transaction, before it commits
 BEFORE_COMMIT: list[Callable[[sqlite_utils.Database], None]] = []

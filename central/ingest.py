@@ -12,7 +12,7 @@ import msgspec
 import sqlite_utils
 
 from central import rejected
-from central.handlers import BEFORE_COMMIT, REGISTRY, Context, Device, Handler
+from central.handlers import BEFORE_COMMIT, REGISTRY, Context, Counted, Device, Handler
 from edge_common.envelope import Envelope
 from edge_common.errors import EdgeError
 from edge_common.migrations import writing
@@ -214,11 +214,14 @@ class Applier:
     def _run(self, conn: sqlite3.Connection, h: Handler[Any, Any], ctx: Context,
              env: Envelope) -> Reply:
         """Run one handler; a refusal undoes its writes (back to the message's savepoint, where
-        nothing else was written yet). Any other exception is left to `_contained`."""
-        body = answer(h, ctx, env)
-        if body.error is not None:
-            conn.execute("ROLLBACK TO message")
-        return body
+        nothing else was written yet), but for a `Counted` one. Any other exception is left
+        to `_contained`."""
+        try:
+            return _ok(h.run(ctx, env.body))
+        except EdgeError as exc:
+            if not isinstance(exc, Counted):
+                conn.execute("ROLLBACK TO message")
+            return refusal(exc.code, str(exc))
 
 
 def prune(db: sqlite_utils.Database, before: datetime) -> int:

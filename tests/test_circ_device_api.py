@@ -16,6 +16,7 @@ from central.circulation import (
 )
 from central.circulation.store import Store
 from edge_common.cardid import card_hash
+from edge_common.envelope import new_id
 from edge_common.errors import RemoteError
 from edge_common.protocol import circulation as wire
 from edge_common.protocol.datasets import ALLOWLIST, AllowEntry, decode_row
@@ -182,3 +183,27 @@ def test_offline_the_kiosk_knows_cards_from_its_list_and_lends_within_its_limit(
     wait_for(lambda: kiosk.health().outbox_depth == 0, what="offline loans delivered")
     assert net.db.execute("SELECT count(*) FROM loans WHERE returned_at IS NULL").fetchone() \
         == (2,)
+
+
+def test_one_device_cannot_guess_a_patron_s_pin(net, lib, kiosk):
+    """Wrong PINs from a device are counted at central: past three for one patron there, the
+    next guess is refused `pin_locked` unchecked, the right one too, until the wait is over;
+    a retried guess is counted once, and a right PIN starts the patron's count again."""
+    patrons.set_pin(lib, lib.pid, "2468")
+    card = ref(net)
+
+    def verify(pin: str, id: str | None = None) -> str:
+        try:
+            kiosk.request(wire.PATRON_VERIFY_PIN, wire.Pin(card=card, pin=pin), id=id)
+        except RemoteError as exc:
+            return exc.code
+        return "ok"
+
+    assert [verify("1111"), verify("2222"), verify("2468")] == ["pin_wrong", "pin_wrong", "ok"]
+    retried = new_id()
+    assert [verify("0000", id=retried), verify("0000", id=retried)] == ["pin_wrong"] * 2
+    assert [verify("1111"), verify("2222")] == ["pin_wrong", "pin_wrong"]
+    assert [verify("3333"), verify("2468")] == ["pin_locked", "pin_locked"]
+    with lib.atomic():                              # as if the wait were over
+        lib.conn.execute("UPDATE sign_in_throttle SET last_at = '2000-01-01T00:00:00+00:00'")
+    assert verify("2468") == "ok"

@@ -21,11 +21,12 @@ from central.circulation import (
     loans,
     notices,
     patrons,
+    signin_throttle,
     summary,
 )
 from central.circulation.errors import CirculationError, NotFound, Refused
 from central.circulation.store import Store
-from central.handlers import Context, handler
+from central.handlers import Context, Counted, handler
 from edge_common.protocol import circulation as wire
 from edge_common.protocol import returns as box
 from edge_common.protocol.circulation import (
@@ -84,12 +85,18 @@ def identify(ctx: Context, body: Card) -> wire.Identified:
         "refusal": refusals[0] if refusals else None, "email_on_file": notices.has_email(p)})
 
 
-@handler(wire.PATRON_VERIFY_PIN, read_only=True)
+@handler(wire.PATRON_VERIFY_PIN)
 def verify_pin(ctx: Context, body: Pin) -> None:
-    """Check the patron's kiosk PIN."""
+    """Check the patron's kiosk PIN. Wrong guesses are counted as sign-ins are, per device
+    and per patron there (`signin_throttle`), so a device's credentials cannot try every PIN:
+    past a few, the next guess waits and is refused `pin_locked` unchecked."""
     s = store(ctx)
-    if not patrons.check_pin(s, _patron(s, ctx, body.card)["id"], body.pin):
-        raise Refused("wrong PIN", code="pin_wrong")
+    source, patron = f"device:{ctx.device.id}", str(_patron(s, ctx, body.card)["id"])
+    if not signin_throttle.take(s, source, patron):
+        raise Counted("too many wrong PINs: ask at the desk", code="pin_locked")
+    if not patrons.check_pin(s, int(patron), body.pin):
+        raise Counted("wrong PIN", code="pin_wrong")
+    signin_throttle.succeeded(s, source, patron)
 
 
 @handler(wire.ACCOUNT_SUMMARY, read_only=True)

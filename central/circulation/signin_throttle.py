@@ -1,6 +1,7 @@
-"""Growing waits between failed sign-ins, counted per source and per source and account name, so
-guessing is slow while nobody is locked out: the real person, from their own desk, is never
-held back by someone else's guesses. Known and unknown names are counted alike."""
+"""Growing waits between failed sign-ins and kiosk PINs, counted per source (an address, a
+device) and per source and account there, so guessing is slow while nobody is locked out: the
+real person, from their own desk, is never held back by someone else's guesses. Known and
+unknown names are counted alike."""
 
 import hashlib
 from datetime import datetime, timedelta

@@ -50,7 +50,8 @@ CIRCULATION = frozenset({
     # who the patron is and whether they may borrow
     "card_unknown", "card_taken", "bad_card", "bad_card_kind", "patron_unknown",
     "patron_blocked", "membership_expired", "registration_incomplete", "debt_over_limit",
-    "pin_wrong", "bad_pin", "not_active", "not_preregistered", "not_archived", "loans_open",
+    "pin_wrong", "pin_locked", "bad_pin", "not_active", "not_preregistered", "not_archived",
+    "loans_open",
     # items, loans, renewals, holds
     "item_unknown", "item_not_found", "item_ambiguous", "item_unavailable", "item_not_free",
     "item_other_branch", "item_in_transit", "item_in_library_only", "in_library_only",
