@@ -55,7 +55,6 @@ class CentralService:
         self.applier = Applier(self.db, keep_rejected=cfg.central.keep_rejected)
         self._inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._data_version: int | None = None
         self._ages_done: date | None = None
         self._overlaps_at = 0.0
         self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0,
@@ -124,21 +123,22 @@ class CentralService:
         while not self._stop.is_set():
             batch = self._take(poll)
             try:
-                changed = self._process(batch) if batch else False
-                changed = self._door_ages() or changed
-                changed = self._key_overlaps() or changed
-                self._publish_deltas(force=changed)
+                if batch:
+                    self._process(batch)
+                self._door_ages()
+                self._key_overlaps()
+                self._publish()
             except Exception:  # noqa: BLE001 - the worker must survive; unacked messages return
                 self.stats["failed_batches"] += 1
                 log.exception("central batch failed; its messages will be redelivered")
                 time.sleep(poll)
 
-    def _door_ages(self) -> bool:
+    def _door_ages(self) -> None:
         """Once a day, republish the cards of holders who reached a door age (door lists hold
-        no birth dates); at start, catch up the last week. True if anything was published."""
+        no birth dates); at start, catch up the last week."""
         day = allowlist.door_day()
         if day == self._ages_done:
-            return False
+            return
         first = day - timedelta(days=6) if self._ages_done is None else \
             self._ages_done + timedelta(days=1)
         self._ages_done = day  # a failing refresh is logged once a day, never blocks deltas
@@ -148,21 +148,19 @@ class CentralService:
                         for n in range((day - first).days + 1))
         if count:
             log.info("door ages: %d holders reached one by %s", count, day)
-        return count > 0
 
-    def _key_overlaps(self) -> bool:
+    def _key_overlaps(self) -> None:
         """Every minute, end the site-key overlaps that are over (the old hashes leave the
-        lists). True if any ended."""
+        lists)."""
         now = time.monotonic()
         if now < self._overlaps_at:
-            return False
+            return
         self._overlaps_at = now + OVERLAP_CHECK
         ended: list[str] = []
         with self._alone("the end of key overlaps"):
             ended = site_keys.finish(self.db)
         for site in ended:
             log.info("site %s: the previous card key's overlap ended", site)
-        return bool(ended)
 
     def _take(self, timeout: float) -> list[Incoming]:
         try:
@@ -177,20 +175,20 @@ class CentralService:
                 break
         return batch
 
-    def _process(self, batch: list[Incoming]) -> bool:
-        """Apply a batch, then ack it at MQTT level whatever happened; True if it wrote.
+    def _process(self, batch: list[Incoming]) -> None:
+        """Apply a batch, then ack it at MQTT level whatever happened.
 
         Acking a batch that failed is safe: the devices' outboxes re-send what central did
         not acknowledge, while an unacked MQTT window would stall this worker.
         """
         try:
-            return self._apply(batch)
+            self._apply(batch)
         finally:
             for inc in batch:
                 self.link.ack(inc.mid, inc.qos)
             self.lane.finished([inc.topic for inc in batch])
 
-    def _apply(self, batch: list[Incoming]) -> bool:
+    def _apply(self, batch: list[Incoming]) -> None:
         arrived: dict[bytes | None, float] = {inc.correlation: inc.received for inc in batch
                                               if inc.correlation}
         messages: list[Message] = []
@@ -199,10 +197,11 @@ class CentralService:
             with self._alone(f"a message on {inc.topic}"):
                 self._sort(inc, messages, statuses)
         out = self.applier.apply(messages) if messages else None
-        queued = self._record_statuses(statuses) if statuses else False
+        if statuses:
+            self._record_statuses(statuses)
         self.stats["batches"] += 1
         if out is None:
-            return queued
+            return
         self.stats["applied"] += out.applied
         self.stats["duplicates"] += out.duplicates
         for dev in out.acks.keys() | out.rejected.keys():
@@ -214,7 +213,6 @@ class CentralService:
                 self._respond(msg.dev, msg.correlation, response)
             answered = time.monotonic()
             self.metrics.request_seconds.observe(answered - arrived.get(msg.correlation, answered))
-        return out.applied > 0 or queued
 
     def _sort(self, inc: Incoming, messages: list[Message],
               statuses: list[tuple[str, DeviceStatus, bytes]]) -> None:
@@ -290,11 +288,10 @@ class CentralService:
         env = envelope.make(type, self.worker, body)
         self.link.publish(topic, envelope.encode(env), qos=1, properties=properties)
 
-    def _record_statuses(self, statuses: list[tuple[str, DeviceStatus, bytes]]) -> bool:
+    def _record_statuses(self, statuses: list[tuple[str, DeviceStatus, bytes]]) -> None:
         """Keep each device's status; queue again what an online device missed (its site's
-        card key, its config: `catch_up`). True if a command was queued."""
+        card key, its config: `catch_up`)."""
         now = datetime.now(UTC).isoformat()
-        queued = False
         with writing(self.db):
             self.db.conn.executemany(
                 "INSERT INTO device_status (dev, online, body, updated_at, since)"
@@ -306,13 +303,12 @@ class CentralService:
         for dev, status, _ in statuses:
             if status.online:
                 with self._alone(f"catching up {dev}"):
-                    queued = bool(catch_up.catch_up(self.db, dev, status)) or queued
-        return queued
+                    catch_up.catch_up(self.db, dev, status)
 
-    def _publish_deltas(self, force: bool) -> None:
-        """Publish committed dataset changes and queued commands, from any process."""
-        version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
-        if (version == self._data_version and not force) or not self.link.connected:
+    def _publish(self) -> None:
+        """Publish the dataset changes and the commands that any process committed: the
+        change table and the unsent commands are this worker's outbox, read each turn."""
+        if not self.link.connected:
             return
         while True:
             deltas = datasets.unpublished(self.db)
@@ -329,7 +325,6 @@ class CentralService:
             self._send(topics.device(dev, "cmd"), "cmd", body)
         if queued:
             commands.mark_sent(self.db, [cmd.nonce for _, cmd in queued], now)
-        self._data_version = self.db.conn.execute("PRAGMA data_version").fetchone()[0]
 
 
 @daemon_command(CentralConfig, "Central")
