@@ -8,7 +8,8 @@ import msgspec
 import sqlite_utils
 
 from edge_common.migrations import writing
-from edge_common.protocol.datasets import Change, Cursor, SyncPage
+from edge_common.protocol import packed
+from edge_common.protocol.datasets import JSON_PAGE, Change, Cursor, SyncPage
 
 _json = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder()
@@ -100,8 +101,11 @@ def head(db: sqlite_utils.Database, site: str, dataset: str) -> int:
 
 
 def pull(db: sqlite_utils.Database, site: str, dataset: str, since: int, after: str,
-         limit: int) -> SyncPage:
-    """Latest value of every key changed after (since, after), paged in (version, key) order."""
+         limit: int, format: int = 1) -> SyncPage:
+    """Latest value of every key changed after (since, after), paged in (version, key) order;
+    in `format` 2 packed small (`protocol.packed`), else as JSON of at most JSON_PAGE rows."""
+    if format != packed.FORMAT:
+        limit = min(limit, JSON_PAGE)   # a JSON page of more would outgrow the payload limit
     # One row-value range on the (site, dataset, version, key) index: each page starts where
     # the last ended, so a full pull stays linear (an OR here scanned from the start each time).
     op, start = (">", (since, after)) if after else (">=", (since + 1, ""))
@@ -110,10 +114,14 @@ def pull(db: sqlite_utils.Database, site: str, dataset: str, since: int, after: 
         f" AND (version, key) {op} (?, ?) ORDER BY version, key LIMIT ?",
         (site, dataset, *start, limit),
     ).fetchall()
+    nxt = Cursor(rows[-1][1], rows[-1][0]) if len(rows) == limit else None
+    top = head(db, site, dataset)
+    if format == packed.FORMAT:
+        return SyncPage(dataset=dataset, head=top, changes=[], next=nxt,
+                        packed=packed.pack(dataset, [(k, v) for k, _, v in rows]))
     # each row's stored JSON goes out as it is, encoding to the object a device decodes
     changes = cast(list[Change], [[k, None if v is None else msgspec.Raw(v)] for k, _, v in rows])
-    nxt = Cursor(rows[-1][1], rows[-1][0]) if len(rows) == limit else None
-    return SyncPage(dataset=dataset, head=head(db, site, dataset), changes=changes, next=nxt)
+    return SyncPage(dataset=dataset, head=top, changes=changes, next=nxt)
 
 
 def unpublished(db: sqlite_utils.Database, limit: int = 500) -> list[Delta]:

@@ -9,4 +9,4 @@ from edge_common.protocol.datasets import SYNC_PULL, SyncPage, SyncPull
 def sync_pull(ctx: Context, body: SyncPull) -> SyncPage:
     """A page of the dataset for the device's own site."""
     return datasets.pull(ctx.db, ctx.device.site, body.dataset, body.since, body.after,
-                         body.limit)
+                         body.limit, body.format)

@@ -7,13 +7,22 @@ from collections.abc import Callable, Sequence
 import msgspec
 
 from edge_common.errors import EdgeError
-from edge_common.protocol import Body, Message
-from edge_common.protocol.datasets import SYNC_PULL, SyncDelta, SyncPage, SyncPull, check_row
-from edge_common.replica import Change, Replicas, Verdict, classify
+from edge_common.protocol import Body, Message, packed
+from edge_common.protocol.datasets import (
+    JSON_PAGE,
+    SYNC_PULL,
+    SyncDelta,
+    SyncPage,
+    SyncPull,
+    check_row,
+)
+from edge_common.protocol.packed import Row
+from edge_common.replica import Replicas, Verdict, classify
 
 log = logging.getLogger(__name__)
-PULL_PAGE = 5000
+PULL_PAGE = JSON_PAGE  # rows asked for a page of the JSON form
 PULL_TIMEOUT = 10.0
+_json = msgspec.json.Encoder()
 
 Ask = Callable[[Message, Body, float, Callable[[SyncPage | None, EdgeError | None], None]],
               None]
@@ -45,6 +54,7 @@ class DataSync:
         self._tokens = 0
         self._next_check = 0.0
         self._failures = 0
+        self._format = packed.FORMAT  # 1 while central answers only the JSON form
 
     def versions(self) -> dict[str, int]:
         """The version this device holds of every dataset (0: nothing yet)."""
@@ -66,6 +76,7 @@ class DataSync:
         self._pulling.clear()
         self._next_check = 0.0
         self._failures = 0
+        self._format = packed.FORMAT   # central may have been upgraded meanwhile
 
     def resync(self) -> None:
         """Copy every dataset afresh from version 0 (central's `resync` command)."""
@@ -114,15 +125,21 @@ class DataSync:
                 self._replicas.stage(dataset, [], fresh=True)
         self._tokens += 1
         token = self._pulling[dataset] = self._tokens
-        self._ask(SYNC_PULL, SyncPull(dataset=dataset, since=since, after=after,
-                                      limit=PULL_PAGE), PULL_TIMEOUT,
-                  lambda page, error: self._pulled(dataset, token, page, error))
+        limit = packed.PAGE if self._format == packed.FORMAT else PULL_PAGE
+        self._ask(SYNC_PULL, SyncPull(dataset=dataset, since=since, after=after, limit=limit,
+                                      format=self._format), PULL_TIMEOUT,
+                  lambda page, error: self._pulled(dataset, token, page, error, since, after))
 
     def _pulled(self, dataset: str, token: int, page: SyncPage | None,
-                error: EdgeError | None) -> None:
+                error: EdgeError | None, since: int, after: str) -> None:
         if self._pulling.get(dataset) != token:
             return
         del self._pulling[dataset]
+        if error is not None and error.code == "bad_body" and self._format != 1:
+            log.info("%s: central answers pulls only in the JSON form; asking for it", self.dev)
+            self._format = 1
+            self.pull(dataset, since, after)
+            return
         if error is not None or page is None:
             self._failures += 1
             retry = min(self._check_interval, 2.0 ** self._failures)
@@ -132,7 +149,8 @@ class DataSync:
             return
         self._failures = 0
         try:
-            changes = rows_of(dataset, page.changes)
+            changes = packed.unpack(dataset, page.packed) if page.packed is not None else \
+                rows_of(dataset, page.changes)
         except ValueError:
             log.warning("%s: malformed pull result (sync_pull_invalid)", self.dev)
             return
@@ -146,11 +164,15 @@ class DataSync:
             return
         full = since == 0
         if nxt:
-            if full:
-                self._replicas.stage(dataset, changes)
-            else:
-                self._replicas.apply(dataset, changes, None)
-            self.pull(dataset, nxt.since, nxt.after)
+            self.pull(dataset, nxt.since, nxt.after)  # central makes it while this one is kept
+            try:
+                if full:
+                    self._replicas.stage(dataset, changes)
+                else:
+                    self._replicas.apply(dataset, changes, None)
+            except BaseException:
+                self._pulling.pop(dataset, None)  # no later page may follow one not kept
+                raise
         else:
             before = self._replicas.version(dataset)
             if full:
@@ -161,9 +183,10 @@ class DataSync:
                 self._changed()
 
 
-def rows_of(dataset: str, changes: list) -> list[Change]:
-    """Changes whose every value is a deletion (None) or a valid row of `dataset`."""
+def rows_of(dataset: str, changes: list) -> list[Row]:
+    """Changes as rows to keep, once every value is a deletion (None) or a valid row of
+    `dataset`."""
     for _, value in changes:
         if value is not None:
             check_row(dataset, value)
-    return [(key, value) for key, value in changes]
+    return [(key, None if value is None else _json.encode(value)) for key, value in changes]

@@ -1,4 +1,7 @@
-"""Replicated datasets on a device: versioned rows applied only in order, pulled on a gap."""
+"""Replicated datasets on a device: versioned rows applied only in order, pulled on a gap.
+
+Rows are kept as the JSON central sent, under `short_key` (an allow-list hash cut to 96 bits):
+a key is looked up, applied and staged in that form, whatever form it arrived in."""
 
 import sqlite3
 import threading
@@ -7,11 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 
-import msgspec
-
 from edge_common.migrations import apply, connect
-
-Change = tuple[str, dict | None]
+from edge_common.protocol.packed import KEY_CHARS, Row, short_key
 
 
 class Verdict(Enum):
@@ -40,8 +40,13 @@ def _schema(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [("replica_0001_create", _schema)]
-_json = msgspec.json.Encoder()
+def _short_keys(db: sqlite3.Connection) -> None:
+    for dataset, chars in KEY_CHARS.items():
+        db.execute("UPDATE OR REPLACE replica_rows SET key = substr(key, 1, ?) WHERE dataset = ?",
+                   (chars, dataset))
+
+
+MIGRATIONS = [("replica_0001_create", _schema), ("replica_0002_short_keys", _short_keys)]
 
 
 class Replicas:
@@ -76,7 +81,8 @@ class Replicas:
     def get(self, dataset: str, key: str) -> bytes | None:
         """The raw JSON value of a key, or None."""
         row = self._read.execute(
-            "SELECT value FROM replica_rows WHERE dataset = ? AND key = ?", (dataset, key)
+            "SELECT value FROM replica_rows WHERE dataset = ? AND key = ?",
+            (dataset, short_key(dataset, key)),
         ).fetchone()
         return row[0] if row else None
 
@@ -92,14 +98,15 @@ class Replicas:
             "SELECT count(*) FROM replica_rows WHERE dataset = ?", (dataset,)
         ).fetchone()[0]
 
-    def apply(self, dataset: str, changes: Iterable[Change], version: int | None) -> None:
-        """Write changes; with a version, also move the dataset to it and mark it current."""
+    def apply(self, dataset: str, rows: Iterable[Row], version: int | None) -> None:
+        """Write rows (None: delete the key); with a version, also move the dataset to it and
+        mark it current."""
         upserts, deletes = [], []
-        for key, value in changes:
+        for key, value in rows:
             if value is None:
-                deletes.append((dataset, key))
+                deletes.append((dataset, short_key(dataset, key)))
             else:
-                upserts.append((dataset, key, _json.encode(value)))
+                upserts.append((dataset, short_key(dataset, key), value))
         with self._transaction() as conn:
             conn.executemany(
                 "INSERT INTO replica_rows VALUES (?, ?, ?) ON CONFLICT (dataset, key)"
@@ -111,23 +118,23 @@ class Replicas:
         if version is not None:
             self._versions[dataset] = version
 
-    def stage(self, dataset: str, changes: Iterable[Change], fresh: bool = False) -> None:
-        """Set changes of a full pull aside (`fresh`: forget those of an earlier, broken one)."""
+    def stage(self, dataset: str, rows: Iterable[Row], fresh: bool = False) -> None:
+        """Set rows of a full pull aside (`fresh`: forget those of an earlier, broken one)."""
         with self._transaction() as conn:
             if fresh:
                 conn.execute("DELETE FROM temp.replica_stage WHERE dataset = ?", (dataset,))
             conn.executemany(
                 "INSERT INTO temp.replica_stage (dataset, key, value) VALUES (?, ?, ?)",
-                [(dataset, k, None if v is None else _json.encode(v)) for k, v in changes],
+                [(dataset, short_key(dataset, k), v) for k, v in rows],
             )
 
-    def apply_staged(self, dataset: str, changes: Iterable[Change], version: int) -> None:
-        """Replace the dataset with the staged changes plus these, at `version`.
+    def apply_staged(self, dataset: str, rows: Iterable[Row], version: int) -> None:
+        """Replace the dataset with the staged rows plus these, at `version`.
 
         The rows go in in key order: inserted in arrival order, every page of a large pull
         would rewrite most of the table's pages. Lookups see the old rows until the commit.
         """
-        self.stage(dataset, changes)
+        self.stage(dataset, rows)
         with self._transaction() as conn:
             conn.execute("DELETE FROM replica_rows WHERE dataset = ?", (dataset,))
             conn.execute(

@@ -3,9 +3,9 @@
 import msgspec
 import pytest
 
-from edge_common import datasync
 from edge_common.datasync import PULL_PAGE, DataSync
-from edge_common.errors import RequestTimeout
+from edge_common.errors import RemoteError, RequestTimeout
+from edge_common.protocol import packed
 from edge_common.protocol.datasets import ALLOWLIST, SYNC_PULL
 from edge_common.replica import Replicas
 
@@ -27,9 +27,11 @@ class FakeCentral:
         """The bodies of the requests asked so far."""
         return [body for _, body, _ in self.asked]
 
-    def answer(self, changes, head, next=None, index=-1):
-        """Answer a pull (the last by default) with one page."""
-        page = {"dataset": LIST, "changes": changes, "head": head, "next": next}
+    def answer(self, changes, head, next=None, index=-1, packed_as=None):
+        """Answer a pull (the last by default) with one page, in the JSON form, or packed
+        (`packed_as`: the page's packed text)."""
+        page = {"dataset": LIST, "changes": changes, "head": head, "next": next,
+                "packed": packed_as}
         self.asked[index][2](SYNC_PULL.decode_answer(page), None)
 
 
@@ -79,7 +81,7 @@ def test_a_gap_pulls_since_our_version_and_ignores_deltas_meanwhile(sync):
     sync.delta(delta(1, [["a", {"n": 1}]]))
     sync.delta(delta(3, [["c", {"n": 3}]]))
     assert sync.central.bodies() == [{"dataset": LIST, "since": 1, "after": "",
-                                      "limit": PULL_PAGE}]
+                                      "limit": packed.PAGE, "format": 2}]
     sync.delta(delta(2, [["b", {"n": 2}]]))   # arrives while the pull is under way
     assert sync.versions() == {LIST: 1}
     sync.central.answer([["b", {"n": 2}], ["c", {"n": 3}]], 3)
@@ -92,13 +94,13 @@ def test_a_gap_pulls_since_our_version_and_ignores_deltas_meanwhile(sync):
 def test_a_paged_pull_continues_with_next_and_applies_each_page(sync, monkeypatch):
     """A paged pull asks for pages of the device's page size, the next one after each, and
     applies rows page by page, the version with the last."""
-    monkeypatch.setattr(datasync, "PULL_PAGE", 2)
+    monkeypatch.setattr(packed, "PAGE", 2)
     sync.delta(delta(1, [["a", {"n": 1}]]))
     sync.delta(delta(5, []))
     assert sync.central.bodies()[-1]["limit"] == 2
     sync.central.answer([["b", {"n": 2}]], 5, next={"since": 1, "after": "b"})
     assert sync.central.bodies()[-1] == {"dataset": LIST, "since": 1, "after": "b",
-                                         "limit": 2}
+                                         "limit": 2, "format": 2}
     assert rows(sync, "b") == [b'{"n":2}'] and sync.versions() == {LIST: 1}  # rows, no version
     sync.central.answer([["c", {"n": 3}]], 5)
     assert sync.versions() == {LIST: 5} and rows(sync, "a", "c") == [b'{"n":1}', b'{"n":3}']
@@ -247,3 +249,64 @@ def test_a_central_behind_this_copy_is_copied_afresh_and_its_next_versions_apply
     assert rows(sync, "kept", "gone", "also gone") == [b'{"n":1}', None, None]
     sync.delta(delta(2, [["kept", None]]))       # e.g. the card blocked after the restore
     assert rows(sync, "kept") == [None] and sync.versions() == {LIST: 2}
+
+
+def test_a_packed_page_is_applied_and_a_bad_one_applies_nothing(sync):
+    """Pages packed small apply as the JSON form does; one that does not unpack (bad base64,
+    more than MAX_UNPACKED once inflated, a row that is no JSON object) applies nothing and
+    the pull is asked again at the next check."""
+    import base64
+    import zlib
+
+    sync.pull(LIST)
+    bomb = base64.b64encode(zlib.compress(b"\0" * (packed.MAX_UNPACKED + 1))).decode()
+    not_a_row = packed.pack(LIST, [("a", b"[1, 2]")])
+    for bad in ("not base64!", bomb, not_a_row, packed.pack(LIST, [("a", b"{")])):
+        sync.central.answer([], 4, packed_as=bad)
+        assert sync.versions() == {LIST: 0} and rows(sync, "a") == [None]
+        sync.pull(LIST)
+    sync.central.answer([], 4, packed_as=packed.pack(LIST, [("a", b'{"n":1}'), ("b", None)]))
+    assert sync.versions() == {LIST: 4} and rows(sync, "a", "b") == [b'{"n":1}', None]
+
+
+def test_a_central_that_knows_only_the_json_form_is_asked_in_it(sync):
+    """A central of an earlier release refuses `format` (bad_body): the same page is asked
+    again in the JSON form, and so are later pulls, until central comes back (upgraded, it
+    may be)."""
+    sync.delta(delta(1, [["a", {"n": 1}]]))
+    sync.delta(delta(3, []))
+    sync.central.asked[-1][2](None, RemoteError("unknown field `format`", code="bad_body"))
+    assert sync.central.bodies()[-1] == {"dataset": LIST, "since": 1, "after": "",
+                                         "limit": PULL_PAGE, "format": 1}
+    sync.central.answer([["b", {"n": 2}]], 3)
+    assert sync.versions() == {LIST: 3}
+    sync.pull(LIST)
+    assert sync.central.bodies()[-1]["format"] == 1
+    sync.central.answer([], 3)
+    sync.central_back()
+    sync.pull(LIST)
+    assert sync.central.bodies()[-1]["format"] == 2
+
+
+def test_the_next_page_is_asked_before_this_one_is_kept_and_forgotten_if_it_is_not(sync,
+                                                                                 monkeypatch):
+    """The next page is asked for first, so central makes it while the device writes this
+    one; when writing fails, the next page's answer is ignored and nothing after the gap is
+    kept."""
+    sync.resync()
+    sync.central.answer([["a", {}]], 5, next={"since": 1, "after": "a"})
+    assert sync.central.bodies()[-1]["after"] == "a"
+
+    asked_first = []
+
+    def full(*_):
+        asked_first.append(sync.central.bodies()[-1]["after"])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sync.replicas, "stage", full)
+    with pytest.raises(OSError):
+        sync.central.answer([["b", {}]], 5, next={"since": 2, "after": "b"})
+    monkeypatch.undo()
+    assert asked_first == ["b"]
+    sync.central.answer([["c", {}]], 5)              # the page after the one lost
+    assert sync.versions() == {LIST: 0} and rows(sync, "a", "c") == [None, None]

@@ -1,10 +1,14 @@
 """Replicated datasets on the device: deltas only in order, pulls write rows, versions persist."""
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_common.replica import Replicas, Verdict, classify
+from edge_common.migrations import apply, connect
+from edge_common.replica import MIGRATIONS, Replicas, Verdict, classify
+
+J = msgspec.json.encode  # rows are kept as the JSON central sent
 
 
 @pytest.mark.parametrize("current, incoming, verdict", [
@@ -30,10 +34,10 @@ def test_apply_and_reopen(tmp_path):
     writes rows but leaves the version."""
     r = Replicas(str(tmp_path / "r.db"), clock=lambda: 42.0)
     assert r.synced_at("allowlist") is None
-    r.apply("allowlist", [("k1", {"blk": False}), ("k2", {"blk": True})], 1)
+    r.apply("allowlist", [("k1", J({"blk": False})), ("k2", J({"blk": True}))], 1)
     r.apply("allowlist", [("k1", None)], 2)
     assert r.version("allowlist") == 2
-    r.apply("allowlist", [("k3", {})], None)
+    r.apply("allowlist", [("k3", J({}))], None)
     assert r.version("allowlist") == 2
     r.close()
     r = Replicas(str(tmp_path / "r.db"))
@@ -47,11 +51,12 @@ def test_apply_and_reopen(tmp_path):
 def test_a_staged_full_copy_replaces_the_dataset_at_once(tmp_path):
     """Staged pages change nothing until apply_staged swaps in their newest rows at once."""
     r = Replicas(str(tmp_path / "r.db"))
-    r.apply("allowlist", [("old", {"n": 0}), ("k3", {"n": 0})], 4)
-    r.stage("allowlist", [("k3", {"n": 1}), ("k4", {"n": 1}), ("k6", {"n": 1})], fresh=True)
-    r.stage("allowlist", [("k3", {"n": 2}), ("k4", None)])
+    r.apply("allowlist", [("old", J({"n": 0})), ("k3", J({"n": 0}))], 4)
+    r.stage("allowlist", [("k3", J({"n": 1})), ("k4", J({"n": 1})), ("k6", J({"n": 1}))],
+            fresh=True)
+    r.stage("allowlist", [("k3", J({"n": 2})), ("k4", None)])
     assert r.get("allowlist", "k3") == b'{"n":0}' and r.get("allowlist", "k6") is None
-    r.apply_staged("allowlist", [("k5", {"n": 3})], 9)
+    r.apply_staged("allowlist", [("k5", J({"n": 3}))], 9)
     assert [r.get("allowlist", k) for k in ("old", "k3", "k4", "k5", "k6")] == [
         None, b'{"n":2}', None, b'{"n":3}', b'{"n":1}']
     assert r.count("allowlist") == 3 and r.version("allowlist") == 9
@@ -60,10 +65,43 @@ def test_a_staged_full_copy_replaces_the_dataset_at_once(tmp_path):
 def test_a_fresh_stage_forgets_a_broken_full_copy(tmp_path):
     """A fresh stage drops what an earlier, broken pull of the same dataset left staged."""
     r = Replicas(str(tmp_path / "r.db"))
-    r.stage("allowlist", [("k1", {})], fresh=True)
-    r.stage("calendar", [("2026-01-01", {})], fresh=True)
-    r.stage("allowlist", [("k2", {})], fresh=True)
+    r.stage("allowlist", [("k1", J({}))], fresh=True)
+    r.stage("calendar", [("2026-01-01", J({}))], fresh=True)
+    r.stage("allowlist", [("k2", J({}))], fresh=True)
     r.apply_staged("allowlist", [], 1)
     r.apply_staged("calendar", [], 1)
     assert r.get("allowlist", "k1") is None and r.get("allowlist", "k2") == b"{}"
     assert r.count("calendar") == 1
+
+
+def test_allow_list_keys_are_kept_cut_to_96_bits_whatever_form_they_came_in(tmp_path):
+    """A card hash is kept, looked up and deleted by its first 24 hex characters: a delta's
+    whole hash, a packed page's prefix and a lookup by the whole hash meet on one row; other
+    datasets keep their keys whole."""
+    whole = "ab" * 32
+    r = Replicas(str(tmp_path / "r.db"))
+    r.apply("allowlist", [(whole, J({"cat": "adult"}))], 1)
+    assert [k for k, _ in r.rows("allowlist")] == [whole[:24]]
+    r.stage("allowlist", [(whole[:24], J({"cat": "child"}))], fresh=True)
+    r.apply_staged("allowlist", [], 2)
+    assert r.get("allowlist", whole) == b'{"cat":"child"}'
+    r.apply("allowlist", [(whole, None)], 3)
+    assert r.count("allowlist") == 0
+    r.apply("calendar", [("2026-12-25", J({}))], 1)
+    assert r.get("calendar", "2026-12-25") == b"{}"
+
+
+def test_a_replica_of_whole_hashes_is_cut_when_the_device_is_upgraded(tmp_path):
+    """A replica written before keys were cut has them cut at the next start, so a door
+    upgraded with a full list still finds every card."""
+    path = str(tmp_path / "r.db")
+    whole = "cd" * 32
+    conn = connect(path)
+    apply(conn, MIGRATIONS[:1])         # the replica as the previous release left it
+    conn.executemany("INSERT INTO replica_rows VALUES (?, ?, ?)",
+                     [("allowlist", whole, b"{}"), ("calendar", "2026-12-25", b"{}")])
+    conn.close()
+    r = Replicas(path)
+    assert r.get("allowlist", whole) == b"{}"
+    assert [k for k, _ in r.rows("allowlist")] == [whole[:24]]
+    assert r.get("calendar", "2026-12-25") == b"{}"

@@ -18,6 +18,7 @@ ALLOWLIST = "allowlist"
 CALENDAR = "calendar"
 MESSAGES = "messages"
 ANY_LANGUAGE = "*"
+JSON_PAGE = 5000  # rows a page of a pull holds at most in the JSON form, well inside MAX_PAYLOAD
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
@@ -60,12 +61,23 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
 ROWS: dict[str, type[msgspec.Struct]] = {ALLOWLIST: AllowEntry, CALENDAR: ClosedDay,
                                          MESSAGES: Message, HELD_ITEMS: HeldItem,
                                          SHELF_ITEMS: ShelfItem, EVENTS: Event}
-_decoders = {name: msgspec.json.Decoder(row) for name, row in ROWS.items()}
+_decoders: dict[str, msgspec.json.Decoder[Any]] = {
+    name: msgspec.json.Decoder(row) for name, row in ROWS.items()}
+_any_row = msgspec.json.Decoder(dict[str, Any])
 
 
 def decode_row(dataset: str, raw: bytes) -> Any:
     """A stored row's JSON as its Struct; raises msgspec.ValidationError/DecodeError."""
     return _decoders[dataset].decode(raw)
+
+
+def check_raw_row(dataset: str, raw: bytes) -> None:
+    """Raise ValueError unless `raw` is the JSON of a valid row of `dataset` (of an unknown
+    dataset: of any JSON object)."""
+    try:
+        _decoders.get(dataset, _any_row).decode(raw)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise ValueError(f"{dataset} row: {exc}") from exc
 
 
 def check_row(dataset: str, value: object) -> None:
@@ -90,12 +102,14 @@ class SyncDelta(Body):
 
 
 class SyncPull(Body):
-    """`sync.pull`: the changes of a dataset after the device's (version, key) cursor."""
+    """`sync.pull`: the changes of a dataset after the device's (version, key) cursor;
+    `format` 2 asks for pages packed small (`protocol.packed`), of up to 20,000 rows."""
 
     dataset: DatasetName
     since: Version
     after: Annotated[str, msgspec.Meta(max_length=128)] = ""
-    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 5000
+    limit: Annotated[int, msgspec.Meta(ge=1, le=20_000)] = 5000
+    format: Annotated[int, msgspec.Meta(ge=1, le=2)] = 1
 
 
 class Cursor(msgspec.Struct, frozen=True):
@@ -106,12 +120,14 @@ class Cursor(msgspec.Struct, frozen=True):
 
 
 class SyncPage(Answer):
-    """A page of a pull: the latest value of each changed key; `next` when more follow."""
+    """A page of a pull: the latest value of each changed key, in `changes` or, asked with
+    `format` 2, in `packed`; `next` when more follow."""
 
     dataset: DatasetName
     head: Version
     changes: list[Change]
     next: Cursor | None = None
+    packed: str | None = None
 
 
 SYNC_PULL = request("sync.pull", SyncPull, SyncPage)
