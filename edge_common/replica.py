@@ -62,6 +62,7 @@ class Replicas:
         )
         self._read = connect(path, synchronous="NORMAL")  # lookups never wait behind a write
         self._lock = threading.Lock()
+        self._deleting: set[str] = set()  # datasets whose stage holds a deletion
         self._clock = clock
         self._versions = dict(
             self._db.execute("SELECT dataset, version FROM replica_meta").fetchall()
@@ -120,16 +121,19 @@ class Replicas:
 
     def stage(self, dataset: str, rows: Iterable[Row], fresh: bool = False) -> None:
         """Set rows of a full pull aside (`fresh`: forget those of an earlier, broken one)."""
+        staged = [(dataset, short_key(dataset, k), v) for k, v in rows]
         with self._transaction() as conn:
             if fresh:
                 conn.execute("DELETE FROM temp.replica_stage WHERE dataset = ?", (dataset,))
+                self._deleting.discard(dataset)
             conn.executemany(
-                "INSERT INTO temp.replica_stage (dataset, key, value) VALUES (?, ?, ?)",
-                [(dataset, short_key(dataset, k), v) for k, v in rows],
-            )
+                "INSERT INTO temp.replica_stage (dataset, key, value) VALUES (?, ?, ?)", staged)
+        if any(v is None for _, _, v in staged):
+            self._deleting.add(dataset)
 
     def apply_staged(self, dataset: str, rows: Iterable[Row], version: int) -> None:
-        """Replace the dataset with the staged rows plus these, at `version`.
+        """Replace the dataset with the staged rows plus these, at `version`: of each key, the
+        row staged last, none if that was a deletion.
 
         The rows go in in key order: inserted in arrival order, every page of a large pull
         would rewrite most of the table's pages. Lookups see the old rows until the commit.
@@ -138,14 +142,21 @@ class Replicas:
         with self._transaction() as conn:
             conn.execute("DELETE FROM replica_rows WHERE dataset = ?", (dataset,))
             conn.execute(
-                "INSERT INTO replica_rows SELECT dataset, key, value FROM (SELECT dataset, key,"
-                " value, row_number() OVER (PARTITION BY key ORDER BY seq DESC) AS newest"
-                " FROM temp.replica_stage WHERE dataset = ?)"
-                " WHERE newest = 1 AND value IS NOT NULL ORDER BY key", (dataset,),
-            )
-            conn.execute("DELETE FROM temp.replica_stage WHERE dataset = ?", (dataset,))
+                "INSERT INTO replica_rows SELECT dataset, key, value FROM temp.replica_stage"
+                " WHERE dataset = ? AND value IS NOT NULL ORDER BY key, seq"
+                " ON CONFLICT (dataset, key) DO UPDATE SET value = excluded.value", (dataset,))
+            if dataset in self._deleting:   # a key deleted after its row was staged
+                conn.execute(
+                    "DELETE FROM replica_rows WHERE dataset = ?1 AND key IN (SELECT key FROM"
+                    " (SELECT key, value, row_number() OVER (PARTITION BY key ORDER BY seq DESC)"
+                    " AS newest FROM temp.replica_stage WHERE dataset = ?1 AND key IN"
+                    " (SELECT key FROM temp.replica_stage WHERE dataset = ?1 AND value IS NULL))"
+                    " WHERE newest = 1 AND value IS NULL)", (dataset,))
             self._set_version(conn, dataset, version)
         self._versions[dataset] = version
+        self._deleting.discard(dataset)
+        with self._transaction() as conn:     # the copy is in force already
+            conn.execute("DELETE FROM temp.replica_stage WHERE dataset = ?", (dataset,))
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -54,12 +54,12 @@ def test_a_staged_full_copy_replaces_the_dataset_at_once(tmp_path):
     r.apply("allowlist", [("old", J({"n": 0})), ("k3", J({"n": 0}))], 4)
     r.stage("allowlist", [("k3", J({"n": 1})), ("k4", J({"n": 1})), ("k6", J({"n": 1}))],
             fresh=True)
-    r.stage("allowlist", [("k3", J({"n": 2})), ("k4", None)])
+    r.stage("allowlist", [("k3", J({"n": 2})), ("k4", None), ("k7", None)])
     assert r.get("allowlist", "k3") == b'{"n":0}' and r.get("allowlist", "k6") is None
-    r.apply_staged("allowlist", [("k5", J({"n": 3}))], 9)
-    assert [r.get("allowlist", k) for k in ("old", "k3", "k4", "k5", "k6")] == [
-        None, b'{"n":2}', None, b'{"n":3}', b'{"n":1}']
-    assert r.count("allowlist") == 3 and r.version("allowlist") == 9
+    r.apply_staged("allowlist", [("k5", J({"n": 3})), ("k7", J({"n": 4}))], 9)
+    assert [r.get("allowlist", k) for k in ("old", "k3", "k4", "k5", "k6", "k7")] == [
+        None, b'{"n":2}', None, b'{"n":3}', b'{"n":1}', b'{"n":4}']
+    assert r.count("allowlist") == 4 and r.version("allowlist") == 9
 
 
 def test_a_fresh_stage_forgets_a_broken_full_copy(tmp_path):
@@ -105,3 +105,24 @@ def test_a_replica_of_whole_hashes_is_cut_when_the_device_is_upgraded(tmp_path):
     assert r.get("allowlist", whole) == b"{}"
     assert [k for k, _ in r.rows("allowlist")] == [whole[:24]]
     assert r.get("calendar", "2026-12-25") == b"{}"
+
+
+@given(st.lists(st.lists(st.tuples(st.sampled_from("abcdef"),
+                                   st.none() | st.integers(0, 9)), max_size=6), max_size=4))
+def test_a_full_copy_keeps_of_each_key_the_row_staged_last(pages):
+    """Whatever pages a full copy stages, a key holds the row staged for it last, and none
+    when that was a deletion."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        r = Replicas(f"{tmp}/r.db")
+        r.apply("allowlist", [("a", J({"n": -1})), ("z", J({"n": -1}))], 1)
+        r.stage("allowlist", [], fresh=True)
+        expected: dict[str, int | None] = {}
+        for page in pages:
+            r.stage("allowlist", [(k, None if n is None else J({"n": n})) for k, n in page])
+            expected.update(page)
+        r.apply_staged("allowlist", [], 2)
+        assert dict(r.rows("allowlist")) == {
+            k: J({"n": n}) for k, n in expected.items() if n is not None}
+        r.close()
