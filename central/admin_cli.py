@@ -10,17 +10,15 @@ import click
 from central import alarms as alarms_now
 from central import backup as backups
 from central import commands, fleet, fleet_view, ingest, presence, provision_cli, rejected
-from central.circulation import (
-    branches,
-    cli_admin,
-    cli_desk,
-    cli_forms,
-    cli_items,
-    cli_setup,
-    patrons,
-    sites,
-)
-from central.circulation.cli_common import (
+from central.circulation import branches, patrons, sites
+from central.circulation.errors import CirculationError
+from central.circulation.store import Store
+from central.staff_cli import admin as cli_admin
+from central.staff_cli import desk as cli_desk
+from central.staff_cli import forms as cli_forms
+from central.staff_cli import items as cli_items
+from central.staff_cli import setup as cli_setup
+from central.staff_cli.common import (
     DB_OPTION,
     DEVICE_ID,
     SITE_ID,
@@ -30,8 +28,6 @@ from central.circulation.cli_common import (
     store_at,
     with_store,
 )
-from central.circulation.errors import CirculationError
-from central.circulation.store import Store
 from edge_common.protocol import DEVICE_KINDS
 
 

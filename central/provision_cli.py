@@ -11,8 +11,8 @@ import segno
 import tomli_w
 
 from central import commands, device_config, enrolment, site_keys
-from central.circulation.cli_common import DB_OPTION, DEVICE_ID, SITE_ID, staff_action, with_store
 from central.circulation.store import Store
+from central.staff_cli.common import DB_OPTION, DEVICE_ID, SITE_ID, staff_action, with_store
 from edge_common.config import load
 from edge_common.daemon_cli import LOG_FORMAT, run_until_stopped
 from edge_common.errors import EdgeError

@@ -123,7 +123,7 @@ def web(db_path: str, listen: str, workers: int) -> None:
 
     import uvicorn
 
-    from central.circulation.cli_common import store_at
+    from central.staff_cli.common import store_at
     from central.web import hardening
 
     host, _, port = listen.rpartition(":")

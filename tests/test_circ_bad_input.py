@@ -18,8 +18,9 @@ from click.testing import CliRunner
 
 from central import service
 from central.admin_cli import admin
-from central.circulation import alerts, forms, owing, sample
+from central.circulation import alerts, forms, owing
 from central.circulation.store import Store
+from central.staff_cli import generate
 from central.store import open_store
 from edge_common.config import OutboxConfig
 from edge_common.outbox import Outbox
@@ -374,9 +375,9 @@ def test_a_store_must_exist_except_for_init(tmp_path):
 
 
 def test_the_generator_fills_only_a_new_store(template):
-    """`python -m central.circulation.sample` refuses a store that already holds a library."""
+    """`python -m central.staff_cli.generate` refuses a store that already holds a library."""
     before = dump(template)
-    out = CliRunner().invoke(sample.main, ["--db", str(template), "--scale", "0.0001"])
+    out = CliRunner().invoke(generate.main, ["--db", str(template), "--scale", "0.0001"])
     assert out.exit_code != 0 and "[store_not_empty]" in out.output
     assert dump(template) == before
 

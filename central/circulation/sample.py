@@ -3,7 +3,7 @@
 `generate()` writes a realistic network in bulk (tens of branches, hundreds of thousands of
 patrons, a million items) consistent with the domain's invariants; `tiny()` makes the small
 library `make demo` runs on, with the demo cards listed in DEMO_CARDS.
-Run `python -m central.circulation.sample --db PATH [--scale 0.01]`.
+Run `python -m central.staff_cli.generate --db PATH [--scale 0.01]`.
 """
 
 import random
@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import Any
-
-import click
 
 from central import fleet
 from central.circulation import (
@@ -322,25 +320,3 @@ def tiny(s: Store) -> dict:
     for lang, text in DEMO_MESSAGES.items():
         messages.set_message(s, site, lang, text)
     return made | {"demo_cards": len(DEMO_CARDS), "demo_staff": len(DEMO_STAFF)}
-
-
-@click.command()
-@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False))
-@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.0001, 1),
-              help="1 = 30 branches, 200,000 patrons, 1,000,000 items.")
-@click.option("--seed", default=1, show_default=True)
-def main(db_path: str, scale: float, seed: int) -> None:
-    """Fill a new central database with a generated city network."""
-    from central.circulation.cli_common import store_at
-
-    s = Store(store_at(db_path, init=True))
-    if s.scalar("SELECT EXISTS (SELECT 1 FROM branches UNION ALL SELECT 1 FROM patrons)"):
-        raise click.ClickException(f"[store_not_empty] {db_path} already holds a library; "
-                                   "the generator fills only a new database")
-    made = generate(s, branches=max(2, round(30 * scale ** 0.5)), patrons=int(200_000 * scale),
-                    items=int(1_000_000 * scale), seed=seed, progress=click.echo)
-    click.echo(made)
-
-
-if __name__ == "__main__":
-    main()

@@ -18,7 +18,8 @@ from central.circulation import (
     signin,
 )
 from central.circulation.calendar import LIBRARY
-from central.circulation.cli_common import (
+from central.circulation.store import Store
+from central.staff_cli.common import (
     STAFF,
     TEXT,
     day,
@@ -27,7 +28,6 @@ from central.circulation.cli_common import (
     staff_action,
     with_store,
 )
-from central.circulation.store import Store
 
 
 @click.group("branch")

@@ -14,7 +14,8 @@ from central.circulation import (
     patrons,
     summary,
 )
-from central.circulation.cli_common import (
+from central.circulation.store import Store
+from central.staff_cli.common import (
     BRANCH,
     PATRON,
     STAFF,
@@ -26,7 +27,6 @@ from central.circulation.cli_common import (
     staff_action,
     with_store,
 )
-from central.circulation.store import Store
 
 
 @click.group("patron")

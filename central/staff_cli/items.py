@@ -4,9 +4,9 @@ again, and the desk's lists (added to the `item` group)."""
 import click
 
 from central.circulation import audit, item_status
-from central.circulation.cli_common import BRANCH, STAFF, show, staff_action, with_store
 from central.circulation.stock import OUT_OF_STOCK
 from central.circulation.store import Store
+from central.staff_cli.common import BRANCH, STAFF, show, staff_action, with_store
 
 
 @click.command("mark")

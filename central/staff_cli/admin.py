@@ -6,7 +6,8 @@ import click
 
 from central import access_counts
 from central.circulation import audit, imports, lifecycle, mailer, patrons, reminders, stats
-from central.circulation.cli_common import (
+from central.circulation.store import Store
+from central.staff_cli.common import (
     BRANCH,
     PATRON,
     STAFF,
@@ -17,7 +18,6 @@ from central.circulation.cli_common import (
     staff_action,
     with_store,
 )
-from central.circulation.store import Store
 
 
 @click.group("member")

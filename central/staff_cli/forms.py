@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from central.circulation import events, form_archive, forms, patrons, terms
-from central.circulation.cli_common import BRANCH, STAFF, TEXT, show, staff_action, with_store
 from central.circulation.store import Store
+from central.staff_cli.common import BRANCH, STAFF, TEXT, show, staff_action, with_store
 from edge_common.catalogues import LANGUAGES
 
 FORM = click.option("--form", "form_id", required=True, type=click.IntRange(min=1),
