@@ -103,7 +103,10 @@ def head(db: sqlite_utils.Database, site: str, dataset: str) -> int:
 def pull(db: sqlite_utils.Database, site: str, dataset: str, since: int, after: str,
          limit: int, format: int = 1) -> SyncPage:
     """Latest value of every key changed after (since, after), paged in (version, key) order;
-    in `format` 2 packed small (`protocol.packed`), else as JSON of at most JSON_PAGE rows."""
+    in `format` 2 packed small (`protocol.packed`), else as JSON of at most JSON_PAGE rows.
+    A packed copy from version 0 pages by key instead (`_copy_page`)."""
+    if format == packed.FORMAT and since == 0:
+        return _copy_page(db, site, dataset, after, limit)
     if format != packed.FORMAT:
         limit = min(limit, JSON_PAGE)   # a JSON page of more would outgrow the payload limit
     # One row-value range on the (site, dataset, version, key) index: each page starts where
@@ -122,6 +125,22 @@ def pull(db: sqlite_utils.Database, site: str, dataset: str, since: int, after: 
     # each row's stored JSON goes out as it is, encoding to the object a device decodes
     changes = cast(list[Change], [[k, None if v is None else msgspec.Raw(v)] for k, _, v in rows])
     return SyncPage(dataset=dataset, head=top, changes=changes, next=nxt)
+
+
+def _copy_page(db: sqlite_utils.Database, site: str, dataset: str, after: str,
+               limit: int) -> SyncPage:
+    """A page of a full copy in key order, read straight from the table: every key after
+    `after` as it is now, deletions left out. The copy holds at least what the first page's
+    `head` says; a device takes it as of that version and then pulls what changed since, as
+    rows it had passed may have changed meanwhile."""
+    top = head(db, site, dataset)   # before the rows: no row read is older than it
+    rows = db.conn.execute(
+        "SELECT key, value FROM dataset_rows WHERE site = ? AND dataset = ? AND key > ?"
+        " AND value IS NOT NULL ORDER BY key LIMIT ?", (site, dataset, after, limit),
+    ).fetchall()
+    nxt = Cursor(0, rows[-1][0]) if len(rows) == limit else None
+    return SyncPage(dataset=dataset, head=top, changes=[], next=nxt,
+                    packed=packed.pack(dataset, rows))
 
 
 def unpublished(db: sqlite_utils.Database, limit: int = 500) -> list[Delta]:

@@ -55,6 +55,7 @@ class DataSync:
         self._next_check = 0.0
         self._failures = 0
         self._format = packed.FORMAT  # 1 while central answers only the JSON form
+        self._copied_as_of: dict[str, int] = {}  # dataset → head a packed copy started at
 
     def versions(self) -> dict[str, int]:
         """The version this device holds of every dataset (0: nothing yet)."""
@@ -115,6 +116,8 @@ class DataSync:
         Without `since`, nothing happens while a pull of the dataset is under way; with it,
         the new pull replaces the one under way. A pull from version 0 is a full copy: its
         pages are staged and swapped in at once with the last one (Replicas.apply_staged).
+        Packed, a copy comes in key order as of its first page's head; what changed since is
+        pulled right after.
         """
         if since is None and dataset in self._pulling:
             return
@@ -163,6 +166,10 @@ class DataSync:
             self.pull(dataset, since=0)
             return
         full = since == 0
+        if full and not after:     # a packed copy pages by key: it holds this head's rows
+            self._copied_as_of.pop(dataset, None)
+            if page.packed is not None:
+                self._copied_as_of[dataset] = head
         if nxt:
             self.pull(dataset, nxt.since, nxt.after)  # central makes it while this one is kept
             try:
@@ -175,12 +182,15 @@ class DataSync:
                 raise
         else:
             before = self._replicas.version(dataset)
+            version = self._copied_as_of.pop(dataset, head) if full else head
             if full:
-                self._replicas.apply_staged(dataset, changes, head)
+                self._replicas.apply_staged(dataset, changes, version)
             else:
                 self._replicas.apply(dataset, changes, head)
-            if head != before:
+            if version != before:
                 self._changed()
+            if version < head:
+                self.pull(dataset)    # what changed while the copy was under way
 
 
 def rows_of(dataset: str, changes: list) -> list[Row]:

@@ -3,12 +3,15 @@
 Rows are kept as the JSON central sent, under `short_key` (an allow-list hash cut to 96 bits):
 a key is looked up, applied and staged in that form, whatever form it arrived in."""
 
+import operator
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
+from itertools import repeat
 
 from edge_common.migrations import apply, connect
 from edge_common.protocol.packed import KEY_CHARS, Row, short_key
@@ -49,6 +52,24 @@ def _short_keys(db: sqlite3.Connection) -> None:
 MIGRATIONS = [("replica_0001_create", _schema), ("replica_0002_short_keys", _short_keys)]
 
 
+@dataclass
+class _Stage:
+    """What a full copy has staged: whether its keys rose all along, and whether it holds a
+    deletion."""
+
+    rising: bool = True
+    deleting: bool = False
+    last: str = ""
+
+    def add(self, keys: list[str], values: list[bytes | None]) -> None:
+        """Note a page of staged keys and their values (every row of a large copy passes
+        here: the checks run in C, over whole lists)."""
+        if keys:
+            self.rising = self.rising and all(map(operator.lt, [self.last, *keys], keys))
+            self.deleting = self.deleting or None in values
+            self.last = keys[-1]
+
+
 class Replicas:
     """The device's copy of central's datasets, one SQLite file."""
 
@@ -62,7 +83,7 @@ class Replicas:
         )
         self._read = connect(path, synchronous="NORMAL")  # lookups never wait behind a write
         self._lock = threading.Lock()
-        self._deleting: set[str] = set()  # datasets whose stage holds a deletion
+        self._stages: dict[str, _Stage] = {}  # what each full copy under way staged
         self._clock = clock
         self._versions = dict(
             self._db.execute("SELECT dataset, version FROM replica_meta").fetchall()
@@ -119,33 +140,38 @@ class Replicas:
         if version is not None:
             self._versions[dataset] = version
 
-    def stage(self, dataset: str, rows: Iterable[Row], fresh: bool = False) -> None:
+    def stage(self, dataset: str, rows: Sequence[Row], fresh: bool = False) -> None:
         """Set rows of a full pull aside (`fresh`: forget those of an earlier, broken one)."""
-        staged = [(dataset, short_key(dataset, k), v) for k, v in rows]
+        chars = KEY_CHARS.get(dataset)   # short_key, inline: a copy stages a million keys
+        keys, values = [k[:chars] for k, _ in rows], [v for _, v in rows]
         with self._transaction() as conn:
             if fresh:
                 conn.execute("DELETE FROM temp.replica_stage WHERE dataset = ?", (dataset,))
-                self._deleting.discard(dataset)
+                self._stages.pop(dataset, None)
             conn.executemany(
-                "INSERT INTO temp.replica_stage (dataset, key, value) VALUES (?, ?, ?)", staged)
-        if any(v is None for _, _, v in staged):
-            self._deleting.add(dataset)
+                "INSERT INTO temp.replica_stage (dataset, key, value) VALUES (?, ?, ?)",
+                zip(repeat(dataset), keys, values))
+        self._stages.setdefault(dataset, _Stage()).add(keys, values)
 
-    def apply_staged(self, dataset: str, rows: Iterable[Row], version: int) -> None:
+    def apply_staged(self, dataset: str, rows: Sequence[Row], version: int) -> None:
         """Replace the dataset with the staged rows plus these, at `version`: of each key, the
         row staged last, none if that was a deletion.
 
         The rows go in in key order: inserted in arrival order, every page of a large pull
-        would rewrite most of the table's pages. Lookups see the old rows until the commit.
+        would rewrite most of the table's pages. A copy staged in rising keys (a packed one)
+        is in that order already; any other is sorted here. Lookups see the old rows until
+        the commit.
         """
         self.stage(dataset, rows)
+        stage = self._stages.pop(dataset, _Stage())
         with self._transaction() as conn:
             conn.execute("DELETE FROM replica_rows WHERE dataset = ?", (dataset,))
             conn.execute(
                 "INSERT INTO replica_rows SELECT dataset, key, value FROM temp.replica_stage"
-                " WHERE dataset = ? AND value IS NOT NULL ORDER BY key, seq"
+                " WHERE dataset = ? AND value IS NOT NULL"
+                f" ORDER BY {'seq' if stage.rising else 'key, seq'}"
                 " ON CONFLICT (dataset, key) DO UPDATE SET value = excluded.value", (dataset,))
-            if dataset in self._deleting:   # a key deleted after its row was staged
+            if stage.deleting:   # a key deleted after its row was staged
                 conn.execute(
                     "DELETE FROM replica_rows WHERE dataset = ?1 AND key IN (SELECT key FROM"
                     " (SELECT key, value, row_number() OVER (PARTITION BY key ORDER BY seq DESC)"
@@ -154,7 +180,6 @@ class Replicas:
                     " WHERE newest = 1 AND value IS NULL)", (dataset,))
             self._set_version(conn, dataset, version)
         self._versions[dataset] = version
-        self._deleting.discard(dataset)
         with self._transaction() as conn:     # the copy is in force already
             conn.execute("DELETE FROM temp.replica_stage WHERE dataset = ?", (dataset,))
 

@@ -52,10 +52,11 @@ def test_card_added_at_central_reaches_the_device_replica(net):
 
 
 def test_a_new_device_copies_a_list_of_many_pages(net, monkeypatch):
-    """A device that missed every delta copies the whole list by paged pulls."""
-    from edge_common import datasync
+    """A device that missed every delta copies the whole list by paged pulls (packed, in key
+    order)."""
+    from edge_common.protocol import packed
 
-    monkeypatch.setattr(datasync, "PULL_PAGE", 3)
+    monkeypatch.setattr(packed, "PAGE", 3)
     with net.db.atomic():
         for i in range(10):
             net.db.execute("INSERT INTO patrons (id, category) VALUES (?, 'adult')", [i])

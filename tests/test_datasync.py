@@ -310,3 +310,20 @@ def test_the_next_page_is_asked_before_this_one_is_kept_and_forgotten_if_it_is_n
     assert asked_first == ["b"]
     sync.central.answer([["c", {}]], 5)              # the page after the one lost
     assert sync.versions() == {LIST: 0} and rows(sync, "a", "c") == [None, None]
+
+
+def test_a_packed_copy_is_taken_as_of_its_first_page_and_then_catches_up(sync):
+    """A packed copy comes in key order, each page as central holds it then: the copy is
+    taken as of the first page's head, and what changed meanwhile is pulled right after."""
+    sync.resync()
+    assert sync.central.bodies()[-1] == {"dataset": LIST, "since": 0, "after": "",
+                                         "limit": packed.PAGE, "format": 2}
+    sync.central.answer([], 5, next={"since": 0, "after": "a"},
+                        packed_as=packed.pack(LIST, [("a", b'{"n":1}')]))
+    sync.central.answer([], 7, packed_as=packed.pack(LIST, [("b", b'{"n":1}')]))
+    assert sync.versions() == {LIST: 5} and sync.counts["changed"] == 1
+    assert sync.central.bodies()[-1] == {"dataset": LIST, "since": 5, "after": "",
+                                         "limit": packed.PAGE, "format": 2}
+    sync.central.answer([["a", {"n": 2}], ["c", {"n": 3}]], 7)
+    assert sync.versions() == {LIST: 7}
+    assert rows(sync, "a", "b", "c") == [b'{"n":2}', b'{"n":1}', b'{"n":3}']

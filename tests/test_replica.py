@@ -126,3 +126,24 @@ def test_a_full_copy_keeps_of_each_key_the_row_staged_last(pages):
         assert dict(r.rows("allowlist")) == {
             k: J({"n": n}) for k, n in expected.items() if n is not None}
         r.close()
+
+
+@given(st.lists(st.tuples(st.text("0123456789abcdef", min_size=1, max_size=24),
+                          st.none() | st.integers(0, 9)), unique_by=lambda r: r[0]),
+       st.integers(1, 5))
+def test_a_copy_staged_in_rising_keys_keeps_each_row_without_a_sort(rows, page):
+    """A copy whose keys rise from page to page (as a packed one comes) goes in as staged;
+    its deletions, if any, are kept out."""
+    import tempfile
+
+    rows.sort()
+    with tempfile.TemporaryDirectory() as tmp:
+        r = Replicas(f"{tmp}/r.db")
+        r.apply("allowlist", [("0", J({"n": -1}))], 1)
+        r.stage("allowlist", [], fresh=True)
+        for start in range(0, len(rows), page):
+            r.stage("allowlist", [(k, None if n is None else J({"n": n}))
+                                  for k, n in rows[start:start + page]])
+        r.apply_staged("allowlist", [], 2)
+        assert dict(r.rows("allowlist")) == {k: J({"n": n}) for k, n in rows if n is not None}
+        r.close()

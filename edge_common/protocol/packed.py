@@ -45,7 +45,8 @@ def pack(dataset: str, rows: list[Row]) -> str:
 
 
 def unpack(dataset: str, text: str) -> list[Row]:
-    """A packed page's rows, each value checked as a row of `dataset`; raises PackedInvalid."""
+    """A packed page's rows, each value checked as a row of `dataset` (keys as sent: a
+    replica cuts them); raises PackedInvalid."""
     try:
         compressed = base64.b64decode(text, validate=True)
         inflate = zlib.decompressobj()
@@ -58,4 +59,4 @@ def unpack(dataset: str, text: str) -> list[Row]:
                 check_raw_row(dataset, value)
     except (binascii.Error, zlib.error, msgspec.DecodeError, ValueError) as exc:
         raise PackedInvalid(str(exc)) from exc
-    return [(short_key(dataset, k), v) for k, v in rows]
+    return rows
