@@ -131,17 +131,18 @@ class DataSync:
         limit = packed.PAGE if self._format == packed.FORMAT else PULL_PAGE
         self._ask(SYNC_PULL, SyncPull(dataset=dataset, since=since, after=after, limit=limit,
                                       format=self._format), PULL_TIMEOUT,
-                  lambda page, error: self._pulled(dataset, token, page, error, since, after))
+                  lambda page, error: self._pulled(dataset, token, page, error, (since, after)))
 
     def _pulled(self, dataset: str, token: int, page: SyncPage | None,
-                error: EdgeError | None, since: int, after: str) -> None:
+                error: EdgeError | None, asked: tuple[int, str]) -> None:
+        """The answer to a pull asked from the cursor `asked` (since, after)."""
         if self._pulling.get(dataset) != token:
             return
         del self._pulling[dataset]
         if error is not None and error.code == "bad_body" and self._format != 1:
             log.info("%s: central answers pulls only in the JSON form; asking for it", self.dev)
             self._format = 1
-            self.pull(dataset, since, after)
+            self.pull(dataset, *asked)
             return
         if error is not None or page is None:
             self._failures += 1
@@ -157,16 +158,21 @@ class DataSync:
         except ValueError:
             log.warning("%s: malformed pull result (sync_pull_invalid)", self.dev)
             return
+        self._keep(dataset, page, changes, first=not asked[1])
+
+    def _keep(self, dataset: str, page: SyncPage, changes: list[Row], first: bool) -> None:
+        """Keep a page of a pull (`first`: its first page): staged for a full copy, else
+        applied; the last page moves the version."""
         head, nxt = page.head, page.next
-        since = self._pull_from.get(dataset, 0)
-        if head < since:
+        start = self._pull_from.get(dataset, 0)
+        if head < start:
             log.warning("%s: central's %s is at version %d, behind this copy's %d (central_behind,"
                         " restored from a backup?): copying it afresh", self.dev, dataset, head,
-                        since)
+                        start)
             self.pull(dataset, since=0)
             return
-        full = since == 0
-        if full and not after:     # a packed copy pages by key: it holds this head's rows
+        full = start == 0
+        if full and first:     # a packed copy pages by key: it holds this head's rows
             self._copied_as_of.pop(dataset, None)
             if page.packed is not None:
                 self._copied_as_of[dataset] = head
