@@ -61,12 +61,13 @@ class ReadLane:
 
     def handed(self, topic: str) -> None:
         """A message on `topic` went to the worker."""
-        with self._lock:
-            self._in_hand[_sender(topic)] += 1
+        if dev := _ordered(topic):
+            with self._lock:
+                self._in_hand[dev] += 1
 
     def finished(self, topics: list[str]) -> None:
         """The worker committed and acknowledged the messages on these topics."""
-        senders = [_sender(t) for t in topics]
+        senders = [dev for t in topics if (dev := _ordered(t))]
         with self._lock:
             self._in_hand.subtract(senders)
             for dev in set(senders):
@@ -135,8 +136,9 @@ class ReadLane:
                 "internal_error", "central could not apply this message", re))
 
 
-def _sender(topic: str) -> str:
-    """The device of a topic central subscribes to (`lib/v1/dev/{dev}/{channel}`), cheaply:
-    every event passes here."""
+def _ordered(topic: str) -> str | None:
+    """The device whose order a message on `topic` keeps: one of its events or requests
+    (`lib/v1/dev/{dev}/evt`, `…/req`), not a status, which no read depends on. Cheap: every
+    event passes here."""
     parts = topic.split("/")
-    return parts[3] if len(parts) == 5 else topic
+    return parts[3] if len(parts) == 5 and parts[4] != "status" else None
