@@ -11,6 +11,7 @@ from paho.mqtt.properties import Properties
 
 from bench.bench_drain import BODY
 from bench.common import median, network, percentile, report, wait_for
+from edge_common.outbox import Priority
 from edge_common.protocol.datasets import SYNC_PULL, SyncPull
 from edge_common.protocol.doors import ACCESS_DECISION
 from provisioning.broker import Account
@@ -80,8 +81,7 @@ def during_drain(net, dev, events: int, count: int) -> list[float]:
     """Round trips of `dev` (at most `count`) while another device drains `events` door events
     into central, until the drain is done."""
     door = net.device("bench-drain")
-    for _ in range(events):
-        door.emit(ACCESS_DECISION, BODY)
+    door.emit_many([(ACCESS_DECISION, BODY, Priority.NORMAL)] * events)
     door.start()
     try:
         wait_for(lambda: door.health().outbox_depth < events, what="the drain started")

@@ -100,11 +100,20 @@ def admit(devices: Devices, env: Envelope,
     return device, h
 
 
-def answer(h: Handler[Any, Any], ctx: Context, env: Envelope) -> Reply:
-    """Run one handler: its answer, or its refusal (`EdgeError`) with the code it raised."""
+def failed(re: str = "") -> Reply:
+    """The answer to a message central failed on (`internal_error`)."""
+    return refusal("internal_error", "central could not apply this message", re)
+
+
+def answer(h: Handler[Any, Any], ctx: Context, env: Envelope,
+           undo: Callable[[], object] = lambda: None) -> Reply:
+    """Run one handler: its answer, or its refusal (`EdgeError`) with the code it raised,
+    after `undo()` for every refusal but a `Counted` one (what that one wrote stands)."""
     try:
         return _ok(h.run(ctx, env.body))
     except EdgeError as exc:
+        if not isinstance(exc, Counted):
+            undo()
         return refusal(exc.code, str(exc))
 
 
@@ -164,7 +173,7 @@ class Applier:
             conn.execute("ROLLBACK TO message")
             log.exception("central could not apply %s %s from %s", msg.env.type, msg.env.id,
                           msg.dev)
-            body = refusal("internal_error", "central could not apply this message")
+            body = failed()
             h = REGISTRY.get(msg.env.type)
             if h is None or not h.read_only:
                 self._record(conn, msg, body, _json.encode(body), out)
@@ -185,8 +194,11 @@ class Applier:
         read_only = False
         if isinstance(admitted, tuple):
             device, h = admitted
-            body = self._run(conn, h, Context(self.db, device, env.id, env.at, now, env.seq,
-                                              self._received), env)
+            # a refusal undoes the handler's writes, back to the message's savepoint where
+            # nothing else was written yet; any other exception is left to `_contained`
+            body = answer(h, Context(self.db, device, env.id, env.at, now, env.seq,
+                                     self._received), env,
+                          lambda: conn.execute("ROLLBACK TO message"))
             read_only = h.read_only
         else:
             body = admitted
@@ -210,18 +222,6 @@ class Applier:
                           msg.payload, self._received)
             out.kept_rejected += 1
             log.warning("rejected %s from %s: %s", env.type, msg.dev, body.error.code)
-
-    def _run(self, conn: sqlite3.Connection, h: Handler[Any, Any], ctx: Context,
-             env: Envelope) -> Reply:
-        """Run one handler; a refusal undoes its writes (back to the message's savepoint, where
-        nothing else was written yet), but for a `Counted` one. Any other exception is left
-        to `_contained`."""
-        try:
-            return _ok(h.run(ctx, env.body))
-        except EdgeError as exc:
-            if not isinstance(exc, Counted):
-                conn.execute("ROLLBACK TO message")
-            return refusal(exc.code, str(exc))
 
 
 def prune(db: sqlite_utils.Database, before: datetime) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from central.handlers import REGISTRY, Context, Device, Handler
-from central.ingest import Devices, Reply, admit, answer, refusal
+from central.ingest import Devices, Reply, admit, answer, failed
 from edge_common import envelope, topics
 from edge_common.errors import InvalidMessage
 from edge_common.link import Incoming
@@ -122,7 +122,7 @@ class ReadLane:
                                      now.isoformat()), env)
         except Exception:  # noqa: BLE001 - one request's failure must not end the link
             log.exception("central could not answer %s %s from %s", env.type, env.id, device.id)
-            return refusal("internal_error", "central could not apply this message")
+            return failed()
         finally:
             conn.execute("ROLLBACK")
 
@@ -132,8 +132,7 @@ class ReadLane:
             self._respond(dev, inc.correlation, msgspec.structs.replace(body, re=re))
         except Exception:  # noqa: BLE001 - an answer that cannot be sent is still answered
             log.exception("central could not encode its answer to %s from %s", re, dev)
-            self._respond(dev, inc.correlation, refusal(
-                "internal_error", "central could not apply this message", re))
+            self._respond(dev, inc.correlation, failed(re))
 
 
 def _ordered(topic: str) -> str | None:

@@ -91,12 +91,13 @@ def verify_pin(ctx: Context, body: Pin) -> None:
     and per patron there (`signin_throttle`), so a device's credentials cannot try every PIN:
     past a few, the next guess waits and is refused `pin_locked` unchecked."""
     s = store(ctx)
-    source, patron = f"device:{ctx.device.id}", str(_patron(s, ctx, body.card)["id"])
-    if not signin_throttle.take(s, source, patron):
+    pid = _patron(s, ctx, body.card)["id"]
+    source = f"device:{ctx.device.id}"
+    if not signin_throttle.take(s, source, str(pid)):
         raise Counted("too many wrong PINs: ask at the desk", code="pin_locked")
-    if not patrons.check_pin(s, int(patron), body.pin):
+    if not patrons.check_pin(s, pid, body.pin):
         raise Counted("wrong PIN", code="pin_wrong")
-    signin_throttle.succeeded(s, source, patron)
+    signin_throttle.succeeded(s, source, str(pid))
 
 
 @handler(wire.ACCOUNT_SUMMARY, read_only=True)

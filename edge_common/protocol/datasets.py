@@ -103,12 +103,12 @@ class SyncDelta(Body):
 
 class SyncPull(Body):
     """`sync.pull`: the changes of a dataset after the device's (version, key) cursor;
-    `format` 2 asks for pages packed small (`protocol.packed`), of up to 20,000 rows."""
+    `format` 2 asks for pages packed small (`protocol.packed`)."""
 
     dataset: DatasetName
     since: Version
     after: Annotated[str, msgspec.Meta(max_length=128)] = ""
-    limit: Annotated[int, msgspec.Meta(ge=1, le=20_000)] = 5000
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 5000
     format: Annotated[int, msgspec.Meta(ge=1, le=2)] = 1
 
 

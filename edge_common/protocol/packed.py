@@ -20,7 +20,7 @@ from edge_common.protocol.datasets import ALLOWLIST, Key, check_raw_row
 KEY_CHARS = {ALLOWLIST: 24}   # hex characters kept of a dataset's keys: 96 bits
 MAX_UNPACKED = 8 << 20        # bytes a packed page may hold once decompressed
 FORMAT = 2                    # the `format` of a `sync.pull` that answers packed pages
-PAGE = 10_000                 # rows a packed page holds
+PAGE = 10_000                 # rows a packed page holds: the most a `sync.pull` asks
 Row = tuple[str, bytes | None]  # a key and its row's JSON, None for a deletion
 
 _encoder = msgspec.msgpack.Encoder()
