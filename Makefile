@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 AXE_VERSION := 4.14.1
 AXE := build/axe-core-$(AXE_VERSION)/axe.min.js
 
-.PHONY: demo test bench mutate lint sysdeps venv clean
+.PHONY: demo test bench mutate lint sysdeps venv postgres clean
 
 sysdeps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
@@ -36,8 +36,12 @@ venv: sysdeps $(STAMP)
 demo: venv
 	$(BIN)/libedge demo
 
-test: lint $(AXE)
+test: lint $(AXE) postgres
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+# Central's store tests run on SQLite and on PostgreSQL: the server here, or Debian's.
+postgres:
+	@deploy/test-postgres.sh
 
 bench: venv
 	$(BIN)/python -m bench.run_all

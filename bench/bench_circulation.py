@@ -38,8 +38,8 @@ def build_network(path: Path, scale: float, seed: int = 1) -> None:
     made = sample.generate(s, branches=max(2, round(30 * scale ** 0.5)),
                            patrons=int(200_000 * scale), items=int(1_000_000 * scale),
                            seed=seed)
-    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    s.conn.close()
+    s.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.db.close()
     print(f"generated {made}", flush=True)
 
 
@@ -52,10 +52,10 @@ def network_db(scale: float, seed: int = 1) -> Path:
 def _pairs(s: Store, count: int, rng: random.Random) -> list[tuple[int, str, str]]:
     """(patron, barcode, branch): free books and members who may borrow them."""
     today = s.now().date().isoformat()
-    items = s.conn.execute("SELECT barcode, home_branch FROM items WHERE status = 'available'"
+    items = s.db.execute("SELECT barcode, home_branch FROM items WHERE status = 'available'"
                            " AND category = 'book' ORDER BY random() LIMIT ?",
                            [count]).fetchall()
-    people = [p for (p,) in s.conn.execute(
+    people = [p for (p,) in s.db.execute(
         "SELECT id FROM patrons p WHERE status = 'active' AND NOT blocked AND category = 'adult'"
         " AND valid_until > ? AND NOT EXISTS (SELECT 1 FROM debts d WHERE d.patron_id = p.id)"
         " ORDER BY random() LIMIT ?", [today, count])]
@@ -95,17 +95,17 @@ def heavy_patron(s: Store) -> int:
     pid = patrons.add_patron(s, "Heavy", "staff", branch=s.scalar("SELECT id FROM branches"
                                                                   " ORDER BY id LIMIT 1"))
     many = frozenset({"loan_limit", "same_title_now"})
-    for barcode, branch in s.conn.execute(
+    for barcode, branch in s.db.execute(
             "SELECT barcode, home_branch FROM items WHERE status = 'available' AND category ="
             " 'book' LIMIT 500").fetchall():
         loans.checkout(s, pid, barcode, branch, overrides=many,
                        actor=audit.Actor.of_device("bench", branch))
     with s.atomic():
-        s.conn.executemany(
+        s.db.executemany(
             "INSERT INTO holds (title_id, patron_id, branch_id, placed_at, expires, state)"
             " SELECT title_id, ?, home_branch, ?, '2099-01-01', 'waiting' FROM items"
             " WHERE status = 'on_loan' AND id = ?",
-            [(pid, s.now().isoformat(), i) for (i,) in s.conn.execute(
+            [(pid, s.now().isoformat(), i) for (i,) in s.db.execute(
                 "SELECT item_id FROM loans WHERE returned_at IS NULL AND patron_id != ?"
                 " LIMIT 100", [pid]).fetchall()])
     return pid
@@ -117,11 +117,11 @@ def sustained(s: Store, count: int, batch: int = 100) -> float:
     fleet.enrol(s.db, "kiosk-rate", branch, "kiosk")
     key = bytes.fromhex(sites.open_site(s.db, branch))
     today = s.now().date().isoformat()
-    people = [p for (p,) in s.conn.execute(
+    people = [p for (p,) in s.db.execute(
         "SELECT id FROM patrons p WHERE id % 10 < 7 AND status = 'active' AND NOT blocked AND"
         " category = 'adult' AND valid_until > ? AND NOT EXISTS (SELECT 1 FROM debts d WHERE"
         " d.patron_id = p.id) LIMIT 2000", [today])]
-    items = [b for (b,) in s.conn.execute(
+    items = [b for (b,) in s.db.execute(
         "SELECT barcode FROM items WHERE status = 'available' AND category = 'book' AND"
         " home_branch = ? LIMIT ?", [branch, count])]
     messages = []
@@ -155,7 +155,7 @@ def in_process(src: Path, count: int) -> dict:
         heavy = _timed(lambda: summary.summary(s, pid, branch), [()] * 50)
         assert len(summary.summary(s, pid, branch)["loans"]) == 500
         raw, raw_rate = raw_reference(path, count)
-        s.conn.close()
+        s.db.close()
     return {"out": out, "back": back, "view": view, "rate": rate, "heavy": heavy, "raw": raw,
             "raw_rate": raw_rate}
 
@@ -167,7 +167,7 @@ def through_broker(src: Path, count: int) -> dict:
         s = Store(open_store(str(Path(tmp) / "central.db")))
         branch = s.scalar("SELECT id FROM branches ORDER BY id LIMIT 1")
         pairs = [p for p in _pairs(s, count * 4, random.Random(5)) if p[2] == branch][:count]
-        s.conn.close()
+        s.db.close()
         net = Network(Path(tmp), site=branch)
         try:
             net.start_central()

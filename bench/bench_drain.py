@@ -127,7 +127,7 @@ def queue_delivery(net, count: int, cut: bool) -> float:
 def list_after_central_starts(net) -> tuple[float, float]:
     """Seconds from starting central to a card in the list of a device that started first
     (its first pull unanswered), and to central's own link being up, the floor of that."""
-    with net.db.atomic():
+    with net.db.transaction():
         net.db.execute("INSERT INTO patrons (id, category) VALUES (1, 'adult')")
         net.db.execute("INSERT INTO cards VALUES ('04A1B2C3', 1, 'city', 1)")
         allowlist.refresh_patron(net.db, 1)

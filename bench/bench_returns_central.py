@@ -30,7 +30,7 @@ def _circulate(src: Path, count: int, keyed: bool) -> dict:
         s = Store(open_store(str(copy_db(src, Path(tmp)))))
         first: list[float] = []
         if keyed:
-            for (branch,) in s.conn.execute("SELECT id FROM branches ORDER BY id").fetchall():
+            for (branch,) in s.db.execute("SELECT id FROM branches ORDER BY id").fetchall():
                 started = time.perf_counter()
                 sites.open_site(s.db, branch)
                 first.append(time.perf_counter() - started)
@@ -60,7 +60,7 @@ def _circulate(src: Path, count: int, keyed: bool) -> dict:
             assert s.scalar("SELECT count(*) FROM loans WHERE returned_at IS NULL AND item_id"
                             " IN (SELECT id FROM items WHERE barcode IN (SELECT value FROM"
                             " json_each(?)))", [returned]) == 0, "offline returns refused"
-        s.conn.close()
+        s.db.close()
     return {"out": lent, "back": back, "first": first, "rate": rate}
 
 

@@ -41,7 +41,7 @@ def card_uid(n: int) -> str:
 
 def add_cards(db, site: str, cards: int) -> None:
     """Bulk-insert `cards` adult patrons with one card each and publish them to the site."""
-    with db.atomic():
+    with db.transaction():
         db.conn.executemany("INSERT INTO patrons (id, category) VALUES (?, 'adult')",
                             [(i,) for i in range(cards)])
         db.conn.executemany("INSERT INTO cards VALUES (?, ?, 'city', 1)",

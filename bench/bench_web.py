@@ -114,7 +114,7 @@ def main(quick: bool = False) -> None:
         staff(s, "fac", "facilities", [SITE])
         for i in range(sessions):
             staff(s, f"staff-{i}", "facilities", [SITE])
-        s.db.conn.close()
+        s.db.close()
         raw = median([raw_heatmap(path) for _ in range(3)]) * 1000
         server = WebProcess(path)
         try:

@@ -27,7 +27,7 @@ def build(path: Path, events: int) -> None:
     branches.add_branch(s, SITE, "Center", TZ)
     db.execute("PRAGMA synchronous=OFF")
     start = int(datetime(2025, 12, 1, tzinfo=UTC).timestamp())
-    with db.atomic():
+    with db.transaction():
         db.execute(
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
             " INSERT INTO access_log (dev, site, door, card, result, at, seq, received_at, room,"

@@ -10,7 +10,7 @@ from edge_common.protocol import doors as wire
 @handler(wire.ACCESS_DECISION)
 def access_decision(ctx: Context, body: wire.AccessDecision) -> None:
     """Append the decision to the access log and keep the room's roster."""
-    conn = ctx.db.conn
+    conn = ctx.db
     site, room = ctx.device.site, body.room or body.door
     access_counts.log(ctx.db, ctx.device.id, site, body.door, room, body.direction, body.card,
                       body.result, ctx.sent, ctx.seq, ctx.received)
@@ -18,7 +18,7 @@ def access_decision(ctx: Context, body: wire.AccessDecision) -> None:
         return
     if body.direction == "in":
         conn.execute(
-            "INSERT INTO roster VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+            "INSERT INTO roster VALUES (?, ?, ?, ?) ON CONFLICT (site, room, card) DO UPDATE SET"
             " entered_at = excluded.entered_at", (site, room, body.card, ctx.sent),
         )
     else:
@@ -44,7 +44,7 @@ def door_exit(ctx: Context, body: wire.DoorExit) -> None:
 @handler(wire.PRESENCE_SWEEP)
 def presence_sweep(ctx: Context, body: wire.Sweep) -> None:
     """Keep the sweep and start the room's roster afresh."""
-    conn = ctx.db.conn
+    conn = ctx.db
     conn.execute(
         "INSERT INTO sweeps VALUES (?, ?, ?, ?, ?)",
         (ctx.device.site, body.room, body.count, msgspec.json.encode(body.inside),

@@ -7,10 +7,14 @@ commits (`settle`): one upsert per hour and door instead of three per event."""
 
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlite_utils
+from central.database import Database
+from edge_common.migrations import with_row_ids
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 GRANTED, EXIT_BUTTON = "granted", "exit_button"
 
@@ -34,7 +38,7 @@ class DayCount(NamedTuple):
     stay_seconds: float
 
 
-def log(db: sqlite_utils.Database, dev: str, site: str, door: str, room: str, direction: str,
+def log(db: Database, dev: str, site: str, door: str, room: str, direction: str,
         card: str, result: str, at: str, seq: int, received: str) -> None:
     """Append a door event to the access log and count it (inside the caller's transaction)."""
     db.execute("INSERT INTO access_log (dev, site, door, card, result, at, seq, received_at,"
@@ -43,61 +47,64 @@ def log(db: sqlite_utils.Database, dev: str, site: str, door: str, room: str, di
     count(db, site, room, door, direction, result, card, at)
 
 
-def count(db: sqlite_utils.Database, site: str, room: str, door: str, direction: str,
+def count(db: Database, site: str, room: str, door: str, direction: str,
           result: str, card: str, at: str) -> None:
     """Add one access-log row to the counts (inside the caller's transaction)."""
     day, hour = local_hour(_zone_name(db, site), at)
-    db.conn.execute("INSERT INTO temp.access_pending VALUES (?, ?, ?, ?, ?, ?, ?)",
+    db.execute("INSERT INTO access_pending VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [site, day, hour, direction, result, room, door])
     if result == GRANTED and direction == "in" and card:
-        first = db.execute("INSERT OR IGNORE INTO access_visits VALUES (?, ?, ?, ?)",
+        first = db.execute("INSERT INTO access_visits VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                            [site, room, day, card]).rowcount
         if first:
             _add_day(db, site, room, day, 1, 0, 0.0)
 
 
-def prepare(db: sqlite_utils.Database) -> None:
+def prepare(db: Database) -> None:
     """Make this connection's table of events not yet counted (each connection has its own)."""
-    db.conn.execute(
+    db.execute(
         "CREATE TEMP TABLE IF NOT EXISTS access_pending (site TEXT, day TEXT, hour INTEGER,"
         " direction TEXT, result TEXT, room TEXT, door TEXT)")
 
 
-def settle(db: sqlite_utils.Database) -> None:
+def settle(db: Database) -> None:
     """Add the events noted since the last settle to the hourly counts and places (in the
     caller's transaction, before it commits)."""
-    conn = db.conn
-    if conn.execute("SELECT 1 FROM temp.access_pending LIMIT 1").fetchone() is None:
+    conn = db
+    if conn.execute("SELECT 1 FROM access_pending LIMIT 1").fetchone() is None:
         return
     conn.execute(
         "INSERT INTO access_hours SELECT site, day, hour, direction, result, room, door,"
-        " count(*) FROM temp.access_pending WHERE true GROUP BY 1, 2, 3, 4, 5, 6, 7"
-        " ON CONFLICT DO UPDATE SET n = n + excluded.n")
+        " count(*) FROM access_pending WHERE true GROUP BY 1, 2, 3, 4, 5, 6, 7"
+        " ON CONFLICT (site, day, hour, direction, result, room, door)"
+        " DO UPDATE SET n = access_hours.n + excluded.n")
     conn.execute(
         "INSERT INTO access_branch_hours SELECT site, day, hour, direction, result, count(*)"
-        " FROM temp.access_pending WHERE true GROUP BY 1, 2, 3, 4, 5"
-        " ON CONFLICT DO UPDATE SET n = n + excluded.n")
-    conn.execute("INSERT OR IGNORE INTO access_places SELECT DISTINCT site, room, door"
-                 " FROM temp.access_pending")
-    conn.execute("DELETE FROM temp.access_pending")
+        " FROM access_pending WHERE true GROUP BY 1, 2, 3, 4, 5"
+        " ON CONFLICT (site, day, hour, direction, result)"
+        " DO UPDATE SET n = access_branch_hours.n + excluded.n")
+    conn.execute("INSERT INTO access_places SELECT DISTINCT site, room, door"
+                 " FROM access_pending WHERE true ON CONFLICT DO NOTHING")
+    conn.execute("DELETE FROM access_pending")
 
 
-def stay(db: sqlite_utils.Database, site: str, room: str, entered: str, left: str) -> None:
+def stay(db: Database, site: str, room: str, entered: str, left: str) -> None:
     """Count a finished stay (entry to exit by card) on the local day it ended."""
     seconds = (datetime.fromisoformat(left) - datetime.fromisoformat(entered)).total_seconds()
     if seconds >= 0:
         _add_day(db, site, room, local_hour(_zone_name(db, site), left)[0], 0, 1, seconds)
 
 
-def _add_day(db: sqlite_utils.Database, site: str, room: str, day: str, visits: int, stays: int,
+def _add_day(db: Database, site: str, room: str, day: str, visits: int, stays: int,
              seconds: float) -> None:
-    db.execute("INSERT INTO access_days VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
-               " visits = visits + excluded.visits, stays = stays + excluded.stays,"
-               " stay_seconds = stay_seconds + excluded.stay_seconds",
+    db.execute("INSERT INTO access_days VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site, day, room)"
+               " DO UPDATE SET visits = access_days.visits + excluded.visits,"
+               " stays = access_days.stays + excluded.stays,"
+               " stay_seconds = access_days.stay_seconds + excluded.stay_seconds",
                [site, day, room, visits, stays, seconds])
 
 
-def _zone_name(db: sqlite_utils.Database, site: str) -> str:
+def _zone_name(db: Database, site: str) -> str:
     row = db.execute("SELECT tz FROM branches WHERE id = ?", [site]).fetchone()
     return row[0] if row else "UTC"
 
@@ -113,7 +120,7 @@ def local_hour(tz: str, at: str) -> tuple[str, int]:
     return local.date().isoformat(), local.hour
 
 
-def hours(db: sqlite_utils.Database, site: str, start: date, end: date, room: str | None = None,
+def hours(db: Database, site: str, start: date, end: date, room: str | None = None,
           door: str | None = None) -> list[HourCount]:
     """Counts per local hour, direction and result over days start..end (of a room, a door)."""
     span = [site, start.isoformat(), end.isoformat()]
@@ -130,7 +137,7 @@ def hours(db: sqlite_utils.Database, site: str, start: date, end: date, room: st
                       result, n) for d, h, direction, result, n in rows]
 
 
-def days(db: sqlite_utils.Database, site: str, start: date, end: date,
+def days(db: Database, site: str, start: date, end: date,
          room: str | None = None) -> list[DayCount]:
     """Visits and finished stays per local day start..end (of a room), by day."""
     rows = db.execute(
@@ -141,13 +148,13 @@ def days(db: sqlite_utils.Database, site: str, start: date, end: date,
     return [DayCount(date.fromisoformat(d), v, s, secs) for d, v, s, secs in rows]
 
 
-def places(db: sqlite_utils.Database, site: str) -> list[tuple[str, str]]:
+def places(db: Database, site: str) -> list[tuple[str, str]]:
     """The (room, door) pairs a branch's access log has seen."""
     return [(room, door) for room, door in db.execute(
         "SELECT room, door FROM access_places WHERE site = ? ORDER BY room, door", [site])]
 
 
-def rebuild(db: sqlite_utils.Database) -> None:
+def rebuild(db: "sqlite_utils.Database") -> None:
     """Count the whole access log afresh (the migration's backfill; finished stays are only
     counted as they happen)."""
     db.conn.create_function("libedge_local_day", 2, _day_of, deterministic=True)
@@ -183,7 +190,7 @@ def _hour_of(tz: str, at: str) -> int:
     return local_hour(tz, at)[1]
 
 
-def room_access(db: sqlite_utils.Database, start: date, end: date,
+def room_access(db: Database, start: date, end: date,
                 site: str | None = None) -> list[dict[str, Any]]:
     """Granted entries per room and day, and distinct cards, for facilities."""
     return list(db.query(
@@ -194,7 +201,7 @@ def room_access(db: sqlite_utils.Database, start: date, end: date,
         [start.isoformat(), end.isoformat(), site, site]))
 
 
-def _access_statistics(db: sqlite_utils.Database) -> None:
+def _access_statistics(db: "sqlite_utils.Database") -> None:
     """Room and direction in the access log (existing rows: the door's own room, in unless the
     exit button), and the counts the statistics read, filled from the log so far."""
     db.execute("ALTER TABLE access_log ADD COLUMN room TEXT NOT NULL DEFAULT ''")
@@ -223,5 +230,6 @@ def _access_statistics(db: sqlite_utils.Database) -> None:
     rebuild(db)
 
 
-ACCESS_MIGRATIONS = [("0201_access_statistics", _access_statistics)]
+ACCESS_MIGRATIONS = [("0201_access_statistics", _access_statistics),
+                     ("0202_access_log_ids", lambda db: with_row_ids(db, "access_log"))]
 """After the circulation schema: local days need the branches' time zones."""

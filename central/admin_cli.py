@@ -1,6 +1,5 @@
 """Staff commands for the backbone: devices, site keys, door cards and the access log."""
 
-import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +12,7 @@ from central import commands, fleet, fleet_view, ingest, presence, provision_cli
 from central.circulation import branches, patrons, sites
 from central.circulation.errors import CirculationError
 from central.circulation.store import Store
+from central.database import driver_errors
 from central.staff_cli import admin as cli_admin
 from central.staff_cli import desk as cli_desk
 from central.staff_cli import forms as cli_forms
@@ -51,7 +51,7 @@ def init(db_path: str, admin_id: str | None) -> None:
     except CirculationError as exc:
         raise click.ClickException(f"[{exc.code}] {exc}") from None
     finally:
-        s.db.conn.close()
+        s.db.close()
     click.echo(f"{db_path} {'is up to date' if existed else 'created'}"
                + (f"; administrator {admin_id}" if admin_id else ""))
 
@@ -226,7 +226,7 @@ def restore(db_path: str, source: Path) -> None:
         marked = backups.restore(source, db_path)
     except backups.BackupRefused as exc:
         raise click.ClickException(f"[{exc.code}] {exc}") from None
-    except sqlite3.Error as exc:
+    except driver_errors() as exc:
         raise click.ClickException(f"[db_unusable] {exc}") from None
     click.echo(f"restored {db_path} from {source}; {len(marked)} devices copy their lists afresh"
                " when next online" + (f" ({', '.join(marked)})" if marked else ""))
@@ -268,18 +268,18 @@ def access_log(db_path: str, follow: bool, limit: int) -> None:
     db = store_at(db_path)
     last = 0
     rows = db.execute(
-        "SELECT rowid, at, site, dev, door, result, card FROM access_log"
-        " ORDER BY rowid DESC LIMIT ?", [limit]).fetchall()
+        "SELECT id, at, site, dev, door, result, card FROM access_log"
+        " ORDER BY id DESC LIMIT ?", [limit]).fetchall()
     while True:
-        for rowid, at, site, dev, door, result, hashed in sorted(rows):
+        for row_id, at, site, dev, door, result, hashed in sorted(rows):
             click.echo(f"{at[:19]} {site}/{dev}/{door:<10} {result:<14} card {hashed[:12]}…")
-            last = max(last, rowid)
+            last = max(last, row_id)
         if not follow:
             return
         time.sleep(0.5)
         rows = db.execute(
-            "SELECT rowid, at, site, dev, door, result, card FROM access_log WHERE rowid > ?"
-            " ORDER BY rowid", [last]).fetchall()
+            "SELECT id, at, site, dev, door, result, card FROM access_log WHERE id > ?"
+            " ORDER BY id", [last]).fetchall()
 
 
 

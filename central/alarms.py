@@ -5,10 +5,8 @@ both are kept in one table, the part in the door column."""
 from dataclasses import dataclass
 from datetime import datetime
 
-import msgspec
-import sqlite_utils
-
 from central import commands
+from central.database import Database, among
 from central.handlers import Context, handler
 from edge_common.protocol.returns import RETURNS_ALARM, BoxAlarm
 
@@ -28,37 +26,37 @@ class Alarm:
     acked_at: str | None
 
 
-def latest(db: sqlite_utils.Database, sites: list[str] | None = None,
+def latest(db: Database, sites: list[str] | None = None,
            open_only: bool = True) -> list[Alarm]:
     """Each alarm's latest report (only those still raised unless not `open_only`), newest
     first, of the given sites or all."""
     rows = db.execute(
         "SELECT a.site, a.dev, a.door, a.alarm, a.active, a.at, a.acked_by, a.acked_at"
-        " FROM door_alarms a WHERE a.rowid = (SELECT max(b.rowid) FROM door_alarms b"
+        " FROM door_alarms a WHERE a.id = (SELECT max(b.id) FROM door_alarms b"
         " WHERE b.dev = a.dev AND b.door = a.door AND b.alarm = a.alarm)"
-        " AND (? OR a.site IN (SELECT value FROM json_each(?))) AND (a.active OR NOT ?)"
-        " ORDER BY a.at DESC", [sites is None, msgspec.json.encode(sites or []), open_only],
+        f" AND {among('a.site', sites)} AND (a.active = 1 OR ?)"
+        " ORDER BY a.at DESC", [*(sites or ()), not open_only],
     ).fetchall()
     return [Alarm(site, dev, door, alarm, bool(active), at, by, when)
             for site, dev, door, alarm, active, at, by, when in rows]
 
 
-def find(db: sqlite_utils.Database, dev: str, door: str, alarm: str) -> Alarm | None:
+def find(db: Database, dev: str, door: str, alarm: str) -> Alarm | None:
     """One alarm's latest report, or None."""
     return next((a for a in latest(db, open_only=False)
                  if (a.dev, a.door, a.alarm) == (dev, door, alarm)), None)
 
 
-def acknowledge(db: sqlite_utils.Database, dev: str, door: str, alarm: str, staff_id: str,
+def acknowledge(db: Database, dev: str, door: str, alarm: str, staff_id: str,
                 now: datetime) -> None:
     """Note on an alarm's latest report that a member of staff has seen it."""
     db.execute(
-        "UPDATE door_alarms SET acked_by = ?, acked_at = ? WHERE rowid = (SELECT max(rowid)"
+        "UPDATE door_alarms SET acked_by = ?, acked_at = ? WHERE id = (SELECT max(id)"
         " FROM door_alarms WHERE dev = ? AND door = ? AND alarm = ?)",
         [staff_id, now.isoformat(), dev, door, alarm])
 
 
-def clear(db: sqlite_utils.Database, dev: str, door: str, alarm: str) -> str:
+def clear(db: Database, dev: str, door: str, alarm: str) -> str:
     """Ask the lock to clear a latched alarm; its report that it did closes it. The nonce."""
     return commands.issue(db, dev, "clear_alarm", {"door": door, "alarm": alarm})
 
@@ -66,7 +64,7 @@ def clear(db: sqlite_utils.Database, dev: str, door: str, alarm: str) -> str:
 
 def record(ctx: Context, door: str, alarm: str, active: bool) -> None:
     """Keep an alarm report of the sending device (dated when it was sent)."""
-    ctx.db.conn.execute(
+    ctx.db.execute(
         "INSERT INTO door_alarms (dev, site, door, alarm, active, at) VALUES (?, ?, ?, ?, ?, ?)",
         (ctx.device.id, ctx.device.site, door, alarm, int(active), ctx.sent),
     )

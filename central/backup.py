@@ -6,11 +6,9 @@ import os
 import sqlite3
 from pathlib import Path
 
-import sqlite_utils
-
+from central.database import Database
 from central.store import is_store, open_store
 from edge_common.errors import EdgeError
-from edge_common.migrations import writing
 
 
 class BackupRefused(EdgeError, ValueError):
@@ -19,7 +17,7 @@ class BackupRefused(EdgeError, ValueError):
     code = "backup_refused"
 
 
-def backup(db: sqlite_utils.Database, target: Path) -> int:
+def backup(db: Database, target: Path) -> int:
     """Copy the store into a new file at `target` (never over one), consistent as of one
     moment while central goes on writing; return its size in bytes."""
     if target.exists():
@@ -50,15 +48,15 @@ def restore(source: Path, db_path: str) -> list[str]:
         original.backup(db.conn)
     finally:
         original.close()
-        db.conn.close()
+        db.close()
     db = open_store(db_path)
     try:
-        with writing(db):
+        with db.transaction():
             devices = [dev for (dev,) in db.execute(
                 "UPDATE devices SET resync_due = 1 WHERE revoked_at IS NULL"
                 " AND command_key IS NOT NULL RETURNING id")]
     finally:
-        db.conn.close()
+        db.close()
     return sorted(devices)
 
 

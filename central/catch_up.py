@@ -4,29 +4,29 @@ full copy of its lists until it has made one since central was restored from a b
 
 from datetime import UTC, datetime
 
-import sqlite_utils
-
 from central import commands, device_config
+from central.database import Database
 from central.site_keys import TTL
 from edge_common.card_keys import key_id
 from edge_common.protocol.backbone import DeviceStatus
 
 
-def _pending(db: sqlite_utils.Database, dev: str, name: str, now: datetime) -> bool:
+def _pending(db: Database, dev: str, name: str, now: datetime) -> bool:
     return db.execute("SELECT 1 FROM commands WHERE dev = ? AND name = ? AND expires > ?",
                       [dev, name, now.isoformat()]).fetchone() is not None
 
 
-def _answered(db: sqlite_utils.Database, dev: str, version: int) -> bool:
+def _answered(db: Database, dev: str, version: int) -> bool:
     """Whether the device answered a `config` command of this version (a refusal too: an
     invalid config is not pushed again)."""
     return db.execute(
         "SELECT 1 FROM command_results r JOIN commands c ON c.nonce = r.nonce WHERE r.dev = ?"
-        " AND c.name = 'config' AND json_extract(CAST(c.args AS TEXT), '$.version') = ?",
+        " AND c.name = 'config'"
+        f" AND CAST({db.json_field('c.args', 'version', binary=True)} AS INTEGER) = ?",
         [dev, version]).fetchone() is not None
 
 
-def catch_up(db: sqlite_utils.Database, dev: str, status: DeviceStatus,
+def catch_up(db: Database, dev: str, status: DeviceStatus,
              now: datetime | None = None) -> list[str]:
     """Queue `card_key` and `config` again for an active device whose status shows an older
     key or config, and `resync` while central's restore left it due; each unless one is still

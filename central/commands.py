@@ -5,11 +5,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-import sqlite_utils
 
 from central import fleet
+from central.database import Database
 from central.handlers import Context, HandlerError, handler
-from edge_common.migrations import writing
 from edge_common.protocol.commands import (
     COMMAND_RESULT,
     Command,
@@ -22,7 +21,7 @@ _json = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder()
 
 
-def issue(db: sqlite_utils.Database, dev: str, name: str, args: dict[str, Any] | None = None,
+def issue(db: Database, dev: str, name: str, args: dict[str, Any] | None = None,
           ttl: float = 60.0) -> str:
     """Queue a declared command with checked arguments (strings are converted); return its nonce.
 
@@ -43,7 +42,7 @@ def issue(db: sqlite_utils.Database, dev: str, name: str, args: dict[str, Any] |
         raise HandlerError(f"{name}: {exc}", code="command_invalid") from exc
     nonce = secrets.token_hex(16)
     now = datetime.now(UTC)
-    with writing(db):
+    with db.transaction():
         db.execute(
             "INSERT INTO commands (nonce, dev, name, args, expires, issued_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -53,7 +52,7 @@ def issue(db: sqlite_utils.Database, dev: str, name: str, args: dict[str, Any] |
     return nonce
 
 
-def due(db: sqlite_utils.Database, now: datetime) -> list[tuple[str, Command]]:
+def due(db: Database, now: datetime) -> list[tuple[str, Command]]:
     """Unsent, unexpired commands as (device, body signed with its key), oldest first; a
     device revoked meanwhile gets nothing."""
     rows = db.execute(
@@ -66,10 +65,10 @@ def due(db: sqlite_utils.Database, now: datetime) -> list[tuple[str, Command]]:
         args=_decode.decode(a)))) for dev, nonce, name, a, expires, key in rows]
 
 
-def mark_sent(db: sqlite_utils.Database, nonces: list[str], now: datetime) -> None:
+def mark_sent(db: Database, nonces: list[str], now: datetime) -> None:
     """Record that commands were published."""
-    with writing(db):
-        db.conn.executemany("UPDATE commands SET sent_at = ? WHERE nonce = ?",
+    with db.transaction():
+        db.executemany("UPDATE commands SET sent_at = ? WHERE nonce = ?",
                             [(now.isoformat(), n) for n in nonces])
 
 
@@ -78,10 +77,10 @@ def command_result(ctx: Context, body: CommandResult) -> None:
     """Keep the device's answer beside the command (or alone, for an unknown nonce); a
     `resync` it took means it no longer holds lists from before a restore."""
     outcome = "ok" if body.ok else body.code or "refused"
-    ctx.db.conn.execute(
+    ctx.db.execute(
         "INSERT INTO command_results VALUES (?, ?, ?, ?, ?, ?)",
         (ctx.device.id, body.nonce, body.name, outcome, _json.encode(body.result),
          ctx.received),
     )
     if body.name == "resync" and body.ok:
-        ctx.db.conn.execute("UPDATE devices SET resync_due = 0 WHERE id = ?", [ctx.device.id])
+        ctx.db.execute("UPDATE devices SET resync_due = 0 WHERE id = ?", [ctx.device.id])

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import msgspec
-import sqlite_utils
 
-from edge_common.migrations import writing
+from central.database import Database
 from edge_common.protocol import packed
 from edge_common.protocol.datasets import JSON_PAGE, Change, Cursor, SyncPage
 
@@ -29,7 +28,7 @@ class Delta:
 DELTA_KEYS = 1000
 
 
-def record(db: sqlite_utils.Database, site: str, dataset: str,
+def record(db: Database, site: str, dataset: str,
            changes: Mapping[str, Row | None]) -> int | None:
     """Write changes (value None deletes) as the next versions, in the caller's transaction.
 
@@ -38,7 +37,7 @@ def record(db: sqlite_utils.Database, site: str, dataset: str,
     """
     if not changes:
         return None
-    conn = db.conn
+    conn = db
     row = conn.execute(
         "SELECT version FROM dataset_heads WHERE site = ? AND dataset = ?", (site, dataset)
     ).fetchone()
@@ -64,7 +63,7 @@ def record(db: sqlite_utils.Database, site: str, dataset: str,
     return version
 
 
-def replace(db: sqlite_utils.Database, site: str, dataset: str,
+def replace(db: Database, site: str, dataset: str,
             rows: Mapping[str, Row], keys: Sequence[str] | None = None) -> int | None:
     """Make a dataset hold exactly `rows` (key → Struct or dict), or, given `keys`, make those
     keys hold exactly `rows` and leave the others alone: record only what differs, and
@@ -76,31 +75,31 @@ def replace(db: sqlite_utils.Database, site: str, dataset: str,
     return record(db, site, dataset, changes)
 
 
-def current(db: sqlite_utils.Database, site: str, dataset: str,
+def current(db: Database, site: str, dataset: str,
             keys: Sequence[str] | None = None) -> dict[str, bytes]:
     """Every key a dataset holds at a site now (or those of `keys` it holds), with its row's
     JSON."""
     sql = ("SELECT key, value FROM dataset_rows WHERE site = ? AND dataset = ?"
            " AND value IS NOT NULL")
     if keys is None:
-        return dict(db.conn.execute(sql, (site, dataset)).fetchall())
+        return dict(db.execute(sql, (site, dataset)).fetchall())
     found: dict[str, bytes] = {}
     for start in range(0, len(keys), DELTA_KEYS):
         part = keys[start:start + DELTA_KEYS]
-        found.update(db.conn.execute(f"{sql} AND key IN ({','.join('?' * len(part))})",
+        found.update(db.execute(f"{sql} AND key IN ({','.join('?' * len(part))})",
                                      (site, dataset, *part)).fetchall())
     return found
 
 
-def head(db: sqlite_utils.Database, site: str, dataset: str) -> int:
+def head(db: Database, site: str, dataset: str) -> int:
     """The current version of a dataset at a site (0: empty)."""
-    row = db.conn.execute(
+    row = db.execute(
         "SELECT version FROM dataset_heads WHERE site = ? AND dataset = ?", (site, dataset)
     ).fetchone()
     return row[0] if row else 0
 
 
-def pull(db: sqlite_utils.Database, site: str, dataset: str, since: int, after: str,
+def pull(db: Database, site: str, dataset: str, since: int, after: str,
          limit: int, format: int = 1) -> SyncPage:
     """Latest value of every key changed after (since, after), paged in (version, key) order;
     in `format` 2 packed small (`protocol.packed`), else as JSON of at most JSON_PAGE rows.
@@ -112,7 +111,7 @@ def pull(db: sqlite_utils.Database, site: str, dataset: str, since: int, after: 
     # One row-value range on the (site, dataset, version, key) index: each page starts where
     # the last ended, so a full pull stays linear (an OR here scanned from the start each time).
     op, start = (">", (since, after)) if after else (">=", (since + 1, ""))
-    rows = db.conn.execute(
+    rows = db.execute(
         "SELECT key, version, value FROM dataset_rows WHERE site = ? AND dataset = ?"
         f" AND (version, key) {op} (?, ?) ORDER BY version, key LIMIT ?",
         (site, dataset, *start, limit),
@@ -127,14 +126,14 @@ def pull(db: sqlite_utils.Database, site: str, dataset: str, since: int, after: 
     return SyncPage(dataset=dataset, head=top, changes=changes, next=nxt)
 
 
-def _copy_page(db: sqlite_utils.Database, site: str, dataset: str, after: str,
+def _copy_page(db: Database, site: str, dataset: str, after: str,
                limit: int) -> SyncPage:
     """A page of a full copy in key order, read straight from the table: every key after
     `after` as it is now, deletions left out. The copy holds at least what the first page's
     `head` says; a device takes it as of that version and then pulls what changed since, as
     rows it had passed may have changed meanwhile."""
     top = head(db, site, dataset)   # before the rows: no row read is older than it
-    rows = db.conn.execute(
+    rows = db.execute(
         "SELECT key, value FROM dataset_rows WHERE site = ? AND dataset = ? AND key > ?"
         " AND value IS NOT NULL ORDER BY key LIMIT ?", (site, dataset, after, limit),
     ).fetchall()
@@ -143,19 +142,19 @@ def _copy_page(db: sqlite_utils.Database, site: str, dataset: str, after: str,
                     packed=packed.pack(dataset, rows))
 
 
-def unpublished(db: sqlite_utils.Database, limit: int = 500) -> list[Delta]:
+def unpublished(db: Database, limit: int = 500) -> list[Delta]:
     """Deltas not yet published, in version order per dataset."""
-    rows = db.conn.execute(
+    rows = db.execute(
         "SELECT site, dataset, version, changes FROM dataset_deltas"
         " ORDER BY site, dataset, version LIMIT ?", (limit,),
     ).fetchall()
     return [Delta(s, d, v, _decode.decode(c)) for s, d, v, c in rows]
 
 
-def mark_published(db: sqlite_utils.Database, deltas: list[Delta]) -> None:
+def mark_published(db: Database, deltas: list[Delta]) -> None:
     """Forget deltas that went out: a device that missed one pulls from dataset_rows."""
-    with writing(db):
-        db.conn.executemany(
+    with db.transaction():
+        db.executemany(
             "DELETE FROM dataset_deltas WHERE site = ? AND dataset = ? AND version = ?",
             [(d.site, d.dataset, d.version) for d in deltas],
         )

@@ -7,21 +7,20 @@ import tomllib
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlite_utils
-
 from central.circulation.store import Store
+from central.database import Database
 from edge_common.errors import EdgeError
 from edge_common.live_config import LOCAL
 
 
-def latest(db: sqlite_utils.Database, dev: str) -> tuple[int, dict[str, Any]]:
+def latest(db: Database, dev: str) -> tuple[int, dict[str, Any]]:
     """The newest version of a device's config and its body ((0, {}) when it has none)."""
     row = db.execute("SELECT version, body FROM device_configs WHERE dev = ?"
                      " ORDER BY version DESC LIMIT 1", [dev]).fetchone()
     return (row[0], json.loads(row[1])) if row else (0, {})
 
 
-def store(db: sqlite_utils.Database, dev: str, body: dict[str, Any], after: int = 0) -> int:
+def store(db: Database, dev: str, body: dict[str, Any], after: int = 0) -> int:
     """Keep `body` as the device's next config version, above `after` too; return that
     version."""
     with Store(db).atomic():

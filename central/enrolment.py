@@ -5,11 +5,10 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from central import device_config, fleet, invitations
 from central.circulation import sites
 from central.circulation.store import Store
+from central.database import Database
 from provisioning.broker import Account, create_commands, remove_commands
 from provisioning.ca import expires, fingerprint
 from provisioning.dynsec import Dynsec
@@ -17,7 +16,7 @@ from provisioning.grant import BrokerGrant, Grant, Ticket
 from provisioning.settings import ProvisionConfig
 
 
-def invite(db: sqlite_utils.Database, cfg: ProvisionConfig, dev: str, site: str, kind: str,
+def invite(db: Database, cfg: ProvisionConfig, dev: str, site: str, kind: str,
            config: dict[str, Any] | None = None, ttl: timedelta = invitations.DEFAULT_TTL,
            ) -> tuple[Ticket, invitations.Invitation]:
     """Invite a device (keeping its config at central when given): the ticket it enrols with,
@@ -30,7 +29,7 @@ def invite(db: sqlite_utils.Database, cfg: ProvisionConfig, dev: str, site: str,
     return Ticket(cfg.enrolment.url, token, ca_sha256), inv
 
 
-def enrol(db: sqlite_utils.Database, token: str, dynsec: Dynsec, *, ca_pem: str,
+def enrol(db: Database, token: str, dynsec: Dynsec, *, ca_pem: str,
           device_host: str, device_port: int, now: datetime | None = None) -> Grant:
     """Redeem `token` and give its device a fresh broker password (an earlier account of that
     device is replaced, which disconnects it). Raises TokenRefused or BrokerRefused; either

@@ -68,7 +68,7 @@ class EnrolmentServer:
         if self._thread.is_alive():
             self.httpd.shutdown()
         self.httpd.server_close()
-        self._db.conn.close()
+        self._db.close()
 
     def enrol(self, raw: bytes) -> tuple[HTTPStatus, bytes]:
         """Answer one POST /v1/enrol body: the grant, or a refusal with its code."""

@@ -2,8 +2,8 @@
 one record for the command line and (as JSON) for the web pages."""
 
 import msgspec
-import sqlite_utils
 
+from central.database import Database, among
 from edge_common import envelope
 from edge_common.protocol.backbone import DeviceStatus
 
@@ -32,13 +32,12 @@ _QUERY = (
     " FROM devices d LEFT JOIN device_status s ON s.dev = d.id")
 
 
-def devices(db: sqlite_utils.Database, dev: str | None = None,
+def devices(db: Database, dev: str | None = None,
             sites: list[str] | None = None) -> list[DeviceView]:
     """Every enrolled device (or just `dev`, or those of `sites`), by id."""
     rows = db.execute(
         _QUERY + " WHERE (? IS NULL OR d.id = ?)"
-        " AND (? OR d.site IN (SELECT value FROM json_each(?))) ORDER BY d.id",
-        [dev, dev, sites is None, msgspec.json.encode(sites or [])]).fetchall()
+        f" AND {among('d.site', sites)} ORDER BY d.id", [dev, dev, *(sites or ())]).fetchall()
     return [_view(*row) for row in rows]
 
 

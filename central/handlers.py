@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-import sqlite_utils
-
+from central.database import Database
 from edge_common.errors import EdgeError
 from edge_common.protocol import Answer, Body, Message
 
@@ -28,7 +27,7 @@ class Device:
 class Context:
     """What a handler may use: the open transaction, the sending device and central's clock."""
 
-    db: sqlite_utils.Database
+    db: Database
     device: Device
     message_id: str
     sent_at: datetime
@@ -76,11 +75,11 @@ class Counted(HandlerError):
 
 REGISTRY: dict[str, Handler[Any, Any]] = {}
 # what runs at the end of every batch, in its transaction, before it commits
-BEFORE_COMMIT: list[Callable[[sqlite_utils.Database], None]] = []
+BEFORE_COMMIT: list[Callable[[Database], None]] = []
 
 
-def before_commit(fn: Callable[[sqlite_utils.Database], None]) -> Callable[
-        [sqlite_utils.Database], None]:
+def before_commit(fn: Callable[[Database], None]) -> Callable[
+        [Database], None]:
     """Register `fn(db)` to finish, once per batch, what the batch's handlers left pending."""
     BEFORE_COMMIT.append(fn)
     return fn

@@ -1,7 +1,6 @@
 """Exactly-once application of device messages: each effect commits with its (dev, id) row."""
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -9,13 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-import sqlite_utils
 
 from central import rejected
+from central.database import Database
 from central.handlers import BEFORE_COMMIT, REGISTRY, Context, Counted, Device, Handler
 from edge_common.envelope import Envelope
 from edge_common.errors import EdgeError
-from edge_common.migrations import writing
 from edge_common.protocol import Answer
 from edge_common.protocol.backbone import Error, Rejected, Response
 
@@ -66,7 +64,7 @@ class Devices:
     DEVICE_SECONDS so that a revocation (by staff, in another process) takes effect within
     seconds."""
 
-    def __init__(self, db: sqlite_utils.Database, ticks: Callable[[], float]) -> None:
+    def __init__(self, db: Database, ticks: Callable[[], float]) -> None:
         self.db = db
         self.ticks = ticks
         self._seen: dict[str, tuple[float, Device | None]] = {}
@@ -76,7 +74,7 @@ class Devices:
         now = self.ticks()
         cached = self._seen.get(dev)
         if cached is None or cached[0] < now:
-            row = self.db.conn.execute(
+            row = self.db.execute(
                 "SELECT id, site, kind FROM devices WHERE id = ? AND revoked_at IS NULL", (dev,)
             ).fetchone()
             cached = self._seen[dev] = (now + DEVICE_SECONDS, Device(*row) if row else None)
@@ -120,7 +118,7 @@ def answer(h: Handler[Any, Any], ctx: Context, env: Envelope,
 class Applier:
     """Applies batches of device messages in one transaction each."""
 
-    def __init__(self, db: sqlite_utils.Database,
+    def __init__(self, db: Database,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
                  keep_rejected: int = rejected.KEEP,
                  ticks: Callable[[], float] = time.monotonic) -> None:
@@ -140,9 +138,8 @@ class Applier:
         out = Outcome()
         now = self.clock()
         self._received = now.isoformat()   # once per batch: every row it writes says this
-        conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        conn = self.db
+        with conn.transaction():
             for msg in batch:
                 body = self._contained(conn, msg, now, out)
                 if msg.channel == "evt":
@@ -157,13 +154,9 @@ class Applier:
                 rejected.trim(conn, self.keep_rejected)
             for settle in BEFORE_COMMIT:
                 settle(self.db)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return out
 
-    def _contained(self, conn: sqlite3.Connection, msg: Message, now: datetime,
+    def _contained(self, conn: Database, msg: Message, now: datetime,
                    out: Outcome) -> Reply:
         """`_one` in a savepoint: any failure undoes only its writes and is its `internal_error`."""
         conn.execute("SAVEPOINT message")
@@ -181,7 +174,7 @@ class Applier:
         conn.execute("RELEASE message")
         return body
 
-    def _one(self, conn: sqlite3.Connection, msg: Message, now: datetime,
+    def _one(self, conn: Database, msg: Message, now: datetime,
              out: Outcome) -> Reply:
         env = msg.env
         stored = conn.execute(
@@ -209,7 +202,7 @@ class Applier:
         out.applied += 1
         return body
 
-    def _record(self, conn: sqlite3.Connection, msg: Message, body: Reply,
+    def _record(self, conn: Database, msg: Message, body: Reply,
                 encoded: bytes, out: Outcome) -> None:
         """Store a message's answer for replay, and keep a refused event in `rejected`."""
         env = msg.env
@@ -224,28 +217,28 @@ class Applier:
             log.warning("rejected %s from %s: %s", env.type, msg.dev, body.error.code)
 
 
-def prune(db: sqlite_utils.Database, before: datetime) -> int:
+def prune(db: Database, before: datetime) -> int:
     """Forget processed ids received before `before`; return how many.
 
     A device must not re-send an event older than this, so keep it well above the longest
     offline period a device may have (default: 90 days).
     """
-    with writing(db):
-        cur = db.conn.execute("DELETE FROM processed WHERE received_at < ?", (before.isoformat(),))
+    with db.transaction():
+        cur = db.execute("DELETE FROM processed WHERE received_at < ?", (before.isoformat(),))
     return cur.rowcount
 
 
-def scrub(db: sqlite_utils.Database, values: Sequence[str]) -> int:
+def scrub(db: Database, values: Sequence[str]) -> int:
     """Blank every text equal to one of `values` in the stored answers (an erased patron's
     name on a hold slip), in the caller's transaction: a request retried later gets its
     answer, without them. Returns how many answers changed."""
     wanted = {v for v in values if v}
     changed = 0
     for value in wanted:
-        rows = db.conn.execute("SELECT dev, id, response FROM processed"
-                               " WHERE instr(response, ?) > 0", (value.encode(),)).fetchall()
+        rows = db.execute("SELECT dev, id, response FROM processed"
+                               f" WHERE {db.holds('response')}", (value.encode(),)).fetchall()
         for dev, id_, response in rows:
-            db.conn.execute("UPDATE processed SET response = ? WHERE dev = ? AND id = ?",
+            db.execute("UPDATE processed SET response = ? WHERE dev = ? AND id = ?",
                             (_json.encode(_blank(_decode.decode(response), wanted)), dev, id_))
             changed += 1
     return changed

@@ -7,9 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import sqlite_utils
-
 from central.circulation.store import Store
+from central.database import Database
 from edge_common import ids
 from edge_common.errors import EdgeError
 
@@ -38,7 +37,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def invite(db: sqlite_utils.Database, dev: str, site: str, kind: str,
+def invite(db: Database, dev: str, site: str, kind: str,
            ttl: timedelta = DEFAULT_TTL, now: datetime | None = None) -> tuple[str, Invitation]:
     """Create an invitation; return the token (shown once, never stored) and the invitation.
 
@@ -59,7 +58,7 @@ def invite(db: sqlite_utils.Database, dev: str, site: str, kind: str,
     return f"{inv.id}.{secret}", inv
 
 
-def redeem(db: sqlite_utils.Database, token: str, now: datetime | None = None) -> Invitation:
+def redeem(db: Database, token: str, now: datetime | None = None) -> Invitation:
     """Mark the token's invitation used (in the caller's transaction) and return it, or raise
     TokenRefused with its code."""
     now = now or datetime.now(UTC)

@@ -2,19 +2,17 @@
 answered requests, and, read from the store at each scrape, the devices online, the depth of
 each device's outbox and the alarms still raised."""
 
-import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
-import sqlite_utils
 from prometheus_client import CollectorRegistry, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from central import alarms, fleet_view
+from central.database import Database, connect
 
 # what `stats` counts, as (metric, help, labels) of one counter family per name
 _COUNTED = {
@@ -39,11 +37,11 @@ class _Store(Collector):
     def collect(self) -> Iterator[Metric]:
         """Every family, read now."""
         yield from self._counters()
-        conn = sqlite3.connect(f"{Path(self._db_path).absolute().as_uri()}?mode=ro", uri=True)
+        db = connect(self._db_path, read_only=True)
         try:
-            yield from self._fleet(sqlite_utils.Database(conn))
+            yield from self._fleet(db)
         finally:
-            conn.close()
+            db.close()
 
     def _counters(self) -> Iterator[Metric]:
         families: dict[str, CounterMetricFamily] = {}
@@ -55,7 +53,7 @@ class _Store(Collector):
             family.add_metric([self._worker, *labels.values()], self._stats.get(key, 0))
         yield from families.values()
 
-    def _fleet(self, db: sqlite_utils.Database) -> Iterator[Metric]:
+    def _fleet(self, db: Database) -> Iterator[Metric]:
         views = fleet_view.devices(db)
         states = Counter((v.site, v.kind, v.state) for v in views)
         devices = GaugeMetricFamily("libedge_devices", "Enrolled devices by state",

@@ -4,6 +4,7 @@ migrations; the circulation domain owns patrons and cards and adds its own after
 import sqlite_utils
 
 from central import rejected
+from edge_common.migrations import with_row_ids
 
 
 def _messaging(db: sqlite_utils.Database) -> None:
@@ -188,4 +189,5 @@ MIGRATIONS = [
     ("0060_compartments", _compartments),
     ("0070_resync_due", _resync_due),
     ("0071_dataset_rows_pull", _dataset_rows_pull),
+    ("0072_alarm_ids", lambda db: with_row_ids(db, "door_alarms")),
 ]

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 import msgspec
-import sqlite_utils
+
+from central.database import Database
 
 _cards = msgspec.json.Decoder(list[str])
 
@@ -29,21 +30,21 @@ class SweepReport:
     at: str
 
 
-def inside(db: sqlite_utils.Database, site: str | None = None) -> list[Inside]:
+def inside(db: Database, site: str | None = None) -> list[Inside]:
     """Everyone recorded inside (of one branch), by branch, room and time of entry."""
     return [Inside(*row) for row in db.execute(
         "SELECT site, room, card, entered_at FROM roster WHERE ? IS NULL OR site = ?"
         " ORDER BY site, room, entered_at", [site, site])]
 
 
-def counts(db: sqlite_utils.Database, site: str) -> list[tuple[str, int]]:
+def counts(db: Database, site: str) -> list[tuple[str, int]]:
     """How many are recorded inside each room of a branch, by room."""
     return [(room, n) for room, n in db.execute(
         "SELECT room, count(*) FROM roster WHERE site = ? GROUP BY room ORDER BY room",
         [site])]
 
 
-def sweeps(db: sqlite_utils.Database, site: str, limit: int = 20) -> list[SweepReport]:
+def sweeps(db: Database, site: str, limit: int = 20) -> list[SweepReport]:
     """A branch's latest sweep reports, newest first."""
     return [SweepReport(s, room, count, _cards.decode(cards), at) for s, room, count, cards, at
             in db.execute("SELECT site, room, count, inside, at FROM sweeps WHERE site = ?"

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import sqlite_utils
 import tomli_w
 
 from central import enrolment, invitations
+from central.database import Database
 from central.enrolment_server import EnrolmentServer
 from edge_common.files import write_private
 from provisioning import ca
@@ -58,7 +58,7 @@ class Stack:
         finally:
             self.broker.stop()
 
-    def invite(self, db: sqlite_utils.Database, dev: str, site: str, kind: str,
+    def invite(self, db: Database, dev: str, site: str, kind: str,
                config: dict[str, Any] | None = None,
                ttl: timedelta = invitations.DEFAULT_TTL) -> Ticket:
         """An invitation for a device, with its config kept at central when given."""

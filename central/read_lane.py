@@ -12,12 +12,12 @@ from typing import Any
 
 import msgspec
 
+from central.database import connect
 from central.handlers import REGISTRY, Context, Device, Handler
 from central.ingest import Devices, Reply, admit, answer, failed
 from edge_common import envelope, topics
 from edge_common.errors import InvalidMessage
 from edge_common.link import Incoming
-from edge_common.migrations import open_db
 
 log = logging.getLogger(__name__)
 Respond = Callable[[str, bytes | None, Reply], None]
@@ -35,8 +35,7 @@ class ReadLane:
     def __init__(self, path: str, respond: Respond, ack: Callable[[int, int], None],
                  refer: Callable[[Incoming], None], answered: Callable[[float], None],
                  ticks: Callable[[], float] = time.monotonic) -> None:
-        self._db = open_db(path)
-        self._db.conn.execute("PRAGMA query_only = ON")
+        self._db = connect(path, read_only=True)
         self._devices = Devices(self._db, ticks)
         self._respond = respond
         self._ack = ack
@@ -57,7 +56,7 @@ class ReadLane:
         self._reads.put(None)
         if self._thread.is_alive():
             self._thread.join(10)
-        self._db.conn.close()
+        self._db.close()
 
     def handed(self, topic: str) -> None:
         """A message on `topic` went to the worker."""
@@ -114,7 +113,7 @@ class ReadLane:
     def _read(self, device: Device, h: Handler[Any, Any], env: envelope.Envelope) -> Reply:
         """The handler's answer from one snapshot of the store; any failure is its
         `internal_error`, as in the worker."""
-        conn = self._db.conn
+        conn = self._db
         now = datetime.now(UTC)
         conn.execute("BEGIN")
         try:

@@ -6,9 +6,8 @@ how many went is counted where `libedge status` shows it.
 """
 
 import hashlib
-import sqlite3
 
-import sqlite_utils
+from central.database import Database
 
 EXCERPT_BYTES = 256
 MESSAGE_CHARS = 200  # a refusal's words, as answered, stored for replay and kept here
@@ -21,7 +20,7 @@ def digest(payload: bytes | str) -> str:
     return hashlib.sha256(payload.encode() if isinstance(payload, str) else payload).hexdigest()
 
 
-def keep(conn: sqlite3.Connection, dev: str, id: str, type: str, code: str, message: str,
+def keep(conn: Database, dev: str, id: str, type: str, code: str, message: str,
          payload: bytes, received_at: str) -> None:
     """Keep a refused event (in the caller's transaction): its excerpt, size and digest."""
     conn.execute(
@@ -32,7 +31,7 @@ def keep(conn: sqlite3.Connection, dev: str, id: str, type: str, code: str, mess
     )
 
 
-def trim(conn: sqlite3.Connection, newest: int) -> int:
+def trim(conn: Database, newest: int) -> int:
     """Drop all but the `newest` rows (in the caller's transaction); count and return the rest."""
     dropped = conn.execute(
         "DELETE FROM rejected WHERE n <= (SELECT max(n) FROM rejected) - ?", (newest,)
@@ -40,11 +39,12 @@ def trim(conn: sqlite3.Connection, newest: int) -> int:
     if dropped > 0:
         conn.execute(
             "INSERT INTO counters VALUES (?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value", (DROPPED, dropped))
+            " ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
+            (DROPPED, dropped))
     return dropped
 
 
-def summary(db: sqlite_utils.Database) -> tuple[int, int]:
+def summary(db: Database) -> tuple[int, int]:
     """(rows kept, rows dropped so far)."""
     kept = db.execute("SELECT count(*) FROM rejected").fetchone()[0]
     row = db.execute("SELECT value FROM counters WHERE name = ?", [DROPPED]).fetchone()

@@ -36,7 +36,6 @@ from edge_common import envelope, topics
 from edge_common.daemon_cli import daemon_command, run_until_stopped
 from edge_common.errors import EdgeError, InvalidMessage
 from edge_common.link import Incoming, MqttLink, publish_properties
-from edge_common.migrations import writing
 from edge_common.protocol.backbone import Ack, CentralPresence, DeviceStatus
 from edge_common.protocol.datasets import SyncDelta
 
@@ -92,7 +91,7 @@ class CentralService:
         self.link.stop()
         self.lane.stop()
         self.metrics.close()
-        self.db.conn.close()
+        self.db.close()
 
     def _presence(self, online: bool) -> bytes:
         return envelope.encode(envelope.make("status", self.worker, CentralPresence(online)))
@@ -143,7 +142,7 @@ class CentralService:
             self._ages_done + timedelta(days=1)
         self._ages_done = day  # a failing refresh is logged once a day, never blocks deltas
         count = 0
-        with self._alone(f"the door-age refresh of {day}"), writing(self.db):
+        with self._alone(f"the door-age refresh of {day}"), self.db.transaction():
             count = sum(allowlist.refresh_birthdays(self.db, first + timedelta(days=n))
                         for n in range((day - first).days + 1))
         if count:
@@ -292,8 +291,8 @@ class CentralService:
         """Keep each device's status; queue again what an online device missed (its site's
         card key, its config: `catch_up`)."""
         now = datetime.now(UTC).isoformat()
-        with writing(self.db):
-            self.db.conn.executemany(
+        with self.db.transaction():
+            self.db.executemany(
                 "INSERT INTO device_status (dev, online, body, updated_at, since)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dev) DO UPDATE SET"
                 " since = CASE WHEN online = excluded.online THEN since ELSE excluded.since END,"

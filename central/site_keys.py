@@ -5,11 +5,10 @@ hashes leave the lists, so a copy of the old key (a stolen or revoked device's) 
 import secrets
 from datetime import UTC, datetime, timedelta
 
-import sqlite_utils
-
 from central import commands
 from central.circulation import allowlist
 from central.circulation.store import Store
+from central.database import Database
 from edge_common import ids
 from edge_common.commands import MAX_TTL
 from edge_common.errors import EdgeError
@@ -24,7 +23,7 @@ class RotationRefused(EdgeError, ValueError):
     code = "site_unknown"
 
 
-def rotate(db: sqlite_utils.Database, site: str, overlap: timedelta = DEFAULT_OVERLAP,
+def rotate(db: Database, site: str, overlap: timedelta = DEFAULT_OVERLAP,
            now: datetime | None = None) -> tuple[str, list[str]]:
     """Give `site` a new card key, keep the old one until `now + overlap`, re-hash every card
     under both, and queue the new key for each active device there. Returns the new key (hex)
@@ -51,7 +50,7 @@ def rotate(db: sqlite_utils.Database, site: str, overlap: timedelta = DEFAULT_OV
     return key, devices
 
 
-def finish(db: sqlite_utils.Database, now: datetime | None = None) -> list[str]:
+def finish(db: Database, now: datetime | None = None) -> list[str]:
     """End every overlap that is over: the old key's hashes leave the lists. Returns the sites."""
     now = now or datetime.now(UTC)
     with Store(db).atomic():

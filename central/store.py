@@ -14,11 +14,13 @@ import sqlite_utils
 from central import access_counts
 from central.access_counts import ACCESS_MIGRATIONS
 from central.circulation.migrations import CIRCULATION_MIGRATIONS
+from central.database import Database, connect, is_url
 from central.migrations import MIGRATIONS
 from edge_common.errors import EdgeError
-from edge_common.migrations import apply, open_db
+from edge_common.migrations import apply
 
 FIRST = MIGRATIONS[0][0]    # recorded in every store central ever made
+ALL_MIGRATIONS = [*MIGRATIONS, *CIRCULATION_MIGRATIONS, *ACCESS_MIGRATIONS]
 
 
 class NotAStore(EdgeError, ValueError):
@@ -27,19 +29,45 @@ class NotAStore(EdgeError, ValueError):
     code = "db_not_libedge"
 
 
-def open_store(path: str, *, init: bool = False) -> sqlite_utils.Database:
-    """Open and migrate central's database; where there is no file yet, make a new one.
+def open_store(target: str, *, init: bool = False) -> Database:
+    """Open and migrate central's database, a SQLite file or a PostgreSQL URL; where there is
+    no file yet, make a new one.
 
-    An existing file must be central's store: an empty one is made a store only by `init`,
-    and a database of something else (a device's ledger) never is (NotAStore). A file that
-    is no SQLite database at all raises sqlite3.DatabaseError.
+    An existing file or database must be central's store: an empty one is made a store only
+    by `init`, and a database of something else (a device's ledger) never is (NotAStore). A
+    file that is no SQLite database at all raises sqlite3.DatabaseError.
     """
-    if os.path.exists(path) and not is_store(path, init):
-        raise NotAStore(f"{path} is not central's store (`libedge admin init` makes one in a"
+    if is_url(target):
+        return _open_postgres(target, init)
+    if os.path.exists(target) and not is_store(target, init):
+        raise NotAStore(f"{target} is not central's store (`libedge admin init` makes one in a"
                         " new or empty file)")
-    db = open_db(path, synchronous="FULL")
-    apply(db, [*MIGRATIONS, *CIRCULATION_MIGRATIONS, *ACCESS_MIGRATIONS])
+    db = connect(target)
+    apply(sqlite_utils.Database(db.conn), ALL_MIGRATIONS)
     access_counts.prepare(db)
+    return db
+
+
+def _open_postgres(url: str, init: bool) -> Database:
+    """A PostgreSQL store: made from the schema's description in an empty database (`init`),
+    refused when the database holds something else or lacks a step of this version."""
+    from central import postgres
+
+    db = connect(url)
+    try:
+        tables = postgres.tables(db.conn)
+        if not tables and init:
+            postgres.create(url, [name for name, _ in ALL_MIGRATIONS])
+        elif "_migrations" not in tables or FIRST not in (done := postgres.applied(db.conn)):
+            raise NotAStore(f"{postgres.shown(url)} is not central's store (`libedge admin"
+                            " init` makes one in an empty database)")
+        elif missing := [name for name, _ in ALL_MIGRATIONS if name not in done]:
+            raise NotAStore(f"{postgres.shown(url)} lacks {', '.join(missing)}, which this"
+                            " version cannot add on PostgreSQL", code="db_outdated")
+        access_counts.prepare(db)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 

@@ -53,6 +53,32 @@ def writing(db: "sqlite_utils.Database") -> "Iterator[sqlite_utils.Database]":
     db.conn.execute("COMMIT")
 
 
+def with_row_ids(db: Any, table: str, primary_key: str = "") -> None:
+    """Rebuild `table` with an `id INTEGER PRIMARY KEY` first, holding each row's rowid, so its
+    order of insertion is a column every store has; its indexes are made again, and its former
+    primary key `primary_key` (as written in its CREATE TABLE) becomes a unique key."""
+    conn = getattr(db, "conn", db)
+    (create,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                             [table]).fetchone()
+    indexes = [sql for (sql,) in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        [table])]
+    columns = ", ".join(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
+    head = f"CREATE TABLE {table} ("
+    if not create.startswith(head):
+        raise ValueError(f"unexpected definition of {table}: {create[:60]}")
+    body = create[len(head):]
+    if primary_key:
+        body = body.replace(f"PRIMARY KEY {primary_key}", f"UNIQUE {primary_key}")
+    conn.execute(f"CREATE TABLE {table}_rebuilt (id INTEGER PRIMARY KEY, {body}")
+    conn.execute(f"INSERT INTO {table}_rebuilt (id, {columns})"
+                 f" SELECT rowid, {columns} FROM {table}")
+    conn.execute(f"DROP TABLE {table}")
+    conn.execute(f"ALTER TABLE {table}_rebuilt RENAME TO {table}")
+    for sql in indexes:
+        conn.execute(sql)
+
+
 def apply(db: "sqlite3.Connection | sqlite_utils.Database",
           migrations: Sequence[Migration]) -> list[str]:
     """Apply the migrations not yet recorded in `_migrations`, in order; return their names.

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-import sqlite_utils
 
 from central.circulation import branches, events, sample, signin, sites, terms
 from central.circulation.store import Store
+from central.database import Database
 from central.provision_stack import Stack
 from central.store import open_store
 from provisioning.broker import Account, free_port
@@ -46,7 +46,7 @@ TERMS = {
 WEB_PASSWORD = "libedge-demo"   # the demo's staff sign in to the web pages with it
 
 
-def _sample_library(db: sqlite_utils.Database) -> None:
+def _sample_library(db: Database) -> None:
     s = Store(db)
     if not db.execute("SELECT count(*) FROM branches").fetchone()[0]:
         sample.tiny(s)

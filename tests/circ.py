@@ -36,9 +36,10 @@ def site_library(net, *copies: tuple[str, str]) -> Store:
     return s
 
 
-def library(path) -> Store:
-    """A fresh store at `path` with the basics, three branches and a fixed clock."""
-    return install(Store(open_store(str(path)), FixedClock(START)))
+def library(target) -> Store:
+    """A fresh store at `target` (a file's path or a database's URL) with the basics, three
+    branches and a fixed clock."""
+    return install(Store(open_store(str(target), init=True), FixedClock(START)))
 
 
 def copy(s: Store, barcode: str, title: str, branch: str = "center", category: str = "book",

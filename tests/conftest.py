@@ -18,6 +18,26 @@ settings.register_profile("local", deadline=None, suppress_health_check=[HealthC
 settings.load_profile("ci" if os.environ.get("CI") else "local")
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """The PostgreSQL server's template store, made once per test process."""
+    from tests.stores import Server
+
+    server = Server()
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def central_db(request, tmp_path):
+    """Where a test's central store is: a new SQLite file, then a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "central.db")
+        return
+    with request.getfixturevalue("postgres").database() as url:
+        yield url
+
+
 @pytest.fixture
 def net(tmp_path):
     """A started broker and central store (central itself is started by the test)."""

@@ -84,7 +84,7 @@ class Fleet:
                 self.central.stop()
         finally:
             self.stack.stop()
-            self.db.conn.close()
+            self.db.close()
 
 
 class TlsProbe:

@@ -97,7 +97,7 @@ class Network:
         if self.central:
             self.central.stop()
         self.broker.stop()
-        self.db.conn.close()
+        self.db.close()
 
 
 def write_central_toml(broker: Broker, db: Path, path: Path, worker: str = "central-1") -> Path:

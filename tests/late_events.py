@@ -33,7 +33,7 @@ class LateLibrary:
             shutil.copyfile(like.path, path)
             self.s = Store(open_store(str(path)), FixedClock(START))
         self.path = path
-        self.s.conn.execute("PRAGMA synchronous = OFF")   # no crash is tested here: no fsyncs
+        self.s.db.execute("PRAGMA synchronous = OFF")   # no crash is tested here: no fsyncs
         self.clock = self.s.clock
         self.key = bytes.fromhex(sites.open_site(self.s.db, "center"))
         self.applier = Applier(self.s.db, clock=self.clock.now)
@@ -70,4 +70,4 @@ class LateLibrary:
 
     def close(self) -> None:
         """Close the store."""
-        self.s.db.conn.close()
+        self.s.db.close()

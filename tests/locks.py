@@ -22,7 +22,7 @@ UNLOCK = 0.5  # the test door's unlock time, seconds
 
 def add_card(db, uid, lock=None, **patron):
     """Give a new patron a card; with `lock`, wait until the card reached its replica."""
-    with db.atomic():
+    with db.transaction():
         pid = db.execute(
             "INSERT INTO patrons (category, blocked, valid_until, is_staff) VALUES (?,?,?,?)",
             [patron.get("category", "adult"), patron.get("blocked", 0),
@@ -157,7 +157,7 @@ def command(net, name: str, checked: bool = True, dev: str = "lock-1",
 def unchecked(net, name: str, args: dict) -> str:
     """Queue a command at central as it is; return its nonce."""
     nonce, now = secrets.token_hex(16), datetime.now(UTC)
-    with net.db.atomic():
+    with net.db.transaction():
         net.db.execute(
             "INSERT INTO commands (nonce, dev, name, args, expires, issued_at)"
             " VALUES (?, 'lock-1', ?, ?, ?, ?)",

@@ -37,13 +37,13 @@ def test_card_added_at_central_reaches_the_device_replica(net):
     dev = net.device("lock-1", datasets=["allowlist"])
     dev.start()
     try:
-        with net.db.atomic():
+        with net.db.transaction():
             net.db.execute("INSERT INTO patrons (id, category) VALUES (1, 'adult')")
             net.db.execute("INSERT INTO cards VALUES ('04A1B2C3', 1, 'city', 1)")
             allowlist.refresh_patron(net.db, 1)
         key = card_hash(bytes.fromhex(net.card_key), "04A1B2C3")
         wait_for(lambda: dev.lookup("allowlist", key), what="card in replica")
-        with net.db.atomic():
+        with net.db.transaction():
             net.db.execute("UPDATE patrons SET blocked = 1 WHERE id = 1")
             allowlist.refresh_patron(net.db, 1)
         wait_for(lambda: b'"blk":true' in dev.lookup("allowlist", key), what="block applied")
@@ -57,7 +57,7 @@ def test_a_new_device_copies_a_list_of_many_pages(net, monkeypatch):
     from edge_common.protocol import packed
 
     monkeypatch.setattr(packed, "PAGE", 3)
-    with net.db.atomic():
+    with net.db.transaction():
         for i in range(10):
             net.db.execute("INSERT INTO patrons (id, category) VALUES (?, 'adult')", [i])
             net.db.execute("INSERT INTO cards VALUES (?, ?, 'city', 1)", [f"04{i:06X}", i])
@@ -180,7 +180,7 @@ def test_device_started_before_central_pulls_its_list_when_central_comes_up(net,
     monkeypatch.setattr(datasync, "PULL_TIMEOUT", 3600.0)
     spy = mqtt_client(net, "spy-1", [(topics.device("lock-1", "req"), 1)], service=True)
     dev = net.device("lock-1", datasets=["allowlist"])
-    with net.db.atomic():
+    with net.db.transaction():
         net.db.execute("INSERT INTO patrons (id, category) VALUES (1, 'adult')")
         net.db.execute("INSERT INTO cards VALUES ('04A1B2C3', 1, 'city', 1)")
         allowlist.refresh_patron(net.db, 1)

@@ -69,8 +69,8 @@ def test_a_backup_taken_while_central_writes_is_one_consistent_moment(tmp_path):
     def write() -> None:
         n = 0
         while not stop.is_set():
-            with writer.atomic():
-                writer.conn.executemany("INSERT INTO pairs VALUES (?)", [(n,), (n,)])
+            with writer.transaction():
+                writer.executemany("INSERT INTO pairs VALUES (?)", [(n,), (n,)])
             n += 1
 
     thread = threading.Thread(target=write)
@@ -112,7 +112,7 @@ def test_a_door_ahead_of_a_restored_central_copies_its_list_again(fleet_central,
     fleet.start_central()
     wait_for(lambda: lock.present("wc", read("04FFEE02")) == "card_unknown",
              what="the card added after the backup gone from the door")
-    with fleet.db.atomic():
+    with fleet.db.transaction():
         fleet.db.execute("UPDATE patrons SET blocked = 1 WHERE id = ?", [kept])
         allowlist.refresh_patron(fleet.db, kept)
     wait_for(lambda: lock.present("wc", read("04A1B2C3")) != "granted",

@@ -152,7 +152,7 @@ def test_garbage_to_a_device_is_logged_and_the_device_keeps_working(net, caplog)
                                                  "nesting_too_deep"}
         dev.emit(ACCESS_DECISION, AccessDecision(door="d", card="c" * 64, result="granted"))
         wait_for(lambda: dev.health().outbox_depth == 0, what="device still delivers")
-        with net.db.atomic():
+        with net.db.transaction():
             net.db.execute("INSERT INTO patrons (id, category) VALUES (5, 'adult')")
             net.db.execute("INSERT INTO cards VALUES ('0405', 5, 'city', 1)")
             allowlist.refresh_patron(net.db, 5)
@@ -279,6 +279,6 @@ def test_a_failure_sorting_or_answering_one_message_spares_the_batch(tmp_path, m
     try:
         service._process(batch)
     finally:
-        service.db.conn.close()
+        service.db.close()
     assert [t for t, _ in sent] == [topics.device("lock-1", "ack"), res]
     assert service.stats["contained"] == 2 and service.stats["applied"] == 2

@@ -10,9 +10,9 @@ from tests.circ import library, patron, refused
 
 
 @pytest.fixture
-def s(tmp_path):
+def s(central_db):
     """A fresh library with a clerk, a cashier and a supervisor at the center."""
-    s = library(tmp_path / "c.db")
+    s = library(central_db)
     branches.add_staff(s, "clerk", "Clerk", "clerk", ["center"])
     branches.add_staff(s, "cash", "Cashier", "cashier", ["center"])
     branches.add_staff(s, "boss", "Supervisor", "supervisor", ["center"])

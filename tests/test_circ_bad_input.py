@@ -254,7 +254,7 @@ def template(tmp_path_factory):
         set_online(s, pad)
     archived(s, 4, staff="boss")        # form 1: signed and sealed, Kranjc's
     forms.start(s, 2, "change", "pad-1", "boss")    # form 2: open on pad-1, Horvat's
-    s.db.conn.close()
+    s.db.close()
     return db
 
 

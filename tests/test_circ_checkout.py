@@ -20,9 +20,9 @@ from tests.circ import DESK, copy, library, patron, refused
 
 
 @pytest.fixture
-def s(tmp_path):
-    """A fresh library with three branches."""
-    return library(tmp_path / "c.db")
+def s(central_db):
+    """A fresh library with three branches, on each store."""
+    return library(central_db)
 
 
 def test_items_are_found_by_barcode_accession_or_call_number_case_sensitively(s):

@@ -9,9 +9,9 @@ from tests.circ import copy, library, patron, refused
 
 
 @pytest.fixture
-def s(tmp_path):
+def s(central_db):
     """A patron who owes 900 at Šiška and nothing at the centre; the limit is 500."""
-    s = library(tmp_path / "c.db")
+    s = library(central_db)
     settings.store(s.db, debt_limit=500)
     copy(s, "B1", "Alamut")
     copy(s, "S1", "Kekec", "siska")

@@ -59,7 +59,7 @@ def test_identify_summary_checkout_renew_hold_and_pay(net, lib, kiosk):
     refused = kiosk.request(wire.LOAN_RENEW, wire.Renew(card=card))
     assert refused.renewals[0].refusal == "not_extended"     # lent today: nothing to extend
     with lib.atomic():                                         # as if lent two weeks ago
-        lib.conn.execute("UPDATE loans SET due = date(due, '-14 days')")
+        lib.db.execute("UPDATE loans SET due = date(due, '-14 days')")
     renewed = kiosk.request(wire.LOAN_RENEW, wire.Renew(card=card))
     assert renewed.renewals[0].ok is True and renewed.renewals[0].due == done.due
     (renewal,) = [e for e in audit.entries(lib, subject=f"patron:{lib.pid}")
@@ -205,5 +205,5 @@ def test_one_device_cannot_guess_a_patron_s_pin(net, lib, kiosk):
     assert [verify("1111"), verify("2222")] == ["pin_wrong", "pin_wrong"]
     assert [verify("3333"), verify("2468")] == ["pin_locked", "pin_locked"]
     with lib.atomic():                              # as if the wait were over
-        lib.conn.execute("UPDATE sign_in_throttle SET last_at = '2000-01-01T00:00:00+00:00'")
+        lib.db.execute("UPDATE sign_in_throttle SET last_at = '2000-01-01T00:00:00+00:00'")
     assert verify("2468") == "ok"

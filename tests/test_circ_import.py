@@ -28,8 +28,8 @@ ITEMS = (
 
 
 @pytest.fixture
-def s(tmp_path):
-    return library(tmp_path / "c.db")
+def s(central_db):
+    return library(central_db)
 
 
 def test_patrons_import_with_a_report_of_rejected_rows(s):

@@ -7,8 +7,8 @@ from tests.circ import copy, library, patron, refused
 
 
 @pytest.fixture
-def s(tmp_path):
-    return library(tmp_path / "c.db")
+def s(central_db):
+    return library(central_db)
 
 
 def test_a_hold_considers_only_the_branch_own_copies(s):
@@ -126,6 +126,6 @@ def test_overdue_inter_branch_loans_are_listed_and_limits_apply(s):
     catalogue.set_rule(s, "adult", "book", ib_max_items=1)           # per patron category
     refused("ib_limit", interbranch.request, s, a, "S2", "center")
     catalogue.set_rule(s, "adult", "book", ib_max_items=5)
-    s.conn.execute("UPDATE branches SET ib_max_items = 1 WHERE id = 'center'")
+    s.db.execute("UPDATE branches SET ib_max_items = 1 WHERE id = 'center'")
     s.forget()                                                       # per branch
     refused("ib_limit", interbranch.request, s, a, "S2", "center")

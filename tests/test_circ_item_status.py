@@ -28,9 +28,9 @@ from tests.test_circ_rules_members import desk_store
 
 
 @pytest.fixture
-def s(tmp_path):
+def s(central_db):
     """A fresh library with three branches."""
-    return library(tmp_path / "c.db")
+    return library(central_db)
 
 
 def test_a_copy_lost_on_loan_closes_the_loan_charges_it_and_stops_the_reminders(s):

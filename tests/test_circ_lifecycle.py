@@ -20,8 +20,8 @@ from tests.circ import DESK, copy, library, patron, refused
 
 
 @pytest.fixture
-def s(tmp_path):
-    s = library(tmp_path / "c.db")
+def s(central_db):
+    s = library(central_db)
     branches.add_staff(s, "maja", "Maja", "clerk", ["center"])
     fleet.enrol(s.db, "lock-1", "center", "lockd")
     sites.open_site(s.db, "center")
@@ -65,10 +65,10 @@ def test_cleanup_never_deletes_who_completed_borrowed_or_paid(s):
     completed = lifecycle.preregister(s, "Done", "adult", "center")
     lifecycle.complete(s, completed, "center", "maja")
     copy(s, "B1", "Alamut")
-    s.conn.execute("UPDATE patrons SET status = 'active' WHERE id = ?", [borrowed])
+    s.db.execute("UPDATE patrons SET status = 'active' WHERE id = ?", [borrowed])
     loans.checkout(s, borrowed, "B1", "center",
                    overrides=frozenset({"debt_over_limit"}), actor=DESK)
-    s.conn.execute("UPDATE patrons SET status = 'pre' WHERE id = ?", [borrowed])
+    s.db.execute("UPDATE patrons SET status = 'pre' WHERE id = ?", [borrowed])
     fresh = lifecycle.preregister(s, "Fresh", "adult", "center")
     s.clock.advance(days=91)
     lifecycle.preregister(s, "Newest", "adult", "center")

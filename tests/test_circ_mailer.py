@@ -15,8 +15,8 @@ LOGIN = ("libedge", "s3cret")
 
 
 @pytest.fixture
-def s(tmp_path):
-    return library(tmp_path / "c.db")
+def s(central_db):
+    return library(central_db)
 
 
 @pytest.fixture

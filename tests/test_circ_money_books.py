@@ -91,7 +91,7 @@ def test_the_books_sum_after_any_sequence(operations):
             else:
                 assert s.scalar("SELECT count(*) FROM audit") == logged + moved
             check_books(s, pid)
-        s.db.conn.close()
+        s.db.close()
 
 
 def test_editing_a_payment_whose_credit_was_spent_reopens_what_the_credit_paid(tmp_path):

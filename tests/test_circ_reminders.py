@@ -7,8 +7,8 @@ from tests.circ import copy, library, patron
 
 
 @pytest.fixture
-def s(tmp_path):
-    return library(tmp_path / "c.db")
+def s(central_db):
+    return library(central_db)
 
 
 def test_levels_fees_and_separate_branch_letters(s):

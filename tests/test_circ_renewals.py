@@ -8,9 +8,9 @@ from tests.circ import copy, library, patron, refused
 
 
 @pytest.fixture
-def s(tmp_path):
+def s(central_db):
     """The test library with one adult and one book lent on Monday 2 March 2026 (21 days)."""
-    s = library(tmp_path / "c.db")
+    s = library(central_db)
     copy(s, "B1", "Alamut")
     catalogue.set_rule(s, "adult", "book", loan_days=21, max_renewals=2)
     loans.checkout(s, patron(s), "B1", "center")

@@ -23,9 +23,9 @@ from tests.test_circ_cli import run
 
 
 @pytest.fixture
-def s(tmp_path):
+def s(central_db):
     """A fresh library with three branches."""
-    return library(tmp_path / "c.db")
+    return library(central_db)
 
 
 def desk_store(tmp_path):

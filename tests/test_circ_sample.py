@@ -41,7 +41,7 @@ def test_each_copy_has_one_loan_at_a_time_returned_after_it_was_lent(s):
 def test_holds_are_on_titles_with_copies_at_their_branch_and_books_balance(s):
     assert not s.rows("SELECT h.id FROM holds h WHERE NOT EXISTS (SELECT 1 FROM items i"
                       " WHERE i.title_id = h.title_id AND i.home_branch = h.branch_id)")
-    for (pid,) in s.conn.execute("SELECT DISTINCT patron_id FROM debts LIMIT 200").fetchall():
+    for (pid,) in s.db.execute("SELECT DISTINCT patron_id FROM debts LIMIT 200").fetchall():
         debts = s.scalar("SELECT sum(amount) FROM debts WHERE patron_id = ?", [pid])
         paid = s.scalar("SELECT coalesce(sum(amount), 0) FROM payments WHERE patron_id = ?",
                         [pid])

@@ -136,7 +136,7 @@ def test_blocks_settings_erasure_and_alerts_name_who_did_them(db):
     run(db, "settings", "debt_limit=900", "--staff", "boss")
     s = Store(open_store(str(db)))
     alert = alerts.raise_alert(s, "center", "offline_checkout", "patron_blocked", dev="kiosk-1")
-    s.db.conn.close()
+    s.db.close()
     assert "[alert_unknown]" in run(db, "alerts", "resolve", "999", "--staff", "maja", ok=False)
     run(db, "alerts", "resolve", str(alert), "--staff", "maja")
     assert "[already_resolved]" in run(db, "alerts", "resolve", str(alert), "--staff", "maja",
@@ -160,7 +160,7 @@ def door_row(db, uid: str) -> dict:
     s = Store(open_store(str(db)))
     key = bytes.fromhex(sites.open_site(s.db, "center"))
     rows = dict(datasets.pull(s.db, "center", ALLOWLIST, 0, "", 1000).changes)
-    s.db.conn.close()
+    s.db.close()
     return msgspec.json.decode(bytes(rows[card_hash(key, uid)]))
 
 
@@ -211,13 +211,13 @@ def test_an_unsigned_form_warns_or_refuses_and_a_passed_check_is_kept_on_the_loa
     with pytest.raises(CirculationError) as nobody:        # the domain asks who, too
         loans.checkout(s, 4, "W-2", "center", overrides=frozenset({"form_unsigned"}))
     assert nobody.value.code == "staff_required"
-    s.db.conn.close()
+    s.db.close()
     (passed,) = json.loads(run(db, "checkout", "id:4", "W-2", "--branch", "center",
                                "--override", "form_unsigned", "--staff", "maja"))
     s = Store(open_store(str(db)))
     assert s.row("SELECT overrides, override_by FROM loans WHERE id = ?", [passed["loan"]]) == {
         "overrides": "form_unsigned", "override_by": "maja"}
-    s.db.conn.close()
+    s.db.close()
     (entry,) = logged(db, "loan.override", "--staff", "maja")
     assert entry["after"]["overrides"] == ["form_unsigned"]
 

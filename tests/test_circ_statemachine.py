@@ -31,7 +31,7 @@ class Circulation(RuleBasedStateMachine):
 
     def teardown(self):
         if hasattr(self, "s"):
-            self.s.db.conn.close()
+            self.s.db.close()
             self.tmp.cleanup()
 
     def attempt(self, fn, *args, **kw):

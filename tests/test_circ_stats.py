@@ -35,7 +35,7 @@ def test_room_access_counts_entries_and_people(tmp_path):
             ("lock-1", "center", "reading-room", "a" * 64, "granted", "2026-03-02T12:00:00"),
             ("lock-1", "center", "reading-room", "b" * 64, "granted", "2026-03-02T13:00:00"),
             ("lock-1", "center", "reading-room", "c" * 64, "blocked", "2026-03-02T14:00:00")]
-    s.conn.executemany("INSERT INTO access_log (dev, site, room, card, result, at, door, seq,"
+    s.db.executemany("INSERT INTO access_log (dev, site, room, card, result, at, door, seq,"
                        " received_at) VALUES (?, ?, ?, ?, ?, ?, 'door-1', 1, '')", rows)
     assert access_counts.room_access(s.db, date(2026, 3, 2), date(2026, 3, 2)) == [
         {"day": "2026-03-02", "site": "center", "room": "reading-room", "entries": 3,

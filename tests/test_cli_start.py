@@ -18,7 +18,7 @@ def libedge(*args: str) -> subprocess.CompletedProcess:
 
 def test_help_and_status_print_no_warning(tmp_path):
     db = tmp_path / "central.db"
-    open_store(str(db)).conn.close()
+    open_store(str(db)).close()
     for args in (["--help"], ["status", "--db", str(db)], ["tap", "--help"]):
         run = libedge(*args)
         assert run.returncode == 0, run.stderr

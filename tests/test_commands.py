@@ -159,7 +159,7 @@ def _queue_undeclared(db, dev: str, name: str) -> str:
     """Queue a command central would refuse to issue, as a rogue or older central might."""
     nonce = "f" * 32
     expires = (datetime.now(UTC) + timedelta(seconds=60)).isoformat()
-    with db.atomic():
+    with db.transaction():
         db.execute("INSERT INTO commands (nonce, dev, name, args, expires, issued_at)"
                    " VALUES (?, ?, ?, '{}', ?, ?)", [nonce, dev, name, expires, expires])
     return nonce

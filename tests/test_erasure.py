@@ -83,14 +83,14 @@ def test_a_deleted_value_leaves_no_bytes_in_the_store_files(tmp_path):
     """A row deleted among others and the store scrubbed: its bytes are in neither the
     database file (freed space is zeroed) nor the write-ahead log."""
     s = Store(open_store(str(tmp_path / "c.db")))
-    s.conn.execute("CREATE TABLE notes (text TEXT)")
+    s.db.execute("CREATE TABLE notes (text TEXT)")
     with s.atomic():
         for n in range(100):
-            s.conn.execute("INSERT INTO notes VALUES (?)", [f"note {n}"])
-        s.conn.execute("INSERT INTO notes VALUES (?)", [HORVAT.email])
+            s.db.execute("INSERT INTO notes VALUES (?)", [f"note {n}"])
+        s.db.execute("INSERT INTO notes VALUES (?)", [HORVAT.email])
     assert s.scrub()
     assert file_traces(tmp_path, HORVAT)
     with s.atomic():
-        s.conn.execute("DELETE FROM notes WHERE text = ?", [HORVAT.email])
+        s.db.execute("DELETE FROM notes WHERE text = ?", [HORVAT.email])
     assert s.scrub()
     assert file_traces(tmp_path, HORVAT) == []

@@ -107,7 +107,7 @@ def test_a_revoked_device_enrolled_again_gets_a_new_command_key(db):
     assert new != old and len(new) == 64
     assert fleet.command_key(db, "lock-1") == bytes.fromhex(new)
     assert db.execute("SELECT revoked_at FROM devices WHERE id = 'lock-1'").fetchone() == (None,)
-    with db.atomic():   # a device enrolled before devices had command keys
+    with db.transaction():   # a device enrolled before devices had command keys
         db.execute("UPDATE devices SET command_key = NULL WHERE id = 'lock-1'")
     assert fleet.command_key(db, "lock-1") is None
     assert fleet.enrol(db, "lock-1", "main", "lockd") not in (None, "", old, new)
@@ -140,7 +140,7 @@ def test_a_site_rotates_its_key_right_after_a_device_was_revoked(db):
     for dev in ("lock-1", "lock-2", "kiosk-1"):
         fleet.enrol(db, dev, "main", "lockd")
     fleet.enrol(db, "lock-9", "west", "lockd")
-    with db.atomic():   # enrolled before devices had command keys
+    with db.transaction():   # enrolled before devices had command keys
         db.execute("INSERT INTO devices (id, site, kind, enrolled_at) VALUES"
                    " ('lock-0', 'main', 'lockd', ?)", [T0.isoformat()])
     fleet.revoke(db, "lock-2")

@@ -44,7 +44,7 @@ def set_online(s, dev: str, online: bool = True) -> None:
     """Record a device's status as central's service does when the device reports it."""
     body = envelope.encode(envelope.make("status", dev, DeviceStatus(online=online)))
     with s.atomic():
-        s.conn.execute("INSERT INTO device_status (dev, online, body, updated_at, since)"
+        s.db.execute("INSERT INTO device_status (dev, online, body, updated_at, since)"
                        " VALUES (?, ?, ?, '', '') ON CONFLICT (dev) DO UPDATE SET"
                        " online = excluded.online", [dev, online, body])
 
@@ -65,7 +65,7 @@ def s(tmp_path):
 
 def told(s, dev: str) -> list[tuple[str, dict]]:
     """The commands queued for a device, oldest first."""
-    return [(name, json.loads(args)) for name, args in s.conn.execute(
+    return [(name, json.loads(args)) for name, args in s.db.execute(
         "SELECT name, args FROM commands WHERE dev = ? ORDER BY issued_at, rowid", [dev])]
 
 
@@ -111,7 +111,7 @@ def test_a_minor_signs_with_a_guardian_in_their_own_language(s):
     assert form.signers == ["patron", "guardian"] and form.lang == "sl"
     assert form.fields[0].label == "Priimek" and form.terms == "Izposojeno gradivo boste vrnili."
     forms.cancel(s, form.form, "desk")
-    s.conn.execute("UPDATE patron_categories SET guardian_under = 0 WHERE code = 'child'")
+    s.db.execute("UPDATE patron_categories SET guardian_under = 0 WHERE code = 'child'")
     s.forget()
     again = forms.start(s, child, "guardian_consent", PAD, "desk")
     assert again["signers"] == ["guardian"]
@@ -267,7 +267,7 @@ def test_verify_catches_an_altered_byte_a_forged_reseal_and_swapped_strokes(s, t
 def personal_values(s, *values: str) -> list[tuple[str, str]]:
     """Every (table, column) of the database where one of `values` still appears."""
     found = []
-    for (table,) in s.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+    for (table,) in s.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
         for row in s.rows(f"SELECT * FROM {table}"):
             for column, cell in row.items():
                 text = cell.decode("utf-8", "replace") if isinstance(cell, bytes) else str(cell)

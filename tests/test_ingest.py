@@ -202,7 +202,7 @@ def test_read_only_requests_are_not_stored(db):
 
 def test_pull_pages_cover_every_key_once(db):
     """Paging through a dataset's changes yields every key once, with its latest value."""
-    with db.atomic():
+    with db.transaction():
         for i in range(25):
             datasets.record(db, "main", "ds", {f"k{i % 10}": {"i": i}})
         datasets.record(db, "main", "ds", {"k3": None})
@@ -241,7 +241,7 @@ def test_prune_forgets_old_ids_only(db):
 
 def test_large_changes_become_small_consecutive_deltas(db):
     """A large change is split into consecutive deltas small enough for the wire."""
-    with db.atomic():
+    with db.transaction():
         last = datasets.record(db, "main", "ds", {f"k{i}": {"i": i} for i in range(2500)})
     deltas = datasets.unpublished(db)
     assert last == 3 and [d.version for d in deltas] == [1, 2, 3]

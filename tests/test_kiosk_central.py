@@ -148,13 +148,13 @@ def test_renewal_and_pin_check_are_central_s_and_need_it(net, lib, kiosk):
     backend = backend_of(net, kiosk)
     ana = backend.identify(ANA, "uid")
     backend.checkout(ana, "B1")
-    loan_id, due = lib.conn.execute("SELECT id, due FROM loans WHERE patron_id = ?",
+    loan_id, due = lib.db.execute("SELECT id, due FROM loans WHERE patron_id = ?",
                                     [lib.pid]).fetchone()
     backend.checkout(ana, "P1")
     [early] = backend.renew(ana, [str(loan_id)])     # lent today: nothing to extend yet
     assert early == Renewal(str(loan_id), "Alamut", False, None, "not_extended")
     with lib.atomic():                                # as if lent two weeks ago
-        lib.conn.execute("UPDATE loans SET due = date(due, '-14 days') WHERE id = ?", [loan_id])
+        lib.db.execute("UPDATE loans SET due = date(due, '-14 days') WHERE id = ?", [loan_id])
     [renewal] = backend.renew(ana, [str(loan_id)])  # only the chosen loan
     assert renewal == Renewal(str(loan_id), "Alamut", True, date.fromisoformat(due))
     refused("pin_wrong", backend.verify_pin, ana, "1357")

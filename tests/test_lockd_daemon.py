@@ -88,7 +88,7 @@ def test_card_blocked_at_central_is_refused_at_the_door(net, lock):
     pid = add_card(net.db, "04D4E5F6", lock)
     send_sim_tap(lock.socket, "04D4E5F6")
     wait_for(lambda: decisions(net) == ["granted"])
-    with net.db.atomic():
+    with net.db.transaction():
         net.db.execute("UPDATE patrons SET blocked = 1 WHERE id = ?", [pid])
         allowlist.refresh_patron(net.db, pid)
     wait_for(lambda: lock.present("wc", read("04D4E5F6")) == "patron_blocked",

@@ -92,13 +92,13 @@ def test_a_card_taken_away_and_given_back_in_one_transaction_stays_listed(holder
 
 def test_a_library_wide_calendar_change_reaches_every_branch_once(holder):
     s, _, _ = holder
-    branches = [b for (b,) in s.conn.execute("SELECT id FROM branches")]
+    branches = [b for (b,) in s.db.execute("SELECT id FROM branches")]
     before = {b: _versions(s, CALENDAR, b) for b in branches}
     with s.atomic():
         s.calendar_changed("center")
         s.calendar_changed(None)
         s.calendar_changed("siska")
-        s.conn.execute("INSERT INTO closed_days VALUES ('', '2026-12-31', 'New Year''s Eve')")
+        s.db.execute("INSERT INTO closed_days VALUES ('', '2026-12-31', 'New Year''s Eve')")
     assert {b: _versions(s, CALENDAR, b) for b in branches} == {b: n + 1
                                                                for b, n in before.items()}
     assert all("2026-12-31" in closed_days.of_branch(s.db, b) for b in branches)

@@ -26,7 +26,7 @@ def writing_read():
 
     @handler(message, read_only=True)
     def writes(ctx, body):
-        ctx.db.conn.execute("INSERT INTO patrons (id, category) VALUES (99, 'adult')")
+        ctx.db.execute("INSERT INTO patrons (id, category) VALUES (99, 'adult')")
 
     yield message
     del MESSAGES[message.type], REGISTRY[message.type]

@@ -85,7 +85,7 @@ def refused_with(box, item: str) -> str:
 
 def state(s: Store) -> tuple:
     """Everything a check-in changes: loans, debts, items, holds, counts, alerts."""
-    return tuple(s.conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+    return tuple(s.db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
                  for t in ("loans", "debts", "items", "holds", "circ_counts", "staff_alerts"))
 
 
@@ -161,7 +161,7 @@ def test_offline_returns_are_applied_once_and_a_different_route_is_a_staff_alert
         ("offline_return", "route_differs", "box-1", "reshelve", "shelf", "hold_shelf"),
         ("offline_return", "route_differs", "box-1", "sort_later", "later", "transit"),
         ("offline_return", "item_unknown", "box-1", "sort_later", "later", "reject")]
-    assert [r[0] for r in lib.conn.execute(
+    assert [r[0] for r in lib.db.execute(
         "SELECT i.barcode FROM loans l JOIN items i ON i.id = l.item_id"
         " WHERE l.returned_at IS NULL")] == ["H2"]             # the copy nobody returned
     assert [h["barcode"] for h in holds.shelf(lib, net.site)] == ["H1"]
@@ -194,9 +194,9 @@ def test_an_offline_return_is_dated_when_it_went_in_and_fined_to_that_day(tmp_pa
         loans.checkout(s, pid, item, "center")
     due = START.date()
     with s.atomic():
-        s.conn.execute("UPDATE loans SET due = ? WHERE item_id = (SELECT id FROM items"
+        s.db.execute("UPDATE loans SET due = ? WHERE item_id = (SELECT id FROM items"
                        " WHERE barcode = 'D1')", [due.isoformat()])
-        s.conn.execute("UPDATE loans SET due = ? WHERE item_id = (SELECT id FROM items"
+        s.db.execute("UPDATE loans SET due = ? WHERE item_id = (SELECT id FROM items"
                        " WHERE barcode = 'D2')", [(due - timedelta(days=1)).isoformat()])
     went_in = START + timedelta(hours=6)                 # 16:00 on the due day, in Ljubljana
     applier = Applier(db, clock=lambda: START + timedelta(days=1))

@@ -143,7 +143,7 @@ def test_a_bad_hash_or_an_unknown_form_is_refused_acked_and_nothing_is_kept(net,
     pad.emit(wire.FORM_SIGNED, wire.Signed(**{**{f: getattr(unknown, f) for f in
                                                  unknown.__struct_fields__}, "form": 999}))
     delivered(pad)
-    codes = [c for (c,) in lib.conn.execute("SELECT code FROM rejected ORDER BY n")]
+    codes = [c for (c,) in lib.db.execute("SELECT code FROM rejected ORDER BY n")]
     assert codes == ["hash_mismatch", "form_unknown"]
     assert lib.scalar("SELECT count(*) FROM form_archive") == 0
     assert not (form_archive.root(lib) / "active").exists()

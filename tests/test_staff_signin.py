@@ -21,7 +21,7 @@ def desk(tmp_path):
     branches.add_staff(s, "fac", "Fac", "facilities", ["center"])
     signin.set_password(s, "fac", PASSWORD)
     yield s, clock
-    s.db.conn.close()
+    s.db.close()
 
 
 def test_a_session_unused_for_8_hours_is_over(desk):
@@ -113,7 +113,7 @@ def test_a_session_names_its_staff_and_carries_its_own_form_token(desk):
     second = signin.session(s, other)
     assert other != token and second is not None and second.csrf != found.csrf
     assert signin.session(s, token) == found                 # the same token each time
-    stored = [str(v) for row in s.conn.execute("SELECT * FROM staff_sessions") for v in row]
+    stored = [str(v) for row in s.db.execute("SELECT * FROM staff_sessions") for v in row]
     assert not [v for v in stored if token in v or other in v]   # a copied database opens none
 
 

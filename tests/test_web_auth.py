@@ -36,7 +36,7 @@ def staffed(tmp_path_factory):
     staff(s, "desk", "clerk", ["center"])
     staff(s, "locky", "facilities", ["center"])
     yield path, s
-    s.db.conn.close()
+    s.db.close()
 
 
 @pytest.fixture(scope=app_scope)
@@ -58,13 +58,13 @@ def test_each_server_thread_keeps_one_store(staffed):
     def elsewhere() -> None:
         theirs = stores.get()
         seen.append((theirs is stores.get(), theirs is mine))
-        theirs.db.conn.close()
+        theirs.db.close()
 
     thread = threading.Thread(target=elsewhere)
     thread.start()
     thread.join()
     assert stores.get() is mine and seen == [(True, False)]
-    mine.db.conn.close()
+    mine.db.close()
 
 
 def test_staff_member_signs_in_and_out_in_the_browser(site, chromium):
@@ -289,7 +289,7 @@ def test_a_page_shows_a_branch_the_staff_member_works_at_else_a_refusal(site, tm
             assert (got.status_code, got.headers["x-error-code"]) == (404, "branch_unknown")
     finally:
         bare.stop()
-        empty.db.conn.close()
+        empty.db.close()
 
 
 def test_oversized_forms_are_refused_with_a_code(site):

@@ -28,7 +28,7 @@ def staffed(tmp_path_factory):
     s = two_branches(path)
     staff(s, "desk", "clerk", ["center"])
     yield path, s
-    s.db.conn.close()
+    s.db.close()
 
 
 @pytest.fixture(scope=app_scope)

@@ -320,7 +320,7 @@ def test_a_return_box_alarm_is_dealt_with_on_the_page_but_a_box_takes_no_door_co
     # The device's alarm report, kept as central keeps one from it.
     report = ("INSERT INTO door_alarms (dev, site, door, alarm, active, at)"
               " VALUES (?, 'main', ?, ?, ?, datetime('now'))")
-    with net.db.atomic():
+    with net.db.transaction():
         net.db.execute(report, [dev, door, alarm, 1])
     try:
         with signed_in_client(server, "fac") as client:
@@ -339,7 +339,7 @@ def test_a_return_box_alarm_is_dealt_with_on_the_page_but_a_box_takes_no_door_co
         assert net.db.execute("SELECT name FROM commands WHERE dev = ?", [dev]).fetchall() == [
             ("clear_alarm",)]
     finally:
-        with net.db.atomic():
+        with net.db.transaction():
             net.db.execute(report, [dev, door, alarm, 0])            # the device cleared it
 
 

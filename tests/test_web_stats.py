@@ -10,18 +10,20 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
+import sqlite_utils
 from babel.dates import format_date
 
 from central import access, access_counts, fleet  # noqa: F401 - registers the door handlers
 from central.circulation import branches
 from central.circulation.migrations import CIRCULATION_MIGRATIONS
 from central.circulation.store import Store
+from central.database import connect
 from central.ingest import Applier, Message
 from central.migrations import MIGRATIONS
 from central.store import open_store
 from edge_common import envelope
 from edge_common.catalogues import BABEL_LOCALES
-from edge_common.migrations import apply, open_db
+from edge_common.migrations import apply
 from tests.web import WebServer, check_page, sign_in, signed_in_client, two_branches
 
 TZ = ZoneInfo("Europe/Ljubljana")
@@ -72,7 +74,7 @@ def site(tmp_path_factory):
     server = WebServer(path)
     yield server, s, sent
     server.stop()
-    s.db.conn.close()
+    s.db.close()
 
 
 def _expected_heatmap(sent, door=None) -> Counter:
@@ -185,14 +187,14 @@ def test_bad_filters_get_a_clear_refusal(site, name, value, status, code):
 
 
 def test_old_access_log_rows_get_room_direction_and_counts(tmp_path):
-    db = open_db(str(tmp_path / "old.db"))
-    apply(db, [*MIGRATIONS, *CIRCULATION_MIGRATIONS])         # as it was before
+    db = connect(str(tmp_path / "old.db"))
+    apply(sqlite_utils.Database(db.conn), [*MIGRATIONS, *CIRCULATION_MIGRATIONS])   # as before
     branches.add_branch(Store(db), "center", "Center", "Asia/Shanghai")
     db.execute("INSERT INTO access_log VALUES ('lock-1', 'center', 'wc', ?, 'granted',"
                " '2026-11-30T17:30:00+00:00', 1, '')", ["a" * 64])     # 01:30 next day there
     db.execute("INSERT INTO access_log VALUES ('lock-1', 'center', 'wc', '', 'exit_button',"
                " '2026-11-30T17:40:00+00:00', 2, '')")
-    db.conn.close()
+    db.close()
     db = open_store(str(tmp_path / "old.db"))
     assert db.execute("SELECT room, direction FROM access_log ORDER BY seq").fetchall() == [
         ("wc", "in"), ("wc", "out")]

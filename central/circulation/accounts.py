@@ -32,7 +32,7 @@ def add_debt(s: Store, patron_id: int, branch: str, kind: str, amount: int,
     patrons.patron(s, patron_id)
     s.branch(branch)
     with s.atomic():
-        debt_id = s.insert("debts", {"patron_id": patron_id, "branch_id": branch, "kind": kind,
+        debt_id = s.add("debts", {"patron_id": patron_id, "branch_id": branch, "kind": kind,
                                      "amount": amount, "note": note, "loan_id": loan_id,
                                      "ref": ref, "created_at": s.now().isoformat()})
         s.patron_changed(patron_id)
@@ -67,7 +67,8 @@ def owed_elsewhere(s: Store, patron_id: int, branch: str) -> list[dict]:
     return s.rows(
         f"SELECT b.id AS branch, b.name, coalesce(b.address, '') AS address,"
         f" sum({OPEN_SQL}) AS amount FROM debts d JOIN branches b ON b.id = d.branch_id"
-        f" WHERE d.patron_id = ? AND d.branch_id != ? GROUP BY b.id HAVING amount > 0"
+        f" WHERE d.patron_id = ? AND d.branch_id != ? GROUP BY b.id, b.name, b.address"
+        f" HAVING sum({OPEN_SQL}) > 0"
         f" ORDER BY b.name", [patron_id, branch])
 
 
@@ -137,7 +138,7 @@ def pay(s: Store, patron_id: int, branch: str, amount: int, *, debt_ids: list[in
     with s.atomic():
         chosen = _chosen(s, patron_id, branch, debt_ids)
         now = s.now()
-        payment_id = s.insert("payments", {
+        payment_id = s.add("payments", {
             "patron_id": patron_id, "branch_id": branch, "amount": amount, "method": method,
             "created_at": now.isoformat(), "day": s.today(branch).isoformat(),
             "staff_id": staff_id, "dev": dev, "ref": ref})
@@ -155,7 +156,7 @@ def use_credit(s: Store, patron_id: int, branch: str, debt_ids: list[int] | None
     if available <= 0:
         raise Refused(f"the patron has no credit at {branch}", code="no_credit")
     with s.atomic():
-        payment_id = s.insert("payments", {
+        payment_id = s.add("payments", {
             "patron_id": patron_id, "branch_id": branch, "amount": 0, "method": "credit",
             "created_at": s.now().isoformat(), "day": s.today(branch).isoformat(),
             "staff_id": staff_id})
@@ -212,7 +213,7 @@ def edit_payment(s: Store, payment_id: int, staff_id: str, *, amount: int | None
     with s.atomic():
         before = _state(s, payment_id)
         chosen = [d["debt"] for d in receipt(s, payment_id)["lines"]]
-        s.conn.execute("DELETE FROM allocations WHERE payment_id = ?", [payment_id])
+        s.db.execute("DELETE FROM allocations WHERE payment_id = ?", [payment_id])
         s.update("payments", payment_id, {"amount": amount, "method": method or found["method"]})
         _allocate(s, payment_id, _chosen(s, found["patron_id"], found["branch_id"],
                                          chosen or None), amount)
@@ -246,9 +247,9 @@ def release(s: Store, allocations: list[dict], amount: int) -> list[list[int]]:
         back = min(amount, part["amount"])
         key = [part["payment_id"], part["debt_id"]]
         if back == part["amount"]:
-            s.conn.execute("DELETE FROM allocations WHERE payment_id = ? AND debt_id = ?", key)
+            s.db.execute("DELETE FROM allocations WHERE payment_id = ? AND debt_id = ?", key)
         else:
-            s.conn.execute("UPDATE allocations SET amount = amount - ? WHERE payment_id = ?"
+            s.db.execute("UPDATE allocations SET amount = amount - ? WHERE payment_id = ?"
                            " AND debt_id = ?", [back, *key])
         taken.append([*key, back])
         amount -= back
@@ -285,7 +286,7 @@ def corrections(s: Store, branch: str, start: date, end: date) -> list[dict[str,
     the payment before and after (the report shows them beside the totals)."""
     found = s.rows(
         "SELECT at, staff_id, action, before, after FROM audit WHERE branch_id = ?"
-        " AND action IN (?, ?) AND json_extract(after, '$.on') BETWEEN ? AND ? ORDER BY id",
+        f" AND action IN (?, ?) AND {s.db.json_field('after', 'on')} BETWEEN ? AND ? ORDER BY id",
         [branch, *CORRECTIONS, start.isoformat(), end.isoformat()])
     return [{"at": c["at"], "staff": c["staff_id"], "action": c["action"],
              "payment": json.loads(c["after"])["payment"], "before": json.loads(c["before"]),

@@ -12,7 +12,7 @@ from central.circulation.store import Store
 def raise_alert(s: Store, branch: str, kind: str, code: str, dev: str | None = None,
                 message_id: str | None = None, **details: Any) -> int:
     """Record an alert for the branch's staff."""
-    return s.insert("staff_alerts", {
+    return s.add("staff_alerts", {
         "branch_id": branch, "kind": kind, "code": code, "dev": dev, "message_id": message_id,
         "details": msgspec.json.encode(details).decode(), "created_at": s.now().isoformat()})
 

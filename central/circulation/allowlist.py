@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from central import datasets, fleet
 from central.circulation import settings
 from central.circulation.ages import age_on
 from central.circulation.owing import owed_sql
+from central.database import Database
 from edge_common.cardid import card_hash
 from edge_common.protocol.datasets import ALLOWLIST, AllowEntry
 
@@ -39,7 +38,7 @@ class DoorRules:
     day: date
 
     @classmethod
-    def now(cls, db: sqlite_utils.Database, day: date | None = None) -> "DoorRules":
+    def now(cls, db: Database, day: date | None = None) -> "DoorRules":
         """The stored settings, ages reckoned on `day` (default: `door_day()`)."""
         st = settings.load(db)
         return cls(st.door_ages, st.door_debt_limit, day or door_day())
@@ -62,22 +61,22 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _publish(db: sqlite_utils.Database, site: str, key: bytes,
+def _publish(db: Database, site: str, key: bytes,
              entries: dict[str, AllowEntry | None]) -> None:
     hashed = {uid: card_hash(key, uid) for uid in entries}
-    db.conn.executemany("INSERT OR IGNORE INTO card_hashes VALUES (?, ?, ?)",
+    db.executemany("INSERT INTO card_hashes VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                         [(site, h, uid) for uid, h in hashed.items()])
     datasets.record(db, site, ALLOWLIST, {hashed[uid]: e for uid, e in entries.items()})
 
 
-def _patrons(db: sqlite_utils.Database, where: str,
+def _patrons(db: Database, where: str,
              params: Sequence[Any]) -> dict[int, dict[str, Any]]:
-    cur = db.conn.execute(f"{_patron_sql()} WHERE {where}", params)
+    cur = db.execute(f"{_patron_sql()} WHERE {where}", params)
     names = [c[0] for c in cur.description]
     return {row[0]: dict(zip(names, row, strict=True)) for row in cur}
 
 
-def refresh_patron(db: sqlite_utils.Database, patron_id: int,
+def refresh_patron(db: Database, patron_id: int,
                    rules: DoorRules | None = None) -> None:
     """Publish the patron's cards to every site's list (call inside the change's transaction)."""
     rules = rules or DoorRules.now(db)
@@ -88,26 +87,26 @@ def refresh_patron(db: sqlite_utils.Database, patron_id: int,
         _publish(db, site, key, changes)
 
 
-def withdraw_card(db: sqlite_utils.Database, uid: str) -> None:
+def withdraw_card(db: Database, uid: str) -> None:
     """Remove a card from every site's list and from central's hash index (before deleting it)."""
     for site, key in fleet.card_keys(db):
         datasets.record(db, site, ALLOWLIST, {card_hash(key, uid): None})
-    db.conn.execute("DELETE FROM card_hashes WHERE uid = ?", [uid])
+    db.execute("DELETE FROM card_hashes WHERE uid = ?", [uid])
 
 
-def publish_site(db: sqlite_utils.Database, site: str) -> int:
+def publish_site(db: Database, site: str) -> int:
     """Publish every active card to one site under each of its keys, e.g. when it gets a key;
     return the count of cards."""
     rules = DoorRules.now(db)
-    holders = _patrons(db, "1", [])
-    cards = db.execute("SELECT uid, patron_id FROM cards WHERE active").fetchall()
+    holders = _patrons(db, "1 = 1", [])
+    cards = db.execute("SELECT uid, patron_id FROM cards WHERE active = 1").fetchall()
     changes = {uid: rules.entry(holders.get(pid)) for uid, pid in cards}
     for _, key in fleet.card_keys(db, site):
         _publish(db, site, key, {uid: e for uid, e in changes.items() if e is not None})
     return sum(e is not None for e in changes.values())
 
 
-def drop_key(db: sqlite_utils.Database, site: str, key: bytes) -> int:
+def drop_key(db: Database, site: str, key: bytes) -> int:
     """Take every card hashed with `key` out of the site's list and central's hash index (a
     retired key); return how many."""
     uids = [u for (u,) in db.execute("SELECT uid FROM card_hashes WHERE site = ?", [site])]
@@ -115,17 +114,17 @@ def drop_key(db: sqlite_utils.Database, site: str, key: bytes) -> int:
     rows = db.execute("SELECT hash FROM card_hashes WHERE site = ?", [site]).fetchall()
     retired = [h for (h,) in rows if h in gone]
     datasets.record(db, site, ALLOWLIST, dict.fromkeys(retired))
-    db.conn.executemany("DELETE FROM card_hashes WHERE site = ? AND hash = ?",
+    db.executemany("DELETE FROM card_hashes WHERE site = ? AND hash = ?",
                         [(site, h) for h in retired])
     return len(retired)
 
 
-def publish_everywhere(db: sqlite_utils.Database) -> int:
+def publish_everywhere(db: Database) -> int:
     """Publish every active card to every site again, e.g. after the door settings changed."""
     return sum(publish_site(db, site) for site, _ in fleet.card_keys(db))
 
 
-def refresh_birthdays(db: sqlite_utils.Database, day: date) -> int:
+def refresh_birthdays(db: Database, day: date) -> int:
     """Republish the cards of holders who reach one of the door ages on `day` (29 February
     birthdays count on 1 March in other years); return how many holders."""
     rules = DoorRules.now(db, day)
@@ -141,8 +140,8 @@ def refresh_birthdays(db: sqlite_utils.Database, day: date) -> int:
     return len(due)
 
 
-def card_of(db: sqlite_utils.Database, site: str, hashed: str) -> str | None:
+def card_of(db: Database, site: str, hashed: str) -> str | None:
     """The card UID behind a hash a device at `site` sent, or None."""
-    row = db.conn.execute("SELECT uid FROM card_hashes WHERE site = ? AND hash = ?",
+    row = db.execute("SELECT uid FROM card_hashes WHERE site = ? AND hash = ?",
                           [site, hashed]).fetchone()
     return row[0] if row else None

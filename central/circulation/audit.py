@@ -37,7 +37,7 @@ def record(s: Store, actor: Actor, action: str, subject: str,
 
 def forget(s: Store, subject: str) -> None:
     """Drop the values logged about a subject (an erased patron), keeping who did what when."""
-    s.conn.execute("UPDATE audit SET before = NULL, after = NULL WHERE subject = ?", [subject])
+    s.db.execute("UPDATE audit SET before = NULL, after = NULL WHERE subject = ?", [subject])
 
 
 def _text(value: dict[str, Any] | None) -> str | None:

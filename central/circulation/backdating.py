@@ -39,7 +39,7 @@ def _reduce(s: Store, debt: dict, amount: int, actor: audit.Actor) -> dict:
     if amount:
         s.update("debts", debt["id"], {"amount": amount})
     else:
-        s.conn.execute("DELETE FROM debts WHERE id = ?", [debt["id"]])
+        s.db.execute("DELETE FROM debts WHERE id = ?", [debt["id"]])
     audit.record(s, actor, "debt.reverse", f"debt:{debt['id']}",
                  {"kind": debt["kind"], "amount": debt["amount"], "loan": debt["loan_id"]},
                  {"kind": debt["kind"], "amount": amount, "loan": debt["loan_id"]})

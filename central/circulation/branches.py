@@ -1,6 +1,5 @@
 """Branches, their rooms, opening hours and calendars, and the staff assigned to them."""
 
-import json
 from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
@@ -10,6 +9,7 @@ from central.circulation import bounds
 from central.circulation.calendar import LIBRARY
 from central.circulation.errors import Forbidden, NotFound, Refused
 from central.circulation.store import Store
+from central.database import among
 from edge_common import ids
 
 ROLES = ("clerk", "cashier", "supervisor", "facilities", "admin")
@@ -56,10 +56,10 @@ def set_hours(s: Store, branch: str, hours: Mapping[int, tuple[str, str] | None]
             raise Refused(f"{span[0]}-{span[1]}: a day opens before it closes",
                           code="bad_hours")
     with s.atomic():
-        s.conn.execute("DELETE FROM opening_hours WHERE branch_id = ? AND (? OR weekday IN"
-                       " (SELECT value FROM json_each(?)))",
-                       [branch, whole_week, json.dumps(list(hours))])
-        s.conn.executemany("INSERT INTO opening_hours VALUES (?, ?, ?, ?)",
+        days = None if whole_week else list(hours)
+        s.db.execute(f"DELETE FROM opening_hours WHERE branch_id = ? AND {among('weekday', days)}",
+                     [branch, *(days or ())])
+        s.db.executemany("INSERT INTO opening_hours VALUES (?, ?, ?, ?)",
                            [(branch, w, *span) for w, span in sorted(hours.items()) if span])
     s.forget()
 
@@ -81,12 +81,13 @@ def set_closed_days(s: Store, year: int, days: dict[date, str], branch: str = LI
     if any(d.year != year for d in days):
         raise Refused(f"every day must fall in {year}", code="bad_day")
     with s.atomic():
-        s.conn.execute("DELETE FROM closed_days WHERE branch_id = ? AND day LIKE ?",
+        s.db.execute("DELETE FROM closed_days WHERE branch_id = ? AND day LIKE ?",
                        [branch, f"{year}-%"])
-        s.conn.executemany("INSERT INTO closed_days VALUES (?, ?, ?)",
+        s.db.executemany("INSERT INTO closed_days VALUES (?, ?, ?)",
                            [(branch, d.isoformat(), why) for d, why in sorted(days.items())])
         if branch:
-            s.conn.execute("INSERT OR IGNORE INTO calendars VALUES (?, ?)", [branch, year])
+            s.db.execute("INSERT INTO calendars VALUES (?, ?) ON CONFLICT DO NOTHING",
+                         [branch, year])
         s.calendar_changed(branch)
     s.forget()
 
@@ -94,8 +95,8 @@ def set_closed_days(s: Store, year: int, days: dict[date, str], branch: str = LI
 def drop_own_calendar(s: Store, branch: str, year: int) -> None:
     """Let a branch follow the library-wide calendar again for a year."""
     with s.atomic():
-        s.conn.execute("DELETE FROM calendars WHERE branch_id = ? AND year = ?", [branch, year])
-        s.conn.execute("DELETE FROM closed_days WHERE branch_id = ? AND day LIKE ?",
+        s.db.execute("DELETE FROM calendars WHERE branch_id = ? AND year = ?", [branch, year])
+        s.db.execute("DELETE FROM closed_days WHERE branch_id = ? AND day LIKE ?",
                        [branch, f"{year}-%"])
         s.calendar_changed(branch)
     s.forget()
@@ -109,7 +110,7 @@ def add_staff(s: Store, id: str, name: str, role: str, branches: list[str]) -> N
         s.branch(b)
     with s.atomic():
         s.insert("staff", {"id": id, "name": name, "role": role})
-        s.conn.executemany("INSERT INTO staff_branches VALUES (?, ?)", [(id, b) for b in branches])
+        s.db.executemany("INSERT INTO staff_branches VALUES (?, ?)", [(id, b) for b in branches])
 
 
 def staff(s: Store, id: str) -> dict:
@@ -117,7 +118,7 @@ def staff(s: Store, id: str) -> dict:
     found = s.row("SELECT * FROM staff WHERE id = ?", [id])
     if found is None:
         raise NotFound(f"no staff account {id!r}", code="staff_unknown")
-    found["branches"] = [b for (b,) in s.conn.execute(
+    found["branches"] = [b for (b,) in s.db.execute(
         "SELECT branch_id FROM staff_branches WHERE staff_id = ? ORDER BY branch_id", [id])]
     return found
 

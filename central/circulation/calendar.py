@@ -3,9 +3,8 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import sqlite_utils
-
 from central.circulation.errors import Refused
+from central.database import Database
 
 LIBRARY = ""
 
@@ -50,7 +49,7 @@ class BranchCalendar:
         return day
 
 
-def load(db: sqlite_utils.Database, branch: str, years: range) -> BranchCalendar:
+def load(db: Database, branch: str, years: range) -> BranchCalendar:
     """A branch's calendar: per year its own closed days if it keeps them, else the library's."""
     weekdays = frozenset(w for (w,) in db.execute(
         "SELECT weekday FROM opening_hours WHERE branch_id = ?", [branch]))

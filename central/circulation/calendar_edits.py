@@ -11,7 +11,7 @@ from central.circulation.store import Store
 
 
 def _own_years(s: Store, branch: str) -> set[int]:
-    return {y for (y,) in s.conn.execute("SELECT year FROM calendars WHERE branch_id = ?",
+    return {y for (y,) in s.db.execute("SELECT year FROM calendars WHERE branch_id = ?",
                                          [branch])}
 
 
@@ -21,7 +21,7 @@ def days_of(s: Store, year: int, branch: str = LIBRARY) -> dict[str, str]:
     if branch:
         s.branch(branch)
     source = branch if branch and year in _own_years(s, branch) else LIBRARY
-    return {d: reason or "" for d, reason in s.conn.execute(
+    return {d: reason or "" for d, reason in s.db.execute(
         "SELECT day, reason FROM closed_days WHERE branch_id = ? AND day BETWEEN ? AND ?"
         " ORDER BY day", [source, f"{year}-01-01", f"{year}-12-31"])}
 
@@ -57,16 +57,16 @@ def _change_year(s: Store, branch: str, actor: audit.Actor, year: int,
                  added: dict[date, str], removed: list[date]) -> None:
     now = days_of(s, year, branch)
     if branch and year not in _own_years(s, branch):
-        s.conn.execute("INSERT INTO calendars VALUES (?, ?)", [branch, year])
-        s.conn.executemany("INSERT INTO closed_days VALUES (?, ?, ?)",
+        s.db.execute("INSERT INTO calendars VALUES (?, ?)", [branch, year])
+        s.db.executemany("INSERT INTO closed_days VALUES (?, ?, ?)",
                            [(branch, d, reason) for d, reason in now.items()])
     missing = [d.isoformat() for d in removed if d.isoformat() not in now]
     if missing:
         raise Refused(f"{', '.join(missing)} is not a closed day", code="day_not_closed")
     keys = sorted({*(d.isoformat() for d in added), *(d.isoformat() for d in removed)})
-    s.conn.executemany("DELETE FROM closed_days WHERE branch_id = ? AND day = ?",
+    s.db.executemany("DELETE FROM closed_days WHERE branch_id = ? AND day = ?",
                        [(branch, d.isoformat()) for d in removed])
-    s.conn.executemany("INSERT INTO closed_days VALUES (?, ?, ?) ON CONFLICT (branch_id, day)"
+    s.db.executemany("INSERT INTO closed_days VALUES (?, ?, ?) ON CONFLICT (branch_id, day)"
                        " DO UPDATE SET reason = excluded.reason",
                        [(branch, d.isoformat(), reason) for d, reason in sorted(added.items())])
     after = days_of(s, year, branch)

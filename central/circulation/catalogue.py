@@ -49,7 +49,7 @@ def set_rule(s: Store, patron_category: str, item_category: str, **fields: Any) 
                                     **_in_force(s, patron_category, item_category)})
         if fields:
             sets = ", ".join(f"{f} = ?" for f in fields)
-            s.conn.execute(f"UPDATE loan_rules SET {sets} WHERE patron_category = ?"
+            s.db.execute(f"UPDATE loan_rules SET {sets} WHERE patron_category = ?"
                            " AND item_category = ?", [*fields.values(), patron_category,
                                                       item_category])
     s.forget()
@@ -112,7 +112,7 @@ def add_title(s: Store, title: str, author: str | None = None, isbn: str | None 
               quick: bool = False) -> int:
     """A bibliographic record; items are its copies."""
     with s.atomic():
-        return s.insert("titles", {"title": title, "author": author, "isbn": isbn,
+        return s.add("titles", {"title": title, "author": author, "isbn": isbn,
                                    "quick": int(quick)})
 
 
@@ -125,7 +125,7 @@ def add_item(s: Store, barcode: str, title_id: int, category: str, branch: str,
     item_category(s, category)
     s.branch(branch)
     with s.atomic():
-        item_id = s.insert("items", {
+        item_id = s.add("items", {
             "barcode": barcode, "accession": accession, "call_number": call_number,
             "title_id": title_id, "category": category, "home_branch": branch,
             "at_branch": branch, "attachments": attachments, "generic": int(generic)})

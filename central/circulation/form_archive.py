@@ -159,7 +159,7 @@ def delete(s: Store, form_ids: list[int], reason: str) -> int:
                 "patron_id": None, "terms_version": None, "pad": None, "staff_id": None,
                 "sha256": None, "sealed_sha256": None, "pdf_bytes": None, "path": None,
                 "area": reason, "deleted_at": now}, column="form_id")
-        s.conn.execute("DELETE FROM form_corrections WHERE form_id = ?", [form_id])
+        s.db.execute("DELETE FROM form_corrections WHERE form_id = ?", [form_id])
         s.update("forms", form_id, {
             "patron_id": None, "pad": None, "staff_id": None, "lang": None, "fields": None,
             "signers": None, "terms_version": None, "state": "deleted", "updated_at": now,

@@ -103,7 +103,7 @@ def start(s: Store, patron_id: int, kind: str, pad: str, staff_id: str) -> dict:
         raise Refused(f"the patron's form {other} is still open", code="form_open")
     now = s.now().isoformat()
     with s.atomic():
-        form_id = s.insert("forms", {"patron_id": patron_id, "kind": kind, "branch_id": branch,
+        form_id = s.add("forms", {"patron_id": patron_id, "kind": kind, "branch_id": branch,
                                      "pad": pad, "staff_id": staff_id, "state": "open",
                                      "created_at": now, "updated_at": now})
         s.update("forms", form_id, _render(s, p, kind, branch))
@@ -151,7 +151,7 @@ def ask_correction(s: Store, form_id: int, revision: int, field: str, pad: str) 
         raise NotFound(f"form {form_id} is not on {pad}", code="form_unknown")
     if field not in {f["key"] for f in json.loads(row["fields"])}:
         raise Refused(f"form {form_id} has no field {field!r}", code="field_unknown")
-    return s.insert("form_corrections", {"form_id": form_id, "revision": revision,
+    return s.add("form_corrections", {"form_id": form_id, "revision": revision,
                                          "field": field, "asked_at": s.now().isoformat()})
 
 
@@ -164,7 +164,7 @@ def refresh(s: Store, form_id: int, staff_id: str) -> dict:
     with s.atomic():
         s.update("forms", form_id, _render(s, p, row["kind"], row["branch_id"])
                  | {"revision": row["revision"] + 1})
-        s.conn.execute("UPDATE form_corrections SET fixed_at = ? WHERE form_id = ?"
+        s.db.execute("UPDATE form_corrections SET fixed_at = ? WHERE form_id = ?"
                        " AND fixed_at IS NULL", [s.now().isoformat(), form_id])
         _show(s, form(s, form_id))
     return show(s, form_id)

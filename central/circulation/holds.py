@@ -90,7 +90,7 @@ def place(s: Store, patron_id: int, target: str | int, branch: str,
     now = s.now()
     today = s.today(branch)
     with s.atomic():
-        hold_id = s.insert("holds", {
+        hold_id = s.add("holds", {
             "title_id": title_id, "patron_id": patron_id, "branch_id": branch,
             "for_branch": for_branch, "placed_at": now.isoformat(), "state": "waiting",
             "expires": (today + timedelta(days=s.settings.hold_expiry_days)).isoformat()})

@@ -127,7 +127,7 @@ def _item(s: Store, row: dict) -> None:
         raise Refused("the accession number is already in use", code="accession_taken")
     title_id = (row.get("isbn") and s.scalar("SELECT id FROM titles WHERE isbn = ?",
                                              [row["isbn"]])) \
-        or s.scalar("SELECT id FROM titles WHERE title = ? AND author IS ?",
+        or s.scalar("SELECT id FROM titles WHERE title = ? AND author IS NOT DISTINCT FROM ?",
                     [row["title"], row.get("author")]) \
         or catalogue.add_title(s, row["title"], row.get("author"), row.get("isbn"))
     catalogue.add_item(s, row["barcode"], title_id, row["category"], row["branch"],

@@ -98,7 +98,8 @@ def search(s: Store, branch: str | None = None, current: bool = True,
     return s.rows(
         "SELECT b.*, i.barcode, t.title FROM ib_loans b JOIN items i ON i.id = b.item_id"
         " JOIN titles t ON t.id = i.title_id WHERE (? IS NULL OR b.to_branch = ?"
-        " OR b.home_branch = ?) AND (b.state != 'closed') = ? AND (? IS NULL OR b.patron_id = ?)"
+        " OR b.home_branch = ?) AND (CASE WHEN b.state = 'closed' THEN 0 ELSE 1 END) = ?"
+        " AND (? IS NULL OR b.patron_id = ?)"
         " ORDER BY b.requested_at", [branch, branch, branch, int(current), patron_id, patron_id])
 
 

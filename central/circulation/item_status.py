@@ -82,7 +82,7 @@ def _close_loan(s: Store, it: dict, loan: dict, status: str, actor: audit.Actor)
 def _release(s: Store, it: dict) -> None:
     """A hold the copy was set aside or travelling for waits again; an inter-branch loan of
     it ends (the owning branch's copy is gone)."""
-    s.conn.execute("UPDATE holds SET state = 'waiting', item_id = NULL, ready_at = NULL,"
+    s.db.execute("UPDATE holds SET state = 'waiting', item_id = NULL, ready_at = NULL,"
                    " pickup_by = NULL WHERE item_id = ? AND state IN ('in_transit', 'ready')",
                    [it["id"]])
     ib = interbranch.open_for_item(s, it["id"])

@@ -107,19 +107,19 @@ def _forget(s: Store, p: dict) -> None:
     the caller's transaction: cards (devices drop them), holds, notices, forms (the pad
     showing one is told), what the audit log and the stored device answers kept of them."""
     patron_id = p["id"]
-    for (uid, kind) in s.conn.execute("SELECT uid, kind FROM cards WHERE patron_id = ?",
+    for (uid, kind) in s.db.execute("SELECT uid, kind FROM cards WHERE patron_id = ?",
                                       [patron_id]).fetchall():
         patrons.remove_card(s, uid, kind)
     _cancel_holds(s, patron_id)
-    s.conn.execute("DELETE FROM notices WHERE patron_id = ?", [patron_id])
+    s.db.execute("DELETE FROM notices WHERE patron_id = ?", [patron_id])
     forms.close_open(s, patron_id)
     form_archive.erase_patron(s, patron_id)
     audit.forget(s, f"patron:{patron_id}")
     ingest.scrub(s.db, [summary.display_name(p), p["surname"], p["first_name"], p["email"],
                         p["phone"], p["address"]])
     anonymise_loans(s, patron_id=patron_id)
-    s.conn.execute("UPDATE holds SET patron_id = NULL WHERE patron_id = ?", [patron_id])
-    s.conn.execute("UPDATE ib_loans SET patron_id = NULL WHERE patron_id = ? AND state = 'closed'",
+    s.db.execute("UPDATE holds SET patron_id = NULL WHERE patron_id = ?", [patron_id])
+    s.db.execute("UPDATE ib_loans SET patron_id = NULL WHERE patron_id = ? AND state = 'closed'",
                    [patron_id])
 
 
@@ -147,8 +147,8 @@ def cleanup(s: Store, older_than_days: int | None = None) -> dict:
                 done["skipped"].append({"id": p["id"], "reason": reason})
                 continue
             _forget(s, p)
-            s.conn.execute("DELETE FROM debts WHERE patron_id = ?", [p["id"]])
-            s.conn.execute("DELETE FROM patrons WHERE id = ?", [p["id"]])
+            s.db.execute("DELETE FROM debts WHERE patron_id = ?", [p["id"]])
+            s.db.execute("DELETE FROM patrons WHERE id = ?", [p["id"]])
             done["deleted"].append(p["id"])
         done["forms_expired"] = form_archive.expire(s)
     _scrub(s)
@@ -194,7 +194,7 @@ def restore(s: Store, patron_id: int) -> None:
 def anonymise_loans(s: Store, before: date | None = None, patron_id: int | None = None) -> int:
     """Cut returned loans from their borrower (all, older than `before`, or one patron's)."""
     with s.atomic():
-        return s.conn.execute(
+        return s.db.execute(
             "UPDATE loans SET patron_id = NULL WHERE returned_at IS NOT NULL"
             " AND patron_id IS NOT NULL AND (? IS NULL OR returned_at < ?)"
             " AND (? IS NULL OR patron_id = ?)",

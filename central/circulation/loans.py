@@ -42,7 +42,7 @@ def _unknown_item(s: Store, identifier: str, branch: str, title: str | None) -> 
     mode = s.settings.unknown_item
     if mode == "error":
         raise NotFound(f"no item {identifier!r}", code="item_unknown")
-    category = s.scalar("SELECT code FROM item_categories WHERE NOT in_library_only"
+    category = s.scalar("SELECT code FROM item_categories WHERE in_library_only = 0"
                         " ORDER BY code = 'book' DESC, code LIMIT 1")
     title_id = catalogue.add_title(s, title or f"[{identifier}]", quick=mode == "quick")
     item_id = catalogue.add_item(s, identifier, title_id, category, branch,
@@ -96,8 +96,8 @@ def _limits(s: Store, p: dict, it: dict, rule: dict, overrides: Collection[str],
             raise Refused("for use in the library only", code="in_library_only")
         warnings.append("in_library_only")
     if st.check_rules and "loan_limit" not in overrides:
-        total, same_cat = s.conn.execute(
-            "SELECT count(*), coalesce(sum(i.category = ?), 0) FROM loans l JOIN items i"
+        total, same_cat = s.db.execute(
+            "SELECT count(*), count(*) FILTER (WHERE i.category = ?) FROM loans l JOIN items i"
             " ON i.id = l.item_id WHERE l.patron_id = ? AND l.returned_at IS NULL",
             [it["category"], p["id"]]).fetchone()
         if total >= catalogue.patron_category(s, p["category"])["max_items"] \
@@ -147,7 +147,7 @@ def checkout(s: Store, patron_id: int, identifier: str, branch: str, *,
             warnings.append("attachments")
         due = s.calendar(branch).due_date(s.today(branch, when),
                                           rule["ib_loan_days" if ib else "loan_days"])
-        loan_id = s.insert("loans", {
+        loan_id = s.add("loans", {
             "item_id": it["id"], "patron_id": p["id"], "title_id": it["title_id"],
             "branch_id": branch, "out_at": backdating.utc(when), "due": due.isoformat(),
             "ib_loan_id": ib["id"] if ib else None,
@@ -313,7 +313,7 @@ def titles_held(s: Store, loans: list[dict]) -> set[tuple[int, str]]:
         return set()
     ids = sorted({loan["title_id"] for loan in loans})
     marks = ",".join("?" * len(ids))
-    return set(s.conn.execute(
+    return set(s.db.execute(
         f"SELECT DISTINCT title_id, branch_id FROM holds WHERE state = 'waiting'"
         f" AND title_id IN ({marks})", ids).fetchall())
 

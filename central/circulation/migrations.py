@@ -3,6 +3,7 @@
 import sqlite_utils
 
 from central.circulation.folding import fold
+from edge_common.migrations import with_row_ids
 
 PATRON_COLUMNS = [
     ("surname", "TEXT NOT NULL DEFAULT ''"), ("first_name", "TEXT"), ("birth_date", "TEXT"),
@@ -317,4 +318,5 @@ CIRCULATION_MIGRATIONS = [
     ("0183_item_statuses", _item_statuses),
     ("0200_holds_anonymised", _holds_anonymised),
     ("0210_sign_in_throttle", _sign_in_throttle),
+    ("0211_form_terms_ids", lambda db: with_row_ids(db, "form_terms", "(version, lang)")),
 ]

@@ -16,7 +16,7 @@ def queue(s: Store, patron: dict, branch: str, kind: str, key: str, channel: str
     The channel is the patron's choice unless the caller names one (a receipt asked for by
     e-mail goes by e-mail).
     """
-    cur = s.conn.execute(
+    cur = s.db.execute(
         "INSERT INTO notices (patron_id, branch_id, kind, key, channel, body, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
         (patron["id"], branch, kind, key, channel or patron["notify"],
@@ -30,7 +30,7 @@ def fresh_key(s: Store, subject: str) -> str:
     earlier one not yet sent is withdrawn, so the patron gets the newest only."""
     span = [f"{subject}:", f"{subject};"]          # every key `subject:…`, by the key's index
     earlier = s.scalar("SELECT count(*) FROM notices WHERE key > ? AND key < ?", span)
-    s.conn.execute("UPDATE notices SET withdrawn = 'superseded' WHERE key > ? AND key < ?"
+    s.db.execute("UPDATE notices SET withdrawn = 'superseded' WHERE key > ? AND key < ?"
                    " AND sent_at IS NULL AND withdrawn IS NULL", span)
     return f"{subject}:#{earlier + 1}"
 
@@ -38,6 +38,9 @@ def fresh_key(s: Store, subject: str) -> str:
 def has_email(patron: dict) -> bool:
     """Whether the patron has an e-mail address on file."""
     return bool((patron["email"] or "").strip())
+
+
+ALL = 2 ** 62   # a LIMIT both stores read as "no limit"
 
 
 def pending(s: Store, channel: str | None = None, branch: str | None = None,
@@ -49,7 +52,7 @@ def pending(s: Store, channel: str | None = None, branch: str | None = None,
                   " AND n.withdrawn IS NULL"
                   " AND (? IS NULL OR n.channel = ?) AND (? IS NULL OR n.branch_id = ?)"
                   " ORDER BY n.branch_id, n.patron_id, n.id LIMIT ?",
-                  [channel, channel, branch, branch, -1 if limit is None else limit])
+                  [channel, channel, branch, branch, ALL if limit is None else limit])
     for r in rows:
         r["body"] = msgspec.json.decode(r["body"])
     return rows
@@ -85,5 +88,5 @@ def withdrawn(s: Store, notice: dict) -> str | None:
 def mark_sent(s: Store, ids: list[int]) -> None:
     """Record that notices went out."""
     with s.atomic():
-        s.conn.executemany("UPDATE notices SET sent_at = ? WHERE id = ?",
+        s.db.executemany("UPDATE notices SET sent_at = ? WHERE id = ?",
                            [(s.now().isoformat(), i) for i in ids])

@@ -10,6 +10,7 @@ from central.circulation import allowlist, audit, bounds, branches, catalogue
 from central.circulation.errors import NotFound, Refused
 from central.circulation.folding import fold
 from central.circulation.store import Store
+from central.database import digits
 from edge_common.readers import normalise_uid
 from edge_common.readers.base import InvalidCardData
 
@@ -67,7 +68,7 @@ def add_patron(s: Store, surname: str, category: str, *, branch: str | None = No
         values |= {"completed_at": now.isoformat(),
                    "valid_until": add_months(today, cat["membership_months"]).isoformat()}
     with s.atomic():
-        pid = s.insert("patrons", values)
+        pid = s.add("patrons", values)
         if library_card is not None:
             s.update("patrons", pid, {"library_card": library_card})
             add_card(s, pid, library_card, "library")
@@ -148,8 +149,6 @@ def search(s: Store, limit: int = 50, **terms: str) -> list[dict]:
     if not given or len(given) < len(terms):
         raise Refused("say what to search for in each term given", code="search_empty")
     _check({"birth_date": given.get("birth_date")})
-    s.conn.create_function("casefold", 1, _casefold, deterministic=True)
-    s.conn.create_function("digits", 1, _digits, deterministic=True)
     where, params = [], []
     for name, value in given.items():
         if name in ("surname", "first_name"):
@@ -161,7 +160,7 @@ def search(s: Store, limit: int = 50, **terms: str) -> list[dict]:
             params.append(value.casefold())
         elif name == "phone":
             where.append("digits(phone) LIKE '%' || ?")
-            params.append(_digits(value))
+            params.append(digits(value))
         else:
             where.append("birth_date = ?")
             params.append(value)
@@ -171,12 +170,6 @@ def search(s: Store, limit: int = 50, **terms: str) -> list[dict]:
         " LIMIT ?", [*params, limit])
 
 
-def _casefold(value: str | None) -> str | None:
-    return value.casefold() if isinstance(value, str) else None
-
-
-def _digits(value: str | None) -> str | None:
-    return "".join(c for c in value if c.isdigit()) if isinstance(value, str) else None
 
 
 def card_uid(card: str, kind: str) -> str:
@@ -201,7 +194,7 @@ def add_card(s: Store, patron_id: int, card: str, kind: str = "city") -> str:
     if s.scalar("SELECT 1 FROM cards WHERE uid = ?", [uid]):
         raise Refused("the card already belongs to a patron", code="card_taken")
     with s.atomic():
-        s.conn.execute("INSERT INTO cards VALUES (?, ?, ?, 1)", [uid, patron_id, kind])
+        s.db.execute("INSERT INTO cards VALUES (?, ?, ?, 1)", [uid, patron_id, kind])
         s.patron_changed(patron_id)
     return uid
 
@@ -213,12 +206,13 @@ def remove_card(s: Store, card: str, kind: str = "city") -> None:
         raise NotFound("unknown card", code="card_unknown")
     with s.atomic():
         s.card_withdrawn(uid)
-        s.conn.execute("DELETE FROM cards WHERE uid = ?", [uid])
+        s.db.execute("DELETE FROM cards WHERE uid = ?", [uid])
 
 
 def by_card(s: Store, card: str, kind: str = "city") -> dict:
     """The patron holding a card."""
-    pid = s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND active", [card_uid(card, kind)])
+    pid = s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND active = 1",
+                   [card_uid(card, kind)])
     if pid is None:
         raise NotFound("unknown card", code="card_unknown")
     return patron(s, pid)
@@ -245,7 +239,7 @@ def find(s: Store, ref: str) -> int:
             uid = card_uid(value, kind)
         except Refused:
             continue
-        pid = s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND kind = ? AND active",
+        pid = s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND kind = ? AND active = 1",
                        [uid, kind])
         if pid is not None:
             found.setdefault(pid, f"{named}:{uid}")
@@ -262,7 +256,7 @@ def find(s: Store, ref: str) -> int:
 def by_card_hash(s: Store, site: str, hashed: str) -> dict:
     """The patron behind a card hash sent by a device at `site`."""
     uid = allowlist.card_of(s.db, site, hashed)
-    pid = uid and s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND active", [uid])
+    pid = uid and s.scalar("SELECT patron_id FROM cards WHERE uid = ? AND active = 1", [uid])
     if not pid:
         raise NotFound("unknown card", code="card_unknown")
     return patron(s, pid)

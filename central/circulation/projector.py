@@ -2,13 +2,13 @@
 what the transaction changed (door and kiosk lists, return sets, calendars), writing their
 deltas to the change table central's publisher reads (`central.datasets`)."""
 
-import sqlite_utils
 
 from central.circulation import allowlist, closed_days, return_sets
 from central.circulation.changes import Changes
+from central.database import Database
 
 
-def project(db: sqlite_utils.Database, changes: Changes) -> None:
+def project(db: Database, changes: Changes) -> None:
     """Refresh the datasets `changes` touch, each once, in the caller's transaction."""
     for uid in sorted(changes.withdrawn):
         allowlist.withdraw_card(db, uid)

@@ -10,10 +10,9 @@ out (a hold placed, cancelled, filled or expired; a copy added, lent, returned o
 
 from typing import Any
 
-import sqlite_utils
-
 from central import datasets, fleet
 from central.circulation.stock import IN_STOCK_SQL
+from central.database import Database
 from edge_common.protocol.returns import HELD_ITEMS, SHELF_ITEMS, HeldItem, ShelfItem
 
 _FREE = IN_STOCK_SQL
@@ -36,7 +35,7 @@ def _shelf_sql(one_title: bool) -> str:
             f" AND {_FREE} {title}")
 
 
-def _branches(db: sqlite_utils.Database, title_id: int) -> set[str]:
+def _branches(db: Database, title_id: int) -> set[str]:
     """The branches where a title's copies may be listed: their home branches and every
     branch that ever held the title or was sent one of its copies (rows there stay)."""
     return {branch for (branch,) in db.execute(
@@ -45,27 +44,27 @@ def _branches(db: sqlite_utils.Database, title_id: int) -> set[str]:
         " ON i.id = b.item_id WHERE i.title_id = ?1", [title_id])}
 
 
-def held(db: sqlite_utils.Database, site: str, title_id: int | None = None) -> dict[str, Any]:
+def held(db: Database, site: str, title_id: int | None = None) -> dict[str, Any]:
     """The site's `held_items` rows (of one title, or all), keyed by barcode."""
     sql, args = _held_sql(title_id is not None), [site] + ([title_id] if title_id else [])
     return {code: HeldItem() for (code,) in db.execute(sql, args)}
 
 
-def shelf(db: sqlite_utils.Database, site: str, title_id: int | None = None) -> dict[str, Any]:
+def shelf(db: Database, site: str, title_id: int | None = None) -> dict[str, Any]:
     """The site's `shelf_items` rows (of one title, or all), keyed by barcode."""
     sql, args = _shelf_sql(title_id is not None), [site] + ([title_id] if title_id else [])
     return {code: ShelfItem(category=cat, call_number=call or "")
             for code, cat, call in db.execute(sql, args)}
 
 
-def publish_site(db: sqlite_utils.Database, site: str) -> None:
+def publish_site(db: Database, site: str) -> None:
     """Make the site's two datasets whole (in the caller's transaction), e.g. on its first
     device."""
     datasets.replace(db, site, HELD_ITEMS, held(db, site))
     datasets.replace(db, site, SHELF_ITEMS, shelf(db, site))
 
 
-def refresh_title(db: sqlite_utils.Database, title_id: int, also: tuple[str, ...] = ()) -> None:
+def refresh_title(db: Database, title_id: int, also: tuple[str, ...] = ()) -> None:
     """Bring the rows of one title's copies up to date at every site that may list them, and
     at the sites `also` (a branch a copy just left), in the caller's transaction."""
     keys = [code for (code,) in db.execute("SELECT barcode FROM items WHERE title_id = ?",

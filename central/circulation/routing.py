@@ -31,7 +31,7 @@ def set_aside(s: Store, found: dict, it: dict, branch: str) -> dict:
 def set_aside_for(s: Store, it: dict, to_branch: str, patron_id: int) -> int:
     """Set a copy aside at home to lend to `to_branch` for a patron: a new inter-branch loan."""
     s.update("items", it["id"], {"status": "ib_requested"})
-    return s.insert("ib_loans", {"item_id": it["id"], "home_branch": it["home_branch"],
+    return s.add("ib_loans", {"item_id": it["id"], "home_branch": it["home_branch"],
                                  "to_branch": to_branch, "patron_id": patron_id,
                                  "state": "requested", "requested_at": s.now().isoformat()})
 

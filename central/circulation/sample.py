@@ -94,7 +94,7 @@ def _chunks(rows: Iterable[Row], size: int = CHUNK) -> Iterator[list[Row]]:
 def _insert(s: Store, sql: str, rows: Iterable[Row]) -> int:
     n = 0
     for batch in _chunks(rows):
-        s.conn.executemany(sql, batch)
+        s.db.executemany(sql, batch)
         n += len(batch)
     return n
 
@@ -208,11 +208,11 @@ def _items(s: Store, rng: random.Random, count: int, ids: list[str],
 
 def _history(s: Store, rng: random.Random, dates: _Dates, today: date, days: int,
              now: datetime) -> dict:
-    active = [pid for (pid,) in s.conn.execute(
-        "SELECT id FROM patrons WHERE status = 'active' AND NOT blocked AND category != 'child'")]
-    lendable = s.conn.execute(
+    active = [pid for (pid,) in s.db.execute(
+        "SELECT id FROM patrons WHERE status = 'active' AND blocked = 0 AND category != 'child'")]
+    lendable = s.db.execute(
         "SELECT i.id, i.title_id, i.home_branch, i.category FROM items i JOIN item_categories c"
-        " ON c.code = i.category WHERE NOT c.in_library_only").fetchall()
+        " ON c.code = i.category WHERE c.in_library_only = 0").fetchall()
     loan_days = {"dvd": 7, "magazine": 14}
     loans: list[Row] = []
     fines: list[Row] = []
@@ -242,7 +242,7 @@ def _history(s: Store, rng: random.Random, dates: _Dates, today: date, days: int
             opened.add(item_id)
     n = _insert(s, "INSERT INTO loans (item_id, patron_id, title_id, branch_id, out_at, due,"
                 " returned_at, returned_branch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", loans)
-    s.conn.executemany("UPDATE items SET status = 'on_loan' WHERE id = ?",
+    s.db.executemany("UPDATE items SET status = 'on_loan' WHERE id = ?",
                        [(i,) for i in opened])
     _insert(s, "INSERT INTO debts (patron_id, branch_id, kind, amount, created_at)"
             " VALUES (?, ?, 'fine', ?, ?)", (f for f in fines if f[2] > 0))
@@ -257,26 +257,25 @@ def _ts(day: date) -> str:
 
 
 def _payments(s: Store, rng: random.Random, now: datetime) -> int:
-    debts = s.conn.execute("SELECT id, patron_id, branch_id, amount, created_at FROM debts"
+    debts = s.db.execute("SELECT id, patron_id, branch_id, amount, created_at FROM debts"
                            ).fetchall()
     count = 0
     for debt_id, pid, branch, amount, at in debts:
         if rng.random() < 0.6:
-            pay_id = s.conn.execute(
-                "INSERT INTO payments (patron_id, branch_id, amount, method, created_at, day)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (pid, branch, amount, rng.choice(("cash", "card")), at, at[:10])).lastrowid
-            s.conn.execute("INSERT INTO allocations VALUES (?, ?, ?)", (pay_id, debt_id, amount))
+            pay_id = s.add("payments", {"patron_id": pid, "branch_id": branch, "amount": amount,
+                                        "method": rng.choice(("cash", "card")),
+                                        "created_at": at, "day": at[:10]})
+            s.db.execute("INSERT INTO allocations VALUES (?, ?, ?)", (pay_id, debt_id, amount))
             count += 1
     return count
 
 
 def _holds(s: Store, rng: random.Random, now: datetime) -> int:
-    out = s.conn.execute(
+    out = s.db.execute(
         "SELECT l.title_id, i.home_branch, l.patron_id FROM loans l JOIN items i"
         " ON i.id = l.item_id WHERE l.returned_at IS NULL").fetchall()
-    active = [pid for (pid,) in s.conn.execute(
-        "SELECT id FROM patrons WHERE status = 'active' AND NOT blocked LIMIT 50000")]
+    active = [pid for (pid,) in s.db.execute(
+        "SELECT id FROM patrons WHERE status = 'active' AND blocked = 0 LIMIT 50000")]
     rows, seen = [], set()
     for title_id, branch, borrower in rng.sample(out, k=min(len(out), len(out) // 5)):
         pid = rng.choice(active)
@@ -291,11 +290,11 @@ def _holds(s: Store, rng: random.Random, now: datetime) -> int:
 
 
 def _counts(s: Store) -> None:
-    s.conn.execute("INSERT INTO circ_counts SELECT substr(out_at, 1, 10), branch_id, 'loans',"
+    s.db.execute("INSERT INTO circ_counts SELECT substr(out_at, 1, 10), branch_id, 'loans',"
                    " count(*) FROM loans GROUP BY 1, 2")
-    s.conn.execute("INSERT INTO circ_counts SELECT substr(returned_at, 1, 10), returned_branch,"
+    s.db.execute("INSERT INTO circ_counts SELECT substr(returned_at, 1, 10), returned_branch,"
                    " 'returns', count(*) FROM loans WHERE returned_at IS NOT NULL GROUP BY 1, 2")
-    s.conn.execute("INSERT INTO circ_counts SELECT substr(completed_at, 1, 10), home_branch,"
+    s.db.execute("INSERT INTO circ_counts SELECT substr(completed_at, 1, 10), home_branch,"
                    " 'new_members', count(*) FROM patrons WHERE completed_at IS NOT NULL"
                    " GROUP BY 1, 2")
 

@@ -3,10 +3,9 @@
 from typing import Annotated, Any, Literal
 
 import msgspec
-import sqlite_utils
 
 from central.circulation.bounds import CURRENCY, EMAIL, MAX_AMOUNT, PLAIN
-from edge_common.migrations import writing
+from central.database import Database
 from edge_common.protocol.forms import FormKind
 
 Switch = Literal["off", "warn", "block"]
@@ -74,20 +73,20 @@ _decode = msgspec.json.Decoder()
 _encode = msgspec.json.Encoder()
 
 
-def load(db: sqlite_utils.Database) -> Settings:
+def load(db: Database) -> Settings:
     """The stored settings over the defaults."""
     stored = {k: _decode.decode(v) for k, v in db.execute("SELECT key, value FROM settings")}
     return msgspec.convert(stored, Settings)
 
 
-def store(db: sqlite_utils.Database, **values: Any) -> Settings:
+def store(db: Database, **values: Any) -> Settings:
     """Validate and store changed settings; return the result."""
     merged = msgspec.structs.replace(load(db), **values)
     checked = msgspec.convert(msgspec.to_builtins(merged), Settings)
-    with writing(db):
-        db.conn.executemany(
+    with db.transaction():
+        db.executemany(
             "INSERT INTO settings VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [(k, _encode.encode(v)) for k, v in values.items()],
+            [(k, _encode.encode(v).decode()) for k, v in values.items()],
         )
     return checked

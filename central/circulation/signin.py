@@ -40,7 +40,7 @@ def set_password(s: Store, staff_id: str, password: str) -> None:
                       code="password_too_short")
     with s.atomic():
         s.update("staff", staff_id, {"password_hash": _hasher.hash(password)})
-        s.conn.execute("DELETE FROM staff_sessions WHERE staff_id = ?", [staff_id])
+        s.db.execute("DELETE FROM staff_sessions WHERE staff_id = ?", [staff_id])
 
 
 def sign_in(s: Store, staff_id: str, password: str, source: str) -> str:
@@ -89,7 +89,7 @@ def session(s: Store, token: str) -> Session | None:
         return None
     if now - datetime.fromisoformat(found["seen_at"]) > timedelta(minutes=1):
         with s.atomic():
-            s.conn.execute("UPDATE staff_sessions SET seen_at = ? WHERE id = ?",
+            s.db.execute("UPDATE staff_sessions SET seen_at = ? WHERE id = ?",
                            [now.isoformat(), _digest(token)])
     account = branches.staff(s, found["staff_id"])
     return Session(account["id"], account["name"], account["role"], account["branches"],
@@ -99,7 +99,7 @@ def session(s: Store, token: str) -> Session | None:
 def sign_out(s: Store, token: str) -> None:
     """End a session."""
     with s.atomic():
-        s.conn.execute("DELETE FROM staff_sessions WHERE id = ?", [_digest(token)])
+        s.db.execute("DELETE FROM staff_sessions WHERE id = ?", [_digest(token)])
 
 
 def csrf_ok(session: Session, sent: str) -> bool:

@@ -33,7 +33,7 @@ def take(s: Store, source: str, account: str) -> bool:
     at once (inside the caller's transaction, so parallel attempts each see the others'),
     and `succeeded` takes it back."""
     now = s.now()
-    s.conn.execute("DELETE FROM sign_in_throttle WHERE last_at < ?",
+    s.db.execute("DELETE FROM sign_in_throttle WHERE last_at < ?",
                    [(now - FORGET).isoformat()])
     keys = _keys(source, account)
     for kind, key in keys.items():
@@ -42,9 +42,10 @@ def take(s: Store, source: str, account: str) -> bool:
                                                                  FREE[kind]) > now:
             return False
     for key in keys.values():
-        s.conn.execute(
+        s.db.execute(
             "INSERT INTO sign_in_throttle (key, failures, last_at) VALUES (?, 1, ?)"
-            " ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at",
+            " ON CONFLICT (key) DO UPDATE SET failures = sign_in_throttle.failures + 1,"
+            " last_at = excluded.last_at",
             [key, now.isoformat()])
     return True
 
@@ -53,8 +54,8 @@ def succeeded(s: Store, source: str, account: str) -> None:
     """A checked attempt was right: the name starts again from nothing there, and the source's
     count loses the failure `take` added."""
     keys = _keys(source, account)
-    s.conn.execute("DELETE FROM sign_in_throttle WHERE key = ?", [keys["account"]])
-    s.conn.execute("UPDATE sign_in_throttle SET failures = failures - 1 WHERE key = ?",
+    s.db.execute("DELETE FROM sign_in_throttle WHERE key = ?", [keys["account"]])
+    s.db.execute("UPDATE sign_in_throttle SET failures = failures - 1 WHERE key = ?",
                    [keys["source"]])
 
 

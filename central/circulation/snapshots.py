@@ -7,11 +7,11 @@ from central.circulation.store import Store
 
 QUERIES = {
     "patron": "SELECT status, blocked, note, valid_until, home_branch, archived_at, form_signed,"
-              " pin_hash IS NOT NULL AS pin, (SELECT group_concat(c, ' ') FROM (SELECT kind"
-              " || ':' || uid AS c FROM cards WHERE patron_id = p.id ORDER BY uid)) AS cards,"
-              " (SELECT group_concat(l, ' ') FROM (SELECT id || '=' || due AS l FROM loans"
-              " WHERE patron_id = p.id AND returned_at IS NULL ORDER BY id)) AS loans_due"
-              " FROM patrons p WHERE id = ?",
+              " CASE WHEN pin_hash IS NULL THEN 0 ELSE 1 END AS pin, (SELECT {joined_c} FROM"
+              " (SELECT kind || ':' || uid AS c FROM cards WHERE patron_id = p.id ORDER BY uid)"
+              " AS cs) AS cards, (SELECT {joined_l} FROM (SELECT id || '=' || due AS l FROM"
+              " loans WHERE patron_id = p.id AND returned_at IS NULL ORDER BY id) AS ls)"
+              " AS loans_due FROM patrons p WHERE id = ?",
     "hold": "SELECT state, item_id, pickup_by FROM holds WHERE id = ?",
     "ib": "SELECT state, lent_at, due FROM ib_loans WHERE id = ?",
     "item": "SELECT status, home_branch, at_branch FROM items WHERE barcode = ?",
@@ -24,7 +24,8 @@ def take(s: Store, subject: tuple[str, object]) -> dict[str, Any]:
     kind, key = subject
     if kind not in QUERIES or not isinstance(key, (int, str)):
         return {}
-    return s.row(QUERIES[kind], [key]) or {}
+    sql = QUERIES[kind].format(joined_c=s.db.joined("c", " "), joined_l=s.db.joined("l", " "))
+    return s.row(sql, [key]) or {}
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any] | None,

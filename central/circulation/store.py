@@ -1,6 +1,5 @@
 """The store interface the circulation domain works through: rows, transactions, clock, caches."""
 
-import sqlite3
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
@@ -8,15 +7,15 @@ from datetime import date, datetime
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-import sqlite_utils
-
 from central.circulation import calendar, projector, settings
 from central.circulation.changes import Changes
 from central.circulation.clock import Clock, SystemClock
 from central.circulation.errors import NotFound, Refused
-from edge_common.migrations import writing
+from central.database import Conflict, Database
 
 CACHE_SECONDS = 30.0
+PERSONAL = ("patrons", "cards", "card_hashes", "debts", "payments", "loans", "holds", "notices",
+            "forms", "form_archive", "audit", "processed", "access_log", "access_visits")
 T = TypeVar("T")
 
 
@@ -28,9 +27,8 @@ class Store:
     it once, just before it commits (`projector`).
     """
 
-    def __init__(self, db: sqlite_utils.Database, clock: Clock | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
-        self.conn = db.conn
         self.clock = clock or SystemClock()
         self._cache: dict[Hashable, tuple[float, Any]] = {}
         self._depth = 0
@@ -40,7 +38,7 @@ class Store:
     def atomic(self) -> Iterator["Store"]:
         """A write transaction that waits for a busy writer, or a savepoint inside the
         caller's (`writing`); the outermost block projects what it changed before it ends."""
-        with writing(self.db):
+        with self.db.transaction():
             self._depth += 1
             try:
                 yield self
@@ -86,45 +84,57 @@ class Store:
         self._noted()
 
     def scrub(self) -> bool:
-        """Copy the write-ahead log into the database and empty it, so a value just deleted
-        (zeroed in the database by secure_delete) survives in no earlier page version; False
-        when a reader held the log and it could not be emptied yet."""
-        busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        """Leave what was just deleted in no earlier version the store keeps; False when that
+        must wait. SQLite (secure_delete) zeroes freed pages, and the write-ahead log is copied
+        in and emptied: False when a reader held it. PostgreSQL drops the dead rows of the
+        tables that hold people (VACUUM) outside any transaction; its write-ahead log and
+        archives are kept as the city's retention rules say."""
+        if self.db.postgres:
+            if self.db.in_transaction:
+                return False
+            self.db.execute(f"VACUUM {', '.join(PERSONAL)}")
+            return True
+        busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return not busy
 
     def row(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         """The first row as a dict, or None."""
-        cur = self.conn.execute(sql, params)
+        cur = self.db.execute(sql, params)
         found = cur.fetchone()
         return dict(zip([c[0] for c in cur.description], found, strict=True)) if found else None
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """All rows as dicts."""
-        cur = self.conn.execute(sql, params)
+        cur = self.db.execute(sql, params)
         names = [c[0] for c in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row, or None."""
-        found = self.conn.execute(sql, params).fetchone()
+        found = self.db.execute(sql, params).fetchone()
         return found[0] if found else None
 
-    def insert(self, table: str, values: dict[str, Any]) -> int:
-        """Insert one row and return its rowid."""
+    def insert(self, table: str, values: dict[str, Any], returning: str = "") -> Any:
+        """Insert one row; return its `returning` column (nothing when not asked)."""
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
+        tail = f" RETURNING {returning}" if returning else ""
         try:
-            cur = self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
-                                    list(values.values()))
-        except sqlite3.IntegrityError as exc:
+            cur = self.db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks}){tail}",
+                                  list(values.values()))
+        except Conflict as exc:
             raise conflict(table, values, exc) from None
-        return cast(int, cur.lastrowid)  # None only before a cursor's first INSERT
+        return cur.fetchone()[0] if returning else None
+
+    def add(self, table: str, values: dict[str, Any]) -> int:
+        """Insert one row of a table keyed by a number the store gives; return that `id`."""
+        return cast(int, self.insert(table, values, returning="id"))
 
     def update(self, table: str, key: int | str, values: dict[str, Any],
                column: str = "id") -> None:
         """Update one row by key."""
         sets = ", ".join(f"{c} = ?" for c in values)
-        self.conn.execute(f"UPDATE {table} SET {sets} WHERE {column} = ?",
+        self.db.execute(f"UPDATE {table} SET {sets} WHERE {column} = ?",
                           [*values.values(), key])
 
     def now(self) -> datetime:
@@ -169,17 +179,15 @@ class Store:
 
     def count(self, branch_id: str, kind: str, n: int = 1, at: datetime | None = None) -> None:
         """Add to a per-day statistic of the branch (of today, or of the day of `at`)."""
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO circ_counts VALUES (?, ?, ?, ?) ON CONFLICT (day, branch_id, kind)"
-            " DO UPDATE SET count = count + excluded.count",
+            " DO UPDATE SET count = circ_counts.count + excluded.count",
             (self.today(branch_id, at).isoformat(), branch_id, kind, n))
 
 
-def conflict(table: str, values: dict[str, Any], exc: sqlite3.IntegrityError) -> Refused:
-    """A refusal saying which value of a new row is taken (or missing), not SQLite's words."""
-    text = str(exc)
-    if "UNIQUE" in text:
-        taken = [c.split(".")[-1] for c in text.split(":", 1)[-1].split(",")]
-        shown = ", ".join(f"{c} {values.get(c.strip())!r}" for c in taken)
+def conflict(table: str, values: dict[str, Any], exc: Conflict) -> Refused:
+    """A refusal saying which value of a new row is taken (or missing), not the store's words."""
+    if exc.unique:
+        shown = ", ".join(f"{c} {values.get(c)!r}" for c in exc.columns)
         return Refused(f"{table}: {shown} is taken", code="already_exists")
-    return Refused(f"{table}: {text}", code="bad_value")
+    return Refused(f"{table}: {exc}", code="bad_value")

@@ -39,7 +39,7 @@ def add(s: Store, version: str, texts: dict[str, str], staff_id: str | None = No
 
 def current(s: Store) -> str:
     """The version new forms show: the one added last."""
-    version = s.scalar("SELECT version FROM form_terms ORDER BY rowid DESC LIMIT 1")
+    version = s.scalar("SELECT version FROM form_terms ORDER BY id DESC LIMIT 1")
     if version is None:
         raise NotFound("no terms yet: add them with `libedge admin terms add`",
                        code="terms_missing")
@@ -59,6 +59,6 @@ def text(s: Store, version: str, lang: str) -> tuple[str, str]:
 def versions(s: Store) -> list[dict]:
     """Every version, newest first, with its languages and when it was added."""
     return s.rows(
-        "SELECT version, group_concat(lang, ',') AS languages, min(added_at) AS added_at,"
-        " min(added_by) AS added_by, max(rowid) AS n FROM form_terms GROUP BY version"
+        f"SELECT version, {s.db.joined('lang', ',')} AS languages, min(added_at) AS added_at,"
+        " min(added_by) AS added_by, max(id) AS n FROM form_terms GROUP BY version"
         " ORDER BY n DESC")

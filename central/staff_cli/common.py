@@ -3,7 +3,6 @@
 import functools
 import inspect
 import json
-import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import PurePath
@@ -11,11 +10,11 @@ from typing import Any, TypeVar, overload
 
 import click
 import msgspec
-import sqlite_utils
 
 from central.circulation import audit, bounds, branches, owners, patrons, snapshots
 from central.circulation.errors import CirculationError, Forbidden, Refused
 from central.circulation.store import Store
+from central.database import Conflict, Database, driver_errors
 from central.store import NotAStore, open_store
 from edge_common import ids
 from edge_common.errors import EdgeError
@@ -35,12 +34,12 @@ DB_OPTION = click.option(
     help="Central's SQLite database (`libedge admin init` makes a new one).")
 
 
-def store_at(path: str, *, init: bool = False) -> sqlite_utils.Database:
+def store_at(path: str, *, init: bool = False) -> Database:
     """Open central's store at `path` (`init`: or make one there), or fail with a code when it
     is no usable database or not central's."""
     try:
         return open_store(path, init=init)
-    except sqlite3.Error as exc:
+    except driver_errors() as exc:
         raise click.ClickException(f"[db_unusable] {path}: {exc}") from None
     except NotAStore as exc:
         raise click.ClickException(f"[{exc.code}] {exc}") from None
@@ -96,7 +95,7 @@ def with_store(fn: Callable[..., R]) -> Callable[..., R]:
     def run(db_path: str, **kw: Any) -> R:
         s = Store(store_at(db_path))
         outcome = None                             # logged only once it changed something
-        done_before, where, subject, before = s.conn.total_changes, None, None, {}
+        done_before, where, subject, before = s.db.total_changes, None, None, {}
         try:
             check_named(s, kw)
             if declared:
@@ -111,7 +110,7 @@ def with_store(fn: Callable[..., R]) -> Callable[..., R]:
             return done
         except EdgeError as exc:                   # a refusal of the domain or the backbone
             raise click.ClickException(f"[{exc.code}] {exc}") from None
-        except sqlite3.IntegrityError as exc:     # a rule the domain did not check first
+        except Conflict as exc:                   # a rule the domain did not check first
             raise click.ClickException(f"[conflict] {exc}") from None
         except Refusals as exc:                    # some of the items were refused
             outcome = "partly_refused" if exc.done else None
@@ -120,11 +119,11 @@ def with_store(fn: Callable[..., R]) -> Callable[..., R]:
             if declared and outcome and subject:
                 record_action(s, declared[0], kw, outcome, where=where, subject=subject,
                               before=before)
-            elif own and outcome and (changed := s.conn.total_changes - done_before):
+            elif own and outcome and (changed := s.db.total_changes - done_before):
                 actor = kw[own[2]] if own[2] else own[1]
                 record_action(s, own[0], kw | {"staff_id": actor, "rows_changed": changed},
                               outcome)
-            s.db.conn.close()
+            s.db.close()
 
     return run
 

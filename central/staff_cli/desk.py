@@ -432,8 +432,9 @@ def item_add(s: Store, barcode: str, title: str, branch_id: str, author: str | N
              attachments: str | None) -> None:
     """Add a copy (and its title when new) to a branch's collection."""
     with s.atomic():        # a refused copy leaves no title behind
-        title_id = s.scalar("SELECT id FROM titles WHERE title = ? AND author IS ?",
-                            [title, author]) or catalogue.add_title(s, title, author, isbn)
+        title_id = s.scalar("SELECT id FROM titles WHERE title = ?"
+                            " AND author IS NOT DISTINCT FROM ?", [title, author]) \
+            or catalogue.add_title(s, title, author, isbn)
         catalogue.add_item(s, barcode, title_id, category, branch_id, accession=accession,
                            call_number=call_number, attachments=attachments)
     click.echo(f"item {barcode} added to {branch_id}")

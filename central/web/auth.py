@@ -16,10 +16,10 @@ from central.circulation import audit, branches, signin
 from central.circulation.errors import Forbidden
 from central.circulation.signin import Session
 from central.circulation.store import Store
+from central.database import connect
 from central.web.errors import EXPLAINED, WebError
 from central.web.render import page
 from edge_common.errors import EdgeError
-from edge_common.migrations import open_db
 
 SESSION_COOKIE = "libedge_session"
 LOGIN_COOKIE = "libedge_login"   # the sign-in form's token, before there is a session
@@ -40,7 +40,7 @@ class Stores:
     def get(self) -> Store:
         """This thread's store."""
         if not hasattr(self._local, "store"):
-            self._local.store = Store(open_db(self.path))
+            self._local.store = Store(connect(self.path))
         store: Store = self._local.store
         return store
 

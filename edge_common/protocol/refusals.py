@@ -117,6 +117,8 @@ STAFF_TOOLS = frozenset({
     # input at the edges of its range, and a --db that is not central's store
     "out_of_range", "bad_characters", "blank", "bad_email", "bad_currency", "bad_year",
     "db_not_libedge", "write_failed",
+    # a PostgreSQL store lacking a step this version cannot add there
+    "db_outdated",
     # a backup never written over a file (`libedge admin backup`)
     "backup_exists",
 })
