@@ -10,7 +10,6 @@ from alembic.migration import MigrationContext
 from central.access_counts import ACCESS_MIGRATIONS
 from central.circulation.errors import Refused
 from central.circulation.migrations import CIRCULATION_MIGRATIONS
-from central.circulation.store import Store
 from central.database import Conflict, connect, pyformat
 from central.migrations import MIGRATIONS
 from central.schema import META
