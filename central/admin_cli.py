@@ -12,7 +12,7 @@ from central import commands, fleet, fleet_view, ingest, presence, provision_cli
 from central.circulation import branches, patrons, sites
 from central.circulation.errors import CirculationError
 from central.circulation.store import Store
-from central.database import driver_errors
+from central.database import driver_errors, is_url
 from central.staff_cli import admin as cli_admin
 from central.staff_cli import desk as cli_desk
 from central.staff_cli import forms as cli_forms
@@ -28,6 +28,7 @@ from central.staff_cli.common import (
     store_at,
     with_store,
 )
+from central.store_option import StoreTarget
 from edge_common.protocol import DEVICE_KINDS
 
 
@@ -38,12 +39,14 @@ def admin() -> None:
 
 @admin.command("init")
 @click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
-              type=click.Path(dir_okay=False), help="Where central's SQLite database goes.")
+              type=StoreTarget(new=True),
+              help="Where central's store goes: a SQLite file, or an empty PostgreSQL"
+                   " database's postgresql:// URL.")
 @click.option("--admin", "admin_id", help="Create the first administrator's staff account "
               "(who sets up branches, staff and categories).")
 def init(db_path: str, admin_id: str | None) -> None:
     """Create central's database (an existing one is brought up to date, nothing else)."""
-    existed = Path(db_path).exists() and Path(db_path).stat().st_size > 0
+    existed = is_url(db_path) or (Path(db_path).exists() and Path(db_path).stat().st_size > 0)
     s = Store(store_at(db_path, init=True))
     try:
         if admin_id is not None and not s.scalar("SELECT 1 FROM staff WHERE id = ?", [admin_id]):

@@ -34,7 +34,7 @@ def latest(db: Database, sites: list[str] | None = None,
         "SELECT a.site, a.dev, a.door, a.alarm, a.active, a.at, a.acked_by, a.acked_at"
         " FROM door_alarms a WHERE a.id = (SELECT max(b.id) FROM door_alarms b"
         " WHERE b.dev = a.dev AND b.door = a.door AND b.alarm = a.alarm)"
-        f" AND {among('a.site', sites)} AND (a.active = 1 OR ?)"
+        f" AND {among('a.site', sites)} AND (a.active = 1 OR ? = 1)"
         " ORDER BY a.at DESC", [*(sites or ()), not open_only],
     ).fetchall()
     return [Alarm(site, dev, door, alarm, bool(active), at, by, when)

@@ -50,7 +50,7 @@ class CentralService:
     def __init__(self, cfg: CentralConfig) -> None:
         self.cfg = cfg
         self.worker = cfg.central.worker
-        self.db = open_store(cfg.central.db)
+        self.db = open_store(cfg.central.store)
         self.applier = Applier(self.db, keep_rejected=cfg.central.keep_rejected)
         self._inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -59,7 +59,7 @@ class CentralService:
         self.stats = {"applied": 0, "duplicates": 0, "invalid": 0, "batches": 0, "deltas": 0,
                       "response_topic_refused": 0, "contained": 0, "failed_batches": 0,
                       "read_lane": 0}
-        self.metrics = Metrics(cfg.central.db, self.worker, self.stats)
+        self.metrics = Metrics(cfg.central.store, self.worker, self.stats)
         self.metrics_port: int | None = None
         subs = [(topics.shared(SHARE_GROUP, topics.all_devices(c)), 1)
                 for c in ("evt", "req", "status")]
@@ -68,7 +68,7 @@ class CentralService:
             on_state=self._announce, manual_ack=True, receive_maximum=cfg.central.batch_max * 2,
             will=lambda: (topics.central_status(self.worker), self._presence(False)),
         )
-        self.lane = ReadLane(cfg.central.db, self._respond, self.link.ack, self._to_worker,
+        self.lane = ReadLane(cfg.central.store, self._respond, self.link.ack, self._to_worker,
                              self._answered_at_once)
         self._thread = threading.Thread(target=self._run, name="central-worker", daemon=True)
 
@@ -295,7 +295,8 @@ class CentralService:
             self.db.executemany(
                 "INSERT INTO device_status (dev, online, body, updated_at, since)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dev) DO UPDATE SET"
-                " since = CASE WHEN online = excluded.online THEN since ELSE excluded.since END,"
+                " since = CASE WHEN device_status.online = excluded.online THEN device_status.since"
+                " ELSE excluded.since END,"
                 " online = excluded.online, body = excluded.body, updated_at = excluded.updated_at",
                 [(dev, status.online, body, now, now) for dev, status, body in statuses],
             )

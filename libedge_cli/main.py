@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from central.store_option import StoreTarget
 from edge_common.access import GRANTED
 from edge_common.errors import EdgeError
 from edge_common.readers import send_sim_tap
@@ -98,8 +99,7 @@ def tap(door: str, card: str, run_dir: str, socket_path: str | None, wait: float
 
 @cli.command()
 @click.option("--db", "db_path", envvar="LIBEDGE_DB", default="demo-run/central.db",
-              show_default=True, type=click.Path(exists=True, dir_okay=False),
-              help="Central's database.")
+              show_default=True, type=StoreTarget(), help="Central's store (file or URL).")
 @click.pass_context
 def status(ctx: click.Context, db_path: str) -> None:
     """Show every device's last reported state (online, outbox, alarms, doors), and how many
@@ -112,7 +112,7 @@ def status(ctx: click.Context, db_path: str) -> None:
 
 @cli.command()
 @click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
-              type=click.Path(exists=True, dir_okay=False), help="Central's database.")
+              type=StoreTarget(), help="Central's store (file or URL).")
 @click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
               help="Where to serve the pages (behind a TLS proxy in production).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),

@@ -39,11 +39,18 @@ def central_db(request, tmp_path):
 
 
 @pytest.fixture
-def net(tmp_path):
-    """A started broker and central store (central itself is started by the test)."""
-    network = Network(tmp_path)
-    yield network
-    network.close()
+def net(request, tmp_path):
+    """A started broker and central store (central itself is started by the test): a SQLite
+    file, or a PostgreSQL database where a test asks (`indirect` parameter "postgresql")."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        network = Network(tmp_path)
+        yield network
+        network.close()
+        return
+    with request.getfixturevalue("postgres").database() as url:
+        network = Network(tmp_path, store=url)
+        yield network
+        network.close()
 
 
 @pytest.fixture

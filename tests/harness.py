@@ -10,6 +10,7 @@ from pathlib import Path
 from central import fleet
 from central.circulation import sites
 from central.config import CentralConfig, CentralSection
+from central.database import is_url
 from central.service import CentralService
 from central.store import open_store
 from edge_common.config import DeviceSection, MqttConfig, OutboxConfig
@@ -35,13 +36,16 @@ def wait_for(predicate, timeout: float = PATIENCE, interval: float = 0.01,
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def central_config(broker: Broker, db: Path, worker: str = "central-1", **kw) -> CentralConfig:
-    """A central config for a worker account on the test broker."""
+def central_config(broker: Broker, db: Path | str, worker: str = "central-1",
+                   **kw) -> CentralConfig:
+    """A central config for a worker account on the test broker, on a SQLite file or a
+    PostgreSQL URL."""
     if worker not in broker.accounts:
         broker.add(Account(worker, f"{worker}-pw", service=True))
         broker.reload()
     return CentralConfig(
-        central=CentralSection(db=str(db), worker=worker, **kw),
+        central=CentralSection(**{"database" if is_url(str(db)) else "db": str(db)},
+                               worker=worker, **kw),
         mqtt=MqttConfig(port=broker.port, username=worker, password=f"{worker}-pw",
                         reconnect_min=0.1, reconnect_max=1.0),
     )
@@ -66,19 +70,20 @@ def device_parts(broker: Broker, root: Path, dev: str, site: str, kind: str, car
 class Network:
     """A broker, a central store and helpers to add devices: the whole backbone in one object."""
 
-    def __init__(self, root: Path, site: str = "main"):
+    def __init__(self, root: Path, site: str = "main", store: str = ""):
         self.root = root
         self.site = site
         self.broker = Broker(root / "broker")
         self.broker.start()
         self.db_path = root / "central.db"
-        self.db = open_store(str(self.db_path))
+        self.store = store or str(self.db_path)    # a SQLite file, or a PostgreSQL URL
+        self.db = open_store(self.store, init=True)
         self.card_key = sites.open_site(self.db, site)
         self.central: CentralService | None = None
 
     def start_central(self, **kw) -> CentralService:
         """Start a central worker in this process."""
-        self.central = CentralService(central_config(self.broker, self.db_path, **kw))
+        self.central = CentralService(central_config(self.broker, self.store, **kw))
         self.central.start()
         wait_for(lambda: self.central.link.connected, what="central connected")
         return self.central
@@ -100,11 +105,14 @@ class Network:
         self.db.close()
 
 
-def write_central_toml(broker: Broker, db: Path, path: Path, worker: str = "central-1") -> Path:
-    """A central config file, for running central as its own process."""
+def write_central_toml(broker: Broker, db: Path | str, path: Path,
+                       worker: str = "central-1") -> Path:
+    """A central config file, for running central as its own process (on a SQLite file or a
+    PostgreSQL URL)."""
     cfg = central_config(broker, db, worker)
     path.write_text(
-        f'[central]\ndb = "{db}"\nworker = "{worker}"\n\n[mqtt]\nport = {broker.port}\n'
+        f'[central]\n{"database" if is_url(str(db)) else "db"} = "{db}"\nworker = "{worker}"\n\n'
+        f'[mqtt]\nport = {broker.port}\n'
         f'username = "{worker}"\npassword = "{cfg.mqtt.password}"\nreconnect_min = 0.1\n'
         'reconnect_max = 1.0\n')
     return path

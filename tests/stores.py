@@ -10,10 +10,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
 
+from central.database import connect
 from central.store import open_store
 
 SERVER = os.environ.get("LIBEDGE_TEST_POSTGRES",
@@ -28,6 +30,31 @@ def url_of(name: str) -> str:
 def _admin(sql: str) -> None:
     with psycopg.connect(SERVER, autocommit=True) as conn:
         conn.execute(sql)
+
+
+class WriteLock:
+    """Another connection that takes and holds the store's writer lock, as a busy writer
+    would: SQLite's write transaction, or PostgreSQL's advisory lock."""
+
+    def __init__(self, target: str) -> None:
+        self._db = connect(target)
+        self._held: Any = None
+
+    def take(self) -> None:
+        """Take the lock (waiting for any writer before)."""
+        self._held = self._db.transaction()
+        self._held.__enter__()
+
+    def release(self) -> None:
+        """Let the lock go, writing nothing."""
+        if self._held is not None:
+            held, self._held = self._held, None
+            held.__exit__(None, None, None)
+
+    def close(self) -> None:
+        """Let go and close the connection."""
+        self.release()
+        self._db.close()
 
 
 class Server:

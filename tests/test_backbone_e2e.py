@@ -3,6 +3,8 @@
 import sqlite3
 import time
 
+import pytest
+
 from central import datasets
 from central.circulation import allowlist
 from edge_common import envelope, topics
@@ -11,6 +13,7 @@ from edge_common.protocol.datasets import SYNC_PULL, SyncPage, SyncPull
 from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
 from tests.harness import mqtt_client, seqs, wait_for
 
+pytestmark = pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 
 def test_events_reach_central_once_and_leave_the_outbox(net):
     """Events reach central's access log once each, and their outbox rows are gone, also after a
@@ -116,7 +119,7 @@ def test_status_is_retained_and_the_will_says_offline(net):
     wait_for(lambda: status()[0] == 0, what="offline after a clean stop")
     net.central.stop()
     net.db.execute("DELETE FROM device_status")   # before the late worker can be replayed to
-    late = CentralService(central_config(net.broker, net.db_path, worker="central-2"))
+    late = CentralService(central_config(net.broker, net.store, worker="central-2"))
     late.start()
     try:
         wait_for(lambda: status() and status()[0] == 0, what="retained status replayed")
@@ -131,7 +134,7 @@ def test_two_central_workers_share_the_load_exactly_once(net):
     from tests.harness import central_config
 
     net.start_central()
-    second = CentralService(central_config(net.broker, net.db_path, worker="central-2"))
+    second = CentralService(central_config(net.broker, net.store, worker="central-2"))
     second.start()
     devs = [net.device(f"lock-{i}") for i in range(3)]
     for d in devs:

@@ -1,6 +1,6 @@
 """Circulation over the backbone: a kiosk and a return box talk to central through mosquitto."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -27,6 +27,8 @@ from tests.harness import wait_for
 
 UID = "04A1B2C3D4"
 
+
+pytestmark = pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 
 @pytest.fixture
 def lib(net):
@@ -59,7 +61,7 @@ def test_identify_summary_checkout_renew_hold_and_pay(net, lib, kiosk):
     refused = kiosk.request(wire.LOAN_RENEW, wire.Renew(card=card))
     assert refused.renewals[0].refusal == "not_extended"     # lent today: nothing to extend
     with lib.atomic():                                         # as if lent two weeks ago
-        lib.db.execute("UPDATE loans SET due = date(due, '-14 days')")
+        lib.db.execute("UPDATE loans SET due = ?", [(done.due - timedelta(days=14)).isoformat()])
     renewed = kiosk.request(wire.LOAN_RENEW, wire.Renew(card=card))
     assert renewed.renewals[0].ok is True and renewed.renewals[0].due == done.due
     (renewal,) = [e for e in audit.entries(lib, subject=f"patron:{lib.pid}")

@@ -15,6 +15,7 @@ from edge_common.protocol.doors import ACCESS_DECISION, DOOR_ALARM, AccessDecisi
 from provisioning.broker import free_port
 from tests.harness import central_config, wait_for
 
+pytestmark = pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample the endpoint serves, by (name, sorted labels)."""
@@ -31,7 +32,7 @@ def sample(port: int, name: str, **labels: str) -> float | None:
 
 def test_a_worker_shows_what_it_applied_answered_and_sees_of_the_fleet(net):
     port = free_port()
-    cfg = msgspec.structs.replace(central_config(net.broker, net.db_path),
+    cfg = msgspec.structs.replace(central_config(net.broker, net.store),
                                   metrics=MetricsSection(port=port))
     net.central = CentralService(cfg)
     net.central.start()

@@ -23,9 +23,10 @@ def _listed(s, key: bytes, uid: str) -> AllowEntry | None:
 
 
 @pytest.fixture
-def holder(tmp_path):
-    """A library with one keyed site and a card holder: (store, site key, patron id)."""
-    s = library(tmp_path / "c.db")
+def holder(central_db):
+    """A library with one keyed site and a card holder: (store, site key, patron id), on each
+    store."""
+    s = library(central_db)
     key = bytes.fromhex(sites.open_site(s.db, "center"))
     pid = patron(s, "Kos")
     patrons.add_card(s, pid, "04AA0001")

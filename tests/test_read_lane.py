@@ -1,7 +1,6 @@
 """Read-only requests are answered on arrival, beside the worker's batches, and never before
 what their own device sent earlier."""
 
-import sqlite3
 import threading
 import time
 
@@ -15,9 +14,12 @@ from edge_common.protocol.datasets import SYNC_PULL, SyncPage, SyncPull
 from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
 from edge_common.protocol.spec import request
 from tests.harness import wait_for
+from tests.stores import WriteLock
 
 PULL = SyncPull(dataset="allowlist", since=0)
 
+
+pytestmark = pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 
 @pytest.fixture
 def writing_read():
@@ -39,10 +41,10 @@ def test_a_read_is_answered_while_the_worker_waits_and_a_device_reads_after_its_
     busy, idle = net.device("lock-1"), net.device("lock-2")
     busy.start()
     idle.start()
-    lock = sqlite3.connect(net.db_path, isolation_level=None)
+    lock = WriteLock(net.store)
     try:
         wait_for(lambda: busy.central_up and idle.central_up, what="both devices see central")
-        lock.execute("BEGIN IMMEDIATE")
+        lock.take()
         busy.emit(ACCESS_DECISION, AccessDecision(door="d1", card="a" * 64, result="granted"))
         wait_for(lambda: central.lane.in_hand("lock-1"), what="the worker has the event")
         assert isinstance(idle.request(SYNC_PULL, PULL), SyncPage)   # the worker still waits
@@ -53,14 +55,12 @@ def test_a_read_is_answered_while_the_worker_waits_and_a_device_reads_after_its_
         reader.start()
         time.sleep(0.5)
         assert not answered.is_set(), "a read overtook its own device's event"
-        lock.execute("ROLLBACK")
+        lock.release()
         reader.join(35)
         assert answered.is_set()
         assert net.db.execute("SELECT count(*) FROM access_log").fetchone()[0] == 1
         assert central.stats["read_lane"] >= 1
     finally:
-        if lock.in_transaction:
-            lock.execute("ROLLBACK")
         lock.close()
         busy.stop()
         idle.stop()

@@ -132,7 +132,7 @@ def refresh_birthdays(db: Database, day: date) -> int:
     leap_born = month_day == "03-01" and not calendar.isleap(day.year)
     due = [pid for pid, born in db.execute(
         "SELECT id, birth_date FROM patrons WHERE status = 'active' AND birth_date IS NOT NULL"
-        " AND (substr(birth_date, 6) = ? OR (? AND substr(birth_date, 6) = '02-29'))",
+        " AND (substr(birth_date, 6) = ? OR (? = 1 AND substr(birth_date, 6) = '02-29'))",
         [month_day, leap_born]).fetchall()
         if age_on(date.fromisoformat(born), day) in rules.ages]
     for pid in due:

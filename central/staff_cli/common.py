@@ -16,6 +16,7 @@ from central.circulation.errors import CirculationError, Forbidden, Refused
 from central.circulation.store import Store
 from central.database import Conflict, Database, driver_errors
 from central.store import NotAStore, open_store
+from central.store_option import StoreTarget
 from edge_common import ids
 from edge_common.errors import EdgeError
 
@@ -29,9 +30,9 @@ PATRON = click.argument("patron", metavar="PATRON")
 
 
 DB_OPTION = click.option(
-    "--db", "db_path", envvar="LIBEDGE_DB", required=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="Central's SQLite database (`libedge admin init` makes a new one).")
+    "--db", "db_path", envvar="LIBEDGE_DB", required=True, type=StoreTarget(),
+    help="Central's store: a SQLite file, or a postgresql:// URL (`libedge admin init` makes"
+         " a new one).")
 
 
 def store_at(path: str, *, init: bool = False) -> Database:
