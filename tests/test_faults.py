@@ -170,6 +170,70 @@ def test_central_killed_mid_batch_loses_and_repeats_nothing(net, tmp_path):
         central.wait(10)
 
 
+class Workers:
+    """Central's worker processes, each with its own config and log, started and killed by
+    name."""
+
+    def __init__(self, net, folder, names: list[str]):
+        self.folder = folder
+        self.confs = {n: write_central_toml(net.broker, net.store, folder / f"{n}.toml", n)
+                      for n in names}
+        self.procs = {n: self.start(n) for n in names}
+
+    def start(self, name: str) -> subprocess.Popen:
+        """Start one worker as its own process."""
+        log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 - the process writes it
+        return subprocess.Popen([sys.executable, "-m", "central.service", "--config",
+                                 str(self.confs[name])], stdout=log, stderr=subprocess.STDOUT)
+
+    def kill(self, name: str) -> None:
+        """kill -9 one worker and start it again."""
+        self.procs[name].send_signal(signal.SIGKILL)
+        self.procs[name].wait()
+        self.procs[name] = self.start(name)
+
+    def logs(self) -> str:
+        """Every worker's log, for a failing wait."""
+        return "\n".join((self.folder / f"{n}.log").read_text() for n in self.procs)
+
+    def stop(self) -> None:
+        """Stop every worker."""
+        for proc in self.procs.values():
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            proc.wait(10)
+
+
+@pytest.mark.parametrize("net", ["postgresql"], indirect=True)
+def test_four_workers_on_postgresql_killed_apply_every_event_once(net, tmp_path):
+    """Four central worker processes share one PostgreSQL store and the devices' messages
+    ($share): each is killed -9 in turn while four devices stream, and every event of every
+    device ends in the store once."""
+    workers = Workers(net, tmp_path, [f"central-{n}" for n in range(1, 5)])
+    devices = [net.device(f"lock-{n}", ack_timeout=2.0) for n in range(1, 5)]
+    for dev in devices:
+        dev.start()
+    streams = [Stream(dev, batch=10, pause=0.1) for dev in devices]
+    rng = random.Random(26)
+    try:
+        for name in [*workers.procs, *rng.sample(list(workers.procs), 2)]:
+            mark = sum(applied(net.db, d.device.id) for d in devices) + rng.randint(50, 400)
+            wait_for(lambda: sum(applied(net.db, d.device.id) for d in devices) > mark,  # noqa: B023
+                     what=f"central applying; its logs: {workers.logs()}")
+            workers.kill(name)
+        totals = [s.stop() for s in streams]
+        for dev, total in zip(devices, totals, strict=True):
+            wait_for(lambda: dev.health().outbox_depth == 0,  # noqa: B023
+                     what=f"{dev.device.id}'s outbox drained")
+            assert_exactly_once(net.db, dev.device.id, total)
+    finally:
+        for s in streams:
+            s.stop()
+        for dev in devices:
+            dev.stop()
+        workers.stop()
+
+
 def keep_emitting_while_cut(dev, proxy: Proxy, batches: int) -> None:
     """Emit a batch after each connection attempt the cut link refuses."""
     for _ in range(batches):
