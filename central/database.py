@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from central.conflict import Conflict
 from edge_common.migrations import connect as connect_sqlite
@@ -66,6 +67,17 @@ def driver_errors() -> tuple[type[Exception], ...]:
 def is_url(target: str) -> bool:
     """Whether `target` names a PostgreSQL database rather than a SQLite file."""
     return target.startswith(("postgresql://", "postgres://"))
+
+
+def shown(target: str) -> str:
+    """The store's path, or its URL with the password left out, to be shown or logged."""
+    if not is_url(target):
+        return target
+    parts = urlsplit(target)
+    if parts.password is None:
+        return target
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:…@{host}"))
 
 
 @lru_cache(maxsize=4096)
@@ -151,6 +163,13 @@ class Database:
         names = [c[0] for c in cur.description]
         for row in cur:
             yield dict(zip(names, row, strict=True))
+
+    def ids_given(self, table: str) -> None:
+        """After rows were inserted with ids of their own: the ids the store gives next follow
+        them (SQLite's do by themselves; PostgreSQL's sequence is moved past them)."""
+        if self.postgres:
+            self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                         f" (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
 
     def json_field(self, column: str, key: str, binary: bool = False) -> str:
         """SQL for the text of `key` in the JSON object a text (or `binary`) column holds."""

@@ -8,7 +8,6 @@ from typing import Any
 import psycopg
 import sqlalchemy
 from psycopg.types.numeric import IntDumper, NumericLoader
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from central import schema
@@ -88,8 +87,3 @@ def create(url: str, migrations: list[str]) -> None:
                          [{"name": name, "applied_at": now} for name in migrations])
     finally:
         engine.dispose()
-
-
-def shown(url: str) -> str:
-    """The URL without its password, to be shown."""
-    return str(make_url(url).set(drivername="postgresql")).replace("***", "…")

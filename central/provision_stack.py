@@ -25,7 +25,7 @@ class Stack:
     """A CA under `root/ca` (kept across runs), a broker under `root/broker` and the endpoint,
     with their settings in `root/provision.toml`; nothing runs until `start`."""
 
-    def __init__(self, root: Path, db_path: Path) -> None:
+    def __init__(self, root: Path, db_path: Path | str) -> None:
         self.root = root
         self.db_path = db_path
         files = ca.CaFiles(root / "ca")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -332,8 +333,9 @@ Table(
 Table(
     "form_terms", META,
     Column("id", Int, primary_key=True),
-    Column("version", Str, primary_key=True),
-    Column("lang", Str, primary_key=True),
+    Column("version", Str, nullable=False),
+    Column("lang", Str, nullable=False),
+    UniqueConstraint("version", "lang"),
     Column("text", Str, nullable=False),
     Column("added_at", Str, nullable=False),
     Column("added_by", Str),

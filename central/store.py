@@ -14,7 +14,7 @@ import sqlite_utils
 from central import access_counts
 from central.access_counts import ACCESS_MIGRATIONS
 from central.circulation.migrations import CIRCULATION_MIGRATIONS
-from central.database import Database, connect, is_url
+from central.database import Database, connect, is_url, shown
 from central.migrations import MIGRATIONS
 from edge_common.errors import EdgeError
 from edge_common.migrations import apply
@@ -59,10 +59,10 @@ def _open_postgres(url: str, init: bool) -> Database:
         if not tables and init:
             postgres.create(url, [name for name, _ in ALL_MIGRATIONS])
         elif "_migrations" not in tables or FIRST not in (done := postgres.applied(db.conn)):
-            raise NotAStore(f"{postgres.shown(url)} is not central's store (`libedge admin"
+            raise NotAStore(f"{shown(url)} is not central's store (`libedge admin"
                             " init` makes one in an empty database)")
         elif missing := [name for name, _ in ALL_MIGRATIONS if name not in done]:
-            raise NotAStore(f"{postgres.shown(url)} lacks {', '.join(missing)}, which this"
+            raise NotAStore(f"{shown(url)} lacks {', '.join(missing)}, which this"
                             " version cannot add on PostgreSQL", code="db_outdated")
         access_counts.prepare(db)
     except BaseException:

@@ -18,8 +18,9 @@ import click
 
 from central.circulation import branches, events, sample, signin, sites, terms
 from central.circulation.store import Store
-from central.database import Database
+from central.database import Database, is_url
 from central.provision_stack import Stack
+from central.staff_cli.common import store_at
 from central.store import open_store
 from provisioning.broker import Account, free_port
 from provisioning.enrol import enrol
@@ -130,18 +131,21 @@ def has_screen() -> bool:
 
 
 def run(root: Path, duration: float | None, kiosk: bool | None = None,
-        web_port: int | None = None) -> None:
+        web_port: int | None = None, database: str = "") -> None:
     """Start everything under `root`, print how to use it, stop it all on Ctrl-C, SIGTERM or
     SIGHUP.
 
     `kiosk`: run the kiosk and signing pad windows too (default: when there is a screen);
-    `web_port`: where the staff web pages listen (default: 8080 when free, else any free port).
+    `web_port`: where the staff web pages listen (default: 8080 when free, else any free port);
+    `database`: central's store on PostgreSQL, a postgresql:// URL (default: a SQLite file).
     """
     kiosk = has_screen() if kiosk is None else kiosk
     root = root.resolve()
     for sub in ("doors", "devices", "logs"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    stack = Stack(root, root / "central.db")
+    store = database or str(root / "central.db")
+    store_at(store, init=True).close()      # made before the enrolment endpoint opens it
+    stack = Stack(root, store)
     central = stack.broker.add(Account("central-1", secrets.token_urlsafe(16), service=True))
     devices = {dev: ("lockd", _lock_config(root, dev)) for dev in LOCKS}
     devices[RETURNBOX] = ("returnbox", _returnbox_config(root))
@@ -155,9 +159,9 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None,
     try:
         stack.start()
         web = f"127.0.0.1:{web_port or _web_port()}"
-        shelf, lent = _start_daemons(root, stack, central, devices, procs, web)
+        shelf, lent = _start_daemons(root, store, stack, central, devices, procs, web)
         _wait_for_web(web, procs["web"])
-        _banner(root, stack, shelf if kiosk else None, lent, web)
+        _banner(root, store, stack, shelf if kiosk else None, lent, web)
         end = time.monotonic() + duration if duration else None
         while not stopping and (end is None or time.monotonic() < end):
             for name, proc in procs.items():
@@ -176,14 +180,14 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None,
         _say("stopped")
 
 
-def _start_daemons(root: Path, stack: Stack, central: Account,
+def _start_daemons(root: Path, store: str, stack: Stack, central: Account,
                    devices: dict[str, tuple[str, dict[str, Any]]],
                    procs: dict[str, subprocess.Popen[bytes]],
                    web: str) -> tuple[list[str], list[str]]:
     """Invite the devices and let each enrol over HTTPS, as a Pi does on its first boot; start
     central, the web pages (at `web`, HOST:PORT) and the devices into `procs`; returns
     barcodes of books on the shelf and of books on loan."""
-    db = open_store(str(root / "central.db"))
+    db = open_store(store, init=True)
     sites.open_site(db, SITE)
     _sample_library(db)
     configs = {dev: enrol(stack.invite(db, dev, SITE, kind, config),
@@ -196,13 +200,13 @@ def _start_daemons(root: Path, stack: Stack, central: Account,
         "SELECT barcode FROM items WHERE home_branch = ? AND at_branch = ? AND category = 'book'"
         " AND status = 'available' AND id NOT IN (SELECT item_id FROM loans WHERE returned_at"
         " IS NULL) ORDER BY id LIMIT 3", [SITE, SITE]).fetchall()]
-    db.conn.close()
+    db.close()
     (root / "central.toml").write_text(
-        f'[central]\ndb = "{root / "central.db"}"\nworker = "central-1"\n\n'
+        f'[central]\n{"database" if is_url(store) else "db"} = "{store}"\nworker = "central-1"\n\n'
         f'[mqtt]\nhost = "127.0.0.1"\nport = {stack.broker.port}\n'
         f'username = "{central.username}"\npassword = "{central.password}"\n')
     commands = {"central": ["central.service", "--config", str(root / "central.toml")],
-                "web": ["libedge_cli", "web", "--db", str(root / "central.db"), "--listen", web]}
+                "web": ["libedge_cli", "web", "--db", store, "--listen", web]}
     for dev, (kind, _) in devices.items():
         commands[dev] = [DAEMONS[kind], "--config", str(configs[dev])]
     for name, args in commands.items():
@@ -231,7 +235,7 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]], stack: Stack) -> None:
     """Stop the devices and the web pages, then central (so it takes their last events), then
     the enrolment endpoint and the broker."""
     try:
-        for group in ([n for n in procs if n != "central"], ["central"]):
+        for group in ([n for n in procs if n != "central"], [n for n in procs if n == "central"]):
             for name in group:
                 if procs[name].poll() is None:
                     procs[name].terminate()
@@ -267,9 +271,8 @@ there is one; `python -m kiosk.screenshots --out shots` and `python -m signpad.s
 --out shots` draw every screen offscreen)."""
 
 
-def _banner(root: Path, stack: Stack, shelf: list[str] | None, lent: list[str],
+def _banner(root: Path, db: str, stack: Stack, shelf: list[str] | None, lent: list[str],
             web: str) -> None:
-    db = root / "central.db"
     broker = stack.broker
     doors = ", ".join(d for ds in LOCKS.values() for d, _, _ in ds)
     cards = "\n".join(f"    {uid}  {what}" for uid, what, *_ in sample.DEMO_CARDS)
@@ -279,7 +282,7 @@ libedge demo is running (state in {root})
            accounts and roles in its dynamic-security plugin), central on 127.0.0.1:{broker.port}
   enrolment  {stack.config.enrolment.url} (every device below enrolled there with a
            one-time token, as a Pi does on its first boot)
-  central  SQLite store {db}
+  central  {"PostgreSQL" if is_url(db) else "SQLite"} store {db}
   locks    lock-1, lock-2 with simulated readers and relays (gpiozero MockFactory)
   returns  returnbox-1 with a simulated scanner, card reader and belt with five bins
   doors    {doors}

@@ -143,10 +143,13 @@ def web(db_path: str, listen: str, workers: int) -> None:
               help="Show the kiosk and signing pad windows too (default: when there is a screen).")
 @click.option("--web-port", type=click.IntRange(1, 65535),
               help="Port of the staff web pages (default: 8080 when free, else any free one).")
+@click.option("--database", default="", metavar="URL",
+              help="Central's store on PostgreSQL: an empty database's postgresql:// URL"
+                   " (default: a SQLite file in the run dir).")
 def demo(run_dir: str, duration: float | None, kiosk: bool | None,
-         web_port: int | None) -> None:
+         web_port: int | None, database: str) -> None:
     """Run a broker, central, the staff web pages, two simulated locks and a kiosk on this
     machine."""
     from libedge_cli.demo import run
 
-    run(Path(run_dir), duration, kiosk, web_port)
+    run(Path(run_dir), duration, kiosk, web_port, database)

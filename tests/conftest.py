@@ -39,6 +39,13 @@ def central_db(request, tmp_path):
 
 
 @pytest.fixture
+def pg_database(postgres):
+    """A new PostgreSQL store's URL, dropped after the test."""
+    with postgres.database() as url:
+        yield url
+
+
+@pytest.fixture
 def net(request, tmp_path):
     """A started broker and central store (central itself is started by the test): a SQLite
     file, or a PostgreSQL database where a test asks (`indirect` parameter "postgresql")."""

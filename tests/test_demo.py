@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from central.database import connect
 from libedge_cli.demo import WEB_PASSWORD
 from provisioning.broker import free_port
 from tests.harness import PATIENCE, wait_for
@@ -71,14 +72,19 @@ def stopped(demo: subprocess.Popen) -> int:
     return demo.wait(PATIENCE)
 
 
-def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path, start_demo):
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path, start_demo, request, store):
     """The demo syncs both locks and the return box, grants and refuses taps, takes a book back
     at the box and says where it went, refuses a card blocked meanwhile, runs central's command,
-    and stops on Ctrl-C."""
+    and stops on Ctrl-C; on its SQLite file, and on PostgreSQL (`--database`)."""
     run = tmp_path / "demo-run"
-    demo = start_demo(stdout=open(tmp_path / "demo.out", "w+"), stderr=subprocess.STDOUT)
+    if store == "sqlite":
+        db, args = str(run / "central.db"), ()
+    else:
+        db = request.getfixturevalue("pg_database")
+        args = ("--database", db)
+    demo = start_demo(*args, stdout=open(tmp_path / "demo.out", "w+"), stderr=subprocess.STDOUT)
     wait_ready(demo, tmp_path / "demo.out")
-    db = str(run / "central.db")
     def synced():
         """Whether both locks are online with an allow-list past version 0."""
         *lines, refused = libedge("status", "--db", db).stdout.splitlines()
@@ -135,9 +141,12 @@ def test_demo_runs_taps_blocks_and_stops_cleanly(tmp_path, start_demo):
 
     def result():
         """The outcome the lock reported for the command."""
-        with sqlite3.connect(db) as conn:
-            return conn.execute("SELECT outcome FROM command_results WHERE nonce = ?",
-                                [nonce]).fetchall()
+        store = connect(db)
+        try:
+            return store.execute("SELECT outcome FROM command_results WHERE nonce = ?",
+                                 [nonce]).fetchall()
+        finally:
+            store.close()
 
     assert wait_for(result, what="the lock ran central's command") == [("ok",)]
     code = stopped(demo)

@@ -27,6 +27,10 @@ def differences(url: str) -> list:
         with engine.connect() as conn:
             found = compare_metadata(MigrationContext.configure(conn, opts={
                 "compare_type": True, "compare_server_default": True}), META)
+            seen = sqlalchemy.inspect(conn)
+            found += [("primary_key", name, keys) for name, table in META.tables.items()
+                      if (keys := seen.get_pk_constraint(name)["constrained_columns"])
+                      != [c.name for c in table.primary_key.columns]]
     finally:
         engine.dispose()
     return [d for d in found if not (

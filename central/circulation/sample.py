@@ -91,11 +91,14 @@ def _chunks(rows: Iterable[Row], size: int = CHUNK) -> Iterator[list[Row]]:
         yield batch
 
 
-def _insert(s: Store, sql: str, rows: Iterable[Row]) -> int:
+def _insert(s: Store, sql: str, rows: Iterable[Row], ids_of: str = "") -> int:
+    """Insert the rows in chunks; `ids_of`: the table whose ids they give."""
     n = 0
     for batch in _chunks(rows):
         s.db.executemany(sql, batch)
         n += len(batch)
+    if ids_of:
+        s.db.ids_given(ids_of)
     return n
 
 
@@ -175,7 +178,7 @@ def _patrons(s: Store, rng: random.Random, count: int, ids: list[str], weights: 
     _insert(s, "INSERT INTO patrons (id, category, blocked, valid_until, is_staff, surname,"
             " first_name, surname_key, first_name_key, birth_date, legal_person, email, language,"
             " status, registered_at, completed_at, home_branch, library_card, form_signed) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows(), ids_of="patrons")
     _insert(s, "INSERT INTO cards VALUES (?, ?, ?, 1)",
             ((f"L{n:08d}", n, "library") for n in range(1, count + 1)))
     _insert(s, "INSERT INTO cards VALUES (?, ?, ?, 1)",
@@ -189,7 +192,7 @@ def _items(s: Store, rng: random.Random, count: int, ids: list[str],
     _insert(s, "INSERT INTO titles (id, title, author, isbn) VALUES (?, ?, ?, ?)",
             ((n, " ".join(rng.sample(WORDS, 3)).capitalize() + f" {n}",
               f"{rng.choice(FIRST)} {rng.choice(SURNAMES)}", f"978{n:010d}")
-             for n in range(1, titles + 1)))
+             for n in range(1, titles + 1)), ids_of="titles")
     cats = _pick(rng, ITEM_MIX, count)
     homes = rng.choices(ids, weights=weights, k=count)
 
@@ -203,7 +206,7 @@ def _items(s: Store, rng: random.Random, count: int, ids: list[str],
                    homes[n], attach)
     return _insert(s, "INSERT INTO items (id, barcode, accession, call_number, title_id,"
                    " category, home_branch, at_branch, attachments) VALUES"
-                   " (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+                   " (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows(), ids_of="items")
 
 
 def _history(s: Store, rng: random.Random, dates: _Dates, today: date, days: int,

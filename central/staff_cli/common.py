@@ -14,7 +14,7 @@ import msgspec
 from central.circulation import audit, bounds, branches, owners, patrons, snapshots
 from central.circulation.errors import CirculationError, Forbidden, Refused
 from central.circulation.store import Store
-from central.database import Conflict, Database, driver_errors
+from central.database import Conflict, Database, driver_errors, shown
 from central.store import NotAStore, open_store
 from central.store_option import StoreTarget
 from edge_common import ids
@@ -41,7 +41,7 @@ def store_at(path: str, *, init: bool = False) -> Database:
     try:
         return open_store(path, init=init)
     except driver_errors() as exc:
-        raise click.ClickException(f"[db_unusable] {path}: {exc}") from None
+        raise click.ClickException(f"[db_unusable] {shown(path)}: {exc}") from None
     except NotAStore as exc:
         raise click.ClickException(f"[{exc.code}] {exc}") from None
 
