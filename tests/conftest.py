@@ -38,6 +38,17 @@ def central_db(request, tmp_path):
         yield url
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db(request, tmp_path_factory):
+    """Where a test module's shared central store is: a SQLite file, then a PostgreSQL
+    database."""
+    if request.param == "sqlite":
+        yield str(tmp_path_factory.mktemp("store") / "central.db")
+        return
+    with request.getfixturevalue("postgres").database() as url:
+        yield url
+
+
 @pytest.fixture
 def pg_database(postgres):
     """A new PostgreSQL store's URL, dropped after the test."""

@@ -24,9 +24,9 @@ def add_card(db, uid, lock=None, **patron):
     """Give a new patron a card; with `lock`, wait until the card reached its replica."""
     with db.transaction():
         pid = db.execute(
-            "INSERT INTO patrons (category, blocked, valid_until, is_staff) VALUES (?,?,?,?)",
-            [patron.get("category", "adult"), patron.get("blocked", 0),
-             patron.get("valid_until"), patron.get("staff", 0)]).lastrowid
+            "INSERT INTO patrons (category, blocked, valid_until, is_staff) VALUES (?,?,?,?)"
+            " RETURNING id", [patron.get("category", "adult"), patron.get("blocked", 0),
+                              patron.get("valid_until"), patron.get("staff", 0)]).fetchone()[0]
         db.execute("INSERT INTO cards VALUES (?, ?, 'city', 1)", [uid, pid])
         allowlist.refresh_patron(db, pid)
     if lock is not None:

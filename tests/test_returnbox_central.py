@@ -275,7 +275,7 @@ def test_staff_acknowledge_a_box_alarm_on_the_now_page_which_names_it(net, lib, 
     staff(lib, "fac", "facilities", [net.site])
     box.emit(returns.RETURNS_ALARM, returns.BoxAlarm(part="belt", alarm="jam", active=True))
     wait_for(lambda: alarms.latest(net.db), what="the jam at central")
-    server = WebServer(net.db_path)
+    server = WebServer(net.store)
     try:
         with signed_in_client(server, "fac") as client:
             page = client.get("/now", params={"branch": net.site}).text

@@ -29,9 +29,9 @@ from tests.web import (
 
 
 @pytest.fixture(scope="module")
-def staffed(tmp_path_factory):
-    """A store with two branches and staff of each role, and its path."""
-    path = tmp_path_factory.mktemp("web") / "central.db"
+def staffed(module_db):
+    """A store with two branches and staff of each role, and its path; on each store."""
+    path = module_db
     s = two_branches(path)
     staff(s, "desk", "clerk", ["center"])
     staff(s, "locky", "facilities", ["center"])

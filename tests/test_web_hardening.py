@@ -22,9 +22,10 @@ class QuickDeadline(DeadlineH11):
 
 
 @pytest.fixture(scope="module")
-def staffed(tmp_path_factory):
-    """Two branches, a clerk besides their facilities staff, and the store's path."""
-    path = tmp_path_factory.mktemp("hardening") / "central.db"
+def staffed(module_db):
+    """Two branches, a clerk besides their facilities staff, and the store's path; on each
+    store."""
+    path = module_db
     s = two_branches(path)
     staff(s, "desk", "clerk", ["center"])
     yield path, s

@@ -2,6 +2,7 @@
 alarms acknowledged and cleared, who is inside; only staff who may act can."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -24,11 +25,11 @@ from tests.web import (
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, module_db):
     """A broker, central and one lock with the door `wc`, at branch `main`; a second branch
-    `east` with its own facilities staff, and a clerk."""
+    `east` with its own facilities staff, and a clerk; on each store."""
     root = tmp_path_factory.mktemp("now")
-    net = Network(root)
+    net = Network(root, store="" if module_db.endswith(".db") else module_db)
     s = Store(net.db)
     branches.add_branch(s, "main", "Main", "Europe/Ljubljana")
     branches.add_branch(s, "east", "East", "Europe/Ljubljana")
@@ -49,7 +50,7 @@ def lab(tmp_path_factory):
 def site(lab):
     """`lab` and the web app over its central."""
     net, lock, s = lab
-    server = WebServer(net.db_path)
+    server = WebServer(net.store)
     yield net, lock, server, s
     server.stop()
 
@@ -319,9 +320,9 @@ def test_a_return_box_alarm_is_dealt_with_on_the_page_but_a_box_takes_no_door_co
     fleet.enrol(net.db, dev, "main", kind)
     # The device's alarm report, kept as central keeps one from it.
     report = ("INSERT INTO door_alarms (dev, site, door, alarm, active, at)"
-              " VALUES (?, 'main', ?, ?, ?, datetime('now'))")
+              " VALUES (?, 'main', ?, ?, ?, ?)")
     with net.db.transaction():
-        net.db.execute(report, [dev, door, alarm, 1])
+        net.db.execute(report, [dev, door, alarm, 1, datetime.now(UTC).isoformat()])
     try:
         with signed_in_client(server, "fac") as client:
             base = {"csrf": form_token(client, "/now"), "dev": dev, "door": door,
@@ -340,7 +341,7 @@ def test_a_return_box_alarm_is_dealt_with_on_the_page_but_a_box_takes_no_door_co
             ("clear_alarm",)]
     finally:
         with net.db.transaction():
-            net.db.execute(report, [dev, door, alarm, 0])            # the device cleared it
+            net.db.execute(report, [dev, door, alarm, 0, datetime.now(UTC).isoformat()])  # cleared
 
 
 def test_a_door_command_is_only_asked_about_until_confirmed(site):

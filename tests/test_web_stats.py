@@ -56,10 +56,10 @@ def _traffic(dev: str, room: str, door: str, rng: random.Random) -> list[tuple[d
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(module_db):
     """A branch whose two doors' events were applied by central: one lock's as they happened,
-    the other's (offline all period) only afterwards, late."""
-    path = tmp_path_factory.mktemp("stats") / "central.db"
+    the other's (offline all period) only afterwards, late; on each store."""
+    path = module_db
     s = two_branches(path)
     rng = random.Random(17)
     sent = {"lock-1": _traffic("lock-1", "reading-room", "rr-door", rng),

@@ -36,7 +36,7 @@ def app_scope(fixture_name: str, config: pytest.Config) -> str:
 class WebServer:
     """The app under uvicorn in a thread of this process."""
 
-    def __init__(self, db_path: Path, **settings: Any) -> None:
+    def __init__(self, db_path: Path | str, **settings: Any) -> None:
         """`settings` change the deployed server's (`hardening.SERVER`) for a test."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -61,10 +61,10 @@ def staff(s: Store, id: str, role: str, branch_ids: list[str]) -> str:
     return id
 
 
-def two_branches(path: Path) -> Store:
-    """A new store at `path` with branches `center` and `east` in Ljubljana and a facilities
-    member of staff at each, `fac` and `eve`."""
-    s = Store(open_store(str(path)))
+def two_branches(path: Path | str) -> Store:
+    """A new store at `path` (a file or a URL) with branches `center` and `east` in Ljubljana
+    and a facilities member of staff at each, `fac` and `eve`."""
+    s = Store(open_store(str(path), init=True))
     for branch, who in (("center", "fac"), ("east", "eve")):
         branches.add_branch(s, branch, branch.title(), "Europe/Ljubljana")
         staff(s, who, "facilities", [branch])
