@@ -4,9 +4,11 @@ reached, and would take the store's next changes for ones it already has)."""
 
 import os
 import sqlite3
+import subprocess
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from central.database import Database
+from central.database import Database, is_url
 from central.store import is_store, open_store
 from edge_common.errors import EdgeError
 
@@ -19,17 +21,21 @@ class BackupRefused(EdgeError, ValueError):
 
 def backup(db: Database, target: Path) -> int:
     """Copy the store into a new file at `target` (never over one), consistent as of one
-    moment while central goes on writing; return its size in bytes."""
+    moment while central goes on writing; return its size in bytes. A SQLite store becomes a
+    SQLite file; a PostgreSQL one, pg_dump's archive (one snapshot)."""
     if target.exists():
         raise BackupRefused(f"{target} exists; a backup never overwrites a file",
                             code="backup_exists")
     part = target.with_name(target.name + ".part")
-    copy = sqlite3.connect(part)
-    try:
-        db.conn.backup(copy)
-        copy.execute("PRAGMA journal_mode=DELETE")   # one self-contained file
-    finally:
-        copy.close()
+    if db.postgres:
+        _run_pg(["pg_dump", "--format=custom", f"--file={part}"], db.target)
+    else:
+        copy = sqlite3.connect(part)
+        try:
+            db.conn.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")   # one self-contained file
+        finally:
+            copy.close()
     with open(part, "rb") as written:
         os.fsync(written.fileno())
     os.replace(part, target)
@@ -40,15 +46,23 @@ def restore(source: Path, db_path: str) -> list[str]:
     """Make the store at `db_path` (made if missing) exactly the backup at `source`, bring it to
     this version's schema, and mark every active device to copy its lists afresh when it is
     next online (`catch_up`); return those devices."""
-    if not _is_backup(source):
-        raise BackupRefused(f"{source} is not a backup of central's store", code="db_not_libedge")
-    db = open_store(db_path, init=True)
-    original = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
-    try:
-        original.backup(db.conn)
-    finally:
-        original.close()
-        db.close()
+    if is_url(db_path):
+        if not _is_archive(source):
+            raise BackupRefused(f"{source} is not pg_dump's archive of central's store",
+                                code="db_not_libedge")
+        _run_pg(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                 "--exit-on-error", str(source)], db_path)
+    else:
+        if not _is_backup(source):
+            raise BackupRefused(f"{source} is not a backup of central's store",
+                                code="db_not_libedge")
+        db = open_store(db_path, init=True)
+        original = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            original.backup(db.conn)
+        finally:
+            original.close()
+            db.close()
     db = open_store(db_path)
     try:
         with db.transaction():
@@ -58,6 +72,29 @@ def restore(source: Path, db_path: str) -> list[str]:
     finally:
         db.close()
     return sorted(devices)
+
+
+def _is_archive(source: Path) -> bool:
+    """Whether `source` is pg_dump's archive holding central's store."""
+    if not source.is_file() or source.read_bytes()[:5] != b"PGDMP":
+        return False
+    listed = subprocess.run(["pg_restore", "--list", str(source)], capture_output=True,
+                            text=True, check=False)
+    return listed.returncode == 0 and " TABLE DATA public _migrations " in listed.stdout
+
+
+def _run_pg(args: list[str], url: str) -> None:
+    """Run a PostgreSQL client program on the store at `url`; its password goes in the
+    environment, never on a command line others can read."""
+    parts = urlsplit(url)
+    env = os.environ | ({"PGPASSWORD": unquote(parts.password)} if parts.password else {})
+    user = f"{parts.username}@" if parts.username else ""
+    bare = urlunsplit(parts._replace(netloc=user + parts.netloc.rsplit("@", 1)[-1]))
+    done = subprocess.run([*args, f"--dbname={bare}"], capture_output=True, text=True,
+                          env=env, check=False)
+    if done.returncode:
+        raise BackupRefused(f"{args[0]} failed: {done.stderr.strip()[:500]}",
+                            code="backup_failed")
 
 
 def _is_backup(source: Path) -> bool:

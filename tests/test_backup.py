@@ -6,9 +6,11 @@ import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 
-from central import catch_up, device_config
+from central import catch_up, device_config, fleet
 from central.circulation import allowlist
+from central.database import connect
 from central.ingest import Applier
+from central.schema import META
 from central.store import open_store
 from edge_common.protocol.backbone import DeviceStatus
 from edge_common.protocol.commands import COMMAND_RESULT, CommandResult
@@ -142,3 +144,45 @@ def test_a_device_back_after_a_restore_copies_its_lists_once_and_takes_a_newer_c
     result = CommandResult(name="resync", nonce=nonce, ok=True)
     assert Applier(db).apply([msg(COMMAND_RESULT.type, result, dev="lock-7")])
     assert catch_up.catch_up(db, "lock-7", level, later + timedelta(hours=1)) == ["config"]
+
+
+def rows(url: str) -> list[tuple]:
+    """A PostgreSQL store's content that a restore must give back: every table's rows."""
+    db = connect(url)
+    try:
+        return [(t, sorted(map(repr, db.execute(f"SELECT * FROM {t}").fetchall())))
+                for t in sorted(META.tables)]
+    finally:
+        db.close()
+
+
+def test_a_postgresql_store_is_backed_up_by_pg_dump_and_restored_exactly(pg_database, tmp_path):
+    """The same on PostgreSQL: pg_dump's archive, never written over; a restore that asks
+    first, refuses what is no archive of central's store, gives back the same rows, and marks
+    the devices to copy their lists afresh."""
+    db, copy = pg_database, tmp_path / "monday.dump"
+    run(db, "init", "--admin", "boss")
+    run(db, "category", "install-basics")
+    run(db, "branch", "add", "center", "Central Library")
+    run(db, "patron", "add", "Horvat", "--branch", "center", "--city-card", "04A1B2C3")
+    store = open_store(db)
+    fleet.enrol(store, "lock-1", "center", "lockd")
+    store.close()
+    assert "backed up" in run(db, "backup", str(copy))
+    monday = rows(db)
+    run(db, "patron", "add", "Kos", "--branch", "center")
+    assert "[backup_exists]" in run(db, "backup", str(copy), ok=False)
+    assert rows(db) != monday
+    (tmp_path / "notes.txt").write_text("not an archive")
+    assert "[db_not_libedge]" in run(db, "restore", str(tmp_path / "notes.txt"), "--yes",
+                                     ok=False)
+    assert "Aborted" in run(db, "restore", str(copy), ok=False, input="n\n")
+    assert "restored" in run(db, "restore", str(copy), "--yes")
+    after = dict(rows(db))
+    assert {t: r for t, r in after.items() if t != "devices"} == {
+        t: r for t, r in monday if t != "devices"}
+    store = open_store(db)
+    assert store.execute("SELECT resync_due FROM devices WHERE id = 'lock-1'").fetchone() == (1,)
+    assert store.execute("SELECT count(*) FROM patrons").fetchone() == (1,)
+    run(db, "patron", "add", "Kos", "--branch", "center")     # its ids go on from the copy's
+    store.close()

@@ -18,9 +18,10 @@ from tests.test_circ_cli import run
 
 
 @pytest.fixture
-def db(tmp_path):
-    """A branch with a clerk, one at another branch, and a few patrons with cards."""
-    db = tmp_path / "central.db"
+def db(central_db):
+    """A branch with a clerk, one at another branch, and a few patrons with cards; on each
+    store."""
+    db = central_db
     run(db, "init", "--admin", "boss")
     run(db, "category", "install-basics")
     run(db, "branch", "add", "center", "Central Library")

@@ -19,11 +19,18 @@ QUERIES = {
 }
 
 
+NUMBERED = frozenset({"patron", "hold", "ib", "form"})
+
+
 def take(s: Store, subject: tuple[str, object]) -> dict[str, Any]:
     """The record's values now (empty when the kind has none kept, or the record is not there)."""
     kind, key = subject
     if kind not in QUERIES or not isinstance(key, (int, str)):
         return {}
+    if kind in NUMBERED:            # a record kept by number: a text that is none finds none
+        if isinstance(key, str) and not key.strip().isdecimal():
+            return {}
+        key = int(key)
     sql = QUERIES[kind].format(joined_c=s.db.joined("c", " "), joined_l=s.db.joined("l", " "))
     return s.row(sql, [key]) or {}
 

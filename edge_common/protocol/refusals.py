@@ -119,8 +119,9 @@ STAFF_TOOLS = frozenset({
     "db_not_libedge", "write_failed",
     # a PostgreSQL store lacking a step this version cannot add there
     "db_outdated",
-    # a backup never written over a file (`libedge admin backup`)
-    "backup_exists",
+    # a backup never written over a file (`libedge admin backup`), and pg_dump's or
+    # pg_restore's failure on a PostgreSQL store
+    "backup_exists", "backup_failed",
 })
 
 # Enrolment, the CA, the broker's accounts and configuration as data.
