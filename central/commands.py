@@ -58,7 +58,7 @@ def due(db: Database, now: datetime) -> list[tuple[str, Command]]:
     rows = db.execute(
         "SELECT c.dev, c.nonce, c.name, c.args, c.expires, d.command_key FROM commands c"
         " JOIN devices d ON d.id = c.dev AND d.revoked_at IS NULL AND d.command_key IS NOT NULL"
-        " WHERE c.sent_at IS NULL AND c.expires > ? ORDER BY c.issued_at", [now.isoformat()],
+        " WHERE c.sent_at IS NULL AND c.expires > ? ORDER BY c.issued_at, c.id", [now.isoformat()],
     ).fetchall()
     return [(dev, sign(bytes.fromhex(key), Command(
         dev=dev, name=name, expires=datetime.fromisoformat(expires), nonce=nonce,
@@ -78,7 +78,8 @@ def command_result(ctx: Context, body: CommandResult) -> None:
     `resync` it took means it no longer holds lists from before a restore."""
     outcome = "ok" if body.ok else body.code or "refused"
     ctx.db.execute(
-        "INSERT INTO command_results VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO command_results (dev, nonce, name, outcome, result, at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
         (ctx.device.id, body.nonce, body.name, outcome, _json.encode(body.result),
          ctx.received),
     )

@@ -190,4 +190,6 @@ MIGRATIONS = [
     ("0070_resync_due", _resync_due),
     ("0071_dataset_rows_pull", _dataset_rows_pull),
     ("0072_alarm_ids", lambda db: with_row_ids(db, "door_alarms")),
+    ("0073_command_result_ids", lambda db: with_row_ids(db, "command_results")),
+    ("0074_command_ids", lambda db: with_row_ids(db, "commands", "nonce TEXT PRIMARY KEY")),
 ]

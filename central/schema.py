@@ -182,6 +182,7 @@ Table(
 
 Table(
     "command_results", META,
+    Column("id", Int, primary_key=True),
     Column("dev", Str, nullable=False),
     Column("nonce", Str, nullable=False),
     Column("name", Str, nullable=False),
@@ -192,7 +193,8 @@ Table(
 
 Table(
     "commands", META,
-    Column("nonce", Str, primary_key=True),
+    Column("id", Int, primary_key=True),
+    Column("nonce", Str, nullable=False, unique=True),
     Column("dev", Str, nullable=False),
     Column("name", Str, nullable=False),
     Column("args", Bytes, nullable=False),

@@ -56,7 +56,8 @@ def writing(db: "sqlite_utils.Database") -> "Iterator[sqlite_utils.Database]":
 def with_row_ids(db: Any, table: str, primary_key: str = "") -> None:
     """Rebuild `table` with an `id INTEGER PRIMARY KEY` first, holding each row's rowid, so its
     order of insertion is a column every store has; its indexes are made again, and its former
-    primary key `primary_key` (as written in its CREATE TABLE) becomes a unique key."""
+    primary key (`primary_key`, as written in its CREATE TABLE: "PRIMARY KEY (a, b)" or
+    "a TEXT PRIMARY KEY") becomes a unique key."""
     conn = getattr(db, "conn", db)
     (create,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
                              [table]).fetchone()
@@ -69,7 +70,10 @@ def with_row_ids(db: Any, table: str, primary_key: str = "") -> None:
         raise ValueError(f"unexpected definition of {table}: {create[:60]}")
     body = create[len(head):]
     if primary_key:
-        body = body.replace(f"PRIMARY KEY {primary_key}", f"UNIQUE {primary_key}")
+        if primary_key not in body:
+            raise ValueError(f"{table} has no {primary_key}")
+        unique = "UNIQUE" if primary_key.startswith("PRIMARY KEY") else "NOT NULL UNIQUE"
+        body = body.replace(primary_key, primary_key.replace("PRIMARY KEY", unique))
     conn.execute(f"CREATE TABLE {table}_rebuilt (id INTEGER PRIMARY KEY, {body}")
     conn.execute(f"INSERT INTO {table}_rebuilt (id, {columns})"
                  f" SELECT rowid, {columns} FROM {table}")

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from central.circulation import branches, events, sample, signin, sites, terms
+from central.circulation import branches, events, sample, settings, signin, sites, terms
 from central.circulation.store import Store
 from central.database import Database, is_url
 from central.provision_stack import Stack
@@ -144,7 +144,10 @@ def run(root: Path, duration: float | None, kiosk: bool | None = None,
     for sub in ("doors", "devices", "logs"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     store = database or str(root / "central.db")
-    store_at(store, init=True).close()      # made before the enrolment endpoint opens it
+    made = store_at(store, init=True)        # made before the enrolment endpoint opens it
+    if made.postgres and not settings.load(made).archive_dir:
+        settings.store(made, archive_dir=str(root / "forms"))
+    made.close()
     stack = Stack(root, store)
     central = stack.broker.add(Account("central-1", secrets.token_urlsafe(16), service=True))
     devices = {dev: ("lockd", _lock_config(root, dev)) for dev in LOCKS}

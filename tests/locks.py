@@ -117,19 +117,19 @@ def looked_after(seen: list[float], moment: float) -> None:
 
 def decisions(net) -> list[str]:
     """The door decisions central logged, oldest first."""
-    return [r[0] for r in net.db.execute("SELECT result FROM access_log ORDER BY rowid")]
+    return [r[0] for r in net.db.execute("SELECT result FROM access_log ORDER BY id")]
 
 
 def alarm_changes(net, alarm: str) -> list[int]:
     """How central saw `alarm` go on (1) and off (0), oldest first."""
     return [r[0] for r in net.db.execute(
-        "SELECT active FROM door_alarms WHERE alarm = ? ORDER BY rowid", [alarm])]
+        "SELECT active FROM door_alarms WHERE alarm = ? ORDER BY id", [alarm])]
 
 
 def active_alarms(net) -> set[str]:
     """The door alarms central shows as open (the latest change of each is a raise)."""
     return {a for (a,) in net.db.execute(
-        "SELECT a.alarm FROM door_alarms a WHERE a.active = 1 AND a.rowid = (SELECT max(b.rowid)"
+        "SELECT a.alarm FROM door_alarms a WHERE a.active = 1 AND a.id = (SELECT max(b.id)"
         " FROM door_alarms b WHERE b.alarm = a.alarm)")}
 
 

@@ -7,6 +7,8 @@ is a file copy, far quicker than making 57 tables.
 """
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +17,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
+from central.circulation import settings
 from central.database import connect
 from central.store import open_store
 
@@ -68,13 +71,19 @@ class Server:
 
     @contextmanager
     def database(self) -> Iterator[str]:
-        """A new store copied from the template, as a URL; dropped afterwards."""
+        """A new store copied from the template, as a URL, with a folder of its own for
+        signed forms; both gone afterwards."""
         name = f"libedge_t_{uuid.uuid4().hex[:12]}"
         _admin(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+        forms = tempfile.mkdtemp(prefix="libedge-forms-")
         try:
+            db = connect(url_of(name))
+            settings.store(db, archive_dir=forms)
+            db.close()
             yield url_of(name)
         finally:
             _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            shutil.rmtree(forms, ignore_errors=True)
 
     def close(self) -> None:
         """Drop the template."""

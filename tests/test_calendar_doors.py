@@ -53,11 +53,12 @@ def door(net, tmp_path):
     proxy.close()
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_a_day_closed_by_staff_closes_the_door_online_and_offline(net, door):
     add_card(net.db, "04A1B2C3", door)
     add_card(net.db, "04FF0001", door, staff=1)
     assert door.present("wc", _read("04A1B2C3")) == "granted"
-    _close_today(net.db_path)
+    _close_today(net.store)
     wait_for(lambda: door.present("wc", _read("04A1B2C3")) == "closed_now",
              what="the door refuses on the closed day")
     door.proxy.cut("drop")
@@ -72,21 +73,23 @@ def test_a_day_closed_by_staff_closes_the_door_online_and_offline(net, door):
              what="the door opens again once it hears the day was reopened")
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_a_branch_calendar_overrides_the_library_one_at_its_doors(net, door):
     add_card(net.db, "04A1B2C3", door)
     year = _today().year
     branches.set_closed_days(Store(net.db), year, {date(year, 1, 1): "new year"},
                              branch=net.site)   # the branch keeps its own calendar this year
-    _close_today(net.db_path)                   # ...so a library-wide closing does not apply
+    _close_today(net.store)                   # ...so a library-wide closing does not apply
     head = datasets.head(net.db, net.site, CALENDAR)
     wait_for(lambda: door.runtime.health().datasets[CALENDAR].version == head,
              what="calendar synced")
     assert door.present("wc", _read("04A1B2C3")) == "granted"
-    _close_today(net.db_path, branch=net.site)
+    _close_today(net.store, branch=net.site)
     wait_for(lambda: door.present("wc", _read("04A1B2C3")) == "closed_now",
              what="the branch's own closed day reaches its door")
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_each_branch_publishes_its_own_or_the_library_calendar(net):
     s = Store(net.db)
     branches.add_branch(s, "a", "A", TZ)

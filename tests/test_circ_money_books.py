@@ -94,10 +94,10 @@ def test_the_books_sum_after_any_sequence(operations):
         s.db.close()
 
 
-def test_editing_a_payment_whose_credit_was_spent_reopens_what_the_credit_paid(tmp_path):
+def test_editing_a_payment_whose_credit_was_spent_reopens_what_the_credit_paid(central_db):
     """Pay 1,000 against 600 (400 to credit), spend the credit on a 400 fine, then correct the
     payment to 600: the 400 fine is owed again, the credit is 0, not -400."""
-    s = library(tmp_path / "c.db")
+    s = library(central_db)
     branches.add_staff(s, "boss", "Supervisor", "supervisor", ["center"])
     pid = patron(s)
     accounts.add_debt(s, pid, "center", "replacement", 600)
@@ -116,10 +116,10 @@ def test_editing_a_payment_whose_credit_was_spent_reopens_what_the_credit_paid(t
     assert (accounts.owed(s, pid), accounts.credit(s, pid)) == (1000, 0)
 
 
-def test_a_shortfall_takes_back_the_newest_credit_settlements_first_and_only_as_much(tmp_path):
+def test_a_shortfall_takes_back_the_newest_credit_settlements_first_and_only_as_much(central_db):
     """Credit of 400 settled fines of 150 and 250; correcting the payment down by 100 reopens
     100 of the newest fine, down by 151 more the rest of it and 1 of the older fine."""
-    s = library(tmp_path / "c.db")
+    s = library(central_db)
     branches.add_staff(s, "boss", "Supervisor", "supervisor", ["center"])
     pid = patron(s)
     accounts.add_debt(s, pid, "center", "replacement", 600)
@@ -138,10 +138,10 @@ def test_a_shortfall_takes_back_the_newest_credit_settlements_first_and_only_as_
     check_books(s, pid)
 
 
-def test_a_credit_payment_is_never_edited_into_money(tmp_path):
+def test_a_credit_payment_is_never_edited_into_money(central_db):
     """Credit of 300 settles a 300 fine; editing that credit payment to 5,000 (or to cash)
     would make 4,700 of credit out of nothing: refused, the books as they were."""
-    s = library(tmp_path / "c.db")
+    s = library(central_db)
     branches.add_staff(s, "boss", "Supervisor", "supervisor", ["center"])
     pid = patron(s)
     accounts.pay(s, pid, "center", 300, staff_id="boss")
@@ -155,10 +155,10 @@ def test_a_credit_payment_is_never_edited_into_money(tmp_path):
     check_books(s, pid)
 
 
-def test_credit_settles_only_the_debts_of_the_branch_it_was_paid_at(tmp_path):
+def test_credit_settles_only_the_debts_of_the_branch_it_was_paid_at(central_db):
     """1,000 paid at Šiška with nothing owed there is credit at Šiška: it does not settle a
     fine at the centre (TextLib: debts are settled per branch), it does settle Šiška's."""
-    s = library(tmp_path / "c.db")
+    s = library(central_db)
     branches.add_staff(s, "boss", "Supervisor", "supervisor", ["center", "siska"])
     pid = patron(s)
     accounts.pay(s, pid, "siska", 1000, staff_id="boss")

@@ -7,8 +7,8 @@ from central.circulation import lifecycle, loans, stats
 from tests.circ import copy, library, patron
 
 
-def test_counts_per_branch_and_library_wide(tmp_path):
-    s = library(tmp_path / "c.db")
+def test_counts_per_branch_and_library_wide(central_db):
+    s = library(central_db)
     copy(s, "B1", "Alamut")
     copy(s, "S1", "Kekec", "siska")
     a = patron(s)
@@ -29,8 +29,8 @@ def test_counts_per_branch_and_library_wide(tmp_path):
         "center", "siska"}
 
 
-def test_room_access_counts_entries_and_people(tmp_path):
-    s = library(tmp_path / "c.db")
+def test_room_access_counts_entries_and_people(central_db):
+    s = library(central_db)
     rows = [("lock-1", "center", "reading-room", "a" * 64, "granted", "2026-03-02T10:00:00"),
             ("lock-1", "center", "reading-room", "a" * 64, "granted", "2026-03-02T12:00:00"),
             ("lock-1", "center", "reading-room", "b" * 64, "granted", "2026-03-02T13:00:00"),

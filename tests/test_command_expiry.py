@@ -1,5 +1,6 @@
 """A command that expired before its device saw it is refused end to end: the door stays shut."""
 
+
 from datetime import UTC, datetime
 
 from central import commands
@@ -11,7 +12,7 @@ from tests.proxy import Proxy
 def outcomes(net, nonce: str) -> list[str]:
     """What the device reported to central about one command."""
     return [r[0] for r in net.db.execute(
-        "SELECT outcome FROM command_results WHERE nonce = ? ORDER BY rowid", [nonce])]
+        "SELECT outcome FROM command_results WHERE nonce = ? ORDER BY id", [nonce])]
 
 
 def sent_or_expired(net, nonce: str) -> tuple[str | None, str] | None:

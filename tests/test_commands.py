@@ -165,6 +165,7 @@ def _queue_undeclared(db, dev: str, name: str) -> str:
     return nonce
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_command_travels_to_the_device_and_its_result_back(net):
     """Central issues, the device runs or refuses, and central keeps each outcome."""
     net.start_central()
@@ -204,6 +205,7 @@ def test_command_travels_to_the_device_and_its_result_back(net):
         dev.stop()
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_a_captured_command_replayed_to_another_lock_or_forged_is_refused(net):
     """A spy on the wire saw lock-1's `open` and copies it onto lock-2's cmd topic within its
     expiry, then sends lock-2 a command it made itself: lock-2 obeys neither."""
@@ -222,7 +224,7 @@ def test_a_captured_command_replayed_to_another_lock_or_forged_is_refused(net):
 
     def outcomes(dev):
         return [r[0] for r in net.db.execute(
-            "SELECT outcome FROM command_results WHERE dev = ? ORDER BY rowid", [dev])]
+            "SELECT outcome FROM command_results WHERE dev = ? ORDER BY id", [dev])]
 
     def send(body: dict) -> None:
         spy.publish(topics.device("lock-2", "cmd"),

@@ -51,7 +51,7 @@ def test_a_start_that_fails_half_way_still_stops_what_it_started(net, tmp_path, 
 
 
 def test_central_stops_on_sigterm_and_exits_0(net, tmp_path):
-    conf = write_central_toml(net.broker, net.db_path, tmp_path / "central.toml")
+    conf = write_central_toml(net.broker, net.store, tmp_path / "central.toml")
     dev = net.device("lock-1")
     dev.start()
     proc = subprocess.Popen([sys.executable, "-m", "central.service", "--config", str(conf)],

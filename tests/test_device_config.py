@@ -23,7 +23,7 @@ def reported(fleet, dev: str) -> int | None:
 def outcomes(fleet, dev: str) -> list[str]:
     """What the device answered to its `config` commands, oldest first."""
     return [r[0] for r in fleet.db.execute(
-        "SELECT outcome FROM command_results WHERE dev = ? AND name = 'config' ORDER BY rowid",
+        "SELECT outcome FROM command_results WHERE dev = ? AND name = 'config' ORDER BY id",
         [dev])]
 
 

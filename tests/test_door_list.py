@@ -4,6 +4,7 @@ the daily refresh that tells doors when a holder reaches one."""
 from datetime import date, timedelta
 
 import msgspec
+import pytest
 
 from central import datasets
 from central.circulation import allowlist, patrons, sites
@@ -24,8 +25,8 @@ def _holder(s, uid: str, born: date) -> int:
     return pid
 
 
-def test_a_holder_reaches_a_door_age_on_the_birthday_and_no_birth_date_travels(tmp_path):
-    s = library(tmp_path / "c.db")
+def test_a_holder_reaches_a_door_age_on_the_birthday_and_no_birth_date_travels(central_db):
+    s = library(central_db)
     key = bytes.fromhex(sites.open_site(s.db, "center"))
     today = allowlist.door_day()
     turns_18 = today.replace(year=today.year - 18) if (today.month, today.day) != (2, 29) \
@@ -45,8 +46,8 @@ def test_a_holder_reaches_a_door_age_on_the_birthday_and_no_birth_date_travels(t
     assert _row(s, key, "04BB0001")["age"] == [16, 18]
 
 
-def test_a_29_february_birthday_counts_on_1_march_in_other_years(tmp_path):
-    s = library(tmp_path / "c.db")
+def test_a_29_february_birthday_counts_on_1_march_in_other_years(central_db):
+    s = library(central_db)
     key = bytes.fromhex(sites.open_site(s.db, "center"))
     with s.atomic():
         _holder(s, "04BB0009", date(2008, 2, 29))
@@ -55,6 +56,7 @@ def test_a_29_february_birthday_counts_on_1_march_in_other_years(tmp_path):
     assert _row(s, key, "04BB0009")["age"] == [16, 18]
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_central_republishes_who_reached_a_door_age_while_it_was_down(net):
     from central.circulation.store import Store
     from tests.circ import install

@@ -42,7 +42,7 @@ def lib(net):
 
 def desk(net, *args: str, staff: str = "desk") -> str:
     """A staff command at the devices' branch."""
-    return run(net.db_path, *args, "--staff", staff)
+    return run(net.store, *args, "--staff", staff)
 
 
 def test_erasure_after_a_day_of_every_feature_leaves_no_value_anywhere(net, lib, tmp_path,
@@ -100,8 +100,8 @@ def test_erasure_after_a_day_of_every_feature_leaves_no_value_anywhere(net, lib,
                 pad.worker.act(flow.done)
         assert {f.value for f in flow.form.fields} >= {P.surname, P.address, P.birth_date}
 
-        run(net.db_path, "card", "block", P.city_card, "--staff", "sup")
-        run(net.db_path, "card", "unblock", P.city_card, "--staff", "sup")
+        run(net.store, "card", "block", P.city_card, "--staff", "sup")
+        run(net.store, "card", "unblock", P.city_card, "--staff", "sup")
         desk(net, "checkin", "B1", *site)
         assert traces(store_text(net.db_path), P)      # the search finds them before
 

@@ -138,7 +138,7 @@ def test_device_killed_mid_stream_loses_and_repeats_nothing(net, tmp_path):
 def test_central_killed_mid_batch_loses_and_repeats_nothing(net, tmp_path):
     """kill -9 of central's worker process three times while a device streams: after each
     restart it goes on, and it ends with every event once."""
-    conf = write_central_toml(net.broker, net.db_path, tmp_path / "central.toml")
+    conf = write_central_toml(net.broker, net.store, tmp_path / "central.toml")
 
     log = open(tmp_path / "central.log", "ab")
 

@@ -66,7 +66,7 @@ def s(tmp_path):
 def told(s, dev: str) -> list[tuple[str, dict]]:
     """The commands queued for a device, oldest first."""
     return [(name, json.loads(args)) for name, args in s.db.execute(
-        "SELECT name, args FROM commands WHERE dev = ? ORDER BY issued_at, rowid", [dev])]
+        "SELECT name, args FROM commands WHERE dev = ? ORDER BY issued_at, id", [dev])]
 
 
 def archived(s, patron_id: int, kind: str = "change", staff: str = "desk") -> tuple[int, bytes]:

@@ -71,6 +71,7 @@ def refused(code: str, fn, *args) -> None:
     assert err.value.code == code
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_online_the_patron_is_known_as_central_knows_them(net, lib, kiosk):
     """A tap (any UID spelling) or the library card's barcode names the patron as central does."""
     backend = backend_of(net, kiosk)
@@ -85,6 +86,7 @@ def test_online_the_patron_is_known_as_central_knows_them(net, lib, kiosk):
                                                          staff=True)
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_central_turns_away_blocked_and_unfinished_patrons_but_not_expired_ones(net, lib,
                                                                               kiosk):
     """Blocked and unfinished registrations may not use the kiosk; expired ones may (to pay)."""
@@ -100,6 +102,7 @@ def test_central_turns_away_blocked_and_unfinished_patrons_but_not_expired_ones(
     assert backend.identify("04C0FFEE01", "uid").display_name == "Mlakar"
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_the_account_shows_central_s_loans_holds_debts_and_credit(net, lib, kiosk):
     """Every field of the account screen comes from central's answer."""
     backend = backend_of(net, kiosk)
@@ -130,6 +133,7 @@ def test_the_account_shows_central_s_loans_holds_debts_and_credit(net, lib, kios
     assert (account.credit, account.currency, account.owed) == (50, "CZK", 300)
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_checkout_online_brings_central_s_title_due_date_and_warnings(net, lib, kiosk):
     """An online loan is central's: its title, due date and what the patron must be told."""
     backend = backend_of(net, kiosk)
@@ -143,6 +147,7 @@ def test_checkout_online_brings_central_s_title_due_date_and_warnings(net, lib, 
     assert kiosk.health().outbox_depth == 0, "a refusal online is not queued"
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_renewal_and_pin_check_are_central_s_and_need_it(net, lib, kiosk):
     """Central renews and checks PINs; offline both are refused as needing the connection."""
     backend = backend_of(net, kiosk)
@@ -154,7 +159,8 @@ def test_renewal_and_pin_check_are_central_s_and_need_it(net, lib, kiosk):
     [early] = backend.renew(ana, [str(loan_id)])     # lent today: nothing to extend yet
     assert early == Renewal(str(loan_id), "Alamut", False, None, "not_extended")
     with lib.atomic():                                # as if lent two weeks ago
-        lib.db.execute("UPDATE loans SET due = date(due, '-14 days') WHERE id = ?", [loan_id])
+        lib.db.execute("UPDATE loans SET due = ? WHERE id = ?",
+                       [(date.fromisoformat(due) - timedelta(days=14)).isoformat(), loan_id])
     [renewal] = backend.renew(ana, [str(loan_id)])  # only the chosen loan
     assert renewal == Renewal(str(loan_id), "Alamut", True, date.fromisoformat(due))
     refused("pin_wrong", backend.verify_pin, ana, "1357")
@@ -166,6 +172,7 @@ def test_renewal_and_pin_check_are_central_s_and_need_it(net, lib, kiosk):
     refused("offline", backend.account, ana)
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_payments_reach_central_for_the_chosen_debts_or_all(net, lib, kiosk):
     """A payment for one chosen debt pays that one; a payment for none chosen pays them all."""
     backend = backend_of(net, kiosk)
@@ -213,6 +220,7 @@ def test_offline_the_session_queues_loans_and_sends_renewing_and_paying_to_centr
     assert kiosk.pending("loan.checkout_offline", ref(net)) == 5
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_a_loan_whose_answer_is_lost_is_queued_under_its_request_id_and_lent_once(net, lib):
     """Central lends, the answer never comes back, the kiosk queues the loan with the request's
     id; however often the queue delivers it, central holds one loan and raises no alert."""
@@ -246,6 +254,7 @@ def test_a_loan_whose_answer_is_lost_is_queued_under_its_request_id_and_lent_onc
         proxy.close()
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_renewing_nothing_renewable_is_central_s_refusal(net, lib, kiosk):
     """A loan central will not renew comes back refused with central's reason."""
     backend = backend_of(net, kiosk)
@@ -257,6 +266,7 @@ def test_renewing_nothing_renewable_is_central_s_refusal(net, lib, kiosk):
     assert renewal == Renewal(loan_id, "Kosovel", False, None, "hold_waiting")
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_with_the_network_debt_limit_the_account_shows_what_is_owed_elsewhere(net, lib,
                                                                               kiosk):
     """A fine at another branch is listed to be paid there, never among what is paid here."""
@@ -288,6 +298,7 @@ def test_the_branchs_message_of_the_day_reaches_the_kiosk_in_each_language_and_s
         dev.stop()
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_offline_after_a_key_rotation_a_card_is_found_under_the_key_the_list_holds(net, lib,
                                                                                   kiosk):
     """The kiosk got the site's new card key and lost central before the list came again under

@@ -206,7 +206,7 @@ def test_a_pushed_config_is_kept_for_the_next_start_and_a_bad_one_refused(net, t
     def outcomes() -> list[tuple[str, bytes]]:
         """The kiosk's answers to its commands, oldest first."""
         return net.db.execute("SELECT outcome, result FROM command_results WHERE dev = 'kiosk-1'"
-                              " ORDER BY rowid").fetchall()
+                              " ORDER BY id").fetchall()
 
     try:
         wait_for(lambda: kiosk.runtime.link.connected, what="kiosk connected")

@@ -57,7 +57,7 @@ def borrow_and_log_out(session: Session, card: str) -> None:
 
 
 def send(net, port: int, ok: bool = True) -> dict:
-    result = CliRunner().invoke(cli, ["admin", "notices", "send", "--db", str(net.db_path),
+    result = CliRunner().invoke(cli, ["admin", "notices", "send", "--db", net.store,
                                       "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
                                       "--smtp-security", "none"])
     assert (result.exit_code == 0) == ok, result.output
@@ -136,6 +136,6 @@ def test_patron_without_email_is_not_offered_it_and_forged_events_are_refused(
     for card, code in [(card_hash(key, BOR), "no_email"), ("0" * 64, "card_unknown")]:
         kiosk.emit(RECEIPT_EMAIL, ReceiptEmail(card=card, lang="en", subject="s", lines=lines))
         wait_for(lambda: kiosk.health().outbox_depth == 0, what="refused event acked")
-        assert net.db.execute("SELECT code FROM rejected ORDER BY rowid DESC").fetchone() \
+        assert net.db.execute("SELECT code FROM rejected ORDER BY n DESC").fetchone() \
             == (code,)
     assert receipts(lib) == []

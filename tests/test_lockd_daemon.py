@@ -329,7 +329,7 @@ def test_a_lost_reader_is_an_alarm_until_every_reader_of_the_door_is_back(net, t
 
 def roster_at_central(net) -> str:
     """What `libedge admin roster` prints."""
-    done = CliRunner().invoke(admin, ["roster", "--db", str(net.db_path)])
+    done = CliRunner().invoke(admin, ["roster", "--db", net.store])
     assert done.exit_code == 0, done.output
     return done.output
 

@@ -139,7 +139,7 @@ def failures():
 def results(site, door: str) -> list[str]:
     """What central logged for `door`, oldest first."""
     return [r[0] for r in site.net.db.execute(
-        "SELECT result FROM access_log WHERE door = ? ORDER BY rowid", [door])]
+        "SELECT result FROM access_log WHERE door = ? ORDER BY id", [door])]
 
 
 def tap(site, door: str, uid: str, reader: str = "") -> str:

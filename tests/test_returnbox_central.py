@@ -89,6 +89,7 @@ def state(s: Store) -> tuple:
                  for t in ("loans", "debts", "items", "holds", "circ_counts", "staff_alerts"))
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_online_checkin_routes_hold_transit_reshelve_and_says_what_bins_route_by(net, lib, box):
     for item in ("H1", "H2", "R1", "A1"):
         loans.checkout(lib, lib.pid, item, net.site)
@@ -112,6 +113,7 @@ def test_online_checkin_routes_hold_transit_reshelve_and_says_what_bins_route_by
     assert lib.scalar("SELECT count(*) FROM loans WHERE returned_at IS NULL") == 0
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_refusals_are_stable_codes_and_a_second_return_changes_nothing(net, lib, box):
     loans.checkout(lib, lib.pid, "R1", net.site)
     loans.checkout(lib, lib.pid, "S1", "siska")
@@ -131,6 +133,7 @@ def test_refusals_are_stable_codes_and_a_second_return_changes_nothing(net, lib,
     assert stranger.route == "reshelve"                     # an unknown card stops no return
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_a_library_that_refuses_other_branches_returns_says_item_other_branch(net, lib, box):
     settings.store(lib.db, other_branch_returns="refuse")
     loans.checkout(lib, lib.pid, "S1", "siska")
@@ -139,6 +142,7 @@ def test_a_library_that_refuses_other_branches_returns_says_item_other_branch(ne
     assert loans.open_loan(lib, catalogue.resolve(lib, "S1")["id"]) is not None
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_offline_returns_are_applied_once_and_a_different_route_is_a_staff_alert(net, lib, box):
     for item in ("H1", "H2", "R1"):
         loans.checkout(lib, lib.pid, item, net.site)
@@ -217,6 +221,7 @@ def test_an_offline_return_is_dated_when_it_went_in_and_fined_to_that_day(tmp_pa
     db.conn.close()
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_the_box_datasets_follow_holds_and_items_and_a_new_site_gets_them_whole(net, lib, box):
     online(net, box)
 
@@ -248,6 +253,7 @@ def test_the_box_datasets_follow_holds_and_items_and_a_new_site_gets_them_whole(
                                                                  call_number="821 CAN")
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_box_alarms_are_listed_with_door_alarms_and_the_box_shows_in_status(net, lib, box):
     online(net, box)
     box.emit(returns.RETURNS_ALARM, returns.BoxAlarm(part="belt", alarm="jam", active=True))
@@ -256,20 +262,21 @@ def test_box_alarms_are_listed_with_door_alarms_and_the_box_shows_in_status(net,
     box.emit(returns.RETURNS_ALARM, returns.BoxAlarm(part="bin-2", alarm="bin_full",
                                                      active=False))
     wait_for(lambda: box.health().outbox_depth == 0, what="alarms applied")
-    shown = CliRunner().invoke(cli, ["admin", "alarms", "--db", str(net.db_path)])
+    shown = CliRunner().invoke(cli, ["admin", "alarms", "--db", net.store])
     assert shown.exit_code == 0, shown.output
     lines = shown.output.splitlines()
     assert len(lines) == 1 and f"{net.site}/box-1/belt" in lines[0] and "jam" in lines[0]
     assert "ACTIVE" in lines[0]
-    everything = CliRunner().invoke(cli, ["admin", "alarms", "--all", "--db", str(net.db_path)])
+    everything = CliRunner().invoke(cli, ["admin", "alarms", "--all", "--db", net.store])
     assert "bin_full" in everything.output and "cleared" in everything.output
     wait_for(lambda: "box-1" in CliRunner().invoke(
-        cli, ["status", "--db", str(net.db_path)]).output, what="box in status")
-    status = CliRunner().invoke(cli, ["status", "--db", str(net.db_path)]).output
+        cli, ["status", "--db", net.store]).output, what="box in status")
+    status = CliRunner().invoke(cli, ["status", "--db", net.store]).output
     line = next(x for x in status.splitlines() if x.startswith("box-1"))
     assert "returnbox" in line and "online" in line
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_staff_acknowledge_a_box_alarm_on_the_now_page_which_names_it(net, lib, box):
     online(net, box)
     staff(lib, "fac", "facilities", [net.site])
@@ -289,6 +296,7 @@ def test_staff_acknowledge_a_box_alarm_on_the_now_page_which_names_it(net, lib, 
         server.stop()
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_a_box_receipt_is_e_mailed_with_every_item_of_the_visit(net, lib, box):
     with lib.atomic():
         lib.update("patrons", lib.pid, {"email": "ana@example.org"})

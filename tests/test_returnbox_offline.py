@@ -52,6 +52,7 @@ def queued(box) -> dict[str, datetime]:
     return {e["body"]["item"]: datetime.fromisoformat(e["at"]) for e in envs}
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_an_answer_lost_on_the_way_back_is_not_a_second_check_in(net, box, proxy):
     """Central checks B1 in but its answer never arrives: the box queues the return under the
     same id, and central, seeing that id again, acks it without a second check-in."""

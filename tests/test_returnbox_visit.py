@@ -18,6 +18,7 @@ def lib(net):
     return s
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_a_visit_lists_every_item_and_its_receipt_is_e_mailed_through_central(net, lib,
                                                                                tmp_path):
     """Ana taps her card, returns two items, one unknown is refused; the e-mailed receipt lists
@@ -47,6 +48,7 @@ def test_a_visit_lists_every_item_and_its_receipt_is_e_mailed_through_central(ne
 
 
 @pytest.mark.parametrize("printer, code", [("none", "printer_unavailable"), ("dummy", None)])
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_a_printed_receipt_or_the_code_why_not(net, lib, tmp_path, printer, code):
     """The finish with a printed receipt: goodbye with no code when the (dummy) printer took
     it; without a printer, goodbye with `printer_unavailable` and the visit still listed."""
@@ -63,6 +65,7 @@ def test_a_printed_receipt_or_the_code_why_not(net, lib, tmp_path, printer, code
         box.stop()
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_the_flap_opens_only_for_an_allowed_card(net, lib, tmp_path):
     """With `flap_requires_card`, an item without a card and an unknown card are refused; Ana's
     card releases the flap lock and her item is taken; a blocked patron's is not."""

@@ -60,12 +60,15 @@ def test_rows_read_in_insertion_order_get_their_rowid_as_id(tmp_path):
     old = connect(path)
     legacy = sqlite_utils.Database(old.conn)
     before = [m for m in [*MIGRATIONS, *CIRCULATION_MIGRATIONS, *ACCESS_MIGRATIONS]
-              if m[0] not in ("0072_alarm_ids", "0211_form_terms_ids", "0202_access_log_ids")]
+              if m[0] not in ("0072_alarm_ids", "0211_form_terms_ids", "0202_access_log_ids",
+                              "0073_command_result_ids", "0074_command_ids")]
     apply(legacy, before)
     for n in range(5):
         old.execute("INSERT INTO door_alarms VALUES ('l1', 's', 'd', ?, 1, ?, NULL, NULL)",
                     [f"a{n}", f"2026-01-0{n + 1}"])
         old.execute("INSERT INTO form_terms VALUES (?, 'en', 't', '2026', NULL)", [f"v{n}"])
+        old.execute("INSERT INTO commands VALUES (?, 'l1', 'open', x'7b7d', '2027', '2026',"
+                    " NULL)", [f"n{4 - n}"])
     old.execute("DELETE FROM door_alarms WHERE alarm = 'a1'")
     rowids = old.execute("SELECT rowid, alarm FROM door_alarms ORDER BY rowid").fetchall()
     old.close()
@@ -77,6 +80,12 @@ def test_rows_read_in_insertion_order_get_their_rowid_as_id(tmp_path):
         db.execute("INSERT INTO form_terms (version, lang, text, added_at) VALUES"
                    " ('v1', 'en', 'x', '2026')")
     assert taken.value.columns == ["version", "lang"]
+    assert [n for (n,) in db.execute("SELECT nonce FROM commands ORDER BY id")] == [
+        f"n{4 - n}" for n in range(5)]
+    with pytest.raises(Conflict) as taken:
+        db.execute("INSERT INTO commands (nonce, dev, name, args, expires, issued_at) VALUES"
+                   " ('n1', 'l1', 'open', x'7b7d', '2027', '2026')")
+    assert taken.value.columns == ["nonce"]
     db.close()
 
 

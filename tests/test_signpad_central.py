@@ -78,7 +78,7 @@ def pad(net, lib):
 
 def start(net, patron_id: int, ok: bool = True) -> str:
     """`libedge admin form start` at the desk."""
-    return run(net.db_path, "form", "start", "--patron", str(patron_id), "--kind", "change",
+    return run(net.store, "form", "start", "--patron", str(patron_id), "--kind", "change",
                "--pad", PAD, "--staff", "desk", ok=ok)
 
 
@@ -87,6 +87,7 @@ def delivered(pad) -> None:
     wait_for(lambda: pad.health().outbox_depth == 0, what="outbox drained")
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_a_form_goes_round_from_the_desk_to_the_pad_and_into_the_archive_once(net, lib, pad):
     start(net, lib.pid)
     told = pad.shown.get(timeout=30)
@@ -97,8 +98,8 @@ def test_a_form_goes_round_from_the_desk_to_the_pad_and_into_the_archive_once(ne
     assert {f.key: f.value for f in form.fields}["address"] == "Slovenska 1, Ljubljana"
     pad.emit(wire.FORM_CORRECTION, wire.Correction(form=form.form, revision=1, field="address"))
     delivered(pad)
-    assert '"field": "address"' in run(net.db_path, "form", "show", "--form", str(form.form))
-    run(net.db_path, "form", "fix", "--form", str(form.form), "--field", "address",
+    assert '"field": "address"' in run(net.store, "form", "show", "--form", str(form.form))
+    run(net.store, "form", "fix", "--form", str(form.form), "--field", "address",
         "--value", "Slovenska 2, Ljubljana", "--staff", "desk")
     assert pad.shown.get(timeout=30) == {"form": form.form, "revision": 2}
     form = pad.request(wire.FORM_GET, wire.FormRef())
@@ -120,12 +121,13 @@ def test_a_form_goes_round_from_the_desk_to_the_pad_and_into_the_archive_once(ne
     assert lib.scalar("SELECT code FROM rejected WHERE type = 'form.signed'") == "form_archived"
     assert lib.scalar("SELECT count(*) FROM form_archive") == 1
     assert len(list((form_archive.root(lib) / "active").iterdir())) == 1
-    assert "hash and seal verified" in run(net.db_path, "form", "verify", "--form",
+    assert "hash and seal verified" in run(net.store, "form", "verify", "--form",
                                            str(form.form))
-    listed = run(net.db_path, "form", "list", "--state", "signed")
+    listed = run(net.store, "form", "list", "--state", "signed")
     assert f'"id": {form.form}' in listed and '"area": "active"' in listed
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_no_new_form_on_an_offline_pad_and_the_desk_is_told_why(net, lib, pad):
     pad.stop()
     pad.stopped = True
@@ -135,6 +137,7 @@ def test_no_new_form_on_an_offline_pad_and_the_desk_is_told_why(net, lib, pad):
     assert lib.scalar("SELECT count(*) FROM forms") == 0
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_a_bad_hash_or_an_unknown_form_is_refused_acked_and_nothing_is_kept(net, lib, pad):
     start(net, lib.pid)
     form = pad.request(wire.FORM_GET, wire.FormRef(form=pad.shown.get(timeout=30)["form"]))
@@ -150,24 +153,26 @@ def test_a_bad_hash_or_an_unknown_form_is_refused_acked_and_nothing_is_kept(net,
     assert lib.scalar("SELECT state FROM forms WHERE id = ?", [form.form]) == "open"
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_the_events_a_branch_adds_reach_its_pads(net, lib, pad):
-    out = run(net.db_path, "events", "add", "Story time", "--starts", "2026-12-03T17:00+0100",
+    out = run(net.store, "events", "add", "Story time", "--starts", "2026-12-03T17:00+0100",
               "--place", "Children's corner", "--branch", net.site, "--staff", "desk", ok=False)
     assert "[role_required]" in out or "[forbidden]" in out     # a clerk may not
-    out = run(net.db_path, "events", "add", "Story time", "--starts", "2026-12-03T17:00+0100",
+    out = run(net.store, "events", "add", "Story time", "--starts", "2026-12-03T17:00+0100",
               "--place", "Children's corner", "--branch", net.site, "--staff", "boss")
     key = re.search(r"event (\S+) added", out).group(1)
     row = wait_for(lambda: pad.row("events", key), what="the event on the pad")
     assert (row.title, row.place) == ("Story time", "Children's corner")
-    assert key in run(net.db_path, "events", "list", "--branch", net.site)
-    run(net.db_path, "events", "remove", key, "--branch", net.site, "--staff", "boss")
+    assert key in run(net.store, "events", "list", "--branch", net.site)
+    run(net.store, "events", "remove", key, "--branch", net.site, "--staff", "boss")
     wait_for(lambda: pad.row("events", key) is None, what="the event gone from the pad")
 
 
+@pytest.mark.parametrize("net", ["sqlite", "postgresql"], indirect=True)
 def test_central_killed_while_archiving_keeps_each_form_once_and_sealed(net, library, tmp_path):
     """kill -9 of central's process just after a pad sent a signed form, three times: after
     each restart the form is archived exactly once, its files whole and its seal valid."""
-    conf = write_central_toml(net.broker, net.db_path, tmp_path / "central.toml")
+    conf = write_central_toml(net.broker, net.store, tmp_path / "central.toml")
     log = open(tmp_path / "central.log", "ab")
 
     def start_central():

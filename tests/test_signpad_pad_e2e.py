@@ -56,7 +56,7 @@ def config(net, tmp_path) -> SignpadConfig:
 
 def start_form(net, lib) -> int:
     """`libedge admin form start` at the desk; the form's id."""
-    run(net.db_path, "form", "start", "--patron", str(lib.pid), "--kind", "change",
+    run(net.store, "form", "start", "--patron", str(lib.pid), "--kind", "change",
         "--pad", PAD, "--staff", "desk")
     return lib.scalar("SELECT max(id) FROM forms")
 
@@ -90,7 +90,7 @@ def test_a_form_is_checked_corrected_signed_and_archived_and_leaves_nothing_on_t
         wait_for(lambda: lib.scalar("SELECT count(*) FROM form_corrections WHERE form_id = ?",
                                     [form_id]), what="the correction at the desk")
         assert flow.screen == Screen.CORRECTING
-        run(net.db_path, "form", "fix", "--form", str(form_id), "--field", "address",
+        run(net.store, "form", "fix", "--form", str(form_id), "--field", "address",
             "--value", "Slovenska 2, Ljubljana", "--staff", "desk")
         wait_for(lambda: flow.screen == Screen.FORM and flow.form.revision == 2,
                  what="the fixed revision on the pad")
@@ -105,7 +105,7 @@ def test_a_form_is_checked_corrected_signed_and_archived_and_leaves_nothing_on_t
         [body] = submitted
         assert lib.scalar("SELECT sha256 FROM form_archive WHERE form_id = ?",
                           [form_id]) == body.sha256
-        assert "hash and seal verified" in run(net.db_path, "form", "verify", "--form",
+        assert "hash and seal verified" in run(net.store, "form", "verify", "--form",
                                                str(form_id))
     finally:
         pad.stop()
@@ -156,7 +156,7 @@ def test_a_pad_killed_between_signing_and_the_ack_delivers_its_form_once(net, li
                  what="the pad's outbox emptied by central's ack")
         assert lib.scalar("SELECT count(*) FROM form_archive WHERE form_id = ?", [form_id]) == 1
         assert lib.scalar("SELECT state FROM forms WHERE id = ?", [form_id]) == "signed"
-        assert "hash and seal verified" in run(net.db_path, "form", "verify", "--form",
+        assert "hash and seal verified" in run(net.store, "form", "verify", "--form",
                                                str(form_id))
     finally:
         killed(child)

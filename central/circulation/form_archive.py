@@ -27,11 +27,16 @@ PDF, STROKES = "form.pdf", "strokes.json"
 
 
 def root(s: Store) -> Path:
-    """The archive's folder, beside the database file."""
-    name = s.scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-    if not name:
+    """The archive's folder: the one the settings name, or beside a SQLite store's file."""
+    if s.settings.archive_dir:
+        return Path(s.settings.archive_dir)
+    if s.db.postgres:
+        raise Refused("a store on PostgreSQL keeps signed forms in a folder named by"
+                      " `libedge admin settings archive_dir=/srv/libedge/forms`",
+                      code="archive_unset")
+    if s.db.target in ("", ":memory:") or s.db.target.startswith("file:"):
         raise Refused("the form archive needs central's database in a file", code="bad_value")
-    db = Path(name)
+    db = Path(s.db.target)
     return db.parent / f"{db.stem}-forms"
 
 

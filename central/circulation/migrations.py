@@ -318,5 +318,6 @@ CIRCULATION_MIGRATIONS = [
     ("0183_item_statuses", _item_statuses),
     ("0200_holds_anonymised", _holds_anonymised),
     ("0210_sign_in_throttle", _sign_in_throttle),
-    ("0211_form_terms_ids", lambda db: with_row_ids(db, "form_terms", "(version, lang)")),
+    ("0211_form_terms_ids", lambda db: with_row_ids(db, "form_terms",
+                                                           "PRIMARY KEY (version, lang)")),
 ]

@@ -64,6 +64,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
     smtp_security: Literal["none", "starttls", "ssl"] = "starttls"
     smtp_username: Plain = ""  # the password is never stored: LIBEDGE_SMTP_PASSWORD
+    # where signed forms and the seal are kept: an absolute folder ("" beside a SQLite store's
+    # file; a PostgreSQL store needs one named)
+    archive_dir: Annotated[str, msgspec.Meta(max_length=4096, pattern=r"^(/[^\x00]*)?$")] = ""
     # days a signed form of a kind is kept after it was archived (a kind not named: as long
     # as the member exists; erasure deletes every form at once)
     form_retention_days: dict[FormKind, Annotated[int, msgspec.Meta(ge=1, le=36500)]] = {}

@@ -15,7 +15,7 @@ def circulation(s: Store, start: date, end: date, branch: str | None = None,
     rows = s.rows(
         f"SELECT day, {split} AS branch, kind, sum(count) AS n FROM circ_counts"
         " WHERE day BETWEEN ? AND ? AND (? IS NULL OR branch_id = ?)"
-        f" GROUP BY day, {split}, kind ORDER BY day, branch",
+        " GROUP BY 1, 2, 3 ORDER BY day, branch",
         [start.isoformat(), end.isoformat(), branch, branch])
     days: dict[tuple, dict] = {}
     for r in rows:

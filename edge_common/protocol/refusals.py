@@ -77,6 +77,8 @@ CIRCULATION = frozenset({
     "bad_days", "bad_value", "already_exists", "patron_ambiguous", "search_empty",
     "alert_unknown", "already_resolved", "not_extended", "form_unsigned", "staff_required",
     "bad_language", "day_not_closed", "form_already_signed",
+    # a store on PostgreSQL whose signed forms have no folder named yet
+    "archive_unset",
     # money per branch: a credit payment is never edited into money; a command on a patron
     # by staff of several branches names the branch it acts at
     "credit_payment", "branch_required",
