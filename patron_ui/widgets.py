@@ -11,6 +11,7 @@ from kivy.graphics import Color, Ellipse, Quad, Rectangle, RoundedRectangle, Tri
 from kivy.metrics import dp
 from kivy.properties import (
     BooleanProperty,
+    DictProperty,
     ListProperty,
     NumericProperty,
     ObjectProperty,
@@ -74,6 +75,7 @@ class PagedList(BoxLayout):
     page = NumericProperty(0)
     pages = NumericProperty(1)
     follow = BooleanProperty(False)  # a growing list shows its last page (the newest row)
+    sizes = DictProperty()  # the app's scale (theme.kv: a kv binding, dropped with the list)
 
     def __init__(self, **kw: Any) -> None:
         self._refill = Clock.create_trigger(lambda dt: self.refill())
@@ -82,12 +84,11 @@ class PagedList(BoxLayout):
         self._at_end = True  # a following list stays on its last page until turned back
         super().__init__(**kw)
         self.bind(rows=self._rows_changed, choosing=self._refill, chosen=self._refill,
-                  page=self._refill)
+                  page=self._refill, sizes=self._refill)
 
     def on_kv_post(self, base_widget: Widget) -> None:
         """Refill when the slots' height or the row size changes."""
         self.ids.slots.bind(height=self._refill)
-        App.get_running_app().bind(s=self._refill)
         self._refill()
 
     def _rows_changed(self, _: object, rows: list[dict]) -> None:

@@ -1,8 +1,10 @@
 """Run offscreen by test_patron_ui: a PatronApp with labels that fit and do not, and a long
 paged list; prints what the fit check found and what the list showed, as JSON."""
 
+import gc
 import json
 import os
+import weakref
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
@@ -84,10 +86,25 @@ class Probe(PatronApp):
         def third(dt):
             report["after_shrink"] = {"pages": paged.pages, "page": paged.page,
                                       "chosen": sorted(paged.chosen), "shown": shown()}
+            gone = self.list_taken_out()
+            Clock.schedule_once(lambda dt: last(gone), 0.3)  # its refill has run by then
+
+        def last(gone):
+            gc.collect()
+            report["list_freed"] = gone() is None
             print(json.dumps(report))
             self.stop()
 
         Clock.schedule_once(first, 0.5)
+
+    def list_taken_out(self):
+        """A list shown with rows, then taken out of the window: a weak reference to it."""
+        taken = PagedList(rows=[{"id": "x", "title": "X", "detail": "", "selectable": True}],
+                          choosing=True)
+        self.root.add_widget(taken)
+        taken.refill()
+        self.root.remove_widget(taken)
+        return weakref.ref(taken)
 
 
 if __name__ == "__main__":

@@ -116,3 +116,9 @@ def test_a_long_list_is_paged_with_all_chosen_across_pages(probe):
 def test_a_shorter_list_goes_back_to_one_page_keeping_what_is_still_there(probe):
     assert probe["after_shrink"] == {"pages": 1, "page": 0, "chosen": ["r0", "r2"],
                                      "shown": ["r0", "r1", "r2"]}
+
+
+def test_a_list_taken_out_of_the_window_is_freed(probe):
+    """Nothing long-lived (the app, the window) holds a list: a screen made and dropped again
+    takes its lists and their rows with it (the app's sizes reach a list by a kv binding)."""
+    assert probe["list_freed"]
