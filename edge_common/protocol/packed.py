@@ -54,8 +54,8 @@ def unpack(dataset: str, text: str) -> list[Row]:
         if inflate.unconsumed_tail or not inflate.eof:
             raise PackedInvalid(f"a packed page over {MAX_UNPACKED} bytes, or cut short")
         rows = _decoder.decode(packed)
-        for _, value in rows:
-            if value is not None:
+        for value in {value for _, value in rows}:   # each distinct row once: a list repeats
+            if value is not None:                     # few (a category, flags, an end date)
                 check_raw_row(dataset, value)
     except (binascii.Error, zlib.error, msgspec.DecodeError, ValueError) as exc:
         raise PackedInvalid(str(exc)) from exc
