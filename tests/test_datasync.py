@@ -327,3 +327,27 @@ def test_a_packed_copy_is_taken_as_of_its_first_page_and_then_catches_up(sync):
     sync.central.answer([["a", {"n": 2}], ["c", {"n": 3}]], 7)
     assert sync.versions() == {LIST: 7}
     assert rows(sync, "a", "b", "c") == [b'{"n":2}', b'{"n":1}', b'{"n":3}']
+
+
+def test_a_packed_copy_broken_off_by_a_restart_starts_again_from_its_first_page(tmp_path):
+    """A new door restarted in the middle of its first copy holds no list and no version,
+    and copies again from the first page at its first check; the pages of the broken copy
+    are never used."""
+    path = str(tmp_path / "replica.db")
+    replicas = Replicas(path)
+    central = FakeCentral()
+    sync = DataSync("lock-1", replicas, [LIST], central.ask)
+    sync.tick(0.0)
+    central.answer([], 6, next={"since": 0, "after": "b"},
+                   packed_as=packed.pack(LIST, [("a", b'{"n":1}'), ("b", b'{"n":1}')]))
+    replicas.close()                                  # the door stops here
+    replicas = Replicas(path)
+    assert replicas.rows(LIST) == [] and replicas.version(LIST) == 0
+    central = FakeCentral()
+    sync = DataSync("lock-1", replicas, [LIST], central.ask)
+    sync.tick(0.0)
+    assert central.bodies() == [{"dataset": LIST, "since": 0, "after": "", "limit": packed.PAGE,
+                                 "format": 2}]
+    central.answer([], 7, packed_as=packed.pack(LIST, [("c", b'{"n":2}')]))
+    assert replicas.rows(LIST) == [("c", b'{"n":2}')] and replicas.version(LIST) == 7
+    replicas.close()
