@@ -11,6 +11,7 @@ the odds of a flipped bit in the door's memory. Devices keep allow-list rows und
 import base64
 import binascii
 import zlib
+from collections.abc import Sequence
 from typing import Annotated
 
 import msgspec
@@ -40,9 +41,12 @@ def short_key(dataset: str, key: str) -> str:
 
 def pack(dataset: str, rows: list[Row]) -> str:
     """Rows (stored JSON values, None for deleted keys) as a packed page's text."""
-    chars = KEY_CHARS.get(dataset)   # short_key, inline: a copy packs a million keys
-    packed = _encoder.encode([(k[:chars], v) for k, v in rows] if chars else rows)
-    return base64.b64encode(zlib.compress(packed, 1)).decode("ascii")
+    return pack_kept([(short_key(dataset, k), v) for k, v in rows])
+
+
+def pack_kept(rows: Sequence[Row]) -> str:
+    """`pack` of rows whose keys are cut already (`short_key`)."""
+    return base64.b64encode(zlib.compress(_encoder.encode(rows), 1)).decode("ascii")
 
 
 def unpack(dataset: str, text: str) -> list[Row]:
