@@ -123,7 +123,8 @@ class _Copy:
 
 
 class Replicas:
-    """The device's copy of central's datasets, one SQLite file."""
+    """The device's copy of central's datasets, one SQLite file, opened by one Replicas at a
+    time (opening it drops what a copy broken off by a stop or a crash left)."""
 
     def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
         self._db = connect(path, synchronous="NORMAL")
