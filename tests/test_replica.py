@@ -321,3 +321,19 @@ def test_any_copy_broken_off_by_a_restart_keeps_the_old_rows_and_a_new_one_its_l
             k: J({"n": n}) for k, n in expected.items() if n is not None}
         assert r.count("allowlist") == len(r.rows("allowlist"))
         r.close()
+
+
+def test_a_page_with_a_key_twice_goes_to_the_stage_whole(tmp_path):
+    """A page whose keys do not strictly rise, by holding one twice (or two whole hashes
+    with one 96-bit prefix), is not written straight in: all of it is staged, and of each
+    key the row staged last is kept."""
+    r = Replicas(str(tmp_path / "r.db"))
+    r.stage("allowlist", [("a1", J({"n": 1}))], fresh=True)
+    r.stage("allowlist", [("b1", J({"n": 1})), ("b2", J({"n": 1})), ("b2", J({"n": 2}))])
+    assert staged(r) == 3
+    twin = "c" * 24
+    r.stage("allowlist", [(twin + "0" * 40, J({"n": 3})), (twin + "1" * 40, J({"n": 4}))])
+    r.apply_staged("allowlist", [], 2)
+    assert r.rows("allowlist") == [("a1", J({"n": 1})), ("b1", J({"n": 1})),
+                                   ("b2", J({"n": 2})), (twin, J({"n": 4}))]
+    r.close()
