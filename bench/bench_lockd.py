@@ -34,6 +34,7 @@ from central import migrations as central_migrations
 from central.circulation import allowlist, patrons, sites
 from central.circulation.store import Store
 from central.store import open_store
+from edge_common import replica
 from edge_common.cardid import card_hash
 from edge_common.protocol import packed
 from edge_common.protocol.datasets import ALLOWLIST as DATASET
@@ -172,15 +173,15 @@ def raw_transfer(net: Network, sizes: list[int]) -> float:
 
 
 def decisions(daemon: LockDaemon, uids: list[str], reference: list[str]) -> tuple[list, list]:
-    """Times of `LockDaemon.verdict` (card hash, list lookup, rules) on `uids`, and of a bare
-    primary-key SELECT in the same replica file for the hashes of `reference`."""
+    """Times of `LockDaemon.verdict` (card hash, list lookup, rules) on `uids`, and of the
+    replica's bare lookup query (a primary-key search and its value's) in the same file for
+    the hashes of `reference`."""
     hashes = [short_key(DATASET, card_hash(daemon.key, uid)) for uid in reference]
-    bare = []
+    bare, lookup = [], replica.lookup_sql(DATASET)
     with closing(sqlite3.connect(Path(daemon.cfg.device.data_dir) / "replica.db")) as conn:
         for h in hashes:
             start = time.perf_counter()
-            conn.execute("SELECT value FROM replica_rows WHERE dataset = ? AND key = ?",
-                         (DATASET, h)).fetchone()
+            conn.execute(lookup, (h,)).fetchone()
             bare.append(time.perf_counter() - start)
     door, ours = daemon.doors[DOOR], []
     for uid in uids:

@@ -222,6 +222,19 @@ class Database:
         self.conn.execute("COMMIT")
 
     @contextmanager
+    def snapshot(self) -> Iterator["Database"]:
+        """Reads that all see one state of the store (a read transaction: SQLite's deferred
+        one, PostgreSQL's repeatable read), or the caller's transaction."""
+        if self.in_transaction:
+            yield self
+            return
+        self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ" if self.postgres else "BEGIN")
+        try:
+            yield self
+        finally:
+            self.conn.execute("ROLLBACK")
+
+    @contextmanager
     def _savepoint(self) -> Iterator[None]:
         self._savepoints += 1
         name = f"libedge_{self._savepoints}"

@@ -131,15 +131,25 @@ def _copy_page(db: Database, site: str, dataset: str, after: str,
     """A page of a full copy in key order, read straight from the table: every key after
     `after` as it is now, deletions left out. The copy holds at least what the first page's
     `head` says; a device takes it as of that version and then pulls what changed since, as
-    rows it had passed may have changed meanwhile."""
-    top = head(db, site, dataset)   # before the rows: no row read is older than it
-    rows = db.execute(
-        "SELECT key, value FROM dataset_rows WHERE site = ? AND dataset = ? AND key > ?"
-        " AND value IS NOT NULL ORDER BY key LIMIT ?", (site, dataset, after, limit),
-    ).fetchall()
-    nxt = Cursor(0, rows[-1][0]) if len(rows) == limit else None
-    return SyncPage(dataset=dataset, head=top, changes=[], next=nxt,
-                    packed=packed.pack(dataset, rows))
+    rows it had passed may have changed meanwhile.
+
+    Keys are read cut as devices keep them (`packed.KEY_CHARS`), which spares central a
+    string per row; the cursor, a whole key, is read on its own in the same snapshot."""
+    sql = ("FROM dataset_rows WHERE site = ? AND dataset = ? AND key > ? AND value IS NOT NULL"
+           " ORDER BY key")
+    chars = packed.KEY_CHARS.get(dataset)
+    kept = f"substr(key, 1, {int(chars)})" if chars else "key"
+    with db.snapshot():
+        top = head(db, site, dataset)   # before the rows: no row read is older than it
+        rows = db.execute(f"SELECT {kept}, value {sql} LIMIT ?",
+                               (site, dataset, after, limit)).fetchall()
+        last = db.execute(f"SELECT key {sql} LIMIT 1 OFFSET ?",
+                               (site, dataset, after, limit - 1)).fetchone() \
+            if len(rows) == limit else None
+    return SyncPage(dataset=dataset, head=top, changes=[],
+                    next=Cursor(0, last[0]) if last else None,
+                    packed=packed.pack_kept(rows))
+
 
 
 def unpublished(db: Database, limit: int = 500) -> list[Delta]:

@@ -113,17 +113,15 @@ class ReadLane:
     def _read(self, device: Device, h: Handler[Any, Any], env: envelope.Envelope) -> Reply:
         """The handler's answer from one snapshot of the store; any failure is its
         `internal_error`, as in the worker."""
-        conn = self._db
         now = datetime.now(UTC)
-        conn.execute("BEGIN")
-        try:
-            return answer(h, Context(self._db, device, env.id, env.at, now, env.seq,
-                                     now.isoformat()), env)
-        except Exception:  # noqa: BLE001 - one request's failure must not end the link
-            log.exception("central could not answer %s %s from %s", env.type, env.id, device.id)
-            return failed()
-        finally:
-            conn.execute("ROLLBACK")
+        with self._db.snapshot():
+            try:
+                return answer(h, Context(self._db, device, env.id, env.at, now, env.seq,
+                                         now.isoformat()), env)
+            except Exception:  # noqa: BLE001 - one request's failure must not end the link
+                log.exception("central could not answer %s %s from %s", env.type, env.id,
+                              device.id)
+                return failed()
 
     def _send(self, dev: str, inc: Incoming, body: Reply, re: str) -> None:
         """Send the answer; one that cannot be encoded is answered `internal_error`."""

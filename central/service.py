@@ -143,8 +143,7 @@ class CentralService:
         self._ages_done = day  # a failing refresh is logged once a day, never blocks deltas
         count = 0
         with self._alone(f"the door-age refresh of {day}"), self.db.transaction():
-            count = sum(allowlist.refresh_birthdays(self.db, first + timedelta(days=n))
-                        for n in range((day - first).days + 1))
+            count = allowlist.refresh_birthdays(self.db, day, since=first)
         if count:
             log.info("door ages: %d holders reached one by %s", count, day)
 

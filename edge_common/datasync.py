@@ -152,17 +152,13 @@ class DataSync:
                      error.code if error else "no_answer", retry)
             return
         self._failures = 0
-        try:
-            changes = packed.unpack(dataset, page.packed) if page.packed is not None else \
-                rows_of(dataset, page.changes)
-        except ValueError:
-            log.warning("%s: malformed pull result (sync_pull_invalid)", self.dev)
-            return
-        self._keep(dataset, page, changes, first=not asked[1])
+        self._keep(dataset, page, first=not asked[1])
 
-    def _keep(self, dataset: str, page: SyncPage, changes: list[Row], first: bool) -> None:
+    def _keep(self, dataset: str, page: SyncPage, first: bool) -> None:
         """Keep a page of a pull (`first`: its first page): staged for a full copy, else
-        applied; the last page moves the version."""
+        applied; the last page moves the version. The next page is asked for first, so that
+        central makes it while this one is unpacked, checked and written; a page that is
+        not kept (malformed, or not written) drops the pull, and the next page with it."""
         head, nxt = page.head, page.next
         start = self._pull_from.get(dataset, 0)
         if head < start:
@@ -177,7 +173,15 @@ class DataSync:
             if page.packed is not None:
                 self._copied_as_of[dataset] = head
         if nxt:
-            self.pull(dataset, nxt.since, nxt.after)  # central makes it while this one is kept
+            self.pull(dataset, nxt.since, nxt.after)
+        try:
+            changes = packed.unpack(dataset, page.packed) if page.packed is not None else \
+                rows_of(dataset, page.changes)
+        except ValueError:
+            self._pulling.pop(dataset, None)
+            log.warning("%s: malformed pull result (sync_pull_invalid)", self.dev)
+            return
+        if nxt:
             try:
                 if full:
                     self._replicas.stage(dataset, changes)

@@ -327,3 +327,53 @@ def test_a_packed_copy_is_taken_as_of_its_first_page_and_then_catches_up(sync):
     sync.central.answer([["a", {"n": 2}], ["c", {"n": 3}]], 7)
     assert sync.versions() == {LIST: 7}
     assert rows(sync, "a", "b", "c") == [b'{"n":2}', b'{"n":1}', b'{"n":3}']
+
+
+def test_a_packed_copy_broken_off_by_a_restart_starts_again_from_its_first_page(tmp_path):
+    """A new door restarted in the middle of its first copy holds no list and no version,
+    and copies again from the first page at its first check; the pages of the broken copy
+    are never used."""
+    path = str(tmp_path / "replica.db")
+    replicas = Replicas(path)
+    central = FakeCentral()
+    sync = DataSync("lock-1", replicas, [LIST], central.ask)
+    sync.tick(0.0)
+    central.answer([], 6, next={"since": 0, "after": "b"},
+                   packed_as=packed.pack(LIST, [("a", b'{"n":1}'), ("b", b'{"n":1}')]))
+    replicas.close()                                  # the door stops here
+    replicas = Replicas(path)
+    assert replicas.rows(LIST) == [] and replicas.version(LIST) == 0
+    central = FakeCentral()
+    sync = DataSync("lock-1", replicas, [LIST], central.ask)
+    sync.tick(0.0)
+    assert central.bodies() == [{"dataset": LIST, "since": 0, "after": "", "limit": packed.PAGE,
+                                 "format": 2}]
+    central.answer([], 7, packed_as=packed.pack(LIST, [("c", b'{"n":2}')]))
+    assert replicas.rows(LIST) == [("c", b'{"n":2}')] and replicas.version(LIST) == 7
+    replicas.close()
+
+
+def test_the_next_page_is_asked_before_this_one_is_unpacked_and_dropped_with_a_bad_one(
+        sync, monkeypatch):
+    """Central makes the next page while the device unpacks and checks this one; when this
+    one turns out malformed, the copy is dropped: the next page's answer is ignored and the
+    next check copies from the first page again."""
+    sync.pull(LIST)
+    asked_at_unpack = []
+    unpack = packed.unpack
+
+    def watched(dataset, text):
+        asked_at_unpack.append(sync.central.bodies()[-1]["after"])
+        return unpack(dataset, text)
+
+    monkeypatch.setattr(packed, "unpack", watched)
+    sync.central.answer([], 5, next={"since": 0, "after": "a"},
+                        packed_as=packed.pack(LIST, [("a", b'{"n":1}')]))
+    assert asked_at_unpack == ["a"]
+    sync.central.answer([], 5, next={"since": 0, "after": "b"}, packed_as="not base64!")
+    assert asked_at_unpack == ["a", "b"] and sync.central.bodies()[-1]["after"] == "b"
+    sync.central.answer([], 5, packed_as=packed.pack(LIST, [("c", b'{"n":1}')]))
+    assert sync.versions() == {LIST: 0} and rows(sync, "a", "c") == [None, None]
+    assert pull_at(sync, 0.0) == 4 and sync.central.bodies()[-1]["after"] == ""
+    sync.central.answer([], 6, packed_as=packed.pack(LIST, [("d", b'{"n":2}')]))
+    assert sync.versions() == {LIST: 6} and rows(sync, "a", "d") == [None, b'{"n":2}']

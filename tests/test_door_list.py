@@ -79,3 +79,23 @@ def test_central_republishes_who_reached_a_door_age_while_it_was_down(net):
     assert ages() == [16]
     net.start_central()
     wait_for(lambda: ages() == [16, 18], what="central caught up the week's birthdays")
+
+
+def test_a_catch_up_over_several_days_finds_each_day_s_holders_as_day_by_day_does(tmp_path):
+    """Central's catch-up after a stop reads the patrons once for all the days it missed and
+    finds the holders each day would have: a 29 February birthday on 1 March, the others on
+    their day, none outside the days or short of a door age."""
+    s = library(tmp_path / "c.db")
+    sites.open_site(s.db, "center")
+    with s.atomic():
+        _holder(s, "04BB0021", date(2008, 2, 29))     # 18 on 1 March 2026
+        _holder(s, "04BB0022", date(2008, 3, 3))      # 18 on 3 March
+        _holder(s, "04BB0023", date(2010, 3, 2))      # 16 on 2 March
+        _holder(s, "04BB0024", date(2009, 3, 2))      # 17 on 2 March: no door age
+        _holder(s, "04BB0025", date(2008, 3, 9))      # 18 after the days caught up
+    first, last = date(2026, 2, 27), date(2026, 3, 5)
+    with s.atomic():
+        day_by_day = sum(allowlist.refresh_birthdays(s.db, first + timedelta(days=n))
+                         for n in range((last - first).days + 1))
+        assert allowlist.refresh_birthdays(s.db, last, since=first) == day_by_day == 3
+        assert allowlist.refresh_birthdays(s.db, date(2026, 3, 9), since=date(2026, 3, 6)) == 1

@@ -412,7 +412,8 @@ def test_resync_copies_the_door_list_afresh(net, lock):
     add_card(net.db, "04A1B2C3", lock)
     hashed = card_hash(lock.key, "04A1B2C3")
     with sqlite3.connect(os.path.join(lock.cfg.device.data_dir, "replica.db")) as copy:
-        copy.execute("DELETE FROM replica_rows WHERE key = ?", [short_key("allowlist", hashed)])
+        copy.execute("DELETE FROM replica_rows_allowlist WHERE key = ?",
+                     [short_key("allowlist", hashed)])
     assert lock.present("wc", read("04A1B2C3")) == "card_unknown"
     assert command(net, "resync") == ("ok", {})
     wait_for(lambda: lock.runtime.lookup("allowlist", hashed), what="the card copied again")

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge_common.migrations import apply, connect
-from edge_common.replica import MIGRATIONS, Replicas, Verdict, classify
+from edge_common.replica import MIGRATIONS, Replicas, Verdict, classify, tables
 
 J = msgspec.json.encode  # rows are kept as the JSON central sent
 
@@ -132,8 +132,9 @@ def test_a_full_copy_keeps_of_each_key_the_row_staged_last(pages):
                           st.none() | st.integers(0, 9)), unique_by=lambda r: r[0]),
        st.integers(1, 5))
 def test_a_copy_staged_in_rising_keys_keeps_each_row_without_a_sort(rows, page):
-    """A copy whose keys rise from page to page (as a packed one comes) goes in as staged;
-    its deletions, if any, are kept out."""
+    """A copy whose keys rise from page to page (as a packed one comes) goes in as it came:
+    straight into its tables until a page deletes a key, staged from then on; its
+    deletions, if any, are kept out."""
     import tempfile
 
     rows.sort()
@@ -141,9 +142,198 @@ def test_a_copy_staged_in_rising_keys_keeps_each_row_without_a_sort(rows, page):
         r = Replicas(f"{tmp}/r.db")
         r.apply("allowlist", [("0", J({"n": -1}))], 1)
         r.stage("allowlist", [], fresh=True)
+        deleted = False
         for start in range(0, len(rows), page):
             r.stage("allowlist", [(k, None if n is None else J({"n": n}))
                                   for k, n in rows[start:start + page]])
+            deleted = deleted or any(n is None for _, n in rows[start:start + page])
+            assert (staged(r) > 0) == deleted
         r.apply_staged("allowlist", [], 2)
         assert dict(r.rows("allowlist")) == {k: J({"n": n}) for k, n in rows if n is not None}
         r.close()
+
+
+def staged(r: Replicas) -> int:
+    """How many rows a replica has set aside in its stage (not written straight in)."""
+    return r._db.execute("SELECT count(*) FROM temp.replica_stage").fetchone()[0]
+
+
+def test_a_copy_in_rising_keys_is_written_once_into_tables_that_take_the_place_of_the_old(
+        tmp_path):
+    """A copy whose keys rise and that deletes nothing stages nothing: its pages go straight
+    into the copy's own tables, which replace the dataset's at the last page; lookups see the
+    old rows until then."""
+    r = Replicas(str(tmp_path / "r.db"))
+    r.apply("allowlist", [("k0", J({"n": 0})), ("k9", J({"n": 0}))], 3)
+    r.stage("allowlist", [("k1", J({"n": 1})), ("k2", J({"n": 1}))], fresh=True)
+    r.stage("allowlist", [("k3", J({"n": 2})), ("k4", J({"n": 1}))])
+    assert staged(r) == 0
+    assert r.get("allowlist", "k1") is None and r.get("allowlist", "k9") == b'{"n":0}'
+    assert r.count("allowlist") == 2 and r.version("allowlist") == 3
+    r.apply_staged("allowlist", [("k5", J({"n": 1}))], 8)
+    assert r.rows("allowlist") == [("k1", b'{"n":1}'), ("k2", b'{"n":1}'), ("k3", b'{"n":2}'),
+                                   ("k4", b'{"n":1}'), ("k5", b'{"n":1}')]
+    assert r.version("allowlist") == 8 and r.get("allowlist", "k9") is None
+    assert values_kept(r, "allowlist") == 2      # each distinct row once
+    r.close()
+
+
+def values_kept(r: Replicas, dataset: str) -> int:
+    """How many distinct values a replica keeps for a dataset."""
+    return r._db.execute(f"SELECT count(*) FROM {tables(dataset)[1]}").fetchone()[0]
+
+
+def test_a_copy_whose_keys_stop_rising_is_staged_from_then_on_and_merged_by_key(tmp_path):
+    """The first page out of key order (or with a deletion) is staged, and so is every page
+    after it; what went straight in before stays, unless a staged row replaces or deletes
+    it."""
+    r = Replicas(str(tmp_path / "r.db"))
+    r.stage("allowlist", [("b", J({"n": 1})), ("d", J({"n": 1}))], fresh=True)
+    assert staged(r) == 0
+    r.stage("allowlist", [("a", J({"n": 2})), ("d", J({"n": 2}))])   # falls back
+    r.stage("allowlist", [("e", J({"n": 3})), ("f", J({"n": 3}))])   # rising, still staged
+    assert staged(r) == 4
+    r.stage("allowlist", [("b", None)])
+    r.apply_staged("allowlist", [], 2)
+    assert dict(r.rows("allowlist")) == {"a": J({"n": 2}), "d": J({"n": 2}), "e": J({"n": 3}),
+                                         "f": J({"n": 3})}
+    assert staged(r) == 0
+    r.close()
+
+
+def test_datasets_are_kept_apart_and_a_name_no_dataset_has_is_refused(tmp_path):
+    """Each dataset has tables of its own; a name that could not be a dataset's never reaches
+    SQL, and a dataset nothing was kept of reads as empty."""
+    r = Replicas(str(tmp_path / "r.db"))
+    r.apply("calendar", [("2026-12-25", J({}))], 1)
+    r.stage("allowlist", [("k", J({}))], fresh=True)
+    r.apply_staged("allowlist", [], 4)
+    assert r.rows("calendar") == [("2026-12-25", b"{}")] and r.rows("allowlist") == [("k", b"{}")]
+    for bad in ("Allow", "x; DROP TABLE replica_meta", "", "a" * 41):
+        with pytest.raises(ValueError):
+            r.apply(bad, [("k", J({}))], 1)
+        with pytest.raises(ValueError):
+            r.stage(bad, [], fresh=True)
+    assert (r.get("messages", "fi"), r.rows("messages"), r.count("messages")) == (None, [], 0)
+    r.close()
+
+
+def test_a_delta_on_a_copied_list_shares_and_changes_values(tmp_path):
+    """Deltas after a copy write keys whose value is already kept, new values, and
+    deletions; every key reads its own row."""
+    r = Replicas(str(tmp_path / "r.db"))
+    r.stage("allowlist", [(f"k{n}", J({"n": n % 2})) for n in range(10)], fresh=True)
+    r.apply_staged("allowlist", [], 1)
+    r.apply("allowlist", [("k0", J({"n": 1})), ("k1", J({"n": 7})), ("k2", None),
+                          ("new", J({"n": 0}))], 2)
+    assert r.get("allowlist", "k0") == r.get("allowlist", "k3") == b'{"n":1}'
+    assert r.get("allowlist", "k1") == b'{"n":7}' and r.get("allowlist", "k2") is None
+    assert r.get("allowlist", "new") == r.get("allowlist", "k4") == b'{"n":0}'
+    assert r.count("allowlist") == 10
+    r.close()
+
+
+def test_a_replica_of_the_last_release_moves_to_tables_per_dataset(tmp_path):
+    """A replica of the release before (every dataset in one table) is moved at the next
+    start: every row, each distinct value once, versions kept."""
+    path = str(tmp_path / "r.db")
+    conn = connect(path)
+    apply(conn, MIGRATIONS[:2])
+    conn.executemany("INSERT INTO replica_rows VALUES (?, ?, ?)",
+                     [("allowlist", "k1", b'{"cat":"a"}'), ("allowlist", "k2", b'{"cat":"a"}'),
+                      ("allowlist", "k3", b'{"cat":"b"}'), ("calendar", "2026-12-25", b"{}")])
+    conn.execute("INSERT INTO replica_meta VALUES ('allowlist', 7, 1.0), ('calendar', 2, 1.0)")
+    conn.close()
+    r = Replicas(path)
+    assert r.rows("allowlist") == [("k1", b'{"cat":"a"}'), ("k2", b'{"cat":"a"}'),
+                                   ("k3", b'{"cat":"b"}')]
+    assert values_kept(r, "allowlist") == 2
+    assert r.get("calendar", "2026-12-25") == b"{}"
+    assert (r.version("allowlist"), r.version("calendar")) == (7, 2)
+    assert not r._db.execute("SELECT 1 FROM sqlite_schema WHERE name = 'replica_rows'").fetchall()
+    r.close()
+
+
+KILLED_MID_COPY = """
+import os, signal, sys
+from edge_common.replica import Replicas
+r = Replicas(sys.argv[1])
+r.apply("allowlist", [("old", b'{"n":0}')], 3)
+r.stage("allowlist", [("a", b'{"n":1}'), ("b", b'{"n":1}')], fresh=True)
+r.stage("allowlist", [("c", b'{"n":1}')])
+r.stage("allowlist", [("a", b'{"n":2}')])
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_copy_killed_half_way_leaves_the_old_list_in_use_and_starts_again(tmp_path):
+    """kill -9 in the middle of a copy (pages written straight in and staged): the next start
+    finds the list and version as they were, drops what the copy wrote, and a new copy goes
+    through."""
+    import os
+    import subprocess
+    import sys
+
+    path = str(tmp_path / "r.db")
+    proc = subprocess.run([sys.executable, "-c", KILLED_MID_COPY, path],
+                          env={**os.environ, "PYTHONPATH": os.getcwd()}, check=False)
+    assert proc.returncode == -9
+    r = Replicas(path)
+    assert r.rows("allowlist") == [("old", b'{"n":0}')] and r.version("allowlist") == 3
+    assert not r._db.execute(
+        "SELECT name FROM sqlite_schema WHERE name LIKE 'replica_copy%'").fetchall()
+    r.stage("allowlist", [("b", J({"n": 5}))], fresh=True)
+    r.apply_staged("allowlist", [], 4)
+    assert r.rows("allowlist") == [("b", b'{"n":5}')] and r.version("allowlist") == 4
+    r.close()
+
+
+@given(st.lists(st.tuples(st.booleans(),
+                          st.lists(st.tuples(st.sampled_from("abcdefgh"),
+                                             st.none() | st.integers(0, 3)), max_size=6)),
+                max_size=6),
+       st.integers(0, 6))
+def test_any_copy_broken_off_by_a_restart_keeps_the_old_rows_and_a_new_one_its_last(pages,
+                                                                                  broken):
+    """Pages in any order (`sorted` ones take the straight path while they can), a copy
+    broken off after `broken` of them by closing the replica, then a whole copy of the same
+    pages: the old rows stay until the new copy's last page, which leaves of each key the row
+    staged last."""
+    import tempfile
+
+    pages = [(sorted(dict(p).items()) if rise else p) for rise, p in pages]
+    with tempfile.TemporaryDirectory() as tmp:
+        r = Replicas(f"{tmp}/r.db")
+        r.apply("allowlist", [("a", J({"n": -1})), ("z", J({"n": -1}))], 1)
+        r.stage("allowlist", [], fresh=True)
+        for page in pages[:broken]:
+            r.stage("allowlist", [(k, None if n is None else J({"n": n})) for k, n in page])
+        r.close()
+        r = Replicas(f"{tmp}/r.db")
+        assert dict(r.rows("allowlist")) == {"a": J({"n": -1}), "z": J({"n": -1})}
+        r.stage("allowlist", [], fresh=True)
+        expected: dict[str, int | None] = {}
+        for page in pages:
+            r.stage("allowlist", [(k, None if n is None else J({"n": n})) for k, n in page])
+            expected.update(page)
+        r.apply_staged("allowlist", [], 2)
+        assert dict(r.rows("allowlist")) == {
+            k: J({"n": n}) for k, n in expected.items() if n is not None}
+        assert r.count("allowlist") == len(r.rows("allowlist"))
+        r.close()
+
+
+def test_a_page_with_a_key_twice_goes_to_the_stage_whole(tmp_path):
+    """A page whose keys do not strictly rise, by holding one twice (or two whole hashes
+    with one 96-bit prefix), is not written straight in: all of it is staged, and of each
+    key the row staged last is kept."""
+    r = Replicas(str(tmp_path / "r.db"))
+    r.stage("allowlist", [("a1", J({"n": 1}))], fresh=True)
+    r.stage("allowlist", [("b1", J({"n": 1})), ("b2", J({"n": 1})), ("b2", J({"n": 2}))])
+    assert staged(r) == 3
+    twin = "c" * 24
+    r.stage("allowlist", [(twin + "0" * 40, J({"n": 3})), (twin + "1" * 40, J({"n": 4}))])
+    r.apply_staged("allowlist", [], 2)
+    assert r.rows("allowlist") == [("a1", J({"n": 1})), ("b1", J({"n": 1})),
+                                   ("b2", J({"n": 2})), (twin, J({"n": 4}))]
+    r.close()

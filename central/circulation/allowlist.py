@@ -13,7 +13,7 @@ from central import datasets, fleet
 from central.circulation import settings
 from central.circulation.ages import age_on
 from central.circulation.owing import owed_sql
-from central.database import Database
+from central.database import Database, among
 from edge_common.cardid import card_hash
 from edge_common.protocol.datasets import ALLOWLIST, AllowEntry
 
@@ -124,20 +124,30 @@ def publish_everywhere(db: Database) -> int:
     return sum(publish_site(db, site) for site, _ in fleet.card_keys(db))
 
 
-def refresh_birthdays(db: Database, day: date) -> int:
-    """Republish the cards of holders who reach one of the door ages on `day` (29 February
-    birthdays count on 1 March in other years); return how many holders."""
-    rules = DoorRules.now(db, day)
-    month_day = day.strftime("%m-%d")
-    leap_born = month_day == "03-01" and not calendar.isleap(day.year)
-    due = [pid for pid, born in db.execute(
+def refresh_birthdays(db: Database, day: date, since: date | None = None) -> int:
+    """Republish the cards of holders who reach one of the door ages on `day`, or on any day
+    from `since` to `day` (29 February birthdays count on 1 March in other years); return how
+    many holders. The patrons are read once for all those days (a scan of every patron
+    each day of a week's catch-up cost seconds of CPU with a million)."""
+    days = [day] if since is None else [since + timedelta(days=n)
+                                        for n in range((day - since).days + 1)]
+    falls_on: dict[str, list[date]] = {}   # a birthday's month-day → the days it counts on
+    for d in days:
+        falls_on.setdefault(d.strftime("%m-%d"), []).append(d)
+        if d.strftime("%m-%d") == "03-01" and not calendar.isleap(d.year):
+            falls_on.setdefault("02-29", []).append(d)
+    born = db.execute(
         "SELECT id, birth_date FROM patrons WHERE status = 'active' AND birth_date IS NOT NULL"
-        " AND (substr(birth_date, 6) = ? OR (? = 1 AND substr(birth_date, 6) = '02-29'))",
-        [month_day, leap_born]).fetchall()
-        if age_on(date.fromisoformat(born), day) in rules.ages]
-    for pid in due:
-        refresh_patron(db, pid, rules)
-    return len(due)
+        f" AND {among('substr(birth_date, 6)', list(falls_on))}", list(falls_on)).fetchall()
+    count = 0
+    for d in days:
+        rules = DoorRules.now(db, d)
+        due = [pid for pid, birth in born if d in falls_on[birth[5:]]
+               and age_on(date.fromisoformat(birth), d) in rules.ages]
+        for pid in due:
+            refresh_patron(db, pid, rules)
+        count += len(due)
+    return count
 
 
 def card_of(db: Database, site: str, hashed: str) -> str | None:

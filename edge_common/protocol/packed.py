@@ -11,6 +11,7 @@ the odds of a flipped bit in the door's memory. Devices keep allow-list rows und
 import base64
 import binascii
 import zlib
+from collections.abc import Sequence
 from typing import Annotated
 
 import msgspec
@@ -40,8 +41,12 @@ def short_key(dataset: str, key: str) -> str:
 
 def pack(dataset: str, rows: list[Row]) -> str:
     """Rows (stored JSON values, None for deleted keys) as a packed page's text."""
-    packed = _encoder.encode([(short_key(dataset, k), v) for k, v in rows])
-    return base64.b64encode(zlib.compress(packed, 1)).decode("ascii")
+    return pack_kept([(short_key(dataset, k), v) for k, v in rows])
+
+
+def pack_kept(rows: Sequence[Row]) -> str:
+    """`pack` of rows whose keys are cut already (`short_key`)."""
+    return base64.b64encode(zlib.compress(_encoder.encode(rows), 1)).decode("ascii")
 
 
 def unpack(dataset: str, text: str) -> list[Row]:
@@ -54,8 +59,8 @@ def unpack(dataset: str, text: str) -> list[Row]:
         if inflate.unconsumed_tail or not inflate.eof:
             raise PackedInvalid(f"a packed page over {MAX_UNPACKED} bytes, or cut short")
         rows = _decoder.decode(packed)
-        for _, value in rows:
-            if value is not None:
+        for value in {value for _, value in rows}:   # each distinct row once: a list repeats
+            if value is not None:                     # few (a category, flags, an end date)
                 check_raw_row(dataset, value)
     except (binascii.Error, zlib.error, msgspec.DecodeError, ValueError) as exc:
         raise PackedInvalid(str(exc)) from exc
