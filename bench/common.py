@@ -45,10 +45,10 @@ def median(values: list[float]) -> float:
 
 
 @contextmanager
-def network():
-    """A fresh broker and central store in a temporary folder."""
+def network(store: str = ""):
+    """A fresh broker and central store in a temporary folder (or on PostgreSQL, `store`)."""
     with tempfile.TemporaryDirectory() as tmp:
-        net = Network(Path(tmp))
+        net = Network(Path(tmp), store=store)
         try:
             yield net
         finally:
@@ -58,7 +58,7 @@ def network():
 @contextmanager
 def central_process(net: Network):
     """Central's worker as its own process on the network's broker and store, as deployed."""
-    config = write_central_toml(net.broker, net.db_path, net.root / "central.toml")
+    config = write_central_toml(net.broker, net.store, net.root / "central.toml")
     with open(net.root / "central.log", "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "central.service", "--config",
                                  str(config)], stdout=log, stderr=subprocess.STDOUT)

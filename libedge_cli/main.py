@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from central.store_option import StoreTarget
 from edge_common.access import GRANTED
 from edge_common.errors import EdgeError
 from edge_common.readers import send_sim_tap
@@ -56,6 +55,20 @@ def cli() -> None:
 
 
 
+
+class Store(click.ParamType):
+    """Central's store as `--db` takes it (central.store_option), imported only when a
+    command that takes one runs: `libedge tap` on a device loads nothing of central."""
+
+    name = "store"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        """The URL, or the checked path."""
+        from central.store_option import StoreTarget
+
+        return StoreTarget().convert(value, param, ctx)
+
 @cli.command()
 @click.argument("door")
 @click.argument("card")
@@ -99,7 +112,7 @@ def tap(door: str, card: str, run_dir: str, socket_path: str | None, wait: float
 
 @cli.command()
 @click.option("--db", "db_path", envvar="LIBEDGE_DB", default="demo-run/central.db",
-              show_default=True, type=StoreTarget(), help="Central's store (file or URL).")
+              show_default=True, type=Store(), help="Central's store (file or URL).")
 @click.pass_context
 def status(ctx: click.Context, db_path: str) -> None:
     """Show every device's last reported state (online, outbox, alarms, doors), and how many
@@ -112,7 +125,7 @@ def status(ctx: click.Context, db_path: str) -> None:
 
 @cli.command()
 @click.option("--db", "db_path", envvar="LIBEDGE_DB", required=True,
-              type=StoreTarget(), help="Central's store (file or URL).")
+              type=Store(), help="Central's store (file or URL).")
 @click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
               help="Where to serve the pages (behind a TLS proxy in production).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
