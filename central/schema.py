@@ -470,6 +470,7 @@ Table(
     Column("override_by", Str),
     Column("closed_as", Str),
     Index("loans_open_due", "due", **where('returned_at IS NULL')),
+    Index("loans_item", "item_id", "out_at"),
     Index("loans_open_item", "item_id", unique=True, **where('returned_at IS NULL')),
     Index("loans_patron", "patron_id", "returned_at"),
     Index("loans_patron_title", "patron_id", "title_id"),

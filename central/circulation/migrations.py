@@ -286,6 +286,12 @@ def _holds_anonymised(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _loans_by_item(db: sqlite_utils.Database) -> None:
+    """An item's loans by when they started: a checkout asks which loan of the item was open
+    at a moment and which started since (backdating), and scanned every loan to answer."""
+    db.execute("CREATE INDEX loans_item ON loans (item_id, out_at)")
+
+
 def _sign_in_throttle(db: sqlite_utils.Database) -> None:
     """Failed sign-ins counted per source and per source and name (throttled, never locked),
     instead of per account."""
@@ -320,4 +326,5 @@ CIRCULATION_MIGRATIONS = [
     ("0210_sign_in_throttle", _sign_in_throttle),
     ("0211_form_terms_ids", lambda db: with_row_ids(db, "form_terms",
                                                            "PRIMARY KEY (version, lang)")),
+    ("0212_loans_by_item", _loans_by_item),
 ]
