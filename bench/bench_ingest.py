@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench.common import median, network, report, wait_for
 from central import access, fleet  # noqa: F401 - registers the access handler
+from central.database import Database
 from central.ingest import Applier, Message
 from central.store import open_store
 from edge_common import envelope
@@ -30,19 +31,25 @@ def messages(count: int, devices: int = 10) -> list[Message]:
     return out
 
 
+def applied(db: Database, msgs: list[Message], batch: int) -> float:
+    """Events/s through Applier.apply of `msgs` from ten enrolled doors, checked applied."""
+    for d in range(10):
+        fleet.enrol(db, f"lock-{d}", "main", "lockd")
+    applier = Applier(db)
+    start = time.perf_counter()
+    for i in range(0, len(msgs), batch):
+        applier.apply(msgs[i:i + batch])
+    rate = len(msgs) / (time.perf_counter() - start)
+    assert db.execute("SELECT count(*) FROM access_log").fetchone()[0] == len(msgs)
+    return rate
+
+
 def in_process(count: int, batch: int = 1000) -> tuple[float, float]:
     """(events/s through Applier.apply, raw sqlite3 rows/s of the same inserts)."""
     with tempfile.TemporaryDirectory() as tmp:
         db = open_store(str(Path(tmp) / "central.db"))
-        for d in range(10):
-            fleet.enrol(db, f"lock-{d}", "main", "lockd")
         msgs = messages(count)
-        applier = Applier(db)
-        start = time.perf_counter()
-        for i in range(0, count, batch):
-            applier.apply(msgs[i:i + batch])
-        ours = count / (time.perf_counter() - start)
-        assert db.execute("SELECT count(*) FROM access_log").fetchone()[0] == count
+        ours = applied(db, msgs, batch)
         raw = sqlite3.connect(str(Path(tmp) / "raw.db"), isolation_level=None)
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=FULL")
@@ -62,15 +69,8 @@ def in_process_postgres(count: int, batch: int = 1000) -> tuple[float, float]:
     batches of the same size on the same server)."""
     with postgres_store() as url:
         db = open_store(url)
-        for d in range(10):
-            fleet.enrol(db, f"lock-{d}", "main", "lockd")
         msgs = messages(count)
-        applier = Applier(db)
-        start = time.perf_counter()
-        for i in range(0, count, batch):
-            applier.apply(msgs[i:i + batch])
-        ours = count / (time.perf_counter() - start)
-        assert db.execute("SELECT count(*) FROM access_log").fetchone()[0] == count
+        ours = applied(db, msgs, batch)
         db.execute("CREATE TABLE raw_log (dev TEXT, site TEXT, door TEXT, card TEXT,"
                    " result TEXT, at TEXT, seq BIGINT, received TEXT)")
         rows = [(m.dev, "main", "d", "a" * 64, "granted", m.env.at.isoformat(), m.env.seq, "x")

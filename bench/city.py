@@ -13,7 +13,6 @@ from central import datasets, fleet
 from central.circulation import sites
 from edge_common import envelope
 from edge_common.cardid import card_hash
-from edge_common.migrations import writing
 from edge_common.protocol.circulation import ACCOUNT_SUMMARY, Card
 from edge_common.protocol.datasets import ALLOWLIST, SYNC_PULL, SyncPull
 from edge_common.protocol.doors import ACCESS_DECISION, AccessDecision
@@ -71,7 +70,7 @@ class City:
     def _enrol(self, count: int) -> list[SimDevice]:
         """Enrol every device at central and give it a broker account, in one go each."""
         devices = []
-        with writing(self.net.db):
+        with self.net.db.transaction():
             for n, kind in enumerate(kinds(count, self.mix)):
                 dev, site = f"{PREFIX[kind]}-{n}", self.sites[n % len(self.sites)]
                 fleet.enrol(self.net.db, dev, site, kind)

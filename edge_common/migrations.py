@@ -1,11 +1,12 @@
 """SQLite files the libedge way: WAL, chosen durability, named append-only migrations.
 
-Devices use plain sqlite3 connections (lean); central wraps them in sqlite-utils.
+Devices use plain sqlite3 connections (lean); central opens them through its store seam
+(central.database), and its SQLite-only legacy migrations get sqlite-utils over the same
+connection.
 """
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,26 +32,6 @@ def open_db(path: str, *, synchronous: str = "FULL") -> "sqlite_utils.Database":
     import sqlite_utils
 
     return sqlite_utils.Database(connect(path, synchronous=synchronous))
-
-
-@contextmanager
-def writing(db: "sqlite_utils.Database") -> "Iterator[sqlite_utils.Database]":
-    """A write transaction, or a savepoint inside the caller's.
-
-    It begins IMMEDIATE: a deferred one that reads first is refused its write at once
-    ("database is locked", no waiting) when another connection wrote in between.
-    """
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield db
-        return
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
 
 
 def with_row_ids(db: Any, table: str, primary_key: str = "") -> None:

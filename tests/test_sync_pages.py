@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 
 from central import datasets
 from central.store import open_store
-from edge_common.migrations import writing
 from edge_common.protocol import packed
 from edge_common.protocol.datasets import ALLOWLIST, CALENDAR
 
@@ -36,7 +35,7 @@ def test_a_packed_copy_holds_every_live_row_once_with_keys_cut_and_whole_cursors
     last row."""
     db = open_store(str(tmp_path_factory.mktemp("c") / "c.db"))
     gone = data.draw(st.sets(st.sampled_from(sorted(keys))) if keys else st.just(set()))
-    with writing(db):
+    with db.transaction():
         datasets.record(db, "main", ALLOWLIST, dict.fromkeys(sorted(keys), ROW))
         datasets.record(db, "main", ALLOWLIST, dict.fromkeys(gone))
     got, cursors = copy(db, ALLOWLIST, limit)
@@ -52,7 +51,7 @@ def test_other_datasets_keep_their_keys_whole_and_a_page_reads_in_the_caller_s_t
     transaction (central's worker answering) reads in it."""
     db = open_store(str(tmp_path / "c.db"))
     days = [f"2026-12-{d:02d}" for d in range(20, 27)]
-    with writing(db):
+    with db.transaction():
         datasets.record(db, "main", CALENDAR, dict.fromkeys(days, {}))
         got, cursors = copy(db, CALENDAR, 3)
     assert [k for k, _ in got] == days and cursors == [days[2], days[5]]
@@ -68,7 +67,7 @@ def test_a_page_and_its_cursor_are_read_in_one_snapshot(tmp_path):
     path = str(tmp_path / "c.db")
     db = open_store(path)
     keys = [f"{n:064x}" for n in range(1, 8)]
-    with writing(db):
+    with db.transaction():
         datasets.record(db, "main", ALLOWLIST, dict.fromkeys(keys, ROW))
     other = connect(path)
 
