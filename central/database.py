@@ -195,9 +195,7 @@ class Database:
     def in_transaction(self) -> bool:
         """Whether a transaction is open on this connection."""
         if self.postgres:
-            from psycopg.pq import TransactionStatus
-
-            return bool(self.conn.info.transaction_status != TransactionStatus.IDLE)
+            return bool(self.conn.info.transaction_status != self._pg.IDLE)
         return bool(self.conn.in_transaction)
 
     @contextmanager

@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 import sqlalchemy
+from psycopg.pq import TransactionStatus
 from psycopg.types.numeric import IntDumper, NumericLoader
 from sqlalchemy.pool import NullPool
 
@@ -14,6 +15,7 @@ from central import schema
 from central.conflict import Conflict
 
 IntegrityError = psycopg.IntegrityError
+IDLE = TransactionStatus.IDLE   # a connection with no transaction open
 FUNCTIONS = (   # what SQLite's connections are given in Python (central.database), in SQL
     "CREATE FUNCTION casefold(text) RETURNS text IMMUTABLE LANGUAGE sql"
     " AS $$ SELECT lower($1) $$",

@@ -1,109 +1,8 @@
-"""Central's schema as one description (SQLAlchemy Core), from which a PostgreSQL store is
-made; a SQLite store reaches the same by its named migrations, and a test holds the two equal.
+"""The circulation domain's tables: patrons, cards, items, loans, holds, money, forms, staff."""
 
-Every text compares byte by byte on both stores (PostgreSQL's "C" collation, SQLite's
-BINARY), so pages ordered by key are the same everywhere; integers are 64-bit on both.
-"""
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Table, UniqueConstraint, text
 
-from typing import Any
-
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    Column,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    Table,
-    Text,
-    UniqueConstraint,
-    text,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-
-META = MetaData()
-Int = BigInteger().with_variant(Integer(), "sqlite")    # SQLite's rowid alias is "INTEGER"
-Str = Text().with_variant(postgresql.TEXT(collation="C"), "postgresql")
-Bytes = LargeBinary()
-Real = Float().with_variant(sqlite.REAL(), "sqlite")
-
-
-def where(condition: str) -> dict[str, Any]:
-    """A partial index's condition, on both stores."""
-    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
-
-
-Table(
-    "_migrations", META,
-    Column("name", Str, primary_key=True),
-    Column("applied_at", Str, nullable=False),
-)
-
-Table(
-    "access_branch_hours", META,
-    Column("site", Str, primary_key=True),
-    Column("day", Str, primary_key=True),
-    Column("hour", Int, primary_key=True, autoincrement=False),
-    Column("direction", Str, primary_key=True),
-    Column("result", Str, primary_key=True),
-    Column("n", Int, nullable=False),
-)
-
-Table(
-    "access_days", META,
-    Column("site", Str, primary_key=True),
-    Column("day", Str, primary_key=True),
-    Column("room", Str, primary_key=True),
-    Column("visits", Int, nullable=False),
-    Column("stays", Int, nullable=False),
-    Column("stay_seconds", Real, nullable=False),
-)
-
-Table(
-    "access_hours", META,
-    Column("site", Str, primary_key=True),
-    Column("day", Str, primary_key=True),
-    Column("hour", Int, primary_key=True, autoincrement=False),
-    Column("direction", Str, primary_key=True),
-    Column("result", Str, primary_key=True),
-    Column("room", Str, primary_key=True),
-    Column("door", Str, primary_key=True),
-    Column("n", Int, nullable=False),
-)
-
-Table(
-    "access_log", META,
-    Column("id", Int, primary_key=True),
-    Column("dev", Str, nullable=False),
-    Column("site", Str, nullable=False),
-    Column("door", Str, nullable=False),
-    Column("card", Str, nullable=False),
-    Column("result", Str, nullable=False),
-    Column("at", Str, nullable=False),
-    Column("seq", Int, nullable=False),
-    Column("received_at", Str, nullable=False),
-    Column("room", Str, nullable=False, server_default=text("''")),
-    Column("direction", Str, nullable=False, server_default=text("'in'")),
-    Index("access_log_at", "site", "at"),
-)
-
-Table(
-    "access_places", META,
-    Column("site", Str, primary_key=True),
-    Column("room", Str, primary_key=True),
-    Column("door", Str, primary_key=True),
-)
-
-Table(
-    "access_visits", META,
-    Column("site", Str, primary_key=True),
-    Column("room", Str, primary_key=True),
-    Column("day", Str, primary_key=True),
-    Column("card", Str, primary_key=True),
-)
+from central.schema.columns import META, Int, Str, where
 
 Table(
     "allocations", META,
@@ -113,6 +12,7 @@ Table(
     CheckConstraint('amount > 0'),
     Index("allocations_debt", "debt_id"),
 )
+
 
 Table(
     "audit", META,
@@ -129,6 +29,7 @@ Table(
     Index("audit_subject", "subject"),
 )
 
+
 Table(
     "branches", META,
     Column("id", Str, primary_key=True),
@@ -142,11 +43,13 @@ Table(
     Column("ib_max_items", Int, nullable=False, server_default=text('20')),
 )
 
+
 Table(
     "calendars", META,
     Column("branch_id", Str, primary_key=True),
     Column("year", Int, primary_key=True, autoincrement=False),
 )
+
 
 Table(
     "card_hashes", META,
@@ -155,6 +58,7 @@ Table(
     Column("uid", Str, nullable=False),
     Index("card_hashes_uid", "uid"),
 )
+
 
 Table(
     "cards", META,
@@ -165,6 +69,7 @@ Table(
     Index("cards_patron", "patron_id"),
 )
 
+
 Table(
     "circ_counts", META,
     Column("day", Str, primary_key=True),
@@ -173,6 +78,7 @@ Table(
     Column("count", Int, nullable=False),
 )
 
+
 Table(
     "closed_days", META,
     Column("branch_id", Str, primary_key=True),
@@ -180,70 +86,6 @@ Table(
     Column("reason", Str),
 )
 
-Table(
-    "command_results", META,
-    Column("id", Int, primary_key=True),
-    Column("dev", Str, nullable=False),
-    Column("nonce", Str, nullable=False),
-    Column("name", Str, nullable=False),
-    Column("outcome", Str, nullable=False),
-    Column("result", Bytes, nullable=False),
-    Column("at", Str, nullable=False),
-)
-
-Table(
-    "commands", META,
-    Column("id", Int, primary_key=True),
-    Column("nonce", Str, nullable=False, unique=True),
-    Column("dev", Str, nullable=False),
-    Column("name", Str, nullable=False),
-    Column("args", Bytes, nullable=False),
-    Column("expires", Str, nullable=False),
-    Column("issued_at", Str, nullable=False),
-    Column("sent_at", Str),
-    Index("commands_unsent", "issued_at", **where('sent_at IS NULL')),
-)
-
-Table(
-    "compartments", META,
-    Column("dev", Str, primary_key=True),
-    Column("site", Str, nullable=False),
-    Column("compartment", Str, primary_key=True),
-    Column("open", Int, nullable=False),
-    Column("occupied", Int, nullable=False),
-    Column("at", Str, nullable=False),
-)
-
-Table(
-    "counters", META,
-    Column("name", Str, primary_key=True),
-    Column("value", Int, nullable=False),
-)
-
-Table(
-    "dataset_deltas", META,
-    Column("site", Str, primary_key=True),
-    Column("dataset", Str, primary_key=True),
-    Column("version", Int, primary_key=True, autoincrement=False),
-    Column("changes", Bytes, nullable=False),
-)
-
-Table(
-    "dataset_heads", META,
-    Column("site", Str, primary_key=True),
-    Column("dataset", Str, primary_key=True),
-    Column("version", Int, nullable=False),
-)
-
-Table(
-    "dataset_rows", META,
-    Column("site", Str, primary_key=True),
-    Column("dataset", Str, primary_key=True),
-    Column("key", Str, primary_key=True),
-    Column("version", Int, nullable=False),
-    Column("value", Bytes),
-    Index("dataset_rows_pull", "site", "dataset", "version", "key", "value"),
-)
 
 Table(
     "debts", META,
@@ -260,47 +102,6 @@ Table(
     Index("debts_patron", "patron_id", "branch_id"),
 )
 
-Table(
-    "device_configs", META,
-    Column("dev", Str, primary_key=True),
-    Column("version", Int, primary_key=True, autoincrement=False),
-    Column("body", Str, nullable=False),
-    Column("created_at", Str, nullable=False),
-)
-
-Table(
-    "device_status", META,
-    Column("dev", Str, primary_key=True),
-    Column("online", Int, nullable=False),
-    Column("body", Bytes, nullable=False),
-    Column("updated_at", Str, nullable=False),
-    Column("since", Str),
-)
-
-Table(
-    "devices", META,
-    Column("id", Str, primary_key=True),
-    Column("site", Str, nullable=False),
-    Column("kind", Str, nullable=False),
-    Column("enrolled_at", Str, nullable=False),
-    Column("revoked_at", Str),
-    Column("command_key", Str),
-    Column("ca_expires", Str),
-    Column("resync_due", Int, nullable=False, server_default=text('0')),
-)
-
-Table(
-    "door_alarms", META,
-    Column("id", Int, primary_key=True),
-    Column("dev", Str, nullable=False),
-    Column("site", Str, nullable=False),
-    Column("door", Str, nullable=False),
-    Column("alarm", Str, nullable=False),
-    Column("active", Int, nullable=False),
-    Column("at", Str, nullable=False),
-    Column("acked_by", Str),
-    Column("acked_at", Str),
-)
 
 Table(
     "form_archive", META,
@@ -321,6 +122,7 @@ Table(
     Index("form_archive_patron", "patron_id"),
 )
 
+
 Table(
     "form_corrections", META,
     Column("id", Int, primary_key=True),
@@ -332,6 +134,7 @@ Table(
     Index("form_corrections_form", "form_id"),
 )
 
+
 Table(
     "form_terms", META,
     Column("id", Int, primary_key=True),
@@ -342,6 +145,7 @@ Table(
     Column("added_at", Str, nullable=False),
     Column("added_by", Str),
 )
+
 
 Table(
     "forms", META,
@@ -364,6 +168,7 @@ Table(
     Index("forms_patron", "patron_id"),
 )
 
+
 Table(
     "holds", META,
     Column("id", Int, primary_key=True),
@@ -383,6 +188,7 @@ Table(
     Index("holds_queue", "title_id", "branch_id", "state", "placed_at", "id"),
 )
 
+
 Table(
     "ib_loans", META,
     Column("id", Int, primary_key=True),
@@ -399,17 +205,6 @@ Table(
     Index("ib_loans_open_item", "item_id", unique=True, **where("state != 'closed'")),
 )
 
-Table(
-    "invitations", META,
-    Column("id", Str, primary_key=True),
-    Column("dev", Str, nullable=False),
-    Column("site", Str, nullable=False),
-    Column("kind", Str, nullable=False),
-    Column("secret_sha256", Str, nullable=False),
-    Column("created_at", Str, nullable=False),
-    Column("expires", Str, nullable=False),
-    Column("used_at", Str),
-)
 
 Table(
     "item_categories", META,
@@ -417,6 +212,7 @@ Table(
     Column("name", Str, nullable=False),
     Column("in_library_only", Int, nullable=False, server_default=text('0')),
 )
+
 
 Table(
     "items", META,
@@ -438,6 +234,7 @@ Table(
     Index("items_title", "title_id", "home_branch", "status"),
 )
 
+
 Table(
     "loan_rules", META,
     Column("patron_category", Str, primary_key=True),
@@ -452,6 +249,7 @@ Table(
     Column("ib_loan_days", Int, nullable=False, server_default=text('21')),
     Column("ib_max_items", Int, nullable=False, server_default=text('5')),
 )
+
 
 Table(
     "loans", META,
@@ -476,6 +274,7 @@ Table(
     Index("loans_patron_title", "patron_id", "title_id"),
 )
 
+
 Table(
     "notices", META,
     Column("id", Int, primary_key=True),
@@ -491,6 +290,7 @@ Table(
     Index("notices_unsent", "channel", **where('sent_at IS NULL')),
 )
 
+
 Table(
     "opening_hours", META,
     Column("branch_id", Str, primary_key=True),
@@ -498,6 +298,7 @@ Table(
     Column("opens", Str, nullable=False),
     Column("closes", Str, nullable=False),
 )
+
 
 Table(
     "patron_categories", META,
@@ -509,6 +310,7 @@ Table(
     Column("legal_person", Int, nullable=False, server_default=text('0')),
     Column("guardian_under", Int, nullable=False, server_default=text('18')),
 )
+
 
 Table(
     "patrons", META,
@@ -546,6 +348,7 @@ Table(
     Index("patrons_surname_key", "surname_key"),
 )
 
+
 Table(
     "payments", META,
     Column("id", Int, primary_key=True),
@@ -565,29 +368,6 @@ Table(
     Index("payments_patron", "patron_id"),
 )
 
-Table(
-    "processed", META,
-    Column("dev", Str, primary_key=True),
-    Column("id", Str, primary_key=True),
-    Column("type", Str, nullable=False),
-    Column("received_at", Str, nullable=False),
-    Column("response", Bytes),
-    Index("processed_age", "received_at"),
-)
-
-Table(
-    "rejected", META,
-    Column("n", Int, primary_key=True),
-    Column("dev", Str, nullable=False),
-    Column("id", Str, nullable=False),
-    Column("type", Str, nullable=False),
-    Column("code", Str, nullable=False),
-    Column("message", Str, nullable=False),
-    Column("size", Int, nullable=False),
-    Column("sha256", Str, nullable=False),
-    Column("excerpt", Bytes, nullable=False),
-    Column("received_at", Str, nullable=False),
-)
 
 Table(
     "rooms", META,
@@ -596,19 +376,13 @@ Table(
     Column("name", Str, nullable=False),
 )
 
-Table(
-    "roster", META,
-    Column("site", Str, primary_key=True),
-    Column("room", Str, primary_key=True),
-    Column("card", Str, primary_key=True),
-    Column("entered_at", Str, nullable=False),
-)
 
 Table(
     "settings", META,
     Column("key", Str, primary_key=True),
     Column("value", Str, nullable=False),
 )
+
 
 Table(
     "sign_in_throttle", META,
@@ -618,18 +392,6 @@ Table(
     Index("sign_in_throttle_last", "last_at"),
 )
 
-Table(
-    "site_keys", META,
-    Column("site", Str, primary_key=True),
-    Column("key_hex", Str, nullable=False),
-)
-
-Table(
-    "site_keys_previous", META,
-    Column("site", Str, primary_key=True),
-    Column("key_hex", Str, nullable=False),
-    Column("until", Str, nullable=False),
-)
 
 Table(
     "staff", META,
@@ -639,6 +401,7 @@ Table(
     Column("last_branch", Str),
     Column("password_hash", Str),
 )
+
 
 Table(
     "staff_alerts", META,
@@ -655,11 +418,13 @@ Table(
     Index("staff_alerts_open", "branch_id", **where('resolved_at IS NULL')),
 )
 
+
 Table(
     "staff_branches", META,
     Column("staff_id", Str, primary_key=True),
     Column("branch_id", Str, primary_key=True),
 )
+
 
 Table(
     "staff_sessions", META,
@@ -670,14 +435,6 @@ Table(
     Column("seen_at", Str, nullable=False),
 )
 
-Table(
-    "sweeps", META,
-    Column("site", Str, nullable=False),
-    Column("room", Str, nullable=False),
-    Column("count", Int, nullable=False),
-    Column("inside", Bytes, nullable=False),
-    Column("at", Str, nullable=False),
-)
 
 Table(
     "titles", META,
@@ -687,4 +444,3 @@ Table(
     Column("isbn", Str),
     Column("quick", Int, nullable=False, server_default=text('0')),
 )
-
